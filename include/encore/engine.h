@@ -1,0 +1,64 @@
+/*
+ * The CPU engine interface.  An engine executes guest instructions for one
+ * machine; the interpreter and KVM both implement it.  Port I/O and MMIO go
+ * to the machine's bus (encore/machine.h): an engine never knows which
+ * device answers.
+ */
+#ifndef ENCORE_ENGINE_H
+#define ENCORE_ENGINE_H
+
+#include "encore/cpu_state.h"
+
+struct encore_machine;
+struct encore_hooks;
+
+enum encore_exit_reason {
+	EXIT_LIMIT,        /* the retired-instruction limit was reached */
+	EXIT_HLT,          /* HLT with nothing pending: the machine advances time */
+	EXIT_KICK,         /* the machine asked the engine to return (IRQ, stop) */
+	EXIT_SHUTDOWN,     /* a device ended the run (debug-exit port, poweroff) */
+	EXIT_TRIPLE_FAULT, /* a fault while delivering a double fault */
+	EXIT_ERROR,        /* the engine cannot continue; exit.message says why */
+};
+
+struct encore_exit {
+	enum encore_exit_reason reason;
+	u64 rip;
+	char message[256];
+};
+
+struct encore_engine;
+
+struct encore_engine_ops {
+	const char *name;
+	/* Run until an exit, or until insn_count() == insn_limit exactly. */
+	int (*run)(struct encore_engine *e, u64 insn_limit, struct encore_exit *exit);
+	void (*get_state)(struct encore_engine *e, struct encore_cpu_state *s);
+	int (*set_state)(struct encore_engine *e, const struct encore_cpu_state *s);
+	/* True when an external interrupt would be taken at the next boundary. */
+	bool (*interrupt_window)(struct encore_engine *e);
+	/* Deliver external interrupt `vector` before the next instruction. */
+	int (*inject_interrupt)(struct encore_engine *e, u8 vector);
+	u64 (*insn_count)(struct encore_engine *e);
+	/* Make run() return EXIT_KICK at the next instruction boundary. */
+	void (*kick)(struct encore_engine *e);
+	/* Install (or with NULL remove) analysis hooks. */
+	int (*set_hooks)(struct encore_engine *e, const struct encore_hooks *h);
+	/* Print engine statistics (unimplemented opcodes, cache use). */
+	void (*report)(struct encore_engine *e, void *file);
+	void (*destroy)(struct encore_engine *e);
+};
+
+struct encore_engine {
+	const struct encore_engine_ops *ops;
+	struct encore_machine *machine;
+};
+
+struct encore_engine *interp__create(struct encore_machine *m);
+
+static inline int engine__run(struct encore_engine *e, u64 limit, struct encore_exit *x)
+{
+	return e->ops->run(e, limit, x);
+}
+
+#endif

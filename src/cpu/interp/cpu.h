@@ -1,0 +1,375 @@
+/*
+ * The interpreter's internal CPU: architectural state plus the fast-path
+ * machinery (software TLB, lazy flags, decoded-block cache).  Every
+ * instruction handler in src/cpu/interp/ works through this header.
+ */
+#ifndef INTERP_CPU_H
+#define INTERP_CPU_H
+
+#include <setjmp.h>
+
+#include "encore/engine.h"
+#include "encore/hooks.h"
+#include "encore/machine.h"
+
+struct cpu;
+struct insn;
+typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
+
+/* Register numbers in insn.reg / insn.rm for byte operands without REX. */
+#define REG8_AH 16 /* 16..19 = AH, CH, DH, BH */
+#define RM_MEM 0xff   /* insn.rm: the r/m operand is in memory */
+#define BASE_NONE 0xff
+#define BASE_RIP 0xfe /* RIP-relative: base is the next instruction's RIP */
+#define INDEX_NONE 0xff
+
+/* insn.pfx bits */
+#define PFX_LOCK 0x01
+#define PFX_REP 0x02   /* F3 */
+#define PFX_REPNE 0x04 /* F2 */
+#define PFX_OPSIZE 0x08 /* 66 */
+#define PFX_ADSIZE 0x10 /* 67 */
+#define PFX_REX 0x20
+#define PFX_REXW 0x40
+
+/* insn.flags bits */
+#define IF_BLOCK_END 0x01 /* ends a decoded block: branch or state change */
+
+/*
+ * One decoded instruction.  The decoder fills everything; the handler
+ * chosen for the form reads only what it needs.
+ */
+struct insn {
+	insn_fn fn;
+	u64 imm;      /* immediate, sign- or zero-extended as the form defines */
+	i32 disp;     /* memory displacement */
+	u16 imm2;     /* ENTER's level byte, far pointer selector */
+	u8 len;       /* encoded length in bytes */
+	u8 opsize;    /* operand size in bytes: 1, 2, 4 or 8 */
+	u8 addrsize;  /* address size in bytes: 4 or 8 (2 in compat mode) */
+	u8 reg;       /* ModRM.reg (+REX.R), or +r opcode register (+REX.B) */
+	u8 rm;        /* r/m register number, or RM_MEM */
+	u8 base;      /* memory base register, BASE_NONE or BASE_RIP */
+	u8 index;     /* memory index register or INDEX_NONE */
+	u8 scale;     /* index shift, 0..3 */
+	u8 seg;       /* segment of the memory operand (enum encore_seg) */
+	u8 pfx;       /* PFX_* */
+	u8 op;        /* last opcode byte */
+	u8 map;       /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A */
+	u8 ext;       /* ModRM.reg without REX (group selector), or 0 */
+	u8 modrm;     /* raw ModRM byte (0 if none) */
+	u8 flags;     /* IF_* */
+};
+
+/* Software TLB: one direct-mapped set per privilege (0 = supervisor, 1 = user). */
+#define TLB_BITS 8
+#define TLB_SIZE (1u << TLB_BITS)
+#define TLB_TAG_NONE 1ull /* never equals a page-aligned address */
+
+struct tlb_entry {
+	u64 tag_read, tag_write, tag_exec; /* page-aligned linear address */
+	uintptr_t addend;                  /* host = linear + addend */
+	u64 paddr;                         /* guest physical page */
+};
+
+/* Lazy flags: the last flag-setting operation, evaluated on demand. */
+enum cc_kind {
+	CC_EFLAGS, /* arithmetic flags are in s.rflags */
+	CC_ADD,    /* also ADC: flags from a, b, res */
+	CC_SUB,    /* also SBB, CMP, NEG (a = 0) */
+	CC_LOGIC,  /* CF = OF = 0 */
+	CC_INC,    /* like ADD with b = 1, CF kept in s.rflags */
+	CC_DEC,    /* like SUB with b = 1, CF kept in s.rflags */
+};
+/* cc_op = kind * 4 + log2(size) */
+#define CC_OP(kind, size) ((kind) * 4 + (__builtin_ctz(size)))
+
+struct block;
+
+struct cpu {
+	struct encore_cpu_state s;
+	u64 cc_a, cc_b, cc_res;
+	u32 cc_op;
+	u8 cpl;
+	u8 mode64;        /* CS.L in long mode: 64-bit code */
+	u8 block_abort;   /* stop the current block after this instruction */
+	u8 kicked;
+	u64 icount;       /* retired instructions */
+	u64 insn_limit;
+	const struct insn *cur;  /* the instruction being executed */
+	struct tlb_entry tlb[2][TLB_SIZE];
+	struct encore_machine *machine;
+	struct encore_engine engine;
+	jmp_buf exc_jmp;
+	int pending_vector; /* injected external interrupt, or -1 */
+	int exc_nesting;    /* 0, 1 while delivering, 2 = double fault path */
+	const struct encore_hooks *hooks;
+	struct interp_caches *caches; /* decoded blocks, code-page tracking */
+	struct interp_stats *stats;
+	char exit_message[256];
+	int exit_reason;    /* set by handlers that end run() (HLT, shutdown) */
+};
+
+/* ---- registers ---- */
+
+static inline u64 size_mask(unsigned size)
+{
+	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static inline u64 reg_read(struct cpu *c, unsigned r, unsigned size)
+{
+	if (size == 1 && r >= REG8_AH)
+		return (c->s.gpr[r - REG8_AH] >> 8) & 0xff;
+	return c->s.gpr[r] & size_mask(size);
+}
+
+/* x86 write rules: 32-bit writes zero-extend, 8/16-bit writes merge. */
+static inline void reg_write(struct cpu *c, unsigned r, unsigned size, u64 v)
+{
+	switch (size) {
+	case 1:
+		if (r >= REG8_AH)
+			c->s.gpr[r - REG8_AH] = (c->s.gpr[r - REG8_AH] & ~0xff00ull) | ((v & 0xff) << 8);
+		else
+			c->s.gpr[r] = (c->s.gpr[r] & ~0xffull) | (v & 0xff);
+		break;
+	case 2: c->s.gpr[r] = (c->s.gpr[r] & ~0xffffull) | (v & 0xffff); break;
+	case 4: c->s.gpr[r] = (u32)v; break;
+	default: c->s.gpr[r] = v; break;
+	}
+}
+
+static inline u64 sign_extend(u64 v, unsigned size)
+{
+	switch (size) {
+	case 1: return (u64)(i64)(i8)v;
+	case 2: return (u64)(i64)(i16)v;
+	case 4: return (u64)(i64)(i32)v;
+	default: return v;
+	}
+}
+
+/* ---- exceptions (src/cpu/interp/except.c) ---- */
+
+enum {
+	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+	EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+	EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+#define NO_ERRCODE (-1)
+
+/*
+ * Abort the current instruction and deliver exception `vector`.  State
+ * the instruction already committed stays, so handlers do every access
+ * that can fault before they write registers or flags.
+ */
+_Noreturn void cpu_raise(struct cpu *c, int vector, i64 errcode);
+static inline _Noreturn void raise_ud(struct cpu *c) { cpu_raise(c, EXC_UD, NO_ERRCODE); }
+static inline _Noreturn void raise_gp(struct cpu *c, u32 err) { cpu_raise(c, EXC_GP, err); }
+/* #UD for an opcode the interpreter does not implement: counted and reported. */
+_Noreturn void raise_unimplemented(struct cpu *c);
+
+/* ---- memory (src/cpu/interp/mmu.c) ---- */
+
+/* Linear address of the ModRM memory operand (segment base included). */
+static inline u64 insn_ea(struct cpu *c, const struct insn *i)
+{
+	u64 a = (u64)(i64)i->disp;
+	if (i->base == BASE_RIP)
+		a += c->s.rip; /* handlers run with s.rip = next instruction */
+	else if (i->base != BASE_NONE)
+		a += c->s.gpr[i->base];
+	if (i->index != INDEX_NONE)
+		a += c->s.gpr[i->index] << i->scale;
+	if (i->addrsize == 4)
+		a = (u32)a;
+	else if (i->addrsize == 2)
+		a = (u16)a;
+	if (i->seg >= SEG_FS || !c->mode64)
+		a += c->s.seg[i->seg].base;
+	return a;
+}
+
+enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
+/* Slow paths: page walk, TLB fill, MMIO, page-crossing, faults. */
+u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size);
+void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v);
+/* Byte-string access of any length (x87/SSE/FXSAVE operands, descriptors). */
+void mem_read_bytes(struct cpu *c, u64 lin, void *dst, unsigned n);
+void mem_write_bytes(struct cpu *c, u64 lin, const void *src, unsigned n);
+/* Implicit supervisor accesses (GDT, IDT, TSS), whatever the CPL. */
+u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size);
+void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v);
+/* Translate for `acc` at the current privilege; raises #PF on failure. */
+u64 mmu_translate(struct cpu *c, u64 lin, enum access acc);
+void tlb_flush_all(struct cpu *c);
+void tlb_flush_page(struct cpu *c, u64 lin);
+
+static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
+{
+	return &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+}
+
+#define DEFINE_MEM_ACCESS(bits, type)                                                    \
+	static inline type mem_read##bits(struct cpu *c, u64 lin)                           \
+	{                                                                                    \
+		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
+		if (likely(e->tag_read == (lin & ~0xfffull) &&                                  \
+			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+			type v;                                                                  \
+			__builtin_memcpy(&v, (void *)(lin + e->addend), sizeof(type));          \
+			return v;                                                                \
+		}                                                                                \
+		return (type)mmu_read_slow(c, lin, sizeof(type));                               \
+	}                                                                                    \
+	static inline void mem_write##bits(struct cpu *c, u64 lin, type v)                  \
+	{                                                                                    \
+		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
+		if (likely(e->tag_write == (lin & ~0xfffull) &&                                 \
+			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+			__builtin_memcpy((void *)(lin + e->addend), &v, sizeof(type));          \
+			return;                                                                  \
+		}                                                                                \
+		mmu_write_slow(c, lin, sizeof(type), v);                                        \
+	}
+DEFINE_MEM_ACCESS(8, u8)
+DEFINE_MEM_ACCESS(16, u16)
+DEFINE_MEM_ACCESS(32, u32)
+DEFINE_MEM_ACCESS(64, u64)
+
+static inline u64 mem_read(struct cpu *c, u64 lin, unsigned size)
+{
+	switch (size) {
+	case 1: return mem_read8(c, lin);
+	case 2: return mem_read16(c, lin);
+	case 4: return mem_read32(c, lin);
+	default: return mem_read64(c, lin);
+	}
+}
+
+static inline void mem_write(struct cpu *c, u64 lin, unsigned size, u64 v)
+{
+	switch (size) {
+	case 1: mem_write8(c, lin, (u8)v); break;
+	case 2: mem_write16(c, lin, (u16)v); break;
+	case 4: mem_write32(c, lin, (u32)v); break;
+	default: mem_write64(c, lin, v); break;
+	}
+}
+
+/* The r/m operand at the instruction's operand size (or `size`). */
+static inline u64 rm_read(struct cpu *c, const struct insn *i, unsigned size)
+{
+	if (i->rm != RM_MEM)
+		return reg_read(c, i->rm, size);
+	return mem_read(c, insn_ea(c, i), size);
+}
+
+static inline void rm_write(struct cpu *c, const struct insn *i, unsigned size, u64 v)
+{
+	if (i->rm != RM_MEM)
+		reg_write(c, i->rm, size, v);
+	else
+		mem_write(c, insn_ea(c, i), size, v);
+}
+
+/* ---- stack ---- */
+
+static inline unsigned stack_size(struct cpu *c)
+{
+	if (c->mode64)
+		return 8;
+	return (c->s.seg[SEG_SS].attr & SEG_ATTR_DB) ? 4 : 2;
+}
+
+static inline u64 stack_lin(struct cpu *c, u64 sp)
+{
+	return c->mode64 ? sp : c->s.seg[SEG_SS].base + (stack_size(c) == 4 ? (u32)sp : (u16)sp);
+}
+
+static inline void stack_set_sp(struct cpu *c, u64 sp)
+{
+	reg_write(c, REG_RSP, stack_size(c), sp);
+}
+
+/* Push/pop `size` bytes; the write or read happens before RSP changes. */
+static inline void push(struct cpu *c, unsigned size, u64 v)
+{
+	u64 sp = c->s.gpr[REG_RSP] - size;
+	mem_write(c, stack_lin(c, sp), size, v);
+	stack_set_sp(c, sp);
+}
+
+static inline u64 pop(struct cpu *c, unsigned size)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	u64 v = mem_read(c, stack_lin(c, sp), size);
+	stack_set_sp(c, sp + size);
+	return v;
+}
+
+/* ---- flags (src/cpu/interp/flags.c) ---- */
+
+static inline void set_cc(struct cpu *c, u32 op, u64 a, u64 b, u64 res)
+{
+	c->cc_op = op;
+	c->cc_a = a;
+	c->cc_b = b;
+	c->cc_res = res;
+}
+
+/* Full RFLAGS with the arithmetic flags evaluated. */
+u64 flags_get(struct cpu *c);
+/* Replace the flags in `mask` with those of `value` (others kept). */
+void flags_set(struct cpu *c, u64 value, u64 mask);
+/* Jcc/SETcc/CMOVcc condition, cc = low nibble of the opcode. */
+bool cond_eval(struct cpu *c, unsigned cc);
+static inline bool flag_cf(struct cpu *c) { return flags_get(c) & RF_CF; }
+bool parity8(u8 v);
+
+/* ---- control flow ---- */
+
+/* Set RIP for a taken branch, with the canonical-address check. */
+static inline void branch_to(struct cpu *c, u64 target)
+{
+	if (c->mode64) {
+		if (unlikely((u64)((i64)(target << 16) >> 16) != target))
+			raise_gp(c, 0);
+	} else {
+		target = (u32)target;
+	}
+	c->s.rip = target;
+}
+
+/* ---- opcode registration (src/cpu/interp/decode.c) ---- */
+
+/*
+ * A selector sees the decoded instruction (prefixes, ModRM, operand
+ * size) and returns its handler, or NULL for an invalid/unimplemented
+ * form (#UD).  It may also adjust fields such as imm or flags.
+ */
+typedef insn_fn (*select_fn)(struct insn *i);
+enum op_map { MAP_1B, MAP_0F, MAP_0F38, MAP_0F3A, MAP_COUNT };
+void op_register(enum op_map map, u8 opcode, select_fn sel, const char *name);
+
+/* Decode one instruction at `rip`; returns 0, or an exception vector. */
+int decode_insn(struct cpu *c, u64 rip, struct insn *out, u8 bytes[15]);
+/* Length-only decode of raw bytes in 64-bit (or 32-bit) mode; 0 = invalid. */
+int decode_length(const u8 *bytes, unsigned avail, bool mode64);
+
+/* ---- misc shared by handlers ---- */
+
+/* Virtual TSC from the retired-instruction count (machine's time base). */
+u64 cpu_tsc(struct cpu *c);
+/* Recompute cpl/mode64 and flush what depends on them after CS changes. */
+void cpu_update_mode(struct cpu *c);
+/* Port I/O through the machine's bus. */
+u64 cpu_port_in(struct cpu *c, u16 port, unsigned size);
+void cpu_port_out(struct cpu *c, u16 port, unsigned size, u64 v);
+
+/* SSE/x87 availability checks (#UD/#NM as CR0/CR4 say). */
+void sse_check(struct cpu *c);
+void fpu_check(struct cpu *c);
+
+#endif

@@ -1,0 +1,19 @@
+/*
+ * Each ops_*.c file registers the opcodes it implements.  interp_init_ops
+ * calls every registration function once, before the first decode.
+ */
+#ifndef INTERP_OPS_H
+#define INTERP_OPS_H
+
+void ops_alu__register(void);    /* integer arithmetic and logic */
+void ops_move__register(void);   /* moves, stack, exchange, conversions */
+void ops_branch__register(void); /* jumps, calls, loops, conditional ops */
+void ops_shift__register(void);  /* shifts, rotates, bit tests, bit scans */
+void ops_string__register(void); /* MOVS/STOS/LODS/CMPS/SCAS/INS/OUTS */
+void ops_system__register(void); /* privileged, control regs, MSRs, I/O */
+void ops_sse__register(void);    /* SSE/SSE2 */
+void ops_x87__register(void);    /* x87 FPU */
+
+void interp_init_ops(void);
+
+#endif
