@@ -35,6 +35,7 @@ struct encore_segment {
 struct encore_dtable {
 	u64 base;
 	u16 limit;
+	u16 pad[3]; /* explicit, zero: the state is hashed as bytes */
 };
 
 /* RFLAGS bits. */
@@ -93,9 +94,11 @@ struct encore_dtable {
 struct encore_fpu_state {
 	u16 fcw, fsw;
 	u8 ftw; /* abridged: one bit per register, 1 = valid */
+	u8 pad0;
 	u16 fop;
 	u64 fip, fdp;
 	u32 mxcsr;
+	u32 pad1;
 	u8 st[8][16]; /* physical registers R0..R7, 80-bit values in bytes 0..9 */
 	u8 xmm[16][16];
 };

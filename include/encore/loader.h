@@ -16,6 +16,9 @@
 #define BARE_SEL_CODE 0x08
 #define BARE_SEL_DATA 0x10
 
+/* Power-on values of the modelled state (PAT, FPU control words, ...). */
+void cpu_state__reset(struct encore_cpu_state *s);
+
 /*
  * Build the identity map, GDT and stack in guest RAM and fill `s` with a
  * 64-bit, CPL 0, interrupts-off state whose RIP is `entry`.

@@ -46,7 +46,7 @@ struct encore_machine {
 	FILE *console_out;
 	bool stopped;     /* a device ended the run */
 	int exit_status;  /* status requested by the device that ended it */
-	u64 insns_per_us; /* virtual time: retired instructions per microsecond */
+	u64 idle_ns;      /* virtual time skipped while the CPU was halted */
 };
 
 struct encore_machine *machine__create(u64 ram_size);

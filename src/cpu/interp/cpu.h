@@ -34,6 +34,7 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 
 /* insn.flags bits */
 #define IF_BLOCK_END 0x01 /* ends a decoded block: branch or state change */
+#define IF_MODE64 0x02    /* decoded as 64-bit code */
 
 /*
  * One decoded instruction.  The decoder fills everything; the handler
@@ -102,7 +103,7 @@ struct cpu {
 	struct encore_engine engine;
 	jmp_buf exc_jmp;
 	int pending_vector; /* injected external interrupt, or -1 */
-	int exc_nesting;    /* 0, 1 while delivering, 2 = double fault path */
+	int delivering;     /* vector being delivered (-1: none), for #DF rules */
 	const struct encore_hooks *hooks;
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */
 	struct interp_stats *stats;
@@ -172,8 +173,8 @@ _Noreturn void raise_unimplemented(struct cpu *c);
 
 /* ---- memory (src/cpu/interp/mmu.c) ---- */
 
-/* Linear address of the ModRM memory operand (segment base included). */
-static inline u64 insn_ea(struct cpu *c, const struct insn *i)
+/* Effective address (offset) of the ModRM memory operand, as LEA sees it. */
+static inline u64 insn_offset(struct cpu *c, const struct insn *i)
 {
 	u64 a = (u64)(i64)i->disp;
 	if (i->base == BASE_RIP)
@@ -186,9 +187,21 @@ static inline u64 insn_ea(struct cpu *c, const struct insn *i)
 		a = (u32)a;
 	else if (i->addrsize == 2)
 		a = (u16)a;
-	if (i->seg >= SEG_FS || !c->mode64)
-		a += c->s.seg[i->seg].base;
 	return a;
+}
+
+/* Linear address of a segment:offset pair (only FS/GS bases in 64-bit mode). */
+static inline u64 seg_linear(struct cpu *c, unsigned seg, u64 off)
+{
+	if (seg >= SEG_FS || !c->mode64)
+		off += c->s.seg[seg].base;
+	return c->mode64 ? off : (u32)off;
+}
+
+/* Linear address of the ModRM memory operand (segment base included). */
+static inline u64 insn_ea(struct cpu *c, const struct insn *i)
+{
+	return seg_linear(c, i->seg, insn_offset(c, i));
 }
 
 enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
@@ -204,6 +217,8 @@ void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v);
 /* Translate for `acc` at the current privilege; raises #PF on failure. */
 u64 mmu_translate(struct cpu *c, u64 lin, enum access acc);
 void tlb_flush_all(struct cpu *c);
+/* Call after writing guest RAM through a host pointer (invalidates code). */
+void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len);
 void tlb_flush_page(struct cpu *c, u64 lin);
 
 static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
@@ -355,6 +370,15 @@ void op_register(enum op_map map, u8 opcode, select_fn sel, const char *name);
 
 /* Decode one instruction at `rip`; returns 0, or an exception vector. */
 int decode_insn(struct cpu *c, u64 rip, struct insn *out, u8 bytes[15]);
+/* Byte-register mapping for selectors: r/m or reg field numbers 4..7
+ * without REX name AH..BH. */
+static inline u8 byte_reg(const struct insn *i, u8 r)
+{
+	if (r < 4 || r >= 8 || (i->pfx & PFX_REX))
+		return r;
+	return REG8_AH + r - 4;
+}
+
 /* Length-only decode of raw bytes in 64-bit (or 32-bit) mode; 0 = invalid. */
 int decode_length(const u8 *bytes, unsigned avail, bool mode64);
 

@@ -1,0 +1,14 @@
+/*
+ * The CPUID model: what encore's virtual CPU advertises.  It lists exactly
+ * what the interpreter implements, so guests never pick a code path the
+ * engine lacks (no AVX, no SSE3+, no RDRAND/RDSEED, no PCID, no SMEP).
+ */
+#ifndef ENCORE_CPUID_H
+#define ENCORE_CPUID_H
+
+#include "encore/types.h"
+
+/* out = { eax, ebx, ecx, edx } for CPUID leaf/subleaf. */
+void cpuid__query(u32 leaf, u32 subleaf, u32 out[4]);
+
+#endif

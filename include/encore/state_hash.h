@@ -1,0 +1,9 @@
+#ifndef ENCORE_STATE_HASH_H
+#define ENCORE_STATE_HASH_H
+
+#include "encore/machine.h"
+
+/* XXH3 hash of the CPU state and every byte of guest RAM. */
+u64 machine__state_hash(struct encore_machine *m);
+
+#endif

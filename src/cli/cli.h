@@ -1,0 +1,14 @@
+/* Subcommands of the encore program: one file each in src/cli/. */
+#ifndef ENCORE_CLI_H
+#define ENCORE_CLI_H
+
+#include "encore/types.h"
+
+int cmd_run(int argc, char **argv);
+
+/* Parse "512M", "2G", "65536" into bytes; returns false on bad input. */
+bool cli_parse_size(const char *s, u64 *out);
+/* Parse a non-negative integer with an optional k/M/G decimal suffix. */
+bool cli_parse_count(const char *s, u64 *out);
+
+#endif

@@ -1,0 +1,264 @@
+/*
+ * The decoded-block cache.  Each guest instruction is decoded once into a
+ * block that ends at a control transfer or page end.  Blocks are keyed by
+ * physical address (so every mapping shares them), found quickly through
+ * a jump cache keyed by virtual RIP, and dropped when their page is
+ * written: pages holding blocks never get fast write tags in the TLB.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "interp.h"
+#include "mmu.h"
+
+#define BLOCK_MAX_INSNS 64
+#define HASH_BITS 16
+#define JUMP_BITS 12
+#define ARENA_SIZE (64u << 20)
+
+struct interp_caches {
+	u8 *arena;
+	size_t arena_used;
+	struct block *hash[1u << HASH_BITS];
+	struct block *jump[1u << JUMP_BITS];
+	struct block **page_blocks; /* per RAM frame: blocks that start or end there */
+	u64 nframes;
+};
+
+static unsigned hash_paddr(u64 paddr)
+{
+	return (unsigned)((paddr * 0x9e3779b97f4a7c15ull) >> (64 - HASH_BITS));
+}
+
+static unsigned hash_rip(u64 rip)
+{
+	return (unsigned)((rip ^ (rip >> JUMP_BITS)) & ((1u << JUMP_BITS) - 1));
+}
+
+void block_cache_init(struct cpu *c)
+{
+	struct interp_caches *k = calloc(1, sizeof(*k));
+	k->arena = malloc(ARENA_SIZE);
+	k->nframes = c->machine->ram_size >> 12;
+	k->page_blocks = calloc(k->nframes ? k->nframes : 1, sizeof(*k->page_blocks));
+	if (!k->arena || !k->page_blocks)
+		abort();
+	c->caches = k;
+}
+
+void block_cache_destroy(struct cpu *c)
+{
+	if (!c->caches)
+		return;
+	free(c->caches->arena);
+	free(c->caches->page_blocks);
+	free(c->caches);
+	c->caches = NULL;
+}
+
+void block_jump_cache_flush(struct cpu *c)
+{
+	if (c->caches)
+		memset(c->caches->jump, 0, sizeof(c->caches->jump));
+}
+
+void block_cache_flush(struct cpu *c)
+{
+	struct interp_caches *k = c->caches;
+	k->arena_used = 0;
+	memset(k->hash, 0, sizeof(k->hash));
+	memset(k->jump, 0, sizeof(k->jump));
+	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
+	c->block_abort = 1;
+	if (c->stats)
+		c->stats->cache_flushes++;
+}
+
+bool code_page_has_blocks(struct cpu *c, i64 frame)
+{
+	return frame >= 0 && c->caches->page_blocks[frame] != NULL;
+}
+
+static void unlink_hash(struct interp_caches *k, struct block *b)
+{
+	struct block **p = &k->hash[hash_paddr(b->paddr)];
+	while (*p && *p != b)
+		p = &(*p)->hash_next;
+	if (*p)
+		*p = b->hash_next;
+}
+
+void code_page_invalidate(struct cpu *c, i64 frame)
+{
+	struct interp_caches *k = c->caches;
+	struct block *b = k->page_blocks[frame];
+	k->page_blocks[frame] = NULL;
+	while (b) {
+		/* A block is on the list of its first frame via page_next[0] and of
+		 * the frame it spills into via page_next[1]. */
+		i64 f0 = ram_frame(c->machine, b->paddr);
+		struct block *next = (f0 == frame) ? b->page_next[0] : b->page_next[1];
+		if (b->valid) {
+			b->valid = 0;
+			unlink_hash(k, b);
+			if (c->stats)
+				c->stats->blocks_invalidated++;
+		}
+		b = next;
+	}
+	c->block_abort = 1; /* the running block may be stale */
+}
+
+static struct block *arena_alloc(struct cpu *c)
+{
+	struct interp_caches *k = c->caches;
+	size_t need = sizeof(struct block) + BLOCK_MAX_INSNS * sizeof(struct insn);
+	if (k->arena_used + need > ARENA_SIZE)
+		block_cache_flush(c);
+	return (struct block *)(k->arena + k->arena_used);
+}
+
+/* Copy instruction bytes at rip; *avail = bytes up to the page end. */
+static const u8 *code_ptr(struct cpu *c, u64 paddr, unsigned *avail)
+{
+	u8 *p = machine__ram_ptr(c->machine, paddr);
+	*avail = 0x1000 - (paddr & 0xfff);
+	return p;
+}
+
+static _Noreturn void fetch_error(struct cpu *c, u64 rip)
+{
+	snprintf(c->exit_message, sizeof(c->exit_message),
+		 "instruction fetch at RIP %#llx from guest memory that is not RAM",
+		 (unsigned long long)rip);
+	c->exit_reason = EXIT_ERROR;
+	longjmp(c->exc_jmp, 1);
+}
+
+/*
+ * Decode the instruction at (rip, paddr) into *i.  Returns false when the
+ * block must end before it (a fault that the first instruction raises).
+ */
+static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *page2, bool first)
+{
+	unsigned avail;
+	const u8 *p = code_ptr(c, paddr, &avail);
+	if (!p)
+		fetch_error(c, rip);
+	bool default32 = c->s.seg[SEG_CS].attr & SEG_ATTR_DB;
+	int r = decode_bytes(p, avail, c->mode64, default32, i);
+	if (r == -1) {
+		/* The instruction runs into the next page. */
+		if (!first)
+			return false;
+		u8 buf[16];
+		unsigned n1 = avail < 15 ? avail : 15;
+		memcpy(buf, p, n1);
+		u64 p2 = mmu_translate(c, rip + avail, ACC_EXEC) & ~0xfffull;
+		const u8 *q = machine__ram_ptr(c->machine, p2);
+		if (!q)
+			fetch_error(c, rip + avail);
+		memcpy(buf + n1, q, 15 - n1);
+		r = decode_bytes(buf, 15, c->mode64, default32, i);
+		*page2 = p2;
+	}
+	if (r != 0) {
+		if (!first)
+			return false;
+		cpu_raise(c, r == EXC_GP ? EXC_GP : EXC_UD, r == EXC_GP ? 0 : NO_ERRCODE);
+	}
+	decode_select(i);
+	return true;
+}
+
+static void link_block(struct cpu *c, struct block *b)
+{
+	struct interp_caches *k = c->caches;
+	unsigned h = hash_paddr(b->paddr);
+	b->hash_next = k->hash[h];
+	k->hash[h] = b;
+	i64 f0 = ram_frame(c->machine, b->paddr);
+	b->page_next[0] = k->page_blocks[f0];
+	k->page_blocks[f0] = b;
+	tlb_protect_code_page(c, b->paddr);
+	b->page_next[1] = NULL;
+	if (b->page2 != ~0ull) {
+		i64 f1 = ram_frame(c->machine, b->page2);
+		b->page_next[1] = k->page_blocks[f1];
+		k->page_blocks[f1] = b;
+		tlb_protect_code_page(c, b->page2);
+	}
+}
+
+static struct block *block_build(struct cpu *c, u64 rip, u64 paddr)
+{
+	struct block *b = arena_alloc(c);
+	b->paddr = paddr;
+	b->vrip = rip;
+	b->page2 = ~0ull;
+	b->mode_key = cpu_mode_key(c);
+	b->valid = 1;
+	unsigned n = 0;
+	u64 r = rip, p = paddr;
+	while (n < BLOCK_MAX_INSNS) {
+		u64 page2 = ~0ull;
+		struct insn *i = &b->insns[n];
+		if (!decode_one(c, r, p, i, &page2, n == 0))
+			break;
+		n++;
+		r += i->len;
+		p += i->len;
+		if (page2 != ~0ull) {
+			b->page2 = page2;
+			break;
+		}
+		if ((i->flags & IF_BLOCK_END) || (p & 0xfff) == 0)
+			break;
+	}
+	b->ninsns = n;
+	c->caches->arena_used += sizeof(struct block) + n * sizeof(struct insn);
+	link_block(c, b);
+	if (c->stats)
+		c->stats->blocks_decoded++;
+	return b;
+}
+
+struct block *block_lookup(struct cpu *c)
+{
+	struct interp_caches *k = c->caches;
+	u64 rip = c->s.rip;
+	if (!c->mode64)
+		rip = (u32)rip;
+	u8 key = cpu_mode_key(c);
+	struct block **slot = &k->jump[hash_rip(rip)];
+	struct block *b = *slot;
+	if (likely(b && b->vrip == rip && b->mode_key == key && b->valid))
+		return b;
+	struct tlb_entry *e = tlb_entry_for(c, rip);
+	u64 paddr;
+	if (e->tag_exec == (rip & ~0xfffull))
+		paddr = (e->paddr & ~0xfffull) | (rip & 0xfff);
+	else
+		paddr = mmu_translate(c, rip, ACC_EXEC);
+	for (b = k->hash[hash_paddr(paddr)]; b; b = b->hash_next)
+		if (b->paddr == paddr && b->vrip == rip && b->mode_key == key && b->valid)
+			break;
+	if (!b)
+		b = block_build(c, rip, paddr);
+	*slot = b;
+	return b;
+}
+
+unsigned fetch_bytes_for_report(struct cpu *c, u64 rip, u8 *buf)
+{
+	unsigned n = 0;
+	for (; n < 15; n++) {
+		struct tlb_entry *e = tlb_entry_for(c, rip + n);
+		if (e->tag_exec != ((rip + n) & ~0xfffull))
+			break;
+		buf[n] = *(u8 *)(uintptr_t)(rip + n + e->addend);
+	}
+	return n;
+}

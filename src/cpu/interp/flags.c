@@ -1,0 +1,127 @@
+/*
+ * Lazy arithmetic flags.  Flag-setting instructions record the operation,
+ * operands and result (set_cc); the flags are computed only when read.
+ * ADD/ADC and SUB/SBB share formulas that work with a carry-in.
+ */
+#include "cpu.h"
+
+bool parity8(u8 v)
+{
+	return !__builtin_parity(v);
+}
+
+static u64 msb(u64 v, unsigned size)
+{
+	return (v >> (size * 8 - 1)) & 1;
+}
+
+static u64 zf_sf_pf(u64 res, unsigned size)
+{
+	u64 f = 0;
+	res &= size_mask(size);
+	if (res == 0)
+		f |= RF_ZF;
+	if (msb(res, size))
+		f |= RF_SF;
+	if (parity8((u8)res))
+		f |= RF_PF;
+	return f;
+}
+
+static u64 add_flags(u64 a, u64 b, u64 res, unsigned size)
+{
+	u64 f = zf_sf_pf(res, size);
+	if (msb((a & b) | ((a | b) & ~res), size))
+		f |= RF_CF;
+	if (msb((a ^ res) & (b ^ res), size))
+		f |= RF_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= RF_AF;
+	return f;
+}
+
+static u64 sub_flags(u64 a, u64 b, u64 res, unsigned size)
+{
+	u64 f = zf_sf_pf(res, size);
+	if (msb((~a & b) | ((~a | b) & res), size))
+		f |= RF_CF;
+	if (msb((a ^ b) & (a ^ res), size))
+		f |= RF_OF;
+	if ((a ^ b ^ res) & 0x10)
+		f |= RF_AF;
+	return f;
+}
+
+static u64 arith_flags(struct cpu *c)
+{
+	unsigned size = 1u << (c->cc_op & 3);
+	u64 kept_cf = c->s.rflags & RF_CF;
+	switch (c->cc_op >> 2) {
+	case CC_ADD: return add_flags(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_SUB: return sub_flags(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_LOGIC: return zf_sf_pf(c->cc_res, size);
+	case CC_INC: return (add_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
+	case CC_DEC: return (sub_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
+	default: return c->s.rflags & RF_ARITH;
+	}
+}
+
+u64 flags_get(struct cpu *c)
+{
+	if ((c->cc_op >> 2) == CC_EFLAGS)
+		return c->s.rflags;
+	return (c->s.rflags & ~RF_ARITH) | arith_flags(c);
+}
+
+void flags_set(struct cpu *c, u64 value, u64 mask)
+{
+	u64 cur = flags_get(c);
+	c->s.rflags = (cur & ~mask) | (value & mask) | RF_FIXED1;
+	c->cc_op = CC_OP(CC_EFLAGS, 1);
+}
+
+/* Fast paths for the common CMP/SUB/TEST + Jcc pairs, generic otherwise. */
+static bool cond_sub(struct cpu *c, unsigned cc, unsigned size)
+{
+	u64 m = size_mask(size), a = c->cc_a & m, b = c->cc_b & m;
+	i64 sa = (i64)sign_extend(a, size), sb = (i64)sign_extend(b, size);
+	switch (cc >> 1) {
+	case 1: return a < b;                /* B */
+	case 2: return a == b;               /* Z */
+	case 3: return a <= b;               /* BE */
+	case 6: return sa < sb;              /* L */
+	case 7: return sa <= sb;             /* LE */
+	default: return false;
+	}
+}
+
+static bool cond_from_flags(u64 f, unsigned cc)
+{
+	bool r;
+	switch (cc >> 1) {
+	case 0: r = f & RF_OF; break;
+	case 1: r = f & RF_CF; break;
+	case 2: r = f & RF_ZF; break;
+	case 3: r = f & (RF_CF | RF_ZF); break;
+	case 4: r = f & RF_SF; break;
+	case 5: r = f & RF_PF; break;
+	case 6: r = !(f & RF_SF) != !(f & RF_OF); break;
+	default: r = (f & RF_ZF) || (!(f & RF_SF) != !(f & RF_OF)); break;
+	}
+	return r;
+}
+
+bool cond_eval(struct cpu *c, unsigned cc)
+{
+	unsigned kind = c->cc_op >> 2, size = 1u << (c->cc_op & 3);
+	unsigned sel = cc >> 1;
+	if (kind == CC_SUB && (sel == 1 || sel == 2 || sel == 3 || sel == 6 || sel == 7)) {
+		/* Only valid when cc_b was the subtrahend without borrow-in. */
+		u64 m = size_mask(size);
+		if (((c->cc_a - c->cc_b) & m) == (c->cc_res & m))
+			return cond_sub(c, cc, size) ^ (cc & 1);
+	}
+	if (kind == CC_LOGIC && sel == 2)
+		return ((c->cc_res & size_mask(size)) == 0) ^ (cc & 1);
+	return cond_from_flags(flags_get(c), cc) ^ (cc & 1);
+}

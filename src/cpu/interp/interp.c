@@ -1,0 +1,303 @@
+/*
+ * The interpreter engine: the run loop, exact instruction counting,
+ * interrupt injection, hooks, and the engine interface glue.
+ *
+ * Counting rule: an instruction retires when its handler returns; one that
+ * raises an exception does not retire.  INT n, INT3 and SYSCALL retire
+ * (they are traps).  Each iteration of a REP string instruction retires as
+ * one instruction, and a REP with a zero count retires once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "interp.h"
+#include "ops.h"
+
+static struct cpu *cpu_of(struct encore_engine *e)
+{
+	return (struct cpu *)((u8 *)e - offsetof(struct cpu, engine));
+}
+
+void cpu_update_mode(struct cpu *c)
+{
+	c->cpl = c->s.seg[SEG_CS].selector & 3;
+	c->mode64 = (c->s.efer & EFER_LMA) && (c->s.seg[SEG_CS].attr & SEG_ATTR_L);
+}
+
+u64 cpu_tsc(struct cpu *c)
+{
+	return c->icount + c->machine->idle_ns + c->s.msr.tsc_offset;
+}
+
+u64 cpu_port_in(struct cpu *c, u16 port, unsigned size)
+{
+	u64 v = 0;
+	bus__access(&c->machine->pio, port, (u8 *)&v, size, false);
+	return v & size_mask(size);
+}
+
+void cpu_port_out(struct cpu *c, u16 port, unsigned size, u64 v)
+{
+	bus__access(&c->machine->pio, port, (u8 *)&v, size, true);
+}
+
+/* ---- unimplemented opcodes: #UD in the guest, counted and reported ---- */
+
+static void record_unimplemented(struct cpu *c, u64 rip)
+{
+	struct interp_stats *st = c->stats;
+	u8 bytes[15];
+	unsigned n = fetch_bytes_for_report(c, rip, bytes);
+	if (c->cur && c->cur->len < n)
+		n = c->cur->len;
+	for (unsigned k = 0; k < st->unimpl_count; k++) {
+		struct unimpl_record *r = &st->unimpl[k];
+		if (r->len == n && !memcmp(r->bytes, bytes, n)) {
+			r->count++;
+			return;
+		}
+	}
+	if (st->unimpl_count == UNIMPL_MAX)
+		return;
+	struct unimpl_record *r = &st->unimpl[st->unimpl_count++];
+	memcpy(r->bytes, bytes, n);
+	r->len = n;
+	r->count = 1;
+	r->first_rip = rip;
+}
+
+void insn_ud(struct cpu *c, const struct insn *i)
+{
+	record_unimplemented(c, c->s.rip - i->len);
+	raise_ud(c);
+}
+
+_Noreturn void raise_unimplemented(struct cpu *c)
+{
+	if (c->cur)
+		record_unimplemented(c, c->s.rip - c->cur->len);
+	raise_ud(c);
+}
+
+void insn_invalid(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	raise_ud(c);
+}
+
+/* ---- the run loop ---- */
+
+static void exec_block(struct cpu *c, const struct block *b, unsigned n)
+{
+	const struct insn *i = b->insns, *end = i + n;
+	do {
+		c->cur = i;
+		c->s.rip += i->len;
+		i->fn(c, i);
+		c->icount++;
+		i++;
+	} while (i != end && !c->block_abort);
+	c->cur = NULL;
+}
+
+static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+{
+	const struct encore_hooks *h = c->hooks;
+	if (h->on_block)
+		h->on_block(h->opaque, c->icount, c->s.rip, n);
+	const struct insn *i = b->insns, *end = i + n;
+	do {
+		if (h->on_insn) {
+			u8 bytes[15];
+			fetch_bytes_for_report(c, c->s.rip, bytes);
+			h->on_insn(h->opaque, c->icount, c->s.rip, bytes, i->len);
+		}
+		c->cur = i;
+		c->s.rip += i->len;
+		i->fn(c, i);
+		c->icount++;
+		i++;
+	} while (i != end && !c->block_abort);
+	c->cur = NULL;
+}
+
+static bool interrupts_enabled(struct cpu *c)
+{
+	return (c->s.rflags & RF_IF) && !c->s.irq_shadow;
+}
+
+/* One step of the loop; returns an exit reason, or -1 to go on. */
+static int run_step(struct cpu *c)
+{
+	if (c->exit_reason >= 0)
+		return c->exit_reason;
+	if (c->kicked) {
+		c->kicked = 0;
+		return EXIT_KICK;
+	}
+	if (c->pending_vector >= 0 && interrupts_enabled(c)) {
+		unsigned v = c->pending_vector;
+		c->pending_vector = -1;
+		if (c->stats)
+			c->stats->interrupts++;
+		cpu_external_interrupt(c, v);
+		return -1;
+	}
+	if (c->s.halted)
+		return EXIT_HLT;
+	if (c->icount >= c->insn_limit)
+		return EXIT_LIMIT;
+	struct block *b = block_lookup(c);
+	u64 left = c->insn_limit - c->icount;
+	unsigned n = b->ninsns < left ? b->ninsns : (unsigned)left;
+	if (c->s.irq_shadow) {
+		c->s.irq_shadow = 0;
+		n = 1;
+	}
+	c->block_abort = 0;
+	if (unlikely(c->hooks != NULL))
+		exec_block_hooked(c, b, n);
+	else
+		exec_block(c, b, n);
+	return -1;
+}
+
+static int interp_run(struct encore_engine *e, u64 limit, struct encore_exit *x)
+{
+	struct cpu *c = cpu_of(e);
+	c->insn_limit = limit;
+	c->exit_reason = -1;
+	c->exit_message[0] = 0;
+	int reason;
+	setjmp(c->exc_jmp); /* exceptions resume the loop here */
+	c->cur = NULL;
+	c->delivering = -1;
+	while ((reason = run_step(c)) < 0)
+		;
+	x->reason = reason;
+	x->rip = c->s.rip;
+	snprintf(x->message, sizeof(x->message), "%s", c->exit_message);
+	return 0;
+}
+
+/* ---- state and control ---- */
+
+static void interp_get_state(struct encore_engine *e, struct encore_cpu_state *s)
+{
+	struct cpu *c = cpu_of(e);
+	*s = c->s;
+	s->rflags = flags_get(c);
+}
+
+static int interp_set_state(struct encore_engine *e, const struct encore_cpu_state *s)
+{
+	struct cpu *c = cpu_of(e);
+	c->s = *s;
+	c->s.rflags |= RF_FIXED1;
+	c->cc_op = CC_OP(CC_EFLAGS, 1);
+	cpu_update_mode(c);
+	tlb_flush_all(c);
+	return 0;
+}
+
+static bool interp_interrupt_window(struct encore_engine *e)
+{
+	struct cpu *c = cpu_of(e);
+	return interrupts_enabled(c) && c->pending_vector < 0;
+}
+
+static int interp_inject(struct encore_engine *e, u8 vector)
+{
+	struct cpu *c = cpu_of(e);
+	if (c->pending_vector >= 0)
+		return -1;
+	c->pending_vector = vector;
+	return 0;
+}
+
+static u64 interp_insn_count(struct encore_engine *e)
+{
+	return cpu_of(e)->icount;
+}
+
+static void interp_kick(struct encore_engine *e)
+{
+	struct cpu *c = cpu_of(e);
+	c->kicked = 1;
+	c->block_abort = 1;
+}
+
+static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
+{
+	struct cpu *c = cpu_of(e);
+	c->hooks = h;
+	tlb_flush_all(c); /* memory hooks need every access on the slow path */
+	return 0;
+}
+
+static void interp_report(struct encore_engine *e, void *file)
+{
+	struct cpu *c = cpu_of(e);
+	FILE *f = file;
+	struct interp_stats *st = c->stats;
+	for (unsigned k = 0; k < st->unimpl_count; k++) {
+		struct unimpl_record *r = &st->unimpl[k];
+		struct insn i;
+		bool d32 = true;
+		const char *name = NULL;
+		if (decode_bytes(r->bytes, r->len, true, d32, &i) == 0 || i.len)
+			name = op_name(i.map, i.op);
+		fprintf(f, "encore: unimplemented or invalid opcode %s (", name ? name : "?");
+		for (unsigned b = 0; b < r->len; b++)
+			fprintf(f, "%s%02x", b ? " " : "", r->bytes[b]);
+		fprintf(f, ") executed %llu times, first at RIP %#llx\n", (unsigned long long)r->count,
+			(unsigned long long)r->first_rip);
+	}
+}
+
+static void interp_destroy(struct encore_engine *e)
+{
+	struct cpu *c = cpu_of(e);
+	block_cache_destroy(c);
+	free(c->stats);
+	free(c);
+}
+
+static const struct encore_engine_ops interp_ops = {
+	.name = "interp",
+	.run = interp_run,
+	.get_state = interp_get_state,
+	.set_state = interp_set_state,
+	.interrupt_window = interp_interrupt_window,
+	.inject_interrupt = interp_inject,
+	.insn_count = interp_insn_count,
+	.kick = interp_kick,
+	.set_hooks = interp_set_hooks,
+	.report = interp_report,
+	.destroy = interp_destroy,
+};
+
+struct encore_engine *interp__create(struct encore_machine *m)
+{
+	static bool ops_ready;
+	if (!ops_ready) {
+		interp_init_ops();
+		ops_ready = true;
+	}
+	struct cpu *c = aligned_alloc(64, (sizeof(struct cpu) + 63) & ~(size_t)63);
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof(*c));
+	c->machine = m;
+	c->engine.ops = &interp_ops;
+	c->engine.machine = m;
+	c->pending_vector = -1;
+	c->delivering = -1;
+	c->stats = calloc(1, sizeof(*c->stats));
+	block_cache_init(c);
+	tlb_flush_all(c);
+	m->engine = &c->engine;
+	return &c->engine;
+}

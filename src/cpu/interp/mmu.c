@@ -1,0 +1,332 @@
+/*
+ * Linear-to-physical translation: the 4-level page walk with accessed and
+ * dirty bits, the software TLB that caches it, and the slow paths of
+ * memory access (MMIO, unbacked memory, page-crossing, code pages, hooks).
+ */
+#include <string.h>
+
+#include "mmu.h"
+
+static bool canonical(u64 lin)
+{
+	return (u64)((i64)(lin << 16) >> 16) == lin;
+}
+
+static u64 rsvd_mask(struct cpu *c, int level, bool large)
+{
+	u64 m = ((1ull << 52) - 1) & ~((1ull << PHYS_ADDR_BITS) - 1);
+	if (!(c->s.efer & EFER_NXE))
+		m |= PTE_NX;
+	if (level == 4)
+		m |= PTE_PS;
+	if (large)
+		m |= (level == 3 ? 0x3fffe000ull : 0x1fe000ull); /* low address bits of large pages */
+	return m;
+}
+
+struct walk {
+	u64 paddr;
+	bool user_ok, write_ok, exec_ok, global, dirty;
+};
+
+static _Noreturn void page_fault(struct cpu *c, u64 lin, u32 err)
+{
+	c->s.cr2 = lin;
+	cpu_raise(c, EXC_PF, err);
+}
+
+static u64 pte_read(struct cpu *c, u64 paddr)
+{
+	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u64 v = ~0ull;
+	if (p)
+		memcpy(&v, p, 8);
+	return v;
+}
+
+static void pte_set_bits(struct cpu *c, u64 paddr, u64 bits)
+{
+	u8 *p = machine__ram_ptr(c->machine, paddr);
+	if (!p)
+		return;
+	u64 v;
+	memcpy(&v, p, 8);
+	if ((v & bits) != bits) {
+		v |= bits;
+		memcpy(p, &v, 8);
+		mmu_note_ram_write(c, paddr, 8);
+	}
+}
+
+/*
+ * Walk the page tables for `lin`.  `user` is the privilege of the access
+ * (implicit supervisor accesses pass false).  Faults are raised here.
+ */
+static void page_walk(struct cpu *c, u64 lin, enum access acc, bool user, struct walk *w)
+{
+	u32 err = (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
+	if (acc == ACC_EXEC && (c->s.efer & EFER_NXE))
+		err |= PF_I;
+	u64 table = c->s.cr3 & PTE_ADDR, addrs[4];
+	bool u_ok = true, w_ok = true, x_ok = true;
+	int level, n = 0;
+	u64 pte = 0;
+	for (level = 4; level >= 1; level--) {
+		u64 a = table + (((lin >> (12 + 9 * (level - 1))) & 511) * 8);
+		pte = pte_read(c, a);
+		if (!(pte & PTE_P))
+			page_fault(c, lin, err);
+		bool large = (level == 2 || level == 3) && (pte & PTE_PS);
+		if (pte & rsvd_mask(c, level, large))
+			page_fault(c, lin, err | PF_P | PF_RSVD);
+		addrs[n++] = a;
+		u_ok &= !!(pte & PTE_U);
+		w_ok &= !!(pte & PTE_W);
+		x_ok &= !(pte & PTE_NX);
+		if (large)
+			break;
+		table = pte & PTE_ADDR;
+	}
+	if (level == 0)
+		level = 1;
+	bool wp = c->s.cr0 & CR0_WP;
+	bool allowed = (!user || u_ok) && (acc != ACC_WRITE || w_ok || (!user && !wp)) &&
+		       (acc != ACC_EXEC || x_ok || !(c->s.efer & EFER_NXE));
+	if (!allowed)
+		page_fault(c, lin, err | PF_P);
+	for (int k = 0; k < n; k++)
+		pte_set_bits(c, addrs[k], PTE_A | (k == n - 1 && acc == ACC_WRITE ? PTE_D : 0));
+	u64 page_mask = (1ull << (12 + 9 * (level - 1))) - 1;
+	w->paddr = (pte & PTE_ADDR & ~page_mask) | (lin & page_mask & ~0xfffull);
+	w->user_ok = u_ok;
+	w->write_ok = w_ok || (!user && !wp);
+	w->exec_ok = x_ok || !(c->s.efer & EFER_NXE);
+	w->global = (pte & PTE_G) && (c->s.cr4 & CR4_PGE);
+	w->dirty = acc == ACC_WRITE || (pte & PTE_D);
+}
+
+static void translate_page(struct cpu *c, u64 lin, enum access acc, bool user, struct walk *w)
+{
+	if (!(c->s.cr0 & CR0_PG)) {
+		*w = (struct walk){ .paddr = lin & ~0xfffull & 0xffffffffull, .user_ok = true,
+				    .write_ok = true, .exec_ok = true, .dirty = true };
+		return;
+	}
+	page_walk(c, lin, acc, user, w);
+}
+
+/* Cache a successful walk; fast tags only where every access may take them. */
+static void tlb_fill(struct cpu *c, u64 lin, bool user, const struct walk *w)
+{
+	struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+	u64 page = lin & ~0xfffull;
+	u8 *host = machine__ram_ptr(c->machine, w->paddr);
+	e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+	e->paddr = w->paddr | (w->global ? 1 : 0);
+	if (!host)
+		return; /* MMIO and unbacked memory always take the slow path */
+	e->addend = (uintptr_t)host - page;
+	if (w->exec_ok)
+		e->tag_exec = page;
+	if (c->hooks && c->hooks->on_mem)
+		return;
+	e->tag_read = page;
+	if (w->write_ok && w->dirty && !code_page_has_blocks(c, ram_frame(c->machine, w->paddr)))
+		e->tag_write = page;
+}
+
+u64 mmu_translate(struct cpu *c, u64 lin, enum access acc)
+{
+	if (c->mode64 || (c->s.efer & EFER_LMA)) {
+		if (!canonical(lin))
+			raise_gp(c, 0);
+	}
+	bool user = c->cpl == 3;
+	struct walk w;
+	translate_page(c, lin, acc, user, &w);
+	tlb_fill(c, lin, user, &w);
+	return w.paddr | (lin & 0xfff);
+}
+
+static u64 translate_sys(struct cpu *c, u64 lin, enum access acc)
+{
+	if (!canonical(lin))
+		raise_gp(c, 0);
+	struct walk w;
+	translate_page(c, lin, acc, false, &w);
+	return w.paddr | (lin & 0xfff);
+}
+
+void tlb_flush_all(struct cpu *c)
+{
+	for (unsigned p = 0; p < 2; p++)
+		for (unsigned k = 0; k < TLB_SIZE; k++)
+			c->tlb[p][k].tag_read = c->tlb[p][k].tag_write = c->tlb[p][k].tag_exec =
+				TLB_TAG_NONE;
+	extern void block_jump_cache_flush(struct cpu * c);
+	block_jump_cache_flush(c);
+}
+
+/* CR3 writes keep global translations (CR4.PGE); everything else goes. */
+void tlb_flush_nonglobal(struct cpu *c)
+{
+	for (unsigned p = 0; p < 2; p++)
+		for (unsigned k = 0; k < TLB_SIZE; k++) {
+			struct tlb_entry *e = &c->tlb[p][k];
+			if (!(e->paddr & 1))
+				e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+		}
+	extern void block_jump_cache_flush(struct cpu * c);
+	block_jump_cache_flush(c);
+}
+
+void tlb_flush_page(struct cpu *c, u64 lin)
+{
+	u64 page = lin & ~0xfffull;
+	for (unsigned p = 0; p < 2; p++) {
+		struct tlb_entry *e = &c->tlb[p][(lin >> 12) & (TLB_SIZE - 1)];
+		if (e->tag_read == page || e->tag_write == page || e->tag_exec == page)
+			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+	}
+	extern void block_jump_cache_flush(struct cpu * c);
+	block_jump_cache_flush(c);
+}
+
+/* Drop fast write tags that point into a physical page that now holds code. */
+void tlb_protect_code_page(struct cpu *c, u64 paddr)
+{
+	u64 frame = paddr & ~0xfffull;
+	for (unsigned p = 0; p < 2; p++)
+		for (unsigned k = 0; k < TLB_SIZE; k++) {
+			struct tlb_entry *e = &c->tlb[p][k];
+			if ((e->paddr & ~0xfffull) == frame)
+				e->tag_write = TLB_TAG_NONE;
+		}
+}
+
+void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len)
+{
+	i64 first = ram_frame(c->machine, paddr);
+	i64 last = ram_frame(c->machine, paddr + len - 1);
+	if (first >= 0 && code_page_has_blocks(c, first))
+		code_page_invalidate(c, first);
+	if (last >= 0 && last != first && code_page_has_blocks(c, last))
+		code_page_invalidate(c, last);
+}
+
+static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
+{
+	if (c->hooks && c->hooks->on_mem)
+		c->hooks->on_mem(c->hooks->opaque, c->icount, lin, paddr, size, v, wr);
+}
+
+static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
+{
+	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u64 v = 0;
+	if (p)
+		memcpy(&v, p, size);
+	else
+		bus__access(&c->machine->mmio, paddr, (u8 *)&v, size, false);
+	return v;
+}
+
+static void phys_write(struct cpu *c, u64 paddr, unsigned size, u64 v)
+{
+	u8 *p = machine__ram_ptr(c->machine, paddr);
+	if (p) {
+		memcpy(p, &v, size);
+		mmu_note_ram_write(c, paddr, size);
+	} else {
+		bus__access(&c->machine->mmio, paddr, (u8 *)&v, size, true);
+	}
+}
+
+static bool crosses_page(u64 lin, unsigned size)
+{
+	return (lin & 0xfff) + size > 0x1000;
+}
+
+u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
+{
+	u64 v = 0;
+	if (crosses_page(lin, size)) {
+		unsigned first = 0x1000 - (lin & 0xfff);
+		u64 p1 = mmu_translate(c, lin, ACC_READ);
+		u64 p2 = mmu_translate(c, lin + first, ACC_READ);
+		u64 lo = phys_read(c, p1, first), hi = phys_read(c, p2, size - first);
+		v = lo | (hi << (8 * first));
+		mem_hook(c, lin, p1, size, v, false);
+		return v;
+	}
+	u64 p = mmu_translate(c, lin, ACC_READ);
+	v = phys_read(c, p, size);
+	mem_hook(c, lin, p, size, v, false);
+	return v;
+}
+
+void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
+{
+	if (crosses_page(lin, size)) {
+		unsigned first = 0x1000 - (lin & 0xfff);
+		/* Both pages must be writable before either is written. */
+		u64 p1 = mmu_translate(c, lin, ACC_WRITE);
+		u64 p2 = mmu_translate(c, lin + first, ACC_WRITE);
+		phys_write(c, p1, first, v);
+		phys_write(c, p2, size - first, v >> (8 * first));
+		mem_hook(c, lin, p1, size, v, true);
+		return;
+	}
+	u64 p = mmu_translate(c, lin, ACC_WRITE);
+	phys_write(c, p, size, v);
+	mem_hook(c, lin, p, size, v, true);
+}
+
+void mem_read_bytes(struct cpu *c, u64 lin, void *dst, unsigned n)
+{
+	u8 *d = dst;
+	while (n) {
+		unsigned chunk = 0x1000 - (lin & 0xfff);
+		if (chunk > n)
+			chunk = n;
+		for (unsigned k = 0; k < chunk; k += 8) {
+			unsigned len = chunk - k < 8 ? chunk - k : 8;
+			u64 v = len == 8 ? mem_read64(c, lin + k) : 0;
+			if (len != 8)
+				for (unsigned b = 0; b < len; b++)
+					v |= (u64)mem_read8(c, lin + k + b) << (8 * b);
+			memcpy(d + k, &v, len);
+		}
+		d += chunk;
+		lin += chunk;
+		n -= chunk;
+	}
+}
+
+void mem_write_bytes(struct cpu *c, u64 lin, const void *src, unsigned n)
+{
+	const u8 *s = src;
+	/* Probe every page first so a fault leaves memory untouched. */
+	for (u64 a = lin & ~0xfffull; a < lin + n; a += 0x1000)
+		mmu_translate(c, a < lin ? lin : a, ACC_WRITE);
+	for (unsigned k = 0; k < n; k++)
+		mem_write8(c, lin + k, s[k]);
+}
+
+u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size)
+{
+	u64 v = 0;
+	for (unsigned k = 0; k < size; k++) {
+		u64 p = translate_sys(c, lin + k, ACC_READ);
+		v |= phys_read(c, p, 1) << (8 * k);
+	}
+	return v;
+}
+
+void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v)
+{
+	translate_sys(c, lin, ACC_WRITE);
+	translate_sys(c, lin + size - 1, ACC_WRITE);
+	for (unsigned k = 0; k < size; k++)
+		phys_write(c, translate_sys(c, lin + k, ACC_WRITE), 1, v >> (8 * k));
+}

@@ -1,0 +1,533 @@
+/*
+ * Integer arithmetic and logic: the eight classic ALU operations in all
+ * their forms, TEST, INC/DEC/NEG/NOT, MUL/IMUL/DIV/IDIV, XADD, CMPXCHG,
+ * CMPXCHG8B/16B, sign extensions and the flag instructions.  The hot
+ * forms are specialised per operation, size and operand kind.
+ */
+#include "cpu.h"
+
+enum { ADD, OR, ADC, SBB, AND, SUB, XOR, CMP };
+
+static inline u64 alu(struct cpu *c, int op, u64 a, u64 b, unsigned size)
+{
+	u64 r, m = size_mask(size);
+	switch (op) {
+	case ADD: r = (a + b) & m; set_cc(c, CC_OP(CC_ADD, size), a, b, r); break;
+	case ADC: r = (a + b + flag_cf(c)) & m; set_cc(c, CC_OP(CC_ADD, size), a, b, r); break;
+	case SUB:
+	case CMP: r = (a - b) & m; set_cc(c, CC_OP(CC_SUB, size), a, b, r); break;
+	case SBB: r = (a - b - flag_cf(c)) & m; set_cc(c, CC_OP(CC_SUB, size), a, b, r); break;
+	case AND: r = a & b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
+	case OR: r = a | b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
+	default: r = a ^ b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
+	}
+	return r;
+}
+
+/* The result alone, flags untouched (for stores that must precede them). */
+static inline u64 alu_value(struct cpu *c, int op, u64 a, u64 b, unsigned size)
+{
+	u64 m = size_mask(size);
+	switch (op) {
+	case ADD: return (a + b) & m;
+	case ADC: return (a + b + flag_cf(c)) & m;
+	case SUB: case CMP: return (a - b) & m;
+	case SBB: return (a - b - flag_cf(c)) & m;
+	case AND: return a & b;
+	case OR: return a | b;
+	default: return a ^ b;
+	}
+}
+
+/* dst = rm register, src = reg register */
+#define ALU_FORMS(name, op, size)                                                         \
+	static void name##_rr_##size(struct cpu *c, const struct insn *i)                    \
+	{                                                                                      \
+		u64 r = alu(c, op, reg_read(c, i->rm, size), reg_read(c, i->reg, size), size);  \
+		if (op != CMP)                                                                 \
+			reg_write(c, i->rm, size, r);                                          \
+	}                                                                                      \
+	static void name##_mr_##size(struct cpu *c, const struct insn *i)                    \
+	{                                                                                      \
+		u64 ea = insn_ea(c, i);                                                        \
+		u64 a = mem_read(c, ea, size), b = reg_read(c, i->reg, size);                 \
+		if (op != CMP) /* store first: it may fault, flags must not change */         \
+			mem_write(c, ea, size, alu_value(c, op, a, b, size));                  \
+		alu(c, op, a, b, size);                                                        \
+	}                                                                                      \
+	static void name##_rm_##size(struct cpu *c, const struct insn *i)                    \
+	{                                                                                      \
+		u64 b = mem_read(c, insn_ea(c, i), size);                                      \
+		u64 r = alu(c, op, reg_read(c, i->reg, size), b, size);                        \
+		if (op != CMP)                                                                 \
+			reg_write(c, i->reg, size, r);                                         \
+	}                                                                                      \
+	static void name##_ri_##size(struct cpu *c, const struct insn *i)                    \
+	{                                                                                      \
+		u64 r = alu(c, op, reg_read(c, i->rm, size), i->imm & size_mask(size), size);   \
+		if (op != CMP)                                                                 \
+			reg_write(c, i->rm, size, r);                                          \
+	}                                                                                      \
+	static void name##_mi_##size(struct cpu *c, const struct insn *i)                    \
+	{                                                                                      \
+		u64 ea = insn_ea(c, i);                                                        \
+		u64 a = mem_read(c, ea, size);                                                 \
+		if (op == CMP) {                                                               \
+			alu(c, op, a, i->imm & size_mask(size), size);                          \
+			return;                                                                \
+		}                                                                              \
+		u64 b = i->imm & size_mask(size);                                              \
+		u64 r = alu_value(c, op, a, b, size);                                          \
+		mem_write(c, ea, size, r);                                                     \
+		alu(c, op, a, b, size);                                                        \
+	}
+
+#define ALU_SIZES(name, op) ALU_FORMS(name, op, 1) ALU_FORMS(name, op, 2) \
+	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8)
+
+ALU_SIZES(add, ADD)
+ALU_SIZES(or, OR)
+ALU_SIZES(adc, ADC)
+ALU_SIZES(sbb, SBB)
+ALU_SIZES(and, AND)
+ALU_SIZES(sub, SUB)
+ALU_SIZES(xor, XOR)
+ALU_SIZES(cmp, CMP)
+
+#define ALU_TABLE(form) { \
+	{ add_##form##_1, add_##form##_2, add_##form##_4, add_##form##_8 }, \
+	{ or_##form##_1, or_##form##_2, or_##form##_4, or_##form##_8 }, \
+	{ adc_##form##_1, adc_##form##_2, adc_##form##_4, adc_##form##_8 }, \
+	{ sbb_##form##_1, sbb_##form##_2, sbb_##form##_4, sbb_##form##_8 }, \
+	{ and_##form##_1, and_##form##_2, and_##form##_4, and_##form##_8 }, \
+	{ sub_##form##_1, sub_##form##_2, sub_##form##_4, sub_##form##_8 }, \
+	{ xor_##form##_1, xor_##form##_2, xor_##form##_4, xor_##form##_8 }, \
+	{ cmp_##form##_1, cmp_##form##_2, cmp_##form##_4, cmp_##form##_8 } }
+
+static const insn_fn alu_rr[8][4] = ALU_TABLE(rr);
+static const insn_fn alu_mr[8][4] = ALU_TABLE(mr);
+static const insn_fn alu_rm[8][4] = ALU_TABLE(rm);
+static const insn_fn alu_ri[8][4] = ALU_TABLE(ri);
+static const insn_fn alu_mi[8][4] = ALU_TABLE(mi);
+
+static unsigned size_index(unsigned size)
+{
+	return __builtin_ctz(size);
+}
+
+/* 00..3D: op = bits 3..5, form = bits 0..2 */
+static insn_fn sel_alu(struct insn *i)
+{
+	unsigned op = (i->op >> 3) & 7, form = i->op & 7, sz = size_index(i->opsize);
+	switch (form) {
+	case 0: case 1: /* Eb,Gb / Ev,Gv */
+		return i->rm == RM_MEM ? alu_mr[op][sz] : alu_rr[op][sz];
+	case 2: case 3: /* Gb,Eb / Gv,Ev */
+		if (i->rm == RM_MEM)
+			return alu_rm[op][sz];
+		{ u8 t = i->rm; i->rm = i->reg; i->reg = t; }
+		return alu_rr[op][sz];
+	default: /* AL,Ib / eAX,Iz */
+		i->rm = REG_RAX;
+		return alu_ri[op][sz];
+	}
+}
+
+/* 80, 81, 83: group 1 with an immediate */
+static insn_fn sel_grp1(struct insn *i)
+{
+	unsigned sz = size_index(i->opsize);
+	return i->rm == RM_MEM ? alu_mi[i->ext][sz] : alu_ri[i->ext][sz];
+}
+
+/* ---- TEST ---- */
+
+static void test_generic(struct cpu *c, const struct insn *i, u64 b)
+{
+	u64 a = rm_read(c, i, i->opsize);
+	set_cc(c, CC_OP(CC_LOGIC, i->opsize), 0, 0, a & b);
+}
+
+static void test_rm_reg(struct cpu *c, const struct insn *i)
+{
+	test_generic(c, i, reg_read(c, i->reg, i->opsize));
+}
+
+static void test_rm_imm(struct cpu *c, const struct insn *i)
+{
+	test_generic(c, i, i->imm & size_mask(i->opsize));
+}
+
+static void test_rr_8(struct cpu *c, const struct insn *i)
+{
+	set_cc(c, CC_OP(CC_LOGIC, 8), 0, 0, c->s.gpr[i->rm] & c->s.gpr[i->reg]);
+}
+
+static void test_rr_4(struct cpu *c, const struct insn *i)
+{
+	set_cc(c, CC_OP(CC_LOGIC, 4), 0, 0, (u32)(c->s.gpr[i->rm] & c->s.gpr[i->reg]));
+}
+
+static insn_fn sel_test(struct insn *i)
+{
+	if (i->op == 0xa8 || i->op == 0xa9) {
+		i->rm = REG_RAX;
+		return test_rm_imm;
+	}
+	if (i->rm != RM_MEM && i->opsize == 8)
+		return test_rr_8;
+	if (i->rm != RM_MEM && i->opsize == 4)
+		return test_rr_4;
+	return test_rm_reg;
+}
+
+/* ---- INC/DEC/NOT/NEG ---- */
+
+static void inc_dec(struct cpu *c, const struct insn *i, unsigned r, bool dec)
+{
+	unsigned size = i->opsize;
+	u64 ea = 0, a;
+	if (r == RM_MEM) {
+		ea = insn_ea(c, i);
+		a = mem_read(c, ea, size);
+	} else {
+		a = reg_read(c, r, size);
+	}
+	u64 res = (dec ? a - 1 : a + 1) & size_mask(size);
+	if (r == RM_MEM)
+		mem_write(c, ea, size, res);
+	else
+		reg_write(c, r, size, res);
+	u64 cf = flag_cf(c);
+	c->s.rflags = (c->s.rflags & ~RF_CF) | cf;
+	set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);
+}
+
+static void inc_rm(struct cpu *c, const struct insn *i) { inc_dec(c, i, i->rm, false); }
+static void dec_rm(struct cpu *c, const struct insn *i) { inc_dec(c, i, i->rm, true); }
+static void inc_r(struct cpu *c, const struct insn *i) { inc_dec(c, i, i->reg, false); }
+static void dec_r(struct cpu *c, const struct insn *i) { inc_dec(c, i, i->reg, true); }
+
+static void not_rm(struct cpu *c, const struct insn *i)
+{
+	rm_write(c, i, i->opsize, ~rm_read(c, i, i->opsize));
+}
+
+static void neg_rm(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	u64 a = rm_read(c, i, size), r = (0 - a) & size_mask(size);
+	rm_write(c, i, size, r);
+	set_cc(c, CC_OP(CC_SUB, size), 0, a, r);
+}
+
+/* ---- multiply and divide ---- */
+
+static void set_mul_flags(struct cpu *c, bool overflow, u64 low, unsigned size)
+{
+	u64 f = overflow ? (RF_CF | RF_OF) : 0;
+	low &= size_mask(size);
+	if (!low)
+		f |= RF_ZF;
+	if (low >> (size * 8 - 1))
+		f |= RF_SF;
+	if (parity8((u8)low))
+		f |= RF_PF;
+	flags_set(c, f, RF_ARITH);
+}
+
+static void mul_rm(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	u64 b = rm_read(c, i, size), a = reg_read(c, REG_RAX, size);
+	unsigned __int128 p = (unsigned __int128)a * b;
+	u64 lo = (u64)p & size_mask(size), hi = (u64)(p >> (size * 8)) & size_mask(size);
+	if (size == 8)
+		hi = (u64)(p >> 64);
+	if (size == 1) {
+		reg_write(c, REG_RAX, 2, (u64)p);
+	} else {
+		reg_write(c, REG_RAX, size, lo);
+		reg_write(c, REG_RDX, size, hi);
+	}
+	set_mul_flags(c, hi != 0, lo, size);
+}
+
+static void imul1_rm(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	i64 b = (i64)sign_extend(rm_read(c, i, size), size);
+	i64 a = (i64)sign_extend(reg_read(c, REG_RAX, size), size);
+	__int128 p = (__int128)a * b;
+	u64 lo = (u64)p & size_mask(size);
+	u64 hi = size == 8 ? (u64)(p >> 64) : (u64)(p >> (size * 8)) & size_mask(size);
+	bool of = (__int128)(i64)sign_extend(lo, size) != p;
+	if (size == 1) {
+		reg_write(c, REG_RAX, 2, (u64)p);
+	} else {
+		reg_write(c, REG_RAX, size, lo);
+		reg_write(c, REG_RDX, size, hi);
+	}
+	set_mul_flags(c, of, lo, size);
+}
+
+/* IMUL Gv, Ev [, imm]: the two- and three-operand forms */
+static void imul_reg(struct cpu *c, const struct insn *i, i64 b)
+{
+	unsigned size = i->opsize;
+	i64 a = (i64)sign_extend(rm_read(c, i, size), size);
+	__int128 p = (__int128)a * b;
+	u64 lo = (u64)p & size_mask(size);
+	bool of = (__int128)(i64)sign_extend(lo, size) != p;
+	reg_write(c, i->reg, size, lo);
+	set_mul_flags(c, of, lo, size);
+}
+
+static void imul_gv_ev(struct cpu *c, const struct insn *i)
+{
+	imul_reg(c, i, (i64)sign_extend(reg_read(c, i->reg, i->opsize), i->opsize));
+}
+
+static void imul_gv_ev_imm(struct cpu *c, const struct insn *i)
+{
+	imul_reg(c, i, (i64)sign_extend(i->imm, i->opsize));
+}
+
+static void div_rm(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	u64 d = rm_read(c, i, size);
+	if (!d)
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	unsigned __int128 n;
+	if (size == 1)
+		n = reg_read(c, REG_RAX, 2);
+	else
+		n = ((unsigned __int128)reg_read(c, REG_RDX, size) << (size * 8)) |
+		    reg_read(c, REG_RAX, size);
+	unsigned __int128 q = n / d, r = n % d;
+	if (q > size_mask(size))
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	if (size == 1) {
+		reg_write(c, REG_RAX, 2, ((u64)r << 8) | (u64)q);
+	} else {
+		reg_write(c, REG_RAX, size, (u64)q);
+		reg_write(c, REG_RDX, size, (u64)r);
+	}
+}
+
+static void idiv_rm(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	i64 d = (i64)sign_extend(rm_read(c, i, size), size);
+	if (!d)
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	__int128 n;
+	if (size == 1)
+		n = (i16)reg_read(c, REG_RAX, 2);
+	else if (size == 8)
+		n = (__int128)(((unsigned __int128)c->s.gpr[REG_RDX] << 64) | c->s.gpr[REG_RAX]);
+	else
+		n = (i64)((reg_read(c, REG_RDX, size) << (size * 8)) | reg_read(c, REG_RAX, size));
+	if (size == 8 && n == ((__int128)1 << 127) && d == -1) /* quotient 2^127 overflows */
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	__int128 q = n / d, r = n % d;
+	__int128 lim = (__int128)1 << (size * 8 - 1);
+	if (q >= lim || q < -lim)
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	if (size == 1) {
+		reg_write(c, REG_RAX, 2, (((u64)r & 0xff) << 8) | ((u64)q & 0xff));
+	} else {
+		reg_write(c, REG_RAX, size, (u64)q);
+		reg_write(c, REG_RDX, size, (u64)r);
+	}
+}
+
+static insn_fn sel_grp3(struct insn *i)
+{
+	static const insn_fn fns[8] = { test_rm_imm, test_rm_imm, not_rm, neg_rm,
+					mul_rm, imul1_rm, div_rm, idiv_rm };
+	return fns[i->ext];
+}
+
+static insn_fn sel_grp4(struct insn *i) /* FE */
+{
+	return i->ext == 0 ? inc_rm : i->ext == 1 ? dec_rm : NULL;
+}
+
+static insn_fn sel_inc_dec_r(struct insn *i) /* 40..4F outside 64-bit mode */
+{
+	i->reg = i->op & 7;
+	return i->op < 0x48 ? inc_r : dec_r;
+}
+
+static insn_fn sel_imul(struct insn *i)
+{
+	return i->op == 0xaf ? imul_gv_ev : imul_gv_ev_imm;
+}
+
+/* ---- XADD, CMPXCHG, CMPXCHG8B/16B ---- */
+
+static void xadd(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	u64 ea = i->rm == RM_MEM ? insn_ea(c, i) : 0;
+	u64 d = i->rm == RM_MEM ? mem_read(c, ea, size) : reg_read(c, i->rm, size);
+	u64 s = reg_read(c, i->reg, size), r = (d + s) & size_mask(size);
+	if (i->rm == RM_MEM)
+		mem_write(c, ea, size, r);
+	reg_write(c, i->reg, size, d);
+	if (i->rm != RM_MEM)
+		reg_write(c, i->rm, size, r);
+	set_cc(c, CC_OP(CC_ADD, size), d, s, r);
+}
+
+static void cmpxchg(struct cpu *c, const struct insn *i)
+{
+	unsigned size = i->opsize;
+	u64 ea = i->rm == RM_MEM ? insn_ea(c, i) : 0;
+	u64 d = i->rm == RM_MEM ? mem_read(c, ea, size) : reg_read(c, i->rm, size);
+	u64 acc = reg_read(c, REG_RAX, size);
+	bool eq = acc == d;
+	u64 nv = eq ? reg_read(c, i->reg, size) : d;
+	if (i->rm == RM_MEM)
+		mem_write(c, ea, size, nv); /* the destination is always written */
+	else if (eq)
+		reg_write(c, i->rm, size, nv);
+	if (!eq)
+		reg_write(c, REG_RAX, size, d);
+	set_cc(c, CC_OP(CC_SUB, size), acc, d, (acc - d) & size_mask(size));
+}
+
+static void cmpxchg8b(struct cpu *c, const struct insn *i)
+{
+	u64 ea = insn_ea(c, i);
+	u64 m = mem_read64(c, ea);
+	u64 cmp = ((u64)(u32)c->s.gpr[REG_RDX] << 32) | (u32)c->s.gpr[REG_RAX];
+	bool eq = m == cmp;
+	u64 nv = eq ? ((u64)(u32)c->s.gpr[REG_RCX] << 32) | (u32)c->s.gpr[REG_RBX] : m;
+	mem_write64(c, ea, nv);
+	if (!eq) {
+		c->s.gpr[REG_RAX] = (u32)m;
+		c->s.gpr[REG_RDX] = m >> 32;
+	}
+	flags_set(c, eq ? RF_ZF : 0, RF_ZF);
+}
+
+static void cmpxchg16b(struct cpu *c, const struct insn *i)
+{
+	u64 ea = insn_ea(c, i);
+	if (ea & 15)
+		raise_gp(c, 0);
+	u64 m[2];
+	mem_read_bytes(c, ea, m, 16);
+	bool eq = m[0] == c->s.gpr[REG_RAX] && m[1] == c->s.gpr[REG_RDX];
+	u64 nv[2] = { m[0], m[1] };
+	if (eq) {
+		nv[0] = c->s.gpr[REG_RBX];
+		nv[1] = c->s.gpr[REG_RCX];
+	}
+	mem_write_bytes(c, ea, nv, 16);
+	if (!eq) {
+		c->s.gpr[REG_RAX] = m[0];
+		c->s.gpr[REG_RDX] = m[1];
+	}
+	flags_set(c, eq ? RF_ZF : 0, RF_ZF);
+}
+
+static insn_fn sel_grp9(struct insn *i) /* 0F C7 */
+{
+	if (i->ext != 1 || i->rm != RM_MEM)
+		return NULL;
+	return (i->pfx & PFX_REXW) ? cmpxchg16b : cmpxchg8b;
+}
+
+static insn_fn sel_xadd(struct insn *i) { (void)i; return xadd; }
+static insn_fn sel_cmpxchg(struct insn *i) { (void)i; return cmpxchg; }
+
+/* ---- CBW family, flag instructions ---- */
+
+static void cbw(struct cpu *c, const struct insn *i)
+{
+	unsigned half = i->opsize / 2;
+	reg_write(c, REG_RAX, i->opsize, sign_extend(reg_read(c, REG_RAX, half), half));
+}
+
+static void cwd(struct cpu *c, const struct insn *i)
+{
+	u64 a = reg_read(c, REG_RAX, i->opsize);
+	bool neg = (a >> (i->opsize * 8 - 1)) & 1;
+	reg_write(c, REG_RDX, i->opsize, neg ? ~0ull : 0);
+}
+
+static void sahf(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	u64 ah = (c->s.gpr[REG_RAX] >> 8) & 0xff;
+	flags_set(c, ah, RF_CF | RF_PF | RF_AF | RF_ZF | RF_SF);
+}
+
+static void lahf(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	u64 f = (flags_get(c) & 0xd5) | RF_FIXED1;
+	c->s.gpr[REG_RAX] = (c->s.gpr[REG_RAX] & ~0xff00ull) | (f << 8);
+}
+
+static void cmc(struct cpu *c, const struct insn *i) { (void)i; flags_set(c, ~flags_get(c), RF_CF); }
+static void clc(struct cpu *c, const struct insn *i) { (void)i; flags_set(c, 0, RF_CF); }
+static void stc(struct cpu *c, const struct insn *i) { (void)i; flags_set(c, RF_CF, RF_CF); }
+static void cld(struct cpu *c, const struct insn *i) { (void)i; c->s.rflags &= ~RF_DF; }
+static void std_(struct cpu *c, const struct insn *i) { (void)i; c->s.rflags |= RF_DF; }
+
+static insn_fn sel_misc(struct insn *i)
+{
+	switch (i->op) {
+	case 0x98: return cbw;
+	case 0x99: return cwd;
+	case 0x9e: return sahf;
+	case 0x9f: return lahf;
+	case 0xf5: return cmc;
+	case 0xf8: return clc;
+	case 0xf9: return stc;
+	case 0xfc: return cld;
+	case 0xfd: return std_;
+	}
+	return NULL;
+}
+
+void ops_alu__register(void)
+{
+	static const char *names[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
+	for (unsigned op = 0; op < 8; op++)
+		for (unsigned form = 0; form < 6; form++)
+			op_register(MAP_1B, op * 8 + form, sel_alu, names[op]);
+	for (unsigned op = 0x80; op <= 0x83; op++)
+		op_register(MAP_1B, op, sel_grp1, "grp1");
+	op_register(MAP_1B, 0x84, sel_test, "test");
+	op_register(MAP_1B, 0x85, sel_test, "test");
+	op_register(MAP_1B, 0xa8, sel_test, "test");
+	op_register(MAP_1B, 0xa9, sel_test, "test");
+	op_register(MAP_1B, 0xf6, sel_grp3, "grp3");
+	op_register(MAP_1B, 0xf7, sel_grp3, "grp3");
+	op_register(MAP_1B, 0xfe, sel_grp4, "inc/dec");
+	for (unsigned op = 0x40; op <= 0x4f; op++)
+		op_register(MAP_1B, op, sel_inc_dec_r, "inc/dec");
+	op_register(MAP_1B, 0x69, sel_imul, "imul");
+	op_register(MAP_1B, 0x6b, sel_imul, "imul");
+	op_register(MAP_0F, 0xaf, sel_imul, "imul");
+	op_register(MAP_0F, 0xc0, sel_xadd, "xadd");
+	op_register(MAP_0F, 0xc1, sel_xadd, "xadd");
+	op_register(MAP_0F, 0xb0, sel_cmpxchg, "cmpxchg");
+	op_register(MAP_0F, 0xb1, sel_cmpxchg, "cmpxchg");
+	op_register(MAP_0F, 0xc7, sel_grp9, "cmpxchg8b/16b");
+	static const u8 misc[] = { 0x98, 0x99, 0x9e, 0x9f, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd };
+	for (unsigned k = 0; k < sizeof(misc); k++)
+		op_register(MAP_1B, misc[k], sel_misc, "flags/convert");
+}
+
+/* Shared by FF /0 /1 (registered by ops_branch for the whole FF group). */
+insn_fn ops_alu__select_inc_dec(struct insn *i)
+{
+	return i->ext == 0 ? inc_rm : dec_rm;
+}

@@ -1,0 +1,229 @@
+/*
+ * Control transfer: Jcc, JMP, CALL, RET (near and far), LOOP/JrCXZ and
+ * the FF group.  Handlers run with RIP at the next instruction, so a
+ * relative target is RIP + imm.
+ */
+#include "cpu.h"
+#include "seg.h"
+
+insn_fn ops_alu__select_inc_dec(struct insn *i);
+
+static u64 rel_target(struct cpu *c, const struct insn *i)
+{
+	u64 t = c->s.rip + i->imm;
+	return i->opsize == 2 ? (t & 0xffff) : t;
+}
+
+static void jcc(struct cpu *c, const struct insn *i)
+{
+	if (cond_eval(c, i->op & 15))
+		branch_to(c, rel_target(c, i));
+}
+
+static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_target(c, i)); }
+
+static void call_rel(struct cpu *c, const struct insn *i)
+{
+	u64 t = rel_target(c, i);
+	if (c->mode64 && (u64)((i64)(t << 16) >> 16) != t)
+		raise_gp(c, 0);
+	push(c, i->opsize, c->s.rip);
+	branch_to(c, t);
+}
+
+static void ret_near(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	u64 t = mem_read(c, stack_lin(c, sp), i->opsize);
+	branch_to(c, t);
+	stack_set_sp(c, sp + i->opsize + (i->imm & 0xffff));
+}
+
+static void ret_near64(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	u64 sp = c->s.gpr[REG_RSP];
+	u64 t = mem_read64(c, sp);
+	branch_to(c, t);
+	c->s.gpr[REG_RSP] = sp + 8;
+}
+
+static void call_rm(struct cpu *c, const struct insn *i)
+{
+	u64 t = rm_read(c, i, i->opsize);
+	if (c->mode64 && (u64)((i64)(t << 16) >> 16) != t)
+		raise_gp(c, 0);
+	push(c, i->opsize, c->s.rip);
+	branch_to(c, t);
+}
+
+static void jmp_rm(struct cpu *c, const struct insn *i) { branch_to(c, rm_read(c, i, i->opsize)); }
+
+static u64 count_reg(struct cpu *c, const struct insn *i)
+{
+	return c->s.gpr[REG_RCX] & size_mask(i->addrsize);
+}
+
+static void loop_cc(struct cpu *c, const struct insn *i)
+{
+	u64 n = (count_reg(c, i) - 1) & size_mask(i->addrsize);
+	bool take = n != 0;
+	if (i->op == 0xe0)
+		take = take && !cond_eval(c, 4); /* LOOPNE: ZF = 0 */
+	else if (i->op == 0xe1)
+		take = take && cond_eval(c, 4); /* LOOPE: ZF = 1 */
+	u64 t = rel_target(c, i);
+	if (take)
+		branch_to(c, t);
+	reg_write(c, REG_RCX, i->addrsize, n);
+}
+
+static void jrcxz(struct cpu *c, const struct insn *i)
+{
+	if (count_reg(c, i) == 0)
+		branch_to(c, rel_target(c, i));
+}
+
+static insn_fn sel_jcc(struct insn *i) { (void)i; return jcc; }
+static insn_fn sel_jmp(struct insn *i) { (void)i; return jmp_rel; }
+static insn_fn sel_call(struct insn *i) { (void)i; return call_rel; }
+static insn_fn sel_ret(struct insn *i)
+{
+	return (i->op == 0xc3 && i->opsize == 8) ? ret_near64 : ret_near;
+}
+static insn_fn sel_loop(struct insn *i) { return i->op == 0xe3 ? jrcxz : loop_cc; }
+
+/* ---- far transfers ---- */
+
+/* Load CS:RIP for a far JMP/CALL/RET to a code segment (no call gates). */
+static void far_transfer(struct cpu *c, u16 sel, u64 off, bool is_ret)
+{
+	if ((sel & 0xfffc) == 0)
+		raise_gp(c, 0);
+	u64 d = seg_read_descriptor(c, sel, EXC_GP);
+	u8 rpl = sel & 3, dpl = desc_dpl(d);
+	if (!desc_is_code_data(d) || !(desc_type(d) & 8))
+		raise_gp(c, sel & 0xfffc);
+	bool conforming = desc_type(d) & 4;
+	u8 new_cpl = c->cpl;
+	if (is_ret) {
+		if (rpl < c->cpl || (conforming ? dpl > rpl : dpl != rpl))
+			raise_gp(c, sel & 0xfffc);
+		new_cpl = rpl;
+	} else if (conforming ? dpl > c->cpl : (rpl > c->cpl || dpl != c->cpl)) {
+		raise_gp(c, sel & 0xfffc);
+	}
+	if (!desc_present(d))
+		cpu_raise(c, EXC_NP, sel & 0xfffc);
+	seg_load_cs(c, sel, d, new_cpl);
+	c->s.rip = c->mode64 ? off : (u32)off;
+}
+
+static void jmp_far_m(struct cpu *c, const struct insn *i)
+{
+	u64 ea = insn_ea(c, i);
+	u64 off = mem_read(c, ea, i->opsize);
+	u16 sel = mem_read16(c, ea + i->opsize);
+	far_transfer(c, sel, off, false);
+}
+
+static void call_far_m(struct cpu *c, const struct insn *i)
+{
+	u64 ea = insn_ea(c, i);
+	u64 off = mem_read(c, ea, i->opsize);
+	u16 sel = mem_read16(c, ea + i->opsize);
+	u64 sp = c->s.gpr[REG_RSP];
+	unsigned sz = i->opsize;
+	mem_write(c, stack_lin(c, sp - sz), sz, c->s.seg[SEG_CS].selector);
+	mem_write(c, stack_lin(c, sp - 2 * sz), sz, c->s.rip);
+	far_transfer(c, sel, off, false);
+	stack_set_sp(c, sp - 2 * sz);
+}
+
+static void jmp_far_ptr(struct cpu *c, const struct insn *i) { far_transfer(c, i->imm2, i->imm, false); }
+
+static void call_far_ptr(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	unsigned sz = i->opsize;
+	mem_write(c, stack_lin(c, sp - sz), sz, c->s.seg[SEG_CS].selector);
+	mem_write(c, stack_lin(c, sp - 2 * sz), sz, c->s.rip);
+	far_transfer(c, i->imm2, i->imm, false);
+	stack_set_sp(c, sp - 2 * sz);
+}
+
+/* RETF to the same privilege; a return to an outer level also pops SS:RSP. */
+static void ret_far(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->opsize;
+	u64 sp = c->s.gpr[REG_RSP];
+	u64 off = mem_read(c, stack_lin(c, sp), sz);
+	u16 sel = mem_read(c, stack_lin(c, sp + sz), sz);
+	u8 old_cpl = c->cpl;
+	if ((sel & 3) > old_cpl) {
+		u64 sp2 = sp + 2 * sz + (i->imm & 0xffff);
+		u64 new_sp = mem_read(c, stack_lin(c, sp2), sz);
+		u16 new_ss = mem_read(c, stack_lin(c, sp2 + sz), sz);
+		far_transfer(c, sel, off, true);
+		seg_load_data(c, SEG_SS, new_ss);
+		reg_write(c, REG_RSP, sz, new_sp + (i->imm & 0xffff));
+		return;
+	}
+	far_transfer(c, sel, off, true);
+	stack_set_sp(c, sp + 2 * sz + (i->imm & 0xffff));
+}
+
+static insn_fn sel_far(struct insn *i)
+{
+	switch (i->op) {
+	case 0xea: return jmp_far_ptr;
+	case 0x9a: return call_far_ptr;
+	default: return ret_far;
+	}
+}
+
+static void push_rm(struct cpu *c, const struct insn *i) { push(c, i->opsize, rm_read(c, i, i->opsize)); }
+
+/* FF: INC, DEC, CALL, CALLF, JMP, JMPF, PUSH */
+static insn_fn sel_grp5(struct insn *i)
+{
+	switch (i->ext) {
+	case 0: case 1:
+		i->flags &= ~IF_BLOCK_END;
+		return ops_alu__select_inc_dec(i);
+	case 2: case 4:
+		if (i->flags & IF_MODE64)
+			i->opsize = 8; /* near indirect branches are 64-bit in 64-bit mode */
+		return i->ext == 2 ? call_rm : jmp_rm;
+	case 3: case 5:
+		if (i->rm != RM_MEM)
+			return NULL;
+		return i->ext == 3 ? call_far_m : jmp_far_m;
+	case 6:
+		i->flags &= ~IF_BLOCK_END;
+		if ((i->flags & IF_MODE64) && i->opsize == 4)
+			i->opsize = 8; /* PUSH defaults to 64 bits */
+		return push_rm;
+	}
+	return NULL;
+}
+
+void ops_branch__register(void)
+{
+	for (unsigned op = 0x70; op <= 0x7f; op++)
+		op_register(MAP_1B, op, sel_jcc, "jcc");
+	for (unsigned op = 0x80; op <= 0x8f; op++)
+		op_register(MAP_0F, op, sel_jcc, "jcc");
+	op_register(MAP_1B, 0xeb, sel_jmp, "jmp");
+	op_register(MAP_1B, 0xe9, sel_jmp, "jmp");
+	op_register(MAP_1B, 0xe8, sel_call, "call");
+	op_register(MAP_1B, 0xc3, sel_ret, "ret");
+	op_register(MAP_1B, 0xc2, sel_ret, "ret");
+	for (unsigned op = 0xe0; op <= 0xe3; op++)
+		op_register(MAP_1B, op, sel_loop, "loop/jrcxz");
+	op_register(MAP_1B, 0xea, sel_far, "jmp far");
+	op_register(MAP_1B, 0x9a, sel_far, "call far");
+	op_register(MAP_1B, 0xca, sel_far, "retf");
+	op_register(MAP_1B, 0xcb, sel_far, "retf");
+	op_register(MAP_1B, 0xff, sel_grp5, "grp5");
+}

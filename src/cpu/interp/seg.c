@@ -1,0 +1,85 @@
+/*
+ * Segment descriptors: reading them from the GDT/LDT, checking them and
+ * loading segment registers.  In 64-bit mode only FS/GS bases and CS's
+ * L/DPL matter for execution, but the checks are those of the manual.
+ */
+#include "seg.h"
+
+u64 seg_read_descriptor(struct cpu *c, u16 sel, int vec)
+{
+	bool ldt = sel & 4;
+	u64 base = ldt ? c->s.ldtr.base : c->s.gdtr.base;
+	u32 limit = ldt ? c->s.ldtr.limit : c->s.gdtr.limit;
+	u32 off = sel & ~7u;
+	if (off + 7 > limit)
+		cpu_raise(c, vec, sel & 0xfffc);
+	return mem_read_sys(c, base + off, 8);
+}
+
+void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 d)
+{
+	u32 limit = (d & 0xffff) | ((d >> 32) & 0xf0000);
+	if (d & (1ull << 55))
+		limit = (limit << 12) | 0xfff;
+	s->selector = sel;
+	s->base = ((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000);
+	s->limit = limit;
+	s->attr = (d >> 40) & 0xf0ff;
+}
+
+void seg_set_flat(struct encore_segment *s, u16 sel, bool code, bool long_mode, u8 dpl)
+{
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G | (dpl << SEG_ATTR_DPL_SHIFT) |
+		  (code ? 0xb : 0x3) | (code && long_mode ? SEG_ATTR_L : SEG_ATTR_DB);
+}
+
+static void set_accessed(struct cpu *c, u16 sel, u64 d)
+{
+	if (d & (1ull << 40))
+		return;
+	u64 base = (sel & 4) ? c->s.ldtr.base : c->s.gdtr.base;
+	mem_write_sys(c, base + (sel & ~7u) + 5, 1, (d >> 40) | 1);
+}
+
+void seg_load_data(struct cpu *c, int seg, u16 sel)
+{
+	u8 rpl = sel & 3;
+	if ((sel & 0xfffc) == 0) {
+		/* Null selector: fine for data segments; SS only in 64-bit mode below CPL 3. */
+		if (seg == SEG_SS && (!c->mode64 || c->cpl == 3 || rpl != c->cpl))
+			raise_gp(c, 0);
+		c->s.seg[seg] = (struct encore_segment){ .selector = sel };
+		if (seg == SEG_SS)
+			c->s.seg[seg].attr = (c->cpl << SEG_ATTR_DPL_SHIFT);
+		return;
+	}
+	u64 d = seg_read_descriptor(c, sel, EXC_GP);
+	unsigned type = desc_type(d);
+	u8 dpl = desc_dpl(d);
+	if (!desc_is_code_data(d))
+		raise_gp(c, sel & 0xfffc);
+	if (seg == SEG_SS) {
+		if (rpl != c->cpl || dpl != c->cpl || (type & 8) || !(type & 2))
+			raise_gp(c, sel & 0xfffc);
+		if (!desc_present(d))
+			cpu_raise(c, EXC_SS, sel & 0xfffc);
+	} else {
+		bool readable = !(type & 8) || (type & 2);
+		bool conforming = (type & 0xc) == 0xc;
+		if (!readable || (!conforming && (rpl > dpl || c->cpl > dpl)))
+			raise_gp(c, sel & 0xfffc);
+		if (!desc_present(d))
+			cpu_raise(c, EXC_NP, sel & 0xfffc);
+	}
+	set_accessed(c, sel, d);
+	seg_from_descriptor(&c->s.seg[seg], sel, d | (1ull << 40));
+}
+
+void seg_load_cs(struct cpu *c, u16 sel, u64 desc, u8 cpl)
+{
+	seg_from_descriptor(&c->s.seg[SEG_CS], (sel & ~3) | cpl, desc);
+	cpu_update_mode(c);
+}

@@ -1,0 +1,81 @@
+/*
+ * Boot state for bare-metal guests: an identity map of the first 4 GiB
+ * with 2 MiB pages, a flat GDT and a stack, and a CPU already in 64-bit
+ * long mode at CPL 0 with interrupts off.
+ */
+#include <string.h>
+
+#include "encore/loader.h"
+
+#define PTE_P 1ull
+#define PTE_W 2ull
+#define PTE_PS 0x80ull
+
+static void put64(struct encore_machine *m, u64 paddr, u64 v)
+{
+	memcpy(machine__ram_ptr(m, paddr), &v, 8);
+}
+
+static void build_identity_map(struct encore_machine *m)
+{
+	u64 pml4 = BARE_PML4, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000;
+	memset(machine__ram_ptr(m, pml4), 0, 6 * 0x1000);
+	put64(m, pml4, pdpt | PTE_P | PTE_W);
+	for (u64 g = 0; g < 4; g++) {
+		put64(m, pdpt + 8 * g, (pd + 0x1000 * g) | PTE_P | PTE_W);
+		for (u64 k = 0; k < 512; k++)
+			put64(m, pd + 0x1000 * g + 8 * k,
+			      ((g << 30) + (k << 21)) | PTE_P | PTE_W | PTE_PS);
+	}
+}
+
+static void set_segment(struct encore_segment *s, u16 sel, bool code)
+{
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G | (code ? 0xb | SEG_ATTR_L : 0x3 | SEG_ATTR_DB);
+}
+
+/* The power-on values of the state encore models beyond the registers. */
+void cpu_state__reset(struct encore_cpu_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->rflags = RF_FIXED1;
+	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
+	s->dr[6] = 0xffff0ff0;
+	s->dr[7] = 0x400;
+	s->msr.pat = 0x0007040600070406ull;
+	s->msr.apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);
+	s->msr.misc_enable = 1; /* fast strings */
+	s->fpu.fcw = 0x37f;
+	s->fpu.mxcsr = 0x1f80;
+}
+
+int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u64 entry)
+{
+	if (m->low_ram_size < BARE_RESERVED_END)
+		return -1;
+	build_identity_map(m);
+	/* GDT: null, 64-bit code, data */
+	put64(m, BARE_GDT, 0);
+	put64(m, BARE_GDT + 8, 0x00af9b000000ffffull);
+	put64(m, BARE_GDT + 16, 0x00cf93000000ffffull);
+	cpu_state__reset(s);
+	s->cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG;
+	s->cr3 = BARE_PML4;
+	s->cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
+	s->efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
+	s->gdtr.base = BARE_GDT;
+	s->gdtr.limit = 23;
+	set_segment(&s->seg[SEG_CS], BARE_SEL_CODE, true);
+	for (int k = 0; k < SEG_COUNT; k++)
+		if (k != SEG_CS)
+			set_segment(&s->seg[k], BARE_SEL_DATA, false);
+	s->tr.attr = SEG_ATTR_P | 0xb; /* busy 64-bit TSS with base 0 until the guest loads one */
+	s->tr.limit = 0x67;
+	s->ldtr.attr = SEG_ATTR_P | 0x2;
+	s->gpr[REG_RSP] = BARE_STACK_TOP;
+	s->rip = entry;
+	return 0;
+}
