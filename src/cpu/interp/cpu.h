@@ -19,9 +19,13 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 /* Register numbers in insn.reg / insn.rm for byte operands without REX. */
 #define REG8_AH 16 /* 16..19 = AH, CH, DH, BH */
 #define RM_MEM 0xff   /* insn.rm: the r/m operand is in memory */
-#define BASE_NONE 0xff
-#define BASE_RIP 0xfe /* RIP-relative: base is the next instruction's RIP */
-#define INDEX_NONE 0xff
+/*
+ * Address registers index the register file R = { 0, RAX..R15, RIP } that
+ * starts at cpu.zero_reg, so "no base/index" and RIP-relative cost no branch.
+ */
+#define EA_NONE 0
+#define EA_REG(r) ((r) + 1)
+#define EA_RIP 17
 
 /* insn.pfx bits */
 #define PFX_LOCK 0x01
@@ -35,6 +39,7 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 /* insn.flags bits */
 #define IF_BLOCK_END 0x01 /* ends a decoded block: branch or state change */
 #define IF_MODE64 0x02    /* decoded as 64-bit code */
+#define IF_STACK 0x04     /* accesses the stack implicitly (push, call, ...) */
 
 /*
  * One decoded instruction.  The decoder fills everything; the handler
@@ -50,9 +55,11 @@ struct insn {
 	u8 addrsize;  /* address size in bytes: 4 or 8 (2 in compat mode) */
 	u8 reg;       /* ModRM.reg (+REX.R), or +r opcode register (+REX.B) */
 	u8 rm;        /* r/m register number, or RM_MEM */
-	u8 base;      /* memory base register, BASE_NONE or BASE_RIP */
-	u8 index;     /* memory index register or INDEX_NONE */
+	u8 ea_base;   /* base: EA_NONE, EA_REG(r) or EA_RIP */
+	u8 ea_index;  /* index: EA_NONE or EA_REG(r) */
 	u8 scale;     /* index shift, 0..3 */
+	u8 addr_shift;/* 0, 32 or 48: offset mask = ~0 >> addr_shift */
+	u8 ea_segbase;/* the segment base must be added (FS/GS, compat mode) */
 	u8 seg;       /* segment of the memory operand (enum encore_seg) */
 	u8 pfx;       /* PFX_* */
 	u8 op;        /* last opcode byte */
@@ -88,6 +95,7 @@ enum cc_kind {
 struct block;
 
 struct cpu {
+	u64 zero_reg; /* R[0] of the address register file; always 0 */
 	struct encore_cpu_state s;
 	u64 cc_a, cc_b, cc_res;
 	u32 cc_op;
@@ -176,18 +184,10 @@ _Noreturn void raise_unimplemented(struct cpu *c);
 /* Effective address (offset) of the ModRM memory operand, as LEA sees it. */
 static inline u64 insn_offset(struct cpu *c, const struct insn *i)
 {
-	u64 a = (u64)(i64)i->disp;
-	if (i->base == BASE_RIP)
-		a += c->s.rip; /* handlers run with s.rip = next instruction */
-	else if (i->base != BASE_NONE)
-		a += c->s.gpr[i->base];
-	if (i->index != INDEX_NONE)
-		a += c->s.gpr[i->index] << i->scale;
-	if (i->addrsize == 4)
-		a = (u32)a;
-	else if (i->addrsize == 2)
-		a = (u16)a;
-	return a;
+	/* R[17] is s.rip, which during a handler is the next instruction's RIP. */
+	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
+	u64 a = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale);
+	return a & (~0ull >> i->addr_shift);
 }
 
 /* Linear address of a segment:offset pair (only FS/GS bases in 64-bit mode). */
@@ -201,7 +201,10 @@ static inline u64 seg_linear(struct cpu *c, unsigned seg, u64 off)
 /* Linear address of the ModRM memory operand (segment base included). */
 static inline u64 insn_ea(struct cpu *c, const struct insn *i)
 {
-	return seg_linear(c, i->seg, insn_offset(c, i));
+	u64 a = insn_offset(c, i);
+	if (unlikely(i->ea_segbase))
+		a = seg_linear(c, i->seg, a);
+	return a;
 }
 
 enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
@@ -338,8 +341,41 @@ static inline void set_cc(struct cpu *c, u32 op, u64 a, u64 b, u64 res)
 u64 flags_get(struct cpu *c);
 /* Replace the flags in `mask` with those of `value` (others kept). */
 void flags_set(struct cpu *c, u64 value, u64 mask);
-/* Jcc/SETcc/CMOVcc condition, cc = low nibble of the opcode. */
-bool cond_eval(struct cpu *c, unsigned cc);
+/* Condition `cc` from fully evaluated flags (the general path). */
+bool cond_eval_slow(struct cpu *c, unsigned cc);
+
+/*
+ * Jcc/SETcc/CMOVcc condition, cc = low nibble of the opcode.  Inline so
+ * that handlers specialised on a constant cc reduce to a compare for the
+ * common CMP/SUB/TEST/AND producers.
+ */
+static inline bool cond_eval(struct cpu *c, unsigned cc)
+{
+	unsigned kind = c->cc_op >> 2, sel = cc >> 1;
+	u64 m = size_mask(1u << (c->cc_op & 3));
+	if (kind == CC_LOGIC || kind == CC_SUB || kind == CC_DEC || kind == CC_INC) {
+		u64 res = c->cc_res & m;
+		if (sel == 2)
+			return (res == 0) ^ (cc & 1);
+		if (sel == 4)
+			return ((res & ~(m >> 1)) != 0) ^ (cc & 1);
+	}
+	if (kind == CC_SUB) {
+		u64 a = c->cc_a & m, b = c->cc_b & m;
+		/* Valid only when no borrow went in (SUB/CMP, not SBB). */
+		if (((a - b) & m) == (c->cc_res & m)) {
+			unsigned shift = 64 - 8 * (1u << (c->cc_op & 3));
+			i64 sa = (i64)(a << shift), sb = (i64)(b << shift);
+			switch (sel) {
+			case 1: return (a < b) ^ (cc & 1);
+			case 3: return (a <= b) ^ (cc & 1);
+			case 6: return (sa < sb) ^ (cc & 1);
+			case 7: return (sa <= sb) ^ (cc & 1);
+			}
+		}
+	}
+	return cond_eval_slow(c, cc);
+}
 static inline bool flag_cf(struct cpu *c) { return flags_get(c) & RF_CF; }
 bool parity8(u8 v);
 

@@ -97,12 +97,12 @@ static const u32 enc_0f[256] = {
 	[0x24] = E_INV, [0x25] = E_INV, [0x26] = E_INV, [0x27] = E_INV,
 	R8(0x28, E_M),
 	[0x30] = E_END, [0x31] = 0, [0x32] = 0, [0x33] = 0, [0x34] = E_END, [0x35] = E_END,
-	[0x36] = E_INV, [0x37] = E_INV, [0x38] = E_ESC, [0x39] = E_INV, [0x3a] = E_ESC,
+	[0x36] = E_INV, [0x37] = 0, [0x38] = E_ESC, [0x39] = E_INV, [0x3a] = E_ESC,
 	[0x3b] = E_INV, [0x3c] = E_INV, [0x3d] = E_INV, [0x3e] = E_INV, [0x3f] = E_INV,
 	R16(0x40, E_M), R16(0x50, E_M), R16(0x60, E_M),
 	[0x70] = E_M | E_I8, [0x71] = E_M | E_I8, [0x72] = E_M | E_I8, [0x73] = E_M | E_I8,
 	[0x74] = E_M, [0x75] = E_M, [0x76] = E_M, [0x77] = 0,
-	[0x78] = E_INV, [0x79] = E_INV, [0x7a] = E_INV, [0x7b] = E_INV,
+	[0x78] = E_M, [0x79] = E_M, [0x7a] = E_INV, [0x7b] = E_INV,
 	[0x7c] = E_M, [0x7d] = E_M, [0x7e] = E_M, [0x7f] = E_M,
 	R16(0x80, E_IZ | E_F64 | E_END),
 	R16(0x90, E_M | E_B),
@@ -193,27 +193,27 @@ static void decode_modrm16(struct decoder *d, struct insn *i, u8 mod, u8 rm)
 {
 	static const u8 base16[8] = { REG_RBX, REG_RBX, REG_RBP, REG_RBP, REG_RSI, REG_RDI,
 				      REG_RBP, REG_RBX };
-	static const u8 index16[8] = { REG_RSI, REG_RDI, REG_RSI, REG_RDI, INDEX_NONE,
-				       INDEX_NONE, INDEX_NONE, INDEX_NONE };
-	i->base = base16[rm];
-	i->index = index16[rm];
+	static const u8 index16[8] = { EA_REG(REG_RSI), EA_REG(REG_RDI), EA_REG(REG_RSI),
+				       EA_REG(REG_RDI), EA_NONE, EA_NONE, EA_NONE, EA_NONE };
+	i->ea_base = EA_REG(base16[rm]);
+	i->ea_index = index16[rm];
 	i->scale = 0;
 	if (mod == 0 && rm == 6) {
-		i->base = BASE_NONE;
+		i->ea_base = EA_NONE;
 		i->disp = (i16)next_le(d, 2);
 	} else if (mod == 1) {
 		i->disp = (i8)next_le(d, 1);
 	} else if (mod == 2) {
 		i->disp = (i16)next_le(d, 2);
 	}
-	if (i->base == REG_RBP)
+	if (i->ea_base == EA_REG(REG_RBP))
 		i->seg = SEG_SS;
 }
 
 static void decode_modrm_mem(struct decoder *d, struct insn *i, u8 mod, u8 rm)
 {
 	u8 rexb = (d->rex & 1) << 3, rexx = (d->rex & 2) << 2;
-	i->index = INDEX_NONE;
+	i->ea_index = EA_NONE;
 	i->scale = 0;
 	if (rm == 4) {
 		int sib = next_byte(d);
@@ -222,24 +222,24 @@ static void decode_modrm_mem(struct decoder *d, struct insn *i, u8 mod, u8 rm)
 		u8 base = sib & 7, index = ((sib >> 3) & 7) | rexx;
 		i->scale = sib >> 6;
 		if (index != REG_RSP)
-			i->index = index;
+			i->ea_index = EA_REG(index);
 		if (base == 5 && mod == 0) {
-			i->base = BASE_NONE;
+			i->ea_base = EA_NONE;
 			i->disp = (i32)next_le(d, 4);
 		} else {
-			i->base = base | rexb;
+			i->ea_base = EA_REG(base | rexb);
 		}
 	} else if (rm == 5 && mod == 0) {
-		i->base = d->mode64 ? BASE_RIP : BASE_NONE;
+		i->ea_base = d->mode64 ? EA_RIP : EA_NONE;
 		i->disp = (i32)next_le(d, 4);
 	} else {
-		i->base = rm | rexb;
+		i->ea_base = EA_REG(rm | rexb);
 	}
 	if (mod == 1)
 		i->disp = (i8)next_le(d, 1);
 	else if (mod == 2)
 		i->disp = (i32)next_le(d, 4);
-	if (i->base == REG_RSP || i->base == REG_RBP)
+	if (i->ea_base == EA_REG(REG_RSP) || i->ea_base == EA_REG(REG_RBP))
 		i->seg = SEG_SS;
 }
 
@@ -365,6 +365,23 @@ static u32 decode_opcode(struct decoder *d, struct insn *i, bool *opsize_pfx, bo
 	return enc_flags(i->map, b, d->mode64);
 }
 
+/* Opcodes that address memory through SS:RSP implicitly. */
+static bool implicit_stack(const struct insn *i)
+{
+	if (i->map == MAP_0F)
+		return i->op == 0xa0 || i->op == 0xa1 || i->op == 0xa8 || i->op == 0xa9;
+	if (i->map != MAP_1B)
+		return false;
+	u8 op = i->op;
+	if ((op >= 0x50 && op <= 0x5f) || op == 0x68 || op == 0x6a || op == 0x8f || op == 0x9c ||
+	    op == 0x9d || (op >= 0xc2 && op <= 0xc3) || (op >= 0xc8 && op <= 0xcb) || op == 0xcf ||
+	    op == 0xe8 || op == 0x9a)
+		return true;
+	if (op == 0xff)
+		return i->ext == 2 || i->ext == 3 || i->ext == 6;
+	return op < 0x20 && ((op & 7) == 6 || (op & 7) == 7) && op != 0x0f;
+}
+
 /*
  * Decode one instruction from `bytes`.  Returns 0 on success, EXC_UD for
  * an invalid encoding, EXC_GP for one longer than 15 bytes, or -1 when
@@ -378,8 +395,6 @@ int decode_bytes(const u8 *bytes, unsigned avail, bool mode64, bool default32, s
 
 	memset(i, 0, sizeof(*i));
 	i->seg = SEG_DS;
-	i->base = BASE_NONE;
-	i->index = INDEX_NONE;
 	i->rm = RM_MEM;
 	u32 f = decode_opcode(&d, i, &opsize_pfx, &adsize_pfx, &seg_override);
 	if (d.error)
@@ -421,6 +436,10 @@ int decode_bytes(const u8 *bytes, unsigned avail, bool mode64, bool default32, s
 		i->flags |= IF_BLOCK_END;
 	if (mode64)
 		i->flags |= IF_MODE64;
+	i->addr_shift = i->addrsize == 8 ? 0 : i->addrsize == 4 ? 32 : 48;
+	i->ea_segbase = !mode64 || i->seg >= SEG_FS;
+	if (implicit_stack(i))
+		i->flags |= IF_STACK;
 	return 0;
 }
 

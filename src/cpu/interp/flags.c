@@ -80,21 +80,6 @@ void flags_set(struct cpu *c, u64 value, u64 mask)
 	c->cc_op = CC_OP(CC_EFLAGS, 1);
 }
 
-/* Fast paths for the common CMP/SUB/TEST + Jcc pairs, generic otherwise. */
-static bool cond_sub(struct cpu *c, unsigned cc, unsigned size)
-{
-	u64 m = size_mask(size), a = c->cc_a & m, b = c->cc_b & m;
-	i64 sa = (i64)sign_extend(a, size), sb = (i64)sign_extend(b, size);
-	switch (cc >> 1) {
-	case 1: return a < b;                /* B */
-	case 2: return a == b;               /* Z */
-	case 3: return a <= b;               /* BE */
-	case 6: return sa < sb;              /* L */
-	case 7: return sa <= sb;             /* LE */
-	default: return false;
-	}
-}
-
 static bool cond_from_flags(u64 f, unsigned cc)
 {
 	bool r;
@@ -111,17 +96,7 @@ static bool cond_from_flags(u64 f, unsigned cc)
 	return r;
 }
 
-bool cond_eval(struct cpu *c, unsigned cc)
+bool cond_eval_slow(struct cpu *c, unsigned cc)
 {
-	unsigned kind = c->cc_op >> 2, size = 1u << (c->cc_op & 3);
-	unsigned sel = cc >> 1;
-	if (kind == CC_SUB && (sel == 1 || sel == 2 || sel == 3 || sel == 6 || sel == 7)) {
-		/* Only valid when cc_b was the subtrahend without borrow-in. */
-		u64 m = size_mask(size);
-		if (((c->cc_a - c->cc_b) & m) == (c->cc_res & m))
-			return cond_sub(c, cc, size) ^ (cc & 1);
-	}
-	if (kind == CC_LOGIC && sel == 2)
-		return ((c->cc_res & size_mask(size)) == 0) ^ (cc & 1);
 	return cond_from_flags(flags_get(c), cc) ^ (cc & 1);
 }

@@ -135,11 +135,22 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, const struct walk *w)
 		e->tag_write = page;
 }
 
+/*
+ * A non-canonical address faults with #SS(0) when the access goes through
+ * SS (stack instructions, RSP/RBP-based operands) and with #GP(0) otherwise.
+ */
+static _Noreturn void noncanonical_fault(struct cpu *c)
+{
+	const struct insn *i = c->cur;
+	bool ss = i && ((i->flags & IF_STACK) || (i->rm == RM_MEM && i->seg == SEG_SS));
+	cpu_raise(c, ss ? EXC_SS : EXC_GP, 0);
+}
+
 u64 mmu_translate(struct cpu *c, u64 lin, enum access acc)
 {
 	if (c->mode64 || (c->s.efer & EFER_LMA)) {
 		if (!canonical(lin))
-			raise_gp(c, 0);
+			noncanonical_fault(c);
 	}
 	bool user = c->cpl == 3;
 	struct walk w;

@@ -327,8 +327,9 @@ static void idiv_rm(struct cpu *c, const struct insn *i)
 		n = (i16)reg_read(c, REG_RAX, 2);
 	else if (size == 8)
 		n = (__int128)(((unsigned __int128)c->s.gpr[REG_RDX] << 64) | c->s.gpr[REG_RAX]);
-	else
-		n = (i64)((reg_read(c, REG_RDX, size) << (size * 8)) | reg_read(c, REG_RAX, size));
+	else /* DX:AX or EDX:EAX as one signed double-width value */
+		n = (i64)sign_extend((reg_read(c, REG_RDX, size) << (size * 8)) |
+				     reg_read(c, REG_RAX, size), size * 2);
 	if (size == 8 && n == ((__int128)1 << 127) && d == -1) /* quotient 2^127 overflows */
 		cpu_raise(c, EXC_DE, NO_ERRCODE);
 	__int128 q = n / d, r = n % d;

@@ -14,11 +14,16 @@ static u64 rel_target(struct cpu *c, const struct insn *i)
 	return i->opsize == 2 ? (t & 0xffff) : t;
 }
 
-static void jcc(struct cpu *c, const struct insn *i)
-{
-	if (cond_eval(c, i->op & 15))
-		branch_to(c, rel_target(c, i));
-}
+#define JCC(cc)                                                                \
+	static void jcc_##cc(struct cpu *c, const struct insn *i)              \
+	{                                                                      \
+		if (cond_eval(c, cc))                                          \
+			branch_to(c, rel_target(c, i));                        \
+	}
+JCC(0) JCC(1) JCC(2) JCC(3) JCC(4) JCC(5) JCC(6) JCC(7)
+JCC(8) JCC(9) JCC(10) JCC(11) JCC(12) JCC(13) JCC(14) JCC(15)
+static const insn_fn jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, jcc_6, jcc_7,
+				     jcc_8, jcc_9, jcc_10, jcc_11, jcc_12, jcc_13, jcc_14, jcc_15 };
 
 static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_target(c, i)); }
 
@@ -84,7 +89,7 @@ static void jrcxz(struct cpu *c, const struct insn *i)
 		branch_to(c, rel_target(c, i));
 }
 
-static insn_fn sel_jcc(struct insn *i) { (void)i; return jcc; }
+static insn_fn sel_jcc(struct insn *i) { return jcc_fns[i->op & 15]; }
 static insn_fn sel_jmp(struct insn *i) { (void)i; return jmp_rel; }
 static insn_fn sel_call(struct insn *i) { (void)i; return call_rel; }
 static insn_fn sel_ret(struct insn *i)

@@ -1,0 +1,22 @@
+#!/bin/bash
+# One command to set encore up on Debian 12: install the packages it needs,
+# build it, and run the default guest.  Pass --no-run to skip the run.
+set -euo pipefail
+cd "$(dirname "$0")"
+PACKAGES=(gcc make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
+	  qemu-system-x86 valgrind)
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	SUDO=
+	[ "$(id -u)" -eq 0 ] || SUDO=sudo
+	echo "setup: installing ${missing[*]}"
+	$SUDO apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
+fi
+make -j"$(nproc)"
+if [ "${1:-}" != "--no-run" ]; then
+	./build/encore run --summary
+fi
