@@ -1,0 +1,1561 @@
+/*
+ * SSE/SSE2 instructions and the MMX-register forms of the integer SIMD
+ * instructions, plus LDMXCSR/STMXCSR, FXSAVE/FXRSTOR, fences, CLFLUSH,
+ * PREFETCHh and MOVNTI.
+ *
+ * Floating-point operations run the host's own SSE instruction with the
+ * host MXCSR temporarily set to the guest's rounding mode, DAZ and FTZ and
+ * all exceptions masked (see host_* below); the exception flags the host
+ * raises are merged into the guest MXCSR, and an unmasked one raises #XM
+ * (or #UD without CR4.OSXMMEXCPT) before the destination is written.
+ * Integer SIMD operations are plain C.
+ */
+#include "cpu/interp/fpu.h"
+#include "cpu/interp/ops.h"
+
+typedef union {
+	u8 b[16];
+	u16 w[8];
+	u32 d[4];
+	u64 q[2];
+	i8 sb[16];
+	i16 sw[8];
+	i32 sd[4];
+	i64 sq[2];
+} v128;
+
+/* Mandatory-prefix class: 0 none, 1 = 66, 2 = F3, 3 = F2. */
+enum { PK_NONE, PK_66, PK_F3, PK_F2 };
+
+static inline unsigned pk(u8 pfx)
+{
+	if (pfx & PFX_REPNE)
+		return PK_F2;
+	if (pfx & PFX_REP)
+		return PK_F3;
+	if (pfx & PFX_OPSIZE)
+		return PK_66;
+	return PK_NONE;
+}
+
+static inline bool is_mem(const struct insn *i)
+{
+	return i->rm == RM_MEM;
+}
+
+static inline unsigned gpr_size(const struct insn *i)
+{
+	return (i->pfx & PFX_REXW) ? 8 : 4;
+}
+
+/* ---- operand access ---- */
+
+static u64 ea_aligned(struct cpu *c, const struct insn *i, unsigned align)
+{
+	u64 ea = insn_ea(c, i);
+	if (unlikely(ea & (align - 1)))
+		raise_gp(c, 0);
+	return ea;
+}
+
+/* The XMM r/m source: a register, or `size` bytes of memory zero-extended. */
+static void xmm_src(struct cpu *c, const struct insn *i, v128 *s, unsigned size, bool align)
+{
+	if (!is_mem(i)) {
+		memcpy(s, xmm_reg(c, i->rm), 16);
+		return;
+	}
+	u64 ea = insn_ea(c, i);
+	switch (size) {
+	case 2:
+		s->q[0] = mem_read16(c, ea);
+		s->q[1] = 0;
+		break;
+	case 4:
+		s->q[0] = mem_read32(c, ea);
+		s->q[1] = 0;
+		break;
+	case 8:
+		s->q[0] = mem_read64(c, ea);
+		s->q[1] = 0;
+		break;
+	default:
+		if (align && unlikely(ea & 15))
+			raise_gp(c, 0);
+		mem_read_bytes(c, ea, s, 16);
+		break;
+	}
+}
+
+/* The MMX r/m source (64 bits, or 32 for the MMX PUNPCKL* memory forms). */
+static u64 mmx_src(struct cpu *c, const struct insn *i, unsigned size)
+{
+	if (!is_mem(i))
+		return mmx_read(c, i->rm);
+	u64 ea = insn_ea(c, i);
+	return size == 4 ? mem_read32(c, ea) : mem_read64(c, ea);
+}
+
+static inline void xmm_get(struct cpu *c, unsigned r, v128 *v)
+{
+	memcpy(v, xmm_reg(c, r), 16);
+}
+
+static inline void xmm_put(struct cpu *c, unsigned r, const v128 *v)
+{
+	memcpy(xmm_reg(c, r), v, 16);
+}
+
+/* ---- host execution of floating-point SSE instructions ---- */
+
+typedef u32 (*host_fn)(v128 *d, const v128 *s, u32 csr);
+
+/* d = d OP s, as the host's `insn %xmm1, %xmm0` computes it under MXCSR csr. */
+#define HOST(name, insn)                                                              \
+	static u32 host_##name(v128 *d, const v128 *s, u32 csr)                          \
+	{                                                                             \
+		u32 save, out;                                                        \
+		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
+				 "ldmxcsr %[cs]\n\t"                                   \
+				 "movdqu %[d], %%xmm0\n\t"                             \
+				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %%xmm0\n\t" \
+				 "movdqu %%xmm0, %[d]\n\t"                             \
+				 "stmxcsr %[o]\n\t"                                    \
+				 "ldmxcsr %[sv]"                                       \
+				 : [d] "+m"(*d), [sv] "=m"(save), [o] "=m"(out)       \
+				 : [s] "m"(*s), [cs] "m"(csr)                          \
+				 : "xmm0", "xmm1");                                    \
+		return out;                                                           \
+	}
+
+#define HOST4(op) HOST(op##ps, #op "ps") HOST(op##ss, #op "ss") HOST(op##pd, #op "pd") HOST(op##sd, #op "sd")
+HOST4(add)
+HOST4(sub)
+HOST4(mul)
+HOST4(div)
+HOST4(min)
+HOST4(max)
+HOST4(sqrt)
+HOST(rcpps, "rcpps")
+HOST(rcpss, "rcpss")
+HOST(rsqrtps, "rsqrtps")
+HOST(rsqrtss, "rsqrtss")
+HOST(cvtps2pd, "cvtps2pd")
+HOST(cvtpd2ps, "cvtpd2ps")
+HOST(cvtss2sd, "cvtss2sd")
+HOST(cvtsd2ss, "cvtsd2ss")
+HOST(cvtdq2ps, "cvtdq2ps")
+HOST(cvtps2dq, "cvtps2dq")
+HOST(cvttps2dq, "cvttps2dq")
+HOST(cvttpd2dq, "cvttpd2dq")
+HOST(cvtdq2pd, "cvtdq2pd")
+HOST(cvtpd2dq, "cvtpd2dq")
+
+#define HOSTCMP(p) HOST(cmpps##p, "cmpps $" #p ",") HOST(cmpss##p, "cmpss $" #p ",") \
+	HOST(cmppd##p, "cmppd $" #p ",") HOST(cmpsd##p, "cmpsd $" #p ",")
+HOSTCMP(0)
+HOSTCMP(1)
+HOSTCMP(2)
+HOSTCMP(3)
+HOSTCMP(4)
+HOSTCMP(5)
+HOSTCMP(6)
+HOSTCMP(7)
+
+static const host_fn cmp_fns[4][8] = {
+#define CMPROW(t) { host_cmp##t##0, host_cmp##t##1, host_cmp##t##2, host_cmp##t##3, \
+		    host_cmp##t##4, host_cmp##t##5, host_cmp##t##6, host_cmp##t##7 }
+	[PK_NONE] = CMPROW(ps), [PK_66] = CMPROW(pd), [PK_F3] = CMPROW(ss), [PK_F2] = CMPROW(sd),
+#undef CMPROW
+};
+
+/* Integer -> scalar float: xmm0 low lane = convert(v). */
+#define HOST_I2F(name, insn, mod)                                                     \
+	static u32 host_##name(v128 *d, u64 v, u32 csr)                                  \
+	{                                                                             \
+		u32 save, out;                                                        \
+		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
+				 "ldmxcsr %[cs]\n\t"                                   \
+				 "movdqu %[d], %%xmm0\n\t" insn " %" mod "[v], %%xmm0\n\t" \
+				 "movdqu %%xmm0, %[d]\n\t"                             \
+				 "stmxcsr %[o]\n\t"                                    \
+				 "ldmxcsr %[sv]"                                       \
+				 : [d] "+m"(*d), [sv] "=m"(save), [o] "=m"(out)       \
+				 : [v] "r"(v), [cs] "m"(csr)                           \
+				 : "xmm0");                                            \
+		return out;                                                           \
+	}
+HOST_I2F(cvtsi2ss32, "cvtsi2ssl", "k")
+HOST_I2F(cvtsi2ss64, "cvtsi2ssq", "q")
+HOST_I2F(cvtsi2sd32, "cvtsi2sdl", "k")
+HOST_I2F(cvtsi2sd64, "cvtsi2sdq", "q")
+
+/* Scalar float -> integer register. */
+#define HOST_F2I(name, insn, mod)                                                     \
+	static u32 host_##name(const v128 *s, u64 *r, u32 csr)                           \
+	{                                                                             \
+		u32 save, out;                                                        \
+		u64 v = 0;                                                            \
+		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
+				 "ldmxcsr %[cs]\n\t"                                   \
+				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %" mod "[v]\n\t" \
+				 "stmxcsr %[o]\n\t"                                    \
+				 "ldmxcsr %[sv]"                                       \
+				 : [v] "+r"(v), [sv] "=m"(save), [o] "=m"(out)        \
+				 : [s] "m"(*s), [cs] "m"(csr)                          \
+				 : "xmm1");                                            \
+		*r = v;                                                               \
+		return out;                                                           \
+	}
+HOST_F2I(cvtss2si32, "cvtss2si", "k")
+HOST_F2I(cvtss2si64, "cvtss2si", "q")
+HOST_F2I(cvttss2si32, "cvttss2si", "k")
+HOST_F2I(cvttss2si64, "cvttss2si", "q")
+HOST_F2I(cvtsd2si32, "cvtsd2si", "k")
+HOST_F2I(cvtsd2si64, "cvtsd2si", "q")
+HOST_F2I(cvttsd2si32, "cvttsd2si", "k")
+HOST_F2I(cvttsd2si64, "cvttsd2si", "q")
+
+/* COMISS/UCOMISS/COMISD/UCOMISD: returns MXCSR, *fl = ZF|PF|CF. */
+#define HOST_COMI(name, insn)                                                         \
+	static u32 host_##name(const v128 *d, const v128 *s, u64 *fl, u32 csr)           \
+	{                                                                             \
+		u32 save, out;                                                        \
+		u8 zf, pf, cf;                                                        \
+		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
+				 "ldmxcsr %[cs]\n\t"                                   \
+				 "movdqu %[d], %%xmm0\n\t"                             \
+				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %%xmm0\n\t" \
+				 "stmxcsr %[o]\n\t"                                    \
+				 "ldmxcsr %[sv]"                                       \
+				 : "=@ccz"(zf), "=@ccp"(pf), "=@ccc"(cf), [sv] "=m"(save), \
+				   [o] "=m"(out)                                       \
+				 : [d] "m"(*d), [s] "m"(*s), [cs] "m"(csr)             \
+				 : "xmm0", "xmm1");                                    \
+		*fl = (zf ? RF_ZF : 0) | (pf ? RF_PF : 0) | (cf ? RF_CF : 0);         \
+		return out;                                                           \
+	}
+HOST_COMI(comiss, "comiss")
+HOST_COMI(ucomiss, "ucomiss")
+HOST_COMI(comisd, "comisd")
+HOST_COMI(ucomisd, "ucomisd")
+
+/* ---- floating-point arithmetic table: [opcode][prefix class] ---- */
+
+struct fp_ent {
+	host_fn fn;
+	u8 msize; /* memory operand size; 16 = aligned m128 */
+};
+static struct fp_ent fp_tab[256][4];
+
+static void h_fp(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	const struct fp_ent *e = &fp_tab[i->op][pk(i->pfx)];
+	v128 s, d;
+	xmm_src(c, i, &s, e->msize, true);
+	xmm_get(c, i->reg, &d);
+	if (unlikely(!(c->s.fpu.mxcsr & 0x0800))) {
+		/*
+		 * Underflow unmasked: UE is due for any tiny result, exact or
+		 * not, while the masked host only flags tiny and inexact ones.
+		 * With FTZ the host flags every tiny result, so ask it that way.
+		 */
+		v128 t = d;
+		u32 ue = e->fn(&t, &s, sse_host_mxcsr(c) | 0x8000) & 0x10;
+		if (ue)
+			sse_commit_flags(c, ue);
+	}
+	u32 f = e->fn(&d, &s, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	xmm_put(c, i->reg, &d);
+}
+
+static insn_fn sel_fp(struct insn *i)
+{
+	return fp_tab[i->op][pk(i->pfx)].fn ? h_fp : NULL;
+}
+
+static void h_cmp(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	unsigned k = pk(i->pfx);
+	static const u8 msz[4] = { 16, 16, 4, 8 };
+	v128 s, d;
+	xmm_src(c, i, &s, msz[k], true);
+	xmm_get(c, i->reg, &d);
+	u32 f = cmp_fns[k][i->imm & 7](&d, &s, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	xmm_put(c, i->reg, &d);
+}
+
+static insn_fn sel_cmp(struct insn *i)
+{
+	(void)i;
+	return h_cmp;
+}
+
+/* COMIS/UCOMIS: 0F 2E (ucomi), 0F 2F (comi); 66 = double. */
+static void h_comi(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	bool dbl = i->pfx & PFX_OPSIZE;
+	v128 s, d;
+	u64 fl;
+	u32 f;
+	xmm_src(c, i, &s, dbl ? 8 : 4, false);
+	xmm_get(c, i->reg, &d);
+	u32 csr = sse_host_mxcsr(c);
+	if (i->op == 0x2e)
+		f = dbl ? host_ucomisd(&d, &s, &fl, csr) : host_ucomiss(&d, &s, &fl, csr);
+	else
+		f = dbl ? host_comisd(&d, &s, &fl, csr) : host_comiss(&d, &s, &fl, csr);
+	sse_commit_flags(c, f);
+	flags_set(c, fl, RF_ARITH);
+}
+
+static insn_fn sel_comi(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return k == PK_NONE || k == PK_66 ? h_comi : NULL;
+}
+
+/* 0F 2A: CVTPI2PS / CVTPI2PD / CVTSI2SS / CVTSI2SD */
+static void h_cvtpi2ps(struct cpu *c, const struct insn *i)
+{
+	/*
+	 * The SDM says CVTPI2PS always makes the MMX transition; hardware
+	 * (checked on a Sapphire Rapids host) leaves TOP and the tags alone
+	 * for a memory source, like CVTPI2PD: encore follows the hardware.
+	 */
+	sse_check(c);
+	if (!is_mem(i))
+		fpu_wait_check(c);
+	v128 s = { .q = { mmx_src(c, i, 8), 0 } }, t = { .q = { 0, 0 } }, d;
+	u32 f = host_cvtdq2ps(&t, &s, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	if (!is_mem(i))
+		mmx_enter(c);
+	xmm_get(c, i->reg, &d);
+	d.q[0] = t.q[0];
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_cvtpi2pd(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	if (!is_mem(i)) /* the memory form is pure SSE */
+		fpu_wait_check(c);
+	v128 s = { .q = { mmx_src(c, i, 8), 0 } }, t = { .q = { 0, 0 } };
+	if (!is_mem(i))
+		mmx_enter(c);
+	host_cvtdq2pd(&t, &s, sse_host_mxcsr(c)); /* exact, no exceptions */
+	xmm_put(c, i->reg, &t);
+}
+
+static void h_cvtsi2ss(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	unsigned sz = gpr_size(i);
+	u64 v = rm_read(c, i, sz);
+	v128 d;
+	xmm_get(c, i->reg, &d);
+	u32 f = sz == 8 ? host_cvtsi2ss64(&d, v, sse_host_mxcsr(c))
+			: host_cvtsi2ss32(&d, v, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_cvtsi2sd(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	unsigned sz = gpr_size(i);
+	u64 v = rm_read(c, i, sz);
+	v128 d;
+	xmm_get(c, i->reg, &d);
+	u32 f = sz == 8 ? host_cvtsi2sd64(&d, v, sse_host_mxcsr(c))
+			: host_cvtsi2sd32(&d, v, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	xmm_put(c, i->reg, &d);
+}
+
+static insn_fn sel_2a(struct insn *i)
+{
+	static const insn_fn f[4] = { h_cvtpi2ps, h_cvtpi2pd, h_cvtsi2ss, h_cvtsi2sd };
+	return f[pk(i->pfx)];
+}
+
+/* 0F 2C/2D: CVT(T)PS2PI, CVT(T)PD2PI, CVT(T)SS2SI, CVT(T)SD2SI */
+static void h_cvtps2pi(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	fpu_wait_check(c);
+	v128 s, t = { .q = { 0, 0 } };
+	xmm_src(c, i, &s, 8, false);
+	s.q[1] = 0; /* the upper lanes convert 0.0 exactly */
+	u32 f = i->op == 0x2c ? host_cvttps2dq(&t, &s, sse_host_mxcsr(c))
+			      : host_cvtps2dq(&t, &s, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	mmx_enter(c);
+	mmx_write(c, i->reg, t.q[0]);
+}
+
+static void h_cvtpd2pi(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	fpu_wait_check(c);
+	v128 s, t = { .q = { 0, 0 } };
+	xmm_src(c, i, &s, 16, true);
+	u32 f = i->op == 0x2c ? host_cvttpd2dq(&t, &s, sse_host_mxcsr(c))
+			      : host_cvtpd2dq(&t, &s, sse_host_mxcsr(c));
+	sse_commit_flags(c, f);
+	mmx_enter(c);
+	mmx_write(c, i->reg, t.q[0]);
+}
+
+static void h_cvtss2si(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	u64 r;
+	u32 f, csr;
+	xmm_src(c, i, &s, 4, false);
+	csr = sse_host_mxcsr(c);
+	if (gpr_size(i) == 8)
+		f = i->op == 0x2c ? host_cvttss2si64(&s, &r, csr) : host_cvtss2si64(&s, &r, csr);
+	else
+		f = i->op == 0x2c ? host_cvttss2si32(&s, &r, csr) : host_cvtss2si32(&s, &r, csr);
+	sse_commit_flags(c, f);
+	reg_write(c, i->reg, gpr_size(i), r);
+}
+
+static void h_cvtsd2si(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	u64 r;
+	u32 f, csr;
+	xmm_src(c, i, &s, 8, false);
+	csr = sse_host_mxcsr(c);
+	if (gpr_size(i) == 8)
+		f = i->op == 0x2c ? host_cvttsd2si64(&s, &r, csr) : host_cvtsd2si64(&s, &r, csr);
+	else
+		f = i->op == 0x2c ? host_cvttsd2si32(&s, &r, csr) : host_cvtsd2si32(&s, &r, csr);
+	sse_commit_flags(c, f);
+	reg_write(c, i->reg, gpr_size(i), r);
+}
+
+static insn_fn sel_2c(struct insn *i)
+{
+	static const insn_fn f[4] = { h_cvtps2pi, h_cvtpd2pi, h_cvtss2si, h_cvtsd2si };
+	return f[pk(i->pfx)];
+}
+
+/* ---- moves ---- */
+
+/* 0F 10: MOVUPS/MOVUPD/MOVSS/MOVSD load; 0F 28: MOVAPS/MOVAPD load. */
+static void h_movups_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_src(c, i, &s, 16, i->op == 0x28);
+	xmm_put(c, i->reg, &s);
+}
+
+static void h_movups_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	if (!is_mem(i)) {
+		memcpy(xmm_reg(c, i->rm), xmm_reg(c, i->reg), 16);
+		return;
+	}
+	u64 ea = i->op == 0x11 ? insn_ea(c, i) : ea_aligned(c, i, 16);
+	mem_write_bytes(c, ea, xmm_reg(c, i->reg), 16);
+}
+
+static void h_movss_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 d;
+	if (is_mem(i)) {
+		u32 v = mem_read32(c, insn_ea(c, i));
+		memset(&d, 0, 16);
+		d.d[0] = v;
+	} else {
+		xmm_get(c, i->reg, &d);
+		memcpy(&d.d[0], xmm_reg(c, i->rm), 4);
+	}
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_movsd_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 d;
+	if (is_mem(i)) {
+		u64 v = mem_read64(c, insn_ea(c, i));
+		d.q[0] = v;
+		d.q[1] = 0;
+	} else {
+		xmm_get(c, i->reg, &d);
+		memcpy(&d.q[0], xmm_reg(c, i->rm), 8);
+	}
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_movss_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u32 v;
+	memcpy(&v, xmm_reg(c, i->reg), 4);
+	if (is_mem(i))
+		mem_write32(c, insn_ea(c, i), v);
+	else
+		memcpy(xmm_reg(c, i->rm), &v, 4);
+}
+
+static void h_movsd_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u64 v;
+	memcpy(&v, xmm_reg(c, i->reg), 8);
+	if (is_mem(i))
+		mem_write64(c, insn_ea(c, i), v);
+	else
+		memcpy(xmm_reg(c, i->rm), &v, 8);
+}
+
+static insn_fn sel_10(struct insn *i)
+{
+	static const insn_fn f[4] = { h_movups_load, h_movups_load, h_movss_load, h_movsd_load };
+	return f[pk(i->pfx)];
+}
+
+static insn_fn sel_11(struct insn *i)
+{
+	static const insn_fn f[4] = { h_movups_store, h_movups_store, h_movss_store, h_movsd_store };
+	return f[pk(i->pfx)];
+}
+
+static insn_fn sel_28(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (k != PK_NONE && k != PK_66)
+		return NULL;
+	return i->op == 0x28 ? h_movups_load : h_movups_store;
+}
+
+/* 0F 12: MOVLPS/MOVLPD xmm, m64 or MOVHLPS xmm, xmm; 0F 16: MOVHPS/MOVHPD/MOVLHPS */
+static void h_movlps_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	unsigned half = i->op == 0x16; /* which half of the destination is written */
+	u64 v;
+	if (is_mem(i))
+		v = mem_read64(c, insn_ea(c, i));
+	else /* MOVHLPS takes the source's high half, MOVLHPS its low half */
+		memcpy(&v, xmm_reg(c, i->rm) + (i->op == 0x12 ? 8 : 0), 8);
+	memcpy(xmm_reg(c, i->reg) + half * 8, &v, 8);
+}
+
+/* 0F 13 / 0F 17: MOVLPS/MOVLPD/MOVHPS/MOVHPD m64, xmm */
+static void h_movlps_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u64 v;
+	memcpy(&v, xmm_reg(c, i->reg) + (i->op == 0x17 ? 8 : 0), 8);
+	mem_write64(c, insn_ea(c, i), v);
+}
+
+static insn_fn sel_12(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (k == PK_NONE)
+		return h_movlps_load;
+	if (k == PK_66 && is_mem(i))
+		return h_movlps_load;
+	return NULL;
+}
+
+static insn_fn sel_13(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if ((k == PK_NONE || k == PK_66) && is_mem(i))
+		return h_movlps_store;
+	return NULL;
+}
+
+/* 0F 2B: MOVNTPS/MOVNTPD; 66 0F E7: MOVNTDQ */
+static void h_movnt128(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	mem_write_bytes(c, ea_aligned(c, i, 16), xmm_reg(c, i->reg), 16);
+}
+
+static insn_fn sel_2b(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return (k == PK_NONE || k == PK_66) && is_mem(i) ? h_movnt128 : NULL;
+}
+
+/* 0F 50: MOVMSKPS/MOVMSKPD r32, xmm */
+static void h_movmskps(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_get(c, i->rm, &s);
+	u32 m = 0;
+	if (i->pfx & PFX_OPSIZE)
+		m = (u32)(s.q[0] >> 63) | (u32)(s.q[1] >> 63) << 1;
+	else
+		for (int k = 0; k < 4; k++)
+			m |= (s.d[k] >> 31) << k;
+	reg_write(c, i->reg, 4, m);
+}
+
+static insn_fn sel_50(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_movmskps : NULL;
+}
+
+/* ---- integer SIMD operations (n = 8 for MMX, 16 for XMM) ---- */
+
+typedef void (*iop_fn)(v128 *d, const v128 *s, unsigned n);
+
+static inline u8 sat_u8(int v) { return v < 0 ? 0 : v > 255 ? 255 : (u8)v; }
+static inline i8 sat_s8(int v) { return v < -128 ? -128 : v > 127 ? 127 : (i8)v; }
+static inline u16 sat_u16(int v) { return v < 0 ? 0 : v > 65535 ? 65535 : (u16)v; }
+static inline i16 sat_s16(int v) { return v < -32768 ? -32768 : v > 32767 ? 32767 : (i16)v; }
+
+#define ELEMWISE(name, field, expr)                                     \
+	static void name(v128 *d, const v128 *s, unsigned n)            \
+	{                                                               \
+		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++) { \
+			__typeof__(d->field[0]) a = d->field[k], b = s->field[k]; \
+			(void)a; (void)b;                               \
+			d->field[k] = (expr);                           \
+		}                                                       \
+	}
+
+ELEMWISE(i_paddb, b, a + b)
+ELEMWISE(i_paddw, w, a + b)
+ELEMWISE(i_paddd, d, a + b)
+ELEMWISE(i_paddq, q, a + b)
+ELEMWISE(i_psubb, b, a - b)
+ELEMWISE(i_psubw, w, a - b)
+ELEMWISE(i_psubd, d, a - b)
+ELEMWISE(i_psubq, q, a - b)
+ELEMWISE(i_paddsb, sb, sat_s8(a + b))
+ELEMWISE(i_paddsw, sw, sat_s16(a + b))
+ELEMWISE(i_paddusb, b, sat_u8(a + b))
+ELEMWISE(i_paddusw, w, sat_u16(a + b))
+ELEMWISE(i_psubsb, sb, sat_s8(a - b))
+ELEMWISE(i_psubsw, sw, sat_s16(a - b))
+ELEMWISE(i_psubusb, b, sat_u8(a - b))
+ELEMWISE(i_psubusw, w, sat_u16(a - b))
+ELEMWISE(i_pmullw, w, (u16)((u32)a * b))
+ELEMWISE(i_pmulhw, sw, (i16)(((i32)a * b) >> 16))
+ELEMWISE(i_pmulhuw, w, (u16)(((u32)a * b) >> 16))
+ELEMWISE(i_pavgb, b, (u8)((a + b + 1) >> 1))
+ELEMWISE(i_pavgw, w, (u16)((a + b + 1) >> 1))
+ELEMWISE(i_pminub, b, a < b ? a : b)
+ELEMWISE(i_pmaxub, b, a > b ? a : b)
+ELEMWISE(i_pminsw, sw, a < b ? a : b)
+ELEMWISE(i_pmaxsw, sw, a > b ? a : b)
+ELEMWISE(i_pcmpeqb, b, a == b ? 0xff : 0)
+ELEMWISE(i_pcmpeqw, w, a == b ? 0xffff : 0)
+ELEMWISE(i_pcmpeqd, d, a == b ? 0xffffffffu : 0)
+ELEMWISE(i_pcmpgtb, sb, a > b ? -1 : 0)
+ELEMWISE(i_pcmpgtw, sw, a > b ? -1 : 0)
+ELEMWISE(i_pcmpgtd, sd, a > b ? -1 : 0)
+ELEMWISE(i_pand, q, a & b)
+ELEMWISE(i_pandn, q, ~a & b)
+ELEMWISE(i_por, q, a | b)
+ELEMWISE(i_pxor, q, a ^ b)
+
+static void i_pmuludq(v128 *d, const v128 *s, unsigned n)
+{
+	for (unsigned k = 0; k < n / 8; k++)
+		d->q[k] = (u64)d->d[2 * k] * s->d[2 * k];
+}
+
+static void i_pmaddwd(v128 *d, const v128 *s, unsigned n)
+{
+	for (unsigned k = 0; k < n / 4; k++) {
+		i64 v = (i64)d->sw[2 * k] * s->sw[2 * k] + (i64)d->sw[2 * k + 1] * s->sw[2 * k + 1];
+		d->d[k] = (u32)v;
+	}
+}
+
+static void i_psadbw(v128 *d, const v128 *s, unsigned n)
+{
+	for (unsigned g = 0; g < n / 8; g++) {
+		unsigned sum = 0;
+		for (unsigned k = 0; k < 8; k++) {
+			int t = d->b[g * 8 + k] - s->b[g * 8 + k];
+			sum += (unsigned)(t < 0 ? -t : t);
+		}
+		d->q[g] = sum;
+	}
+}
+
+/* Shifts: the count is the source's low 64 bits. */
+#define SHIFT_L(name, field, bits)                                           \
+	static void name(v128 *d, const v128 *s, unsigned n)                 \
+	{                                                                    \
+		u64 cnt = s->q[0];                                           \
+		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
+			d->field[k] = cnt >= bits ? 0 : (__typeof__(d->field[0]))(d->field[k] << cnt); \
+	}
+#define SHIFT_R(name, field, bits)                                           \
+	static void name(v128 *d, const v128 *s, unsigned n)                 \
+	{                                                                    \
+		u64 cnt = s->q[0];                                           \
+		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
+			d->field[k] = cnt >= bits ? 0 : (__typeof__(d->field[0]))(d->field[k] >> cnt); \
+	}
+#define SHIFT_A(name, field, bits)                                           \
+	static void name(v128 *d, const v128 *s, unsigned n)                 \
+	{                                                                    \
+		u64 cnt = s->q[0];                                           \
+		if (cnt > bits - 1)                                          \
+			cnt = bits - 1;                                      \
+		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
+			d->field[k] = (__typeof__(d->field[0]))(d->field[k] >> cnt); \
+	}
+SHIFT_L(i_psllw, w, 16)
+SHIFT_L(i_pslld, d, 32)
+SHIFT_L(i_psllq, q, 64)
+SHIFT_R(i_psrlw, w, 16)
+SHIFT_R(i_psrld, d, 32)
+SHIFT_R(i_psrlq, q, 64)
+SHIFT_A(i_psraw, sw, 16)
+SHIFT_A(i_psrad, sd, 32)
+
+static void i_psrldq(v128 *d, const v128 *s, unsigned n)
+{
+	u64 cnt = s->q[0] > 16 ? 16 : s->q[0];
+	v128 r = { .q = { 0, 0 } };
+	(void)n;
+	for (unsigned k = 0; k + cnt < 16; k++)
+		r.b[k] = d->b[k + cnt];
+	*d = r;
+}
+
+static void i_pslldq(v128 *d, const v128 *s, unsigned n)
+{
+	u64 cnt = s->q[0] > 16 ? 16 : s->q[0];
+	v128 r = { .q = { 0, 0 } };
+	(void)n;
+	for (unsigned k = (unsigned)cnt; k < 16; k++)
+		r.b[k] = d->b[k - cnt];
+	*d = r;
+}
+
+/* Interleave elements of `e` bytes from the low (hi = 0) or high half. */
+static inline void unpack(v128 *d, const v128 *s, unsigned n, unsigned e, bool hi)
+{
+	v128 r;
+	unsigned cnt = n / (2 * e), base = hi ? n / 2 : 0;
+	for (unsigned k = 0; k < cnt; k++) {
+		memcpy(&r.b[2 * k * e], &d->b[base + k * e], e);
+		memcpy(&r.b[(2 * k + 1) * e], &s->b[base + k * e], e);
+	}
+	memcpy(d, &r, n);
+}
+
+static void i_punpcklbw(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 1, false); }
+static void i_punpcklwd(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 2, false); }
+static void i_punpckldq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 4, false); }
+static void i_punpcklqdq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 8, false); }
+static void i_punpckhbw(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 1, true); }
+static void i_punpckhwd(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 2, true); }
+static void i_punpckhdq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 4, true); }
+static void i_punpckhqdq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 8, true); }
+
+static void i_packsswb(v128 *d, const v128 *s, unsigned n)
+{
+	v128 r;
+	unsigned h = n / 2;
+	for (unsigned k = 0; k < h; k++) {
+		r.sb[k] = sat_s8(d->sw[k]);
+		r.sb[h + k] = sat_s8(s->sw[k]);
+	}
+	memcpy(d, &r, n);
+}
+
+static void i_packuswb(v128 *d, const v128 *s, unsigned n)
+{
+	v128 r;
+	unsigned h = n / 2;
+	for (unsigned k = 0; k < h; k++) {
+		r.b[k] = sat_u8(d->sw[k]);
+		r.b[h + k] = sat_u8(s->sw[k]);
+	}
+	memcpy(d, &r, n);
+}
+
+static void i_packssdw(v128 *d, const v128 *s, unsigned n)
+{
+	v128 r;
+	unsigned h = n / 4;
+	for (unsigned k = 0; k < h; k++) {
+		r.sw[k] = sat_s16(d->sd[k]);
+		r.sw[h + k] = sat_s16(s->sd[k]);
+	}
+	memcpy(d, &r, n);
+}
+
+/* SHUFPS / SHUFPD take their selector from the immediate, passed in s2. */
+
+/* [opcode][0 = no prefix, 1 = 66] */
+static iop_fn int_tab[256][2];
+static u8 int_noprefix_xmm[256]; /* no-prefix form operates on XMM (0F 14/15/54-57) */
+
+static void h_int_xmm(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d;
+	xmm_src(c, i, &s, 16, true);
+	xmm_get(c, i->reg, &d);
+	int_tab[i->op][(i->pfx & PFX_OPSIZE) ? 1 : 0](&d, &s, 16);
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_int_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	unsigned msz = (i->op >= 0x60 && i->op <= 0x62) ? 4 : 8; /* PUNPCKL* mm, m32 */
+	v128 s = { .q = { mmx_src(c, i, msz), 0 } }, d = { .q = { mmx_read(c, i->reg), 0 } };
+	mmx_enter(c);
+	int_tab[i->op][0](&d, &s, 8);
+	mmx_write(c, i->reg, d.q[0]);
+}
+
+static insn_fn sel_int(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (k == PK_66)
+		return int_tab[i->op][1] ? h_int_xmm : NULL;
+	if (k != PK_NONE || !int_tab[i->op][0])
+		return NULL;
+	return int_noprefix_xmm[i->op] ? h_int_xmm : h_int_mmx;
+}
+
+/* 0F 71/72/73: shift by immediate; r/m is the register shifted. */
+static iop_fn shift_imm_tab[3][8]; /* [op - 0x71][ext] */
+
+static void h_shift_imm_xmm(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 d, s = { .q = { (u8)i->imm, 0 } };
+	xmm_get(c, i->rm, &d);
+	shift_imm_tab[i->op - 0x71][i->ext](&d, &s, 16);
+	xmm_put(c, i->rm, &d);
+}
+
+static void h_shift_imm_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	v128 d = { .q = { mmx_read(c, i->rm), 0 } }, s = { .q = { (u8)i->imm, 0 } };
+	mmx_enter(c);
+	shift_imm_tab[i->op - 0x71][i->ext](&d, &s, 8);
+	mmx_write(c, i->rm, d.q[0]);
+}
+
+static insn_fn sel_shift_imm(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (is_mem(i) || !shift_imm_tab[i->op - 0x71][i->ext])
+		return NULL;
+	if (k == PK_66)
+		return h_shift_imm_xmm;
+	if (k != PK_NONE || (i->op == 0x73 && (i->ext == 3 || i->ext == 7)))
+		return NULL;
+	return h_shift_imm_mmx;
+}
+
+/* 0F 77: EMMS */
+static void h_emms(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	mmx_check(c);
+	c->s.fpu.fsw &= (u16)~FSW_TOP; /* hardware also resets TOP */
+	c->s.fpu.ftw = 0;
+}
+
+static insn_fn sel_77(struct insn *i)
+{
+	return pk(i->pfx) == PK_NONE ? h_emms : NULL;
+}
+
+/* 0F 6E: MOVD/MOVQ mm|xmm, r/m32|64 */
+static void h_movd_mm_load(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	u64 v = rm_read(c, i, gpr_size(i));
+	mmx_enter(c);
+	mmx_write(c, i->reg, v);
+}
+
+static void h_movd_xmm_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 d = { .q = { rm_read(c, i, gpr_size(i)), 0 } };
+	xmm_put(c, i->reg, &d);
+}
+
+static insn_fn sel_6e(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return k == PK_NONE ? h_movd_mm_load : k == PK_66 ? h_movd_xmm_load : NULL;
+}
+
+/* 0F 7E: MOVD/MOVQ r/m, mm|xmm; F3 0F 7E: MOVQ xmm, xmm/m64 */
+static void h_movd_mm_store(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	rm_write(c, i, gpr_size(i), mmx_read(c, i->reg));
+	mmx_enter(c);
+}
+
+static void h_movd_xmm_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u64 v;
+	memcpy(&v, xmm_reg(c, i->reg), 8);
+	rm_write(c, i, gpr_size(i), v);
+}
+
+static void h_movq_xmm_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_src(c, i, &s, 8, false);
+	s.q[1] = 0;
+	xmm_put(c, i->reg, &s);
+}
+
+static insn_fn sel_7e(struct insn *i)
+{
+	static const insn_fn f[4] = { h_movd_mm_store, h_movd_xmm_store, h_movq_xmm_load, NULL };
+	return f[pk(i->pfx)];
+}
+
+/* 0F 6F / 0F 7F: MOVQ mm; MOVDQA (66); MOVDQU (F3) */
+static void h_movq_mm_load(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	u64 v = mmx_src(c, i, 8);
+	mmx_enter(c);
+	mmx_write(c, i->reg, v);
+}
+
+static void h_movq_mm_store(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	u64 v = mmx_read(c, i->reg);
+	if (is_mem(i))
+		mem_write64(c, insn_ea(c, i), v);
+	mmx_enter(c);
+	if (!is_mem(i))
+		mmx_write(c, i->rm, v);
+}
+
+static void h_movdqa_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_src(c, i, &s, 16, !(i->pfx & PFX_REP));
+	xmm_put(c, i->reg, &s);
+}
+
+static void h_movdqa_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	if (!is_mem(i)) {
+		memcpy(xmm_reg(c, i->rm), xmm_reg(c, i->reg), 16);
+		return;
+	}
+	u64 ea = (i->pfx & PFX_REP) ? insn_ea(c, i) : ea_aligned(c, i, 16);
+	mem_write_bytes(c, ea, xmm_reg(c, i->reg), 16);
+}
+
+static insn_fn sel_6f(struct insn *i)
+{
+	static const insn_fn f[4] = { h_movq_mm_load, h_movdqa_load, h_movdqa_load, NULL };
+	return f[pk(i->pfx)];
+}
+
+static insn_fn sel_7f(struct insn *i)
+{
+	static const insn_fn f[4] = { h_movq_mm_store, h_movdqa_store, h_movdqa_store, NULL };
+	return f[pk(i->pfx)];
+}
+
+/* 0F D6: MOVQ xmm/m64, xmm (66); MOVQ2DQ xmm, mm (F3); MOVDQ2Q mm, xmm (F2) */
+static void h_movq_xmm_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u64 v;
+	memcpy(&v, xmm_reg(c, i->reg), 8);
+	if (is_mem(i)) {
+		mem_write64(c, insn_ea(c, i), v);
+	} else {
+		v128 d = { .q = { v, 0 } };
+		xmm_put(c, i->rm, &d);
+	}
+}
+
+static void h_movq2dq(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	fpu_wait_check(c);
+	v128 d = { .q = { mmx_read(c, i->rm), 0 } };
+	mmx_enter(c);
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_movdq2q(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	fpu_wait_check(c);
+	u64 v;
+	memcpy(&v, xmm_reg(c, i->rm), 8);
+	mmx_enter(c);
+	mmx_write(c, i->reg, v);
+}
+
+static insn_fn sel_d6(struct insn *i)
+{
+	switch (pk(i->pfx)) {
+	case PK_66: return h_movq_xmm_store;
+	case PK_F3: return is_mem(i) ? NULL : h_movq2dq;
+	case PK_F2: return is_mem(i) ? NULL : h_movdq2q;
+	default: return NULL;
+	}
+}
+
+/* 0F 70: PSHUFW (mm), PSHUFD (66), PSHUFHW (F3), PSHUFLW (F2) */
+static void h_pshufw(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	v128 s = { .q = { mmx_src(c, i, 8), 0 } }, d = { .q = { 0, 0 } };
+	unsigned imm = (u8)i->imm;
+	for (unsigned k = 0; k < 4; k++)
+		d.w[k] = s.w[(imm >> (2 * k)) & 3];
+	mmx_enter(c);
+	mmx_write(c, i->reg, d.q[0]);
+}
+
+static void h_pshufd(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d;
+	unsigned imm = (u8)i->imm;
+	xmm_src(c, i, &s, 16, true);
+	switch (pk(i->pfx)) {
+	case PK_66:
+		for (unsigned k = 0; k < 4; k++)
+			d.d[k] = s.d[(imm >> (2 * k)) & 3];
+		break;
+	case PK_F3: /* PSHUFHW */
+		d.q[0] = s.q[0];
+		for (unsigned k = 0; k < 4; k++)
+			d.w[4 + k] = s.w[4 + ((imm >> (2 * k)) & 3)];
+		break;
+	default: /* PSHUFLW */
+		d.q[1] = s.q[1];
+		for (unsigned k = 0; k < 4; k++)
+			d.w[k] = s.w[(imm >> (2 * k)) & 3];
+		break;
+	}
+	xmm_put(c, i->reg, &d);
+}
+
+static insn_fn sel_70(struct insn *i)
+{
+	return pk(i->pfx) == PK_NONE ? h_pshufw : h_pshufd;
+}
+
+/* 0F C6: SHUFPS / SHUFPD */
+static void h_shufps(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d, r;
+	unsigned imm = (u8)i->imm;
+	xmm_src(c, i, &s, 16, true);
+	xmm_get(c, i->reg, &d);
+	if (i->pfx & PFX_OPSIZE) {
+		r.q[0] = d.q[imm & 1];
+		r.q[1] = s.q[(imm >> 1) & 1];
+	} else {
+		r.d[0] = d.d[imm & 3];
+		r.d[1] = d.d[(imm >> 2) & 3];
+		r.d[2] = s.d[(imm >> 4) & 3];
+		r.d[3] = s.d[(imm >> 6) & 3];
+	}
+	xmm_put(c, i->reg, &r);
+}
+
+static insn_fn sel_c6(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return k == PK_NONE || k == PK_66 ? h_shufps : NULL;
+}
+
+/* 0F C4: PINSRW mm|xmm, r32/m16, imm8 */
+static void h_pinsrw(struct cpu *c, const struct insn *i)
+{
+	bool x = i->pfx & PFX_OPSIZE;
+	if (x)
+		sse_check(c);
+	else
+		mmx_check(c);
+	u16 v = (u16)rm_read(c, i, 2);
+	if (x) {
+		v128 d;
+		xmm_get(c, i->reg, &d);
+		d.w[i->imm & 7] = v;
+		xmm_put(c, i->reg, &d);
+	} else {
+		v128 d = { .q = { mmx_read(c, i->reg), 0 } };
+		d.w[i->imm & 3] = v;
+		mmx_enter(c);
+		mmx_write(c, i->reg, d.q[0]);
+	}
+}
+
+/* 0F C5: PEXTRW r32, mm|xmm, imm8 */
+static void h_pextrw(struct cpu *c, const struct insn *i)
+{
+	v128 s;
+	if (i->pfx & PFX_OPSIZE) {
+		sse_check(c);
+		xmm_get(c, i->rm, &s);
+		reg_write(c, i->reg, 4, s.w[i->imm & 7]);
+	} else {
+		mmx_check(c);
+		s.q[0] = mmx_read(c, i->rm);
+		mmx_enter(c);
+		reg_write(c, i->reg, 4, s.w[i->imm & 3]);
+	}
+}
+
+static insn_fn sel_c4(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return k == PK_NONE || k == PK_66 ? h_pinsrw : NULL;
+}
+
+static insn_fn sel_c5(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_pextrw : NULL;
+}
+
+/* 0F D7: PMOVMSKB r32, mm|xmm */
+static void h_pmovmskb(struct cpu *c, const struct insn *i)
+{
+	v128 s;
+	unsigned n;
+	if (i->pfx & PFX_OPSIZE) {
+		sse_check(c);
+		xmm_get(c, i->rm, &s);
+		n = 16;
+	} else {
+		mmx_check(c);
+		s.q[0] = mmx_read(c, i->rm);
+		mmx_enter(c);
+		n = 8;
+	}
+	u32 m = 0;
+	for (unsigned k = 0; k < n; k++)
+		m |= (u32)(s.b[k] >> 7) << k;
+	reg_write(c, i->reg, 4, m);
+}
+
+static insn_fn sel_d7(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_pmovmskb : NULL;
+}
+
+/* 0F E7: MOVNTQ m64, mm; 66 0F E7: MOVNTDQ m128, xmm */
+static void h_movntq(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	mem_write64(c, insn_ea(c, i), mmx_read(c, i->reg));
+	mmx_enter(c);
+}
+
+static insn_fn sel_e7(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (!is_mem(i))
+		return NULL;
+	return k == PK_NONE ? h_movntq : k == PK_66 ? h_movnt128 : NULL;
+}
+
+/* 0F F7: MASKMOVQ mm, mm; 66 0F F7: MASKMOVDQU xmm, xmm -> [seg:rDI] */
+static void h_maskmov(struct cpu *c, const struct insn *i)
+{
+	v128 s, m;
+	unsigned n;
+	if (i->pfx & PFX_OPSIZE) {
+		sse_check(c);
+		xmm_get(c, i->reg, &s);
+		xmm_get(c, i->rm, &m);
+		n = 16;
+	} else {
+		mmx_check(c);
+		s.q[0] = mmx_read(c, i->reg);
+		m.q[0] = mmx_read(c, i->rm);
+		n = 8;
+	}
+	u64 a = c->s.gpr[REG_RDI];
+	if (i->addrsize == 4)
+		a = (u32)a;
+	else if (i->addrsize == 2)
+		a = (u16)a;
+	a = seg_linear(c, i->seg, a); /* DS unless overridden */
+	int first = -1, last = -1;
+	for (unsigned k = 0; k < n; k++)
+		if (m.b[k] & 0x80) {
+			if (first < 0)
+				first = (int)k;
+			last = (int)k;
+		}
+	if (first >= 0) {
+		/* fault on either page before storing anything */
+		mmu_translate(c, a + (unsigned)first, ACC_WRITE);
+		mmu_translate(c, a + (unsigned)last, ACC_WRITE);
+		for (unsigned k = (unsigned)first; k <= (unsigned)last; k++)
+			if (m.b[k] & 0x80)
+				mem_write8(c, a + k, s.b[k]);
+	}
+	if (n == 8)
+		mmx_enter(c);
+}
+
+static insn_fn sel_f7(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_maskmov : NULL;
+}
+
+/* 0F C3: MOVNTI m32/m64, r32/r64 */
+static void h_movnti(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = gpr_size(i);
+	mem_write(c, insn_ea(c, i), sz, reg_read(c, i->reg, sz));
+}
+
+static insn_fn sel_c3(struct insn *i)
+{
+	return pk(i->pfx) == PK_NONE && is_mem(i) ? h_movnti : NULL;
+}
+
+/* ---- no-ops: PREFETCHh (0F 18), 0F 0D, fences ---- */
+
+static void h_nop(struct cpu *c, const struct insn *i)
+{
+	(void)c;
+	(void)i;
+}
+
+static insn_fn sel_prefetch(struct insn *i)
+{
+	(void)i;
+	return h_nop;
+}
+
+/* ---- 0F AE group 15 ---- */
+
+static void h_ldmxcsr(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	u32 v = mem_read32(c, insn_ea(c, i));
+	if (v & ~MXCSR_MASK_SUPPORTED)
+		raise_gp(c, 0);
+	c->s.fpu.mxcsr = v;
+}
+
+static void h_stmxcsr(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	mem_write32(c, insn_ea(c, i), c->s.fpu.mxcsr);
+}
+
+static void h_clflush(struct cpu *c, const struct insn *i)
+{
+	/* no caches to flush; only the page fault a bad address would raise */
+	mmu_translate(c, insn_ea(c, i), ACC_READ);
+}
+
+static inline void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
+static inline void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
+static inline void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
+static inline u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
+static inline u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
+static inline u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
+
+static void h_fxsave(struct cpu *c, const struct insn *i)
+{
+	fpu_check(c);
+	u64 ea = ea_aligned(c, i, 16);
+	struct encore_fpu_state *f = &c->s.fpu;
+	unsigned nxmm = c->mode64 ? 16 : 8;
+	u8 img[416];
+	memset(img, 0, sizeof(img));
+	put16(img + 0, f->fcw);
+	put16(img + 2, f->fsw);
+	img[4] = f->ftw;
+	put16(img + 6, f->fop & 0x7ff);
+	if (i->pfx & PFX_REXW) {
+		put64(img + 8, f->fip);
+		put64(img + 16, f->fdp);
+	} else { /* 32-bit offsets; FPU CS/DS saved as 0 (deprecated) */
+		put32(img + 8, (u32)f->fip);
+		put32(img + 16, (u32)f->fdp);
+	}
+	put32(img + 24, f->mxcsr);
+	put32(img + 28, MXCSR_MASK_SUPPORTED);
+	for (unsigned k = 0; k < 8; k++)
+		memcpy(img + 32 + 16 * k, f->st[fpu_phys(c, k)], 10);
+	memcpy(img + 160, f->xmm, 16 * nxmm);
+	mem_write_bytes(c, ea, img, 160 + 16 * nxmm);
+}
+
+static void h_fxrstor(struct cpu *c, const struct insn *i)
+{
+	fpu_check(c);
+	u64 ea = ea_aligned(c, i, 16);
+	struct encore_fpu_state *f = &c->s.fpu;
+	unsigned nxmm = c->mode64 ? 16 : 8;
+	u8 img[416];
+	mem_read_bytes(c, ea, img, 160 + 16 * nxmm);
+	u32 mx = get32(img + 24);
+	if (mx & ~MXCSR_MASK_SUPPORTED)
+		raise_gp(c, 0);
+	f->fcw = get16(img + 0);
+	f->fsw = get16(img + 2);
+	f->ftw = img[4];
+	f->fop = get16(img + 6) & 0x7ff;
+	if (i->pfx & PFX_REXW) {
+		f->fip = get64(img + 8);
+		f->fdp = get64(img + 16);
+	} else {
+		f->fip = get32(img + 8);
+		f->fdp = get32(img + 16);
+	}
+	f->mxcsr = mx;
+	for (unsigned k = 0; k < 8; k++) {
+		u8 *r = f->st[fpu_phys(c, k)];
+		memcpy(r, img + 32 + 16 * k, 10);
+		memset(r + 10, 0, 6);
+	}
+	memcpy(f->xmm, img + 160, 16 * nxmm);
+}
+
+/*
+ * F3 0F AE /0../3 with mod = 3 are RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE,
+ * which belong to the system opcodes: if that file defines this selector,
+ * it handles them.
+ */
+insn_fn ops_system_fsgsbase_select(struct insn *i) __attribute__((weak));
+
+static insn_fn sel_ae(struct insn *i)
+{
+	unsigned k = pk(i->pfx);
+	if (!is_mem(i)) {
+		if (k == PK_F3 && i->ext <= 3)
+			return ops_system_fsgsbase_select ? ops_system_fsgsbase_select(i) : NULL;
+		if (k == PK_NONE && i->ext >= 5)
+			return h_nop; /* LFENCE, MFENCE, SFENCE */
+		return NULL;
+	}
+	if (k == PK_F3 || k == PK_F2)
+		return NULL;
+	switch (i->ext) {
+	case 0: return k == PK_NONE ? h_fxsave : NULL;
+	case 1: return k == PK_NONE ? h_fxrstor : NULL;
+	case 2: return k == PK_NONE ? h_ldmxcsr : NULL;
+	case 3: return k == PK_NONE ? h_stmxcsr : NULL;
+	case 7: return h_clflush; /* CLFLUSH; 66 = CLFLUSHOPT */
+	default: return NULL;     /* XSAVE family: not advertised */
+	}
+}
+
+/* ---- registration ---- */
+
+static void fp_set(u8 op, unsigned k, host_fn fn, u8 msize)
+{
+	fp_tab[op][k].fn = fn;
+	fp_tab[op][k].msize = msize;
+}
+
+static void int_set(u8 op, iop_fn none, iop_fn x66, const char *name)
+{
+	int_tab[op][0] = none;
+	int_tab[op][1] = x66;
+	op_register(MAP_0F, op, sel_int, name);
+}
+
+void ops_sse__register(void)
+{
+#define FP4(op, name)                                        \
+	fp_set(op, PK_NONE, host_##name##ps, 16);            \
+	fp_set(op, PK_66, host_##name##pd, 16);              \
+	fp_set(op, PK_F3, host_##name##ss, 4);               \
+	fp_set(op, PK_F2, host_##name##sd, 8);               \
+	op_register(MAP_0F, op, sel_fp, #name);
+	FP4(0x51, sqrt)
+	FP4(0x58, add)
+	FP4(0x59, mul)
+	FP4(0x5c, sub)
+	FP4(0x5d, min)
+	FP4(0x5e, div)
+	FP4(0x5f, max)
+#undef FP4
+	fp_set(0x52, PK_NONE, host_rsqrtps, 16);
+	fp_set(0x52, PK_F3, host_rsqrtss, 4);
+	op_register(MAP_0F, 0x52, sel_fp, "rsqrt");
+	fp_set(0x53, PK_NONE, host_rcpps, 16);
+	fp_set(0x53, PK_F3, host_rcpss, 4);
+	op_register(MAP_0F, 0x53, sel_fp, "rcp");
+	fp_set(0x5a, PK_NONE, host_cvtps2pd, 8);
+	fp_set(0x5a, PK_66, host_cvtpd2ps, 16);
+	fp_set(0x5a, PK_F3, host_cvtss2sd, 4);
+	fp_set(0x5a, PK_F2, host_cvtsd2ss, 8);
+	op_register(MAP_0F, 0x5a, sel_fp, "cvtps2pd");
+	fp_set(0x5b, PK_NONE, host_cvtdq2ps, 16);
+	fp_set(0x5b, PK_66, host_cvtps2dq, 16);
+	fp_set(0x5b, PK_F3, host_cvttps2dq, 16);
+	op_register(MAP_0F, 0x5b, sel_fp, "cvtdq2ps");
+	fp_set(0xe6, PK_66, host_cvttpd2dq, 16);
+	fp_set(0xe6, PK_F3, host_cvtdq2pd, 8);
+	fp_set(0xe6, PK_F2, host_cvtpd2dq, 16);
+	op_register(MAP_0F, 0xe6, sel_fp, "cvtpd2dq");
+
+	op_register(MAP_0F, 0xc2, sel_cmp, "cmpps");
+	op_register(MAP_0F, 0x2e, sel_comi, "ucomiss");
+	op_register(MAP_0F, 0x2f, sel_comi, "comiss");
+	op_register(MAP_0F, 0x2a, sel_2a, "cvtsi2ss");
+	op_register(MAP_0F, 0x2c, sel_2c, "cvttss2si");
+	op_register(MAP_0F, 0x2d, sel_2c, "cvtss2si");
+
+	op_register(MAP_0F, 0x10, sel_10, "movups");
+	op_register(MAP_0F, 0x11, sel_11, "movups");
+	op_register(MAP_0F, 0x12, sel_12, "movlps");
+	op_register(MAP_0F, 0x13, sel_13, "movlps");
+	op_register(MAP_0F, 0x16, sel_12, "movhps");
+	op_register(MAP_0F, 0x17, sel_13, "movhps");
+	op_register(MAP_0F, 0x28, sel_28, "movaps");
+	op_register(MAP_0F, 0x29, sel_28, "movaps");
+	op_register(MAP_0F, 0x2b, sel_2b, "movntps");
+	op_register(MAP_0F, 0x50, sel_50, "movmskps");
+
+	/* packed-float logic and unpacks: the no-prefix form is XMM too */
+	int_noprefix_xmm[0x14] = int_noprefix_xmm[0x15] = 1;
+	int_noprefix_xmm[0x54] = int_noprefix_xmm[0x55] = 1;
+	int_noprefix_xmm[0x56] = int_noprefix_xmm[0x57] = 1;
+	int_set(0x14, i_punpckldq, i_punpcklqdq, "unpcklps");
+	int_set(0x15, i_punpckhdq, i_punpckhqdq, "unpckhps");
+	int_set(0x54, i_pand, i_pand, "andps");
+	int_set(0x55, i_pandn, i_pandn, "andnps");
+	int_set(0x56, i_por, i_por, "orps");
+	int_set(0x57, i_pxor, i_pxor, "xorps");
+
+	int_set(0x60, i_punpcklbw, i_punpcklbw, "punpcklbw");
+	int_set(0x61, i_punpcklwd, i_punpcklwd, "punpcklwd");
+	int_set(0x62, i_punpckldq, i_punpckldq, "punpckldq");
+	int_set(0x63, i_packsswb, i_packsswb, "packsswb");
+	int_set(0x64, i_pcmpgtb, i_pcmpgtb, "pcmpgtb");
+	int_set(0x65, i_pcmpgtw, i_pcmpgtw, "pcmpgtw");
+	int_set(0x66, i_pcmpgtd, i_pcmpgtd, "pcmpgtd");
+	int_set(0x67, i_packuswb, i_packuswb, "packuswb");
+	int_set(0x68, i_punpckhbw, i_punpckhbw, "punpckhbw");
+	int_set(0x69, i_punpckhwd, i_punpckhwd, "punpckhwd");
+	int_set(0x6a, i_punpckhdq, i_punpckhdq, "punpckhdq");
+	int_set(0x6b, i_packssdw, i_packssdw, "packssdw");
+	int_set(0x6c, NULL, i_punpcklqdq, "punpcklqdq");
+	int_set(0x6d, NULL, i_punpckhqdq, "punpckhqdq");
+	int_set(0x74, i_pcmpeqb, i_pcmpeqb, "pcmpeqb");
+	int_set(0x75, i_pcmpeqw, i_pcmpeqw, "pcmpeqw");
+	int_set(0x76, i_pcmpeqd, i_pcmpeqd, "pcmpeqd");
+	int_set(0xd1, i_psrlw, i_psrlw, "psrlw");
+	int_set(0xd2, i_psrld, i_psrld, "psrld");
+	int_set(0xd3, i_psrlq, i_psrlq, "psrlq");
+	int_set(0xd4, i_paddq, i_paddq, "paddq");
+	int_set(0xd5, i_pmullw, i_pmullw, "pmullw");
+	int_set(0xd8, i_psubusb, i_psubusb, "psubusb");
+	int_set(0xd9, i_psubusw, i_psubusw, "psubusw");
+	int_set(0xda, i_pminub, i_pminub, "pminub");
+	int_set(0xdb, i_pand, i_pand, "pand");
+	int_set(0xdc, i_paddusb, i_paddusb, "paddusb");
+	int_set(0xdd, i_paddusw, i_paddusw, "paddusw");
+	int_set(0xde, i_pmaxub, i_pmaxub, "pmaxub");
+	int_set(0xdf, i_pandn, i_pandn, "pandn");
+	int_set(0xe0, i_pavgb, i_pavgb, "pavgb");
+	int_set(0xe1, i_psraw, i_psraw, "psraw");
+	int_set(0xe2, i_psrad, i_psrad, "psrad");
+	int_set(0xe3, i_pavgw, i_pavgw, "pavgw");
+	int_set(0xe4, i_pmulhuw, i_pmulhuw, "pmulhuw");
+	int_set(0xe5, i_pmulhw, i_pmulhw, "pmulhw");
+	int_set(0xe8, i_psubsb, i_psubsb, "psubsb");
+	int_set(0xe9, i_psubsw, i_psubsw, "psubsw");
+	int_set(0xea, i_pminsw, i_pminsw, "pminsw");
+	int_set(0xeb, i_por, i_por, "por");
+	int_set(0xec, i_paddsb, i_paddsb, "paddsb");
+	int_set(0xed, i_paddsw, i_paddsw, "paddsw");
+	int_set(0xee, i_pmaxsw, i_pmaxsw, "pmaxsw");
+	int_set(0xef, i_pxor, i_pxor, "pxor");
+	int_set(0xf1, i_psllw, i_psllw, "psllw");
+	int_set(0xf2, i_pslld, i_pslld, "pslld");
+	int_set(0xf3, i_psllq, i_psllq, "psllq");
+	int_set(0xf4, i_pmuludq, i_pmuludq, "pmuludq");
+	int_set(0xf5, i_pmaddwd, i_pmaddwd, "pmaddwd");
+	int_set(0xf6, i_psadbw, i_psadbw, "psadbw");
+	int_set(0xf8, i_psubb, i_psubb, "psubb");
+	int_set(0xf9, i_psubw, i_psubw, "psubw");
+	int_set(0xfa, i_psubd, i_psubd, "psubd");
+	int_set(0xfb, i_psubq, i_psubq, "psubq");
+	int_set(0xfc, i_paddb, i_paddb, "paddb");
+	int_set(0xfd, i_paddw, i_paddw, "paddw");
+	int_set(0xfe, i_paddd, i_paddd, "paddd");
+
+	shift_imm_tab[0][2] = i_psrlw;
+	shift_imm_tab[0][4] = i_psraw;
+	shift_imm_tab[0][6] = i_psllw;
+	shift_imm_tab[1][2] = i_psrld;
+	shift_imm_tab[1][4] = i_psrad;
+	shift_imm_tab[1][6] = i_pslld;
+	shift_imm_tab[2][2] = i_psrlq;
+	shift_imm_tab[2][3] = i_psrldq;
+	shift_imm_tab[2][6] = i_psllq;
+	shift_imm_tab[2][7] = i_pslldq;
+	op_register(MAP_0F, 0x71, sel_shift_imm, "psrlw imm");
+	op_register(MAP_0F, 0x72, sel_shift_imm, "psrld imm");
+	op_register(MAP_0F, 0x73, sel_shift_imm, "psrlq imm");
+
+	op_register(MAP_0F, 0x6e, sel_6e, "movd");
+	op_register(MAP_0F, 0x6f, sel_6f, "movq");
+	op_register(MAP_0F, 0x70, sel_70, "pshufd");
+	op_register(MAP_0F, 0x77, sel_77, "emms");
+	op_register(MAP_0F, 0x7e, sel_7e, "movd");
+	op_register(MAP_0F, 0x7f, sel_7f, "movq");
+	op_register(MAP_0F, 0xc3, sel_c3, "movnti");
+	op_register(MAP_0F, 0xc4, sel_c4, "pinsrw");
+	op_register(MAP_0F, 0xc5, sel_c5, "pextrw");
+	op_register(MAP_0F, 0xc6, sel_c6, "shufps");
+	op_register(MAP_0F, 0xd6, sel_d6, "movq");
+	op_register(MAP_0F, 0xd7, sel_d7, "pmovmskb");
+	op_register(MAP_0F, 0xe7, sel_e7, "movntq");
+	op_register(MAP_0F, 0xf7, sel_f7, "maskmovq");
+
+	op_register(MAP_0F, 0x18, sel_prefetch, "prefetch");
+	op_register(MAP_0F, 0x0d, sel_prefetch, "prefetchw");
+	op_register(MAP_0F, 0xae, sel_ae, "grp15");
+}
