@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PACKAGES=(gcc make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
-	  qemu-system-x86 valgrind)
+	  qemu-system-x86 valgrind bc)
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

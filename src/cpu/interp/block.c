@@ -15,7 +15,6 @@
 
 #define BLOCK_MAX_INSNS 64
 #define HASH_BITS 16
-#define JUMP_BITS 12
 #define ARENA_SIZE (64u << 20)
 
 struct interp_caches {
@@ -32,10 +31,6 @@ static unsigned hash_paddr(u64 paddr)
 	return (unsigned)((paddr * 0x9e3779b97f4a7c15ull) >> (64 - HASH_BITS));
 }
 
-static unsigned hash_rip(u64 rip)
-{
-	return (unsigned)((rip ^ (rip >> JUMP_BITS)) & ((1u << JUMP_BITS) - 1));
-}
 
 void block_cache_init(struct cpu *c)
 {
@@ -46,6 +41,7 @@ void block_cache_init(struct cpu *c)
 	if (!k->arena || !k->page_blocks)
 		abort();
 	c->caches = k;
+	c->jump_cache = k->jump;
 }
 
 void block_cache_destroy(struct cpu *c)
@@ -232,7 +228,7 @@ struct block *block_lookup(struct cpu *c)
 	if (!c->mode64)
 		rip = (u32)rip;
 	u8 key = cpu_mode_key(c);
-	struct block **slot = &k->jump[hash_rip(rip)];
+	struct block **slot = &k->jump[jump_hash(rip)];
 	struct block *b = *slot;
 	if (likely(b && b->vrip == rip && b->mode_key == key && b->valid))
 		return b;

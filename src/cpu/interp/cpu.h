@@ -114,6 +114,7 @@ struct cpu {
 	int delivering;     /* vector being delivered (-1: none), for #DF rules */
 	const struct encore_hooks *hooks;
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */
+	struct block **jump_cache;    /* virtual RIP -> block, see block.c */
 	struct interp_stats *stats;
 	char exit_message[256];
 	int exit_reason;    /* set by handlers that end run() (HLT, shutdown) */

@@ -149,7 +149,7 @@ static int run_step(struct cpu *c)
 		return EXIT_HLT;
 	if (c->icount >= c->insn_limit)
 		return EXIT_LIMIT;
-	struct block *b = block_lookup(c);
+	struct block *b = block_find(c);
 	u64 left = c->insn_limit - c->icount;
 	unsigned n = b->ninsns < left ? b->ninsns : (unsigned)left;
 	if (c->s.irq_shadow) {
@@ -157,10 +157,23 @@ static int run_step(struct cpu *c)
 		n = 1;
 	}
 	c->block_abort = 0;
-	if (unlikely(c->hooks != NULL))
+	if (unlikely(c->hooks != NULL)) {
 		exec_block_hooked(c, b, n);
-	else
-		exec_block(c, b, n);
+		return -1;
+	}
+	exec_block(c, b, n);
+	/*
+	 * Chain whole blocks while nothing needs attention: anything that
+	 * does (a kick, HLT, STI, an interrupt-flag change, self-modifying
+	 * code, an exit) sets block_abort, and the next block must fit the
+	 * instruction budget.
+	 */
+	while (!c->block_abort) {
+		b = block_find(c);
+		if (b->ninsns > c->insn_limit - c->icount)
+			break;
+		exec_block(c, b, b->ninsns);
+	}
 	return -1;
 }
 

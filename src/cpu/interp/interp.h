@@ -33,6 +33,13 @@ struct block {
 	struct insn insns[];
 };
 
+#define JUMP_BITS 12
+
+static inline unsigned jump_hash(u64 rip)
+{
+	return (unsigned)((rip ^ (rip >> JUMP_BITS)) & ((1u << JUMP_BITS) - 1));
+}
+
 void block_cache_init(struct cpu *c);
 void block_cache_destroy(struct cpu *c);
 /* The block at the current RIP (decoded on a miss); raises on fetch faults. */
@@ -50,6 +57,16 @@ unsigned fetch_bytes_for_report(struct cpu *c, u64 rip, u8 *buf);
 static inline u8 cpu_mode_key(struct cpu *c)
 {
 	return c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) | (c->cpl == 3 ? 4 : 0);
+}
+
+/* The block at RIP: the jump-cache hit inline, everything else in block.c. */
+static inline struct block *block_find(struct cpu *c)
+{
+	u64 rip = c->s.rip;
+	struct block *b = c->jump_cache[jump_hash(rip)];
+	if (likely(b && b->vrip == rip && b->mode_key == cpu_mode_key(c) && b->valid && c->mode64))
+		return b;
+	return block_lookup(c);
 }
 
 int msr_read(struct cpu *c, u32 idx, u64 *v);

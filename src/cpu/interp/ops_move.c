@@ -281,7 +281,7 @@ static void mov_to_sreg(struct cpu *c, const struct insn *i)
 	u16 sel = rm_read(c, i, 2);
 	seg_load_data(c, i->ext, sel);
 	if (i->ext == SEG_SS)
-		c->s.irq_shadow = 1;
+		c->s.irq_shadow = c->block_abort = 1;
 }
 
 static insn_fn sel_mov_sreg(struct insn *i)
@@ -307,7 +307,7 @@ static void pop_sreg(struct cpu *c, const struct insn *i)
 	seg_load_data(c, seg, sel);
 	stack_set_sp(c, sp + i->opsize);
 	if (seg == SEG_SS)
-		c->s.irq_shadow = 1;
+		c->s.irq_shadow = c->block_abort = 1;
 }
 
 static insn_fn sel_push_pop_sreg(struct insn *i)

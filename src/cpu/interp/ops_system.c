@@ -43,7 +43,7 @@ static void sti(struct cpu *c, const struct insn *i)
 	if (c->cpl > iopl(c))
 		raise_gp(c, 0);
 	if (!(c->s.rflags & RF_IF))
-		c->s.irq_shadow = 1; /* interrupts wait one more instruction */
+		c->s.irq_shadow = c->block_abort = 1; /* interrupts wait one more instruction */
 	c->s.rflags |= RF_IF;
 }
 
