@@ -106,6 +106,7 @@ struct cpu {
 	u64 icount;       /* retired instructions */
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */
+	const struct block *cur_block; /* the block it belongs to */
 	struct tlb_entry tlb[2][TLB_SIZE];
 	struct encore_machine *machine;
 	struct encore_engine engine;

@@ -45,13 +45,23 @@ void cpu_port_out(struct cpu *c, u16 port, unsigned size, u64 v)
 
 /* ---- unimplemented opcodes: #UD in the guest, counted and reported ---- */
 
+static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
+			     unsigned len, u8 *out);
+
 static void record_unimplemented(struct cpu *c, u64 rip)
 {
 	struct interp_stats *st = c->stats;
 	u8 bytes[15];
-	unsigned n = fetch_bytes_for_report(c, rip, bytes);
-	if (c->cur && c->cur->len < n)
+	unsigned n = 0;
+	if (c->cur && c->cur_block) {
+		unsigned offset = 0;
+		for (const struct insn *i = c->cur_block->insns; i != c->cur; i++)
+			offset += i->len;
 		n = c->cur->len;
+		block_insn_bytes(c, c->cur_block, offset, n, bytes);
+	} else {
+		n = fetch_bytes_for_report(c, rip, bytes);
+	}
 	for (unsigned k = 0; k < st->unimpl_count; k++) {
 		struct unimpl_record *r = &st->unimpl[k];
 		if (r->len == n && !memcmp(r->bytes, bytes, n)) {
@@ -92,6 +102,7 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 static void exec_block(struct cpu *c, const struct block *b, unsigned n)
 {
 	const struct insn *i = b->insns, *end = i + n;
+	c->cur_block = b;
 	do {
 		c->cur = i;
 		c->s.rip += i->len;
@@ -102,18 +113,35 @@ static void exec_block(struct cpu *c, const struct block *b, unsigned n)
 	c->cur = NULL;
 }
 
+/* The encoding of a block's instruction at byte `offset`, from the
+ * physical pages it was decoded from (no translation, so it cannot fault). */
+static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
+			     unsigned len, u8 *out)
+{
+	for (unsigned k = 0; k < len; k++) {
+		u64 pa = b->paddr + offset + k;
+		if ((pa & ~0xfffull) != (b->paddr & ~0xfffull))
+			pa = b->page2 + (pa & 0xfff);
+		u8 *p = machine__ram_ptr(c->machine, pa);
+		out[k] = p ? *p : 0xff;
+	}
+}
+
 static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
 {
 	const struct encore_hooks *h = c->hooks;
 	if (h->on_block)
 		h->on_block(h->opaque, c->icount, c->s.rip, n);
 	const struct insn *i = b->insns, *end = i + n;
+	unsigned offset = 0;
+	c->cur_block = b;
 	do {
 		if (h->on_insn) {
 			u8 bytes[15];
-			fetch_bytes_for_report(c, c->s.rip, bytes);
+			block_insn_bytes(c, b, offset, i->len, bytes);
 			h->on_insn(h->opaque, c->icount, c->s.rip, bytes, i->len);
 		}
+		offset += i->len;
 		c->cur = i;
 		c->s.rip += i->len;
 		i->fn(c, i);
