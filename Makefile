@@ -22,6 +22,8 @@ TEST_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c tests/u
 TEST_SUPPORT_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(TEST_SUPPORT)))
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+-include tests/guest/guests.mk
+
 all: $(BUILD)/encore $(TEST_BINS) $(GUEST_ELFS)
 
 $(BUILD)/obj/%.o: %.c
@@ -42,8 +44,6 @@ $(BUILD)/encore: $(BUILD)/obj/src/main.o $(LIB)
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
-
--include tests/guest/guests.mk
 
 
 test: all
