@@ -46,8 +46,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 
+# The suite runs twice: as built, and built with ASan/UBSan.
 test: all
-	tests/run.sh $(BUILD)
+	$(MAKE) SANITIZE=1 BUILD=$(BUILD)-asan all
+	tests/run.sh $(BUILD) $(BUILD)-asan
 
 bench: all
 	bench/run.sh $(BUILD)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "decode.h"
 #include "interp.h"
@@ -35,7 +36,11 @@ static unsigned hash_paddr(u64 paddr)
 void block_cache_init(struct cpu *c)
 {
 	struct interp_caches *k = calloc(1, sizeof(*k));
-	k->arena = malloc(ARENA_SIZE);
+	/* Anonymous memory: only the part of the arena in use is ever committed. */
+	k->arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (k->arena == MAP_FAILED)
+		k->arena = NULL;
 	k->nframes = c->machine->ram_size >> 12;
 	k->page_blocks = calloc(k->nframes ? k->nframes : 1, sizeof(*k->page_blocks));
 	if (!k->arena || !k->page_blocks)
@@ -48,7 +53,7 @@ void block_cache_destroy(struct cpu *c)
 {
 	if (!c->caches)
 		return;
-	free(c->caches->arena);
+	munmap(c->caches->arena, ARENA_SIZE);
 	free(c->caches->page_blocks);
 	free(c->caches);
 	c->caches = NULL;

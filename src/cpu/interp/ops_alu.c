@@ -330,7 +330,7 @@ static void idiv_rm(struct cpu *c, const struct insn *i)
 	else /* DX:AX or EDX:EAX as one signed double-width value */
 		n = (i64)sign_extend((reg_read(c, REG_RDX, size) << (size * 8)) |
 				     reg_read(c, REG_RAX, size), size * 2);
-	if (size == 8 && n == ((__int128)1 << 127) && d == -1) /* quotient 2^127 overflows */
+	if (size == 8 && n == (__int128)((unsigned __int128)1 << 127) && d == -1) /* quotient 2^127 overflows */
 		cpu_raise(c, EXC_DE, NO_ERRCODE);
 	__int128 q = n / d, r = n % d;
 	__int128 lim = (__int128)1 << (size * 8 - 1);
