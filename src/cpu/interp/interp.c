@@ -180,7 +180,8 @@ static int run_step(struct cpu *c)
 	struct block *b = block_find(c);
 	u64 left = c->insn_limit - c->icount;
 	unsigned n = b->ninsns < left ? b->ninsns : (unsigned)left;
-	if (c->s.irq_shadow) {
+	bool shadow = c->s.irq_shadow;
+	if (shadow) {
 		c->s.irq_shadow = 0;
 		n = 1;
 	}
@@ -190,6 +191,8 @@ static int run_step(struct cpu *c)
 		return -1;
 	}
 	exec_block(c, b, n);
+	if (shadow || c->pending_vector >= 0)
+		return -1; /* an interrupt may be due at the next boundary */
 	/*
 	 * Chain whole blocks while nothing needs attention: anything that
 	 * does (a kick, HLT, STI, an interrupt-flag change, self-modifying
