@@ -99,20 +99,6 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 
 /* ---- the run loop ---- */
 
-static void exec_block(struct cpu *c, const struct block *b, unsigned n)
-{
-	const struct insn *i = b->insns, *end = i + n;
-	c->cur_block = b;
-	do {
-		c->cur = i;
-		c->s.rip += i->len;
-		i->fn(c, i);
-		c->icount++;
-		i++;
-	} while (i != end && !c->block_abort);
-	c->cur = NULL;
-}
-
 /* The encoding of a block's instruction at byte `offset`, from the
  * physical pages it was decoded from (no translation, so it cannot fault). */
 static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
@@ -127,16 +113,18 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 	}
 }
 
-static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+/*
+ * Run the first n instructions of a block.  Inlined twice: with h == NULL
+ * the per-instruction hook code folds away, leaving the plain fast path.
+ */
+static inline __attribute__((always_inline)) void
+run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_hooks *h)
 {
-	const struct encore_hooks *h = c->hooks;
-	if (h->on_block)
-		h->on_block(h->opaque, c->icount, c->s.rip, n);
 	const struct insn *i = b->insns, *end = i + n;
 	unsigned offset = 0;
 	c->cur_block = b;
 	do {
-		if (h->on_insn) {
+		if (h && h->on_insn) {
 			u8 bytes[15];
 			block_insn_bytes(c, b, offset, i->len, bytes);
 			h->on_insn(h->opaque, c->icount, c->s.rip, bytes, i->len);
@@ -149,6 +137,19 @@ static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
 		i++;
 	} while (i != end && !c->block_abort);
 	c->cur = NULL;
+}
+
+static void exec_block(struct cpu *c, const struct block *b, unsigned n)
+{
+	run_insns(c, b, n, NULL);
+}
+
+static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+{
+	const struct encore_hooks *h = c->hooks;
+	if (h->on_block)
+		h->on_block(h->opaque, c->icount, c->s.rip, n);
+	run_insns(c, b, n, h);
 }
 
 static bool interrupts_enabled(struct cpu *c)
