@@ -4,18 +4,20 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 PACKAGES=(gcc make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
-	  qemu-system-x86 valgrind bc)
+	  qemu-system-x86 valgrind bc xz-utils)
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
 for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-	SUDO=
-	[ "$(id -u)" -eq 0 ] || SUDO=sudo
 	echo "setup: installing ${missing[*]}"
 	$SUDO apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
+# guest/fetch-kernel.sh needs apt's package lists to find Debian's kernel.
+apt-cache show linux-image-amd64 >/dev/null 2>&1 || $SUDO apt-get update -q
 make -j"$(nproc)"
 if [ "${1:-}" != "--no-run" ]; then
 	./build/encore run --summary
