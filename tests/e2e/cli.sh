@@ -1,0 +1,45 @@
+#!/bin/bash
+# The encore command line: help, the built-in demo guest, and clear errors
+# (exit 2, a message, no crash) for bad usage and bad guest files.
+set -u
+cd "$(dirname "$0")/../.."
+ENCORE=${ENCORE:-build/encore}
+passed=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# expect NAME STATUS PATTERN -- command...: exit status and output pattern
+expect() {
+	local name=$1 want=$2 pattern=$3
+	shift 4
+	"$@" >"$tmp/out" 2>&1 </dev/null
+	local got=$?
+	if [ "$got" -eq "$want" ] && grep -qE -- "$pattern" "$tmp/out"; then
+		passed=$((passed + 1)); echo "ok - $name"
+	else
+		failed=$((failed + 1)); echo "not ok - $name (exit $got, want $want; output:)"
+		sed 's/^/#   /' "$tmp/out" | head -n 10
+	fi
+}
+
+expect "encore --help" 0 "usage: encore" -- "$ENCORE" --help
+expect "encore run --help" 0 "--max-insns" -- "$ENCORE" run --help
+expect "no command" 2 "usage: encore" -- "$ENCORE"
+expect "unknown command" 2 "unknown command 'frobnicate'" -- "$ENCORE" frobnicate
+expect "demo guest" 0 "primes found: 2262" -- "$ENCORE" run
+expect "demo summary" 0 "state-hash: [0-9a-f]{16}" -- "$ENCORE" run --summary
+expect "missing kernel file" 2 "cannot open /nonexistent/k.elf" -- "$ENCORE" run --kernel /nonexistent/k.elf
+expect "kernel that is not ELF" 2 "is not an ELF file" -- "$ENCORE" run --kernel README.md
+head -c 64 /bin/true >"$tmp/trunc.elf"
+expect "truncated ELF" 2 "corrupt program header table|outside the file" -- "$ENCORE" run --kernel "$tmp/trunc.elf"
+printf '\177ELF\001\001\001' >"$tmp/elf32"; head -c 100 /dev/zero >>"$tmp/elf32"
+expect "32-bit ELF" 2 "not an x86-64 ELF64" -- "$ENCORE" run --kernel "$tmp/elf32"
+if [ -f build/guests/hello.elf ]; then
+	expect "guest larger than RAM" 2 "outside guest RAM" -- "$ENCORE" run --kernel build/guests/hello.elf --mem 1M
+fi
+expect "bad --mem" 2 "bad --mem" -- "$ENCORE" run --mem lots
+expect "bad --max-insns" 2 "bad --max-insns" -- "$ENCORE" run --max-insns -5
+expect "stray argument" 2 "unexpected argument" -- "$ENCORE" run extra
+expect "instruction limit" 124 "stopped at instruction limit 1000" -- "$ENCORE" run --max-insns 1000
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
