@@ -14,6 +14,8 @@
 #include "interp.h"
 #include "mmu.h"
 
+void insn_ud(struct cpu *c, const struct insn *i);
+
 #define BLOCK_MAX_INSNS 64
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
@@ -165,10 +167,16 @@ static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *p
 		r = decode_bytes(buf, 15, c->mode64, default32, i);
 		*page2 = p2;
 	}
+	if (r == EXC_UD) {
+		/* A complete but invalid encoding: its handler counts and reports it. */
+		i->fn = insn_ud;
+		i->flags |= IF_BLOCK_END;
+		return true;
+	}
 	if (r != 0) {
 		if (!first)
 			return false;
-		cpu_raise(c, r == EXC_GP ? EXC_GP : EXC_UD, r == EXC_GP ? 0 : NO_ERRCODE);
+		cpu_raise(c, EXC_GP, 0); /* longer than 15 bytes */
 	}
 	decode_select(i);
 	return true;

@@ -282,6 +282,22 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 	return 0;
 }
 
+/* "grp5" for registered opcodes, "opcode 0f 0b" for the rest. */
+static void opcode_label(const struct unimpl_record *r, char *buf, size_t n)
+{
+	static const char *const maps[] = { "", "0f ", "0f 38 ", "0f 3a " };
+	struct insn i;
+	if (decode_bytes(r->bytes, r->len, true, true, &i) == -1) {
+		snprintf(buf, n, "(undecodable)");
+		return;
+	}
+	const char *name = op_name(i.map, i.op);
+	if (name)
+		snprintf(buf, n, "%s (opcode %s%02x)", name, maps[i.map & 3], i.op);
+	else
+		snprintf(buf, n, "opcode %s%02x", maps[i.map & 3], i.op);
+}
+
 static void interp_report(struct encore_engine *e, void *file)
 {
 	struct cpu *c = cpu_of(e);
@@ -289,15 +305,12 @@ static void interp_report(struct encore_engine *e, void *file)
 	struct interp_stats *st = c->stats;
 	for (unsigned k = 0; k < st->unimpl_count; k++) {
 		struct unimpl_record *r = &st->unimpl[k];
-		struct insn i;
-		bool d32 = true;
-		const char *name = NULL;
-		if (decode_bytes(r->bytes, r->len, true, d32, &i) == 0 || i.len)
-			name = op_name(i.map, i.op);
-		fprintf(f, "encore: unimplemented or invalid opcode %s (", name ? name : "?");
+		char label[64];
+		opcode_label(r, label, sizeof(label));
+		fprintf(f, "encore: unimplemented or invalid instruction %s, bytes", label);
 		for (unsigned b = 0; b < r->len; b++)
-			fprintf(f, "%s%02x", b ? " " : "", r->bytes[b]);
-		fprintf(f, ") executed %llu times, first at RIP %#llx\n", (unsigned long long)r->count,
+			fprintf(f, " %02x", r->bytes[b]);
+		fprintf(f, ": executed %llu times, first at RIP %#llx\n", (unsigned long long)r->count,
 			(unsigned long long)r->first_rip);
 	}
 }
