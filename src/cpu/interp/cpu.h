@@ -353,26 +353,25 @@ bool cond_eval_slow(struct cpu *c, unsigned cc);
  */
 static inline bool cond_eval(struct cpu *c, unsigned cc)
 {
-	unsigned kind = c->cc_op >> 2, sel = cc >> 1;
-	u64 m = size_mask(1u << (c->cc_op & 3));
-	if (kind == CC_LOGIC || kind == CC_SUB || kind == CC_DEC || kind == CC_INC) {
-		u64 res = c->cc_res & m;
+	unsigned op = c->cc_op, kind = op >> 2, sel = cc >> 1, bits = 8u << (op & 3);
+	if (likely(kind != CC_EFLAGS)) {
+		/* ZF and SF depend only on the result, whatever produced it. */
+		u64 m = ~0ull >> (64 - bits), res = c->cc_res & m;
 		if (sel == 2)
 			return (res == 0) ^ (cc & 1);
 		if (sel == 4)
-			return ((res & ~(m >> 1)) != 0) ^ (cc & 1);
-	}
-	if (kind == CC_SUB) {
-		u64 a = c->cc_a & m, b = c->cc_b & m;
-		/* Valid only when no borrow went in (SUB/CMP, not SBB). */
-		if (((a - b) & m) == (c->cc_res & m)) {
-			unsigned shift = 64 - 8 * (1u << (c->cc_op & 3));
-			i64 sa = (i64)(a << shift), sb = (i64)(b << shift);
-			switch (sel) {
-			case 1: return (a < b) ^ (cc & 1);
-			case 3: return (a <= b) ^ (cc & 1);
-			case 6: return (sa < sb) ^ (cc & 1);
-			case 7: return (sa <= sb) ^ (cc & 1);
+			return ((res >> (bits - 1)) & 1) ^ (cc & 1);
+		if (kind == CC_SUB) {
+			u64 a = c->cc_a & m, b = c->cc_b & m;
+			/* Valid only when no borrow went in (SUB/CMP, not SBB). */
+			if (((a - b) & m) == res) {
+				i64 sa = (i64)(a << (64 - bits)), sb = (i64)(b << (64 - bits));
+				switch (sel) {
+				case 1: return (a < b) ^ (cc & 1);
+				case 3: return (a <= b) ^ (cc & 1);
+				case 6: return (sa < sb) ^ (cc & 1);
+				case 7: return (sa <= sb) ^ (cc & 1);
+				}
 			}
 		}
 	}
