@@ -580,6 +580,17 @@ static void addf(struct line *l, const char *fmt, ...)
 		l->n = sizeof(l->buf) - 1;
 }
 
+/* " native=<hex> interp=<hex>", each a little-endian value of `len` bytes. */
+static void add_native_interp_bytes(struct line *l, const u8 *nat, const u8 *itp, unsigned len)
+{
+	addf(l, " native=");
+	for (unsigned b = len; b-- > 0;)
+		addf(l, "%02x", nat[b]);
+	addf(l, " interp=");
+	for (unsigned b = len; b-- > 0;)
+		addf(l, "%02x", itp[b]);
+}
+
 static void add_hex(struct line *l, const u8 *p, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -665,12 +676,8 @@ bool diff_check_seq(const char *tag, const u8 *code, unsigned len, unsigned nins
 					continue;
 				if (memcmp(nat.xmm[r], itp.xmm[r], 16)) {
 					bad = true;
-					addf(&l, " xmm%d: native=", r);
-					for (int b = 15; b >= 0; b--)
-						addf(&l, "%02x", nat.xmm[r][b]);
-					addf(&l, " interp=");
-					for (int b = 15; b >= 0; b--)
-						addf(&l, "%02x", itp.xmm[r][b]);
+					addf(&l, " xmm%d:", r);
+					add_native_interp_bytes(&l, nat.xmm[r], itp.xmm[r], 16);
 				}
 			}
 		if ((opts->cmp & DIFF_CMP_MXCSR) && nat.mxcsr != itp.mxcsr) {
@@ -698,12 +705,8 @@ bool diff_check_seq(const char *tag, const u8 *code, unsigned len, unsigned nins
 					continue;
 				if (memcmp(nat.st[i], itp.st[i], 10)) {
 					bad = true;
-					addf(&l, " st%d: native=", i);
-					for (int b = 9; b >= 0; b--)
-						addf(&l, "%02x", nat.st[i][b]);
-					addf(&l, " interp=");
-					for (int b = 9; b >= 0; b--)
-						addf(&l, "%02x", itp.st[i][b]);
+					addf(&l, " st%d:", i);
+					add_native_interp_bytes(&l, nat.st[i], itp.st[i], 10);
 				}
 			}
 		}

@@ -6,28 +6,17 @@
  * initial flags.  Flags the SDM leaves undefined for a form are masked
  * (see the undefined-flag notes at each family).
  *
- * ENCORE_TEST_SEED: the seed.  ENCORE_DIFF_SCALE: multiply the number of
- * cases per form (default 2).  ENCORE_DIFF_ONLY: run only the families
- * whose name contains this string.
+ * Options: see diff_cases.h (ENCORE_DIFF_SCALE defaults to 2 here).
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "diff_harness.h"
+#include "diff_cases.h"
 
 static struct rng R;
 static u8 data[DIFF_DATA_SIZE];
-static unsigned scale = 1;
-static const char *only;
 
 /* ---- values ---- */
-
-static u64 mask_of(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
 
 static u64 sext(u64 v, unsigned size)
 {
@@ -43,7 +32,7 @@ static u64 sext(u64 v, unsigned size)
 static u64 edge_val(unsigned size)
 {
 	unsigned bits = size * 8;
-	u64 m = mask_of(size), sign = 1ull << (bits - 1);
+	u64 m = diff_size_mask(size), sign = 1ull << (bits - 1);
 	switch (rng_below(&R, 14)) {
 	case 0: return 0;
 	case 1: return 1;
@@ -67,7 +56,7 @@ static u64 rval(unsigned size)
 {
 	u64 v = rng_next(&R);
 	if (rng_chance(&R, 1, 2))
-		v = (v & ~mask_of(size)) | (edge_val(size) & mask_of(size));
+		v = (v & ~diff_size_mask(size)) | (edge_val(size) & diff_size_mask(size));
 	return v;
 }
 
@@ -95,14 +84,14 @@ static void set_reg(struct diff_state *st, int id, unsigned size, u64 v)
 		*g = (*g & ~0xff00ull) | ((v & 0xff) << 8);
 		return;
 	}
-	st->gpr[id] = (st->gpr[id] & ~mask_of(size)) | (v & mask_of(size));
+	st->gpr[id] = (st->gpr[id] & ~diff_size_mask(size)) | (v & diff_size_mask(size));
 }
 
 static u64 get_reg(const struct diff_state *st, int id, unsigned size)
 {
 	if (id >= AH_ID)
 		return (st->gpr[id - AH_ID] >> 8) & 0xff;
-	return st->gpr[id] & mask_of(size);
+	return st->gpr[id] & diff_size_mask(size);
 }
 
 /* A register operand for `size`; never RSP/SPL, never one in `avoid`
@@ -299,7 +288,7 @@ static int encode(const struct ins *in, u8 *out)
 		n += in->immsz;
 	}
 	if (disp_at >= 0) {
-		i32 d = (i32)(in->m.rip_target - (DIFF_CODE_ADDR + (u64)n));
+		i32 d = diff_rip_disp(in->m.rip_target, (unsigned)n);
 		memcpy(out + disp_at, &d, 4);
 	}
 	if (n > 15)
@@ -460,16 +449,6 @@ static void tally(void)
 		grp_vec[v < 32 ? v : 32]++;
 }
 
-static bool family_on(const char *name)
-{
-	return !only || strstr(name, only);
-}
-
-static unsigned ncases(unsigned base)
-{
-	return base * scale;
-}
-
 /* Encode and compare; false if the operands could not be encoded. */
 static bool run(const char *fam, unsigned idx, const struct ins *in, const struct diff_state *st,
 		const struct diff_opts *o)
@@ -508,9 +487,7 @@ static bool run(const char *fam, unsigned idx, const struct ins *in, const struc
 	int len = encode(in, code);
 	if (len < 0)
 		return false;
-	char tag[96];
-	snprintf(tag, sizeof(tag), "%s#%u", fam, idx);
-	diff_check(tag, code, (unsigned)len, st, data, o);
+	diff_check_case(fam, idx, code, (unsigned)len, st, data, o);
 	tally();
 	return true;
 }
@@ -518,9 +495,7 @@ static bool run(const char *fam, unsigned idx, const struct ins *in, const struc
 static void run_bytes(const char *fam, unsigned idx, const u8 *code, unsigned len,
 		      const struct diff_state *st, const struct diff_opts *o)
 {
-	char tag[96];
-	snprintf(tag, sizeof(tag), "%s#%u", fam, idx);
-	diff_check(tag, code, len, st, data, o);
+	diff_check_case(fam, idx, code, len, st, data, o);
 	tally();
 }
 
@@ -563,14 +538,14 @@ static u64 alu_undef(unsigned op)
 
 static void test_alu(void)
 {
-	if (!family_on("alu"))
+	if (!diff_family_on("alu"))
 		return;
 	group("alu");
 	/* forms: 0 r/m8,r8  1 r/m,r  2 r8,r/m8  3 r,r/m  4 AL,imm8  5 eAX,imm
 	 *        6: 80 /op  7: 81 /op  8: 83 /op */
 	for (unsigned op = 0; op < 8; op++)
 		for (unsigned form = 0; form < 9; form++)
-			for (unsigned k = 0; k < ncases(12); k++) {
+			for (unsigned k = 0; k < diff_ncases(12); k++) {
 				struct diff_state st;
 				struct ins in;
 				random_state(&st);
@@ -626,7 +601,7 @@ static void test_alu(void)
 
 static void test_unary(void)
 {
-	if (!family_on("unary"))
+	if (!diff_family_on("unary"))
 		return;
 	group("unary");
 	static const struct { const char *name; u8 op8, op, digit; } forms[] = {
@@ -635,7 +610,7 @@ static void test_unary(void)
 	};
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++)
 		for (unsigned si = 0; si < 4; si++)
-			for (unsigned k = 0; k < ncases(12); k++) {
+			for (unsigned k = 0; k < diff_ncases(12); k++) {
 				unsigned size = sizes_all[si];
 				struct diff_state st;
 				struct ins in;
@@ -667,13 +642,13 @@ static void test_unary(void)
 
 static void test_test(void)
 {
-	if (!family_on("test"))
+	if (!diff_family_on("test"))
 		return;
 	group("test");
 	/* AF is undefined after TEST. */
 	struct diff_opts o = { .flags_undef = RF_AF };
 	for (unsigned form = 0; form < 6; form++)
-		for (unsigned k = 0; k < ncases(16); k++) {
+		for (unsigned k = 0; k < diff_ncases(16); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -714,7 +689,7 @@ static void test_test(void)
 
 static void test_mul(void)
 {
-	if (!family_on("mul"))
+	if (!diff_family_on("mul"))
 		return;
 	group("mul");
 	/* MUL/IMUL: CF and OF defined; SF, ZF, AF, PF undefined. */
@@ -722,7 +697,7 @@ static void test_mul(void)
 	/* One-operand F6/F7 /4 (MUL) and /5 (IMUL). */
 	for (unsigned digit = 4; digit <= 5; digit++)
 		for (unsigned si = 0; si < 4; si++)
-			for (unsigned k = 0; k < ncases(20); k++) {
+			for (unsigned k = 0; k < diff_ncases(20); k++) {
 				unsigned size = sizes_all[si];
 				struct diff_state st;
 				struct ins in;
@@ -739,7 +714,7 @@ static void test_mul(void)
 			}
 	/* IMUL r, r/m (0F AF); r, r/m, imm32 (69); r, r/m, imm8 (6B). */
 	for (unsigned form = 0; form < 3; form++)
-		for (unsigned k = 0; k < ncases(30); k++) {
+		for (unsigned k = 0; k < diff_ncases(30); k++) {
 			unsigned size = sizes_wide[rng_below(&R, 3)];
 			struct diff_state st;
 			struct ins in;
@@ -773,7 +748,7 @@ static void test_mul(void)
 static void gen_div(unsigned size, bool sgn, u64 *hi, u64 *lo, u64 *d)
 {
 	unsigned bits = size * 8;
-	u64 m = mask_of(size);
+	u64 m = diff_size_mask(size);
 	unsigned mode = (unsigned)rng_below(&R, 10);
 	*d = rval(size) & m;
 	*lo = rval(size) & m;
@@ -826,14 +801,14 @@ static void gen_div(unsigned size, bool sgn, u64 *hi, u64 *lo, u64 *d)
 
 static void test_div(void)
 {
-	if (!family_on("div"))
+	if (!diff_family_on("div"))
 		return;
 	group("div");
 	/* DIV/IDIV: CF, OF, SF, ZF, AF, PF all undefined. */
 	struct diff_opts o = { .flags_undef = RF_ARITH };
 	for (unsigned digit = 6; digit <= 7; digit++)
 		for (unsigned si = 0; si < 4; si++)
-			for (unsigned k = 0; k < ncases(64); k++) {
+			for (unsigned k = 0; k < diff_ncases(64); k++) {
 				unsigned size = sizes_all[si];
 				struct diff_state st;
 				struct ins in;
@@ -865,12 +840,12 @@ static void test_div(void)
 
 static void test_mov(void)
 {
-	if (!family_on("mov"))
+	if (!diff_family_on("mov"))
 		return;
 	group("mov");
 	/* 88 89 8A 8B */
 	for (unsigned form = 0; form < 4; form++)
-		for (unsigned k = 0; k < ncases(20); k++) {
+		for (unsigned k = 0; k < diff_ncases(20); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -887,7 +862,7 @@ static void test_mov(void)
 				k--;
 		}
 	/* C6 /0 ib, C7 /0 iw/id (sign-extended with REX.W) */
-	for (unsigned k = 0; k < ncases(40); k++) {
+	for (unsigned k = 0; k < diff_ncases(40); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -904,7 +879,7 @@ static void test_mov(void)
 			k--;
 	}
 	/* B0+r ib, B8+r iw/id/iq */
-	for (unsigned k = 0; k < ncases(48); k++) {
+	for (unsigned k = 0; k < diff_ncases(48); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -920,7 +895,7 @@ static void test_mov(void)
 			k--;
 	}
 	/* A0-A3 moffs (64-bit address, or 32-bit with 67) */
-	for (unsigned k = 0; k < ncases(32); k++) {
+	for (unsigned k = 0; k < diff_ncases(32); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -939,7 +914,7 @@ static void test_mov(void)
 	/* MOVZX/MOVSX 0F B6/B7/BE/BF: r16/32/64 <- r/m8 or r/m16 */
 	static const u8 ext_ops[4] = { 0xb6, 0xb7, 0xbe, 0xbf };
 	for (unsigned f = 0; f < 4; f++)
-		for (unsigned k = 0; k < ncases(24); k++) {
+		for (unsigned k = 0; k < diff_ncases(24); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -955,7 +930,7 @@ static void test_mov(void)
 				k--;
 		}
 	/* MOVSXD 63 /r: REX.W (sign-extend), none (32-bit move), 66 */
-	for (unsigned k = 0; k < ncases(36); k++) {
+	for (unsigned k = 0; k < diff_ncases(36); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -970,7 +945,7 @@ static void test_mov(void)
 			k--;
 	}
 	/* MOVNTI m32/m64, r (0F C3): memory only */
-	for (unsigned k = 0; k < ncases(10); k++) {
+	for (unsigned k = 0; k < diff_ncases(10); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -989,10 +964,10 @@ static void test_mov(void)
 
 static void test_lea(void)
 {
-	if (!family_on("lea"))
+	if (!diff_family_on("lea"))
 		return;
 	group("lea");
-	for (unsigned k = 0; k < ncases(240); k++) {
+	for (unsigned k = 0; k < diff_ncases(240); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1017,31 +992,42 @@ static void test_lea(void)
 
 /* ---- XCHG XADD CMPXCHG CMPXCHG8B/16B ---- */
 
-static void test_xchg(void)
+/* XCHG 86/87 or XADD 0F C0/C1 (op8 is the byte form): r/m, r at every
+ * size, sometimes LOCKed. */
+static void xchg_rm_r_cases(const char *fam, bool map0f, u8 op8)
 {
-	if (!family_on("xchg"))
-		return;
-	group("xchg");
-	/* 86/87 r/m, r */
-	for (unsigned k = 0; k < ncases(48); k++) {
+	for (unsigned k = 0; k < diff_ncases(48); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
 		ins_init(&in);
 		unsigned size = sizes_all[rng_below(&R, 4)];
 		ins_size(&in, size);
-		ins_op(&in, 1, size == 1 ? 0x86 : 0x87, 0, 0);
+		u8 op = size == 1 ? op8 : (u8)(op8 + 1);
+		if (map0f)
+			ins_op(&in, 2, 0x0f, op, 0);
+		else
+			ins_op(&in, 1, op, 0, 0);
 		in.reg = pick_reg(size, 0);
 		in.reg8 = in.rm8 = size == 1;
 		set_reg(&st, in.reg, size, rval(size));
 		set_rm(&in, &st, size, rval(size), 0, 50, NULL);
 		if (in.rm_mem && rng_chance(&R, 1, 4))
 			in.pfx[in.npfx++] = 0xf0;
-		if (!run("xchg.86-87", k, &in, &st, NULL))
+		if (!run(fam, k, &in, &st, NULL))
 			k--;
 	}
+}
+
+static void test_xchg(void)
+{
+	if (!diff_family_on("xchg"))
+		return;
+	group("xchg");
+	/* 86/87 r/m, r */
+	xchg_rm_r_cases("xchg.86-87", false, 0x86);
 	/* 90+r: XCHG eAX, r (90 itself is NOP: no zero-extension of RAX) */
-	for (unsigned k = 0; k < ncases(40); k++) {
+	for (unsigned k = 0; k < diff_ncases(40); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1066,25 +1052,9 @@ static void test_xchg(void)
 		}
 	}
 	/* XADD 0F C0/C1 */
-	for (unsigned k = 0; k < ncases(48); k++) {
-		struct diff_state st;
-		struct ins in;
-		random_state(&st);
-		ins_init(&in);
-		unsigned size = sizes_all[rng_below(&R, 4)];
-		ins_size(&in, size);
-		ins_op(&in, 2, 0x0f, size == 1 ? 0xc0 : 0xc1, 0);
-		in.reg = pick_reg(size, 0);
-		in.reg8 = in.rm8 = size == 1;
-		set_reg(&st, in.reg, size, rval(size));
-		set_rm(&in, &st, size, rval(size), 0, 50, NULL);
-		if (in.rm_mem && rng_chance(&R, 1, 4))
-			in.pfx[in.npfx++] = 0xf0;
-		if (!run("xchg.xadd", k, &in, &st, NULL))
-			k--;
-	}
+	xchg_rm_r_cases("xchg.xadd", true, 0xc0);
 	/* CMPXCHG 0F B0/B1: flags as CMP accumulator, dest */
-	for (unsigned k = 0; k < ncases(64); k++) {
+	for (unsigned k = 0; k < diff_ncases(64); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1105,7 +1075,7 @@ static void test_xchg(void)
 			k--;
 	}
 	/* CMPXCHG8B m64 / CMPXCHG16B m128 (16-byte aligned): only ZF changes. */
-	for (unsigned k = 0; k < ncases(48); k++) {
+	for (unsigned k = 0; k < diff_ncases(48); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1155,11 +1125,11 @@ static void test_xchg(void)
 
 static void test_cond(void)
 {
-	if (!family_on("cond"))
+	if (!diff_family_on("cond"))
 		return;
 	group("cond");
 	for (unsigned cc = 0; cc < 16; cc++)
-		for (unsigned k = 0; k < ncases(12); k++) {
+		for (unsigned k = 0; k < diff_ncases(12); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -1173,7 +1143,7 @@ static void test_cond(void)
 				k--;
 		}
 	for (unsigned cc = 0; cc < 16; cc++)
-		for (unsigned k = 0; k < ncases(10); k++) {
+		for (unsigned k = 0; k < diff_ncases(10); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -1192,11 +1162,11 @@ static void test_cond(void)
 
 static void test_misc(void)
 {
-	if (!family_on("misc"))
+	if (!diff_family_on("misc"))
 		return;
 	group("misc");
 	for (unsigned op = 0x98; op <= 0x99; op++)
-		for (unsigned k = 0; k < ncases(24); k++) {
+		for (unsigned k = 0; k < diff_ncases(24); k++) {
 			struct diff_state st;
 			struct ins in;
 			random_state(&st);
@@ -1208,7 +1178,7 @@ static void test_misc(void)
 			run(op == 0x98 ? "misc.cbw" : "misc.cwd", k, &in, &st, NULL);
 		}
 	/* LAHF 9F / SAHF 9E */
-	for (unsigned k = 0; k < ncases(40); k++) {
+	for (unsigned k = 0; k < diff_ncases(40); k++) {
 		struct diff_state st;
 		random_state(&st);
 		u8 code[2] = { 0x9f };
@@ -1223,7 +1193,7 @@ static void test_misc(void)
 		run_bytes((k & 1) ? "misc.sahf" : "misc.lahf", k, code, len, &st, NULL);
 	}
 	/* BSWAP r32/r64 (16-bit BSWAP is undefined: not tested) */
-	for (unsigned k = 0; k < ncases(40); k++) {
+	for (unsigned k = 0; k < diff_ncases(40); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1237,13 +1207,13 @@ static void test_misc(void)
 	/* CMC F5, CLC F8, STC F9, CLD FC, STD FD */
 	static const u8 fl[] = { 0xf5, 0xf8, 0xf9, 0xfc, 0xfd };
 	for (unsigned f = 0; f < ARRAY_SIZE(fl); f++)
-		for (unsigned k = 0; k < ncases(6); k++) {
+		for (unsigned k = 0; k < diff_ncases(6); k++) {
 			struct diff_state st;
 			random_state(&st);
 			run_bytes("misc.flagop", f * 100 + k, &fl[f], 1, &st, NULL);
 		}
 	/* XLAT D7: AL = [rBX + AL] (67: EBX) */
-	for (unsigned k = 0; k < ncases(16); k++) {
+	for (unsigned k = 0; k < diff_ncases(16); k++) {
 		struct diff_state st;
 		random_state(&st);
 		unsigned off = pick_off(256, 1);
@@ -1303,14 +1273,14 @@ static unsigned pick_count(void)
 
 static void test_shift(void)
 {
-	if (!family_on("shift"))
+	if (!diff_family_on("shift"))
 		return;
 	group("shift");
 	/* count forms: 0 = by 1 (D0/D1), 1 = by CL (D2/D3), 2 = imm8 (C0/C1) */
 	for (unsigned digit = 0; digit < 8; digit++)
 		for (unsigned cf = 0; cf < 3; cf++)
 			for (unsigned si = 0; si < 4; si++)
-				for (unsigned k = 0; k < ncases(10); k++) {
+				for (unsigned k = 0; k < diff_ncases(10); k++) {
 					unsigned size = sizes_all[si];
 					struct diff_state st;
 					struct ins in;
@@ -1353,13 +1323,13 @@ static void test_shift(void)
  */
 static void test_shld(void)
 {
-	if (!family_on("shld"))
+	if (!diff_family_on("shld"))
 		return;
 	group("shld");
 	static const u8 ops[4] = { 0xa4, 0xa5, 0xac, 0xad };
 	for (unsigned f = 0; f < 4; f++)
 		for (unsigned si = 0; si < 3; si++)
-			for (unsigned k = 0; k < ncases(24); k++) {
+			for (unsigned k = 0; k < diff_ncases(24); k++) {
 				unsigned size = sizes_wide[si];
 				struct diff_state st;
 				struct ins in;
@@ -1410,7 +1380,7 @@ static void test_shld(void)
  */
 static void test_bt(void)
 {
-	if (!family_on("bt"))
+	if (!diff_family_on("bt"))
 		return;
 	group("bt");
 	struct diff_opts o = { .flags_undef = RF_OF | RF_SF | RF_AF | RF_PF };
@@ -1418,7 +1388,7 @@ static void test_bt(void)
 	static const char *const names[4] = { "bt.bt", "bt.bts", "bt.btr", "bt.btc" };
 	for (unsigned f = 0; f < 4; f++)
 		for (unsigned immf = 0; immf < 2; immf++)
-			for (unsigned k = 0; k < ncases(36); k++) {
+			for (unsigned k = 0; k < diff_ncases(36); k++) {
 				unsigned size = sizes_wide[rng_below(&R, 3)];
 				struct diff_state st;
 				struct ins in;
@@ -1449,7 +1419,7 @@ static void test_bt(void)
 							bo = (i64)rng_below(&R, size * 8);
 						u64 v = (u64)bo;
 						if (size < 8) /* upper bits beyond the operand are ignored */
-							v = (v & mask_of(size)) | (rng_next(&R) & ~mask_of(size));
+							v = (v & diff_size_mask(size)) | (rng_next(&R) & ~diff_size_mask(size));
 						st.gpr[in.reg] = v;
 					} else {
 						in.rm_mem = false;
@@ -1477,12 +1447,12 @@ static void test_bt(void)
  * unchanged; that is compared.  POPCNT: all flags defined. */
 static void test_bitscan(void)
 {
-	if (!family_on("bitscan"))
+	if (!diff_family_on("bitscan"))
 		return;
 	group("bitscan");
 	struct diff_opts o = { .flags_undef = RF_CF | RF_OF | RF_SF | RF_AF | RF_PF };
 	for (unsigned f = 0; f < 3; f++)
-		for (unsigned k = 0; k < ncases(48); k++) {
+		for (unsigned k = 0; k < diff_ncases(48); k++) {
 			unsigned size = sizes_wide[rng_below(&R, 3)];
 			struct diff_state st;
 			struct ins in;
@@ -1510,7 +1480,7 @@ static void test_bitscan(void)
 
 static void test_string(void)
 {
-	if (!family_on("string"))
+	if (!diff_family_on("string"))
 		return;
 	group("string");
 	static const struct { const char *name; u8 op; bool cmp; bool src, dst; } ops[] = {
@@ -1520,7 +1490,7 @@ static void test_string(void)
 	};
 	for (unsigned f = 0; f < ARRAY_SIZE(ops); f++)
 		for (unsigned si = 0; si < 4; si++)
-			for (unsigned k = 0; k < ncases(24); k++) {
+			for (unsigned k = 0; k < diff_ncases(24); k++) {
 				unsigned size = sizes_all[si];
 				struct diff_state st;
 				random_state(&st);
@@ -1581,12 +1551,12 @@ static void test_string(void)
 
 static void test_nop(void)
 {
-	if (!family_on("nop"))
+	if (!diff_family_on("nop"))
 		return;
 	group("nop");
 	/* 0F 1F /0 with every ModRM form (the address is never used); also
 	 * the other hint-NOP reg fields and 0F 18 /0../3 prefetches. */
-	for (unsigned k = 0; k < ncases(96); k++) {
+	for (unsigned k = 0; k < diff_ncases(96); k++) {
 		struct diff_state st;
 		struct ins in;
 		random_state(&st);
@@ -1837,10 +1807,10 @@ static struct fx gen_consumer(struct ins *in, struct diff_state *st, u64 undef)
 
 static void test_lazy(void)
 {
-	if (!family_on("lazy"))
+	if (!diff_family_on("lazy"))
 		return;
 	group("lazy");
-	for (unsigned k = 0; k < ncases(600); k++) {
+	for (unsigned k = 0; k < diff_ncases(600); k++) {
 		struct diff_state st;
 		random_state(&st);
 		u8 code[DIFF_MAX_INSN];
@@ -1897,7 +1867,7 @@ static void test_lazy(void)
 
 static void test_invalid(void)
 {
-	if (!family_on("invalid"))
+	if (!diff_family_on("invalid"))
 		return;
 	group("invalid");
 	static const struct { u8 b[4]; u8 len; } cases[] = {
@@ -1936,15 +1906,7 @@ static void test_invalid(void)
 
 int main(void)
 {
-	u64 seed = check_seed(0x5eed1e55ull);
-	rng_seed(&R, seed);
-	scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 2);
-	if (!scale)
-		scale = 1;
-	only = getenv("ENCORE_DIFF_ONLY");
-	if (diff_init())
-		check_skip("differential harness unavailable (see above)");
-	rng_fill(&R, data, sizeof(data));
+	diff_cases_start(&R, 0x5eed1e55ull, 2, data);
 
 	test_alu();
 	test_unary();

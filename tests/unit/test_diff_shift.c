@@ -14,32 +14,22 @@
  *    BSWAP r16, LOCK forms, and longer REP string runs (page crossings in
  *    the window, forward-overlapping copies, REPE/REPNE, DF = 1).
  *
- * ENCORE_TEST_SEED: the seed.  ENCORE_DIFF_SCALE: multiply the number of
- * cases.  ENCORE_DIFF_ONLY: run only the families whose name contains it.
+ * Options: see diff_cases.h; ENCORE_DIFF_STRICT as above.
  */
 #include <cpuid.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "diff_harness.h"
+#include "diff_cases.h"
 
 static struct rng R;
 static u8 data[DIFF_DATA_SIZE];
-static unsigned scale = 1;
-static const char *only;
 static bool strict;
-
-static u64 mask_of(unsigned size)
-{
-	return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
-}
 
 static u64 edge_val(unsigned size)
 {
 	unsigned bits = size * 8;
-	u64 m = mask_of(size), sign = 1ull << (bits - 1);
+	u64 m = diff_size_mask(size), sign = 1ull << (bits - 1);
 	switch (rng_below(&R, 10)) {
 	case 0: return 0;
 	case 1: return m;
@@ -56,7 +46,7 @@ static u64 rval(unsigned size)
 {
 	u64 v = rng_next(&R);
 	if (rng_chance(&R, 1, 2))
-		v = (v & ~mask_of(size)) | edge_val(size);
+		v = (v & ~diff_size_mask(size)) | edge_val(size);
 	return v;
 }
 
@@ -66,16 +56,6 @@ static void random_state(struct diff_state *st)
 	for (unsigned r = 0; r < 16; r++)
 		st->gpr[r] = rval(8);
 	st->rflags = rng_next(&R) & RF_ARITH;
-}
-
-static bool family_on(const char *name)
-{
-	return !only || strstr(name, only);
-}
-
-static unsigned ncases(unsigned base)
-{
-	return base * scale;
 }
 
 /*
@@ -128,10 +108,8 @@ static int pick_reg(u32 avoid)
 static void run_case(const char *fam, unsigned idx, const struct enc *e, const struct diff_state *st,
 		     u64 undef)
 {
-	char tag[96];
 	struct diff_opts o = { .flags_undef = strict ? 0 : undef };
-	snprintf(tag, sizeof(tag), "%s#%u", fam, idx);
-	diff_check(tag, e->b, e->len, st, data, &o);
+	diff_check_case(fam, idx, e->b, e->len, st, data, &o);
 }
 
 /* Memory operand: RBX -> window offset `off` holding v. */
@@ -157,12 +135,12 @@ static const unsigned sizes_wide[3] = { 2, 4, 8 };
 static void test_grp2(void)
 {
 	static const char *const names[8] = { "rol", "ror", "rcl", "rcr", "shl", "shr", "sal", "sar" };
-	if (!family_on("grp2"))
+	if (!diff_family_on("grp2"))
 		return;
 	check_group("grp2");
 	for (unsigned digit = 0; digit < 8; digit++)
 		for (unsigned form = 0; form < 3; form++)
-			for (unsigned k = 0; k < ncases(40); k++) {
+			for (unsigned k = 0; k < diff_ncases(40); k++) {
 				unsigned size = sizes_all[rng_below(&R, 4)];
 				struct diff_state st;
 				struct enc e;
@@ -200,11 +178,11 @@ static void test_grp2(void)
 static void test_dshift(void)
 {
 	static const u8 ops[4] = { 0xa4, 0xa5, 0xac, 0xad };
-	if (!family_on("dshift"))
+	if (!diff_family_on("dshift"))
 		return;
 	check_group("dshift");
 	for (unsigned f = 0; f < 4; f++)
-		for (unsigned k = 0; k < ncases(80); k++) {
+		for (unsigned k = 0; k < diff_ncases(80); k++) {
 			unsigned size = sizes_wide[rng_below(&R, 3)];
 			struct diff_state st;
 			struct enc e;
@@ -241,11 +219,11 @@ static void test_bits(void)
 {
 	static const u8 reg_ops[4] = { 0xa3, 0xab, 0xb3, 0xbb };
 	static const char *const bt_names[4] = { "bt", "bts", "btr", "btc" };
-	if (!family_on("bits"))
+	if (!diff_family_on("bits"))
 		return;
 	check_group("bits");
 	for (unsigned f = 0; f < 4; f++)
-		for (unsigned k = 0; k < ncases(60); k++) {
+		for (unsigned k = 0; k < diff_ncases(60); k++) {
 			unsigned size = sizes_wide[rng_below(&R, 3)];
 			struct diff_state st;
 			struct enc e;
@@ -264,7 +242,7 @@ static void test_bits(void)
 					i64 bo = (i64)rng_below(&R, 0x10000) - 0x8000;
 					if (size == 2 && rng_chance(&R, 1, 2))
 						bo = (i16)rng_next(&R) / 16;
-					st.gpr[reg] = (st.gpr[reg] & ~mask_of(size)) | ((u64)bo & mask_of(size));
+					st.gpr[reg] = (st.gpr[reg] & ~diff_size_mask(size)) | ((u64)bo & diff_size_mask(size));
 				}
 			}
 			char fam[32];
@@ -275,7 +253,7 @@ static void test_bits(void)
 	/* BSF/BSR (and F3 forms, which encore runs as BSF/BSR: not compared
 	 * natively, as the host may have BMI1), POPCNT */
 	for (unsigned f = 0; f < 3; f++)
-		for (unsigned k = 0; k < ncases(80); k++) {
+		for (unsigned k = 0; k < diff_ncases(80); k++) {
 			unsigned size = sizes_wide[rng_below(&R, 3)];
 			struct diff_state st;
 			struct enc e;
@@ -288,13 +266,13 @@ static void test_bits(void)
 			if (mem)
 				set_mem(&st, 0x100 + (unsigned)rng_below(&R, 0x1000), size, v);
 			else if (rm != reg)
-				st.gpr[rm] = (st.gpr[rm] & ~mask_of(size)) | (v & mask_of(size));
+				st.gpr[rm] = (st.gpr[rm] & ~diff_size_mask(size)) | (v & diff_size_mask(size));
 			static const char *const names[3] = { "bsf", "bsr", "popcnt" };
 			char fam[32];
 			snprintf(fam, sizeof(fam), "bits.%s%u", names[f], size * 8);
 			run_case(fam, k, &e, &st, f == 2 ? 0 : RF_CF | RF_OF | RF_SF | RF_AF | RF_PF);
 		}
-	for (unsigned k = 0; k < ncases(48); k++) {
+	for (unsigned k = 0; k < diff_ncases(48); k++) {
 		unsigned size = sizes_wide[k % 3];
 		struct diff_state st;
 		struct enc e;
@@ -311,7 +289,7 @@ static void test_bits(void)
 		run_case(size == 2 ? "bits.bswap16" : "bits.bswap", k, &e, &st, 0);
 	}
 	/* LOCK with a register destination, LOCK BT, LOCK shifts: #UD */
-	for (unsigned k = 0; k < ncases(16); k++) {
+	for (unsigned k = 0; k < diff_ncases(16); k++) {
 		struct diff_state st;
 		struct enc e;
 		random_state(&st);
@@ -334,11 +312,11 @@ static void test_rep(void)
 		{ "movs", 0xa4, false }, { "stos", 0xaa, false }, { "cmps", 0xa6, true },
 		{ "scas", 0xae, true }, { "lods", 0xac, false },
 	};
-	if (!family_on("rep"))
+	if (!diff_family_on("rep"))
 		return;
 	check_group("rep");
 	for (unsigned f = 0; f < ARRAY_SIZE(ops); f++)
-		for (unsigned k = 0; k < ncases(12); k++) {
+		for (unsigned k = 0; k < diff_ncases(12); k++) {
 			unsigned size = sizes_all[rng_below(&R, 4)];
 			struct diff_state st;
 			struct enc e;
@@ -405,17 +383,9 @@ static bool host_is_intel(void)
 
 int main(void)
 {
-	u64 seed = check_seed(0x5417ull);
-	rng_seed(&R, seed);
-	scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
-	if (!scale)
-		scale = 1;
-	only = getenv("ENCORE_DIFF_ONLY");
+	diff_cases_start(&R, 0x5417ull, 1, data);
 	strict = check_env_u64("ENCORE_DIFF_STRICT", host_is_intel()) != 0;
 	printf("strict undefined-flag checks: %s\n", strict ? "on" : "off");
-	if (diff_init())
-		check_skip("differential harness unavailable (see above)");
-	rng_fill(&R, data, sizeof(data));
 
 	test_grp2();
 	test_dshift();

@@ -6,21 +6,15 @@
  * denormals, zeros, extremes and near-integers; MXCSR gets a random
  * rounding mode, FTZ, DAZ and sticky flags, with all exceptions masked.
  *
- * ENCORE_TEST_SEED: the seed.  ENCORE_DIFF_SCALE: multiply the number of
- * cases per form.  ENCORE_DIFF_ONLY: only the families whose name contains
- * this string.
+ * Options: see diff_cases.h.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "diff_harness.h"
+#include "diff_cases.h"
 
 static struct rng R;
 static u8 data[DIFF_DATA_SIZE];
-static unsigned scale = 1;
-static const char *only;
 
 /* ---- values ---- */
 
@@ -106,11 +100,7 @@ static u32 rand_mxcsr(void)
 
 static void random_state(struct diff_state *st, int kind)
 {
-	diff_state_init(st);
-	for (int r = 0; r < 16; r++)
-		st->gpr[r] = rng_next(&R);
-	st->gpr[REG_RSP] = 0;
-	st->rflags = rng_next(&R) & DIFF_FLAGS;
+	diff_random_gprs(st, &R);
 	for (int r = 0; r < 16; r++)
 		rand_vec(st->xmm[r], kind);
 	st->mxcsr = rand_mxcsr();
@@ -149,24 +139,17 @@ static int encode(const struct enc *e, struct diff_state *st, u32 avoid, u8 *out
 {
 	int n = 0;
 	u8 rex = 0;
+	struct diff_mem m;
 	if (e->pfx)
 		out[n++] = e->pfx;
 	if (e->rexw)
 		rex |= 8;
 	if (e->reg & 8)
 		rex |= 4;
-	int base = -1, mode = 0;
-	i32 disp = 0;
 	if (e->mem) {
-		mode = (int)rng_below(&R, 4); /* 0 rip, 1 base+disp8, 2 base+disp32, 3 base+index */
-		if (mode != 0) {
-			avoid |= 1u << REG_RSP;
-			do
-				base = (int)rng_below(&R, 16);
-			while (avoid >> base & 1);
-			if (base & 8)
-				rex |= 1;
-		}
+		diff_mem_pick(&m, &R, 4, avoid, e->off, st);
+		if (m.base >= 8)
+			rex |= 1;
 	} else if (e->rm & 8) {
 		rex |= 1;
 	}
@@ -175,58 +158,15 @@ static int encode(const struct enc *e, struct diff_state *st, u32 avoid, u8 *out
 	out[n++] = 0x0f;
 	for (int k = 0; k < e->nop; k++)
 		out[n++] = e->op[k];
-	int rc = e->reg & 7, disp_at = -1;
-	if (!e->mem) {
-		out[n++] = (u8)(0xc0 | rc << 3 | (e->rm & 7));
-	} else if (mode == 0) {
-		out[n++] = (u8)(rc << 3 | 5);
-		disp_at = n;
-		n += 4;
-	} else {
-		u64 target = DIFF_DATA_ADDR + e->off;
-		if (mode == 1)
-			disp = (i8)rng_next(&R);
-		else if (mode == 2)
-			disp = (i32)rng_below(&R, 0x2000) - 0x1000;
-		int m = mode == 1 ? 1 : 2;
-		if (mode == 3) {
-			m = 1;
-			disp = (i8)rng_next(&R);
-		}
-		out[n++] = (u8)(m << 6 | rc << 3 | ((base & 7) == 4 ? 4 : (base & 7)));
-		if ((base & 7) == 4)
-			out[n++] = 0x24;
-		if (m == 1)
-			out[n++] = (u8)disp;
-		else {
-			memcpy(out + n, &disp, 4);
-			n += 4;
-		}
-		st->gpr[base] = target - (u64)(i64)disp;
-	}
+	if (e->mem)
+		n = diff_mem_emit(&m, out, n, e->reg);
+	else
+		out[n++] = (u8)(0xc0 | (e->reg & 7) << 3 | (e->rm & 7));
 	if (e->immsz)
 		out[n++] = e->imm;
-	if (disp_at >= 0) {
-		i32 d = (i32)(DIFF_DATA_ADDR + e->off - (DIFF_CODE_ADDR + (u64)n));
-		memcpy(out + disp_at, &d, 4);
-	}
+	if (e->mem)
+		diff_mem_finish(&m, out, n);
 	return n;
-}
-
-static bool family_on(const char *name)
-{
-	return !only || strstr(name, only);
-}
-
-static unsigned ncases(unsigned base)
-{
-	return base * scale;
-}
-
-static unsigned pick_off(unsigned align)
-{
-	unsigned off = 0x1000 + (unsigned)rng_below(&R, DIFF_DATA_SIZE - 0x2000);
-	return off & ~(align - 1);
 }
 
 static void run(const char *fam, unsigned idx, const struct enc *e, struct diff_state *st, u32 avoid,
@@ -234,9 +174,7 @@ static void run(const char *fam, unsigned idx, const struct enc *e, struct diff_
 {
 	u8 code[16];
 	int len = encode(e, st, avoid, code);
-	char tag[96];
-	snprintf(tag, sizeof(tag), "%s#%u", fam, idx);
-	diff_check(tag, code, (unsigned)len, st, data, o);
+	diff_check_case(fam, idx, code, (unsigned)len, st, data, o);
 }
 
 static const struct diff_opts OPT_XMM = { .cmp = DIFF_CMP_XMM | DIFF_CMP_MXCSR };
@@ -245,7 +183,7 @@ static const struct diff_opts OPT_ALL = { .cmp = DIFF_CMP_XMM | DIFF_CMP_MXCSR |
 /* Fill the memory operand at a fresh offset with `n` random bytes of `kind`. */
 static unsigned mem_operand(unsigned align, int kind)
 {
-	unsigned off = pick_off(align);
+	unsigned off = diff_pick_off(&R, align);
 	u8 v[16];
 	rand_vec(v, kind);
 	memcpy(data + off, v, 16);
@@ -274,7 +212,7 @@ static void test_fp(void)
 	};
 	check_group("fp");
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++) {
-		if (!family_on(forms[f].name) && !family_on("fp"))
+		if (!diff_family_on(forms[f].name) && !diff_family_on("fp"))
 			continue;
 		for (unsigned k = 0; k < 4; k++) {
 			if (!(forms[f].pmask >> k & 1))
@@ -290,7 +228,7 @@ static void test_fp(void)
 				kind = k == 0 ? 2 : 0;
 			if (op == 0xe6)
 				kind = k == 2 ? 2 : 1;
-			for (unsigned n = 0; n < ncases(300); n++) {
+			for (unsigned n = 0; n < diff_ncases(300); n++) {
 				struct diff_state st;
 				random_state(&st, kind);
 				struct enc e = { .pfx = pfxs[k], .op = { op }, .nop = 1 };
@@ -318,7 +256,7 @@ static void test_fp(void)
 /* CVTSI2SS/SD (F3/F2 0F 2A), CVT(T)SS2SI/SD2SI (F3/F2 0F 2C/2D), with REX.W */
 static void test_cvt_gpr(void)
 {
-	if (!family_on("cvtgpr"))
+	if (!diff_family_on("cvtgpr"))
 		return;
 	check_group("cvtgpr");
 	static const u8 ops[3] = { 0x2a, 0x2c, 0x2d };
@@ -327,7 +265,7 @@ static void test_cvt_gpr(void)
 			for (int w = 0; w < 2; w++) {
 				char fam[48];
 				snprintf(fam, sizeof(fam), "cvtgpr/%02x/%02x/w%d", ops[o], pfxs[k], w);
-				for (unsigned n = 0; n < ncases(300); n++) {
+				for (unsigned n = 0; n < diff_ncases(300); n++) {
 					struct diff_state st;
 					int kind = k == 2 ? 0 : 1;
 					random_state(&st, kind);
@@ -340,7 +278,7 @@ static void test_cvt_gpr(void)
 						if (rng_chance(&R, 1, 3))
 							v = (u64)(i64)(i32)rng_next(&R) >> rng_below(&R, 32);
 						if (e.mem) {
-							e.off = pick_off(1);
+							e.off = diff_pick_off(&R, 1);
 							memcpy(data + e.off, &v, 8);
 						} else {
 							do
@@ -365,7 +303,7 @@ static void test_cvt_gpr(void)
 /* MMX <-> XMM conversions: CVTPI2PS/PD, CVT(T)PS2PI, CVT(T)PD2PI */
 static void test_cvt_mmx(void)
 {
-	if (!family_on("cvtmmx"))
+	if (!diff_family_on("cvtmmx"))
 		return;
 	check_group("cvtmmx");
 	static const u8 ops[3] = { 0x2a, 0x2c, 0x2d };
@@ -373,7 +311,7 @@ static void test_cvt_mmx(void)
 		for (unsigned k = 0; k < 2; k++) {
 			char fam[48];
 			snprintf(fam, sizeof(fam), "cvtmmx/%02x/%02x", ops[o], pfxs[k]);
-			for (unsigned n = 0; n < ncases(200); n++) {
+			for (unsigned n = 0; n < diff_ncases(200); n++) {
 				struct diff_state st;
 				int kind = ops[o] == 0x2a ? 2 : k == 0 ? 0 : 1;
 				random_state(&st, kind);
@@ -400,7 +338,7 @@ static void test_int(void)
 		0xee, 0xef, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf8, 0xf9, 0xfa, 0xfb, 0xfc, 0xfd,
 		0xfe,
 	};
-	if (!family_on("int"))
+	if (!diff_family_on("int"))
 		return;
 	check_group("int");
 	for (unsigned f = 0; f < ARRAY_SIZE(ops); f++) {
@@ -411,7 +349,7 @@ static void test_int(void)
 				continue;
 			char fam[48];
 			snprintf(fam, sizeof(fam), "int/%s%02x", x ? "66/" : "", op);
-			for (unsigned n = 0; n < ncases(150); n++) {
+			for (unsigned n = 0; n < diff_ncases(150); n++) {
 				struct diff_state st;
 				random_state(&st, 2);
 				struct enc e = { .pfx = x ? 0x66 : 0, .op = { op }, .nop = 1 };
@@ -444,7 +382,7 @@ static void test_shift_imm(void)
 {
 	static const u8 forms[][2] = { { 0x71, 2 }, { 0x71, 4 }, { 0x71, 6 }, { 0x72, 2 }, { 0x72, 4 },
 				       { 0x72, 6 }, { 0x73, 2 }, { 0x73, 3 }, { 0x73, 6 }, { 0x73, 7 } };
-	if (!family_on("shimm"))
+	if (!diff_family_on("shimm"))
 		return;
 	check_group("shimm");
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++)
@@ -453,7 +391,7 @@ static void test_shift_imm(void)
 				continue;
 			char fam[48];
 			snprintf(fam, sizeof(fam), "shimm/%s%02x/%d", x ? "66/" : "", forms[f][0], forms[f][1]);
-			for (unsigned n = 0; n < ncases(100); n++) {
+			for (unsigned n = 0; n < diff_ncases(100); n++) {
 				struct diff_state st;
 				random_state(&st, 2);
 				struct enc e = { .pfx = x ? 0x66 : 0, .op = { forms[f][0] }, .nop = 1, .immsz = 1 };
@@ -511,12 +449,12 @@ static void test_moves(void)
 	check_group("moves");
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++) {
 		const struct mform *m = &forms[f];
-		if (!family_on(m->name) && !family_on("moves"))
+		if (!diff_family_on(m->name) && !diff_family_on("moves"))
 			continue;
 		for (int w = 0; w <= m->rexw; w++) {
 			char fam[48];
 			snprintf(fam, sizeof(fam), "%s%s", m->name, w ? ".w" : "");
-			for (unsigned n = 0; n < ncases(150); n++) {
+			for (unsigned n = 0; n < diff_ncases(150); n++) {
 				struct diff_state st;
 				random_state(&st, (int)rng_below(&R, 3));
 				struct enc e = { .pfx = m->pfx, .rexw = w, .op = { m->op }, .nop = 1 };
@@ -551,17 +489,17 @@ static void test_moves(void)
 /* MASKMOVQ / MASKMOVDQU: store through RDI */
 static void test_maskmov(void)
 {
-	if (!family_on("maskmov"))
+	if (!diff_family_on("maskmov"))
 		return;
 	check_group("maskmov");
 	for (int x = 0; x < 2; x++)
-		for (unsigned n = 0; n < ncases(200); n++) {
+		for (unsigned n = 0; n < diff_ncases(200); n++) {
 			struct diff_state st;
 			random_state(&st, 2);
 			struct enc e = { .pfx = x ? 0x66 : 0, .op = { 0xf7 }, .nop = 1 };
 			e.reg = (int)rng_below(&R, x ? 16 : 8);
 			e.rm = (int)rng_below(&R, x ? 16 : 8);
-			st.gpr[REG_RDI] = DIFF_DATA_ADDR + pick_off(1);
+			st.gpr[REG_RDI] = DIFF_DATA_ADDR + diff_pick_off(&R, 1);
 			run(x ? "maskmovdqu" : "maskmovq", n, &e, &st, 0, &OPT_ALL);
 		}
 }
@@ -569,10 +507,10 @@ static void test_maskmov(void)
 /* EMMS, LDMXCSR/STMXCSR, FXSAVE/FXRSTOR, fences, CLFLUSH, PREFETCH */
 static void test_misc(void)
 {
-	if (!family_on("misc"))
+	if (!diff_family_on("misc"))
 		return;
 	check_group("misc");
-	for (unsigned n = 0; n < ncases(100); n++) {
+	for (unsigned n = 0; n < diff_ncases(100); n++) {
 		struct diff_state st;
 		u8 code[16];
 		unsigned len;
@@ -591,7 +529,7 @@ static void test_misc(void)
 		for (unsigned k = 0; k < ARRAY_SIZE(memops); k++) {
 			random_state(&st, 2);
 			struct enc e = { .op = { memops[k][0] }, .nop = 1, .reg = memops[k][1], .mem = true };
-			e.off = pick_off(4);
+			e.off = diff_pick_off(&R, 4);
 			u32 mx = rand_mxcsr() & ~0x1f80u;
 			mx |= 0x1f80;
 			if (k == 0 && rng_chance(&R, 1, 10))
@@ -606,7 +544,7 @@ static void test_misc(void)
 		for (int w = 0; w < 2; w++) {
 			random_state(&st, 2);
 			struct enc e = { .rexw = w, .op = { 0xae }, .nop = 1, .reg = 0, .mem = true };
-			e.off = pick_off(16);
+			e.off = diff_pick_off(&R, 16);
 			struct diff_opts o = OPT_ALL;
 			o.data_undef_off = e.off + 6; /* FOP, FIP, FDP: the harness's own */
 			o.data_undef_len = 18;
@@ -615,7 +553,7 @@ static void test_misc(void)
 
 			random_state(&st, 2);
 			e.reg = 1;
-			e.off = pick_off(16);
+			e.off = diff_pick_off(&R, 16);
 			u8 *img = data + e.off;
 			rng_fill(&R, img, 512);
 			u16 fsw = (u16)(rng_next(&R) & 0x3f00); /* no pending exceptions */
@@ -636,10 +574,10 @@ static void test_misc(void)
 static void test_unmasked(void)
 {
 	static const u8 ops[] = { 0x51, 0x58, 0x59, 0x5a, 0x5c, 0x5d, 0x5e, 0x5f, 0x2f };
-	if (!family_on("unmasked"))
+	if (!diff_family_on("unmasked"))
 		return;
 	check_group("unmasked");
-	for (unsigned n = 0; n < ncases(400); n++) {
+	for (unsigned n = 0; n < diff_ncases(400); n++) {
 		struct diff_state st;
 		unsigned k = (unsigned)rng_below(&R, 4);
 		u8 op = ops[rng_below(&R, ARRAY_SIZE(ops))];
@@ -659,15 +597,7 @@ static void test_unmasked(void)
 
 int main(void)
 {
-	u64 seed = check_seed(0x55e55e2ull);
-	rng_seed(&R, seed);
-	scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
-	if (!scale)
-		scale = 1;
-	only = getenv("ENCORE_DIFF_ONLY");
-	if (diff_init())
-		check_skip("differential harness unavailable (see above)");
-	rng_fill(&R, data, sizeof(data));
+	diff_cases_start(&R, 0x55e55e2ull, 1, data);
 
 	test_fp();
 	test_cvt_gpr();

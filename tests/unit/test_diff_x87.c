@@ -7,21 +7,15 @@
  * and rounding control with all exceptions masked; the tag word is
  * sometimes random so stack overflow and underflow happen.
  *
- * ENCORE_TEST_SEED: the seed.  ENCORE_DIFF_SCALE: multiply the number of
- * cases per form.  ENCORE_DIFF_ONLY: only the families whose name contains
- * this string.
+ * Options: see diff_cases.h.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "diff_harness.h"
+#include "diff_cases.h"
 
 static struct rng R;
 static u8 data[DIFF_DATA_SIZE];
-static unsigned scale = 1;
-static const char *only;
 
 /* ---- values ---- */
 
@@ -63,11 +57,7 @@ static u16 rand_fcw(void)
 
 static void random_state(struct diff_state *st, bool random_tags)
 {
-	diff_state_init(st);
-	for (int r = 0; r < 16; r++)
-		st->gpr[r] = rng_next(&R);
-	st->gpr[REG_RSP] = 0;
-	st->rflags = rng_next(&R) & DIFF_FLAGS;
+	diff_random_gprs(st, &R);
 	st->fcw = rand_fcw();
 	st->fsw = (u16)(rng_below(&R, 8) << 11 | (rng_next(&R) & 0x4700)); /* TOP, C0..C3 */
 	if (rng_chance(&R, 1, 4))
@@ -98,64 +88,22 @@ struct enc {
 static int encode(const struct enc *e, struct diff_state *st, u8 *out)
 {
 	int n = 0;
-	u8 rex = 0;
-	int base = -1, mode = 0;
+	struct diff_mem m;
 	if (e->pfx)
 		out[n++] = e->pfx;
 	if (e->mem) {
-		mode = (int)rng_below(&R, 3);
-		if (mode) {
-			do
-				base = (int)rng_below(&R, 16);
-			while (base == REG_RSP);
-			if (base & 8)
-				rex |= 1;
-		}
+		diff_mem_pick(&m, &R, 3, 0, e->off, st);
+		if (m.base >= 8)
+			out[n++] = 0x41;
 	}
-	if (rex)
-		out[n++] = 0x40 | rex;
 	out[n++] = e->op;
-	int disp_at = -1;
 	if (!e->mem) {
 		out[n++] = (u8)(0xc0 | e->ext << 3 | e->rm);
-	} else if (mode == 0) {
-		out[n++] = (u8)(e->ext << 3 | 5);
-		disp_at = n;
-		n += 4;
-	} else {
-		i32 disp = mode == 1 ? (i8)rng_next(&R) : (i32)rng_below(&R, 0x2000) - 0x1000;
-		int m = mode == 1 ? 1 : 2;
-		out[n++] = (u8)(m << 6 | e->ext << 3 | ((base & 7) == 4 ? 4 : (base & 7)));
-		if ((base & 7) == 4)
-			out[n++] = 0x24;
-		if (m == 1)
-			out[n++] = (u8)disp;
-		else {
-			memcpy(out + n, &disp, 4);
-			n += 4;
-		}
-		st->gpr[base] = DIFF_DATA_ADDR + e->off - (u64)(i64)disp;
+		return n;
 	}
-	if (disp_at >= 0) {
-		i32 d = (i32)(DIFF_DATA_ADDR + e->off - (DIFF_CODE_ADDR + (u64)n));
-		memcpy(out + disp_at, &d, 4);
-	}
+	n = diff_mem_emit(&m, out, n, e->ext);
+	diff_mem_finish(&m, out, n);
 	return n;
-}
-
-static bool family_on(const char *name)
-{
-	return !only || strstr(name, only);
-}
-
-static unsigned ncases(unsigned base)
-{
-	return base * scale;
-}
-
-static unsigned pick_off(void)
-{
-	return 0x1000 + (unsigned)rng_below(&R, DIFF_DATA_SIZE - 0x2000);
 }
 
 static struct diff_opts opts(u16 fsw_undef)
@@ -169,9 +117,7 @@ static void run(const char *fam, unsigned idx, const struct enc *e, struct diff_
 {
 	u8 code[16];
 	int len = encode(e, st, code);
-	char tag[96];
-	snprintf(tag, sizeof(tag), "%s#%u", fam, idx);
-	diff_check(tag, code, (unsigned)len, st, data, o);
+	diff_check_case(fam, idx, code, (unsigned)len, st, data, o);
 }
 
 /* ---- memory operand values ---- */
@@ -291,9 +237,9 @@ static void test_reg(void)
 	check_group("reg");
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++) {
 		const struct rform *r = &forms[f];
-		if (!family_on(r->name) && !family_on("reg"))
+		if (!diff_family_on(r->name) && !diff_family_on("reg"))
 			continue;
-		for (unsigned n = 0; n < ncases(200); n++) {
+		for (unsigned n = 0; n < diff_ncases(200); n++) {
 			struct diff_state st;
 			random_state(&st, true);
 			struct enc e = { .op = r->op, .ext = (r->modrm >> 3) & 7 };
@@ -353,13 +299,13 @@ static void test_mem(void)
 	check_group("mem");
 	for (unsigned f = 0; f < ARRAY_SIZE(forms); f++) {
 		const struct mform *m = &forms[f];
-		if (!family_on(m->name) && !family_on("mem"))
+		if (!diff_family_on(m->name) && !diff_family_on("mem"))
 			continue;
-		for (unsigned n = 0; n < ncases(200); n++) {
+		for (unsigned n = 0; n < diff_ncases(200); n++) {
 			struct diff_state st;
 			random_state(&st, true);
 			struct enc e = { .pfx = m->pfx, .op = m->op, .ext = m->ext, .mem = true };
-			e.off = pick_off();
+			e.off = diff_pick_off(&R, 1);
 			put_operand(e.off, m->kind);
 			struct diff_opts o = opts(m->fsw_undef);
 			o.cmp |= m->cmp;
@@ -375,15 +321,15 @@ static void test_mem(void)
 /* FLDCW, FLDENV, FRSTOR from random (valid, no pending exception) images */
 static void test_load_env(void)
 {
-	if (!family_on("ldenv"))
+	if (!diff_family_on("ldenv"))
 		return;
 	check_group("ldenv");
-	for (unsigned n = 0; n < ncases(300); n++) {
+	for (unsigned n = 0; n < diff_ncases(300); n++) {
 		struct diff_state st;
 		random_state(&st, true);
 		unsigned kind = n % 4;
 		struct enc e = { .mem = true };
-		e.off = pick_off();
+		e.off = diff_pick_off(&R, 1);
 		u8 *p = data + e.off;
 		rng_fill(&R, p, 108);
 		u16 fcw = rand_fcw(), fsw = (u16)(rng_next(&R) & 0x7f7f & ~0x80);
@@ -418,10 +364,10 @@ static void test_load_env(void)
 /* FWAIT with nothing pending */
 static void test_wait(void)
 {
-	if (!family_on("fwait"))
+	if (!diff_family_on("fwait"))
 		return;
 	check_group("fwait");
-	for (unsigned n = 0; n < ncases(50); n++) {
+	for (unsigned n = 0; n < diff_ncases(50); n++) {
 		struct diff_state st;
 		random_state(&st, true);
 		static const u8 w[1] = { 0x9b };
@@ -435,10 +381,10 @@ static void test_pending(void)
 {
 	static const u8 insns[][2] = { { 0xd8, 0xc1 }, { 0xd9, 0xe8 }, { 0xd9, 0xfa }, { 0xdf, 0xe0 },
 				       { 0xdb, 0xe2 }, { 0x9b, 0x90 }, { 0xd9, 0xc9 }, { 0xdd, 0xc1 } };
-	if (!family_on("pending"))
+	if (!diff_family_on("pending"))
 		return;
 	check_group("pending");
-	for (unsigned n = 0; n < ncases(200); n++) {
+	for (unsigned n = 0; n < diff_ncases(200); n++) {
 		struct diff_state st;
 		random_state(&st, false);
 		u16 exc = (u16)(1u << rng_below(&R, 6));
@@ -455,15 +401,7 @@ static void test_pending(void)
 
 int main(void)
 {
-	u64 seed = check_seed(0x87878787ull);
-	rng_seed(&R, seed);
-	scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
-	if (!scale)
-		scale = 1;
-	only = getenv("ENCORE_DIFF_ONLY");
-	if (diff_init())
-		check_skip("differential harness unavailable (see above)");
-	rng_fill(&R, data, sizeof(data));
+	diff_cases_start(&R, 0x87878787ull, 1, data);
 
 	test_reg();
 	test_mem();
