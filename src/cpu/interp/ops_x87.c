@@ -787,21 +787,30 @@ static void h_fptan(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unar
 static void h_fsincos(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unary_push(c, x1_sincos, true); }
 static void h_fxtract(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unary_push(c, x1_xtract, false); }
 
+/*
+ * f(ST(0), ST(1)) with stack-fault and exception handling; false when an
+ * unmasked exception means nothing may be written.
+ */
+static bool binary_eval(struct cpu *c, x2_fn fn, fx80 *r0)
+{
+	fx80 r1;
+	if (!fpu_valid(c, 0) || !fpu_valid(c, 1)) {
+		if (!stack_fault(c, false))
+			return false;
+		*r0 = INDEF;
+		return true;
+	}
+	fx80 a = fpu_get(c, 0), b = fpu_get(c, 1);
+	u16 sw = fn(host_cw(c), &a, &b, r0, &r1);
+	return fpu_status(c, sw, true);
+}
+
 /* FSCALE: ST(0) = f(ST(0), ST(1)). */
 static void binary_st0(struct cpu *c, x2_fn fn)
 {
-	fx80 r0, r1;
-	if (!fpu_valid(c, 0) || !fpu_valid(c, 1)) {
-		if (!stack_fault(c, false))
-			return;
-		r0 = INDEF;
-	} else {
-		fx80 a = fpu_get(c, 0), b = fpu_get(c, 1);
-		u16 sw = fn(host_cw(c), &a, &b, &r0, &r1);
-		if (!fpu_status(c, sw, true))
-			return;
-	}
-	fpu_set(c, 0, r0);
+	fx80 r0;
+	if (binary_eval(c, fn, &r0))
+		fpu_set(c, 0, r0);
 }
 
 /* FPREM, FPREM1: ST(0) = remainder; C0/C3/C1 = quotient bits, C2 = incomplete. */
@@ -836,17 +845,9 @@ static void h_fscale(struct cpu *c, const struct insn *i) { fpu_begin(c, i); bin
 /* FPATAN, FYL2X, FYL2XP1: ST(1) = f(ST(1), ST(0)), pop. */
 static void binary_pop(struct cpu *c, x2_fn fn)
 {
-	fx80 r0, r1;
-	if (!fpu_valid(c, 0) || !fpu_valid(c, 1)) {
-		if (!stack_fault(c, false))
-			return;
-		r0 = INDEF;
-	} else {
-		fx80 a = fpu_get(c, 0), b = fpu_get(c, 1);
-		u16 sw = fn(host_cw(c), &a, &b, &r0, &r1);
-		if (!fpu_status(c, sw, true))
-			return;
-	}
+	fx80 r0;
+	if (!binary_eval(c, fn, &r0))
+		return;
 	fpu_set(c, 1, r0);
 	fpu_pop(c);
 }
