@@ -32,6 +32,17 @@ struct encore_segment {
 	u16 attr;
 };
 
+/* A flat (base 0, 4 GiB) code or data segment, as SYSCALL and boot set up. */
+static inline void segment__set_flat(struct encore_segment *s, u16 sel, bool code, bool long_mode,
+				     u8 dpl)
+{
+	s->selector = sel;
+	s->base = 0;
+	s->limit = 0xffffffff;
+	s->attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G | (dpl << SEG_ATTR_DPL_SHIFT) |
+		  (code ? 0xb : 0x3) | (code && long_mode ? SEG_ATTR_L : SEG_ATTR_DB);
+}
+
 struct encore_dtable {
 	u64 base;
 	u16 limit;

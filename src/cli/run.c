@@ -168,7 +168,8 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "instructions: %llu\nwall-seconds: %.3f\nguest-mips: %.1f\n"
 			"state-hash: %016llx\n", (unsigned long long)r.insns, dt,
 			dt > 0 ? r.insns / dt / 1e6 : 0.0, (unsigned long long)machine__state_hash(m));
-		e->ops->report(e, stderr);
+		if (r.outcome == RUN_STOPPED || r.outcome == RUN_LIMIT)
+			e->ops->report(e, stderr); /* report() already printed it otherwise */
 	}
 	uart16550__destroy(uart);
 	machine__destroy(m);

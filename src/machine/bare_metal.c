@@ -29,14 +29,6 @@ static void build_identity_map(struct encore_machine *m)
 	}
 }
 
-static void set_segment(struct encore_segment *s, u16 sel, bool code)
-{
-	s->selector = sel;
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G | (code ? 0xb | SEG_ATTR_L : 0x3 | SEG_ATTR_DB);
-}
-
 /* The power-on values of the state encore models beyond the registers. */
 void cpu_state__reset(struct encore_cpu_state *s)
 {
@@ -68,10 +60,10 @@ int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u6
 	s->efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
 	s->gdtr.base = BARE_GDT;
 	s->gdtr.limit = 23;
-	set_segment(&s->seg[SEG_CS], BARE_SEL_CODE, true);
+	segment__set_flat(&s->seg[SEG_CS], BARE_SEL_CODE, true, true, 0);
 	for (int k = 0; k < SEG_COUNT; k++)
 		if (k != SEG_CS)
-			set_segment(&s->seg[k], BARE_SEL_DATA, false);
+			segment__set_flat(&s->seg[k], BARE_SEL_DATA, false, false, 0);
 	s->tr.attr = SEG_ATTR_P | 0xb; /* busy 64-bit TSS with base 0 until the guest loads one */
 	s->tr.limit = 0x67;
 	s->ldtr.attr = SEG_ATTR_P | 0x2;

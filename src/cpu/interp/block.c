@@ -14,8 +14,6 @@
 #include "interp.h"
 #include "mmu.h"
 
-void insn_ud(struct cpu *c, const struct insn *i);
-
 #define BLOCK_MAX_INSNS 64
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
@@ -75,8 +73,6 @@ void block_cache_flush(struct cpu *c)
 	memset(k->jump, 0, sizeof(k->jump));
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
 	c->block_abort = 1;
-	if (c->stats)
-		c->stats->cache_flushes++;
 }
 
 bool code_page_has_blocks(struct cpu *c, i64 frame)
@@ -106,8 +102,8 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 		if (b->valid) {
 			b->valid = 0;
 			unlink_hash(k, b);
-			if (c->stats)
-				c->stats->blocks_invalidated++;
+			if (k->jump[jump_hash(b->vrip)] == b)
+				k->jump[jump_hash(b->vrip)] = NULL;
 		}
 		b = next;
 	}
@@ -121,14 +117,6 @@ static struct block *arena_alloc(struct cpu *c)
 	if (k->arena_used + need > ARENA_SIZE)
 		block_cache_flush(c);
 	return (struct block *)(k->arena + k->arena_used);
-}
-
-/* Copy instruction bytes at rip; *avail = bytes up to the page end. */
-static const u8 *code_ptr(struct cpu *c, u64 paddr, unsigned *avail)
-{
-	u8 *p = machine__ram_ptr(c->machine, paddr);
-	*avail = 0x1000 - (paddr & 0xfff);
-	return p;
 }
 
 static _Noreturn void fetch_error(struct cpu *c, u64 rip)
@@ -146,8 +134,8 @@ static _Noreturn void fetch_error(struct cpu *c, u64 rip)
  */
 static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *page2, bool first)
 {
-	unsigned avail;
-	const u8 *p = code_ptr(c, paddr, &avail);
+	unsigned avail = 0x1000 - (paddr & 0xfff); /* bytes up to the page end */
+	const u8 *p = machine__ram_ptr(c->machine, paddr);
 	if (!p)
 		fetch_error(c, rip);
 	bool default32 = c->s.seg[SEG_CS].attr & SEG_ATTR_DB;
@@ -207,7 +195,7 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 paddr)
 	b->paddr = paddr;
 	b->vrip = rip;
 	b->page2 = ~0ull;
-	b->mode_key = cpu_mode_key(c);
+	b->mode_key = c->mode_key;
 	b->valid = 1;
 	unsigned n = 0;
 	u64 r = rip, p = paddr;
@@ -229,8 +217,6 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 paddr)
 	b->ninsns = n;
 	c->caches->arena_used += sizeof(struct block) + n * sizeof(struct insn);
 	link_block(c, b);
-	if (c->stats)
-		c->stats->blocks_decoded++;
 	return b;
 }
 
@@ -240,11 +226,8 @@ struct block *block_lookup(struct cpu *c)
 	u64 rip = c->s.rip;
 	if (!c->mode64)
 		rip = (u32)rip;
-	u8 key = cpu_mode_key(c);
-	struct block **slot = &k->jump[jump_hash(rip)];
-	struct block *b = *slot;
-	if (likely(b && b->vrip == rip && b->mode_key == key && b->valid))
-		return b;
+	u8 key = c->mode_key;
+	struct block *b;
 	struct tlb_entry *e = tlb_entry_for(c, rip);
 	u64 paddr;
 	if (e->tag_exec == (rip & ~0xfffull))
@@ -252,22 +235,10 @@ struct block *block_lookup(struct cpu *c)
 	else
 		paddr = mmu_translate(c, rip, ACC_EXEC);
 	for (b = k->hash[hash_paddr(paddr)]; b; b = b->hash_next)
-		if (b->paddr == paddr && b->vrip == rip && b->mode_key == key && b->valid)
-			break;
+		if (b->paddr == paddr && b->vrip == rip && b->mode_key == key)
+			break; /* invalidated blocks are no longer in the hash */
 	if (!b)
 		b = block_build(c, rip, paddr);
-	*slot = b;
+	k->jump[jump_hash(rip)] = b;
 	return b;
-}
-
-unsigned fetch_bytes_for_report(struct cpu *c, u64 rip, u8 *buf)
-{
-	unsigned n = 0;
-	for (; n < 15; n++) {
-		struct tlb_entry *e = tlb_entry_for(c, rip + n);
-		if (e->tag_exec != ((rip + n) & ~0xfffull))
-			break;
-		buf[n] = *(u8 *)(uintptr_t)(rip + n + e->addend);
-	}
-	return n;
 }

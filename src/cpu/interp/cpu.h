@@ -101,6 +101,7 @@ struct cpu {
 	u32 cc_op;
 	u8 cpl;
 	u8 mode64;        /* CS.L in long mode: 64-bit code */
+	u8 mode_key;      /* decoding mode of blocks: see cpu_update_mode */
 	u8 block_abort;   /* stop the current block after this instruction */
 	u8 kicked;
 	u64 icount;       /* retired instructions */
@@ -118,7 +119,7 @@ struct cpu {
 	struct block **jump_cache;    /* virtual RIP -> block, see block.c */
 	struct interp_stats *stats;
 	char exit_message[256];
-	int exit_reason;    /* set by handlers that end run() (HLT, shutdown) */
+	int exit_reason;    /* set where run() must end at once (triple fault, fetch error) */
 };
 
 /* ---- registers ---- */
@@ -382,16 +383,25 @@ bool parity8(u8 v);
 
 /* ---- control flow ---- */
 
-/* Set RIP for a taken branch, with the canonical-address check. */
+static inline bool is_canonical(u64 a)
+{
+	return (u64)((i64)(a << 16) >> 16) == a;
+}
+
+/* A branch target: #GP(0) if not canonical in 64-bit mode, else EIP-wrapped. */
+static inline u64 branch_target(struct cpu *c, u64 target)
+{
+	if (!c->mode64)
+		return (u32)target;
+	if (unlikely(!is_canonical(target)))
+		raise_gp(c, 0);
+	return target;
+}
+
+/* Set RIP for a taken branch. */
 static inline void branch_to(struct cpu *c, u64 target)
 {
-	if (c->mode64) {
-		if (unlikely((u64)((i64)(target << 16) >> 16) != target))
-			raise_gp(c, 0);
-	} else {
-		target = (u32)target;
-	}
-	c->s.rip = target;
+	c->s.rip = branch_target(c, target);
 }
 
 /* ---- opcode registration (src/cpu/interp/decode.c) ---- */
@@ -405,8 +415,6 @@ typedef insn_fn (*select_fn)(struct insn *i);
 enum op_map { MAP_1B, MAP_0F, MAP_0F38, MAP_0F3A, MAP_COUNT };
 void op_register(enum op_map map, u8 opcode, select_fn sel, const char *name);
 
-/* Decode one instruction at `rip`; returns 0, or an exception vector. */
-int decode_insn(struct cpu *c, u64 rip, struct insn *out, u8 bytes[15]);
 /* Byte-register mapping for selectors: r/m or reg field numbers 4..7
  * without REX name AH..BH. */
 static inline u8 byte_reg(const struct insn *i, u8 r)
@@ -423,7 +431,7 @@ int decode_length(const u8 *bytes, unsigned avail, bool mode64);
 
 /* Virtual TSC from the retired-instruction count (machine's time base). */
 u64 cpu_tsc(struct cpu *c);
-/* Recompute cpl/mode64 and flush what depends on them after CS changes. */
+/* Recompute cpl, mode64 and mode_key after CS or EFER.LMA change. */
 void cpu_update_mode(struct cpu *c);
 /* Port I/O through the machine's bus. */
 u64 cpu_port_in(struct cpu *c, u16 port, unsigned size);

@@ -6,8 +6,8 @@
  */
 #include <string.h>
 
-#include "cpu.h"
 #include "decode.h"
+#include "interp.h"
 #include "ops.h"
 
 /* Encoding flags of one opcode. */
@@ -161,6 +161,7 @@ struct decoder {
 	bool mode64;
 	bool default32; /* compat mode: CS.D */
 	u8 rex;
+	bool seg_override; /* a prefix chose i->seg */
 	int error;
 };
 
@@ -263,8 +264,9 @@ static void decode_modrm(struct decoder *d, struct insn *i, u32 f)
 		decode_modrm_mem(d, i, mod, rm);
 }
 
-static void decode_operand_size(struct decoder *d, struct insn *i, u32 f, bool opsize_pfx)
+static void decode_operand_size(struct decoder *d, struct insn *i, u32 f)
 {
+	bool opsize_pfx = i->pfx & PFX_OPSIZE;
 	if (f & E_B)
 		i->opsize = 1;
 	else if (d->mode64 && (f & E_F64))
@@ -302,31 +304,32 @@ static void decode_immediates(struct decoder *d, struct insn *i, u32 f)
 	}
 }
 
-static void apply_prefix(struct decoder *d, struct insn *i, u8 b, bool *opsize_pfx, bool *adsize_pfx)
+static void apply_prefix(struct decoder *d, struct insn *i, u8 b)
 {
+	static const u8 legacy_seg[4] = { SEG_ES, SEG_CS, SEG_SS, SEG_DS }; /* 26 2e 36 3e */
 	switch (b) {
 	case 0xf0: i->pfx |= PFX_LOCK; break;
 	case 0xf2: i->pfx = (i->pfx & ~PFX_REP) | PFX_REPNE; break;
 	case 0xf3: i->pfx = (i->pfx & ~PFX_REPNE) | PFX_REP; break;
-	case 0x66: *opsize_pfx = true; i->pfx |= PFX_OPSIZE; break;
-	case 0x67: *adsize_pfx = true; i->pfx |= PFX_ADSIZE; break;
+	case 0x66: i->pfx |= PFX_OPSIZE; break;
+	case 0x67: i->pfx |= PFX_ADSIZE; break;
 	case 0x26: case 0x2e: case 0x36: case 0x3e:
 		/* In 64-bit mode ES/CS/SS/DS overrides are ignored. */
-		if (!d->mode64)
-			i->seg = (b == 0x26) ? SEG_ES : (b == 0x2e) ? SEG_CS :
-				 (b == 0x36) ? SEG_SS : SEG_DS;
+		if (!d->mode64) {
+			i->seg = legacy_seg[(b >> 3) & 3];
+			d->seg_override = true;
+		}
 		break;
-	case 0x64: i->seg = SEG_FS; break;
-	case 0x65: i->seg = SEG_GS; break;
+	case 0x64: case 0x65:
+		i->seg = b == 0x64 ? SEG_FS : SEG_GS;
+		d->seg_override = true;
+		break;
 	}
 }
 
-/*
- * Decode the prefixes and opcode; returns the encoding flags with the map
- * and opcode stored in i.  seg_override is set when a prefix chose i->seg.
- */
-static u32 decode_opcode(struct decoder *d, struct insn *i, bool *opsize_pfx, bool *adsize_pfx,
-			 bool *seg_override)
+/* Decode the prefixes and opcode; returns the encoding flags with the map
+ * and opcode stored in i. */
+static u32 decode_opcode(struct decoder *d, struct insn *i)
 {
 	int b;
 	for (;;) {
@@ -340,13 +343,7 @@ static u32 decode_opcode(struct decoder *d, struct insn *i, bool *opsize_pfx, bo
 		if (!(enc_1b[b] & E_PFX))
 			break;
 		d->rex = 0; /* a REX before a legacy prefix is ignored */
-		u8 seg = i->seg;
-		i->seg = 0xff;
-		apply_prefix(d, i, b, opsize_pfx, adsize_pfx);
-		if (i->seg == 0xff)
-			i->seg = seg;
-		else
-			*seg_override = true;
+		apply_prefix(d, i, b);
 	}
 	i->map = MAP_1B;
 	if (b == 0x0f) {
@@ -391,12 +388,12 @@ int decode_bytes(const u8 *bytes, unsigned avail, bool mode64, bool default32, s
 {
 	struct decoder d = { .bytes = bytes, .avail = avail, .mode64 = mode64,
 			     .default32 = default32 };
-	bool opsize_pfx = false, adsize_pfx = false, seg_override = false;
 
 	memset(i, 0, sizeof(*i));
 	i->seg = SEG_DS;
 	i->rm = RM_MEM;
-	u32 f = decode_opcode(&d, i, &opsize_pfx, &adsize_pfx, &seg_override);
+	u32 f = decode_opcode(&d, i);
+	bool adsize_pfx = i->pfx & PFX_ADSIZE;
 	if (d.error)
 		return d.error;
 	if (d.rex) {
@@ -408,11 +405,11 @@ int decode_bytes(const u8 *bytes, unsigned avail, bool mode64, bool default32, s
 		i->addrsize = adsize_pfx ? 4 : 8;
 	else
 		i->addrsize = (default32 ^ adsize_pfx) ? 4 : 2;
-	decode_operand_size(&d, i, f, opsize_pfx);
+	decode_operand_size(&d, i, f);
 	if (f & E_M) {
 		u8 seg = i->seg;
-		decode_modrm(&d, i, f);
-		if (seg_override)
+		decode_modrm(&d, i, f); /* may pick SS for RSP/RBP bases */
+		if (d.seg_override)
 			i->seg = seg;
 	}
 	decode_immediates(&d, i, f);
@@ -479,9 +476,6 @@ static bool lock_allowed(const struct insn *i)
 	}
 	return false;
 }
-
-void insn_ud(struct cpu *c, const struct insn *i);
-void insn_invalid(struct cpu *c, const struct insn *i);
 
 /* Choose the handler for a decoded instruction. */
 void decode_select(struct insn *i)

@@ -117,10 +117,19 @@ static void deliver(struct cpu *c, unsigned vector, i64 errcode, bool soft, bool
 	c->s.halted = 0;
 }
 
-static void notify_hook(struct cpu *c, unsigned vector, i64 err, bool external)
+/*
+ * Deliver one event with the hook told first.  `delivering` is what a
+ * fault during delivery sees as the first event: an exception vector for
+ * the double-fault rules, or -2 for events handled serially.
+ */
+static void deliver_event(struct cpu *c, unsigned vector, i64 errcode, bool soft, bool external,
+			  int delivering)
 {
 	if (c->hooks && c->hooks->on_exception)
-		c->hooks->on_exception(c->hooks->opaque, c->icount, c->s.rip, vector, err, external);
+		c->hooks->on_exception(c->hooks->opaque, c->icount, c->s.rip, vector, errcode, external);
+	c->delivering = delivering;
+	deliver(c, vector, errcode, soft, external);
+	c->delivering = -1;
 }
 
 /*
@@ -142,10 +151,7 @@ static void deliver_exception(struct cpu *c, int vector, i64 errcode)
 	}
 	if (!has_error_code(vector))
 		errcode = NO_ERRCODE;
-	notify_hook(c, vector, errcode, false);
-	c->delivering = vector;
-	deliver(c, vector, errcode, false, false);
-	c->delivering = -1;
+	deliver_event(c, vector, errcode, false, false, vector);
 }
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, i64 errcode)
@@ -154,25 +160,17 @@ _Noreturn void cpu_raise(struct cpu *c, int vector, i64 errcode)
 		c->s.rip -= c->cur->len; /* faults report the instruction's own RIP */
 		c->cur = NULL;
 	}
-	if (c->stats)
-		c->stats->exceptions[vector & 31]++;
 	deliver_exception(c, vector, errcode);
 	longjmp(c->exc_jmp, 1);
 }
 
 void cpu_software_interrupt(struct cpu *c, unsigned vector)
 {
-	notify_hook(c, vector, NO_ERRCODE, false);
-	c->delivering = vector;
-	deliver(c, vector, NO_ERRCODE, true, false);
-	c->delivering = -1;
+	deliver_event(c, vector, NO_ERRCODE, true, false, vector);
 }
 
 void cpu_external_interrupt(struct cpu *c, unsigned vector)
 {
 	c->cur = NULL;
-	notify_hook(c, vector, NO_ERRCODE, true);
-	c->delivering = -2; /* faults while delivering are handled serially */
-	deliver(c, vector, NO_ERRCODE, false, true);
-	c->delivering = -1;
+	deliver_event(c, vector, NO_ERRCODE, false, true, -2);
 }

@@ -24,6 +24,9 @@ void cpu_update_mode(struct cpu *c)
 {
 	c->cpl = c->s.seg[SEG_CS].selector & 3;
 	c->mode64 = (c->s.efer & EFER_LMA) && (c->s.seg[SEG_CS].attr & SEG_ATTR_L);
+	/* Decoding depends on the code size; execute permission on the privilege. */
+	c->mode_key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) |
+		      (c->cpl == 3 ? 4 : 0);
 }
 
 u64 cpu_tsc(struct cpu *c)
@@ -52,16 +55,11 @@ static void record_unimplemented(struct cpu *c, u64 rip)
 {
 	struct interp_stats *st = c->stats;
 	u8 bytes[15];
-	unsigned n = 0;
-	if (c->cur && c->cur_block) {
-		unsigned offset = 0;
-		for (const struct insn *i = c->cur_block->insns; i != c->cur; i++)
-			offset += i->len;
-		n = c->cur->len;
-		block_insn_bytes(c, c->cur_block, offset, n, bytes);
-	} else {
-		n = fetch_bytes_for_report(c, rip, bytes);
-	}
+	/* Called from a handler, so c->cur is an instruction of c->cur_block. */
+	unsigned offset = 0, n = c->cur->len;
+	for (const struct insn *i = c->cur_block->insns; i != c->cur; i++)
+		offset += i->len;
+	block_insn_bytes(c, c->cur_block, offset, n, bytes);
 	for (unsigned k = 0; k < st->unimpl_count; k++) {
 		struct unimpl_record *r = &st->unimpl[k];
 		if (r->len == n && !memcmp(r->bytes, bytes, n)) {
@@ -86,8 +84,7 @@ void insn_ud(struct cpu *c, const struct insn *i)
 
 _Noreturn void raise_unimplemented(struct cpu *c)
 {
-	if (c->cur)
-		record_unimplemented(c, c->s.rip - c->cur->len);
+	record_unimplemented(c, c->s.rip - c->cur->len);
 	raise_ud(c);
 }
 
@@ -169,8 +166,6 @@ static int run_step(struct cpu *c)
 	if (c->pending_vector >= 0 && interrupts_enabled(c)) {
 		unsigned v = c->pending_vector;
 		c->pending_vector = -1;
-		if (c->stats)
-			c->stats->interrupts++;
 		cpu_external_interrupt(c, v);
 		return -1;
 	}

@@ -13,10 +13,8 @@ struct unimpl_record {
 	u64 first_rip;
 };
 
+/* What engine report prints: opcodes that raised #UD for want of a handler. */
 struct interp_stats {
-	u64 exceptions[32];
-	u64 interrupts;
-	u64 blocks_decoded, blocks_invalidated, cache_flushes;
 	struct unimpl_record unimpl[UNIMPL_MAX];
 	unsigned unimpl_count;
 };
@@ -29,7 +27,7 @@ struct block {
 	struct block *hash_next, *page_next[2];
 	u16 ninsns;
 	u8 mode_key;
-	u8 valid;
+	u8 valid;           /* cleared when its page is written */
 	struct insn insns[];
 };
 
@@ -42,29 +40,30 @@ static inline unsigned jump_hash(u64 rip)
 
 void block_cache_init(struct cpu *c);
 void block_cache_destroy(struct cpu *c);
-/* The block at the current RIP (decoded on a miss); raises on fetch faults. */
+/* The block at RIP after a jump-cache miss (decoded if new); raises on fetch faults. */
 struct block *block_lookup(struct cpu *c);
 void block_jump_cache_flush(struct cpu *c);
 void block_cache_flush(struct cpu *c);
+
+/* #UD for a form with no handler: counted and reported. */
+void insn_ud(struct cpu *c, const struct insn *i);
+/* #UD for an invalid form (LOCK misuse, UD0/UD1/UD2): not reported. */
+void insn_invalid(struct cpu *c, const struct insn *i);
 
 void cpu_software_interrupt(struct cpu *c, unsigned vector);
 void cpu_external_interrupt(struct cpu *c, unsigned vector);
 void tlb_flush_nonglobal(struct cpu *c);
 void tlb_protect_code_page(struct cpu *c, u64 paddr);
-/* Read up to 15 instruction bytes at `rip` for reports and hooks; returns count. */
-unsigned fetch_bytes_for_report(struct cpu *c, u64 rip, u8 *buf);
 
-static inline u8 cpu_mode_key(struct cpu *c)
-{
-	return c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) | (c->cpl == 3 ? 4 : 0);
-}
-
-/* The block at RIP: the jump-cache hit inline, everything else in block.c. */
+/*
+ * The block at RIP: the jump-cache hit inline, everything else in block.c.
+ * Invalidated blocks leave the jump cache, so a hit is always valid.
+ */
 static inline struct block *block_find(struct cpu *c)
 {
 	u64 rip = c->s.rip;
 	struct block *b = c->jump_cache[jump_hash(rip)];
-	if (likely(b && b->vrip == rip && b->mode_key == cpu_mode_key(c) && b->valid && c->mode64))
+	if (likely(b && b->vrip == rip && b->mode_key == c->mode_key))
 		return b;
 	return block_lookup(c);
 }

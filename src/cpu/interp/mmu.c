@@ -5,12 +5,8 @@
  */
 #include <string.h>
 
+#include "interp.h"
 #include "mmu.h"
-
-static bool canonical(u64 lin)
-{
-	return (u64)((i64)(lin << 16) >> 16) == lin;
-}
 
 static u64 rsvd_mask(struct cpu *c, int level, bool large)
 {
@@ -26,7 +22,7 @@ static u64 rsvd_mask(struct cpu *c, int level, bool large)
 
 struct walk {
 	u64 paddr;
-	bool user_ok, write_ok, exec_ok, global, dirty;
+	bool write_ok, exec_ok, global, dirty;
 };
 
 static _Noreturn void page_fault(struct cpu *c, u64 lin, u32 err)
@@ -98,7 +94,6 @@ static void page_walk(struct cpu *c, u64 lin, enum access acc, bool user, struct
 		pte_set_bits(c, addrs[k], PTE_A | (k == n - 1 && acc == ACC_WRITE ? PTE_D : 0));
 	u64 page_mask = (1ull << (12 + 9 * (level - 1))) - 1;
 	w->paddr = (pte & PTE_ADDR & ~page_mask) | (lin & page_mask & ~0xfffull);
-	w->user_ok = u_ok;
 	w->write_ok = w_ok || (!user && !wp);
 	w->exec_ok = x_ok || !(c->s.efer & EFER_NXE);
 	w->global = (pte & PTE_G) && (c->s.cr4 & CR4_PGE);
@@ -108,8 +103,8 @@ static void page_walk(struct cpu *c, u64 lin, enum access acc, bool user, struct
 static void translate_page(struct cpu *c, u64 lin, enum access acc, bool user, struct walk *w)
 {
 	if (!(c->s.cr0 & CR0_PG)) {
-		*w = (struct walk){ .paddr = lin & ~0xfffull & 0xffffffffull, .user_ok = true,
-				    .write_ok = true, .exec_ok = true, .dirty = true };
+		*w = (struct walk){ .paddr = lin & ~0xfffull & 0xffffffffull, .write_ok = true,
+				    .exec_ok = true, .dirty = true };
 		return;
 	}
 	page_walk(c, lin, acc, user, w);
@@ -146,49 +141,50 @@ static _Noreturn void noncanonical_fault(struct cpu *c)
 	cpu_raise(c, ss ? EXC_SS : EXC_GP, 0);
 }
 
-u64 mmu_translate(struct cpu *c, u64 lin, enum access acc)
+/*
+ * Translate `lin` for `acc` and cache the result.  `sys` marks implicit
+ * supervisor accesses (GDT, IDT, TSS, exception frames), which use
+ * supervisor rights whatever the CPL and fault with #GP when non-canonical.
+ */
+static u64 translate(struct cpu *c, u64 lin, enum access acc, bool sys)
 {
-	if (c->mode64 || (c->s.efer & EFER_LMA)) {
-		if (!canonical(lin))
-			noncanonical_fault(c);
+	if ((c->s.efer & EFER_LMA) && !is_canonical(lin)) {
+		if (sys)
+			raise_gp(c, 0);
+		noncanonical_fault(c);
 	}
-	bool user = c->cpl == 3;
+	bool user = !sys && c->cpl == 3;
 	struct walk w;
 	translate_page(c, lin, acc, user, &w);
 	tlb_fill(c, lin, user, &w);
 	return w.paddr | (lin & 0xfff);
 }
 
-static u64 translate_sys(struct cpu *c, u64 lin, enum access acc)
+u64 mmu_translate(struct cpu *c, u64 lin, enum access acc)
 {
-	if (!canonical(lin))
-		raise_gp(c, 0);
-	struct walk w;
-	translate_page(c, lin, acc, false, &w);
-	return w.paddr | (lin & 0xfff);
+	return translate(c, lin, acc, false);
+}
+
+static void tlb_flush(struct cpu *c, bool keep_global)
+{
+	for (unsigned p = 0; p < 2; p++)
+		for (unsigned k = 0; k < TLB_SIZE; k++) {
+			struct tlb_entry *e = &c->tlb[p][k];
+			if (!keep_global || !(e->paddr & 1))
+				e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+		}
+	block_jump_cache_flush(c);
 }
 
 void tlb_flush_all(struct cpu *c)
 {
-	for (unsigned p = 0; p < 2; p++)
-		for (unsigned k = 0; k < TLB_SIZE; k++)
-			c->tlb[p][k].tag_read = c->tlb[p][k].tag_write = c->tlb[p][k].tag_exec =
-				TLB_TAG_NONE;
-	extern void block_jump_cache_flush(struct cpu * c);
-	block_jump_cache_flush(c);
+	tlb_flush(c, false);
 }
 
 /* CR3 writes keep global translations (CR4.PGE); everything else goes. */
 void tlb_flush_nonglobal(struct cpu *c)
 {
-	for (unsigned p = 0; p < 2; p++)
-		for (unsigned k = 0; k < TLB_SIZE; k++) {
-			struct tlb_entry *e = &c->tlb[p][k];
-			if (!(e->paddr & 1))
-				e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
-		}
-	extern void block_jump_cache_flush(struct cpu * c);
-	block_jump_cache_flush(c);
+	tlb_flush(c, true);
 }
 
 void tlb_flush_page(struct cpu *c, u64 lin)
@@ -199,7 +195,6 @@ void tlb_flush_page(struct cpu *c, u64 lin)
 		if (e->tag_read == page || e->tag_write == page || e->tag_exec == page)
 			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
 	}
-	extern void block_jump_cache_flush(struct cpu * c);
 	block_jump_cache_flush(c);
 }
 
@@ -253,44 +248,69 @@ static void phys_write(struct cpu *c, u64 paddr, unsigned size, u64 v)
 	}
 }
 
-static bool crosses_page(u64 lin, unsigned size)
+/*
+ * The physical pieces of an access of up to 8 bytes: both pages are
+ * translated before anything is read or written, so a fault on the
+ * second page leaves the first untouched.
+ */
+struct span {
+	u64 p1, p2;     /* physical addresses of the two pieces */
+	unsigned first; /* bytes in the first piece (== size if one page) */
+};
+
+static void translate_span(struct cpu *c, u64 lin, unsigned size, enum access acc, bool sys,
+			   struct span *sp)
 {
-	return (lin & 0xfff) + size > 0x1000;
+	unsigned room = 0x1000 - (lin & 0xfff);
+	sp->first = size < room ? size : room;
+	sp->p1 = translate(c, lin, acc, sys);
+	sp->p2 = sp->first < size ? translate(c, lin + sp->first, acc, sys) : 0;
+}
+
+static u64 span_read(struct cpu *c, const struct span *sp, unsigned size)
+{
+	u64 v = phys_read(c, sp->p1, sp->first);
+	if (sp->first < size)
+		v |= phys_read(c, sp->p2, size - sp->first) << (8 * sp->first);
+	return v;
+}
+
+static void span_write(struct cpu *c, const struct span *sp, unsigned size, u64 v)
+{
+	phys_write(c, sp->p1, sp->first, v);
+	if (sp->first < size)
+		phys_write(c, sp->p2, size - sp->first, v >> (8 * sp->first));
 }
 
 u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 {
-	u64 v = 0;
-	if (crosses_page(lin, size)) {
-		unsigned first = 0x1000 - (lin & 0xfff);
-		u64 p1 = mmu_translate(c, lin, ACC_READ);
-		u64 p2 = mmu_translate(c, lin + first, ACC_READ);
-		u64 lo = phys_read(c, p1, first), hi = phys_read(c, p2, size - first);
-		v = lo | (hi << (8 * first));
-		mem_hook(c, lin, p1, size, v, false);
-		return v;
-	}
-	u64 p = mmu_translate(c, lin, ACC_READ);
-	v = phys_read(c, p, size);
-	mem_hook(c, lin, p, size, v, false);
+	struct span sp;
+	translate_span(c, lin, size, ACC_READ, false, &sp);
+	u64 v = span_read(c, &sp, size);
+	mem_hook(c, lin, sp.p1, size, v, false);
 	return v;
 }
 
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 {
-	if (crosses_page(lin, size)) {
-		unsigned first = 0x1000 - (lin & 0xfff);
-		/* Both pages must be writable before either is written. */
-		u64 p1 = mmu_translate(c, lin, ACC_WRITE);
-		u64 p2 = mmu_translate(c, lin + first, ACC_WRITE);
-		phys_write(c, p1, first, v);
-		phys_write(c, p2, size - first, v >> (8 * first));
-		mem_hook(c, lin, p1, size, v, true);
-		return;
-	}
-	u64 p = mmu_translate(c, lin, ACC_WRITE);
-	phys_write(c, p, size, v);
-	mem_hook(c, lin, p, size, v, true);
+	struct span sp;
+	translate_span(c, lin, size, ACC_WRITE, false, &sp);
+	span_write(c, &sp, size, v);
+	mem_hook(c, lin, sp.p1, size, v, true);
+}
+
+u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size)
+{
+	struct span sp;
+	translate_span(c, lin, size, ACC_READ, true, &sp);
+	return span_read(c, &sp, size);
+}
+
+void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v)
+{
+	struct span sp;
+	translate_span(c, lin, size, ACC_WRITE, true, &sp);
+	span_write(c, &sp, size, v);
 }
 
 void mem_read_bytes(struct cpu *c, u64 lin, void *dst, unsigned n)
@@ -322,22 +342,4 @@ void mem_write_bytes(struct cpu *c, u64 lin, const void *src, unsigned n)
 		mmu_translate(c, a < lin ? lin : a, ACC_WRITE);
 	for (unsigned k = 0; k < n; k++)
 		mem_write8(c, lin + k, s[k]);
-}
-
-u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size)
-{
-	u64 v = 0;
-	for (unsigned k = 0; k < size; k++) {
-		u64 p = translate_sys(c, lin + k, ACC_READ);
-		v |= phys_read(c, p, 1) << (8 * k);
-	}
-	return v;
-}
-
-void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v)
-{
-	translate_sys(c, lin, ACC_WRITE);
-	translate_sys(c, lin + size - 1, ACC_WRITE);
-	for (unsigned k = 0; k < size; k++)
-		phys_write(c, translate_sys(c, lin + k, ACC_WRITE), 1, v >> (8 * k));
 }

@@ -17,11 +17,6 @@ enum {
 	MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
 };
 
-static bool canonical(u64 v)
-{
-	return (u64)((i64)(v << 16) >> 16) == v;
-}
-
 /* The fixed-range MTRR slot for an index, or NULL. */
 static u64 *mtrr_fixed(struct cpu *c, u32 idx)
 {
@@ -105,12 +100,12 @@ int msr_write(struct cpu *c, u32 idx, u64 v)
 	switch (idx) {
 	case MSR_TSC: c->s.msr.tsc_offset = v - (cpu_tsc(c) - c->s.msr.tsc_offset); return 0;
 	case MSR_EFER: return write_efer(c, v);
-	case MSR_LSTAR: if (!canonical(v)) return -1; c->s.msr.lstar = v; return 0;
-	case MSR_CSTAR: if (!canonical(v)) return -1; c->s.msr.cstar = v; return 0;
-	case MSR_FS_BASE: if (!canonical(v)) return -1; c->s.seg[SEG_FS].base = v; return 0;
-	case MSR_GS_BASE: if (!canonical(v)) return -1; c->s.seg[SEG_GS].base = v; return 0;
+	case MSR_LSTAR: if (!is_canonical(v)) return -1; c->s.msr.lstar = v; return 0;
+	case MSR_CSTAR: if (!is_canonical(v)) return -1; c->s.msr.cstar = v; return 0;
+	case MSR_FS_BASE: if (!is_canonical(v)) return -1; c->s.seg[SEG_FS].base = v; return 0;
+	case MSR_GS_BASE: if (!is_canonical(v)) return -1; c->s.seg[SEG_GS].base = v; return 0;
 	case MSR_KERNEL_GS_BASE:
-		if (!canonical(v)) return -1;
+		if (!is_canonical(v)) return -1;
 		c->s.msr.kernel_gs_base = v;
 		return 0;
 	case MSR_PAT: if (!valid_pat(v)) return -1; c->s.msr.pat = v; return 0;

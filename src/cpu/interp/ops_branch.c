@@ -27,13 +27,12 @@ static const insn_fn jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, j
 
 static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_target(c, i)); }
 
+/* The target is checked before the return address is pushed. */
 static void call_rel(struct cpu *c, const struct insn *i)
 {
-	u64 t = rel_target(c, i);
-	if (c->mode64 && (u64)((i64)(t << 16) >> 16) != t)
-		raise_gp(c, 0);
+	u64 t = branch_target(c, rel_target(c, i));
 	push(c, i->opsize, c->s.rip);
-	branch_to(c, t);
+	c->s.rip = t;
 }
 
 static void ret_near(struct cpu *c, const struct insn *i)
@@ -55,11 +54,9 @@ static void ret_near64(struct cpu *c, const struct insn *i)
 
 static void call_rm(struct cpu *c, const struct insn *i)
 {
-	u64 t = rm_read(c, i, i->opsize);
-	if (c->mode64 && (u64)((i64)(t << 16) >> 16) != t)
-		raise_gp(c, 0);
+	u64 t = branch_target(c, rm_read(c, i, i->opsize));
 	push(c, i->opsize, c->s.rip);
-	branch_to(c, t);
+	c->s.rip = t;
 }
 
 static void jmp_rm(struct cpu *c, const struct insn *i) { branch_to(c, rm_read(c, i, i->opsize)); }

@@ -141,7 +141,7 @@ static void iret(struct cpu *c, const struct insn *i)
 		ss = mem_read(c, stack_lin(c, sp + 4 * sz), sz);
 	}
 	bool to64 = (d >> 53) & 1;
-	if (to64 && (u64)((i64)(rip << 16) >> 16) != rip)
+	if (to64 && !is_canonical(rip))
 		raise_gp(c, 0);
 	/* RFLAGS: IOPL only at CPL 0, IF only at CPL <= IOPL. */
 	u64 mask = RF_ARITH | RF_TF | RF_DF | RF_NT | RF_AC | RF_ID | RF_RF | RF_VIF | RF_VIP;
@@ -178,8 +178,8 @@ static void syscall(struct cpu *c, const struct insn *i)
 	c->s.gpr[REG_RCX] = c->s.rip;
 	c->s.gpr[REG_R11] = fl & ~RF_RF;
 	u64 target = c->mode64 ? c->s.msr.lstar : c->s.msr.cstar;
-	seg_set_flat(&c->s.seg[SEG_CS], sel, true, true, 0);
-	seg_set_flat(&c->s.seg[SEG_SS], sel + 8, false, false, 0);
+	segment__set_flat(&c->s.seg[SEG_CS], sel, true, true, 0);
+	segment__set_flat(&c->s.seg[SEG_SS], sel + 8, false, false, 0);
 	flags_set(c, fl & ~c->s.msr.fmask & ~RF_RF, ~0ull);
 	cpu_update_mode(c);
 	c->s.rip = target;
@@ -194,10 +194,10 @@ static void sysret(struct cpu *c, const struct insn *i)
 	u16 base = (c->s.msr.star >> 48) & 0xfffc;
 	bool to64 = i->pfx & PFX_REXW;
 	u64 rip = c->s.gpr[REG_RCX];
-	if (to64 && (u64)((i64)(rip << 16) >> 16) != rip)
+	if (to64 && !is_canonical(rip))
 		raise_gp(c, 0);
-	seg_set_flat(&c->s.seg[SEG_CS], (to64 ? base + 16 : base) | 3, true, to64, 3);
-	seg_set_flat(&c->s.seg[SEG_SS], (base + 8) | 3, false, false, 3);
+	segment__set_flat(&c->s.seg[SEG_CS], (to64 ? base + 16 : base) | 3, true, to64, 3);
+	segment__set_flat(&c->s.seg[SEG_SS], (base + 8) | 3, false, false, 3);
 	flags_set(c, (c->s.gpr[REG_R11] & 0x3c7fd7) | RF_FIXED1, ~0ull);
 	cpu_update_mode(c);
 	c->s.rip = to64 ? rip : (u32)rip;
@@ -389,7 +389,7 @@ static void load_dtable(struct cpu *c, const struct insn *i, struct encore_dtabl
 	u64 ea = insn_ea(c, i);
 	u16 limit = mem_read16(c, ea);
 	u64 base = c->mode64 ? mem_read64(c, ea + 2) : mem_read32(c, ea + 2);
-	if (c->mode64 && (u64)((i64)(base << 16) >> 16) != base)
+	if (c->mode64 && !is_canonical(base))
 		raise_gp(c, 0);
 	t->limit = limit;
 	t->base = base;
@@ -498,12 +498,6 @@ static void grp6(struct cpu *c, const struct insn *i)
 
 static insn_fn sel_grp6(struct insn *i) { return i->ext < 4 ? grp6 : NULL; }
 
-static void ud(struct cpu *c, const struct insn *i)
-{
-	(void)i;
-	raise_ud(c);
-}
-
 static insn_fn sel_sys(struct insn *i)
 {
 	if (i->map == MAP_1B) {
@@ -535,7 +529,7 @@ static insn_fn sel_sys(struct insn *i)
 	case 0x21: case 0x23: return mov_dr;
 	case 0x06: return clts;
 	case 0x08: case 0x09: return wbinvd;
-	case 0x0b: case 0xb9: case 0xff: return ud;
+	case 0x0b: case 0xb9: case 0xff: return insn_invalid;
 	}
 	return NULL;
 }

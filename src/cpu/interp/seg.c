@@ -27,15 +27,6 @@ void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 d)
 	s->attr = (d >> 40) & 0xf0ff;
 }
 
-void seg_set_flat(struct encore_segment *s, u16 sel, bool code, bool long_mode, u8 dpl)
-{
-	s->selector = sel;
-	s->base = 0;
-	s->limit = 0xffffffff;
-	s->attr = SEG_ATTR_P | SEG_ATTR_S | SEG_ATTR_G | (dpl << SEG_ATTR_DPL_SHIFT) |
-		  (code ? 0xb : 0x3) | (code && long_mode ? SEG_ATTR_L : SEG_ATTR_DB);
-}
-
 static void set_accessed(struct cpu *c, u16 sel, u64 d)
 {
 	if (d & (1ull << 40))

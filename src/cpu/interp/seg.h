@@ -12,8 +12,6 @@ void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 desc);
 void seg_load_data(struct cpu *c, int seg, u16 sel);
 /* Load CS for a far transfer to privilege `cpl` (checks done by caller). */
 void seg_load_cs(struct cpu *c, u16 sel, u64 desc, u8 cpl);
-/* Flat segments SYSCALL/SYSRET install without reading the GDT. */
-void seg_set_flat(struct encore_segment *s, u16 sel, bool code, bool long_mode, u8 dpl);
 static inline u8 desc_dpl(u64 d) { return (d >> 45) & 3; }
 static inline bool desc_present(u64 d) { return (d >> 47) & 1; }
 static inline unsigned desc_type(u64 d) { return (d >> 40) & 0xf; }
