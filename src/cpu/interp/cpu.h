@@ -184,13 +184,20 @@ _Noreturn void raise_unimplemented(struct cpu *c);
 
 /* ---- memory (src/cpu/interp/mmu.c) ---- */
 
-/* Effective address (offset) of the ModRM memory operand, as LEA sees it. */
-static inline u64 insn_offset(struct cpu *c, const struct insn *i)
+/* Effective address (offset) of the ModRM memory operand plus `delta`,
+ * wrapped to the address size (BT with a register bit offset adds one). */
+static inline u64 insn_offset_disp(struct cpu *c, const struct insn *i, u64 delta)
 {
 	/* R[17] is s.rip, which during a handler is the next instruction's RIP. */
 	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
-	u64 a = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale);
+	u64 a = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale) + delta;
 	return a & (~0ull >> i->addr_shift);
+}
+
+/* Effective address (offset) of the ModRM memory operand, as LEA sees it. */
+static inline u64 insn_offset(struct cpu *c, const struct insn *i)
+{
+	return insn_offset_disp(c, i, 0);
 }
 
 /* Linear address of a segment:offset pair (only FS/GS bases in 64-bit mode). */
@@ -201,13 +208,18 @@ static inline u64 seg_linear(struct cpu *c, unsigned seg, u64 off)
 	return c->mode64 ? off : (u32)off;
 }
 
-/* Linear address of the ModRM memory operand (segment base included). */
-static inline u64 insn_ea(struct cpu *c, const struct insn *i)
+/* Linear address of the ModRM memory operand plus `delta` (segment base included). */
+static inline u64 insn_ea_disp(struct cpu *c, const struct insn *i, u64 delta)
 {
-	u64 a = insn_offset(c, i);
+	u64 a = insn_offset_disp(c, i, delta);
 	if (unlikely(i->ea_segbase))
 		a = seg_linear(c, i->seg, a);
 	return a;
+}
+
+static inline u64 insn_ea(struct cpu *c, const struct insn *i)
+{
+	return insn_ea_disp(c, i, 0);
 }
 
 enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
@@ -232,24 +244,43 @@ static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
 	return &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
 }
 
+/*
+ * Host pointer for `size` bytes at `lin` when the TLB holds a fast tag for
+ * the access (same page, RAM, no hooks, not a code page for writes), else
+ * NULL: the caller then takes the slow path, which may fault.
+ */
+static inline u8 *tlb_host_read(struct cpu *c, u64 lin, unsigned size)
+{
+	struct tlb_entry *e = tlb_entry_for(c, lin);
+	if (likely(e->tag_read == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size))
+		return (u8 *)(uintptr_t)(lin + e->addend);
+	return NULL;
+}
+
+static inline u8 *tlb_host_write(struct cpu *c, u64 lin, unsigned size)
+{
+	struct tlb_entry *e = tlb_entry_for(c, lin);
+	if (likely(e->tag_write == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size))
+		return (u8 *)(uintptr_t)(lin + e->addend);
+	return NULL;
+}
+
 #define DEFINE_MEM_ACCESS(bits, type)                                                    \
 	static inline type mem_read##bits(struct cpu *c, u64 lin)                           \
 	{                                                                                    \
-		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(e->tag_read == (lin & ~0xfffull) &&                                  \
-			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+		u8 *h = tlb_host_read(c, lin, sizeof(type));                                    \
+		if (likely(h != NULL)) {                                                         \
 			type v;                                                                  \
-			__builtin_memcpy(&v, (void *)(lin + e->addend), sizeof(type));          \
+			__builtin_memcpy(&v, h, sizeof(type));                                  \
 			return v;                                                                \
 		}                                                                                \
 		return (type)mmu_read_slow(c, lin, sizeof(type));                               \
 	}                                                                                    \
 	static inline void mem_write##bits(struct cpu *c, u64 lin, type v)                  \
 	{                                                                                    \
-		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(e->tag_write == (lin & ~0xfffull) &&                                 \
-			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
-			__builtin_memcpy((void *)(lin + e->addend), &v, sizeof(type));          \
+		u8 *h = tlb_host_write(c, lin, sizeof(type));                                   \
+		if (likely(h != NULL)) {                                                         \
+			__builtin_memcpy(h, &v, sizeof(type));                                  \
 			return;                                                                  \
 		}                                                                                \
 		mmu_write_slow(c, lin, sizeof(type), v);                                        \
@@ -344,6 +375,13 @@ static inline void set_cc(struct cpu *c, u32 op, u64 a, u64 b, u64 res)
 u64 flags_get(struct cpu *c);
 /* Replace the flags in `mask` with those of `value` (others kept). */
 void flags_set(struct cpu *c, u64 value, u64 mask);
+
+/* Set all six arithmetic flags at once (no lazy state needs evaluating). */
+static inline void flags_set_arith(struct cpu *c, u64 value)
+{
+	c->s.rflags = (c->s.rflags & ~RF_ARITH) | (value & RF_ARITH);
+	c->cc_op = CC_OP(CC_EFLAGS, 1);
+}
 /* Condition `cc` from fully evaluated flags (the general path). */
 bool cond_eval_slow(struct cpu *c, unsigned cc);
 
@@ -378,7 +416,8 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 	}
 	return cond_eval_slow(c, cc);
 }
-static inline bool flag_cf(struct cpu *c) { return flags_get(c) & RF_CF; }
+/* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC). */
+bool flag_cf(struct cpu *c);
 bool parity8(u8 v);
 
 /* ---- control flow ---- */

@@ -28,10 +28,20 @@ static u64 zf_sf_pf(u64 res, unsigned size)
 	return f;
 }
 
+static bool add_carry(u64 a, u64 b, u64 res, unsigned size)
+{
+	return msb((a & b) | ((a | b) & ~res), size);
+}
+
+static bool sub_borrow(u64 a, u64 b, u64 res, unsigned size)
+{
+	return msb((~a & b) | ((~a | b) & res), size);
+}
+
 static u64 add_flags(u64 a, u64 b, u64 res, unsigned size)
 {
 	u64 f = zf_sf_pf(res, size);
-	if (msb((a & b) | ((a | b) & ~res), size))
+	if (add_carry(a, b, res, size))
 		f |= RF_CF;
 	if (msb((a ^ res) & (b ^ res), size))
 		f |= RF_OF;
@@ -43,7 +53,7 @@ static u64 add_flags(u64 a, u64 b, u64 res, unsigned size)
 static u64 sub_flags(u64 a, u64 b, u64 res, unsigned size)
 {
 	u64 f = zf_sf_pf(res, size);
-	if (msb((~a & b) | ((~a | b) & res), size))
+	if (sub_borrow(a, b, res, size))
 		f |= RF_CF;
 	if (msb((a ^ b) & (a ^ res), size))
 		f |= RF_OF;
@@ -63,6 +73,17 @@ static u64 arith_flags(struct cpu *c)
 	case CC_INC: return (add_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
 	case CC_DEC: return (sub_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
 	default: return c->s.rflags & RF_ARITH;
+	}
+}
+
+bool flag_cf(struct cpu *c)
+{
+	unsigned size = 1u << (c->cc_op & 3);
+	switch (c->cc_op >> 2) {
+	case CC_ADD: return add_carry(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_SUB: return sub_borrow(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_LOGIC: return false;
+	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
 	}
 }
 

@@ -111,8 +111,10 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 }
 
 /*
- * Run the first n instructions of a block.  Inlined twice: with h == NULL
- * the per-instruction hook code folds away, leaving the plain fast path.
+ * Run the first n instructions of a block.  The bound is a position: a REP
+ * handler that retires several iterations at once sets block_abort, which
+ * keeps the budget exact without a count compare per instruction.  Inlined
+ * twice: with h == NULL the per-instruction hook code folds away.
  */
 static inline __attribute__((always_inline)) void
 run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_hooks *h)

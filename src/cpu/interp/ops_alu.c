@@ -198,8 +198,8 @@ static void inc_dec(struct cpu *c, const struct insn *i, unsigned r, bool dec)
 		mem_write(c, ea, size, res);
 	else
 		reg_write(c, r, size, res);
-	u64 cf = flag_cf(c);
-	c->s.rflags = (c->s.rflags & ~RF_CF) | cf;
+	/* INC/DEC keep CF: move it into rflags, where CC_INC/CC_DEC read it. */
+	c->s.rflags = (c->s.rflags & ~RF_CF) | flag_cf(c);
 	set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);
 }
 
@@ -233,7 +233,18 @@ static void set_mul_flags(struct cpu *c, bool overflow, u64 low, unsigned size)
 		f |= RF_SF;
 	if (parity8((u8)low))
 		f |= RF_PF;
-	flags_set(c, f, RF_ARITH);
+	flags_set_arith(c, f);
+}
+
+/* One-operand MUL/IMUL results: AX for bytes, rDX:rAX otherwise. */
+static void write_product(struct cpu *c, unsigned size, u64 low16, u64 lo, u64 hi)
+{
+	if (size == 1) {
+		reg_write(c, REG_RAX, 2, low16);
+		return;
+	}
+	reg_write(c, REG_RAX, size, lo);
+	reg_write(c, REG_RDX, size, hi);
 }
 
 static void mul_rm(struct cpu *c, const struct insn *i)
@@ -241,15 +252,9 @@ static void mul_rm(struct cpu *c, const struct insn *i)
 	unsigned size = i->opsize;
 	u64 b = rm_read(c, i, size), a = reg_read(c, REG_RAX, size);
 	unsigned __int128 p = (unsigned __int128)a * b;
-	u64 lo = (u64)p & size_mask(size), hi = (u64)(p >> (size * 8)) & size_mask(size);
-	if (size == 8)
-		hi = (u64)(p >> 64);
-	if (size == 1) {
-		reg_write(c, REG_RAX, 2, (u64)p);
-	} else {
-		reg_write(c, REG_RAX, size, lo);
-		reg_write(c, REG_RDX, size, hi);
-	}
+	u64 lo = (u64)p & size_mask(size);
+	u64 hi = size == 8 ? (u64)(p >> 64) : (u64)(p >> (size * 8)) & size_mask(size);
+	write_product(c, size, (u64)p, lo, hi);
 	set_mul_flags(c, hi != 0, lo, size);
 }
 
@@ -262,12 +267,7 @@ static void imul1_rm(struct cpu *c, const struct insn *i)
 	u64 lo = (u64)p & size_mask(size);
 	u64 hi = size == 8 ? (u64)(p >> 64) : (u64)(p >> (size * 8)) & size_mask(size);
 	bool of = (__int128)(i64)sign_extend(lo, size) != p;
-	if (size == 1) {
-		reg_write(c, REG_RAX, 2, (u64)p);
-	} else {
-		reg_write(c, REG_RAX, size, lo);
-		reg_write(c, REG_RDX, size, hi);
-	}
+	write_product(c, size, (u64)p, lo, hi);
 	set_mul_flags(c, of, lo, size);
 }
 
