@@ -476,8 +476,4 @@ void cpu_update_mode(struct cpu *c);
 u64 cpu_port_in(struct cpu *c, u16 port, unsigned size);
 void cpu_port_out(struct cpu *c, u16 port, unsigned size, u64 v);
 
-/* SSE/x87 availability checks (#UD/#NM as CR0/CR4 say). */
-void sse_check(struct cpu *c);
-void fpu_check(struct cpu *c);
-
 #endif

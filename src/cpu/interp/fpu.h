@@ -12,6 +12,14 @@
 
 #include "cpu/interp/cpu.h"
 
+/* Little-endian fields of in-memory images (FXSAVE, FSTENV). */
+static inline void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
+static inline void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
+static inline void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
+static inline u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
+static inline u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
+static inline u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
+
 /* FSW bits */
 #define FSW_IE 0x0001
 #define FSW_DE 0x0002
@@ -31,6 +39,14 @@
 #define FSW_EXC 0x003f
 
 #define FCW_DEFAULT 0x037f
+
+/* MXCSR bits: exception flags 0..5, DAZ, masks 7..12 (mask = flag << 7), RC, FTZ */
+#define MXCSR_EXC 0x003fu      /* IE DE ZE OE UE PE */
+#define MXCSR_UE 0x0010u
+#define MXCSR_MASK_SHIFT 7
+#define MXCSR_UM (MXCSR_UE << MXCSR_MASK_SHIFT)
+#define MXCSR_MASKS (MXCSR_EXC << MXCSR_MASK_SHIFT) /* all exceptions masked */
+#define MXCSR_FTZ 0x8000u
 #define MXCSR_DEFAULT 0x1f80
 #define MXCSR_MASK_SUPPORTED 0xffffu /* DAZ supported */
 
@@ -104,6 +120,22 @@ static inline void fpu_wait_check(struct cpu *c)
 
 /* ---- MMX ---- */
 
+/* SSE availability: #UD if CR0.EM or !CR4.OSFXSR, then #NM if CR0.TS. */
+static inline void sse_check(struct cpu *c)
+{
+	if (unlikely((c->s.cr0 & CR0_EM) || !(c->s.cr4 & CR4_OSFXSR)))
+		raise_ud(c);
+	if (unlikely(c->s.cr0 & CR0_TS))
+		cpu_raise(c, EXC_NM, NO_ERRCODE);
+}
+
+/* x87 escape opcodes (D8..DF): #NM if CR0.EM or CR0.TS. */
+static inline void fpu_check(struct cpu *c)
+{
+	if (unlikely(c->s.cr0 & (CR0_EM | CR0_TS)))
+		cpu_raise(c, EXC_NM, NO_ERRCODE);
+}
+
 /* #UD if CR0.EM, #NM if CR0.TS, #MF if an x87 exception is pending. */
 static inline void mmx_check(struct cpu *c)
 {
@@ -118,13 +150,8 @@ static inline void mmx_check(struct cpu *c)
 /* The x87 -> MMX transition every MMX instruction performs. */
 static inline void mmx_enter(struct cpu *c)
 {
-	c->s.fpu.fsw &= (u16)~FSW_TOP;
+	fpu_set_top(c, 0);
 	c->s.fpu.ftw = 0xff;
-}
-
-static inline u8 *mmx_reg(struct cpu *c, unsigned n)
-{
-	return c->s.fpu.st[n & 7];
 }
 
 static inline u64 mmx_read(struct cpu *c, unsigned n)
@@ -147,15 +174,18 @@ static inline u8 *xmm_reg(struct cpu *c, unsigned n)
 	return c->s.fpu.xmm[n & 15];
 }
 
-/* ---- host execution of SSE operations (fpu.c) ---- */
+/* ---- host execution of SSE operations ---- */
 
 /*
- * Run `fn` (which executes one host SSE instruction) with the host MXCSR
- * set to the guest's rounding/DAZ/FTZ, all exceptions masked.  Returns the
- * exception flags raised (MXCSR bits 0..5).
+ * The host MXCSR for running one guest operation: the guest's rounding,
+ * DAZ and FTZ, no flags, all exceptions masked.
  */
-u32 sse_host_mxcsr(struct cpu *c);
-/* Merge raised flags into the guest MXCSR; #XM/#UD if one is unmasked. */
+static inline u32 sse_host_mxcsr(struct cpu *c)
+{
+	return (c->s.fpu.mxcsr & (MXCSR_MASK_SUPPORTED & ~MXCSR_EXC)) | MXCSR_MASKS;
+}
+
+/* Merge raised flags into the guest MXCSR; #XM/#UD if one is unmasked (fpu.c). */
 void sse_commit_flags(struct cpu *c, u32 flags);
 
 #endif

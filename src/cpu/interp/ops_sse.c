@@ -58,7 +58,7 @@ static u64 ea_aligned(struct cpu *c, const struct insn *i, unsigned align)
 	return ea;
 }
 
-/* The XMM r/m source: a register, or `size` bytes of memory zero-extended. */
+/* The XMM r/m source: a register, or `size` (4, 8, 16) bytes of memory zero-extended. */
 static void xmm_src(struct cpu *c, const struct insn *i, v128 *s, unsigned size, bool align)
 {
 	if (!is_mem(i)) {
@@ -66,24 +66,13 @@ static void xmm_src(struct cpu *c, const struct insn *i, v128 *s, unsigned size,
 		return;
 	}
 	u64 ea = insn_ea(c, i);
-	switch (size) {
-	case 2:
-		s->q[0] = mem_read16(c, ea);
-		s->q[1] = 0;
-		break;
-	case 4:
-		s->q[0] = mem_read32(c, ea);
-		s->q[1] = 0;
-		break;
-	case 8:
-		s->q[0] = mem_read64(c, ea);
-		s->q[1] = 0;
-		break;
-	default:
+	if (size == 16) {
 		if (align && unlikely(ea & 15))
 			raise_gp(c, 0);
 		mem_read_bytes(c, ea, s, 16);
-		break;
+	} else {
+		s->q[0] = mem_read(c, ea, size);
+		s->q[1] = 0;
 	}
 }
 
@@ -92,8 +81,7 @@ static u64 mmx_src(struct cpu *c, const struct insn *i, unsigned size)
 {
 	if (!is_mem(i))
 		return mmx_read(c, i->rm);
-	u64 ea = insn_ea(c, i);
-	return size == 4 ? mem_read32(c, ea) : mem_read64(c, ea);
+	return mem_read(c, insn_ea(c, i), size);
 }
 
 static inline void xmm_get(struct cpu *c, unsigned r, v128 *v)
@@ -110,18 +98,23 @@ static inline void xmm_put(struct cpu *c, unsigned r, const v128 *v)
 
 typedef u32 (*host_fn)(v128 *d, const v128 *s, u32 csr);
 
+/*
+ * Every host_* body is wrapped in these: save the host MXCSR in [sv] and
+ * load the guest's [cs]; then read the flags raised into [o] and restore.
+ */
+#define MXCSR_ENTER "stmxcsr %[sv]\n\tldmxcsr %[cs]\n\t"
+#define MXCSR_LEAVE "stmxcsr %[o]\n\tldmxcsr %[sv]"
+
 /* d = d OP s, as the host's `insn %xmm1, %xmm0` computes it under MXCSR csr. */
 #define HOST(name, insn)                                                              \
 	static u32 host_##name(v128 *d, const v128 *s, u32 csr)                          \
 	{                                                                             \
 		u32 save, out;                                                        \
-		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
-				 "ldmxcsr %[cs]\n\t"                                   \
+		__asm__ volatile(MXCSR_ENTER                                            \
 				 "movdqu %[d], %%xmm0\n\t"                             \
 				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %%xmm0\n\t" \
 				 "movdqu %%xmm0, %[d]\n\t"                             \
-				 "stmxcsr %[o]\n\t"                                    \
-				 "ldmxcsr %[sv]"                                       \
+				 MXCSR_LEAVE                                           \
 				 : [d] "+m"(*d), [sv] "=m"(save), [o] "=m"(out)       \
 				 : [s] "m"(*s), [cs] "m"(csr)                          \
 				 : "xmm0", "xmm1");                                    \
@@ -162,10 +155,11 @@ HOSTCMP(5)
 HOSTCMP(6)
 HOSTCMP(7)
 
-static const host_fn cmp_fns[4][8] = {
-#define CMPROW(t) { host_cmp##t##0, host_cmp##t##1, host_cmp##t##2, host_cmp##t##3, \
-		    host_cmp##t##4, host_cmp##t##5, host_cmp##t##6, host_cmp##t##7 }
-	[PK_NONE] = CMPROW(ps), [PK_66] = CMPROW(pd), [PK_F3] = CMPROW(ss), [PK_F2] = CMPROW(sd),
+/* [prefix class * 8 + predicate] */
+static const host_fn cmp_fns[4 * 8] = {
+#define CMPROW(k, t) [k * 8] = host_cmp##t##0, host_cmp##t##1, host_cmp##t##2, host_cmp##t##3, \
+		       host_cmp##t##4, host_cmp##t##5, host_cmp##t##6, host_cmp##t##7
+	CMPROW(PK_NONE, ps), CMPROW(PK_66, pd), CMPROW(PK_F3, ss), CMPROW(PK_F2, sd),
 #undef CMPROW
 };
 
@@ -174,12 +168,10 @@ static const host_fn cmp_fns[4][8] = {
 	static u32 host_##name(v128 *d, u64 v, u32 csr)                                  \
 	{                                                                             \
 		u32 save, out;                                                        \
-		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
-				 "ldmxcsr %[cs]\n\t"                                   \
+		__asm__ volatile(MXCSR_ENTER                                            \
 				 "movdqu %[d], %%xmm0\n\t" insn " %" mod "[v], %%xmm0\n\t" \
 				 "movdqu %%xmm0, %[d]\n\t"                             \
-				 "stmxcsr %[o]\n\t"                                    \
-				 "ldmxcsr %[sv]"                                       \
+				 MXCSR_LEAVE                                           \
 				 : [d] "+m"(*d), [sv] "=m"(save), [o] "=m"(out)       \
 				 : [v] "r"(v), [cs] "m"(csr)                           \
 				 : "xmm0");                                            \
@@ -196,11 +188,9 @@ HOST_I2F(cvtsi2sd64, "cvtsi2sdq", "q")
 	{                                                                             \
 		u32 save, out;                                                        \
 		u64 v = 0;                                                            \
-		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
-				 "ldmxcsr %[cs]\n\t"                                   \
+		__asm__ volatile(MXCSR_ENTER                                            \
 				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %" mod "[v]\n\t" \
-				 "stmxcsr %[o]\n\t"                                    \
-				 "ldmxcsr %[sv]"                                       \
+				 MXCSR_LEAVE                                           \
 				 : [v] "+r"(v), [sv] "=m"(save), [o] "=m"(out)        \
 				 : [s] "m"(*s), [cs] "m"(csr)                          \
 				 : "xmm1");                                            \
@@ -222,12 +212,10 @@ HOST_F2I(cvttsd2si64, "cvttsd2si", "q")
 	{                                                                             \
 		u32 save, out;                                                        \
 		u8 zf, pf, cf;                                                        \
-		__asm__ volatile("stmxcsr %[sv]\n\t"                                   \
-				 "ldmxcsr %[cs]\n\t"                                   \
+		__asm__ volatile(MXCSR_ENTER                                            \
 				 "movdqu %[d], %%xmm0\n\t"                             \
 				 "movdqu %[s], %%xmm1\n\t" insn " %%xmm1, %%xmm0\n\t" \
-				 "stmxcsr %[o]\n\t"                                    \
-				 "ldmxcsr %[sv]"                                       \
+				 MXCSR_LEAVE                                           \
 				 : "=@ccz"(zf), "=@ccp"(pf), "=@ccc"(cf), [sv] "=m"(save), \
 				   [o] "=m"(out)                                       \
 				 : [d] "m"(*d), [s] "m"(*s), [cs] "m"(csr)             \
@@ -251,18 +239,18 @@ static struct fp_ent fp_tab[256][4];
 static void h_fp(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	const struct fp_ent *e = &fp_tab[i->op][pk(i->pfx)];
+	const struct fp_ent *e = &fp_tab[i->op][i->imm];
 	v128 s, d;
 	xmm_src(c, i, &s, e->msize, true);
 	xmm_get(c, i->reg, &d);
-	if (unlikely(!(c->s.fpu.mxcsr & 0x0800))) {
+	if (unlikely(!(c->s.fpu.mxcsr & MXCSR_UM))) {
 		/*
 		 * Underflow unmasked: UE is due for any tiny result, exact or
 		 * not, while the masked host only flags tiny and inexact ones.
 		 * With FTZ the host flags every tiny result, so ask it that way.
 		 */
 		v128 t = d;
-		u32 ue = e->fn(&t, &s, sse_host_mxcsr(c) | 0x8000) & 0x10;
+		u32 ue = e->fn(&t, &s, sse_host_mxcsr(c) | MXCSR_FTZ) & MXCSR_UE;
 		if (ue)
 			sse_commit_flags(c, ue);
 	}
@@ -273,43 +261,44 @@ static void h_fp(struct cpu *c, const struct insn *i)
 
 static insn_fn sel_fp(struct insn *i)
 {
-	return fp_tab[i->op][pk(i->pfx)].fn ? h_fp : NULL;
+	i->imm = pk(i->pfx);
+	return fp_tab[i->op][i->imm].fn ? h_fp : NULL;
 }
 
 static void h_cmp(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	unsigned k = pk(i->pfx);
 	static const u8 msz[4] = { 16, 16, 4, 8 };
 	v128 s, d;
-	xmm_src(c, i, &s, msz[k], true);
+	xmm_src(c, i, &s, msz[i->imm >> 3], true);
 	xmm_get(c, i->reg, &d);
-	u32 f = cmp_fns[k][i->imm & 7](&d, &s, sse_host_mxcsr(c));
+	u32 f = cmp_fns[i->imm](&d, &s, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	xmm_put(c, i->reg, &d);
 }
 
 static insn_fn sel_cmp(struct insn *i)
 {
-	(void)i;
+	i->imm = pk(i->pfx) * 8 + (i->imm & 7);
 	return h_cmp;
 }
 
 /* COMIS/UCOMIS: 0F 2E (ucomi), 0F 2F (comi); 66 = double. */
+static const struct {
+	u32 (*fn)(const v128 *d, const v128 *s, u64 *fl, u32 csr);
+	u8 msize;
+} comi_tab[4] = { /* [double * 2 + comi] */
+	{ host_ucomiss, 4 }, { host_comiss, 4 }, { host_ucomisd, 8 }, { host_comisd, 8 },
+};
+
 static void h_comi(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	bool dbl = i->pfx & PFX_OPSIZE;
 	v128 s, d;
 	u64 fl;
-	u32 f;
-	xmm_src(c, i, &s, dbl ? 8 : 4, false);
+	xmm_src(c, i, &s, comi_tab[i->imm].msize, false);
 	xmm_get(c, i->reg, &d);
-	u32 csr = sse_host_mxcsr(c);
-	if (i->op == 0x2e)
-		f = dbl ? host_ucomisd(&d, &s, &fl, csr) : host_ucomiss(&d, &s, &fl, csr);
-	else
-		f = dbl ? host_comisd(&d, &s, &fl, csr) : host_comiss(&d, &s, &fl, csr);
+	u32 f = comi_tab[i->imm].fn(&d, &s, &fl, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	flags_set(c, fl, RF_ARITH);
 }
@@ -317,6 +306,7 @@ static void h_comi(struct cpu *c, const struct insn *i)
 static insn_fn sel_comi(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
+	i->imm = (k == PK_66) * 2 + (i->op == 0x2f);
 	return k == PK_NONE || k == PK_66 ? h_comi : NULL;
 }
 
@@ -353,39 +343,38 @@ static void h_cvtpi2pd(struct cpu *c, const struct insn *i)
 	xmm_put(c, i->reg, &t);
 }
 
-static void h_cvtsi2ss(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	unsigned sz = gpr_size(i);
-	u64 v = rm_read(c, i, sz);
-	v128 d;
-	xmm_get(c, i->reg, &d);
-	u32 f = sz == 8 ? host_cvtsi2ss64(&d, v, sse_host_mxcsr(c))
-			: host_cvtsi2ss32(&d, v, sse_host_mxcsr(c));
-	sse_commit_flags(c, f);
-	xmm_put(c, i->reg, &d);
-}
+/* CVTSI2SS/SD: [double * 2 + REX.W] */
+static u32 (*const cvtsi2s_fns[4])(v128 *d, u64 v, u32 csr) = {
+	host_cvtsi2ss32, host_cvtsi2ss64, host_cvtsi2sd32, host_cvtsi2sd64,
+};
 
-static void h_cvtsi2sd(struct cpu *c, const struct insn *i)
+static void h_cvtsi2s(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	unsigned sz = gpr_size(i);
-	u64 v = rm_read(c, i, sz);
+	u64 v = rm_read(c, i, gpr_size(i));
 	v128 d;
 	xmm_get(c, i->reg, &d);
-	u32 f = sz == 8 ? host_cvtsi2sd64(&d, v, sse_host_mxcsr(c))
-			: host_cvtsi2sd32(&d, v, sse_host_mxcsr(c));
+	u32 f = cvtsi2s_fns[i->imm](&d, v, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	xmm_put(c, i->reg, &d);
 }
 
 static insn_fn sel_2a(struct insn *i)
 {
-	static const insn_fn f[4] = { h_cvtpi2ps, h_cvtpi2pd, h_cvtsi2ss, h_cvtsi2sd };
-	return f[pk(i->pfx)];
+	static const insn_fn f[4] = { h_cvtpi2ps, h_cvtpi2pd, h_cvtsi2s, h_cvtsi2s };
+	unsigned k = pk(i->pfx);
+	i->imm = (k == PK_F2) * 2 + (gpr_size(i) == 8);
+	return f[k];
 }
 
-/* 0F 2C/2D: CVT(T)PS2PI, CVT(T)PD2PI, CVT(T)SS2SI, CVT(T)SD2SI */
+/*
+ * 0F 2C/2D: CVT(T)PS2PI, CVT(T)PD2PI, CVT(T)SS2SI, CVT(T)SD2SI.
+ * The selector sets imm: bit 0 = 2D (rounding, not truncating); for the
+ * 2SI forms also bit 1 = REX.W and bit 2 = double.
+ */
+static const host_fn cvtps2pi_fns[2] = { host_cvttps2dq, host_cvtps2dq };
+static const host_fn cvtpd2pi_fns[2] = { host_cvttpd2dq, host_cvtpd2dq };
+
 static void h_cvtps2pi(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
@@ -393,8 +382,7 @@ static void h_cvtps2pi(struct cpu *c, const struct insn *i)
 	v128 s, t = { .q = { 0, 0 } };
 	xmm_src(c, i, &s, 8, false);
 	s.q[1] = 0; /* the upper lanes convert 0.0 exactly */
-	u32 f = i->op == 0x2c ? host_cvttps2dq(&t, &s, sse_host_mxcsr(c))
-			      : host_cvtps2dq(&t, &s, sse_host_mxcsr(c));
+	u32 f = cvtps2pi_fns[i->imm](&t, &s, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	mmx_enter(c);
 	mmx_write(c, i->reg, t.q[0]);
@@ -406,135 +394,116 @@ static void h_cvtpd2pi(struct cpu *c, const struct insn *i)
 	fpu_wait_check(c);
 	v128 s, t = { .q = { 0, 0 } };
 	xmm_src(c, i, &s, 16, true);
-	u32 f = i->op == 0x2c ? host_cvttpd2dq(&t, &s, sse_host_mxcsr(c))
-			      : host_cvtpd2dq(&t, &s, sse_host_mxcsr(c));
+	u32 f = cvtpd2pi_fns[i->imm](&t, &s, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	mmx_enter(c);
 	mmx_write(c, i->reg, t.q[0]);
 }
 
-static void h_cvtss2si(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	v128 s;
-	u64 r;
-	u32 f, csr;
-	xmm_src(c, i, &s, 4, false);
-	csr = sse_host_mxcsr(c);
-	if (gpr_size(i) == 8)
-		f = i->op == 0x2c ? host_cvttss2si64(&s, &r, csr) : host_cvtss2si64(&s, &r, csr);
-	else
-		f = i->op == 0x2c ? host_cvttss2si32(&s, &r, csr) : host_cvtss2si32(&s, &r, csr);
-	sse_commit_flags(c, f);
-	reg_write(c, i->reg, gpr_size(i), r);
-}
+static u32 (*const cvts2si_fns[8])(const v128 *s, u64 *r, u32 csr) = {
+	host_cvttss2si32, host_cvtss2si32, host_cvttss2si64, host_cvtss2si64,
+	host_cvttsd2si32, host_cvtsd2si32, host_cvttsd2si64, host_cvtsd2si64,
+};
 
-static void h_cvtsd2si(struct cpu *c, const struct insn *i)
+static void h_cvts2si(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
 	v128 s;
 	u64 r;
-	u32 f, csr;
-	xmm_src(c, i, &s, 8, false);
-	csr = sse_host_mxcsr(c);
-	if (gpr_size(i) == 8)
-		f = i->op == 0x2c ? host_cvttsd2si64(&s, &r, csr) : host_cvtsd2si64(&s, &r, csr);
-	else
-		f = i->op == 0x2c ? host_cvttsd2si32(&s, &r, csr) : host_cvtsd2si32(&s, &r, csr);
+	xmm_src(c, i, &s, i->imm & 4 ? 8 : 4, false);
+	u32 f = cvts2si_fns[i->imm](&s, &r, sse_host_mxcsr(c));
 	sse_commit_flags(c, f);
 	reg_write(c, i->reg, gpr_size(i), r);
 }
 
 static insn_fn sel_2c(struct insn *i)
 {
-	static const insn_fn f[4] = { h_cvtps2pi, h_cvtpd2pi, h_cvtss2si, h_cvtsd2si };
-	return f[pk(i->pfx)];
+	static const insn_fn f[4] = { h_cvtps2pi, h_cvtpd2pi, h_cvts2si, h_cvts2si };
+	unsigned k = pk(i->pfx);
+	i->imm = (i->op == 0x2d) + (k >= PK_F3 ? (gpr_size(i) == 8) * 2 + (k == PK_F2) * 4 : 0);
+	return f[k];
 }
 
 /* ---- moves ---- */
 
-/* 0F 10: MOVUPS/MOVUPD/MOVSS/MOVSD load; 0F 28: MOVAPS/MOVAPD load. */
-static void h_movups_load(struct cpu *c, const struct insn *i)
+/*
+ * 128-bit moves: MOVUPS/MOVUPD (0F 10/11), MOVAPS/MOVAPD (0F 28/29),
+ * MOVDQU (F3 0F 6F/7F), MOVDQA (66 0F 6F/7F).
+ */
+static void h_mov128_load(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
 	v128 s;
-	xmm_src(c, i, &s, 16, i->op == 0x28);
+	xmm_src(c, i, &s, 16, false);
 	xmm_put(c, i->reg, &s);
 }
 
-static void h_movups_store(struct cpu *c, const struct insn *i)
+static void h_mov128_load_aligned(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	if (!is_mem(i)) {
+	v128 s;
+	xmm_src(c, i, &s, 16, true);
+	xmm_put(c, i->reg, &s);
+}
+
+static void h_mov128_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	if (!is_mem(i))
 		memcpy(xmm_reg(c, i->rm), xmm_reg(c, i->reg), 16);
-		return;
-	}
-	u64 ea = i->op == 0x11 ? insn_ea(c, i) : ea_aligned(c, i, 16);
-	mem_write_bytes(c, ea, xmm_reg(c, i->reg), 16);
-}
-
-static void h_movss_load(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	v128 d;
-	if (is_mem(i)) {
-		u32 v = mem_read32(c, insn_ea(c, i));
-		memset(&d, 0, 16);
-		d.d[0] = v;
-	} else {
-		xmm_get(c, i->reg, &d);
-		memcpy(&d.d[0], xmm_reg(c, i->rm), 4);
-	}
-	xmm_put(c, i->reg, &d);
-}
-
-static void h_movsd_load(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	v128 d;
-	if (is_mem(i)) {
-		u64 v = mem_read64(c, insn_ea(c, i));
-		d.q[0] = v;
-		d.q[1] = 0;
-	} else {
-		xmm_get(c, i->reg, &d);
-		memcpy(&d.q[0], xmm_reg(c, i->rm), 8);
-	}
-	xmm_put(c, i->reg, &d);
-}
-
-static void h_movss_store(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	u32 v;
-	memcpy(&v, xmm_reg(c, i->reg), 4);
-	if (is_mem(i))
-		mem_write32(c, insn_ea(c, i), v);
 	else
-		memcpy(xmm_reg(c, i->rm), &v, 4);
+		mem_write_bytes(c, insn_ea(c, i), xmm_reg(c, i->reg), 16);
 }
 
-static void h_movsd_store(struct cpu *c, const struct insn *i)
+static void h_mov128_store_aligned(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	u64 v;
-	memcpy(&v, xmm_reg(c, i->reg), 8);
-	if (is_mem(i))
-		mem_write64(c, insn_ea(c, i), v);
+	if (!is_mem(i))
+		memcpy(xmm_reg(c, i->rm), xmm_reg(c, i->reg), 16);
 	else
-		memcpy(xmm_reg(c, i->rm), &v, 8);
+		mem_write_bytes(c, ea_aligned(c, i, 16), xmm_reg(c, i->reg), 16);
+}
+
+/* MOVSS/MOVSD (F3/F2 0F 10/11): imm = 4 or 8 bytes. */
+static void h_movs_load(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d;
+	xmm_src(c, i, &s, (unsigned)i->imm, false); /* memory: zero-extended */
+	if (!is_mem(i)) { /* register: merged into the destination */
+		xmm_get(c, i->reg, &d);
+		memcpy(&d, &s, i->imm);
+		s = d;
+	}
+	xmm_put(c, i->reg, &s);
+}
+
+static void h_movs_store(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	unsigned n = (unsigned)i->imm;
+	u64 v = 0;
+	memcpy(&v, xmm_reg(c, i->reg), n);
+	if (is_mem(i))
+		mem_write(c, insn_ea(c, i), n, v);
+	else
+		memcpy(xmm_reg(c, i->rm), &v, n);
 }
 
 static insn_fn sel_10(struct insn *i)
 {
-	static const insn_fn f[4] = { h_movups_load, h_movups_load, h_movss_load, h_movsd_load };
-	return f[pk(i->pfx)];
+	static const insn_fn f[4] = { h_mov128_load, h_mov128_load, h_movs_load, h_movs_load };
+	unsigned k = pk(i->pfx);
+	i->imm = k == PK_F2 ? 8 : 4;
+	return f[k];
 }
 
 static insn_fn sel_11(struct insn *i)
 {
-	static const insn_fn f[4] = { h_movups_store, h_movups_store, h_movss_store, h_movsd_store };
-	return f[pk(i->pfx)];
+	static const insn_fn f[4] = { h_mov128_store, h_mov128_store, h_movs_store, h_movs_store };
+	unsigned k = pk(i->pfx);
+	i->imm = k == PK_F2 ? 8 : 4;
+	return f[k];
 }
 
 static insn_fn sel_28(struct insn *i)
@@ -542,34 +511,37 @@ static insn_fn sel_28(struct insn *i)
 	unsigned k = pk(i->pfx);
 	if (k != PK_NONE && k != PK_66)
 		return NULL;
-	return i->op == 0x28 ? h_movups_load : h_movups_store;
+	return i->op == 0x28 ? h_mov128_load_aligned : h_mov128_store_aligned;
 }
 
-/* 0F 12: MOVLPS/MOVLPD xmm, m64 or MOVHLPS xmm, xmm; 0F 16: MOVHPS/MOVHPD/MOVLHPS */
+/*
+ * 0F 12: MOVLPS/MOVLPD xmm, m64 or MOVHLPS xmm, xmm; 0F 16: MOVHPS/MOVHPD/MOVLHPS.
+ * imm = byte offset of the destination half written (0 or 8).
+ */
 static void h_movlps_load(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
-	unsigned half = i->op == 0x16; /* which half of the destination is written */
 	u64 v;
 	if (is_mem(i))
 		v = mem_read64(c, insn_ea(c, i));
 	else /* MOVHLPS takes the source's high half, MOVLHPS its low half */
-		memcpy(&v, xmm_reg(c, i->rm) + (i->op == 0x12 ? 8 : 0), 8);
-	memcpy(xmm_reg(c, i->reg) + half * 8, &v, 8);
+		memcpy(&v, xmm_reg(c, i->rm) + (8 - i->imm), 8);
+	memcpy(xmm_reg(c, i->reg) + i->imm, &v, 8);
 }
 
-/* 0F 13 / 0F 17: MOVLPS/MOVLPD/MOVHPS/MOVHPD m64, xmm */
+/* 0F 13 / 0F 17: MOVLPS/MOVLPD/MOVHPS/MOVHPD m64, xmm; imm = source half's offset */
 static void h_movlps_store(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
 	u64 v;
-	memcpy(&v, xmm_reg(c, i->reg) + (i->op == 0x17 ? 8 : 0), 8);
+	memcpy(&v, xmm_reg(c, i->reg) + i->imm, 8);
 	mem_write64(c, insn_ea(c, i), v);
 }
 
 static insn_fn sel_12(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
+	i->imm = i->op == 0x16 ? 8 : 0;
 	if (k == PK_NONE)
 		return h_movlps_load;
 	if (k == PK_66 && is_mem(i))
@@ -580,6 +552,7 @@ static insn_fn sel_12(struct insn *i)
 static insn_fn sel_13(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
+	i->imm = i->op == 0x17 ? 8 : 0;
 	if ((k == PK_NONE || k == PK_66) && is_mem(i))
 		return h_movlps_store;
 	return NULL;
@@ -605,18 +578,25 @@ static void h_movmskps(struct cpu *c, const struct insn *i)
 	v128 s;
 	xmm_get(c, i->rm, &s);
 	u32 m = 0;
-	if (i->pfx & PFX_OPSIZE)
-		m = (u32)(s.q[0] >> 63) | (u32)(s.q[1] >> 63) << 1;
-	else
-		for (int k = 0; k < 4; k++)
-			m |= (s.d[k] >> 31) << k;
+	for (int k = 0; k < 4; k++)
+		m |= (s.d[k] >> 31) << k;
 	reg_write(c, i->reg, 4, m);
+}
+
+static void h_movmskpd(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_get(c, i->rm, &s);
+	reg_write(c, i->reg, 4, (u32)(s.q[0] >> 63) | (u32)(s.q[1] >> 63) << 1);
 }
 
 static insn_fn sel_50(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
-	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_movmskps : NULL;
+	if (is_mem(i))
+		return NULL;
+	return k == PK_NONE ? h_movmskps : k == PK_66 ? h_movmskpd : NULL;
 }
 
 /* ---- integer SIMD operations (n = 8 for MMX, 16 for XMM) ---- */
@@ -701,19 +681,12 @@ static void i_psadbw(v128 *d, const v128 *s, unsigned n)
 }
 
 /* Shifts: the count is the source's low 64 bits. */
-#define SHIFT_L(name, field, bits)                                           \
+#define SHIFT(name, field, bits, op)                                         \
 	static void name(v128 *d, const v128 *s, unsigned n)                 \
 	{                                                                    \
 		u64 cnt = s->q[0];                                           \
 		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
-			d->field[k] = cnt >= bits ? 0 : (__typeof__(d->field[0]))(d->field[k] << cnt); \
-	}
-#define SHIFT_R(name, field, bits)                                           \
-	static void name(v128 *d, const v128 *s, unsigned n)                 \
-	{                                                                    \
-		u64 cnt = s->q[0];                                           \
-		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
-			d->field[k] = cnt >= bits ? 0 : (__typeof__(d->field[0]))(d->field[k] >> cnt); \
+			d->field[k] = cnt >= bits ? 0 : (__typeof__(d->field[0]))(d->field[k] op cnt); \
 	}
 #define SHIFT_A(name, field, bits)                                           \
 	static void name(v128 *d, const v128 *s, unsigned n)                 \
@@ -724,12 +697,12 @@ static void i_psadbw(v128 *d, const v128 *s, unsigned n)
 		for (unsigned k = 0; k < n / sizeof(d->field[0]); k++)        \
 			d->field[k] = (__typeof__(d->field[0]))(d->field[k] >> cnt); \
 	}
-SHIFT_L(i_psllw, w, 16)
-SHIFT_L(i_pslld, d, 32)
-SHIFT_L(i_psllq, q, 64)
-SHIFT_R(i_psrlw, w, 16)
-SHIFT_R(i_psrld, d, 32)
-SHIFT_R(i_psrlq, q, 64)
+SHIFT(i_psllw, w, 16, <<)
+SHIFT(i_pslld, d, 32, <<)
+SHIFT(i_psllq, q, 64, <<)
+SHIFT(i_psrlw, w, 16, >>)
+SHIFT(i_psrld, d, 32, >>)
+SHIFT(i_psrlq, q, 64, >>)
 SHIFT_A(i_psraw, sw, 16)
 SHIFT_A(i_psrad, sd, 32)
 
@@ -774,60 +747,45 @@ static void i_punpckhwd(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 2,
 static void i_punpckhdq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 4, true); }
 static void i_punpckhqdq(v128 *d, const v128 *s, unsigned n) { unpack(d, s, n, 8, true); }
 
-static void i_packsswb(v128 *d, const v128 *s, unsigned n)
-{
-	v128 r;
-	unsigned h = n / 2;
-	for (unsigned k = 0; k < h; k++) {
-		r.sb[k] = sat_s8(d->sw[k]);
-		r.sb[h + k] = sat_s8(s->sw[k]);
+/* Narrow each `in` element of d then s, saturating, into `out` elements. */
+#define PACK(name, out, in, sat)                                     \
+	static void name(v128 *d, const v128 *s, unsigned n)         \
+	{                                                            \
+		v128 r;                                              \
+		unsigned h = n / sizeof(d->in[0]);                   \
+		for (unsigned k = 0; k < h; k++) {                   \
+			r.out[k] = sat(d->in[k]);                    \
+			r.out[h + k] = sat(s->in[k]);                \
+		}                                                    \
+		memcpy(d, &r, n);                                    \
 	}
-	memcpy(d, &r, n);
-}
+PACK(i_packsswb, sb, sw, sat_s8)
+PACK(i_packuswb, b, sw, sat_u8)
+PACK(i_packssdw, sw, sd, sat_s16)
 
-static void i_packuswb(v128 *d, const v128 *s, unsigned n)
-{
-	v128 r;
-	unsigned h = n / 2;
-	for (unsigned k = 0; k < h; k++) {
-		r.b[k] = sat_u8(d->sw[k]);
-		r.b[h + k] = sat_u8(s->sw[k]);
-	}
-	memcpy(d, &r, n);
-}
-
-static void i_packssdw(v128 *d, const v128 *s, unsigned n)
-{
-	v128 r;
-	unsigned h = n / 4;
-	for (unsigned k = 0; k < h; k++) {
-		r.sw[k] = sat_s16(d->sd[k]);
-		r.sw[h + k] = sat_s16(s->sd[k]);
-	}
-	memcpy(d, &r, n);
-}
-
-/* SHUFPS / SHUFPD take their selector from the immediate, passed in s2. */
-
-/* [opcode][0 = no prefix, 1 = 66] */
+/*
+ * [opcode][0 = no prefix, 1 = 66].  The no-prefix forms below 0F 60
+ * (0F 14/15/54-57: unpacks and logic on packed floats) operate on XMM
+ * registers, the others on MMX registers.
+ */
 static iop_fn int_tab[256][2];
-static u8 int_noprefix_xmm[256]; /* no-prefix form operates on XMM (0F 14/15/54-57) */
 
+/* imm = the int_tab column */
 static void h_int_xmm(struct cpu *c, const struct insn *i)
 {
 	sse_check(c);
 	v128 s, d;
 	xmm_src(c, i, &s, 16, true);
 	xmm_get(c, i->reg, &d);
-	int_tab[i->op][(i->pfx & PFX_OPSIZE) ? 1 : 0](&d, &s, 16);
+	int_tab[i->op][i->imm](&d, &s, 16);
 	xmm_put(c, i->reg, &d);
 }
 
+/* imm = the memory operand size */
 static void h_int_mmx(struct cpu *c, const struct insn *i)
 {
 	mmx_check(c);
-	unsigned msz = (i->op >= 0x60 && i->op <= 0x62) ? 4 : 8; /* PUNPCKL* mm, m32 */
-	v128 s = { .q = { mmx_src(c, i, msz), 0 } }, d = { .q = { mmx_read(c, i->reg), 0 } };
+	v128 s = { .q = { mmx_src(c, i, (unsigned)i->imm), 0 } }, d = { .q = { mmx_read(c, i->reg), 0 } };
 	mmx_enter(c);
 	int_tab[i->op][0](&d, &s, 8);
 	mmx_write(c, i->reg, d.q[0]);
@@ -836,11 +794,18 @@ static void h_int_mmx(struct cpu *c, const struct insn *i)
 static insn_fn sel_int(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
-	if (k == PK_66)
+	if (k == PK_66) {
+		i->imm = 1;
 		return int_tab[i->op][1] ? h_int_xmm : NULL;
+	}
 	if (k != PK_NONE || !int_tab[i->op][0])
 		return NULL;
-	return int_noprefix_xmm[i->op] ? h_int_xmm : h_int_mmx;
+	if (i->op < 0x60) {
+		i->imm = 0;
+		return h_int_xmm;
+	}
+	i->imm = i->op <= 0x62 ? 4 : 8; /* PUNPCKL* mm, m32 */
+	return h_int_mmx;
 }
 
 /* 0F 71/72/73: shift by immediate; r/m is the register shifted. */
@@ -881,7 +846,7 @@ static void h_emms(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	mmx_check(c);
-	c->s.fpu.fsw &= (u16)~FSW_TOP; /* hardware also resets TOP */
+	fpu_set_top(c, 0); /* hardware also resets TOP */
 	c->s.fpu.ftw = 0;
 }
 
@@ -963,34 +928,15 @@ static void h_movq_mm_store(struct cpu *c, const struct insn *i)
 		mmx_write(c, i->rm, v);
 }
 
-static void h_movdqa_load(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	v128 s;
-	xmm_src(c, i, &s, 16, !(i->pfx & PFX_REP));
-	xmm_put(c, i->reg, &s);
-}
-
-static void h_movdqa_store(struct cpu *c, const struct insn *i)
-{
-	sse_check(c);
-	if (!is_mem(i)) {
-		memcpy(xmm_reg(c, i->rm), xmm_reg(c, i->reg), 16);
-		return;
-	}
-	u64 ea = (i->pfx & PFX_REP) ? insn_ea(c, i) : ea_aligned(c, i, 16);
-	mem_write_bytes(c, ea, xmm_reg(c, i->reg), 16);
-}
-
 static insn_fn sel_6f(struct insn *i)
 {
-	static const insn_fn f[4] = { h_movq_mm_load, h_movdqa_load, h_movdqa_load, NULL };
+	static const insn_fn f[4] = { h_movq_mm_load, h_mov128_load_aligned, h_mov128_load, NULL };
 	return f[pk(i->pfx)];
 }
 
 static insn_fn sel_7f(struct insn *i)
 {
-	static const insn_fn f[4] = { h_movq_mm_store, h_movdqa_store, h_movdqa_store, NULL };
+	static const insn_fn f[4] = { h_movq_mm_store, h_mov128_store_aligned, h_mov128_store, NULL };
 	return f[pk(i->pfx)];
 }
 
@@ -1055,28 +1001,39 @@ static void h_pshufd(struct cpu *c, const struct insn *i)
 	v128 s, d;
 	unsigned imm = (u8)i->imm;
 	xmm_src(c, i, &s, 16, true);
-	switch (pk(i->pfx)) {
-	case PK_66:
-		for (unsigned k = 0; k < 4; k++)
-			d.d[k] = s.d[(imm >> (2 * k)) & 3];
-		break;
-	case PK_F3: /* PSHUFHW */
-		d.q[0] = s.q[0];
-		for (unsigned k = 0; k < 4; k++)
-			d.w[4 + k] = s.w[4 + ((imm >> (2 * k)) & 3)];
-		break;
-	default: /* PSHUFLW */
-		d.q[1] = s.q[1];
-		for (unsigned k = 0; k < 4; k++)
-			d.w[k] = s.w[(imm >> (2 * k)) & 3];
-		break;
-	}
+	for (unsigned k = 0; k < 4; k++)
+		d.d[k] = s.d[(imm >> (2 * k)) & 3];
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_pshufhw(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d;
+	unsigned imm = (u8)i->imm;
+	xmm_src(c, i, &s, 16, true);
+	d.q[0] = s.q[0];
+	for (unsigned k = 0; k < 4; k++)
+		d.w[4 + k] = s.w[4 + ((imm >> (2 * k)) & 3)];
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_pshuflw(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d;
+	unsigned imm = (u8)i->imm;
+	xmm_src(c, i, &s, 16, true);
+	d.q[1] = s.q[1];
+	for (unsigned k = 0; k < 4; k++)
+		d.w[k] = s.w[(imm >> (2 * k)) & 3];
 	xmm_put(c, i->reg, &d);
 }
 
 static insn_fn sel_70(struct insn *i)
 {
-	return pk(i->pfx) == PK_NONE ? h_pshufw : h_pshufd;
+	static const insn_fn f[4] = { h_pshufw, h_pshufd, h_pshufhw, h_pshuflw };
+	return f[pk(i->pfx)];
 }
 
 /* 0F C6: SHUFPS / SHUFPD */
@@ -1087,99 +1044,113 @@ static void h_shufps(struct cpu *c, const struct insn *i)
 	unsigned imm = (u8)i->imm;
 	xmm_src(c, i, &s, 16, true);
 	xmm_get(c, i->reg, &d);
-	if (i->pfx & PFX_OPSIZE) {
-		r.q[0] = d.q[imm & 1];
-		r.q[1] = s.q[(imm >> 1) & 1];
-	} else {
-		r.d[0] = d.d[imm & 3];
-		r.d[1] = d.d[(imm >> 2) & 3];
-		r.d[2] = s.d[(imm >> 4) & 3];
-		r.d[3] = s.d[(imm >> 6) & 3];
-	}
+	r.d[0] = d.d[imm & 3];
+	r.d[1] = d.d[(imm >> 2) & 3];
+	r.d[2] = s.d[(imm >> 4) & 3];
+	r.d[3] = s.d[(imm >> 6) & 3];
 	xmm_put(c, i->reg, &r);
 }
 
-static insn_fn sel_c6(struct insn *i)
+static void h_shufpd(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, d, r;
+	unsigned imm = (u8)i->imm;
+	xmm_src(c, i, &s, 16, true);
+	xmm_get(c, i->reg, &d);
+	r.q[0] = d.q[imm & 1];
+	r.q[1] = s.q[(imm >> 1) & 1];
+	xmm_put(c, i->reg, &r);
+}
+
+/* Forms valid with no prefix or 66 only, with a handler for each. */
+static insn_fn sel_none_66(struct insn *i, insn_fn mmx, insn_fn xmm)
 {
 	unsigned k = pk(i->pfx);
-	return k == PK_NONE || k == PK_66 ? h_shufps : NULL;
+	return k == PK_NONE ? mmx : k == PK_66 ? xmm : NULL;
 }
 
 /* 0F C4: PINSRW mm|xmm, r32/m16, imm8 */
-static void h_pinsrw(struct cpu *c, const struct insn *i)
+static void h_pinsrw_xmm(struct cpu *c, const struct insn *i)
 {
-	bool x = i->pfx & PFX_OPSIZE;
-	if (x)
-		sse_check(c);
-	else
-		mmx_check(c);
+	sse_check(c);
 	u16 v = (u16)rm_read(c, i, 2);
-	if (x) {
-		v128 d;
-		xmm_get(c, i->reg, &d);
-		d.w[i->imm & 7] = v;
-		xmm_put(c, i->reg, &d);
-	} else {
-		v128 d = { .q = { mmx_read(c, i->reg), 0 } };
-		d.w[i->imm & 3] = v;
-		mmx_enter(c);
-		mmx_write(c, i->reg, d.q[0]);
-	}
+	v128 d;
+	xmm_get(c, i->reg, &d);
+	d.w[i->imm & 7] = v;
+	xmm_put(c, i->reg, &d);
+}
+
+static void h_pinsrw_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	u16 v = (u16)rm_read(c, i, 2);
+	v128 d = { .q = { mmx_read(c, i->reg), 0 } };
+	d.w[i->imm & 3] = v;
+	mmx_enter(c);
+	mmx_write(c, i->reg, d.q[0]);
 }
 
 /* 0F C5: PEXTRW r32, mm|xmm, imm8 */
-static void h_pextrw(struct cpu *c, const struct insn *i)
+static void h_pextrw_xmm(struct cpu *c, const struct insn *i)
 {
+	sse_check(c);
 	v128 s;
-	if (i->pfx & PFX_OPSIZE) {
-		sse_check(c);
-		xmm_get(c, i->rm, &s);
-		reg_write(c, i->reg, 4, s.w[i->imm & 7]);
-	} else {
-		mmx_check(c);
-		s.q[0] = mmx_read(c, i->rm);
-		mmx_enter(c);
-		reg_write(c, i->reg, 4, s.w[i->imm & 3]);
-	}
+	xmm_get(c, i->rm, &s);
+	reg_write(c, i->reg, 4, s.w[i->imm & 7]);
+}
+
+static void h_pextrw_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	v128 s = { .q = { mmx_read(c, i->rm), 0 } };
+	mmx_enter(c);
+	reg_write(c, i->reg, 4, s.w[i->imm & 3]);
 }
 
 static insn_fn sel_c4(struct insn *i)
 {
-	unsigned k = pk(i->pfx);
-	return k == PK_NONE || k == PK_66 ? h_pinsrw : NULL;
+	return sel_none_66(i, h_pinsrw_mmx, h_pinsrw_xmm);
 }
 
 static insn_fn sel_c5(struct insn *i)
 {
-	unsigned k = pk(i->pfx);
-	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_pextrw : NULL;
+	return is_mem(i) ? NULL : sel_none_66(i, h_pextrw_mmx, h_pextrw_xmm);
+}
+
+static insn_fn sel_c6(struct insn *i)
+{
+	return sel_none_66(i, h_shufps, h_shufpd);
 }
 
 /* 0F D7: PMOVMSKB r32, mm|xmm */
-static void h_pmovmskb(struct cpu *c, const struct insn *i)
+static u32 byte_signs(const v128 *s, unsigned n)
 {
-	v128 s;
-	unsigned n;
-	if (i->pfx & PFX_OPSIZE) {
-		sse_check(c);
-		xmm_get(c, i->rm, &s);
-		n = 16;
-	} else {
-		mmx_check(c);
-		s.q[0] = mmx_read(c, i->rm);
-		mmx_enter(c);
-		n = 8;
-	}
 	u32 m = 0;
 	for (unsigned k = 0; k < n; k++)
-		m |= (u32)(s.b[k] >> 7) << k;
-	reg_write(c, i->reg, 4, m);
+		m |= (u32)(s->b[k] >> 7) << k;
+	return m;
+}
+
+static void h_pmovmskb_xmm(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s;
+	xmm_get(c, i->rm, &s);
+	reg_write(c, i->reg, 4, byte_signs(&s, 16));
+}
+
+static void h_pmovmskb_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	v128 s = { .q = { mmx_read(c, i->rm), 0 } };
+	mmx_enter(c);
+	reg_write(c, i->reg, 4, byte_signs(&s, 8));
 }
 
 static insn_fn sel_d7(struct insn *i)
 {
-	unsigned k = pk(i->pfx);
-	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_pmovmskb : NULL;
+	return is_mem(i) ? NULL : sel_none_66(i, h_pmovmskb_mmx, h_pmovmskb_xmm);
 }
 
 /* 0F E7: MOVNTQ m64, mm; 66 0F E7: MOVNTDQ m128, xmm */
@@ -1199,30 +1170,12 @@ static insn_fn sel_e7(struct insn *i)
 }
 
 /* 0F F7: MASKMOVQ mm, mm; 66 0F F7: MASKMOVDQU xmm, xmm -> [seg:rDI] */
-static void h_maskmov(struct cpu *c, const struct insn *i)
+static void maskmov(struct cpu *c, const struct insn *i, const v128 *s, const v128 *m, unsigned n)
 {
-	v128 s, m;
-	unsigned n;
-	if (i->pfx & PFX_OPSIZE) {
-		sse_check(c);
-		xmm_get(c, i->reg, &s);
-		xmm_get(c, i->rm, &m);
-		n = 16;
-	} else {
-		mmx_check(c);
-		s.q[0] = mmx_read(c, i->reg);
-		m.q[0] = mmx_read(c, i->rm);
-		n = 8;
-	}
-	u64 a = c->s.gpr[REG_RDI];
-	if (i->addrsize == 4)
-		a = (u32)a;
-	else if (i->addrsize == 2)
-		a = (u16)a;
-	a = seg_linear(c, i->seg, a); /* DS unless overridden */
+	u64 a = seg_linear(c, i->seg, c->s.gpr[REG_RDI] & size_mask(i->addrsize)); /* DS unless overridden */
 	int first = -1, last = -1;
 	for (unsigned k = 0; k < n; k++)
-		if (m.b[k] & 0x80) {
+		if (m->b[k] & 0x80) {
 			if (first < 0)
 				first = (int)k;
 			last = (int)k;
@@ -1232,17 +1185,31 @@ static void h_maskmov(struct cpu *c, const struct insn *i)
 		mmu_translate(c, a + (unsigned)first, ACC_WRITE);
 		mmu_translate(c, a + (unsigned)last, ACC_WRITE);
 		for (unsigned k = (unsigned)first; k <= (unsigned)last; k++)
-			if (m.b[k] & 0x80)
-				mem_write8(c, a + k, s.b[k]);
+			if (m->b[k] & 0x80)
+				mem_write8(c, a + k, s->b[k]);
 	}
-	if (n == 8)
-		mmx_enter(c);
+}
+
+static void h_maskmov_xmm(struct cpu *c, const struct insn *i)
+{
+	sse_check(c);
+	v128 s, m;
+	xmm_get(c, i->reg, &s);
+	xmm_get(c, i->rm, &m);
+	maskmov(c, i, &s, &m, 16);
+}
+
+static void h_maskmov_mmx(struct cpu *c, const struct insn *i)
+{
+	mmx_check(c);
+	v128 s = { .q = { mmx_read(c, i->reg), 0 } }, m = { .q = { mmx_read(c, i->rm), 0 } };
+	maskmov(c, i, &s, &m, 8);
+	mmx_enter(c);
 }
 
 static insn_fn sel_f7(struct insn *i)
 {
-	unsigned k = pk(i->pfx);
-	return (k == PK_NONE || k == PK_66) && !is_mem(i) ? h_maskmov : NULL;
+	return is_mem(i) ? NULL : sel_none_66(i, h_maskmov_mmx, h_maskmov_xmm);
 }
 
 /* 0F C3: MOVNTI m32/m64, r32/r64 */
@@ -1293,13 +1260,6 @@ static void h_clflush(struct cpu *c, const struct insn *i)
 	/* no caches to flush; only the page fault a bad address would raise */
 	mmu_translate(c, insn_ea(c, i), ACC_READ);
 }
-
-static inline void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
-static inline void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
-static inline void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
-static inline u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
-static inline u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
-static inline u64 get64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }
 
 static void h_fxsave(struct cpu *c, const struct insn *i)
 {
@@ -1359,19 +1319,11 @@ static void h_fxrstor(struct cpu *c, const struct insn *i)
 	memcpy(f->xmm, img + 160, 16 * nxmm);
 }
 
-/*
- * F3 0F AE /0../3 with mod = 3 are RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE,
- * which belong to the system opcodes: if that file defines this selector,
- * it handles them.
- */
-insn_fn ops_system_fsgsbase_select(struct insn *i) __attribute__((weak));
-
 static insn_fn sel_ae(struct insn *i)
 {
 	unsigned k = pk(i->pfx);
 	if (!is_mem(i)) {
-		if (k == PK_F3 && i->ext <= 3)
-			return ops_system_fsgsbase_select ? ops_system_fsgsbase_select(i) : NULL;
+		/* F3 /0../3: RD/WR FS/GS BASE, not advertised (#UD) */
 		if (k == PK_NONE && i->ext >= 5)
 			return h_nop; /* LFENCE, MFENCE, SFENCE */
 		return NULL;
@@ -1458,9 +1410,6 @@ void ops_sse__register(void)
 	op_register(MAP_0F, 0x50, sel_50, "movmskps");
 
 	/* packed-float logic and unpacks: the no-prefix form is XMM too */
-	int_noprefix_xmm[0x14] = int_noprefix_xmm[0x15] = 1;
-	int_noprefix_xmm[0x54] = int_noprefix_xmm[0x55] = 1;
-	int_noprefix_xmm[0x56] = int_noprefix_xmm[0x57] = 1;
 	int_set(0x14, i_punpckldq, i_punpcklqdq, "unpcklps");
 	int_set(0x15, i_punpckhdq, i_punpckhqdq, "unpckhps");
 	int_set(0x54, i_pand, i_pand, "andps");
