@@ -23,6 +23,14 @@
 #include "cpu/interp/ops.h"
 
 #define X87_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
+/* Every wrapper saves the host control word, runs the operation with the
+ * guest's, reads the status word, stores its results and resets the host. */
+#define X87_ENTER "fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t"
+#define X87_LEAVE(stores) "fnstsw %[sw]\n\t" stores "\n\tfninit\n\tfldcw %[sv]"
+/* The stores: results ST(0) -> r0, ST(1) -> r1. */
+#define ST1 "fstpt %[r0]"
+#define ST2 "fstpt %[r0]\n\tfstpt %[r1]"
+#define ST0 ""
 
 /* Host control word for a guest operation: guest PC/RC, all exceptions masked. */
 static inline u16 host_cw(struct cpu *c)
@@ -38,18 +46,13 @@ typedef u16 (*x2_fn)(u16 cw, const fx80 *a, const fx80 *b, fx80 *r0, fx80 *r1);
 	static u16 x2_##name(u16 cw, const fx80 *a, const fx80 *b, fx80 *r0, fx80 *r1)       \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		(void)r1;                                                                \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t"              \
-				 "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"                   \
-				 "fnstsw %[sw]\n\t" stores "\n\tfninit\n\tfldcw %[sv]"      \
+		__asm__ volatile(X87_ENTER "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"        \
+				 X87_LEAVE(stores)                                          \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0), [r1] "=m"(*r1) \
 				 : [cw] "m"(cw), [a] "m"(*a), [b] "m"(*b)                   \
 				 : X87_CLOBBERS);                                           \
 		return sw;                                                               \
 	}
-#define ST1 "fstpt %[r0]"
-#define ST2 "fstpt %[r0]\n\tfstpt %[r1]"
-#define ST0 ""
 
 X2(add, "fadd %%st(1), %%st", ST1)
 X2(sub, "fsub %%st(1), %%st", ST1)
@@ -72,7 +75,7 @@ typedef u16 (*x2e_fn)(const u8 *env, const fx80 *a, const fx80 *b, fx80 *r0);
 		u16 sv, sw;                                                              \
 		__asm__ volatile("fnstcw %[sv]\n\tfldenv %[env]\n\t"                      \
 				 "fldt %[b]\n\tfldt %[a]\n\t" insn "\n\t"                   \
-				 "fnstsw %[sw]\n\tfstpt %[r0]\n\tfninit\n\tfldcw %[sv]"     \
+				 X87_LEAVE(ST1)                                             \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0)             \
 				 : [env] "m"(*(const u8(*)[28])env), [a] "m"(*a), [b] "m"(*b) \
 				 : X87_CLOBBERS);                                           \
@@ -91,10 +94,7 @@ typedef u16 (*x1_fn)(u16 cw, const fx80 *a, fx80 *r0, fx80 *r1);
 	static u16 x1_##name(u16 cw, const fx80 *a, fx80 *r0, fx80 *r1)                      \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		(void)r1;                                                                \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t"              \
-				 "fldt %[a]\n\t" insn "\n\t"                                \
-				 "fnstsw %[sw]\n\t" stores "\n\tfninit\n\tfldcw %[sv]"      \
+		__asm__ volatile(X87_ENTER "fldt %[a]\n\t" insn "\n\t" X87_LEAVE(stores)     \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0), [r1] "=m"(*r1) \
 				 : [cw] "m"(cw), [a] "m"(*a)                                \
 				 : X87_CLOBBERS);                                           \
@@ -116,8 +116,7 @@ typedef u16 (*x0_fn)(u16 cw, fx80 *r0);
 	static u16 x0_##name(u16 cw, fx80 *r0)                                           \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn "\n\t"  \
-				 "fnstsw %[sw]\n\tfstpt %[r0]\n\tfninit\n\tfldcw %[sv]"     \
+		__asm__ volatile(X87_ENTER insn "\n\t" X87_LEAVE(ST1)                        \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0)             \
 				 : [cw] "m"(cw)                                             \
 				 : X87_CLOBBERS);                                           \
@@ -137,9 +136,7 @@ typedef u16 (*xm_fn)(u16 cw, const fx80 *a, const void *m, fx80 *r0);
 	static u16 xm_##name(u16 cw, const fx80 *a, const void *m, fx80 *r0)             \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t"              \
-				 "fldt %[a]\n\t" insn " %[m]\n\t"                           \
-				 "fnstsw %[sw]\n\tfstpt %[r0]\n\tfninit\n\tfldcw %[sv]"     \
+		__asm__ volatile(X87_ENTER "fldt %[a]\n\t" insn " %[m]\n\t" X87_LEAVE(ST1)   \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0)             \
 				 : [cw] "m"(cw), [a] "m"(*a), [m] "m"(*(const T *)m)        \
 				 : X87_CLOBBERS);                                           \
@@ -156,9 +153,9 @@ XM4(subr)
 XM4(div)
 XM4(divr)
 
-/* [memory type: f32, f64, i32, i16][ModRM.reg] (3 = FCOMP uses com) */
-static const xm_fn xm_tab[4][8] = {
-#define XMROW(t) { xm_add_##t, xm_mul_##t, xm_com_##t, xm_com_##t, xm_sub_##t, xm_subr_##t, xm_div_##t, xm_divr_##t }
+/* [memory type (f32, f64, i32, i16) * 8 + ModRM.reg] (3 = FCOMP uses com) */
+static const xm_fn xm_tab[4 * 8] = {
+#define XMROW(t) xm_add_##t, xm_mul_##t, xm_com_##t, xm_com_##t, xm_sub_##t, xm_subr_##t, xm_div_##t, xm_divr_##t
 	XMROW(f32), XMROW(f64), XMROW(i32), XMROW(i16),
 #undef XMROW
 };
@@ -169,8 +166,7 @@ typedef u16 (*xl_fn)(u16 cw, const void *m, fx80 *r0);
 	static u16 xl_##name(u16 cw, const void *m, fx80 *r0)                            \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t" insn " %[m]\n\t" \
-				 "fnstsw %[sw]\n\tfstpt %[r0]\n\tfninit\n\tfldcw %[sv]"     \
+		__asm__ volatile(X87_ENTER insn " %[m]\n\t" X87_LEAVE(ST1)                   \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [r0] "=m"(*r0)             \
 				 : [cw] "m"(cw), [m] "m"(*(const T *)m)                     \
 				 : X87_CLOBBERS);                                           \
@@ -192,9 +188,7 @@ typedef u16 (*xs_fn)(u16 cw, const fx80 *a, void *m);
 	static u16 xs_##name(u16 cw, const fx80 *a, void *m)                             \
 	{                                                                                \
 		u16 sv, sw;                                                              \
-		__asm__ volatile("fnstcw %[sv]\n\tfldcw %[cw]\n\tfnclex\n\t"              \
-				 "fldt %[a]\n\t" insn " %[m]\n\t"                           \
-				 "fnstsw %[sw]\n\tfninit\n\tfldcw %[sv]"                    \
+		__asm__ volatile(X87_ENTER "fldt %[a]\n\t" insn " %[m]\n\t" X87_LEAVE(ST0)   \
 				 : [sv] "=m"(sv), [sw] "=m"(sw), [m] "=m"(*(T *)m)          \
 				 : [cw] "m"(cw), [a] "m"(*a)                                \
 				 : X87_CLOBBERS);                                           \
@@ -219,11 +213,17 @@ static inline struct encore_fpu_state *F(struct cpu *c)
 	return &c->s.fpu;
 }
 
-/* Start of every non-control x87 instruction: #NM, pending #MF, FIP/FOP. */
-static inline void fpu_begin(struct cpu *c, const struct insn *i)
+/* #UD/#NM as CR0 says, then a pending #MF: every waiting x87 instruction. */
+static inline void fpu_check_wait(struct cpu *c)
 {
 	fpu_check(c);
 	fpu_wait_check(c);
+}
+
+/* Start of every non-control x87 instruction: #NM, pending #MF, FIP/FOP. */
+static inline void fpu_begin(struct cpu *c, const struct insn *i)
+{
+	fpu_check_wait(c);
 	F(c)->fop = (u16)(((i->op & 7) << 8) | i->modrm);
 	F(c)->fip = c->s.rip - i->len;
 }
@@ -295,6 +295,12 @@ static inline void fpu_push(struct cpu *c, fx80 v)
 	fpu_set_phys(c, top, v);
 }
 
+/* ST(k), or the indefinite value if ST(k) is empty. */
+static inline fx80 st_or_indef(struct cpu *c, unsigned k)
+{
+	return fpu_valid(c, k) ? fpu_get(c, k) : INDEF;
+}
+
 /* Check the slot a push would use; on overflow handle it, return false. */
 static bool push_check(struct cpu *c)
 {
@@ -307,6 +313,7 @@ static bool push_check(struct cpu *c)
 
 /* ---- loads and stores ---- */
 
+/* Push v, the result of an operation with host status sw (0 for a plain copy). */
 static void push_value(struct cpu *c, fx80 v, u16 sw)
 {
 	if (!push_check(c))
@@ -316,8 +323,8 @@ static void push_value(struct cpu *c, fx80 v, u16 sw)
 	fpu_push(c, v);
 }
 
-/* FLD m32/m64 (D9 /0, DD /0), FILD m16/m32/m64 (DF /0, DB /0, DF /5), FBLD (DF /4) */
-static void h_fld_mem(struct cpu *c, const struct insn *i)
+/* FLD m32/m64, FILD m16/m32/m64, FBLD: push the converted memory operand. */
+static inline void load_conv(struct cpu *c, const struct insn *i, xl_fn fn, unsigned size)
 {
 	fpu_begin(c, i);
 	u64 ea = fpu_ea(c, i);
@@ -325,43 +332,29 @@ static void h_fld_mem(struct cpu *c, const struct insn *i)
 		u64 q;
 		u8 b[10];
 	} m;
-	xl_fn fn;
-	switch (i->op) {
-	case 0xd9: m.q = mem_read32(c, ea); fn = xl_f32; break;
-	case 0xdd: m.q = mem_read64(c, ea); fn = xl_f64; break;
-	case 0xdb: m.q = mem_read32(c, ea); fn = xl_i32; break;
-	default: /* DF */
-		if (i->ext == 0) {
-			m.q = mem_read16(c, ea);
-			fn = xl_i16;
-		} else if (i->ext == 5) {
-			m.q = mem_read64(c, ea);
-			fn = xl_i64;
-		} else {
-			mem_read_bytes(c, ea, m.b, 10);
-			fn = xl_bcd;
-		}
-		break;
-	}
+	if (size == 10)
+		mem_read_bytes(c, ea, m.b, 10);
+	else
+		m.q = mem_read(c, ea, size);
 	fx80 v;
 	u16 sw = fn(host_cw(c), &m, &v);
 	push_value(c, v, sw);
 }
 
+static void h_fld_m32(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_f32, 4); }   /* D9 /0 */
+static void h_fld_m64(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_f64, 8); }   /* DD /0 */
+static void h_fild_m16(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_i16, 2); }  /* DF /0 */
+static void h_fild_m32(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_i32, 4); }  /* DB /0 */
+static void h_fild_m64(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_i64, 8); }  /* DF /5 */
+static void h_fbld(struct cpu *c, const struct insn *i) { load_conv(c, i, xl_bcd, 10); }     /* DF /4 */
+
 /* FLD m80 (DB /5): no conversion, no exception. */
 static void h_fld_m80(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
-	u64 ea = fpu_ea(c, i);
-	fx80 v = INDEF;
-	u8 b[10];
-	mem_read_bytes(c, ea, b, 10);
-	memcpy(&v.mant, b, 8);
-	memcpy(&v.se, b + 8, 2);
-	if (!push_check(c))
-		return;
-	set_c1(c, false);
-	fpu_push(c, v);
+	fx80 v = { 0 };
+	mem_read_bytes(c, fpu_ea(c, i), &v, 10);
+	push_value(c, v, 0);
 }
 
 /* FLD ST(i) (D9 C0+i) */
@@ -369,16 +362,12 @@ static void h_fld_st(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
 	unsigned r = i->modrm & 7;
-	fx80 v = fpu_get(c, r);
 	if (!fpu_valid(c, r)) { /* underflow is reported before overflow */
 		if (stack_fault(c, false))
 			fpu_push(c, INDEF);
 		return;
 	}
-	if (!push_check(c))
-		return;
-	set_c1(c, false);
-	fpu_push(c, v);
+	push_value(c, fpu_get(c, r), 0);
 }
 
 /*
@@ -407,8 +396,7 @@ static void store_conv(struct cpu *c, const struct insn *i, xs_fn fn, unsigned s
 		sw = fn(host_cw(c), &a, &m);
 		if ((sw & ~F(c)->fcw & (FSW_EXC & ~FSW_PE))) {
 			/* unmasked exception other than PE: no store, no pop */
-			fpu_status(c, sw, true);
-			F(c)->fsw |= FSW_ES | FSW_B;
+			fpu_status(c, sw, true); /* sets ES and B */
 			return;
 		}
 	}
@@ -439,21 +427,13 @@ static void h_fstp_m80(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
 	u64 ea = fpu_ea(c, i);
-	fx80 v;
 	bool empty = !fpu_valid(c, 0);
-	if (empty) {
-		if (!(F(c)->fcw & FSW_IE)) {
-			stack_fault(c, false);
-			return;
-		}
-		v = INDEF;
-	} else {
-		v = fpu_get(c, 0);
+	if (empty && !(F(c)->fcw & FSW_IE)) {
+		stack_fault(c, false);
+		return;
 	}
-	u8 b[10];
-	memcpy(b, &v.mant, 8);
-	memcpy(b + 8, &v.se, 2);
-	mem_write_bytes(c, ea, b, 10);
+	fx80 v = st_or_indef(c, 0);
+	mem_write_bytes(c, ea, &v, 10);
 	if (empty)
 		stack_fault(c, false);
 	else
@@ -462,41 +442,39 @@ static void h_fstp_m80(struct cpu *c, const struct insn *i)
 }
 
 /* FST ST(i) (DD D0+i), FSTP ST(i) (DD D8+i, D9 D8+i, DF D0+i, DF D8+i) */
-static void h_fst_st(struct cpu *c, const struct insn *i)
+static inline void fst_st(struct cpu *c, const struct insn *i, bool pop)
 {
 	fpu_begin(c, i);
-	unsigned r = i->modrm & 7;
-	bool pop = !(i->op == 0xdd && i->ext == 2);
-	fx80 v;
-	if (!fpu_valid(c, 0)) {
-		if (!stack_fault(c, false))
-			return;
-		v = INDEF;
-	} else {
-		v = fpu_get(c, 0);
+	if (fpu_valid(c, 0))
 		set_c1(c, false);
-	}
-	fpu_set(c, r, v);
+	else if (!stack_fault(c, false))
+		return;
+	fpu_set(c, i->modrm & 7, st_or_indef(c, 0));
 	if (pop)
 		fpu_pop(c);
 }
+
+static void h_fst_st(struct cpu *c, const struct insn *i) { fst_st(c, i, false); }
+static void h_fstp_st(struct cpu *c, const struct insn *i) { fst_st(c, i, true); }
 
 /* ---- arithmetic ---- */
 
 enum { OP_ADD, OP_MUL, OP_COM, OP_COMP, OP_SUB, OP_SUBR, OP_DIV, OP_DIVR };
 
-/* dst = a OP b with a the destination's value; ops relative to the destination. */
-static void arith_reg(struct cpu *c, unsigned dst, unsigned other, int op, bool pop)
+/*
+ * ST(dst) = f(ST(ia), ST(ib)), then pop if `pop`; INDEF on a masked stack
+ * underflow, nothing written on an unmasked exception.
+ */
+static void binary(struct cpu *c, x2_fn fn, unsigned ia, unsigned ib, unsigned dst, bool pop)
 {
-	static const x2_fn fns[8] = { x2_add, x2_mul, NULL, NULL, x2_sub, x2_subr, x2_div, x2_divr };
 	fx80 r, r1;
-	if (!fpu_valid(c, dst) || !fpu_valid(c, other)) {
+	if (!fpu_valid(c, ia) || !fpu_valid(c, ib)) {
 		if (!stack_fault(c, false))
 			return;
 		r = INDEF;
 	} else {
-		fx80 a = fpu_get(c, dst), b = fpu_get(c, other);
-		u16 sw = fns[op](host_cw(c), &a, &b, &r, &r1);
+		fx80 a = fpu_get(c, ia), b = fpu_get(c, ib);
+		u16 sw = fn(host_cw(c), &a, &b, &r, &r1);
 		if (!fpu_status(c, sw, true))
 			return;
 	}
@@ -504,6 +482,9 @@ static void arith_reg(struct cpu *c, unsigned dst, unsigned other, int op, bool 
 	if (pop)
 		fpu_pop(c);
 }
+
+/* [ModRM.reg]: the two-register arithmetic operations (2, 3: compares) */
+static const x2_fn x2_arith[8] = { x2_add, x2_mul, NULL, NULL, x2_sub, x2_subr, x2_div, x2_divr };
 
 /* Compare ST(0) with ST(other): sets C0/C2/C3 (or ZF/PF/CF), pops `pops` times. */
 static void compare_reg(struct cpu *c, unsigned other, bool unordered, bool eflags, int pops)
@@ -532,21 +513,15 @@ static void compare_reg(struct cpu *c, unsigned other, bool unordered, bool efla
 		fpu_pop(c);
 }
 
-/* D8 /r, DC /r, DA /r, DE /r with a memory operand */
-static void h_arith_mem(struct cpu *c, const struct insn *i)
+/*
+ * D8, DC, DA, DE /r with a memory operand of `size` bytes: ST(0) = ST(0) OP m,
+ * or compare (FCOM, FCOMP).  The selector put the xm_tab index in imm.
+ */
+static inline void arith_mem(struct cpu *c, const struct insn *i, unsigned size, bool cmp, bool pop)
 {
 	fpu_begin(c, i);
 	u64 ea = fpu_ea(c, i);
-	unsigned t;
-	u64 m;
-	switch (i->op) {
-	case 0xd8: t = 0; m = mem_read32(c, ea); break;
-	case 0xdc: t = 1; m = mem_read64(c, ea); break;
-	case 0xda: t = 2; m = mem_read32(c, ea); break;
-	default: t = 3; m = mem_read16(c, ea); break;
-	}
-	unsigned op = i->ext;
-	bool cmp = op == OP_COM || op == OP_COMP;
+	u64 m = mem_read(c, ea, size);
 	fx80 r;
 	if (!fpu_valid(c, 0)) {
 		if (!stack_fault(c, false))
@@ -557,7 +532,7 @@ static void h_arith_mem(struct cpu *c, const struct insn *i)
 			fpu_set(c, 0, INDEF);
 	} else {
 		fx80 a = fpu_get(c, 0);
-		u16 sw = xm_tab[t][op](host_cw(c), &a, &m, &r);
+		u16 sw = xm_tab[i->imm](host_cw(c), &a, &m, &r);
 		if (!fpu_status(c, sw, !cmp))
 			return;
 		if (cmp) {
@@ -566,39 +541,64 @@ static void h_arith_mem(struct cpu *c, const struct insn *i)
 			fpu_set(c, 0, r);
 		}
 	}
-	if (op == OP_COMP)
+	if (pop)
 		fpu_pop(c);
 }
 
-/* D8/DC/DE with a register operand */
-static void h_arith_reg(struct cpu *c, const struct insn *i)
+#define ARITH_MEM(n)                                                                     \
+	static void h_farith_m##n(struct cpu *c, const struct insn *i) { arith_mem(c, i, n, false, false); } \
+	static void h_fcom_m##n(struct cpu *c, const struct insn *i) { arith_mem(c, i, n, true, false); }    \
+	static void h_fcomp_m##n(struct cpu *c, const struct insn *i) { arith_mem(c, i, n, true, true); }
+ARITH_MEM(2)
+ARITH_MEM(4)
+ARITH_MEM(8)
+
+/* D8 /r: ST(0) = ST(0) OP ST(i) (op in imm) */
+static void h_farith_st0(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
-	unsigned r = i->modrm & 7, op = i->ext;
-	if (op == OP_COM || op == OP_COMP) {
-		/* DE D0+i (FCOMP5) pops like FCOMP */
-		compare_reg(c, r, false, false, op == OP_COMP || i->op == 0xde);
-		return;
-	}
-	if (i->op == 0xd8) {
-		arith_reg(c, 0, r, (int)op, false);
-		return;
-	}
-	/*
-	 * DC/DE: destination ST(i).  E0+i computes ST(0) - ST(i) into ST(i),
-	 * i.e. the reverse operation relative to the destination: swap
-	 * SUB/SUBR and DIV/DIVR.
-	 */
-	if (op >= 4)
-		op ^= 1;
-	arith_reg(c, r, 0, (int)op, i->op == 0xde);
+	binary(c, x2_arith[i->imm], 0, i->modrm & 7, 0, false);
+}
+
+/* DC /r: ST(i) = ST(i) OP ST(0); DE /r: the same, then pop (imm: op relative to ST(i)) */
+static void h_farith_sti(struct cpu *c, const struct insn *i)
+{
+	fpu_begin(c, i);
+	unsigned r = i->modrm & 7;
+	binary(c, x2_arith[i->imm], r, 0, r, false);
+}
+
+static void h_farith_stip(struct cpu *c, const struct insn *i)
+{
+	fpu_begin(c, i);
+	unsigned r = i->modrm & 7;
+	binary(c, x2_arith[i->imm], r, 0, r, true);
+}
+
+/* D8 D0+i, DC D0+i: FCOM ST(i); D8 D8+i, DC D8+i, DE D0+i: FCOMP ST(i) */
+static void h_fcom_st(struct cpu *c, const struct insn *i)
+{
+	fpu_begin(c, i);
+	compare_reg(c, i->modrm & 7, false, false, 0);
+}
+
+static void h_fcomp_st(struct cpu *c, const struct insn *i)
+{
+	fpu_begin(c, i);
+	compare_reg(c, i->modrm & 7, false, false, 1);
 }
 
 /* DE D9: FCOMPP; DA E9: FUCOMPP */
 static void h_fcompp(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
-	compare_reg(c, 1, i->op == 0xda, false, 2);
+	compare_reg(c, 1, false, false, 2);
+}
+
+static void h_fucompp(struct cpu *c, const struct insn *i)
+{
+	fpu_begin(c, i);
+	compare_reg(c, 1, true, false, 2);
 }
 
 /* DD E0+i: FUCOM, DD E8+i: FUCOMP */
@@ -620,28 +620,21 @@ static void h_fxch(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
 	unsigned r = i->modrm & 7;
-	fx80 a, b;
-	if (!fpu_valid(c, 0) || !fpu_valid(c, r)) {
-		if (!stack_fault(c, false))
-			return;
-		a = fpu_valid(c, 0) ? fpu_get(c, 0) : INDEF;
-		b = fpu_valid(c, r) ? fpu_get(c, r) : INDEF;
-	} else {
-		a = fpu_get(c, 0);
-		b = fpu_get(c, r);
+	fx80 a = st_or_indef(c, 0), b = st_or_indef(c, r);
+	if (fpu_valid(c, 0) && fpu_valid(c, r))
 		set_c1(c, false);
-	}
+	else if (!stack_fault(c, false))
+		return;
 	fpu_set(c, 0, b);
 	fpu_set(c, r, a);
 }
 
-/* FCMOVcc: DA C0..DF (B, E, BE, U), DB C0..DF (NB, NE, NBE, NU) */
+/* FCMOVcc: DA C0..DF (B, E, BE, U), DB C0..DF (NB, NE, NBE, NU); imm = cc */
 static void h_fcmov(struct cpu *c, const struct insn *i)
 {
-	static const u8 cc[4] = { 0x2, 0x4, 0x6, 0xa }; /* B, E, BE, P */
 	fpu_begin(c, i);
 	unsigned r = i->modrm & 7;
-	bool cond = cond_eval(c, cc[i->ext & 3] | (i->op == 0xdb ? 1 : 0));
+	bool cond = cond_eval(c, (unsigned)i->imm);
 	if (!fpu_valid(c, 0) || !fpu_valid(c, r)) {
 		if (stack_fault(c, false)) /* hardware writes it even when cc is false */
 			fpu_set(c, 0, INDEF);
@@ -658,24 +651,24 @@ static void h_fnop(struct cpu *c, const struct insn *i)
 	fpu_begin(c, i);
 }
 
-static void h_fchs_fabs(struct cpu *c, const struct insn *i)
+static inline void sign_op(struct cpu *c, const struct insn *i, bool abs)
 {
 	fpu_begin(c, i);
-	fx80 v;
-	if (!fpu_valid(c, 0)) {
-		if (!stack_fault(c, false))
-			return;
-		v = INDEF;
-	} else {
-		v = fpu_get(c, 0);
-		if (i->modrm == 0xe0)
-			v.se ^= 0x8000;
-		else
+	fx80 v = st_or_indef(c, 0);
+	if (fpu_valid(c, 0)) {
+		if (abs)
 			v.se &= 0x7fff;
+		else
+			v.se ^= 0x8000;
 		set_c1(c, false);
+	} else if (!stack_fault(c, false)) {
+		return;
 	}
 	fpu_set(c, 0, v);
 }
+
+static void h_fchs(struct cpu *c, const struct insn *i) { sign_op(c, i, false); }
+static void h_fabs(struct cpu *c, const struct insn *i) { sign_op(c, i, true); }
 
 static void h_ftst(struct cpu *c, const struct insn *i)
 {
@@ -692,21 +685,25 @@ static void h_ftst(struct cpu *c, const struct insn *i)
 	F(c)->fsw = (u16)((F(c)->fsw & ~FSW_CC) | (sw & (FSW_C0 | FSW_C2 | FSW_C3)));
 }
 
+/* FXAM's C3/C2/C0 for a register (its sign goes to C1 separately). */
+static u16 fx80_class(bool valid, fx80 v)
+{
+	unsigned exp = v.se & 0x7fff;
+	bool j = v.mant >> 63;
+	if (!valid)
+		return FSW_C3 | FSW_C0; /* empty */
+	if (exp == 0x7fff)
+		return !j ? 0 : (v.mant << 1) ? FSW_C0 : (FSW_C2 | FSW_C0); /* unsupported, NaN, inf */
+	if (exp == 0)
+		return v.mant ? (FSW_C3 | FSW_C2) : FSW_C3; /* denormal, zero */
+	return j ? FSW_C2 : 0; /* normal, unnormal */
+}
+
 static void h_fxam(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
 	fx80 v = fpu_get(c, 0);
-	unsigned exp = v.se & 0x7fff;
-	bool j = v.mant >> 63;
-	u16 cc;
-	if (!fpu_valid(c, 0))
-		cc = FSW_C3 | FSW_C0; /* empty */
-	else if (exp == 0x7fff)
-		cc = !j ? 0 : (v.mant << 1) ? FSW_C0 : (FSW_C2 | FSW_C0); /* unsupported, NaN, inf */
-	else if (exp == 0)
-		cc = v.mant ? (FSW_C3 | FSW_C2) : FSW_C3; /* denormal, zero */
-	else
-		cc = j ? FSW_C2 : 0; /* normal, unnormal */
+	u16 cc = fx80_class(fpu_valid(c, 0), v);
 	if (v.se & 0x8000)
 		cc |= FSW_C1;
 	F(c)->fsw = (u16)((F(c)->fsw & ~FSW_CC) | cc);
@@ -754,18 +751,12 @@ static void unary_push(struct cpu *c, x1_fn fn, bool c2)
 	fx80 r0, r1;
 	if (c2)
 		F(c)->fsw &= (u16)~FSW_C2;
-	if (!fpu_valid(c, 0)) {
-		if (!stack_fault(c, false))
-			return;
-		fpu_set(c, 0, INDEF);
-		fpu_push(c, INDEF);
-		return;
-	}
-	if (fpu_valid_phys(c, (fpu_top(c) - 1) & 7)) {
-		if (!stack_fault(c, true))
-			return;
-		fpu_set(c, 0, INDEF);
-		fpu_push(c, INDEF);
+	bool valid = fpu_valid(c, 0);
+	if (!valid || fpu_valid_phys(c, (fpu_top(c) - 1) & 7)) { /* underflow, else overflow */
+		if (stack_fault(c, valid)) {
+			fpu_set(c, 0, INDEF);
+			fpu_push(c, INDEF);
+		}
 		return;
 	}
 	fx80 a = fpu_get(c, 0);
@@ -787,32 +778,6 @@ static void h_fptan(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unar
 static void h_fsincos(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unary_push(c, x1_sincos, true); }
 static void h_fxtract(struct cpu *c, const struct insn *i) { fpu_begin(c, i); unary_push(c, x1_xtract, false); }
 
-/*
- * f(ST(0), ST(1)) with stack-fault and exception handling; false when an
- * unmasked exception means nothing may be written.
- */
-static bool binary_eval(struct cpu *c, x2_fn fn, fx80 *r0)
-{
-	fx80 r1;
-	if (!fpu_valid(c, 0) || !fpu_valid(c, 1)) {
-		if (!stack_fault(c, false))
-			return false;
-		*r0 = INDEF;
-		return true;
-	}
-	fx80 a = fpu_get(c, 0), b = fpu_get(c, 1);
-	u16 sw = fn(host_cw(c), &a, &b, r0, &r1);
-	return fpu_status(c, sw, true);
-}
-
-/* FSCALE: ST(0) = f(ST(0), ST(1)). */
-static void binary_st0(struct cpu *c, x2_fn fn)
-{
-	fx80 r0;
-	if (binary_eval(c, fn, &r0))
-		fpu_set(c, 0, r0);
-}
-
 /* FPREM, FPREM1: ST(0) = remainder; C0/C3/C1 = quotient bits, C2 = incomplete. */
 static void prem(struct cpu *c, x2e_fn fn)
 {
@@ -826,9 +791,9 @@ static void prem(struct cpu *c, x2e_fn fn)
 		u8 env[28];
 		memset(env, 0, sizeof(env));
 		u16 cw = host_cw(c), sw0 = F(c)->fsw & FSW_CC, tags = 0xffff;
-		memcpy(env + 0, &cw, 2);
-		memcpy(env + 4, &sw0, 2);
-		memcpy(env + 8, &tags, 2);
+		put16(env + 0, cw);
+		put16(env + 4, sw0);
+		put16(env + 8, tags);
 		fx80 a = fpu_get(c, 0), b = fpu_get(c, 1);
 		u16 sw = fn(env, &a, &b, &r0);
 		if (!fpu_status(c, sw, false))
@@ -840,45 +805,41 @@ static void prem(struct cpu *c, x2e_fn fn)
 
 static void h_fprem(struct cpu *c, const struct insn *i) { fpu_begin(c, i); prem(c, x2e_prem); }
 static void h_fprem1(struct cpu *c, const struct insn *i) { fpu_begin(c, i); prem(c, x2e_prem1); }
-static void h_fscale(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary_st0(c, x2_scale); }
+
+/* FSCALE: ST(0) = f(ST(0), ST(1)) */
+static void h_fscale(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary(c, x2_scale, 0, 1, 0, false); }
 
 /* FPATAN, FYL2X, FYL2XP1: ST(1) = f(ST(1), ST(0)), pop. */
-static void binary_pop(struct cpu *c, x2_fn fn)
-{
-	fx80 r0;
-	if (!binary_eval(c, fn, &r0))
-		return;
-	fpu_set(c, 1, r0);
-	fpu_pop(c);
-}
+static void h_fpatan(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary(c, x2_patan, 0, 1, 1, true); }
+static void h_fyl2x(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary(c, x2_yl2x, 0, 1, 1, true); }
+static void h_fyl2xp1(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary(c, x2_yl2xp1, 0, 1, 1, true); }
 
-static void h_fpatan(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary_pop(c, x2_patan); }
-static void h_fyl2x(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary_pop(c, x2_yl2x); }
-static void h_fyl2xp1(struct cpu *c, const struct insn *i) { fpu_begin(c, i); binary_pop(c, x2_yl2xp1); }
-
+/* FINCSTP (imm = 1), FDECSTP (imm = 7) */
 static void h_fincdecstp(struct cpu *c, const struct insn *i)
 {
 	fpu_begin(c, i);
-	fpu_set_top(c, fpu_top(c) + (i->modrm == 0xf7 ? 1 : 7));
+	fpu_set_top(c, fpu_top(c) + (unsigned)i->imm);
 	set_c1(c, false);
 }
 
 /* FFREE ST(i) (DD C0+i), FFREEP (DF C0+i) */
-static void h_ffree(struct cpu *c, const struct insn *i)
+static inline void ffree(struct cpu *c, const struct insn *i, bool pop)
 {
 	fpu_begin(c, i);
 	F(c)->ftw &= (u8) ~(1u << fpu_phys(c, i->modrm & 7));
 	set_c1(c, false);
-	if (i->op == 0xdf)
+	if (pop)
 		fpu_pop(c);
 }
+
+static void h_ffree(struct cpu *c, const struct insn *i) { ffree(c, i, false); }
+static void h_ffreep(struct cpu *c, const struct insn *i) { ffree(c, i, true); }
 
 /* ---- control instructions (no FIP/FOP update) ---- */
 
 static void h_fldcw(struct cpu *c, const struct insn *i)
 {
-	fpu_check(c);
-	fpu_wait_check(c);
+	fpu_check_wait(c);
 	u16 v = mem_read16(c, insn_ea(c, i));
 	F(c)->fcw = v | 0x0040; /* bit 6 reads as 1 */
 	set_es(c);
@@ -946,15 +907,12 @@ static void h_fwait(struct cpu *c, const struct insn *i)
 /* Full 2-bit tag of physical register p from its value. */
 static unsigned full_tag(struct cpu *c, unsigned p)
 {
-	if (!fpu_valid_phys(c, p))
-		return 3;
-	fx80 v = fpu_get_phys(c, p);
-	unsigned exp = v.se & 0x7fff;
-	if (exp == 0x7fff)
-		return 2;
-	if (exp == 0)
-		return v.mant ? 2 : 1;
-	return (v.mant >> 63) ? 0 : 2;
+	switch (fx80_class(fpu_valid_phys(c, p), fpu_get_phys(c, p))) {
+	case FSW_C3 | FSW_C0: return 3; /* empty */
+	case FSW_C3: return 1;          /* zero */
+	case FSW_C2: return 0;          /* normal */
+	default: return 2;              /* special */
+	}
 }
 
 static u16 full_tag_word(struct cpu *c)
@@ -974,85 +932,55 @@ static u8 abridged_tags(u16 full)
 	return t;
 }
 
-static inline void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
-static inline void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
-static inline u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
-static inline u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }
-
-/* The x87 environment image: 14 bytes (16-bit operand size) or 28. */
-static unsigned env_store(struct cpu *c, const struct insn *i, u8 *b)
-{
-	struct encore_fpu_state *f = F(c);
-	bool pm = c->s.cr0 & CR0_PE;
-	u16 tag = full_tag_word(c);
-	if (i->opsize == 2) {
-		put16(b + 0, f->fcw);
-		put16(b + 2, f->fsw);
-		put16(b + 4, tag);
-		if (pm) {
-			put16(b + 6, (u16)f->fip);
-			put16(b + 8, 0);
-			put16(b + 10, (u16)f->fdp);
-			put16(b + 12, 0);
-		} else {
-			put16(b + 6, (u16)f->fip);
-			put16(b + 8, (u16)(((f->fip >> 16) & 0xf) << 12 | (f->fop & 0x7ff)));
-			put16(b + 10, (u16)f->fdp);
-			put16(b + 12, (u16)(((f->fdp >> 16) & 0xf) << 12));
-		}
-		return 14;
-	}
-	put32(b + 0, 0xffff0000u | f->fcw);
-	put32(b + 4, 0xffff0000u | f->fsw);
-	put32(b + 8, 0xffff0000u | tag);
-	if (pm) {
-		put32(b + 12, (u32)f->fip);
-		put32(b + 16, (u32)(f->fop & 0x7ff) << 16);
-		put32(b + 20, (u32)f->fdp);
-		put32(b + 24, 0xffff0000u);
-	} else {
-		put32(b + 12, 0xffff0000u | (u16)f->fip);
-		put32(b + 16, (u32)((f->fip >> 16) & 0xffff) << 12 | (f->fop & 0x7ff));
-		put32(b + 20, 0xffff0000u | (u16)f->fdp);
-		put32(b + 24, (u32)((f->fdp >> 16) & 0xffff) << 12);
-	}
-	return 28;
-}
-
+/*
+ * The x87 environment image: 7 slots of 2 bytes (16-bit operand size,
+ * 14 bytes) or 4 bytes (28).  The 16-bit image holds the low half of each
+ * 32-bit slot.
+ */
 static unsigned env_size(const struct insn *i)
 {
 	return i->opsize == 2 ? 14 : 28;
 }
 
+static void env_store(struct cpu *c, const struct insn *i, u8 *b)
+{
+	struct encore_fpu_state *f = F(c);
+	unsigned w = env_size(i) / 7;
+	u32 s[7] = { 0xffff0000u | f->fcw, 0xffff0000u | f->fsw, 0xffff0000u | full_tag_word(c) };
+	if (c->s.cr0 & CR0_PE) {
+		s[3] = (u32)f->fip;
+		s[4] = (u32)(f->fop & 0x7ff) << 16;
+		s[5] = (u32)f->fdp;
+		s[6] = 0xffff0000u;
+	} else {
+		s[3] = 0xffff0000u | (u16)f->fip;
+		s[4] = (u32)((f->fip >> 16) & 0xffff) << 12 | (f->fop & 0x7ff);
+		s[5] = 0xffff0000u | (u16)f->fdp;
+		s[6] = (u32)((f->fdp >> 16) & 0xffff) << 12;
+	}
+	for (unsigned k = 0; k < 7; k++)
+		memcpy(b + k * w, &s[k], w);
+}
+
 static void env_load(struct cpu *c, const struct insn *i, const u8 *b)
 {
 	struct encore_fpu_state *f = F(c);
-	bool pm = c->s.cr0 & CR0_PE;
-	if (i->opsize == 2) {
-		f->fcw = get16(b + 0);
-		f->fsw = get16(b + 2);
-		f->ftw = abridged_tags(get16(b + 4));
-		if (pm) {
-			f->fip = get16(b + 6);
-			f->fdp = get16(b + 10);
-		} else {
-			f->fip = get16(b + 6) | (u64)(get16(b + 8) >> 12) << 16;
-			f->fop = get16(b + 8) & 0x7ff;
-			f->fdp = get16(b + 10) | (u64)(get16(b + 12) >> 12) << 16;
-		}
+	unsigned w = env_size(i) / 7;
+	u32 s[7] = { 0 };
+	for (unsigned k = 0; k < 7; k++)
+		memcpy(&s[k], b + k * w, w);
+	f->fcw = (u16)s[0];
+	f->fsw = (u16)s[1];
+	f->ftw = abridged_tags((u16)s[2]);
+	if (c->s.cr0 & CR0_PE) {
+		f->fip = s[3];
+		if (w == 4) /* the 16-bit image has no opcode */
+			f->fop = (s[4] >> 16) & 0x7ff;
+		f->fdp = s[5];
 	} else {
-		f->fcw = get16(b + 0);
-		f->fsw = get16(b + 4);
-		f->ftw = abridged_tags(get16(b + 8));
-		if (pm) {
-			f->fip = get32(b + 12);
-			f->fop = (get32(b + 16) >> 16) & 0x7ff;
-			f->fdp = get32(b + 20);
-		} else {
-			f->fip = get16(b + 12) | (u64)((get32(b + 16) >> 12) & 0xffff) << 16;
-			f->fop = get32(b + 16) & 0x7ff;
-			f->fdp = get16(b + 20) | (u64)((get32(b + 24) >> 12) & 0xffff) << 16;
-		}
+		f->fip = (u16)s[3] | (u64)((s[4] >> 12) & 0xffff) << 16;
+		f->fop = s[4] & 0x7ff;
+		f->fdp = (u16)s[5] | (u64)((s[6] >> 12) & 0xffff) << 16;
 	}
 	f->fcw |= 0x0040;
 	set_es(c);
@@ -1062,15 +990,14 @@ static void h_fnstenv(struct cpu *c, const struct insn *i)
 {
 	fpu_check(c);
 	u8 b[28];
-	unsigned n = env_store(c, i, b);
-	mem_write_bytes(c, insn_ea(c, i), b, n);
+	env_store(c, i, b);
+	mem_write_bytes(c, insn_ea(c, i), b, env_size(i));
 	F(c)->fcw |= FSW_EXC; /* FNSTENV masks all exceptions */
 }
 
 static void h_fldenv(struct cpu *c, const struct insn *i)
 {
-	fpu_check(c);
-	fpu_wait_check(c);
+	fpu_check_wait(c);
 	u8 b[28];
 	mem_read_bytes(c, insn_ea(c, i), b, env_size(i));
 	env_load(c, i, b);
@@ -1080,7 +1007,8 @@ static void h_fnsave(struct cpu *c, const struct insn *i)
 {
 	fpu_check(c);
 	u8 b[108];
-	unsigned n = env_store(c, i, b);
+	unsigned n = env_size(i);
+	env_store(c, i, b);
 	for (unsigned k = 0; k < 8; k++)
 		memcpy(b + n + 10 * k, F(c)->st[fpu_phys(c, k)], 10);
 	mem_write_bytes(c, insn_ea(c, i), b, n + 80);
@@ -1089,8 +1017,7 @@ static void h_fnsave(struct cpu *c, const struct insn *i)
 
 static void h_frstor(struct cpu *c, const struct insn *i)
 {
-	fpu_check(c);
-	fpu_wait_check(c);
+	fpu_check_wait(c);
 	u8 b[108];
 	unsigned n = env_size(i);
 	mem_read_bytes(c, insn_ea(c, i), b, n + 80);
@@ -1104,17 +1031,58 @@ static void h_frstor(struct cpu *c, const struct insn *i)
 
 /* ---- selectors ---- */
 
-static insn_fn sel_d8(struct insn *i) /* also DC, DA, DE memory forms */
+/* D8, DC, DA, DE /r with a memory operand: imm = the xm_tab index. */
+static insn_fn sel_arith_mem(struct insn *i)
+{
+	static const insn_fn f[4][3] = { /* [f32, f64, i32, i16][arith, FCOM, FCOMP] */
+		{ h_farith_m4, h_fcom_m4, h_fcomp_m4 },
+		{ h_farith_m8, h_fcom_m8, h_fcomp_m8 },
+		{ h_farith_m4, h_fcom_m4, h_fcomp_m4 },
+		{ h_farith_m2, h_fcom_m2, h_fcomp_m2 },
+	};
+	unsigned t = i->op == 0xd8 ? 0 : i->op == 0xdc ? 1 : i->op == 0xda ? 2 : 3;
+	i->imm = t * 8 + i->ext;
+	return f[t][i->ext == OP_COM ? 1 : i->ext == OP_COMP ? 2 : 0];
+}
+
+/* D8, DC, DE /r with a register operand (but DE D8+i). */
+static insn_fn sel_arith_reg(struct insn *i)
+{
+	unsigned op = i->ext;
+	if (op == OP_COM || op == OP_COMP) /* DE D0+i (FCOMP5) pops like FCOMP */
+		return op == OP_COMP || i->op == 0xde ? h_fcomp_st : h_fcom_st;
+	if (i->op == 0xd8) {
+		i->imm = op;
+		return h_farith_st0;
+	}
+	/*
+	 * DC/DE: destination ST(i).  E0+i computes ST(0) - ST(i) into ST(i),
+	 * i.e. the reverse operation relative to the destination: swap
+	 * SUB/SUBR and DIV/DIVR.
+	 */
+	i->imm = op >= 4 ? op ^ 1 : op;
+	return i->op == 0xde ? h_farith_stip : h_farith_sti;
+}
+
+/* FCMOVcc (DA/DB C0..DF): imm = the condition code (DB: negated) */
+static insn_fn sel_fcmov(struct insn *i)
+{
+	static const u8 cc[4] = { 0x2, 0x4, 0x6, 0xa }; /* B, E, BE, P */
+	i->imm = cc[i->ext & 3] | (i->op == 0xdb ? 1 : 0);
+	return h_fcmov;
+}
+
+static insn_fn sel_d8(struct insn *i)
 {
 	if (i->rm == RM_MEM)
-		return h_arith_mem;
-	return h_arith_reg;
+		return sel_arith_mem(i);
+	return sel_arith_reg(i);
 }
 
 static insn_fn sel_d9(struct insn *i)
 {
 	if (i->rm == RM_MEM) {
-		static const insn_fn f[8] = { h_fld_mem, NULL, h_fst_m32, h_fst_m32,
+		static const insn_fn f[8] = { h_fld_m32, NULL, h_fst_m32, h_fst_m32,
 					      h_fldenv, h_fldcw, h_fnstenv, h_fnstcw };
 		return f[i->ext];
 	}
@@ -1123,11 +1091,12 @@ static insn_fn sel_d9(struct insn *i)
 	case 0: return h_fld_st;
 	case 1: return h_fxch;
 	case 2: return m == 0xd0 ? h_fnop : NULL;
-	case 3: return h_fst_st; /* FSTP1 alias */
+	case 3: return h_fstp_st; /* FSTP1 alias */
 	default: break;
 	}
 	switch (m) {
-	case 0xe0: case 0xe1: return h_fchs_fabs;
+	case 0xe0: return h_fchs;
+	case 0xe1: return h_fabs;
 	case 0xe4: return h_ftst;
 	case 0xe5: return h_fxam;
 	case 0xe8: case 0xe9: case 0xea: case 0xeb: case 0xec: case 0xed: case 0xee:
@@ -1138,7 +1107,9 @@ static insn_fn sel_d9(struct insn *i)
 	case 0xf3: return h_fpatan;
 	case 0xf4: return h_fxtract;
 	case 0xf5: return h_fprem1;
-	case 0xf6: case 0xf7: return h_fincdecstp;
+	case 0xf6: case 0xf7:
+		i->imm = m == 0xf7 ? 1 : 7;
+		return h_fincdecstp;
 	case 0xf8: return h_fprem;
 	case 0xf9: return h_fyl2xp1;
 	case 0xfa: return h_fsqrt;
@@ -1154,21 +1125,21 @@ static insn_fn sel_d9(struct insn *i)
 static insn_fn sel_da(struct insn *i)
 {
 	if (i->rm == RM_MEM)
-		return h_arith_mem;
+		return sel_arith_mem(i);
 	if (i->ext < 4)
-		return h_fcmov;
-	return i->modrm == 0xe9 ? h_fcompp : NULL;
+		return sel_fcmov(i);
+	return i->modrm == 0xe9 ? h_fucompp : NULL;
 }
 
 static insn_fn sel_db(struct insn *i)
 {
 	if (i->rm == RM_MEM) {
-		static const insn_fn f[8] = { h_fld_mem, h_fisttp_m32, h_fist_m32, h_fist_m32,
+		static const insn_fn f[8] = { h_fild_m32, h_fisttp_m32, h_fist_m32, h_fist_m32,
 					      NULL, h_fld_m80, NULL, h_fstp_m80 };
 		return f[i->ext];
 	}
 	if (i->ext < 4)
-		return h_fcmov;
+		return sel_fcmov(i);
 	switch (i->modrm) {
 	case 0xe0: case 0xe1: case 0xe4: return h_fnop_ctl;
 	case 0xe2: return h_fnclex;
@@ -1180,22 +1151,18 @@ static insn_fn sel_db(struct insn *i)
 	return NULL;
 }
 
-static insn_fn sel_dc(struct insn *i)
-{
-	return i->rm == RM_MEM ? h_arith_mem : h_arith_reg;
-}
-
 static insn_fn sel_dd(struct insn *i)
 {
 	if (i->rm == RM_MEM) {
-		static const insn_fn f[8] = { h_fld_mem, h_fisttp_m64, h_fst_m64, h_fst_m64,
+		static const insn_fn f[8] = { h_fld_m64, h_fisttp_m64, h_fst_m64, h_fst_m64,
 					      h_frstor, NULL, h_fnsave, h_fnstsw_mem };
 		return f[i->ext];
 	}
 	switch (i->ext) {
 	case 0: return h_ffree;
 	case 1: return h_fxch;
-	case 2: case 3: return h_fst_st;
+	case 2: return h_fst_st;
+	case 3: return h_fstp_st;
 	case 4: case 5: return h_fucom;
 	default: return NULL;
 	}
@@ -1204,23 +1171,23 @@ static insn_fn sel_dd(struct insn *i)
 static insn_fn sel_de(struct insn *i)
 {
 	if (i->rm == RM_MEM)
-		return h_arith_mem;
+		return sel_arith_mem(i);
 	if (i->ext == 3)
 		return i->modrm == 0xd9 ? h_fcompp : NULL;
-	return h_arith_reg;
+	return sel_arith_reg(i);
 }
 
 static insn_fn sel_df(struct insn *i)
 {
 	if (i->rm == RM_MEM) {
-		static const insn_fn f[8] = { h_fld_mem, h_fisttp_m16, h_fist_m16, h_fist_m16,
-					      h_fld_mem, h_fld_mem, h_fbstp, h_fistp_m64 };
+		static const insn_fn f[8] = { h_fild_m16, h_fisttp_m16, h_fist_m16, h_fist_m16,
+					      h_fbld, h_fild_m64, h_fbstp, h_fistp_m64 };
 		return f[i->ext];
 	}
 	switch (i->ext) {
-	case 0: return h_ffree; /* FFREEP */
+	case 0: return h_ffreep;
 	case 1: return h_fxch;
-	case 2: case 3: return h_fst_st;
+	case 2: case 3: return h_fstp_st;
 	case 4: return i->modrm == 0xe0 ? h_fnstsw_ax : NULL;
 	case 5: case 6: return h_fcomi;
 	default: return NULL;
@@ -1239,7 +1206,7 @@ void ops_x87__register(void)
 	op_register(MAP_1B, 0xd9, sel_d9, "fpu d9");
 	op_register(MAP_1B, 0xda, sel_da, "fpu da");
 	op_register(MAP_1B, 0xdb, sel_db, "fpu db");
-	op_register(MAP_1B, 0xdc, sel_dc, "fpu dc");
+	op_register(MAP_1B, 0xdc, sel_d8, "fpu dc");
 	op_register(MAP_1B, 0xdd, sel_dd, "fpu dd");
 	op_register(MAP_1B, 0xde, sel_de, "fpu de");
 	op_register(MAP_1B, 0xdf, sel_df, "fpu df");
