@@ -128,14 +128,13 @@ static void pop_rm(struct cpu *c, const struct insn *i)
 {
 	u64 sp = c->s.gpr[REG_RSP];
 	u64 v = mem_read(c, stack_lin(c, sp), i->opsize);
+	stack_set_sp(c, sp + i->opsize);
 	if (i->rm != RM_MEM) {
-		stack_set_sp(c, sp + i->opsize);
 		reg_write(c, i->rm, i->opsize, v);
 		return;
 	}
-	stack_set_sp(c, sp + i->opsize);
 	u64 ea = insn_ea(c, i);
-	stack_set_sp(c, sp);
+	stack_set_sp(c, sp); /* a faulting store must leave RSP unchanged */
 	mem_write(c, ea, i->opsize, v);
 	stack_set_sp(c, sp + i->opsize);
 }
@@ -312,8 +311,7 @@ static void pop_sreg(struct cpu *c, const struct insn *i)
 
 static insn_fn sel_push_pop_sreg(struct insn *i)
 {
-	bool is_push = i->map == MAP_0F ? !(i->op & 1) : !(i->op & 1);
-	return is_push ? push_sreg : pop_sreg;
+	return (i->op & 1) ? pop_sreg : push_sreg; /* even opcodes push in both maps */
 }
 
 void ops_move__register(void)

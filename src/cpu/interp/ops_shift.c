@@ -1,8 +1,9 @@
 /*
  * Shifts, rotates, double shifts, bit tests, bit scans, POPCNT, BSWAP.
  *
- * Flags are computed eagerly and stored with flags_set().  Where the SDM
- * leaves a flag undefined we produce what the Intel CPUs we compared
+ * Flags are computed eagerly and stored with flags_set(), or with
+ * flags_set_arith() where all six arithmetic flags are written.  Where the
+ * SDM leaves a flag undefined we produce what the Intel CPUs we compared
  * against produce (see each helper); that keeps differential tests against
  * the host exact and is fully deterministic.
  */
@@ -18,16 +19,15 @@ AI u64 msb(u64 v, unsigned size)
 	return (v >> (size * 8 - 1)) & 1;
 }
 
-/* SF, ZF, PF of a result of `size` bytes. */
+/* SF, ZF, PF of a result of `size` bytes (no bits above them set). */
 AI u64 szp(u64 res, unsigned size)
 {
 	u64 f = 0;
-	res &= size_mask(size);
 	if (!res)
 		f |= RF_ZF;
 	if (msb(res, size))
 		f |= RF_SF;
-	if (!__builtin_parity((unsigned)(res & 0xff)))
+	if (!__builtin_parity((u8)res))
 		f |= RF_PF;
 	return f;
 }
@@ -36,11 +36,13 @@ AI u64 szp(u64 res, unsigned size)
 
 /* ---- group 2: shifts and rotates ---- */
 
-enum { G2_ROL, G2_ROR, G2_RCL, G2_RCR, G2_SHL, G2_SHR, G2_SAL, G2_SAR };
+/* Numbered as ModRM.reg; /6 (SAL) runs as SHL. */
+enum { G2_ROL, G2_ROR, G2_RCL, G2_RCR, G2_SHL, G2_SHR, G2_SAR = 7 };
 
 /*
- * Compute op(v, n) for a masked count n != 0.  Returns the result and sets
- * *fl / *mask to the flags to store.
+ * Compute op(v, n) for a masked count n != 0 (`imm`: an immediate count,
+ * never 1, see sel_g2_imm).  Returns the result and sets *fl / *mask to
+ * the flags to store.
  *
  * SDM: OF is defined only for 1-bit shifts/rotates; AF is undefined for
  * SHL/SHR/SAR with a non-zero count; CF is undefined for SHL/SHR when the
@@ -70,14 +72,14 @@ AI u64 g2_core(struct cpu *c, unsigned op, unsigned size, u64 v, unsigned n, boo
 		unsigned r = n & (bits - 1);
 		res = r ? ((v << r) | (v >> (bits - r))) & m : v;
 		*fl = (res & 1 ? RF_CF : 0) | of_left;
-		*mask = imm && n != 1 ? RF_CF : FL_CF_OF;
+		*mask = imm ? RF_CF : FL_CF_OF;
 		return res;
 	}
 	case G2_ROR: {
 		unsigned r = n & (bits - 1);
 		res = r ? ((v >> r) | (v << (bits - r))) & m : v;
 		*fl = (msb(res, size) ? RF_CF : 0) | (((v & 1) ^ msb(v, size)) ? RF_OF : 0);
-		*mask = imm && n != 1 ? RF_CF : FL_CF_OF;
+		*mask = imm ? RF_CF : FL_CF_OF;
 		return res;
 	}
 	case G2_RCL:
@@ -107,7 +109,6 @@ AI u64 g2_core(struct cpu *c, unsigned op, unsigned size, u64 v, unsigned n, boo
 		return res;
 	}
 	case G2_SHL:
-	case G2_SAL:
 		/* n <= 63; for 8/16/32-bit operands n <= 31 so v << n fits. */
 		res = (v << n) & m;
 		cf = ((v << (n - 1)) >> (bits - 1)) & 1;
@@ -136,9 +137,18 @@ AI unsigned g2_mask_count(unsigned size, u64 cnt)
 	return (unsigned)cnt & (size == 8 ? 63 : 31);
 }
 
+AI void g2_flags(struct cpu *c, u64 fl, u64 mask)
+{
+	if (mask == RF_ARITH)
+		flags_set_arith(c, fl);
+	else if (mask)
+		flags_set(c, fl, mask);
+}
+
+/* `imm`: the count is an immediate, masked by the selector and never 1. */
 AI void g2_reg(struct cpu *c, const struct insn *i, unsigned op, unsigned size, u64 cnt, bool imm)
 {
-	unsigned n = g2_mask_count(size, cnt);
+	unsigned n = imm ? (unsigned)cnt : g2_mask_count(size, cnt);
 	u64 v = reg_read(c, i->rm, size), fl, mask, res;
 	if (!n) {
 		if (size == 4) /* a 32-bit destination is still written (zero-extended) */
@@ -147,22 +157,20 @@ AI void g2_reg(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 	}
 	res = g2_core(c, op, size, v, n, imm, &fl, &mask);
 	reg_write(c, i->rm, size, res);
-	if (mask)
-		flags_set(c, fl, mask);
+	g2_flags(c, fl, mask);
 }
 
+/* Memory forms: ROL/ROR write OF whatever the count source. */
 AI void g2_mem(struct cpu *c, const struct insn *i, unsigned op, unsigned size, u64 cnt, bool imm)
 {
-	unsigned n = g2_mask_count(size, cnt);
+	unsigned n = imm ? (unsigned)cnt : g2_mask_count(size, cnt);
 	u64 lin = insn_ea(c, i);
 	u64 v = mem_read(c, lin, size), fl, mask, res;
 	if (!n)
 		return;
 	res = g2_core(c, op, size, v, n, false, &fl, &mask);
-	(void)imm;
 	mem_write(c, lin, size, res);
-	if (mask)
-		flags_set(c, fl, mask);
+	g2_flags(c, fl, mask);
 }
 
 #define CNT_ONE(c, i) 1u
@@ -175,11 +183,11 @@ AI void g2_mem(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 #define G2_DEF1(op, sz, cs)                                                         \
 	static void g2_##op##_##sz##_##cs##_r(struct cpu *c, const struct insn *i)  \
 	{                                                                           \
-		g2_reg(c, i, G2_##op, sz, CNT_##cs(c, i), IS_##cs);                          \
+		g2_reg(c, i, G2_##op, sz, CNT_##cs(c, i), IS_##cs);                 \
 	}                                                                           \
 	static void g2_##op##_##sz##_##cs##_m(struct cpu *c, const struct insn *i)  \
 	{                                                                           \
-		g2_mem(c, i, G2_##op, sz, CNT_##cs(c, i), IS_##cs);                          \
+		g2_mem(c, i, G2_##op, sz, CNT_##cs(c, i), IS_##cs);                 \
 	}
 #define G2_DEF_CS(op, sz) G2_DEF1(op, sz, ONE) G2_DEF1(op, sz, CL) G2_DEF1(op, sz, IMM)
 #define G2_DEF_SZ(op) G2_DEF_CS(op, 1) G2_DEF_CS(op, 2) G2_DEF_CS(op, 4) G2_DEF_CS(op, 8)
@@ -210,7 +218,12 @@ static insn_fn g2_select(struct insn *i, unsigned cs)
 	return g2_table[i->ext & 7][__builtin_ctz(i->opsize)][cs][i->rm == RM_MEM];
 }
 
-static insn_fn sel_g2_imm(struct insn *i) { return g2_select(i, CS_IMM); }
+static insn_fn sel_g2_imm(struct insn *i)
+{
+	/* Mask the count once here; a count of 1 runs exactly as D0/D1. */
+	i->imm &= i->opsize == 8 ? 63 : 31;
+	return g2_select(i, i->imm == 1 ? CS_ONE : CS_IMM);
+}
 static insn_fn sel_g2_one(struct insn *i) { return g2_select(i, CS_ONE); }
 static insn_fn sel_g2_cl(struct insn *i) { return g2_select(i, CS_CL); }
 
@@ -233,7 +246,7 @@ AI u64 dsh_core(bool left, unsigned size, u64 d, u64 s, unsigned n, u64 *fl)
 
 	if (size == 2) {
 		/* 48-bit working value, n <= 31 */
-		u64 x = left ? (d << 32) | (s << 16) | d : (d << 32) | (s << 16) | d;
+		u64 x = (d << 32) | (s << 16) | d;
 		if (left) {
 			res = (x >> (32 - n)) & 0xffff;
 			cf = (x >> (48 - n)) & 1;
@@ -258,7 +271,7 @@ AI u64 dsh_core(bool left, unsigned size, u64 d, u64 s, unsigned n, u64 *fl)
 
 AI void dsh(struct cpu *c, const struct insn *i, bool left, unsigned size, u64 cnt, bool mem)
 {
-	unsigned n = (unsigned)cnt & (size == 8 ? 63 : 31);
+	unsigned n = g2_mask_count(size, cnt);
 	u64 lin = 0, d, s, res, fl;
 	if (mem) {
 		lin = insn_ea(c, i);
@@ -277,7 +290,7 @@ AI void dsh(struct cpu *c, const struct insn *i, bool left, unsigned size, u64 c
 		mem_write(c, lin, size, res);
 	else
 		reg_write(c, i->rm, size, res);
-	flags_set(c, fl, RF_ARITH);
+	flags_set_arith(c, fl);
 }
 
 #define DSH_DEF1(name, left, sz, cs, mem)                                      \
@@ -300,10 +313,10 @@ static const insn_fn dsh_table[2][2][3][2] = {
 	{ DSH_ENT(shld, IMM), DSH_ENT(shld, CL) },
 };
 
-/* size 2/4/8 -> 0/1/2; NULL index for 1 */
+/* size 2/4/8 -> 0/1/2; -1 for 1 */
 AI int wsize_idx(unsigned size)
 {
-	return size == 2 ? 0 : size == 4 ? 1 : size == 8 ? 2 : -1;
+	return (int)__builtin_ctz(size) - 1;
 }
 
 static insn_fn sel_dsh(struct insn *i)
@@ -342,17 +355,6 @@ AI void bt_reg(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 	flags_set(c, (v >> bit) & 1 ? RF_CF : 0, RF_CF);
 }
 
-/* Linear address of the ModRM operand displaced by `delta` bytes. */
-AI u64 ea_displaced(struct cpu *c, const struct insn *i, i64 delta)
-{
-	u64 a = insn_offset(c, i) + (u64)delta;
-	if (i->addrsize == 4)
-		a = (u32)a;
-	else if (i->addrsize == 2)
-		a = (u16)a;
-	return seg_linear(c, i->seg, a);
-}
-
 AI void bt_mem(struct cpu *c, const struct insn *i, unsigned op, unsigned size, u64 off,
 	       bool reg_off)
 {
@@ -361,7 +363,7 @@ AI void bt_mem(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 	if (reg_off) {
 		i64 so = (i64)sign_extend(off, size);
 		bit = (unsigned)so & (bits - 1);
-		lin = ea_displaced(c, i, (so >> __builtin_ctz(bits)) * (i64)size);
+		lin = insn_ea_disp(c, i, (u64)((so >> __builtin_ctz(bits)) * (i64)size));
 	} else {
 		bit = (unsigned)off & (bits - 1);
 		lin = insn_ea(c, i);
@@ -413,9 +415,8 @@ static insn_fn bt_select(struct insn *i, unsigned op, bool imm)
 
 static insn_fn sel_bt_reg(struct insn *i)
 {
-	/* 0F A3 BT, AB BTS, B3 BTR, BB BTC */
-	static const u8 ops[4] = { BT_TEST, BT_SET, BT_RESET, BT_COMP };
-	return bt_select(i, ops[(i->op >> 3) & 3], false);
+	/* 0F A3 BT, AB BTS, B3 BTR, BB BTC: bits 4..3 are the BT_* number */
+	return bt_select(i, (i->op >> 3) & 3, false);
 }
 
 static insn_fn sel_bt_imm(struct insn *i)
@@ -438,34 +439,51 @@ AI void bs_common(struct cpu *c, const struct insn *i, bool rev, unsigned size, 
 {
 	unsigned idx;
 	if (!src) {
-		flags_set(c, RF_ZF | RF_PF, RF_ARITH);
+		flags_set_arith(c, RF_ZF | RF_PF);
 		return;
 	}
 	idx = rev ? 63 - __builtin_clzll(src) : __builtin_ctzll(src);
 	reg_write(c, i->reg, size, idx);
-	flags_set(c, __builtin_parity(idx) ? 0 : RF_PF, RF_ARITH);
+	flags_set_arith(c, __builtin_parity(idx) ? 0 : RF_PF);
 }
 
-#define BS_DEF1(name, rev, sz)                                             \
-	static void name##_##sz##_r(struct cpu *c, const struct insn *i)   \
-	{                                                                  \
-		bs_common(c, i, rev, sz, reg_read(c, i->rm, sz));          \
-	}                                                                  \
-	static void name##_##sz##_m(struct cpu *c, const struct insn *i)   \
-	{                                                                  \
-		bs_common(c, i, rev, sz, mem_read(c, insn_ea(c, i), sz));  \
-	}
-BS_DEF1(bsf, false, 2)
-BS_DEF1(bsf, false, 4)
-BS_DEF1(bsf, false, 8)
-BS_DEF1(bsr, true, 2)
-BS_DEF1(bsr, true, 4)
-BS_DEF1(bsr, true, 8)
+AI void bsf_common(struct cpu *c, const struct insn *i, unsigned size, u64 src)
+{
+	bs_common(c, i, false, size, src);
+}
 
-static const insn_fn bs_table[2][3][2] = {
-	{ { bsf_2_r, bsf_2_m }, { bsf_4_r, bsf_4_m }, { bsf_8_r, bsf_8_m } },
-	{ { bsr_2_r, bsr_2_m }, { bsr_4_r, bsr_4_m }, { bsr_8_r, bsr_8_m } },
-};
+AI void bsr_common(struct cpu *c, const struct insn *i, unsigned size, u64 src)
+{
+	bs_common(c, i, true, size, src);
+}
+
+/* POPCNT: ZF = (src == 0); OF, SF, AF, CF, PF cleared. */
+AI void popcnt_common(struct cpu *c, const struct insn *i, unsigned size, u64 src)
+{
+	reg_write(c, i->reg, size, (u64)__builtin_popcountll(src));
+	flags_set_arith(c, src ? 0 : RF_ZF);
+}
+
+/* name_sz_r / name_sz_m: name_common on the r/m operand as source. */
+#define RM_SRC_DEF1(name, sz)                                                      \
+	static void name##_##sz##_r(struct cpu *c, const struct insn *i)           \
+	{                                                                          \
+		name##_common(c, i, sz, reg_read(c, i->rm, sz));                   \
+	}                                                                          \
+	static void name##_##sz##_m(struct cpu *c, const struct insn *i)           \
+	{                                                                          \
+		name##_common(c, i, sz, mem_read(c, insn_ea(c, i), sz));           \
+	}
+#define RM_SRC_DEF(name) RM_SRC_DEF1(name, 2) RM_SRC_DEF1(name, 4) RM_SRC_DEF1(name, 8)
+RM_SRC_DEF(bsf)
+RM_SRC_DEF(bsr)
+RM_SRC_DEF(popcnt)
+
+/* [size 2/4/8][mem] */
+#define RM_SRC_ENT(name) \
+	{ { name##_2_r, name##_2_m }, { name##_4_r, name##_4_m }, { name##_8_r, name##_8_m } }
+static const insn_fn bs_table[2][3][2] = { RM_SRC_ENT(bsf), RM_SRC_ENT(bsr) };
+static const insn_fn popcnt_table[3][2] = RM_SRC_ENT(popcnt);
 
 static insn_fn sel_bs(struct insn *i)
 {
@@ -475,30 +493,6 @@ static insn_fn sel_bs(struct insn *i)
 		return NULL;
 	return bs_table[i->op & 1][k][i->rm == RM_MEM];
 }
-
-/* POPCNT: ZF = (src == 0); OF, SF, AF, CF, PF cleared. */
-AI void popcnt_common(struct cpu *c, const struct insn *i, unsigned size, u64 src)
-{
-	reg_write(c, i->reg, size, (u64)__builtin_popcountll(src));
-	flags_set(c, src ? 0 : RF_ZF, RF_ARITH);
-}
-
-#define POPCNT_DEF(sz)                                                         \
-	static void popcnt_##sz##_r(struct cpu *c, const struct insn *i)       \
-	{                                                                      \
-		popcnt_common(c, i, sz, reg_read(c, i->rm, sz));               \
-	}                                                                      \
-	static void popcnt_##sz##_m(struct cpu *c, const struct insn *i)       \
-	{                                                                      \
-		popcnt_common(c, i, sz, mem_read(c, insn_ea(c, i), sz));       \
-	}
-POPCNT_DEF(2)
-POPCNT_DEF(4)
-POPCNT_DEF(8)
-
-static const insn_fn popcnt_table[3][2] = {
-	{ popcnt_2_r, popcnt_2_m }, { popcnt_4_r, popcnt_4_m }, { popcnt_8_r, popcnt_8_m },
-};
 
 static insn_fn sel_popcnt(struct insn *i)
 {

@@ -13,7 +13,10 @@
  *
  * REP MOVS / REP STOS with DF = 0 have a fast path that copies or fills a
  * run of elements within one source page and one destination page through
- * host pointers, when both are RAM and no hooks are installed.
+ * host pointers taken from fast TLB tags (a miss translates the page once,
+ * in the element path's fault order, and looks again).  A page that gets
+ * no fast tag (MMIO, a code page, memory hooks) goes one element at a time
+ * through the slow path.
  */
 #include <string.h>
 
@@ -26,21 +29,37 @@ enum { S_MOVS, S_CMPS, S_STOS, S_LODS, S_SCAS, S_INS, S_OUTS };
 
 /* ---- addressing ---- */
 
-/* Linear address of the source element: seg:rSI (DS unless overridden). */
-AI u64 src_lin(struct cpu *c, const struct insn *i, u64 off)
+/* What every iteration of one execution shares: computed once per REP. */
+struct str_ctx {
+	u64 am;           /* address-size mask for rSI, rDI, rCX */
+	i64 d;            /* rSI/rDI step: +size, or -size with DF */
+	u64 sbase, dbase; /* segment bases added to rSI (DS or override), rDI (ES) */
+	u64 lmask;        /* linear wrap: 32 bits outside 64-bit mode */
+};
+
+AI struct str_ctx str_ctx(struct cpu *c, const struct insn *i, unsigned size)
 {
-	return seg_linear(c, i->seg, off);
+	/* As seg_linear: only FS/GS bases count in 64-bit mode. */
+	const bool m64 = c->mode64;
+	return (struct str_ctx){
+		.am = ~0ull >> i->addr_shift,
+		.d = (c->s.rflags & RF_DF) ? -(i64)size : (i64)size,
+		.sbase = (i->seg >= SEG_FS || !m64) ? c->s.seg[i->seg].base : 0,
+		.dbase = m64 ? 0 : c->s.seg[SEG_ES].base,
+		.lmask = m64 ? ~0ull : 0xffffffffull,
+	};
+}
+
+/* Linear address of the source element: seg:rSI (DS unless overridden). */
+AI u64 src_lin(const struct str_ctx *x, u64 off)
+{
+	return (off + x->sbase) & x->lmask;
 }
 
 /* Linear address of the destination element: ES:rDI (no override). */
-AI u64 dst_lin(struct cpu *c, u64 off)
+AI u64 dst_lin(const struct str_ctx *x, u64 off)
 {
-	return seg_linear(c, SEG_ES, off);
-}
-
-AI i64 str_delta(struct cpu *c, unsigned size)
-{
-	return (c->s.rflags & RF_DF) ? -(i64)size : (i64)size;
+	return (off + x->dbase) & x->lmask;
 }
 
 static void io_check(struct cpu *c)
@@ -58,45 +77,45 @@ static void io_check(struct cpu *c)
  * the register updates (rSI/rDI at the address size, rAX, flags).
  * Returns ZF of the comparison for CMPS/SCAS (true otherwise).
  */
-AI bool str_step(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
+AI bool str_step(struct cpu *c, const struct insn *i, const struct str_ctx *x, unsigned op,
+		 unsigned size)
 {
 	const unsigned asz = i->addrsize;
-	const u64 am = size_mask(asz);
-	const i64 d = str_delta(c, size);
-	const u64 rsi = c->s.gpr[REG_RSI] & am, rdi = c->s.gpr[REG_RDI] & am;
+	const i64 d = x->d;
+	const u64 rsi = c->s.gpr[REG_RSI] & x->am, rdi = c->s.gpr[REG_RDI] & x->am;
 	u64 a, b;
 
 	switch (op) {
 	case S_MOVS:
-		a = mem_read(c, src_lin(c, i, rsi), size);
-		mem_write(c, dst_lin(c, rdi), size, a);
+		a = mem_read(c, src_lin(x, rsi), size);
+		mem_write(c, dst_lin(x, rdi), size, a);
 		reg_write(c, REG_RSI, asz, rsi + d);
 		reg_write(c, REG_RDI, asz, rdi + d);
 		return true;
 	case S_CMPS:
-		a = mem_read(c, src_lin(c, i, rsi), size);
-		b = mem_read(c, dst_lin(c, rdi), size);
+		a = mem_read(c, src_lin(x, rsi), size);
+		b = mem_read(c, dst_lin(x, rdi), size);
 		reg_write(c, REG_RSI, asz, rsi + d);
 		reg_write(c, REG_RDI, asz, rdi + d);
 		set_cc(c, CC_OP(CC_SUB, size), a, b, (a - b) & size_mask(size));
 		return a == b;
 	case S_STOS:
-		mem_write(c, dst_lin(c, rdi), size, c->s.gpr[REG_RAX]);
+		mem_write(c, dst_lin(x, rdi), size, c->s.gpr[REG_RAX]);
 		reg_write(c, REG_RDI, asz, rdi + d);
 		return true;
 	case S_LODS:
-		a = mem_read(c, src_lin(c, i, rsi), size);
+		a = mem_read(c, src_lin(x, rsi), size);
 		reg_write(c, REG_RAX, size, a);
 		reg_write(c, REG_RSI, asz, rsi + d);
 		return true;
 	case S_SCAS:
 		a = c->s.gpr[REG_RAX] & size_mask(size);
-		b = mem_read(c, dst_lin(c, rdi), size);
+		b = mem_read(c, dst_lin(x, rdi), size);
 		reg_write(c, REG_RDI, asz, rdi + d);
 		set_cc(c, CC_OP(CC_SUB, size), a, b, (a - b) & size_mask(size));
 		return a == b;
 	case S_INS: {
-		u64 lin = dst_lin(c, rdi);
+		u64 lin = dst_lin(x, rdi);
 		/* Probe the destination before the port read so a fault does
 		 * not consume device data (the retry reads the port again). */
 		mmu_translate(c, lin, ACC_WRITE);
@@ -108,7 +127,7 @@ AI bool str_step(struct cpu *c, const struct insn *i, unsigned op, unsigned size
 		return true;
 	}
 	default: /* S_OUTS */
-		a = mem_read(c, src_lin(c, i, rsi), size);
+		a = mem_read(c, src_lin(x, rsi), size);
 		cpu_port_out(c, (u16)c->s.gpr[REG_RDX], size, a);
 		reg_write(c, REG_RSI, asz, rsi + d);
 		return true;
@@ -117,25 +136,32 @@ AI bool str_step(struct cpu *c, const struct insn *i, unsigned op, unsigned size
 
 /* ---- fast path: runs within one page, through host pointers ---- */
 
-/* Elements of `size` from offset `off` before the address-size wrap. */
-AI u64 elems_before_wrap(u64 off, u64 am, unsigned size)
+/*
+ * Elements of `size` from offset `off` (linear `lin`) that stay within
+ * lin's page and before the address-size wrap of the offset.
+ */
+AI u64 elems_room(u64 off, u64 lin, u64 am, unsigned size)
 {
+	u64 page = (0x1000 - (lin & 0xfff)) / size;
 	u64 room = am - off; /* bytes after the first one */
-	return room < size - 1 ? 0 : (room - (size - 1)) / size + 1;
+	u64 wrap = room < size - 1 ? 0 : (room - (size - 1)) / size + 1;
+	return page < wrap ? page : wrap;
 }
 
-AI u64 elems_in_page(u64 lin, unsigned size)
+/*
+ * Host pointer for `len` bytes at `lin` (within one page) through a fast
+ * TLB tag; on a miss the page is translated once (faulting as the
+ * element's own access would) and the tag looked up again.  NULL when the
+ * page gets no fast tag (MMIO, code page, memory hooks).  The retry keeps
+ * the fast path when source and destination share a TLB slot.
+ */
+AI u8 *chunk_host(struct cpu *c, u64 lin, u64 len, bool write)
 {
-	return (0x1000 - (lin & 0xfff)) / size;
-}
-
-/* Host pointer for `len` bytes of RAM at paddr (same page), or NULL. */
-AI u8 *ram_span(struct cpu *c, u64 paddr, u64 len)
-{
-	u8 *p = machine__ram_ptr(c->machine, paddr);
-	if (p && machine__ram_ptr(c->machine, paddr + len - 1) != p + len - 1)
-		return NULL;
-	return p;
+	u8 *h = write ? tlb_host_write(c, lin, (unsigned)len) : tlb_host_read(c, lin, (unsigned)len);
+	if (likely(h != NULL))
+		return h;
+	mmu_translate(c, lin, write ? ACC_WRITE : ACC_READ);
+	return write ? tlb_host_write(c, lin, (unsigned)len) : tlb_host_read(c, lin, (unsigned)len);
 }
 
 /*
@@ -143,40 +169,30 @@ AI u8 *ram_span(struct cpu *c, u64 paddr, u64 len)
  * destination page.  Returns the number done (registers updated), or 0 if
  * the fast path does not apply; the per-element path then runs one.
  */
-static u64 movs_chunk(struct cpu *c, const struct insn *i, unsigned size, u64 maxn)
+AI u64 movs_chunk(struct cpu *c, const struct insn *i, const struct str_ctx *x, unsigned size,
+		  u64 maxn)
 {
-	const unsigned asz = i->addrsize;
-	const u64 am = size_mask(asz);
-	u64 rsi = c->s.gpr[REG_RSI] & am, rdi = c->s.gpr[REG_RDI] & am;
-	u64 sl = src_lin(c, i, rsi), dl = dst_lin(c, rdi);
-	u64 n = maxn, k, len, spa, dpa;
+	const u64 rsi = c->s.gpr[REG_RSI] & x->am, rdi = c->s.gpr[REG_RDI] & x->am;
+	const u64 sl = src_lin(x, rsi), dl = dst_lin(x, rdi);
+	u64 n = maxn, k, len;
 	u8 *sp, *dp;
 
-	k = elems_in_page(sl, size);
+	k = elems_room(rsi, sl, x->am, size);
 	if (k < n)
 		n = k;
-	k = elems_in_page(dl, size);
-	if (k < n)
-		n = k;
-	k = elems_before_wrap(rsi, am, size);
-	if (k < n)
-		n = k;
-	k = elems_before_wrap(rdi, am, size);
+	k = elems_room(rdi, dl, x->am, size);
 	if (k < n)
 		n = k;
 	if (n < 2)
 		return 0;
 	len = n * size;
-
 	/* Same fault order as the element path: source read, then the
 	 * destination write.  An MMIO source goes the element way before
 	 * the destination is even translated. */
-	spa = mmu_translate(c, sl, ACC_READ);
-	sp = ram_span(c, spa, len);
+	sp = chunk_host(c, sl, len, false);
 	if (!sp)
 		return 0;
-	dpa = mmu_translate(c, dl, ACC_WRITE);
-	dp = ram_span(c, dpa, len);
+	dp = chunk_host(c, dl, len, true);
 	if (!dp)
 		return 0;
 
@@ -184,92 +200,57 @@ static u64 movs_chunk(struct cpu *c, const struct insn *i, unsigned size, u64 ma
 		/* Forward overlap: element-by-element semantics (a movsb with
 		 * dst = src + 1 replicates a byte); memmove would differ. */
 		for (u64 e = 0; e < len; e += size) {
-			u8 t[8];
-			switch (size) {
-			case 1: dp[e] = sp[e]; break;
-			case 2: __builtin_memcpy(t, sp + e, 2); __builtin_memcpy(dp + e, t, 2); break;
-			case 4: __builtin_memcpy(t, sp + e, 4); __builtin_memcpy(dp + e, t, 4); break;
-			default: __builtin_memcpy(t, sp + e, 8); __builtin_memcpy(dp + e, t, 8); break;
-			}
+			u64 t;
+			__builtin_memcpy(&t, sp + e, size);
+			__builtin_memcpy(dp + e, &t, size);
 		}
 	} else {
 		memmove(dp, sp, len);
 	}
-	mmu_note_ram_write(c, dpa, (unsigned)len);
-	reg_write(c, REG_RSI, asz, rsi + len);
-	reg_write(c, REG_RDI, asz, rdi + len);
+	reg_write(c, REG_RSI, i->addrsize, rsi + len);
+	reg_write(c, REG_RDI, i->addrsize, rdi + len);
 	return n;
 }
 
-static u64 stos_chunk(struct cpu *c, const struct insn *i, unsigned size, u64 maxn)
+/* Up to `maxn` iterations of STOS (DF = 0) within one page; as movs_chunk. */
+AI u64 stos_chunk(struct cpu *c, const struct insn *i, const struct str_ctx *x, unsigned size,
+		  u64 maxn)
 {
-	const unsigned asz = i->addrsize;
-	const u64 am = size_mask(asz);
-	u64 rdi = c->s.gpr[REG_RDI] & am, dl = dst_lin(c, rdi);
-	u64 n = maxn, k, len, dpa, v = c->s.gpr[REG_RAX];
+	const u64 rdi = c->s.gpr[REG_RDI] & x->am, dl = dst_lin(x, rdi);
+	const u64 v = c->s.gpr[REG_RAX] & size_mask(size);
+	u64 n = maxn, k, len;
 	u8 *dp;
 
-	k = elems_in_page(dl, size);
-	if (k < n)
-		n = k;
-	k = elems_before_wrap(rdi, am, size);
+	k = elems_room(rdi, dl, x->am, size);
 	if (k < n)
 		n = k;
 	if (n < 2)
 		return 0;
 	len = n * size;
-	dpa = mmu_translate(c, dl, ACC_WRITE);
-	dp = ram_span(c, dpa, len);
+	dp = chunk_host(c, dl, len, true);
 	if (!dp)
 		return 0;
 
-	switch (size) {
-	case 1:
-		memset(dp, (u8)v, len);
-		break;
-	case 2:
-		if ((u8)v == (u8)(v >> 8)) {
-			memset(dp, (u8)v, len);
-		} else {
-			u16 x = (u16)v;
-			for (u64 e = 0; e < len; e += 2)
-				__builtin_memcpy(dp + e, &x, 2);
-		}
-		break;
-	case 4:
-		if ((u32)v == (u8)v * 0x01010101u) {
-			memset(dp, (u8)v, len);
-		} else {
-			u32 x = (u32)v;
-			for (u64 e = 0; e < len; e += 4)
-				__builtin_memcpy(dp + e, &x, 4);
-		}
-		break;
-	default:
-		if (v == (u8)v * 0x0101010101010101ull) {
-			memset(dp, (u8)v, len);
-		} else {
-			for (u64 e = 0; e < len; e += 8)
-				__builtin_memcpy(dp + e, &v, 8);
-		}
-		break;
+	if (v == (u8)v * (0x0101010101010101ull & size_mask(size))) {
+		memset(dp, (u8)v, len); /* every byte of the pattern is equal */
+	} else {
+		for (u64 e = 0; e < len; e += size)
+			__builtin_memcpy(dp + e, &v, size); /* the low `size` bytes */
 	}
-	mmu_note_ram_write(c, dpa, (unsigned)len);
-	reg_write(c, REG_RDI, asz, rdi + len);
+	reg_write(c, REG_RDI, i->addrsize, rdi + len);
 	return n;
 }
 
 /* ---- REP driver ---- */
 
-AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
+/* while_eq: CMPS/SCAS continue while equal (REPE) or while not (REPNE). */
+AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size, bool while_eq)
 {
 	const unsigned asz = i->addrsize;
-	u64 cnt = c->s.gpr[REG_RCX] & size_mask(asz);
+	const struct str_ctx x = str_ctx(c, i, size);
+	u64 cnt = c->s.gpr[REG_RCX] & x.am;
 	u64 budget, done = 0;
-	/* CMPS/SCAS: F3 = REPE (continue while equal), F2 = REPNE. */
-	const bool while_eq = !(i->pfx & PFX_REPNE) || (i->pfx & PFX_REP);
-	const bool fast = (op == S_MOVS || op == S_STOS) && !c->hooks &&
-			  !(c->s.rflags & RF_DF);
+	const bool fast = (op == S_MOVS || op == S_STOS) && x.d > 0;
 
 	if (op == S_INS || op == S_OUTS) {
 		io_check(c);
@@ -290,7 +271,8 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
 	}
 
 	budget = c->insn_limit - c->icount;
-	/* With hooks each iteration is reported as its own instruction; with
+	/* With hooks each iteration is reported as its own instruction (and
+	 * no TLB entry has a fast tag, so the fast path never applies); with
 	 * TF each one traps. */
 	if (c->hooks || (c->s.rflags & RF_TF))
 		budget = 1;
@@ -300,13 +282,13 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
 		bool eq;
 		if (fast) {
 			u64 maxn = budget - done < cnt ? budget - done : cnt;
-			k = op == S_MOVS ? movs_chunk(c, i, size, maxn)
-					 : stos_chunk(c, i, size, maxn);
+			k = op == S_MOVS ? movs_chunk(c, i, &x, size, maxn)
+					 : stos_chunk(c, i, &x, size, maxn);
 		}
 		if (k) {
 			eq = true;
 		} else {
-			eq = str_step(c, i, op, size);
+			eq = str_step(c, i, &x, op, size);
 			k = 1;
 		}
 		cnt -= k;
@@ -333,11 +315,12 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
 
 AI void str_once(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
 {
+	const struct str_ctx x = str_ctx(c, i, size);
 	if (op == S_INS || op == S_OUTS) {
 		io_check(c);
 		c->block_abort = 1;
 	}
-	str_step(c, i, op, size);
+	str_step(c, i, &x, op, size);
 }
 
 /* ---- handlers and selectors ---- */
@@ -349,35 +332,46 @@ AI void str_once(struct cpu *c, const struct insn *i, unsigned op, unsigned size
 	}                                                                        \
 	static void name##_##sz##_rep(struct cpu *c, const struct insn *i)      \
 	{                                                                        \
-		str_rep(c, i, op, sz);                                           \
+		str_rep(c, i, op, sz, true);                                     \
+	}
+/* CMPS/SCAS also have a REPNE form. */
+#define STR_DEF1_NE(name, op, sz)                                                \
+	STR_DEF1(name, op, sz)                                                   \
+	static void name##_##sz##_repne(struct cpu *c, const struct insn *i)    \
+	{                                                                        \
+		str_rep(c, i, op, sz, false);                                    \
 	}
 #define STR_DEF(name, op) STR_DEF1(name, op, 1) STR_DEF1(name, op, 2) STR_DEF1(name, op, 4) STR_DEF1(name, op, 8)
+#define STR_DEF_NE(name, op) \
+	STR_DEF1_NE(name, op, 1) STR_DEF1_NE(name, op, 2) STR_DEF1_NE(name, op, 4) STR_DEF1_NE(name, op, 8)
 STR_DEF(movs, S_MOVS)
-STR_DEF(cmps, S_CMPS)
+STR_DEF_NE(cmps, S_CMPS)
 STR_DEF(stos, S_STOS)
 STR_DEF(lods, S_LODS)
-STR_DEF(scas, S_SCAS)
+STR_DEF_NE(scas, S_SCAS)
 STR_DEF(ins, S_INS)
 STR_DEF(outs, S_OUTS)
 
-#define STR_ENT(name) \
-	{ { name##_1, name##_1_rep }, { name##_2, name##_2_rep }, \
-	  { name##_4, name##_4_rep }, { name##_8, name##_8_rep } }
-/* [op][log2 size][rep] */
-static const insn_fn str_table[7][4][2] = {
-	STR_ENT(movs), STR_ENT(cmps), STR_ENT(stos), STR_ENT(lods),
-	STR_ENT(scas), STR_ENT(ins), STR_ENT(outs),
+/* F2 is REPNE for CMPS/SCAS and plain REP for the others. */
+#define STR_ENT1(name, sz, ne) { name##_##sz, name##_##sz##_rep, name##_##sz##_##ne }
+#define STR_ENT(name, ne) \
+	{ STR_ENT1(name, 1, ne), STR_ENT1(name, 2, ne), STR_ENT1(name, 4, ne), STR_ENT1(name, 8, ne) }
+/* [op][log2 size][none, F3 (REP/REPE), F2 alone] */
+static const insn_fn str_table[7][4][3] = {
+	STR_ENT(movs, rep), STR_ENT(cmps, repne), STR_ENT(stos, rep), STR_ENT(lods, rep),
+	STR_ENT(scas, repne), STR_ENT(ins, rep), STR_ENT(outs, rep),
 };
 
 static insn_fn str_select(struct insn *i, unsigned op)
 {
 	unsigned size = i->opsize;
+	unsigned rep = (i->pfx & PFX_REP) ? 1 : (i->pfx & PFX_REPNE) ? 2 : 0;
 	if (i->pfx & PFX_LOCK)
 		return NULL;
 	/* INS/OUTS have no 64-bit form: REX.W keeps 32-bit operands. */
 	if ((op == S_INS || op == S_OUTS) && size == 8)
 		size = 4;
-	return str_table[op][__builtin_ctz(size)][(i->pfx & (PFX_REP | PFX_REPNE)) != 0];
+	return str_table[op][__builtin_ctz(size)][rep];
 }
 
 static insn_fn sel_movs(struct insn *i) { return str_select(i, S_MOVS); }
