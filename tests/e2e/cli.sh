@@ -4,6 +4,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 ENCORE=${ENCORE:-build/encore}
+GUEST_DIR=${GUEST_DIR:-build/guests}
 passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -34,8 +35,8 @@ head -c 64 /bin/true >"$tmp/trunc.elf"
 expect "truncated ELF" 2 "corrupt program header table|outside the file" -- "$ENCORE" run --kernel "$tmp/trunc.elf"
 printf '\177ELF\001\001\001' >"$tmp/elf32"; head -c 100 /dev/zero >>"$tmp/elf32"
 expect "32-bit ELF" 2 "not an x86-64 ELF64" -- "$ENCORE" run --kernel "$tmp/elf32"
-if [ -f build/guests/hello.elf ]; then
-	expect "guest larger than RAM" 2 "outside guest RAM" -- "$ENCORE" run --kernel build/guests/hello.elf --mem 1M
+if [ -f "$GUEST_DIR/hello.elf" ]; then
+	expect "guest larger than RAM" 2 "outside guest RAM" -- "$ENCORE" run --kernel "$GUEST_DIR/hello.elf" --mem 1M
 fi
 expect "bad --mem" 2 "bad --mem" -- "$ENCORE" run --mem lots
 expect "bad --max-insns" 2 "bad --max-insns" -- "$ENCORE" run --max-insns -5

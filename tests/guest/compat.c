@@ -250,15 +250,26 @@ static void test_lcall(void)
 	check_eq(rsp, top, "32-bit lret back to 64-bit: RSP");
 }
 
-static struct intr_frame ud_seen, gp_seen;
-static u64 ud_frame_addr, gp_frame_addr;
-static int ud_count, gp_count;
+/* What an exception handler below saw: its last frame, where that frame
+ * was, and how many times it ran. */
+struct seen {
+	struct intr_frame f;
+	u64 frame_addr;
+	int count;
+};
+
+static void seen_record(struct seen *s, const struct intr_frame *f)
+{
+	s->f = *f;
+	s->frame_addr = (u64)f;
+	s->count++;
+}
+
+static struct seen ud_seen, gp_seen;
 
 static void ud_handler(struct intr_frame *f)
 {
-	ud_seen = *f;
-	ud_frame_addr = (u64)f;
-	ud_count++;
+	seen_record(&ud_seen, f);
 	if (f->rip != (u64)c32_ud2)
 		fail("#UD at unexpected rip %lx cs %lx", f->rip, f->cs);
 	f->rip = (u64)c32_ud2_end;
@@ -267,16 +278,15 @@ static void ud_handler(struct intr_frame *f)
 
 static void gp_handler(struct intr_frame *f)
 {
-	gp_seen = *f;
-	gp_frame_addr = (u64)f;
-	gp_count++;
+	seen_record(&gp_seen, f);
 	if (f->rip != (u64)c32_gp)
 		fail("#GP(%lx) at unexpected rip %lx cs %lx", f->error, f->rip, f->cs);
 	f->rip = (u64)c32_gp_end;
 }
 
-static void check_frame(const char *what, struct intr_frame *f, u64 frame_addr, u64 rip, u64 err)
+static void check_frame(const char *what, const struct seen *s, u64 rip, u64 err)
 {
+	const struct intr_frame *f = &s->f;
 	u32 top = (u32)(u64)stack32_top;
 
 	check_eq(f->rip, rip, "%s: saved RIP", what);
@@ -285,7 +295,7 @@ static void check_frame(const char *what, struct intr_frame *f, u64 frame_addr, 
 	check_eq(f->rsp & 0xffffffff, top, "%s: saved RSP (low half) is ESP", what);
 	check_eq(f->ss, SEL_KDATA, "%s: saved SS", what);
 	check_eq(f->rflags & ~(FL_ARITH | FL_RF), FL_FIXED, "%s: saved RFLAGS", what);
-	check_eq(frame_addr + FRAME_SS_OFF, (u64)ist1_stack_top - 8,
+	check_eq(s->frame_addr + FRAME_SS_OFF, (u64)ist1_stack_top - 8,
 		 "%s: 64-bit frame at the top of the IST1 stack", what);
 }
 
@@ -304,27 +314,23 @@ static void test_fault(void)
 	idt_set_handler(VEC_GP, NULL);
 
 	CHK(R_F_ESP, (u32)(u64)stack32_top, "far jmp m16:32 into 32-bit code: ESP");
-	check_eq(ud_count, 1, "ud2 in compatibility mode: one #UD");
-	check_frame("#UD from compatibility mode", &ud_seen, ud_frame_addr, (u64)c32_ud2, 0);
+	check_eq(ud_seen.count, 1, "ud2 in compatibility mode: one #UD");
+	check_frame("#UD from compatibility mode", &ud_seen, (u64)c32_ud2, 0);
 	CHK(R_F_CF, 0xffffffff, "IRETQ into 32-bit code: RFLAGS from the frame");
 	CHK(R_F_EAX, 0x11111111, "IRETQ into 32-bit code: EAX preserved");
 	CHK(R_F_ESP2, (u32)(u64)stack32_top, "IRETQ into 32-bit code: ESP");
 	CHK(R_F_MODE, 4, "IRETQ into 32-bit code: still decoding 48 as dec eax");
-	check_eq(gp_count, 1, "mov es, 0x1000 in compatibility mode: one #GP");
-	check_frame("#GP from compatibility mode", &gp_seen, gp_frame_addr, (u64)c32_gp, 0x1000);
+	check_eq(gp_seen.count, 1, "mov es, 0x1000 in compatibility mode: one #GP");
+	check_frame("#GP from compatibility mode", &gp_seen, (u64)c32_gp, 0x1000);
 	CHK(R_F_DONE, 1, "resumed after #GP, far jmp ptr16:32 back to 64-bit mode");
 	check_eq(read_cs(), SEL_KCODE, "back in 64-bit CS");
 }
 
-static struct intr_frame uud_seen, u80_seen;
-static u64 uud_frame_addr, u80_frame_addr;
-static int uud_count, u80_count;
+static struct seen uud_seen, u80_seen;
 
 static void user_ud_handler(struct intr_frame *f)
 {
-	uud_seen = *f;
-	uud_frame_addr = (u64)f;
-	uud_count++;
+	seen_record(&uud_seen, f);
 	if (f->rip != (u64)c32_user_ud2)
 		fail("#UD at unexpected rip %lx cs %lx", f->rip, f->cs);
 	f->rip = (u64)c32_user_ud2_end;
@@ -332,20 +338,20 @@ static void user_ud_handler(struct intr_frame *f)
 
 static void user_int80_handler(struct intr_frame *f)
 {
-	u80_seen = *f;
-	u80_frame_addr = (u64)f;
-	u80_count++;
+	seen_record(&u80_seen, f);
 	compat_user_exit();
 }
 
-static void check_user_frame(const char *what, struct intr_frame *f, u64 frame_addr, u64 rip)
+static void check_user_frame(const char *what, const struct seen *s, u64 rip)
 {
+	const struct intr_frame *f = &s->f;
+
 	check_eq(f->rip, rip, "%s: saved RIP", what);
 	check_eq(f->cs, SEL_UCODE32 | 3, "%s: saved CS is the 32-bit user selector", what);
 	check_eq(f->error, 0, "%s: error code", what);
 	check_eq(f->rsp & 0xffffffff, (u32)(u64)stack32_top, "%s: saved RSP (low half)", what);
 	check_eq(f->ss, SEL_UDATA | 3, "%s: saved SS", what);
-	check_eq(frame_addr + FRAME_SS_OFF, (u64)rsp0_stack_top - 8,
+	check_eq(s->frame_addr + FRAME_SS_OFF, (u64)rsp0_stack_top - 8,
 		 "%s: 64-bit frame at the top of TSS.RSP0", what);
 }
 
@@ -368,12 +374,11 @@ static void test_user(void)
 	CHK(R_U_CS, SEL_UCODE32 | 3, "IRETQ to CPL 3 32-bit code: CS");
 	CHK(R_U_SS, SEL_UDATA | 3, "IRETQ to CPL 3 32-bit code: SS");
 	CHK(R_U_ESP, (u32)(u64)stack32_top, "IRETQ to CPL 3 32-bit code: ESP");
-	check_eq(uud_count, 1, "ud2 at CPL 3 in compatibility mode: one #UD");
-	check_user_frame("#UD from CPL 3 compatibility mode", &uud_seen, uud_frame_addr,
-			 (u64)c32_user_ud2);
+	check_eq(uud_seen.count, 1, "ud2 at CPL 3 in compatibility mode: one #UD");
+	check_user_frame("#UD from CPL 3 compatibility mode", &uud_seen, (u64)c32_user_ud2);
 	CHK(R_U_RESUMED, 4, "IRETQ back to CPL 3 32-bit code after #UD");
-	check_eq(u80_count, 1, "int $0x80 from CPL 3 compatibility mode");
-	check_user_frame("int $0x80 from CPL 3 compatibility mode", &u80_seen, u80_frame_addr,
+	check_eq(u80_seen.count, 1, "int $0x80 from CPL 3 compatibility mode");
+	check_user_frame("int $0x80 from CPL 3 compatibility mode", &u80_seen,
 			 (u64)c32_user_int80_end);
 	check_eq(read_cs(), SEL_KCODE, "back in 64-bit CS");
 }

@@ -3,9 +3,11 @@
 #
 # Every tests/guest/<name>.c (plus tests/guest/<name>.S when present) is
 # linked with the runtime in tests/guest/lib/ into build/guests/<name>.elf.
+# The guests do not depend on BUILD or SANITIZE (they have their own flags),
+# so every build, the ASan one included, shares build/guests.
 
 GUEST_DIR := tests/guest
-GUEST_OUT := $(if $(BUILD),$(BUILD),build)/guests
+GUEST_OUT := build/guests
 GUEST_OBJ := $(GUEST_OUT)/obj
 GUEST_LDS := $(GUEST_DIR)/lib/guest.ld
 GUEST_CC ?= $(CC)
@@ -57,12 +59,14 @@ $(foreach g,$(GUEST_NAMES),$(eval $(call GUEST_LINK_RULE,$(g))))
 # (tests/guest/qemu/run.sh); not part of `guests`.
 GUEST_QEMU_SHIM := $(GUEST_OUT)/qemu/shim.elf
 GUEST_QEMU_CFLAGS := -m32 -O2 -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
-	-mgeneral-regs-only -fcf-protection=none -fno-asynchronous-unwind-tables -Wall -Wextra
+	-mgeneral-regs-only -fcf-protection=none -fno-asynchronous-unwind-tables -Wall -Wextra \
+	-Iinclude
 
 .PHONY: guests-qemu
 guests-qemu: $(GUEST_QEMU_SHIM) $(GUEST_ELFS)
 
-$(GUEST_QEMU_SHIM): $(GUEST_DIR)/qemu/shim.S $(GUEST_DIR)/qemu/shim.c $(GUEST_DIR)/qemu/shim.ld
+$(GUEST_QEMU_SHIM): $(GUEST_DIR)/qemu/shim.S $(GUEST_DIR)/qemu/shim.c $(GUEST_DIR)/qemu/shim.ld \
+		include/encore/cpu_state.h include/encore/types.h
 	@mkdir -p $(@D)
 	$(GUEST_CC) -m32 -c $(GUEST_DIR)/qemu/shim.S -o $(@D)/shim.S.o
 	$(GUEST_CC) $(GUEST_QEMU_CFLAGS) -c $(GUEST_DIR)/qemu/shim.c -o $(@D)/shim.c.o

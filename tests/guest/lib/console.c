@@ -33,7 +33,7 @@ static void put_num(u64 v, unsigned base, int width, char pad, int neg)
 		putc(buf[--n]);
 }
 
-void put_hex(u64 v)
+static void put_hex(u64 v)
 {
 	puts("0x");
 	put_num(v, 16, 0, '0', 0);
@@ -153,7 +153,7 @@ int memcmp(const void *a, const void *b, size_t n)
 }
 
 static const char *cur_test = "guest";
-int test_failures;
+static int test_failures;
 
 void test_start(const char *name)
 {

@@ -79,63 +79,30 @@ isr_common:
 	movl $1, probe_armed(%rip)
 .endm
 
-	.globl probe_read8
-probe_read8:
+/* PROBE name, store, access: a probe doing `access`; with store=1 the
+ * value read (RAX) also goes to probe_value. */
+.macro PROBE name, store, access:vararg
+	.globl \name
+\name:
 	ARM 1f, 9f
-1:	movzbl (%rdi), %eax
+1:	\access
+	.if \store
 	mov %rax, probe_value(%rip)
+	.endif
 	movl $0, probe_armed(%rip)
 	xor %eax, %eax
 	ret
 9:	movl $0, probe_armed(%rip)
 	mov $1, %eax
 	ret
+.endm
 
-	.globl probe_read64
-probe_read64:
-	ARM 1f, 9f
-1:	mov (%rdi), %rax
-	mov %rax, probe_value(%rip)
-	movl $0, probe_armed(%rip)
-	xor %eax, %eax
-	ret
-9:	movl $0, probe_armed(%rip)
-	mov $1, %eax
-	ret
-
-	.globl probe_write8
-probe_write8:
-	ARM 1f, 9f
-1:	mov %sil, (%rdi)
-	movl $0, probe_armed(%rip)
-	xor %eax, %eax
-	ret
-9:	movl $0, probe_armed(%rip)
-	mov $1, %eax
-	ret
-
-	.globl probe_write64
-probe_write64:
-	ARM 1f, 9f
-1:	mov %rsi, (%rdi)
-	movl $0, probe_armed(%rip)
-	xor %eax, %eax
-	ret
-9:	movl $0, probe_armed(%rip)
-	mov $1, %eax
-	ret
-
+	PROBE probe_read8, 1, movzbl (%rdi), %eax
+	PROBE probe_read64, 1, mov (%rdi), %rax
+	PROBE probe_write8, 0, mov %sil, (%rdi)
+	PROBE probe_write64, 0, mov %rsi, (%rdi)
 /* A fetch fault reports the target's address, not this call's. */
-	.globl probe_exec
-probe_exec:
-	ARM 1f, 9f
-1:	call *%rdi
-	movl $0, probe_armed(%rip)
-	xor %eax, %eax
-	ret
-9:	movl $0, probe_armed(%rip)
-	mov $1, %eax
-	ret
+	PROBE probe_exec, 0, call *%rdi
 
 /*
  * u64 enter_user(rip, rsp, rflags, arg): save callee-saved registers and

@@ -4,15 +4,24 @@
  */
 #include "rt.h"
 
-u8 rsp0_stack[16384] ALIGNED(4096);
-u8 ist1_stack[8192] ALIGNED(4096);
-u8 ist2_stack[8192] ALIGNED(4096);
-/* The top of each stack is the first byte after it. */
-asm(".globl rsp0_stack_top\n .set rsp0_stack_top, rsp0_stack + 16384\n"
-    ".globl ist1_stack_top\n .set ist1_stack_top, ist1_stack + 8192\n"
-    ".globl ist2_stack_top\n .set ist2_stack_top, ist2_stack + 8192\n");
+struct tss64 {
+	u32 reserved0;
+	u64 rsp[3];
+	u64 reserved1;
+	u64 ist[7];
+	u64 reserved2;
+	u16 reserved3;
+	u16 iomap_base;
+} __attribute__((packed));
 
-struct tss64 tss ALIGNED(16);
+u8 rsp0_stack[16384] ALIGNED(4096);
+static u8 ist1_stack[8192] ALIGNED(4096) __attribute__((used));
+static u8 ist2_stack[8192] ALIGNED(4096);
+/* The top of each exported stack is the first byte after it. */
+asm(".globl rsp0_stack_top\n .set rsp0_stack_top, rsp0_stack + 16384\n"
+    ".globl ist1_stack_top\n .set ist1_stack_top, ist1_stack + 8192\n");
+
+static struct tss64 tss ALIGNED(16);
 u64 gdt[GDT_ENTRIES] ALIGNED(16);
 struct idt_gate idt[256] ALIGNED(16);
 
@@ -38,7 +47,7 @@ void gdt_init(void)
 	memset(&tss, 0, sizeof(tss));
 	tss.rsp[0] = (u64)rsp0_stack_top;
 	tss.ist[0] = (u64)ist1_stack_top;
-	tss.ist[1] = (u64)ist2_stack_top;
+	tss.ist[1] = (u64)(ist2_stack + sizeof(ist2_stack));
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap: every port denied at CPL 3 */
 
 	lgdt(&d);
@@ -46,7 +55,8 @@ void gdt_init(void)
 	ltr(SEL_TSS);
 }
 
-u64 isr_stub_addr(int vec)
+/* Address of the assembly entry stub for `vec`. */
+static u64 isr_stub_addr(int vec)
 {
 	return (u64)isr_stubs + (u64)vec * 16;
 }
@@ -144,7 +154,8 @@ void fault_record(struct intr_frame *f)
 	last_fault.frame_addr = (u64)f;
 }
 
-void probe_fixup(struct intr_frame *f)
+/* Resume the interrupted code at the armed probe's label 2. */
+static void probe_fixup(struct intr_frame *f)
 {
 	f->rip = probe_resume;
 	f->rsp = probe_rsp;

@@ -11,7 +11,7 @@ static u64 pt_pool[PT_POOL_PAGES][512] ALIGNED(4096);
 static int pt_used;
 static u64 next_frame = FRAMES_START;
 
-u64 *pt_alloc(void)
+u64 *pt_new(void)
 {
 	u64 *t;
 
@@ -20,11 +20,6 @@ u64 *pt_alloc(void)
 	t = pt_pool[pt_used++];
 	memset(t, 0, PAGE_SIZE);
 	return t;
-}
-
-u64 *pt_new(void)
-{
-	return pt_alloc();
 }
 
 u64 frame_alloc(void)
@@ -48,7 +43,7 @@ u64 *pt_entry(u64 *pml4, u64 va, int level, int create)
 		if (!(*e & PTE_P)) {
 			if (!create)
 				return NULL;
-			*e = (u64)pt_alloc() | PTE_P | PTE_W | PTE_U;
+			*e = (u64)pt_new() | PTE_P | PTE_W | PTE_U;
 		}
 		if (*e & PTE_PS)
 			return NULL; /* a large page sits above `level` */
@@ -62,7 +57,8 @@ void pt_map(u64 *pml4, u64 va, u64 pa, u64 flags)
 	*pt_entry(pml4, va, 1, 1) = (pa & PTE_ADDR) | flags;
 }
 
-void pt_map_range(u64 *pml4, u64 va, u64 pa, u64 size, u64 flags)
+/* Map [va, va+size) to [pa, ...) in 4 KiB pages. */
+static void pt_map_range(u64 *pml4, u64 va, u64 pa, u64 size, u64 flags)
 {
 	for (u64 off = 0; off < size; off += PAGE_SIZE)
 		pt_map(pml4, va + off, pa + off, flags);

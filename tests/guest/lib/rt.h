@@ -51,7 +51,6 @@ typedef __builtin_va_list va_list;
 #define FL_DF (1ul << 10)
 #define FL_OF (1ul << 11)
 #define FL_RF (1ul << 16)
-#define FL_VM (1ul << 17)
 #define FL_AC (1ul << 18)
 #define FL_ARITH (FL_CF | FL_PF | FL_AF | FL_ZF | FL_SF | FL_OF)
 
@@ -62,7 +61,6 @@ typedef __builtin_va_list va_list;
 #define MSR_STAR 0xc0000081u
 #define MSR_LSTAR 0xc0000082u
 #define MSR_FMASK 0xc0000084u
-#define MSR_FS_BASE 0xc0000100u
 #define MSR_GS_BASE 0xc0000101u
 #define MSR_KERNEL_GS_BASE 0xc0000102u
 #define EFER_SCE (1ul << 0)
@@ -117,7 +115,6 @@ DEF_READ_CR(2)
 DEF_READ_CR(3)
 DEF_READ_CR(4)
 DEF_WRITE_CR(0)
-DEF_WRITE_CR(2)
 DEF_WRITE_CR(3)
 DEF_WRITE_CR(4)
 
@@ -184,10 +181,6 @@ static inline void lidt(const struct dtr *d)
 {
 	asm volatile("lidt %0" : : "m"(*d) : "memory");
 }
-static inline void sidt(struct dtr *d)
-{
-	asm volatile("sidt %0" : "=m"(*d));
-}
 static inline void ltr(u16 sel)
 {
 	asm volatile("ltr %0" : : "r"(sel) : "memory");
@@ -196,7 +189,6 @@ static inline void ltr(u16 sel)
 /* ---- console, exit, tests (lib/console.c) ---- */
 void putc(char c);
 void puts(const char *s); /* no newline added */
-void put_hex(u64 v);
 void kprintf(const char *fmt, ...);
 NORETURN void guest_exit(int code);
 
@@ -215,25 +207,12 @@ int check_eq(u64 got, u64 want, const char *fmt, ...);
 NORETURN void fail(const char *fmt, ...);
 /* Prints "PASS <name>" and returns 0 if nothing failed, else 1. */
 int test_finish(void);
-extern int test_failures;
 
 /* ---- descriptor tables (lib/desc.c) ---- */
-struct tss64 {
-	u32 reserved0;
-	u64 rsp[3];
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3;
-	u16 iomap_base;
-} __attribute__((packed));
-
-extern struct tss64 tss;
 extern u64 gdt[GDT_ENTRIES];
-/* Stacks the runtime provides for RSP0 and IST1/IST2. */
+/* Stacks the runtime provides for TSS.RSP0 and IST1 (IST2 has one too). */
 extern u8 rsp0_stack[], rsp0_stack_top[];
-extern u8 ist1_stack[], ist1_stack_top[];
-extern u8 ist2_stack[], ist2_stack_top[];
+extern u8 ist1_stack_top[];
 
 /* Load our GDT (kernel+user segments, TSS) and reload every segment; ltr. */
 void gdt_init(void);
@@ -268,8 +247,6 @@ void idt_set_trap(int vec, int trap); /* trap gate (1) or interrupt gate (0) */
 void idt_set_present(int vec, int present);
 /* A C handler for `vec`; it replaces the default recording and probe fixup. */
 void idt_set_handler(int vec, intr_handler_fn fn);
-/* Address of the assembly entry stub for `vec`. */
-u64 isr_stub_addr(int vec);
 
 /* The last exception the dispatcher saw. */
 struct fault_info {
@@ -302,15 +279,12 @@ extern volatile u32 probe_armed;
 	"2:\n\t" \
 	"movl $0, probe_armed(%%rip)\n\t"
 
-/* lib/probe.S: return 0 if the access completed, 1 if it faulted. */
+/* lib/cpu.S: return 0 if the access completed, 1 if it faulted. */
 int probe_read8(const volatile void *addr);  /* value in probe_value */
 int probe_read64(const volatile void *addr); /* value in probe_value */
 int probe_write8(volatile void *addr, u8 v);
 int probe_write64(volatile void *addr, u64 v);
 int probe_exec(const void *fn); /* calls fn (which should just ret) */
-
-/* Resume the interrupted code at the armed probe's label 2. */
-void probe_fixup(struct intr_frame *f);
 
 /* Check that exactly one exception `vec` with `err` hit the probed insn. */
 int expect_fault(const char *what, int vec, u64 err);
@@ -332,8 +306,6 @@ NORETURN void return_to_kernel(u64 val);
 #define PTE_P (1ul << 0)
 #define PTE_W (1ul << 1)
 #define PTE_U (1ul << 2)
-#define PTE_PWT (1ul << 3)
-#define PTE_PCD (1ul << 4)
 #define PTE_A (1ul << 5)
 #define PTE_D (1ul << 6)
 #define PTE_PS (1ul << 7)
@@ -341,9 +313,7 @@ NORETURN void return_to_kernel(u64 val);
 #define PTE_NX (1ul << 63)
 #define PTE_ADDR 0x000ffffffffff000ul
 
-/* A zeroed, 4 KiB-aligned page-table page from a static pool. */
-u64 *pt_alloc(void);
-/* A fresh PML4. */
+/* A zeroed, 4 KiB-aligned page-table page (a PML4 or a lower table) from a static pool. */
 u64 *pt_new(void);
 /*
  * Entry of `va` at `level` (4 = PML4E, 3 = PDPTE, 2 = PDE, 1 = PTE).
@@ -353,8 +323,6 @@ u64 *pt_new(void);
 u64 *pt_entry(u64 *pml4, u64 va, int level, int create);
 /* Map one 4 KiB page. */
 void pt_map(u64 *pml4, u64 va, u64 pa, u64 flags);
-/* Map [va, va+size) to [pa, ...) in 4 KiB pages. */
-void pt_map_range(u64 *pml4, u64 va, u64 pa, u64 size, u64 flags);
 /*
  * A PML4 identity-mapping [4 KiB, 8 MiB) with 4 KiB pages and `flags`
  * (page 0 is left unmapped to catch null pointers).

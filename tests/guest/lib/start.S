@@ -29,7 +29,6 @@ _start:
 
 	.section .bss
 	.balign 4096
-	.globl boot_stack, boot_stack_top
 boot_stack:
 	.skip 32768
 boot_stack_top:

@@ -1,10 +1,11 @@
 /*
  * A multiboot (v1) shim for QEMU that gives an encore bare-metal guest the
- * same start state as `encore run --kernel`: the guest ELF64 is passed as
- * the first multiboot module; the shim copies its PT_LOAD segments to their
- * physical addresses, builds the identity map of the first 4 GiB with
- * 2 MiB pages at 0x1000, a GDT at 0x7000 (0x08 code64, 0x10 data),
- * enters long mode and jumps to e_entry with RSP = 0x9000.
+ * start state of `encore run --kernel` (src/machine/bare_metal.c): the
+ * guest ELF64 is passed as the first multiboot module; shim_main (shim.c)
+ * copies its PT_LOAD segments to their physical addresses, builds
+ * encore's identity map, GDT and CPU state and far-jumps to long_mode
+ * below, which loads the data segments, clears the GPRs and RFLAGS and
+ * jumps to e_entry with encore's RSP.
  */
 	.set MB_MAGIC, 0x1badb002
 	.set MB_FLAGS, 0x00000000
@@ -20,41 +21,40 @@ _start:
 	cld
 	mov $stack_top, %esp
 	push %ebx		/* multiboot info */
-	call shim_main		/* returns the guest entry in eax */
-	mov %eax, %edi
+	call shim_main		/* does not return: ends in a far jump to long_mode */
+1:	hlt
+	jmp 1b
 
-	lgdt gdt_desc
-	mov %cr4, %eax
-	or $0x20, %eax		/* PAE */
-	mov %eax, %cr4
-	mov $0x1000, %eax
-	mov %eax, %cr3
-	mov $0xc0000080, %ecx
-	rdmsr
-	or $0x100, %eax		/* LME */
-	wrmsr
-	mov %cr0, %eax
-	or $0x80000001, %eax	/* PG | PE */
-	mov %eax, %cr0
-	ljmp $0x08, $long_mode
-
-/* These bytes decode the same in 64-bit mode. */
+/* 64-bit mode, CS = encore's code selector, still on the shim's stack. */
+	.code64
+	.globl long_mode
 long_mode:
-	mov $0x10, %eax
+	mov %esp, %esp		/* zero-extends into RSP */
+	movzwl shim_sel_data(%rip), %eax
 	mov %eax, %ds
 	mov %eax, %es
 	mov %eax, %ss
 	mov %eax, %fs
 	mov %eax, %gs
-	mov $0x9000, %esp	/* zero-extends into RSP */
-	mov %edi, %edi		/* zero-extends into RDI */
-	jmp *%edi		/* jmp *%rdi */
-
-	.data
-	.align 8
-gdt_desc:
-	.word 23
-	.long 0x7000
+	xor %eax, %eax
+	xor %ebx, %ebx
+	xor %ecx, %ecx
+	xor %edx, %edx
+	xor %esi, %esi
+	xor %edi, %edi
+	xor %ebp, %ebp
+	xor %r8d, %r8d
+	xor %r9d, %r9d
+	xor %r10d, %r10d
+	xor %r11d, %r11d
+	xor %r12d, %r12d
+	xor %r13d, %r13d
+	xor %r14d, %r14d
+	xor %r15d, %r15d
+	pushq $2		/* RFLAGS: only the fixed bit 1 */
+	popfq
+	mov shim_rsp(%rip), %rsp
+	jmp *shim_entry(%rip)
 
 	.section .note.GNU-stack, "", @progbits
 
