@@ -16,6 +16,7 @@ enum encore_exit_reason {
 	EXIT_LIMIT,        /* the retired-instruction limit was reached */
 	EXIT_HLT,          /* HLT with nothing pending: the machine advances time */
 	EXIT_KICK,         /* the machine asked the engine to return (IRQ, stop) */
+	EXIT_IRQ_WINDOW,   /* interrupts became deliverable, as requested */
 	EXIT_SHUTDOWN,     /* a device ended the run (debug-exit port, poweroff) */
 	EXIT_TRIPLE_FAULT, /* a fault while delivering a double fault */
 	EXIT_ERROR,        /* the engine cannot continue; exit.message says why */
@@ -37,6 +38,9 @@ struct encore_engine_ops {
 	int (*set_state)(struct encore_engine *e, const struct encore_cpu_state *s);
 	/* True when an external interrupt would be taken at the next boundary. */
 	bool (*interrupt_window)(struct encore_engine *e);
+	/* While `on`, return EXIT_IRQ_WINDOW at the first boundary where an
+	 * external interrupt could be taken (a request is waiting on IF). */
+	void (*request_interrupt_window)(struct encore_engine *e, bool on);
 	/* Deliver external interrupt `vector` before the next instruction. */
 	int (*inject_interrupt)(struct encore_engine *e, u8 vector);
 	u64 (*insn_count)(struct encore_engine *e);

@@ -36,6 +36,30 @@ void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
 #define MACHINE_LOW_RAM_MAX 0xc0000000ull
 #define MACHINE_HIGH_RAM_BASE 0x100000000ull
 
+/* The board routes interrupt lines (to the 8259 pair). */
+struct irq_router {
+	void (*set_irq)(void *opaque, unsigned line, bool level);
+	void *opaque;
+};
+
+/*
+ * What the CPU asks at an instruction boundary (the local APIC on a PC).
+ * has_interrupt: a maskable interrupt is ready for the CPU (priority
+ * rules already applied); acknowledge: the INTA cycle, returning the
+ * vector or -1 if the request went away.
+ */
+struct intc {
+	bool (*has_interrupt)(void *opaque);
+	int (*acknowledge)(void *opaque);
+	void *opaque;
+};
+
+#define MACHINE_MAX_TIMERS 16
+#define MACHINE_MAX_DEVICES 32
+
+struct vtimer;
+struct device;
+
 struct encore_machine {
 	u8 *ram;          /* host mapping of all guest RAM, low then high */
 	u64 ram_size;
@@ -46,7 +70,16 @@ struct encore_machine {
 	FILE *console_out;
 	bool stopped;     /* a device ended the run */
 	int exit_status;  /* status requested by the device that ended it */
-	u64 idle_ns;      /* virtual time skipped while the CPU was halted */
+	u64 idle_ns;      /* virtual time skipped while the CPU was halted;
+			   * with no engine (unit tests) it is all of time */
+	bool reset_requested;  /* the guest asked for a system reset */
+	bool irq_changed;      /* re-evaluate interrupts at the next boundary */
+	struct vtimer *timers[MACHINE_MAX_TIMERS];
+	unsigned ntimers;
+	struct device *devices[MACHINE_MAX_DEVICES];
+	unsigned ndevices;
+	struct irq_router irq;  /* where interrupt lines go (the board sets it) */
+	struct intc intc;       /* what the CPU asks for interrupts */
 };
 
 struct encore_machine *machine__create(u64 ram_size);

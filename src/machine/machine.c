@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "encore/machine.h"
+#include "encore/hw.h"
 
 struct encore_machine *machine__create(u64 ram_size)
 {
@@ -29,6 +29,13 @@ void machine__destroy(struct encore_machine *m)
 		return;
 	if (m->engine)
 		m->engine->ops->destroy(m->engine);
+	/* Newest first: a device may use one registered before it. */
+	for (unsigned k = m->ndevices; k-- > 0;) {
+		struct device *d = m->devices[k];
+		if (d->destroy)
+			d->destroy(d->dev);
+		free(d);
+	}
 	munmap(m->ram, m->ram_size);
 	free(m);
 }

@@ -104,6 +104,7 @@ struct cpu {
 	u8 mode_key;      /* decoding mode of blocks: see cpu_update_mode */
 	u8 block_abort;   /* stop the current block after this instruction */
 	u8 kicked;
+	u8 want_window;     /* exit when interrupts become deliverable */
 	u64 icount;       /* retired instructions */
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */

@@ -165,6 +165,8 @@ static int run_step(struct cpu *c)
 		c->kicked = 0;
 		return EXIT_KICK;
 	}
+	if (c->want_window && c->pending_vector < 0 && interrupts_enabled(c))
+		return EXIT_IRQ_WINDOW;
 	if (c->pending_vector >= 0 && interrupts_enabled(c)) {
 		unsigned v = c->pending_vector;
 		c->pending_vector = -1;
@@ -250,6 +252,14 @@ static bool interp_interrupt_window(struct encore_engine *e)
 	return interrupts_enabled(c) && c->pending_vector < 0;
 }
 
+static void interp_request_window(struct encore_engine *e, bool on)
+{
+	struct cpu *c = cpu_of(e);
+	c->want_window = on;
+	if (on)
+		c->block_abort = 1;
+}
+
 static int interp_inject(struct encore_engine *e, u8 vector)
 {
 	struct cpu *c = cpu_of(e);
@@ -326,6 +336,7 @@ static const struct encore_engine_ops interp_ops = {
 	.get_state = interp_get_state,
 	.set_state = interp_set_state,
 	.interrupt_window = interp_interrupt_window,
+	.request_interrupt_window = interp_request_window,
 	.inject_interrupt = interp_inject,
 	.insn_count = interp_insn_count,
 	.kick = interp_kick,
