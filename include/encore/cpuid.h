@@ -8,6 +8,10 @@
 
 #include "encore/types.h"
 
+/* The core crystal (leaf 0x15), which also clocks the local APIC timer:
+ * the TSC and virtual time both run at 1 GHz. */
+#define CPUID_CRYSTAL_HZ 1000000000u
+
 /* out = { eax, ebx, ecx, edx } for CPUID leaf/subleaf. */
 void cpuid__query(u32 leaf, u32 subleaf, u32 out[4]);
 

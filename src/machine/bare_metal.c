@@ -16,7 +16,7 @@ static void put64(struct encore_machine *m, u64 paddr, u64 v)
 	memcpy(machine__ram_ptr(m, paddr), &v, 8);
 }
 
-static void build_identity_map(struct encore_machine *m)
+void bare_metal__identity_map(struct encore_machine *m)
 {
 	u64 pml4 = BARE_PML4, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000;
 	memset(machine__ram_ptr(m, pml4), 0, 6 * 0x1000);
@@ -48,7 +48,7 @@ int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u6
 {
 	if (m->low_ram_size < BARE_RESERVED_END)
 		return -1;
-	build_identity_map(m);
+	bare_metal__identity_map(m);
 	/* GDT: null, 64-bit code, data */
 	put64(m, BARE_GDT, 0);
 	put64(m, BARE_GDT + 8, 0x00af9b000000ffffull);

@@ -6,7 +6,8 @@
 
 #include "encore/cpuid.h"
 
-#define MAX_BASIC_LEAF 0x7
+#define MAX_BASIC_LEAF 0x16
+
 #define MAX_EXT_LEAF 0x80000008u
 
 /* Leaf 1 EDX: FPU PSE TSC MSR PAE CX8 APIC MTRR PGE CMOV PAT CLFSH MMX FXSR SSE SSE2 */
@@ -42,6 +43,14 @@ void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
 		out[2] = L1_ECX;
 		out[3] = L1_EDX;
 		return;
+	case 0x15: /* TSC = crystal * EBX / EAX: Linux needs no calibration */
+		out[0] = 1;
+		out[1] = 1;
+		out[2] = CPUID_CRYSTAL_HZ;
+		return;
+	case 0x16: /* base, maximum and bus frequency in MHz */
+		out[0] = out[1] = out[2] = CPUID_CRYSTAL_HZ / 1000000;
+		return;
 	case 0x80000000u:
 		out[0] = MAX_EXT_LEAF;
 		return;
@@ -51,6 +60,9 @@ void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
 		return;
 	case 0x80000002u: case 0x80000003u: case 0x80000004u:
 		put_string(out, brand + 16 * (leaf - 0x80000002u));
+		return;
+	case 0x80000007u:
+		out[3] = 1u << 8; /* invariant TSC: virtual time never stops */
 		return;
 	case 0x80000008u:
 		out[0] = 40 | (48 << 8); /* physical and linear address bits */

@@ -51,34 +51,104 @@ static int load_segments(struct encore_machine *m, const u8 *img, size_t size, c
 	return 0;
 }
 
-int elf__load(struct encore_machine *m, const char *path, u64 *entry, char *err, size_t errlen)
+u8 *loader__read_file(const char *path, size_t *size, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "rb");
-	if (!f)
-		return fail(err, errlen, -errno, "cannot open %s", path);
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	u8 *img = size > 0 ? malloc(size) : NULL;
-	if (!img || fread(img, 1, size, f) != (size_t)size) {
-		fclose(f);
+	if (!f) {
+		fail(err, errlen, 0, "cannot open %s", path);
+		return NULL;
+	}
+	long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	u8 *img = n > 0 ? malloc(n) : NULL;
+	if (!img || fseek(f, 0, SEEK_SET) || fread(img, 1, n, f) != (size_t)n) {
+		fail(err, errlen, 0, n == 0 ? "%s is empty" : "cannot read %s", path);
 		free(img);
-		return fail(err, errlen, -EIO, "cannot read %s", path);
+		img = NULL;
 	}
 	fclose(f);
+	*size = img ? (size_t)n : 0;
+	return img;
+}
+
+/* The first program header, if the table lies inside the image. */
+static const Elf64_Phdr *program_headers(const u8 *img, size_t size)
+{
 	const Elf64_Ehdr *eh = (const void *)img;
-	int r = 0;
-	if ((size_t)size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG))
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > (u64)size ||
+	    (u64)eh->e_phnum * sizeof(Elf64_Phdr) > (u64)size - eh->e_phoff)
+		return NULL;
+	return (const void *)(img + eh->e_phoff);
+}
+
+bool elf__is_elf(const u8 *img, size_t size)
+{
+	return size >= sizeof(Elf64_Ehdr) && !memcmp(img, ELFMAG, SELFMAG);
+}
+
+/* Does a note in one of the PT_NOTE segments carry this owner name? */
+static bool note_segment_has(const u8 *p, u64 len, const char *owner)
+{
+	size_t olen = strlen(owner) + 1;
+	while (len >= sizeof(Elf64_Nhdr)) {
+		const Elf64_Nhdr *nh = (const void *)p;
+		u64 name_sz = (nh->n_namesz + 3) & ~3ull, desc_sz = (nh->n_descsz + 3) & ~3ull;
+		u64 total = sizeof(*nh) + name_sz + desc_sz;
+		if (total > len)
+			return false;
+		if (nh->n_namesz == olen && !memcmp(p + sizeof(*nh), owner, olen))
+			return true;
+		p += total;
+		len -= total;
+	}
+	return false;
+}
+
+bool elf__has_note(const u8 *img, size_t size, const char *owner)
+{
+	if (!elf__is_elf(img, size))
+		return false;
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Phdr *ph = program_headers(img, size);
+	for (unsigned k = 0; ph && k < eh->e_phnum; k++)
+		if (ph[k].p_type == PT_NOTE && ph[k].p_offset <= size &&
+		    ph[k].p_filesz <= size - ph[k].p_offset &&
+		    note_segment_has(img + ph[k].p_offset, ph[k].p_filesz, owner))
+			return true;
+	return false;
+}
+
+int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const char *path,
+		    u64 *entry, u64 *end, char *err, size_t errlen)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	int r;
+	if (!elf__is_elf(img, size))
 		r = fail(err, errlen, -EINVAL, "%s is not an ELF file", path);
 	else if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
 		r = fail(err, errlen, -EINVAL, "%s is not an x86-64 ELF64 file", path);
-	else if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > (u64)size ||
-		 (u64)eh->e_phnum * sizeof(Elf64_Phdr) > (u64)size - eh->e_phoff)
+	else if (!program_headers(img, size))
 		r = fail(err, errlen, -EINVAL, "%s has a corrupt program header table", path);
 	else
 		r = load_segments(m, img, size, eh, err, errlen);
-	if (r == 0)
+	if (r == 0) {
 		*entry = eh->e_entry;
+		*end = 0;
+		const Elf64_Phdr *ph = program_headers(img, size);
+		for (unsigned k = 0; k < eh->e_phnum; k++)
+			if (ph[k].p_type == PT_LOAD && ph[k].p_paddr + ph[k].p_memsz > *end)
+				*end = ph[k].p_paddr + ph[k].p_memsz;
+	}
+	return r;
+}
+
+int elf__load(struct encore_machine *m, const char *path, u64 *entry, char *err, size_t errlen)
+{
+	size_t size;
+	u8 *img = loader__read_file(path, &size, err, errlen);
+	if (!img)
+		return -EINVAL;
+	u64 end;
+	int r = elf__load_image(m, img, size, path, entry, &end, err, errlen);
 	free(img);
 	return r;
 }
