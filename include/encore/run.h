@@ -5,10 +5,13 @@
 #include "encore/machine.h"
 
 enum run_outcome {
-	RUN_STOPPED,       /* a device ended the run with a status */
+	RUN_STOPPED,       /* a device or the front end ended the run with a status */
 	RUN_LIMIT,         /* --max-insns reached */
 	RUN_TRIPLE_FAULT,
-	RUN_HALTED_FOREVER,/* HLT with nothing that could wake the CPU */
+	RUN_POWERED_OFF,   /* HLT with interrupts disabled: how Linux powers off
+			    * a PC without ACPI, and how bare-metal guests stop */
+	RUN_HALTED_FOREVER,/* HLT with interrupts enabled but nothing to wake it */
+	RUN_RESET,         /* the guest asked for a system reset */
 	RUN_ERROR,         /* the engine could not continue */
 };
 
@@ -20,7 +23,22 @@ struct run_result {
 	char message[256];
 };
 
-/* Run until the guest stops, fails, or max_insns (0 = no limit) retire. */
-void machine__run(struct encore_machine *m, u64 max_insns, struct run_result *r);
+/*
+ * Host input for the guest, offered between engine slices.  poll runs at
+ * every return from the engine (it may feed devices or stop the machine);
+ * wait runs when the guest is idle with no timer armed and returns false
+ * if no input can ever come.  slice bounds the instructions between polls.
+ */
+struct run_input {
+	void (*poll)(void *opaque);
+	bool (*wait)(void *opaque);
+	void *opaque;
+	u64 slice;
+};
+
+/* Run until the guest stops, fails, or max_insns (0 = no limit) retire.
+ * `in` may be NULL (no host input). */
+void machine__run(struct encore_machine *m, u64 max_insns, const struct run_input *in,
+		  struct run_result *r);
 
 #endif

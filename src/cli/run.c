@@ -160,7 +160,7 @@ int cmd_run(int argc, char **argv)
 	e->ops->set_state(e, &s);
 	double t0 = now_seconds();
 	struct run_result r;
-	machine__run(m, o.max_insns, &r);
+	machine__run(m, o.max_insns, NULL, &r);
 	double dt = now_seconds() - t0;
 	fflush(stdout);
 	int status = report(m, &r);

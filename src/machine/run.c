@@ -1,27 +1,106 @@
-/* The machine's main loop around the CPU engine. */
+/*
+ * The machine's main loop around the CPU engine: the engine runs to the
+ * next timer deadline (or input poll), timers fire between slices,
+ * interrupts are offered at instruction boundaries, and a halted CPU
+ * skips virtual time to the next deadline, so an idle guest costs nothing.
+ */
 #include <stdio.h>
 #include <string.h>
 
+#include "encore/hw.h"
 #include "encore/run.h"
 
-static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, struct run_result *r)
+/* Offer the interrupt controller's request to the CPU, or ask the engine
+ * to come back when its interrupt window opens. */
+static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
+{
+	m->irq_changed = false;
+	bool want = m->intc.has_interrupt && m->intc.has_interrupt(m->intc.opaque);
+	if (want && e->ops->interrupt_window(e)) {
+		int vector = m->intc.acknowledge(m->intc.opaque);
+		if (vector >= 0)
+			e->ops->inject_interrupt(e, (u8)vector);
+		want = false;
+	}
+	e->ops->request_interrupt_window(e, want);
+}
+
+/* The instruction count at which the engine must next return. */
+static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run_input *in)
+{
+	u64 insns = m->engine->ops->insn_count(m->engine);
+	u64 limit = max_insns ? max_insns : ~0ull;
+	u64 deadline = machine__next_deadline(m);
+	if (deadline != VTIMER_OFF) {
+		u64 at = deadline > m->idle_ns ? deadline - m->idle_ns : 0;
+		if (at < insns)
+			at = insns;
+		if (at < limit)
+			limit = at;
+	}
+	if (in && in->slice && insns + in->slice < limit)
+		limit = insns + in->slice;
+	return limit;
+}
+
+static bool finished(struct encore_machine *m, struct run_result *r)
 {
 	if (m->stopped) {
 		r->outcome = RUN_STOPPED;
 		r->status = m->exit_status;
 		return true;
 	}
+	if (m->reset_requested) {
+		r->outcome = RUN_RESET;
+		snprintf(r->message, sizeof(r->message), "the guest asked for a system reset");
+		return true;
+	}
+	return false;
+}
+
+/* HLT: wake for a deliverable interrupt, else skip to the next timer. */
+static bool handle_halt(struct encore_machine *m, const struct run_input *in,
+			struct run_result *r)
+{
+	struct encore_engine *e = m->engine;
+	if (!e->ops->interrupt_window(e)) {
+		r->outcome = RUN_POWERED_OFF;
+		snprintf(r->message, sizeof(r->message),
+			 "the guest halted the CPU with interrupts disabled");
+		return true;
+	}
+	if (m->intc.has_interrupt && m->intc.has_interrupt(m->intc.opaque))
+		return false;
+	u64 deadline = machine__next_deadline(m), now = machine__now(m);
+	if (deadline != VTIMER_OFF) {
+		if (deadline > now)
+			m->idle_ns += deadline - now;
+		return false;
+	}
+	if (in && in->wait && in->wait(in->opaque))
+		return false;
+	r->outcome = RUN_HALTED_FOREVER;
+	snprintf(r->message, sizeof(r->message), "the guest halted with no interrupt source");
+	return true;
+}
+
+/* Act on an engine exit; true when the run is over. */
+static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u64 max_insns,
+			const struct run_input *in, struct run_result *r)
+{
+	if (finished(m, r))
+		return true;
 	switch (x->reason) {
 	case EXIT_LIMIT:
-		r->outcome = RUN_LIMIT;
-		return true;
+		if (max_insns && m->engine->ops->insn_count(m->engine) >= max_insns) {
+			r->outcome = RUN_LIMIT;
+			return true;
+		}
+		return false;
+	case EXIT_HLT:
+		return handle_halt(m, in, r);
 	case EXIT_TRIPLE_FAULT:
 		r->outcome = RUN_TRIPLE_FAULT;
-		return true;
-	case EXIT_HLT:
-		/* No timer can fire yet, so a halted CPU never wakes. */
-		r->outcome = RUN_HALTED_FOREVER;
-		snprintf(r->message, sizeof(r->message), "the guest halted with no interrupt source");
 		return true;
 	case EXIT_ERROR:
 		r->outcome = RUN_ERROR;
@@ -32,16 +111,22 @@ static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, s
 	}
 }
 
-void machine__run(struct encore_machine *m, u64 max_insns, struct run_result *r)
+void machine__run(struct encore_machine *m, u64 max_insns, const struct run_input *in,
+		  struct run_result *r)
 {
 	struct encore_engine *e = m->engine;
-	u64 limit = max_insns ? max_insns : ~0ull;
 	memset(r, 0, sizeof(*r));
 	for (;;) {
+		machine__fire_timers(m);
+		offer_interrupt(m, e);
+		if (in && in->poll)
+			in->poll(in->opaque);
+		if (finished(m, r))
+			break;
 		struct encore_exit x;
-		engine__run(e, limit, &x);
+		engine__run(e, slice_limit(m, max_insns, in), &x);
 		r->rip = x.rip;
-		if (handle_exit(m, &x, r))
+		if (handle_exit(m, &x, max_insns, in, r))
 			break;
 	}
 	r->insns = e->ops->insn_count(e);
