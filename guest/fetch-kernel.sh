@@ -18,9 +18,10 @@ if [ -s "$OUT/vmlinux" ] && [ "$(cat "$OUT/kernel-package" 2>/dev/null)" = "$pkg
 	exit 0
 fi
 work=$(mktemp -d)
-chmod 755 "$work" # apt downloads as the _apt user
 trap 'rm -rf "$work"' EXIT
-(cd "$work" && apt-get download -q "$pkg" >/dev/null)
+# Sandbox::User=root: as root, apt downloads as its _apt user, which cannot
+# write into the private temp dir (it warns and falls back to root anyway).
+(cd "$work" && apt-get download -q -o APT::Sandbox::User=root "$pkg" >/dev/null)
 dpkg-deb -x "$work"/*.deb "$work/root"
 cp "$work"/root/boot/vmlinuz-* "$OUT/vmlinuz"
 # The bzImage carries the kernel as an XZ stream after its decompressor.

@@ -3,7 +3,8 @@
 
 #include "encore/machine.h"
 
-/* XXH3 hash of the CPU state and every byte of guest RAM. */
+/* XXH3 hash of the CPU state, the devices' state, virtual time and every
+ * byte of guest RAM. */
 u64 machine__state_hash(struct encore_machine *m);
 
 #endif
