@@ -22,6 +22,7 @@ TEST_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c tests/u
 TEST_SUPPORT_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(TEST_SUPPORT)))
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+.DEFAULT_GOAL := all
 -include tests/guest/guests.mk
 
 all: $(BUILD)/encore $(TEST_BINS) $(GUEST_ELFS)
