@@ -31,6 +31,8 @@ enum {
 #define LOADER_UNDEFINED 0xff
 #define HEADROOM (32ull << 20) /* RAM a kernel needs beyond its image and initrd */
 #define MIB (1ull << 20)
+#define MTRR_ENABLE 0x800
+#define MTRR_TYPE_WB 6
 
 struct boot_image {
 	const char *path;
@@ -215,6 +217,7 @@ static void entry_state(struct encore_machine *m, struct encore_cpu_state *s, u6
 	s->efer = EFER_LME | EFER_LMA;
 	s->gdtr.base = BARE_GDT;
 	s->gdtr.limit = 31;
+	s->msr.mtrr_def_type = MTRR_ENABLE | MTRR_TYPE_WB; /* as a BIOS leaves it */
 	segment__set_flat(&s->seg[SEG_CS], LINUX_SEL_CODE, true, true, 0);
 	for (int k = 0; k < SEG_COUNT; k++)
 		if (k != SEG_CS)
