@@ -485,6 +485,69 @@ static void load_system_segment(struct cpu *c, u16 sel, bool tss)
 	}
 }
 
+/* VERR/VERW/LAR/LSL look a selector up without faulting on a bad one. */
+static bool lookup_descriptor(struct cpu *c, u16 sel, u64 *d)
+{
+	if ((sel & 0xfffc) == 0)
+		return false;
+	bool ldt = sel & 4;
+	u64 base = ldt ? c->s.ldtr.base : c->s.gdtr.base;
+	u32 limit = ldt ? c->s.ldtr.limit : c->s.gdtr.limit;
+	if ((sel & ~7u) + 7 > limit)
+		return false;
+	*d = mem_read_sys(c, base + (sel & ~7u), 8);
+	return true;
+}
+
+/* DPL >= max(CPL, RPL), which conforming code segments need not meet. */
+static bool visible_at_cpl(struct cpu *c, u16 sel, u64 d)
+{
+	bool conforming = desc_is_code_data(d) && (desc_type(d) & 0xc) == 0xc;
+	u8 rpl = sel & 3, level = c->cpl > rpl ? c->cpl : rpl;
+	return conforming || desc_dpl(d) >= level;
+}
+
+/* VERR/VERW: ZF = the segment is readable/writable from here.  Linux
+ * executes VERW on every return to user mode to clear CPU buffers. */
+static void verify_segment(struct cpu *c, const struct insn *i, bool write)
+{
+	u16 sel = rm_read(c, i, 2);
+	u64 d;
+	bool ok = lookup_descriptor(c, sel, &d) && desc_is_code_data(d) && visible_at_cpl(c, sel, d);
+	if (ok) {
+		unsigned type = desc_type(d);
+		bool code = type & 8, rw = type & 2;
+		ok = write ? !code && rw : !code || rw;
+	}
+	flags_set(c, ok ? RF_ZF : 0, RF_ZF);
+}
+
+/* System descriptor types LAR (and, without the gates, LSL) accept. */
+static bool lar_system_type_ok(unsigned type, bool mode64, bool lsl)
+{
+	if (mode64)
+		return type == 2 || type == 9 || type == 11 || (!lsl && type == 12);
+	static const u16 legacy_lar = 0x1a3e, legacy_lsl = 0x0a0e; /* bit per type */
+	return ((lsl ? legacy_lsl : legacy_lar) >> type) & 1;
+}
+
+/* LAR (0F 02) and LSL (0F 03): access rights or limit when visible. */
+static void lar_lsl(struct cpu *c, const struct insn *i)
+{
+	bool lsl = i->op == 0x03;
+	u16 sel = rm_read(c, i, 2);
+	u64 d;
+	bool ok = lookup_descriptor(c, sel, &d) && visible_at_cpl(c, sel, d) &&
+		  (desc_is_code_data(d) || lar_system_type_ok(desc_type(d), c->mode64, lsl));
+	flags_set(c, ok ? RF_ZF : 0, RF_ZF);
+	if (!ok)
+		return;
+	struct encore_segment seg;
+	seg_from_descriptor(&seg, sel, d);
+	u64 v = lsl ? seg.limit : (d >> 32) & 0x00ffff00;
+	reg_write(c, i->reg, i->opsize == 2 ? 2 : i->opsize, v & size_mask(i->opsize));
+}
+
 static void grp6(struct cpu *c, const struct insn *i)
 {
 	switch (i->ext) {
@@ -492,11 +555,13 @@ static void grp6(struct cpu *c, const struct insn *i)
 	case 1: rm_write(c, i, i->rm == RM_MEM ? 2 : i->opsize, c->s.tr.selector); return;
 	case 2: load_system_segment(c, rm_read(c, i, 2), false); return;
 	case 3: load_system_segment(c, rm_read(c, i, 2), true); return;
+	case 4: verify_segment(c, i, false); return;
+	case 5: verify_segment(c, i, true); return;
 	}
 	raise_unimplemented(c);
 }
 
-static insn_fn sel_grp6(struct insn *i) { return i->ext < 4 ? grp6 : NULL; }
+static insn_fn sel_grp6(struct insn *i) { return i->ext < 6 ? grp6 : NULL; }
 
 static insn_fn sel_sys(struct insn *i)
 {
@@ -530,6 +595,7 @@ static insn_fn sel_sys(struct insn *i)
 	case 0x06: return clts;
 	case 0x08: case 0x09: return wbinvd;
 	case 0x0b: case 0xb9: case 0xff: return insn_invalid;
+	case 0x02: case 0x03: return lar_lsl;
 	}
 	return NULL;
 }
@@ -539,7 +605,7 @@ void ops_system__register(void)
 	static const u8 one[] = { 0xf4, 0xfa, 0xfb, 0xe4, 0xe5, 0xe6, 0xe7, 0xec, 0xed, 0xee,
 				  0xef, 0xcc, 0xcd, 0xf1, 0xce, 0xcf };
 	static const u8 two[] = { 0x05, 0x07, 0xa2, 0x31, 0x32, 0x30, 0x33, 0x20, 0x22, 0x21,
-				  0x23, 0x06, 0x08, 0x09, 0x0b, 0xb9, 0xff };
+				  0x23, 0x06, 0x08, 0x09, 0x0b, 0xb9, 0xff, 0x02, 0x03 };
 	for (unsigned k = 0; k < sizeof(one); k++)
 		op_register(MAP_1B, one[k], sel_sys, "system");
 	for (unsigned k = 0; k < sizeof(two); k++)
