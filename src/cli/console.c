@@ -1,0 +1,166 @@
+/*
+ * The guest's serial console on the user's terminal: guest output to
+ * stdout, stdin to the guest's UART.  A terminal is put in raw mode so
+ * every key reaches the guest; Ctrl-A x leaves encore, Ctrl-A Ctrl-A sends
+ * a Ctrl-A.  The console also watches the output for a Linux kernel
+ * panic, so that encore can stop with a report instead of spinning.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "console.h"
+
+#define ESCAPE_KEY 0x01 /* Ctrl-A */
+#define PANIC_MARK "Kernel panic - not syncing"
+#define PANIC_END_MARK "---[ end Kernel panic"
+/* Instructions to let a panicking kernel finish its report. */
+#define PANIC_GRACE_INSNS 200000000ull
+
+static struct termios saved_termios;
+static bool termios_saved;
+
+static void restore_terminal(void)
+{
+	if (termios_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+}
+
+static void restore_and_die(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void enter_raw_mode(void)
+{
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &saved_termios))
+		return;
+	termios_saved = true;
+	atexit(restore_terminal);
+	signal(SIGTERM, restore_and_die);
+	signal(SIGHUP, restore_and_die);
+	struct termios raw = saved_termios;
+	cfmakeraw(&raw);
+	raw.c_oflag |= OPOST | ONLCR; /* encore's own messages keep their line breaks */
+	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+}
+
+/* Remember the panic line as it is printed; note where its report ends. */
+static void watch_line(struct console *c)
+{
+	c->line[c->line_len] = 0;
+	if (!c->panicked && strstr(c->line, PANIC_MARK)) {
+		c->panicked = true;
+		c->panic_at = c->machine->engine ? c->machine->engine->ops->insn_count(c->machine->engine) : 0;
+		const char *p = strstr(c->line, PANIC_MARK);
+		snprintf(c->panic_line, sizeof(c->panic_line), "%s", p);
+	} else if (c->panicked && strstr(c->line, PANIC_END_MARK)) {
+		c->panic_report_done = true;
+	}
+	c->line_len = 0;
+}
+
+static void console_tx(void *opaque, u8 byte)
+{
+	struct console *c = opaque;
+	putc(byte, c->out);
+	if (byte == '\n' || byte == '\r') {
+		if (c->line_len)
+			watch_line(c);
+		return;
+	}
+	if (c->line_len < sizeof(c->line) - 1)
+		c->line[c->line_len++] = (char)byte;
+}
+
+void console__init(struct console *c, struct encore_machine *m, bool interactive)
+{
+	memset(c, 0, sizeof(*c));
+	c->machine = m;
+	c->out = stdout;
+	c->tx = console_tx;
+	c->input_open = interactive;
+	if (interactive)
+		enter_raw_mode();
+}
+
+void console__attach(struct console *c, struct uart16550 *uart)
+{
+	c->uart = uart;
+}
+
+/* Interpret the escape key; returns false when the byte is consumed. */
+static bool escape_filter(struct console *c, u8 byte)
+{
+	if (!termios_saved)
+		return true;
+	if (c->escape_pending) {
+		c->escape_pending = false;
+		if (byte == 'x' || byte == 'X') {
+			c->quit_requested = true;
+			return false;
+		}
+		return byte == ESCAPE_KEY;
+	}
+	if (byte == ESCAPE_KEY) {
+		c->escape_pending = true;
+		return false;
+	}
+	return true;
+}
+
+static void read_input(struct console *c)
+{
+	u8 buf[sizeof(c->pending)];
+	size_t room = sizeof(c->pending) - c->npending;
+	if (!c->input_open || room == 0)
+		return;
+	/* Poll rather than O_NONBLOCK, which would leak to the user's shell. */
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	if (poll(&p, 1, 0) <= 0)
+		return;
+	ssize_t n = read(STDIN_FILENO, buf, room);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		c->input_open = false;
+		return;
+	}
+	for (ssize_t k = 0; k < n; k++)
+		if (escape_filter(c, buf[k]))
+			c->pending[c->npending++] = buf[k];
+}
+
+void console__poll(struct console *c)
+{
+	fflush(c->out);
+	read_input(c);
+	if (c->uart && c->npending) {
+		size_t room = uart16550__rx_room(c->uart);
+		size_t n = uart16550__receive(c->uart, c->pending, c->npending < room ? c->npending : room);
+		memmove(c->pending, c->pending + n, c->npending - n);
+		c->npending -= n;
+	}
+	struct encore_machine *m = c->machine;
+	u64 now = m->engine ? m->engine->ops->insn_count(m->engine) : 0;
+	if (c->quit_requested || (c->panicked && (c->panic_report_done ||
+						  now - c->panic_at > PANIC_GRACE_INSNS)))
+		machine__request_stop(m, c->quit_requested ? 0 : 1);
+}
+
+bool console__wait(struct console *c)
+{
+	fflush(c->out);
+	while (c->input_open && !c->npending && !c->quit_requested) {
+		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			return false;
+		read_input(c);
+	}
+	return c->npending || c->quit_requested;
+}

@@ -1,0 +1,33 @@
+/* The serial console front end of encore run (see console.c). */
+#ifndef ENCORE_CLI_CONSOLE_H
+#define ENCORE_CLI_CONSOLE_H
+
+#include <stdio.h>
+
+#include "encore/hw/uart16550.h"
+
+struct console {
+	struct encore_machine *machine;
+	struct uart16550 *uart;
+	FILE *out;
+	void (*tx)(void *opaque, u8 byte); /* give this to the UART */
+	bool input_open;     /* stdin may still deliver bytes */
+	bool escape_pending; /* Ctrl-A seen */
+	bool quit_requested; /* Ctrl-A x */
+	u8 pending[4096];    /* read from stdin, not yet taken by the guest */
+	size_t npending;
+	char line[512];      /* the output line being printed */
+	size_t line_len;
+	bool panicked, panic_report_done;
+	u64 panic_at;
+	char panic_line[256];
+};
+
+/* interactive: read stdin (raw mode on a terminal). */
+void console__init(struct console *c, struct encore_machine *m, bool interactive);
+void console__attach(struct console *c, struct uart16550 *uart);
+/* run_input callbacks: move input to the guest; wait for input when idle. */
+void console__poll(struct console *c);
+bool console__wait(struct console *c);
+
+#endif

@@ -1,0 +1,164 @@
+/* Building the machine a run boots: board, guest image, engine. */
+#define _GNU_SOURCE /* strptime, timegm */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "guest.h"
+#include "encore/linux_boot.h"
+#include "encore/loader.h"
+
+#define DEMO_LOAD_ADDR 0x100000ull
+
+extern const u8 demo_guest_start[], demo_guest_end[];
+
+bool guest_parse_rtc(const char *s, i64 *epoch)
+{
+	if (strncmp(s, "base=", 5))
+		return false;
+	s += 5;
+	if (!strcmp(s, "utc")) {
+		*epoch = time(NULL);
+		return true;
+	}
+	struct tm tm = { 0 };
+	const char *end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end || *end) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, "%Y-%m-%d", &tm);
+	}
+	if (!end || *end)
+		return false;
+	*epoch = timegm(&tm);
+	return true;
+}
+
+/* The default guest lives next to the encore binary: build/guest/. */
+static void default_guest_path(char *out, size_t n, const char *file)
+{
+	char exe[PATH_MAX - 32];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	snprintf(out, n, "%s/guest/%s", slash ? exe : ".", file);
+}
+
+static int choose_images(struct guest *g, const struct guest_opts *o)
+{
+	if (o->kernel) {
+		snprintf(g->kernel_path, sizeof(g->kernel_path), "%s", o->kernel);
+		if (o->initrd)
+			snprintf(g->initrd_path, sizeof(g->initrd_path), "%s", o->initrd);
+		return 0;
+	}
+	default_guest_path(g->kernel_path, sizeof(g->kernel_path), "vmlinux");
+	default_guest_path(g->initrd_path, sizeof(g->initrd_path), "initramfs.cpio");
+	if (o->initrd)
+		snprintf(g->initrd_path, sizeof(g->initrd_path), "%s", o->initrd);
+	if (access(g->kernel_path, R_OK) || access(g->initrd_path, R_OK)) {
+		fprintf(stderr, "encore: the default guest (%s, %s) is not built: run "
+			"guest/build-guest.sh (setup.sh does), or give --kernel\n",
+			g->kernel_path, g->initrd_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Sniff the kernel file: a Linux kernel, or a bare-metal ELF. */
+static int is_linux_kernel(const char *path, bool *is_linux)
+{
+	char err[256];
+	size_t size;
+	u8 *img = loader__read_file(path, &size, err, sizeof(err));
+	if (!img) {
+		fprintf(stderr, "encore: %s\n", err);
+		return -1;
+	}
+	*is_linux = linux_boot__is_kernel(img, size);
+	free(img);
+	return 0;
+}
+
+static int load_linux(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
+{
+	char err[256];
+	struct linux_boot_config cfg = {
+		.kernel_path = g->kernel_path,
+		.initrd_path = g->initrd_path[0] ? g->initrd_path : NULL,
+		.cmdline = o->append ? o->append : GUEST_DEFAULT_APPEND,
+	};
+	enum linux_image_kind kind;
+	if (linux_boot__load(g->machine, &cfg, s, &kind, err, sizeof(err))) {
+		fprintf(stderr, "encore: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_bare_metal(struct guest *g, const struct guest_opts *o,
+			   struct encore_cpu_state *s)
+{
+	char err[256];
+	u64 entry = DEMO_LOAD_ADDR;
+	if (o->initrd || o->append) {
+		fprintf(stderr, "encore: --initrd and --append need a Linux kernel; %s is a "
+			"bare-metal ELF\n", g->kernel_path);
+		return -1;
+	}
+	if (o->demo) {
+		size_t n = demo_guest_end - demo_guest_start;
+		memcpy(machine__ram_ptr(g->machine, DEMO_LOAD_ADDR), demo_guest_start, n);
+	} else if (elf__load(g->machine, g->kernel_path, &entry, err, sizeof(err))) {
+		fprintf(stderr, "encore: %s\n", err);
+		return -1;
+	}
+	return bare_metal__prepare(g->machine, s, entry);
+}
+
+static int load_guest(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
+{
+	if (!o->demo && is_linux_kernel(g->kernel_path, &g->is_linux))
+		return -1;
+	return g->is_linux ? load_linux(g, o, s) : load_bare_metal(g, o, s);
+}
+
+int guest__create(struct guest *g, const struct guest_opts *o, struct console *con)
+{
+	memset(g, 0, sizeof(*g));
+	if (!o->demo && choose_images(g, o))
+		return -1;
+	g->machine = machine__create(o->mem);
+	if (!g->machine) {
+		fprintf(stderr, "encore: cannot allocate %llu bytes of guest RAM\n",
+			(unsigned long long)o->mem);
+		return -1;
+	}
+	console__init(con, g->machine, true);
+	struct pc_config pc = { con->tx, con, o->rtc_epoch };
+	struct encore_cpu_state s;
+	if (pc__create(g->machine, &pc, &g->pc)) {
+		fprintf(stderr, "encore: cannot create the PC devices\n");
+		return -1;
+	}
+	console__attach(con, g->pc.com1);
+	if (load_guest(g, o, &s))
+		return -1;
+	struct encore_engine *e = interp__create(g->machine);
+	if (!e) {
+		fprintf(stderr, "encore: cannot create the interpreter\n");
+		return -1;
+	}
+	e->ops->set_state(e, &s);
+	return 0;
+}
+
+void guest__destroy(struct guest *g)
+{
+	machine__destroy(g->machine);
+	g->machine = NULL;
+}

@@ -1,0 +1,39 @@
+/*
+ * The guest a run boots: options shared by the commands that start a
+ * machine (run now; record later), and building the machine from them.
+ */
+#ifndef ENCORE_CLI_GUEST_H
+#define ENCORE_CLI_GUEST_H
+
+#include "console.h"
+#include "encore/machine.h"
+#include "encore/pc.h"
+
+struct guest_opts {
+	const char *kernel;  /* NULL: the default guest (or the demo) */
+	const char *initrd;
+	const char *append;
+	bool demo;           /* the built-in bare-metal demo guest */
+	u64 mem;
+	i64 rtc_epoch;       /* the wall-clock time the guest boots at */
+};
+
+struct guest {
+	struct encore_machine *machine;
+	struct pc pc;
+	bool is_linux;
+	char kernel_path[4096], initrd_path[4096];
+};
+
+/* Default kernel command line for Linux guests. */
+#define GUEST_DEFAULT_APPEND "console=ttyS0"
+
+/* Parse QEMU's "base=utc|YYYY-MM-DD[THH:MM:SS]"; false on bad input. */
+bool guest_parse_rtc(const char *s, i64 *epoch);
+
+/* Build machine, devices, loaded guest and engine; prints a message and
+ * returns -1 on bad input. */
+int guest__create(struct guest *g, const struct guest_opts *o, struct console *con);
+void guest__destroy(struct guest *g);
+
+#endif
