@@ -36,7 +36,7 @@ for BUILD in "$@"; do
 	[ "$BUILD" = build ] || prefix="$(basename "$BUILD")/"
 	seed_env=()
 	if [ $first = 0 ]; then
-		seed_env=(ENCORE_TEST_SEED="$seed2")
+		seed_env=(ENCORE_TEST_SEED="$seed2" ENCORE_SANITIZED=1)
 		echo "$BUILD: ENCORE_TEST_SEED=$seed2"
 	fi
 	first=0

@@ -36,9 +36,15 @@ bool guest_parse_rtc(const char *s, i64 *epoch)
 	return true;
 }
 
-/* The default guest lives next to the encore binary: build/guest/. */
+/* The default guest lives next to the encore binary (build/guest/), or
+ * where ENCORE_GUEST_DIR says. */
 static void default_guest_path(char *out, size_t n, const char *file)
 {
+	const char *dir = getenv("ENCORE_GUEST_DIR");
+	if (dir && *dir) {
+		snprintf(out, n, "%s/%s", dir, file);
+		return;
+	}
 	char exe[PATH_MAX - 32];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = 0;
@@ -58,12 +64,13 @@ static int choose_images(struct guest *g, const struct guest_opts *o)
 	}
 	default_guest_path(g->kernel_path, sizeof(g->kernel_path), "vmlinux");
 	default_guest_path(g->initrd_path, sizeof(g->initrd_path), "initramfs.cpio");
+	bool missing = access(g->kernel_path, R_OK) || (!o->initrd && access(g->initrd_path, R_OK));
 	if (o->initrd)
 		snprintf(g->initrd_path, sizeof(g->initrd_path), "%s", o->initrd);
-	if (access(g->kernel_path, R_OK) || access(g->initrd_path, R_OK)) {
-		fprintf(stderr, "encore: the default guest (%s, %s) is not built: run "
-			"guest/build-guest.sh (setup.sh does), or give --kernel\n",
-			g->kernel_path, g->initrd_path);
+	if (missing) {
+		fprintf(stderr, "encore: the default guest (%s and initramfs.cpio beside it) is not "
+			"built: run guest/build-guest.sh (setup.sh does), or give --kernel\n",
+			g->kernel_path);
 		return -1;
 	}
 	return 0;
@@ -80,7 +87,13 @@ static int is_linux_kernel(const char *path, bool *is_linux)
 		return -1;
 	}
 	*is_linux = linux_boot__is_kernel(img, size);
+	bool elf = elf__is_elf(img, size);
 	free(img);
+	if (!*is_linux && !elf) {
+		fprintf(stderr, "encore: %s is neither a Linux kernel (bzImage, or vmlinux ELF) nor "
+			"a bare-metal x86-64 ELF\n", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -107,7 +120,7 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 	u64 entry = DEMO_LOAD_ADDR;
 	if (o->initrd || o->append) {
 		fprintf(stderr, "encore: --initrd and --append need a Linux kernel; %s is a "
-			"bare-metal ELF\n", g->kernel_path);
+			"bare-metal guest\n", o->demo ? "the demo" : g->kernel_path);
 		return -1;
 	}
 	if (o->demo) {

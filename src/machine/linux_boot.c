@@ -113,12 +113,31 @@ static u64 elf_entry_paddr(const u8 *img)
 	return eh->e_entry;
 }
 
+/* The end of the highest PT_LOAD segment (the table was checked by
+ * elf__has_note's caller only as far as notes go, so bound it here). */
+static u64 elf_load_end(const u8 *img, size_t size)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	u64 end = 0;
+	if (eh->e_phoff > size || (u64)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
+		return 0;
+	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
+	for (unsigned n = 0; n < eh->e_phnum; n++)
+		if (ph[n].p_type == PT_LOAD && ph[n].p_paddr + ph[n].p_memsz > end)
+			end = ph[n].p_paddr + ph[n].p_memsz;
+	return end;
+}
+
 /* A vmlinux: segments at their physical addresses, a setup header made
  * up as a bzImage of protocol 2.15 would have it. */
 static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, char *err,
 			size_t errlen)
 {
-	u64 entry;
+	u64 entry, end = elf_load_end(k->img, k->size);
+	if (end > m->low_ram_size)
+		return fail(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
+			    "%lluM or more", k->path, (unsigned long long)(end + MIB - 1) / MIB,
+			    (unsigned long long)(end + HEADROOM) / MIB);
 	if (elf__load_image(m, k->img, k->size, k->path, &entry, &k->end, err, errlen))
 		return -1;
 	k->entry = elf_entry_paddr(k->img);
@@ -131,7 +150,7 @@ static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 	put32(bp + BP_KERNEL_ALIGNMENT, 0x200000);
 	bp[BP_MIN_ALIGNMENT] = 21;
 	put16(bp + BP_XLOADFLAGS, XLF_KERNEL_64);
-	put32(bp + BP_CMDLINE_SIZE, LINUX_CMDLINE_MAX - 1);
+	put32(bp + BP_CMDLINE_SIZE, 2047); /* x86 COMMAND_LINE_SIZE - 1 */
 	return 0;
 }
 

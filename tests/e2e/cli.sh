@@ -27,10 +27,13 @@ expect "encore --help" 0 "usage: encore" -- "$ENCORE" --help
 expect "encore run --help" 0 "--max-insns" -- "$ENCORE" run --help
 expect "no command" 2 "usage: encore" -- "$ENCORE"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$ENCORE" frobnicate
-expect "demo guest" 0 "primes found: 2262" -- "$ENCORE" run
-expect "demo summary" 0 "state-hash: [0-9a-f]{16}" -- "$ENCORE" run --summary
+expect "demo guest" 0 "primes found: 2262" -- "$ENCORE" run --demo
+expect "demo summary" 0 "state-hash: [0-9a-f]{16}" -- "$ENCORE" run --demo --summary
+expect "demo with --kernel" 2 "exclude each other" -- "$ENCORE" run --demo --kernel README.md
+expect "--append without Linux" 2 "need a Linux kernel" -- "$ENCORE" run --demo --append quiet
+expect "bad --rtc" 2 "bad --rtc" -- "$ENCORE" run --rtc base=yesterday
 expect "missing kernel file" 2 "cannot open /nonexistent/k.elf" -- "$ENCORE" run --kernel /nonexistent/k.elf
-expect "kernel that is not ELF" 2 "is not an ELF file" -- "$ENCORE" run --kernel README.md
+expect "kernel that is not ELF" 2 "README.md is neither a Linux kernel .* nor a bare-metal" -- "$ENCORE" run --kernel README.md
 head -c 64 /bin/true >"$tmp/trunc.elf"
 expect "truncated ELF" 2 "corrupt program header table|outside the file" -- "$ENCORE" run --kernel "$tmp/trunc.elf"
 printf '\177ELF\001\001\001' >"$tmp/elf32"; head -c 100 /dev/zero >>"$tmp/elf32"
@@ -41,6 +44,6 @@ fi
 expect "bad --mem" 2 "bad --mem" -- "$ENCORE" run --mem lots
 expect "bad --max-insns" 2 "bad --max-insns" -- "$ENCORE" run --max-insns -5
 expect "stray argument" 2 "unexpected argument" -- "$ENCORE" run extra
-expect "instruction limit" 124 "stopped at instruction limit 1000" -- "$ENCORE" run --max-insns 1000
+expect "instruction limit" 124 "stopped at instruction limit 1000" -- "$ENCORE" run --demo --max-insns 1000
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
