@@ -1,10 +1,12 @@
 #!/bin/bash
 # One command to set encore up on Debian 12: install the packages it needs,
-# build it, and run the default guest.  Pass --no-run to skip the run.
+# build it, build the default guest from Debian's kernel and busybox-static
+# packages, and run that guest (its workload typed at the shell prompt,
+# then a power-off).  Pass --no-run to skip the run.
 set -euo pipefail
 cd "$(dirname "$0")"
 PACKAGES=(gcc make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
-	  qemu-system-x86 valgrind bc xz-utils)
+	  qemu-system-x86 valgrind bc xz-utils cpio)
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
@@ -19,6 +21,8 @@ fi
 # guest/fetch-kernel.sh needs apt's package lists to find Debian's kernel.
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || $SUDO apt-get update -q
 make -j"$(nproc)"
+guest/build-guest.sh
 if [ "${1:-}" != "--no-run" ]; then
-	./build/encore run --summary
+	printf 'workload\npoweroff -f\n' | ./build/encore run --summary
+	echo "setup: done; 'build/encore run' gives you the guest's shell (Ctrl-A x quits)"
 fi
