@@ -36,7 +36,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-[ $# -ge 2 ] && [ $# -le 3 ] || usage
+if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+	usage
+fi
 for f in "$1" "$2"; do
 	[ -r "$f" ] || { echo "run-qemu: cannot read $f" >&2; exit 2; }
 done
@@ -59,6 +61,7 @@ mkfifo "$work/in"
 # kernel's last words.  The helper reads the lines to type from fd 4.
 exec 4<&0
 set +e
+# shellcheck disable=SC2094 # $work/in is a fifo: QEMU reads what the helper writes
 "${qemu[@]}" <"$work/in" 4<&- |
 	"$here/send-after-prompt" "${times[@]}" "$PROMPT" /dev/fd/4 "$work/in" |
 	tee "$work/log"

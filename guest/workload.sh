@@ -40,4 +40,4 @@ out "awk sum $(awk 'BEGIN { s = 0; for (i = 0; i < 200000; i++) s += i; printf "
 
 cd /
 rm -rf "$dir"
-out done
+out "done"
