@@ -27,7 +27,6 @@ static void put_string(u32 *regs, const char *s)
 
 void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
 {
-	(void)subleaf;
 	static const char brand[48] = "encore virtual x86-64 CPU";
 	memset(out, 0, 16);
 	switch (leaf) {
@@ -42,6 +41,10 @@ void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
 		out[1] = (1u << 16) | (8u << 8); /* one logical CPU, CLFLUSH line 64 bytes */
 		out[2] = L1_ECX;
 		out[3] = L1_EDX;
+		return;
+	case 7: /* structured features: only IA32_ARCH_CAPABILITIES (EDX bit 29) */
+		if (subleaf == 0)
+			out[3] = 1u << 29;
 		return;
 	case 0x15: /* TSC = crystal * EBX / EAX: Linux needs no calibration */
 		out[0] = 1;

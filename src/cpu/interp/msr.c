@@ -3,11 +3,13 @@
  * other index raises #GP, as on a CPU that lacks it.
  */
 #include "cpu.h"
+#include "encore/cpuid.h"
 #include "interp.h"
 
 enum {
 	MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_APIC_BASE = 0x1b,
 	MSR_FEATURE_CONTROL = 0x3a, MSR_BIOS_SIGN_ID = 0x8b, MSR_MTRRCAP = 0xfe,
+	MSR_ARCH_CAPABILITIES = 0x10a,
 	MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
 	MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS_BASE0 = 0x200, MSR_MTRR_FIX64K = 0x250,
 	MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259,
@@ -69,6 +71,7 @@ int msr_read(struct cpu *c, u32 idx, u64 *v)
 	case MSR_PLATFORM_ID: *v = 0; return 0;
 	case MSR_BIOS_SIGN_ID: *v = 0; return 0;
 	case MSR_FEATURE_CONTROL: *v = 1; return 0; /* locked, VMX off */
+	case MSR_ARCH_CAPABILITIES: *v = CPUID_ARCH_CAPABILITIES; return 0;
 	}
 	return -1;
 }
@@ -110,7 +113,9 @@ int msr_write(struct cpu *c, u32 idx, u64 v)
 		return 0;
 	case MSR_PAT: if (!valid_pat(v)) return -1; c->s.msr.pat = v; return 0;
 	case MSR_BIOS_SIGN_ID: return 0;
-	case MSR_MTRRCAP: case MSR_PLATFORM_ID: case MSR_FEATURE_CONTROL: return -1;
+	case MSR_MTRRCAP: case MSR_PLATFORM_ID: case MSR_FEATURE_CONTROL:
+	case MSR_ARCH_CAPABILITIES:
+		return -1;
 	case MSR_APIC_BASE:
 		c->s.msr.apic_base = (v & ~0x6ffull) | (c->s.msr.apic_base & 0x100);
 		return 0;
