@@ -1,7 +1,9 @@
 #!/bin/bash
 # make bench: interpreter speed on the integer/memory loop guest, side by
 # side with QEMU (TCG, and TCG in deterministic -icount mode) on the same
-# guest image, plus host instructions per guest instruction (callgrind).
+# guest image, plus host instructions per guest instruction (callgrind);
+# then the default Linux guest's boot and workload on encore and QEMU
+# (bench/linux.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 set -euo pipefail
 BUILD=${1:-build}
@@ -75,4 +77,10 @@ if command -v valgrind >/dev/null; then
 	echo
 	echo "Host instructions per guest instruction (callgrind, first $n guest instructions,"
 	echo "start-up cost subtracted): $(echo "($host - $v0) / $n" | bc -l | xargs printf '%.1f')"
+fi
+echo
+if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
+	bench/linux.sh "$BUILD"
+else
+	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi

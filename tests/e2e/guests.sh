@@ -61,11 +61,12 @@ check() {
 	if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2" "${3:-}"; fi
 }
 
-# run NAME ARGS...: run encore with a timeout; output in $tmp/NAME.{out,err,rc}
+# run NAME ARGS...: run encore with a timeout and a fixed boot time (an input
+# the state hash depends on, through the RTC); output in $tmp/NAME.{out,err,rc}
 run() {
 	local name=$1
 	shift
-	timeout "$TIMEOUT" "$ENCORE" run "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
+	timeout "$TIMEOUT" "$ENCORE" run --rtc base=2026-01-01 "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
 	echo $? >"$tmp/$name.rc"
 }
 

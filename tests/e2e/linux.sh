@@ -108,6 +108,17 @@ else
 	not_ok "bzImage boot (exit $(cat "$tmp/bzimage.rc"))" "$tmp/bzimage.err"
 fi
 
+# A kernel panic ends the run with status 1 and a report, not a hang.
+timeout "$TIMEOUT" "$ENCORE" run --append "console=ttyS0 rdinit=/nonexistent init=/nonexistent" \
+	</dev/null >"$tmp/panic.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q "the guest kernel panicked (\"Kernel panic - not syncing: " "$tmp/panic.out" &&
+   grep -q "end Kernel panic" "$tmp/panic.out"; then
+	ok "kernel panic: exit 1 with a report after the kernel's own"
+else
+	not_ok "kernel panic (exit $rc, want 1)" "$tmp/panic.out"
+fi
+
 # Bad boot input: a clear message and status 2, never a crash.
 expect_error() {
 	local what=$1 pattern=$2; shift 2
