@@ -27,11 +27,16 @@ struct run_result {
  * Host input for the guest, offered between engine slices.  poll runs at
  * every return from the engine (it may feed devices or stop the machine);
  * wait runs when the guest is idle with no timer armed and returns false
- * if no input can ever come.  slice bounds the instructions between polls.
+ * if no input can ever come.  idle (optional) runs when the guest halts
+ * with its next timer `ns` of virtual time away and returns how much of
+ * that to skip now: all of it by default, so an idle guest costs nothing;
+ * an interactive front end may wait in real time for input instead.
+ * slice bounds the instructions between polls.
  */
 struct run_input {
 	void (*poll)(void *opaque);
 	bool (*wait)(void *opaque);
+	u64 (*idle)(void *opaque, u64 ns);
 	void *opaque;
 	u64 slice;
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "console.h"
@@ -47,8 +48,7 @@ static void enter_raw_mode(void)
 	signal(SIGTERM, restore_and_die);
 	signal(SIGHUP, restore_and_die);
 	struct termios raw = saved_termios;
-	cfmakeraw(&raw);
-	raw.c_oflag |= OPOST | ONLCR; /* encore's own messages keep their line breaks */
+	cfmakeraw(&raw); /* the guest sends its own CR LF */
 	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
 }
 
@@ -89,6 +89,12 @@ void console__init(struct console *c, struct encore_machine *m, bool interactive
 	c->input_open = interactive;
 	if (interactive)
 		enter_raw_mode();
+}
+
+void console__finish(struct console *c)
+{
+	fflush(c->out);
+	restore_terminal();
 }
 
 void console__attach(struct console *c, struct uart16550 *uart)
@@ -151,6 +157,23 @@ void console__poll(struct console *c)
 	if (c->quit_requested || (c->panicked && (c->panic_report_done ||
 						  now - c->panic_at > PANIC_GRACE_INSNS)))
 		machine__request_stop(m, c->quit_requested ? 0 : 1);
+}
+
+u64 console__idle(struct console *c, u64 ns)
+{
+	if (!termios_saved || !c->input_open)
+		return ns; /* not interactive: skip idle time at once */
+	fflush(c->out);
+	/* At a terminal, idle time passes in real time, like a normal VM's:
+	 * the guest's clock keeps pace with the user's and the host rests. */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
+	if (poll(&p, 1, (int)(ns / 1000000)) <= 0)
+		return ns;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	u64 waited = (u64)(t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
+	return waited < ns ? waited : ns;
 }
 
 bool console__wait(struct console *c)

@@ -26,8 +26,13 @@ struct console {
 /* interactive: read stdin (raw mode on a terminal). */
 void console__init(struct console *c, struct encore_machine *m, bool interactive);
 void console__attach(struct console *c, struct uart16550 *uart);
+/* The run is over: flush, and give the terminal back (before reports). */
+void console__finish(struct console *c);
 /* run_input callbacks: move input to the guest; wait for input when idle. */
 void console__poll(struct console *c);
 bool console__wait(struct console *c);
+/* How much of `ns` idle virtual time to skip: all of it unless the input
+ * is a terminal, where it passes in real time (input cuts it short). */
+u64 console__idle(struct console *c, u64 ns);
 
 #endif

@@ -171,6 +171,7 @@ static void print_summary(struct encore_machine *m, const struct run_result *r, 
 
 static void poll_console(void *opaque) { console__poll(opaque); }
 static bool wait_console(void *opaque) { return console__wait(opaque); }
+static u64 idle_console(void *opaque, u64 ns) { return console__idle(opaque, ns); }
 
 int cmd_run(int argc, char **argv)
 {
@@ -184,12 +185,12 @@ int cmd_run(int argc, char **argv)
 		guest__destroy(&g);
 		return 2;
 	}
-	struct run_input in = { poll_console, wait_console, &con, INPUT_SLICE_INSNS };
+	struct run_input in = { poll_console, wait_console, idle_console, &con, INPUT_SLICE_INSNS };
 	double t0 = now_seconds();
 	struct run_result r;
 	machine__run(g.machine, o.max_insns, &in, &r);
 	double dt = now_seconds() - t0;
-	fflush(stdout);
+	console__finish(&con);
 	int status = report(g.machine, &con, &r);
 	if (o.summary) {
 		print_summary(g.machine, &r, dt);

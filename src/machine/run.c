@@ -73,8 +73,8 @@ static bool handle_halt(struct encore_machine *m, const struct run_input *in,
 		return false;
 	u64 deadline = machine__next_deadline(m), now = machine__now(m);
 	if (deadline != VTIMER_OFF) {
-		if (deadline > now)
-			m->idle_ns += deadline - now;
+		u64 gap = deadline > now ? deadline - now : 0;
+		m->idle_ns += in && in->idle && gap ? in->idle(in->opaque, gap) : gap;
 		return false;
 	}
 	if (in && in->wait && in->wait(in->opaque))
