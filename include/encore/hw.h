@@ -18,13 +18,14 @@
 #define VTIMER_OFF UINT64_MAX
 
 /*
- * A timer owned by a device.  `deadline` is part of the device's plain
- * state (save it with the rest); after a restore the device re-arms it.
- * `fire` runs outside the engine, at the first instruction boundary at
- * or after the deadline, with the timer already disarmed.
+ * A timer owned by a device.  Its deadline lives in the device's plain
+ * state struct (`deadline` points there), so a checkpoint saves it with
+ * the rest and a restore re-arms it by writing the state back.  `fire`
+ * runs outside the engine, at the first instruction boundary at or after
+ * the deadline, with the timer already disarmed.
  */
 struct vtimer {
-	u64 deadline;
+	u64 *deadline;
 	void (*fire)(void *opaque, u64 now);
 	void *opaque;
 	const char *name;
@@ -32,10 +33,12 @@ struct vtimer {
 
 /* Current virtual time in ns (valid inside I/O handlers too). */
 u64 machine__now(struct encore_machine *m);
-/* Register a timer once, at device creation (disarmed). */
+/* Register a timer once, at device creation; `deadline` is its slot in
+ * the device's state, set to VTIMER_OFF (disarmed). */
 int machine__timer_add(struct encore_machine *m, struct vtimer *t, const char *name,
-		       void (*fire)(void *opaque, u64 now), void *opaque);
-/* Arm for an absolute virtual time (a deadline in the past fires at once). */
+		       void (*fire)(void *opaque, u64 now), void *opaque, u64 *deadline);
+/* Arm for an absolute virtual time (a deadline in the past fires at once);
+ * VTIMER_OFF disarms, so a restored deadline can be passed as it is. */
 void machine__timer_arm(struct encore_machine *m, struct vtimer *t, u64 deadline);
 void machine__timer_disarm(struct encore_machine *m, struct vtimer *t);
 /* Earliest armed deadline, or VTIMER_OFF. */
@@ -62,7 +65,8 @@ void machine__interrupt_changed(struct encore_machine *m);
  * Every device registers one of these.  `state` points at a plain struct
  * (no pointers) holding everything the guest can observe, timer deadlines
  * included; a checkpoint saves those bytes and a restore writes them back
- * and then calls `restored` to re-arm timers and re-drive interrupt lines.
+ * and then calls `restored` (if set) to re-drive interrupt lines (the
+ * timers' deadlines are in the state already).  `destroy` NULL means the machine just frees `dev`.
  */
 struct device {
 	const char *name;
@@ -74,6 +78,10 @@ struct device {
 };
 
 int machine__add_device(struct encore_machine *m, const struct device *d);
+/* The registered device called `name`, or NULL. */
+struct device *machine__find_device(struct encore_machine *m, const char *name);
+/* Write saved state bytes back into `d` and let it re-drive its lines. */
+void device__restore(struct device *d, const void *state);
 
 /* ---- run control a device can request ---- */
 

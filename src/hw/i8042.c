@@ -273,11 +273,6 @@ static void i8042_restored(void *dev)
 	machine__set_irq(k->m, AUX_IRQ, k->s.irq12_level);
 }
 
-static void i8042_destroy(void *dev)
-{
-	free(dev);
-}
-
 /*
  * Registered with the machine first: if wiring it up fails later, the
  * machine still owns it (bus ranges cannot be unregistered).
@@ -290,7 +285,7 @@ struct i8042 *i8042__create(struct encore_machine *m)
 	k->m = m;
 	k->s.ram[0] = CTR_AT_BOOT;
 	struct device d = { .name = "i8042", .state = &k->s, .state_size = sizeof(k->s),
-			    .restored = i8042_restored, .destroy = i8042_destroy, .dev = k };
+			    .restored = i8042_restored, .dev = k };
 	if (machine__add_device(m, &d)) {
 		free(k);
 		return NULL;

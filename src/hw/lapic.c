@@ -289,25 +289,16 @@ static u128 next_zero_tick(const struct lapic *a, u128 ticks)
 	return a->s.timer_base + periods * a->s.timer_initial;
 }
 
-static void set_deadline(struct lapic *a, u64 deadline)
-{
-	a->s.timer_deadline = deadline;
-	if (deadline == VTIMER_OFF)
-		machine__timer_disarm(a->m, &a->timer);
-	else
-		machine__timer_arm(a->m, &a->timer, deadline);
-}
-
 /* Armed while counting, masked or not: a masked periodic timer must keep
  * its phase for when it is unmasked.  Deadlines are computed from
  * timer_start, so periodic reloads never accumulate rounding. */
 static void timer_schedule(struct lapic *a, u64 now)
 {
 	if (!a->s.timer_active) {
-		set_deadline(a, VTIMER_OFF);
+		machine__timer_arm(a->m, &a->timer, VTIMER_OFF);
 		return;
 	}
-	set_deadline(a, time_of_tick(a, next_zero_tick(a, ticks_since_start(a, now))));
+	machine__timer_arm(a->m, &a->timer, time_of_tick(a, next_zero_tick(a, ticks_since_start(a, now))));
 }
 
 static void timer_expired(struct lapic *a, u64 now)
@@ -321,7 +312,6 @@ static void timer_expired(struct lapic *a, u64 now)
 static void timer_fire(void *opaque, u64 now)
 {
 	struct lapic *a = opaque;
-	a->s.timer_deadline = VTIMER_OFF; /* the machine already disarmed it */
 	timer_expired(a, now);
 }
 
@@ -331,7 +321,7 @@ static void timer_catch_up(struct lapic *a, u64 now)
 {
 	if (a->s.timer_deadline > now)
 		return;
-	set_deadline(a, VTIMER_OFF);
+	machine__timer_arm(a->m, &a->timer, VTIMER_OFF);
 	timer_expired(a, now);
 }
 
@@ -569,13 +559,7 @@ static void lapic_restored(void *dev)
 	 * checkpoint; a real one never holds that. */
 	if (!a->s.timer_initial)
 		a->s.timer_active = 0;
-	set_deadline(a, a->s.timer_deadline);
 	machine__interrupt_changed(a->m);
-}
-
-static void lapic_destroy(void *dev)
-{
-	free(dev);
 }
 
 struct lapic *lapic__create(struct encore_machine *m, u64 timer_hz, const struct lapic_extint *pic)
@@ -591,14 +575,14 @@ struct lapic *lapic__create(struct encore_machine *m, u64 timer_hz, const struct
 		a->pic = *pic;
 	lapic_reset(&a->s);
 	struct device d = { .name = "lapic", .state = &a->s, .state_size = sizeof(a->s),
-			    .restored = lapic_restored, .destroy = lapic_destroy, .dev = a };
+			    .restored = lapic_restored, .dev = a };
 	if (machine__add_device(m, &d)) {
 		free(a);
 		return NULL;
 	}
 	/* From here the machine owns `a` and frees it, so a timer or bus slot
 	 * taken before a later failure never points at freed memory. */
-	if (machine__timer_add(m, &a->timer, "lapic-timer", timer_fire, a) ||
+	if (machine__timer_add(m, &a->timer, "lapic-timer", timer_fire, a, &a->s.timer_deadline) ||
 	    bus__register(&m->mmio, LAPIC_BASE, LAPIC_SIZE, lapic_mmio, a, "lapic"))
 		return NULL;
 	return a;

@@ -169,16 +169,6 @@ static void pci_host_reset(struct pci_host_state *s)
 }
 
 /* No timers and no interrupt lines: the restored bytes are the whole state. */
-static void pci_host_restored(void *dev)
-{
-	(void)dev;
-}
-
-static void pci_host_destroy(void *dev)
-{
-	free(dev);
-}
-
 struct pci_host *pci_host__create(struct encore_machine *m)
 {
 	struct pci_host *h = calloc(1, sizeof(*h));
@@ -186,8 +176,7 @@ struct pci_host *pci_host__create(struct encore_machine *m)
 		return NULL;
 	h->m = m;
 	pci_host_reset(&h->s);
-	struct device d = { .name = "pci-host", .state = &h->s, .state_size = sizeof(h->s),
-			    .restored = pci_host_restored, .destroy = pci_host_destroy, .dev = h };
+	struct device d = { .name = "pci-host", .state = &h->s, .state_size = sizeof(h->s), .dev = h };
 	if (machine__add_device(m, &d)) {
 		free(h);
 		return NULL;

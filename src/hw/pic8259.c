@@ -374,11 +374,6 @@ static void pic_restored(void *dev)
 	machine__interrupt_changed(p->m);
 }
 
-static void pic_destroy(void *dev)
-{
-	free(dev);
-}
-
 /* Before the guest programs it, a chip delivers nothing: all lines masked. */
 static void power_on(struct pic8259 *p)
 {
@@ -410,7 +405,6 @@ struct pic8259 *pic8259__create(struct encore_machine *m)
 		.state = &p->s,
 		.state_size = sizeof(p->s),
 		.restored = pic_restored,
-		.destroy = pic_destroy,
 		.dev = p,
 	};
 	if (machine__add_device(m, &dev)) {

@@ -504,17 +504,6 @@ static void drive_irq0(struct pit8254 *p, bool level)
 	machine__set_irq(p->m, 0, level);
 }
 
-static void arm_irq_timer(struct pit8254 *p, u64 deadline)
-{
-	if (deadline == p->s.irq_deadline)
-		return;
-	p->s.irq_deadline = deadline;
-	if (deadline == VTIMER_OFF)
-		machine__timer_disarm(p->m, &p->irq_timer);
-	else
-		machine__timer_arm(p->m, &p->irq_timer, deadline);
-}
-
 /* After anything that may have changed channel 0: the line's resting
  * level and the timer for the next rising edge. */
 static void channel0_update(struct pit8254 *p, u64 c)
@@ -522,13 +511,12 @@ static void channel0_update(struct pit8254 *p, u64 c)
 	counter *k = &p->s.ch[0];
 	catch_up(k, c);
 	drive_irq0(p, mode_of(k) == 0 && out_at(k, c));
-	arm_irq_timer(p, ns_of_pulse(next_rise(k, c)));
+	machine__timer_arm(p->m, &p->irq_timer, ns_of_pulse(next_rise(k, c)));
 }
 
 /* Channel 0's OUT rose at the deadline. */
 static void channel0_edge(struct pit8254 *p, u64 now)
 {
-	p->s.irq_deadline = VTIMER_OFF;
 	if (mode_of(&p->s.ch[0]) != 0) {
 		drive_irq0(p, false);
 		machine__set_irq(p->m, 0, true);
@@ -618,17 +606,7 @@ static void port61_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_wr
 static void pit_restored(void *dev)
 {
 	struct pit8254 *p = dev;
-	u64 deadline = p->s.irq_deadline;
-	if (deadline == VTIMER_OFF)
-		machine__timer_disarm(p->m, &p->irq_timer);
-	else
-		machine__timer_arm(p->m, &p->irq_timer, deadline);
 	machine__set_irq(p->m, 0, p->s.irq_level);
-}
-
-static void pit_destroy(void *dev)
-{
-	free(dev);
 }
 
 /* Until programmed, every counter is idle with OUT low; gates 0 and 1
@@ -663,7 +641,6 @@ struct pit8254 *pit8254__create(struct encore_machine *m)
 		.state = &p->s,
 		.state_size = sizeof(p->s),
 		.restored = pit_restored,
-		.destroy = pit_destroy,
 		.dev = p,
 	};
 	if (machine__add_device(m, &dev)) {
@@ -671,7 +648,8 @@ struct pit8254 *pit8254__create(struct encore_machine *m)
 		return NULL;
 	}
 	/* From here the machine owns p and frees it on destroy. */
-	if (machine__timer_add(m, &p->irq_timer, "pit8254-irq0", irq_timer_fire, p))
+	if (machine__timer_add(m, &p->irq_timer, "pit8254-irq0", irq_timer_fire, p,
+			       &p->s.irq_deadline))
 		return NULL;
 	if (register_ports(p))
 		return NULL;

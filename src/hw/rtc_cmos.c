@@ -301,17 +301,6 @@ static void update_irq(struct rtc_cmos *r)
 	machine__set_irq(r->m, RTC_IRQ, level);
 }
 
-static void set_deadline(struct rtc_cmos *r, struct vtimer *t, u64 *field, u64 deadline)
-{
-	if (deadline == *field)
-		return;
-	*field = deadline;
-	if (deadline == VTIMER_OFF)
-		machine__timer_disarm(r->m, t);
-	else
-		machine__timer_arm(r->m, t, deadline);
-}
-
 /* The next periodic tick, if its interrupt is wanted and not yet flagged. */
 static u64 periodic_deadline(struct rtc_cmos *r, u64 now)
 {
@@ -343,22 +332,14 @@ static void refresh(struct rtc_cmos *r, u64 now)
 {
 	account_flags(r, now);
 	update_irq(r);
-	set_deadline(r, &r->periodic_timer, &r->s.periodic_deadline, periodic_deadline(r, now));
-	set_deadline(r, &r->update_timer, &r->s.update_deadline, update_deadline(r, now));
+	machine__timer_arm(r->m, &r->periodic_timer, periodic_deadline(r, now));
+	machine__timer_arm(r->m, &r->update_timer, update_deadline(r, now));
 }
 
-static void periodic_fire(void *opaque, u64 now)
+/* Both timers just bring flags, line and deadlines up to date. */
+static void timer_fire(void *opaque, u64 now)
 {
-	struct rtc_cmos *r = opaque;
-	r->s.periodic_deadline = VTIMER_OFF;
-	refresh(r, now);
-}
-
-static void update_fire(void *opaque, u64 now)
-{
-	struct rtc_cmos *r = opaque;
-	r->s.update_deadline = VTIMER_OFF;
-	refresh(r, now);
+	refresh(opaque, now);
 }
 
 /* ---- registers ---- */
@@ -508,20 +489,7 @@ static void fill_like_bios(struct rtc_cmos *r, u64 low_ram)
 static void rtc_restored(void *dev)
 {
 	struct rtc_cmos *r = dev;
-	struct vtimer *timers[2] = { &r->periodic_timer, &r->update_timer };
-	u64 deadlines[2] = { r->s.periodic_deadline, r->s.update_deadline };
-	for (int k = 0; k < 2; k++) {
-		if (deadlines[k] == VTIMER_OFF)
-			machine__timer_disarm(r->m, timers[k]);
-		else
-			machine__timer_arm(r->m, timers[k], deadlines[k]);
-	}
 	machine__set_irq(r->m, RTC_IRQ, r->s.irq_level);
-}
-
-static void rtc_destroy(void *dev)
-{
-	free(dev);
 }
 
 /*
@@ -540,13 +508,15 @@ struct rtc_cmos *rtc_cmos__create(struct encore_machine *m, i64 boot_epoch_secon
 	r->s.periodic_deadline = r->s.update_deadline = VTIMER_OFF;
 	fill_like_bios(r, m->low_ram_size);
 	struct device d = { .name = "rtc-cmos", .state = &r->s, .state_size = sizeof(r->s),
-			    .restored = rtc_restored, .destroy = rtc_destroy, .dev = r };
+			    .restored = rtc_restored, .dev = r };
 	if (machine__add_device(m, &d)) {
 		free(r);
 		return NULL;
 	}
-	if (machine__timer_add(m, &r->periodic_timer, "rtc-periodic", periodic_fire, r) ||
-	    machine__timer_add(m, &r->update_timer, "rtc-update", update_fire, r) ||
+	if (machine__timer_add(m, &r->periodic_timer, "rtc-periodic", timer_fire, r,
+			       &r->s.periodic_deadline) ||
+	    machine__timer_add(m, &r->update_timer, "rtc-update", timer_fire, r,
+			       &r->s.update_deadline) ||
 	    bus__register(&m->pio, RTC_INDEX_PORT, 1, index_io, r, "rtc-index") ||
 	    bus__register(&m->pio, RTC_DATA_PORT, 1, data_io, r, "rtc-data"))
 		return NULL;

@@ -158,23 +158,12 @@ static u64 char_timeout_ns(const struct uart16550 *u)
 	return 4 * char_half_bits(u) * divisor * 16 * 1000000000ull / (2 * UART_CLOCK_HZ);
 }
 
-static void set_timeout_deadline(struct uart16550 *u, u64 deadline)
-{
-	if (deadline == u->s.timeout_deadline)
-		return;
-	u->s.timeout_deadline = deadline;
-	if (deadline == VTIMER_OFF)
-		machine__timer_disarm(u->m, &u->timeout_timer);
-	else
-		machine__timer_arm(u->m, &u->timeout_timer, deadline);
-}
-
 /* The timer runs only while a timeout interrupt could still come. */
 static void update_timeout_timer(struct uart16550 *u)
 {
 	const struct uart16550_state *s = &u->s;
 	bool armed = fifo_enabled(u) && s->rx_count && (s->ier & IER_RDI) && !s->timeout_pending;
-	set_timeout_deadline(u, armed ? s->rx_activity_ns + char_timeout_ns(u) : VTIMER_OFF);
+	machine__timer_arm(u->m, &u->timeout_timer, armed ? s->rx_activity_ns + char_timeout_ns(u) : VTIMER_OFF);
 }
 
 /* ---- interrupts ---- */
@@ -224,7 +213,6 @@ static void timeout_fire(void *opaque, u64 now)
 {
 	struct uart16550 *u = opaque;
 	(void)now;
-	u->s.timeout_deadline = VTIMER_OFF;
 	if (fifo_enabled(u) && u->s.rx_count && (u->s.ier & IER_RDI))
 		u->s.timeout_pending = true;
 	update_irq(u);
@@ -421,16 +409,7 @@ size_t uart16550__rx_room(struct uart16550 *u)
 static void uart_restored(void *dev)
 {
 	struct uart16550 *u = dev;
-	if (u->s.timeout_deadline == VTIMER_OFF)
-		machine__timer_disarm(u->m, &u->timeout_timer);
-	else
-		machine__timer_arm(u->m, &u->timeout_timer, u->s.timeout_deadline);
 	machine__set_irq(u->m, u->irq, u->s.irq_level);
-}
-
-static void uart_destroy(void *dev)
-{
-	free(dev);
 }
 
 static void uart_reset_state(struct uart16550_state *s)
@@ -459,12 +438,13 @@ struct uart16550 *uart16550__create(struct encore_machine *m, u16 port, unsigned
 	u->tx = tx;
 	u->tx_opaque = tx_opaque;
 	struct device d = { .name = "uart16550", .state = &u->s, .state_size = sizeof(u->s),
-			    .restored = uart_restored, .destroy = uart_destroy, .dev = u };
+			    .restored = uart_restored, .dev = u };
 	if (machine__add_device(m, &d)) {
 		free(u);
 		return NULL;
 	}
-	if (machine__timer_add(m, &u->timeout_timer, "uart16550-timeout", timeout_fire, u) ||
+	if (machine__timer_add(m, &u->timeout_timer, "uart16550-timeout", timeout_fire, u,
+			       &u->s.timeout_deadline) ||
 	    bus__register(&m->pio, port, 8, uart_io, u, "uart16550"))
 		return NULL;
 	return u;

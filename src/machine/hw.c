@@ -11,34 +11,37 @@ u64 machine__now(struct encore_machine *m)
 }
 
 int machine__timer_add(struct encore_machine *m, struct vtimer *t, const char *name,
-		       void (*fire)(void *opaque, u64 now), void *opaque)
+		       void (*fire)(void *opaque, u64 now), void *opaque, u64 *deadline)
 {
 	if (m->ntimers == MACHINE_MAX_TIMERS)
 		return -1;
-	*t = (struct vtimer){ .deadline = VTIMER_OFF, .fire = fire, .opaque = opaque, .name = name };
+	*deadline = VTIMER_OFF;
+	*t = (struct vtimer){ .deadline = deadline, .fire = fire, .opaque = opaque, .name = name };
 	m->timers[m->ntimers++] = t;
 	return 0;
 }
 
 void machine__timer_arm(struct encore_machine *m, struct vtimer *t, u64 deadline)
 {
-	t->deadline = deadline;
+	if (*t->deadline == deadline)
+		return;
+	*t->deadline = deadline;
 	/* The engine's current slice may end after this deadline. */
-	machine__kick(m);
+	if (deadline != VTIMER_OFF)
+		machine__kick(m);
 }
 
 void machine__timer_disarm(struct encore_machine *m, struct vtimer *t)
 {
-	(void)m;
-	t->deadline = VTIMER_OFF;
+	machine__timer_arm(m, t, VTIMER_OFF);
 }
 
 u64 machine__next_deadline(struct encore_machine *m)
 {
 	u64 next = VTIMER_OFF;
 	for (unsigned k = 0; k < m->ntimers; k++)
-		if (m->timers[k]->deadline < next)
-			next = m->timers[k]->deadline;
+		if (*m->timers[k]->deadline < next)
+			next = *m->timers[k]->deadline;
 	return next;
 }
 
@@ -49,8 +52,8 @@ unsigned machine__fire_timers(struct encore_machine *m)
 	/* Registration order breaks ties, so firing order is deterministic. */
 	for (unsigned k = 0; k < m->ntimers; k++) {
 		struct vtimer *t = m->timers[k];
-		if (t->deadline <= now) {
-			t->deadline = VTIMER_OFF;
+		if (*t->deadline <= now) {
+			*t->deadline = VTIMER_OFF;
 			t->fire(t->opaque, now);
 			fired++;
 		}
@@ -80,6 +83,21 @@ int machine__add_device(struct encore_machine *m, const struct device *d)
 	*copy = *d;
 	m->devices[m->ndevices++] = copy;
 	return 0;
+}
+
+struct device *machine__find_device(struct encore_machine *m, const char *name)
+{
+	for (unsigned k = 0; k < m->ndevices; k++)
+		if (!strcmp(m->devices[k]->name, name))
+			return m->devices[k];
+	return NULL;
+}
+
+void device__restore(struct device *d, const void *state)
+{
+	memcpy(d->state, state, d->state_size);
+	if (d->restored)
+		d->restored(d->dev);
 }
 
 void machine__request_reset(struct encore_machine *m)

@@ -34,6 +34,8 @@ void machine__destroy(struct encore_machine *m)
 		struct device *d = m->devices[k];
 		if (d->destroy)
 			d->destroy(d->dev);
+		else
+			free(d->dev);
 		free(d);
 	}
 	munmap(m->ram, m->ram_size);

@@ -225,8 +225,7 @@ static void test_checkpoint(void)
 	struct device *da = a.m->devices[a.m->ndevices - 1];
 	struct device *db = b.m->devices[b.m->ndevices - 1];
 	CHECK(da->state_size == sizeof(struct i8042_state), "state is the plain struct");
-	memcpy(db->state, da->state, da->state_size);
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(b.level[12] && !b.level[1], "IRQ 12 re-driven");
 	CHECK(in(&a, CMD) == in(&b, CMD), "same status");
 	out(&b, DATA, 0x00);

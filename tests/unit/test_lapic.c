@@ -739,8 +739,7 @@ static void test_save_restore(void)
 	struct device *da = a.m->devices[0], *db = b.m->devices[0];
 	CHECK(da->state_size == db->state_size, "same state size");
 	b.m->idle_ns = a.m->idle_ns; /* the checkpoint's clock */
-	memcpy(db->state, da->state, da->state_size);
-	db->restored(db->dev);
+	device__restore(db, da->state);
 
 	u32 ra[64], rb[64];
 	snapshot_regs(&a, ra);

@@ -234,8 +234,7 @@ static void test_save_restore(void)
 	struct device *da = a->devices[0], *db = b->devices[0];
 	CHECK(!strcmp(da->name, "pci-host") && da->state_size == sizeof(struct pci_host_state),
 	      "registered as a device");
-	memcpy(db->state, da->state, da->state_size);
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(in(b, 0xcf8, 4) == CFG(0, 0, 0, 0x08) && in(b, 0xcfc, 4) == 0x06000002,
 	      "address register restored");
 	CHECK(in(b, 0xcf9, 1) == 0x02, "reset control restored");

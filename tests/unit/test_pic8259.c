@@ -419,14 +419,6 @@ static void test_garbage(void)
 	machine__destroy(m);
 }
 
-static struct device *find_device(struct encore_machine *m, const char *name)
-{
-	for (unsigned k = 0; k < m->ndevices; k++)
-		if (!strcmp(m->devices[k]->name, name))
-			return m->devices[k];
-	return NULL;
-}
-
 static void test_state_copy(void)
 {
 	check_group("state-copy");
@@ -439,16 +431,15 @@ static void test_state_copy(void)
 	pulse(m, 6);
 	machine__set_irq(m, 11, true);
 	pic8259__acknowledge(p); /* 11 in service via the cascade */
-	struct device *a = find_device(m, "pic8259"), *b = find_device(m2, "pic8259");
+	struct device *a = machine__find_device(m, "pic8259"), *b = machine__find_device(m2, "pic8259");
 	CHECK(a && b && a->state_size == sizeof(struct pic8259_state), "device registered");
 	if (!a || !b) {
 		machine__destroy(m);
 		machine__destroy(m2);
 		return;
 	}
-	memcpy(b->state, a->state, a->state_size);
 	m2->irq_changed = false;
-	b->restored(b->dev);
+	device__restore(b, a->state);
 	CHECK(m2->irq_changed, "restored re-evaluates INTR");
 	CHECK(pic8259__intr(q) == pic8259__intr(p), "same INTR");
 	int same = 0;

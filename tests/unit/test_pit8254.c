@@ -626,14 +626,6 @@ static void test_garbage(void)
 	machine__destroy(m);
 }
 
-static struct device *find_device(struct encore_machine *m, const char *name)
-{
-	for (unsigned k = 0; k < m->ndevices; k++)
-		if (!strcmp(m->devices[k]->name, name))
-			return m->devices[k];
-	return NULL;
-}
-
 static void test_state_copy(void)
 {
 	check_group("state-copy");
@@ -650,16 +642,15 @@ static void test_state_copy(void)
 	write_word(a, CH1, 5000);
 	at_pulse(a, 777 + 5 * 1193 + 600);
 	outb(a, MODE, 0x40); /* an unread latch is state too */
-	struct device *da = find_device(a, "pit8254"), *db = find_device(b, "pit8254");
+	struct device *da = machine__find_device(a, "pit8254"), *db = machine__find_device(b, "pit8254");
 	CHECK(da && db && da->state_size == sizeof(struct pit8254_state), "device registered");
 	if (!da || !db) {
 		machine__destroy(a);
 		machine__destroy(b);
 		return;
 	}
-	memcpy(db->state, da->state, da->state_size);
 	b->idle_ns = a->idle_ns;
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(machine__next_deadline(b) == machine__next_deadline(a), "timer re-armed from the state");
 	CHECK(inb(a, CH1) == inb(b, CH1) && inb(a, CH1) == inb(b, CH1), "latched bytes copied");
 	unsigned ra = la.rises, rb = lb.rises, same = 0;
@@ -682,10 +673,9 @@ static void test_state_copy(void)
 	run_until(a, a->idle_ns + 1000000);
 	struct irq_log lc;
 	struct encore_machine *c = board(&lc);
-	struct device *dc = find_device(c, "pit8254");
-	memcpy(dc->state, da->state, da->state_size);
+	struct device *dc = machine__find_device(c, "pit8254");
 	c->idle_ns = a->idle_ns;
-	dc->restored(dc->dev);
+	device__restore(dc, da->state);
 	CHECK(la.level && lc.level, "IRQ 0 high again after the restore");
 	machine__destroy(a);
 	machine__destroy(b);

@@ -347,9 +347,8 @@ static void test_checkpoint(void)
 	struct device *da = a.m->devices[a.m->ndevices - 1];
 	struct device *db = b.m->devices[b.m->ndevices - 1];
 	CHECK(da->state_size == sizeof(struct rtc_cmos_state), "state is the plain struct");
-	memcpy(db->state, da->state, da->state_size);
 	b.m->idle_ns = a.m->idle_ns;
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(machine__next_deadline(b.m) == machine__next_deadline(a.m), "same next deadline");
 	CHECK(rd(&a, R_HOUR) == rd(&b, R_HOUR) && rd(&b, R_HOUR) == 0x05, "same set time");
 	a.raises = b.raises = 0;
@@ -367,8 +366,7 @@ static void test_checkpoint(void)
 	CHECK(rd(&a, R_SEC) == rd(&b, R_SEC), "same seconds");
 	at(&a, 3 * SEC);
 	CHECK(a.level, "the original has IRQ 8 up");
-	memcpy(db->state, da->state, da->state_size);
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(b.level, "restored re-drives a raised line");
 	machine__destroy(a.m);
 	machine__destroy(b.m);

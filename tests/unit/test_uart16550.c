@@ -432,9 +432,8 @@ static void test_checkpoint(void)
 	struct device *db = b.m->devices[b.m->ndevices - 1];
 	CHECK(da->state_size == sizeof(struct uart16550_state) && db->state_size == da->state_size,
 	      "state is the plain struct");
-	memcpy(db->state, da->state, da->state_size);
 	b.m->idle_ns = a.m->idle_ns;
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(!b.level && b.lowers == 1, "restored re-drives the (low) line");
 	CHECK(in(&b, SCR) == 0x77 && in(&b, LCR) == 0x03, "registers carried over");
 
@@ -448,8 +447,7 @@ static void test_checkpoint(void)
 	CHECK(in(&b, RBR) == 'h' && in(&b, RBR) == 'i', "same FIFO contents");
 
 	/* A raised line is raised again on restore. */
-	memcpy(db->state, da->state, da->state_size);
-	db->restored(db->dev);
+	device__restore(db, da->state);
 	CHECK(b.level, "restored raises a pending line");
 	bench_fini(&a);
 	bench_fini(&b);
