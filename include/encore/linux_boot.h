@@ -23,7 +23,9 @@ enum linux_image_kind { LINUX_BZIMAGE, LINUX_VMLINUX };
 bool linux_boot__is_kernel(const u8 *img, size_t size);
 
 struct linux_boot_config {
-	const char *kernel_path;
+	const char *kernel_path; /* names the kernel in messages */
+	const u8 *kernel;        /* the kernel file's bytes */
+	size_t kernel_size;
 	const char *initrd_path; /* NULL: no initramfs */
 	const char *cmdline;
 };

@@ -25,18 +25,21 @@ void cpu_state__reset(struct encore_cpu_state *s);
  */
 int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u64 entry);
 
-/* Load an ELF64 executable's PT_LOAD segments; returns 0 and *entry, or -errno
- * with a message in err. */
-int elf__load(struct encore_machine *m, const char *path, u64 *entry, char *err, size_t errlen);
-
 /* Read a whole file; NULL with a message in err on failure (or if empty). */
 u8 *loader__read_file(const char *path, size_t *size, char *err, size_t errlen);
 bool elf__is_elf(const u8 *img, size_t size);
 /* Does a PT_NOTE segment hold a note from `owner` (vmlinux has "Linux")? */
 bool elf__has_note(const u8 *img, size_t size, const char *owner);
-/* elf__load for an image in memory; *end is the highest loaded paddr + 1. */
+/* Load an ELF64 image's PT_LOAD segments at their physical addresses
+ * (`path` names it in messages); returns 0 and *entry = e_entry, or -errno
+ * with a message in err. */
 int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const char *path,
-		    u64 *entry, u64 *end, char *err, size_t errlen);
+		    u64 *entry, char *err, size_t errlen);
+/* The highest loaded physical address + 1 (BSS included); 0 if the
+ * program header table is unusable. */
+u64 elf__load_end(const u8 *img, size_t size);
+/* e_entry translated to a physical address through its PT_LOAD segment. */
+u64 elf__entry_paddr(const u8 *img, size_t size);
 
 /* The identity map of the first 4 GiB (2 MiB pages) at BARE_PML4. */
 void bare_metal__identity_map(struct encore_machine *m);

@@ -76,22 +76,20 @@ static int choose_images(struct guest *g, const struct guest_opts *o)
 	return 0;
 }
 
-/* Sniff the kernel file: a Linux kernel, or a bare-metal ELF. */
-static int is_linux_kernel(const char *path, bool *is_linux)
+/* Read the kernel file once and sniff it: a Linux kernel, or a
+ * bare-metal ELF. */
+static int read_kernel(struct guest *g)
 {
 	char err[256];
-	size_t size;
-	u8 *img = loader__read_file(path, &size, err, sizeof(err));
-	if (!img) {
+	g->kernel = loader__read_file(g->kernel_path, &g->kernel_size, err, sizeof(err));
+	if (!g->kernel) {
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
-	*is_linux = linux_boot__is_kernel(img, size);
-	bool elf = elf__is_elf(img, size);
-	free(img);
-	if (!*is_linux && !elf) {
+	g->is_linux = linux_boot__is_kernel(g->kernel, g->kernel_size);
+	if (!g->is_linux && !elf__is_elf(g->kernel, g->kernel_size)) {
 		fprintf(stderr, "encore: %s is neither a Linux kernel (bzImage, or vmlinux ELF) nor "
-			"a bare-metal x86-64 ELF\n", path);
+			"a bare-metal x86-64 ELF\n", g->kernel_path);
 		return -1;
 	}
 	return 0;
@@ -102,6 +100,8 @@ static int load_linux(struct guest *g, const struct guest_opts *o, struct encore
 	char err[256];
 	struct linux_boot_config cfg = {
 		.kernel_path = g->kernel_path,
+		.kernel = g->kernel,
+		.kernel_size = g->kernel_size,
 		.initrd_path = g->initrd_path[0] ? g->initrd_path : NULL,
 		.cmdline = o->append ? o->append : GUEST_DEFAULT_APPEND,
 	};
@@ -126,7 +126,8 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 	if (o->demo) {
 		size_t n = demo_guest_end - demo_guest_start;
 		memcpy(machine__ram_ptr(g->machine, DEMO_LOAD_ADDR), demo_guest_start, n);
-	} else if (elf__load(g->machine, g->kernel_path, &entry, err, sizeof(err))) {
+	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path, &entry,
+				   err, sizeof(err))) {
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
@@ -135,9 +136,12 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 
 static int load_guest(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
 {
-	if (!o->demo && is_linux_kernel(g->kernel_path, &g->is_linux))
+	if (!o->demo && read_kernel(g))
 		return -1;
-	return g->is_linux ? load_linux(g, o, s) : load_bare_metal(g, o, s);
+	int r = g->is_linux ? load_linux(g, o, s) : load_bare_metal(g, o, s);
+	free(g->kernel); /* loaded into guest RAM now */
+	g->kernel = NULL;
+	return r;
 }
 
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con)
@@ -172,6 +176,8 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 
 void guest__destroy(struct guest *g)
 {
+	free(g->kernel);
+	g->kernel = NULL;
 	machine__destroy(g->machine);
 	g->machine = NULL;
 }

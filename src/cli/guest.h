@@ -22,6 +22,8 @@ struct guest {
 	struct encore_machine *machine;
 	struct pc pc;
 	bool is_linux;
+	u8 *kernel;          /* the kernel file, while it is being loaded */
+	size_t kernel_size;
 	char kernel_path[4096], initrd_path[4096];
 };
 

@@ -117,8 +117,30 @@ bool elf__has_note(const u8 *img, size_t size, const char *owner)
 	return false;
 }
 
+u64 elf__load_end(const u8 *img, size_t size)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Phdr *ph = elf__is_elf(img, size) ? program_headers(img, size) : NULL;
+	u64 end = 0;
+	for (unsigned k = 0; ph && k < eh->e_phnum; k++)
+		if (ph[k].p_type == PT_LOAD && ph[k].p_paddr + ph[k].p_memsz > end)
+			end = ph[k].p_paddr + ph[k].p_memsz;
+	return end;
+}
+
+u64 elf__entry_paddr(const u8 *img, size_t size)
+{
+	const Elf64_Ehdr *eh = (const void *)img;
+	const Elf64_Phdr *ph = elf__is_elf(img, size) ? program_headers(img, size) : NULL;
+	for (unsigned k = 0; ph && k < eh->e_phnum; k++)
+		if (ph[k].p_type == PT_LOAD && eh->e_entry >= ph[k].p_vaddr &&
+		    eh->e_entry - ph[k].p_vaddr < ph[k].p_memsz)
+			return eh->e_entry - ph[k].p_vaddr + ph[k].p_paddr;
+	return eh->e_entry;
+}
+
 int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const char *path,
-		    u64 *entry, u64 *end, char *err, size_t errlen)
+		    u64 *entry, char *err, size_t errlen)
 {
 	const Elf64_Ehdr *eh = (const void *)img;
 	int r;
@@ -130,25 +152,7 @@ int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const 
 		r = fail(err, errlen, -EINVAL, "%s has a corrupt program header table", path);
 	else
 		r = load_segments(m, img, size, eh, err, errlen);
-	if (r == 0) {
+	if (r == 0)
 		*entry = eh->e_entry;
-		*end = 0;
-		const Elf64_Phdr *ph = program_headers(img, size);
-		for (unsigned k = 0; k < eh->e_phnum; k++)
-			if (ph[k].p_type == PT_LOAD && ph[k].p_paddr + ph[k].p_memsz > *end)
-				*end = ph[k].p_paddr + ph[k].p_memsz;
-	}
-	return r;
-}
-
-int elf__load(struct encore_machine *m, const char *path, u64 *entry, char *err, size_t errlen)
-{
-	size_t size;
-	u8 *img = loader__read_file(path, &size, err, errlen);
-	if (!img)
-		return -EINVAL;
-	u64 end;
-	int r = elf__load_image(m, img, size, path, entry, &end, err, errlen);
-	free(img);
 	return r;
 }

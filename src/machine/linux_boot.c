@@ -2,7 +2,6 @@
  * The boot loader for Linux kernels (64-bit boot protocol).  Offsets are
  * those of struct boot_params and struct setup_header in boot.rst.
  */
-#include <elf.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,46 +100,20 @@ static int load_bzimage(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 	return 0;
 }
 
-/* Translate a virtual entry address through the segment that holds it. */
-static u64 elf_entry_paddr(const u8 *img)
-{
-	const Elf64_Ehdr *eh = (const void *)img;
-	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
-	for (unsigned n = 0; n < eh->e_phnum; n++)
-		if (ph[n].p_type == PT_LOAD && eh->e_entry >= ph[n].p_vaddr &&
-		    eh->e_entry - ph[n].p_vaddr < ph[n].p_memsz)
-			return eh->e_entry - ph[n].p_vaddr + ph[n].p_paddr;
-	return eh->e_entry;
-}
-
-/* The end of the highest PT_LOAD segment (the table was checked by
- * elf__has_note's caller only as far as notes go, so bound it here). */
-static u64 elf_load_end(const u8 *img, size_t size)
-{
-	const Elf64_Ehdr *eh = (const void *)img;
-	u64 end = 0;
-	if (eh->e_phoff > size || (u64)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
-		return 0;
-	const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff);
-	for (unsigned n = 0; n < eh->e_phnum; n++)
-		if (ph[n].p_type == PT_LOAD && ph[n].p_paddr + ph[n].p_memsz > end)
-			end = ph[n].p_paddr + ph[n].p_memsz;
-	return end;
-}
-
 /* A vmlinux: segments at their physical addresses, a setup header made
  * up as a bzImage of protocol 2.15 would have it. */
 static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, char *err,
 			size_t errlen)
 {
-	u64 entry, end = elf_load_end(k->img, k->size);
+	u64 entry, end = elf__load_end(k->img, k->size);
 	if (end > m->low_ram_size)
 		return fail(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
 			    "%lluM or more", k->path, (unsigned long long)(end + MIB - 1) / MIB,
 			    (unsigned long long)(end + HEADROOM) / MIB);
-	if (elf__load_image(m, k->img, k->size, k->path, &entry, &k->end, err, errlen))
+	if (elf__load_image(m, k->img, k->size, k->path, &entry, err, errlen))
 		return -1;
-	k->entry = elf_entry_paddr(k->img);
+	k->end = end;
+	k->entry = elf__entry_paddr(k->img, k->size);
 	k->initrd_max = 0x80000000ull;
 	put16(bp + BP_BOOT_FLAG, 0xaa55);
 	memcpy(bp + BP_HEADER, "HdrS", 4);
@@ -271,16 +244,12 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 	if (m->low_ram_size < 16 * MIB)
 		return fail(err, errlen, "%llu KiB of RAM is too little to boot Linux",
 			    (unsigned long long)m->ram_size / 1024);
-	struct boot_image k = { .path = cfg->kernel_path };
-	k.img = loader__read_file(cfg->kernel_path, &k.size, err, errlen);
-	if (!k.img)
-		return -1;
+	struct boot_image k = { .path = cfg->kernel_path, .img = cfg->kernel,
+				.size = cfg->kernel_size };
 	u8 *bp = machine__ram_ptr(m, LINUX_BOOT_PARAMS);
 	memset(bp, 0, BP_SIZE);
-	int r = load_kernel(m, &k, bp, kind, err, errlen);
-	free((void *)k.img);
-	if (r)
-		return r;
+	if (load_kernel(m, &k, bp, kind, err, errlen))
+		return -1;
 	bp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED;
 	build_e820(m, bp);
 	if (set_cmdline(m, bp, cfg->cmdline ? cfg->cmdline : "", err, errlen))
