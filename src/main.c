@@ -4,7 +4,6 @@
 
 #include "cli/cli.h"
 
-#define ENCORE_VERSION "0.1.0"
 
 struct command {
 	const char *name;
@@ -14,6 +13,9 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "run a guest on the interpreter" },
+	{ "record", cmd_record, "run a guest and record it" },
+	{ "replay", cmd_replay, "re-run a recording exactly, verifying it" },
+	{ "inspect", cmd_inspect, "summarise a recording" },
 };
 
 static void usage(FILE *f)

@@ -31,15 +31,21 @@ struct run_result {
  * with its next timer `ns` of virtual time away and returns how much of
  * that to skip now: all of it by default, so an idle guest costs nothing;
  * an interactive front end may wait in real time for input instead.
- * slice bounds the instructions between polls.
+ * next_stop (optional) names an instruction count the engine must stop
+ * at, so that poll runs there (a recorded event's landmark).  slice: the
+ * loop also polls at every multiple of it.
  */
 struct run_input {
 	void (*poll)(void *opaque);
 	bool (*wait)(void *opaque);
 	u64 (*idle)(void *opaque, u64 ns);
+	u64 (*next_stop)(void *opaque);
 	void *opaque;
 	u64 slice;
 };
+
+/* "powered-off", "limit", ...: the names recordings and reports use. */
+const char *run_outcome__name(enum run_outcome o);
 
 /* Run until the guest stops, fails, or max_insns (0 = no limit) retire.
  * `in` may be NULL (no host input). */

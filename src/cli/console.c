@@ -2,8 +2,10 @@
  * The guest's serial console on the user's terminal: guest output to
  * stdout, stdin to the guest's UART.  A terminal is put in raw mode so
  * every key reaches the guest; Ctrl-A x leaves encore, Ctrl-A Ctrl-A sends
- * a Ctrl-A.  The console also watches the output for a Linux kernel
- * panic, so that encore can stop with a report instead of spinning.
+ * a Ctrl-A.  SIGINT, SIGTERM and SIGHUP ask the run to stop cleanly
+ * (a recording is finished, not lost).  The console also watches the
+ * output for a Linux kernel panic, so that encore can stop with a report
+ * instead of spinning.
  */
 #include <errno.h>
 #include <poll.h>
@@ -25,6 +27,7 @@
 
 static struct termios saved_termios;
 static bool termios_saved;
+static volatile sig_atomic_t stop_signal;
 
 static void restore_terminal(void)
 {
@@ -32,11 +35,19 @@ static void restore_terminal(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 }
 
-static void restore_and_die(int sig)
+static void note_stop_signal(int sig)
 {
-	restore_terminal();
-	signal(sig, SIG_DFL);
-	raise(sig);
+	stop_signal = sig;
+}
+
+/* Without SA_RESTART, so that a blocked poll(2) returns. */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = note_stop_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 static void enter_raw_mode(void)
@@ -45,8 +56,6 @@ static void enter_raw_mode(void)
 		return;
 	termios_saved = true;
 	atexit(restore_terminal);
-	signal(SIGTERM, restore_and_die);
-	signal(SIGHUP, restore_and_die);
 	struct termios raw = saved_termios;
 	cfmakeraw(&raw); /* the guest sends its own CR LF */
 	tcsetattr(STDIN_FILENO, TCSANOW, &raw);
@@ -70,7 +79,10 @@ static void watch_line(struct console *c)
 static void console_tx(void *opaque, u8 byte)
 {
 	struct console *c = opaque;
-	putc(byte, c->out);
+	if (c->tap)
+		c->tap(c->tap_opaque, byte);
+	if (c->out)
+		putc(byte, c->out);
 	if (byte == '\n' || byte == '\r') {
 		if (c->line_len)
 			watch_line(c);
@@ -87,13 +99,15 @@ void console__init(struct console *c, struct encore_machine *m, bool interactive
 	c->out = stdout;
 	c->tx = console_tx;
 	c->input_open = interactive;
+	catch_stop_signals();
 	if (interactive)
 		enter_raw_mode();
 }
 
 void console__finish(struct console *c)
 {
-	fflush(c->out);
+	if (c->out)
+		fflush(c->out);
 	restore_terminal();
 }
 
@@ -144,32 +158,51 @@ static void read_input(struct console *c)
 
 void console__poll(struct console *c)
 {
-	fflush(c->out);
+	if (c->out)
+		fflush(c->out);
 	read_input(c);
-	if (c->uart && c->npending) {
-		size_t room = uart16550__rx_room(c->uart);
-		size_t n = uart16550__receive(c->uart, c->pending, c->npending < room ? c->npending : room);
-		memmove(c->pending, c->pending + n, c->npending - n);
-		c->npending -= n;
-	}
 	struct encore_machine *m = c->machine;
 	u64 now = m->engine ? m->engine->ops->insn_count(m->engine) : 0;
-	if (c->quit_requested || (c->panicked && (c->panic_report_done ||
-						  now - c->panic_at > PANIC_GRACE_INSNS)))
-		machine__request_stop(m, c->quit_requested ? 0 : 1);
+	if (c->panicked && (c->panic_report_done || now - c->panic_at > PANIC_GRACE_INSNS))
+		machine__request_stop(m, 1);
+}
+
+size_t console__take(struct console *c, u8 *buf, size_t max)
+{
+	size_t n = c->npending < max ? c->npending : max;
+	memcpy(buf, c->pending, n);
+	memmove(c->pending, c->pending + n, c->npending - n);
+	c->npending -= n;
+	return n;
+}
+
+bool console__stop_requested(struct console *c, int *status)
+{
+	if (stop_signal) {
+		*status = 128 + stop_signal;
+		stop_signal = 0;
+		return true;
+	}
+	if (c->quit_requested) {
+		*status = 0;
+		c->quit_requested = false;
+		return true;
+	}
+	return false;
 }
 
 u64 console__idle(struct console *c, u64 ns)
 {
-	if (!termios_saved || !c->input_open)
+	if (!c->realtime && (!termios_saved || !c->input_open))
 		return ns; /* not interactive: skip idle time at once */
-	fflush(c->out);
+	if (c->out)
+		fflush(c->out);
 	/* At a terminal, idle time passes in real time, like a normal VM's:
 	 * the guest's clock keeps pace with the user's and the host rests. */
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
-	if (poll(&p, 1, (int)(ns / 1000000)) <= 0)
+	struct pollfd p = { .fd = STDIN_FILENO, .events = c->input_open ? POLLIN : 0 };
+	if (poll(&p, 1, (int)(ns / 1000000)) == 0)
 		return ns;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	u64 waited = (u64)(t1.tv_sec - t0.tv_sec) * 1000000000ull + t1.tv_nsec - t0.tv_nsec;
@@ -178,12 +211,13 @@ u64 console__idle(struct console *c, u64 ns)
 
 bool console__wait(struct console *c)
 {
-	fflush(c->out);
-	while (c->input_open && !c->npending && !c->quit_requested) {
+	if (c->out)
+		fflush(c->out);
+	while (c->input_open && !c->npending && !c->quit_requested && !stop_signal) {
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			return false;
 		read_input(c);
 	}
-	return c->npending || c->quit_requested;
+	return c->npending || c->quit_requested || stop_signal;
 }

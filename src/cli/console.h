@@ -9,8 +9,11 @@
 struct console {
 	struct encore_machine *machine;
 	struct uart16550 *uart;
-	FILE *out;
+	FILE *out;           /* where guest output goes (NULL: nowhere) */
 	void (*tx)(void *opaque, u8 byte); /* give this to the UART */
+	void (*tap)(void *opaque, u8 byte); /* sees every output byte first */
+	void *tap_opaque;
+	bool realtime;       /* idle time passes in real time even when piped */
 	bool input_open;     /* stdin may still deliver bytes */
 	bool escape_pending; /* Ctrl-A seen */
 	bool quit_requested; /* Ctrl-A x */
@@ -28,8 +31,14 @@ void console__init(struct console *c, struct encore_machine *m, bool interactive
 void console__attach(struct console *c, struct uart16550 *uart);
 /* The run is over: flush, and give the terminal back (before reports). */
 void console__finish(struct console *c);
-/* run_input callbacks: move input to the guest; wait for input when idle. */
+/* At every poll: flush output, read what stdin has, stop a panicked
+ * kernel once it has reported. */
 void console__poll(struct console *c);
+/* Take up to max bytes of input read from stdin. */
+size_t console__take(struct console *c, u8 *buf, size_t max);
+/* Ctrl-A x (status 0) or a stop signal (128 + its number), once. */
+bool console__stop_requested(struct console *c, int *status);
+/* The guest is idle with no timer: wait for input; false if none can come. */
 bool console__wait(struct console *c);
 /* How much of `ns` idle virtual time to skip: all of it unless the input
  * is a terminal, where it passes in real time (input cuts it short). */

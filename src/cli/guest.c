@@ -54,23 +54,25 @@ static void default_guest_path(char *out, size_t n, const char *file)
 	snprintf(out, n, "%s/guest/%s", slash ? exe : ".", file);
 }
 
-static int choose_images(struct guest *g, const struct guest_opts *o)
+int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
 {
+	kernel[0] = initrd[0] = 0;
+	if (o->demo)
+		return 0;
 	if (o->kernel) {
-		snprintf(g->kernel_path, sizeof(g->kernel_path), "%s", o->kernel);
+		snprintf(kernel, GUEST_PATH_MAX, "%s", o->kernel);
 		if (o->initrd)
-			snprintf(g->initrd_path, sizeof(g->initrd_path), "%s", o->initrd);
+			snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
 		return 0;
 	}
-	default_guest_path(g->kernel_path, sizeof(g->kernel_path), "vmlinux");
-	default_guest_path(g->initrd_path, sizeof(g->initrd_path), "initramfs.cpio");
-	bool missing = access(g->kernel_path, R_OK) || (!o->initrd && access(g->initrd_path, R_OK));
+	default_guest_path(kernel, GUEST_PATH_MAX, "vmlinux");
+	default_guest_path(initrd, GUEST_PATH_MAX, "initramfs.cpio");
+	bool missing = access(kernel, R_OK) || (!o->initrd && access(initrd, R_OK));
 	if (o->initrd)
-		snprintf(g->initrd_path, sizeof(g->initrd_path), "%s", o->initrd);
+		snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
 	if (missing) {
 		fprintf(stderr, "encore: the default guest (%s and initramfs.cpio beside it) is not "
-			"built: run guest/build-guest.sh (setup.sh does), or give --kernel\n",
-			g->kernel_path);
+			"built: run guest/build-guest.sh (setup.sh does), or give --kernel\n", kernel);
 		return -1;
 	}
 	return 0;
@@ -144,10 +146,10 @@ static int load_guest(struct guest *g, const struct guest_opts *o, struct encore
 	return r;
 }
 
-int guest__create(struct guest *g, const struct guest_opts *o, struct console *con)
+int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));
-	if (!o->demo && choose_images(g, o))
+	if (guest__find_images(o, g->kernel_path, g->initrd_path))
 		return -1;
 	g->machine = machine__create(o->mem);
 	if (!g->machine) {
@@ -155,7 +157,7 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 			(unsigned long long)o->mem);
 		return -1;
 	}
-	console__init(con, g->machine, true);
+	console__init(con, g->machine, input);
 	struct pc_config pc = { con->tx, con, o->rtc_epoch };
 	struct encore_cpu_state s;
 	if (pc__create(g->machine, &pc, &g->pc)) {

@@ -1,6 +1,6 @@
 /*
  * The guest a run boots: options shared by the commands that start a
- * machine (run now; record later), and building the machine from them.
+ * machine (run, record, replay), and building the machine from them.
  */
 #ifndef ENCORE_CLI_GUEST_H
 #define ENCORE_CLI_GUEST_H
@@ -18,13 +18,15 @@ struct guest_opts {
 	i64 rtc_epoch;       /* the wall-clock time the guest boots at */
 };
 
+#define GUEST_PATH_MAX 4096
+
 struct guest {
 	struct encore_machine *machine;
 	struct pc pc;
 	bool is_linux;
 	u8 *kernel;          /* the kernel file, while it is being loaded */
 	size_t kernel_size;
-	char kernel_path[4096], initrd_path[4096];
+	char kernel_path[GUEST_PATH_MAX], initrd_path[GUEST_PATH_MAX];
 };
 
 /* Default kernel command line for Linux guests. */
@@ -33,9 +35,14 @@ struct guest {
 /* Parse QEMU's "base=utc|YYYY-MM-DD[THH:MM:SS]"; false on bad input. */
 bool guest_parse_rtc(const char *s, i64 *epoch);
 
-/* Build machine, devices, loaded guest and engine; prints a message and
- * returns -1 on bad input. */
-int guest__create(struct guest *g, const struct guest_opts *o, struct console *con);
+/* The kernel and initrd files the options name (the default guest's if
+ * none; "" for none); prints a message and returns -1 if they are
+ * missing.  Both buffers hold GUEST_PATH_MAX bytes. */
+int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd);
+/* Build machine, devices, loaded guest and engine, with the console on
+ * COM1 (`input`: read stdin); prints a message and returns -1 on bad
+ * input. */
+int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input);
 void guest__destroy(struct guest *g);
 
 #endif

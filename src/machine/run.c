@@ -38,8 +38,18 @@ static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run
 		if (at < limit)
 			limit = at;
 	}
-	if (in && in->slice && insns + in->slice < limit)
-		limit = insns + in->slice;
+	/* Slices end at multiples of in->slice, so where the loop polls does
+	 * not depend on where a run started (replay from a checkpoint). */
+	if (in && in->slice) {
+		u64 end = (insns / in->slice + 1) * in->slice;
+		if (end < limit)
+			limit = end;
+	}
+	if (in && in->next_stop) {
+		u64 at = in->next_stop(in->opaque);
+		if (at >= insns && at < limit)
+			limit = at;
+	}
 	return limit;
 }
 
@@ -109,6 +119,16 @@ static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u
 	default:
 		return false;
 	}
+}
+
+const char *run_outcome__name(enum run_outcome o)
+{
+	static const char *const names[] = {
+		[RUN_STOPPED] = "stopped", [RUN_LIMIT] = "limit", [RUN_TRIPLE_FAULT] = "triple-fault",
+		[RUN_POWERED_OFF] = "powered-off", [RUN_HALTED_FOREVER] = "halted-forever",
+		[RUN_RESET] = "reset", [RUN_ERROR] = "error",
+	};
+	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
 
 void machine__run(struct encore_machine *m, u64 max_insns, const struct run_input *in,

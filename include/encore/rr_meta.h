@@ -1,0 +1,52 @@
+/*
+ * A recording's metadata (REC/meta): a versioned text file of "key value"
+ * lines that says what machine was recorded and, once the recorder has
+ * finished, how the run ended.  Written atomically (temporary file and
+ * rename), first with state "recording", and rewritten "complete" at the
+ * end, so a recording that was cut short says so.
+ */
+#ifndef ENCORE_RR_META_H
+#define ENCORE_RR_META_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "encore/types.h"
+
+#define RR_META_FILE "meta"
+#define RR_META_VERSION 1u
+#define RR_META_TEXT_MAX (64u << 10)
+
+struct rr_meta {
+	unsigned version;
+	u64 id;                 /* ties events.log to this recording */
+	bool complete;          /* false: the recorder never finished */
+	char encore[32];        /* the encore version that recorded it */
+	char engine[16];        /* "interp" */
+	char started[32];       /* host UTC time at the start, for people */
+	char guest[16];         /* "linux", "bare-metal" or "demo" */
+	char kernel[64];        /* guest files, copied into the recording */
+	char kernel_hash[33];   /* XXH3-128, hex */
+	char initrd[64];
+	char initrd_hash[33];
+	bool has_append;
+	char append[4096];
+	u64 mem;
+	u64 input_slice;        /* the run loop's poll interval (instructions) */
+	u64 interval;           /* instructions between checkpoints */
+	bool realtime;
+	/* Present once complete: */
+	u64 insns, virtual_ns, wall_ns;
+	char outcome[24];
+	int exit_status;
+	u64 state_hash, console_bytes, log_bytes, events, checkpoints;
+};
+
+/* Parse and validate; -1 with a message naming the line on bad input. */
+int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, size_t errlen);
+void rr_meta__format(const struct rr_meta *m, FILE *f);
+/* dir/meta, atomically replaced. */
+int rr_meta__write(const char *dir, const struct rr_meta *m, char *err, size_t errlen);
+int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen);
+
+#endif

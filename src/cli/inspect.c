@@ -1,0 +1,300 @@
+/*
+ * encore inspect: what a recording holds, for people or (--json) for
+ * programs: the guest, its length in instructions and time, its events
+ * by kind, the log's size and density, and its checkpoints.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "recording.h"
+#include "encore/run.h"
+#include "rr/rec_dir.h"
+
+struct inspect_opts {
+	const char *dir;
+	bool json, events;
+};
+
+/* What inspect derives from the log. */
+struct facts {
+	u64 by_kind[RR_EV_KIND_END];
+	struct rr_landmark last;  /* the end, or how far a cut-short log goes */
+	double virtual_s;
+	u64 console_file_bytes;
+	i64 boot_time;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: encore inspect REC [--json] [--events]\n"
+		"\n"
+		"Summarise the recording REC: guest, instructions, virtual and wall\n"
+		"duration, events by kind, log size and bytes per guest-second, and\n"
+		"its checkpoints.\n"
+		"\n"
+		"  --json      the same as one JSON object\n"
+		"  --events    list every event as well\n"
+		"  -h, --help  this help\n"
+		"\n"
+		"Exit status: 0, or 2 if the recording is unreadable or corrupt.\n");
+}
+
+static int parse(int argc, char **argv, struct inspect_opts *o)
+{
+	enum { OPT_JSON = 256, OPT_EVENTS };
+	static const struct option longopts[] = {
+		{ "json", no_argument, 0, OPT_JSON },
+		{ "events", no_argument, 0, OPT_EVENTS },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 },
+	};
+	memset(o, 0, sizeof(*o));
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case OPT_JSON: o->json = true; break;
+		case OPT_EVENTS: o->events = true; break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "encore inspect: give one recording directory\n");
+		return 2;
+	}
+	o->dir = argv[optind];
+	return 0;
+}
+
+static void gather(const struct recording *rec, struct facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	const struct rr_log *log = &rec->log;
+	for (size_t k = 0; k < log->count; k++)
+		f->by_kind[log->events[k].kind]++;
+	f->last = log->ended ? log->events[log->count - 1].at : log->through;
+	f->virtual_s = (f->last.insns + f->last.idle_ns) / 1e9;
+	f->boot_time = log->count ? log->events[0].boot_time : 0;
+	char path[REC_PATH_MAX + 64];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", rec->dir, REC_CONSOLE_FILE);
+	if (!stat(path, &st))
+		f->console_file_bytes = (u64)st.st_size;
+}
+
+static void describe_event(const struct rr_event *ev, char *buf, size_t n)
+{
+	switch (ev->kind) {
+	case RR_EV_BOOT_TIME: snprintf(buf, n, "epoch %lld", (long long)ev->boot_time); break;
+	case RR_EV_CHECKPOINT:
+		snprintf(buf, n, "#%u state %016llx console %llu", ev->checkpoint.index,
+			 (unsigned long long)ev->checkpoint.state_hash,
+			 (unsigned long long)ev->checkpoint.console_bytes);
+		break;
+	case RR_EV_INPUT: {
+		int len = snprintf(buf, n, "%u bytes \"", ev->input.len);
+		for (u32 k = 0; k < ev->input.len && len + 6 < (int)n; k++) {
+			u8 c = ev->input.bytes[k];
+			len += snprintf(buf + len, n - len, c >= 32 && c < 127 && c != '"' && c != '\\' ?
+					"%c" : "\\x%02x", c);
+		}
+		snprintf(buf + len, n - len, "\"");
+		break;
+	}
+	case RR_EV_IDLE:
+		snprintf(buf, n, "skipped %llu of %llu ns", (unsigned long long)ev->idle.skipped_ns,
+			 (unsigned long long)ev->idle.gap_ns);
+		break;
+	case RR_EV_PACE: snprintf(buf, n, "+%llu ns", (unsigned long long)ev->pace.ns); break;
+	case RR_EV_STOP: snprintf(buf, n, "status %d", ev->stop.status); break;
+	case RR_EV_END:
+		snprintf(buf, n, "%s status %d state %016llx console %llu",
+			 run_outcome__name(ev->end.outcome), ev->end.status,
+			 (unsigned long long)ev->end.state_hash,
+			 (unsigned long long)ev->end.console_bytes);
+		break;
+	default: buf[0] = 0;
+	}
+}
+
+static void print_text(const struct recording *rec, const struct facts *f, bool events)
+{
+	const struct rr_meta *m = &rec->meta;
+	const struct rr_log *log = &rec->log;
+	char why[256] = "complete";
+	if (!log->ended)
+		recording__describe_cut(rec, why, sizeof(why));
+	printf("recording:     %s (%s)\n", rec->dir, log->ended ? "complete" : why);
+	printf("recorded:      %s by encore %s on %s%s\n", m->started, m->encore, m->engine,
+	       m->realtime ? ", --realtime" : "");
+	printf("guest:         %s", m->guest);
+	if (m->kernel[0])
+		printf(", kernel %s (xxh128 %s)", m->kernel, m->kernel_hash);
+	if (m->initrd[0])
+		printf(", initrd %s (xxh128 %s)", m->initrd, m->initrd_hash);
+	printf(", %llu MiB RAM\n", (unsigned long long)(m->mem >> 20));
+	if (m->has_append)
+		printf("command line:  %s\n", m->append);
+	printf("boot time:     %lld (seconds since 1970, UTC)\n", (long long)f->boot_time);
+	printf("instructions:  %llu%s\n", (unsigned long long)f->last.insns,
+	       log->ended ? "" : " (as far as the log goes)");
+	printf("virtual time:  %.3f s (%.3f s of it idle)\n", f->virtual_s, f->last.idle_ns / 1e9);
+	if (m->complete)
+		printf("wall time:     %.3f s to record\n", m->wall_ns / 1e9);
+	if (log->ended)
+		printf("ended:         %s, exit status %d, state hash %016llx\n",
+		       run_outcome__name(log->events[log->count - 1].end.outcome),
+		       log->events[log->count - 1].end.status,
+		       (unsigned long long)log->events[log->count - 1].end.state_hash);
+	printf("events:        %zu:", log->count);
+	for (unsigned k = 1; k < RR_EV_KIND_END; k++)
+		printf(" %s %llu", rr_event_kind__name(k), (unsigned long long)f->by_kind[k]);
+	printf("\nlog:           %llu bytes in %u blocks; %.1f bytes per guest-second, %.4f bytes "
+	       "per 1000 instructions\n", (unsigned long long)log->file_bytes, log->blocks,
+	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
+	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0);
+	printf("console:       %llu bytes of output\n", (unsigned long long)f->console_file_bytes);
+	printf("checkpoints:   %llu every %llu instructions\n",
+	       (unsigned long long)f->by_kind[RR_EV_CHECKPOINT], (unsigned long long)m->interval);
+	printf("  %5s %16s %14s %16s %12s\n", "#", "instructions", "virtual s", "state hash",
+	       "console");
+	for (size_t k = 0; k < log->count; k++) {
+		const struct rr_event *ev = &log->events[k];
+		if (ev->kind == RR_EV_CHECKPOINT)
+			printf("  %5u %16llu %14.6f %016llx %12llu\n", ev->checkpoint.index,
+			       (unsigned long long)ev->at.insns,
+			       (ev->at.insns + ev->at.idle_ns) / 1e9,
+			       (unsigned long long)ev->checkpoint.state_hash,
+			       (unsigned long long)ev->checkpoint.console_bytes);
+	}
+	if (!events)
+		return;
+	printf("events:\n  %6s %-10s %16s %16s %5s %18s  %s\n", "#", "kind", "instructions",
+	       "idle ns", "poll", "rip", "details");
+	for (size_t k = 0; k < log->count; k++) {
+		const struct rr_event *ev = &log->events[k];
+		char d[512];
+		describe_event(ev, d, sizeof(d));
+		printf("  %6zu %-10s %16llu %16llu %5u %#18llx  %s\n", k,
+		       rr_event_kind__name(ev->kind), (unsigned long long)ev->at.insns,
+		       (unsigned long long)ev->at.idle_ns, ev->at.seq,
+		       (unsigned long long)ev->rip, d);
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 32 || c >= 127)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void print_json(const struct recording *rec, const struct facts *f, bool events)
+{
+	const struct rr_meta *m = &rec->meta;
+	const struct rr_log *log = &rec->log;
+	const struct rr_event *end = log->ended ? &log->events[log->count - 1] : NULL;
+	printf("{\"recording\":");
+	json_string(rec->dir);
+	printf(",\"complete\":%s,\"torn\":%s,\"started\":", log->ended ? "true" : "false",
+	       log->torn ? "true" : "false");
+	json_string(m->started);
+	printf(",\"encore\":");
+	json_string(m->encore);
+	printf(",\"engine\":");
+	json_string(m->engine);
+	printf(",\"guest\":");
+	json_string(m->guest);
+	printf(",\"kernel\":");
+	json_string(m->kernel);
+	printf(",\"initrd\":");
+	json_string(m->initrd);
+	printf(",\"append\":");
+	if (m->has_append)
+		json_string(m->append);
+	else
+		printf("null");
+	printf(",\"mem\":%llu,\"realtime\":%s,\"boot_time\":%lld,\"instructions\":%llu,"
+	       "\"idle_ns\":%llu,\"virtual_seconds\":%.9f,\"wall_seconds\":",
+	       (unsigned long long)m->mem, m->realtime ? "true" : "false", (long long)f->boot_time,
+	       (unsigned long long)f->last.insns, (unsigned long long)f->last.idle_ns,
+	       f->virtual_s);
+	if (m->complete)
+		printf("%.9f", m->wall_ns / 1e9);
+	else
+		printf("null");
+	if (end)
+		printf(",\"outcome\":\"%s\",\"exit_status\":%d,\"state_hash\":\"%016llx\"",
+		       run_outcome__name(end->end.outcome), end->end.status,
+		       (unsigned long long)end->end.state_hash);
+	printf(",\"events\":{\"total\":%zu", log->count);
+	for (unsigned k = 1; k < RR_EV_KIND_END; k++)
+		printf(",\"%s\":%llu", rr_event_kind__name(k), (unsigned long long)f->by_kind[k]);
+	printf("},\"log_bytes\":%llu,\"log_blocks\":%u,\"log_bytes_per_guest_second\":%.3f,"
+	       "\"log_bytes_per_1000_instructions\":%.6f,\"console_bytes\":%llu,\"interval\":%llu,"
+	       "\"checkpoints\":[", (unsigned long long)log->file_bytes, log->blocks,
+	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
+	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0,
+	       (unsigned long long)f->console_file_bytes, (unsigned long long)m->interval);
+	bool first = true;
+	for (size_t k = 0; k < log->count; k++) {
+		const struct rr_event *ev = &log->events[k];
+		if (ev->kind != RR_EV_CHECKPOINT)
+			continue;
+		printf("%s{\"index\":%u,\"instructions\":%llu,\"idle_ns\":%llu,\"state_hash\":"
+		       "\"%016llx\",\"console_bytes\":%llu}", first ? "" : ",", ev->checkpoint.index,
+		       (unsigned long long)ev->at.insns, (unsigned long long)ev->at.idle_ns,
+		       (unsigned long long)ev->checkpoint.state_hash,
+		       (unsigned long long)ev->checkpoint.console_bytes);
+		first = false;
+	}
+	printf("]");
+	if (events) {
+		printf(",\"event_list\":[");
+		for (size_t k = 0; k < log->count; k++) {
+			const struct rr_event *ev = &log->events[k];
+			char d[512];
+			describe_event(ev, d, sizeof(d));
+			printf("%s{\"kind\":\"%s\",\"instructions\":%llu,\"idle_ns\":%llu,\"poll\":%u,"
+			       "\"rip\":%llu,\"details\":", k ? "," : "", rr_event_kind__name(ev->kind),
+			       (unsigned long long)ev->at.insns, (unsigned long long)ev->at.idle_ns,
+			       ev->at.seq, (unsigned long long)ev->rip);
+			json_string(d);
+			printf("}");
+		}
+		printf("]");
+	}
+	printf("}\n");
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+	struct inspect_opts o;
+	int pr = parse(argc, argv, &o);
+	if (pr)
+		return pr == 1 ? 0 : pr;
+	struct recording rec;
+	if (recording__open(&rec, o.dir, "inspect"))
+		return 2;
+	struct facts f;
+	gather(&rec, &f);
+	if (o.json)
+		print_json(&rec, &f, o.events);
+	else
+		print_text(&rec, &f, o.events);
+	recording__close(&rec);
+	return 0;
+}

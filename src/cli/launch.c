@@ -1,0 +1,119 @@
+/* Running a guest from the command line (launch.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "launch.h"
+#include "encore/state_hash.h"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void fe_poll(void *opaque) { console__poll(opaque); }
+static size_t fe_take(void *opaque, u8 *buf, size_t max) { return console__take(opaque, buf, max); }
+static bool fe_stop(void *opaque, int *status) { return console__stop_requested(opaque, status); }
+static u64 fe_idle(void *opaque, u64 ns) { return console__idle(opaque, ns); }
+static bool fe_wait(void *opaque) { return console__wait(opaque); }
+static void tap_byte(void *opaque, u8 byte) { rr_session__console_byte(opaque, byte); }
+
+int launch__create(struct launch *l, const struct guest_opts *o, bool input, bool realtime,
+		   u64 slice)
+{
+	memset(l, 0, sizeof(*l));
+	if (guest__create(&l->guest, o, &l->console, input))
+		return -1;
+	l->console.realtime = realtime;
+	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, &l->console };
+	rr_session__init(&l->session, l->guest.machine, l->guest.pc.com1, &fe, slice, realtime);
+	l->console.tap = tap_byte;
+	l->console.tap_opaque = &l->session;
+	return 0;
+}
+
+void launch__run(struct launch *l, u64 max_insns)
+{
+	struct run_input in = rr_session__run_input(&l->session);
+	double t0 = now_seconds();
+	machine__run(l->guest.machine, max_insns, &in, &l->result);
+	l->wall_seconds = now_seconds() - t0;
+	console__finish(&l->console);
+}
+
+static int report_fault(struct launch *l, bool verbose)
+{
+	struct encore_machine *m = l->guest.machine;
+	const struct run_result *r = &l->result;
+	double vt = (r->insns + m->idle_ns) / 1e9;
+	if (!verbose)
+		return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
+	if (r->outcome == RUN_TRIPLE_FAULT)
+		fprintf(stderr, "\nencore: triple fault: the guest faulted while delivering a double "
+			"fault, at RIP %#llx after %llu instructions (%.3f s of virtual time); a real "
+			"PC would reset here\n", (unsigned long long)r->rip,
+			(unsigned long long)r->insns, vt);
+	else
+		fprintf(stderr, "\nencore: %s, at RIP %#llx after %llu instructions (%.3f s of "
+			"virtual time)\n", r->message, (unsigned long long)r->rip,
+			(unsigned long long)r->insns, vt);
+	m->engine->ops->report(m->engine, stderr);
+	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
+}
+
+int launch__status(struct launch *l, bool verbose)
+{
+	struct encore_machine *m = l->guest.machine;
+	const struct console *con = &l->console;
+	const struct run_result *r = &l->result;
+	double vt = (r->insns + m->idle_ns) / 1e9;
+	if (con->panicked) {
+		if (verbose)
+			fprintf(stderr, "\nencore: the guest kernel panicked (\"%s\") after %llu "
+				"instructions (%.3f s of virtual time); encore stopped it at RIP "
+				"%#llx\n", con->panic_line, (unsigned long long)r->insns, vt,
+				(unsigned long long)r->rip);
+		return EXIT_PANIC_STATUS;
+	}
+	switch (r->outcome) {
+	case RUN_STOPPED:
+		if (verbose && r->status > 128)
+			fprintf(stderr, "\nencore: stopped by signal %d after %llu instructions\n",
+				r->status - 128, (unsigned long long)r->insns);
+		return r->status;
+	case RUN_POWERED_OFF:
+		return 0;
+	case RUN_LIMIT:
+		if (verbose)
+			fprintf(stderr, "\nencore: stopped at instruction limit %llu (RIP %#llx, "
+				"%.3f s of virtual time)\n", (unsigned long long)r->insns,
+				(unsigned long long)r->rip, vt);
+		return EXIT_LIMIT_STATUS;
+	case RUN_RESET:
+		if (verbose)
+			fprintf(stderr, "\nencore: the guest asked for a system reset (a reboot, or a "
+				"panic with panic=N) after %llu instructions; encore does not reboot "
+				"guests\n", (unsigned long long)r->insns);
+		return EXIT_RESET_STATUS;
+	default:
+		return report_fault(l, verbose);
+	}
+}
+
+void launch__summary(struct launch *l)
+{
+	struct encore_machine *m = l->guest.machine;
+	const struct run_result *r = &l->result;
+	double dt = l->wall_seconds;
+	fprintf(stderr, "instructions: %llu\nvirtual-seconds: %.3f\nwall-seconds: %.3f\n"
+		"guest-mips: %.1f\nstate-hash: %016llx\n", (unsigned long long)r->insns,
+		(r->insns + m->idle_ns) / 1e9, dt, dt > 0 ? r->insns / dt / 1e6 : 0.0,
+		(unsigned long long)machine__state_hash(m));
+}
+
+void launch__destroy(struct launch *l)
+{
+	guest__destroy(&l->guest);
+}

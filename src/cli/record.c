@@ -1,0 +1,185 @@
+/*
+ * encore record: run a guest like encore run and record it (rec_dir.h,
+ * rr_meta.h, rr_log.h): the guest files are copied in, the metadata
+ * says "recording" until the run has ended, and the session logs every
+ * host input at its landmark.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "cli.h"
+#include "launch.h"
+#include "rr/rec_dir.h"
+#include "run_opts.h"
+#include "encore/rr_meta.h"
+#include "encore/state_hash.h"
+
+struct recorder {
+	struct run_opts opts;
+	struct rr_meta meta;
+	char staging[REC_PATH_MAX];
+	struct guest_opts guest;       /* pointing at the copied files */
+	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
+	struct rr_log_writer *log;
+	FILE *console;
+	struct launch launch;
+};
+
+static int fail(const char *msg)
+{
+	fprintf(stderr, "encore record: %s\n", msg);
+	return -1;
+}
+
+static void fill_meta(struct recorder *rc)
+{
+	struct rr_meta *m = &rc->meta;
+	const struct run_opts *o = &rc->opts;
+	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
+		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
+	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
+	snprintf(m->engine, sizeof(m->engine), "interp");
+	time_t now = time(NULL);
+	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	m->has_append = o->guest.append != NULL;
+	if (o->guest.append)
+		snprintf(m->append, sizeof(m->append), "%s", o->guest.append);
+	m->mem = o->guest.mem;
+	m->input_slice = RUN_INPUT_SLICE_INSNS;
+	m->interval = o->interval;
+	m->realtime = o->realtime;
+}
+
+/* Copy the guest files into the staging directory; the run boots the
+ * copies, so the recording holds exactly what ran. */
+static int copy_guest(struct recorder *rc)
+{
+	char kernel[GUEST_PATH_MAX], initrd[GUEST_PATH_MAX], err[512];
+	rc->guest = rc->opts.guest;
+	if (guest__find_images(&rc->opts.guest, kernel, initrd))
+		return -1;
+	if (kernel[0]) {
+		if (rec_dir__add_file(rc->staging, "kernel", kernel, rc->meta.kernel_hash, err,
+				      sizeof(err)))
+			return fail(err);
+		snprintf(rc->meta.kernel, sizeof(rc->meta.kernel), "kernel");
+		snprintf(rc->kernel, sizeof(rc->kernel), "%s/kernel", rc->staging);
+		rc->guest.kernel = rc->kernel;
+	}
+	if (initrd[0]) {
+		if (rec_dir__add_file(rc->staging, "initrd", initrd, rc->meta.initrd_hash, err,
+				      sizeof(err)))
+			return fail(err);
+		snprintf(rc->meta.initrd, sizeof(rc->meta.initrd), "initrd");
+		snprintf(rc->initrd, sizeof(rc->initrd), "%s/initrd", rc->staging);
+		rc->guest.initrd = rc->initrd;
+	}
+	return 0;
+}
+
+/* Everything up to the first instruction, in the staging directory. */
+static int prepare(struct recorder *rc)
+{
+	char err[512], path[REC_PATH_MAX + 64];
+	if (rec_dir__stage(rc->opts.output, rc->staging, err, sizeof(err)))
+		return fail(err);
+	fill_meta(rc);
+	if (copy_guest(rc))
+		return -1;
+	if (launch__create(&rc->launch, &rc->guest, true, rc->opts.realtime,
+			   RUN_INPUT_SLICE_INSNS))
+		return -1;
+	struct guest *g = &rc->launch.guest;
+	snprintf(rc->meta.guest, sizeof(rc->meta.guest), "%s",
+		 rc->opts.guest.demo ? "demo" : g->is_linux ? "linux" : "bare-metal");
+	snprintf(path, sizeof(path), "%s/%s", rc->staging, REC_CONSOLE_FILE);
+	rc->console = fopen(path, "wx");
+	if (!rc->console)
+		return fail("cannot create the console output file");
+	snprintf(path, sizeof(path), "%s/%s", rc->staging, RR_LOG_FILE);
+	rc->log = rr_log_writer__create(path, rc->meta.id, err, sizeof(err));
+	if (!rc->log)
+		return fail(err);
+	if (rr_session__record(&rc->launch.session, rc->log, rc->console, rc->opts.interval,
+			       rc->opts.guest.rtc_epoch))
+		return fail(rc->launch.session.error);
+	if (rr_meta__write(rc->staging, &rc->meta, err, sizeof(err)) ||
+	    rec_dir__publish(rc->staging, rc->opts.output, err, sizeof(err)))
+		return fail(err);
+	return 0;
+}
+
+/* Log the end, close the log, and mark the recording complete. */
+static int finish(struct recorder *rc, int status)
+{
+	struct launch *l = &rc->launch;
+	struct rr_session *s = &l->session;
+	char err[512];
+	int r = rr_session__end_record(s, &l->result, status);
+	rc->meta.log_bytes = rr_log_writer__bytes(rc->log);
+	r |= rr_log_writer__close(rc->log, err, sizeof(err));
+	r |= fclose(rc->console);
+	rc->log = NULL;
+	rc->console = NULL;
+	if (r)
+		return fail(s->error[0] ? s->error : "writing the recording failed");
+	struct rr_meta *m = &rc->meta;
+	struct encore_machine *mach = l->guest.machine;
+	m->complete = true;
+	m->insns = l->result.insns;
+	m->virtual_ns = l->result.insns + mach->idle_ns;
+	m->wall_ns = (u64)(l->wall_seconds * 1e9);
+	snprintf(m->outcome, sizeof(m->outcome), "%s", run_outcome__name(l->result.outcome));
+	m->exit_status = status;
+	m->state_hash = machine__state_hash(mach);
+	m->console_bytes = s->console_bytes;
+	m->events = s->events;
+	m->checkpoints = s->checkpoints;
+	if (rr_meta__write(rc->opts.output, m, err, sizeof(err)))
+		return fail(err);
+	return 0;
+}
+
+static void say_recorded(const struct recorder *rc)
+{
+	const struct rr_meta *m = &rc->meta;
+	fprintf(stderr, "encore: recorded %llu instructions (%.3f s of virtual time, %.3f s of wall "
+		"time) into %s: %llu events, %llu checkpoints, %llu bytes of log\n",
+		(unsigned long long)m->insns, m->virtual_ns / 1e9, m->wall_ns / 1e9,
+		rc->opts.output, (unsigned long long)m->events,
+		(unsigned long long)m->checkpoints, (unsigned long long)m->log_bytes);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static struct recorder rc;
+	memset(&rc, 0, sizeof(rc));
+	int pr = run_opts__parse(argc, argv, true, &rc.opts);
+	if (pr)
+		return pr == 1 ? 0 : pr;
+	if (prepare(&rc)) {
+		if (rc.log)
+			rr_log_writer__close(rc.log, NULL, 0);
+		if (rc.console)
+			fclose(rc.console);
+		if (rc.staging[0])
+			rec_dir__discard(rc.staging);
+		console__finish(&rc.launch.console);
+		launch__destroy(&rc.launch);
+		return 2;
+	}
+	launch__run(&rc.launch, rc.opts.max_insns);
+	int status = launch__status(&rc.launch, true);
+	if (rc.launch.session.error[0])
+		fprintf(stderr, "encore record: %s; the recording keeps what was written before\n",
+			rc.launch.session.error);
+	int r = finish(&rc, status);
+	if (!r)
+		say_recorded(&rc);
+	if (rc.opts.summary)
+		launch__summary(&rc.launch);
+	launch__destroy(&rc.launch);
+	return r ? 2 : status;
+}

@@ -1,0 +1,68 @@
+/* Opening a recording (recording.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "recording.h"
+#include "rr/rec_dir.h"
+
+static int fail(const char *cmd, const char *msg)
+{
+	fprintf(stderr, "encore %s: %s\n", cmd, msg);
+	return -1;
+}
+
+int recording__open(struct recording *rec, const char *dir, const char *cmd)
+{
+	char err[REC_PATH_MAX + 1024], path[REC_PATH_MAX + 64];
+	memset(rec, 0, sizeof(*rec));
+	rec->dir = dir;
+	if (rr_meta__read(dir, &rec->meta, err, sizeof(err)))
+		return fail(cmd, err);
+	snprintf(path, sizeof(path), "%s/%s", dir, RR_LOG_FILE);
+	if (rr_log__read(path, &rec->log, err, sizeof(err)))
+		return fail(cmd, err);
+	if (rec->log.recording_id != rec->meta.id) {
+		snprintf(err, sizeof(err), "%s belongs to another recording (id %016llx, the "
+			 "metadata says %016llx)", path, (unsigned long long)rec->log.recording_id,
+			 (unsigned long long)rec->meta.id);
+		recording__close(rec);
+		return fail(cmd, err);
+	}
+	if (rec->meta.complete && !rec->log.ended) {
+		snprintf(err, sizeof(err), "%s: the metadata says the recording is complete, but "
+			 "the log %s: the recording is corrupt", path, rec->log.torn ?
+			 "ends inside a block" : "has no end event");
+		recording__close(rec);
+		return fail(cmd, err);
+	}
+	const struct rr_event *end = recording__end(rec);
+	if (end && rec->meta.complete && (end->at.insns != rec->meta.insns ||
+					  end->end.state_hash != rec->meta.state_hash)) {
+		recording__close(rec);
+		return fail(cmd, "the metadata's summary and the log's end event disagree (a "
+			    "hand-edited recording?)");
+	}
+	return 0;
+}
+
+void recording__close(struct recording *rec)
+{
+	rr_log__free(&rec->log);
+}
+
+const struct rr_event *recording__end(const struct recording *rec)
+{
+	return rec->log.ended ? &rec->log.events[rec->log.count - 1] : NULL;
+}
+
+void recording__describe_cut(const struct recording *rec, char *buf, size_t n)
+{
+	const struct rr_log *log = &rec->log;
+	if (log->torn)
+		snprintf(buf, n, "the recorder did not finish; its log ends in a torn block (%llu "
+			 "bytes after %u whole blocks)",
+			 (unsigned long long)(log->file_bytes - log->valid_bytes), log->blocks);
+	else
+		snprintf(buf, n, "the recorder did not finish; its log ends after %u whole blocks",
+			 log->blocks);
+}

@@ -1,0 +1,144 @@
+/* Parsing the options of encore run and encore record (run_opts.h). */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "run_opts.h"
+
+static void usage(FILE *f, bool record)
+{
+	if (record)
+		fprintf(f,
+			"usage: encore record -o REC [options]\n"
+			"\n"
+			"Run a guest like 'encore run' and record it into the directory REC\n"
+			"(which must not exist, or be empty): the guest files, everything\n"
+			"non-deterministic that enters the machine (console input, the boot\n"
+			"time, real-time decisions), a state hash every --interval\n"
+			"instructions, and the console output.  'encore replay REC' re-runs it\n"
+			"exactly.  A recorder that is killed leaves a replayable prefix.\n"
+			"\n"
+			"  -o, --output REC  the recording directory to create\n"
+			"  --interval N      instructions between checkpoints (default 1G)\n");
+	else
+		fprintf(f,
+			"usage: encore run [options]\n"
+			"\n"
+			"Boot a guest on encore's x86-64 interpreter with its serial console on\n"
+			"this terminal (Ctrl-A x quits).\n");
+	fprintf(f,
+		"\n"
+		"Without --kernel, boots the default guest: Debian's kernel with a busybox\n"
+		"initramfs (guest/build-guest.sh), from the guest/ directory beside the\n"
+		"encore binary or $ENCORE_GUEST_DIR.\n"
+		"\n"
+		"  --kernel FILE     a Linux kernel (bzImage, or an uncompressed vmlinux\n"
+		"                    ELF, which boots faster), or a freestanding x86-64\n"
+		"                    ELF (bare-metal guest, see the README)\n"
+		"  --initrd FILE     the initramfs for a Linux kernel\n"
+		"  --append CMDLINE  the kernel command line (default \"%s\")\n"
+		"  -m, --mem SIZE    guest RAM, e.g. 256M or 1G (default 256M)\n"
+		"  --rtc base=WHEN   the wall-clock time at boot: utc (now, the default)\n"
+		"                    or YYYY-MM-DD[THH:MM:SS] (UTC), for repeatable runs\n"
+		"  --realtime        guest time keeps pace with the host clock, like a\n"
+		"                    normal VM's (default: virtual time, idle time skipped)\n"
+		"  --demo            run the built-in bare-metal demo guest\n"
+		"  --max-insns N     stop after exactly N retired instructions (exit 124)\n"
+		"  --summary         print instructions, wall time, MIPS and the final\n"
+		"                    state hash on stderr\n"
+		"  -h, --help        this help\n"
+		"\n"
+		"Exit status: 0 when the guest powers off (or halts with interrupts off);\n"
+		"a bare-metal guest's own status (a 32-bit write to port 0xf4 ends the\n"
+		"run with value & 0xff); 1 kernel panic; 3 the guest asked for a reset;\n"
+		"124 instruction limit; 125 triple fault; 126 engine error or a guest\n"
+		"halted forever; 128+N stopped by signal N; 2 bad usage or input.\n",
+		GUEST_DEFAULT_APPEND);
+}
+
+static int bad(const char *cmd, const char *what, const char *arg)
+{
+	fprintf(stderr, "encore %s: bad %s '%s'\n", cmd, what, arg);
+	return 2;
+}
+
+static int check(const char *cmd, bool record, const struct run_opts *o)
+{
+	if (o->guest.demo && o->guest.kernel) {
+		fprintf(stderr, "encore %s: --demo and --kernel exclude each other\n", cmd);
+		return 2;
+	}
+	if (record && !o->output) {
+		fprintf(stderr, "encore record: say where to record: -o REC\n");
+		return 2;
+	}
+	if (o->guest.append && strchr(o->guest.append, '\n')) {
+		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
+		return 2;
+	}
+	return 0;
+}
+
+int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
+{
+	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
+	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL };
+	static const struct option longopts[] = {
+		{ "kernel", required_argument, 0, OPT_KERNEL },
+		{ "initrd", required_argument, 0, OPT_INITRD },
+		{ "append", required_argument, 0, OPT_APPEND },
+		{ "mem", required_argument, 0, 'm' },
+		{ "rtc", required_argument, 0, OPT_RTC },
+		{ "realtime", no_argument, 0, OPT_REALTIME },
+		{ "demo", no_argument, 0, OPT_DEMO },
+		{ "max-insns", required_argument, 0, OPT_MAX_INSNS },
+		{ "summary", no_argument, 0, OPT_SUMMARY },
+		{ "help", no_argument, 0, 'h' },
+		{ "output", required_argument, 0, 'o' },
+		{ "interval", required_argument, 0, OPT_INTERVAL },
+		{ 0, 0, 0, 0 },
+	};
+	const char *cmd = record ? "record" : "run";
+	*o = (struct run_opts){ .guest = { .mem = RUN_DEFAULT_MEM, .rtc_epoch = time(NULL) },
+				.interval = RECORD_DEFAULT_INTERVAL };
+	int ch;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, record ? "m:ho:" : "m:h", longopts, NULL)) != -1) {
+		if (!record && (ch == 'o' || ch == OPT_INTERVAL))
+			ch = '?';
+		switch (ch) {
+		case OPT_KERNEL: o->guest.kernel = optarg; break;
+		case OPT_INITRD: o->guest.initrd = optarg; break;
+		case OPT_APPEND: o->guest.append = optarg; break;
+		case OPT_DEMO: o->guest.demo = true; break;
+		case OPT_REALTIME: o->realtime = true; break;
+		case OPT_RTC:
+			if (!guest_parse_rtc(optarg, &o->guest.rtc_epoch))
+				return bad(cmd, "--rtc (want base=utc or base=YYYY-MM-DDTHH:MM:SS)", optarg);
+			break;
+		case 'm':
+			if (!cli_parse_size(optarg, &o->guest.mem) || o->guest.mem < (1ull << 20))
+				return bad(cmd, "--mem (at least 1M)", optarg);
+			break;
+		case OPT_MAX_INSNS:
+			if (!cli_parse_count(optarg, &o->max_insns) || !o->max_insns)
+				return bad(cmd, "--max-insns", optarg);
+			break;
+		case OPT_INTERVAL:
+			if (!cli_parse_count(optarg, &o->interval) || !o->interval)
+				return bad(cmd, "--interval", optarg);
+			break;
+		case 'o': o->output = optarg; break;
+		case OPT_SUMMARY: o->summary = true; break;
+		case 'h': usage(stdout, record); return 1;
+		default: usage(stderr, record); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "encore %s: unexpected argument '%s'\n", cmd, argv[optind]);
+		return 2;
+	}
+	return check(cmd, record, o);
+}

@@ -1,0 +1,27 @@
+/*
+ * The options of the commands that start a machine: encore run, and
+ * encore record, which takes the same ones plus where to record to.
+ */
+#ifndef ENCORE_CLI_RUN_OPTS_H
+#define ENCORE_CLI_RUN_OPTS_H
+
+#include "guest.h"
+
+#define RUN_DEFAULT_MEM (256ull << 20)
+#define RUN_INPUT_SLICE_INSNS 4000000ull /* poll the console about every 10 ms */
+#define RECORD_DEFAULT_INTERVAL 1000000000ull
+
+struct run_opts {
+	struct guest_opts guest;
+	u64 max_insns;
+	bool summary;
+	bool realtime;
+	/* encore record only */
+	const char *output;
+	u64 interval;
+};
+
+/* Returns 0 to go on, 1 when help was printed (exit 0), 2 on bad usage. */
+int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o);
+
+#endif

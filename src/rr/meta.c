@@ -1,0 +1,279 @@
+/*
+ * REC/meta: reading, validating and atomically writing a recording's
+ * metadata.  One table describes every key, so parser and writer agree.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "encore/rr_meta.h"
+
+enum field_type { F_U64, F_HEX64, F_INT, F_BOOL, F_TEXT, F_NAME, F_HASH128 };
+
+/* When a key must be present. */
+enum need { ALWAYS, IF_COMPLETE, OPTIONAL };
+
+struct field {
+	const char *key;
+	enum field_type type;
+	size_t offset, size;
+	enum need need;
+};
+
+#define FIELD(key, type, member, need) \
+	{ key, type, offsetof(struct rr_meta, member), sizeof(((struct rr_meta *)0)->member), need }
+
+static const struct field fields[] = {
+	FIELD("id", F_HEX64, id, ALWAYS),
+	FIELD("state", F_TEXT, complete, ALWAYS), /* special: recording|complete */
+	FIELD("encore", F_TEXT, encore, ALWAYS),
+	FIELD("engine", F_TEXT, engine, ALWAYS),
+	FIELD("started", F_TEXT, started, ALWAYS),
+	FIELD("guest", F_TEXT, guest, ALWAYS),
+	FIELD("kernel", F_NAME, kernel, OPTIONAL),
+	FIELD("kernel-hash", F_HASH128, kernel_hash, OPTIONAL),
+	FIELD("initrd", F_NAME, initrd, OPTIONAL),
+	FIELD("initrd-hash", F_HASH128, initrd_hash, OPTIONAL),
+	FIELD("append", F_TEXT, append, OPTIONAL),
+	FIELD("mem", F_U64, mem, ALWAYS),
+	FIELD("input-slice", F_U64, input_slice, ALWAYS),
+	FIELD("interval", F_U64, interval, ALWAYS),
+	FIELD("realtime", F_BOOL, realtime, ALWAYS),
+	FIELD("instructions", F_U64, insns, IF_COMPLETE),
+	FIELD("virtual-ns", F_U64, virtual_ns, IF_COMPLETE),
+	FIELD("wall-ns", F_U64, wall_ns, IF_COMPLETE),
+	FIELD("outcome", F_TEXT, outcome, IF_COMPLETE),
+	FIELD("exit-status", F_INT, exit_status, IF_COMPLETE),
+	FIELD("state-hash", F_HEX64, state_hash, IF_COMPLETE),
+	FIELD("console-bytes", F_U64, console_bytes, IF_COMPLETE),
+	FIELD("log-bytes", F_U64, log_bytes, IF_COMPLETE),
+	FIELD("events", F_U64, events, IF_COMPLETE),
+	FIELD("checkpoints", F_U64, checkpoints, IF_COMPLETE),
+};
+#define NFIELDS (sizeof(fields) / sizeof(fields[0]))
+#define STATE_FIELD 1
+#define FIRST_SUMMARY_FIELD 15
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool parse_u64(const char *s, int base, u64 *out)
+{
+	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, base);
+	if (errno || *end)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool is_hex(const char *s, size_t n)
+{
+	if (strlen(s) != n)
+		return false;
+	for (size_t k = 0; k < n; k++)
+		if (!strchr("0123456789abcdef", s[k]))
+			return false;
+	return true;
+}
+
+/* A file name inside the recording directory: no paths, no dot files. */
+static bool is_plain_name(const char *s)
+{
+	return *s && *s != '.' && !strchr(s, '/');
+}
+
+static int set_field(const struct field *f, const char *v, struct rr_meta *m)
+{
+	void *p = (char *)m + f->offset;
+	u64 n;
+	switch (f->type) {
+	case F_U64:
+		return parse_u64(v, 10, p) ? 0 : -1;
+	case F_HEX64:
+		return is_hex(v, 16) && parse_u64(v, 16, p) ? 0 : -1;
+	case F_INT:
+		if (*v == '-' ? !parse_u64(v + 1, 10, &n) || n > 0x80000000ull
+			      : !parse_u64(v, 10, &n) || n > 0x7fffffffull)
+			return -1;
+		*(int *)p = *v == '-' ? -(int)(n - 1) - 1 : (int)n;
+		return 0;
+	case F_BOOL:
+		if (strcmp(v, "0") && strcmp(v, "1"))
+			return -1;
+		*(bool *)p = *v == '1';
+		return 0;
+	case F_HASH128:
+		if (!is_hex(v, 32))
+			return -1;
+		break;
+	case F_NAME:
+		if (!is_plain_name(v))
+			return -1;
+		break;
+	case F_TEXT:
+		break;
+	}
+	if (strlen(v) >= f->size)
+		return -1;
+	strcpy(p, v);
+	return 0;
+}
+
+static int parse_line(char *line, unsigned lineno, struct rr_meta *m, bool *seen, char *err,
+		      size_t errlen)
+{
+	char *value = strchr(line, ' ');
+	if (value)
+		*value++ = 0;
+	else
+		value = line + strlen(line);
+	for (unsigned k = 0; k < NFIELDS; k++) {
+		if (strcmp(line, fields[k].key))
+			continue;
+		if (seen[k])
+			return fail(err, errlen, "line %u: '%s' given twice", lineno, line);
+		seen[k] = true;
+		int r;
+		if (k == STATE_FIELD) {
+			r = strcmp(value, "complete") && strcmp(value, "recording") ? -1 : 0;
+			m->complete = !strcmp(value, "complete");
+		} else {
+			r = set_field(&fields[k], value, m);
+		}
+		if (r)
+			return fail(err, errlen, "line %u: bad value for '%s': '%.64s'", lineno, line,
+				    value);
+		m->has_append |= !strcmp(line, "append");
+		return 0;
+	}
+	return fail(err, errlen, "line %u: unknown key '%.64s'", lineno, line);
+}
+
+static int check_complete(const struct rr_meta *m, const bool *seen, char *err, size_t errlen)
+{
+	for (unsigned k = 0; k < NFIELDS; k++) {
+		bool need = fields[k].need == ALWAYS || (fields[k].need == IF_COMPLETE && m->complete);
+		if (need && !seen[k])
+			return fail(err, errlen, "'%s' is missing", fields[k].key);
+	}
+	if (!m->kernel[0] != !m->kernel_hash[0] || !m->initrd[0] != !m->initrd_hash[0])
+		return fail(err, errlen, "a guest file is listed without its hash, or a hash "
+			    "without its file");
+	if (!m->mem || !m->input_slice || !m->interval)
+		return fail(err, errlen, "mem, input-slice and interval must not be 0");
+	return 0;
+}
+
+int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	if (len > RR_META_TEXT_MAX || memchr(text, 0, len))
+		return fail(err, errlen, "not a metadata file (too big, or binary)");
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return fail(err, errlen, "out of memory");
+	memcpy(copy, text, len);
+	copy[len] = 0;
+	bool seen[NFIELDS] = { 0 };
+	int r = 0;
+	unsigned lineno = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(copy, "\n", &save); line && !r; line = strtok_r(NULL, "\n", &save)) {
+		if (++lineno == 1) {
+			u64 v;
+			if (strncmp(line, "encore-recording ", 17) || !parse_u64(line + 17, 10, &v))
+				r = fail(err, errlen, "not an encore recording's metadata (line 1)");
+			else if (v != RR_META_VERSION)
+				r = fail(err, errlen, "recording format version %llu; this encore "
+					 "reads version %u", (unsigned long long)v, RR_META_VERSION);
+			m->version = (unsigned)v;
+			continue;
+		}
+		r = parse_line(line, lineno, m, seen, err, errlen);
+	}
+	free(copy);
+	if (!r && !lineno)
+		r = fail(err, errlen, "the metadata file is empty");
+	return r ? r : check_complete(m, seen, err, errlen);
+}
+
+static void format_field(const struct field *f, const struct rr_meta *m, FILE *out)
+{
+	const void *p = (const char *)m + f->offset;
+	switch (f->type) {
+	case F_U64: fprintf(out, "%s %llu\n", f->key, *(const unsigned long long *)p); break;
+	case F_HEX64: fprintf(out, "%s %016llx\n", f->key, *(const unsigned long long *)p); break;
+	case F_INT: fprintf(out, "%s %d\n", f->key, *(const int *)p); break;
+	case F_BOOL: fprintf(out, "%s %d\n", f->key, *(const bool *)p); break;
+	default: fprintf(out, "%s %s\n", f->key, (const char *)p); break;
+	}
+}
+
+void rr_meta__format(const struct rr_meta *m, FILE *out)
+{
+	fprintf(out, "encore-recording %u\n", RR_META_VERSION);
+	for (unsigned k = 0; k < NFIELDS; k++) {
+		const struct field *f = &fields[k];
+		if (k == STATE_FIELD) {
+			fprintf(out, "state %s\n", m->complete ? "complete" : "recording");
+			continue;
+		}
+		if (k >= FIRST_SUMMARY_FIELD && !m->complete)
+			break;
+		if (f->need == OPTIONAL && !*((const char *)m + f->offset))
+			continue;
+		if (!strcmp(f->key, "append") && !m->has_append)
+			continue;
+		format_field(f, m, out);
+	}
+}
+
+int rr_meta__write(const char *dir, const struct rr_meta *m, char *err, size_t errlen)
+{
+	char tmp[4200], path[4200];
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, RR_META_FILE);
+	snprintf(path, sizeof(path), "%s/%s", dir, RR_META_FILE);
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+	rr_meta__format(m, f);
+	bool ok = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path))
+		return fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+	return 0;
+}
+
+int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, RR_META_FILE);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		memset(m, 0, sizeof(*m));
+		return fail(err, errlen, "%s: cannot open %s: %s", dir, RR_META_FILE,
+			    errno == ENOENT ? "no such file (not a recording, or the recorder "
+			    "was killed before it began)" : strerror(errno));
+	}
+	char *text = malloc(RR_META_TEXT_MAX + 1);
+	char msg[256] = "out of memory";
+	size_t n = text ? fread(text, 1, RR_META_TEXT_MAX + 1, f) : 0;
+	fclose(f);
+	int r = text ? rr_meta__parse(text, n, m, msg, sizeof(msg)) : -1;
+	free(text);
+	return r ? fail(err, errlen, "%s: %s", path, msg) : 0;
+}

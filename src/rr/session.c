@@ -1,0 +1,570 @@
+/*
+ * Run sessions: live, recording and replaying (session.h).  Every host
+ * input reaches the machine at a run-loop poll or an idle decision, so
+ * those are the only places where a recording logs and a replay injects;
+ * a landmark names such a place exactly (rr_log.h).
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include "encore/hw.h"
+#include "encore/state_hash.h"
+#include "session.h"
+
+#define FLUSH_EVERY_NS 1000000000ull /* a killed recorder loses at most ~1 s */
+#define PACE_SLACK_NS 5000000ull     /* --realtime: tolerated lag before a jump */
+#define PACE_MAX_SLEEP_NS 50000000ull
+
+static u64 wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
+}
+
+static u64 insns_now(struct rr_session *s)
+{
+	return s->machine->engine->ops->insn_count(s->machine->engine);
+}
+
+/* The landmark of this point, without counting a poll here. */
+static struct rr_landmark landmark_peek(struct rr_session *s)
+{
+	struct rr_landmark at = { insns_now(s), s->machine->idle_ns, 0 };
+	if (at.insns == s->last_poll.insns && at.idle_ns == s->last_poll.idle_ns)
+		at.seq = s->polls_here;
+	return at;
+}
+
+static struct rr_landmark landmark_poll(struct rr_session *s)
+{
+	struct rr_landmark at = landmark_peek(s);
+	s->last_poll = at;
+	s->polls_here = at.seq + 1;
+	return at;
+}
+
+static void format_landmark(char *buf, size_t n, const struct rr_landmark *at)
+{
+	snprintf(buf, n, "instruction %llu, idle %llu ns, poll %u", (unsigned long long)at->insns,
+		 (unsigned long long)at->idle_ns, at->seq);
+}
+
+static u64 current_rip(struct rr_session *s)
+{
+	struct encore_cpu_state cs;
+	s->machine->engine->ops->get_state(s->machine->engine, &cs);
+	return cs.rip;
+}
+
+static struct rr_event event_here(struct rr_session *s, u8 kind, const struct rr_landmark *at)
+{
+	struct rr_event ev = { .kind = kind, .at = *at };
+	ev.rip = current_rip(s);
+	ev.fingerprint = machine__fingerprint(s->machine);
+	return ev;
+}
+
+void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
+		      const struct rr_frontend *fe, u64 slice, bool realtime)
+{
+	memset(s, 0, sizeof(*s));
+	s->mode = RR_LIVE;
+	s->machine = m;
+	s->uart = uart;
+	s->fe = *fe;
+	s->slice = slice;
+	s->realtime = realtime;
+	s->last_poll = (struct rr_landmark){ ~0ull, ~0ull, 0 };
+	s->wall_start_ns = wall_ns();
+}
+
+/* ---- recording ---- */
+
+static void record_failed(struct rr_session *s, const char *what)
+{
+	if (!s->error[0])
+		snprintf(s->error, sizeof(s->error), "%s", what);
+	machine__request_stop(s->machine, 2);
+}
+
+static void log_event(struct rr_session *s, const struct rr_event *ev)
+{
+	if (rr_log_writer__append(s->log, ev))
+		record_failed(s, "cannot add an event to the log (out of memory or disk space)");
+	else
+		s->events++;
+}
+
+static void flush_log(struct rr_session *s, const struct rr_landmark *at)
+{
+	/* Console output first: the log must never run ahead of it. */
+	if (fflush(s->console_file) || rr_log_writer__flush(s->log, at))
+		record_failed(s, "cannot write the recording (disk full?)");
+	s->flushed_through = *at;
+	s->last_flush_ns = wall_ns();
+}
+
+/* Before the host may wait: make everything so far survive a kill.  The
+ * log is complete through the last poll (an idle decision comes after
+ * it and is logged after this flush). */
+static void flush_here(struct rr_session *s)
+{
+	if (rr_log_writer__pending(s->log) || rr_landmark__cmp(&s->last_poll, &s->flushed_through))
+		flush_log(s, &s->last_poll);
+}
+
+static void maybe_flush(struct rr_session *s, const struct rr_landmark *at)
+{
+	if (wall_ns() - s->last_flush_ns < FLUSH_EVERY_NS)
+		return;
+	if (!rr_log_writer__pending(s->log) && !rr_landmark__cmp(at, &s->flushed_through))
+		return;
+	flush_log(s, at);
+}
+
+int rr_session__record(struct rr_session *s, struct rr_log_writer *log, FILE *console_file,
+		       u64 interval, i64 boot_time)
+{
+	s->mode = RR_RECORD;
+	s->log = log;
+	s->console_file = console_file;
+	s->interval = interval;
+	struct rr_landmark zero = { 0, 0, 0 };
+	struct rr_event ev = event_here(s, RR_EV_BOOT_TIME, &zero);
+	ev.boot_time = boot_time;
+	log_event(s, &ev);
+	return s->error[0] ? -1 : 0;
+}
+
+static void take_checkpoint(struct rr_session *s, const struct rr_landmark *at)
+{
+	struct rr_event ev = event_here(s, RR_EV_CHECKPOINT, at);
+	ev.checkpoint.index = s->checkpoints++;
+	ev.checkpoint.state_hash = machine__state_hash(s->machine);
+	ev.checkpoint.console_bytes = s->console_bytes;
+	log_event(s, &ev);
+	while (s->next_checkpoint <= at->insns)
+		s->next_checkpoint += s->interval;
+	flush_log(s, at);
+}
+
+static void deliver_host_input(struct rr_session *s, const struct rr_landmark *at)
+{
+	size_t room = s->uart ? uart16550__rx_room(s->uart) : 0;
+	if (!room || !s->fe.take_input)
+		return;
+	u8 buf[RR_INPUT_MAX];
+	size_t n = s->fe.take_input(s->fe.opaque, buf, room < sizeof(buf) ? room : sizeof(buf));
+	if (!n)
+		return;
+	/* The event describes the machine as replay will find it: before. */
+	struct rr_event ev = s->mode == RR_RECORD ? event_here(s, RR_EV_INPUT, at)
+						  : (struct rr_event){ 0 };
+	size_t taken = uart16550__receive(s->uart, buf, n);
+	if (s->mode == RR_RECORD && taken) {
+		ev.input.len = (u32)taken;
+		memcpy(ev.input.bytes, buf, taken);
+		log_event(s, &ev);
+	}
+}
+
+static void check_stop_request(struct rr_session *s, const struct rr_landmark *at)
+{
+	int status;
+	if (!s->fe.stop_requested || !s->fe.stop_requested(s->fe.opaque, &status))
+		return;
+	if (s->mode == RR_RECORD) {
+		struct rr_event ev = event_here(s, RR_EV_STOP, at);
+		ev.stop.status = status;
+		log_event(s, &ev);
+	}
+	machine__request_stop(s->machine, status);
+}
+
+/* --realtime: keep virtual time with the host clock.  A guest running
+ * behind jumps ahead (logged); one running ahead waits (not logged: the
+ * guest cannot tell). */
+static void pace(struct rr_session *s, const struct rr_landmark *at)
+{
+	u64 wall = wall_ns() - s->wall_start_ns, virt = machine__now(s->machine);
+	if (wall > virt + PACE_SLACK_NS) {
+		struct rr_event ev = event_here(s, RR_EV_PACE, at);
+		ev.pace.ns = wall - virt;
+		if (s->mode == RR_RECORD)
+			log_event(s, &ev);
+		s->machine->idle_ns += ev.pace.ns;
+	} else if (virt > wall + PACE_SLACK_NS) {
+		u64 ns = virt - wall < PACE_MAX_SLEEP_NS ? virt - wall : PACE_MAX_SLEEP_NS;
+		struct timespec ts = { 0, (long)ns };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void poll_live(struct rr_session *s)
+{
+	struct rr_landmark at = landmark_poll(s);
+	if (s->fe.poll)
+		s->fe.poll(s->fe.opaque);
+	if (s->mode == RR_RECORD && at.insns >= s->next_checkpoint)
+		take_checkpoint(s, &at);
+	deliver_host_input(s, &at);
+	check_stop_request(s, &at);
+	if (s->realtime)
+		pace(s, &at);
+	if (s->mode == RR_RECORD)
+		maybe_flush(s, &at);
+}
+
+/* How much of an idle gap to skip: live, the front end decides (at a
+ * terminal, real time passes); with --realtime, the host clock does. */
+static u64 idle_live(struct rr_session *s, u64 gap)
+{
+	if (s->mode == RR_RECORD && rr_log_writer__pending(s->log))
+		flush_here(s);
+	u64 skip = gap;
+	if (s->realtime) {
+		u64 virt = machine__now(s->machine), wall = wall_ns() - s->wall_start_ns;
+		u64 wait = virt + gap > wall ? virt + gap - wall : 0;
+		u64 waited = s->fe.idle ? s->fe.idle(s->fe.opaque, wait) : wait;
+		if (waited < wait)
+			skip = wall + waited > virt ? wall + waited - virt : 0;
+	} else if (s->fe.idle) {
+		skip = s->fe.idle(s->fe.opaque, gap);
+	}
+	if (skip > gap)
+		skip = gap;
+	if (s->mode == RR_RECORD && skip < gap) {
+		struct rr_landmark at = landmark_peek(s);
+		struct rr_event ev = event_here(s, RR_EV_IDLE, &at);
+		ev.idle.gap_ns = gap;
+		ev.idle.skipped_ns = skip;
+		log_event(s, &ev);
+	}
+	return skip;
+}
+
+static bool wait_live(struct rr_session *s)
+{
+	if (s->mode == RR_RECORD)
+		flush_here(s);
+	return s->fe.wait && s->fe.wait(s->fe.opaque);
+}
+
+int rr_session__end_record(struct rr_session *s, const struct run_result *r, int status)
+{
+	struct rr_landmark at = landmark_peek(s);
+	struct rr_event ev = event_here(s, RR_EV_END, &at);
+	ev.end.outcome = r->outcome;
+	ev.end.status = status;
+	ev.end.state_hash = machine__state_hash(s->machine);
+	ev.end.console_bytes = s->console_bytes;
+	log_event(s, &ev);
+	flush_log(s, &at);
+	return s->error[0] ? -1 : 0;
+}
+
+/* ---- replaying ---- */
+
+static void diverge(struct rr_session *s, const struct rr_landmark *at, const char *fmt, ...)
+{
+	if (s->div.found)
+		return;
+	s->div.found = true;
+	s->div.at = *at;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->div.what, sizeof(s->div.what), fmt, ap);
+	va_end(ap);
+	machine__request_stop(s->machine, 1);
+}
+
+static void note_match(struct rr_session *s, const struct rr_event *ev, size_t index)
+{
+	char where[96];
+	format_landmark(where, sizeof(where), &ev->at);
+	s->div.matched_any = true;
+	if (ev->kind == RR_EV_CHECKPOINT)
+		snprintf(s->div.last_match, sizeof(s->div.last_match), "checkpoint %u (event %zu) "
+			 "at %s, RIP %#llx", ev->checkpoint.index, index, where,
+			 (unsigned long long)ev->rip);
+	else
+		snprintf(s->div.last_match, sizeof(s->div.last_match), "event %zu (%s) at %s, RIP "
+			 "%#llx", index, rr_event_kind__name(ev->kind), where,
+			 (unsigned long long)ev->rip);
+}
+
+/* Is the machine where event `index` says?  Reports a divergence if not. */
+static bool at_event(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	struct rr_landmark at = landmark_peek(s);
+	u64 rip = current_rip(s), fp = machine__fingerprint(s->machine);
+	if (rip == ev->rip && fp == ev->fingerprint)
+		return true;
+	char where[96];
+	format_landmark(where, sizeof(where), &at);
+	diverge(s, &at, "at event %zu (%s), %s: the recording has RIP %#llx, fingerprint %016llx; "
+		"the replay has RIP %#llx, fingerprint %016llx", index,
+		rr_event_kind__name(ev->kind), where, (unsigned long long)ev->rip,
+		(unsigned long long)ev->fingerprint, (unsigned long long)rip,
+		(unsigned long long)fp);
+	return false;
+}
+
+static void missed_event(struct rr_session *s, size_t index, const struct rr_landmark *at)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	char want[96], got[96];
+	format_landmark(want, sizeof(want), &ev->at);
+	format_landmark(got, sizeof(got), at);
+	diverge(s, at, "event %zu (%s) was recorded at %s, but the replay went past that point "
+		"without reaching it (now at %s)", index, rr_event_kind__name(ev->kind), want, got);
+}
+
+static void verify_checkpoint(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	u64 hash = machine__state_hash(s->machine);
+	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
+		char where[96];
+		format_landmark(where, sizeof(where), &ev->at);
+		diverge(s, &ev->at, "checkpoint %u (event %zu) at %s: the recording has state hash "
+			"%016llx after %llu console bytes; the replay has %016llx after %llu",
+			ev->checkpoint.index, index, where,
+			(unsigned long long)ev->checkpoint.state_hash,
+			(unsigned long long)ev->checkpoint.console_bytes, (unsigned long long)hash,
+			(unsigned long long)s->console_bytes);
+		return;
+	}
+	s->checkpoints++;
+}
+
+static void replay_input(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	size_t room = s->uart ? uart16550__rx_room(s->uart) : 0;
+	if (room < ev->input.len) {
+		diverge(s, &ev->at, "input event %zu: the recording gave the console %u bytes, but "
+			"its UART has room for %zu", index, ev->input.len, room);
+		return;
+	}
+	uart16550__receive(s->uart, ev->input.bytes, ev->input.len);
+}
+
+static void apply_event(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	switch (ev->kind) {
+	case RR_EV_CHECKPOINT: verify_checkpoint(s, index); break;
+	case RR_EV_INPUT: replay_input(s, index); break;
+	case RR_EV_STOP: machine__request_stop(s->machine, ev->stop.status); break;
+	case RR_EV_PACE: s->machine->idle_ns += ev->pace.ns; break;
+	default:
+		diverge(s, &ev->at, "event %zu (%s) cannot happen at a poll", index,
+			rr_event_kind__name(ev->kind));
+		break;
+	}
+	if (!s->div.found)
+		note_match(s, ev, index);
+}
+
+static void poll_replay(struct rr_session *s)
+{
+	const struct rr_log *log = s->replay;
+	struct rr_landmark at = landmark_poll(s);
+	if (s->fe.poll)
+		s->fe.poll(s->fe.opaque);
+	int status;
+	if (s->fe.stop_requested && s->fe.stop_requested(s->fe.opaque, &status)) {
+		s->interrupted = status;
+		machine__request_stop(s->machine, status);
+		return;
+	}
+	while (!s->div.found && s->next_event < log->count) {
+		const struct rr_event *ev = &log->events[s->next_event];
+		int c = rr_landmark__cmp(&ev->at, &at);
+		if (c > 0 || (c == 0 && (ev->kind == RR_EV_IDLE || ev->kind == RR_EV_END)))
+			break;
+		if (c < 0) {
+			missed_event(s, s->next_event, &at);
+			return;
+		}
+		if (!at_event(s, s->next_event))
+			return;
+		apply_event(s, s->next_event++);
+	}
+	if (!log->ended && s->next_event == log->count && rr_landmark__cmp(&at, &log->through) >= 0) {
+		s->reached_through = true;
+		machine__request_stop(s->machine, 0);
+	}
+}
+
+static u64 idle_replay(struct rr_session *s, u64 gap)
+{
+	const struct rr_log *log = s->replay;
+	if (s->div.found || s->next_event >= log->count)
+		return gap;
+	const struct rr_event *ev = &log->events[s->next_event];
+	struct rr_landmark at = landmark_peek(s);
+	int c = rr_landmark__cmp(&ev->at, &at);
+	if (c < 0)
+		missed_event(s, s->next_event, &at);
+	if (c != 0 || ev->kind != RR_EV_IDLE || !at_event(s, s->next_event))
+		return gap;
+	if (ev->idle.gap_ns != gap) {
+		diverge(s, &at, "idle event %zu: the recording halted %llu ns before the next timer, "
+			"the replay %llu ns", s->next_event, (unsigned long long)ev->idle.gap_ns,
+			(unsigned long long)gap);
+		return gap;
+	}
+	note_match(s, ev, s->next_event++);
+	return ev->idle.skipped_ns;
+}
+
+/* The guest halted with no timer armed: only recorded input wakes it,
+ * and that must come at this very point (time cannot pass). */
+static bool wait_replay(struct rr_session *s)
+{
+	const struct rr_log *log = s->replay;
+	if (s->div.found)
+		return false;
+	const struct rr_event *ev = s->next_event < log->count ? &log->events[s->next_event] : NULL;
+	if (ev && ev->kind == RR_EV_END)
+		return false;
+	const struct rr_landmark *next = ev ? &ev->at : log->ended ? NULL : &log->through;
+	struct rr_landmark at = landmark_peek(s);
+	if (!next)
+		return false;
+	if (next->insns != at.insns || next->idle_ns != at.idle_ns) {
+		char want[96], got[96];
+		format_landmark(want, sizeof(want), next);
+		format_landmark(got, sizeof(got), &at);
+		diverge(s, &at, "the guest halted with no timer at %s, but the recording goes on at %s",
+			got, want);
+		return false;
+	}
+	return true;
+}
+
+void rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
+			size_t console_len)
+{
+	s->mode = RR_REPLAY;
+	s->replay = log;
+	s->expected_console = console;
+	s->expected_len = console_len;
+	s->next_event = 0;
+	if (log->count && log->events[0].kind == RR_EV_BOOT_TIME && at_event(s, 0)) {
+		note_match(s, &log->events[0], 0);
+		s->next_event = 1;
+	}
+	if (s->div.found)
+		snprintf(s->div.what + strlen(s->div.what), sizeof(s->div.what) - strlen(s->div.what),
+			 " (the machine built from the recording is not the recorded one)");
+}
+
+void rr_session__end_replay(struct rr_session *s, const struct run_result *r, int status)
+{
+	const struct rr_log *log = s->replay;
+	struct rr_landmark at = landmark_peek(s);
+	char got[96], want[96];
+	format_landmark(got, sizeof(got), &at);
+	if (s->div.found || s->interrupted)
+		return;
+	if (!log->ended) {
+		format_landmark(want, sizeof(want), &log->through);
+		if (!s->reached_through)
+			diverge(s, &at, "the guest ended (%s) at %s, before the recording's last "
+				"complete point at %s", run_outcome__name(r->outcome), got, want);
+		return;
+	}
+	const struct rr_event *ev = &log->events[s->next_event < log->count ? s->next_event : log->count - 1];
+	if (ev->kind != RR_EV_END) {
+		format_landmark(want, sizeof(want), &ev->at);
+		diverge(s, &at, "the guest ended (%s) at %s, but the recording goes on with event %zu "
+			"(%s) at %s", run_outcome__name(r->outcome), got, s->next_event,
+			rr_event_kind__name(ev->kind), want);
+		return;
+	}
+	format_landmark(want, sizeof(want), &ev->at);
+	u64 hash = machine__state_hash(s->machine);
+	if (rr_landmark__cmp(&at, &ev->at) || (u32)r->outcome != ev->end.outcome ||
+	    status != ev->end.status || hash != ev->end.state_hash ||
+	    s->console_bytes != ev->end.console_bytes || !at_event(s, s->next_event)) {
+		diverge(s, &at, "at the end: the recording ended (%s, status %d) at %s with state hash "
+			"%016llx after %llu console bytes; the replay ended (%s, status %d) at %s "
+			"with %016llx after %llu", run_outcome__name(ev->end.outcome),
+			ev->end.status, want, (unsigned long long)ev->end.state_hash,
+			(unsigned long long)ev->end.console_bytes, run_outcome__name(r->outcome),
+			status, got, (unsigned long long)hash, (unsigned long long)s->console_bytes);
+		return;
+	}
+	note_match(s, ev, s->next_event++);
+}
+
+/* ---- both ---- */
+
+void rr_session__console_byte(struct rr_session *s, u8 byte)
+{
+	u64 pos = s->console_bytes++;
+	if (s->mode == RR_RECORD) {
+		putc(byte, s->console_file);
+		return;
+	}
+	if (s->mode != RR_REPLAY || s->div.found)
+		return;
+	if (pos < s->expected_len && s->expected_console[pos] == byte)
+		return;
+	struct rr_landmark at = landmark_peek(s);
+	char where[96];
+	format_landmark(where, sizeof(where), &at);
+	if (pos >= s->expected_len)
+		diverge(s, &at, "console output: the replay printed byte %llu (0x%02x) near %s, but "
+			"the recording's output ends after %zu bytes", (unsigned long long)pos, byte,
+			where, s->expected_len);
+	else
+		diverge(s, &at, "console output byte %llu near %s: the recording has 0x%02x, the "
+			"replay printed 0x%02x", (unsigned long long)pos, where,
+			s->expected_console[pos], byte);
+}
+
+static void on_poll(void *opaque)
+{
+	struct rr_session *s = opaque;
+	if (s->mode == RR_REPLAY)
+		poll_replay(s);
+	else
+		poll_live(s);
+}
+
+static u64 on_idle(void *opaque, u64 gap)
+{
+	struct rr_session *s = opaque;
+	return s->mode == RR_REPLAY ? idle_replay(s, gap) : idle_live(s, gap);
+}
+
+static bool on_wait(void *opaque)
+{
+	struct rr_session *s = opaque;
+	return s->mode == RR_REPLAY ? wait_replay(s) : wait_live(s);
+}
+
+static u64 on_next_stop(void *opaque)
+{
+	struct rr_session *s = opaque;
+	if (s->mode == RR_RECORD)
+		return s->next_checkpoint;
+	if (s->mode != RR_REPLAY)
+		return ~0ull;
+	const struct rr_log *log = s->replay;
+	if (s->next_event < log->count)
+		return log->events[s->next_event].at.insns;
+	return log->ended ? ~0ull : log->through.insns;
+}
+
+struct run_input rr_session__run_input(struct rr_session *s)
+{
+	return (struct run_input){ on_poll, on_wait, on_idle, on_next_stop, s, s->slice };
+}

@@ -1,0 +1,94 @@
+/*
+ * A run session: what stands between the machine's run loop and the
+ * host.  Live, it passes host input (console bytes, idle decisions, stop
+ * requests) to the machine; recording, it also logs each of them at its
+ * landmark with checkpoints between; replaying, it takes them from a log
+ * instead of the host, and checks at every event and checkpoint that the
+ * execution is where the recording says.
+ */
+#ifndef ENCORE_RR_SESSION_H
+#define ENCORE_RR_SESSION_H
+
+#include <stdio.h>
+
+#include "encore/hw/uart16550.h"
+#include "encore/rr_log.h"
+#include "encore/run.h"
+
+/* What the user-facing front end (the console) offers a session. */
+struct rr_frontend {
+	/* At every poll, in every mode: flush output, read host input, watch
+	 * the output (deterministic checks such as panic detection). */
+	void (*poll)(void *opaque);
+	/* Take up to `max` bytes of host input for the guest's console. */
+	size_t (*take_input)(void *opaque, u8 *buf, size_t max);
+	/* The user asked to stop (Ctrl-A x, a signal): status for the run. */
+	bool (*stop_requested)(void *opaque, int *status);
+	/* How much of an idle gap of `ns` to skip (live; see run_input). */
+	u64 (*idle)(void *opaque, u64 ns);
+	/* Block until input comes; false if none can. */
+	bool (*wait)(void *opaque);
+	void *opaque;
+};
+
+enum rr_mode { RR_LIVE, RR_RECORD, RR_REPLAY };
+
+/* The first place where a replay left its recording. */
+struct rr_divergence {
+	bool found;
+	char what[768];            /* what was expected, what was found */
+	struct rr_landmark at;     /* where it was noticed */
+	bool matched_any;
+	char last_match[160];      /* the last event or checkpoint that matched */
+};
+
+struct rr_session {
+	enum rr_mode mode;
+	struct encore_machine *machine;
+	struct uart16550 *uart;
+	struct rr_frontend fe;
+	u64 slice;
+	bool realtime;
+	u64 wall_start_ns;
+	struct rr_landmark last_poll; /* landmarks: how many polls at this point */
+	u32 polls_here;
+	u64 console_bytes;            /* guest console output so far */
+	u32 checkpoints;
+	/* recording */
+	struct rr_log_writer *log;
+	FILE *console_file;
+	u64 interval, next_checkpoint;
+	u64 last_flush_ns;
+	struct rr_landmark flushed_through;
+	u64 events;
+	char error[256];              /* a recording write failed */
+	/* replaying */
+	const struct rr_log *replay;
+	size_t next_event;
+	const u8 *expected_console;
+	size_t expected_len;
+	bool reached_through;         /* a cut-short log was replayed to its end */
+	int interrupted;              /* a stop signal ended the replay: its status */
+	struct rr_divergence div;
+};
+
+void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
+		      const struct rr_frontend *fe, u64 slice, bool realtime);
+/* Record into `log` (its header written) and `console_file`: logs the
+ * boot time and, at the first poll, checkpoint 0. */
+int rr_session__record(struct rr_session *s, struct rr_log_writer *log, FILE *console_file,
+		       u64 interval, i64 boot_time);
+/* Replay `log` (validated), checking output against `console`.  The boot
+ * time event must already have been used to build the machine. */
+void rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
+			size_t console_len);
+/* The callbacks for machine__run. */
+struct run_input rr_session__run_input(struct rr_session *s);
+/* Every byte the guest's console prints passes here. */
+void rr_session__console_byte(struct rr_session *s, u8 byte);
+/* Recording: log how the run ended and flush; -1 if the log is lost. */
+int rr_session__end_record(struct rr_session *s, const struct run_result *r, int status);
+/* Replaying: check the end against the recording (sets s->div). */
+void rr_session__end_replay(struct rr_session *s, const struct run_result *r, int status);
+
+#endif
