@@ -299,13 +299,13 @@ static void note_match(struct rr_session *s, const struct rr_event *ev, size_t i
 static bool at_event(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
-	struct rr_landmark at = landmark_peek(s);
 	u64 rip = current_rip(s), fp = machine__fingerprint(s->machine);
 	if (rip == ev->rip && fp == ev->fingerprint)
 		return true;
+	/* Only called where the landmark matches the event's. */
 	char where[96];
-	format_landmark(where, sizeof(where), &at);
-	diverge(s, &at, "at event %zu (%s), %s: the recording has RIP %#llx, fingerprint %016llx; "
+	format_landmark(where, sizeof(where), &ev->at);
+	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has RIP %#llx, fingerprint %016llx; "
 		"the replay has RIP %#llx, fingerprint %016llx", index,
 		rr_event_kind__name(ev->kind), where, (unsigned long long)ev->rip,
 		(unsigned long long)ev->fingerprint, (unsigned long long)rip,
