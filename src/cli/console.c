@@ -35,8 +35,15 @@ static void restore_terminal(void)
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
 }
 
+/* The first signal stops the run cleanly; a second one, if the run does
+ * not stop, kills encore as the signal normally would. */
 static void note_stop_signal(int sig)
 {
+	if (stop_signal) {
+		restore_terminal();
+		signal(sig, SIG_DFL);
+		raise(sig);
+	}
 	stop_signal = sig;
 }
 
@@ -178,9 +185,9 @@ size_t console__take(struct console *c, u8 *buf, size_t max)
 
 bool console__stop_requested(struct console *c, int *status)
 {
-	if (stop_signal) {
+	if (stop_signal && !c->signal_taken) {
 		*status = 128 + stop_signal;
-		stop_signal = 0;
+		c->signal_taken = true;
 		return true;
 	}
 	if (c->quit_requested) {

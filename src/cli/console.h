@@ -17,6 +17,7 @@ struct console {
 	bool input_open;     /* stdin may still deliver bytes */
 	bool escape_pending; /* Ctrl-A seen */
 	bool quit_requested; /* Ctrl-A x */
+	bool signal_taken;   /* a stop signal has been passed on */
 	u8 pending[4096];    /* read from stdin, not yet taken by the guest */
 	size_t npending;
 	char line[512];      /* the output line being printed */

@@ -558,9 +558,15 @@ static u64 on_next_stop(void *opaque)
 		return s->next_checkpoint;
 	if (s->mode != RR_REPLAY)
 		return ~0ull;
+	/* Only poll events: an idle decision or the end comes where the
+	 * engine stops by itself, and an extra stop there would add a poll
+	 * the recording did not have. */
 	const struct rr_log *log = s->replay;
-	if (s->next_event < log->count)
-		return log->events[s->next_event].at.insns;
+	for (size_t k = s->next_event; k < log->count; k++) {
+		u8 kind = log->events[k].kind;
+		if (kind != RR_EV_IDLE && kind != RR_EV_END)
+			return log->events[k].at.insns;
+	}
 	return log->ended ? ~0ull : log->through.insns;
 }
 

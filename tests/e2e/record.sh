@@ -208,6 +208,24 @@ expect_replay "--realtime recording" 0 "replayed exactly" "$tmp/rt"
 "$ENCORE" inspect "$tmp/rt" | grep -qE "pace [1-9]" && ok "--realtime logs pace events" ||
 	not_ok "--realtime logged no pace events"
 
+# Every test guest records and replays, whatever way it ends (exit
+# status, power-off, triple fault).
+for elf in "$GUEST_DIR"/*.elf; do
+	name=$(basename "$elf" .elf)
+	[ "$name" = echo ] && continue
+	"$ENCORE" record -o "$tmp/g-$name" --kernel "$elf" --interval 100k </dev/null \
+		>/dev/null 2>"$tmp/g-$name.err"
+	rc=$?
+	"$ENCORE" replay -q "$tmp/g-$name" </dev/null >"$tmp/g-$name.replay" 2>&1
+	rrc=$?
+	outcome=$(sed -n 's/^outcome //p' "$tmp/g-$name/meta" 2>/dev/null)
+	if [ $rrc = 0 ] && [ -n "$outcome" ]; then
+		ok "guest $name: recorded (exit $rc, $outcome) and replayed exactly"
+	else
+		not_ok "guest $name: record exit $rc, replay exit $rrc" "$tmp/g-$name.replay"
+	fi
+done
+
 # ---- usage errors ----
 expect_cmd() {
 	local name=$1 want=$2 pattern=$3; shift 3
