@@ -22,10 +22,26 @@ TEST_SUPPORT := $(filter-out tests/unit/test_%,$(wildcard tests/unit/*.c tests/u
 TEST_SUPPORT_OBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(TEST_SUPPORT)))
 TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 
+# Fuzz targets tests/fuzz/fuzz_NAME.c: built as $(BUILD)/tests/test_fuzz_NAME,
+# which replays the seed corpus tests/fuzz/corpus/NAME, and by `make fuzz`
+# as libFuzzer programs (tests/fuzz/README.md).
+FUZZ_NAMES := log meta
+FUZZ_TEST_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZ_BUILD := $(BUILD)-fuzz
+FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined -DFUZZ_LIBFUZZER
+LIBFUZZER_PROBE := echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1
+
+# Helper programs the end-to-end tests use (not tests themselves).
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
 .DEFAULT_GOAL := all
 -include tests/guest/guests.mk
 
-all: $(BUILD)/encore $(TEST_BINS) $(GUEST_ELFS)
+all: $(BUILD)/encore $(TEST_BINS) $(FUZZ_TEST_BINS) $(TOOL_BINS) $(GUEST_ELFS)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -46,6 +62,43 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/corpus_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Real fuzzing: everything rebuilt with clang, coverage and ASan/UBSan in
+# $(FUZZ_BUILD), then each target run for FUZZ_SECONDS.  New inputs go
+# to $(FUZZ_BUILD)/corpus/NAME (the seeds are only read), crashes to
+# $(FUZZ_BUILD)/artifacts/.
+fuzz:
+	@if $(LIBFUZZER_PROBE); then \
+		$(MAKE) fuzz-run; \
+	else \
+		echo "make fuzz: skipped: '$(FUZZ_CC) -fsanitize=fuzzer' does not work here (install clang with libFuzzer)"; \
+	fi
+
+fuzz-run:
+	$(MAKE) CC=$(FUZZ_CC) BUILD=$(FUZZ_BUILD) SAN_FLAGS='$(FUZZ_SAN)' fuzz-programs
+	@for t in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts; \
+		echo "make fuzz: fuzz_$$t for $(FUZZ_SECONDS) s"; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+			-artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+			$(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || \
+			{ echo "make fuzz: fuzz_$$t failed; its input is in $(FUZZ_BUILD)/artifacts/"; exit 1; }; \
+	done
+	@echo "make fuzz: no failures"
+
+# Only as fuzz-run calls it, with CC=clang and the fuzzer flags.
+fuzz-programs: $(patsubst %,$(BUILD)/fuzz_%,$(FUZZ_NAMES))
+
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 
 # The suite runs twice: as built, and built with ASan/UBSan.
 test: all
@@ -58,7 +111,7 @@ bench: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all test bench clean guests
+.PHONY: all test bench clean guests fuzz fuzz-run fuzz-programs
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

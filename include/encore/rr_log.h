@@ -16,6 +16,9 @@
 #define RR_LOG_MAGIC "ENCORLOG"
 #define RR_LOG_VERSION 1u
 #define RR_INPUT_MAX 64 /* bytes in one input event (a UART FIFO takes 16) */
+/* Replay holds the whole log in memory (about 120 bytes an event); a
+ * small file of highly compressible blocks must not claim gigabytes. */
+#define RR_LOG_MAX_EVENTS (4u << 20)
 
 enum rr_event_kind {
 	RR_EV_BOOT_TIME = 1,  /* the wall-clock time the machine boots at */

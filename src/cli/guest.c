@@ -127,7 +127,13 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 	}
 	if (o->demo) {
 		size_t n = demo_guest_end - demo_guest_start;
-		memcpy(machine__ram_ptr(g->machine, DEMO_LOAD_ADDR), demo_guest_start, n);
+		u8 *at = machine__ram_ptr(g->machine, DEMO_LOAD_ADDR);
+		if (!at || !machine__ram_ptr(g->machine, DEMO_LOAD_ADDR + n - 1)) {
+			fprintf(stderr, "encore: the demo guest needs RAM at %#llx-%#llx: give more "
+				"--mem\n", DEMO_LOAD_ADDR, DEMO_LOAD_ADDR + n);
+			return -1;
+		}
+		memcpy(at, demo_guest_start, n);
 	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path, &entry,
 				   err, sizeof(err))) {
 		fprintf(stderr, "encore: %s\n", err);

@@ -74,6 +74,11 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 		fprintf(stderr, "encore record: say where to record: -o REC\n");
 		return 2;
 	}
+	if (record && o->guest.append && strlen(o->guest.append) >= RECORD_APPEND_MAX) {
+		fprintf(stderr, "encore record: the kernel command line is too long to record "
+			"(at most %d bytes)\n", RECORD_APPEND_MAX - 1);
+		return 2;
+	}
 	if (o->guest.append && strchr(o->guest.append, '\n')) {
 		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
 		return 2;

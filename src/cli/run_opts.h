@@ -10,6 +10,7 @@
 #define RUN_DEFAULT_MEM (256ull << 20)
 #define RUN_INPUT_SLICE_INSNS 4000000ull /* poll the console about every 10 ms */
 #define RECORD_DEFAULT_INTERVAL 1000000000ull
+#define RECORD_APPEND_MAX 4096 /* struct rr_meta's append */
 
 struct run_opts {
 	struct guest_opts guest;

@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "encore/loader.h"
+#include "encore/run.h"
 #include "log_wire.h"
 
 struct parse {
@@ -111,7 +112,7 @@ static int check_event(struct parse *p, const struct rr_event *ev, size_t n, con
 		return fail(p, "%s: event %zu: an idle event that skips its whole gap", where, n);
 	if (ev->kind == RR_EV_PACE && !ev->pace.ns)
 		return fail(p, "%s: event %zu: a pace event of 0 ns", where, n);
-	if (ev->kind == RR_EV_END && ev->end.outcome > 16)
+	if (ev->kind == RR_EV_END && ev->end.outcome > RUN_ERROR)
 		return fail(p, "%s: event %zu: unknown run outcome %u", where, n, ev->end.outcome);
 	p->booted = true;
 	p->checkpoints += ev->kind == RR_EV_CHECKPOINT;
@@ -121,6 +122,9 @@ static int check_event(struct parse *p, const struct rr_event *ev, size_t n, con
 static int push_event(struct parse *p, const struct rr_event *ev)
 {
 	struct rr_log *log = p->log;
+	if (log->count == RR_LOG_MAX_EVENTS)
+		return fail(p, "more than %u events: this encore holds at most that many in memory",
+			    RR_LOG_MAX_EVENTS);
 	if (log->count == p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
 		struct rr_event *e = realloc(log->events, cap * sizeof(*e));
@@ -147,9 +151,10 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 		if (ev.kind == RR_EV_INPUT)
 			ev.input.len = body;
 		unsigned want = event_body_size(&ev);
-		if (!want)
+		/* An input event of 0 bytes has a size of 0 too, but a known kind. */
+		if (!want && ev.kind != RR_EV_INPUT)
 			return fail(p, "%s: event %zu has unknown kind %u", where, n, ev.kind);
-		if (e[1] || body != want || body > RR_INPUT_MAX)
+		if (e[1] || body != want || !body || body > RR_INPUT_MAX)
 			return fail(p, "%s: event %zu (%s) has a bad size or flags", where, n,
 				    rr_event_kind__name(ev.kind));
 		if (len - off - EVENT_COMMON_SIZE < body)
@@ -162,6 +167,10 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 		decode_body(&ev, e + EVENT_COMMON_SIZE);
 		if (rr_landmark__cmp(&ev.at, through) > 0)
 			return fail(p, "%s: event %zu lies beyond the block's end landmark", where, n);
+		/* The blocks before said the log was complete up to their end. */
+		if (p->log->blocks && rr_landmark__cmp(&ev.at, &p->log->through) < 0)
+			return fail(p, "%s: event %zu lies before the previous block's end landmark",
+				    where, n);
 		if (check_event(p, &ev, n, where) || push_event(p, &ev))
 			return -1;
 		off += EVENT_COMMON_SIZE + body;
@@ -181,8 +190,11 @@ static int check_header(struct parse *p, const u8 *data, size_t size)
 	if (p->log->version != RR_LOG_VERSION)
 		return fail(p, "log format version %u; this encore reads version %u",
 			    p->log->version, RR_LOG_VERSION);
-	if (get32(data + 12) != LOG_HEADER_SIZE || get64(data + 24) != XXH3_64bits(data, 24))
+	if (get64(data + 24) != XXH3_64bits(data, 24))
 		return fail(p, "the log header is corrupt (checksum mismatch)");
+	if (get32(data + 12) != LOG_HEADER_SIZE)
+		return fail(p, "the log header says it is %u bytes long; version %u headers are %u",
+			    get32(data + 12), RR_LOG_VERSION, LOG_HEADER_SIZE);
 	p->log->recording_id = get64(data + 16);
 	return 0;
 }

@@ -2,6 +2,7 @@
  * REC/meta: reading, validating and atomically writing a recording's
  * metadata.  One table describes every key, so parser and writer agree.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -69,7 +70,9 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
-	if (!*s || *s == '-' || *s == '+' || *s == ' ')
+	/* Digits only: strtoull would also skip leading white space
+	 * (a tab, say) and take a sign after it. */
+	if (!(base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s)))
 		return false;
 	errno = 0;
 	char *end;
@@ -169,12 +172,22 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 		bool need = fields[k].need == ALWAYS || (fields[k].need == IF_COMPLETE && m->complete);
 		if (need && !seen[k])
 			return fail(err, errlen, "'%s' is missing", fields[k].key);
+		/* The summary is written only once complete: rewriting this
+		 * meta would lose it. */
+		if (fields[k].need == IF_COMPLETE && !m->complete && seen[k])
+			return fail(err, errlen, "'%s' in a recording that is not complete",
+				    fields[k].key);
 	}
 	if (!m->kernel[0] != !m->kernel_hash[0] || !m->initrd[0] != !m->initrd_hash[0])
 		return fail(err, errlen, "a guest file is listed without its hash, or a hash "
 			    "without its file");
-	if (!m->mem || !m->input_slice || !m->interval)
-		return fail(err, errlen, "mem, input-slice and interval must not be 0");
+	if (m->mem < (1ull << 20) || !m->input_slice || !m->interval)
+		return fail(err, errlen, "mem must be at least 1M, and input-slice and interval "
+			    "not 0");
+	if (strcmp(m->guest, "linux") && strcmp(m->guest, "bare-metal") && strcmp(m->guest, "demo"))
+		return fail(err, errlen, "unknown guest kind '%s'", m->guest);
+	if (strcmp(m->guest, "demo") && !m->kernel[0])
+		return fail(err, errlen, "a %s guest needs its kernel file", m->guest);
 	return 0;
 }
 
@@ -191,10 +204,16 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 	bool seen[NFIELDS] = { 0 };
 	int r = 0;
 	unsigned lineno = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(copy, "\n", &save); line && !r; line = strtok_r(NULL, "\n", &save)) {
+	char *next = copy;
+	while (next && *next && !r) {
+		char *line = strsep(&next, "\n"); /* blank lines count, for the line numbers */
+		if (!*line) {
+			if (++lineno == 1)
+				r = fail(err, errlen, "not an encore recording's metadata (line 1)");
+			continue;
+		}
 		if (++lineno == 1) {
-			u64 v;
+			u64 v = 0;
 			if (strncmp(line, "encore-recording ", 17) || !parse_u64(line + 17, 10, &v))
 				r = fail(err, errlen, "not an encore recording's metadata (line 1)");
 			else if (v != RR_META_VERSION)
@@ -234,9 +253,11 @@ void rr_meta__format(const struct rr_meta *m, FILE *out)
 		}
 		if (k >= FIRST_SUMMARY_FIELD && !m->complete)
 			break;
-		if (f->need == OPTIONAL && !*((const char *)m + f->offset))
-			continue;
-		if (!strcmp(f->key, "append") && !m->has_append)
+		/* An empty append is still a command line (--append ""),
+		 * unlike none at all, which means the default one. */
+		bool given = !strcmp(f->key, "append") ? m->has_append
+						       : *((const char *)m + f->offset);
+		if (f->need == OPTIONAL && !given)
 			continue;
 		format_field(f, m, out);
 	}

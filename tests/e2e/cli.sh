@@ -41,6 +41,7 @@ expect "32-bit ELF" 2 "not an x86-64 ELF64" -- "$ENCORE" run --kernel "$tmp/elf3
 if [ -f "$GUEST_DIR/hello.elf" ]; then
 	expect "guest larger than RAM" 2 "outside guest RAM" -- "$ENCORE" run --kernel "$GUEST_DIR/hello.elf" --mem 1M
 fi
+expect "demo with too little RAM" 2 "the demo guest needs RAM" -- "$ENCORE" run --demo --mem 1M
 expect "bad --mem" 2 "bad --mem" -- "$ENCORE" run --mem lots
 expect "bad --max-insns" 2 "bad --max-insns" -- "$ENCORE" run --max-insns -5
 expect "stray argument" 2 "unexpected argument" -- "$ENCORE" run extra
