@@ -1,11 +1,24 @@
 #!/bin/bash
 # Run a kernel and initramfs under QEMU's TCG, the guest's serial console on
 # stdin and stdout:
-#   guest/run-qemu.sh [--icount] [--times] [--timeout SECS] KERNEL INITRD [APPEND]
+#   guest/run-qemu.sh [OPTIONS] KERNEL INITRD [APPEND]
 # --icount        -icount shift=0: guest time follows the instruction count,
 #                 one ns per instruction
+# --icount-auto   -icount shift=auto, the instruction-counting mode QEMU's
+#                 record/replay uses, without recording
+# --record FILE   record the run with QEMU's record/replay into FILE
+#                 (-icount shift=auto,rr=record,rrfile=FILE): the serial
+#                 console's input is in the log
+# --replay FILE   replay FILE (-icount shift=auto,rr=replay,rrfile=FILE) with
+#                 the same KERNEL, INITRD and APPEND: the console input comes
+#                 from the log, stdin is not read
+# --insns         with --replay: at the end print QEMU's instruction count
+#                 as "instructions: N" on stderr (the run stops at power-off
+#                 with -no-shutdown and is asked through a monitor on a pipe;
+#                 the console output is printed when QEMU has quit)
 # --times         print the host time at which each shell prompt appears
 # --timeout SECS  stop QEMU after SECS seconds (exit status 124)
+# --dry-run       print the QEMU command line and exit
 # APPEND is added to the kernel command line.  From a terminal the console is
 # interactive.  Otherwise stdin's lines are typed one at a time, each after
 # the shell prompt appears (guest/send-after-prompt): bytes sent earlier are
@@ -16,13 +29,23 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 PROMPT='encore# ' # guest/init's PS1
 usage() {
-	echo "usage: run-qemu.sh [--icount] [--times] [--timeout SECS] KERNEL INITRD [APPEND]" >&2
+	echo "usage: run-qemu.sh [--icount | --icount-auto | --record FILE | --replay FILE [--insns]]" >&2
+	echo "                   [--times] [--timeout SECS] [--dry-run] KERNEL INITRD [APPEND]" >&2
 	exit 2
 }
-qemu_opts=() times=() timeout=()
+qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0
 while [ $# -gt 0 ]; do
 	case $1 in
-	--icount) qemu_opts+=(-icount shift=0) ;;
+	--icount) qemu_opts+=(-icount shift=0) icount=$((icount + 1)) ;;
+	--icount-auto) qemu_opts+=(-icount shift=auto) icount=$((icount + 1)) ;;
+	--record | --replay)
+		[ $# -ge 2 ] || usage
+		rr=${1#--} rr_file=$2
+		qemu_opts+=(-icount "shift=auto,rr=$rr,rrfile=$rr_file")
+		icount=$((icount + 1))
+		shift
+		;;
+	--insns) insns=1 ;;
 	--times) times=(-t) ;;
 	--timeout)
 		[ $# -ge 2 ] || usage
@@ -31,41 +54,103 @@ while [ $# -gt 0 ]; do
 		timeout=(timeout --foreground "$secs")
 		shift
 		;;
+	--dry-run) dry=1 ;;
 	-*) usage ;;
 	*) break ;;
 	esac
 	shift
 done
-if [ $# -lt 2 ] || [ $# -gt 3 ]; then
+if [ $# -lt 2 ] || [ $# -gt 3 ] || [ "$icount" -gt 1 ]; then
 	usage
+fi
+if [ "$insns" = 1 ] && [ "$rr" != replay ]; then
+	echo "run-qemu: --insns needs --replay" >&2
+	exit 2
+fi
+# quiet: every console byte costs the guest UART accesses.  cryptomgr.notests:
+# the crypto self-tests are half the boot's instructions.
+append="console=ttyS0 quiet panic=-1 cryptomgr.notests ${3:-}"
+qemu=(qemu-system-x86_64 -accel tcg "${qemu_opts[@]}" -m 256M
+	-nodefaults -display none -no-reboot
+	-kernel "$1" -initrd "$2" -append "${append% }")
+
+if [ "$dry" = 1 ]; then
+	# Single quotes around the words a shell would split or expand.
+	line=
+	for a in "${qemu[@]}" -serial stdio; do
+		[[ $a =~ ^[A-Za-z0-9_./=:,+@%-]+$ ]] || a="'${a//\'/\'\\\'\'}'"
+		line+="${line:+ }$a"
+	done
+	echo "$line"
+	exit 0
 fi
 for f in "$1" "$2"; do
 	[ -r "$f" ] || { echo "run-qemu: cannot read $f" >&2; exit 2; }
 done
-# quiet: every console byte costs the guest UART accesses.  cryptomgr.notests:
-# the crypto self-tests are half the boot's instructions.
-append="console=ttyS0 quiet panic=-1 cryptomgr.notests ${3:-}"
-qemu=("${timeout[@]}" qemu-system-x86_64 -accel tcg "${qemu_opts[@]}" -m 256M
-	-nodefaults -display none -no-reboot
-	-kernel "$1" -initrd "$2" -append "$append")
+if [ "$rr" = replay ] && [ ! -r "$rr_file" ]; then
+	echo "run-qemu: cannot read $rr_file" >&2
+	exit 2
+fi
+qemu=("${timeout[@]}" "${qemu[@]}")
 
 # A person gets ^C passed to the guest and QEMU's ^A x to quit.
-if [ -t 0 ]; then
+if [ -t 0 ] && [ "$rr" != replay ]; then
 	exec "${qemu[@]}" -serial mon:stdio
 fi
 qemu+=(-serial stdio)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-mkfifo "$work/in"
-# QEMU's console output is copied to stdout and to a log, to look for the
-# kernel's last words.  The helper reads the lines to type from fd 4.
-exec 4<&0
 set +e
-# shellcheck disable=SC2094 # $work/in is a fifo: QEMU reads what the helper writes
-"${qemu[@]}" <"$work/in" 4<&- |
-	"$here/send-after-prompt" "${times[@]}" "$PROMPT" /dev/fd/4 "$work/in" |
-	tee "$work/log"
-status=("${PIPESTATUS[@]}")
+if [ "$rr" = replay ] && [ "$insns" = 1 ]; then
+	# Wait for the guest's power-off (-no-shutdown stops the VM there), then
+	# ask the monitor for the count and quit.  Holding both fifos open
+	# read-write keeps QEMU's opens and our writes from blocking.
+	mkfifo "$work/mon.in" "$work/mon.out"
+	exec 5<>"$work/mon.in" 6<>"$work/mon.out"
+	"${qemu[@]}" -no-shutdown -monitor "pipe:$work/mon" </dev/null >"$work/log" 5>&- 6>&- &
+	qpid=$!
+	# monitor CMD PATTERN: send CMD every second until a reply line matches
+	# PATTERN (printed) or QEMU has gone.
+	monitor() {
+		local line
+		while kill -0 "$qpid" 2>/dev/null; do
+			printf '%s\n' "$1" >&5
+			while IFS= read -r -t 1 line <&6; do
+				if [[ $line =~ $2 ]]; then
+					echo "${BASH_REMATCH[0]}"
+					return 0
+				fi
+			done
+		done
+		return 1
+	}
+	monitor 'info status' 'VM status: .*shutdown' >/dev/null
+	count=$(monitor 'info replay' 'instruction count = [0-9]+')
+	kill -0 "$qpid" 2>/dev/null && printf 'quit\n' >&5
+	wait "$qpid"
+	status=($?)
+	cat "$work/log"
+	if [ -n "$count" ]; then
+		echo "instructions: ${count##* }" >&2
+	elif [ "${status[0]}" = 0 ]; then
+		echo "run-qemu: no instruction count from QEMU's monitor" >&2
+		status=(1)
+	fi
+	status+=(0)
+elif [ "$rr" = replay ]; then
+	"${qemu[@]}" </dev/null | tee "$work/log"
+	status=("${PIPESTATUS[@]}")
+else
+	mkfifo "$work/in"
+	# QEMU's console output is copied to stdout and to a log, to look for the
+	# kernel's last words.  The helper reads the lines to type from fd 4.
+	exec 4<&0
+	# shellcheck disable=SC2094 # $work/in is a fifo: QEMU reads what the helper writes
+	"${qemu[@]}" <"$work/in" 4<&- |
+		"$here/send-after-prompt" "${times[@]}" "$PROMPT" /dev/fd/4 "$work/in" |
+		tee "$work/log"
+	status=("${PIPESTATUS[@]}")
+fi
 set -e
 if [ "${status[0]}" = 124 ] && [ ${#timeout[@]} -gt 0 ]; then
 	echo "run-qemu: timed out after $secs s" >&2
