@@ -14,7 +14,6 @@
 #include "rr/rec_dir.h"
 #include "run_opts.h"
 #include "encore/rr_meta.h"
-#include "encore/state_hash.h"
 
 struct recorder {
 	struct run_opts opts;
@@ -52,31 +51,35 @@ static void fill_meta(struct recorder *rc)
 	m->realtime = o->realtime;
 }
 
-/* Copy the guest files into the staging directory; the run boots the
- * copies, so the recording holds exactly what ran. */
+/* Copy one guest file in as `name`; the run boots the copy. */
+static int add_guest_file(struct recorder *rc, const char *name, const char *src, char *meta_name,
+			  size_t meta_size, char *hash, char *copy, const char **opt)
+{
+	char err[512];
+	if (!src[0])
+		return 0;
+	if (rec_dir__add_file(rc->staging, name, src, hash, err, sizeof(err)))
+		return fail(err);
+	snprintf(meta_name, meta_size, "%s", name);
+	snprintf(copy, REC_PATH_MAX + 64, "%s/%s", rc->staging, name);
+	*opt = copy;
+	return 0;
+}
+
+/* Copy the guest files into the staging directory, so the recording
+ * holds exactly what ran. */
 static int copy_guest(struct recorder *rc)
 {
-	char kernel[GUEST_PATH_MAX], initrd[GUEST_PATH_MAX], err[512];
+	char kernel[GUEST_PATH_MAX], initrd[GUEST_PATH_MAX];
+	struct rr_meta *m = &rc->meta;
 	rc->guest = rc->opts.guest;
 	if (guest__find_images(&rc->opts.guest, kernel, initrd))
 		return -1;
-	if (kernel[0]) {
-		if (rec_dir__add_file(rc->staging, "kernel", kernel, rc->meta.kernel_hash, err,
-				      sizeof(err)))
-			return fail(err);
-		snprintf(rc->meta.kernel, sizeof(rc->meta.kernel), "kernel");
-		snprintf(rc->kernel, sizeof(rc->kernel), "%s/kernel", rc->staging);
-		rc->guest.kernel = rc->kernel;
-	}
-	if (initrd[0]) {
-		if (rec_dir__add_file(rc->staging, "initrd", initrd, rc->meta.initrd_hash, err,
-				      sizeof(err)))
-			return fail(err);
-		snprintf(rc->meta.initrd, sizeof(rc->meta.initrd), "initrd");
-		snprintf(rc->initrd, sizeof(rc->initrd), "%s/initrd", rc->staging);
-		rc->guest.initrd = rc->initrd;
-	}
-	return 0;
+	if (add_guest_file(rc, "kernel", kernel, m->kernel, sizeof(m->kernel), m->kernel_hash,
+			   rc->kernel, &rc->guest.kernel))
+		return -1;
+	return add_guest_file(rc, "initrd", initrd, m->initrd, sizeof(m->initrd), m->initrd_hash,
+			      rc->initrd, &rc->guest.initrd);
 }
 
 /* Everything up to the first instruction, in the staging directory. */
@@ -133,7 +136,7 @@ static int finish(struct recorder *rc, int status)
 	m->wall_ns = (u64)(l->wall_seconds * 1e9);
 	snprintf(m->outcome, sizeof(m->outcome), "%s", run_outcome__name(l->result.outcome));
 	m->exit_status = status;
-	m->state_hash = machine__state_hash(mach);
+	m->state_hash = s->end_state_hash;
 	m->console_bytes = s->console_bytes;
 	m->events = s->events;
 	m->checkpoints = s->checkpoints;

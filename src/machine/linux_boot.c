@@ -2,11 +2,11 @@
  * The boot loader for Linux kernels (64-bit boot protocol).  Offsets are
  * those of struct boot_params and struct setup_header in boot.rst.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "encore/errmsg.h"
 #include "encore/linux_boot.h"
 #include "encore/loader.h"
 
@@ -49,16 +49,6 @@ static void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }
 static void put32(u8 *p, u32 v) { memcpy(p, &v, 4); }
 static void put64(u8 *p, u64 v) { memcpy(p, &v, 8); }
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, n, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 static bool is_bzimage(const u8 *img, size_t size)
 {
 	return size > BP_INIT_SIZE + 4 && !memcmp(img + BP_HEADER, "HdrS", 4);
@@ -77,19 +67,19 @@ static int load_bzimage(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 	const u8 *img = k->img;
 	u16 version = get16(img + BP_VERSION);
 	if (version < MIN_PROTOCOL || !(get16(img + BP_XLOADFLAGS) & XLF_KERNEL_64))
-		return fail(err, errlen, "%s: boot protocol %u.%02u has no 64-bit entry point "
+		return errmsg(err, errlen, "%s: boot protocol %u.%02u has no 64-bit entry point "
 			    "(encore needs 2.12 or later)", k->path, version >> 8, version & 0xff);
 	unsigned sects = img[BP_SETUP_SECTS] ? img[BP_SETUP_SECTS] : 4;
 	size_t pm_offset = (size_t)(sects + 1) * 512;
 	if (pm_offset >= k->size)
-		return fail(err, errlen, "%s: truncated bzImage (no protected-mode kernel)", k->path);
+		return errmsg(err, errlen, "%s: truncated bzImage (no protected-mode kernel)", k->path);
 	u64 load = get64(img + BP_PREF_ADDRESS);
 	if (!load)
 		load = MIB;
 	u64 pm_size = k->size - pm_offset, init = get32(img + BP_INIT_SIZE);
 	k->end = load + (init > pm_size ? init : pm_size);
 	if (k->end > m->low_ram_size)
-		return fail(err, errlen, "%s needs RAM up to %llu MiB to decompress; --mem is too small",
+		return errmsg(err, errlen, "%s needs RAM up to %llu MiB to decompress; --mem is too small",
 			    k->path, (unsigned long long)(k->end + MIB - 1) / MIB);
 	memcpy(machine__ram_ptr(m, load), img + pm_offset, pm_size);
 	/* The setup header is copied as the kernel wrote it, then filled in. */
@@ -107,7 +97,7 @@ static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 {
 	u64 entry, end = elf__load_end(k->img, k->size);
 	if (end > m->low_ram_size)
-		return fail(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
+		return errmsg(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
 			    "%lluM or more", k->path, (unsigned long long)(end + MIB - 1) / MIB,
 			    (unsigned long long)(end + HEADROOM) / MIB);
 	if (elf__load_image(m, k->img, k->size, k->path, &entry, err, errlen))
@@ -158,7 +148,7 @@ static int set_cmdline(struct encore_machine *m, u8 *bp, const char *cmdline, ch
 	if (get16(bp + BP_VERSION) < 0x0206 || max == 0 || max >= LINUX_CMDLINE_MAX)
 		max = LINUX_CMDLINE_MAX - 1;
 	if (len > max)
-		return fail(err, errlen, "the kernel command line is %zu bytes; this kernel takes "
+		return errmsg(err, errlen, "the kernel command line is %zu bytes; this kernel takes "
 			    "at most %u", len, max);
 	memcpy(machine__ram_ptr(m, LINUX_CMDLINE), cmdline, len + 1);
 	put32(bp + BP_CMD_LINE_PTR, (u32)LINUX_CMDLINE);
@@ -178,7 +168,7 @@ static int load_initrd(struct encore_machine *m, const struct boot_image *k, con
 	u64 need = (k->end + size + HEADROOM + MIB - 1) / MIB;
 	if (top < size || ((top - size) & ~0xfffull) < k->end || m->ram_size < need * MIB) {
 		free(data);
-		return fail(err, errlen, "%llu MiB of RAM is too little for this kernel and a "
+		return errmsg(err, errlen, "%llu MiB of RAM is too little for this kernel and a "
 			    "%zu KiB initrd: use --mem %lluM or more",
 			    (unsigned long long)(m->ram_size / MIB), size / 1024,
 			    (unsigned long long)need);
@@ -233,7 +223,7 @@ static int load_kernel(struct encore_machine *m, struct boot_image *k, u8 *bp,
 		*kind = LINUX_VMLINUX;
 		return load_vmlinux(m, k, bp, err, errlen);
 	}
-	return fail(err, errlen, "%s is not a Linux kernel (neither a bzImage nor a vmlinux ELF "
+	return errmsg(err, errlen, "%s is not a Linux kernel (neither a bzImage nor a vmlinux ELF "
 		    "with a Linux note)", k->path);
 }
 
@@ -242,7 +232,7 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 		     size_t errlen)
 {
 	if (m->low_ram_size < 16 * MIB)
-		return fail(err, errlen, "%llu KiB of RAM is too little to boot Linux",
+		return errmsg(err, errlen, "%llu KiB of RAM is too little to boot Linux",
 			    (unsigned long long)m->ram_size / 1024);
 	struct boot_image k = { .path = cfg->kernel_path, .img = cfg->kernel,
 				.size = cfg->kernel_size };
@@ -257,7 +247,7 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 	if (cfg->initrd_path && load_initrd(m, &k, cfg->initrd_path, bp, err, errlen))
 		return -1;
 	if (!cfg->initrd_path && k.end + HEADROOM > m->ram_size)
-		return fail(err, errlen, "%llu MiB of RAM is too little for this kernel: use --mem "
+		return errmsg(err, errlen, "%llu MiB of RAM is too little for this kernel: use --mem "
 			    "%lluM or more", (unsigned long long)(m->ram_size / MIB),
 			    (unsigned long long)((k.end + HEADROOM) / MIB));
 	entry_state(m, s, k.entry);

@@ -201,7 +201,7 @@ static int check_header(struct parse *p, const u8 *data, size_t size)
 
 /* One block at `off`; returns its total size, 0 if the file ends inside
  * it (torn), -1 on corruption. */
-static long parse_block(struct parse *p, const u8 *data, size_t size, size_t off, u8 **raw)
+static long parse_block(struct parse *p, const u8 *data, size_t size, size_t off, u8 *raw)
 {
 	struct rr_log *log = p->log;
 	char where[64];
@@ -223,11 +223,11 @@ static long parse_block(struct parse *p, const u8 *data, size_t size, size_t off
 	struct rr_landmark through = { get64(h + 24), get64(h + 32), get32(h + 20) };
 	if (log->blocks && rr_landmark__cmp(&through, &log->through) < 0)
 		return fail(p, "%s: its end landmark is before the previous block's", where);
-	size_t got = ZSTD_decompress(*raw, BLOCK_MAX_RAW, h + BLOCK_HEADER_SIZE, packed);
+	size_t got = ZSTD_decompress(raw, BLOCK_MAX_RAW, h + BLOCK_HEADER_SIZE, packed);
 	if (ZSTD_isError(got) || got != raw_size)
 		return fail(p, "%s: the compressed events do not decompress to %u bytes", where,
 			    raw_size);
-	if (parse_events(p, *raw, raw_size, get32(h + 16), &through, where))
+	if (parse_events(p, raw, raw_size, get32(h + 16), &through, where))
 		return -1;
 	log->through = through;
 	log->blocks++;
@@ -243,7 +243,7 @@ int rr_log__parse(const u8 *data, size_t size, struct rr_log *log, char *err, si
 	int r = raw ? check_header(&p, data, size) : fail(&p, "out of memory");
 	size_t off = LOG_HEADER_SIZE;
 	while (!r && off < size) {
-		long n = parse_block(&p, data, size, off, &raw);
+		long n = parse_block(&p, data, size, off, raw);
 		if (n < 0)
 			r = -1;
 		else if (n == 0)

@@ -5,12 +5,12 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "encore/errmsg.h"
 #include "encore/rr_meta.h"
 
 enum field_type { F_U64, F_HEX64, F_INT, F_BOOL, F_TEXT, F_NAME, F_HASH128 };
@@ -58,15 +58,6 @@ static const struct field fields[] = {
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
 #define FIRST_SUMMARY_FIELD 15
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -148,7 +139,7 @@ static int parse_line(char *line, unsigned lineno, struct rr_meta *m, bool *seen
 		if (strcmp(line, fields[k].key))
 			continue;
 		if (seen[k])
-			return fail(err, errlen, "line %u: '%s' given twice", lineno, line);
+			return errmsg(err, errlen, "line %u: '%s' given twice", lineno, line);
 		seen[k] = true;
 		int r;
 		if (k == STATE_FIELD) {
@@ -158,12 +149,12 @@ static int parse_line(char *line, unsigned lineno, struct rr_meta *m, bool *seen
 			r = set_field(&fields[k], value, m);
 		}
 		if (r)
-			return fail(err, errlen, "line %u: bad value for '%s': '%.64s'", lineno, line,
+			return errmsg(err, errlen, "line %u: bad value for '%s': '%.64s'", lineno, line,
 				    value);
 		m->has_append |= !strcmp(line, "append");
 		return 0;
 	}
-	return fail(err, errlen, "line %u: unknown key '%.64s'", lineno, line);
+	return errmsg(err, errlen, "line %u: unknown key '%.64s'", lineno, line);
 }
 
 static int check_complete(const struct rr_meta *m, const bool *seen, char *err, size_t errlen)
@@ -171,23 +162,23 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 	for (unsigned k = 0; k < NFIELDS; k++) {
 		bool need = fields[k].need == ALWAYS || (fields[k].need == IF_COMPLETE && m->complete);
 		if (need && !seen[k])
-			return fail(err, errlen, "'%s' is missing", fields[k].key);
+			return errmsg(err, errlen, "'%s' is missing", fields[k].key);
 		/* The summary is written only once complete: rewriting this
 		 * meta would lose it. */
 		if (fields[k].need == IF_COMPLETE && !m->complete && seen[k])
-			return fail(err, errlen, "'%s' in a recording that is not complete",
+			return errmsg(err, errlen, "'%s' in a recording that is not complete",
 				    fields[k].key);
 	}
 	if (!m->kernel[0] != !m->kernel_hash[0] || !m->initrd[0] != !m->initrd_hash[0])
-		return fail(err, errlen, "a guest file is listed without its hash, or a hash "
+		return errmsg(err, errlen, "a guest file is listed without its hash, or a hash "
 			    "without its file");
 	if (m->mem < (1ull << 20) || !m->input_slice || !m->interval)
-		return fail(err, errlen, "mem must be at least 1M, and input-slice and interval "
+		return errmsg(err, errlen, "mem must be at least 1M, and input-slice and interval "
 			    "not 0");
 	if (strcmp(m->guest, "linux") && strcmp(m->guest, "bare-metal") && strcmp(m->guest, "demo"))
-		return fail(err, errlen, "unknown guest kind '%s'", m->guest);
+		return errmsg(err, errlen, "unknown guest kind '%s'", m->guest);
 	if (strcmp(m->guest, "demo") && !m->kernel[0])
-		return fail(err, errlen, "a %s guest needs its kernel file", m->guest);
+		return errmsg(err, errlen, "a %s guest needs its kernel file", m->guest);
 	return 0;
 }
 
@@ -195,10 +186,10 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 {
 	memset(m, 0, sizeof(*m));
 	if (len > RR_META_TEXT_MAX || memchr(text, 0, len))
-		return fail(err, errlen, "not a metadata file (too big, or binary)");
+		return errmsg(err, errlen, "not a metadata file (too big, or binary)");
 	char *copy = malloc(len + 1);
 	if (!copy)
-		return fail(err, errlen, "out of memory");
+		return errmsg(err, errlen, "out of memory");
 	memcpy(copy, text, len);
 	copy[len] = 0;
 	bool seen[NFIELDS] = { 0 };
@@ -209,15 +200,15 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 		char *line = strsep(&next, "\n"); /* blank lines count, for the line numbers */
 		if (!*line) {
 			if (++lineno == 1)
-				r = fail(err, errlen, "not an encore recording's metadata (line 1)");
+				r = errmsg(err, errlen, "not an encore recording's metadata (line 1)");
 			continue;
 		}
 		if (++lineno == 1) {
 			u64 v = 0;
 			if (strncmp(line, "encore-recording ", 17) || !parse_u64(line + 17, 10, &v))
-				r = fail(err, errlen, "not an encore recording's metadata (line 1)");
+				r = errmsg(err, errlen, "not an encore recording's metadata (line 1)");
 			else if (v != RR_META_VERSION)
-				r = fail(err, errlen, "recording format version %llu; this encore "
+				r = errmsg(err, errlen, "recording format version %llu; this encore "
 					 "reads version %u", (unsigned long long)v, RR_META_VERSION);
 			m->version = (unsigned)v;
 			continue;
@@ -226,7 +217,7 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 	}
 	free(copy);
 	if (!r && !lineno)
-		r = fail(err, errlen, "the metadata file is empty");
+		r = errmsg(err, errlen, "the metadata file is empty");
 	return r ? r : check_complete(m, seen, err, errlen);
 }
 
@@ -270,12 +261,12 @@ int rr_meta__write(const char *dir, const struct rr_meta *m, char *err, size_t e
 	snprintf(path, sizeof(path), "%s/%s", dir, RR_META_FILE);
 	FILE *f = fopen(tmp, "w");
 	if (!f)
-		return fail(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
+		return errmsg(err, errlen, "cannot create %s: %s", tmp, strerror(errno));
 	rr_meta__format(m, f);
 	bool ok = !ferror(f) && fflush(f) == 0 && fsync(fileno(f)) == 0;
 	ok &= fclose(f) == 0;
 	if (!ok || rename(tmp, path))
-		return fail(err, errlen, "cannot write %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, "cannot write %s: %s", path, strerror(errno));
 	return 0;
 }
 
@@ -286,7 +277,7 @@ int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen)
 	FILE *f = fopen(path, "r");
 	if (!f) {
 		memset(m, 0, sizeof(*m));
-		return fail(err, errlen, "%s: cannot open %s: %s", dir, RR_META_FILE,
+		return errmsg(err, errlen, "%s: cannot open %s: %s", dir, RR_META_FILE,
 			    errno == ENOENT ? "no such file (not a recording, or the recorder "
 			    "was killed before it began)" : strerror(errno));
 	}
@@ -296,5 +287,5 @@ int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen)
 	fclose(f);
 	int r = text ? rr_meta__parse(text, n, m, msg, sizeof(msg)) : -1;
 	free(text);
-	return r ? fail(err, errlen, "%s: %s", path, msg) : 0;
+	return r ? errmsg(err, errlen, "%s: %s", path, msg) : 0;
 }

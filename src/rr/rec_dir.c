@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +11,8 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "encore/errmsg.h"
 #include "rec_dir.h"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool is_empty_dir(const char *path)
 {
@@ -40,18 +31,18 @@ int rec_dir__stage(const char *rec, char *staging, char *err, size_t errlen)
 {
 	struct stat st;
 	if (!*rec)
-		return fail(err, errlen, "the recording directory name is empty");
+		return errmsg(err, errlen, "the recording directory name is empty");
 	if (!stat(rec, &st) && !(S_ISDIR(st.st_mode) && is_empty_dir(rec)))
-		return fail(err, errlen, "%s already exists; give a new directory (or an empty one)",
+		return errmsg(err, errlen, "%s already exists; give a new directory (or an empty one)",
 			    rec);
 	char a[REC_PATH_MAX], b[REC_PATH_MAX];
 	snprintf(a, sizeof(a), "%s", rec);
 	snprintf(b, sizeof(b), "%s", rec);
 	int n = snprintf(staging, REC_PATH_MAX, "%s/.%s.XXXXXX", dirname(a), basename(b));
 	if (n >= REC_PATH_MAX)
-		return fail(err, errlen, "the recording path is too long");
+		return errmsg(err, errlen, "the recording path is too long");
 	if (!mkdtemp(staging))
-		return fail(err, errlen, "cannot create a directory beside %s: %s", rec,
+		return errmsg(err, errlen, "cannot create a directory beside %s: %s", rec,
 			    strerror(errno));
 	mode_t mask = umask(0);
 	umask(mask);
@@ -97,18 +88,18 @@ int rec_dir__add_file(const char *dir, const char *name, const char *src, char h
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
-		return fail(err, errlen, "cannot open %s: %s", src, strerror(errno));
+		return errmsg(err, errlen, "cannot open %s: %s", src, strerror(errno));
 	int out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (out < 0) {
 		close(in);
-		return fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, "cannot create %s: %s", path, strerror(errno));
 	}
 	int r = hash_stream(in, out, hash);
 	if (!r)
 		r = fsync(out);
 	r |= close(out);
 	close(in);
-	return r ? fail(err, errlen, "cannot copy %s to %s: %s", src, path, strerror(errno)) : 0;
+	return r ? errmsg(err, errlen, "cannot copy %s to %s: %s", src, path, strerror(errno)) : 0;
 }
 
 int rec_dir__check_file(const char *dir, const char *name, const char *hash, char *err,
@@ -118,13 +109,13 @@ int rec_dir__check_file(const char *dir, const char *name, const char *hash, cha
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, "cannot open %s: %s", path, strerror(errno));
 	int r = hash_stream(fd, -1, got);
 	close(fd);
 	if (r)
-		return fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return errmsg(err, errlen, "cannot read %s: %s", path, strerror(errno));
 	if (strcmp(got, hash))
-		return fail(err, errlen, "%s does not have the hash the metadata gives it (%s, not "
+		return errmsg(err, errlen, "%s does not have the hash the metadata gives it (%s, not "
 			    "%s): the file is corrupt or was replaced", path, got, hash);
 	return 0;
 }
@@ -144,7 +135,7 @@ void rec_dir__discard(const char *staging)
 int rec_dir__publish(const char *staging, const char *rec, char *err, size_t errlen)
 {
 	if (rename(staging, rec))
-		return fail(err, errlen, "cannot rename %s to %s: %s", staging, rec, strerror(errno));
+		return errmsg(err, errlen, "cannot rename %s to %s: %s", staging, rec, strerror(errno));
 	char a[REC_PATH_MAX];
 	snprintf(a, sizeof(a), "%s", rec);
 	int fd = open(dirname(a), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -162,7 +153,7 @@ u8 *rec_dir__read(const char *dir, const char *name, size_t *size, char *err, si
 	*size = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		errmsg(err, errlen, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	size_t cap = 1 << 16, n = 0;
@@ -184,7 +175,7 @@ u8 *rec_dir__read(const char *dir, const char *name, size_t *size, char *err, si
 	fclose(f);
 	if (!data || bad) {
 		free(data);
-		fail(err, errlen, "cannot read %s", path);
+		errmsg(err, errlen, "cannot read %s", path);
 		return NULL;
 	}
 	*size = n;

@@ -258,7 +258,7 @@ int rr_session__end_record(struct rr_session *s, const struct run_result *r, int
 	struct rr_event ev = event_here(s, RR_EV_END, &at);
 	ev.end.outcome = r->outcome;
 	ev.end.status = status;
-	ev.end.state_hash = machine__state_hash(s->machine);
+	ev.end.state_hash = s->end_state_hash = machine__state_hash(s->machine);
 	ev.end.console_bytes = s->console_bytes;
 	log_event(s, &ev);
 	flush_log(s, &at);

@@ -61,6 +61,7 @@ struct rr_session {
 	u64 last_flush_ns;
 	struct rr_landmark flushed_through;
 	u64 events;
+	u64 end_state_hash;           /* logged with the end event */
 	char error[256];              /* a recording write failed */
 	/* replaying */
 	const struct rr_log *replay;

@@ -10,20 +10,13 @@
 # code that the first boot does not.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
 ENCORE=${ENCORE:-build/encore}
 GUEST=${GUEST:-build/guest}
 export ENCORE_GUEST_DIR=$GUEST # the sanitizer build has none beside it
 TIMEOUT=${TIMEOUT:-600}
-passed=0 failed=0 skipped=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-	failed=$((failed + 1)); echo "not ok - $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 20 "$2" | sed 's/^/#   /'
-}
-skip() { skipped=$((skipped + 1)); echo "ok - $1 # SKIP $2"; }
 
 for f in vmlinux vmlinuz initramfs.cpio; do
 	if [ ! -r "$GUEST/$f" ]; then
@@ -144,5 +137,4 @@ else
 	not_ok "truncated bzImage (exit $rc)" "$tmp/cut.out"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -8,19 +8,14 @@
 # SIGINT, --realtime, and inspect.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
 ENCORE=${ENCORE:-build/encore}
 GUEST_DIR=${GUEST_DIR:-build/guests}
 EDIT=$(dirname "$ENCORE")/tools/rr-edit
 ECHO_GUEST=$GUEST_DIR/echo.elf
-passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-	failed=$((failed + 1)); echo "not ok - $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 12 "$2" | sed 's/^/#   /'
-}
 for f in "$ECHO_GUEST" "$EDIT"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "record.sh: $f is missing (make)" >&2; exit 1; }
 done
@@ -243,5 +238,4 @@ expect_cmd "replay --help" 0 "Exit status" "$ENCORE" replay --help
 expect_cmd "replay without a recording" 2 "give one recording" "$ENCORE" replay
 [ ! -e "$tmp/x" ] && ok "failed records leave nothing behind" || not_ok "a failed record left $tmp/x"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

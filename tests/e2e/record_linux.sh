@@ -10,19 +10,14 @@
 # tests/e2e/record.sh does not already run there.
 set -u
 cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
 ENCORE=${ENCORE:-build/encore}
 GUEST=${GUEST:-build/guest}
 export ENCORE_GUEST_DIR=$GUEST
 TIMEOUT=${TIMEOUT:-600}
-passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ok() { passed=$((passed + 1)); echo "ok - $1"; }
-not_ok() {
-	failed=$((failed + 1)); echo "not ok - $1"
-	[ -n "${2:-}" ] && [ -f "$2" ] && tail -n 15 "$2" | sed 's/^/#   /'
-}
 if [ "${ENCORE_SANITIZED:-0}" = 1 ]; then
 	echo "skipped under the sanitizer build (tests/e2e/record.sh covers the same code)"
 	exit 77
@@ -103,5 +98,4 @@ else
 	not_ok "--realtime (record exit $rc, replay exit $rrc)" "$tmp/rt.replay"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
