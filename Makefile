@@ -10,7 +10,7 @@ SAN_FLAGS := $(if $(SANITIZE),$(SANITIZERS))
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Iinclude -Isrc $(SAN_FLAGS) $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread
 
 LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_ASMS := $(shell find src -name '*.S' | sort)

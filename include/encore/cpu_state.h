@@ -135,7 +135,15 @@ struct encore_cpu_state {
 	struct encore_fpu_state fpu;
 	u8 halted;          /* stopped in HLT, waiting for an interrupt */
 	u8 irq_shadow;      /* interrupts blocked for one insn (STI, MOV SS) */
-	u8 pad[6];
+	/* Between run-loop slices, where checkpoints are taken: an external
+	 * interrupt acknowledged but not yet delivered, an open request to
+	 * return when interrupts become deliverable, and a pending kick.
+	 * The run loop's continuation depends on them, so they are state. */
+	u8 irq_injected;
+	u8 irq_vector;
+	u8 irq_window_wanted;
+	u8 kick_pending;
+	u8 pad[2];
 };
 
 #endif

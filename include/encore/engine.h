@@ -44,6 +44,12 @@ struct encore_engine_ops {
 	/* Deliver external interrupt `vector` before the next instruction. */
 	int (*inject_interrupt)(struct encore_engine *e, u8 vector);
 	u64 (*insn_count)(struct encore_engine *e);
+	/* A restored checkpoint continues the count from there. */
+	void (*set_insn_count)(struct encore_engine *e, u64 count);
+	/* At a checkpoint: forget cached write rights to guest RAM, so that
+	 * the next write to every page marks it dirty again (encore/ram.h),
+	 * and any cached translations a restored engine would not have. */
+	void (*protect_ram)(struct encore_engine *e);
 	/* Make run() return EXIT_KICK at the next instruction boundary. */
 	void (*kick)(struct encore_engine *e);
 	/* Install (or with NULL remove) analysis hooks. */

@@ -60,6 +60,26 @@ struct intc {
 struct vtimer;
 struct device;
 
+/*
+ * Page tracking for checkpoints (ram.c).  `dirty` has a bit per 4 KiB
+ * frame of RAM written since the last checkpoint; engines mark it on the
+ * slow path of a write and revoke their cached write rights when it is
+ * cleared, so the fast path of a write costs nothing.  `absent` (NULL
+ * unless a sparse restore is under way) has a bit per frame not loaded
+ * yet: the first pointer taken into such a frame fetches it.
+ */
+struct ram_pages {
+	u64 nframes;
+	u64 *dirty;
+	u64 *absent;
+	u64 absent_left;
+	u64 fetched;      /* frames fetched on first touch */
+	/* Fill `page` with the content of `frame`; on failure it reports
+	 * and does not return (a replay cannot go on without the page). */
+	void (*fetch)(void *opaque, u64 frame, u8 *page);
+	void *fetch_opaque;
+};
+
 struct encore_machine {
 	u8 *ram;          /* host mapping of all guest RAM, low then high */
 	u64 ram_size;
@@ -80,19 +100,52 @@ struct encore_machine {
 	unsigned ndevices;
 	struct irq_router irq;  /* where interrupt lines go (the board sets it) */
 	struct intc intc;       /* what the CPU asks for interrupts */
+	struct ram_pages pages; /* dirty and not-yet-loaded frames */
+	bool resume_at_poll;    /* restored at a run-loop poll: continue from there */
 };
 
 struct encore_machine *machine__create(u64 ram_size);
 void machine__destroy(struct encore_machine *m);
 
-/* Host pointer for guest physical `paddr`, or NULL if no RAM is there. */
-static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
+void ram__fetch_frame(struct encore_machine *m, u64 frame);
+
+static inline bool ram__frame_absent(const struct encore_machine *m, u64 frame)
+{
+	return m->pages.absent && (m->pages.absent[frame >> 6] >> (frame & 63) & 1);
+}
+
+/* Offset of guest physical `paddr` in m->ram, or -1 if no RAM is there. */
+static inline i64 machine__ram_offset(const struct encore_machine *m, u64 paddr)
 {
 	if (paddr < m->low_ram_size)
-		return m->ram + paddr;
+		return (i64)paddr;
 	if (paddr >= MACHINE_HIGH_RAM_BASE && paddr - MACHINE_HIGH_RAM_BASE < m->high_ram_size)
-		return m->ram + m->low_ram_size + (paddr - MACHINE_HIGH_RAM_BASE);
-	return NULL;
+		return (i64)(m->low_ram_size + (paddr - MACHINE_HIGH_RAM_BASE));
+	return -1;
+}
+
+/* Host pointer for guest physical `paddr`, or NULL if no RAM is there.
+ * The pointer is good up to the end of its 4 KiB page: during a sparse
+ * restore only that page is sure to be loaded. */
+static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
+{
+	i64 off = machine__ram_offset(m, paddr);
+	if (off < 0)
+		return NULL;
+	if (__builtin_expect(ram__frame_absent(m, (u64)off >> 12), 0))
+		ram__fetch_frame(m, (u64)off >> 12);
+	return m->ram + off;
+}
+
+/* Guest RAM at [paddr, paddr+len) was written other than through an
+ * engine's fast path: mark its frames dirty. */
+static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, u64 len)
+{
+	i64 a = machine__ram_offset(m, paddr), b = machine__ram_offset(m, paddr + len - 1);
+	if (a >= 0)
+		m->pages.dirty[(u64)a >> 18] |= 1ull << (((u64)a >> 12) & 63);
+	if (b >= 0)
+		m->pages.dirty[(u64)b >> 18] |= 1ull << (((u64)b >> 12) & 63);
 }
 
 /* Ask the engine to return so the machine can act (interrupt, stop). */

@@ -33,7 +33,9 @@ struct rr_meta {
 	char append[4096];
 	u64 mem;
 	u64 input_slice;        /* the run loop's poll interval (instructions) */
-	u64 interval;           /* instructions between checkpoints */
+	u64 interval;           /* instructions between checkpoints (0: see interval_ns) */
+	u64 interval_ns;        /* virtual ns between checkpoints (0: see interval);
+				 * both 0: only the first and the final checkpoint */
 	bool realtime;
 	/* Present once complete: */
 	u64 insns, virtual_ns, wall_ns;

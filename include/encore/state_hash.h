@@ -3,10 +3,18 @@
 
 #include "encore/machine.h"
 
-/* XXH3 hash of the CPU state, the devices' state, virtual time and every
- * byte of guest RAM. */
+/*
+ * The machine-state hash: XXH3-64 of the fingerprint below followed by
+ * the XXH3-128 hash of every 4 KiB frame of guest RAM, so two runs that
+ * agree on it agree on everything the guest can observe.  Checkpoints
+ * keep the frame hashes current incrementally (snap/page_map.h) and get
+ * the same value from machine__state_hash_of_pages.
+ */
 u64 machine__state_hash(struct encore_machine *m);
-/* The same without RAM: cheap enough for every recorded event. */
+/* `page_hashes`: 16 bytes (low, high 64-bit halves) per frame. */
+u64 machine__state_hash_of_pages(struct encore_machine *m, const void *page_hashes);
+/* CPU state, devices' state and virtual time, without RAM: cheap enough
+ * for every recorded event. */
 u64 machine__fingerprint(struct encore_machine *m);
 
 #endif

@@ -15,5 +15,7 @@ int cmd_inspect(int argc, char **argv);
 bool cli_parse_size(const char *s, u64 *out);
 /* Parse a non-negative integer with an optional k/M/G decimal suffix. */
 bool cli_parse_count(const char *s, u64 *out);
+/* A span of virtual time: a number with ns, us, ms or s ("200ms"). */
+bool cli_parse_duration_ns(const char *s, u64 *out);
 
 #endif

@@ -155,7 +155,7 @@ static int load_guest(struct guest *g, const struct guest_opts *o, struct encore
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));
-	if (guest__find_images(o, g->kernel_path, g->initrd_path))
+	if (!o->empty && guest__find_images(o, g->kernel_path, g->initrd_path))
 		return -1;
 	g->machine = machine__create(o->mem);
 	if (!g->machine) {
@@ -171,14 +171,15 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 		return -1;
 	}
 	console__attach(con, g->pc.com1);
-	if (load_guest(g, o, &s))
+	if (!o->empty && load_guest(g, o, &s))
 		return -1;
 	struct encore_engine *e = interp__create(g->machine);
 	if (!e) {
 		fprintf(stderr, "encore: cannot create the interpreter\n");
 		return -1;
 	}
-	e->ops->set_state(e, &s);
+	if (!o->empty)
+		e->ops->set_state(e, &s);
 	return 0;
 }
 

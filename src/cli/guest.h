@@ -16,6 +16,8 @@ struct guest_opts {
 	bool demo;           /* the built-in bare-metal demo guest */
 	u64 mem;
 	i64 rtc_epoch;       /* the wall-clock time the guest boots at */
+	bool empty;          /* build the machine only: a checkpoint will be
+			      * restored into it (kernel and initrd unused) */
 };
 
 #define GUEST_PATH_MAX 4096

@@ -115,5 +115,6 @@ void launch__summary(struct launch *l)
 
 void launch__destroy(struct launch *l)
 {
+	rr_session__destroy(&l->session);
 	guest__destroy(&l->guest);
 }

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "launch.h"
 #include "rr/rec_dir.h"
+#include "snap/snap_writer.h"
 #include "run_opts.h"
 #include "encore/rr_meta.h"
 
@@ -22,6 +23,8 @@ struct recorder {
 	struct guest_opts guest;       /* pointing at the copied files */
 	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
 	struct rr_log_writer *log;
+	struct snap_writer *snap;
+	struct snap_writer_stats snap_stats;
 	FILE *console;
 	struct launch launch;
 };
@@ -47,7 +50,8 @@ static void fill_meta(struct recorder *rc)
 		snprintf(m->append, sizeof(m->append), "%s", o->guest.append);
 	m->mem = o->guest.mem;
 	m->input_slice = RUN_INPUT_SLICE_INSNS;
-	m->interval = o->interval;
+	m->interval = o->interval.insns;
+	m->interval_ns = o->interval.ns;
 	m->realtime = o->realtime;
 }
 
@@ -105,8 +109,11 @@ static int prepare(struct recorder *rc)
 	rc->log = rr_log_writer__create(path, rc->meta.id, err, sizeof(err));
 	if (!rc->log)
 		return fail(err);
-	if (rr_session__record(&rc->launch.session, rc->log, rc->console, rc->opts.interval,
-			       rc->opts.guest.rtc_epoch))
+	rc->snap = snap_writer__create(rc->staging, rc->meta.id, g->machine, err, sizeof(err));
+	if (!rc->snap)
+		return fail(err);
+	if (rr_session__record(&rc->launch.session, rc->log, rc->snap, rc->console,
+			       rc->opts.interval, rc->opts.guest.rtc_epoch))
 		return fail(rc->launch.session.error);
 	if (rr_meta__write(rc->staging, &rc->meta, err, sizeof(err)) ||
 	    rec_dir__publish(rc->staging, rc->opts.output, err, sizeof(err)))
@@ -121,6 +128,11 @@ static int finish(struct recorder *rc, int status)
 	struct rr_session *s = &l->session;
 	char err[512];
 	int r = rr_session__end_record(s, &l->result, status);
+	if (snap_writer__close(rc->snap, &rc->snap_stats, err, sizeof(err))) {
+		fprintf(stderr, "encore record: %s\n", err);
+		r = -1;
+	}
+	rc->snap = NULL;
 	rc->meta.log_bytes = rr_log_writer__bytes(rc->log);
 	r |= rr_log_writer__close(rc->log, err, sizeof(err));
 	r |= fclose(rc->console);
@@ -148,11 +160,14 @@ static int finish(struct recorder *rc, int status)
 static void say_recorded(const struct recorder *rc)
 {
 	const struct rr_meta *m = &rc->meta;
+	const struct snap_writer_stats *st = &rc->snap_stats;
 	fprintf(stderr, "encore: recorded %llu instructions (%.3f s of virtual time, %.3f s of wall "
-		"time) into %s: %llu events, %llu checkpoints, %llu bytes of log\n",
+		"time) into %s: %llu events, %llu bytes of log, %llu checkpoints (%llu unique pages, "
+		"%.1f MB stored; checkpoints held the guest %.3f s)\n",
 		(unsigned long long)m->insns, m->virtual_ns / 1e9, m->wall_ns / 1e9,
-		rc->opts.output, (unsigned long long)m->events,
-		(unsigned long long)m->checkpoints, (unsigned long long)m->log_bytes);
+		rc->opts.output, (unsigned long long)m->events, (unsigned long long)m->log_bytes,
+		(unsigned long long)m->checkpoints, (unsigned long long)st->new_pages,
+		st->page_bytes / 1e6, st->take_ns / 1e9);
 }
 
 int cmd_record(int argc, char **argv)
@@ -165,6 +180,8 @@ int cmd_record(int argc, char **argv)
 	if (prepare(&rc)) {
 		if (rc.log)
 			rr_log_writer__close(rc.log, NULL, 0);
+		if (rc.snap)
+			snap_writer__close(rc.snap, NULL, NULL, 0);
 		if (rc.console)
 			fclose(rc.console);
 		if (rc.staging[0])

@@ -7,11 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #include "cli.h"
 #include "launch.h"
 #include "recording.h"
 #include "rr/rec_dir.h"
+#include "snap/snap_reader.h"
 
 #define EXIT_DIVERGED 1
 #define EXIT_BAD_RECORDING 2
@@ -19,7 +22,17 @@
 
 struct replay_opts {
 	const char *dir;
-	bool quiet, summary;
+	bool quiet, summary, stats, full_restore;
+	bool has_from, has_to;
+	u32 from, to;
+};
+
+/* A replay that starts from a checkpoint. */
+struct stretch {
+	struct snap_reader snap;
+	bool open;
+	bool to_final;        /* --to names the final checkpoint: run to the end */
+	double restore_seconds;
 };
 
 static void usage(FILE *f)
@@ -34,6 +47,13 @@ static void usage(FILE *f)
 		"the whole machine, RAM included) and at the end.  The first mismatch\n"
 		"stops the replay with a report.\n"
 		"\n"
+		"  --from K      start at checkpoint K (encore inspect lists them),\n"
+		"                restored sparsely: each page is read from the page\n"
+		"                store the first time the guest touches it\n"
+		"  --to L        stop once checkpoint L has been reached and verified\n"
+		"  --full-restore  with --from: load every page before starting\n"
+		"  --stats       report pages loaded vs pages in the guest, restore\n"
+		"                time and peak memory\n"
 		"  -q, --quiet   do not print the guest's console output\n"
 		"  --summary     print instructions, times and the final state hash\n"
 		"  -h, --help    this help\n"
@@ -46,8 +66,12 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_SUMMARY = 256 };
+	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL };
 	static const struct option longopts[] = {
+		{ "from", required_argument, 0, OPT_FROM },
+		{ "to", required_argument, 0, OPT_TO },
+		{ "stats", no_argument, 0, OPT_STATS },
+		{ "full-restore", no_argument, 0, OPT_FULL },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -60,6 +84,24 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		switch (ch) {
 		case 'q': o->quiet = true; break;
 		case OPT_SUMMARY: o->summary = true; break;
+		case OPT_STATS: o->stats = true; break;
+		case OPT_FULL: o->full_restore = true; break;
+		case OPT_FROM:
+		case OPT_TO: {
+			u64 v;
+			if (!cli_parse_count(optarg, &v) || v > 0xffffffffu) {
+				fprintf(stderr, "encore replay: bad checkpoint number '%s'\n", optarg);
+				return 2;
+			}
+			if (ch == OPT_FROM) {
+				o->has_from = true;
+				o->from = (u32)v;
+			} else {
+				o->has_to = true;
+				o->to = (u32)v;
+			}
+			break;
+		}
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -70,13 +112,28 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		return 2;
 	}
 	o->dir = argv[optind];
+	if (o->has_from && o->has_to && o->to <= o->from) {
+		fprintf(stderr, "encore replay: --to must name a later checkpoint than --from\n");
+		return 2;
+	}
+	if (o->full_restore && !o->has_from) {
+		fprintf(stderr, "encore replay: --full-restore goes with --from\n");
+		return 2;
+	}
 	return 0;
 }
 
-static int check_guest_files(const struct recording *rec)
+static int check_guest_files(const struct replay_opts *o, const struct recording *rec)
 {
 	char err[1024];
 	const struct rr_meta *m = &rec->meta;
+	if (strcmp(m->engine, "interp")) {
+		fprintf(stderr, "encore replay: recorded on the '%s' engine; this encore replays "
+			"recordings of the interpreter ('interp')\n", m->engine);
+		return -1;
+	}
+	if (o->has_from) /* the checkpoint holds the loaded guest */
+		return 0;
 	if ((m->kernel[0] && rec_dir__check_file(rec->dir, m->kernel, m->kernel_hash, err,
 						 sizeof(err))) ||
 	    (m->initrd[0] && rec_dir__check_file(rec->dir, m->initrd, m->initrd_hash, err,
@@ -84,17 +141,12 @@ static int check_guest_files(const struct recording *rec)
 		fprintf(stderr, "encore replay: %s\n", err);
 		return -1;
 	}
-	if (strcmp(m->engine, "interp")) {
-		fprintf(stderr, "encore replay: recorded on the '%s' engine; this encore replays "
-			"recordings of the interpreter ('interp')\n", m->engine);
-		return -1;
-	}
 	return 0;
 }
 
 /* The guest options that rebuild the recorded machine. */
-static void guest_options(const struct recording *rec, struct guest_opts *g, char *kernel,
-			  char *initrd)
+static void guest_options(const struct replay_opts *o, const struct recording *rec,
+			  struct guest_opts *g, char *kernel, char *initrd)
 {
 	const struct rr_meta *m = &rec->meta;
 	memset(g, 0, sizeof(*g));
@@ -102,6 +154,7 @@ static void guest_options(const struct recording *rec, struct guest_opts *g, cha
 	g->mem = m->mem;
 	g->append = m->has_append ? m->append : NULL;
 	g->rtc_epoch = rec->log.events[0].boot_time;
+	g->empty = o->has_from;
 	if (m->kernel[0]) {
 		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
 		g->kernel = kernel;
@@ -112,20 +165,54 @@ static void guest_options(const struct recording *rec, struct guest_opts *g, cha
 	}
 }
 
-/* Where the replay must stop at the latest. */
-static u64 instruction_bound(const struct recording *rec)
+/* The CHECKPOINT event of checkpoint k in the log, or NULL. */
+static const struct rr_event *checkpoint_event(const struct recording *rec, u32 k, size_t *index)
 {
+	for (size_t e = 0; e < rec->log.count; e++) {
+		const struct rr_event *ev = &rec->log.events[e];
+		if (ev->kind == RR_EV_CHECKPOINT && ev->checkpoint.index == k) {
+			if (index)
+				*index = e;
+			return ev;
+		}
+	}
+	return NULL;
+}
+
+/* Where the replay must stop at the latest. */
+static u64 instruction_bound(const struct replay_opts *o, const struct recording *rec,
+			     const struct stretch *st)
+{
+	const struct rr_event *to = o->has_to && !st->to_final ? checkpoint_event(rec, o->to, NULL)
+							       : NULL;
+	if (to)
+		return to->at.insns + 1;
 	const struct rr_event *end = recording__end(rec);
 	if (!end)
 		return rec->log.through.insns + 1;
 	return end->end.outcome == RUN_LIMIT ? end->at.insns : end->at.insns + 1;
 }
 
-static int report(const struct recording *rec, const struct launch *l)
+static const char *stretch_name(const struct replay_opts *o, char *buf, size_t n)
+{
+	if (!o->has_from && !o->has_to)
+		return "";
+	char from[32] = "the start", to[32] = "the end";
+	if (o->has_from)
+		snprintf(from, sizeof(from), "checkpoint %u", o->from);
+	if (o->has_to)
+		snprintf(to, sizeof(to), "checkpoint %u", o->to);
+	snprintf(buf, n, " from %s to %s", from, to);
+	return buf;
+}
+
+static int report(const struct replay_opts *o, const struct recording *rec,
+		  const struct launch *l)
 {
 	const struct rr_session *s = &l->session;
 	const struct run_result *r = &l->result;
 	double vt = (r->insns + l->guest.machine->idle_ns) / 1e9;
+	char part[96];
 	if (s->div.found) {
 		fprintf(stderr, "\nencore replay: %s diverged from its recording\n  %s\n  last match: "
 			"%s\n", rec->dir, s->div.what, s->div.matched_any ? s->div.last_match :
@@ -138,30 +225,168 @@ static int report(const struct recording *rec, const struct launch *l)
 			(unsigned long long)r->insns);
 		return s->interrupted;
 	}
+	if (s->reached_stop) {
+		fprintf(stderr, "\nencore replay: %s replayed exactly%s: up to instruction %llu "
+			"(%.3f s of virtual time) in %.3f s, %zu events and %u checkpoints verified, "
+			"console output matched through byte %llu\n", rec->dir,
+			stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+			l->wall_seconds, s->next_event, s->checkpoints,
+			(unsigned long long)s->console_bytes);
+		return 0;
+	}
 	if (!rec->log.ended) {
 		char why[256];
 		recording__describe_cut(rec, why, sizeof(why));
 		fprintf(stderr, "\nencore replay: %s was cut short (%s); its complete prefix "
-			"replayed exactly: %llu instructions (%.3f s of virtual time), %zu events, %u "
+			"replayed exactly%s: %llu instructions (%.3f s of virtual time), %zu events, %u "
 			"checkpoints verified, %llu bytes of console output matched\n", rec->dir, why,
-			(unsigned long long)r->insns, vt, s->next_event, s->checkpoints,
-			(unsigned long long)s->console_bytes);
+			stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+			s->next_event, s->checkpoints, (unsigned long long)s->console_bytes);
 		return EXIT_CUT_SHORT;
 	}
-	fprintf(stderr, "\nencore replay: %s replayed exactly: %llu instructions (%.3f s of virtual "
-		"time) in %.3f s, %zu events and %u checkpoints verified, %llu bytes of console "
-		"output matched, final state hash %016llx\n", rec->dir,
-		(unsigned long long)r->insns, vt, l->wall_seconds, s->next_event, s->checkpoints,
-		(unsigned long long)s->console_bytes,
+	fprintf(stderr, "\nencore replay: %s replayed exactly%s: %llu instructions (%.3f s of "
+		"virtual time) in %.3f s, %zu events and %u checkpoints verified, %llu bytes of "
+		"console output matched, final state hash %016llx\n", rec->dir,
+		stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+		l->wall_seconds, s->next_event, s->checkpoints, (unsigned long long)s->console_bytes,
 		(unsigned long long)recording__end(rec)->end.state_hash);
 	return 0;
 }
 
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* --from and --to against what the recording holds. */
+static int check_stretch(const struct replay_opts *o, const struct recording *rec,
+			 struct stretch *st)
+{
+	char err[1024];
+	if (!o->has_from && !o->has_to)
+		return 0;
+	if (snap_reader__open(&st->snap, rec->dir, rec->meta.id, err, sizeof(err))) {
+		fprintf(stderr, "encore replay: %s\n", err);
+		return -1;
+	}
+	st->open = true;
+	const struct snap_reader *r = &st->snap;
+	u32 last = r->count ? r->count - 1 : 0;
+	bool final = r->count && (r->info[last].flags & CKPT_FLAG_FINAL);
+	if (o->has_from && (o->from >= r->count || (final && o->from == last) ||
+			    !checkpoint_event(rec, o->from, NULL))) {
+		fprintf(stderr, "encore replay: %s has no checkpoint %u to start from (it has %u%s; "
+			"'encore inspect' lists them)\n", rec->dir, o->from, r->count,
+			final ? ", the last of them the final state" : ", and was cut short");
+		return -1;
+	}
+	st->to_final = o->has_to && final && o->to == last;
+	if (o->has_to && !st->to_final && !checkpoint_event(rec, o->to, NULL)) {
+		fprintf(stderr, "encore replay: %s has no checkpoint %u to stop at (its log holds "
+			"%u)\n", rec->dir, o->to, final ? last : r->count);
+		return -1;
+	}
+	return 0;
+}
+
+/* Put the freshly built machine into checkpoint --from's state. */
+static int restore(const struct replay_opts *o, struct recording *rec, struct stretch *st,
+		   struct launch *l, const u8 *console, size_t console_len)
+{
+	char err[1024];
+	size_t event = 0;
+	const struct rr_event *ev = checkpoint_event(rec, o->from, &event);
+	struct page_map map;
+	double t0 = now_seconds();
+	if (page_map__init(&map, l->guest.machine->pages.nframes)) {
+		fprintf(stderr, "encore replay: out of memory\n");
+		return -1;
+	}
+	if (snap_reader__restore(&st->snap, o->from, l->guest.machine, !o->full_restore, &map,
+				 err, sizeof(err))) {
+		fprintf(stderr, "encore replay: %s: %s\n", rec->dir, err);
+		page_map__free(&map);
+		return -1;
+	}
+	const struct ckpt_info *i = &st->snap.info[o->from];
+	if (i->state_hash != ev->checkpoint.state_hash || i->insns != ev->at.insns ||
+	    i->event_index != event || i->console_bytes != ev->checkpoint.console_bytes) {
+		fprintf(stderr, "encore replay: %s: checkpoint %u and its event in the log "
+			"disagree: the recording is corrupt\n", rec->dir, o->from);
+		page_map__free(&map);
+		return -1;
+	}
+	if (i->console_bytes > console_len) {
+		fprintf(stderr, "encore replay: %s/%s is shorter than checkpoint %u says\n",
+			rec->dir, REC_CONSOLE_FILE, o->from);
+		page_map__free(&map);
+		return -1;
+	}
+	st->restore_seconds = now_seconds() - t0;
+	rr_session__replay_from(&l->session, &rec->log, console, console_len, &map, event);
+	return 0;
+}
+
+static void print_stats(const struct replay_opts *o, const struct stretch *st,
+			const struct launch *l)
+{
+	const struct encore_machine *m = l->guest.machine;
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	u64 frames = m->pages.nframes;
+	if (!o->has_from) {
+		fprintf(stderr, "pages: all %llu guest pages built by the loader (no restore)\n"
+			"peak-rss-mib: %.1f\n", (unsigned long long)frames, ru.ru_maxrss / 1024.0);
+		return;
+	}
+	const struct snap_reader *r = &st->snap;
+	u64 loaded = o->full_restore ? r->nonzero_frames : m->pages.fetched;
+	fprintf(stderr, "restore: checkpoint %u, %s, %.3f ms\n"
+		"pages-in-guest: %llu\npages-nonzero-at-checkpoint: %llu\n"
+		"pages-loaded: %llu (%.1f%% of the guest)\npage-store-bytes-read: %llu\n"
+		"peak-rss-mib: %.1f\n", o->from, o->full_restore ? "full" : "sparse",
+		st->restore_seconds * 1e3, (unsigned long long)frames,
+		(unsigned long long)r->nonzero_frames, (unsigned long long)loaded,
+		frames ? 100.0 * loaded / frames : 0.0, (unsigned long long)r->bytes_read,
+		ru.ru_maxrss / 1024.0);
+}
+
+static int run_replay(const struct replay_opts *o, struct recording *rec, struct stretch *st,
+		      const u8 *console, size_t console_len)
+{
+	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
+	struct guest_opts g;
+	guest_options(o, rec, &g, kernel, initrd);
+	static struct launch l;
+	int status = EXIT_BAD_RECORDING;
+	if (launch__create(&l, &g, false, false, rec->meta.input_slice))
+		goto out;
+	if (o->quiet)
+		l.console.out = NULL;
+	if (o->has_from ? restore(o, rec, st, &l, console, console_len)
+			: rr_session__replay(&l.session, &rec->log, console, console_len))
+		goto out;
+	if (o->has_to && !st->to_final)
+		rr_session__stop_at_checkpoint(&l.session, o->to);
+	launch__run(&l, instruction_bound(o, rec, st));
+	rr_session__end_replay(&l.session, &l.result, launch__status(&l, false));
+	status = report(o, rec, &l);
+	if (o->stats)
+		print_stats(o, st, &l);
+	if (o->summary)
+		launch__summary(&l);
+out:
+	launch__destroy(&l);
+	return status;
+}
+
 static int replay(const struct replay_opts *o, struct recording *rec)
 {
-	char err[1024], kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
+	char err[1024];
 	size_t console_len;
-	if (check_guest_files(rec))
+	if (check_guest_files(o, rec))
 		return EXIT_BAD_RECORDING;
 	if (!rec->log.count) {
 		char why[256];
@@ -176,28 +401,16 @@ static int replay(const struct replay_opts *o, struct recording *rec)
 		return EXIT_BAD_RECORDING;
 	}
 	const struct rr_event *end = recording__end(rec);
-	if (end && end->end.console_bytes != console_len) {
+	int status = EXIT_BAD_RECORDING;
+	struct stretch st = { 0 };
+	if (end && end->end.console_bytes != console_len)
 		fprintf(stderr, "encore replay: %s/%s holds %zu bytes, but the recorded guest printed "
 			"%llu: the recording is corrupt\n", rec->dir, REC_CONSOLE_FILE, console_len,
 			(unsigned long long)end->end.console_bytes);
-		free(console);
-		return EXIT_BAD_RECORDING;
-	}
-	struct guest_opts g;
-	guest_options(rec, &g, kernel, initrd);
-	static struct launch l;
-	int status = EXIT_BAD_RECORDING;
-	if (!launch__create(&l, &g, false, false, rec->meta.input_slice)) {
-		if (o->quiet)
-			l.console.out = NULL;
-		rr_session__replay(&l.session, &rec->log, console, console_len);
-		launch__run(&l, instruction_bound(rec));
-		rr_session__end_replay(&l.session, &l.result, launch__status(&l, false));
-		status = report(rec, &l);
-		if (o->summary)
-			launch__summary(&l);
-	}
-	launch__destroy(&l);
+	else if (!check_stretch(o, rec, &st))
+		status = run_replay(o, rec, &st, console, console_len);
+	if (st.open)
+		snap_reader__close(&st.snap);
 	free(console);
 	return status;
 }

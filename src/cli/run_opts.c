@@ -16,12 +16,16 @@ static void usage(FILE *f, bool record)
 			"Run a guest like 'encore run' and record it into the directory REC\n"
 			"(which must not exist, or be empty): the guest files, everything\n"
 			"non-deterministic that enters the machine (console input, the boot\n"
-			"time, real-time decisions), a state hash every --interval\n"
-			"instructions, and the console output.  'encore replay REC' re-runs it\n"
-			"exactly.  A recorder that is killed leaves a replayable prefix.\n"
+			"time, real-time decisions), a checkpoint of the whole machine at the\n"
+			"start, every --interval and at the end, and the console output.\n"
+			"'encore replay REC' re-runs it exactly, from the start or from any\n"
+			"checkpoint.  A recorder that is killed leaves a replayable prefix.\n"
 			"\n"
 			"  -o, --output REC  the recording directory to create\n"
-			"  --interval N      instructions between checkpoints (default 1G)\n");
+			"  --interval N      checkpoint every N instructions (500M), or every N\n"
+			"                    of virtual time (200ms, 2s; idle time counts, so an\n"
+			"                    idle guest checkpoints at each wake-up); 0: only at\n"
+			"                    the start and the end (default 200M)\n");
 	else
 		fprintf(f,
 			"usage: encore run [options]\n"
@@ -107,7 +111,7 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 	};
 	const char *cmd = record ? "record" : "run";
 	*o = (struct run_opts){ .guest = { .mem = RUN_DEFAULT_MEM, .rtc_epoch = time(NULL) },
-				.interval = RECORD_DEFAULT_INTERVAL };
+				.interval = { RECORD_DEFAULT_INTERVAL_INSNS, 0 } };
 	int ch;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, record ? "m:ho:" : "m:h", longopts, NULL)) != -1) {
@@ -132,8 +136,10 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 				return bad(cmd, "--max-insns", optarg);
 			break;
 		case OPT_INTERVAL:
-			if (!cli_parse_count(optarg, &o->interval) || !o->interval)
-				return bad(cmd, "--interval", optarg);
+			o->interval = (struct rr_interval){ 0, 0 };
+			if (!cli_parse_duration_ns(optarg, &o->interval.ns) &&
+			    !cli_parse_count(optarg, &o->interval.insns))
+				return bad(cmd, "--interval (e.g. 200ms, 1s, 500M)", optarg);
 			break;
 		case 'o': o->output = optarg; break;
 		case OPT_SUMMARY: o->summary = true; break;

@@ -6,10 +6,14 @@
 #define ENCORE_CLI_RUN_OPTS_H
 
 #include "guest.h"
+#include "rr/session.h"
 
 #define RUN_DEFAULT_MEM (256ull << 20)
 #define RUN_INPUT_SLICE_INSNS 4000000ull /* poll the console about every 10 ms */
-#define RECORD_DEFAULT_INTERVAL 1000000000ull
+/* A few dozen checkpoints for the default guest's boot and workload.  In
+ * instructions: an idle guest skips virtual time, and a time interval
+ * would checkpoint at every wake-up of a long idle stretch. */
+#define RECORD_DEFAULT_INTERVAL_INSNS 200000000ull
 #define RECORD_APPEND_MAX 4096 /* struct rr_meta's append */
 
 struct run_opts {
@@ -19,7 +23,7 @@ struct run_opts {
 	bool realtime;
 	/* encore record only */
 	const char *output;
-	u64 interval;
+	struct rr_interval interval;
 };
 
 /* Returns 0 to go on, 1 when help was printed (exit 0), 2 on bad usage. */

@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include "encore/hw.h"
+#include "encore/ram.h"
 
 struct encore_machine *machine__create(u64 ram_size)
 {
@@ -20,6 +21,11 @@ struct encore_machine *machine__create(u64 ram_size)
 	m->low_ram_size = ram_size < MACHINE_LOW_RAM_MAX ? ram_size : MACHINE_LOW_RAM_MAX;
 	m->high_ram_size = ram_size - m->low_ram_size;
 	m->console_out = stdout;
+	if (ram__init(m)) {
+		munmap(m->ram, ram_size);
+		free(m);
+		return NULL;
+	}
 	return m;
 }
 
@@ -39,6 +45,7 @@ void machine__destroy(struct encore_machine *m)
 		free(d);
 	}
 	munmap(m->ram, m->ram_size);
+	ram__free(m);
 	free(m);
 }
 

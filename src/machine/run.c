@@ -136,9 +136,16 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 {
 	struct encore_engine *e = m->engine;
 	memset(r, 0, sizeof(*r));
+	/* A machine restored from a checkpoint taken at a poll continues
+	 * there: its timers and interrupt were already handled. */
+	bool resume = m->resume_at_poll;
+	m->resume_at_poll = false;
 	for (;;) {
-		machine__fire_timers(m);
-		offer_interrupt(m, e);
+		if (!resume) {
+			machine__fire_timers(m);
+			offer_interrupt(m, e);
+		}
+		resume = false;
 		if (in && in->poll)
 			in->poll(in->opaque);
 		if (finished(m, r))

@@ -1,15 +1,15 @@
 /*
- * The machine-state hash: CPU state, every device's state, all of guest
- * RAM and virtual time, so two runs that agree on it agree on everything
- * the guest can observe.
+ * The machine-state hash (encore/state_hash.h): CPU state, every
+ * device's state, virtual time and the content hash of every RAM frame.
  */
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "encore/hw.h"
+#include "encore/ram.h"
 #include "encore/state_hash.h"
 
-static u64 hash_state(struct encore_machine *m, bool with_ram)
+u64 machine__fingerprint(struct encore_machine *m)
 {
 	struct encore_cpu_state s;
 	m->engine->ops->get_state(m->engine, &s);
@@ -19,17 +19,30 @@ static u64 hash_state(struct encore_machine *m, bool with_ram)
 	for (unsigned k = 0; k < m->ndevices; k++)
 		XXH3_64bits_update(&h, m->devices[k]->state, m->devices[k]->state_size);
 	XXH3_64bits_update(&h, &m->idle_ns, sizeof(m->idle_ns));
-	if (with_ram)
-		XXH3_64bits_update(&h, m->ram, m->ram_size);
+	return XXH3_64bits_digest(&h);
+}
+
+u64 machine__state_hash_of_pages(struct encore_machine *m, const void *page_hashes)
+{
+	XXH3_state_t h;
+	XXH3_64bits_reset(&h);
+	u64 fp = machine__fingerprint(m);
+	XXH3_64bits_update(&h, &fp, sizeof(fp));
+	XXH3_64bits_update(&h, page_hashes, m->pages.nframes * 16);
 	return XXH3_64bits_digest(&h);
 }
 
 u64 machine__state_hash(struct encore_machine *m)
 {
-	return hash_state(m, true);
-}
-
-u64 machine__fingerprint(struct encore_machine *m)
-{
-	return hash_state(m, false);
+	ram__fetch_all(m);
+	XXH3_state_t h;
+	XXH3_64bits_reset(&h);
+	u64 fp = machine__fingerprint(m);
+	XXH3_64bits_update(&h, &fp, sizeof(fp));
+	for (u64 f = 0; f < m->pages.nframes; f++) {
+		XXH128_hash_t ph = XXH3_128bits(m->ram + f * RAM_PAGE_SIZE, RAM_PAGE_SIZE);
+		u64 pair[2] = { ph.low64, ph.high64 };
+		XXH3_64bits_update(&h, pair, sizeof(pair));
+	}
+	return XXH3_64bits_digest(&h);
 }

@@ -43,6 +43,7 @@ static const struct field fields[] = {
 	FIELD("mem", F_U64, mem, ALWAYS),
 	FIELD("input-slice", F_U64, input_slice, ALWAYS),
 	FIELD("interval", F_U64, interval, ALWAYS),
+	FIELD("interval-ns", F_U64, interval_ns, OPTIONAL),
 	FIELD("realtime", F_BOOL, realtime, ALWAYS),
 	FIELD("instructions", F_U64, insns, IF_COMPLETE),
 	FIELD("virtual-ns", F_U64, virtual_ns, IF_COMPLETE),
@@ -57,7 +58,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 15
+#define FIRST_SUMMARY_FIELD 16
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -172,9 +173,10 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 	if (!m->kernel[0] != !m->kernel_hash[0] || !m->initrd[0] != !m->initrd_hash[0])
 		return errmsg(err, errlen, "a guest file is listed without its hash, or a hash "
 			    "without its file");
-	if (m->mem < (1ull << 20) || !m->input_slice || !m->interval)
-		return errmsg(err, errlen, "mem must be at least 1M, and input-slice and interval "
-			    "not 0");
+	if (m->mem < (1ull << 20) || !m->input_slice)
+		return errmsg(err, errlen, "mem must be at least 1M, and input-slice not 0");
+	if (m->interval && m->interval_ns)
+		return errmsg(err, errlen, "a checkpoint interval in both instructions and time");
 	if (strcmp(m->guest, "linux") && strcmp(m->guest, "bare-metal") && strcmp(m->guest, "demo"))
 		return errmsg(err, errlen, "unknown guest kind '%s'", m->guest);
 	if (strcmp(m->guest, "demo") && !m->kernel[0])
@@ -246,8 +248,9 @@ void rr_meta__format(const struct rr_meta *m, FILE *out)
 			break;
 		/* An empty append is still a command line (--append ""),
 		 * unlike none at all, which means the default one. */
+		const void *v = (const char *)m + f->offset;
 		bool given = !strcmp(f->key, "append") ? m->has_append
-						       : *((const char *)m + f->offset);
+			     : f->type == F_U64 ? *(const u64 *)v != 0 : *(const char *)v != 0;
 		if (f->need == OPTIONAL && !given)
 			continue;
 		format_field(f, m, out);

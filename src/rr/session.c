@@ -124,11 +124,12 @@ static void maybe_flush(struct rr_session *s, const struct rr_landmark *at)
 	flush_log(s, at);
 }
 
-int rr_session__record(struct rr_session *s, struct rr_log_writer *log, FILE *console_file,
-		       u64 interval, i64 boot_time)
+int rr_session__record(struct rr_session *s, struct rr_log_writer *log, struct snap_writer *snap,
+		       FILE *console_file, struct rr_interval interval, i64 boot_time)
 {
 	s->mode = RR_RECORD;
 	s->log = log;
+	s->snap = snap;
 	s->console_file = console_file;
 	s->interval = interval;
 	struct rr_landmark zero = { 0, 0, 0 };
@@ -138,15 +139,49 @@ int rr_session__record(struct rr_session *s, struct rr_log_writer *log, FILE *co
 	return s->error[0] ? -1 : 0;
 }
 
+/* Where the recorder's next checkpoint is due, in its interval's unit. */
+static bool checkpoint_due(struct rr_session *s, const struct rr_landmark *at)
+{
+	if (!s->checkpoints)
+		return true;
+	if (s->interval.insns)
+		return at->insns >= s->next_checkpoint;
+	return s->interval.ns && machine__now(s->machine) >= s->next_checkpoint;
+}
+
+static void plan_next_checkpoint(struct rr_session *s, const struct rr_landmark *at)
+{
+	u64 now = s->interval.insns ? at->insns : machine__now(s->machine);
+	u64 step = s->interval.insns ? s->interval.insns : s->interval.ns;
+	if (!step) {
+		s->next_checkpoint = ~0ull;
+		return;
+	}
+	while (s->next_checkpoint <= now)
+		s->next_checkpoint += step;
+}
+
+/* Store a checkpoint of the machine as it is at `at`; the event that
+ * names it is logged next, as event number s->events. */
+static u64 store_checkpoint(struct rr_session *s, const struct rr_landmark *at, bool final)
+{
+	char err[256];
+	u64 hash = 0;
+	struct snap_point p = { at->insns, at->idle_ns, at->seq, s->console_bytes, s->events, final };
+	if (snap_writer__take(s->snap, &p, &hash, err, sizeof(err)))
+		record_failed(s, err);
+	s->checkpoints++;
+	return hash;
+}
+
 static void take_checkpoint(struct rr_session *s, const struct rr_landmark *at)
 {
 	struct rr_event ev = event_here(s, RR_EV_CHECKPOINT, at);
-	ev.checkpoint.index = s->checkpoints++;
-	ev.checkpoint.state_hash = machine__state_hash(s->machine);
+	ev.checkpoint.index = s->checkpoints;
+	ev.checkpoint.state_hash = store_checkpoint(s, at, false);
 	ev.checkpoint.console_bytes = s->console_bytes;
 	log_event(s, &ev);
-	while (s->next_checkpoint <= at->insns)
-		s->next_checkpoint += s->interval;
+	plan_next_checkpoint(s, at);
 	flush_log(s, at);
 }
 
@@ -207,7 +242,7 @@ static void poll_live(struct rr_session *s)
 	struct rr_landmark at = landmark_poll(s);
 	if (s->fe.poll)
 		s->fe.poll(s->fe.opaque);
-	if (s->mode == RR_RECORD && at.insns >= s->next_checkpoint)
+	if (s->mode == RR_RECORD && checkpoint_due(s, &at))
 		take_checkpoint(s, &at);
 	deliver_host_input(s, &at);
 	check_stop_request(s, &at);
@@ -258,7 +293,7 @@ int rr_session__end_record(struct rr_session *s, const struct run_result *r, int
 	struct rr_event ev = event_here(s, RR_EV_END, &at);
 	ev.end.outcome = r->outcome;
 	ev.end.status = status;
-	ev.end.state_hash = s->end_state_hash = machine__state_hash(s->machine);
+	ev.end.state_hash = s->end_state_hash = store_checkpoint(s, &at, true);
 	ev.end.console_bytes = s->console_bytes;
 	log_event(s, &ev);
 	flush_log(s, &at);
@@ -323,10 +358,17 @@ static void missed_event(struct rr_session *s, size_t index, const struct rr_lan
 		"without reaching it (now at %s)", index, rr_event_kind__name(ev->kind), want, got);
 }
 
+/* The state hash, from the frames written since the last one. */
+static u64 replay_state_hash(struct rr_session *s)
+{
+	page_map__update(&s->map, s->machine, NULL, NULL);
+	return page_map__state_hash(&s->map, s->machine);
+}
+
 static void verify_checkpoint(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
-	u64 hash = machine__state_hash(s->machine);
+	u64 hash = replay_state_hash(s);
 	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
 		char where[96];
 		format_landmark(where, sizeof(where), &ev->at);
@@ -339,6 +381,10 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 		return;
 	}
 	s->checkpoints++;
+	if (s->has_stop_checkpoint && ev->checkpoint.index == s->stop_checkpoint) {
+		s->reached_stop = true;
+		machine__request_stop(s->machine, 0);
+	}
 }
 
 static void replay_input(struct rr_session *s, size_t index)
@@ -448,14 +494,17 @@ static bool wait_replay(struct rr_session *s)
 	return true;
 }
 
-void rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
-			size_t console_len)
+int rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
+		       size_t console_len)
 {
 	s->mode = RR_REPLAY;
 	s->replay = log;
 	s->expected_console = console;
 	s->expected_len = console_len;
 	s->next_event = 0;
+	if (page_map__init(&s->map, s->machine->pages.nframes))
+		return -1;
+	s->map_ready = true;
 	if (log->count && log->events[0].kind == RR_EV_BOOT_TIME && at_event(s, 0)) {
 		note_match(s, &log->events[0], 0);
 		s->next_event = 1;
@@ -463,6 +512,38 @@ void rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8
 	if (s->div.found)
 		snprintf(s->div.what + strlen(s->div.what), sizeof(s->div.what) - strlen(s->div.what),
 			 " (the machine built from the recording is not the recorded one)");
+	return 0;
+}
+
+void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, const u8 *console,
+			     size_t console_len, struct page_map *map, size_t event)
+{
+	const struct rr_event *ev = &log->events[event];
+	s->mode = RR_REPLAY;
+	s->replay = log;
+	s->expected_console = console;
+	s->expected_len = console_len;
+	s->map = *map;
+	s->map_ready = true;
+	memset(map, 0, sizeof(*map));
+	s->next_event = event;
+	s->console_bytes = ev->checkpoint.console_bytes;
+	/* The first poll lands on the checkpoint's own landmark again. */
+	s->last_poll = (struct rr_landmark){ ev->at.insns, ev->at.idle_ns, 0 };
+	s->polls_here = ev->at.seq;
+}
+
+void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index)
+{
+	s->has_stop_checkpoint = true;
+	s->stop_checkpoint = index;
+}
+
+void rr_session__destroy(struct rr_session *s)
+{
+	if (s->map_ready)
+		page_map__free(&s->map);
+	s->map_ready = false;
 }
 
 void rr_session__end_replay(struct rr_session *s, const struct run_result *r, int status)
@@ -471,7 +552,7 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 	struct rr_landmark at = landmark_peek(s);
 	char got[96], want[96];
 	format_landmark(got, sizeof(got), &at);
-	if (s->div.found || s->interrupted)
+	if (s->div.found || s->interrupted || s->reached_stop)
 		return;
 	if (!log->ended) {
 		format_landmark(want, sizeof(want), &log->through);
@@ -489,7 +570,7 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 		return;
 	}
 	format_landmark(want, sizeof(want), &ev->at);
-	u64 hash = machine__state_hash(s->machine);
+	u64 hash = replay_state_hash(s);
 	if (rr_landmark__cmp(&at, &ev->at) || (u32)r->outcome != ev->end.outcome ||
 	    status != ev->end.status || hash != ev->end.state_hash ||
 	    s->console_bytes != ev->end.console_bytes || !at_event(s, s->next_event)) {
@@ -554,8 +635,12 @@ static bool on_wait(void *opaque)
 static u64 on_next_stop(void *opaque)
 {
 	struct rr_session *s = opaque;
-	if (s->mode == RR_RECORD)
-		return s->next_checkpoint;
+	if (s->mode == RR_RECORD) {
+		if (s->interval.insns || !s->checkpoints)
+			return s->checkpoints ? s->next_checkpoint : 0;
+		u64 idle = s->machine->idle_ns;
+		return s->next_checkpoint > idle ? s->next_checkpoint - idle : 0;
+	}
 	if (s->mode != RR_REPLAY)
 		return ~0ull;
 	/* Only poll events: an idle decision or the end comes where the

@@ -14,6 +14,15 @@
 #include "encore/hw/uart16550.h"
 #include "encore/rr_log.h"
 #include "encore/run.h"
+#include "snap/page_map.h"
+#include "snap/snap_writer.h"
+
+/* How often a recording takes a checkpoint: every `insns` instructions,
+ * or every `ns` of virtual time (at most one of them non-zero; neither:
+ * only at the start and the end). */
+struct rr_interval {
+	u64 insns, ns;
+};
 
 /* What the user-facing front end (the console) offers a session. */
 struct rr_frontend {
@@ -56,8 +65,10 @@ struct rr_session {
 	u32 checkpoints;
 	/* recording */
 	struct rr_log_writer *log;
+	struct snap_writer *snap;
 	FILE *console_file;
-	u64 interval, next_checkpoint;
+	struct rr_interval interval;
+	u64 next_checkpoint;          /* instruction count, or virtual ns */
 	u64 last_flush_ns;
 	struct rr_landmark flushed_through;
 	u64 events;
@@ -65,6 +76,10 @@ struct rr_session {
 	char error[256];              /* a recording write failed */
 	/* replaying */
 	const struct rr_log *replay;
+	struct page_map map;          /* frame hashes for the state hash */
+	bool map_ready;
+	u32 stop_checkpoint;          /* --to: stop once this one is verified */
+	bool has_stop_checkpoint, reached_stop;
 	size_t next_event;
 	const u8 *expected_console;
 	size_t expected_len;
@@ -75,14 +90,22 @@ struct rr_session {
 
 void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
 		      const struct rr_frontend *fe, u64 slice, bool realtime);
-/* Record into `log` (its header written) and `console_file`: logs the
- * boot time and, at the first poll, checkpoint 0. */
-int rr_session__record(struct rr_session *s, struct rr_log_writer *log, FILE *console_file,
-		       u64 interval, i64 boot_time);
+/* Record into `log` (its header written), `snap` and `console_file`:
+ * logs the boot time and, at the first poll, checkpoint 0. */
+int rr_session__record(struct rr_session *s, struct rr_log_writer *log, struct snap_writer *snap,
+		       FILE *console_file, struct rr_interval interval, i64 boot_time);
 /* Replay `log` (validated), checking output against `console`.  The boot
  * time event must already have been used to build the machine. */
-void rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
-			size_t console_len);
+int rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 *console,
+		       size_t console_len);
+/* Replay from a machine restored to a checkpoint (snap_reader.h): `map`
+ * holds its frame hashes (taken over), `event` is its CHECKPOINT event,
+ * which the first poll verifies again. */
+void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, const u8 *console,
+			     size_t console_len, struct page_map *map, size_t event);
+/* Stop the replay once checkpoint `index` has been verified. */
+void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index);
+void rr_session__destroy(struct rr_session *s);
 /* The callbacks for machine__run. */
 struct run_input rr_session__run_input(struct rr_session *s);
 /* Every byte the guest's console prints passes here. */

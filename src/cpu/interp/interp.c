@@ -233,6 +233,10 @@ static void interp_get_state(struct encore_engine *e, struct encore_cpu_state *s
 	struct cpu *c = cpu_of(e);
 	*s = c->s;
 	s->rflags = flags_get(c);
+	s->irq_injected = c->pending_vector >= 0;
+	s->irq_vector = c->pending_vector >= 0 ? (u8)c->pending_vector : 0;
+	s->irq_window_wanted = c->want_window;
+	s->kick_pending = c->kicked;
 }
 
 static int interp_set_state(struct encore_engine *e, const struct encore_cpu_state *s)
@@ -240,6 +244,10 @@ static int interp_set_state(struct encore_engine *e, const struct encore_cpu_sta
 	struct cpu *c = cpu_of(e);
 	c->s = *s;
 	c->s.rflags |= RF_FIXED1;
+	c->pending_vector = s->irq_injected ? s->irq_vector : -1;
+	c->want_window = s->irq_window_wanted;
+	c->kicked = s->kick_pending;
+	c->s.irq_injected = c->s.irq_vector = c->s.irq_window_wanted = c->s.kick_pending = 0;
 	c->cc_op = CC_OP(CC_EFLAGS, 1);
 	cpu_update_mode(c);
 	tlb_flush_all(c);
@@ -272,6 +280,19 @@ static int interp_inject(struct encore_engine *e, u8 vector)
 static u64 interp_insn_count(struct encore_engine *e)
 {
 	return cpu_of(e)->icount;
+}
+
+static void interp_set_insn_count(struct encore_engine *e, u64 count)
+{
+	cpu_of(e)->icount = count;
+}
+
+/* The whole TLB goes, not only its write tags: an interval then starts
+ * with an empty TLB whether it follows a checkpoint or a restore, so a
+ * stale translation the guest did not flush cannot make them differ. */
+static void interp_protect_ram(struct encore_engine *e)
+{
+	tlb_flush_all(cpu_of(e));
 }
 
 static void interp_kick(struct encore_engine *e)
@@ -339,6 +360,8 @@ static const struct encore_engine_ops interp_ops = {
 	.request_interrupt_window = interp_request_window,
 	.inject_interrupt = interp_inject,
 	.insn_count = interp_insn_count,
+	.set_insn_count = interp_set_insn_count,
+	.protect_ram = interp_protect_ram,
 	.kick = interp_kick,
 	.set_hooks = interp_set_hooks,
 	.report = interp_report,

@@ -110,8 +110,12 @@ static void translate_page(struct cpu *c, u64 lin, enum access acc, bool user, s
 	page_walk(c, lin, acc, user, w);
 }
 
-/* Cache a successful walk; fast tags only where every access may take them. */
-static void tlb_fill(struct cpu *c, u64 lin, bool user, const struct walk *w)
+/*
+ * Cache a successful walk; fast tags only where every access may take
+ * them.  A fast write tag is only handed out for a frame marked dirty
+ * (a write fill marks it), so writes on the fast path never need to.
+ */
+static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const struct walk *w)
 {
 	struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
 	u64 page = lin & ~0xfffull;
@@ -126,7 +130,13 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, const struct walk *w)
 	if (c->hooks && c->hooks->on_mem)
 		return;
 	e->tag_read = page;
-	if (w->write_ok && w->dirty && !code_page_has_blocks(c, ram_frame(c->machine, w->paddr)))
+	i64 frame = ram_frame(c->machine, w->paddr);
+	if (!w->write_ok || !w->dirty || code_page_has_blocks(c, frame))
+		return;
+	struct ram_pages *rp = &c->machine->pages;
+	if (acc == ACC_WRITE)
+		rp->dirty[frame >> 6] |= 1ull << (frame & 63);
+	if (rp->dirty[frame >> 6] >> (frame & 63) & 1)
 		e->tag_write = page;
 }
 
@@ -156,7 +166,7 @@ static u64 translate(struct cpu *c, u64 lin, enum access acc, bool sys)
 	bool user = !sys && c->cpl == 3;
 	struct walk w;
 	translate_page(c, lin, acc, user, &w);
-	tlb_fill(c, lin, user, &w);
+	tlb_fill(c, lin, user, acc, &w);
 	return w.paddr | (lin & 0xfff);
 }
 
@@ -212,6 +222,7 @@ void tlb_protect_code_page(struct cpu *c, u64 paddr)
 
 void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len)
 {
+	machine__note_ram_write(c->machine, paddr, len);
 	i64 first = ram_frame(c->machine, paddr);
 	i64 last = ram_frame(c->machine, paddr + len - 1);
 	if (first >= 0 && code_page_has_blocks(c, first))

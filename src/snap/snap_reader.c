@@ -1,0 +1,349 @@
+/*
+ * Reading checkpoints and restoring a machine from them (snap_reader.h).
+ * Checkpoints are small (state plus page-table deltas) and are all read
+ * at open; pages are read one at a time, on demand, and each is checked
+ * against its content hash before the guest sees it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+#include <zstd.h>
+
+#include "encore/errmsg.h"
+#include "encore/hw.h"
+#include "encore/ram.h"
+#include "snap_reader.h"
+
+static int read_header(int fd, const char *path, const char *magic, u64 id, char *err,
+		       size_t n)
+{
+	u8 h[SNAP_FILE_HEADER_SIZE];
+	ssize_t got = pread(fd, h, sizeof(h), 0);
+	if (got != (ssize_t)sizeof(h) || memcmp(h, magic, 8) || get64(h + 24) != XXH3_64bits(h, 24)) {
+		errmsg(err, n, "%s: not an encore %s file, or its header is damaged", path,
+		       !strcmp(magic, SNAP_PAGES_MAGIC) ? "page store" : "checkpoints");
+		return -1;
+	}
+	if (get32(h + 8) != SNAP_VERSION || get32(h + 12) != SNAP_FILE_HEADER_SIZE) {
+		errmsg(err, n, "%s: format version %u; this encore reads version %u", path,
+		       get32(h + 8), SNAP_VERSION);
+		return -1;
+	}
+	if (get64(h + 16) != id) {
+		errmsg(err, n, "%s belongs to another recording (id %016llx, expected %016llx)",
+		       path, (unsigned long long)get64(h + 16), (unsigned long long)id);
+		return -1;
+	}
+	return 0;
+}
+
+static u8 *read_whole(const char *path, size_t *size, char *err, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	u8 *buf = NULL;
+	if (!f) {
+		errmsg(err, n, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0) {
+		long len = ftell(f);
+		rewind(f);
+		buf = len >= 0 ? malloc((size_t)len + 1) : NULL;
+		if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+			*size = (size_t)len;
+		} else {
+			free(buf);
+			buf = NULL;
+		}
+	}
+	if (!buf)
+		errmsg(err, n, "cannot read %s", path);
+	fclose(f);
+	return buf;
+}
+
+/* Sizes inside a payload must add up; k names the checkpoint in messages. */
+static int check_payload(const struct ckpt_info *i, size_t raw, u32 k, char *err, size_t n)
+{
+	u64 need = CKPT_INFO_SIZE + (u64)i->cpu_state_size + (u64)i->nnew * CKPT_NEW_PAGE_SIZE +
+		   (u64)i->ndelta * CKPT_DELTA_SIZE;
+	if (i->index != k || i->cpu_state_size != sizeof(struct encore_cpu_state) ||
+	    need > raw || i->ndevices > MACHINE_MAX_DEVICES) {
+		errmsg(err, n, "checkpoint %u is damaged (its contents do not add up)", k);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_record(struct snap_reader *r, const u8 *rec, size_t avail, size_t *used,
+			char *err, size_t n)
+{
+	u32 k = r->count;
+	if (avail < CKPT_REC_HEADER_SIZE) {
+		r->torn = true;
+		return 1;
+	}
+	u32 raw = get32(rec + 8), packed = get32(rec + 12);
+	if (get32(rec) != CKPT_REC_MAGIC || get64(rec + 24) != XXH3_64bits(rec, 24) ||
+	    get32(rec + 4) != k || raw < CKPT_INFO_SIZE || raw > CKPT_MAX_RAW) {
+		errmsg(err, n, "checkpoint %u: its record header is damaged", k);
+		return -1;
+	}
+	if (avail - CKPT_REC_HEADER_SIZE < packed) {
+		r->torn = true;
+		return 1;
+	}
+	const u8 *body = rec + CKPT_REC_HEADER_SIZE;
+	u8 *payload = malloc(raw);
+	if (!payload || get64(rec + 16) != XXH3_64bits(body, packed) ||
+	    ZSTD_decompress(payload, raw, body, packed) != raw) {
+		free(payload);
+		errmsg(err, n, "checkpoint %u is corrupt (checksum or compression error)", k);
+		return -1;
+	}
+	ckpt_info__get(payload, &r->info[k]);
+	if (check_payload(&r->info[k], raw, k, err, n)) {
+		free(payload);
+		return -1;
+	}
+	r->payload[k] = payload;
+	r->count++;
+	*used = CKPT_REC_HEADER_SIZE + packed;
+	return 0;
+}
+
+int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err, size_t n)
+{
+	char path[4200];
+	memset(r, 0, sizeof(*r));
+	r->pages_fd = -1;
+	r->id = id;
+	snprintf(r->dir, sizeof(r->dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_PAGES_FILE);
+	r->pages_fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (r->pages_fd < 0 || fstat(r->pages_fd, &st)) {
+		errmsg(err, n, "cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	r->pages_size = (u64)st.st_size;
+	if (read_header(r->pages_fd, path, SNAP_PAGES_MAGIC, id, err, n))
+		return -1;
+	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_CKPTS_FILE);
+	size_t size;
+	u8 *file = read_whole(path, &size, err, n);
+	if (!file)
+		return -1;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int bad = fd < 0 || read_header(fd, path, SNAP_CKPTS_MAGIC, id, err, n);
+	if (fd >= 0)
+		close(fd);
+	size_t at = SNAP_FILE_HEADER_SIZE, cap = size / CKPT_REC_HEADER_SIZE + 1;
+	r->info = calloc(cap, sizeof(*r->info));
+	r->payload = calloc(cap, sizeof(*r->payload));
+	if (!bad && (!r->info || !r->payload)) {
+		errmsg(err, n, "out of memory");
+		bad = 1;
+	}
+	while (!bad && at < size) {
+		size_t used;
+		int pr = parse_record(r, file + at, size - at, &used, err, n);
+		if (pr < 0)
+			bad = 1;
+		if (pr)
+			break;
+		at += used;
+	}
+	free(file);
+	return bad ? -1 : 0;
+}
+
+void snap_reader__close(struct snap_reader *r)
+{
+	for (u32 k = 0; r->payload && k < r->count; k++)
+		free(r->payload[k]);
+	free(r->payload);
+	free(r->info);
+	free(r->pages);
+	free(r->frame_page);
+	if (r->pages_fd >= 0)
+		close(r->pages_fd);
+	memset(r, 0, sizeof(*r));
+	r->pages_fd = -1;
+}
+
+const u8 *snap_reader__cpu_state(const struct snap_reader *r, u32 k)
+{
+	return r->payload[k] + CKPT_INFO_SIZE;
+}
+
+/* ---- pages ---- */
+
+static _Noreturn void page_failed(struct snap_reader *r, u64 frame, u32 number, const char *why)
+{
+	fprintf(stderr, "\nencore: %s/%s is corrupt: page %u (guest frame %#llx, physical address "
+		"%#llx), needed to restore checkpoint %u, %s\n", r->dir, SNAP_PAGES_FILE, number,
+		(unsigned long long)frame, (unsigned long long)(frame * RAM_PAGE_SIZE), r->restored,
+		why);
+	exit(2);
+}
+
+static void fetch_page(void *opaque, u64 frame, u8 *page)
+{
+	struct snap_reader *r = opaque;
+	u32 number = r->frame_page[frame];
+	const struct snap_page_ref *ref = &r->pages[number - 1];
+	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
+	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
+	ssize_t got = pread(r->pages_fd, rec, want, (off_t)ref->offset);
+	if (got != (ssize_t)want)
+		page_failed(r, frame, number, "is missing (the page store is too short)");
+	r->bytes_read += want;
+	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
+	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
+		page_failed(r, frame, number, "is not where the checkpoint says (its record header "
+			    "differs)");
+	const u8 *body = rec + PAGE_REC_HEADER_SIZE;
+	if (ref->packed == RAM_PAGE_SIZE)
+		memcpy(page, body, RAM_PAGE_SIZE);
+	else if (ZSTD_decompress(page, RAM_PAGE_SIZE, body, ref->packed) != RAM_PAGE_SIZE)
+		page_failed(r, frame, number, "does not decompress");
+	struct page_hash h = page_hash__of(page);
+	if (!page_hash__eq(&h, &ref->hash))
+		page_failed(r, frame, number, "fails its XXH3-128 content hash check");
+}
+
+/* The page table and frame map as of checkpoint k. */
+static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n)
+{
+	u64 total = 0;
+	for (u32 c = 0; c <= k; c++) {
+		if (r->info[c].first_page != total + 1 || r->info[c].nframes != nframes) {
+			errmsg(err, n, "checkpoint %u is damaged (page numbering or RAM size)", c);
+			return -1;
+		}
+		total += r->info[c].nnew;
+	}
+	r->pages = calloc(total ? total : 1, sizeof(*r->pages));
+	r->frame_page = calloc(nframes ? nframes : 1, sizeof(u32));
+	if (!r->pages || !r->frame_page) {
+		errmsg(err, n, "out of memory");
+		return -1;
+	}
+	r->npages = total;
+	for (u32 c = 0; c <= k; c++) {
+		const struct ckpt_info *i = &r->info[c];
+		const u8 *p = r->payload[c] + CKPT_INFO_SIZE + i->cpu_state_size;
+		for (u32 d = 0; d < i->ndevices; d++)
+			p += CKPT_DEVICE_NAME + 4 + get32(p + CKPT_DEVICE_NAME);
+		for (u32 q = 0; q < i->nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
+			struct snap_page_ref *ref = &r->pages[i->first_page - 1 + q];
+			ref->offset = get64(p);
+			ref->packed = get32(p + 8);
+			ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
+			if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE ||
+			    ref->offset + PAGE_REC_HEADER_SIZE + ref->packed > r->pages_size) {
+				errmsg(err, n, "checkpoint %u refers to page %llu beyond the end of "
+				       "the page store (%s/%s was cut or damaged)", c,
+				       (unsigned long long)(i->first_page + q), r->dir,
+				       SNAP_PAGES_FILE);
+				return -1;
+			}
+		}
+		for (u32 q = 0; q < i->ndelta; q++, p += CKPT_DELTA_SIZE) {
+			u32 frame = get32(p), number = get32(p + 4);
+			if (frame >= nframes || number > total) {
+				errmsg(err, n, "checkpoint %u is damaged (a page map entry is out "
+				       "of range)", c);
+				return -1;
+			}
+			r->frame_page[frame] = number;
+		}
+	}
+	return 0;
+}
+
+/* Devices must be the recorded ones, in the same order and sizes. */
+static int restore_devices(struct snap_reader *r, u32 k, struct encore_machine *m, char *err,
+			   size_t n)
+{
+	const struct ckpt_info *i = &r->info[k];
+	const u8 *p = r->payload[k] + CKPT_INFO_SIZE + i->cpu_state_size;
+	if (i->ndevices != m->ndevices) {
+		errmsg(err, n, "checkpoint %u has %u devices; this machine has %u", k,
+		       i->ndevices, m->ndevices);
+		return -1;
+	}
+	for (u32 d = 0; d < i->ndevices; d++) {
+		struct device *dev = m->devices[d];
+		u32 size = get32(p + CKPT_DEVICE_NAME);
+		if (strncmp((const char *)p, dev->name, CKPT_DEVICE_NAME) || size != dev->state_size) {
+			errmsg(err, n, "checkpoint %u: device %u is '%.16s' (%u bytes of state); this "
+			       "machine has '%s' (%u bytes)", k, d, (const char *)p, size, dev->name,
+			       dev->state_size);
+			return -1;
+		}
+		device__restore(dev, p + CKPT_DEVICE_NAME + 4);
+		p += CKPT_DEVICE_NAME + 4 + size;
+	}
+	return 0;
+}
+
+static int restore_ram(struct snap_reader *r, struct encore_machine *m, bool sparse,
+		       struct page_map *map)
+{
+	struct page_hash zero = page_hash__zero();
+	m->pages.fetch = fetch_page;
+	m->pages.fetch_opaque = r;
+	for (u64 f = 0; f < m->pages.nframes; f++) {
+		u32 number = r->frame_page[f];
+		map->hash[f] = number ? r->pages[number - 1].hash : zero;
+		if (!number)
+			continue;
+		r->nonzero_frames++;
+		if (ram__mark_absent(m, f))
+			return -1;
+	}
+	if (!sparse)
+		ram__fetch_all(m);
+	/* Restoring is not the guest writing: start the interval clean. */
+	ram__take_dirty(m, map->dirty);
+	return 0;
+}
+
+int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m, bool sparse,
+			 struct page_map *map, char *err, size_t n)
+{
+	if (k >= r->count) {
+		errmsg(err, n, "there is no checkpoint %u (the recording has %u)", k, r->count);
+		return -1;
+	}
+	r->restored = k;
+	r->machine = m;
+	const struct ckpt_info *i = &r->info[k];
+	if (build_maps(r, k, m->pages.nframes, err, n) || restore_devices(r, k, m, err, n))
+		return -1;
+	struct encore_cpu_state cs;
+	memcpy(&cs, snap_reader__cpu_state(r, k), sizeof(cs));
+	m->engine->ops->set_state(m->engine, &cs);
+	m->engine->ops->set_insn_count(m->engine, i->insns);
+	m->idle_ns = i->idle_ns;
+	m->irq_changed = i->machine_flags & CKPT_MACHINE_IRQ_CHANGED;
+	m->resume_at_poll = !(i->flags & CKPT_FLAG_FINAL);
+	if (restore_ram(r, m, sparse, map)) {
+		errmsg(err, n, "out of memory");
+		return -1;
+	}
+	if (page_map__state_hash(map, m) != i->state_hash) {
+		errmsg(err, n, "checkpoint %u does not restore to its recorded state hash "
+		       "%016llx (the checkpoint is damaged, or this encore saves state "
+		       "differently)", k, (unsigned long long)i->state_hash);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * The replayer's side of checkpoints: reads a recording's checkpoints
+ * file, and restores a machine to one of them, either loading all its
+ * pages at once or (sparse) fetching each page from the page store the
+ * first time the machine touches it.
+ */
+#ifndef ENCORE_SNAP_READER_H
+#define ENCORE_SNAP_READER_H
+
+#include "encore/machine.h"
+#include "page_map.h"
+#include "snap_wire.h"
+
+struct snap_page_ref {
+	u64 offset;
+	u32 packed;
+	struct page_hash hash;
+};
+
+struct snap_reader {
+	char dir[4096];
+	u64 id;
+	int pages_fd;
+	u64 pages_size;
+	struct ckpt_info *info;     /* every complete checkpoint, in order */
+	u8 **payload;               /* their decompressed payloads */
+	u32 count;
+	bool torn;                  /* the file ends in a partial record */
+	/* after a restore */
+	u32 restored;
+	struct snap_page_ref *pages; /* page number - 1 -> where it is */
+	u64 npages;
+	u32 *frame_page;            /* frame -> page number (0 = zero page) */
+	u64 nonzero_frames;
+	u64 bytes_read;
+	struct encore_machine *machine;
+};
+
+/* Read and check the checkpoints file of the recording in `dir` (whose
+ * id is `id`).  A file cut inside its last record is not an error (a
+ * killed recorder); a damaged record is, naming it. */
+int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err, size_t n);
+void snap_reader__close(struct snap_reader *r);
+
+/* Put `m` (built with the recorded RAM size and devices, nothing loaded)
+ * into checkpoint k's state and fill `map` with its frame hashes.
+ * sparse: pages come from the page store on first touch; otherwise all
+ * are loaded now.  A damaged page makes the fetch report and exit(2). */
+int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m, bool sparse,
+			 struct page_map *map, char *err, size_t n);
+
+/* The pointer-free parts of checkpoint k's payload. */
+const u8 *snap_reader__cpu_state(const struct snap_reader *r, u32 k);
+
+#endif
