@@ -238,7 +238,8 @@ expect_cmd() {
 expect_cmd "record into an existing recording" 2 "already exists" \
 	"$ENCORE" record -o "$tmp/rec" --demo
 expect_cmd "record without -o" 2 "-o REC" "$ENCORE" record --demo
-expect_cmd "record --interval 0" 2 "bad --interval" "$ENCORE" record -o "$tmp/x" --interval 0 --demo
+expect_cmd "record --interval 10q" 2 "bad --interval" "$ENCORE" record -o "$tmp/x" --interval 10q --demo
+expect_cmd "record --interval ms" 2 "bad --interval" "$ENCORE" record -o "$tmp/x" --interval ms --demo
 expect_cmd "run does not take -o" 2 "usage" "$ENCORE" run -o "$tmp/x" --demo
 expect_cmd "replay --help" 0 "Exit status" "$ENCORE" replay --help
 expect_cmd "replay without a recording" 2 "give one recording" "$ENCORE" replay
