@@ -12,10 +12,11 @@
 #include "recording.h"
 #include "encore/run.h"
 #include "rr/rec_dir.h"
+#include "snap/snap_reader.h"
 
 struct inspect_opts {
 	const char *dir;
-	bool json, events;
+	bool json, events, verify;
 };
 
 /* What inspect derives from the log. */
@@ -25,19 +26,24 @@ struct facts {
 	double virtual_s;
 	u64 console_file_bytes;
 	i64 boot_time;
+	const struct snap_reader *snap; /* the stored checkpoints */
+	u64 page_store_bytes, checkpoint_file_bytes;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: encore inspect REC [--json] [--events]\n"
+		"usage: encore inspect REC [--json] [--events] [--verify]\n"
 		"\n"
 		"Summarise the recording REC: guest, instructions, virtual and wall\n"
 		"duration, events by kind, log size and bytes per guest-second, and\n"
-		"its checkpoints.\n"
+		"its checkpoints (instructions, virtual time, pages written in the\n"
+		"interval before, pages whose content changed, new unique pages and\n"
+		"the bytes they take in the page store).\n"
 		"\n"
 		"  --json      the same as one JSON object\n"
 		"  --events    list every event as well\n"
+		"  --verify    also read every stored page and check its hash\n"
 		"  -h, --help  this help\n"
 		"\n"
 		"Exit status: 0, or 2 if the recording is unreadable or corrupt.\n");
@@ -45,8 +51,9 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct inspect_opts *o)
 {
-	enum { OPT_JSON = 256, OPT_EVENTS };
+	enum { OPT_JSON = 256, OPT_EVENTS, OPT_VERIFY };
 	static const struct option longopts[] = {
+		{ "verify", no_argument, 0, OPT_VERIFY },
 		{ "json", no_argument, 0, OPT_JSON },
 		{ "events", no_argument, 0, OPT_EVENTS },
 		{ "help", no_argument, 0, 'h' },
@@ -59,6 +66,7 @@ static int parse(int argc, char **argv, struct inspect_opts *o)
 		switch (ch) {
 		case OPT_JSON: o->json = true; break;
 		case OPT_EVENTS: o->events = true; break;
+		case OPT_VERIFY: o->verify = true; break;
 		case 'h': usage(stdout); return 1;
 		default: usage(stderr); return 2;
 		}
@@ -85,6 +93,12 @@ static void gather(const struct recording *rec, struct facts *f)
 	snprintf(path, sizeof(path), "%s/%s", rec->dir, REC_CONSOLE_FILE);
 	if (!stat(path, &st))
 		f->console_file_bytes = (u64)st.st_size;
+	snprintf(path, sizeof(path), "%s/%s", rec->dir, SNAP_PAGES_FILE);
+	if (!stat(path, &st))
+		f->page_store_bytes = (u64)st.st_size;
+	snprintf(path, sizeof(path), "%s/%s", rec->dir, SNAP_CKPTS_FILE);
+	if (!stat(path, &st))
+		f->checkpoint_file_bytes = (u64)st.st_size;
 }
 
 static void describe_event(const struct rr_event *ev, char *buf, size_t n)
@@ -119,6 +133,37 @@ static void describe_event(const struct rr_event *ev, char *buf, size_t n)
 			 (unsigned long long)ev->end.console_bytes);
 		break;
 	default: buf[0] = 0;
+	}
+}
+
+static void describe_interval(const struct rr_meta *m, char *buf, size_t n)
+{
+	if (m->interval)
+		snprintf(buf, n, "every %llu instructions", (unsigned long long)m->interval);
+	else if (m->interval_ns)
+		snprintf(buf, n, "every %.3f s of virtual time", m->interval_ns / 1e9);
+	else
+		snprintf(buf, n, "at the start and the end only");
+}
+
+static void print_checkpoints(const struct rr_meta *m, const struct facts *f)
+{
+	const struct snap_reader *r = f->snap;
+	char every[64];
+	describe_interval(m, every, sizeof(every));
+	printf("checkpoints:   %u stored, %s; %llu bytes of pages, %llu bytes of checkpoint "
+	       "records%s\n", r->count, every, (unsigned long long)f->page_store_bytes,
+	       (unsigned long long)f->checkpoint_file_bytes,
+	       r->torn ? " (the last record was cut short)" : "");
+	printf("  %5s %14s %12s %8s %8s %8s %12s %10s %16s\n", "#", "instructions", "virtual s",
+	       "dirty", "changed", "new", "new bytes", "console", "state hash");
+	for (u32 k = 0; k < r->count; k++) {
+		const struct ckpt_info *i = &r->info[k];
+		printf("  %5u %14llu %12.6f %8llu %8u %8u %12llu %10llu %016llx%s\n", i->index,
+		       (unsigned long long)i->insns, (i->insns + i->idle_ns) / 1e9,
+		       (unsigned long long)i->dirty_frames, i->ndelta, i->nnew,
+		       (unsigned long long)i->new_packed_bytes, (unsigned long long)i->console_bytes,
+		       (unsigned long long)i->state_hash, i->flags & CKPT_FLAG_FINAL ? " final" : "");
 	}
 }
 
@@ -159,19 +204,7 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
 	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0);
 	printf("console:       %llu bytes of output\n", (unsigned long long)f->console_file_bytes);
-	printf("checkpoints:   %llu every %llu instructions\n",
-	       (unsigned long long)f->by_kind[RR_EV_CHECKPOINT], (unsigned long long)m->interval);
-	printf("  %5s %16s %14s %16s %12s\n", "#", "instructions", "virtual s", "state hash",
-	       "console");
-	for (size_t k = 0; k < log->count; k++) {
-		const struct rr_event *ev = &log->events[k];
-		if (ev->kind == RR_EV_CHECKPOINT)
-			printf("  %5u %16llu %14.6f %016llx %12llu\n", ev->checkpoint.index,
-			       (unsigned long long)ev->at.insns,
-			       (ev->at.insns + ev->at.idle_ns) / 1e9,
-			       (unsigned long long)ev->checkpoint.state_hash,
-			       (unsigned long long)ev->checkpoint.console_bytes);
-	}
+	print_checkpoints(m, f);
 	if (!events)
 		return;
 	printf("events:\n  %6s %-10s %16s %16s %5s %18s  %s\n", "#", "kind", "instructions",
@@ -245,21 +278,24 @@ static void print_json(const struct recording *rec, const struct facts *f, bool 
 		printf(",\"%s\":%llu", rr_event_kind__name(k), (unsigned long long)f->by_kind[k]);
 	printf("},\"log_bytes\":%llu,\"log_blocks\":%u,\"log_bytes_per_guest_second\":%.3f,"
 	       "\"log_bytes_per_1000_instructions\":%.6f,\"console_bytes\":%llu,\"interval\":%llu,"
-	       "\"checkpoints\":[", (unsigned long long)log->file_bytes, log->blocks,
-	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
+	       "\"interval_ns\":%llu,\"page_store_bytes\":%llu,\"checkpoint_file_bytes\":%llu,"
+	       "\"checkpoints_torn\":%s,\"checkpoints\":[", (unsigned long long)log->file_bytes,
+	       log->blocks, f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
 	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0,
-	       (unsigned long long)f->console_file_bytes, (unsigned long long)m->interval);
-	bool first = true;
-	for (size_t k = 0; k < log->count; k++) {
-		const struct rr_event *ev = &log->events[k];
-		if (ev->kind != RR_EV_CHECKPOINT)
-			continue;
-		printf("%s{\"index\":%u,\"instructions\":%llu,\"idle_ns\":%llu,\"state_hash\":"
-		       "\"%016llx\",\"console_bytes\":%llu}", first ? "" : ",", ev->checkpoint.index,
-		       (unsigned long long)ev->at.insns, (unsigned long long)ev->at.idle_ns,
-		       (unsigned long long)ev->checkpoint.state_hash,
-		       (unsigned long long)ev->checkpoint.console_bytes);
-		first = false;
+	       (unsigned long long)f->console_file_bytes, (unsigned long long)m->interval,
+	       (unsigned long long)m->interval_ns, (unsigned long long)f->page_store_bytes,
+	       (unsigned long long)f->checkpoint_file_bytes, f->snap->torn ? "true" : "false");
+	for (u32 k = 0; k < f->snap->count; k++) {
+		const struct ckpt_info *i = &f->snap->info[k];
+		printf("%s{\"index\":%u,\"instructions\":%llu,\"idle_ns\":%llu,\"virtual_ns\":%llu,"
+		       "\"state_hash\":\"%016llx\",\"console_bytes\":%llu,\"dirty_pages\":%llu,"
+		       "\"changed_pages\":%u,\"new_pages\":%u,\"new_bytes\":%llu,\"final\":%s}",
+		       k ? "," : "", i->index, (unsigned long long)i->insns,
+		       (unsigned long long)i->idle_ns, (unsigned long long)(i->insns + i->idle_ns),
+		       (unsigned long long)i->state_hash, (unsigned long long)i->console_bytes,
+		       (unsigned long long)i->dirty_frames, i->ndelta, i->nnew,
+		       (unsigned long long)i->new_packed_bytes,
+		       i->flags & CKPT_FLAG_FINAL ? "true" : "false");
 	}
 	printf("]");
 	if (events) {
@@ -291,10 +327,27 @@ int cmd_inspect(int argc, char **argv)
 		return 2;
 	struct facts f;
 	gather(&rec, &f);
-	if (o.json)
-		print_json(&rec, &f, o.events);
-	else
-		print_text(&rec, &f, o.events);
+	static struct snap_reader snap;
+	char err[1024];
+	int status = 0;
+	u64 checked = 0;
+	if (snap_reader__open(&snap, o.dir, rec.meta.id, err, sizeof(err))) {
+		fprintf(stderr, "encore inspect: %s\n", err);
+		status = 2;
+	} else if (o.verify && snap_reader__verify_pages(&snap, &checked, err, sizeof(err))) {
+		fprintf(stderr, "encore inspect: %s\n", err);
+		status = 2;
+	} else {
+		f.snap = &snap;
+		if (o.json)
+			print_json(&rec, &f, o.events);
+		else
+			print_text(&rec, &f, o.events);
+		if (o.verify)
+			fprintf(stderr, "encore inspect: all %llu stored pages match their hashes\n",
+				(unsigned long long)checked);
+	}
+	snap_reader__close(&snap);
 	recording__close(&rec);
-	return 0;
+	return status;
 }

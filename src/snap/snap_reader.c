@@ -347,3 +347,57 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 	}
 	return 0;
 }
+
+/* ---- checking the whole page store ---- */
+
+/* The checkpoint that stored page `number`. */
+static u32 page_owner(const struct snap_reader *r, u64 number)
+{
+	u32 k = 0;
+	while (k + 1 < r->count && r->info[k + 1].first_page <= number)
+		k++;
+	return k;
+}
+
+int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n)
+{
+	*checked = 0;
+	if (!r->count)
+		return 0;
+	u32 last = r->count - 1;
+	free(r->pages);
+	free(r->frame_page);
+	r->pages = NULL;
+	r->frame_page = NULL;
+	if (build_maps(r, last, r->info[0].nframes, err, n))
+		return -1;
+	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE], page[RAM_PAGE_SIZE];
+	for (u64 p = 0; p < r->npages; p++) {
+		const struct snap_page_ref *ref = &r->pages[p];
+		size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
+		const char *why = NULL;
+		if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
+			why = "is missing (the page store is too short)";
+		else if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
+			 get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
+			why = "is not where the checkpoint says (its record header differs)";
+		else if (ref->packed == RAM_PAGE_SIZE)
+			memcpy(page, rec + PAGE_REC_HEADER_SIZE, RAM_PAGE_SIZE);
+		else if (ZSTD_decompress(page, RAM_PAGE_SIZE, rec + PAGE_REC_HEADER_SIZE,
+					 ref->packed) != RAM_PAGE_SIZE)
+			why = "does not decompress";
+		if (!why) {
+			struct page_hash h = page_hash__of(page);
+			if (!page_hash__eq(&h, &ref->hash))
+				why = "fails its XXH3-128 content hash check";
+		}
+		if (why) {
+			errmsg(err, n, "%s/%s is corrupt: page %llu (stored by checkpoint %u, at byte "
+			       "%llu) %s", r->dir, SNAP_PAGES_FILE, (unsigned long long)(p + 1),
+			       page_owner(r, p + 1), (unsigned long long)ref->offset, why);
+			return -1;
+		}
+		++*checked;
+	}
+	return 0;
+}

@@ -49,6 +49,10 @@ void snap_reader__close(struct snap_reader *r);
 int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m, bool sparse,
 			 struct page_map *map, char *err, size_t n);
 
+/* Read every stored page that any checkpoint refers to and check it
+ * against its hash; -1 names the first damaged page and its checkpoint. */
+int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n);
+
 /* The pointer-free parts of checkpoint k's payload. */
 const u8 *snap_reader__cpu_state(const struct snap_reader *r, u32 k);
 
