@@ -14,7 +14,7 @@
 #include "encore/types.h"
 
 #define RR_META_FILE "meta"
-#define RR_META_VERSION 1u
+#define RR_META_VERSION 2u /* 2: checkpoints and page store; state hash over page hashes */
 #define RR_META_TEXT_MAX (64u << 10)
 
 struct rr_meta {
