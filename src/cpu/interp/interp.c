@@ -143,7 +143,10 @@ static void exec_block(struct cpu *c, const struct block *b, unsigned n)
 	run_insns(c, b, n, NULL);
 }
 
-static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+/* Out of line: the hooked path must not shape the register allocation of
+ * the plain run loop that inlines everything else. */
+static __attribute__((noinline)) void exec_block_hooked(struct cpu *c, const struct block *b,
+						       unsigned n)
 {
 	const struct encore_hooks *h = c->hooks;
 	if (h->on_block)
@@ -208,6 +211,18 @@ static int run_step(struct cpu *c)
 	return -1;
 }
 
+/* Apart from interp_run: code in a function that calls setjmp keeps its
+ * variables in memory, which would cost the hot loop a reload per block. */
+static __attribute__((noinline)) int run_loop(struct cpu *c)
+{
+	int reason;
+	c->cur = NULL;
+	c->delivering = -1;
+	while ((reason = run_step(c)) < 0)
+		;
+	return reason;
+}
+
 static int interp_run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 {
 	struct cpu *c = cpu_of(e);
@@ -216,10 +231,7 @@ static int interp_run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 	c->exit_message[0] = 0;
 	int reason;
 	setjmp(c->exc_jmp); /* exceptions resume the loop here */
-	c->cur = NULL;
-	c->delivering = -1;
-	while ((reason = run_step(c)) < 0)
-		;
+	reason = run_loop(c);
 	x->reason = reason;
 	x->rip = c->s.rip;
 	snprintf(x->message, sizeof(x->message), "%s", c->exit_message);
