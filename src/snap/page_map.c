@@ -75,3 +75,15 @@ u64 page_map__state_hash(const struct page_map *pm, struct encore_machine *m)
 	(void)pm->nframes;
 	return machine__state_hash_of_pages(m, pm->hash);
 }
+
+i64 page_map__audit(const struct page_map *pm, struct encore_machine *m)
+{
+	for (u64 f = 0; f < pm->nframes; f++) {
+		if (ram__frame_absent(m, f))
+			continue; /* not loaded, so not written either */
+		struct page_hash h = page_hash__of(m->ram + f * RAM_PAGE_SIZE);
+		if (!page_hash__eq(&h, &pm->hash[f]))
+			return (i64)f;
+	}
+	return -1;
+}

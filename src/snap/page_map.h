@@ -36,6 +36,10 @@ static inline bool page_hash__eq(const struct page_hash *a, const struct page_ha
 	return a->lo == b->lo && a->hi == b->hi;
 }
 
+/* Test oracle for dirty tracking: the first frame whose content no
+ * longer matches its hash (a write nobody marked), or -1. */
+i64 page_map__audit(const struct page_map *pm, struct encore_machine *m);
+
 /* The machine-state hash: CPU, devices, virtual time and these frame
  * hashes (encore/state_hash.h hashes a fresh map of all RAM). */
 u64 page_map__state_hash(const struct page_map *pm, struct encore_machine *m);

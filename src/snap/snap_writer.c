@@ -52,6 +52,7 @@ struct snap_writer {
 	struct dedup_slot *slots;
 	u64 nslots, used;
 	u32 next_page;       /* numbers 1.. in order of storing */
+	bool audit;          /* ENCORE_AUDIT_DIRTY: check the map against RAM */
 	struct job *building;
 	struct snap_writer_stats stats;
 	/* the writer thread */
@@ -416,6 +417,14 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 		job_free(j);
 		return -1;
 	}
+	if (w->audit) {
+		i64 missed = page_map__audit(&w->map, w->m);
+		if (missed >= 0) {
+			fprintf(stderr, "encore: ENCORE_AUDIT_DIRTY: frame %#llx changed since checkpoint "
+				"%u without being marked dirty\n", (unsigned long long)missed, i->index);
+			abort();
+		}
+	}
 	i->state_hash = *state_hash = page_map__state_hash(&w->map, w->m);
 	w->stats.checkpoints++;
 	w->stats.dirty_frames += i->dirty_frames;
@@ -435,6 +444,7 @@ struct snap_writer *snap_writer__create(const char *dir, u64 id, struct encore_m
 		return NULL;
 	}
 	w->m = m;
+	w->audit = getenv("ENCORE_AUDIT_DIRTY") != NULL;
 	w->pages_fd = w->ckpts_fd = -1;
 	w->queue_tail = &w->queue;
 	pthread_mutex_init(&w->lock, NULL);
