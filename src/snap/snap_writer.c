@@ -262,8 +262,9 @@ static void *writer_thread(void *opaque)
 		struct job *j = w->queue;
 		if (!j)
 			break;
+		bool failed = w->failed;
 		pthread_mutex_unlock(&w->lock);
-		if (!w->failed)
+		if (!failed)
 			write_job(w, j);
 		pthread_mutex_lock(&w->lock);
 		w->queue = j->next;
@@ -389,10 +390,13 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 		      char *err, size_t n)
 {
 	u64 t0 = now_ns();
-	if (w->failed) {
+	pthread_mutex_lock(&w->lock);
+	bool failed = w->failed;
+	if (failed)
 		errmsg(err, n, "%s", w->error);
+	pthread_mutex_unlock(&w->lock);
+	if (failed)
 		return -1;
-	}
 	struct job *j = calloc(1, sizeof(*j));
 	struct take_ctx t = { w, j, page_hash__zero(), false };
 	if (!j || build_head(w, j)) {
