@@ -284,8 +284,9 @@ static int check_stretch(const struct replay_opts *o, const struct recording *re
 	}
 	st->to_final = o->has_to && final && o->to == last;
 	if (o->has_to && !st->to_final && !checkpoint_event(rec, o->to, NULL)) {
-		fprintf(stderr, "encore replay: %s has no checkpoint %u to stop at (its log holds "
-			"%u)\n", rec->dir, o->to, final ? last : r->count);
+		fprintf(stderr, "encore replay: %s has no checkpoint %u to stop at (its last is "
+			"%u%s)\n", rec->dir, o->to, r->count ? last : 0,
+			final ? ", the final state" : "");
 		return -1;
 	}
 	return 0;
