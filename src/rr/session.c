@@ -526,7 +526,7 @@ void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, con
 	s->map = *map;
 	s->map_ready = true;
 	memset(map, 0, sizeof(*map));
-	s->next_event = event;
+	s->next_event = s->first_event = event;
 	s->console_bytes = ev->checkpoint.console_bytes;
 	/* The first poll lands on the checkpoint's own landmark again. */
 	s->last_poll = (struct rr_landmark){ ev->at.insns, ev->at.idle_ns, 0 };

@@ -76,6 +76,7 @@ struct rr_session {
 	char error[256];              /* a recording write failed */
 	/* replaying */
 	const struct rr_log *replay;
+	size_t first_event;           /* where it started (--from: its checkpoint) */
 	struct page_map map;          /* frame hashes for the state hash */
 	bool map_ready;
 	u32 stop_checkpoint;          /* --to: stop once this one is verified */
