@@ -241,14 +241,16 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 			"replayed exactly%s: %llu instructions (%.3f s of virtual time), %zu events, %u "
 			"checkpoints verified, %llu bytes of console output matched\n", rec->dir, why,
 			stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
-			s->next_event - s->first_event, s->checkpoints, (unsigned long long)s->console_bytes);
+			s->next_event - s->first_event, s->checkpoints,
+			(unsigned long long)s->console_bytes);
 		return EXIT_CUT_SHORT;
 	}
 	fprintf(stderr, "\nencore replay: %s replayed exactly%s: %llu instructions (%.3f s of "
 		"virtual time) in %.3f s, %zu events and %u checkpoints verified, %llu bytes of "
 		"console output matched, final state hash %016llx\n", rec->dir,
 		stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
-		l->wall_seconds, s->next_event - s->first_event, s->checkpoints, (unsigned long long)s->console_bytes,
+		l->wall_seconds, s->next_event - s->first_event, s->checkpoints,
+		(unsigned long long)s->console_bytes,
 		(unsigned long long)recording__end(rec)->end.state_hash);
 	return 0;
 }
