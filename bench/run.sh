@@ -3,7 +3,8 @@
 # side with QEMU (TCG, and TCG in deterministic -icount mode) on the same
 # guest image, plus host instructions per guest instruction (callgrind);
 # then the default Linux guest's boot and workload on encore and QEMU
-# (bench/linux.sh), and record/replay on it next to QEMU's (bench/rr.sh).
+# (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
+# the cost, storage and restore of its checkpoints (bench/ckpt.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 set -euo pipefail
 BUILD=${1:-build}
@@ -83,6 +84,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/linux.sh "$BUILD"
 	echo
 	bench/rr.sh "$BUILD"
+	echo
+	bench/ckpt.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi
