@@ -428,7 +428,9 @@ static void poll_replay(struct rr_session *s)
 		machine__request_stop(s->machine, status);
 		return;
 	}
-	while (!s->div.found && s->next_event < log->count) {
+	/* After --to's checkpoint the replay is over: later events at the
+	 * same poll belong to the next stretch. */
+	while (!s->div.found && !s->reached_stop && s->next_event < log->count) {
 		const struct rr_event *ev = &log->events[s->next_event];
 		int c = rr_landmark__cmp(&ev->at, &at);
 		if (c > 0 || (c == 0 && (ev->kind == RR_EV_IDLE || ev->kind == RR_EV_END)))
