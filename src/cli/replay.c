@@ -269,11 +269,11 @@ static int check_stretch(const struct replay_opts *o, const struct recording *re
 	char err[1024];
 	if (!o->has_from && !o->has_to)
 		return 0;
+	st->open = true; /* closed even if opening fails half way */
 	if (snap_reader__open(&st->snap, rec->dir, rec->meta.id, err, sizeof(err))) {
 		fprintf(stderr, "encore replay: %s\n", err);
 		return -1;
 	}
-	st->open = true;
 	const struct snap_reader *r = &st->snap;
 	u32 last = r->count ? r->count - 1 : 0;
 	bool final = r->count && (r->info[last].flags & CKPT_FLAG_FINAL);

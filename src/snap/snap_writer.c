@@ -208,8 +208,10 @@ static int store_record(struct snap_writer *w, struct job *j, const u8 *table)
 		return -1;
 	ckpt_info__put(j->head, &j->info);
 	memcpy(payload, j->head, j->head_size);
-	memcpy(payload + j->head_size, table, table_size);
-	memcpy(payload + j->head_size + table_size, j->delta, delta_size);
+	if (table_size) /* memcpy from NULL is undefined even for 0 bytes */
+		memcpy(payload + j->head_size, table, table_size);
+	if (delta_size)
+		memcpy(payload + j->head_size + table_size, j->delta, delta_size);
 	size_t bound = ZSTD_compressBound(raw);
 	u8 *rec = scratch(w, CKPT_REC_HEADER_SIZE + bound);
 	size_t packed = rec ? ZSTD_compressCCtx(w->zc, rec + CKPT_REC_HEADER_SIZE, bound, payload,
