@@ -19,12 +19,13 @@
 #include "encore/ram.h"
 #include "snap_reader.h"
 
-static int read_header(int fd, const char *path, const char *magic, u64 id, char *err,
-		       size_t n)
+/* The 32-byte header of a pages or checkpoints file, `got` bytes of it read. */
+static int check_header(const u8 *h, size_t got, const char *path, const char *magic, u64 id,
+			char *err, size_t n)
 {
-	u8 h[SNAP_FILE_HEADER_SIZE];
-	ssize_t got = pread(fd, h, sizeof(h), 0);
-	if (got != (ssize_t)sizeof(h) || memcmp(h, magic, 8) || get64(h + 24) != XXH3_64bits(h, 24)) {
+	if (got < SNAP_FILE_HEADER_SIZE || memcmp(h, magic, 8) ||
+	    get64(h + 24) != XXH3_64bits(h, 24) ||
+	    (get32(h + 8) == SNAP_VERSION && get32(h + 12) != SNAP_FILE_HEADER_SIZE)) {
 		errmsg(err, n, "%s: not an encore %s file, or its header is damaged", path,
 		       !strcmp(magic, SNAP_PAGES_MAGIC) ? "page store" : "checkpoints");
 		return -1;
@@ -40,6 +41,14 @@ static int read_header(int fd, const char *path, const char *magic, u64 id, char
 		return -1;
 	}
 	return 0;
+}
+
+static int read_header(int fd, const char *path, const char *magic, u64 id, char *err,
+		       size_t n)
+{
+	u8 h[SNAP_FILE_HEADER_SIZE];
+	ssize_t got = pread(fd, h, sizeof(h), 0);
+	return check_header(h, got > 0 ? (size_t)got : 0, path, magic, id, err, n);
 }
 
 static u8 *read_whole(const char *path, size_t *size, char *err, size_t n)
@@ -67,13 +76,23 @@ static u8 *read_whole(const char *path, size_t *size, char *err, size_t n)
 	return buf;
 }
 
-/* Sizes inside a payload must add up; k names the checkpoint in messages. */
-static int check_payload(const struct ckpt_info *i, size_t raw, u32 k, char *err, size_t n)
+/* Sizes inside a payload must add up, the devices' included (restore walks
+ * them by their size fields); k names the checkpoint in messages. */
+static int check_payload(const struct ckpt_info *i, const u8 *payload, size_t raw, u32 k,
+			 char *err, size_t n)
 {
-	u64 need = CKPT_INFO_SIZE + (u64)i->cpu_state_size + (u64)i->nnew * CKPT_NEW_PAGE_SIZE +
-		   (u64)i->ndelta * CKPT_DELTA_SIZE;
-	if (i->index != k || i->cpu_state_size != sizeof(struct encore_cpu_state) ||
-	    need > raw || i->ndevices > MACHINE_MAX_DEVICES) {
+	u64 need = CKPT_INFO_SIZE + (u64)i->cpu_state_size;
+	bool bad = i->index != k || i->cpu_state_size != sizeof(struct encore_cpu_state) ||
+		   need > raw || i->ndevices > MACHINE_MAX_DEVICES;
+	for (u32 d = 0; !bad && d < i->ndevices; d++) {
+		bad = raw - need < CKPT_DEVICE_NAME + 4;
+		if (!bad) {
+			need += CKPT_DEVICE_NAME + 4 + (u64)get32(payload + need + CKPT_DEVICE_NAME);
+			bad = need > raw;
+		}
+	}
+	need += (u64)i->nnew * CKPT_NEW_PAGE_SIZE + (u64)i->ndelta * CKPT_DELTA_SIZE;
+	if (bad || need > raw) {
 		errmsg(err, n, "checkpoint %u is damaged (its contents do not add up)", k);
 		return -1;
 	}
@@ -107,13 +126,42 @@ static int parse_record(struct snap_reader *r, const u8 *rec, size_t avail, size
 		return -1;
 	}
 	ckpt_info__get(payload, &r->info[k]);
-	if (check_payload(&r->info[k], raw, k, err, n)) {
+	if (check_payload(&r->info[k], payload, raw, k, err, n)) {
 		free(payload);
 		return -1;
 	}
 	r->payload[k] = payload;
 	r->count++;
 	*used = CKPT_REC_HEADER_SIZE + packed;
+	return 0;
+}
+
+int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t size, u64 id,
+				   char *err, size_t n)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", r->dir, SNAP_CKPTS_FILE);
+	r->id = id;
+	r->count = 0;
+	r->torn = false;
+	if (check_header(buf, size, path, SNAP_CKPTS_MAGIC, id, err, n))
+		return -1;
+	size_t at = SNAP_FILE_HEADER_SIZE, cap = size / CKPT_REC_HEADER_SIZE + 1;
+	r->info = calloc(cap, sizeof(*r->info));
+	r->payload = calloc(cap, sizeof(*r->payload));
+	if (!r->info || !r->payload) {
+		errmsg(err, n, "out of memory");
+		return -1;
+	}
+	while (at < size) {
+		size_t used;
+		int pr = parse_record(r, buf + at, size - at, &used, err, n);
+		if (pr < 0)
+			return -1;
+		if (pr)
+			break;
+		at += used;
+	}
 	return 0;
 }
 
@@ -139,28 +187,9 @@ int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err,
 	u8 *file = read_whole(path, &size, err, n);
 	if (!file)
 		return -1;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int bad = fd < 0 || read_header(fd, path, SNAP_CKPTS_MAGIC, id, err, n);
-	if (fd >= 0)
-		close(fd);
-	size_t at = SNAP_FILE_HEADER_SIZE, cap = size / CKPT_REC_HEADER_SIZE + 1;
-	r->info = calloc(cap, sizeof(*r->info));
-	r->payload = calloc(cap, sizeof(*r->payload));
-	if (!bad && (!r->info || !r->payload)) {
-		errmsg(err, n, "out of memory");
-		bad = 1;
-	}
-	while (!bad && at < size) {
-		size_t used;
-		int pr = parse_record(r, file + at, size - at, &used, err, n);
-		if (pr < 0)
-			bad = 1;
-		if (pr)
-			break;
-		at += used;
-	}
+	int bad = snap_reader__parse_checkpoints(r, file, size, id, err, n);
 	free(file);
-	return bad ? -1 : 0;
+	return bad;
 }
 
 void snap_reader__close(struct snap_reader *r)
@@ -247,7 +276,8 @@ static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size
 			ref->packed = get32(p + 8);
 			ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
 			if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE ||
-			    ref->offset + PAGE_REC_HEADER_SIZE + ref->packed > r->pages_size) {
+			    ref->offset > r->pages_size ||
+			    r->pages_size - ref->offset < PAGE_REC_HEADER_SIZE + ref->packed) {
 				errmsg(err, n, "checkpoint %u refers to page %llu beyond the end of "
 				       "the page store (%s/%s was cut or damaged)", c,
 				       (unsigned long long)(i->first_page + q), r->dir,
@@ -255,9 +285,10 @@ static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size
 				return -1;
 			}
 		}
+		/* Each frame to a page stored by this checkpoint or an earlier one. */
 		for (u32 q = 0; q < i->ndelta; q++, p += CKPT_DELTA_SIZE) {
 			u32 frame = get32(p), number = get32(p + 4);
-			if (frame >= nframes || number > total) {
+			if (frame >= nframes || number > i->first_page - 1 + i->nnew) {
 				errmsg(err, n, "checkpoint %u is damaged (a page map entry is out "
 				       "of range)", c);
 				return -1;

@@ -42,6 +42,14 @@ struct snap_reader {
 int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err, size_t n);
 void snap_reader__close(struct snap_reader *r);
 
+/* The checkpoints-file half of snap_reader__open: check `buf` (the whole
+ * file, `size` bytes) and read its records into r->info, r->payload,
+ * r->count and r->torn, as open does.  `r` is zeroed or closed, with
+ * r->dir set for messages; snap_reader__close frees what it read, also
+ * after an error.  The fuzz target calls it directly. */
+int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t size, u64 id,
+				   char *err, size_t n);
+
 /* Put `m` (built with the recorded RAM size and devices, nothing loaded)
  * into checkpoint k's state and fill `map` with its frame hashes.
  * sparse: pages come from the page store on first touch; otherwise all

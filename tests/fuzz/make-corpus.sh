@@ -10,10 +10,17 @@
 #   "recording"); --realtime (pace events); a triple fault; an exit
 #   status.  rec-*-cut-*: logs cut short by hand, as a killed recorder
 #   leaves them.
+# corpus/ckpt/rec-*: the checkpoints files of the same recordings, and
+#   two cut short.
 # corpus/log/hand-*: logs the recorder never writes, each breaking one
 #   rule of the reader with every checksum right (make-seeds.c).
 # corpus/meta/hand-*: the echo recording's meta with each key missing,
 #   given twice, or with a bad value, and other edge cases.
+# corpus/ckpt/hand-*: the echo recording's checkpoints pointed at the
+#   fuzz target's fixed page store, each breaking one rule of the reader
+#   or of its page checks with every checksum right; store-*: a few whole
+#   recordings pointed at that store, so that their page checks pass
+#   (make-ckpt-seeds.c).
 #
 # Recordings differ a little from run to run (ids, host times).  Only
 # these files are rewritten: inputs the fuzzers found and that were added
@@ -25,17 +32,19 @@ encore=$build/encore
 guests=build/guests
 logs=tests/fuzz/corpus/log
 metas=tests/fuzz/corpus/meta
+ckpts=tests/fuzz/corpus/ckpt
 for f in "$encore" "$guests/echo.elf"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "make-corpus: $f is missing; run make" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$logs" "$metas"
+mkdir -p "$logs" "$metas" "$ckpts"
 
 # keep NAME: the recording $tmp/NAME into the corpus.
 keep() {
 	cp "$tmp/$1/events.log" "$logs/rec-$1"
 	cp "$tmp/$1/meta" "$metas/rec-$1"
+	cp "$tmp/$1/checkpoints" "$ckpts/rec-$1"
 }
 
 # rec NAME ARGS...: record (stdin is the guest's input) and keep it.
@@ -76,10 +85,18 @@ size=$(stat -c %s "$logs/rec-demo-100k")
 head -c $((size / 2)) "$logs/rec-demo-100k" >"$logs/rec-demo-100k-cut-half"
 head -c -1 "$logs/rec-echo-input" >"$logs/rec-echo-input-cut-1"
 
-# Hand-made logs.
-cc -std=gnu11 -O1 -Iinclude -Isrc -o "$tmp/make-seeds" tests/fuzz/make-seeds.c \
-	$(pkg-config --cflags --libs libzstd libxxhash)
+size=$(stat -c %s "$ckpts/rec-demo-100k")
+head -c $((size / 2)) "$ckpts/rec-demo-100k" >"$ckpts/rec-demo-100k-cut-half"
+head -c -1 "$ckpts/rec-echo-input" >"$ckpts/rec-echo-input-cut-1"
+
+# Hand-made logs and checkpoints.
+for seeds in make-seeds make-ckpt-seeds; do
+	cc -std=gnu11 -O1 -Iinclude -Isrc -o "$tmp/$seeds" "tests/fuzz/$seeds.c" \
+		$(pkg-config --cflags --libs libzstd libxxhash)
+done
 "$tmp/make-seeds" "$logs"
+"$tmp/make-ckpt-seeds" "$ckpts" "$tmp/echo-input/checkpoints" "$tmp/demo-1m/checkpoints" \
+	"$tmp/echo-killed/checkpoints"
 
 # Hand-made metadata, from the echo recording plus the keys it lacks.
 base=$metas/hand-all-keys
@@ -128,5 +145,5 @@ sed -e 's/^\(mem\|instructions\|virtual-ns\|wall-ns\|events\) .*/\1 184467440737
 sed 's/^exit-status .*/exit-status -0/' "$base" >"$metas/hand-exit-status-minus-0"
 sed 's/^mem .*/mem \t-1/' "$base" >"$metas/hand-mem-tab-minus"
 sed 's/^mem .*/mem 0000000000000000000000268435456/' "$base" >"$metas/hand-mem-zeros"
-echo "make-corpus: $(ls "$logs" | wc -l) log and $(ls "$metas" | wc -l) meta inputs," \
-	"$(cat "$logs"/* "$metas"/* | wc -c) bytes"
+echo "make-corpus: $(ls "$logs" | wc -l) log, $(ls "$metas" | wc -l) meta and" \
+	"$(ls "$ckpts" | wc -l) checkpoints inputs, $(cat "$logs"/* "$metas"/* "$ckpts"/* | wc -c) bytes"
