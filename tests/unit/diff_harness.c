@@ -23,6 +23,7 @@
 #include "diff_harness.h"
 
 #include <capstone/capstone.h>
+#include <cpuid.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -179,6 +180,23 @@ const char *diff_last_error(void)
 int diff_last_native_vector(void)
 {
 	return g_last_native_vec;
+}
+
+bool diff_host_is_intel(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0, &a, &b, &c, &d))
+		return false;
+	return b == 0x756e6547 && d == 0x49656e69 && c == 0x6c65746e; /* GenuineIntel */
+}
+
+u32 diff_host_mxcsr_mask(void)
+{
+	static u8 image[512] __attribute__((aligned(16)));
+	u32 mask;
+	__asm__ volatile("fxsave %0" : "=m"(image));
+	memcpy(&mask, image + 28, 4);
+	return mask ? mask : 0xffbf; /* 0: a CPU from before DAZ */
 }
 
 static void on_signal(int sig, siginfo_t *si, void *ucv)

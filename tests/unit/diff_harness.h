@@ -115,6 +115,13 @@ bool diff_check_seq(const char *tag, const u8 *code, unsigned len, unsigned nins
 /* Native vector of the last diff_check (DIFF_NO_EXC if none). */
 int diff_last_native_vector(void);
 
+/* The interpreter models an Intel CPU (MXCSR_MASK 0xffff); where the
+ * host is another, behaviour the manuals leave to the vendor differs, and
+ * the tests leave those cases out. */
+#define DIFF_MODEL_MXCSR_MASK 0xffffu
+bool diff_host_is_intel(void);
+u32 diff_host_mxcsr_mask(void);
+
 /* Disassemble for messages: "mnemonic operands[; next...]" or "(bad)". */
 void diff_disasm(const u8 *code, unsigned len, char *out, size_t outlen);
 /* Length capstone decodes at `code`, 0 if it does not decode. */

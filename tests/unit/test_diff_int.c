@@ -1543,6 +1543,12 @@ static void test_string(void)
 				st.gpr[REG_RDI] = ops[f].dst ? rdi : (rng_chance(&R, 1, 2) ? rdi : rng_next(&R));
 				if (rep || rng_chance(&R, 1, 2))
 					st.gpr[REG_RCX] = count;
+				/* A REP with a 32-bit address size and ECX = 0: Intel
+				 * still writes ECX (and ESI/EDI for MOVS/STOS),
+				 * clearing their upper halves, as the interpreter
+				 * does; AMD leaves them alone. */
+				if (rep && a32 && !(u32)st.gpr[REG_RCX] && !diff_host_is_intel())
+					continue;
 				run_bytes(ops[f].name, si * 1000 + k, code, len, &st, NULL);
 			}
 }
