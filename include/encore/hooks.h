@@ -1,5 +1,7 @@
 /*
- * Instrumentation hooks for analysis plugins.  When no hook is installed
+ * Instrumentation hooks of a CPU engine, for analysis plugins
+ * (encore/plugin.h, whose callbacks have the same shapes so that a lone
+ * plugin's function can be installed as is).  When no hook is installed
  * the interpreter runs its plain fast path; installing any hook switches
  * it to an instrumented path, so an unused hook costs nothing.
  */
@@ -8,18 +10,30 @@
 
 #include "encore/types.h"
 
+#define HOOK_ACCESS_WRITE 1u  /* = ENCORE_ACCESS_WRITE */
+#define HOOK_ACCESS_MMIO  2u  /* = ENCORE_ACCESS_MMIO */
+
+/* Each callback has its own opaque argument, so that different plugins
+ * can own different callbacks without a dispatcher in between. */
 struct encore_hooks {
-	void *opaque;
 	/* Before each instruction executes; bytes/len are its encoding. */
-	void (*on_insn)(void *opaque, u64 icount, u64 rip, const u8 *bytes, unsigned len);
+	void (*on_insn)(void *opaque, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+			unsigned cpl);
+	void *insn_opaque;
 	/* Before each basic block (straight-line run ending at a branch). */
-	void (*on_block)(void *opaque, u64 icount, u64 rip, unsigned ninsns);
+	void (*on_block)(void *opaque, u64 icount, u64 rip, unsigned ninsns, unsigned cpl);
+	void *block_opaque;
 	/* Each data memory access, after it succeeded. */
-	void (*on_mem)(void *opaque, u64 icount, u64 vaddr, u64 paddr, unsigned size,
-		       u64 value, bool is_write);
+	void (*on_mem)(void *opaque, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64 value,
+		       unsigned flags);
+	void *mem_opaque;
 	/* Each exception or interrupt delivered (error_code < 0: none). */
-	void (*on_exception)(void *opaque, u64 icount, u64 rip, unsigned vector,
-			     i64 error_code, bool external);
+	void (*on_exception)(void *opaque, u64 icount, u64 rip, unsigned vector, i64 error_code,
+			     bool external);
+	void *exception_opaque;
+	/* Each SYSCALL instruction, before it executes (Linux argument order). */
+	void (*on_syscall)(void *opaque, u64 icount, u64 rip, u64 nr, const u64 args[6], u64 cr3);
+	void *syscall_opaque;
 };
 
 #endif

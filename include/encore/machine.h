@@ -22,9 +22,16 @@ struct bus_range {
 
 #define BUS_MAX_RANGES 64
 
+/* Sees every access once it is done (reads with the value read), for
+ * analysis plugins; NULL costs one test per device access. */
+typedef void (*bus_observer_fn)(void *opaque, u64 addr, const u8 *data, unsigned len,
+				bool is_write);
+
 struct bus {
 	struct bus_range ranges[BUS_MAX_RANGES];
 	unsigned count;
+	bus_observer_fn observer;
+	void *observer_opaque;
 };
 
 int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opaque,

@@ -13,11 +13,20 @@ static double now_seconds(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void fe_poll(void *opaque) { console__poll(opaque); }
-static size_t fe_take(void *opaque, u8 *buf, size_t max) { return console__take(opaque, buf, max); }
-static bool fe_stop(void *opaque, int *status) { return console__stop_requested(opaque, status); }
-static u64 fe_idle(void *opaque, u64 ns) { return console__idle(opaque, ns); }
-static bool fe_wait(void *opaque) { return console__wait(opaque); }
+static struct console *con(void *launch) { return &((struct launch *)launch)->console; }
+
+static void fe_poll(void *opaque)
+{
+	struct launch *l = opaque;
+	console__poll(&l->console);
+	if (l->on_poll)
+		l->on_poll(l->on_poll_opaque);
+}
+
+static size_t fe_take(void *l, u8 *buf, size_t max) { return console__take(con(l), buf, max); }
+static bool fe_stop(void *l, int *status) { return console__stop_requested(con(l), status); }
+static u64 fe_idle(void *l, u64 ns) { return console__idle(con(l), ns); }
+static bool fe_wait(void *l) { return console__wait(con(l)); }
 static void tap_byte(void *opaque, u8 byte) { rr_session__console_byte(opaque, byte); }
 
 int launch__create(struct launch *l, const struct guest_opts *o, bool input, bool realtime,
@@ -27,7 +36,7 @@ int launch__create(struct launch *l, const struct guest_opts *o, bool input, boo
 	if (guest__create(&l->guest, o, &l->console, input))
 		return -1;
 	l->console.realtime = realtime;
-	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, &l->console };
+	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, l };
 	rr_session__init(&l->session, l->guest.machine, l->guest.pc.com1, &fe, slice, realtime);
 	l->console.tap = tap_byte;
 	l->console.tap_opaque = &l->session;

@@ -22,6 +22,9 @@ struct launch {
 	struct rr_session session;
 	struct run_result result;
 	double wall_seconds;
+	/* Called at every poll of the run loop, if set (simulate's progress). */
+	void (*on_poll)(void *opaque);
+	void *on_poll_opaque;
 };
 
 /* Build the guest; `input`: read the host's stdin.  Prints a message and

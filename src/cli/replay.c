@@ -8,13 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "cli.h"
-#include "launch.h"
-#include "recording.h"
 #include "rr/rec_dir.h"
-#include "snap/snap_reader.h"
+#include "stretch.h"
 
 #define EXIT_DIVERGED 1
 #define EXIT_BAD_RECORDING 2
@@ -25,14 +22,6 @@ struct replay_opts {
 	bool quiet, summary, stats, full_restore;
 	bool has_from, has_to;
 	u32 from, to;
-};
-
-/* A replay that starts from a checkpoint. */
-struct stretch {
-	struct snap_reader snap;
-	bool open;
-	bool to_final;        /* --to names the final checkpoint: run to the end */
-	double restore_seconds;
 };
 
 static void usage(FILE *f)
@@ -123,76 +112,6 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	return 0;
 }
 
-static int check_guest_files(const struct replay_opts *o, const struct recording *rec)
-{
-	char err[1024];
-	const struct rr_meta *m = &rec->meta;
-	if (strcmp(m->engine, "interp")) {
-		fprintf(stderr, "encore replay: recorded on the '%s' engine; this encore replays "
-			"recordings of the interpreter ('interp')\n", m->engine);
-		return -1;
-	}
-	if (o->has_from) /* the checkpoint holds the loaded guest */
-		return 0;
-	if ((m->kernel[0] && rec_dir__check_file(rec->dir, m->kernel, m->kernel_hash, err,
-						 sizeof(err))) ||
-	    (m->initrd[0] && rec_dir__check_file(rec->dir, m->initrd, m->initrd_hash, err,
-						 sizeof(err)))) {
-		fprintf(stderr, "encore replay: %s\n", err);
-		return -1;
-	}
-	return 0;
-}
-
-/* The guest options that rebuild the recorded machine. */
-static void guest_options(const struct replay_opts *o, const struct recording *rec,
-			  struct guest_opts *g, char *kernel, char *initrd)
-{
-	const struct rr_meta *m = &rec->meta;
-	memset(g, 0, sizeof(*g));
-	g->demo = !strcmp(m->guest, "demo");
-	g->mem = m->mem;
-	g->append = m->has_append ? m->append : NULL;
-	g->rtc_epoch = rec->log.events[0].boot_time;
-	g->empty = o->has_from;
-	if (m->kernel[0]) {
-		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
-		g->kernel = kernel;
-	}
-	if (m->initrd[0]) {
-		snprintf(initrd, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->initrd);
-		g->initrd = initrd;
-	}
-}
-
-/* The CHECKPOINT event of checkpoint k in the log, or NULL. */
-static const struct rr_event *checkpoint_event(const struct recording *rec, u32 k, size_t *index)
-{
-	for (size_t e = 0; e < rec->log.count; e++) {
-		const struct rr_event *ev = &rec->log.events[e];
-		if (ev->kind == RR_EV_CHECKPOINT && ev->checkpoint.index == k) {
-			if (index)
-				*index = e;
-			return ev;
-		}
-	}
-	return NULL;
-}
-
-/* Where the replay must stop at the latest. */
-static u64 instruction_bound(const struct replay_opts *o, const struct recording *rec,
-			     const struct stretch *st)
-{
-	const struct rr_event *to = o->has_to && !st->to_final ? checkpoint_event(rec, o->to, NULL)
-							       : NULL;
-	if (to)
-		return to->at.insns + 1;
-	const struct rr_event *end = recording__end(rec);
-	if (!end)
-		return rec->log.through.insns + 1;
-	return end->end.outcome == RUN_LIMIT ? end->at.insns : end->at.insns + 1;
-}
-
 static const char *stretch_name(const struct replay_opts *o, char *buf, size_t n)
 {
 	if (!o->has_from && !o->has_to)
@@ -255,83 +174,6 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 	return 0;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* --from and --to against what the recording holds. */
-static int check_stretch(const struct replay_opts *o, const struct recording *rec,
-			 struct stretch *st)
-{
-	char err[1024];
-	if (!o->has_from && !o->has_to)
-		return 0;
-	st->open = true; /* closed even if opening fails half way */
-	if (snap_reader__open(&st->snap, rec->dir, rec->meta.id, err, sizeof(err))) {
-		fprintf(stderr, "encore replay: %s\n", err);
-		return -1;
-	}
-	const struct snap_reader *r = &st->snap;
-	u32 last = r->count ? r->count - 1 : 0;
-	bool final = r->count && (r->info[last].flags & CKPT_FLAG_FINAL);
-	if (o->has_from && (o->from >= r->count || (final && o->from == last) ||
-			    !checkpoint_event(rec, o->from, NULL))) {
-		fprintf(stderr, "encore replay: %s has no checkpoint %u to start from (it has %u%s; "
-			"'encore inspect' lists them)\n", rec->dir, o->from, r->count,
-			final ? ", the last of them the final state" : ", and was cut short");
-		return -1;
-	}
-	st->to_final = o->has_to && final && o->to == last;
-	if (o->has_to && !st->to_final && !checkpoint_event(rec, o->to, NULL)) {
-		fprintf(stderr, "encore replay: %s has no checkpoint %u to stop at (its last is "
-			"%u%s)\n", rec->dir, o->to, r->count ? last : 0,
-			final ? ", the final state" : "");
-		return -1;
-	}
-	return 0;
-}
-
-/* Put the freshly built machine into checkpoint --from's state. */
-static int restore(const struct replay_opts *o, struct recording *rec, struct stretch *st,
-		   struct launch *l, const u8 *console, size_t console_len)
-{
-	char err[1024];
-	size_t event = 0;
-	const struct rr_event *ev = checkpoint_event(rec, o->from, &event);
-	struct page_map map;
-	double t0 = now_seconds();
-	if (page_map__init(&map, l->guest.machine->pages.nframes)) {
-		fprintf(stderr, "encore replay: out of memory\n");
-		return -1;
-	}
-	if (snap_reader__restore(&st->snap, o->from, l->guest.machine, !o->full_restore, &map,
-				 err, sizeof(err))) {
-		fprintf(stderr, "encore replay: %s: %s\n", rec->dir, err);
-		page_map__free(&map);
-		return -1;
-	}
-	const struct ckpt_info *i = &st->snap.info[o->from];
-	if (i->state_hash != ev->checkpoint.state_hash || i->insns != ev->at.insns ||
-	    i->event_index != event || i->console_bytes != ev->checkpoint.console_bytes) {
-		fprintf(stderr, "encore replay: %s: checkpoint %u and its event in the log "
-			"disagree: the recording is corrupt\n", rec->dir, o->from);
-		page_map__free(&map);
-		return -1;
-	}
-	if (i->console_bytes > console_len) {
-		fprintf(stderr, "encore replay: %s/%s is shorter than checkpoint %u says\n",
-			rec->dir, REC_CONSOLE_FILE, o->from);
-		page_map__free(&map);
-		return -1;
-	}
-	st->restore_seconds = now_seconds() - t0;
-	rr_session__replay_from(&l->session, &rec->log, console, console_len, &map, event);
-	return 0;
-}
-
 static void print_stats(const struct replay_opts *o, const struct stretch *st,
 			const struct launch *l)
 {
@@ -356,32 +198,17 @@ static void print_stats(const struct replay_opts *o, const struct stretch *st,
 		ru.ru_maxrss / 1024.0);
 }
 
-static int run_replay(const struct replay_opts *o, struct recording *rec, struct stretch *st,
-		      const u8 *console, size_t console_len)
+static int run_replay(const struct replay_opts *o, const struct recording *rec,
+		      struct stretch *st, const u8 *console, size_t console_len)
 {
-	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
-	struct guest_opts g;
-	guest_options(o, rec, &g, kernel, initrd);
-	static struct launch l;
-	int status = EXIT_BAD_RECORDING;
-	if (launch__create(&l, &g, false, false, rec->meta.input_slice))
-		goto out;
-	if (o->quiet)
-		l.console.out = NULL;
-	if (o->has_from ? restore(o, rec, st, &l, console, console_len)
-			: rr_session__replay(&l.session, &rec->log, console, console_len))
-		goto out;
-	if (o->has_to && !st->to_final)
-		rr_session__stop_at_checkpoint(&l.session, o->to);
-	launch__run(&l, instruction_bound(o, rec, st));
-	rr_session__end_replay(&l.session, &l.result, launch__status(&l, false));
-	status = report(o, rec, &l);
+	if (stretch__start(st, rec, console, console_len))
+		return EXIT_BAD_RECORDING;
+	stretch__run(st, rec);
+	int status = report(o, rec, &st->launch);
 	if (o->stats)
-		print_stats(o, st, &l);
+		print_stats(o, st, &st->launch);
 	if (o->summary)
-		launch__summary(&l);
-out:
-	launch__destroy(&l);
+		launch__summary(&st->launch);
 	return status;
 }
 
@@ -389,8 +216,6 @@ static int replay(const struct replay_opts *o, struct recording *rec)
 {
 	char err[1024];
 	size_t console_len;
-	if (check_guest_files(o, rec))
-		return EXIT_BAD_RECORDING;
 	if (!rec->log.count) {
 		char why[256];
 		recording__describe_cut(rec, why, sizeof(why));
@@ -405,15 +230,17 @@ static int replay(const struct replay_opts *o, struct recording *rec)
 	}
 	const struct rr_event *end = recording__end(rec);
 	int status = EXIT_BAD_RECORDING;
-	struct stretch st = { 0 };
+	static struct stretch st;
+	struct stretch_spec spec = { .has_from = o->has_from, .has_to = o->has_to, .from = o->from,
+				     .to = o->to, .full_restore = o->full_restore,
+				     .quiet = o->quiet, .cmd = "replay" };
 	if (end && end->end.console_bytes != console_len)
 		fprintf(stderr, "encore replay: %s/%s holds %zu bytes, but the recorded guest printed "
 			"%llu: the recording is corrupt\n", rec->dir, REC_CONSOLE_FILE, console_len,
 			(unsigned long long)end->end.console_bytes);
-	else if (!check_stretch(o, rec, &st))
+	else if (!stretch__open(&st, &spec, rec))
 		status = run_replay(o, rec, &st, console, console_len);
-	if (st.open)
-		snap_reader__close(&st.snap);
+	stretch__close(&st);
 	free(console);
 	return status;
 }

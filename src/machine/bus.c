@@ -17,7 +17,7 @@ int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opa
 	return 0;
 }
 
-void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
+static void dispatch(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
 {
 	for (unsigned k = 0; k < b->count; k++) {
 		struct bus_range *r = &b->ranges[k];
@@ -28,4 +28,11 @@ void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
 	}
 	if (!is_write)
 		memset(data, 0xff, len); /* nothing answers: the bus floats high */
+}
+
+void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
+{
+	dispatch(b, addr, data, len, is_write);
+	if (unlikely(b->observer != NULL))
+		b->observer(b->observer_opaque, addr, data, len, is_write);
 }

@@ -45,7 +45,7 @@ static struct rr_landmark landmark_poll(struct rr_session *s)
 	return at;
 }
 
-static void format_landmark(char *buf, size_t n, const struct rr_landmark *at)
+void rr_landmark__format(char *buf, size_t n, const struct rr_landmark *at)
 {
 	snprintf(buf, n, "instruction %llu, idle %llu ns, poll %u", (unsigned long long)at->insns,
 		 (unsigned long long)at->idle_ns, at->seq);
@@ -318,7 +318,7 @@ static void diverge(struct rr_session *s, const struct rr_landmark *at, const ch
 static void note_match(struct rr_session *s, const struct rr_event *ev, size_t index)
 {
 	char where[96];
-	format_landmark(where, sizeof(where), &ev->at);
+	rr_landmark__format(where, sizeof(where), &ev->at);
 	s->div.matched_any = true;
 	if (ev->kind == RR_EV_CHECKPOINT)
 		snprintf(s->div.last_match, sizeof(s->div.last_match), "checkpoint %u (event %zu) "
@@ -339,7 +339,7 @@ static bool at_event(struct rr_session *s, size_t index)
 		return true;
 	/* Only called where the landmark matches the event's. */
 	char where[96];
-	format_landmark(where, sizeof(where), &ev->at);
+	rr_landmark__format(where, sizeof(where), &ev->at);
 	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has RIP %#llx, fingerprint %016llx; "
 		"the replay has RIP %#llx, fingerprint %016llx", index,
 		rr_event_kind__name(ev->kind), where, (unsigned long long)ev->rip,
@@ -352,8 +352,8 @@ static void missed_event(struct rr_session *s, size_t index, const struct rr_lan
 {
 	const struct rr_event *ev = &s->replay->events[index];
 	char want[96], got[96];
-	format_landmark(want, sizeof(want), &ev->at);
-	format_landmark(got, sizeof(got), at);
+	rr_landmark__format(want, sizeof(want), &ev->at);
+	rr_landmark__format(got, sizeof(got), at);
 	diverge(s, at, "event %zu (%s) was recorded at %s, but the replay went past that point "
 		"without reaching it (now at %s)", index, rr_event_kind__name(ev->kind), want, got);
 }
@@ -371,7 +371,7 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 	u64 hash = replay_state_hash(s);
 	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
 		char where[96];
-		format_landmark(where, sizeof(where), &ev->at);
+		rr_landmark__format(where, sizeof(where), &ev->at);
 		diverge(s, &ev->at, "checkpoint %u (event %zu) at %s: the recording has state hash "
 			"%016llx after %llu console bytes; the replay has %016llx after %llu",
 			ev->checkpoint.index, index, where,
@@ -381,6 +381,8 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 		return;
 	}
 	s->checkpoints++;
+	if (s->on_checkpoint)
+		s->on_checkpoint(s->checkpoint_opaque, ev->checkpoint.index);
 	if (s->has_stop_checkpoint && ev->checkpoint.index == s->stop_checkpoint) {
 		s->reached_stop = true;
 		machine__request_stop(s->machine, 0);
@@ -487,8 +489,8 @@ static bool wait_replay(struct rr_session *s)
 		return false;
 	if (next->insns != at.insns || next->idle_ns != at.idle_ns) {
 		char want[96], got[96];
-		format_landmark(want, sizeof(want), next);
-		format_landmark(got, sizeof(got), &at);
+		rr_landmark__format(want, sizeof(want), next);
+		rr_landmark__format(got, sizeof(got), &at);
 		diverge(s, &at, "the guest halted with no timer at %s, but the recording goes on at %s",
 			got, want);
 		return false;
@@ -553,11 +555,11 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 	const struct rr_log *log = s->replay;
 	struct rr_landmark at = landmark_peek(s);
 	char got[96], want[96];
-	format_landmark(got, sizeof(got), &at);
+	rr_landmark__format(got, sizeof(got), &at);
 	if (s->div.found || s->interrupted || s->reached_stop)
 		return;
 	if (!log->ended) {
-		format_landmark(want, sizeof(want), &log->through);
+		rr_landmark__format(want, sizeof(want), &log->through);
 		if (!s->reached_through)
 			diverge(s, &at, "the guest ended (%s) at %s, before the recording's last "
 				"complete point at %s", run_outcome__name(r->outcome), got, want);
@@ -565,13 +567,13 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 	}
 	const struct rr_event *ev = &log->events[s->next_event < log->count ? s->next_event : log->count - 1];
 	if (ev->kind != RR_EV_END) {
-		format_landmark(want, sizeof(want), &ev->at);
+		rr_landmark__format(want, sizeof(want), &ev->at);
 		diverge(s, &at, "the guest ended (%s) at %s, but the recording goes on with event %zu "
 			"(%s) at %s", run_outcome__name(r->outcome), got, s->next_event,
 			rr_event_kind__name(ev->kind), want);
 		return;
 	}
-	format_landmark(want, sizeof(want), &ev->at);
+	rr_landmark__format(want, sizeof(want), &ev->at);
 	u64 hash = replay_state_hash(s);
 	if (rr_landmark__cmp(&at, &ev->at) || (u32)r->outcome != ev->end.outcome ||
 	    status != ev->end.status || hash != ev->end.state_hash ||
@@ -602,7 +604,7 @@ void rr_session__console_byte(struct rr_session *s, u8 byte)
 		return;
 	struct rr_landmark at = landmark_peek(s);
 	char where[96];
-	format_landmark(where, sizeof(where), &at);
+	rr_landmark__format(where, sizeof(where), &at);
 	if (pos >= s->expected_len)
 		diverge(s, &at, "console output: the replay printed byte %llu (0x%02x) near %s, but "
 			"the recording's output ends after %zu bytes", (unsigned long long)pos, byte,

@@ -87,6 +87,10 @@ struct rr_session {
 	bool reached_through;         /* a cut-short log was replayed to its end */
 	int interrupted;              /* a stop signal ended the replay: its status */
 	struct rr_divergence div;
+	/* replaying: told of each checkpoint once it is verified (the start
+	 * of a stretch included); simulate starts and ends intervals here */
+	void (*on_checkpoint)(void *opaque, u32 index);
+	void *checkpoint_opaque;
 };
 
 void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
@@ -107,6 +111,8 @@ void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, con
 /* Stop the replay once checkpoint `index` has been verified. */
 void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index);
 void rr_session__destroy(struct rr_session *s);
+/* "instruction N, idle N ns, poll N" */
+void rr_landmark__format(char *buf, size_t n, const struct rr_landmark *at);
 /* The callbacks for machine__run. */
 struct run_input rr_session__run_input(struct rr_session *s);
 /* Every byte the guest's console prints passes here. */

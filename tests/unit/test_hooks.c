@@ -36,10 +36,11 @@ struct events {
 	unsigned block_sizes[8];
 };
 
-static void on_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len)
+static void on_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len, unsigned cpl)
 {
 	struct events *e = o;
 	(void)icount;
+	CHECK(cpl == 0, "bare-metal code runs at CPL 0: %u", cpl);
 	if (e->insns < 16)
 		e->insn_rips[e->insns] = rip;
 	CHECK(len > 0 && bytes[0] == code[rip - CODE_ADDR], "insn bytes at %#llx",
@@ -47,18 +48,21 @@ static void on_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len)
 	e->insns++;
 }
 
-static void on_block(void *o, u64 icount, u64 rip, unsigned n)
+static void on_block(void *o, u64 icount, u64 rip, unsigned n, unsigned cpl)
 {
 	struct events *e = o;
 	(void)icount;
+	(void)cpl;
 	(void)rip;
 	if (e->blocks < 8)
 		e->block_sizes[e->blocks] = n;
 	e->blocks++;
 }
 
-static void on_mem(void *o, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64 value, bool wr)
+static void on_mem(void *o, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64 value,
+		   unsigned flags)
 {
+	bool wr = flags & HOOK_ACCESS_WRITE;
 	struct events *e = o;
 	(void)icount;
 	(void)paddr;
@@ -100,8 +104,9 @@ static void test_hooked_run(void)
 	struct encore_engine *e;
 	struct encore_machine *m = boot(&e);
 	struct events ev = { 0 };
-	struct encore_hooks h = { .opaque = &ev, .on_insn = on_insn, .on_block = on_block,
-				  .on_mem = on_mem, .on_exception = on_exception };
+	struct encore_hooks h = { .on_insn = on_insn, .insn_opaque = &ev, .on_block = on_block,
+				  .block_opaque = &ev, .on_mem = on_mem, .mem_opaque = &ev,
+				  .on_exception = on_exception, .exception_opaque = &ev };
 	e->ops->set_hooks(e, &h);
 	struct encore_exit x;
 	engine__run(e, 1000, &x);
@@ -127,7 +132,8 @@ static void test_hooks_change_nothing(void)
 	check_group("hooks-transparent");
 	u64 hash[3], count[3];
 	struct events ev = { 0 };
-	struct encore_hooks h = { .opaque = &ev, .on_insn = on_insn, .on_mem = on_mem };
+	struct encore_hooks h = { .on_insn = on_insn, .insn_opaque = &ev, .on_mem = on_mem,
+				  .mem_opaque = &ev };
 	for (int k = 0; k < 3; k++) {
 		struct encore_engine *e;
 		struct encore_machine *m = boot(&e);

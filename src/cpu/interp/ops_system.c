@@ -168,11 +168,21 @@ static void iret(struct cpu *c, const struct insn *i)
 
 /* ---- SYSCALL, SYSRET, SWAPGS ---- */
 
+/* RIP already points past the instruction; the hook reports its own. */
+static void syscall_hook(struct cpu *c, const struct insn *i)
+{
+	const u64 *r = c->s.gpr;
+	u64 args[6] = { r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9] };
+	c->hooks->on_syscall(c->hooks->syscall_opaque, c->icount, c->s.rip - i->len, r[REG_RAX],
+			     args, c->s.cr3);
+}
+
 static void syscall(struct cpu *c, const struct insn *i)
 {
-	(void)i;
 	if (!(c->s.efer & EFER_SCE) || !(c->s.efer & EFER_LMA))
 		raise_ud(c);
+	if (unlikely(c->hooks && c->hooks->on_syscall))
+		syscall_hook(c, i);
 	u16 sel = (c->s.msr.star >> 32) & 0xfffc;
 	u64 fl = flags_get(c);
 	c->s.gpr[REG_RCX] = c->s.rip;

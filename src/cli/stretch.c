@@ -1,0 +1,208 @@
+/* Replaying one stretch of a recording (stretch.h). */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "stretch.h"
+#include "rr/rec_dir.h"
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+const struct rr_event *stretch__checkpoint_event(const struct recording *rec, u32 k,
+						 size_t *index)
+{
+	for (size_t e = 0; e < rec->log.count; e++) {
+		const struct rr_event *ev = &rec->log.events[e];
+		if (ev->kind == RR_EV_CHECKPOINT && ev->checkpoint.index == k) {
+			if (index)
+				*index = e;
+			return ev;
+		}
+	}
+	return NULL;
+}
+
+static int check_guest_files(const struct stretch_spec *o, const struct recording *rec)
+{
+	char err[1024];
+	const struct rr_meta *m = &rec->meta;
+	if (strcmp(m->engine, "interp")) {
+		fprintf(stderr, "encore %s: recorded on the '%s' engine; this encore replays "
+			"recordings of the interpreter ('interp')\n", o->cmd, m->engine);
+		return -1;
+	}
+	if (o->has_from) /* the checkpoint holds the loaded guest */
+		return 0;
+	if ((m->kernel[0] && rec_dir__check_file(rec->dir, m->kernel, m->kernel_hash, err,
+						 sizeof(err))) ||
+	    (m->initrd[0] && rec_dir__check_file(rec->dir, m->initrd, m->initrd_hash, err,
+						 sizeof(err)))) {
+		fprintf(stderr, "encore %s: %s\n", o->cmd, err);
+		return -1;
+	}
+	return 0;
+}
+
+/* from and to against the checkpoints the recording holds. */
+static int check_checkpoints(struct stretch *st, const struct recording *rec)
+{
+	const struct stretch_spec *o = &st->spec;
+	char err[1024];
+	if (!o->has_from && !o->has_to)
+		return 0;
+	st->snap_open = true; /* closed even if opening fails half way */
+	if (snap_reader__open(&st->snap, rec->dir, rec->meta.id, err, sizeof(err))) {
+		fprintf(stderr, "encore %s: %s\n", o->cmd, err);
+		return -1;
+	}
+	const struct snap_reader *r = &st->snap;
+	u32 last = r->count ? r->count - 1 : 0;
+	bool final = r->count && (r->info[last].flags & CKPT_FLAG_FINAL);
+	if (o->has_from && (o->from >= r->count || (final && o->from == last) ||
+			    !stretch__checkpoint_event(rec, o->from, NULL))) {
+		fprintf(stderr, "encore %s: %s has no checkpoint %u to start from (it has %u%s; "
+			"'encore inspect' lists them)\n", o->cmd, rec->dir, o->from, r->count,
+			final ? ", the last of them the final state" : ", and was cut short");
+		return -1;
+	}
+	st->to_final = o->has_to && final && o->to == last;
+	if (o->has_to && !st->to_final && !stretch__checkpoint_event(rec, o->to, NULL)) {
+		fprintf(stderr, "encore %s: %s has no checkpoint %u to stop at (its last is "
+			"%u%s)\n", o->cmd, rec->dir, o->to, r->count ? last : 0,
+			final ? ", the final state" : "");
+		return -1;
+	}
+	return 0;
+}
+
+int stretch__open(struct stretch *st, const struct stretch_spec *spec, const struct recording *rec)
+{
+	memset(st, 0, sizeof(*st));
+	st->spec = *spec;
+	if (check_guest_files(spec, rec))
+		return -1;
+	return check_checkpoints(st, rec);
+}
+
+/* The guest options that rebuild the recorded machine. */
+static void guest_options(const struct stretch_spec *o, const struct recording *rec,
+			  struct guest_opts *g, char *kernel, char *initrd)
+{
+	const struct rr_meta *m = &rec->meta;
+	memset(g, 0, sizeof(*g));
+	g->demo = !strcmp(m->guest, "demo");
+	g->mem = m->mem;
+	g->append = m->has_append ? m->append : NULL;
+	g->rtc_epoch = rec->log.events[0].boot_time;
+	g->empty = o->has_from;
+	if (m->kernel[0]) {
+		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
+		g->kernel = kernel;
+	}
+	if (m->initrd[0]) {
+		snprintf(initrd, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->initrd);
+		g->initrd = initrd;
+	}
+}
+
+/* Put the freshly built machine into checkpoint `from`'s state. */
+static int restore(struct stretch *st, const struct recording *rec, const u8 *console,
+		   size_t console_len)
+{
+	const struct stretch_spec *o = &st->spec;
+	struct launch *l = &st->launch;
+	char err[1024];
+	size_t event = 0;
+	const struct rr_event *ev = stretch__checkpoint_event(rec, o->from, &event);
+	struct page_map map;
+	double t0 = now_seconds();
+	if (page_map__init(&map, l->guest.machine->pages.nframes)) {
+		fprintf(stderr, "encore %s: out of memory\n", o->cmd);
+		return -1;
+	}
+	if (snap_reader__restore(&st->snap, o->from, l->guest.machine, !o->full_restore, &map,
+				 err, sizeof(err))) {
+		fprintf(stderr, "encore %s: %s: %s\n", o->cmd, rec->dir, err);
+		page_map__free(&map);
+		return -1;
+	}
+	const struct ckpt_info *i = &st->snap.info[o->from];
+	if (i->state_hash != ev->checkpoint.state_hash || i->insns != ev->at.insns ||
+	    i->event_index != event || i->console_bytes != ev->checkpoint.console_bytes) {
+		fprintf(stderr, "encore %s: %s: checkpoint %u and its event in the log "
+			"disagree: the recording is corrupt\n", o->cmd, rec->dir, o->from);
+		page_map__free(&map);
+		return -1;
+	}
+	if (i->console_bytes > console_len) {
+		fprintf(stderr, "encore %s: %s/%s is shorter than checkpoint %u says\n", o->cmd,
+			rec->dir, REC_CONSOLE_FILE, o->from);
+		page_map__free(&map);
+		return -1;
+	}
+	st->restore_seconds = now_seconds() - t0;
+	rr_session__replay_from(&l->session, &rec->log, console, console_len, &map, event);
+	return 0;
+}
+
+int stretch__start(struct stretch *st, const struct recording *rec, const u8 *console,
+		   size_t console_len)
+{
+	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
+	struct guest_opts g;
+	guest_options(&st->spec, rec, &g, kernel, initrd);
+	st->launched = true; /* destroyed even if creating fails half way */
+	if (launch__create(&st->launch, &g, false, false, rec->meta.input_slice))
+		return -1;
+	if (st->spec.quiet)
+		st->launch.console.out = NULL;
+	if (st->spec.has_from ? restore(st, rec, console, console_len)
+			      : rr_session__replay(&st->launch.session, &rec->log, console,
+						   console_len))
+		return -1;
+	if (st->spec.has_to && !st->to_final)
+		rr_session__stop_at_checkpoint(&st->launch.session, st->spec.to);
+	return 0;
+}
+
+/* Where the replay must stop at the latest. */
+static u64 instruction_bound(const struct stretch *st, const struct recording *rec)
+{
+	const struct rr_event *to = st->spec.has_to && !st->to_final
+		? stretch__checkpoint_event(rec, st->spec.to, NULL) : NULL;
+	if (to)
+		return to->at.insns + 1;
+	const struct rr_event *end = recording__end(rec);
+	if (!end)
+		return rec->log.through.insns + 1;
+	return end->end.outcome == RUN_LIMIT ? end->at.insns : end->at.insns + 1;
+}
+
+void stretch__run(struct stretch *st, const struct recording *rec)
+{
+	struct launch *l = &st->launch;
+	launch__run(l, instruction_bound(st, rec));
+	rr_session__end_replay(&l->session, &l->result, launch__status(l, false));
+}
+
+bool stretch__exact(const struct stretch *st, const struct recording *rec)
+{
+	const struct rr_session *s = &st->launch.session;
+	if (s->div.found || s->interrupted)
+		return false;
+	return s->reached_stop || (rec->log.ended && s->next_event == rec->log.count);
+}
+
+void stretch__close(struct stretch *st)
+{
+	if (st->launched)
+		launch__destroy(&st->launch);
+	if (st->snap_open)
+		snap_reader__close(&st->snap);
+	st->launched = st->snap_open = false;
+}
