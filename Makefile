@@ -10,7 +10,7 @@ SAN_FLAGS := $(if $(SANITIZE),$(SANITIZERS))
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Iinclude -Isrc $(SAN_FLAGS) $(shell pkg-config --cflags $(PKGS))
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread -ldl
 
 LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_ASMS := $(shell find src -name '*.S' | sort)
@@ -41,7 +41,15 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 .DEFAULT_GOAL := all
 -include tests/guest/guests.mk
 
-all: $(BUILD)/encore $(TEST_BINS) $(FUZZ_TEST_BINS) $(TOOL_BINS) $(GUEST_ELFS)
+# Example external plugins (examples/plugins/NAME.c), built as shared
+# objects the way a user builds one: against include/encore/plugin.h only.
+EXAMPLE_PLUGINS := $(patsubst examples/plugins/%.c,$(BUILD)/plugins/%.so,$(wildcard examples/plugins/*.c))
+
+all: $(BUILD)/encore $(TEST_BINS) $(FUZZ_TEST_BINS) $(TOOL_BINS) $(GUEST_ELFS) $(EXAMPLE_PLUGINS)
+
+$(BUILD)/plugins/%.so: examples/plugins/%.c include/encore/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -O2 -g -shared -fPIC -Iinclude $< -o $@
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

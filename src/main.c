@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/memtrace.h"
 
 
 struct command {
@@ -16,6 +17,8 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "run a guest and record it" },
 	{ "replay", cmd_replay, "re-run a recording exactly, verifying it" },
 	{ "inspect", cmd_inspect, "summarise a recording" },
+	{ "simulate", cmd_simulate, "replay every interval in parallel with analysis plugins" },
+	{ "memtrace", cmd_memtrace, "print a memory trace written by the memtrace plugin" },
 };
 
 static void usage(FILE *f)

@@ -10,6 +10,7 @@ int cmd_run(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 /* Parse "512M", "2G", "65536" into bytes; returns false on bad input. */
 bool cli_parse_size(const char *s, u64 *out);

@@ -1,0 +1,190 @@
+/*
+ * The analysis plugin API of `encore simulate` (and of docs/plugins.md).
+ *
+ * A plugin analyses the replay of one interval at a time: interval i is
+ * the stretch of a recording from checkpoint i to checkpoint i+1.  Each
+ * interval runs on its own, on whichever worker process is free, so a
+ * plugin instance lives for exactly one interval: encore calls create(),
+ * interval_begin(), the event callbacks in execution order,
+ * interval_end(), destroy().  Nothing may carry over from one interval
+ * to the next (static variables included), or the results would depend
+ * on how many workers there are.
+ *
+ * Each instance writes the interval's results to env->out, a file of its
+ * own.  When every interval is done, encore merges those files in
+ * interval order into one output with the plugin's merge (or a provided
+ * one), so the merged output of `-j 1` and `-j 8` is the same byte for
+ * byte as long as each interval's output depends only on the interval.
+ *
+ * Event callbacks are optional: leave one NULL and encore does not
+ * install that hook in the CPU engine; with no plugin asking for any,
+ * the engine runs its plain fast path.  Callbacks run inside the CPU's
+ * execution loop: they must not call back into encore except through
+ * `struct encore_plugin_host`.
+ *
+ * "icount" everywhere is the number of instructions the guest has retired
+ * since it started (not since the interval started): for an instruction
+ * callback, the count before that instruction retires.
+ *
+ * An external plugin is a shared object (`cc -shared -fPIC`) that defines
+ *     const struct encore_plugin encore_plugin = { ENCORE_PLUGIN_API_VERSION, ... };
+ * and is named on the command line by a path containing '/' or ending in
+ * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.
+ */
+#ifndef ENCORE_PLUGIN_H
+#define ENCORE_PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ENCORE_PLUGIN_API_VERSION 1
+
+/* The interval an instance analyses. */
+struct encore_interval {
+	uint32_t index;        /* i: from checkpoint i to checkpoint i+1 */
+	uint32_t count;        /* intervals in the recording */
+	uint64_t first_icount; /* instructions retired at checkpoint i */
+	uint64_t end_icount;   /* ... at checkpoint i+1 (for the last: at the end) */
+};
+
+/* key=value options from the command line (`--plugin NAME,k=v,k2=v2`). */
+struct encore_plugin_options {
+	unsigned count;
+	const char *const *keys;
+	const char *const *values;
+};
+
+/* Registers of the guest CPU, for callbacks that need more than they get. */
+struct encore_regs {
+	uint64_t gpr[16];      /* RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 */
+	uint64_t rip, rflags;
+	uint64_t cr0, cr2, cr3, cr4, efer;
+	uint64_t fs_base, gs_base, kernel_gs_base;
+	uint16_t cs, ss;
+	uint8_t cpl;
+};
+
+struct encore_plugin_host;
+
+/* What encore gives every instance. */
+struct encore_plugin_env {
+	const struct encore_interval *interval;
+	const struct encore_plugin_options *options;
+	FILE *out;             /* this interval's output file (binary mode) */
+	const struct encore_plugin_host *host;
+	void *host_ctx;        /* first argument of every host function */
+};
+
+/* Services of encore, callable from any callback. */
+struct encore_plugin_host {
+	/* The current registers of the guest CPU. */
+	void (*regs)(void *host_ctx, struct encore_regs *out);
+	/* Read guest memory at a virtual address through the guest's page
+	 * tables, without side effects (no fault, no accessed bits);
+	 * 0, or -1 if some byte is not mapped. */
+	int (*read_virt)(void *host_ctx, uint64_t vaddr, void *buf, size_t len);
+	/* An option's value, or `dflt` when the option was not given. */
+	const char *(*option)(void *host_ctx, const char *key, const char *dflt);
+};
+
+/* Flags of a memory or device access. */
+#define ENCORE_ACCESS_WRITE 1u
+#define ENCORE_ACCESS_MMIO  2u   /* on_io: MMIO (else an I/O port) */
+
+/* How per-interval outputs become one file. */
+enum encore_merge_kind {
+	/* The interval files one after the other, in interval order.  Good
+	 * for record streams, and for zstd frames (a concatenation of zstd
+	 * frames is a valid zstd stream). */
+	ENCORE_MERGE_CONCAT,
+	/* Text lines "KEY COUNT" (KEY without blanks, COUNT a decimal
+	 * number): summed over intervals, one line per KEY, in the order of
+	 * first appearance.  Other lines (comments starting with '#') are kept
+	 * from the first interval only. */
+	ENCORE_MERGE_COUNTERS,
+	/* The plugin's merge() does it. */
+	ENCORE_MERGE_CUSTOM,
+};
+
+/* The inputs of a merge: the interval outputs, in interval order.  With
+ * `encore simulate --intervals` they need not be consecutive intervals. */
+struct encore_merge_input {
+	unsigned count;
+	const struct encore_interval *intervals;
+	FILE *const *files;      /* opened for reading, at offset 0 */
+	const struct encore_plugin_options *options;
+	const struct encore_plugin_host *host;   /* option() only */
+	void *host_ctx;
+};
+
+struct encore_plugin {
+	unsigned api_version;    /* ENCORE_PLUGIN_API_VERSION */
+	const char *name;
+	const char *summary;     /* one line, for `encore simulate --list-plugins` */
+	const char *options_help;/* "key=value: meaning" lines, or NULL */
+	const char *suffix;      /* output file name suffix, e.g. "txt" */
+
+	/* Optional: check the options once, before any interval runs (the
+	 * host offers option() only here).  0 if they are fine, else -1 with
+	 * a message in err; encore puts "plugin NAME: " in front of it, as of
+	 * every message a plugin returns. */
+	int (*check_options)(const struct encore_plugin_options *o,
+			     const struct encore_plugin_host *host, void *host_ctx,
+			     char *err, size_t errlen);
+	/* One instance per interval; NULL with a message in err on failure. */
+	void *(*create)(const struct encore_plugin_env *env, char *err, size_t errlen);
+	void (*destroy)(void *self);
+
+	/* The interval starts (the machine is at checkpoint i; optional) and
+	 * ends (it is at checkpoint i+1, verified).  interval_end writes the
+	 * results; 0, or -1 with a message in err (the interval then counts as
+	 * failed). */
+	void (*interval_begin)(void *self, const struct encore_interval *iv);
+	int (*interval_end)(void *self, const struct encore_interval *iv, char *err,
+			    size_t errlen);
+
+	/* Before each instruction executes; bytes/len are its encoding and
+	 * cpl the privilege level it runs at.  It also fires for an
+	 * instruction that then faults (and does not retire), and once per
+	 * start of a REP string instruction whose iterations each count as an
+	 * instruction in icount: to count instructions, use icount
+	 * differences, not calls. */
+	void (*on_insn)(void *self, uint64_t icount, uint64_t rip, const uint8_t *bytes,
+			unsigned len, unsigned cpl);
+	/* Before each basic block: a straight run of up to ninsns
+	 * instructions ending at a branch.  The block may stop early (a fault,
+	 * an interrupt); count instructions with the icount of the next event,
+	 * not with ninsns.  Every instruction runs in a block announced here,
+	 * every control transfer ends one and every exception handler starts a
+	 * new one, so the CPL can only change from one block to the next. */
+	void (*on_block)(void *self, uint64_t icount, uint64_t rip, unsigned ninsns,
+			 unsigned cpl);
+	/* Each data access to guest memory, after it succeeded (reads with
+	 * the value read).  Instruction fetches are not reported. */
+	void (*on_mem)(void *self, uint64_t icount, uint64_t vaddr, uint64_t paddr,
+		       unsigned size, uint64_t value, unsigned flags);
+	/* Each exception or interrupt the CPU delivers: rip is where it
+	 * happened, error_code < 0 when there is none, external for
+	 * interrupts from devices.  For INT n, INT3, INT1 and INTO it fires
+	 * before the instruction retires (icount does not include it yet) and
+	 * rip is the next instruction's. */
+	void (*on_exception)(void *self, uint64_t icount, uint64_t rip, unsigned vector,
+			     int64_t error_code, bool external);
+	/* Each access to a device: an I/O port or an MMIO address, size
+	 * bytes, the value written or read. */
+	void (*on_io)(void *self, uint64_t icount, uint64_t addr, unsigned size,
+		      uint64_t value, unsigned flags);
+	/* Each SYSCALL instruction, before it executes: nr is RAX, args are
+	 * RDI, RSI, RDX, R10, R8, R9 (the Linux x86-64 convention), cr3
+	 * names the address space. */
+	void (*on_syscall)(void *self, uint64_t icount, uint64_t rip, uint64_t nr,
+			   const uint64_t args[6], uint64_t cr3);
+
+	enum encore_merge_kind merge_kind;
+	/* ENCORE_MERGE_CUSTOM: write the merged output; 0, or -1 with err. */
+	int (*merge)(const struct encore_merge_input *in, FILE *out, char *err, size_t errlen);
+};
+
+#endif

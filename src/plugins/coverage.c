@@ -1,0 +1,151 @@
+/*
+ * coverage: every distinct code address that executed, as a sorted list.
+ *
+ * Each interval collects the RIPs of on_insn (exact: every instruction
+ * that ran, also in blocks cut short) at the privilege levels asked for,
+ * and writes them as an address list (addr_list.h, magic "enccov1\n").
+ * The merge is their union: one address a line, 16 hex digits, so that
+ * the text sorts as the numbers do and `comm`/`diff` compare two runs.
+ * Addresses are virtual: the same user address in two processes is one
+ * line.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr_list.h"
+#include "builtin.h"
+#include "encore/errmsg.h"
+#include "plugin_util.h"
+
+#define NAME "coverage"
+#define MAGIC "enccov1\n"
+
+struct coverage {
+	struct encore_plugin_env env;
+	struct u64_table seen;     /* RIP -> 1 */
+	unsigned cpl_mask;         /* bit n: record CPL n */
+	bool out_of_memory;
+};
+
+/* cpl=kernel (CPL 0-2), user (CPL 3) or all: the CPL bit mask, or 0. */
+static unsigned parse_cpl(const struct encore_plugin_options *o)
+{
+	const char *v = plugin_opts__get(o, "cpl", "all");
+	if (!strcmp(v, "all"))
+		return 0xf;
+	if (!strcmp(v, "kernel"))
+		return 0x7;
+	if (!strcmp(v, "user"))
+		return 0x8;
+	return 0;
+}
+
+static int coverage_check_options(const struct encore_plugin_options *o,
+				  const struct encore_plugin_host *host, void *host_ctx,
+				  char *err, size_t errlen)
+{
+	static const char *const known[] = { "cpl", NULL };
+	(void)host;
+	(void)host_ctx;
+	if (plugin_opts__check_known(o, known, err, errlen))
+		return -1;
+	if (!parse_cpl(o))
+		return errmsg(err, errlen, "cpl=%s: want kernel, user or all",
+			      plugin_opts__get(o, "cpl", ""));
+	return 0;
+}
+
+static void *coverage_create(const struct encore_plugin_env *env, char *err, size_t errlen)
+{
+	if (coverage_check_options(env->options, env->host, env->host_ctx, err, errlen))
+		return NULL;
+	struct coverage *s = calloc(1, sizeof(*s));
+	if (!s || u64_table__init(&s->seen)) {
+		free(s);
+		errmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->env = *env;
+	s->cpl_mask = parse_cpl(env->options);
+	return s;
+}
+
+static void coverage_destroy(void *self)
+{
+	struct coverage *s = self;
+	u64_table__free(&s->seen);
+	free(s);
+}
+
+static void coverage_begin(void *self, const struct encore_interval *iv)
+{
+	(void)self;
+	(void)iv;
+}
+
+static void coverage_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+			     unsigned cpl)
+{
+	struct coverage *s = self;
+	(void)icount;
+	(void)bytes;
+	(void)len;
+	if (!(s->cpl_mask >> (cpl & 3) & 1))
+		return;
+	u64 *v = u64_table__value(&s->seen, rip);
+	if (unlikely(!v)) {
+		s->out_of_memory = true;
+		return;
+	}
+	*v = 1;
+}
+
+static int coverage_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
+{
+	struct coverage *s = self;
+	(void)iv;
+	if (s->out_of_memory)
+		return errmsg(err, errlen, "out of memory collecting addresses");
+	return addr_list__write(s->env.out, MAGIC, &s->seen, false, err, errlen);
+}
+
+static int coverage_merge(const struct encore_merge_input *in, FILE *out, char *err,
+			  size_t errlen)
+{
+	struct u64_table all;
+	struct u64_entry *e = NULL;
+	char why[200];
+	int rc = 0;
+	if (u64_table__init(&all))
+		return errmsg(err, errlen, "out of memory");
+	for (unsigned i = 0; i < in->count && !rc; i++)
+		if (addr_list__add(in->files[i], MAGIC, false, &all, why, sizeof(why)))
+			rc = errmsg(err, errlen, "interval %u: %s", in->intervals[i].index,
+				    why);
+	if (!rc && u64_table__sorted(&all, &e))
+		rc = errmsg(err, errlen, "out of memory");
+	for (size_t i = 0; !rc && i < all.used; i++)
+		fprintf(out, "%016llx\n", (unsigned long long)e[i].key);
+	if (!rc && ferror(out))
+		rc = errmsg(err, errlen, "cannot write the merged output");
+	free(e);
+	u64_table__free(&all);
+	return rc;
+}
+
+const struct encore_plugin plugin_coverage = {
+	.api_version = ENCORE_PLUGIN_API_VERSION,
+	.name = NAME,
+	.summary = "every distinct code address that executed, sorted",
+	.options_help = "cpl=kernel|user|all: which privilege levels count (default all; "
+			"kernel = CPL 0-2)\n",
+	.suffix = "txt",
+	.check_options = coverage_check_options,
+	.create = coverage_create,
+	.destroy = coverage_destroy,
+	.interval_begin = coverage_begin,
+	.interval_end = coverage_end,
+	.on_insn = coverage_on_insn,
+	.merge_kind = ENCORE_MERGE_CUSTOM,
+	.merge = coverage_merge,
+};

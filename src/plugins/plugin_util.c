@@ -1,0 +1,108 @@
+/* Options, file varints and the CPL clock of plugin_util.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "encore/errmsg.h"
+#include "plugin_util.h"
+
+const char *plugin_opts__get(const struct encore_plugin_options *o, const char *key,
+			     const char *dflt)
+{
+	const char *v = dflt;
+	for (unsigned k = 0; o && k < o->count; k++)
+		if (!strcmp(o->keys[k], key))
+			v = o->values[k];
+	return v;
+}
+
+static bool is_known(const char *key, const char *const *known)
+{
+	for (; *known; known++)
+		if (!strcmp(key, *known))
+			return true;
+	return false;
+}
+
+int plugin_opts__check_known(const struct encore_plugin_options *o, const char *const *known,
+			     char *err, size_t errlen)
+{
+	for (unsigned k = 0; o && k < o->count; k++) {
+		if (is_known(o->keys[k], known))
+			continue;
+		char list[128] = "none";
+		size_t n = 0;
+		for (const char *const *p = known; *p; p++)
+			n += (size_t)snprintf(list + n, n < sizeof(list) ? sizeof(list) - n : 0,
+					      "%s%s", p == known ? "" : ", ", *p);
+		return errmsg(err, errlen, "unknown option '%s' (options: %s)", o->keys[k], list);
+	}
+	return 0;
+}
+
+int plugin_opts__u64(const struct encore_plugin_options *o, const char *key, u64 dflt, u64 min,
+		     u64 max, u64 *out, char *err, size_t errlen)
+{
+	const char *s = plugin_opts__get(o, key, NULL);
+	if (!s) {
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || v < min || v > max)
+		return errmsg(err, errlen, "%s=%s: want a whole number from %llu to %llu", key, s,
+			      (unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int varint__fwrite(FILE *f, u64 v)
+{
+	u8 buf[VARINT_MAX];
+	size_t n = (size_t)(varint__put(buf, v) - buf);
+	return fwrite(buf, 1, n, f) == n ? 0 : -1;
+}
+
+int varint__fread(FILE *f, u64 *v)
+{
+	u64 x = 0;
+	for (unsigned k = 0; k < VARINT_MAX; k++) {
+		int b = getc(f);
+		if (b == EOF)
+			return k == 0 ? 0 : -1;
+		if (k == VARINT_MAX - 1 && b > 1)
+			return -1;
+		x |= (u64)(b & 0x7f) << 7 * k;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+void cpl_clock__begin(struct cpl_clock *c, const struct encore_interval *iv, unsigned cpl)
+{
+	*c = (struct cpl_clock){ .last = iv->first_icount, .cpl = cpl & 3,
+				 .first = iv->first_icount, .end = iv->end_icount };
+}
+
+int cpl_clock__check(const struct cpl_clock *c, char *err, size_t errlen)
+{
+	if (!c->bad)
+		return 0;
+	return errmsg(err, errlen,
+		      "an event at icount %llu after one at %llu, or outside the interval "
+		      "[%llu, %llu]: instruction counts would be wrong",
+		      (unsigned long long)c->bad_icount, (unsigned long long)c->bad_last,
+		      (unsigned long long)c->first, (unsigned long long)c->end);
+}
+
+void plugin_host__regs(const struct encore_plugin_env *env, struct encore_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (env->host && env->host->regs)
+		env->host->regs(env->host_ctx, r);
+}

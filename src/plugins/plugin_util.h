@@ -1,0 +1,127 @@
+/*
+ * What several built-in plugins share: option parsing, LEB128 varints,
+ * and the exact per-CPL instruction clock of icount and syscalls.
+ */
+#ifndef ENCORE_PLUGINS_PLUGIN_UTIL_H
+#define ENCORE_PLUGINS_PLUGIN_UTIL_H
+
+#include <stdio.h>
+
+#include "encore/plugin.h"
+#include "encore/types.h"
+
+/* ---- options ---- */
+
+/* The value of key (the last one if given twice), or dflt. */
+const char *plugin_opts__get(const struct encore_plugin_options *o, const char *key,
+			     const char *dflt);
+/* Messages do not name the plugin: encore puts its name before them. */
+
+/* 0 if every key is in the NULL-terminated list known, else -1 with
+ * "unknown option 'k' (options: a, b)" in err. */
+int plugin_opts__check_known(const struct encore_plugin_options *o, const char *const *known,
+			     char *err, size_t errlen);
+/* A decimal option in [min, max], dflt when absent; 0, or -1 with err. */
+int plugin_opts__u64(const struct encore_plugin_options *o, const char *key, u64 dflt, u64 min,
+		     u64 max, u64 *out, char *err, size_t errlen);
+
+/* ---- LEB128 varints: 7 bits a byte, low first, high bit = more ---- */
+
+#define VARINT_MAX 10
+
+static inline u8 *varint__put(u8 *p, u64 v)
+{
+	while (v >= 0x80) {
+		*p++ = (u8)v | 0x80;
+		v >>= 7;
+	}
+	*p++ = (u8)v;
+	return p;
+}
+
+/* A signed difference as an unsigned number that stays small when the
+ * difference is small either way: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ... */
+static inline u64 zigzag__encode(u64 delta)
+{
+	return delta << 1 ^ (u64)((i64)delta >> 63);
+}
+
+static inline u64 zigzag__decode(u64 z)
+{
+	return z >> 1 ^ (0 - (z & 1));
+}
+
+/* Decodes a varint at *p, before end, and advances *p: 1, or 0 if it
+ * runs past end, or -1 if it is longer than any u64 needs. */
+static inline int varint__get(const u8 **p, const u8 *end, u64 *v)
+{
+	u64 x = 0;
+	for (unsigned k = 0; k < VARINT_MAX; k++) {
+		if (*p == end)
+			return 0;
+		u8 b = *(*p)++;
+		if (k == VARINT_MAX - 1 && b > 1)
+			return -1;
+		x |= (u64)(b & 0x7f) << 7 * k;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 1;
+		}
+	}
+	return -1;
+}
+
+/* 0, or -1 on a write error. */
+int varint__fwrite(FILE *f, u64 v);
+/* 1, or 0 at the end of the file (before any byte), or -1 if the file
+ * ends inside the varint or the varint is too long. */
+int varint__fread(FILE *f, u64 *v);
+
+/* ---- exact instruction counts by CPL ----
+ *
+ * The CPL only changes at control transfers (SYSCALL, SYSRET, IRET, INT,
+ * exception delivery, far jumps), all of which end a block, and a handler
+ * always starts a new block: so every instruction runs at the CPL its
+ * block started at, and the instructions of a block are the icount
+ * difference to the next event (not on_block's ninsns, which a fault or
+ * an interrupt can cut short).  Counting at exceptions is not needed, and
+ * switching to CPL 0 there would be wrong: the interpreter retires INT n,
+ * INT3 and INTO after it delivered their interrupt, and they ran at the
+ * CPL of their block.
+ */
+struct cpl_clock {
+	u64 last;            /* icount of the previous event */
+	unsigned cpl;        /* the CPL since then */
+	u64 first, end;      /* the interval */
+	bool bad;            /* an event came out of order or outside the interval */
+	u64 bad_icount, bad_last;
+};
+
+/* Starts at the interval's first icount, at CPL cpl (the CPU's own). */
+void cpl_clock__begin(struct cpl_clock *c, const struct encore_interval *iv, unsigned cpl);
+
+/* Instructions retired at c->cpl since the previous event; now is the
+ * icount of this event.  An event out of order counts nothing and is
+ * reported by cpl_clock__check. */
+static inline u64 cpl_clock__advance(struct cpl_clock *c, u64 now)
+{
+	if (unlikely(now < c->last || now > c->end)) {
+		if (!c->bad) {
+			c->bad = true;
+			c->bad_icount = now;
+			c->bad_last = c->last;
+		}
+		return 0;
+	}
+	u64 d = now - c->last;
+	c->last = now;
+	return d;
+}
+
+/* 0 if every event was in order inside the interval, else -1 with err. */
+int cpl_clock__check(const struct cpl_clock *c, char *err, size_t errlen);
+
+/* The CPU's CPL and CR3 now, through the host (CPL 0, CR3 0 without one). */
+void plugin_host__regs(const struct encore_plugin_env *env, struct encore_regs *r);
+
+#endif

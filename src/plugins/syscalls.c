@@ -1,0 +1,310 @@
+/*
+ * syscalls: a trace of the Linux x86-64 system calls of every process,
+ * with how far each process had got in user mode when it made the call.
+ *
+ * "How far" = the instructions the address space had retired at CPL 3
+ * before its SYSCALL instruction.  They are counted exactly the way
+ * icount counts (cpl_clock in plugin_util.h); CR3 can only change at
+ * CPL 0, so the address space is read (host regs()) only when the CPU
+ * enters CPL 3, not at every block.  An address space is CR3 without
+ * its PCID bits and without bit 12: Linux's page-table isolation runs
+ * user mode on CR3 | 0x1000 and the kernel on CR3.
+ *
+ * Limitation: an address space is its page-table root, so a process
+ * whose root page was freed and reused by a later process shares that
+ * process's count (the later one starts where the earlier one stopped).
+ *
+ * An interval starts in the middle of the recording, so its counts start
+ * at 0.  Interval file (text, hex without 0x except the counts):
+ *     encore-syscalls 1
+ *     c ICOUNT AS USER NR A0 A1 A2 A3 A4 A5   a call; USER counted in this interval
+ *     t AS USER                               per address space, at the end
+ * The merge adds to each call the "t" totals of the earlier intervals:
+ *     ICOUNT AS USER NAME(0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5)
+ * with USER counted since the start of the recording.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "encore/errmsg.h"
+#include "plugin_util.h"
+#include "syscall_names.h"
+#include "u64_table.h"
+
+#define NAME "syscalls"
+#define HEADER "encore-syscalls 1"
+
+struct syscalls {
+	struct encore_plugin_env env;
+	struct cpl_clock clock;
+	struct u64_table user;   /* address space -> CPL 3 instructions in this interval */
+	u64 cur_as;              /* the address space, while at CPL 3 */
+	u64 *cur_user;           /* its count while at CPL 3, else NULL */
+	bool out_of_memory;
+};
+
+static u64 address_space(u64 cr3)
+{
+	return cr3 & ~0x1fffull & ~(1ull << 63);
+}
+
+static int syscalls_check_options(const struct encore_plugin_options *o,
+				  const struct encore_plugin_host *host, void *host_ctx,
+				  char *err, size_t errlen)
+{
+	static const char *const known[] = { NULL };
+	(void)host;
+	(void)host_ctx;
+	return plugin_opts__check_known(o, known, err, errlen);
+}
+
+static void *syscalls_create(const struct encore_plugin_env *env, char *err, size_t errlen)
+{
+	if (!env->host || !env->host->regs) {
+		errmsg(err, errlen, "needs the host's regs()");
+		return NULL;
+	}
+	struct syscalls *s = calloc(1, sizeof(*s));
+	if (!s || u64_table__init(&s->user)) {
+		free(s);
+		errmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->env = *env;
+	return s;
+}
+
+static void syscalls_destroy(void *self)
+{
+	struct syscalls *s = self;
+	u64_table__free(&s->user);
+	free(s);
+}
+
+/* The CPU is now at CPL 3 in the address space of cr3. */
+static void enter_user(struct syscalls *s, u64 cr3)
+{
+	s->cur_as = address_space(cr3);
+	s->cur_user = u64_table__value(&s->user, s->cur_as);
+	if (!s->cur_user)
+		s->out_of_memory = true;
+}
+
+static void set_cpl(struct syscalls *s, unsigned cpl)
+{
+	s->clock.cpl = cpl & 3;
+	s->cur_user = NULL;
+	if (s->clock.cpl == 3) {
+		struct encore_regs r;
+		plugin_host__regs(&s->env, &r);
+		enter_user(s, r.cr3);
+	}
+}
+
+static inline void advance(struct syscalls *s, u64 now)
+{
+	u64 n = cpl_clock__advance(&s->clock, now);
+	if (s->cur_user)
+		*s->cur_user += n;
+}
+
+static void syscalls_begin(void *self, const struct encore_interval *iv)
+{
+	struct syscalls *s = self;
+	struct encore_regs r;
+	plugin_host__regs(&s->env, &r);
+	cpl_clock__begin(&s->clock, iv, r.cpl);
+	s->cur_user = NULL;
+	if (s->clock.cpl == 3)
+		enter_user(s, r.cr3);
+	fprintf(s->env.out, HEADER "\n");
+}
+
+static void syscalls_on_block(void *self, u64 icount, u64 rip, unsigned ninsns, unsigned cpl)
+{
+	struct syscalls *s = self;
+	(void)rip;
+	(void)ninsns;
+	advance(s, icount);
+	if (unlikely((cpl & 3) != s->clock.cpl))
+		set_cpl(s, cpl);
+}
+
+static void syscalls_on_syscall(void *self, u64 icount, u64 rip, u64 nr, const u64 args[6],
+				u64 cr3)
+{
+	struct syscalls *s = self;
+	(void)rip;
+	advance(s, icount);
+	u64 as = address_space(cr3);
+	u64 *count = u64_table__value(&s->user, as);
+	if (s->cur_user) /* the insertion may have moved the table */
+		s->cur_user = u64_table__value(&s->user, s->cur_as);
+	if (!count) {
+		s->out_of_memory = true;
+		return;
+	}
+	fprintf(s->env.out, "c %llu %llx %llu %llx %llx %llx %llx %llx %llx %llx\n",
+		(unsigned long long)icount, (unsigned long long)as, (unsigned long long)*count,
+		(unsigned long long)nr, (unsigned long long)args[0], (unsigned long long)args[1],
+		(unsigned long long)args[2], (unsigned long long)args[3],
+		(unsigned long long)args[4], (unsigned long long)args[5]);
+}
+
+static int write_totals(struct syscalls *s, char *err, size_t errlen)
+{
+	struct u64_entry *e;
+	if (u64_table__sorted(&s->user, &e))
+		return errmsg(err, errlen, "out of memory");
+	for (size_t i = 0; i < s->user.used; i++)
+		fprintf(s->env.out, "t %llx %llu\n", (unsigned long long)e[i].key,
+			(unsigned long long)e[i].value);
+	free(e);
+	if (ferror(s->env.out) || fflush(s->env.out))
+		return errmsg(err, errlen, "cannot write the interval's output");
+	return 0;
+}
+
+static int syscalls_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
+{
+	struct syscalls *s = self;
+	advance(s, iv->end_icount);
+	if (cpl_clock__check(&s->clock, err, errlen))
+		return -1;
+	if (s->out_of_memory)
+		return errmsg(err, errlen, "out of memory counting instructions");
+	return write_totals(s, err, errlen);
+}
+
+/* ---- merge ---- */
+
+static bool is_digit_of(char c, int base)
+{
+	return (c >= '0' && c <= '9') || (base == 16 && c >= 'a' && c <= 'f');
+}
+
+/* Parses n numbers, each after one space, in the given bases, then the
+ * end of the line; false if the text is anything else. */
+static bool parse_numbers(const char *p, const int *bases, u64 *out, int n)
+{
+	for (int k = 0; k < n; k++) {
+		char *end;
+		if (*p++ != ' ' || !is_digit_of(*p, bases[k]))
+			return false;
+		errno = 0;
+		out[k] = strtoull(p, &end, bases[k]);
+		if (errno)
+			return false;
+		p = end;
+	}
+	return p[0] == '\n' && !p[1];
+}
+
+static void print_call(FILE *out, const u64 v[10], u64 user)
+{
+	u64 nr = v[3];
+	fprintf(out, "%llu %llx %llu ", (unsigned long long)v[0], (unsigned long long)v[1],
+		(unsigned long long)user);
+	if (nr < ARRAY_SIZE(syscall_names) && syscall_names[nr])
+		fputs(syscall_names[nr], out);
+	else
+		fprintf(out, "%llu", (unsigned long long)nr);
+	fprintf(out, "(0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx)\n",
+		(unsigned long long)v[4], (unsigned long long)v[5], (unsigned long long)v[6],
+		(unsigned long long)v[7], (unsigned long long)v[8], (unsigned long long)v[9]);
+}
+
+/* One line of an interval file: a call, printed with its count since
+ * the start (carried + this interval's), or a total, added to carried
+ * (totals come last, so no call of this interval sees them). */
+static int merge_line(const char *line, FILE *out, struct u64_table *carried, bool *in_totals)
+{
+	static const int call_bases[10] = { 10, 16, 10, 16, 16, 16, 16, 16, 16, 16 };
+	static const int total_bases[2] = { 16, 10 };
+	u64 v[10];
+	if (line[0] == 'c' && !*in_totals && parse_numbers(line + 1, call_bases, v, 10)) {
+		const u64 *before = u64_table__find(carried, v[1]);
+		print_call(out, v, v[2] + (before ? *before : 0));
+		return 0;
+	}
+	if (line[0] == 't' && parse_numbers(line + 1, total_bases, v, 2)) {
+		*in_totals = true;
+		u64 *sum = u64_table__value(carried, v[0]);
+		if (!sum)
+			return -1;
+		*sum += v[1];
+		return 0;
+	}
+	return -1;
+}
+
+static int merge_interval(FILE *f, FILE *out, struct u64_table *carried, unsigned index,
+			  char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	bool in_totals = false;
+	int rc = 0;
+	unsigned long lineno = 0;
+	while (!rc && getline(&line, &cap, f) > 0) {
+		lineno++;
+		bool bad = lineno == 1 ? strcmp(line, HEADER "\n") != 0
+				       : merge_line(line, out, carried, &in_totals) != 0;
+		if (bad)
+			rc = errmsg(err, errlen, "interval %u, line %lu: malformed", index,
+				    lineno);
+	}
+	if (!rc && !lineno)
+		rc = errmsg(err, errlen, "interval %u: empty output", index);
+	free(line);
+	return rc;
+}
+
+/* Whether the intervals are 0, 1, 2 ...: else the counts carried over
+ * miss the instructions of the intervals left out. */
+static bool from_the_start(const struct encore_merge_input *in)
+{
+	for (unsigned i = 0; i < in->count; i++)
+		if (in->intervals[i].index != i)
+			return false;
+	return true;
+}
+
+static int syscalls_merge(const struct encore_merge_input *in, FILE *out, char *err,
+			  size_t errlen)
+{
+	struct u64_table carried;   /* address space -> user instructions before this interval */
+	if (u64_table__init(&carried))
+		return errmsg(err, errlen, "out of memory");
+	fprintf(out, "# icount address-space user-instructions call(arguments)\n");
+	if (!from_the_start(in))
+		fprintf(out, "# only some intervals were simulated: user instructions count "
+			"those from interval %u on\n", in->intervals[0].index);
+	int rc = 0;
+	for (unsigned i = 0; i < in->count && !rc; i++)
+		rc = merge_interval(in->files[i], out, &carried, in->intervals[i].index, err,
+				    errlen);
+	if (!rc && ferror(out))
+		rc = errmsg(err, errlen, "cannot write the merged output");
+	u64_table__free(&carried);
+	return rc;
+}
+
+const struct encore_plugin plugin_syscalls = {
+	.api_version = ENCORE_PLUGIN_API_VERSION,
+	.name = NAME,
+	.summary = "Linux x86-64 system call trace, with each process's user instruction count",
+	.options_help = NULL,
+	.suffix = "txt",
+	.check_options = syscalls_check_options,
+	.create = syscalls_create,
+	.destroy = syscalls_destroy,
+	.interval_begin = syscalls_begin,
+	.interval_end = syscalls_end,
+	.on_block = syscalls_on_block,
+	.on_syscall = syscalls_on_syscall,
+	.merge_kind = ENCORE_MERGE_CUSTOM,
+	.merge = syscalls_merge,
+};

@@ -1,0 +1,307 @@
+/*
+ * One interval's plugin instances (plugin_host.h): created at the
+ * interval's first checkpoint, hooked into the engine and the buses, ended
+ * and destroyed at its last.  A callback that one plugin alone uses is
+ * installed as the plugin's own function; several share a fan-out.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin_host.h"
+#include "encore/virt_read.h"
+
+static struct encore_cpu_state *current_state(struct plugin_run *r, struct encore_cpu_state *s)
+{
+	struct encore_engine *e = r->machine->engine;
+	e->ops->get_state(e, s);
+	return s;
+}
+
+static void host_regs(void *ctx, struct encore_regs *out)
+{
+	struct plugin_slot *slot = ctx;
+	struct encore_cpu_state s;
+	current_state(slot->run, &s);
+	memset(out, 0, sizeof(*out));
+	memcpy(out->gpr, s.gpr, sizeof(out->gpr));
+	out->rip = s.rip;
+	out->rflags = s.rflags;
+	out->cr0 = s.cr0;
+	out->cr2 = s.cr2;
+	out->cr3 = s.cr3;
+	out->cr4 = s.cr4;
+	out->efer = s.efer;
+	out->fs_base = s.seg[SEG_FS].base;
+	out->gs_base = s.seg[SEG_GS].base;
+	out->kernel_gs_base = s.msr.kernel_gs_base;
+	out->cs = s.seg[SEG_CS].selector;
+	out->ss = s.seg[SEG_SS].selector;
+	out->cpl = s.seg[SEG_CS].selector & 3;
+}
+
+static int host_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
+{
+	struct plugin_slot *slot = ctx;
+	struct encore_cpu_state s;
+	return machine__read_virt(slot->run->machine, current_state(slot->run, &s), vaddr, buf, len);
+}
+
+static const char *host_option(void *ctx, const char *key, const char *dflt)
+{
+	const struct plugin_slot *slot = ctx;
+	return sim_plugin__option(slot->plugin, key, dflt);
+}
+
+static const struct encore_plugin_host host_api = {
+	.regs = host_regs,
+	.read_virt = host_read_virt,
+	.option = host_option,
+};
+
+/* ---- fan-outs ---- */
+
+static void fan_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len, unsigned cpl)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_insn(f->self[k], icount, rip, bytes, len, cpl);
+}
+
+static void fan_block(void *o, u64 icount, u64 rip, unsigned n, unsigned cpl)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_block(f->self[k], icount, rip, n, cpl);
+}
+
+static void fan_mem(void *o, u64 icount, u64 va, u64 pa, unsigned size, u64 v, unsigned flags)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_mem(f->self[k], icount, va, pa, size, v, flags);
+}
+
+static void fan_exception(void *o, u64 icount, u64 rip, unsigned vector, i64 err, bool ext)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_exception(f->self[k], icount, rip, vector, err, ext);
+}
+
+static void fan_syscall(void *o, u64 icount, u64 rip, u64 nr, const u64 args[6], u64 cr3)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_syscall(f->self[k], icount, rip, nr, args, cr3);
+}
+
+static void observe_io(struct plugin_run *r, u64 addr, const u8 *data, unsigned len,
+		       bool is_write, unsigned flags)
+{
+	struct encore_engine *e = r->machine->engine;
+	u64 icount = e->ops->insn_count(e), value = 0;
+	for (unsigned k = 0; k < len && k < 8; k++)
+		value |= (u64)data[k] << (8 * k);
+	flags |= is_write ? ENCORE_ACCESS_WRITE : 0;
+	for (unsigned k = 0; k < r->io.count; k++)
+		r->io.p[k]->on_io(r->io.self[k], icount, addr, len, value, flags);
+}
+
+static void observe_pio(void *o, u64 addr, const u8 *data, unsigned len, bool is_write)
+{
+	observe_io(o, addr, data, len, is_write, 0);
+}
+
+static void observe_mmio(void *o, u64 addr, const u8 *data, unsigned len, bool is_write)
+{
+	observe_io(o, addr, data, len, is_write, ENCORE_ACCESS_MMIO);
+}
+
+/* ---- hooking in ---- */
+
+static void fan_add(struct hook_fan *f, const struct encore_plugin *p, void *self, bool wants)
+{
+	if (!wants)
+		return;
+	f->p[f->count] = p;
+	f->self[f->count++] = self;
+}
+
+static void collect_fans(struct plugin_run *r)
+{
+	r->insn.count = r->block.count = r->mem.count = 0;
+	r->exception.count = r->syscall.count = r->io.count = 0;
+	for (unsigned k = 0; k < r->set->count; k++) {
+		const struct encore_plugin *p = r->set->v[k].p;
+		void *self = r->slots[k].self;
+		fan_add(&r->insn, p, self, p->on_insn);
+		fan_add(&r->block, p, self, p->on_block);
+		fan_add(&r->mem, p, self, p->on_mem);
+		fan_add(&r->exception, p, self, p->on_exception);
+		fan_add(&r->syscall, p, self, p->on_syscall);
+		fan_add(&r->io, p, self, p->on_io);
+	}
+}
+
+/* A lone user gets its own function installed; several, the fan-out. */
+#define INSTALL(h, fan, field, fanfn)                                        \
+	do {                                                                 \
+		if ((fan).count == 1) {                                      \
+			(h)->on_##field = (fan).p[0]->on_##field;             \
+			(h)->field##_opaque = (fan).self[0];                 \
+		} else if ((fan).count > 1) {                                \
+			(h)->on_##field = fanfn;                             \
+			(h)->field##_opaque = &(fan);                        \
+		}                                                            \
+	} while (0)
+
+static void hook_in(struct plugin_run *r)
+{
+	struct encore_hooks *h = &r->hooks;
+	memset(h, 0, sizeof(*h));
+	collect_fans(r);
+	INSTALL(h, r->insn, insn, fan_insn);
+	INSTALL(h, r->block, block, fan_block);
+	INSTALL(h, r->mem, mem, fan_mem);
+	INSTALL(h, r->exception, exception, fan_exception);
+	INSTALL(h, r->syscall, syscall, fan_syscall);
+	struct encore_engine *e = r->machine->engine;
+	bool any = h->on_insn || h->on_block || h->on_mem || h->on_exception || h->on_syscall;
+	e->ops->set_hooks(e, any ? h : NULL);
+	if (r->io.count) {
+		r->machine->pio.observer = observe_pio;
+		r->machine->pio.observer_opaque = r;
+		r->machine->mmio.observer = observe_mmio;
+		r->machine->mmio.observer_opaque = r;
+	}
+}
+
+static void unhook(struct plugin_run *r)
+{
+	struct encore_engine *e = r->machine->engine;
+	e->ops->set_hooks(e, NULL);
+	r->machine->pio.observer = r->machine->mmio.observer = NULL;
+}
+
+/* ---- the interval ---- */
+
+void plugin_run__init(struct plugin_run *r, const struct plugin_set *s, struct encore_machine *m,
+		      const char *dir)
+{
+	memset(r, 0, sizeof(*r));
+	r->set = s;
+	r->machine = m;
+	r->dir = dir;
+}
+
+static int make_dirs(char *path)
+{
+	for (char *c = path + 1; *c; c++) {
+		if (*c != '/')
+			continue;
+		*c = 0;
+		int rc = mkdir(path, 0777);
+		*c = '/';
+		if (rc && errno != EEXIST)
+			return -1;
+	}
+	return 0;
+}
+
+static int open_slot(struct plugin_run *r, unsigned k)
+{
+	struct plugin_slot *slot = &r->slots[k];
+	const struct sim_plugin *sp = &r->set->v[k];
+	memset(slot, 0, sizeof(*slot));
+	slot->run = r;
+	slot->plugin = sp;
+	plugin_set__interval_path(sp, r->dir, r->iv.index, slot->path, sizeof(slot->path));
+	if (make_dirs(slot->path) || !(slot->out = fopen(slot->path, "wb"))) {
+		snprintf(r->error, sizeof(r->error), "cannot write %s: %s", slot->path,
+			 strerror(errno));
+		return -1;
+	}
+	struct encore_plugin_env env = { &r->iv, &sp->options, slot->out, &host_api, slot };
+	char why[400] = "";
+	slot->self = sp->p->create(&env, why, sizeof(why));
+	if (!slot->self) {
+		snprintf(r->error, sizeof(r->error), "plugin %s: %s", sp->label,
+			 why[0] ? why : "create failed");
+		return -1;
+	}
+	return 0;
+}
+
+static void close_slot(struct plugin_slot *slot, bool keep)
+{
+	if (slot->self && slot->plugin->p->destroy)
+		slot->plugin->p->destroy(slot->self);
+	slot->self = NULL;
+	if (slot->out)
+		fclose(slot->out);
+	slot->out = NULL;
+	if (!keep && slot->path[0])
+		unlink(slot->path);
+}
+
+int plugin_run__begin(struct plugin_run *r, const struct encore_interval *iv)
+{
+	r->iv = *iv;
+	r->error[0] = 0;
+	for (unsigned k = 0; k < r->set->count; k++) {
+		if (open_slot(r, k)) {
+			for (unsigned j = 0; j <= k; j++)
+				close_slot(&r->slots[j], false);
+			return -1;
+		}
+	}
+	r->active = true;
+	for (unsigned k = 0; k < r->set->count; k++)
+		if (r->set->v[k].p->interval_begin)
+			r->set->v[k].p->interval_begin(r->slots[k].self, &r->iv);
+	hook_in(r);
+	return 0;
+}
+
+static int end_slot(struct plugin_run *r, unsigned k)
+{
+	struct plugin_slot *slot = &r->slots[k];
+	char why[400] = "";
+	int rc = slot->plugin->p->interval_end(slot->self, &r->iv, why, sizeof(why));
+	if (rc && !r->error[0])
+		snprintf(r->error, sizeof(r->error), "plugin %s: %s", slot->plugin->label,
+			 why[0] ? why : "interval_end failed");
+	if (!rc && (fflush(slot->out) || ferror(slot->out))) {
+		rc = -1;
+		if (!r->error[0])
+			snprintf(r->error, sizeof(r->error), "writing %s failed: %s", slot->path,
+				 strerror(errno));
+	}
+	close_slot(slot, rc == 0);
+	return rc;
+}
+
+int plugin_run__end(struct plugin_run *r)
+{
+	if (!r->active)
+		return 0;
+	unhook(r);
+	r->active = false;
+	int rc = 0;
+	for (unsigned k = 0; k < r->set->count; k++)
+		rc |= end_slot(r, k);
+	return rc ? -1 : 0;
+}
+
+void plugin_run__abort(struct plugin_run *r)
+{
+	if (!r->active)
+		return;
+	unhook(r);
+	r->active = false;
+	for (unsigned k = 0; k < r->set->count; k++)
+		close_slot(&r->slots[k], false);
+}

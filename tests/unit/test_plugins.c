@@ -1,0 +1,1019 @@
+/*
+ * The built-in plugins, driven the way `encore simulate` drives them but
+ * by a fake host: scripted callback sequences over two or three
+ * intervals, then the merge, checked against the exact expected text.
+ * icount: counts by CPL with a block cut short by a fault and nested
+ * interrupts; hotspots: ordering, ties, percentages and System.map
+ * symbols; coverage: the sorted union and the CPL filter; syscalls:
+ * names and user instruction counts carried across intervals; memtrace:
+ * round trips of many records through the reader, concatenated
+ * intervals, identical bytes for identical input, and damaged files.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "check.h"
+#include "cli/memtrace.h"
+#include "plugins/memtrace_format.h"
+#include "plugins/registry.h"
+
+/* ---- the fake host ---- */
+
+struct fake_host {
+	struct encore_regs regs;      /* what regs() returns: set by each test */
+	const struct encore_plugin_options *opts;
+	unsigned regs_calls;
+};
+
+static void fake_regs(void *ctx, struct encore_regs *out)
+{
+	struct fake_host *h = ctx;
+	h->regs_calls++;
+	*out = h->regs;
+}
+
+static int fake_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
+{
+	(void)ctx;
+	(void)vaddr;
+	memset(buf, 0, len);
+	return -1;
+}
+
+static const char *fake_option(void *ctx, const char *key, const char *dflt)
+{
+	const struct fake_host *h = ctx;
+	const char *v = dflt;
+	for (unsigned k = 0; k < h->opts->count; k++)
+		if (!strcmp(h->opts->keys[k], key))
+			v = h->opts->values[k];
+	return v;
+}
+
+static const struct encore_plugin_host fake_ops = { fake_regs, fake_read_virt, fake_option };
+
+/* ---- a simulation: the intervals of one plugin, then the merge ---- */
+
+#define MAX_INTERVALS 4
+
+struct session {
+	const struct encore_plugin *p;
+	const char *keys[4], *values[4];
+	struct encore_plugin_options opts;
+	struct fake_host host;
+	unsigned total;                /* intervals in the "recording" */
+	struct encore_interval iv[MAX_INTERVALS];
+	FILE *files[MAX_INTERVALS];
+	unsigned count;
+	void *self;                    /* the instance of the running interval */
+	u64 icount;                    /* of the next instruction insns() reports */
+	char err[400];
+};
+
+/* kv: NULL-terminated key, value, key, value ... */
+static void session_open(struct session *s, const char *name, unsigned total, const char *const *kv)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = plugins__builtin(name);
+	s->total = total;
+	for (; kv && kv[0]; kv += 2) {
+		s->keys[s->opts.count] = kv[0];
+		s->values[s->opts.count++] = kv[1];
+	}
+	s->opts.keys = s->keys;
+	s->opts.values = s->values;
+	s->host.opts = &s->opts;
+}
+
+static int session_check_options(struct session *s)
+{
+	s->err[0] = 0;
+	if (!s->p->check_options)
+		return 0;
+	return s->p->check_options(&s->opts, &fake_ops, &s->host, s->err, sizeof(s->err));
+}
+
+/* Creates and begins the next interval's instance; the CPU is at
+ * s->host.regs.  NULL (with s->err) if create fails. */
+static void *interval_start(struct session *s, u64 first, u64 end)
+{
+	unsigned i = s->count++;
+	s->iv[i] = (struct encore_interval){ i, s->total, first, end };
+	s->icount = first;
+	s->files[i] = tmpfile();
+	struct encore_plugin_env env = { &s->iv[i], &s->opts, s->files[i], &fake_ops, &s->host };
+	s->self = s->p->create(&env, s->err, sizeof(s->err));
+	if (s->self && s->p->interval_begin)
+		s->p->interval_begin(s->self, &s->iv[i]);
+	return s->self;
+}
+
+/* Ends and destroys the running instance: interval_end's result. */
+static int interval_finish(struct session *s)
+{
+	unsigned i = s->count - 1;
+	s->err[0] = 0;
+	int rc = s->p->interval_end(s->self, &s->iv[i], s->err, sizeof(s->err));
+	s->p->destroy(s->self);
+	s->self = NULL;
+	rewind(s->files[i]);
+	return rc;
+}
+
+static char *slurp(FILE *f, size_t *len)
+{
+	size_t n = 0, cap = 1 << 16;
+	char *buf = malloc(cap + 1);
+	rewind(f);
+	for (size_t got; (got = fread(buf + n, 1, cap - n, f)) > 0;) {
+		n += got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/* The merged output (NUL-terminated, *len bytes), or NULL with s->err. */
+static char *session_merge(struct session *s, size_t *len)
+{
+	FILE *out = tmpfile();
+	struct encore_merge_input in = { s->count, s->iv, s->files, &s->opts, &fake_ops, &s->host };
+	int rc = 0;
+	s->err[0] = 0;
+	for (unsigned i = 0; i < s->count; i++)
+		rewind(s->files[i]);
+	if (s->p->merge_kind == ENCORE_MERGE_CUSTOM) {
+		rc = s->p->merge(&in, out, s->err, sizeof(s->err));
+	} else {
+		for (unsigned i = 0; i < s->count; i++) {
+			size_t n;
+			char *b = slurp(s->files[i], &n);
+			fwrite(b, 1, n, out);
+			free(b);
+		}
+	}
+	char *text = rc ? NULL : slurp(out, len);
+	fclose(out);
+	return text;
+}
+
+static void session_close(struct session *s)
+{
+	for (unsigned i = 0; i < s->count; i++)
+		fclose(s->files[i]);
+	s->count = 0;
+}
+
+static void check_text(const char *what, const char *got, const char *want)
+{
+	CHECK(got && !strcmp(got, want), "%s:\n--- got:\n%s--- want:\n%s", what,
+	      got ? got : "(none)\n", want);
+}
+
+static void set_cpu(struct session *s, unsigned cpl, u64 cr3)
+{
+	s->host.regs.cpl = (u8)cpl;
+	s->host.regs.cr3 = cr3;
+}
+
+/* ---- registry ---- */
+
+static void test_registry(void)
+{
+	check_group("registry");
+	static const char *const names[] = { "icount", "hotspots", "coverage", "syscalls",
+					     "memtrace" };
+	size_t n;
+	const struct encore_plugin *const *list = plugins__list(&n);
+	CHECK(n == ARRAY_SIZE(names), "%zu built-in plugins", n);
+	for (size_t k = 0; k < n && k < ARRAY_SIZE(names); k++) {
+		const struct encore_plugin *p = list[k];
+		CHECK(!strcmp(p->name, names[k]), "plugin %zu is %s", k, p->name);
+		CHECK(plugins__builtin(names[k]) == p, "%s found by name", names[k]);
+		CHECK(p->api_version == ENCORE_PLUGIN_API_VERSION && p->create && p->destroy &&
+		      p->interval_end && p->summary && p->suffix, "%s is complete", p->name);
+		CHECK(p->merge_kind != ENCORE_MERGE_CUSTOM || p->merge, "%s has a merge", p->name);
+	}
+	CHECK(plugins__builtin("nope") == NULL, "unknown name");
+}
+
+/* ---- icount ---- */
+
+static void icount_block(struct session *s, u64 icount, unsigned ninsns, unsigned cpl)
+{
+	s->p->on_block(s->self, icount, 0x1000 + icount, ninsns, cpl);
+}
+
+/* The host calls on_exception only if the plugin has one. */
+static void exception(struct session *s, u64 icount, unsigned vector, bool external)
+{
+	if (s->p->on_exception)
+		s->p->on_exception(s->self, icount, 0x1000 + icount, vector, external ? -1 : 0,
+				   external);
+}
+
+/* [1000, 1100): user code, a page fault cuts a 10-instruction block
+ * after 2, the kernel handles it (28), user code ends with INT 0x80,
+ * which the interpreter retires after delivering it (at 1044, from 1045
+ * on the handler's block), a handler of 10, user code again. */
+static void icount_interval0(struct session *s)
+{
+	set_cpu(s, 3, 0);
+	interval_start(s, 1000, 1100);
+	icount_block(s, 1000, 10, 3);
+	icount_block(s, 1010, 10, 3);
+	exception(s, 1012, 14, false);
+	icount_block(s, 1012, 20, 0);
+	icount_block(s, 1032, 8, 0);
+	icount_block(s, 1040, 5, 3);
+	exception(s, 1044, 0x80, false);
+	icount_block(s, 1045, 10, 0);
+	icount_block(s, 1055, 100, 3);  /* runs past the interval's end: cut there */
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+}
+
+/* [1100, 1250): starts in user code; a timer interrupt, then a nested one
+ * delivered in the kernel before its first block, then back to user. */
+static void icount_interval1(struct session *s)
+{
+	set_cpu(s, 3, 0);
+	interval_start(s, 1100, 1250);
+	icount_block(s, 1100, 64, 3);
+	exception(s, 1150, 32, true);
+	exception(s, 1150, 33, true);
+	icount_block(s, 1150, 10, 0);
+	exception(s, 1160, 34, true);
+	icount_block(s, 1160, 40, 0);
+	icount_block(s, 1200, 64, 3);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+/* [1250, 1300): starts in the kernel in the middle of a block, visits
+ * CPL 1 for 10 instructions. */
+static void icount_interval2(struct session *s)
+{
+	set_cpu(s, 0, 0);
+	interval_start(s, 1250, 1300);
+	icount_block(s, 1255, 5, 0);
+	icount_block(s, 1260, 10, 1);
+	icount_block(s, 1270, 10, 0);
+	CHECK(interval_finish(s) == 0, "interval 2: %s", s->err);
+}
+
+static void test_icount(void)
+{
+	check_group("icount");
+	struct session s;
+	session_open(&s, "icount", 3, NULL);
+	CHECK(session_check_options(&s) == 0, "no options: %s", s.err);
+	icount_interval0(&s);
+	icount_interval1(&s);
+	icount_interval2(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("icount merged", got,
+		   "interval         first_icount             user           kernel"
+		   "             cpl1            total\n"
+		   "       0                 1000               62               38"
+		   "                0              100\n"
+		   "       1                 1100              100               50"
+		   "                0              150\n"
+		   "       2                 1250                0               40"
+		   "               10               50\n"
+		   "   total                    -              162              128"
+		   "               10              300\n");
+	free(got);
+	session_close(&s);
+}
+
+static void test_icount_errors(void)
+{
+	check_group("icount errors");
+	static const char *const bad_opt[] = { "foo", "1", NULL };
+	struct session s;
+	session_open(&s, "icount", 1, bad_opt);
+	CHECK(session_check_options(&s) == -1 && strstr(s.err, "unknown option 'foo'"), "%s",
+	      s.err);
+	session_open(&s, "icount", 1, NULL);
+	set_cpu(&s, 3, 0);
+	interval_start(&s, 100, 200);
+	icount_block(&s, 150, 10, 3);
+	icount_block(&s, 140, 10, 3);  /* backwards */
+	CHECK(interval_finish(&s) == -1 && strstr(s.err, "icount 140"), "out of order: %s",
+	      s.err);
+	session_close(&s);
+
+	/* An interval file of another interval is refused by the merge. */
+	session_open(&s, "icount", 2, NULL);
+	set_cpu(&s, 0, 0);
+	interval_start(&s, 0, 10);
+	interval_finish(&s);
+	interval_start(&s, 10, 20);
+	interval_finish(&s);
+	FILE *t = s.files[0];
+	s.files[0] = s.files[1];
+	s.files[1] = t;
+	char *got = session_merge(&s, NULL);
+	CHECK(!got && strstr(s.err, "interval 0"), "swapped files: %s", s.err);
+	free(got);
+	session_close(&s);
+}
+
+/* ---- hotspots ---- */
+
+#define RIP_STEXT 0xffffffff81000010ull  /* _stext+0x10 */
+#define RIP_HELPER 0xffffffff81000104ull /* helper+0x4 */
+#define RIP_DATA 0xffffffff81000250ull   /* in some_data: not named */
+#define RIP_WEAK 0xffffffff81000300ull   /* weak_fn+0x0 */
+#define RIP_USER 0x401000ull             /* above an absolute symbol: not named */
+
+static const char system_map_text[] =
+	"0000000000001000 A abs_thing\n"
+	"ffffffff81000000 T _stext\n"
+	"ffffffff81000000 D also_at_stext\n"
+	"ffffffff81000100 t helper\n"
+	"ffffffff81000200 D some_data\n"
+	"ffffffff81000300 W weak_fn\n"
+	"ffffffff81000400 B _end\n";
+
+static char *write_temp(const char *text)
+{
+	char *path = strdup("/tmp/encore-test-plugins-XXXXXX");
+	int fd = mkstemp(path);
+	size_t n = strlen(text);
+	CHECK(fd >= 0 && write(fd, text, n) == (ssize_t)n, "temp file %s", path);
+	close(fd);
+	return path;
+}
+
+/* An instruction at rip and the icount before it; *s->icount moves on by
+ * what it retires: 1 normally, 0 if it faults, the iterations for REP. */
+static void insn(struct session *s, u64 rip, unsigned cpl, unsigned retires)
+{
+	static const u8 nop = 0x90;
+	s->p->on_insn(s->self, s->icount, rip, &nop, 1, cpl);
+	s->icount += retires;
+}
+
+/* n instructions at rip that retire one each. */
+static void insns(struct session *s, u64 rip, unsigned n, unsigned cpl)
+{
+	for (unsigned k = 0; k < n; k++)
+		insn(s, rip, cpl, 1);
+}
+
+/* 26 instructions: _stext+0x10 and helper+0x4 7 each, some_data 5 (two of
+ * them the iterations of one REP instruction), the user address 3,
+ * weak_fn 2 (plus one try that faulted), the last address 2. */
+static void hotspots_intervals(struct session *s)
+{
+	set_cpu(s, 0, 0);
+	interval_start(s, 0, 14);
+	insns(s, RIP_STEXT, 5, 0);
+	insns(s, RIP_HELPER, 3, 0);
+	insns(s, RIP_DATA, 3, 0);
+	insn(s, RIP_WEAK, 0, 0);          /* faults: retires nothing */
+	insns(s, RIP_STEXT, 1, 0);        /* the handler */
+	insn(s, RIP_DATA, 0, 2);          /* REP, 2 iterations to the interval's end */
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+	interval_start(s, 14, 26);
+	insns(s, RIP_HELPER, 4, 0);
+	insns(s, RIP_USER, 3, 3);
+	insns(s, RIP_STEXT, 1, 0);
+	insns(s, RIP_WEAK, 2, 0);
+	insns(s, UINT64_MAX, 2, 0);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+static void test_hotspots(void)
+{
+	check_group("hotspots");
+	char *map = write_temp(system_map_text);
+	const char *const opts[] = { "top", "5", "map", map, NULL };
+	struct session s;
+	session_open(&s, "hotspots", 2, opts);
+	CHECK(session_check_options(&s) == 0, "options: %s", s.err);
+	hotspots_intervals(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("hotspots with a map", got,
+		   "# 26 instructions at 6 addresses; the top 5\n"
+		   "# rank     instructions  percent address          symbol\n"
+		   "     1                7   26.92% ffffffff81000010 _stext+0x10\n"
+		   "     2                7   26.92% ffffffff81000104 helper+0x4\n"
+		   "     3                5   19.23% ffffffff81000250 -\n"
+		   "     4                3   11.54% 0000000000401000 -\n"
+		   "     5                2    7.69% ffffffff81000300 weak_fn+0x0\n");
+	free(got);
+	session_close(&s);
+
+	/* Without a map and with the default top: every address, no symbols. */
+	session_open(&s, "hotspots", 2, NULL);
+	hotspots_intervals(&s);
+	got = session_merge(&s, NULL);
+	check_text("hotspots without a map", got,
+		   "# 26 instructions at 6 addresses; the top 6\n"
+		   "# rank     instructions  percent address\n"
+		   "     1                7   26.92% ffffffff81000010\n"
+		   "     2                7   26.92% ffffffff81000104\n"
+		   "     3                5   19.23% ffffffff81000250\n"
+		   "     4                3   11.54% 0000000000401000\n"
+		   "     5                2    7.69% ffffffff81000300\n"
+		   "     6                2    7.69% ffffffffffffffff\n");
+	free(got);
+	session_close(&s);
+	unlink(map);
+	free(map);
+}
+
+static void test_hotspots_options(void)
+{
+	check_group("hotspots options");
+	struct session s;
+	const char *const missing[] = { "map", "/nonexistent/System.map", NULL };
+	session_open(&s, "hotspots", 1, missing);
+	CHECK(session_check_options(&s) == -1 && strstr(s.err, "/nonexistent/System.map") &&
+	      strstr(s.err, strerror(ENOENT)), "missing map: %s", s.err);
+
+	char *bad = write_temp("ffffffff81000000 T _stext\nthis is not a map\n");
+	const char *const bad_map[] = { "map", bad, NULL };
+	session_open(&s, "hotspots", 1, bad_map);
+	CHECK(session_check_options(&s) == -1 && strstr(s.err, "line 2: not a System.map line"),
+	      "malformed map: %s", s.err);
+	unlink(bad);
+	free(bad);
+
+	const char *const zero[] = { "top", "0", NULL };
+	session_open(&s, "hotspots", 1, zero);
+	CHECK(session_check_options(&s) == -1 && strstr(s.err, "top=0"), "top=0: %s", s.err);
+	const char *const junk[] = { "top", "5x", NULL };
+	session_open(&s, "hotspots", 1, junk);
+	CHECK(session_check_options(&s) == -1, "top=5x: %s", s.err);
+}
+
+/* Many random addresses (the table grows several times) against a plain
+ * reference count. */
+static void test_hotspots_many(struct rng *rng)
+{
+	check_group("hotspots many");
+	enum { ADDRS = 5000, INSNS = 60000 };
+	static u64 addr[ADDRS], count[ADDRS];
+	for (unsigned k = 0; k < ADDRS; k++) {
+		addr[k] = rng_next(rng);
+		count[k] = 0;
+	}
+	const char *const all[] = { "top", "100000", NULL };
+	struct session s;
+	session_open(&s, "hotspots", 3, all);
+	for (int i = 0; i < 3; i++) {
+		interval_start(&s, (u64)i * (INSNS / 3), (u64)(i + 1) * (INSNS / 3));
+		for (unsigned n = 0; n < INSNS / 3; n++) {
+			unsigned k = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 50 : ADDRS);
+			count[k]++;
+			insns(&s, addr[k], 1, 0);
+		}
+		CHECK(interval_finish(&s) == 0, "interval %d: %s", i, s.err);
+	}
+	char *got = session_merge(&s, NULL);
+	unsigned lines = 0, wrong = 0;
+	u64 prev = UINT64_MAX;
+	for (char *line = got ? strchr(got, '\n') + 1 : NULL; line && *line;
+	     line = strchr(line, '\n') + 1) {
+		unsigned long long rank, c, a;
+		if (*line == '#')
+			continue;
+		if (sscanf(line, "%llu %llu %*s %llx", &rank, &c, &a) != 3)
+			break;
+		unsigned k = 0;
+		while (k < ADDRS && addr[k] != a)
+			k++;
+		wrong += k == ADDRS || count[k] != c || c > prev;
+		prev = c;
+		lines++;
+	}
+	unsigned used = 0;
+	for (unsigned k = 0; k < ADDRS; k++)
+		used += count[k] != 0;
+	CHECK(lines == used && !wrong, "%u lines for %u addresses, %u wrong", lines, used, wrong);
+	free(got);
+	session_close(&s);
+}
+
+/* ---- coverage ---- */
+
+static void coverage_intervals(struct session *s)
+{
+	interval_start(s, 0, 100);
+	insns(s, 0xffffffff81000020ull, 3, 0);
+	insns(s, 0x401000, 1, 3);
+	insns(s, 0xffffffff81000010ull, 1, 0);
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+	interval_start(s, 100, 200);
+	interval_finish(s);                     /* nothing ran: an empty list */
+	interval_start(s, 200, 300);
+	insns(s, 0xffffffff81000010ull, 2, 0);
+	insns(s, 0x400ff0, 1, 3);
+	insns(s, 0, 1, 0);
+	CHECK(interval_finish(s) == 0, "interval 2: %s", s->err);
+}
+
+static void test_coverage(void)
+{
+	check_group("coverage");
+	struct session s;
+	session_open(&s, "coverage", 3, NULL);
+	coverage_intervals(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("coverage all", got,
+		   "0000000000000000\n"
+		   "0000000000400ff0\n"
+		   "0000000000401000\n"
+		   "ffffffff81000010\n"
+		   "ffffffff81000020\n");
+	free(got);
+	session_close(&s);
+
+	const char *const kernel[] = { "cpl", "kernel", NULL };
+	session_open(&s, "coverage", 3, kernel);
+	CHECK(session_check_options(&s) == 0, "cpl=kernel: %s", s.err);
+	coverage_intervals(&s);
+	got = session_merge(&s, NULL);
+	check_text("coverage kernel", got,
+		   "0000000000000000\nffffffff81000010\nffffffff81000020\n");
+	free(got);
+	session_close(&s);
+
+	const char *const user[] = { "cpl", "user", NULL };
+	session_open(&s, "coverage", 3, user);
+	coverage_intervals(&s);
+	got = session_merge(&s, NULL);
+	check_text("coverage user", got, "0000000000400ff0\n0000000000401000\n");
+	free(got);
+	session_close(&s);
+
+	const char *const bad[] = { "cpl", "3", NULL };
+	session_open(&s, "coverage", 1, bad);
+	CHECK(session_check_options(&s) == -1 && strstr(s.err, "cpl=3"), "cpl=3: %s", s.err);
+}
+
+/* ---- syscalls ---- */
+
+#define AS1 0x12340000ull   /* with page-table isolation: user CR3 is AS1 | 0x1000 */
+#define AS2 0x22220000ull
+#define AS3 0x33330000ull
+
+static void sys_block(struct session *s, u64 icount, unsigned cpl)
+{
+	s->p->on_block(s->self, icount, 0x1000, 8, cpl);
+}
+
+static void sys_call(struct session *s, u64 icount, u64 nr, u64 cr3)
+{
+	const u64 args[6] = { nr + 1, 0x7ffd0000 + nr, 2, 3, 4, 0xffffffffffffff9cull };
+	s->p->on_syscall(s->self, icount, 0x401000, nr, args, cr3);
+}
+
+static void syscalls_interval0(struct session *s)
+{
+	set_cpu(s, 0, AS1);
+	interval_start(s, 0, 100);
+	sys_block(s, 0, 0);
+	set_cpu(s, 3, AS1 | 0x1000 | 0x801);   /* PTI user CR3 with a PCID */
+	sys_block(s, 10, 3);
+	sys_call(s, 25, 1, AS1 | 0x1801);       /* write after 15 user instructions */
+	sys_block(s, 26, 0);                    /* the SYSCALL itself was user: 16 */
+	set_cpu(s, 3, AS2);
+	sys_block(s, 40, 3);
+	sys_block(s, 45, 3);
+	exception(s, 50, 14, false);            /* AS2: 10 */
+	sys_block(s, 50, 0);
+	sys_block(s, 60, 3);
+	sys_call(s, 70, 0, AS2);                /* read: AS2 at 20 */
+	sys_block(s, 71, 0);                    /* AS2: 21; kernel to the end */
+	CHECK(s->host.regs_calls == 4, "regs() read on interval start and entering CPL 3 only: %u",
+	      s->host.regs_calls);
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+}
+
+static void syscalls_interval1(struct session *s)
+{
+	set_cpu(s, 3, AS1 | 0x1000);
+	interval_start(s, 100, 200);
+	sys_call(s, 130, 231, AS1 | 0x1000);   /* exit_group: 30 here, 46 in all */
+	sys_block(s, 131, 0);
+	set_cpu(s, 3, AS3);
+	sys_block(s, 150, 3);
+	sys_call(s, 155, 9999, AS3);            /* unknown number; AS3 is new: 5 */
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);  /* AS3: 50 */
+}
+
+static void syscalls_interval2(struct session *s)
+{
+	set_cpu(s, 3, AS3 | 0x1000);
+	interval_start(s, 200, 300);
+	sys_call(s, 210, 60, AS3 | 0x1000);     /* 10 + 50 */
+	sys_block(s, 211, 0);
+	set_cpu(s, 3, AS2 | 0x1000);
+	sys_block(s, 220, 3);
+	sys_call(s, 225, 39, AS2 | 0x1000);     /* 5 + 21 */
+	CHECK(interval_finish(s) == 0, "interval 2: %s", s->err);
+}
+
+static void test_syscalls(void)
+{
+	check_group("syscalls");
+	struct session s;
+	session_open(&s, "syscalls", 3, NULL);
+	CHECK(session_check_options(&s) == 0, "no options: %s", s.err);
+	syscalls_interval0(&s);
+	syscalls_interval1(&s);
+	syscalls_interval2(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("syscalls merged", got,
+		   "# icount address-space user-instructions call(arguments)\n"
+		   "25 12340000 15 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "70 22220000 20 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "130 12340000 46 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n"
+		   "155 33330000 5 9999(0x2710, 0x7ffd270f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "210 33330000 60 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "225 22220000 26 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n");
+	free(got);
+
+	/* A damaged interval file is refused with its line. */
+	fclose(s.files[1]);
+	s.files[1] = tmpfile();
+	fputs("encore-syscalls 1\nc 12 zz\n", s.files[1]);
+	got = session_merge(&s, NULL);
+	CHECK(!got && strstr(s.err, "interval 1, line 2"), "damaged: %s", s.err);
+	free(got);
+	session_close(&s);
+}
+
+/* ---- memtrace ---- */
+
+struct access {
+	u64 icount, vaddr, paddr;
+	u32 size;
+	bool write;
+};
+
+/* Accesses the way a program makes them: mostly near the previous one,
+ * in few pages, sometimes anywhere, with odd sizes now and then. */
+static void make_accesses(struct rng *rng, struct access *a, size_t n, u64 first, u64 end)
+{
+	static const u32 sizes[] = { 1, 2, 4, 8, 8, 8, 4, 10, 16, 32, 64, 3, 512, 0 };
+	u64 icount = first, vaddr = 0x7ffd00001000ull;
+	for (size_t k = 0; k < n; k++) {
+		if (rng_chance(rng, 1, 50))
+			vaddr = rng_next(rng);
+		else
+			vaddr += (u64)(i64)(rng_below(rng, 129) - 64);
+		u64 step = rng_chance(rng, 1, 100) ? rng_below(rng, 100000) : rng_below(rng, 4);
+		icount = icount + step < end ? icount + step : icount;
+		a[k] = (struct access){ icount, vaddr, (vaddr & 0xfff) | (vaddr >> 20 & 0xfffff000),
+					sizes[rng_below(rng, ARRAY_SIZE(sizes))],
+					rng_chance(rng, 1, 3) };
+	}
+}
+
+static void memtrace_interval(struct session *s, const struct access *a, size_t n, u64 first,
+			      u64 end)
+{
+	interval_start(s, first, end);
+	for (size_t k = 0; k < n; k++)
+		s->p->on_mem(s->self, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
+			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
+	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
+}
+
+/* Decodes buf and compares with the accesses of intervals [from, to). */
+static void check_decodes(const char *what, const char *buf, size_t len, struct access *const *a,
+			  const size_t *n, unsigned from, unsigned to, bool paddr)
+{
+	FILE *f = fmemopen((void *)buf, len, "rb");
+	struct memtrace_reader *r = memtrace_reader__open(f);
+	struct memtrace_record rec;
+	unsigned bad = 0;
+	size_t total = 0;
+	int rc = 0;
+	for (unsigned i = from; i < to && !bad; i++)
+		for (size_t k = 0; k < n[i] && !bad; k++, total++) {
+			const struct access *x = &a[i][k];
+			rc = memtrace_reader__next(r, &rec);
+			bad += rc != 1 || rec.icount != x->icount || rec.vaddr != x->vaddr ||
+			       rec.size != x->size || rec.write != x->write || rec.interval != i ||
+			       rec.has_paddr != paddr || (paddr && rec.paddr != x->paddr);
+		}
+	if (!bad)
+		rc = memtrace_reader__next(r, &rec);
+	struct memtrace_span span = memtrace_reader__span(r);
+	CHECK(!bad && rc == 0 && span.frames == to - from && span.first == from &&
+	      span.last == to - 1 && span.count == 3,
+	      "%s: record %zu differs or the end is wrong (rc %d: %s)", what, total, rc,
+	      memtrace_reader__error(r));
+	memtrace_reader__close(r);
+	fclose(f);
+}
+
+static int read_to_end(const void *buf, size_t len, char *err, size_t errlen, u64 *records);
+
+static void test_memtrace_round_trip(struct rng *rng, bool paddr)
+{
+	check_group(paddr ? "memtrace paddr=1" : "memtrace");
+	static const size_t n[3] = { 5000, 0, 400000 }; /* the last fills the buffer several times */
+	static const u64 bounds[4] = { 1000, 500000, 600000, 90000000 };
+	struct access *a[3];
+	const char *const opts[] = { "paddr", paddr ? "1" : "0", "level", "1", NULL };
+	struct session s;
+	session_open(&s, "memtrace", 3, opts);
+	CHECK(session_check_options(&s) == 0, "options: %s", s.err);
+	for (int i = 0; i < 3; i++) {
+		a[i] = malloc((n[i] + 1) * sizeof(**a));
+		make_accesses(rng, a[i], n[i], bounds[i], bounds[i + 1]);
+		memtrace_interval(&s, a[i], n[i], bounds[i], bounds[i + 1]);
+	}
+	size_t len;
+	char *all = session_merge(&s, &len);
+	check_decodes("all three", all, len, a, n, 0, 3, paddr);
+	size_t len0;
+	char *first = slurp(s.files[0], &len0);
+	check_decodes("interval 0 alone", first, len0, a, n, 0, 1, paddr);
+	size_t len2;
+	char *third = slurp(s.files[2], &len2);
+	char *swapped = malloc(len0 + len2);
+	memcpy(swapped, third, len2);
+	memcpy(swapped + len2, first, len0);
+	char err[300];
+	u64 records;
+	CHECK(read_to_end(swapped, len0 + len2, err, sizeof(err), &records) == -1 &&
+	      strstr(err, "not consecutive") && records == n[2], "intervals 2, 0: %s", err);
+	free(swapped);
+	free(third);
+	CHECK(len < (n[0] + n[2]) * 6, "%zu bytes for %zu records", len, n[0] + n[2]);
+
+	/* The same accesses give the same bytes. */
+	struct session again;
+	session_open(&again, "memtrace", 3, opts);
+	memtrace_interval(&again, a[0], n[0], bounds[0], bounds[1]);
+	size_t len_again;
+	char *bytes_again = slurp(again.files[0], &len_again);
+	CHECK(len_again == len0 && !memcmp(bytes_again, first, len0), "deterministic bytes");
+	free(bytes_again);
+	session_close(&again);
+	free(first);
+	free(all);
+	for (int i = 0; i < 3; i++)
+		free(a[i]);
+	session_close(&s);
+}
+
+/* Reads buf to the end: the last return of memtrace_reader__next. */
+static int read_to_end(const void *buf, size_t len, char *err, size_t errlen, u64 *records)
+{
+	FILE *f = fmemopen((void *)buf, len ? len : 1, "rb");
+	if (!len)
+		fgetc(f);  /* fmemopen refuses size 0: read the one byte away */
+	struct memtrace_reader *r = memtrace_reader__open(f);
+	struct memtrace_record rec;
+	int rc;
+	*records = 0;
+	while ((rc = memtrace_reader__next(r, &rec)) == 1)
+		++*records;
+	snprintf(err, errlen, "%s", memtrace_reader__error(r));
+	memtrace_reader__close(r);
+	fclose(f);
+	return rc;
+}
+
+/* 1 if buf reads as exactly the accesses a, -1 if it reads with an
+ * error, 0 if it reads without one as something else. */
+static int same_records(const void *buf, size_t len, const struct access *a, size_t n)
+{
+	FILE *f = fmemopen((void *)buf, len, "rb");
+	struct memtrace_reader *r = memtrace_reader__open(f);
+	struct memtrace_record rec;
+	size_t k = 0;
+	bool same = true;
+	int rc;
+	while ((rc = memtrace_reader__next(r, &rec)) == 1) {
+		same &= k < n && rec.icount == a[k].icount && rec.vaddr == a[k].vaddr &&
+			rec.size == a[k].size && rec.write == a[k].write;
+		k++;
+	}
+	memtrace_reader__close(r);
+	fclose(f);
+	return rc < 0 ? -1 : same && k == n;
+}
+
+/* A zstd frame of the given content. */
+static size_t compress_content(const u8 *content, size_t n, u8 *out, size_t cap)
+{
+	size_t z = ZSTD_compress(out, cap, content, n, 3);
+	CHECK(!ZSTD_isError(z), "compress a crafted frame");
+	return z;
+}
+
+/* A frame of interval 7 with two records and then `tail`. */
+static size_t crafted(u8 *out, size_t cap, const u8 *tail, size_t tail_len)
+{
+	u8 content[256], *p = content;
+	struct memtrace_encoder e;
+	static const struct encore_interval iv = { 7, 8, 100, 200 };
+	p = memtrace__put_header(&e, p, &iv, false);
+	p = memtrace__put(&e, p, 101, 0x1000, 0, 8, true);
+	p = memtrace__put(&e, p, 101, 0x1008, 0, 8, false);
+	memcpy(p, tail, tail_len);
+	return compress_content(content, (size_t)(p - content) + tail_len, out, cap);
+}
+
+static void expect_error(const char *what, const void *buf, size_t len, const char *msg)
+{
+	char err[300];
+	u64 records;
+	int rc = read_to_end(buf, len, err, sizeof(err), &records);
+	CHECK(rc == -1 && strstr(err, msg), "%s: rc %d after %llu records: %s (want '%s')", what,
+	      rc, (unsigned long long)records, err, msg);
+}
+
+static void test_memtrace_damage(struct rng *rng)
+{
+	check_group("memtrace damage");
+	u8 z[512];
+	static const u8 good_end[] = { 0xf0, 2, 120 };
+	size_t zn = crafted(z, sizeof(z), good_end, sizeof(good_end));
+	char err[300];
+	u64 records;
+	CHECK(read_to_end(z, zn, err, sizeof(err), &records) == 0 && records == 2,
+	      "crafted frame reads: %s", err);
+
+	expect_error("empty", "", 0, "empty");
+	static const u8 no_end[] = { 0 };
+	expect_error("no end record", z, crafted(z, sizeof(z), no_end, 0), "no end record");
+	static const u8 bad_count[] = { 0xf0, 3, 120 };
+	expect_error("wrong count", z, crafted(z, sizeof(z), bad_count, 3), "has 2 records");
+	static const u8 bad_tag[] = { 0xf5 };
+	expect_error("unknown tag", z, crafted(z, sizeof(z), bad_tag, 1), "unknown record tag");
+	static const u8 cut_record[] = { 0x0e, 0x80 };
+	expect_error("cut record", z, crafted(z, sizeof(z), cut_record, 2), "inside a record");
+	static const u8 long_varint[] = { 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					  0xff, 0xff, 0x01 };
+	expect_error("long varint", z, crafted(z, sizeof(z), long_varint, 12), "longer than 64");
+	static const u8 not_ours[] = "hello, world: this is not a memtrace";
+	expect_error("bad magic", z, compress_content(not_ours, sizeof(not_ours), z, sizeof(z)),
+		     "bad magic");
+	expect_error("not zstd", not_ours, sizeof(not_ours), "corrupt compressed data");
+
+	/* A real interval output, cut short anywhere or with a byte changed. */
+	struct access *a = malloc(20000 * sizeof(*a));
+	make_accesses(rng, a, 20000, 0, 1000000);
+	struct session s;
+	session_open(&s, "memtrace", 1, NULL);
+	memtrace_interval(&s, a, 20000, 0, 1000000);
+	size_t len;
+	u8 *file = (u8 *)session_merge(&s, &len);
+	unsigned missed = 0;
+	for (unsigned k = 0; k < 200; k++) {
+		size_t cut = rng_below(rng, len);
+		missed += read_to_end(file, cut, err, sizeof(err), &records) != -1;
+	}
+	CHECK(!missed, "%u of 200 cut files read without an error", missed);
+	/* A changed byte is an error, or one zstd does not need (the window
+	 * size, say) and the records come out the same. */
+	unsigned wrong = 0;
+	for (unsigned k = 0; k < 200; k++) {
+		u8 *copy = malloc(len);
+		memcpy(copy, file, len);
+		copy[rng_below(rng, len)] ^= (u8)(1 + rng_below(rng, 255));
+		wrong += same_records(copy, len, a, 20000) == 0;
+		free(copy);
+	}
+	CHECK(!wrong, "%u of 200 damaged files read as other records without an error", wrong);
+	free(file);
+
+	/* Random bytes after a good header: read to an end or an error (the
+	 * sanitizer build checks that nothing is read out of bounds). */
+	unsigned ended = 0;
+	for (unsigned k = 0; k < 300; k++) {
+		u8 content[MEMTRACE_HEADER_LEN + 64], packed[256];
+		struct memtrace_encoder e;
+		static const struct encore_interval iv = { 0, 1, 0, 10 };
+		memtrace__put_header(&e, content, &iv, k & 1);
+		size_t n = MEMTRACE_HEADER_LEN + rng_below(rng, 64);
+		rng_fill(rng, content + MEMTRACE_HEADER_LEN, n - MEMTRACE_HEADER_LEN);
+		size_t zlen = compress_content(content, n, packed, sizeof(packed));
+		ended += read_to_end(packed, zlen, err, sizeof(err), &records) == 0;
+	}
+	CHECK(ended < 30, "%u of 300 random frames read as valid", ended);
+	free(a);
+	session_close(&s);
+}
+
+/* ---- encore memtrace ---- */
+
+/* Runs cmd_memtrace with stdout and stderr into temp files: its exit
+ * status, and what it printed in *out and *err. */
+static int run_cli(int argc, char **argv, char **out, char **err)
+{
+	FILE *o = tmpfile(), *e = tmpfile();
+	fflush(stdout);
+	fflush(stderr);
+	int saved_out = dup(1), saved_err = dup(2);
+	dup2(fileno(o), 1);
+	dup2(fileno(e), 2);
+	int rc = cmd_memtrace(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(saved_out, 1);
+	dup2(saved_err, 2);
+	close(saved_out);
+	close(saved_err);
+	*out = slurp(o, NULL);
+	*err = slurp(e, NULL);
+	fclose(o);
+	fclose(e);
+	return rc;
+}
+
+static void test_memtrace_cli(void)
+{
+	check_group("encore memtrace");
+	static const struct access a[] = {
+		{ 10, 0x1000, 0x5000, 8, true },
+		{ 10, 0x2000, 0x9000, 4, false },
+		{ 30, 0xffffffff81000000ull, 0x1000000, 1, false },
+	};
+	const char *const opts[] = { "paddr", "1", NULL };
+	struct session s;
+	session_open(&s, "memtrace", 1, opts);
+	memtrace_interval(&s, a, 3, 0, 100);
+	size_t len;
+	char *bytes = session_merge(&s, &len);
+	char *path = write_temp("");
+	FILE *f = fopen(path, "wb");
+	fwrite(bytes, 1, len, f);
+	fclose(f);
+
+	char *out, *err;
+	char *plain[] = { "memtrace", path, NULL };
+	CHECK(run_cli(2, plain, &out, &err) == 0 && !*err, "plain: %s", err);
+	check_text("records", out,
+		   "10 W 8 0000000000001000 0000000000005000\n"
+		   "10 R 4 0000000000002000 0000000000009000\n"
+		   "30 R 1 ffffffff81000000 0000000001000000\n");
+	free(out);
+	free(err);
+	char *summary[] = { "memtrace", path, "--summary", "--limit", "2", NULL };
+	CHECK(run_cli(5, summary, &out, &err) == 0 && !*err, "summary: %s", err);
+	check_text("summary", out,
+		   "intervals 0..0 of 1\nrecords 2\nreads 1\nwrites 1\nbytes 12\nbytes-read 4\n"
+		   "bytes-written 8\nicount 10..10\n");
+	free(out);
+	free(err);
+
+	f = fopen(path, "wb");
+	fwrite(bytes, 1, len - 3, f);
+	fclose(f);
+	CHECK(run_cli(2, plain, &out, &err) == 2 && strstr(err, "cut short"),
+	      "a cut file exits 2: %s", err);
+	free(out);
+	free(err);
+	char *missing[] = { "memtrace", "/nonexistent/trace.zst", NULL };
+	CHECK(run_cli(2, missing, &out, &err) == 2 && strstr(err, "/nonexistent/trace.zst"),
+	      "a missing file exits 2: %s", err);
+	free(out);
+	free(err);
+	char *bad_limit[] = { "memtrace", path, "--limit", "x", NULL };
+	CHECK(run_cli(4, bad_limit, &out, &err) == 2 && strstr(err, "--limit"), "--limit x: %s",
+	      err);
+	free(out);
+	free(err);
+	unlink(path);
+	free(path);
+	free(bytes);
+	session_close(&s);
+}
+
+int main(void)
+{
+	struct rng rng;
+	rng_seed(&rng, check_seed(0x9106));
+	test_registry();
+	test_icount();
+	test_icount_errors();
+	test_hotspots();
+	test_hotspots_options();
+	test_hotspots_many(&rng);
+	test_coverage();
+	test_syscalls();
+	test_memtrace_round_trip(&rng, false);
+	test_memtrace_round_trip(&rng, true);
+	test_memtrace_damage(&rng);
+	test_memtrace_cli();
+	check_group_end();
+	return check_summary();
+}
