@@ -105,7 +105,7 @@ static void count_record(struct summary *s, const struct memtrace_record *r)
 static void print_summary(const struct summary *s, const struct memtrace_span *span)
 {
 	printf("intervals %u..%u of %u%s\n", span->first, span->last, span->count,
-	       span->first == 0 && span->last + 1 == span->count ? "" : " (not all)");
+	       span->frames == span->count ? "" : " (not all)");
 	printf("records %llu\nreads %llu\nwrites %llu\n", (unsigned long long)s->records,
 	       (unsigned long long)s->reads, (unsigned long long)s->writes);
 	printf("bytes %llu\nbytes-read %llu\nbytes-written %llu\n",
