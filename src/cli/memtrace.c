@@ -104,8 +104,10 @@ static void count_record(struct summary *s, const struct memtrace_record *r)
 
 static void print_summary(const struct summary *s, const struct memtrace_span *span)
 {
-	printf("intervals %u..%u of %u%s\n", span->first, span->last, span->count,
-	       span->frames == span->count ? "" : " (not all)");
+	printf("intervals %u..%u of %u", span->first, span->last, span->count);
+	if (span->frames != span->count)
+		printf(" (%llu of them)", (unsigned long long)span->frames);
+	printf("\n");
 	printf("records %llu\nreads %llu\nwrites %llu\n", (unsigned long long)s->records,
 	       (unsigned long long)s->reads, (unsigned long long)s->writes);
 	printf("bytes %llu\nbytes-read %llu\nbytes-written %llu\n",

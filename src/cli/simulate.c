@@ -4,7 +4,9 @@
  * each against its end checkpoint, and merge the plugins' outputs in
  * interval order.  The merged outputs do not depend on the worker count.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -269,6 +271,23 @@ static int plan_jobs(struct sim_state *s)
 	return rc;
 }
 
+/* A plugin's outputs of an earlier run into the same directory would
+ * pass for this run's where an interval fails: remove them. */
+static void forget_outputs(const struct sim_plugin *sp, const char *out)
+{
+	char path[4200];
+	plugin_set__merged_path(sp, out, path, sizeof(path));
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/intervals/%s", out, sp->label);
+	DIR *d = opendir(path);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.')
+			unlinkat(dirfd(d), e->d_name, 0);
+	if (d)
+		closedir(d);
+}
+
 static int load_plugins(struct sim_state *s)
 {
 	char err[1024];
@@ -277,11 +296,18 @@ static int load_plugins(struct sim_state *s)
 			fprintf(stderr, "encore simulate: %s\n", err);
 			return -1;
 		}
+	struct stat st;
 	if (s->opts.out && mkdir(s->opts.out, 0777) && errno != EEXIST) {
 		fprintf(stderr, "encore simulate: cannot create %s: %s\n", s->opts.out,
 			strerror(errno));
 		return -1;
 	}
+	if (s->opts.out && (stat(s->opts.out, &st) || !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "encore simulate: %s is not a directory\n", s->opts.out);
+		return -1;
+	}
+	for (unsigned k = 0; k < s->plugins.count; k++)
+		forget_outputs(&s->plugins.v[k], s->opts.out);
 	return 0;
 }
 
