@@ -1,0 +1,315 @@
+#!/bin/bash
+# encore simulate on the default Linux guest: its boot and workload are
+# recorded once with the default interval (a few dozen checkpoints), each
+# command typed when its prompt appears, then
+#   - simulate -j 2 --plugin icount over every interval: exit 0, every
+#     interval exact, each interval's count is its checkpoints' distance,
+#     the total the recording's; user and kernel both ran;
+#   - on a spread of intervals (the first, two adjacent ones in the
+#     user-space workload, the last): every built-in plugin (memtrace with
+#     level=1) and the example external one (examples/plugins/events.c),
+#     -j 1 and -j 2 write byte-identical merged and per-interval outputs;
+#     icount and hotspots count the same instructions; coverage is sorted
+#     and unique; the system call trace names read, write and execve, in
+#     icount order; memtrace decodes;
+#   - --serial over the two adjacent intervals writes the same
+#     per-interval files as the parallel runs, and a memtrace that decodes
+#     to their records.
+# Each step's time is printed.
+#
+# Skipped under the sanitizer pass (minutes of ASan; tests/e2e/simulate.sh
+# runs the same code there on a small guest), and if the default guest has
+# not been built.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+ENCORE=${ENCORE:-build/encore}
+GUEST=${GUEST:-build/guest}
+export ENCORE_GUEST_DIR=$GUEST
+EVENTS_SO=$(dirname "$ENCORE")/plugins/events.so
+TIMEOUT=${TIMEOUT:-600}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+if [ "${ENCORE_SANITIZED:-0}" = 1 ]; then
+	echo "skipped under the sanitizer build (tests/e2e/simulate.sh covers the same code)"
+	exit 77
+fi
+for f in vmlinux initramfs.cpio; do
+	[ -r "$GUEST/$f" ] || { echo "skipped: $GUEST/$f is missing (guest/build-guest.sh)"; exit 77; }
+done
+[ -f "$EVENTS_SO" ] || { echo "simulate_linux.sh: $EVENTS_SO is missing (make)" >&2; exit 1; }
+
+# ---- helpers ----
+# elapsed T0: seconds since $EPOCHREALTIME was T0, to a tenth.
+elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$EPOCHREALTIME"; }
+# sim NAME ARGS...: `encore simulate -q ARGS`, stdout and stderr in
+# $tmp/NAME.{out,err}; its exit status in $rc, its wall time in $secs.
+sim() {
+	local name=$1; shift
+	local t0=$EPOCHREALTIME
+	timeout "$TIMEOUT" "$ENCORE" simulate -q "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
+	rc=$?
+	secs=$(elapsed "$t0")
+}
+# summary_is FILE LIST: OUT/summary.txt lists exactly the intervals LIST
+# ("0 2 3"), all exact.
+summary_is() {
+	python3 - "$@" <<'EOF'
+import sys
+path, want = sys.argv[1], [int(x) for x in sys.argv[2].split()]
+rows, inside = {}, False
+for line in open(path):
+    f = line.split()
+    if f[:2] in (["interval", "first-insn"], ["job", "first-insn"]):
+        inside = True
+    elif inside and line.startswith("intervals: "):
+        inside = False
+    elif inside:
+        rows[int(f[0])] = f[-1]
+assert sorted(rows) == want, "intervals %s, want %s" % (sorted(rows), want)
+bad = [k for k, r in rows.items() if r != "exact"]
+assert not bad, "not exact: %s" % bad
+EOF
+}
+# icount_is FILE LIST: the merged icount table FILE has a row for each
+# interval of LIST, each its checkpoints' distance, and their total;
+# prints "TOTAL USER KERNEL".
+icount_is() {
+	python3 - "$tmp/rec.json" "$@" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+c = [x["instructions"] for x in d["checkpoints"]]
+want = [int(x) for x in sys.argv[3].split()]
+lines = open(sys.argv[2]).read().splitlines()
+head = lines[0].split()
+assert head[:2] == ["interval", "first_icount"] and head[-1] == "total" and "user" in head, head
+rows = [dict(zip(head, l.split())) for l in lines[1:]]
+assert [int(r["interval"]) for r in rows[:-1]] == want, [r["interval"] for r in rows[:-1]]
+for r in rows:
+    assert sum(int(r[h]) for h in head[2:-1]) == int(r["total"]), r
+for r in rows[:-1]:
+    k = int(r["interval"])
+    assert int(r["first_icount"]) == c[k] and int(r["total"]) == c[k + 1] - c[k], r
+t = rows[-1]
+assert t["interval"] == "total" and t["first_icount"] == "-", t
+assert int(t["total"]) == sum(c[k + 1] - c[k] for k in want), t
+print(t["total"], t["user"], t["kernel"])
+EOF
+}
+
+# ---- the recording ----
+printf 'workload\npoweroff -f\n' >"$tmp/workload.lines"
+mkfifo "$tmp/rec.fifo"
+t0=$EPOCHREALTIME
+(
+	exec 3<>"$tmp/rec.fifo"
+	timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" <&3 2>"$tmp/rec.err" |
+		guest/send-after-prompt 'encore# ' "$tmp/workload.lines" "$tmp/rec.fifo" >"$tmp/rec.out"
+	exit "${PIPESTATUS[0]}"
+)
+rc=$?
+secs=$(elapsed "$t0")
+"$ENCORE" inspect --json "$tmp/rec" >"$tmp/rec.json" 2>"$tmp/rec.json.err"
+read -r n insns < <(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+c = d["checkpoints"]
+assert c[-1]["final"] and c[-1]["instructions"] == d["instructions"]
+print(len(c) - 1, d["instructions"])' "$tmp/rec.json" 2>>"$tmp/rec.json.err")
+n=${n:-0}
+last=$((n - 1))
+if [ $rc = 0 ] && grep -qx 'workload: done' <(tr -d '\r' <"$tmp/rec.out") && [ "$n" -ge 10 ] &&
+   grep -q '^interval 200000000$' "$tmp/rec/meta"; then
+	ok "record: boot and workload (exit 0), default interval, $n intervals, $insns instructions (${secs} s)"
+else
+	not_ok "record (exit $rc, $n intervals)" "$tmp/rec.err"
+	cat "$tmp/rec.json.err"
+	finish; exit
+fi
+
+# ---- icount over every interval ----
+sim all -j 2 --plugin icount -o "$tmp/all" "$tmp/rec"
+if [ $rc = 0 ] && summary_is "$tmp/all/summary.txt" "$(seq -s ' ' 0 $last)" 2>"$tmp/check.err" &&
+   icount_is "$tmp/all/icount.txt" "$(seq -s ' ' 0 $last)" >"$tmp/check.out" 2>>"$tmp/check.err"; then
+	read -r total user kernel <"$tmp/check.out"
+	if [ "$total" = "$insns" ] && [ "$user" -gt 0 ] && [ "$kernel" -gt 0 ]; then
+		ok "-j 2 --plugin icount, all $n intervals: exit 0, all exact; $total instructions = the recording's, $user user, $kernel kernel (${secs} s)"
+	else
+		not_ok "-j 2 --plugin icount: total $total (want $insns), user $user, kernel $kernel"
+	fi
+else
+	not_ok "-j 2 --plugin icount, all intervals (exit $rc)" "$tmp/all.err"
+	cat "$tmp/check.err"
+fi
+
+# ---- a spread of intervals, every plugin ----
+# Two adjacent intervals (a, a+1) mostly in user mode (the workload), the
+# pair nearest to 20-21; then 0, a-(a+1) and the last.
+a=$(awk -v last=$last 'NR > 1 && $1 != "total" && $3 > $4 { user[$1] = 1 }
+	END {
+		for (d = 0; d < last; d++)
+			for (s = -1; s <= 1; s += 2) {
+				k = 20 + s * d
+				if (k > 0 && k + 1 < last && (k in user) && ((k + 1) in user)) { print k; exit }
+			}
+	}' "$tmp/all/icount.txt" 2>/dev/null)
+if [ -z "$a" ]; then
+	not_ok "no two adjacent intervals mostly in user mode between the first and the last" "$tmp/all/icount.txt"
+	finish; exit
+fi
+b=$((a + 1))
+spread="0,$a-$b,$last"
+list="0 $a $b $last"
+plugins=(--plugin icount --plugin coverage --plugin hotspots --plugin memtrace,level=1
+	--plugin syscalls --plugin "$EVENTS_SO")
+merged="icount.txt coverage.txt hotspots.txt memtrace.zst syscalls.txt events.txt"
+sim p1 -j 1 --intervals "$spread" "${plugins[@]}" -o "$tmp/p1" "$tmp/rec"
+rc1=$rc secs1=$secs
+sim p2 -j 2 --intervals "$spread" "${plugins[@]}" -o "$tmp/p2" "$tmp/rec"
+missing=()
+for f in $merged; do [ -s "$tmp/p2/$f" ] || missing+=("$f"); done
+if [ $rc1 = 0 ] && [ $rc = 0 ] && [ ${#missing[@]} = 0 ] &&
+   summary_is "$tmp/p1/summary.txt" "$list" 2>"$tmp/check.err" &&
+   summary_is "$tmp/p2/summary.txt" "$list" 2>>"$tmp/check.err"; then
+	ok "--intervals $spread, six plugins: -j 1 (${secs1} s) and -j 2 (${secs} s) exit 0, all exact"
+else
+	not_ok "--intervals $spread, six plugins (exit $rc1 with -j 1, $rc with -j 2; missing: ${missing[*]})" \
+		"$tmp/p2.err"
+	cat "$tmp/check.err"
+fi
+if diff -r -q -x summary.txt "$tmp/p1" "$tmp/p2" >"$tmp/diff.out" 2>&1; then
+	ok "  ...-j 1 and -j 2: merged and per-interval outputs byte-identical ($merged; $(find "$tmp/p1/intervals" -type f | wc -l) interval files)"
+else
+	not_ok "  ...-j 1 and -j 2 outputs differ" "$tmp/diff.out"
+fi
+
+# icount and hotspots count the same instructions.
+out=$tmp/p2
+if icount_is "$out/icount.txt" "$list" >"$tmp/check.out" 2>"$tmp/check.err"; then
+	read -r total user kernel <"$tmp/check.out"
+	ok "  ...icount: intervals $list, each its checkpoints' distance, $total in all ($user user)"
+else
+	not_ok "  ...icount" "$tmp/check.err"; total=none
+fi
+hot=$out/hotspots.txt
+cov=$out/coverage.txt
+if grep -qE "^# $total instructions at $(wc -l <"$cov") addresses; the top 50$" "$hot" &&
+   [ "$(grep -cvE '^#' "$hot")" = 50 ] &&
+   ! grep -vE '^#' "$hot" | awk '{print $4}' | LC_ALL=C sort | LC_ALL=C comm -23 - "$cov" | grep -q .; then
+	ok "  ...hotspots: the $total instructions icount counts, at every covered address; the top 50, all covered"
+	grep -vE '^#' "$hot" | head -n 3 | sed 's/^/#   /'
+else
+	not_ok "  ...hotspots (want $total instructions)" "$hot"
+fi
+if [ -s "$cov" ] && LC_ALL=C sort -c -u "$cov" 2>"$tmp/check.out" &&
+   ! grep -qvE '^[0-9a-f]{16}$' "$cov" && grep -q '^ffffffff8' "$cov" && grep -q '^00000000' "$cov"; then
+	ok "  ...coverage: $(wc -l <"$cov") addresses, kernel and user, sorted and unique"
+else
+	not_ok "  ...coverage" "$tmp/check.out"
+fi
+
+# The system calls: in icount order, inside the intervals, each address
+# space's user instructions never going back; read, write and execve
+# among them (the workload reads, writes and runs programs).
+if python3 - "$out/syscalls.txt" "$tmp/rec.json" "$list" >"$tmp/check.out" 2>&1 <<'EOF'
+import collections, json, re, sys
+c = [x["instructions"] for x in json.load(open(sys.argv[2]))["checkpoints"]]
+spans = [(c[k], c[k + 1]) for k in map(int, sys.argv[3].split())]
+lines = open(sys.argv[1]).read().splitlines()
+assert lines[0] == "# icount address-space user-instructions call(arguments)", lines[0]
+names, prev, user = collections.Counter(), 0, {}
+calls = [l for l in lines[1:] if not l.startswith("# ")]
+for l in calls:
+    m = re.fullmatch(r"(\d+) ([0-9a-f]+) (\d+) ([a-z0-9_]+)\((0x[0-9a-f]+(, 0x[0-9a-f]+){5})\)", l)
+    assert m, l
+    icount, space, u = int(m[1]), m[2], int(m[3])
+    assert icount >= prev, "icount goes back: " + l
+    assert any(a <= icount < b for a, b in spans), "outside the intervals: " + l
+    assert u >= user.get(space, 0), "user instructions go back: " + l
+    prev, user[space] = icount, u
+    names[m[4]] += 1
+for want in ("read", "write", "execve"):
+    assert names[want], "no %s: %s" % (want, names.most_common(10))
+print(len(calls), len(user), " ".join("%s:%d" % x for x in names.most_common(6)))
+EOF
+then
+	read -r ncalls nspaces top <"$tmp/check.out"
+	ok "  ...syscalls: $ncalls calls in icount order, $nspaces address spaces; $top"
+else
+	not_ok "  ...syscalls" "$tmp/check.out"
+fi
+for k in $a $b; do
+	grep -q "^c " "$out/intervals/syscalls/$(printf %06d $k).txt" ||
+		not_ok "  ...interval $k has no system calls (pick intervals in the workload)"
+done
+
+# memtrace decodes; events' merged counters are the sums of the intervals'.
+t0=$EPOCHREALTIME
+"$ENCORE" memtrace "$out/memtrace.zst" --summary >"$tmp/mt.out" 2>"$tmp/mt.err"
+rc=$?
+records=$(sed -n 's/^records //p' "$tmp/mt.out")
+if [ $rc = 0 ] && [ "${records:-0}" -gt 0 ] && grep -q "^intervals " "$tmp/mt.out"; then
+	ok "  ...memtrace: $(stat -c %s "$out/memtrace.zst") bytes decode to $records records ($(elapsed "$t0") s)"
+else
+	not_ok "  ...memtrace --summary (exit $rc, records '$records')" "$tmp/mt.err"
+	cat "$tmp/mt.out"
+fi
+if python3 - "$out" >"$tmp/check.out" 2>&1 <<'EOF'
+import collections, glob, sys
+def counters(path):
+    c = collections.Counter()
+    for line in open(path):
+        if not line.startswith("#"):
+            key, count = line.split()
+            c[key] += int(count)
+    return c
+total = collections.Counter()
+for f in glob.glob(sys.argv[1] + "/intervals/events/*.txt"):
+    total += counters(f)
+merged = counters(sys.argv[1] + "/events.txt")
+assert merged == total and merged["exception-14"] > 0, (merged, total)
+print(len(merged), merged["exception-14"])
+EOF
+then
+	read -r nk pf <"$tmp/check.out"
+	ok "  ...events.so: $nk counters, each the sum of the intervals' ($pf page faults)"
+else
+	not_ok "  ...events.so merged counters" "$tmp/check.out"
+fi
+
+# ---- --serial over the adjacent pair ----
+sim serial --serial --intervals "$a-$b" "${plugins[@]}" -o "$tmp/serial" "$tmp/rec"
+bad=()
+for d in "$tmp/p2/intervals"/*/; do
+	p=$(basename "$d")
+	for f in "$d"$(printf %06d $a).* "$d"$(printf %06d $b).*; do
+		cmp -s "$f" "$tmp/serial/intervals/$p/$(basename "$f")" || bad+=("$p/$(basename "$f")")
+	done
+done
+nfiles=$(find "$tmp/serial/intervals" -type f | wc -l)
+if [ $rc = 0 ] && summary_is "$tmp/serial/summary.txt" "$a" 2>"$tmp/check.err" &&
+   [ ${#bad[@]} = 0 ] && [ "$nfiles" = 12 ]; then
+	ok "--serial --intervals $a-$b: exit 0, one exact replay; its 12 interval files identical to -j 2's (${secs} s)"
+else
+	not_ok "--serial --intervals $a-$b (exit $rc, $nfiles files, differing: ${bad[*]})" "$tmp/serial.err"
+	cat "$tmp/check.err"
+fi
+# Its merged memtrace (two consecutive intervals) decodes, with the
+# records of the parallel run's two interval files.
+"$ENCORE" memtrace "$tmp/serial/memtrace.zst" --summary >"$tmp/mt.out" 2>"$tmp/mt.err"
+rc=$?
+records=$(sed -n 's/^records //p' "$tmp/mt.out")
+want=0
+for k in $a $b; do
+	want=$((want + $("$ENCORE" memtrace "$tmp/p2/intervals/memtrace/$(printf %06d $k).zst" --summary |
+		sed -n 's/^records //p')))
+done
+if [ $rc = 0 ] && [ "$records" = "$want" ] && [ "$want" -gt 0 ] &&
+   grep -qxE "intervals $a\.\.$b of $n \(not all\)" "$tmp/mt.out"; then
+	ok "  ...its memtrace.zst decodes: $records records, those of intervals $a and $b"
+else
+	not_ok "  ...its memtrace.zst (exit $rc, $records records, want $want)" "$tmp/mt.err"
+	cat "$tmp/mt.out"
+fi
+
+finish
