@@ -4,7 +4,9 @@
 # guest image, plus host instructions per guest instruction (callgrind);
 # then the default Linux guest's boot and workload on encore and QEMU
 # (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
-# the cost, storage and restore of its checkpoints (bench/ckpt.sh).
+# the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
+# parallel simulation with plugins next to QEMU's replay with a TCG plugin
+# (bench/sim.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 set -euo pipefail
 BUILD=${1:-build}
@@ -86,6 +88,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/rr.sh "$BUILD"
 	echo
 	bench/ckpt.sh "$BUILD"
+	echo
+	bench/sim.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi
