@@ -1,17 +1,10 @@
 /* Running a guest from the command line (launch.h). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "launch.h"
 #include "encore/state_hash.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "encore/host_clock.h"
 
 static struct console *con(void *launch) { return &((struct launch *)launch)->console; }
 
@@ -46,9 +39,9 @@ int launch__create(struct launch *l, const struct guest_opts *o, bool input, boo
 void launch__run(struct launch *l, u64 max_insns)
 {
 	struct run_input in = rr_session__run_input(&l->session);
-	double t0 = now_seconds();
+	double t0 = host_clock__seconds();
 	machine__run(l->guest.machine, max_insns, &in, &l->result);
-	l->wall_seconds = now_seconds() - t0;
+	l->wall_seconds = host_clock__seconds() - t0;
 	console__finish(&l->console);
 }
 

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -21,6 +20,7 @@
 #include "sim/progress.h"
 #include "sim_job.h"
 #include "snap/snap_reader.h"
+#include "encore/host_clock.h"
 
 #define EXIT_FAILED 1
 #define EXIT_USAGE 2
@@ -210,8 +210,8 @@ static int plan_intervals(struct sim_state *s)
 	bool final = r->count && (r->info[r->count - 1].flags & CKPT_FLAG_FINAL);
 	u32 n = r->count ? r->count - 1 : 0;
 	if (!final)
-		fprintf(stderr, "encore simulate: %s was cut short: its last %s after checkpoint "
-			"%u is not simulated\n", s->rec.dir, "stretch", n);
+		fprintf(stderr, "encore simulate: %s was cut short: its last stretch after "
+			"checkpoint %u is not simulated\n", s->rec.dir, n);
 	if (!n) {
 		fprintf(stderr, "encore simulate: %s has no complete interval (it needs two "
 			"checkpoints)\n", s->rec.dir);
@@ -338,13 +338,6 @@ static int prepare(struct sim_state *s)
 
 /* ---- running and reporting ---- */
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int run_jobs(struct sim_state *s)
 {
 	struct progress prog;
@@ -354,10 +347,10 @@ static int run_jobs(struct sim_state *s)
 	if (progress__init(&prog, stderr, s->opts.quiet, s->job_ids, s->njobs, total))
 		return -1;
 	struct sim_worker w = { sim_job__run, &s->plan };
-	double t0 = now_seconds();
+	double t0 = host_clock__seconds();
 	int rc = scheduler__run(s->job_ids, s->njobs, s->opts.jobs, &w, progress__observe, &prog,
 				s->results);
-	s->wall_seconds = now_seconds() - t0;
+	s->wall_seconds = host_clock__seconds() - t0;
 	progress__finish(&prog);
 	progress__free(&prog);
 	if (rc)

@@ -1,17 +1,10 @@
 /* Replaying one stretch of a recording (stretch.h). */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "stretch.h"
 #include "rr/rec_dir.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "encore/host_clock.h"
 
 const struct rr_event *stretch__checkpoint_event(const struct recording *rec, u32 k,
 						 size_t *index)
@@ -120,7 +113,7 @@ static int restore(struct stretch *st, const struct recording *rec, const u8 *co
 	size_t event = 0;
 	const struct rr_event *ev = stretch__checkpoint_event(rec, o->from, &event);
 	struct page_map map;
-	double t0 = now_seconds();
+	double t0 = host_clock__seconds();
 	if (page_map__init(&map, l->guest.machine->pages.nframes)) {
 		fprintf(stderr, "encore %s: out of memory\n", o->cmd);
 		return -1;
@@ -145,7 +138,7 @@ static int restore(struct stretch *st, const struct recording *rec, const u8 *co
 		page_map__free(&map);
 		return -1;
 	}
-	st->restore_seconds = now_seconds() - t0;
+	st->restore_seconds = host_clock__seconds() - t0;
 	rr_session__replay_from(&l->session, &rec->log, console, console_len, &map, event);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "encore/host_clock.h"
 #include "encore/hw.h"
 #include "encore/state_hash.h"
 #include "session.h"
@@ -15,13 +16,6 @@
 #define FLUSH_EVERY_NS 1000000000ull /* a killed recorder loses at most ~1 s */
 #define PACE_SLACK_NS 5000000ull     /* --realtime: tolerated lag before a jump */
 #define PACE_MAX_SLEEP_NS 50000000ull
-
-static u64 wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
 
 static u64 insns_now(struct rr_session *s)
 {
@@ -77,7 +71,7 @@ void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uar
 	s->slice = slice;
 	s->realtime = realtime;
 	s->last_poll = (struct rr_landmark){ ~0ull, ~0ull, 0 };
-	s->wall_start_ns = wall_ns();
+	s->wall_start_ns = host_clock__ns();
 }
 
 /* ---- recording ---- */
@@ -103,7 +97,7 @@ static void flush_log(struct rr_session *s, const struct rr_landmark *at)
 	if (fflush(s->console_file) || rr_log_writer__flush(s->log, at))
 		record_failed(s, "cannot write the recording (disk full?)");
 	s->flushed_through = *at;
-	s->last_flush_ns = wall_ns();
+	s->last_flush_ns = host_clock__ns();
 }
 
 /* Before the host may wait: make everything so far survive a kill.  The
@@ -117,7 +111,7 @@ static void flush_here(struct rr_session *s)
 
 static void maybe_flush(struct rr_session *s, const struct rr_landmark *at)
 {
-	if (wall_ns() - s->last_flush_ns < FLUSH_EVERY_NS)
+	if (host_clock__ns() - s->last_flush_ns < FLUSH_EVERY_NS)
 		return;
 	if (!rr_log_writer__pending(s->log) && !rr_landmark__cmp(at, &s->flushed_through))
 		return;
@@ -223,7 +217,7 @@ static void check_stop_request(struct rr_session *s, const struct rr_landmark *a
  * guest cannot tell). */
 static void pace(struct rr_session *s, const struct rr_landmark *at)
 {
-	u64 wall = wall_ns() - s->wall_start_ns, virt = machine__now(s->machine);
+	u64 wall = host_clock__ns() - s->wall_start_ns, virt = machine__now(s->machine);
 	if (wall > virt + PACE_SLACK_NS) {
 		struct rr_event ev = event_here(s, RR_EV_PACE, at);
 		ev.pace.ns = wall - virt;
@@ -260,7 +254,7 @@ static u64 idle_live(struct rr_session *s, u64 gap)
 		flush_here(s);
 	u64 skip = gap;
 	if (s->realtime) {
-		u64 virt = machine__now(s->machine), wall = wall_ns() - s->wall_start_ns;
+		u64 virt = machine__now(s->machine), wall = host_clock__ns() - s->wall_start_ns;
 		u64 wait = virt + gap > wall ? virt + gap - wall : 0;
 		u64 waited = s->fe.idle ? s->fe.idle(s->fe.opaque, wait) : wait;
 		if (waited < wait)

@@ -1,17 +1,10 @@
 /* The progress display of encore simulate (progress.h). */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "progress.h"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+#include "encore/host_clock.h"
 
 int progress__init(struct progress *p, FILE *f, bool quiet, const u32 *job_ids, u32 jobs,
 		   u64 total_insns)
@@ -23,7 +16,7 @@ int progress__init(struct progress *p, FILE *f, bool quiet, const u32 *job_ids, 
 	p->jobs = jobs;
 	p->job_ids = job_ids;
 	p->total_insns = total_insns;
-	p->start = now_seconds();
+	p->start = host_clock__seconds();
 	p->running = calloc(jobs ? jobs : 1, sizeof(*p->running));
 	return p->running ? 0 : -1;
 }
@@ -53,7 +46,7 @@ static void draw(struct progress *p)
 	double frac = p->total_insns ? (double)insns / p->total_insns : 0;
 	if (frac > 1)
 		frac = 1;
-	double elapsed = now_seconds() - p->start;
+	double elapsed = host_clock__seconds() - p->start;
 	char bar[31], took[16], left[16] = "?";
 	unsigned full = (unsigned)(frac * 30);
 	memset(bar, '#', full);

@@ -7,23 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "scheduler.h"
+#include "encore/host_clock.h"
 
 #define NO_JOB 0xffffffffu
 
 /* In a worker: where its reports go. */
 static int report_fd = -1;
 static double last_progress;
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* One whole report per write(2): under PIPE_BUF, so never torn. */
 static void send_report(const struct sim_report *r)
@@ -38,7 +31,7 @@ void sim_progress(u32 job, u64 insns)
 {
 	if (report_fd < 0)
 		return;
-	double now = now_seconds();
+	double now = host_clock__seconds();
 	if (now - last_progress < 0.2)
 		return;
 	last_progress = now;
@@ -69,12 +62,12 @@ static _Noreturn void worker_main(int cmd_fd, int rep_fd, const struct sim_worke
 	while (read_all(cmd_fd, &job, sizeof(job)) && job != NO_JOB) {
 		static struct sim_report r;
 		memset(&r, 0, sizeof(r));
-		double t0 = now_seconds();
+		double t0 = host_clock__seconds();
 		last_progress = t0;
 		w->run(w->opaque, job, &r);
 		r.job = job;
 		r.done = 1;
-		r.seconds = now_seconds() - t0;
+		r.seconds = host_clock__seconds() - t0;
 		send_report(&r);
 	}
 	fflush(NULL);
@@ -135,9 +128,9 @@ static void give_work(struct sched *s, struct worker *wk)
 {
 	u32 job = s->next < s->njobs ? s->jobs[s->next] : NO_JOB;
 	wk->slot = job == NO_JOB ? NO_JOB : s->next++;
-	if (write(wk->cmd_fd, &job, sizeof(job)) != sizeof(job) && job != NO_JOB) {
-		/* The worker is gone: its report pipe will say so. */
-	}
+	/* A failed write means the worker is gone: its report pipe says so. */
+	ssize_t rc = write(wk->cmd_fd, &job, sizeof(job));
+	(void)rc;
 }
 
 /* A worker died: fail its job, and replace it if work remains. */

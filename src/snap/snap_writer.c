@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -23,6 +22,7 @@
 #include "page_map.h"
 #include "snap_wire.h"
 #include "snap_writer.h"
+#include "encore/host_clock.h"
 
 #define PAGE_ZSTD_LEVEL 1
 #define RECORD_ZSTD_LEVEL 3
@@ -67,13 +67,6 @@ struct snap_writer {
 	u8 *scratch;
 	size_t scratch_cap;
 };
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (u64)ts.tv_sec * 1000000000ull + (u64)ts.tv_nsec;
-}
 
 static int write_all(int fd, const u8 *p, size_t n)
 {
@@ -391,7 +384,7 @@ static int build_head(struct snap_writer *w, struct job *j)
 int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *state_hash,
 		      char *err, size_t n)
 {
-	u64 t0 = now_ns();
+	u64 t0 = host_clock__ns();
 	pthread_mutex_lock(&w->lock);
 	bool failed = w->failed;
 	if (failed)
@@ -437,7 +430,7 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 	w->stats.changed_frames += i->ndelta;
 	w->stats.new_pages += i->nnew;
 	enqueue(w, j);
-	w->stats.take_ns += now_ns() - t0;
+	w->stats.take_ns += host_clock__ns() - t0;
 	return 0;
 }
 
