@@ -159,11 +159,6 @@ static int merge_counters(const struct encore_merge_input *in, FILE *out, char *
 
 /* ---- one plugin ---- */
 
-static const char *merge_option(void *ctx, const char *key, const char *dflt)
-{
-	return sim_plugin__option(ctx, key, dflt);
-}
-
 static int run_merge(const struct sim_plugin *sp, struct encore_merge_input *in, FILE *out,
 		     char *err, size_t n)
 {
@@ -193,7 +188,6 @@ static int open_inputs(const struct sim_plugin *sp, const char *dir,
 static int merge_one(const struct sim_plugin *sp, const char *dir,
 		     const struct encore_interval *iv, unsigned count, char *err, size_t n)
 {
-	static const struct encore_plugin_host host = { .option = merge_option };
 	FILE **files = calloc(count ? count : 1, sizeof(*files));
 	char path[4200], tmp[4300], why[4600] = "";
 	plugin_set__merged_path(sp, dir, path, sizeof(path));
@@ -206,7 +200,9 @@ static int merge_one(const struct sim_plugin *sp, const char *dir,
 		 !(out = fopen(tmp, "wb")))
 		snprintf(why, sizeof(why), "cannot write %s: %s", tmp, strerror(errno));
 	if (out) {
-		struct encore_merge_input in = { count, iv, files, &sp->options, &host, (void *)sp };
+		struct plugin_slot slot = { .plugin = sp };
+		struct encore_merge_input in = { count, iv, files, &sp->options,
+						 &plugin_host__options_only, &slot };
 		rc = run_merge(sp, &in, out, why, sizeof(why));
 		if (fclose(out) && !rc) {
 			rc = -1;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "plugin_host.h"
+#include "plugins/plugin_util.h"
 #include "plugins/registry.h"
 
 static const struct encore_plugin *load_external(struct sim_plugin *sp, const char *path,
@@ -61,20 +62,13 @@ static int parse_options(struct sim_plugin *sp, char *list, char *err, size_t n)
 	return 0;
 }
 
-const char *sim_plugin__option(const struct sim_plugin *sp, const char *key, const char *dflt)
+const char *plugin_slot__option(void *slot_ctx, const char *key, const char *dflt)
 {
-	const struct encore_plugin_options *o = &sp->options;
-	for (unsigned k = o->count; k-- > 0;) /* the last one given wins */
-		if (!strcmp(o->keys[k], key))
-			return o->values[k];
-	return dflt;
+	const struct plugin_slot *slot = slot_ctx;
+	return plugin_opts__get(&slot->plugin->options, key, dflt);
 }
 
-static const char *host_option(void *ctx, const char *key, const char *dflt)
-{
-	const struct plugin_slot *slot = ctx;
-	return sim_plugin__option(slot->plugin, key, dflt);
-}
+const struct encore_plugin_host plugin_host__options_only = { .option = plugin_slot__option };
 
 static void set_label(struct plugin_set *s, struct sim_plugin *sp)
 {
@@ -129,9 +123,9 @@ static int add_plugin(struct plugin_set *s, struct sim_plugin *sp, char *err, si
 	set_label(s, sp);
 	if (sp->p->check_options) {
 		struct plugin_slot slot = { .plugin = sp };
-		static const struct encore_plugin_host host = { .option = host_option };
 		char why[400] = "";
-		if (sp->p->check_options(&sp->options, &host, &slot, why, sizeof(why))) {
+		if (sp->p->check_options(&sp->options, &plugin_host__options_only, &slot, why,
+					 sizeof(why))) {
 			snprintf(err, n, "plugin %s: %s", sp->p->name, why[0] ? why : "bad options");
 			return -1;
 		}

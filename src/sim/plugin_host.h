@@ -32,8 +32,7 @@ struct plugin_set {
  * object); -1 with a message in err. */
 int plugin_set__add(struct plugin_set *s, const char *spec, char *err, size_t n);
 void plugin_set__free(struct plugin_set *s);
-/* The value of option `key` (the last one given), or `dflt`. */
-const char *sim_plugin__option(const struct sim_plugin *sp, const char *key, const char *dflt);
+
 /* A plugin's interval output and merged output file names. */
 void plugin_set__interval_path(const struct sim_plugin *p, const char *dir, u32 index, char *buf,
 			       size_t n);
@@ -47,6 +46,12 @@ struct plugin_slot {
 	FILE *out;
 	char path[4200];
 };
+
+/* The host's option(): slot_ctx is a struct plugin_slot (only its
+ * plugin is used); the value of `key` (the last one given), or `dflt`. */
+const char *plugin_slot__option(void *slot_ctx, const char *key, const char *dflt);
+/* The host table where only option() is offered: check_options, merge. */
+extern const struct encore_plugin_host plugin_host__options_only;
 
 /* Fan-out lists: callbacks with their instances. */
 struct hook_fan {

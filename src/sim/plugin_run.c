@@ -49,16 +49,10 @@ static int host_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
 	return machine__read_virt(slot->run->machine, current_state(slot->run, &s), vaddr, buf, len);
 }
 
-static const char *host_option(void *ctx, const char *key, const char *dflt)
-{
-	const struct plugin_slot *slot = ctx;
-	return sim_plugin__option(slot->plugin, key, dflt);
-}
-
 static const struct encore_plugin_host host_api = {
 	.regs = host_regs,
 	.read_virt = host_read_virt,
-	.option = host_option,
+	.option = plugin_slot__option,
 };
 
 /* ---- fan-outs ---- */
