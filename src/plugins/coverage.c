@@ -57,8 +57,6 @@ static int coverage_check_options(const struct encore_plugin_options *o,
 
 static void *coverage_create(const struct encore_plugin_env *env, char *err, size_t errlen)
 {
-	if (coverage_check_options(env->options, env->host, env->host_ctx, err, errlen))
-		return NULL;
 	struct coverage *s = calloc(1, sizeof(*s));
 	if (!s || u64_table__init(&s->seen)) {
 		free(s);
@@ -75,12 +73,6 @@ static void coverage_destroy(void *self)
 	struct coverage *s = self;
 	u64_table__free(&s->seen);
 	free(s);
-}
-
-static void coverage_begin(void *self, const struct encore_interval *iv)
-{
-	(void)self;
-	(void)iv;
 }
 
 static void coverage_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
@@ -143,7 +135,6 @@ const struct encore_plugin plugin_coverage = {
 	.check_options = coverage_check_options,
 	.create = coverage_create,
 	.destroy = coverage_destroy,
-	.interval_begin = coverage_begin,
 	.interval_end = coverage_end,
 	.on_insn = coverage_on_insn,
 	.merge_kind = ENCORE_MERGE_CUSTOM,

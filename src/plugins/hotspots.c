@@ -76,12 +76,6 @@ static void hotspots_destroy(void *self)
 	free(s);
 }
 
-static void hotspots_begin(void *self, const struct encore_interval *iv)
-{
-	(void)self;
-	(void)iv;
-}
-
 static void hotspots_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
 			     unsigned cpl)
 {
@@ -226,7 +220,6 @@ const struct encore_plugin plugin_hotspots = {
 	.check_options = hotspots_check_options,
 	.create = hotspots_create,
 	.destroy = hotspots_destroy,
-	.interval_begin = hotspots_begin,
 	.interval_end = hotspots_end,
 	.on_insn = hotspots_on_insn,
 	.merge_kind = ENCORE_MERGE_CUSTOM,

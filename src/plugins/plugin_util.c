@@ -68,19 +68,16 @@ int varint__fwrite(FILE *f, u64 v)
 int varint__fread(FILE *f, u64 *v)
 {
 	u64 x = 0;
-	for (unsigned k = 0; k < VARINT_MAX; k++) {
+	for (unsigned k = 0;; k++) {
 		int b = getc(f);
 		if (b == EOF)
 			return k == 0 ? 0 : -1;
-		if (k == VARINT_MAX - 1 && b > 1)
-			return -1;
-		x |= (u64)(b & 0x7f) << 7 * k;
-		if (!(b & 0x80)) {
+		int rc = varint__add_byte(&x, k, (u8)b);
+		if (rc > 0)
 			*v = x;
-			return 1;
-		}
+		if (rc)
+			return rc;
 	}
-	return -1;
 }
 
 void cpl_clock__begin(struct cpl_clock *c, const struct encore_interval *iv, unsigned cpl)

@@ -51,24 +51,30 @@ static inline u64 zigzag__decode(u64 z)
 	return z >> 1 ^ (0 - (z & 1));
 }
 
+/* Byte k (from 0) of a varint into *x: 1 if it was the last, 0 if more
+ * follow, -1 if the varint is longer than any u64 needs. */
+static inline int varint__add_byte(u64 *x, unsigned k, u8 b)
+{
+	if (k == VARINT_MAX - 1 && b > 1)
+		return -1;
+	*x |= (u64)(b & 0x7f) << 7 * k;
+	return !(b & 0x80);
+}
+
 /* Decodes a varint at *p, before end, and advances *p: 1, or 0 if it
  * runs past end, or -1 if it is longer than any u64 needs. */
 static inline int varint__get(const u8 **p, const u8 *end, u64 *v)
 {
 	u64 x = 0;
-	for (unsigned k = 0; k < VARINT_MAX; k++) {
+	for (unsigned k = 0;; k++) {
 		if (*p == end)
 			return 0;
-		u8 b = *(*p)++;
-		if (k == VARINT_MAX - 1 && b > 1)
-			return -1;
-		x |= (u64)(b & 0x7f) << 7 * k;
-		if (!(b & 0x80)) {
+		int rc = varint__add_byte(&x, k, *(*p)++);
+		if (rc > 0)
 			*v = x;
-			return 1;
-		}
+		if (rc)
+			return rc;
 	}
-	return -1;
 }
 
 /* 0, or -1 on a write error. */
