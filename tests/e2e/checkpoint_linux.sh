@@ -42,13 +42,7 @@ stat_of() { sed -n "s/^$2: \([0-9]*\).*/\1/p" "$1"; }
 
 # ---- the recording ----
 printf 'workload\npoweroff -f\n' >"$tmp/workload.lines"
-mkfifo "$tmp/rec.fifo"
-(
-	exec 3<>"$tmp/rec.fifo"
-	timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" <&3 2>"$tmp/rec.err" |
-		guest/send-after-prompt 'encore# ' "$tmp/workload.lines" "$tmp/rec.fifo" >"$tmp/rec.out"
-	exit "${PIPESTATUS[0]}"
-)
+record_typed rec "$tmp/workload.lines"
 rc=$?
 "$ENCORE" inspect --json "$tmp/rec" >"$tmp/rec.json" 2>"$tmp/rec.json.err"
 # bytes[K]: console bytes printed by checkpoint K; the last is the final one.

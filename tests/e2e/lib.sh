@@ -15,3 +15,19 @@ finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
+
+# record_typed NAME LINES [options]: `encore record -o $tmp/NAME` of the
+# default guest with the file LINES typed, a line at each shell prompt
+# (guest/send-after-prompt); its console in $tmp/NAME.out, stderr in
+# $tmp/NAME.err; returns record's exit status.  Needs ENCORE, TIMEOUT, tmp.
+record_typed() {
+	local name=$1 lines=$2; shift 2
+	local fifo=$tmp/$name.fifo
+	mkfifo "$fifo"
+	(
+		exec 3<>"$fifo"
+		timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/$name" "$@" <&3 2>"$tmp/$name.err" |
+			guest/send-after-prompt 'encore# ' "$lines" "$fifo" >"$tmp/$name.out"
+		exit "${PIPESTATUS[0]}"
+	)
+}

@@ -26,19 +26,6 @@ for f in vmlinux initramfs.cpio; do
 	[ -r "$GUEST/$f" ] || { echo "record_linux.sh: $GUEST/$f is missing" >&2; exit 1; }
 done
 
-# record_typed NAME LINES [options]: record with LINES typed at the prompts.
-record_typed() {
-	local name=$1 lines=$2; shift 2
-	local fifo=$tmp/$name.fifo
-	mkfifo "$fifo"
-	(
-		exec 3<>"$fifo"
-		timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/$name" "$@" <&3 2>"$tmp/$name.err" |
-			guest/send-after-prompt 'encore# ' "$lines" "$fifo" >"$tmp/$name.out"
-		exit "${PIPESTATUS[0]}"
-	)
-}
-
 printf 'workload\npoweroff -f\n' >"$tmp/workload.lines"
 record_typed rec "$tmp/workload.lines" --interval 500M
 rc=$?

@@ -35,38 +35,7 @@ for f in "$ECHO_GUEST" "$ENCORE" "$EVENTS_SO" "$EDIT"; do
 done
 
 # ---- helpers ----
-# sim NAME ARGS...: `encore simulate -q ARGS`, stdout and stderr in
-# $tmp/NAME.{out,err}; its exit status in $rc, its wall time in $secs.
-sim() {
-	local name=$1; shift
-	local t0=$EPOCHREALTIME
-	"$ENCORE" simulate -q "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
-	rc=$?
-	secs=$(python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' \
-		"$t0" "$EPOCHREALTIME")
-}
-# summary_is FILE LIST [FAILED]: the summary table in FILE (summary.txt
-# or simulate's stderr) lists exactly the intervals LIST ("0 2 3"), each
-# exact but those in FAILED.
-summary_is() {
-	python3 - "$@" <<'EOF'
-import sys
-path, want = sys.argv[1], [int(x) for x in sys.argv[2].split()]
-failed = {int(x) for x in sys.argv[3].split()} if len(sys.argv) > 3 else set()
-rows, inside = {}, False
-for line in open(path):
-    f = line.split()
-    if f[:2] in (["interval", "first-insn"], ["job", "first-insn"]):
-        inside = True
-    elif inside and line.startswith("intervals: "):
-        inside = False
-    elif inside:
-        rows[int(f[0])] = f[-1]
-assert sorted(rows) == want, "intervals %s, want %s" % (sorted(rows), want)
-for k, result in rows.items():
-    assert result == ("FAILED" if k in failed else "exact"), "interval %d: %s" % (k, result)
-EOF
-}
+. tests/e2e/helpers/simulate.sh
 # same_files A B: the files A/* other than summary.txt, and A/intervals/,
 # are byte-identical to B's (and B has no others).
 same_files() {
@@ -142,29 +111,11 @@ fi
 
 # icount: each interval's row is its stretch between checkpoints, the
 # total is the recording's.
-if python3 - "$tmp/rec.json" "$tmp/p1/icount.txt" "$all" >"$tmp/check.out" 2>&1 <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-c = [x["instructions"] for x in d["checkpoints"]]
-want = [int(x) for x in sys.argv[3].split()]
-lines = open(sys.argv[2]).read().splitlines()
-head = lines[0].split()
-assert head[:2] == ["interval", "first_icount"] and head[-1] == "total" and "user" in head, head
-rows = [dict(zip(head, l.split())) for l in lines[1:]]
-assert [int(r["interval"]) for r in rows[:-1]] == want, [r["interval"] for r in rows[:-1]]
-for r in rows:
-    assert sum(int(r[h]) for h in head[2:-1]) == int(r["total"]), r
-for r in rows[:-1]:
-    k = int(r["interval"])
-    assert int(r["first_icount"]) == c[k] and int(r["total"]) == c[k + 1] - c[k], r
-t = rows[-1]
-assert t["interval"] == "total" and t["first_icount"] == "-", t
-assert int(t["total"]) == d["instructions"] == sum(c[k + 1] - c[k] for k in want), t
-assert int(t["kernel"]) > 0, t
-print(t["total"])
-EOF
-then
-	ok "  ...icount: each interval's total is its checkpoints' difference; in all $(cat "$tmp/check.out") = the recording's"
+if icount_is "$tmp/p1/icount.txt" "$all" >"$tmp/check.out" 2>&1 &&
+   read -r total user kernel <"$tmp/check.out" &&
+   [ "$total" = "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["instructions"])' "$tmp/rec.json")" ] &&
+   [ "$kernel" -gt 0 ]; then
+	ok "  ...icount: each interval's total is its checkpoints' difference; in all $total = the recording's"
 else
 	not_ok "  ...icount" "$tmp/check.out"
 fi

@@ -41,73 +41,12 @@ done
 [ -f "$EVENTS_SO" ] || { echo "simulate_linux.sh: $EVENTS_SO is missing (make)" >&2; exit 1; }
 
 # ---- helpers ----
-# elapsed T0: seconds since $EPOCHREALTIME was T0, to a tenth.
-elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$EPOCHREALTIME"; }
-# sim NAME ARGS...: `encore simulate -q ARGS`, stdout and stderr in
-# $tmp/NAME.{out,err}; its exit status in $rc, its wall time in $secs.
-sim() {
-	local name=$1; shift
-	local t0=$EPOCHREALTIME
-	timeout "$TIMEOUT" "$ENCORE" simulate -q "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
-	rc=$?
-	secs=$(elapsed "$t0")
-}
-# summary_is FILE LIST: OUT/summary.txt lists exactly the intervals LIST
-# ("0 2 3"), all exact.
-summary_is() {
-	python3 - "$@" <<'EOF'
-import sys
-path, want = sys.argv[1], [int(x) for x in sys.argv[2].split()]
-rows, inside = {}, False
-for line in open(path):
-    f = line.split()
-    if f[:2] in (["interval", "first-insn"], ["job", "first-insn"]):
-        inside = True
-    elif inside and line.startswith("intervals: "):
-        inside = False
-    elif inside:
-        rows[int(f[0])] = f[-1]
-assert sorted(rows) == want, "intervals %s, want %s" % (sorted(rows), want)
-bad = [k for k, r in rows.items() if r != "exact"]
-assert not bad, "not exact: %s" % bad
-EOF
-}
-# icount_is FILE LIST: the merged icount table FILE has a row for each
-# interval of LIST, each its checkpoints' distance, and their total;
-# prints "TOTAL USER KERNEL".
-icount_is() {
-	python3 - "$tmp/rec.json" "$@" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-c = [x["instructions"] for x in d["checkpoints"]]
-want = [int(x) for x in sys.argv[3].split()]
-lines = open(sys.argv[2]).read().splitlines()
-head = lines[0].split()
-assert head[:2] == ["interval", "first_icount"] and head[-1] == "total" and "user" in head, head
-rows = [dict(zip(head, l.split())) for l in lines[1:]]
-assert [int(r["interval"]) for r in rows[:-1]] == want, [r["interval"] for r in rows[:-1]]
-for r in rows:
-    assert sum(int(r[h]) for h in head[2:-1]) == int(r["total"]), r
-for r in rows[:-1]:
-    k = int(r["interval"])
-    assert int(r["first_icount"]) == c[k] and int(r["total"]) == c[k + 1] - c[k], r
-t = rows[-1]
-assert t["interval"] == "total" and t["first_icount"] == "-", t
-assert int(t["total"]) == sum(c[k + 1] - c[k] for k in want), t
-print(t["total"], t["user"], t["kernel"])
-EOF
-}
+. tests/e2e/helpers/simulate.sh
 
 # ---- the recording ----
 printf 'workload\npoweroff -f\n' >"$tmp/workload.lines"
-mkfifo "$tmp/rec.fifo"
 t0=$EPOCHREALTIME
-(
-	exec 3<>"$tmp/rec.fifo"
-	timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" <&3 2>"$tmp/rec.err" |
-		guest/send-after-prompt 'encore# ' "$tmp/workload.lines" "$tmp/rec.fifo" >"$tmp/rec.out"
-	exit "${PIPESTATUS[0]}"
-)
+record_typed rec "$tmp/workload.lines"
 rc=$?
 secs=$(elapsed "$t0")
 "$ENCORE" inspect --json "$tmp/rec" >"$tmp/rec.json" 2>"$tmp/rec.json.err"
