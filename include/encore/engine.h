@@ -7,6 +7,8 @@
 #ifndef ENCORE_ENGINE_H
 #define ENCORE_ENGINE_H
 
+#include <stddef.h>
+
 #include "encore/cpu_state.h"
 
 struct encore_machine;
@@ -20,6 +22,10 @@ enum encore_exit_reason {
 	EXIT_SHUTDOWN,     /* a device ended the run (debug-exit port, poweroff) */
 	EXIT_TRIPLE_FAULT, /* a fault while delivering a double fault */
 	EXIT_ERROR,        /* the engine cannot continue; exit.message says why */
+	EXIT_ASYNC,        /* the host interrupted the engine between landmarks
+			    * (machine.async_poll asked for it): not a point a
+			    * replay can find again, so nothing guest-visible
+			    * may happen there */
 };
 
 struct encore_exit {
@@ -50,6 +56,10 @@ struct encore_engine_ops {
 	 * the next write to every page marks it dirty again (encore/ram.h),
 	 * and any cached translations a restored engine would not have. */
 	void (*protect_ram)(struct encore_engine *e);
+	/* Before the machine reads its dirty bitmap: add the frames the
+	 * engine saw written that it has not reported yet (KVM's dirty
+	 * log).  NULL when every write is marked as it happens. */
+	void (*sync_dirty)(struct encore_engine *e);
 	/* Make run() return EXIT_KICK at the next instruction boundary. */
 	void (*kick)(struct encore_engine *e);
 	/* Install (or with NULL remove) analysis hooks. */
@@ -65,6 +75,9 @@ struct encore_engine {
 };
 
 struct encore_engine *interp__create(struct encore_machine *m);
+/* The KVM engine (src/cpu/kvm/); NULL with a message in `err` when the
+ * host has no usable /dev/kvm. */
+struct encore_engine *kvm__create(struct encore_machine *m, char *err, size_t errlen);
 
 static inline int engine__run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 {

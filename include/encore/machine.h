@@ -27,9 +27,12 @@ struct bus_range {
 typedef void (*bus_observer_fn)(void *opaque, u64 addr, const u8 *data, unsigned len,
 				bool is_write);
 
+struct encore_machine;
+
 struct bus {
 	struct bus_range ranges[BUS_MAX_RANGES];
 	unsigned count;
+	struct encore_machine *machine; /* counts accesses as exits (by_exits) */
 	bus_observer_fn observer;
 	void *observer_opaque;
 };
@@ -109,6 +112,22 @@ struct encore_machine {
 	struct intc intc;       /* what the CPU asks for interrupts */
 	struct ram_pages pages; /* dirty and not-yet-loaded frames */
 	bool resume_at_poll;    /* restored at a run-loop poll: continue from there */
+	/*
+	 * Landmarks by exits (docs/kvm.md): in a run on KVM, and in every
+	 * replay of a recording made there, progress is not counted in
+	 * instructions but in exits, the points where KVM hands the CPU to
+	 * user space by itself: each port or MMIO access and each halt.  Both
+	 * engines reach them at the same instructions.  Virtual time is then
+	 * idle_ns alone, which the session moves with the host clock (and
+	 * logs).  exit_stop: kick the engine when `exits` reaches it.
+	 */
+	bool by_exits;
+	u64 exits, exit_stop;
+	/* An engine that may run unboundedly long between exits (KVM) calls
+	 * this every few milliseconds of host time; true makes it return
+	 * EXIT_ASYNC, so the front end can stop a guest that never exits. */
+	bool (*async_poll)(void *opaque);
+	void *async_opaque;
 };
 
 struct encore_machine *machine__create(u64 ram_size);
@@ -154,6 +173,11 @@ static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, 
 	if (b >= 0)
 		m->pages.dirty[(u64)b >> 18] |= 1ull << (((u64)b >> 12) & 63);
 }
+
+/* Landmark progress: exits when by_exits, else retired instructions. */
+u64 machine__progress(struct encore_machine *m);
+/* One more exit (a port or MMIO access, a halt) when by_exits. */
+void machine__count_exit(struct encore_machine *m);
 
 /* Ask the engine to return so the machine can act (interrupt, stop). */
 void machine__kick(struct encore_machine *m);

@@ -18,12 +18,13 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "encore/hw.h"
 
 #define ESCAPE_KEY 0x01 /* Ctrl-A */
 #define PANIC_MARK "Kernel panic - not syncing"
 #define PANIC_END_MARK "---[ end Kernel panic"
-/* Instructions to let a panicking kernel finish its report. */
-#define PANIC_GRACE_INSNS 200000000ull
+/* Virtual time to let a panicking kernel finish its report. */
+#define PANIC_GRACE_NS 200000000ull
 
 static struct termios saved_termios;
 static bool termios_saved;
@@ -74,7 +75,7 @@ static void watch_line(struct console *c)
 	c->line[c->line_len] = 0;
 	if (!c->panicked && strstr(c->line, PANIC_MARK)) {
 		c->panicked = true;
-		c->panic_at = c->machine->engine ? c->machine->engine->ops->insn_count(c->machine->engine) : 0;
+		c->panic_at = machine__now(c->machine);
 		const char *p = strstr(c->line, PANIC_MARK);
 		snprintf(c->panic_line, sizeof(c->panic_line), "%s", p);
 	} else if (c->panicked && strstr(c->line, PANIC_END_MARK)) {
@@ -169,8 +170,7 @@ void console__poll(struct console *c)
 		fflush(c->out);
 	read_input(c);
 	struct encore_machine *m = c->machine;
-	u64 now = m->engine ? m->engine->ops->insn_count(m->engine) : 0;
-	if (c->panicked && (c->panic_report_done || now - c->panic_at > PANIC_GRACE_INSNS))
+	if (c->panicked && (c->panic_report_done || machine__now(m) - c->panic_at > PANIC_GRACE_NS))
 		machine__request_stop(m, 1);
 }
 

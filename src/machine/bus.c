@@ -33,6 +33,8 @@ static void dispatch(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_wr
 void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
 {
 	dispatch(b, addr, data, len, is_write);
+	if (b->machine && b->machine->by_exits)
+		machine__count_exit(b->machine);
 	if (unlikely(b->observer != NULL))
 		b->observer(b->observer_opaque, addr, data, len, is_write);
 }

@@ -21,6 +21,7 @@ struct encore_machine *machine__create(u64 ram_size)
 	m->low_ram_size = ram_size < MACHINE_LOW_RAM_MAX ? ram_size : MACHINE_LOW_RAM_MAX;
 	m->high_ram_size = ram_size - m->low_ram_size;
 	m->console_out = stdout;
+	m->pio.machine = m->mmio.machine = m;
 	if (ram__init(m)) {
 		munmap(m->ram, ram_size);
 		free(m);
@@ -60,4 +61,17 @@ void machine__request_stop(struct encore_machine *m, int status)
 	m->stopped = true;
 	m->exit_status = status;
 	machine__kick(m);
+}
+
+u64 machine__progress(struct encore_machine *m)
+{
+	if (m->by_exits)
+		return m->exits;
+	return m->engine ? m->engine->ops->insn_count(m->engine) : 0;
+}
+
+void machine__count_exit(struct encore_machine *m)
+{
+	if (++m->exits >= m->exit_stop && m->exit_stop)
+		machine__kick(m);
 }

@@ -28,6 +28,11 @@ static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
 /* The instruction count at which the engine must next return. */
 static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run_input *in)
 {
+	/* By exits, every exit is a landmark where the session may act. */
+	if (m->by_exits) {
+		m->exit_stop = m->exits + 1;
+		return ~0ull;
+	}
 	u64 insns = m->engine->ops->insn_count(m->engine);
 	u64 limit = max_insns ? max_insns : ~0ull;
 	u64 deadline = machine__next_deadline(m);
@@ -108,6 +113,8 @@ static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u
 		}
 		return false;
 	case EXIT_HLT:
+		if (m->by_exits)
+			m->exits++;
 		return handle_halt(m, in, r);
 	case EXIT_TRIPLE_FAULT:
 		r->outcome = RUN_TRIPLE_FAULT;
@@ -151,10 +158,20 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 		if (finished(m, r))
 			break;
 		struct encore_exit x;
-		engine__run(e, slice_limit(m, max_insns, in), &x);
+		u64 limit = slice_limit(m, max_insns, in);
+		/* Between landmarks nothing guest-visible may happen: only a
+		 * stop (which ends the run there) is looked at. */
+		do
+			engine__run(e, limit, &x);
+		while (x.reason == EXIT_ASYNC && !m->stopped);
 		r->rip = x.rip;
 		if (handle_exit(m, &x, max_insns, in, r))
 			break;
+		/* By exits, the limit counts exits (a replay's bound). */
+		if (m->by_exits && max_insns && m->exits >= max_insns) {
+			r->outcome = RUN_LIMIT;
+			break;
+		}
 	}
 	r->insns = e->ops->insn_count(e);
 }

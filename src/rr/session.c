@@ -16,10 +16,17 @@
 #define FLUSH_EVERY_NS 1000000000ull /* a killed recorder loses at most ~1 s */
 #define PACE_SLACK_NS 5000000ull     /* --realtime: tolerated lag before a jump */
 #define PACE_MAX_SLEEP_NS 50000000ull
+/* By exits: the host time that must pass before virtual time follows
+ * (one logged event), which bounds the events per second of a guest
+ * that exits often; timers fire up to this late. */
+#define HOST_TIME_STEP_NS 100000ull
+/* By exits: how long a stop request may wait for the next exit before
+ * the run stops between landmarks (which a recording cannot log). */
+#define ASYNC_STOP_AFTER_NS 1000000000ull
 
 static u64 insns_now(struct rr_session *s)
 {
-	return s->machine->engine->ops->insn_count(s->machine->engine);
+	return machine__progress(s->machine);
 }
 
 /* The landmark of this point, without counting a poll here. */
@@ -60,6 +67,8 @@ static struct rr_event event_here(struct rr_session *s, u8 kind, const struct rr
 	return ev;
 }
 
+static bool on_async(void *opaque);
+
 void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
 		      const struct rr_frontend *fe, u64 slice, bool realtime)
 {
@@ -71,7 +80,9 @@ void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uar
 	s->slice = slice;
 	s->realtime = realtime;
 	s->last_poll = (struct rr_landmark){ ~0ull, ~0ull, 0 };
-	s->wall_start_ns = host_clock__ns();
+	s->wall_start_ns = s->host_time_seen = host_clock__ns();
+	m->async_poll = on_async;
+	m->async_opaque = s;
 }
 
 /* ---- recording ---- */
@@ -199,10 +210,21 @@ static void deliver_host_input(struct rr_session *s, const struct rr_landmark *a
 	}
 }
 
+/* A stop the user asked for: one seen between landmarks waits here. */
+static bool take_stop_request(struct rr_session *s, int *status)
+{
+	if (s->stop_pending) {
+		s->stop_pending = false;
+		*status = s->stop_pending_status;
+		return true;
+	}
+	return s->fe.stop_requested && s->fe.stop_requested(s->fe.opaque, status);
+}
+
 static void check_stop_request(struct rr_session *s, const struct rr_landmark *at)
 {
 	int status;
-	if (!s->fe.stop_requested || !s->fe.stop_requested(s->fe.opaque, &status))
+	if (!take_stop_request(s, &status))
 		return;
 	if (s->mode == RR_RECORD) {
 		struct rr_event ev = event_here(s, RR_EV_STOP, at);
@@ -231,6 +253,22 @@ static void pace(struct rr_session *s, const struct rr_landmark *at)
 	}
 }
 
+/* By exits (a run on KVM): virtual time follows the host clock while the
+ * guest runs, in logged steps; halts still skip to the next timer. */
+static void follow_host_time(struct rr_session *s, const struct rr_landmark *at)
+{
+	u64 now = host_clock__ns(), ran = now - s->host_time_seen;
+	if (ran < HOST_TIME_STEP_NS)
+		return;
+	s->host_time_seen = now;
+	if (s->mode == RR_RECORD) {
+		struct rr_event ev = event_here(s, RR_EV_PACE, at);
+		ev.pace.ns = ran;
+		log_event(s, &ev);
+	}
+	s->machine->idle_ns += ran;
+}
+
 static void poll_live(struct rr_session *s)
 {
 	struct rr_landmark at = landmark_poll(s);
@@ -242,6 +280,8 @@ static void poll_live(struct rr_session *s)
 	check_stop_request(s, &at);
 	if (s->realtime)
 		pace(s, &at);
+	else if (s->machine->by_exits)
+		follow_host_time(s, &at);
 	if (s->mode == RR_RECORD)
 		maybe_flush(s, &at);
 }
@@ -261,6 +301,8 @@ static u64 idle_live(struct rr_session *s, u64 gap)
 			skip = wall + waited > virt ? wall + waited - virt : 0;
 	} else if (s->fe.idle) {
 		skip = s->fe.idle(s->fe.opaque, gap);
+		/* The host time spent waiting is in `skip` already. */
+		s->host_time_seen = host_clock__ns();
 	}
 	if (skip > gap)
 		skip = gap;
@@ -283,6 +325,12 @@ static bool wait_live(struct rr_session *s)
 
 int rr_session__end_record(struct rr_session *s, const struct run_result *r, int status)
 {
+	/* Stopped between landmarks: the recording ends, replayable, at the
+	 * last one, as if the recorder had been killed there. */
+	if (s->stopped_between_landmarks) {
+		flush_log(s, &s->last_poll);
+		return s->error[0] ? -1 : 0;
+	}
 	struct rr_landmark at = landmark_peek(s);
 	struct rr_event ev = event_here(s, RR_EV_END, &at);
 	ev.end.outcome = r->outcome;
@@ -419,7 +467,7 @@ static void poll_replay(struct rr_session *s)
 	if (s->fe.poll)
 		s->fe.poll(s->fe.opaque);
 	int status;
-	if (s->fe.stop_requested && s->fe.stop_requested(s->fe.opaque, &status)) {
+	if (take_stop_request(s, &status)) {
 		s->interrupted = status;
 		machine__request_stop(s->machine, status);
 		return;
@@ -651,6 +699,30 @@ static u64 on_next_stop(void *opaque)
 			return log->events[k].at.insns;
 	}
 	return log->ended ? ~0ull : log->through.insns;
+}
+
+/* The engine ran a while without reaching a landmark (by exits: a guest
+ * that does not exit).  A stop request is kept for the next landmark; a
+ * recording waits ASYNC_STOP_AFTER_NS for one before it gives up. */
+static bool on_async(void *opaque)
+{
+	struct rr_session *s = opaque;
+	u64 now = host_clock__ns();
+	if (!s->stop_pending) {
+		if (!s->fe.stop_requested || !s->fe.stop_requested(s->fe.opaque, &s->stop_pending_status))
+			return false;
+		s->stop_pending = true;
+		s->stop_pending_since = now;
+	}
+	if (s->mode == RR_RECORD && now - s->stop_pending_since < ASYNC_STOP_AFTER_NS)
+		return false;
+	if (s->mode == RR_RECORD)
+		s->stopped_between_landmarks = true;
+	if (s->mode == RR_REPLAY)
+		s->interrupted = s->stop_pending_status;
+	s->stop_pending = false;
+	machine__request_stop(s->machine, s->stop_pending_status);
+	return true;
 }
 
 struct run_input rr_session__run_input(struct rr_session *s)

@@ -59,6 +59,11 @@ struct rr_session {
 	u64 slice;
 	bool realtime;
 	u64 wall_start_ns;
+	u64 host_time_seen;           /* by exits: host clock virtual time follows */
+	bool stop_pending;            /* a stop seen between landmarks */
+	int stop_pending_status;
+	u64 stop_pending_since;
+	bool stopped_between_landmarks;
 	struct rr_landmark last_poll; /* landmarks: how many polls at this point */
 	u32 polls_here;
 	u64 console_bytes;            /* guest console output so far */

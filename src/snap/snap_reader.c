@@ -362,7 +362,10 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 	struct encore_cpu_state cs;
 	memcpy(&cs, snap_reader__cpu_state(r, k), sizeof(cs));
 	m->engine->ops->set_state(m->engine, &cs);
-	m->engine->ops->set_insn_count(m->engine, i->insns);
+	/* By exits, the landmark counts exits; the engine counts from 0. */
+	if (m->by_exits)
+		m->exits = i->insns;
+	m->engine->ops->set_insn_count(m->engine, m->by_exits ? 0 : i->insns);
 	m->idle_ns = i->idle_ns;
 	m->irq_changed = i->machine_flags & CKPT_MACHINE_IRQ_CHANGED;
 	m->resume_at_poll = !(i->flags & CKPT_FLAG_FINAL);
