@@ -69,8 +69,11 @@ void seg_load_data(struct cpu *c, int seg, u16 sel)
 	seg_from_descriptor(&c->s.seg[seg], sel, d | (1ull << 40));
 }
 
+/* Like every descriptor load, a far transfer sets the accessed bit in
+ * the descriptor table (the hardware does; KVM shows it). */
 void seg_load_cs(struct cpu *c, u16 sel, u64 desc, u8 cpl)
 {
-	seg_from_descriptor(&c->s.seg[SEG_CS], (sel & ~3) | cpl, desc);
+	set_accessed(c, sel, desc);
+	seg_from_descriptor(&c->s.seg[SEG_CS], (sel & ~3) | cpl, desc | (1ull << 40));
 	cpu_update_mode(c);
 }
