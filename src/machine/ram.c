@@ -32,6 +32,8 @@ u64 ram__take_dirty(struct encore_machine *m, u64 *out)
 {
 	struct ram_pages *p = &m->pages;
 	u64 words = ram__bitmap_words(m), count = 0;
+	if (m->engine && m->engine->ops->sync_dirty)
+		m->engine->ops->sync_dirty(m->engine);
 	memcpy(out, p->dirty, words * sizeof(u64));
 	if (p->nframes & 63)
 		out[words - 1] &= (1ull << (p->nframes & 63)) - 1;
