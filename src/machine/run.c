@@ -22,7 +22,10 @@ static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
 			e->ops->inject_interrupt(e, (u8)vector);
 		want = false;
 	}
-	e->ops->request_interrupt_window(e, want);
+	/* By exits, an interrupt waits for the next exit with the window
+	 * open: where a window exit comes is up to the hypervisor (this
+	 * project's KVM was seen not to take them), exits are not. */
+	e->ops->request_interrupt_window(e, want && !m->by_exits);
 }
 
 /* The instruction count at which the engine must next return. */

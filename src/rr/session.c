@@ -188,6 +188,8 @@ static void take_checkpoint(struct rr_session *s, const struct rr_landmark *at)
 	log_event(s, &ev);
 	plan_next_checkpoint(s, at);
 	flush_log(s, at);
+	/* By exits: the guest did not run while its checkpoint was taken. */
+	s->host_time_seen = host_clock__ns();
 }
 
 static void deliver_host_input(struct rr_session *s, const struct rr_landmark *at)
