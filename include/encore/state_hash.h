@@ -13,6 +13,9 @@
 u64 machine__state_hash(struct encore_machine *m);
 /* `page_hashes`: 16 bytes (low, high 64-bit halves) per frame. */
 u64 machine__state_hash_of_pages(struct encore_machine *m, const void *page_hashes);
+/* Guest RAM alone: what two engines that keep time differently (the
+ * interpreter, KVM) must still agree on at the end of a guest. */
+u64 machine__ram_hash(struct encore_machine *m);
 /* CPU state, devices' state and virtual time, without RAM: cheap enough
  * for every recorded event. */
 u64 machine__fingerprint(struct encore_machine *m);

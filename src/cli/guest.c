@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "encore/kvm_pmu.h"
 #include "encore/linux_boot.h"
 #include "encore/loader.h"
 
@@ -152,6 +153,42 @@ static int load_guest(struct guest *g, const struct guest_opts *o, struct encore
 	return r;
 }
 
+bool guest_parse_engine(const char *name, bool *kvm)
+{
+	if (strcmp(name, "interp") && strcmp(name, "kvm"))
+		return false;
+	*kvm = !strcmp(name, "kvm");
+	return true;
+}
+
+/* --delivery precise needs a PMU counting guest branches (docs/kvm.md);
+ * either way this encore delivers interrupts at exits. */
+static void explain_delivery(void)
+{
+	char why[256];
+	bool pmu = kvm_pmu__probe(why, sizeof(why));
+	fprintf(stderr, "encore: %s; %s, so interrupts are delivered at VM exits\n", why,
+		pmu ? "but this encore does not implement precise delivery yet"
+		    : "precise delivery is not possible");
+}
+
+static struct encore_engine *create_engine(struct encore_machine *m, bool kvm, bool precise)
+{
+	char err[256];
+	if (kvm && precise)
+		explain_delivery();
+	if (!kvm) {
+		struct encore_engine *e = interp__create(m);
+		if (!e)
+			fprintf(stderr, "encore: cannot create the interpreter\n");
+		return e;
+	}
+	struct encore_engine *e = kvm__create(m, err, sizeof(err));
+	if (!e)
+		fprintf(stderr, "encore: the KVM engine cannot run here: %s\n", err);
+	return e;
+}
+
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));
@@ -173,11 +210,10 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 	console__attach(con, g->pc.com1);
 	if (!o->empty && load_guest(g, o, &s))
 		return -1;
-	struct encore_engine *e = interp__create(g->machine);
-	if (!e) {
-		fprintf(stderr, "encore: cannot create the interpreter\n");
+	g->machine->by_exits = o->by_exits || o->kvm;
+	struct encore_engine *e = create_engine(g->machine, o->kvm, o->precise);
+	if (!e)
 		return -1;
-	}
 	if (!o->empty)
 		e->ops->set_state(e, &s);
 	return 0;

@@ -18,6 +18,10 @@ struct guest_opts {
 	i64 rtc_epoch;       /* the wall-clock time the guest boots at */
 	bool empty;          /* build the machine only: a checkpoint will be
 			      * restored into it (kernel and initrd unused) */
+	bool kvm;            /* run on the KVM engine (default: the interpreter) */
+	bool by_exits;       /* landmarks count exits (a run on KVM, or a replay
+			      * of a recording made there) */
+	bool precise;        /* KVM: --delivery precise was asked for */
 };
 
 #define GUEST_PATH_MAX 4096
@@ -30,6 +34,9 @@ struct guest {
 	size_t kernel_size;
 	char kernel_path[GUEST_PATH_MAX], initrd_path[GUEST_PATH_MAX];
 };
+
+/* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */
+bool guest_parse_engine(const char *name, bool *kvm);
 
 /* Default kernel command line for Linux guests. */
 #define GUEST_DEFAULT_APPEND "console=ttyS0"

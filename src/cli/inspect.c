@@ -79,6 +79,23 @@ static int parse(int argc, char **argv, struct inspect_opts *o)
 	return 0;
 }
 
+/* A recording made on KVM counts exits, and its virtual time is idle_ns
+ * alone (docs/kvm.md); one made on the interpreter counts instructions. */
+static bool by_exits(const struct rr_meta *m)
+{
+	return !strcmp(m->engine, "kvm");
+}
+
+static const char *progress_unit(const struct rr_meta *m)
+{
+	return by_exits(m) ? "exits" : "instructions";
+}
+
+static u64 virtual_ns(const struct rr_meta *m, u64 progress, u64 idle_ns)
+{
+	return (by_exits(m) ? 0 : progress) + idle_ns;
+}
+
 static void gather(const struct recording *rec, struct facts *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -86,7 +103,7 @@ static void gather(const struct recording *rec, struct facts *f)
 	for (size_t k = 0; k < log->count; k++)
 		f->by_kind[log->events[k].kind]++;
 	f->last = log->ended ? log->events[log->count - 1].at : log->through;
-	f->virtual_s = (f->last.insns + f->last.idle_ns) / 1e9;
+	f->virtual_s = virtual_ns(&rec->meta, f->last.insns, f->last.idle_ns) / 1e9;
 	f->boot_time = log->count ? log->events[0].boot_time : 0;
 	char path[REC_PATH_MAX + 64];
 	struct stat st;
@@ -155,12 +172,12 @@ static void print_checkpoints(const struct rr_meta *m, const struct facts *f)
 	       "records%s\n", r->count, every, (unsigned long long)f->page_store_bytes,
 	       (unsigned long long)f->checkpoint_file_bytes,
 	       r->torn ? " (the last record was cut short)" : "");
-	printf("  %5s %14s %12s %8s %8s %8s %12s %10s %16s\n", "#", "instructions", "virtual s",
+	printf("  %5s %14s %12s %8s %8s %8s %12s %10s %16s\n", "#", progress_unit(m), "virtual s",
 	       "dirty", "changed", "new", "new bytes", "console", "state hash");
 	for (u32 k = 0; k < r->count; k++) {
 		const struct ckpt_info *i = &r->info[k];
 		printf("  %5u %14llu %12.6f %8llu %8u %8u %12llu %10llu %016llx%s\n", i->index,
-		       (unsigned long long)i->insns, (i->insns + i->idle_ns) / 1e9,
+		       (unsigned long long)i->insns, virtual_ns(m, i->insns, i->idle_ns) / 1e9,
 		       (unsigned long long)i->dirty_frames, i->ndelta, i->nnew,
 		       (unsigned long long)i->new_packed_bytes, (unsigned long long)i->console_bytes,
 		       (unsigned long long)i->state_hash, i->flags & CKPT_FLAG_FINAL ? " final" : "");
@@ -186,8 +203,8 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	if (m->has_append)
 		printf("command line:  %s\n", m->append);
 	printf("boot time:     %lld (seconds since 1970, UTC)\n", (long long)f->boot_time);
-	printf("instructions:  %llu%s\n", (unsigned long long)f->last.insns,
-	       log->ended ? "" : " (as far as the log goes)");
+	printf("%-15s%llu%s\n", by_exits(m) ? "exits:" : "instructions:",
+	       (unsigned long long)f->last.insns, log->ended ? "" : " (as far as the log goes)");
 	printf("virtual time:  %.3f s (%.3f s of it idle)\n", f->virtual_s, f->last.idle_ns / 1e9);
 	if (m->complete)
 		printf("wall time:     %.3f s to record\n", m->wall_ns / 1e9);
@@ -200,14 +217,14 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	for (unsigned k = 1; k < RR_EV_KIND_END; k++)
 		printf(" %s %llu", rr_event_kind__name(k), (unsigned long long)f->by_kind[k]);
 	printf("\nlog:           %llu bytes in %u blocks; %.1f bytes per guest-second, %.4f bytes "
-	       "per 1000 instructions\n", (unsigned long long)log->file_bytes, log->blocks,
+	       "per 1000 %s\n", (unsigned long long)log->file_bytes, log->blocks,
 	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
-	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0);
+	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0, progress_unit(m));
 	printf("console:       %llu bytes of output\n", (unsigned long long)f->console_file_bytes);
 	print_checkpoints(m, f);
 	if (!events)
 		return;
-	printf("events:\n  %6s %-10s %16s %16s %5s %18s  %s\n", "#", "kind", "instructions",
+	printf("events:\n  %6s %-10s %16s %16s %5s %18s  %s\n", "#", "kind", progress_unit(m),
 	       "idle ns", "poll", "rip", "details");
 	for (size_t k = 0; k < log->count; k++) {
 		const struct rr_event *ev = &log->events[k];
@@ -291,7 +308,8 @@ static void print_json(const struct recording *rec, const struct facts *f, bool 
 		       "\"state_hash\":\"%016llx\",\"console_bytes\":%llu,\"dirty_pages\":%llu,"
 		       "\"changed_pages\":%u,\"new_pages\":%u,\"new_bytes\":%llu,\"final\":%s}",
 		       k ? "," : "", i->index, (unsigned long long)i->insns,
-		       (unsigned long long)i->idle_ns, (unsigned long long)(i->insns + i->idle_ns),
+		       (unsigned long long)i->idle_ns,
+		       (unsigned long long)virtual_ns(&rec->meta, i->insns, i->idle_ns),
 		       (unsigned long long)i->state_hash, (unsigned long long)i->console_bytes,
 		       (unsigned long long)i->dirty_frames, i->ndelta, i->nnew,
 		       (unsigned long long)i->new_packed_bytes,

@@ -45,22 +45,33 @@ void launch__run(struct launch *l, u64 max_insns)
 	console__finish(&l->console);
 }
 
+/* "1234 instructions", or on KVM (which counts none) "56 exits". */
+const char *launch__progress_text(struct launch *l, char *buf, size_t n)
+{
+	struct encore_machine *m = l->guest.machine;
+	if (m->by_exits && m->engine->ops->insn_count(m->engine) == 0)
+		snprintf(buf, n, "%llu exits", (unsigned long long)m->exits);
+	else
+		snprintf(buf, n, "%llu instructions", (unsigned long long)l->result.insns);
+	return buf;
+}
+
 static int report_fault(struct launch *l, bool verbose)
 {
 	struct encore_machine *m = l->guest.machine;
 	const struct run_result *r = &l->result;
-	double vt = (r->insns + m->idle_ns) / 1e9;
+	double vt = machine__now(m) / 1e9;
+	char done[64];
+	launch__progress_text(l, done, sizeof(done));
 	if (!verbose)
 		return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 	if (r->outcome == RUN_TRIPLE_FAULT)
 		fprintf(stderr, "\nencore: triple fault: the guest faulted while delivering a double "
-			"fault, at RIP %#llx after %llu instructions (%.3f s of virtual time); a real "
-			"PC would reset here\n", (unsigned long long)r->rip,
-			(unsigned long long)r->insns, vt);
+			"fault, at RIP %#llx after %s (%.3f s of virtual time); a real PC would "
+			"reset here\n", (unsigned long long)r->rip, done, vt);
 	else
-		fprintf(stderr, "\nencore: %s, at RIP %#llx after %llu instructions (%.3f s of "
-			"virtual time)\n", r->message, (unsigned long long)r->rip,
-			(unsigned long long)r->insns, vt);
+		fprintf(stderr, "\nencore: %s, at RIP %#llx after %s (%.3f s of virtual time)\n",
+			r->message, (unsigned long long)r->rip, done, vt);
 	m->engine->ops->report(m->engine, stderr);
 	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 }
@@ -70,7 +81,7 @@ int launch__status(struct launch *l, bool verbose)
 	struct encore_machine *m = l->guest.machine;
 	const struct console *con = &l->console;
 	const struct run_result *r = &l->result;
-	double vt = (r->insns + m->idle_ns) / 1e9;
+	double vt = machine__now(m) / 1e9;
 	if (con->panicked) {
 		if (verbose)
 			fprintf(stderr, "\nencore: the guest kernel panicked (\"%s\") after %llu "
@@ -109,10 +120,13 @@ void launch__summary(struct launch *l)
 	struct encore_machine *m = l->guest.machine;
 	const struct run_result *r = &l->result;
 	double dt = l->wall_seconds;
+	if (m->by_exits)
+		fprintf(stderr, "exits: %llu\n", (unsigned long long)m->exits);
 	fprintf(stderr, "instructions: %llu\nvirtual-seconds: %.3f\nwall-seconds: %.3f\n"
-		"guest-mips: %.1f\nstate-hash: %016llx\n", (unsigned long long)r->insns,
-		(r->insns + m->idle_ns) / 1e9, dt, dt > 0 ? r->insns / dt / 1e6 : 0.0,
-		(unsigned long long)machine__state_hash(m));
+		"guest-mips: %.1f\nstate-hash: %016llx\nram-hash: %016llx\n",
+		(unsigned long long)r->insns, machine__now(m) / 1e9, dt,
+		dt > 0 ? r->insns / dt / 1e6 : 0.0, (unsigned long long)machine__state_hash(m),
+		(unsigned long long)machine__ram_hash(m));
 }
 
 void launch__destroy(struct launch *l)

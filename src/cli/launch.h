@@ -36,6 +36,8 @@ void launch__run(struct launch *l, u64 max_insns);
 int launch__status(struct launch *l, bool verbose);
 /* --summary: instructions, times, speed and state hash on stderr. */
 void launch__summary(struct launch *l);
+/* "1234 instructions", or on KVM (which counts none) "56 exits". */
+const char *launch__progress_text(struct launch *l, char *buf, size_t n);
 void launch__destroy(struct launch *l);
 
 #endif

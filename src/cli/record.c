@@ -14,6 +14,7 @@
 #include "rr/rec_dir.h"
 #include "snap/snap_writer.h"
 #include "run_opts.h"
+#include "encore/hw.h"
 #include "encore/rr_meta.h"
 
 struct recorder {
@@ -42,7 +43,7 @@ static void fill_meta(struct recorder *rc)
 	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
 		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
 	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
-	snprintf(m->engine, sizeof(m->engine), "interp");
+	snprintf(m->engine, sizeof(m->engine), "%s", o->guest.kvm ? "kvm" : "interp");
 	time_t now = time(NULL);
 	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	m->has_append = o->guest.append != NULL;
@@ -143,8 +144,9 @@ static int finish(struct recorder *rc, int status)
 	struct rr_meta *m = &rc->meta;
 	struct encore_machine *mach = l->guest.machine;
 	m->complete = true;
-	m->insns = l->result.insns;
-	m->virtual_ns = l->result.insns + mach->idle_ns;
+	/* The landmark count: exits on KVM (docs/kvm.md). */
+	m->insns = machine__progress(mach);
+	m->virtual_ns = machine__now(mach);
 	m->wall_ns = (u64)(l->wall_seconds * 1e9);
 	snprintf(m->outcome, sizeof(m->outcome), "%s", run_outcome__name(l->result.outcome));
 	m->exit_status = status;
@@ -161,10 +163,11 @@ static void say_recorded(const struct recorder *rc)
 {
 	const struct rr_meta *m = &rc->meta;
 	const struct snap_writer_stats *st = &rc->snap_stats;
-	fprintf(stderr, "encore: recorded %llu instructions (%.3f s of virtual time, %.3f s of wall "
+	fprintf(stderr, "encore: recorded %llu %s (%.3f s of virtual time, %.3f s of wall "
 		"time) into %s: %llu events, %llu bytes of log, %llu checkpoints (%llu unique pages, "
 		"%.1f MB stored; checkpoints held the guest %.3f s)\n",
-		(unsigned long long)m->insns, m->virtual_ns / 1e9, m->wall_ns / 1e9,
+		(unsigned long long)m->insns, strcmp(m->engine, "kvm") ? "instructions" : "exits",
+		m->virtual_ns / 1e9, m->wall_ns / 1e9,
 		rc->opts.output, (unsigned long long)m->events, (unsigned long long)m->log_bytes,
 		(unsigned long long)m->checkpoints, (unsigned long long)st->new_pages,
 		st->page_bytes / 1e6, st->take_ns / 1e9);

@@ -19,7 +19,7 @@
 
 struct replay_opts {
 	const char *dir;
-	bool quiet, summary, stats, full_restore;
+	bool quiet, summary, stats, full_restore, kvm;
 	bool has_from, has_to;
 	u32 from, to;
 };
@@ -41,6 +41,8 @@ static void usage(FILE *f)
 		"                store the first time the guest touches it\n"
 		"  --to L        stop once checkpoint L has been reached and verified\n"
 		"  --full-restore  with --from: load every page before starting\n"
+		"  --engine NAME the CPU engine: interp (the default; replays recordings\n"
+		"                of either engine) or kvm (recordings made on KVM)\n"
 		"  --stats       report pages loaded vs pages in the guest, restore\n"
 		"                time and peak memory\n"
 		"  -q, --quiet   do not print the guest's console output\n"
@@ -55,12 +57,13 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL };
+	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE };
 	static const struct option longopts[] = {
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "to", required_argument, 0, OPT_TO },
 		{ "stats", no_argument, 0, OPT_STATS },
 		{ "full-restore", no_argument, 0, OPT_FULL },
+		{ "engine", required_argument, 0, OPT_ENGINE },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -75,6 +78,13 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		case OPT_SUMMARY: o->summary = true; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_FULL: o->full_restore = true; break;
+		case OPT_ENGINE:
+			if (!guest_parse_engine(optarg, &o->kvm)) {
+				fprintf(stderr, "encore replay: bad --engine '%s' (interp or kvm)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		case OPT_FROM:
 		case OPT_TO: {
 			u64 v;
@@ -129,9 +139,9 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 		  const struct launch *l)
 {
 	const struct rr_session *s = &l->session;
-	const struct run_result *r = &l->result;
-	double vt = (r->insns + l->guest.machine->idle_ns) / 1e9;
-	char part[96];
+	double vt = machine__now(l->guest.machine) / 1e9;
+	char part[96], done[64];
+	launch__progress_text((struct launch *)l, done, sizeof(done));
 	if (s->div.found) {
 		fprintf(stderr, "\nencore replay: %s diverged from its recording\n  %s\n  last match: "
 			"%s\n", rec->dir, s->div.what, s->div.matched_any ? s->div.last_match :
@@ -139,16 +149,15 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 		return EXIT_DIVERGED;
 	}
 	if (s->interrupted) {
-		fprintf(stderr, "\nencore replay: stopped by signal %d after %llu instructions; "
-			"everything up to there matched\n", s->interrupted - 128,
-			(unsigned long long)r->insns);
+		fprintf(stderr, "\nencore replay: stopped by signal %d after %s; everything up to "
+			"there matched\n", s->interrupted - 128, done);
 		return s->interrupted;
 	}
 	if (s->reached_stop) {
-		fprintf(stderr, "\nencore replay: %s replayed exactly%s: up to instruction %llu "
-			"(%.3f s of virtual time) in %.3f s, %zu events and %u checkpoints verified, "
-			"console output matched through byte %llu\n", rec->dir,
-			stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+		fprintf(stderr, "\nencore replay: %s replayed exactly%s: %s (%.3f s of virtual "
+			"time) in %.3f s, %zu events and %u checkpoints verified, console output "
+			"matched through byte %llu\n", rec->dir,
+			stretch_name(o, part, sizeof(part)), done, vt,
 			l->wall_seconds, s->next_event - s->first_event, s->checkpoints,
 			(unsigned long long)s->console_bytes);
 		return 0;
@@ -157,17 +166,17 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 		char why[256];
 		recording__describe_cut(rec, why, sizeof(why));
 		fprintf(stderr, "\nencore replay: %s was cut short (%s); its complete prefix "
-			"replayed exactly%s: %llu instructions (%.3f s of virtual time), %zu events, %u "
+			"replayed exactly%s: %s (%.3f s of virtual time), %zu events, %u "
 			"checkpoints verified, %llu bytes of console output matched\n", rec->dir, why,
-			stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+			stretch_name(o, part, sizeof(part)), done, vt,
 			s->next_event - s->first_event, s->checkpoints,
 			(unsigned long long)s->console_bytes);
 		return EXIT_CUT_SHORT;
 	}
-	fprintf(stderr, "\nencore replay: %s replayed exactly%s: %llu instructions (%.3f s of "
-		"virtual time) in %.3f s, %zu events and %u checkpoints verified, %llu bytes of "
-		"console output matched, final state hash %016llx\n", rec->dir,
-		stretch_name(o, part, sizeof(part)), (unsigned long long)r->insns, vt,
+	fprintf(stderr, "\nencore replay: %s replayed exactly%s: %s (%.3f s of virtual time) in "
+		"%.3f s, %zu events and %u checkpoints verified, %llu bytes of console output "
+		"matched, final state hash %016llx\n", rec->dir,
+		stretch_name(o, part, sizeof(part)), done, vt,
 		l->wall_seconds, s->next_event - s->first_event, s->checkpoints,
 		(unsigned long long)s->console_bytes,
 		(unsigned long long)recording__end(rec)->end.state_hash);
@@ -233,7 +242,7 @@ static int replay(const struct replay_opts *o, struct recording *rec)
 	static struct stretch st;
 	struct stretch_spec spec = { .has_from = o->has_from, .has_to = o->has_to, .from = o->from,
 				     .to = o->to, .full_restore = o->full_restore,
-				     .quiet = o->quiet, .cmd = "replay" };
+				     .quiet = o->quiet, .kvm = o->kvm, .cmd = "replay" };
 	if (end && end->end.console_bytes != console_len)
 		fprintf(stderr, "encore replay: %s/%s holds %zu bytes, but the recorded guest printed "
 			"%llu: the recording is corrupt\n", rec->dir, REC_CONSOLE_FILE, console_len,

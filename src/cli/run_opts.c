@@ -25,7 +25,7 @@ static void usage(FILE *f, bool record)
 			"  --interval N      checkpoint every N instructions (500M), or every N\n"
 			"                    of virtual time (200ms, 2s; idle time counts, so an\n"
 			"                    idle guest checkpoints at each wake-up); 0: only at\n"
-			"                    the start and the end (default 200M)\n");
+			"                    the start and the end (default 200M; 1s on KVM)\n");
 	else
 		fprintf(f,
 			"usage: encore run [options]\n"
@@ -49,6 +49,12 @@ static void usage(FILE *f, bool record)
 		"  --realtime        guest time keeps pace with the host clock, like a\n"
 		"                    normal VM's (default: virtual time, idle time skipped)\n"
 		"  --demo            run the built-in bare-metal demo guest\n"
+		"  --engine NAME     the CPU engine: interp (encore's interpreter, the\n"
+		"                    default) or kvm (hardware virtualization through\n"
+		"                    /dev/kvm; devices stay encore's own, docs/kvm.md)\n"
+		"  --delivery MODE   KVM: deliver interrupts at VM exits (exits, the\n"
+		"                    default) or precisely by counting guest branches\n"
+		"                    (precise: needs a host PMU; checked at start-up)\n"
 		"  --max-insns N     stop after exactly N retired instructions (exit 124)\n"
 		"  --summary         print instructions, wall time, MIPS and the final\n"
 		"                    state hash on stderr\n"
@@ -83,6 +89,21 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 			"(at most %d bytes)\n", RECORD_APPEND_MAX - 1);
 		return 2;
 	}
+	if (o->guest.precise && !o->guest.kvm) {
+		fprintf(stderr, "encore %s: --delivery is for --engine kvm (the interpreter "
+			"delivers interrupts at exact instructions)\n", cmd);
+		return 2;
+	}
+	if (o->guest.kvm && o->max_insns) {
+		fprintf(stderr, "encore %s: the KVM engine cannot count instructions: --max-insns "
+			"needs --engine interp\n", cmd);
+		return 2;
+	}
+	if (record && o->guest.kvm && o->interval.insns) {
+		fprintf(stderr, "encore record: the KVM engine cannot count instructions: give "
+			"--interval as a time (e.g. 200ms)\n");
+		return 2;
+	}
 	if (o->guest.append && strchr(o->guest.append, '\n')) {
 		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
 		return 2;
@@ -93,7 +114,7 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
-	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL };
+	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, 0, OPT_KERNEL },
 		{ "initrd", required_argument, 0, OPT_INITRD },
@@ -107,12 +128,15 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		{ "help", no_argument, 0, 'h' },
 		{ "output", required_argument, 0, 'o' },
 		{ "interval", required_argument, 0, OPT_INTERVAL },
+		{ "engine", required_argument, 0, OPT_ENGINE },
+		{ "delivery", required_argument, 0, OPT_DELIVERY },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cmd = record ? "record" : "run";
 	*o = (struct run_opts){ .guest = { .mem = RUN_DEFAULT_MEM, .rtc_epoch = time(NULL) },
 				.interval = { RECORD_DEFAULT_INTERVAL_INSNS, 0 } };
 	int ch;
+	bool interval_given = false;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, record ? "m:ho:" : "m:h", longopts, NULL)) != -1) {
 		if (!record && (ch == 'o' || ch == OPT_INTERVAL))
@@ -123,6 +147,15 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		case OPT_APPEND: o->guest.append = optarg; break;
 		case OPT_DEMO: o->guest.demo = true; break;
 		case OPT_REALTIME: o->realtime = true; break;
+		case OPT_DELIVERY:
+			if (strcmp(optarg, "exits") && strcmp(optarg, "precise"))
+				return bad(cmd, "--delivery (exits or precise)", optarg);
+			o->guest.precise = !strcmp(optarg, "precise");
+			break;
+		case OPT_ENGINE:
+			if (!guest_parse_engine(optarg, &o->guest.kvm))
+				return bad(cmd, "--engine (interp or kvm)", optarg);
+			break;
 		case OPT_RTC:
 			if (!guest_parse_rtc(optarg, &o->guest.rtc_epoch))
 				return bad(cmd, "--rtc (want base=utc or base=YYYY-MM-DDTHH:MM:SS)", optarg);
@@ -137,6 +170,7 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 			break;
 		case OPT_INTERVAL:
 			o->interval = (struct rr_interval){ 0, 0 };
+			interval_given = true;
 			if (!cli_parse_duration_ns(optarg, &o->interval.ns) &&
 			    !cli_parse_count(optarg, &o->interval.insns))
 				return bad(cmd, "--interval (e.g. 200ms, 1s, 500M)", optarg);
@@ -147,6 +181,9 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		default: usage(stderr, record); return 2;
 		}
 	}
+	/* KVM counts no instructions: its default interval is in time. */
+	if (o->guest.kvm && !interval_given)
+		o->interval = (struct rr_interval){ 0, RECORD_DEFAULT_INTERVAL_KVM_NS };
 	if (optind < argc) {
 		fprintf(stderr, "encore %s: unexpected argument '%s'\n", cmd, argv[optind]);
 		return 2;

@@ -14,6 +14,7 @@
  * instructions: an idle guest skips virtual time, and a time interval
  * would checkpoint at every wake-up of a long idle stretch. */
 #define RECORD_DEFAULT_INTERVAL_INSNS 200000000ull
+#define RECORD_DEFAULT_INTERVAL_KVM_NS 1000000000ull
 #define RECORD_APPEND_MAX 4096 /* struct rr_meta's append */
 
 struct run_opts {

@@ -24,9 +24,16 @@ static int check_guest_files(const struct stretch_spec *o, const struct recordin
 {
 	char err[1024];
 	const struct rr_meta *m = &rec->meta;
-	if (strcmp(m->engine, "interp")) {
+	if (strcmp(m->engine, "interp") && strcmp(m->engine, "kvm")) {
 		fprintf(stderr, "encore %s: recorded on the '%s' engine; this encore replays "
-			"recordings of the interpreter ('interp')\n", o->cmd, m->engine);
+			"recordings of the interpreter ('interp') and of KVM ('kvm')\n", o->cmd,
+			m->engine);
+		return -1;
+	}
+	if (o->kvm && strcmp(m->engine, "kvm")) {
+		fprintf(stderr, "encore %s: %s was recorded on the interpreter: its landmarks are "
+			"instruction counts, which only the interpreter can stop at (replay it "
+			"with --engine interp)\n", o->cmd, rec->dir);
 		return -1;
 	}
 	if (o->has_from) /* the checkpoint holds the loaded guest */
@@ -93,6 +100,8 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 	g->append = m->has_append ? m->append : NULL;
 	g->rtc_epoch = rec->log.events[0].boot_time;
 	g->empty = o->has_from;
+	g->kvm = o->kvm;
+	g->by_exits = !strcmp(m->engine, "kvm");
 	if (m->kernel[0]) {
 		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
 		g->kernel = kernel;
@@ -118,7 +127,9 @@ static int restore(struct stretch *st, const struct recording *rec, const u8 *co
 		fprintf(stderr, "encore %s: out of memory\n", o->cmd);
 		return -1;
 	}
-	if (snap_reader__restore(&st->snap, o->from, l->guest.machine, !o->full_restore, &map,
+	/* KVM reads guest memory directly: it cannot fetch pages on touch. */
+	bool sparse = !o->full_restore && !o->kvm;
+	if (snap_reader__restore(&st->snap, o->from, l->guest.machine, sparse, &map,
 				 err, sizeof(err))) {
 		fprintf(stderr, "encore %s: %s: %s\n", o->cmd, rec->dir, err);
 		page_map__free(&map);

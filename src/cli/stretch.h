@@ -16,6 +16,7 @@ struct stretch_spec {
 	u32 from, to;
 	bool full_restore;   /* with from: load every page before starting */
 	bool quiet;          /* do not print the guest's console */
+	bool kvm;            /* replay on KVM (recordings made there only) */
 	const char *cmd;     /* "replay", "simulate": for messages */
 };
 

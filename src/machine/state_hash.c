@@ -46,3 +46,9 @@ u64 machine__state_hash(struct encore_machine *m)
 	}
 	return XXH3_64bits_digest(&h);
 }
+
+u64 machine__ram_hash(struct encore_machine *m)
+{
+	ram__fetch_all(m);
+	return XXH3_64bits(m->ram, m->ram_size);
+}
