@@ -42,11 +42,17 @@
 #define ENCORE_PLUGIN_API_VERSION 1
 
 /* The interval an instance analyses. */
+#define ENCORE_ICOUNT_UNKNOWN UINT64_MAX
+
 struct encore_interval {
 	uint32_t index;        /* i: from checkpoint i to checkpoint i+1 */
 	uint32_t count;        /* intervals in the recording */
 	uint64_t first_icount; /* instructions retired at checkpoint i */
 	uint64_t end_icount;   /* ... at checkpoint i+1 (for the last: at the end) */
+	/* A recording made on KVM counts no instructions: there each
+	 * interval counts from first_icount 0, and end_icount is
+	 * ENCORE_ICOUNT_UNKNOWN until interval_end, which gets the count
+	 * the interval really ended at (merges get it unknown). */
 };
 
 /* key=value options from the command line (`--plugin NAME,k=v,k2=v2`). */

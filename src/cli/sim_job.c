@@ -35,8 +35,8 @@ static void boundary(void *opaque, u32 index)
 static void progress(void *opaque)
 {
 	struct job *j = opaque;
-	struct encore_engine *e = j->st->launch.guest.machine->engine;
-	u64 done = e->ops->insn_count(e) - j->plan->iv[j->first].first_icount;
+	/* Landmark progress: exits for a recording made on KVM. */
+	u64 done = machine__progress(j->st->launch.guest.machine) - j->plan->landmark[j->first];
 	sim_progress(j->id, done);
 }
 
@@ -88,7 +88,9 @@ static void run_stretch(struct job *j, struct sim_report *out)
 	}
 	plugin_run__abort(&j->run);
 	out->ok = exact && !j->failed;
-	u64 start = p->iv[j->first].first_icount;
+	/* A recording made on KVM has no instruction counts at its
+	 * checkpoints: the interpreter counts from 0 at the start. */
+	u64 start = l->guest.machine->by_exits ? 0 : p->iv[j->first].first_icount;
 	out->insns = l->result.insns > start ? l->result.insns - start : 0;
 	out->restore_ms = st->restore_seconds * 1e3;
 	out->pages_loaded = l->guest.machine->pages.fetched;

@@ -18,6 +18,8 @@ struct sim_plan {
 	const char *out_dir;
 	u32 intervals;                  /* in the recording */
 	struct encore_interval *iv;     /* [intervals] */
+	u64 *landmark;                  /* [intervals + 1]: each checkpoint's landmark
+					 * progress (exits on KVM), for progress */
 	bool serial;                    /* one job: first_interval..last_interval */
 	u32 first_interval, last_interval;
 };

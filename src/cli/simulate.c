@@ -218,10 +218,17 @@ static int plan_intervals(struct sim_state *s)
 		return -1;
 	}
 	s->plan.iv = calloc(n, sizeof(*s->plan.iv));
-	if (!s->plan.iv)
+	s->plan.landmark = calloc(n + 1, sizeof(*s->plan.landmark));
+	if (!s->plan.iv || !s->plan.landmark)
 		return -1;
+	for (u32 k = 0; k <= n; k++)
+		s->plan.landmark[k] = r->info[k].insns;
+	/* Recorded on KVM: checkpoints hold exit counts, not instructions. */
+	bool by_exits = !strcmp(s->rec.meta.engine, "kvm");
 	for (u32 k = 0; k < n; k++)
-		s->plan.iv[k] = (struct encore_interval){ k, n, r->info[k].insns, r->info[k + 1].insns };
+		s->plan.iv[k] = by_exits ? (struct encore_interval){ k, n, 0, ENCORE_ICOUNT_UNKNOWN }
+					 : (struct encore_interval){ k, n, r->info[k].insns,
+								     r->info[k + 1].insns };
 	s->plan.intervals = n;
 	return 0;
 }
@@ -314,9 +321,10 @@ static int load_plugins(struct sim_state *s)
 static int prepare(struct sim_state *s)
 {
 	char err[1024];
-	if (strcmp(s->rec.meta.engine, "interp")) {
+	if (strcmp(s->rec.meta.engine, "interp") && strcmp(s->rec.meta.engine, "kvm")) {
 		fprintf(stderr, "encore simulate: recorded on the '%s' engine; this encore "
-			"simulates recordings of the interpreter ('interp')\n", s->rec.meta.engine);
+			"simulates recordings of the interpreter ('interp') and of KVM ('kvm')\n",
+			s->rec.meta.engine);
 		return -1;
 	}
 	if (snap_reader__open(&s->snap, s->rec.dir, s->rec.meta.id, err, sizeof(err))) {
@@ -343,7 +351,7 @@ static int run_jobs(struct sim_state *s)
 	struct progress prog;
 	u64 total = 0;
 	for (u32 k = 0; k < s->nselected; k++)
-		total += s->selected[k].end_icount - s->selected[k].first_icount;
+		total += s->plan.landmark[s->selected[k].index + 1] - s->plan.landmark[s->selected[k].index];
 	if (progress__init(&prog, stderr, s->opts.quiet, s->job_ids, s->njobs, total))
 		return -1;
 	struct sim_worker w = { sim_job__run, &s->plan };
@@ -442,6 +450,7 @@ int cmd_simulate(int argc, char **argv)
 	snap_reader__close(&s.snap);
 	free((void *)s.plan.console);
 	free(s.plan.iv);
+	free(s.plan.landmark);
 	free(s.selected);
 	free(s.job_ids);
 	free(s.results);

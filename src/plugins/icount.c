@@ -125,8 +125,9 @@ static int read_row(FILE *f, const struct encore_interval *iv, struct row *r, ch
 	for (int k = 0; k < 4; k++)
 		r->by_cpl[k] = v[2 + k];
 	u64 sum = r->by_cpl[0] + r->by_cpl[1] + r->by_cpl[2] + r->by_cpl[3];
-	if (r->index != iv->index || r->first != iv->first_icount || r->end != iv->end_icount ||
-	    sum != r->end - r->first)
+	bool end_known = iv->end_icount != ENCORE_ICOUNT_UNKNOWN;
+	if (r->index != iv->index || r->first != iv->first_icount ||
+	    (end_known && r->end != iv->end_icount) || sum != r->end - r->first)
 		return errmsg(err, errlen, "interval %u: output of another interval, or "
 			      "counts that do not add up", iv->index);
 	return 0;

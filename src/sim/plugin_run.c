@@ -244,6 +244,15 @@ static void close_slot(struct plugin_slot *slot, bool keep)
 int plugin_run__begin(struct plugin_run *r, const struct encore_interval *iv)
 {
 	r->iv = *iv;
+	/* A recording made on KVM has no instruction counts at its
+	 * checkpoints: plugins count each interval from 0, and learn its end
+	 * when it is reached (docs/kvm.md). */
+	struct encore_engine *e = r->machine->engine;
+	if (r->machine->by_exits) {
+		e->ops->set_insn_count(e, 0);
+		r->iv.first_icount = 0;
+		r->iv.end_icount = ENCORE_ICOUNT_UNKNOWN;
+	}
 	r->error[0] = 0;
 	for (unsigned k = 0; k < r->set->count; k++) {
 		if (open_slot(r, k)) {
@@ -284,6 +293,8 @@ int plugin_run__end(struct plugin_run *r)
 		return 0;
 	unhook(r);
 	r->active = false;
+	if (r->machine->by_exits)
+		r->iv.end_icount = r->machine->engine->ops->insn_count(r->machine->engine);
 	int rc = 0;
 	for (unsigned k = 0; k < r->set->count; k++)
 		rc |= end_slot(r, k);
