@@ -6,7 +6,7 @@
 # (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
 # the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
-# (bench/sim.sh).
+# (bench/sim.sh); and recording on KVM (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 set -euo pipefail
 BUILD=${1:-build}
@@ -81,6 +81,8 @@ if command -v valgrind >/dev/null; then
 	echo "Host instructions per guest instruction (callgrind, first $n guest instructions,"
 	echo "start-up cost subtracted): $(echo "($host - $v0) / $n" | bc -l | xargs printf '%.1f')"
 fi
+echo
+bench/kvm.sh "$BUILD"
 echo
 if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/linux.sh "$BUILD"
