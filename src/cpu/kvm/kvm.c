@@ -11,8 +11,8 @@
  * interrupt window, errors) or when machine.async_poll asks to.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -22,8 +22,9 @@
 #include "encore/ram.h"
 #include "kvm.h"
 
-/* Private regions KVM may need (VMX without unrestricted guest): in the
- * hole below 4 GiB, away from RAM and from encore's devices. */
+/* Private regions KVM needs on Intel hosts (api.rst: below 4 GiB, clear
+ * of every memory slot and MMIO address; the identity map is set before
+ * any vCPU exists): in the hole below 4 GiB, away from encore's devices. */
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
 #define KVM_TSS_ADDR 0xfffbd000ull /* three pages */
 
@@ -179,15 +180,26 @@ static int handle_eintr(struct kvm_engine *k, int r)
 	return -1;
 }
 
-static int internal_error(struct kvm_engine *k, struct encore_exit *x)
+/* What KVM could not do, with the instruction's bytes when it says them. */
+static void internal_error(struct kvm_engine *k, struct encore_exit *x)
 {
 	static const char *const what[] = { "", "emulation failure", "exception during exception",
 					    "event delivery failure", "unexpected exit" };
-	u32 sub = k->run->internal.suberror;
-	exit_error(k, x, "KVM internal error %u (%s)", sub, sub < ARRAY_SIZE(what) ? what[sub] : "?");
+	const struct kvm_run *run = k->run;
+	u32 sub = run->internal.suberror;
+	set_exit(k, x, EXIT_ERROR);
+	/* The report around it gives the RIP. */
+	snprintf(x->message, sizeof(x->message), "KVM internal error %u (%s)", sub,
+		 sub < ARRAY_SIZE(what) ? what[sub] : "?");
+	if (sub != KVM_INTERNAL_ERROR_EMULATION || run->emulation_failure.ndata < 3 ||
+	    !(run->emulation_failure.flags & KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES))
+		return;
 	size_t n = strlen(x->message);
-	snprintf(x->message + n, sizeof(x->message) - n, " at RIP %#llx", (unsigned long long)x->rip);
-	return 0;
+	unsigned len = run->emulation_failure.insn_size;
+	n += snprintf(x->message + n, sizeof(x->message) - n, ", instruction bytes");
+	for (unsigned b = 0; b < len && b < 15 && n < sizeof(x->message); b++)
+		n += snprintf(x->message + n, sizeof(x->message) - n, " %02x",
+			      run->emulation_failure.insn_bytes[b]);
 }
 
 /* An exit that is not I/O; returns an exit reason, or -1 to go on. */
@@ -267,8 +279,9 @@ static int kvm_engine_run(struct encore_engine *e, u64 insn_limit, struct encore
 	 * not loaded yet: load them all before the guest runs. */
 	if (k->m->pages.absent)
 		ram__fetch_all(k->m);
-	if (kvm_tick__start(k, x->message, sizeof(x->message)))
-		return exit_error(k, x, "%.200s", x->message);
+	char err[160];
+	if (kvm_tick__start(k, err, sizeof(err)))
+		return exit_error(k, x, "%s", err);
 	int why = boundary_check(k);
 	while (why < 0)
 		why = run_once(k, x);
@@ -339,6 +352,13 @@ static void kvm_engine_protect_ram(struct encore_engine *e)
 	(void)e;
 }
 
+/*
+ * From a bus handler during an exit, or from a signal handler: the flag
+ * and immediate_exit make the next KVM_RUN (or the completion of the
+ * current I/O instruction) return at once.  A signal that arrives while
+ * the vCPU runs interrupts KVM_RUN itself.  From another thread, the kick
+ * is seen at the next exit or host tick (at most KVM_TICK_MS later).
+ */
 static void kvm_engine_kick(struct encore_engine *e)
 {
 	struct kvm_engine *k = kvm_of(e);
@@ -355,7 +375,8 @@ static int kvm_engine_set_hooks(struct encore_engine *e, const struct encore_hoo
 
 static void kvm_engine_report(struct encore_engine *e, void *file)
 {
-	const struct kvm_stats *st = &kvm_of(e)->stats;
+	const struct kvm_engine *k = kvm_of(e);
+	const struct kvm_stats *st = &k->stats;
 	fprintf(file,
 		"encore: kvm: %llu KVM_RUN, exits: %llu port I/O, %llu MMIO, %llu HLT, "
 		"%llu IRQ window, %llu signals (%llu kicks, %llu async), %llu I/O completions\n",
@@ -364,8 +385,11 @@ static void kvm_engine_report(struct encore_engine *e, void *file)
 		(unsigned long long)st->irq_window, (unsigned long long)st->signals,
 		(unsigned long long)st->kicks, (unsigned long long)st->asyncs,
 		(unsigned long long)st->completions);
-	if (kvm_of(e)->msr_note[0])
-		fprintf(file, "encore: kvm: %s\n", kvm_of(e)->msr_note);
+	if (k->msr_note[0])
+		fprintf(file, "encore: kvm: %s\n", k->msr_note);
+	if (k->cpuid_note[0])
+		fprintf(file, "encore: kvm: this host's KVM changed CPUID leaves%s from encore's "
+			"model: the guest may see features the interpreter lacks\n", k->cpuid_note);
 }
 
 /* ---- dirty log ---- */
@@ -462,6 +486,11 @@ static int open_kvm(struct kvm_engine *k, char *err, size_t errlen)
 		return r;
 	}
 	int v = ioctl(k->sys_fd, KVM_GET_API_VERSION, 0);
+	if (v < 0) {
+		snprintf(err, errlen, "/dev/kvm: KVM_GET_API_VERSION: %s (not a KVM device?)",
+			 strerror(errno));
+		return -ENOTSUP;
+	}
 	if (v != KVM_API_VERSION) {
 		snprintf(err, errlen, "/dev/kvm: API version %d, the KVM engine needs %d", v,
 			 KVM_API_VERSION);
@@ -558,7 +587,7 @@ static int create_vcpu(struct kvm_engine *k, char *err, size_t errlen)
 		snprintf(err, errlen, "mmap of the vCPU's kvm_run: %s", strerror(errno));
 		return -1;
 	}
-	if (kvm_cpuid__set(k->vcpu_fd, err, errlen))
+	if (kvm_cpuid__set(k->vcpu_fd, k->cpuid_note, sizeof(k->cpuid_note), err, errlen))
 		return -1;
 	/* Best effort: a host may refuse a value (say, capability bits it
 	 * lacks); the guest then reads KVM's, and report() says so. */

@@ -28,6 +28,9 @@ struct kvm_stats {
 	u64 completions; /* re-entries that only finished an I/O instruction */
 };
 
+/* How often KVM_RUN is interrupted to ask machine.async_poll. */
+#define KVM_TICK_MS 10
+
 /* The periodic host tick that interrupts KVM_RUN (kvm_tick.c). */
 struct kvm_tick {
 	timer_t timer;
@@ -54,7 +57,8 @@ struct kvm_engine {
 	u64 tsc_offset;
 	struct kvm_tick tick;
 	struct kvm_stats stats;
-	char msr_note[128]; /* a constant MSR KVM refused, for report() */
+	char msr_note[128];   /* a constant MSR KVM refused, for report() */
+	char cpuid_note[128]; /* CPUID leaves KVM did not take from the model */
 	struct kvm_xsave *xsave;
 	size_t xsave_size;
 };
@@ -76,8 +80,9 @@ int kvm_state__interrupt_window(struct kvm_engine *k, bool *open);
 /* An external interrupt injected and not delivered yet. */
 int kvm_state__irq_pending(struct kvm_engine *k, bool *pending);
 
-/* kvm_cpuid.c: hand encore's CPUID model to the vCPU. */
-int kvm_cpuid__set(int vcpu_fd, char *err, size_t errlen);
+/* kvm_cpuid.c: hand encore's CPUID model to the vCPU.  `note` gets the
+ * leaves KVM answers otherwise (" 0x1 0x7"), or "" when it took them all. */
+int kvm_cpuid__set(int vcpu_fd, char *note, size_t notelen, char *err, size_t errlen);
 
 /* kvm_tick.c: the signal KVM_RUN is interrupted with every few ms. */
 int kvm_tick__start(struct kvm_engine *k, char *err, size_t errlen);

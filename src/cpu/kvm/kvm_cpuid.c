@@ -74,7 +74,59 @@ static void add_range(struct kvm_cpuid2 *c, u32 first)
 	}
 }
 
-int kvm_cpuid__set(int vcpu_fd, char *err, size_t errlen)
+static bool same_entry(const struct kvm_cpuid_entry2 *a, const struct kvm_cpuid_entry2 *b)
+{
+	return a->eax == b->eax && a->ebx == b->ebx && a->ecx == b->ecx && a->edx == b->edx;
+}
+
+static const struct kvm_cpuid_entry2 *find_entry(const struct kvm_cpuid2 *c,
+						 const struct kvm_cpuid_entry2 *e)
+{
+	for (u32 k = 0; k < c->nent; k++)
+		if (c->entries[k].function == e->function && c->entries[k].index == e->index)
+			return &c->entries[k];
+	return NULL;
+}
+
+/* Append `leaf` to the note's list unless it is there already. */
+static void note_leaf(char *note, size_t n, u32 leaf)
+{
+	char item[16];
+	snprintf(item, sizeof(item), " %#x", leaf);
+	size_t len = strlen(note), il = strlen(item);
+	for (const char *p = strstr(note, item); p; p = strstr(p + 1, item))
+		if (p[il] == ' ' || p[il] == 0)
+			return;
+	snprintf(note + len, n - len, "%s", item);
+}
+
+/*
+ * KVM may overrule parts of the table (the build hosts' KVM puts its
+ * own leaves 1, 7 and 0xd in): read back what the vCPU got and name
+ * every leaf that differs, so that report() can say the guest sees a
+ * CPU other than the model, which the interpreter would not replay.
+ */
+static void check_readback(int vcpu_fd, const struct kvm_cpuid2 *set, char *note, size_t n)
+{
+	struct kvm_cpuid2 *got = calloc(1, sizeof(*got) + MAX_ENTRIES * sizeof(got->entries[0]));
+	note[0] = 0;
+	if (!got)
+		return;
+	got->nent = MAX_ENTRIES;
+	if (ioctl(vcpu_fd, KVM_GET_CPUID2, got) == 0) {
+		for (u32 k = 0; k < got->nent; k++) {
+			const struct kvm_cpuid_entry2 *mine = find_entry(set, &got->entries[k]);
+			if (!mine || !same_entry(mine, &got->entries[k]))
+				note_leaf(note, n, got->entries[k].function);
+		}
+		for (u32 k = 0; k < set->nent; k++)
+			if (!find_entry(got, &set->entries[k]))
+				note_leaf(note, n, set->entries[k].function);
+	}
+	free(got);
+}
+
+int kvm_cpuid__set(int vcpu_fd, char *note, size_t notelen, char *err, size_t errlen)
 {
 	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + MAX_ENTRIES * sizeof(c->entries[0]));
 	if (!c) {
@@ -87,6 +139,8 @@ int kvm_cpuid__set(int vcpu_fd, char *err, size_t errlen)
 	if (ioctl(vcpu_fd, KVM_SET_CPUID2, c) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "KVM_SET_CPUID2 (%u leaves): %s", c->nent, strerror(errno));
+	} else {
+		check_readback(vcpu_fd, c, note, notelen);
 	}
 	free(c);
 	return r;

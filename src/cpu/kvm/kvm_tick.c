@@ -17,8 +17,6 @@
 
 #include "kvm.h"
 
-#define KVM_TICK_MS 10
-
 static pid_t this_thread(void)
 {
 	return (pid_t)syscall(SYS_gettid);
@@ -87,7 +85,7 @@ static int arm_timer(struct kvm_engine *k, pid_t tid)
 /*
  * Called at every run(): the first run on a thread (re)aims the timer
  * at it.  An engine is normally run by the thread that created it, so
- * this costs one this_thread() after the first call.
+ * this costs one gettid system call after the first time.
  */
 int kvm_tick__start(struct kvm_engine *k, char *err, size_t errlen)
 {
