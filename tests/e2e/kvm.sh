@@ -125,6 +125,23 @@ else
 	not_ok "KVM replay from checkpoint 1: status $(cat "$tmp/fromkvm.rc")" "$tmp/fromkvm.err"
 fi
 
+# ---- a recorder killed partway leaves a replayable prefix ----
+"$ENCORE" record --engine kvm --interval 200ms -o "$tmp/killed" --kernel "$GUEST_DIR/ticks.elf" \
+	>/dev/null 2>&1 </dev/null &
+pid=$!
+sleep 1.5
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+timeout "$TIMEOUT" "$ENCORE" replay -q "$tmp/killed" >/dev/null 2>"$tmp/killed.err"
+rc=$?
+if [ $rc = 3 ] && grep -q "complete prefix replayed exactly" "$tmp/killed.err"; then
+	ok "a KVM recorder killed partway leaves a prefix the interpreter replays exactly"
+elif [ $rc = 0 ]; then
+	skip "killed KVM recorder" "the guest finished within 1.5 s"
+else
+	not_ok "replay of a killed KVM recording: status $rc (want 3)" "$tmp/killed.err"
+fi
+
 # ---- simulate ----
 timeout "$TIMEOUT" "$ENCORE" simulate "$rec" -j 2 -q --plugin icount -o "$tmp/sim" \
 	>"$tmp/sim.out" 2>"$tmp/sim.err"
