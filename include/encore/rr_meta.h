@@ -51,4 +51,11 @@ void rr_meta__format(const struct rr_meta *m, FILE *f);
 int rr_meta__write(const char *dir, const struct rr_meta *m, char *err, size_t errlen);
 int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen);
 
+/* A recording made on KVM names places by exits, one made on the
+ * interpreter by instructions (docs/kvm.md). */
+bool rr_meta__by_exits(const struct rr_meta *m);
+/* -1 with a message when this encore has no engine that replays what
+ * m->engine recorded. */
+int rr_meta__check_engine(const struct rr_meta *m, char *err, size_t errlen);
+
 #endif

@@ -79,21 +79,15 @@ static int parse(int argc, char **argv, struct inspect_opts *o)
 	return 0;
 }
 
-/* A recording made on KVM counts exits, and its virtual time is idle_ns
- * alone (docs/kvm.md); one made on the interpreter counts instructions. */
-static bool by_exits(const struct rr_meta *m)
-{
-	return !strcmp(m->engine, "kvm");
-}
-
+/* By exits (docs/kvm.md), virtual time is idle_ns alone. */
 static const char *progress_unit(const struct rr_meta *m)
 {
-	return by_exits(m) ? "exits" : "instructions";
+	return rr_meta__by_exits(m) ? "exits" : "instructions";
 }
 
 static u64 virtual_ns(const struct rr_meta *m, u64 progress, u64 idle_ns)
 {
-	return (by_exits(m) ? 0 : progress) + idle_ns;
+	return (rr_meta__by_exits(m) ? 0 : progress) + idle_ns;
 }
 
 static void gather(const struct recording *rec, struct facts *f)
@@ -203,7 +197,7 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	if (m->has_append)
 		printf("command line:  %s\n", m->append);
 	printf("boot time:     %lld (seconds since 1970, UTC)\n", (long long)f->boot_time);
-	printf("%-15s%llu%s\n", by_exits(m) ? "exits:" : "instructions:",
+	printf("%-15s%llu%s\n", rr_meta__by_exits(m) ? "exits:" : "instructions:",
 	       (unsigned long long)f->last.insns, log->ended ? "" : " (as far as the log goes)");
 	printf("virtual time:  %.3f s (%.3f s of it idle)\n", f->virtual_s, f->last.idle_ns / 1e9);
 	if (m->complete)

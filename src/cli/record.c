@@ -166,7 +166,7 @@ static void say_recorded(const struct recorder *rc)
 	fprintf(stderr, "encore: recorded %llu %s (%.3f s of virtual time, %.3f s of wall "
 		"time) into %s: %llu events, %llu bytes of log, %llu checkpoints (%llu unique pages, "
 		"%.1f MB stored; checkpoints held the guest %.3f s)\n",
-		(unsigned long long)m->insns, strcmp(m->engine, "kvm") ? "instructions" : "exits",
+		(unsigned long long)m->insns, rr_meta__by_exits(m) ? "exits" : "instructions",
 		m->virtual_ns / 1e9, m->wall_ns / 1e9,
 		rc->opts.output, (unsigned long long)m->events, (unsigned long long)m->log_bytes,
 		(unsigned long long)m->checkpoints, (unsigned long long)st->new_pages,

@@ -224,7 +224,7 @@ static int plan_intervals(struct sim_state *s)
 	for (u32 k = 0; k <= n; k++)
 		s->plan.landmark[k] = r->info[k].insns;
 	/* Recorded on KVM: checkpoints hold exit counts, not instructions. */
-	bool by_exits = !strcmp(s->rec.meta.engine, "kvm");
+	bool by_exits = rr_meta__by_exits(&s->rec.meta);
 	for (u32 k = 0; k < n; k++)
 		s->plan.iv[k] = by_exits ? (struct encore_interval){ k, n, 0, ENCORE_ICOUNT_UNKNOWN }
 					 : (struct encore_interval){ k, n, r->info[k].insns,
@@ -321,10 +321,8 @@ static int load_plugins(struct sim_state *s)
 static int prepare(struct sim_state *s)
 {
 	char err[1024];
-	if (strcmp(s->rec.meta.engine, "interp") && strcmp(s->rec.meta.engine, "kvm")) {
-		fprintf(stderr, "encore simulate: recorded on the '%s' engine; this encore "
-			"simulates recordings of the interpreter ('interp') and of KVM ('kvm')\n",
-			s->rec.meta.engine);
+	if (rr_meta__check_engine(&s->rec.meta, err, sizeof(err))) {
+		fprintf(stderr, "encore simulate: %s\n", err);
 		return -1;
 	}
 	if (snap_reader__open(&s->snap, s->rec.dir, s->rec.meta.id, err, sizeof(err))) {

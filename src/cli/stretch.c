@@ -24,13 +24,11 @@ static int check_guest_files(const struct stretch_spec *o, const struct recordin
 {
 	char err[1024];
 	const struct rr_meta *m = &rec->meta;
-	if (strcmp(m->engine, "interp") && strcmp(m->engine, "kvm")) {
-		fprintf(stderr, "encore %s: recorded on the '%s' engine; this encore replays "
-			"recordings of the interpreter ('interp') and of KVM ('kvm')\n", o->cmd,
-			m->engine);
+	if (rr_meta__check_engine(m, err, sizeof(err))) {
+		fprintf(stderr, "encore %s: %s\n", o->cmd, err);
 		return -1;
 	}
-	if (o->kvm && strcmp(m->engine, "kvm")) {
+	if (o->kvm && !rr_meta__by_exits(m)) {
 		fprintf(stderr, "encore %s: %s was recorded on the interpreter: its landmarks are "
 			"instruction counts, which only the interpreter can stop at (replay it "
 			"with --engine interp)\n", o->cmd, rec->dir);
@@ -101,7 +99,7 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 	g->rtc_epoch = rec->log.events[0].boot_time;
 	g->empty = o->has_from;
 	g->kvm = o->kvm;
-	g->by_exits = !strcmp(m->engine, "kvm");
+	g->by_exits = rr_meta__by_exits(m);
 	if (m->kernel[0]) {
 		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
 		g->kernel = kernel;

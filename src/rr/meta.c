@@ -292,3 +292,16 @@ int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen)
 	free(text);
 	return r ? errmsg(err, errlen, "%s: %s", path, msg) : 0;
 }
+
+bool rr_meta__by_exits(const struct rr_meta *m)
+{
+	return !strcmp(m->engine, "kvm");
+}
+
+int rr_meta__check_engine(const struct rr_meta *m, char *err, size_t errlen)
+{
+	if (!strcmp(m->engine, "interp") || rr_meta__by_exits(m))
+		return 0;
+	return errmsg(err, errlen, "recorded on the '%s' engine; this encore replays recordings "
+		      "of the interpreter ('interp') and of KVM ('kvm')", m->engine);
+}
