@@ -4,57 +4,13 @@
  */
 #include "cpu.h"
 #include "encore/cpuid.h"
+#include "encore/msr.h"
 #include "interp.h"
-
-enum {
-	MSR_TSC = 0x10, MSR_PLATFORM_ID = 0x17, MSR_APIC_BASE = 0x1b,
-	MSR_FEATURE_CONTROL = 0x3a, MSR_BIOS_SIGN_ID = 0x8b, MSR_MTRRCAP = 0xfe,
-	MSR_ARCH_CAPABILITIES = 0x10a,
-	MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176,
-	MSR_MISC_ENABLE = 0x1a0, MSR_MTRR_PHYS_BASE0 = 0x200, MSR_MTRR_FIX64K = 0x250,
-	MSR_MTRR_FIX16K_80000 = 0x258, MSR_MTRR_FIX16K_A0000 = 0x259,
-	MSR_MTRR_FIX4K_C0000 = 0x268, MSR_PAT = 0x277, MSR_MTRR_DEF_TYPE = 0x2ff,
-	MSR_EFER = 0xc0000080, MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082,
-	MSR_CSTAR = 0xc0000083, MSR_FMASK = 0xc0000084, MSR_FS_BASE = 0xc0000100,
-	MSR_GS_BASE = 0xc0000101, MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
-};
-
-/* The fixed-range MTRR slot for an index, or NULL. */
-static u64 *mtrr_fixed(struct cpu *c, u32 idx)
-{
-	if (idx == MSR_MTRR_FIX64K)
-		return &c->s.msr.mtrr_fixed[0];
-	if (idx == MSR_MTRR_FIX16K_80000 || idx == MSR_MTRR_FIX16K_A0000)
-		return &c->s.msr.mtrr_fixed[1 + idx - MSR_MTRR_FIX16K_80000];
-	if (idx >= MSR_MTRR_FIX4K_C0000 && idx < MSR_MTRR_FIX4K_C0000 + 8)
-		return &c->s.msr.mtrr_fixed[3 + idx - MSR_MTRR_FIX4K_C0000];
-	return NULL;
-}
-
-/* Storage-only MSRs: a pointer to their value, or NULL. */
-static u64 *msr_slot(struct cpu *c, u32 idx)
-{
-	struct encore_msrs *m = &c->s.msr;
-	switch (idx) {
-	case MSR_STAR: return &m->star;
-	case MSR_CSTAR: return &m->cstar;
-	case MSR_FMASK: return &m->fmask;
-	case MSR_TSC_AUX: return &m->tsc_aux;
-	case MSR_SYSENTER_CS: return &m->sysenter_cs;
-	case MSR_SYSENTER_ESP: return &m->sysenter_esp;
-	case MSR_SYSENTER_EIP: return &m->sysenter_eip;
-	case MSR_MISC_ENABLE: return &m->misc_enable;
-	case MSR_MTRR_DEF_TYPE: return &m->mtrr_def_type;
-	case MSR_APIC_BASE: return &m->apic_base;
-	}
-	if (idx >= MSR_MTRR_PHYS_BASE0 && idx < MSR_MTRR_PHYS_BASE0 + 2 * MTRR_VAR_COUNT)
-		return &m->mtrr_var[idx - MSR_MTRR_PHYS_BASE0];
-	return mtrr_fixed(c, idx);
-}
 
 int msr_read(struct cpu *c, u32 idx, u64 *v)
 {
-	u64 *slot = msr_slot(c, idx);
+	/* Stored as they are, reads need no more (encore/msr.h). */
+	u64 *slot = msr_field__find(&c->s.msr, idx);
 	if (slot) {
 		*v = *slot;
 		return 0;
@@ -62,11 +18,8 @@ int msr_read(struct cpu *c, u32 idx, u64 *v)
 	switch (idx) {
 	case MSR_TSC: *v = cpu_tsc(c); return 0;
 	case MSR_EFER: *v = c->s.efer; return 0;
-	case MSR_LSTAR: *v = c->s.msr.lstar; return 0;
 	case MSR_FS_BASE: *v = c->s.seg[SEG_FS].base; return 0;
 	case MSR_GS_BASE: *v = c->s.seg[SEG_GS].base; return 0;
-	case MSR_KERNEL_GS_BASE: *v = c->s.msr.kernel_gs_base; return 0;
-	case MSR_PAT: *v = c->s.msr.pat; return 0;
 	case MSR_MTRRCAP: *v = MTRR_VAR_COUNT | (1u << 8) | (1u << 10); return 0;
 	case MSR_PLATFORM_ID: *v = 0; return 0;
 	case MSR_BIOS_SIGN_ID: *v = 0; return 0;
@@ -120,7 +73,8 @@ int msr_write(struct cpu *c, u32 idx, u64 v)
 		c->s.msr.apic_base = (v & ~0x6ffull) | (c->s.msr.apic_base & 0x100);
 		return 0;
 	}
-	u64 *slot = msr_slot(c, idx);
+	/* The rest are stored as they are written. */
+	u64 *slot = msr_field__find(&c->s.msr, idx);
 	if (!slot)
 		return -1;
 	*slot = v;

@@ -10,13 +10,9 @@
 #include <sys/ioctl.h>
 
 #include "encore/cpuid.h"
+#include "encore/msr.h"
 #include "kvm.h"
 
-enum {
-	MSR_TSC = 0x10, MSR_UCODE_REV = 0x8b, MSR_ARCH_CAPABILITIES = 0x10a,
-	MSR_MTRR_VAR0 = 0x200, MSR_MTRR_FIX64K = 0x250, MSR_MTRR_FIX16K = 0x258,
-	MSR_MTRR_FIX4K = 0x268,
-};
 
 /* Failing ioctls name themselves in err; the caller adds context. */
 static int xioctl(int fd, unsigned long req, void *arg, const char *name, char *err,
@@ -229,41 +225,25 @@ static int xsave_read(struct kvm_engine *k, char *err, size_t errlen)
 
 /* ---- MSRs ---- */
 
-struct msr_slot {
-	u32 index;
-	u16 offset; /* in struct encore_msrs */
-};
-
-#define SLOT(idx, field) { idx, offsetof(struct encore_msrs, field) }
-#define FIXED(idx, n) { idx, offsetof(struct encore_msrs, mtrr_fixed) + 8 * (n) }
-#define VAR(n) { MSR_MTRR_VAR0 + (n), offsetof(struct encore_msrs, mtrr_var) + 8 * (n) }
-
-/* The MSRs struct encore_msrs holds that KVM keeps (the APIC base is in
- * the sregs; the TSC offset is encore's own, see set_tsc). */
-static const struct msr_slot msr_slots[] = {
-	SLOT(0xc0000081, star), SLOT(0xc0000082, lstar), SLOT(0xc0000083, cstar),
-	SLOT(0xc0000084, fmask), SLOT(0xc0000102, kernel_gs_base), SLOT(0xc0000103, tsc_aux),
-	SLOT(0x277, pat), SLOT(0x1a0, misc_enable), SLOT(0x174, sysenter_cs),
-	SLOT(0x175, sysenter_esp), SLOT(0x176, sysenter_eip), SLOT(0x2ff, mtrr_def_type),
-	FIXED(MSR_MTRR_FIX64K, 0), FIXED(MSR_MTRR_FIX16K, 1), FIXED(MSR_MTRR_FIX16K + 1, 2),
-	FIXED(MSR_MTRR_FIX4K, 3), FIXED(MSR_MTRR_FIX4K + 1, 4), FIXED(MSR_MTRR_FIX4K + 2, 5),
-	FIXED(MSR_MTRR_FIX4K + 3, 6), FIXED(MSR_MTRR_FIX4K + 4, 7),
-	FIXED(MSR_MTRR_FIX4K + 5, 8), FIXED(MSR_MTRR_FIX4K + 6, 9),
-	FIXED(MSR_MTRR_FIX4K + 7, 10),
-	VAR(0), VAR(1), VAR(2), VAR(3), VAR(4), VAR(5), VAR(6), VAR(7),
-	VAR(8), VAR(9), VAR(10), VAR(11), VAR(12), VAR(13), VAR(14), VAR(15),
-};
-
-#define NSLOTS ARRAY_SIZE(msr_slots)
+/* The MSRs struct encore_msrs holds (encore/msr.h) go through
+ * KVM_GET/SET_MSRS, except the APIC base, which is in the sregs; the TSC
+ * offset is encore's own (see msrs_set). */
+#define MSR_MAX (64 + 1)
 
 struct msr_buf {
 	struct kvm_msrs hdr;
-	struct kvm_msr_entry e[NSLOTS + 1];
+	struct kvm_msr_entry e[MSR_MAX];
 };
 
-static u64 *msr_field(struct encore_msrs *m, unsigned k)
+/* The entries of msr_fields that KVM keeps as MSRs, by index; returns
+ * how many. */
+static unsigned kvm_msr_fields(const struct msr_field *out[MSR_MAX])
 {
-	return (u64 *)((u8 *)m + msr_slots[k].offset);
+	unsigned n = 0;
+	for (unsigned k = 0; k < msr_field_count && n < MSR_MAX - 1; k++)
+		if (msr_fields[k].index != MSR_APIC_BASE)
+			out[n++] = &msr_fields[k];
+	return n;
 }
 
 /* KVM_GET/SET_MSRS return how many entries they processed: short means
@@ -286,12 +266,14 @@ static int msrs_ioctl(struct kvm_engine *k, unsigned long req, struct msr_buf *b
 
 static int msrs_get(struct kvm_engine *k, struct encore_msrs *m, char *err, size_t errlen)
 {
-	struct msr_buf b = { .hdr.nmsrs = NSLOTS };
-	for (unsigned i = 0; i < NSLOTS; i++)
-		b.e[i].index = msr_slots[i].index;
+	const struct msr_field *f[MSR_MAX];
+	unsigned n = kvm_msr_fields(f);
+	struct msr_buf b = { .hdr.nmsrs = n };
+	for (unsigned i = 0; i < n; i++)
+		b.e[i].index = f[i]->index;
 	int r = msrs_ioctl(k, KVM_GET_MSRS, &b, err, errlen);
-	for (unsigned i = 0; !r && i < NSLOTS; i++)
-		*msr_field(m, i) = b.e[i].data;
+	for (unsigned i = 0; !r && i < n; i++)
+		*msr_field__ptr(m, f[i]) = b.e[i].data;
 	return r;
 }
 
@@ -306,20 +288,22 @@ static int msrs_get(struct kvm_engine *k, struct encore_msrs *m, char *err, size
 static int msrs_set(struct kvm_engine *k, const struct encore_cpu_state *s, char *err,
 		    size_t errlen)
 {
-	struct msr_buf b = { .hdr.nmsrs = NSLOTS + 1 };
+	const struct msr_field *f[MSR_MAX];
+	unsigned n = kvm_msr_fields(f);
+	struct msr_buf b = { .hdr.nmsrs = n + 1 };
 	struct encore_msrs m = s->msr;
-	for (unsigned i = 0; i < NSLOTS; i++)
-		b.e[i] = (struct kvm_msr_entry){ .index = msr_slots[i].index,
-						 .data = *msr_field(&m, i) };
-	b.e[NSLOTS] = (struct kvm_msr_entry){ .index = MSR_TSC,
-					      .data = k->m->idle_ns + s->msr.tsc_offset };
+	for (unsigned i = 0; i < n; i++)
+		b.e[i] = (struct kvm_msr_entry){ .index = f[i]->index,
+						 .data = *msr_field__ptr(&m, f[i]) };
+	b.e[n] = (struct kvm_msr_entry){ .index = MSR_TSC,
+					 .data = k->m->idle_ns + s->msr.tsc_offset };
 	return msrs_ioctl(k, KVM_SET_MSRS, &b, err, errlen);
 }
 
 void kvm_state__set_constant_msrs(struct kvm_engine *k, char *note, size_t notelen)
 {
 	static const struct kvm_msr_entry constants[] = {
-		{ .index = MSR_UCODE_REV, .data = 0 },
+		{ .index = MSR_BIOS_SIGN_ID, .data = 0 },
 		{ .index = MSR_ARCH_CAPABILITIES, .data = CPUID_ARCH_CAPABILITIES },
 	};
 	note[0] = 0;
