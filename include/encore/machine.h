@@ -119,10 +119,11 @@ struct encore_machine {
 	 * user space by itself: each port or MMIO access and each halt.  Both
 	 * engines reach them at the same instructions.  Virtual time is then
 	 * idle_ns alone, which the session moves with the host clock (and
-	 * logs).  exit_stop: kick the engine when `exits` reaches it.
+	 * logs).  The engine returns after each exit: every one is a place
+	 * where the session may act.
 	 */
 	bool by_exits;
-	u64 exits, exit_stop;
+	u64 exits;
 	/* An engine that may run unboundedly long between exits (KVM) calls
 	 * this every few milliseconds of host time; true makes it return
 	 * EXIT_ASYNC, so the front end can stop a guest that never exits. */
@@ -176,7 +177,8 @@ static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, 
 
 /* Landmark progress: exits when by_exits, else retired instructions. */
 u64 machine__progress(struct encore_machine *m);
-/* One more exit (a port or MMIO access, a halt) when by_exits. */
+/* One more exit (a port or MMIO access) when by_exits: the engine returns
+ * at the end of the instruction. */
 void machine__count_exit(struct encore_machine *m);
 
 /* Ask the engine to return so the machine can act (interrupt, stop). */

@@ -72,6 +72,6 @@ u64 machine__progress(struct encore_machine *m)
 
 void machine__count_exit(struct encore_machine *m)
 {
-	if (++m->exits >= m->exit_stop && m->exit_stop)
-		machine__kick(m);
+	m->exits++;
+	machine__kick(m);
 }

@@ -31,11 +31,9 @@ static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
 /* The instruction count at which the engine must next return. */
 static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run_input *in)
 {
-	/* By exits, every exit is a landmark where the session may act. */
-	if (m->by_exits) {
-		m->exit_stop = m->exits + 1;
+	/* By exits, the engine returns at every exit (machine__count_exit). */
+	if (m->by_exits)
 		return ~0ull;
-	}
 	u64 insns = m->engine->ops->insn_count(m->engine);
 	u64 limit = max_insns ? max_insns : ~0ull;
 	u64 deadline = machine__next_deadline(m);

@@ -24,15 +24,10 @@
  * the run stops between landmarks (which a recording cannot log). */
 #define ASYNC_STOP_AFTER_NS 1000000000ull
 
-static u64 insns_now(struct rr_session *s)
-{
-	return machine__progress(s->machine);
-}
-
 /* The landmark of this point, without counting a poll here. */
 static struct rr_landmark landmark_peek(struct rr_session *s)
 {
-	struct rr_landmark at = { insns_now(s), s->machine->idle_ns, 0 };
+	struct rr_landmark at = { machine__progress(s->machine), s->machine->idle_ns, 0 };
 	if (at.insns == s->last_poll.insns && at.idle_ns == s->last_poll.idle_ns)
 		at.seq = s->polls_here;
 	return at;
