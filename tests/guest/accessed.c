@@ -11,6 +11,9 @@
  * - After clearing A in every level and reloading CR3, the next walk sets
  *   A in every level again.
  *
+ * - Loading a segment selector (a far return for CS, MOV for DS) sets the
+ *   accessed bit of its descriptor.
+ *
  * Whether A and D come back after a clear WITHOUT an invalidation is left
  * open by both manuals (a cached translation may be used, and it already
  * records A = D = 1): that is only reported, on a line starting
@@ -205,6 +208,33 @@ static void report_no_invalidation(void)
 		after_read & PTE_A ? "set" : "did not set", after_write & PTE_D ? "set" : "did not set");
 }
 
+/*
+ * Segment descriptors have an accessed bit too (type bit 0, descriptor
+ * bit 40): loading a selector sets it when clear, for CS by a far
+ * transfer as for a data segment register (SDM vol. 3A 3.4.5.1).
+ */
+#define DESC_ACCESSED (1ul << 40)
+
+static void far_return_to_kernel_code(void)
+{
+	asm volatile("pushq %0\n\t"
+		     "leaq 1f(%%rip), %%rax\n\t"
+		     "pushq %%rax\n\t"
+		     "lretq\n"
+		     "1:"
+		     : : "i"(SEL_KCODE) : "rax", "memory");
+}
+
+static void test_descriptor_accessed(void)
+{
+	gdt[SEL_KCODE / 8] &= ~DESC_ACCESSED;
+	gdt[SEL_KDATA / 8] &= ~DESC_ACCESSED;
+	far_return_to_kernel_code();
+	asm volatile("mov %0, %%ds" : : "r"((u16)SEL_KDATA) : "memory");
+	check(!!(gdt[SEL_KCODE / 8] & DESC_ACCESSED), "far return sets the code descriptor's accessed bit");
+	check(!!(gdt[SEL_KDATA / 8] & DESC_ACCESSED), "mov to DS sets the data descriptor's accessed bit");
+}
+
 int main(void)
 {
 	test_start("accessed");
@@ -225,6 +255,7 @@ int main(void)
 	test_clear_and_invalidate(invalidate_invlpg, "INVLPG");
 	test_clear_and_invalidate(invalidate_cr3, "CR3 reload");
 	test_upper_levels();
+	test_descriptor_accessed();
 	report_no_invalidation();
 	return test_finish();
 }
