@@ -9,12 +9,6 @@
 
 int msr_read(struct cpu *c, u32 idx, u64 *v)
 {
-	/* Stored as they are, reads need no more (encore/msr.h). */
-	u64 *slot = msr_field__find(&c->s.msr, idx);
-	if (slot) {
-		*v = *slot;
-		return 0;
-	}
 	switch (idx) {
 	case MSR_TSC: *v = cpu_tsc(c); return 0;
 	case MSR_EFER: *v = c->s.efer; return 0;
@@ -26,7 +20,12 @@ int msr_read(struct cpu *c, u32 idx, u64 *v)
 	case MSR_FEATURE_CONTROL: *v = 1; return 0; /* locked, VMX off */
 	case MSR_ARCH_CAPABILITIES: *v = CPUID_ARCH_CAPABILITIES; return 0;
 	}
-	return -1;
+	/* The rest are stored as they are (encore/msr.h). */
+	u64 *slot = msr_field__find(&c->s.msr, idx);
+	if (!slot)
+		return -1;
+	*v = *slot;
+	return 0;
 }
 
 static int write_efer(struct cpu *c, u64 v)
