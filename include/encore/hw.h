@@ -72,6 +72,10 @@ struct device {
 	const char *name;
 	void *state;
 	u32 state_size;
+	/* The layout version of `state`: bump it whenever the struct
+	 * changes, so that a checkpoint of another layout is refused (or
+	 * migrated) instead of restored wrongly. */
+	u32 version;
 	void (*restored)(void *dev);
 	void (*destroy)(void *dev);
 	void *dev;
@@ -87,5 +91,7 @@ void device__restore(struct device *d, const void *state);
 
 /* The guest asked for a system reset (i8042 pulse, port 0xcf9). */
 void machine__request_reset(struct encore_machine *m);
+/* The guest powered the machine off (ACPI S5): the run ends "powered-off". */
+void machine__request_poweroff(struct encore_machine *m);
 
 #endif

@@ -103,6 +103,7 @@ struct encore_machine {
 	u64 idle_ns;      /* virtual time skipped while the CPU was halted;
 			   * with no engine (unit tests) it is all of time */
 	bool reset_requested;  /* the guest asked for a system reset */
+	bool poweroff_requested; /* the guest powered the machine off (ACPI) */
 	bool irq_changed;      /* re-evaluate interrupts at the next boundary */
 	struct vtimer *timers[MACHINE_MAX_TIMERS];
 	unsigned ntimers;

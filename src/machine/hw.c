@@ -106,3 +106,9 @@ void machine__request_reset(struct encore_machine *m)
 	m->reset_requested = true;
 	machine__kick(m);
 }
+
+void machine__request_poweroff(struct encore_machine *m)
+{
+	m->poweroff_requested = true;
+	machine__kick(m);
+}

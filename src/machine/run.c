@@ -66,6 +66,11 @@ static bool finished(struct encore_machine *m, struct run_result *r)
 		r->status = m->exit_status;
 		return true;
 	}
+	if (m->poweroff_requested) {
+		r->outcome = RUN_POWERED_OFF;
+		snprintf(r->message, sizeof(r->message), "the guest powered the machine off");
+		return true;
+	}
 	if (m->reset_requested) {
 		r->outcome = RUN_RESET;
 		snprintf(r->message, sizeof(r->message), "the guest asked for a system reset");
