@@ -124,6 +124,10 @@ struct encore_msrs {
 	u64 mtrr_def_type, mtrr_fixed[11], mtrr_var[2 * MTRR_VAR_COUNT];
 };
 
+/* The layout version of struct encore_cpu_state in checkpoints: bump it
+ * whenever the struct changes (encore/state_parts.h). */
+#define ENCORE_CPU_STATE_VERSION 1u
+
 struct encore_cpu_state {
 	u64 gpr[16];
 	u64 rip, rflags;
@@ -143,7 +147,10 @@ struct encore_cpu_state {
 	u8 irq_vector;
 	u8 irq_window_wanted;
 	u8 kick_pending;
-	u8 pad[2];
+	u8 wait_for_sipi;   /* after INIT: stopped until a start-up IPI */
+	u8 nmi_pending;     /* an NMI waits for the next boundary */
+	u8 nmi_blocked;     /* in an NMI handler: more NMIs wait for IRET */
+	u8 pad[7];          /* explicit, zero: the state is hashed as bytes */
 };
 
 #endif

@@ -23,7 +23,8 @@
 				 (1ull << 6) | (1ull << 8) | (1ull << 13) | (1ull << 14) | \
 				 (1ull << 15) | (1ull << 24) | (1ull << 26) | (1ull << 27))
 
-/* out = { eax, ebx, ecx, edx } for CPUID leaf/subleaf. */
-void cpuid__query(u32 leaf, u32 subleaf, u32 out[4]);
+/* out = { eax, ebx, ecx, edx } for CPUID leaf/subleaf on the CPU whose
+ * initial APIC ID is `apic_id` (leaf 1 reports it). */
+void cpuid__query(u32 leaf, u32 subleaf, u32 apic_id, u32 out[4]);
 
 #endif

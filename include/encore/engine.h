@@ -1,8 +1,8 @@
 /*
  * The CPU engine interface.  An engine executes guest instructions for one
- * machine; the interpreter and KVM both implement it.  Port I/O and MMIO go
- * to the machine's bus (encore/machine.h): an engine never knows which
- * device answers.
+ * vCPU of a machine; the interpreter and KVM both implement it.  Port I/O
+ * and MMIO go to the machine's bus (encore/machine.h) with the vCPU that
+ * made the access: an engine never knows which device answers.
  */
 #ifndef ENCORE_ENGINE_H
 #define ENCORE_ENGINE_H
@@ -12,6 +12,7 @@
 #include "encore/cpu_state.h"
 
 struct encore_machine;
+struct encore_vcpu;
 struct encore_hooks;
 
 enum encore_exit_reason {
@@ -26,6 +27,8 @@ enum encore_exit_reason {
 			    * (machine.async_poll asked for it): not a point a
 			    * replay can find again, so nothing guest-visible
 			    * may happen there */
+	EXIT_YIELD,        /* the vCPU is spinning (x86 PAUSE) and another may
+			    * as well run: only where the machine asked for it */
 };
 
 struct encore_exit {
@@ -44,6 +47,10 @@ struct encore_engine_ops {
 	int (*set_state)(struct encore_engine *e, const struct encore_cpu_state *s);
 	/* True when an external interrupt would be taken at the next boundary. */
 	bool (*interrupt_window)(struct encore_engine *e);
+	/* False while the vCPU waits (halted, or waiting to be started) with
+	 * nothing injected that would wake it: running it would only return
+	 * EXIT_HLT. */
+	bool (*runnable)(struct encore_engine *e);
 	/* While `on`, return EXIT_IRQ_WINDOW at the first boundary where an
 	 * external interrupt could be taken (a request is waiting on IF). */
 	void (*request_interrupt_window)(struct encore_engine *e, bool on);
@@ -62,6 +69,8 @@ struct encore_engine_ops {
 	void (*sync_dirty)(struct encore_engine *e);
 	/* Make run() return EXIT_KICK at the next instruction boundary. */
 	void (*kick)(struct encore_engine *e);
+	/* While `on`, return EXIT_YIELD after a spin-wait hint (PAUSE). */
+	void (*set_yield)(struct encore_engine *e, bool on);
 	/* Install (or with NULL remove) analysis hooks. */
 	int (*set_hooks)(struct encore_engine *e, const struct encore_hooks *h);
 	/* Print engine statistics (unimplemented opcodes, cache use). */
@@ -72,12 +81,16 @@ struct encore_engine_ops {
 struct encore_engine {
 	const struct encore_engine_ops *ops;
 	struct encore_machine *machine;
+	struct encore_vcpu *vcpu;
 };
 
-struct encore_engine *interp__create(struct encore_machine *m);
-/* The KVM engine (src/cpu/kvm/); NULL with a message in `err` when the
- * host has no usable /dev/kvm. */
-struct encore_engine *kvm__create(struct encore_machine *m, char *err, size_t errlen);
+/* The interpreter for vCPU `v` of `m` (it sets v->engine).  The
+ * interpreters of one machine share their decoded blocks. */
+struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcpu *v);
+/* The KVM engine (src/cpu/kvm/) for vCPU `v`; NULL with a message in
+ * `err` when the host has no usable /dev/kvm. */
+struct encore_engine *kvm__create(struct encore_machine *m, struct encore_vcpu *v, char *err,
+				  size_t errlen);
 
 static inline int engine__run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 {

@@ -16,8 +16,7 @@
 #define BARE_SEL_CODE 0x08
 #define BARE_SEL_DATA 0x10
 
-/* Power-on values of the modelled state (PAT, FPU control words, ...). */
-void cpu_state__reset(struct encore_cpu_state *s);
+#include "encore/cpu_reset.h"
 
 /*
  * Build the identity map, GDT and stack in guest RAM and fill `s` with a

@@ -1,7 +1,7 @@
 /*
  * The machine: guest RAM, the port-I/O and MMIO buses, virtual time, and
- * the engine that runs the CPU.  Devices register address ranges on a bus
- * and never see the engine.
+ * the vCPUs with their engines.  Devices register address ranges on a bus
+ * and never see an engine.
  */
 #ifndef ENCORE_MACHINE_H
 #define ENCORE_MACHINE_H
@@ -10,8 +10,12 @@
 
 #include "encore/engine.h"
 
-/* One handler signature for port I/O and MMIO (kvmtool's shape). */
-typedef void (*bus_handler_fn)(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write);
+struct encore_vcpu;
+
+/* One handler signature for port I/O and MMIO (kvmtool's shape).  `vcpu`
+ * made the access (NULL when no CPU did: a unit test, a DMA). */
+typedef void (*bus_handler_fn)(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+			       unsigned len, bool is_write);
 
 struct bus_range {
 	u64 base, len;
@@ -24,8 +28,8 @@ struct bus_range {
 
 /* Sees every access once it is done (reads with the value read), for
  * analysis plugins; NULL costs one test per device access. */
-typedef void (*bus_observer_fn)(void *opaque, u64 addr, const u8 *data, unsigned len,
-				bool is_write);
+typedef void (*bus_observer_fn)(void *opaque, struct encore_vcpu *vcpu, u64 addr,
+				const u8 *data, unsigned len, bool is_write);
 
 struct encore_machine;
 
@@ -39,8 +43,10 @@ struct bus {
 
 int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opaque,
 		  const char *name);
-/* Dispatch an access; unclaimed reads return all-ones, writes are dropped. */
-void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write);
+/* Dispatch an access by `vcpu` (or NULL); unclaimed reads return
+ * all-ones, writes are dropped. */
+void bus__access(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
+		 bool is_write);
 
 /* Guest physical memory: RAM below the PCI hole, the rest above 4 GiB. */
 #define MACHINE_LOW_RAM_MAX 0xc0000000ull
@@ -53,19 +59,49 @@ struct irq_router {
 };
 
 /*
- * What the CPU asks at an instruction boundary (the local APIC on a PC).
+ * What a vCPU asks at an instruction boundary (its local APIC on a PC).
  * has_interrupt: a maskable interrupt is ready for the CPU (priority
  * rules already applied); acknowledge: the INTA cycle, returning the
- * vector or -1 if the request went away.
+ * vector or -1 if the request went away; service (optional): deliver
+ * what the controller holds for the vCPU that is not a maskable
+ * interrupt (on x86: NMI, INIT, start-up), before interrupts are offered.
  */
 struct intc {
 	bool (*has_interrupt)(void *opaque);
 	int (*acknowledge)(void *opaque);
+	void (*service)(void *opaque, struct encore_vcpu *v);
 	void *opaque;
 };
 
-#define MACHINE_MAX_TIMERS 16
-#define MACHINE_MAX_DEVICES 32
+/*
+ * A virtual CPU: its engine (which holds its architectural state and
+ * counts its retired instructions) and its interrupt controller.  The
+ * machine runs its vCPUs in turn on one host thread (run.c).
+ */
+struct encore_vcpu {
+	unsigned index;
+	struct encore_machine *machine;
+	struct encore_engine *engine;
+	struct intc intc;
+};
+
+#define MACHINE_MAX_VCPUS 64
+/* How many of the machine's instructions one vCPU runs before the next
+ * takes its turn (run.c); see README "Several vCPUs" for the trade-off. */
+#define MACHINE_QUANTUM_INSNS 20000ull
+#define MACHINE_MAX_TIMERS (16 + MACHINE_MAX_VCPUS)
+#define MACHINE_MAX_DEVICES (32 + MACHINE_MAX_VCPUS)
+
+/*
+ * Whose turn it is (run.c): saved in checkpoints, since the interleaving
+ * of the vCPUs must continue exactly where it was.  `quantum_end` is the
+ * machine's instruction count at which vCPU `cur` hands over.
+ */
+struct vcpu_sched_state {
+	u32 cur;
+	u32 nvcpus;
+	u64 quantum_end;
+};
 
 struct vtimer;
 struct device;
@@ -96,11 +132,15 @@ struct encore_machine {
 	u64 low_ram_size; /* RAM at [0, low_ram_size) */
 	u64 high_ram_size;/* RAM at [4 GiB, 4 GiB + high_ram_size) */
 	struct bus pio, mmio;
-	struct encore_engine *engine;
+	struct encore_vcpu *vcpus; /* nvcpus of them */
+	unsigned nvcpus;
+	struct encore_vcpu *cur;   /* the vCPU running, or whose turn it is */
+	u64 insns_others;          /* instructions retired by every vCPU but cur */
+	struct vcpu_sched_state sched;
 	FILE *console_out;
 	bool stopped;     /* a device ended the run */
 	int exit_status;  /* status requested by the device that ended it */
-	u64 idle_ns;      /* virtual time skipped while the CPU was halted;
+	u64 idle_ns;      /* virtual time skipped while every vCPU was halted;
 			   * with no engine (unit tests) it is all of time */
 	bool reset_requested;  /* the guest asked for a system reset */
 	bool poweroff_requested; /* the guest powered the machine off (ACPI) */
@@ -110,7 +150,6 @@ struct encore_machine {
 	struct device *devices[MACHINE_MAX_DEVICES];
 	unsigned ndevices;
 	struct irq_router irq;  /* where interrupt lines go (the board sets it) */
-	struct intc intc;       /* what the CPU asks for interrupts */
 	struct ram_pages pages; /* dirty and not-yet-loaded frames */
 	bool resume_at_poll;    /* restored at a run-loop poll: continue from there */
 	/*
@@ -132,7 +171,8 @@ struct encore_machine {
 	void *async_opaque;
 };
 
-struct encore_machine *machine__create(u64 ram_size);
+/* A machine with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS), no engines yet. */
+struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus);
 void machine__destroy(struct encore_machine *m);
 
 void ram__fetch_frame(struct encore_machine *m, u64 frame);
@@ -176,13 +216,22 @@ static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, 
 		m->pages.dirty[(u64)b >> 18] |= 1ull << (((u64)b >> 12) & 63);
 }
 
+/* Instructions retired by all vCPUs together. */
+u64 machine__insns(struct encore_machine *m);
 /* Landmark progress: exits when by_exits, else retired instructions. */
 u64 machine__progress(struct encore_machine *m);
+/* Make `v` the running vCPU (the scheduler's switch). */
+void machine__switch_to(struct encore_machine *m, struct encore_vcpu *v);
+/* After the vCPUs' instruction counts were set (a restore): recompute
+ * what the machine derives from them. */
+void machine__counts_changed(struct encore_machine *m);
 /* One more exit (a port or MMIO access) when by_exits: the engine returns
  * at the end of the instruction. */
 void machine__count_exit(struct encore_machine *m);
 
-/* Ask the engine to return so the machine can act (interrupt, stop). */
+/* Every vCPU engine's statistics (unimplemented opcodes, ...) on `f`. */
+void machine__report(struct encore_machine *m, FILE *f);
+/* Ask the running engine to return so the machine can act (interrupt, stop). */
 void machine__kick(struct encore_machine *m);
 /* A device ends the run with `status` as encore's exit status. */
 void machine__request_stop(struct encore_machine *m, int status);

@@ -14,7 +14,7 @@
 
 #define RR_LOG_FILE "events.log"
 #define RR_LOG_MAGIC "ENCORLOG"
-#define RR_LOG_VERSION 1u
+#define RR_LOG_VERSION 2u /* 2: landmarks name the vCPU */
 #define RR_INPUT_MAX 64 /* bytes in one input event (a UART FIFO takes 16) */
 /* Replay holds the whole log in memory (about 120 bytes an event); a
  * small file of highly compressible blocks must not claim gigabytes. */
@@ -32,15 +32,20 @@ enum rr_event_kind {
 };
 
 /*
- * Where in the execution an event happened.  On the interpreter: retired
- * instructions, idle virtual time skipped so far, and how many run-loop
- * polls came before at exactly that (insns, idle_ns) (a halted CPU can
- * pass the same count several times).  Ordered lexicographically.
+ * Where in the execution an event happened.  On the interpreter: the
+ * instructions all vCPUs retired, idle virtual time skipped so far, and
+ * how many run-loop polls came before at exactly that (insns, idle_ns)
+ * (a halted machine can pass the same count several times).  Ordered
+ * lexicographically by those three; the vCPU whose turn it was, and how
+ * many instructions that vCPU had retired, follow from them and are
+ * checked on replay, to name the vCPU in a divergence.
  */
 struct rr_landmark {
 	u64 insns;
 	u64 idle_ns;
 	u32 seq;
+	u32 vcpu;
+	u64 vcpu_insns;
 };
 
 struct rr_event {

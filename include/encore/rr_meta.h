@@ -14,7 +14,7 @@
 #include "encore/types.h"
 
 #define RR_META_FILE "meta"
-#define RR_META_VERSION 2u /* 2: checkpoints and page store; state hash over page hashes */
+#define RR_META_VERSION 3u /* 2: checkpoints and page store; 3: vCPUs, versioned state parts */
 #define RR_META_TEXT_MAX (64u << 10)
 
 struct rr_meta {
@@ -32,6 +32,7 @@ struct rr_meta {
 	bool has_append;
 	char append[4096];
 	u64 mem;
+	u64 smp;                /* vCPUs */
 	u64 input_slice;        /* the run loop's poll interval (instructions) */
 	u64 interval;           /* instructions between checkpoints (0: see interval_ns) */
 	u64 interval_ns;        /* virtual ns between checkpoints (0: see interval);
@@ -42,7 +43,12 @@ struct rr_meta {
 	char outcome[24];
 	int exit_status;
 	u64 state_hash, console_bytes, log_bytes, events, checkpoints;
+	char vcpu_insns[1024];  /* instructions retired by each vCPU, space-separated
+				 * (interpreter recordings; optional) */
 };
+
+/* The n-th number of m->vcpu_insns; false if there is none. */
+bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out);
 
 /* Parse and validate; -1 with a message naming the line on bad input. */
 int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, size_t errlen);

@@ -172,21 +172,39 @@ static void explain_delivery(void)
 		    : "precise delivery is not possible");
 }
 
-static struct encore_engine *create_engine(struct encore_machine *m, bool kvm, bool precise)
+static int create_engines(struct encore_machine *m, bool kvm, bool precise)
 {
 	char err[256];
 	if (kvm && precise)
 		explain_delivery();
-	if (!kvm) {
-		struct encore_engine *e = interp__create(m);
-		if (!e)
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_vcpu *v = &m->vcpus[k];
+		if (!kvm && !interp__create(m, v)) {
 			fprintf(stderr, "encore: cannot create the interpreter\n");
-		return e;
+			return -1;
+		}
+		if (kvm && !kvm__create(m, v, err, sizeof(err))) {
+			fprintf(stderr, "encore: the KVM engine cannot run here: %s\n", err);
+			return -1;
+		}
 	}
-	struct encore_engine *e = kvm__create(m, err, sizeof(err));
-	if (!e)
-		fprintf(stderr, "encore: the KVM engine cannot run here: %s\n", err);
-	return e;
+	return 0;
+}
+
+/* The boot CPU starts where the loader put it; the others wait for a
+ * start-up IPI, as after a BIOS. */
+static void set_boot_states(struct encore_machine *m, const struct encore_cpu_state *boot)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		struct encore_cpu_state ap;
+		if (k == 0) {
+			e->ops->set_state(e, boot);
+			continue;
+		}
+		cpu_state__init(&ap, boot, false);
+		e->ops->set_state(e, &ap);
+	}
 }
 
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
@@ -194,7 +212,7 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 	memset(g, 0, sizeof(*g));
 	if (!o->empty && guest__find_images(o, g->kernel_path, g->initrd_path))
 		return -1;
-	g->machine = machine__create(o->mem);
+	g->machine = machine__create(o->mem, o->smp);
 	if (!g->machine) {
 		fprintf(stderr, "encore: cannot allocate %llu bytes of guest RAM\n",
 			(unsigned long long)o->mem);
@@ -211,11 +229,10 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 	if (!o->empty && load_guest(g, o, &s))
 		return -1;
 	g->machine->by_exits = o->by_exits || o->kvm;
-	struct encore_engine *e = create_engine(g->machine, o->kvm, o->precise);
-	if (!e)
+	if (create_engines(g->machine, o->kvm, o->precise))
 		return -1;
 	if (!o->empty)
-		e->ops->set_state(e, &s);
+		set_boot_states(g->machine, &s);
 	return 0;
 }
 

@@ -15,6 +15,7 @@ struct guest_opts {
 	const char *append;
 	bool demo;           /* the built-in bare-metal demo guest */
 	u64 mem;
+	unsigned smp;        /* vCPUs (--smp) */
 	i64 rtc_epoch;       /* the wall-clock time the guest boots at */
 	bool empty;          /* build the machine only: a checkpoint will be
 			      * restored into it (kernel and initrd unused) */

@@ -49,7 +49,7 @@ void launch__run(struct launch *l, u64 max_insns)
 const char *launch__progress_text(struct launch *l, char *buf, size_t n)
 {
 	struct encore_machine *m = l->guest.machine;
-	if (m->by_exits && m->engine->ops->insn_count(m->engine) == 0)
+	if (m->by_exits && machine__insns(m) == 0)
 		snprintf(buf, n, "%llu exits", (unsigned long long)m->exits);
 	else
 		snprintf(buf, n, "%llu instructions", (unsigned long long)l->result.insns);
@@ -72,7 +72,7 @@ static int report_fault(struct launch *l, bool verbose)
 	else
 		fprintf(stderr, "\nencore: %s, at RIP %#llx after %s (%.3f s of virtual time)\n",
 			r->message, (unsigned long long)r->rip, done, vt);
-	m->engine->ops->report(m->engine, stderr);
+	machine__report(m, stderr);
 	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 }
 

@@ -50,6 +50,7 @@ static void fill_meta(struct recorder *rc)
 	if (o->guest.append)
 		snprintf(m->append, sizeof(m->append), "%s", o->guest.append);
 	m->mem = o->guest.mem;
+	m->smp = o->guest.smp;
 	m->input_slice = RUN_INPUT_SLICE_INSNS;
 	m->interval = o->interval.insns;
 	m->interval_ns = o->interval.ns;
@@ -122,6 +123,18 @@ static int prepare(struct recorder *rc)
 	return 0;
 }
 
+/* "N N ...": what each vCPU retired. */
+static void list_vcpu_insns(struct encore_machine *m, char *out, size_t n)
+{
+	size_t used = 0;
+	out[0] = 0;
+	for (unsigned k = 0; k < m->nvcpus && used < n; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		used += snprintf(out + used, n - used, "%s%llu", k ? " " : "",
+				 (unsigned long long)e->ops->insn_count(e));
+	}
+}
+
 /* Log the end, close the log, and mark the recording complete. */
 static int finish(struct recorder *rc, int status)
 {
@@ -154,6 +167,8 @@ static int finish(struct recorder *rc, int status)
 	m->console_bytes = s->console_bytes;
 	m->events = s->events;
 	m->checkpoints = s->checkpoints;
+	if (!mach->by_exits)
+		list_vcpu_insns(mach, m->vcpu_insns, sizeof(m->vcpu_insns));
 	if (rr_meta__write(rc->opts.output, m, err, sizeof(err)))
 		return fail(err);
 	return 0;

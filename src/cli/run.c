@@ -21,7 +21,7 @@ int cmd_run(int argc, char **argv)
 	if (o.summary) {
 		launch__summary(&l);
 		if (status == 0 || l.result.outcome == RUN_LIMIT)
-			l.guest.machine->engine->ops->report(l.guest.machine->engine, stderr);
+			machine__report(l.guest.machine, stderr);
 	}
 	launch__destroy(&l);
 	return status;

@@ -44,6 +44,8 @@ static void usage(FILE *f, bool record)
 		"  --initrd FILE     the initramfs for a Linux kernel\n"
 		"  --append CMDLINE  the kernel command line (default \"%s\")\n"
 		"  -m, --mem SIZE    guest RAM, e.g. 256M or 1G (default 256M)\n"
+		"  --smp N           N virtual CPUs, 1 to %u (default 1); they take turns\n"
+		"                    on one host thread, deterministically\n"
 		"  --rtc base=WHEN   the wall-clock time at boot: utc (now, the default)\n"
 		"                    or YYYY-MM-DD[THH:MM:SS] (UTC), for repeatable runs\n"
 		"  --realtime        guest time keeps pace with the host clock, like a\n"
@@ -65,7 +67,7 @@ static void usage(FILE *f, bool record)
 		"run with value & 0xff); 1 kernel panic; 3 the guest asked for a reset;\n"
 		"124 instruction limit; 125 triple fault; 126 engine error or a guest\n"
 		"halted forever; 128+N stopped by signal N; 2 bad usage or input.\n",
-		GUEST_DEFAULT_APPEND);
+		GUEST_DEFAULT_APPEND, MACHINE_MAX_VCPUS);
 }
 
 static int bad(const char *cmd, const char *what, const char *arg)
@@ -94,6 +96,11 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 			"delivers interrupts at exact instructions)\n", cmd);
 		return 2;
 	}
+	if (o->guest.kvm && o->guest.smp > 1) {
+		fprintf(stderr, "encore %s: the KVM engine runs one vCPU for now: --smp %u needs "
+			"--engine interp\n", cmd, o->guest.smp);
+		return 2;
+	}
 	if (o->guest.kvm && o->max_insns) {
 		fprintf(stderr, "encore %s: the KVM engine cannot count instructions: --max-insns "
 			"needs --engine interp\n", cmd);
@@ -114,7 +121,7 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
-	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY };
+	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY, OPT_SMP };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, 0, OPT_KERNEL },
 		{ "initrd", required_argument, 0, OPT_INITRD },
@@ -130,10 +137,12 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		{ "interval", required_argument, 0, OPT_INTERVAL },
 		{ "engine", required_argument, 0, OPT_ENGINE },
 		{ "delivery", required_argument, 0, OPT_DELIVERY },
+		{ "smp", required_argument, 0, OPT_SMP },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cmd = record ? "record" : "run";
-	*o = (struct run_opts){ .guest = { .mem = RUN_DEFAULT_MEM, .rtc_epoch = time(NULL) },
+	*o = (struct run_opts){ .guest = { .mem = RUN_DEFAULT_MEM, .smp = 1,
+					   .rtc_epoch = time(NULL) },
 				.interval = { RECORD_DEFAULT_INTERVAL_INSNS, 0 } };
 	int ch;
 	bool interval_given = false;
@@ -164,6 +173,16 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 			if (!cli_parse_size(optarg, &o->guest.mem) || o->guest.mem < (1ull << 20))
 				return bad(cmd, "--mem (at least 1M)", optarg);
 			break;
+		case OPT_SMP: {
+			u64 n;
+			if (!cli_parse_count(optarg, &n) || n < 1 || n > MACHINE_MAX_VCPUS) {
+				fprintf(stderr, "encore %s: bad --smp '%s': give 1 to %u vCPUs\n", cmd,
+					optarg, MACHINE_MAX_VCPUS);
+				return 2;
+			}
+			o->guest.smp = (unsigned)n;
+			break;
+		}
 		case OPT_MAX_INSNS:
 			if (!cli_parse_count(optarg, &o->max_insns) || !o->max_insns)
 				return bad(cmd, "--max-insns", optarg);

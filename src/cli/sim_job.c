@@ -44,7 +44,7 @@ static void progress(void *opaque)
 static void describe_failure(struct job *j, struct sim_report *out)
 {
 	const struct rr_session *s = &j->st->launch.session;
-	char where[96];
+	char where[RR_LANDMARK_TEXT];
 	if (j->failed) {
 		snprintf(out->message, sizeof(out->message), "%s", j->error);
 	} else if (s->div.found) {

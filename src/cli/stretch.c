@@ -95,6 +95,7 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 	memset(g, 0, sizeof(*g));
 	g->demo = !strcmp(m->guest, "demo");
 	g->mem = m->mem;
+	g->smp = (unsigned)m->smp;
 	g->append = m->has_append ? m->append : NULL;
 	g->rtc_epoch = rec->log.events[0].boot_time;
 	g->empty = o->has_from;

@@ -6,8 +6,10 @@
 
 #include "encore/devices.h"
 
-static void debug_exit_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void debug_exit_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+			  unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct encore_machine *m = opaque;
 	(void)addr;
 	if (!is_write) {

@@ -226,8 +226,10 @@ static void write_data(struct i8042 *k, u8 v)
 /* ---- port handlers ---- */
 
 /* Reads fill only the first byte; wider accesses see a floating bus beyond. */
-static void data_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void data_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		    unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct i8042 *k = opaque;
 	(void)addr;
 	if (is_write) {
@@ -238,8 +240,10 @@ static void data_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_writ
 	data[0] = read_data(k);
 }
 
-static void command_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void command_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		       unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct i8042 *k = opaque;
 	(void)addr;
 	if (is_write) {
@@ -250,8 +254,10 @@ static void command_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_w
 	data[0] = read_status(k);
 }
 
-static void port92_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void port92_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		      unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct i8042 *k = opaque;
 	(void)addr;
 	if (!is_write) {

@@ -473,8 +473,10 @@ static void write_reg(struct lapic *a, unsigned off, u32 v)
 
 /* Registers are 32 bits wide, 16 bytes apart; any other access reads 0
  * and writes nothing (the SDM leaves narrower accesses model specific). */
-static void lapic_mmio(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void lapic_mmio(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		       unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct lapic *a = opaque;
 	bool is_register = len == 4 && (addr & 0xf) == 0;
 	u32 v = 0;
@@ -533,7 +535,8 @@ static int intc_acknowledge(void *opaque)
 
 struct intc lapic__intc(struct lapic *a)
 {
-	return (struct intc){ intc_has_interrupt, intc_acknowledge, a };
+	return (struct intc){ .has_interrupt = intc_has_interrupt, .acknowledge = intc_acknowledge,
+			      .opaque = a };
 }
 
 /* ---- life cycle ---- */

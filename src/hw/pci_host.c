@@ -145,8 +145,10 @@ static void data_access(struct pci_host *h, unsigned port, u8 *data, unsigned le
  * the reset control register; narrower accesses to 0xcf8-0xcfb are not
  * claimed by mechanism #1 (that is how drivers tell it from #2).
  */
-static void pci_host_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void pci_host_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+			unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct pci_host *h = opaque;
 	unsigned port = (unsigned)addr;
 	if (port == PORT_ADDRESS && len == 4)

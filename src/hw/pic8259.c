@@ -292,18 +292,24 @@ static void chip_io(struct pic8259 *p, unsigned idx, u64 addr, u8 *data, unsigne
 	settle(p, before);
 }
 
-static void master_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void master_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		      unsigned len, bool is_write)
 {
+	(void)vcpu;
 	chip_io(opaque, PIC_MASTER, addr, data, len, is_write);
 }
 
-static void slave_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void slave_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		     unsigned len, bool is_write)
 {
+	(void)vcpu;
 	chip_io(opaque, PIC_SLAVE, addr, data, len, is_write);
 }
 
-static void elcr_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void elcr_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		    unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct pic8259 *p = opaque;
 	bool before = master_intr(p);
 	for (unsigned k = 0; k < len; k++) {

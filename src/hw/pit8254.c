@@ -556,8 +556,10 @@ static void pit_byte(struct pit8254 *p, u64 c, unsigned reg, u8 *data, bool is_w
 	}
 }
 
-static void pit_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void pit_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		   unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct pit8254 *p = opaque;
 	u64 now = machine__now(p->m);
 	u64 c = pulses_at(now);
@@ -584,8 +586,10 @@ static u8 port61_read(struct pit8254 *p, u64 now)
 	return v; /* bits 7-6: no parity or I/O channel errors */
 }
 
-static void port61_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void port61_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		      unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct pit8254 *p = opaque;
 	u64 now = machine__now(p->m);
 	for (unsigned k = 0; k < len; k++) {

@@ -429,8 +429,10 @@ static void write_register(struct rtc_cmos *r, unsigned index, u8 v)
 }
 
 /* Reads fill only the first byte; wider accesses see a floating bus beyond. */
-static void index_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void index_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		     unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct rtc_cmos *r = opaque;
 	(void)addr;
 	if (!is_write) {
@@ -441,8 +443,10 @@ static void index_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_wri
 	r->s.nmi_masked = data[0] & 0x80;
 }
 
-static void data_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void data_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		    unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct rtc_cmos *r = opaque;
 	(void)addr;
 	if (is_write) {

@@ -370,8 +370,10 @@ static void uart_write(struct uart16550 *u, unsigned reg, u8 v)
 		update_timeout_timer(u);
 }
 
-static void uart_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void uart_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		    unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct uart16550 *u = opaque;
 	for (unsigned k = 0; k < len; k++) {
 		if (is_write)

@@ -29,21 +29,6 @@ void bare_metal__identity_map(struct encore_machine *m)
 	}
 }
 
-/* The power-on values of the state encore models beyond the registers. */
-void cpu_state__reset(struct encore_cpu_state *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->rflags = RF_FIXED1;
-	s->cr0 = CR0_ET | CR0_CD | CR0_NW;
-	s->dr[6] = 0xffff0ff0;
-	s->dr[7] = 0x400;
-	s->msr.pat = 0x0007040600070406ull;
-	s->msr.apic_base = 0xfee00000ull | (1u << 11) | (1u << 8);
-	s->msr.misc_enable = 1; /* fast strings */
-	s->fpu.fcw = 0x37f;
-	s->fpu.mxcsr = 0x1f80;
-}
-
 int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u64 entry)
 {
 	if (m->low_ram_size < BARE_RESERVED_END)

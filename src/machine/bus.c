@@ -17,12 +17,13 @@ int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opa
 	return 0;
 }
 
-static void dispatch(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
+static void dispatch(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
+		     bool is_write)
 {
 	for (unsigned k = 0; k < b->count; k++) {
 		struct bus_range *r = &b->ranges[k];
 		if (addr >= r->base && addr - r->base < r->len) {
-			r->handler(r->opaque, addr - r->base, data, len, is_write);
+			r->handler(r->opaque, vcpu, addr - r->base, data, len, is_write);
 			return;
 		}
 	}
@@ -30,11 +31,12 @@ static void dispatch(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_wr
 		memset(data, 0xff, len); /* nothing answers: the bus floats high */
 }
 
-void bus__access(struct bus *b, u64 addr, u8 *data, unsigned len, bool is_write)
+void bus__access(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
+		 bool is_write)
 {
-	dispatch(b, addr, data, len, is_write);
+	dispatch(b, vcpu, addr, data, len, is_write);
 	if (b->machine && b->machine->by_exits)
 		machine__count_exit(b->machine);
 	if (unlikely(b->observer != NULL))
-		b->observer(b->observer_opaque, addr, data, len, is_write);
+		b->observer(b->observer_opaque, vcpu, addr, data, len, is_write);
 }

@@ -25,7 +25,7 @@ static void put_string(u32 *regs, const char *s)
 	memcpy(regs, s, 16);
 }
 
-void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
+void cpuid__query(u32 leaf, u32 subleaf, u32 apic_id, u32 out[4])
 {
 	static const char brand[48] = "encore virtual x86-64 CPU";
 	memset(out, 0, 16);
@@ -38,7 +38,8 @@ void cpuid__query(u32 leaf, u32 subleaf, u32 out[4])
 		return;
 	case 1:
 		out[0] = 0x000306a9; /* family 6, model 0x3a, stepping 9 */
-		out[1] = (1u << 16) | (8u << 8); /* one logical CPU, CLFLUSH line 64 bytes */
+		/* One logical CPU per package (no HTT), CLFLUSH line 64 bytes. */
+		out[1] = (apic_id << 24) | (1u << 16) | (8u << 8);
 		out[2] = L1_ECX;
 		out[3] = L1_EDX;
 		return;

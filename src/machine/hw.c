@@ -7,8 +7,7 @@
 u64 machine__now(struct encore_machine *m)
 {
 	/* By exits, the session moves idle_ns with the host clock. */
-	u64 insns = m->engine && !m->by_exits ? m->engine->ops->insn_count(m->engine) : 0;
-	return insns + m->idle_ns;
+	return (m->by_exits ? 0 : machine__insns(m)) + m->idle_ns;
 }
 
 int machine__timer_add(struct encore_machine *m, struct vtimer *t, const char *name,

@@ -39,7 +39,7 @@ int pc__create(struct encore_machine *m, const struct pc_config *cfg, struct pc 
 	pc->lapic = lapic__create(m, CPUID_CRYSTAL_HZ, &extint);
 	if (!pc->lapic)
 		return -1;
-	m->intc = lapic__intc(pc->lapic);
+	m->vcpus[0].intc = lapic__intc(pc->lapic);
 	pc->pit = pit8254__create(m);
 	pc->com1 = uart16550__create(m, COM1_PORT, COM1_IRQ, cfg->console_tx, cfg->console_opaque);
 	pc->rtc = rtc_cmos__create(m, cfg->rtc_epoch);

@@ -32,16 +32,22 @@ u64 ram__take_dirty(struct encore_machine *m, u64 *out)
 {
 	struct ram_pages *p = &m->pages;
 	u64 words = ram__bitmap_words(m), count = 0;
-	if (m->engine && m->engine->ops->sync_dirty)
-		m->engine->ops->sync_dirty(m->engine);
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (e && e->ops->sync_dirty)
+			e->ops->sync_dirty(e);
+	}
 	memcpy(out, p->dirty, words * sizeof(u64));
 	if (p->nframes & 63)
 		out[words - 1] &= (1ull << (p->nframes & 63)) - 1;
 	for (u64 w = 0; w < words; w++)
 		count += (u64)__builtin_popcountll(out[w]);
 	memset(p->dirty, 0, words * sizeof(u64));
-	if (m->engine && m->engine->ops->protect_ram)
-		m->engine->ops->protect_ram(m->engine);
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (e && e->ops->protect_ram)
+			e->ops->protect_ram(e);
+	}
 	return count;
 }
 

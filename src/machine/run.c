@@ -1,8 +1,15 @@
 /*
- * The machine's main loop around the CPU engine: the engine runs to the
- * next timer deadline (or input poll), timers fire between slices,
- * interrupts are offered at instruction boundaries, and a halted CPU
- * skips virtual time to the next deadline, so an idle guest costs nothing.
+ * The machine's main loop around the vCPUs' engines: the running vCPU's
+ * engine runs to the next timer deadline (or input poll, or the end of
+ * its turn), timers fire between slices, interrupts are offered to every
+ * vCPU at instruction boundaries, and when every vCPU is halted virtual
+ * time skips to the next deadline, so an idle guest costs nothing.
+ *
+ * Several vCPUs take turns on this one thread, round robin, each for a
+ * quantum of the machine's retired instructions or until it halts or
+ * spins (PAUSE).  Every decision depends on machine state alone, so the
+ * interleaving is the same in every run and a recording logs nothing
+ * for it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,14 +17,18 @@
 #include "encore/hw.h"
 #include "encore/run.h"
 
-/* Offer the interrupt controller's request to the CPU, or ask the engine
- * to come back when its interrupt window opens. */
-static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
+/* Serve the controller's non-maskable requests, then offer its maskable
+ * request to the vCPU, or ask the engine to come back when its
+ * interrupt window opens. */
+static void offer_interrupt(struct encore_machine *m, struct encore_vcpu *v)
 {
-	m->irq_changed = false;
-	bool want = m->intc.has_interrupt && m->intc.has_interrupt(m->intc.opaque);
+	struct encore_engine *e = v->engine;
+	struct intc *ic = &v->intc;
+	if (ic->service)
+		ic->service(ic->opaque, v);
+	bool want = ic->has_interrupt && ic->has_interrupt(ic->opaque);
 	if (want && e->ops->interrupt_window(e)) {
-		int vector = m->intc.acknowledge(m->intc.opaque);
+		int vector = ic->acknowledge(ic->opaque);
 		if (vector >= 0)
 			e->ops->inject_interrupt(e, (u8)vector);
 		want = false;
@@ -28,13 +39,45 @@ static void offer_interrupt(struct encore_machine *m, struct encore_engine *e)
 	e->ops->request_interrupt_window(e, want && !m->by_exits);
 }
 
-/* The instruction count at which the engine must next return. */
+static void offer_interrupts(struct encore_machine *m)
+{
+	m->irq_changed = false;
+	for (unsigned k = 0; k < m->nvcpus; k++)
+		offer_interrupt(m, &m->vcpus[k]);
+}
+
+static bool vcpu_runnable(struct encore_vcpu *v)
+{
+	return v->engine->ops->runnable(v->engine);
+}
+
+/* Whose turn it is: the current vCPU while its quantum lasts and it can
+ * run, else the next one after it (in index order, itself last) that
+ * can, with a fresh quantum.  NULL when every vCPU waits. */
+static struct encore_vcpu *pick_vcpu(struct encore_machine *m)
+{
+	struct encore_vcpu *cur = m->cur;
+	if (vcpu_runnable(cur) && (m->nvcpus == 1 || machine__insns(m) < m->sched.quantum_end))
+		return cur;
+	for (unsigned k = 1; k <= m->nvcpus; k++) {
+		struct encore_vcpu *v = &m->vcpus[(cur->index + k) % m->nvcpus];
+		if (vcpu_runnable(v)) {
+			machine__switch_to(m, v);
+			m->sched.quantum_end = machine__insns(m) + MACHINE_QUANTUM_INSNS;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* The machine's instruction count at which the running engine must next
+ * return. */
 static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run_input *in)
 {
 	/* By exits, the engine returns at every exit (machine__count_exit). */
 	if (m->by_exits)
 		return ~0ull;
-	u64 insns = m->engine->ops->insn_count(m->engine);
+	u64 insns = machine__insns(m);
 	u64 limit = max_insns ? max_insns : ~0ull;
 	u64 deadline = machine__next_deadline(m);
 	if (deadline != VTIMER_OFF) {
@@ -44,6 +87,8 @@ static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run
 		if (at < limit)
 			limit = at;
 	}
+	if (m->nvcpus > 1 && m->sched.quantum_end < limit)
+		limit = m->sched.quantum_end > insns ? m->sched.quantum_end : insns;
 	/* Slices end at multiples of in->slice, so where the loop polls does
 	 * not depend on where a run started (replay from a checkpoint). */
 	if (in && in->slice) {
@@ -79,18 +124,40 @@ static bool finished(struct encore_machine *m, struct run_result *r)
 	return false;
 }
 
-/* HLT: wake for a deliverable interrupt, else skip to the next timer. */
-static bool handle_halt(struct encore_machine *m, const struct run_input *in,
+/* Can a maskable interrupt still wake some vCPU? */
+static bool any_window_open(struct encore_machine *m)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (e->ops->interrupt_window(e))
+			return true;
+	}
+	return false;
+}
+
+static bool any_interrupt_ready(struct encore_machine *m)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		const struct intc *ic = &m->vcpus[k].intc;
+		if (ic->has_interrupt && ic->has_interrupt(ic->opaque))
+			return true;
+	}
+	return false;
+}
+
+/* Every vCPU waits: wake for a deliverable interrupt, else skip to the
+ * next timer; true when the run is over. */
+static bool handle_idle(struct encore_machine *m, const struct run_input *in,
 			struct run_result *r)
 {
-	struct encore_engine *e = m->engine;
-	if (!e->ops->interrupt_window(e)) {
+	if (!any_window_open(m)) {
 		r->outcome = RUN_POWERED_OFF;
 		snprintf(r->message, sizeof(r->message),
-			 "the guest halted the CPU with interrupts disabled");
+			 "the guest halted %s with interrupts disabled",
+			 m->nvcpus > 1 ? "every CPU" : "the CPU");
 		return true;
 	}
-	if (m->intc.has_interrupt && m->intc.has_interrupt(m->intc.opaque))
+	if (any_interrupt_ready(m))
 		return false;
 	u64 deadline = machine__next_deadline(m), now = machine__now(m);
 	if (deadline != VTIMER_OFF) {
@@ -107,13 +174,13 @@ static bool handle_halt(struct encore_machine *m, const struct run_input *in,
 
 /* Act on an engine exit; true when the run is over. */
 static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u64 max_insns,
-			const struct run_input *in, struct run_result *r)
+			struct run_result *r)
 {
 	if (finished(m, r))
 		return true;
 	switch (x->reason) {
 	case EXIT_LIMIT:
-		if (max_insns && m->engine->ops->insn_count(m->engine) >= max_insns) {
+		if (max_insns && !m->by_exits && machine__insns(m) >= max_insns) {
 			r->outcome = RUN_LIMIT;
 			return true;
 		}
@@ -121,7 +188,10 @@ static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u
 	case EXIT_HLT:
 		if (m->by_exits)
 			m->exits++;
-		return handle_halt(m, in, r);
+		return false;
+	case EXIT_YIELD:
+		m->sched.quantum_end = machine__insns(m); /* the turn ends here */
+		return false;
 	case EXIT_TRIPLE_FAULT:
 		r->outcome = RUN_TRIPLE_FAULT;
 		return true;
@@ -144,34 +214,59 @@ const char *run_outcome__name(enum run_outcome o)
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
 
+/* Run the engine of `v` to the machine's instruction count `limit`. */
+static void run_slice(struct encore_machine *m, struct encore_vcpu *v, u64 limit,
+		      struct encore_exit *x)
+{
+	struct encore_engine *e = v->engine;
+	u64 own = limit;
+	if (!m->by_exits)
+		own = e->ops->insn_count(e) + (limit - machine__insns(m));
+	/* Between landmarks nothing guest-visible may happen: only a stop
+	 * (which ends the run there) is looked at. */
+	do
+		engine__run(e, own, x);
+	while (x->reason == EXIT_ASYNC && !m->stopped);
+}
+
+static void set_yield(struct encore_machine *m)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (e->ops->set_yield)
+			e->ops->set_yield(e, m->nvcpus > 1);
+	}
+}
+
 void machine__run(struct encore_machine *m, u64 max_insns, const struct run_input *in,
 		  struct run_result *r)
 {
-	struct encore_engine *e = m->engine;
 	memset(r, 0, sizeof(*r));
+	set_yield(m);
 	/* A machine restored from a checkpoint taken at a poll continues
-	 * there: its timers and interrupt were already handled. */
+	 * there: its timers and interrupts were already handled. */
 	bool resume = m->resume_at_poll;
 	m->resume_at_poll = false;
 	for (;;) {
 		if (!resume) {
 			machine__fire_timers(m);
-			offer_interrupt(m, e);
+			offer_interrupts(m);
 		}
 		resume = false;
 		if (in && in->poll)
 			in->poll(in->opaque);
 		if (finished(m, r))
 			break;
+		struct encore_vcpu *v = pick_vcpu(m);
+		if (!v) {
+			if (handle_idle(m, in, r))
+				break;
+			continue;
+		}
 		struct encore_exit x;
-		u64 limit = slice_limit(m, max_insns, in);
-		/* Between landmarks nothing guest-visible may happen: only a
-		 * stop (which ends the run there) is looked at. */
-		do
-			engine__run(e, limit, &x);
-		while (x.reason == EXIT_ASYNC && !m->stopped);
+		run_slice(m, v, slice_limit(m, max_insns, in), &x);
 		r->rip = x.rip;
-		if (handle_exit(m, &x, max_insns, in, r))
+		if (handle_exit(m, &x, max_insns, r))
 			break;
 		/* By exits, the limit counts exits (a replay's bound). */
 		if (m->by_exits && max_insns && m->exits >= max_insns) {
@@ -179,5 +274,5 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 			break;
 		}
 	}
-	r->insns = e->ops->insn_count(e);
+	r->insns = machine__insns(m);
 }

@@ -1,6 +1,7 @@
 /*
- * The machine-state hash (encore/state_hash.h): CPU state, every
- * device's state, virtual time and the content hash of every RAM frame.
+ * The machine-state hash (encore/state_hash.h): every part of the saved
+ * state (scheduler, vCPUs, devices), virtual time and the content hash of
+ * every RAM frame.
  */
 #define XXH_STATIC_LINKING_ONLY /* XXH3_state_t on the stack */
 #include <xxhash.h>
@@ -8,16 +9,19 @@
 #include "encore/hw.h"
 #include "encore/ram.h"
 #include "encore/state_hash.h"
+#include "encore/state_parts.h"
 
 u64 machine__fingerprint(struct encore_machine *m)
 {
-	struct encore_cpu_state s;
-	m->engine->ops->get_state(m->engine, &s);
 	XXH3_state_t h;
 	XXH3_64bits_reset(&h);
-	XXH3_64bits_update(&h, &s, sizeof(s));
-	for (unsigned k = 0; k < m->ndevices; k++)
-		XXH3_64bits_update(&h, m->devices[k]->state, m->devices[k]->state_size);
+	unsigned n = machine__nparts(m);
+	for (unsigned k = 0; k < n; k++) {
+		struct state_part p;
+		struct vcpu_part scratch;
+		const void *bytes = machine__part_view(m, k, &p, &scratch);
+		XXH3_64bits_update(&h, bytes, p.size);
+	}
 	XXH3_64bits_update(&h, &m->idle_ns, sizeof(m->idle_ns));
 	return XXH3_64bits_digest(&h);
 }

@@ -13,6 +13,7 @@
 #include <zstd.h>
 
 #include "encore/loader.h"
+#include "encore/machine.h"
 #include "encore/run.h"
 #include "log_wire.h"
 
@@ -162,8 +163,14 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 		ev.at.insns = get64(e + 4);
 		ev.at.idle_ns = get64(e + 12);
 		ev.at.seq = get32(e + 20);
-		ev.rip = get64(e + 24);
-		ev.fingerprint = get64(e + 32);
+		ev.at.vcpu = get32(e + 24);
+		ev.at.vcpu_insns = get64(e + 28);
+		ev.rip = get64(e + 36);
+		ev.fingerprint = get64(e + 44);
+		if (ev.at.vcpu >= MACHINE_MAX_VCPUS || ev.at.vcpu_insns > ev.at.insns)
+			return fail(p, "%s: event %zu names vCPU %u at its instruction %llu, which "
+				    "cannot be", where, n, ev.at.vcpu,
+				    (unsigned long long)ev.at.vcpu_insns);
 		decode_body(&ev, e + EVENT_COMMON_SIZE);
 		if (rr_landmark__cmp(&ev.at, through) > 0)
 			return fail(p, "%s: event %zu lies beyond the block's end landmark", where, n);
@@ -220,7 +227,7 @@ static long parse_block(struct parse *p, const u8 *data, size_t size, size_t off
 		return fail(p, "%s: checksum mismatch (the block is corrupt)", where);
 	if (index != log->blocks)
 		return fail(p, "%s: numbered %u (blocks missing or out of order)", where, index);
-	struct rr_landmark through = { get64(h + 24), get64(h + 32), get32(h + 20) };
+	struct rr_landmark through = { get64(h + 24), get64(h + 32), get32(h + 20), 0, 0 };
 	if (log->blocks && rr_landmark__cmp(&through, &log->through) < 0)
 		return fail(p, "%s: its end landmark is before the previous block's", where);
 	size_t got = ZSTD_decompress(raw, BLOCK_MAX_RAW, h + BLOCK_HEADER_SIZE, packed);

@@ -14,7 +14,8 @@
 #define BLOCK_MAGIC 0x4b4c4245u /* "EBLK" */
 #define BLOCK_HEADER_SIZE 48u
 #define BLOCK_MAX_RAW (1u << 20)
-#define EVENT_COMMON_SIZE 40u   /* kind, flags, body size, landmark, rip, fingerprint */
+#define EVENT_COMMON_SIZE 52u   /* kind, flags, body size, landmark (with its vCPU), rip,
+				 * fingerprint */
 
 
 /* The body size each kind has (INPUT: 1..RR_INPUT_MAX); 0 = unknown kind. */

@@ -138,8 +138,10 @@ int rr_log_writer__append(struct rr_log_writer *w, const struct rr_event *ev)
 	put64(p + 4, ev->at.insns);
 	put64(p + 12, ev->at.idle_ns);
 	put32(p + 20, ev->at.seq);
-	put64(p + 24, ev->rip);
-	put64(p + 32, ev->fingerprint);
+	put32(p + 24, ev->at.vcpu);
+	put64(p + 28, ev->at.vcpu_insns);
+	put64(p + 36, ev->rip);
+	put64(p + 44, ev->fingerprint);
 	encode_body(p + EVENT_COMMON_SIZE, ev);
 	w->raw_len += EVENT_COMMON_SIZE + body;
 	w->pending_events++;

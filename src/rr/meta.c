@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "encore/errmsg.h"
+#include "encore/machine.h"
 #include "encore/rr_meta.h"
 
 enum field_type { F_U64, F_HEX64, F_INT, F_BOOL, F_TEXT, F_NAME, F_HASH128 };
@@ -41,6 +42,7 @@ static const struct field fields[] = {
 	FIELD("initrd-hash", F_HASH128, initrd_hash, OPTIONAL),
 	FIELD("append", F_TEXT, append, OPTIONAL),
 	FIELD("mem", F_U64, mem, ALWAYS),
+	FIELD("smp", F_U64, smp, ALWAYS),
 	FIELD("input-slice", F_U64, input_slice, ALWAYS),
 	FIELD("interval", F_U64, interval, ALWAYS),
 	FIELD("interval-ns", F_U64, interval_ns, OPTIONAL),
@@ -55,10 +57,11 @@ static const struct field fields[] = {
 	FIELD("log-bytes", F_U64, log_bytes, IF_COMPLETE),
 	FIELD("events", F_U64, events, IF_COMPLETE),
 	FIELD("checkpoints", F_U64, checkpoints, IF_COMPLETE),
+	FIELD("vcpu-instructions", F_TEXT, vcpu_insns, OPTIONAL),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 16
+#define FIRST_SUMMARY_FIELD 17
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -158,6 +161,51 @@ static int parse_line(char *line, unsigned lineno, struct rr_meta *m, bool *seen
 	return errmsg(err, errlen, "line %u: unknown key '%.64s'", lineno, line);
 }
 
+/* The numbers of m->vcpu_insns into out[max]; how many, or -1 if it is
+ * not a list of decimal numbers separated by single spaces. */
+static int parse_vcpu_insns(const struct rr_meta *m, u64 *out, unsigned max)
+{
+	const char *p = m->vcpu_insns;
+	unsigned n = 0;
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p) || n == max)
+			return -1;
+		errno = 0;
+		out[n++] = strtoull(p, &end, 10);
+		if (errno || (*end && (*end != ' ' || !end[1])))
+			return -1;
+		p = *end ? end + 1 : end;
+	}
+	return (int)n;
+}
+
+bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out)
+{
+	u64 v[MACHINE_MAX_VCPUS];
+	int count = parse_vcpu_insns(m, v, MACHINE_MAX_VCPUS);
+	if (count < 0 || n >= (unsigned)count)
+		return false;
+	*out = v[n];
+	return true;
+}
+
+/* One count per vCPU, summing to the machine's: a recording's parts
+ * must agree. */
+static bool vcpu_insns_valid(const struct rr_meta *m)
+{
+	u64 v[MACHINE_MAX_VCPUS], sum = 0;
+	int count = parse_vcpu_insns(m, v, MACHINE_MAX_VCPUS);
+	if (count < 0 || (u64)count != m->smp)
+		return false;
+	for (int k = 0; k < count; k++) {
+		if (sum + v[k] < sum)
+			return false;
+		sum += v[k];
+	}
+	return !m->complete || sum == m->insns;
+}
+
 static int check_complete(const struct rr_meta *m, const bool *seen, char *err, size_t errlen)
 {
 	for (unsigned k = 0; k < NFIELDS; k++) {
@@ -175,6 +223,12 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 			    "without its file");
 	if (m->mem < (1ull << 20) || !m->input_slice)
 		return errmsg(err, errlen, "mem must be at least 1M, and input-slice not 0");
+	if (m->smp < 1 || m->smp > MACHINE_MAX_VCPUS)
+		return errmsg(err, errlen, "smp must be 1 to %u vCPUs, not %llu", MACHINE_MAX_VCPUS,
+			      (unsigned long long)m->smp);
+	if (m->vcpu_insns[0] && !vcpu_insns_valid(m))
+		return errmsg(err, errlen, "vcpu-instructions must be %llu numbers adding up to the "
+			      "instructions", (unsigned long long)m->smp);
 	if (m->interval && m->interval_ns)
 		return errmsg(err, errlen, "a checkpoint interval in both instructions and time");
 	if (strcmp(m->guest, "linux") && strcmp(m->guest, "bare-metal") && strcmp(m->guest, "demo"))

@@ -27,7 +27,12 @@
 /* The landmark of this point, without counting a poll here. */
 static struct rr_landmark landmark_peek(struct rr_session *s)
 {
-	struct rr_landmark at = { machine__progress(s->machine), s->machine->idle_ns, 0 };
+	struct encore_machine *m = s->machine;
+	struct encore_engine *e = m->cur->engine;
+	struct rr_landmark at = { machine__progress(m), m->idle_ns, 0, m->cur->index, 0 };
+	/* By exits the engines count differently; the one vCPU's count is
+	 * the machine's. */
+	at.vcpu_insns = m->by_exits ? at.insns : e->ops->insn_count(e);
 	if (at.insns == s->last_poll.insns && at.idle_ns == s->last_poll.idle_ns)
 		at.seq = s->polls_here;
 	return at;
@@ -41,16 +46,23 @@ static struct rr_landmark landmark_poll(struct rr_session *s)
 	return at;
 }
 
+/* The vCPU is named when it says more than the machine's count does. */
 void rr_landmark__format(char *buf, size_t n, const struct rr_landmark *at)
 {
-	snprintf(buf, n, "instruction %llu, idle %llu ns, poll %u", (unsigned long long)at->insns,
-		 (unsigned long long)at->idle_ns, at->seq);
+	char who[64] = "";
+	if (at->vcpu || at->vcpu_insns != at->insns)
+		snprintf(who, sizeof(who), " (vCPU %u at its instruction %llu)", at->vcpu,
+			 (unsigned long long)at->vcpu_insns);
+	snprintf(buf, n, "instruction %llu%s, idle %llu ns, poll %u", (unsigned long long)at->insns,
+		 who, (unsigned long long)at->idle_ns, at->seq);
 }
 
+/* The RIP of the vCPU whose turn it is. */
 static u64 current_rip(struct rr_session *s)
 {
+	struct encore_engine *e = s->machine->cur->engine;
 	struct encore_cpu_state cs;
-	s->machine->engine->ops->get_state(s->machine->engine, &cs);
+	e->ops->get_state(e, &cs);
 	return cs.rip;
 }
 
@@ -74,7 +86,7 @@ void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uar
 	s->fe = *fe;
 	s->slice = slice;
 	s->realtime = realtime;
-	s->last_poll = (struct rr_landmark){ ~0ull, ~0ull, 0 };
+	s->last_poll = (struct rr_landmark){ ~0ull, ~0ull, 0, 0, 0 };
 	s->wall_start_ns = s->host_time_seen = host_clock__ns();
 	m->async_poll = on_async;
 	m->async_opaque = s;
@@ -132,7 +144,7 @@ int rr_session__record(struct rr_session *s, struct rr_log_writer *log, struct s
 	s->snap = snap;
 	s->console_file = console_file;
 	s->interval = interval;
-	struct rr_landmark zero = { 0, 0, 0 };
+	struct rr_landmark zero = { 0, 0, 0, 0, 0 };
 	struct rr_event ev = event_here(s, RR_EV_BOOT_TIME, &zero);
 	ev.boot_time = boot_time;
 	log_event(s, &ev);
@@ -356,7 +368,7 @@ static void diverge(struct rr_session *s, const struct rr_landmark *at, const ch
 
 static void note_match(struct rr_session *s, const struct rr_event *ev, size_t index)
 {
-	char where[96];
+	char where[RR_LANDMARK_TEXT];
 	rr_landmark__format(where, sizeof(where), &ev->at);
 	s->div.matched_any = true;
 	if (ev->kind == RR_EV_CHECKPOINT)
@@ -369,28 +381,32 @@ static void note_match(struct rr_session *s, const struct rr_event *ev, size_t i
 			 (unsigned long long)ev->rip);
 }
 
-/* Is the machine where event `index` says?  Reports a divergence if not. */
+/* Is the machine where event `index` says (the same vCPU at the same
+ * count, RIP and state)?  Reports a divergence if not. */
 static bool at_event(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
+	struct rr_landmark at = landmark_peek(s);
 	u64 rip = current_rip(s), fp = machine__fingerprint(s->machine);
-	if (rip == ev->rip && fp == ev->fingerprint)
+	if (rip == ev->rip && fp == ev->fingerprint && at.vcpu == ev->at.vcpu &&
+	    at.vcpu_insns == ev->at.vcpu_insns)
 		return true;
 	/* Only called where the landmark matches the event's. */
-	char where[96];
+	char where[RR_LANDMARK_TEXT];
 	rr_landmark__format(where, sizeof(where), &ev->at);
-	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has RIP %#llx, fingerprint %016llx; "
-		"the replay has RIP %#llx, fingerprint %016llx", index,
-		rr_event_kind__name(ev->kind), where, (unsigned long long)ev->rip,
-		(unsigned long long)ev->fingerprint, (unsigned long long)rip,
-		(unsigned long long)fp);
+	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has RIP %#llx on vCPU %u at its "
+		"instruction %llu, fingerprint %016llx; the replay has RIP %#llx on vCPU %u at its "
+		"instruction %llu, fingerprint %016llx", index, rr_event_kind__name(ev->kind), where,
+		(unsigned long long)ev->rip, ev->at.vcpu, (unsigned long long)ev->at.vcpu_insns,
+		(unsigned long long)ev->fingerprint, (unsigned long long)rip, at.vcpu,
+		(unsigned long long)at.vcpu_insns, (unsigned long long)fp);
 	return false;
 }
 
 static void missed_event(struct rr_session *s, size_t index, const struct rr_landmark *at)
 {
 	const struct rr_event *ev = &s->replay->events[index];
-	char want[96], got[96];
+	char want[RR_LANDMARK_TEXT], got[RR_LANDMARK_TEXT];
 	rr_landmark__format(want, sizeof(want), &ev->at);
 	rr_landmark__format(got, sizeof(got), at);
 	diverge(s, at, "event %zu (%s) was recorded at %s, but the replay went past that point "
@@ -409,7 +425,7 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 	const struct rr_event *ev = &s->replay->events[index];
 	u64 hash = replay_state_hash(s);
 	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
-		char where[96];
+		char where[RR_LANDMARK_TEXT];
 		rr_landmark__format(where, sizeof(where), &ev->at);
 		diverge(s, &ev->at, "checkpoint %u (event %zu) at %s: the recording has state hash "
 			"%016llx after %llu console bytes; the replay has %016llx after %llu",
@@ -527,7 +543,7 @@ static bool wait_replay(struct rr_session *s)
 	if (!next)
 		return false;
 	if (next->insns != at.insns || next->idle_ns != at.idle_ns) {
-		char want[96], got[96];
+		char want[RR_LANDMARK_TEXT], got[RR_LANDMARK_TEXT];
 		rr_landmark__format(want, sizeof(want), next);
 		rr_landmark__format(got, sizeof(got), &at);
 		diverge(s, &at, "the guest halted with no timer at %s, but the recording goes on at %s",
@@ -572,7 +588,7 @@ void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, con
 	s->next_event = s->first_event = event;
 	s->console_bytes = ev->checkpoint.console_bytes;
 	/* The first poll lands on the checkpoint's own landmark again. */
-	s->last_poll = (struct rr_landmark){ ev->at.insns, ev->at.idle_ns, 0 };
+	s->last_poll = (struct rr_landmark){ ev->at.insns, ev->at.idle_ns, 0, 0, 0 };
 	s->polls_here = ev->at.seq;
 }
 
@@ -593,7 +609,7 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 {
 	const struct rr_log *log = s->replay;
 	struct rr_landmark at = landmark_peek(s);
-	char got[96], want[96];
+	char got[RR_LANDMARK_TEXT], want[RR_LANDMARK_TEXT];
 	rr_landmark__format(got, sizeof(got), &at);
 	if (s->div.found || s->interrupted || s->reached_stop)
 		return;
@@ -642,7 +658,7 @@ void rr_session__console_byte(struct rr_session *s, u8 byte)
 	if (pos < s->expected_len && s->expected_console[pos] == byte)
 		return;
 	struct rr_landmark at = landmark_peek(s);
-	char where[96];
+	char where[RR_LANDMARK_TEXT];
 	rr_landmark__format(where, sizeof(where), &at);
 	if (pos >= s->expected_len)
 		diverge(s, &at, "console output: the replay printed byte %llu (0x%02x) near %s, but "

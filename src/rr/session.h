@@ -48,7 +48,7 @@ struct rr_divergence {
 	char what[768];            /* what was expected, what was found */
 	struct rr_landmark at;     /* where it was noticed */
 	bool matched_any;
-	char last_match[160];      /* the last event or checkpoint that matched */
+	char last_match[320];      /* the last event or checkpoint that matched */
 };
 
 struct rr_session {
@@ -116,7 +116,9 @@ void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, con
 /* Stop the replay once checkpoint `index` has been verified. */
 void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index);
 void rr_session__destroy(struct rr_session *s);
-/* "instruction N, idle N ns, poll N" */
+/* "instruction N, idle N ns, poll N", with "(vCPU V at its instruction M)"
+ * after N when that says more; RR_LANDMARK_TEXT bytes are enough. */
+#define RR_LANDMARK_TEXT 160
 void rr_landmark__format(char *buf, size_t n, const struct rr_landmark *at);
 /* The callbacks for machine__run. */
 struct run_input rr_session__run_input(struct rr_session *s);

@@ -15,7 +15,7 @@
 
 static struct encore_cpu_state *current_state(struct plugin_run *r, struct encore_cpu_state *s)
 {
-	struct encore_engine *e = r->machine->engine;
+	struct encore_engine *e = r->machine->cur->engine;
 	e->ops->get_state(e, s);
 	return s;
 }
@@ -92,10 +92,10 @@ static void fan_syscall(void *o, u64 icount, u64 rip, u64 nr, const u64 args[6],
 		f->p[k]->on_syscall(f->self[k], icount, rip, nr, args, cr3);
 }
 
-static void observe_io(struct plugin_run *r, u64 addr, const u8 *data, unsigned len,
-		       bool is_write, unsigned flags)
+static void observe_io(struct plugin_run *r, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
+		       unsigned len, bool is_write, unsigned flags)
 {
-	struct encore_engine *e = r->machine->engine;
+	struct encore_engine *e = vcpu ? vcpu->engine : r->machine->cur->engine;
 	u64 icount = e->ops->insn_count(e), value = 0;
 	for (unsigned k = 0; k < len && k < 8; k++)
 		value |= (u64)data[k] << (8 * k);
@@ -104,14 +104,16 @@ static void observe_io(struct plugin_run *r, u64 addr, const u8 *data, unsigned 
 		r->io.p[k]->on_io(r->io.self[k], icount, addr, len, value, flags);
 }
 
-static void observe_pio(void *o, u64 addr, const u8 *data, unsigned len, bool is_write)
+static void observe_pio(void *o, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
+			unsigned len, bool is_write)
 {
-	observe_io(o, addr, data, len, is_write, 0);
+	observe_io(o, vcpu, addr, data, len, is_write, 0);
 }
 
-static void observe_mmio(void *o, u64 addr, const u8 *data, unsigned len, bool is_write)
+static void observe_mmio(void *o, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
+			 unsigned len, bool is_write)
 {
-	observe_io(o, addr, data, len, is_write, ENCORE_ACCESS_MMIO);
+	observe_io(o, vcpu, addr, data, len, is_write, ENCORE_ACCESS_MMIO);
 }
 
 /* ---- hooking in ---- */
@@ -152,6 +154,14 @@ static void collect_fans(struct plugin_run *r)
 		}                                                            \
 	} while (0)
 
+static void set_hooks(struct encore_machine *m, const struct encore_hooks *h)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		e->ops->set_hooks(e, h);
+	}
+}
+
 static void hook_in(struct plugin_run *r)
 {
 	struct encore_hooks *h = &r->hooks;
@@ -162,9 +172,8 @@ static void hook_in(struct plugin_run *r)
 	INSTALL(h, r->mem, mem, fan_mem);
 	INSTALL(h, r->exception, exception, fan_exception);
 	INSTALL(h, r->syscall, syscall, fan_syscall);
-	struct encore_engine *e = r->machine->engine;
 	bool any = h->on_insn || h->on_block || h->on_mem || h->on_exception || h->on_syscall;
-	e->ops->set_hooks(e, any ? h : NULL);
+	set_hooks(r->machine, any ? h : NULL);
 	if (r->io.count) {
 		r->machine->pio.observer = observe_pio;
 		r->machine->pio.observer_opaque = r;
@@ -175,8 +184,7 @@ static void hook_in(struct plugin_run *r)
 
 static void unhook(struct plugin_run *r)
 {
-	struct encore_engine *e = r->machine->engine;
-	e->ops->set_hooks(e, NULL);
+	set_hooks(r->machine, NULL);
 	r->machine->pio.observer = r->machine->mmio.observer = NULL;
 }
 
@@ -247,9 +255,11 @@ int plugin_run__begin(struct plugin_run *r, const struct encore_interval *iv)
 	/* A recording made on KVM has no instruction counts at its
 	 * checkpoints: plugins count each interval from 0, and learn its end
 	 * when it is reached (docs/kvm.md). */
-	struct encore_engine *e = r->machine->engine;
-	if (r->machine->by_exits) {
-		e->ops->set_insn_count(e, 0);
+	struct encore_machine *m = r->machine;
+	if (m->by_exits) {
+		for (unsigned k = 0; k < m->nvcpus; k++)
+			m->vcpus[k].engine->ops->set_insn_count(m->vcpus[k].engine, 0);
+		machine__counts_changed(m);
 		r->iv.first_icount = 0;
 		r->iv.end_icount = ENCORE_ICOUNT_UNKNOWN;
 	}
@@ -294,7 +304,7 @@ int plugin_run__end(struct plugin_run *r)
 	unhook(r);
 	r->active = false;
 	if (r->machine->by_exits)
-		r->iv.end_icount = r->machine->engine->ops->insn_count(r->machine->engine);
+		r->iv.end_icount = machine__insns(r->machine);
 	int rc = 0;
 	for (unsigned k = 0; k < r->set->count; k++)
 		rc |= end_slot(r, k);

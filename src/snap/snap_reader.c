@@ -17,6 +17,7 @@
 #include "encore/errmsg.h"
 #include "encore/hw.h"
 #include "encore/ram.h"
+#include "encore/state_parts.h"
 #include "snap_reader.h"
 
 /* The 32-byte header of a pages or checkpoints file, `got` bytes of it read. */
@@ -76,19 +77,20 @@ static u8 *read_whole(const char *path, size_t *size, char *err, size_t n)
 	return buf;
 }
 
-/* Sizes inside a payload must add up, the devices' included (restore walks
- * them by their size fields); k names the checkpoint in messages. */
+/* Sizes inside a payload must add up, the state parts' included (restore
+ * walks them by their size fields); k names the checkpoint in messages. */
 static int check_payload(const struct ckpt_info *i, const u8 *payload, size_t raw, u32 k,
 			 char *err, size_t n)
 {
-	u64 need = CKPT_INFO_SIZE + (u64)i->cpu_state_size;
-	bool bad = i->index != k || i->cpu_state_size != sizeof(struct encore_cpu_state) ||
-		   need > raw || i->ndevices > MACHINE_MAX_DEVICES;
-	for (u32 d = 0; !bad && d < i->ndevices; d++) {
-		bad = raw - need < CKPT_DEVICE_NAME + 4;
+	u64 need = CKPT_INFO_SIZE;
+	bool bad = i->index != k || i->nparts > CKPT_MAX_PARTS || i->nvcpus < 1 ||
+		   i->nvcpus > MACHINE_MAX_VCPUS || i->nparts < 1 + i->nvcpus;
+	for (u32 d = 0; !bad && d < i->nparts; d++) {
+		bad = raw - need < CKPT_PART_HEADER_SIZE;
 		if (!bad) {
-			need += CKPT_DEVICE_NAME + 4 + (u64)get32(payload + need + CKPT_DEVICE_NAME);
-			bad = need > raw;
+			u32 size = get32(payload + need + STATE_PART_NAME + 4);
+			need += CKPT_PART_HEADER_SIZE + (u64)size;
+			bad = size > STATE_PART_MAX_SIZE || need > raw;
 		}
 	}
 	need += (u64)i->nnew * CKPT_NEW_PAGE_SIZE + (u64)i->ndelta * CKPT_DELTA_SIZE;
@@ -206,9 +208,34 @@ void snap_reader__close(struct snap_reader *r)
 	r->pages_fd = -1;
 }
 
-const u8 *snap_reader__cpu_state(const struct snap_reader *r, u32 k)
+/* The part at `p`: its header into *part, its bytes returned. */
+static const u8 *read_part(const u8 *p, struct state_part *part)
 {
-	return r->payload[k] + CKPT_INFO_SIZE;
+	memset(part->name, 0, sizeof(part->name));
+	memcpy(part->name, p, STATE_PART_NAME);
+	part->version = get32(p + STATE_PART_NAME);
+	part->size = get32(p + STATE_PART_NAME + 4);
+	return p + CKPT_PART_HEADER_SIZE;
+}
+
+/* Where checkpoint k's page table starts: after its parts. */
+static const u8 *after_parts(const struct snap_reader *r, u32 k)
+{
+	const u8 *p = r->payload[k] + CKPT_INFO_SIZE;
+	for (u32 d = 0; d < r->info[k].nparts; d++) {
+		struct state_part part;
+		p = read_part(p, &part) + part.size;
+	}
+	return p;
+}
+
+const u8 *snap_reader__part(const struct snap_reader *r, u32 k, u32 index,
+			    struct state_part *part)
+{
+	const u8 *p = r->payload[k] + CKPT_INFO_SIZE;
+	for (u32 d = 0; d < index; d++)
+		p = read_part(p, part) + part->size;
+	return read_part(p, part);
 }
 
 /* ---- pages ---- */
@@ -267,9 +294,7 @@ static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size
 	r->npages = total;
 	for (u32 c = 0; c <= k; c++) {
 		const struct ckpt_info *i = &r->info[c];
-		const u8 *p = r->payload[c] + CKPT_INFO_SIZE + i->cpu_state_size;
-		for (u32 d = 0; d < i->ndevices; d++)
-			p += CKPT_DEVICE_NAME + 4 + get32(p + CKPT_DEVICE_NAME);
+		const u8 *p = after_parts(r, c);
 		for (u32 q = 0; q < i->nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
 			struct snap_page_ref *ref = &r->pages[i->first_page - 1 + q];
 			ref->offset = get64(p);
@@ -299,29 +324,32 @@ static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size
 	return 0;
 }
 
-/* Devices must be the recorded ones, in the same order and sizes. */
-static int restore_devices(struct snap_reader *r, u32 k, struct encore_machine *m, char *err,
-			   size_t n)
+/* The parts must be this machine's, in the same order, layout versions
+ * and sizes: the scheduler, each vCPU, each device. */
+static int restore_parts(struct snap_reader *r, u32 k, struct encore_machine *m, char *err,
+			 size_t n)
 {
 	const struct ckpt_info *i = &r->info[k];
-	const u8 *p = r->payload[k] + CKPT_INFO_SIZE + i->cpu_state_size;
-	if (i->ndevices != m->ndevices) {
-		errmsg(err, n, "checkpoint %u has %u devices; this machine has %u", k,
-		       i->ndevices, m->ndevices);
-		return -1;
-	}
-	for (u32 d = 0; d < i->ndevices; d++) {
-		struct device *dev = m->devices[d];
-		u32 size = get32(p + CKPT_DEVICE_NAME);
-		if (strncmp((const char *)p, dev->name, CKPT_DEVICE_NAME) || size != dev->state_size) {
-			errmsg(err, n, "checkpoint %u: device %u is '%.16s' (%u bytes of state); this "
-			       "machine has '%s' (%u bytes)", k, d, (const char *)p, size, dev->name,
-			       dev->state_size);
-			return -1;
+	if (i->nvcpus != m->nvcpus || i->nparts != machine__nparts(m))
+		return errmsg(err, n, "checkpoint %u is of a machine with %u vCPUs and %u state "
+			      "parts; this machine has %u and %u", k, i->nvcpus, i->nparts,
+			      m->nvcpus, machine__nparts(m));
+	/* Devices first: restoring one re-drives its lines, which kicks the
+	 * running vCPU; the vCPUs' own state then says what was pending. */
+	for (int pass = 0; pass < 2; pass++) {
+		const u8 *p = r->payload[k] + CKPT_INFO_SIZE;
+		for (u32 d = 0; d < i->nparts; d++) {
+			struct state_part part;
+			const u8 *bytes = read_part(p, &part);
+			char why[256];
+			bool device = d > m->nvcpus;
+			if (device == (pass == 0) &&
+			    machine__part_restore(m, d, &part, bytes, why, sizeof(why)))
+				return errmsg(err, n, "checkpoint %u: %s", k, why);
+			p = bytes + part.size;
 		}
-		device__restore(dev, p + CKPT_DEVICE_NAME + 4);
-		p += CKPT_DEVICE_NAME + 4 + size;
 	}
+	machine__counts_changed(m);
 	return 0;
 }
 
@@ -357,15 +385,11 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 	r->restored = k;
 	r->machine = m;
 	const struct ckpt_info *i = &r->info[k];
-	if (build_maps(r, k, m->pages.nframes, err, n) || restore_devices(r, k, m, err, n))
+	if (build_maps(r, k, m->pages.nframes, err, n) || restore_parts(r, k, m, err, n))
 		return -1;
-	struct encore_cpu_state cs;
-	memcpy(&cs, snap_reader__cpu_state(r, k), sizeof(cs));
-	m->engine->ops->set_state(m->engine, &cs);
-	/* By exits, the landmark counts exits; the engine counts from 0. */
+	/* By exits, the landmark counts exits; the engines count from 0. */
 	if (m->by_exits)
 		m->exits = i->insns;
-	m->engine->ops->set_insn_count(m->engine, m->by_exits ? 0 : i->insns);
 	m->idle_ns = i->idle_ns;
 	m->irq_changed = i->machine_flags & CKPT_MACHINE_IRQ_CHANGED;
 	m->resume_at_poll = !(i->flags & CKPT_FLAG_FINAL);

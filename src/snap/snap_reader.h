@@ -8,6 +8,7 @@
 #define ENCORE_SNAP_READER_H
 
 #include "encore/machine.h"
+#include "encore/state_parts.h"
 #include "page_map.h"
 #include "snap_wire.h"
 
@@ -61,7 +62,10 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
  * against its hash; -1 names the first damaged page and its checkpoint. */
 int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n);
 
-/* The pointer-free parts of checkpoint k's payload. */
-const u8 *snap_reader__cpu_state(const struct snap_reader *r, u32 k);
+/* State part `index` of checkpoint k (0: the scheduler, 1..nvcpus: the
+ * vCPUs as struct vcpu_part, then the devices): its description and
+ * bytes, as stored (the parts were checked to add up at open). */
+const u8 *snap_reader__part(const struct snap_reader *r, u32 k, u32 index,
+			    struct state_part *part);
 
 #endif

@@ -10,21 +10,24 @@
  * checkpoints: file header, then one record per checkpoint: a 32-byte
  *              header (magic "CKPT", index, raw and packed payload sizes,
  *              payload checksum, header checksum) and a zstd payload:
- *              info, CPU state, device states, the page table entries of
- *              the pages new in this checkpoint, and the frames whose
- *              content changed since the previous one with their page
- *              numbers (0 = the zero page, never stored).
+ *              info, the state parts (scheduler, each vCPU, each device:
+ *              name, layout version, size, bytes; encore/state_parts.h),
+ *              the page table entries of the pages new in this
+ *              checkpoint, and the frames whose content changed since
+ *              the previous one with their page numbers (0 = the zero
+ *              page, never stored).
  */
 #ifndef ENCORE_SNAP_WIRE_H
 #define ENCORE_SNAP_WIRE_H
 
 #include "encore/le_bytes.h"
+#include "encore/machine.h"
 
 #define SNAP_PAGES_FILE "pages"
 #define SNAP_CKPTS_FILE "checkpoints"
 #define SNAP_PAGES_MAGIC "ENCPAGES"
 #define SNAP_CKPTS_MAGIC "ENCCKPTS"
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u /* 2: versioned state parts, several vCPUs */
 #define SNAP_FILE_HEADER_SIZE 32u  /* magic[8], version, header size, id, checksum */
 
 #define PAGE_REC_MAGIC 0x45474150u /* "PAGE" */
@@ -35,7 +38,8 @@
 #define CKPT_MAX_RAW (1u << 30)
 
 #define CKPT_INFO_SIZE 128u
-#define CKPT_DEVICE_NAME 16u
+#define CKPT_PART_HEADER_SIZE 24u  /* name[16], layout version, size */
+#define CKPT_MAX_PARTS (1u + MACHINE_MAX_VCPUS + MACHINE_MAX_DEVICES)
 #define CKPT_NEW_PAGE_SIZE 32u     /* offset, packed size, 0, hash low, hash high */
 #define CKPT_DELTA_SIZE 8u         /* frame, page number */
 
@@ -47,13 +51,13 @@ struct ckpt_info {
 	u32 index, flags;
 	u64 insns, idle_ns;
 	u32 seq;                /* the landmark's poll ordinal */
-	u32 cpu_state_size;
+	u32 nparts;             /* state parts that follow the info */
 	u64 state_hash;
 	u64 console_bytes;
 	u64 event_index;        /* its CHECKPOINT (or, final, END) event */
 	u64 dirty_frames;       /* frames written in the interval before it */
 	u64 nframes;            /* guest RAM frames */
-	u32 ndevices, nnew, ndelta, machine_flags;
+	u32 nvcpus, nnew, ndelta, machine_flags;
 	u64 first_page;         /* number of its first new page */
 	u64 new_packed_bytes;   /* what its new pages take in the page store */
 };
@@ -66,13 +70,13 @@ static inline void ckpt_info__put(u8 *p, const struct ckpt_info *i)
 	put64(p + 8, i->insns);
 	put64(p + 16, i->idle_ns);
 	put32(p + 24, i->seq);
-	put32(p + 28, i->cpu_state_size);
+	put32(p + 28, i->nparts);
 	put64(p + 32, i->state_hash);
 	put64(p + 40, i->console_bytes);
 	put64(p + 48, i->event_index);
 	put64(p + 56, i->dirty_frames);
 	put64(p + 64, i->nframes);
-	put32(p + 72, i->ndevices);
+	put32(p + 72, i->nvcpus);
 	put32(p + 76, i->nnew);
 	put32(p + 80, i->ndelta);
 	put32(p + 84, i->machine_flags);
@@ -87,13 +91,13 @@ static inline void ckpt_info__get(const u8 *p, struct ckpt_info *i)
 	i->insns = get64(p + 8);
 	i->idle_ns = get64(p + 16);
 	i->seq = get32(p + 24);
-	i->cpu_state_size = get32(p + 28);
+	i->nparts = get32(p + 28);
 	i->state_hash = get64(p + 32);
 	i->console_bytes = get64(p + 40);
 	i->event_index = get64(p + 48);
 	i->dirty_frames = get64(p + 56);
 	i->nframes = get64(p + 64);
-	i->ndevices = get32(p + 72);
+	i->nvcpus = get32(p + 72);
 	i->nnew = get32(p + 76);
 	i->ndelta = get32(p + 80);
 	i->machine_flags = get32(p + 84);

@@ -19,6 +19,7 @@
 #include "encore/errmsg.h"
 #include "encore/hw.h"
 #include "encore/ram.h"
+#include "encore/state_parts.h"
 #include "page_map.h"
 #include "snap_wire.h"
 #include "snap_writer.h"
@@ -353,31 +354,33 @@ static void frame_changed(void *opaque, u64 frame, const struct page_hash *h)
 	add_delta(j, frame, s->number, &t->oom);
 }
 
-/* Info, CPU state and device states: the head of the payload. */
+/* Info and the machine's state parts: the head of the payload. */
 static int build_head(struct snap_writer *w, struct job *j)
 {
 	struct encore_machine *m = w->m;
-	size_t size = CKPT_INFO_SIZE + sizeof(struct encore_cpu_state);
-	for (unsigned k = 0; k < m->ndevices; k++)
-		size += CKPT_DEVICE_NAME + 4 + m->devices[k]->state_size;
+	unsigned nparts = machine__nparts(m);
+	struct vcpu_part scratch;
+	struct state_part part;
+	size_t size = CKPT_INFO_SIZE;
+	for (unsigned k = 0; k < nparts; k++) {
+		machine__part_view(m, k, &part, NULL);
+		size += CKPT_PART_HEADER_SIZE + part.size;
+	}
 	j->head = calloc(1, size);
 	if (!j->head)
 		return -1;
 	j->head_size = size;
-	struct encore_cpu_state cs;
-	m->engine->ops->get_state(m->engine, &cs);
 	u8 *p = j->head + CKPT_INFO_SIZE;
-	memcpy(p, &cs, sizeof(cs));
-	p += sizeof(cs);
-	for (unsigned k = 0; k < m->ndevices; k++) {
-		const struct device *d = m->devices[k];
-		strncpy((char *)p, d->name, CKPT_DEVICE_NAME);
-		put32(p + CKPT_DEVICE_NAME, d->state_size);
-		memcpy(p + CKPT_DEVICE_NAME + 4, d->state, d->state_size);
-		p += CKPT_DEVICE_NAME + 4 + d->state_size;
+	for (unsigned k = 0; k < nparts; k++) {
+		const void *bytes = machine__part_view(m, k, &part, &scratch);
+		memcpy(p, part.name, STATE_PART_NAME);
+		put32(p + STATE_PART_NAME, part.version);
+		put32(p + STATE_PART_NAME + 4, part.size);
+		memcpy(p + CKPT_PART_HEADER_SIZE, bytes, part.size);
+		p += CKPT_PART_HEADER_SIZE + part.size;
 	}
-	j->info.cpu_state_size = sizeof(cs);
-	j->info.ndevices = m->ndevices;
+	j->info.nparts = nparts;
+	j->info.nvcpus = m->nvcpus;
 	return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "encore/cpu_state.h"
 #include "encore/machine.h"
 #include "encore/ram.h"
+#include "encore/state_parts.h"
 #include "snap/snap_wire.h"
 
 /* A 32-byte pages or checkpoints file header, checksum included. */
@@ -80,31 +81,35 @@ static inline void craft_ckpt_fix_checksums(u8 *data, size_t size)
 		craft_ckpt_seal(data + off);
 }
 
-/* Where the parts of a payload are, by its own size fields. */
+/* Where the pieces of a payload are, by its own size fields. */
 struct craft_layout {
-	u32 ndevices, nnew, ndelta;
-	size_t devices, table, delta, end;
+	u32 nparts, nvcpus, nnew, ndelta;
+	size_t parts, table, delta, end;
 };
 
 /* Walk a payload of `len` bytes the way restore does; false unless its
- * info, CPU state, devices, new-page table and changed frames fit. */
+ * info, state parts (each by its size field), new-page table and changed
+ * frames fit. */
 static inline bool craft_ckpt_layout(const u8 *raw, size_t len, struct craft_layout *l)
 {
-	if (len < CKPT_INFO_SIZE || get32(raw + 28) != sizeof(struct encore_cpu_state) ||
-	    len - CKPT_INFO_SIZE < sizeof(struct encore_cpu_state))
+	if (len < CKPT_INFO_SIZE)
 		return false;
-	l->ndevices = get32(raw + 72);
+	l->nparts = get32(raw + 28);
+	l->nvcpus = get32(raw + 72);
 	l->nnew = get32(raw + 76);
 	l->ndelta = get32(raw + 80);
-	if (l->ndevices > MACHINE_MAX_DEVICES)
+	if (l->nparts > CKPT_MAX_PARTS || l->nvcpus < 1 || l->nvcpus > MACHINE_MAX_VCPUS ||
+	    l->nparts < 1 + l->nvcpus)
 		return false;
-	size_t at = CKPT_INFO_SIZE + sizeof(struct encore_cpu_state);
-	l->devices = at;
-	for (u32 d = 0; d < l->ndevices; d++) {
-		if (len - at < CKPT_DEVICE_NAME + 4 ||
-		    len - at - CKPT_DEVICE_NAME - 4 < get32(raw + at + CKPT_DEVICE_NAME))
+	size_t at = CKPT_INFO_SIZE;
+	l->parts = at;
+	for (u32 d = 0; d < l->nparts; d++) {
+		if (len - at < CKPT_PART_HEADER_SIZE)
 			return false;
-		at += CKPT_DEVICE_NAME + 4 + get32(raw + at + CKPT_DEVICE_NAME);
+		u32 size = get32(raw + at + STATE_PART_NAME + 4);
+		if (size > STATE_PART_MAX_SIZE || len - at - CKPT_PART_HEADER_SIZE < size)
+			return false;
+		at += CKPT_PART_HEADER_SIZE + size;
 	}
 	l->table = at;
 	if ((len - at) / CKPT_NEW_PAGE_SIZE < l->nnew)

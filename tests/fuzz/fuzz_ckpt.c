@@ -93,11 +93,11 @@ static size_t check_reader(const struct snap_reader *r, const u8 *data, size_t s
 		ckpt_info__get(p, &i);
 		CHECK(!memcmp(&i, &r->info[k], sizeof(i)));
 		CHECK(i.index == k);
-		CHECK(i.cpu_state_size == sizeof(struct encore_cpu_state));
-		CHECK(i.ndevices <= MACHINE_MAX_DEVICES);
+		CHECK(i.nparts <= CKPT_MAX_PARTS && i.nvcpus >= 1 && i.nvcpus <= MACHINE_MAX_VCPUS);
 		struct craft_layout l;
 		CHECK(craft_ckpt_layout(p, raw, &l) && l.end <= raw);
-		CHECK(snap_reader__cpu_state(r, k) == p + CKPT_INFO_SIZE);
+		struct state_part part;
+		CHECK(snap_reader__part(r, k, 0, &part) == p + CKPT_INFO_SIZE + CKPT_PART_HEADER_SIZE);
 		at += craft_ckpt_size(data, at);
 	}
 	CHECK(r->torn == (at < size));

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 
 #include "encore/rr_log.h"
+#include "encore/machine.h"
 #include "log_craft.h"
 
 #define CHECK(cond) do { \
@@ -32,6 +33,7 @@ static void check_event(const struct rr_log *log, size_t k, u32 *checkpoints)
 	CHECK(ev->kind != RR_EV_END || k == log->count - 1);
 	CHECK(k == 0 || rr_landmark__cmp(&log->events[k - 1].at, &ev->at) <= 0);
 	CHECK(rr_landmark__cmp(&ev->at, &log->through) <= 0);
+	CHECK(ev->at.vcpu < MACHINE_MAX_VCPUS && ev->at.vcpu_insns <= ev->at.insns);
 	if (ev->kind == RR_EV_CHECKPOINT)
 		CHECK(ev->checkpoint.index == (*checkpoints)++);
 	if (ev->kind == RR_EV_INPUT)
@@ -58,6 +60,7 @@ static void check_log(const struct rr_log *log)
 static bool same_event(const struct rr_event *a, const struct rr_event *b)
 {
 	if (a->kind != b->kind || rr_landmark__cmp(&a->at, &b->at) || a->rip != b->rip ||
+	    a->at.vcpu != b->at.vcpu || a->at.vcpu_insns != b->at.vcpu_insns ||
 	    a->fingerprint != b->fingerprint)
 		return false;
 	switch (a->kind) {
@@ -153,7 +156,7 @@ static size_t mutate_events(u8 *data, size_t size, size_t max_size, unsigned see
 	struct rr_landmark through = { 0 };
 	if (n) {
 		const u8 *h = data + offs[pick < n ? pick : n - 1];
-		through = (struct rr_landmark){ get64(h + 24), get64(h + 32), get32(h + 20) };
+		through = (struct rr_landmark){ get64(h + 24), get64(h + 32), get32(h + 20), 0, 0 };
 	}
 	if (pick < n) {
 		const u8 *h = data + offs[pick];

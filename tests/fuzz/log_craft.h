@@ -86,8 +86,10 @@ static inline void craft_event(u8 *raw, size_t *len, u8 kind, u16 body_len,
 	put64(e + 4, at->insns);
 	put64(e + 12, at->idle_ns);
 	put32(e + 20, at->seq);
-	put64(e + 24, 0x100000);  /* rip */
-	put64(e + 32, 0x5eed);    /* fingerprint */
+	put32(e + 24, at->vcpu);
+	put64(e + 28, at->vcpu_insns);
+	put64(e + 36, 0x100000);  /* rip */
+	put64(e + 44, 0x5eed);    /* fingerprint */
 	memcpy(e + EVENT_COMMON_SIZE, body, body_len);
 	*len += EVENT_COMMON_SIZE + body_len;
 }

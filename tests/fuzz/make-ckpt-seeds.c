@@ -219,10 +219,12 @@ static void payload_cases(void)
 {
 	struct { const char *name; unsigned at, size; u64 value; } cases[] = {
 		{ "hand-info-index", 0, 4, 0 },
-		{ "hand-info-cpu-size", 28, 4, sizeof(struct encore_cpu_state) - 8 },
-		{ "hand-info-cpu-size-huge", 28, 4, 0xffffffffu },
-		{ "hand-info-devices-33", 72, 4, MACHINE_MAX_DEVICES + 1 },
-		{ "hand-info-devices-more", 72, 4, 0 }, /* its own + 1 */
+		{ "hand-info-parts-more", 28, 4, 0 },   /* its own + 1 */
+		{ "hand-info-parts-huge", 28, 4, 0xffffffffu },
+		{ "hand-info-parts-max", 28, 4, CKPT_MAX_PARTS + 1 },
+		{ "hand-info-parts-too-few", 28, 4, 1 }, /* fewer than 1 + the vCPUs */
+		{ "hand-info-vcpus-0", 72, 4, 0x100000000ull }, /* written as 0 */
+		{ "hand-info-vcpus-max", 72, 4, MACHINE_MAX_VCPUS + 1 },
 		{ "hand-info-nnew-more", 76, 4, 0 },    /* its own + 1 */
 		{ "hand-info-nnew-huge", 76, 4, 0xffffffffu },
 		{ "hand-info-ndelta-more", 80, 4, 0 },  /* its own + 1 */
@@ -234,40 +236,49 @@ static void payload_cases(void)
 		u64 v = cases[c].value;
 		if (!v && cases[c].at != 0)
 			v = get32(p) + 1;
+		v &= cases[c].size == 4 ? 0xffffffffull : ~0ull;
 		if (cases[c].size == 4)
 			put32(p, (u32)v);
 		else
 			put64(p, v);
 		save(cases[c].name);
 	}
-	/* A device whose state runs past the payload (by 4 bytes, by 4 GiB):
-	 * restore walks the devices to find the page table. */
+	/* A state part that runs past the payload (by 4 bytes, by 4 GiB), or
+	 * is bigger than any part may be: restore walks the parts to find
+	 * the page table. */
 	reset();
 	u32 k = f.count - 1;
 	struct craft_layout l = layout(k);
-	if (l.ndevices) {
-		size_t last = l.devices;
-		for (u32 d = 0; d + 1 < l.ndevices; d++)
-			last += CKPT_DEVICE_NAME + 4 + get32(f.raw[k] + last + CKPT_DEVICE_NAME);
-		u8 *size = f.raw[k] + last + CKPT_DEVICE_NAME;
-		put32(size, get32(size) + (u32)(f.len[k] - l.table) + 4);
-		save("hand-device-size-past-end");
-		reset();
-		put32(f.raw[k] + last + CKPT_DEVICE_NAME, 0xfffffff0u);
-		save("hand-device-size-huge");
-	}
+	size_t last = l.parts;
+	for (u32 d = 0; d + 1 < l.nparts; d++)
+		last += CKPT_PART_HEADER_SIZE + get32(f.raw[k] + last + STATE_PART_NAME + 4);
+	u8 *size = f.raw[k] + last + STATE_PART_NAME + 4;
+	put32(size, get32(size) + (u32)(f.len[k] - l.table) + 4);
+	save("hand-part-size-past-end");
+	reset();
+	put32(f.raw[k] + last + STATE_PART_NAME + 4, 0xfffffff0u);
+	save("hand-part-size-huge");
+	reset();
+	put32(f.raw[k] + last + STATE_PART_NAME + 4, STATE_PART_MAX_SIZE + 1);
+	save("hand-part-size-max");
 	/* Bytes after the changed frames: accepted. */
 	reset();
 	f.raw[1] = realloc(f.raw[1], f.len[1] + 40);
 	memset(f.raw[1] + f.len[1], 0xee, 40);
 	f.len[1] += 40;
 	save("hand-payload-trailing");
-	/* Just the info and CPU state, no devices, pages or frames. */
+	/* Just the info, the scheduler and one vCPU: no devices, pages or
+	 * frames. */
 	reset();
-	put32(f.raw[1] + 72, 0);
+	struct craft_layout l1 = layout(1);
+	size_t two = l1.parts;
+	for (u32 d = 0; d < 2; d++)
+		two += CKPT_PART_HEADER_SIZE + get32(f.raw[1] + two + STATE_PART_NAME + 4);
+	put32(f.raw[1] + 28, 2);
+	put32(f.raw[1] + 72, 1);
 	put32(f.raw[1] + 76, 0);
 	put32(f.raw[1] + 80, 0);
-	f.len[1] = CKPT_INFO_SIZE + sizeof(struct encore_cpu_state);
+	f.len[1] = two;
 	save("hand-payload-minimal");
 }
 

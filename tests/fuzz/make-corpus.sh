@@ -112,6 +112,7 @@ declare -A bad=(
 	[instructions]=18446744073709551616 [virtual-ns]=1e9 [wall-ns]=''
 	[outcome]=${long:0:24} [exit-status]=2147483648 [state-hash]=0123456789abcdeg
 	[console-bytes]=+5 [log-bytes]=' 5' [events]='5 ' [checkpoints]=$'\t5'
+	[smp]=65 [vcpu-instructions]='1 2'
 )
 for key in $(sed -n '2,$s/ .*//p' "$base"); do
 	grep -v "^$key " "$base" >"$metas/hand-missing-$key"
@@ -123,6 +124,9 @@ printf '' >"$metas/hand-empty"
 printf '\n\n' >"$metas/hand-newlines-only"
 printf 'encore-recording 1\n' >"$metas/hand-header-only"
 sed '1s/.*/encore-recording 2/' "$base" >"$metas/hand-version-2"
+sed 's/^smp .*/smp 0/' "$base" >"$metas/hand-smp-0"
+sed 's/^vcpu-instructions \(.*\)/vcpu-instructions \1 0/' "$base" >"$metas/hand-vcpu-instructions-extra"
+sed 's/^vcpu-instructions .*/vcpu-instructions 1/' "$base" >"$metas/hand-vcpu-instructions-sum"
 sed '1s/.*/encore-recording 99999999999999999999999/' "$base" >"$metas/hand-version-huge"
 sed '1s/.*/encore-recording/' "$base" >"$metas/hand-version-missing"
 head -c 64 "$logs/rec-demo" >"$metas/hand-binary"

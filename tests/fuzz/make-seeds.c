@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "encore/machine.h"
 #include "log_craft.h"
 
 #define ID 0x0123456789abcdefull
@@ -349,6 +350,10 @@ static void add_outcome7(void) { end(10, 7, 0); }
 static void add_outcome17(void) { end(10, 17, 0); }
 static void add_after_end(void) { end(10, 0, 0); checkpoint(0, 20); }
 static void add_end_twice(void) { end(10, 0, 0); end(10, 0, 0); }
+/* The vCPU fields of a landmark: one no machine has, and a vCPU count
+ * above the machine's. */
+static void add_vcpu_range(void) { checkpoint(0, 10); put32(evs.raw + evs.n - 20 - EVENT_COMMON_SIZE + 24, MACHINE_MAX_VCPUS); }
+static void add_vcpu_count(void) { checkpoint(0, 10); put64(evs.raw + evs.n - 20 - EVENT_COMMON_SIZE + 28, 11); }
 
 static void event_cases(void)
 {
@@ -374,6 +379,8 @@ static void event_cases(void)
 	bad_event("hand-outcome-17", true, add_outcome17);
 	bad_event("hand-after-end", true, add_after_end);
 	bad_event("hand-end-twice", true, add_end_twice);
+	bad_event("hand-vcpu-range", true, add_vcpu_range);
+	bad_event("hand-vcpu-count", true, add_vcpu_count);
 
 	start();
 	boot();

@@ -256,7 +256,7 @@ int diff_init(void)
 			return -1;
 		}
 
-	g_m = machine__create(GUEST_RAM);
+	g_m = machine__create(GUEST_RAM, 1);
 	if (!g_m) {
 		fprintf(stderr, "diff_harness: machine__create failed\n");
 		return -1;
@@ -426,7 +426,7 @@ static enum interp_outcome interp_attempt(const u8 *code, unsigned len, unsigned
 	memset(cp, 0xf4, 64); /* HLT after the instruction */
 	memcpy(cp, code, len);
 
-	struct encore_engine *e = interp__create(g_m);
+	struct encore_engine *e = interp__create(g_m, &g_m->vcpus[0]);
 	if (!e) {
 		snprintf(g_err, sizeof(g_err), "interp__create failed");
 		return RUN_ERROR;
@@ -474,8 +474,8 @@ done:
 	if (hooks)
 		e->ops->set_hooks(e, NULL);
 	e->ops->destroy(e);
-	if (g_m->engine == e)
-		g_m->engine = NULL;
+	if (g_m->vcpus[0].engine == e)
+		g_m->vcpus[0].engine = NULL;
 	return out;
 }
 

@@ -89,11 +89,11 @@ static void on_exception(void *o, u64 icount, u64 rip, unsigned vector, i64 err,
 
 static struct encore_machine *boot(struct encore_engine **eng)
 {
-	struct encore_machine *m = machine__create(64 << 20);
+	struct encore_machine *m = machine__create(64 << 20, 1);
 	struct encore_cpu_state s;
 	memcpy(machine__ram_ptr(m, CODE_ADDR), code, sizeof(code));
 	bare_metal__prepare(m, &s, CODE_ADDR);
-	*eng = interp__create(m);
+	*eng = interp__create(m, &m->vcpus[0]);
 	(*eng)->ops->set_state(*eng, &s);
 	return m;
 }

@@ -43,7 +43,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(1 << 20);
+	b->m = machine__create(1 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	i8042__create(b->m);
 }
@@ -51,13 +51,13 @@ static void bench_init(struct bench *b)
 static u8 in(struct bench *b, u16 port)
 {
 	u8 v;
-	bus__access(&b->m->pio, port, &v, 1, false);
+	bus__access(&b->m->pio, NULL, port, &v, 1, false);
 	return v;
 }
 
 static void out(struct bench *b, u16 port, u8 v)
 {
-	bus__access(&b->m->pio, port, &v, 1, true);
+	bus__access(&b->m->pio, NULL, port, &v, 1, true);
 }
 
 /* i8042_command: the command, its parameter if any, then one reply. */

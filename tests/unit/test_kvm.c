@@ -58,15 +58,19 @@ static void log_access(struct rig *r, bool mmio, u64 addr, const u8 *data, unsig
 		machine__kick(r->m);
 }
 
-static void port_dev(void *opaque, u64 off, u8 *data, unsigned len, bool wr)
+static void port_dev(void *opaque, struct encore_vcpu *vcpu, u64 off, u8 *data, unsigned len,
+		     bool wr)
 {
+	(void)vcpu;
 	if (!wr)
 		memset(data, off == PORT_IN - PORT_MARK ? IN_VALUE : 0, len);
 	log_access(opaque, false, PORT_MARK + off, data, len, wr);
 }
 
-static void mmio_dev(void *opaque, u64 off, u8 *data, unsigned len, bool wr)
+static void mmio_dev(void *opaque, struct encore_vcpu *vcpu, u64 off, u8 *data, unsigned len,
+		     bool wr)
 {
+	(void)vcpu;
 	if (!wr) {
 		u64 v = 0xcafe0000ull | off;
 		memcpy(data, &v, len);
@@ -182,7 +186,7 @@ static void allow_user(struct encore_machine *m)
 static struct encore_machine *build_machine(struct rig *r, const u8 *code, size_t len,
 					    struct encore_cpu_state *s)
 {
-	struct encore_machine *m = machine__create(RAM_SIZE);
+	struct encore_machine *m = machine__create(RAM_SIZE, 1);
 	r->m = m;
 	bus__register(&m->pio, PORT_MARK, 2, port_dev, r, "test-port");
 	bus__register(&m->mmio, MMIO_BASE, 0x1000, mmio_dev, r, "test-mmio");
@@ -204,7 +208,7 @@ static struct encore_machine *build_machine(struct rig *r, const u8 *code, size_
 static struct encore_engine *kvm_or_skip(struct encore_machine *m)
 {
 	char err[256];
-	struct encore_engine *e = kvm__create(m, err, sizeof(err));
+	struct encore_engine *e = kvm__create(m, &m->vcpus[0], err, sizeof(err));
 	if (!e)
 		check_skip("%s", err);
 	return e;
@@ -215,7 +219,7 @@ static void rig_init(struct rig *r, bool kvm, const u8 *code, size_t len,
 {
 	memset(r, 0, sizeof(*r));
 	build_machine(r, code, len, s);
-	r->e = kvm ? kvm_or_skip(r->m) : interp__create(r->m);
+	r->e = kvm ? kvm_or_skip(r->m) : interp__create(r->m, &r->m->vcpus[0]);
 	r->e->ops->set_state(r->e, s);
 }
 
@@ -671,7 +675,7 @@ static void run_cpuid(bool kvm, const struct cpuid_query *q, unsigned n, u32 (*o
 	for (unsigned k = 0; k < n; k++)
 		put64(r.m, CPUID_IN + 8 * k, q[k].leaf | (u64)q[k].sub << 32);
 	put64(r.m, CPUID_IN + 8 * n, 0xffffffffull);
-	r.e = kvm ? kvm_or_skip(r.m) : interp__create(r.m);
+	r.e = kvm ? kvm_or_skip(r.m) : interp__create(r.m, &r.m->vcpus[0]);
 	if (kvm)
 		*nchanged = host_changed_leaves(r.e, changed, 16);
 	r.e->ops->set_state(r.e, &s);

@@ -52,7 +52,7 @@ struct rig {
 static void rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->m = machine__create(1 << 20);
+	r->m = machine__create(1 << 20, 1);
 	struct lapic_extint pic = { pic_intr, pic_acknowledge, &r->pic };
 	r->a = lapic__create(r->m, HZ, &pic);
 	r->pic.vector = 0x28;
@@ -66,7 +66,7 @@ static void rig_done(struct rig *r)
 static u32 rd(struct rig *r, unsigned off)
 {
 	u8 b[4];
-	bus__access(&r->m->mmio, LAPIC_BASE + off, b, 4, false);
+	bus__access(&r->m->mmio, NULL, LAPIC_BASE + off, b, 4, false);
 	u32 v;
 	memcpy(&v, b, 4);
 	return v;
@@ -76,7 +76,7 @@ static void wr(struct rig *r, unsigned off, u32 v)
 {
 	u8 b[4];
 	memcpy(b, &v, 4);
-	bus__access(&r->m->mmio, LAPIC_BASE + off, b, 4, true);
+	bus__access(&r->m->mmio, NULL, LAPIC_BASE + off, b, 4, true);
 }
 
 static unsigned lvt_reg(enum lapic_lvt which)
@@ -147,15 +147,15 @@ static void test_odd_accesses(void)
 	rig_init(&r);
 	u8 b[8];
 	memset(b, 0xaa, sizeof(b));
-	bus__access(&r.m->mmio, LAPIC_BASE + LAPIC_VERSION, b, 1, false);
+	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_VERSION, b, 1, false);
 	CHECK(b[0] == 0, "byte read of VERSION: %#x", b[0]);
 	memset(b, 0xaa, sizeof(b));
-	bus__access(&r.m->mmio, LAPIC_BASE + LAPIC_VERSION, b, 8, false);
+	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_VERSION, b, 8, false);
 	CHECK(!memcmp(b, (u8[8]){ 0 }, 8), "qword read of VERSION reads 0");
 	CHECK(rd(&r, LAPIC_VERSION + 4) == 0, "dword inside a register's slot");
 	CHECK(rd(&r, 0x040) == 0 && rd(&r, 0xff0) == 0 && rd(&r, LAPIC_EOI) == 0, "reserved and EOI read 0");
 	b[0] = 0x77;
-	bus__access(&r.m->mmio, LAPIC_BASE + LAPIC_TPR, b, 1, true);
+	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_TPR, b, 1, true);
 	wr(&r, LAPIC_TPR + 4, 0x77);
 	CHECK(rd(&r, LAPIC_TPR) == 0, "narrow and misaligned writes ignored: TPR %#x", rd(&r, LAPIC_TPR));
 	wr(&r, LAPIC_VERSION, 0);
@@ -595,7 +595,7 @@ static void test_extint(void)
 	CHECK(lapic__acknowledge(r.a) == 0x90 && r.pic.acks == 2, "then the fixed vector");
 	rig_done(&r);
 
-	struct encore_machine *m = machine__create(1 << 20);
+	struct encore_machine *m = machine__create(1 << 20, 1);
 	struct lapic *a = lapic__create(m, HZ, NULL);
 	CHECK(!lapic__has_interrupt(a) && lapic__acknowledge(a) == -1, "no 8259 wired");
 	machine__destroy(m);

@@ -20,7 +20,7 @@ static const u8 i440fx_reset[16] = {
 static u32 in(struct encore_machine *m, u16 port, unsigned len)
 {
 	u8 b[4] = { 0 };
-	bus__access(&m->pio, port, b, len, false);
+	bus__access(&m->pio, NULL, port, b, len, false);
 	u32 v;
 	memcpy(&v, b, 4);
 	return v;
@@ -30,7 +30,7 @@ static void out(struct encore_machine *m, u16 port, unsigned len, u32 v)
 {
 	u8 b[4];
 	memcpy(b, &v, 4);
-	bus__access(&m->pio, port, b, len, true);
+	bus__access(&m->pio, NULL, port, b, len, true);
 }
 
 static u32 cfg_read(struct encore_machine *m, u32 addr, unsigned len, unsigned lane)
@@ -47,7 +47,7 @@ static void cfg_write(struct encore_machine *m, u32 addr, unsigned len, unsigned
 
 static struct encore_machine *boot(void)
 {
-	struct encore_machine *m = machine__create(1 << 20);
+	struct encore_machine *m = machine__create(1 << 20, 1);
 	pci_host__create(m);
 	return m;
 }

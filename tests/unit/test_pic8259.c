@@ -30,7 +30,7 @@ static void route_irq(void *opaque, unsigned line, bool level)
 
 static struct encore_machine *board(struct pic8259 **p)
 {
-	struct encore_machine *m = machine__create(1 << 20);
+	struct encore_machine *m = machine__create(1 << 20, 1);
 	*p = pic8259__create(m);
 	m->irq.set_irq = route_irq;
 	m->irq.opaque = *p;
@@ -39,13 +39,13 @@ static struct encore_machine *board(struct pic8259 **p)
 
 static void outb(struct encore_machine *m, u16 port, u8 v)
 {
-	bus__access(&m->pio, port, &v, 1, true);
+	bus__access(&m->pio, NULL, port, &v, 1, true);
 }
 
 static u8 inb(struct encore_machine *m, u16 port)
 {
 	u8 v = 0;
-	bus__access(&m->pio, port, &v, 1, false);
+	bus__access(&m->pio, NULL, port, &v, 1, false);
 	return v;
 }
 
@@ -396,8 +396,8 @@ static void test_garbage(void)
 		rng_fill(&r, buf, sizeof(buf));
 		unsigned len = 1u << rng_below(&r, 3);
 		switch (rng_below(&r, 4)) {
-		case 0: bus__access(&m->pio, port, buf, len, true); break;
-		case 1: bus__access(&m->pio, port, buf, len, false); break;
+		case 0: bus__access(&m->pio, NULL, port, buf, len, true); break;
+		case 1: bus__access(&m->pio, NULL, port, buf, len, false); break;
 		case 2: pic8259__set_irq(p, (unsigned)rng_below(&r, 20), rng_chance(&r, 1, 2)); break;
 		default:
 			if (pic8259__intr(p)) {

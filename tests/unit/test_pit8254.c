@@ -43,7 +43,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 
 static struct encore_machine *board(struct irq_log *log)
 {
-	struct encore_machine *m = machine__create(1 << 20);
+	struct encore_machine *m = machine__create(1 << 20, 1);
 	memset(log, 0, sizeof(*log));
 	log->m = m;
 	m->irq.set_irq = record_irq;
@@ -80,13 +80,13 @@ static void at_pulse(struct encore_machine *m, u64 n)
 
 static void outb(struct encore_machine *m, u16 port, u8 v)
 {
-	bus__access(&m->pio, port, &v, 1, true);
+	bus__access(&m->pio, NULL, port, &v, 1, true);
 }
 
 static u8 inb(struct encore_machine *m, u16 port)
 {
 	u8 v = 0;
-	bus__access(&m->pio, port, &v, 1, false);
+	bus__access(&m->pio, NULL, port, &v, 1, false);
 	return v;
 }
 
@@ -614,7 +614,7 @@ static void test_garbage(void)
 		u16 port = ports[rng_below(&r, 5)];
 		if (rng_chance(&r, 1, 3))
 			run_until(m, m->idle_ns + rng_below(&r, 100000));
-		bus__access(&m->pio, port, buf, len, rng_chance(&r, 1, 2));
+		bus__access(&m->pio, NULL, port, buf, len, rng_chance(&r, 1, 2));
 	}
 	run_until(m, m->idle_ns + 100000000);
 	u64 c = m->idle_ns * (unsigned __int128)PIT_HZ / 1000000000u;

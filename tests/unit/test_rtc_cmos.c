@@ -33,7 +33,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b, i64 epoch)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(64 << 20);
+	b->m = machine__create(64 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	rtc_cmos__create(b->m, epoch);
 }
@@ -41,15 +41,15 @@ static void bench_init(struct bench *b, i64 epoch)
 static u8 rd(struct bench *b, u8 index)
 {
 	u8 v;
-	bus__access(&b->m->pio, 0x70, &index, 1, true);
-	bus__access(&b->m->pio, 0x71, &v, 1, false);
+	bus__access(&b->m->pio, NULL, 0x70, &index, 1, true);
+	bus__access(&b->m->pio, NULL, 0x71, &v, 1, false);
 	return v;
 }
 
 static void wr(struct bench *b, u8 index, u8 v)
 {
-	bus__access(&b->m->pio, 0x70, &index, 1, true);
-	bus__access(&b->m->pio, 0x71, &v, 1, true);
+	bus__access(&b->m->pio, NULL, 0x70, &index, 1, true);
+	bus__access(&b->m->pio, NULL, 0x71, &v, 1, true);
 }
 
 static void at(struct bench *b, u64 t)
@@ -327,7 +327,7 @@ static void test_cmos_ram(void)
 		sum += rd(&b, k);
 	CHECK((unsigned)(rd(&b, 0x2e) << 8 | rd(&b, 0x2f)) == sum, "checksum");
 	u8 v;
-	bus__access(&b.m->pio, 0x70, &v, 1, false);
+	bus__access(&b.m->pio, NULL, 0x70, &v, 1, false);
 	CHECK(v == 0xff, "index port reads as floating");
 	machine__destroy(b.m);
 }

@@ -67,7 +67,7 @@ static void run_case(const struct rep_case *c, u64 limit)
 	s.gpr[REG_RDI] = c->dst;
 	s.gpr[REG_RCX] = c->count;
 	s.gpr[REG_RAX] = c->rax;
-	struct encore_engine *e = interp__create(m);
+	struct encore_engine *e = interp__create(m, &m->vcpus[0]);
 	if (!e || e->ops->set_state(e, &s)) {
 		check_failf(where, "engine setup failed");
 		return;
@@ -91,14 +91,14 @@ static void run_case(const struct rep_case *c, u64 limit)
 	CHECK(!memcmp(ram + SRC - 0x1000, expect + SRC - 0x1000, 0x200000), "%s: memory differs",
 	      where);
 	e->ops->destroy(e);
-	if (m->engine == e)
-		m->engine = NULL;
+	if (m->vcpus[0].engine == e)
+		m->vcpus[0].engine = NULL;
 }
 
 int main(void)
 {
 	rng_seed(&R, check_seed(0x2e9u));
-	m = machine__create(RAM);
+	m = machine__create(RAM, 1);
 	if (!m)
 		check_skip("machine__create failed");
 	const struct rep_case cases[] = {

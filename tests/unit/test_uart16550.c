@@ -49,7 +49,7 @@ static void record_tx(void *opaque, u8 byte)
 static void bench_init(struct bench *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(1 << 20);
+	b->m = machine__create(1 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	b->u = uart16550__create(b->m, BASE, IRQ, record_tx, b);
 }
@@ -62,13 +62,13 @@ static void bench_fini(struct bench *b)
 static u8 in(struct bench *b, unsigned reg)
 {
 	u8 v;
-	bus__access(&b->m->pio, BASE + reg, &v, 1, false);
+	bus__access(&b->m->pio, NULL, BASE + reg, &v, 1, false);
 	return v;
 }
 
 static void out(struct bench *b, unsigned reg, u8 v)
 {
-	bus__access(&b->m->pio, BASE + reg, &v, 1, true);
+	bus__access(&b->m->pio, NULL, BASE + reg, &v, 1, true);
 }
 
 /* Advance virtual time to `t` ns and fire what is due. */
@@ -457,14 +457,14 @@ static void test_checkpoint(void)
 static void test_compat_init(void)
 {
 	check_group("compat");
-	struct encore_machine *m = machine__create(1 << 20);
+	struct encore_machine *m = machine__create(1 << 20, 1);
 	FILE *f = tmpfile();
 	struct uart16550 *u = uart16550__init(m, COM1_PORT, f);
 	CHECK(u != NULL, "created");
 	const char *msg = "ok\n";
 	for (const char *p = msg; *p; p++) {
 		u8 v = *p;
-		bus__access(&m->pio, COM1_PORT, &v, 1, true);
+		bus__access(&m->pio, NULL, COM1_PORT, &v, 1, true);
 	}
 	uart16550__destroy(u);
 	char buf[8] = { 0 };

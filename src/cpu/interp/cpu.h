@@ -105,6 +105,7 @@ struct cpu {
 	u8 block_abort;   /* stop the current block after this instruction */
 	u8 kicked;
 	u8 want_window;     /* exit when interrupts become deliverable */
+	u8 yield_on_pause;  /* PAUSE ends the run with EXIT_YIELD (several vCPUs) */
 	u64 icount;       /* retired instructions */
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */

@@ -29,21 +29,23 @@ void cpu_update_mode(struct cpu *c)
 		      (c->cpl == 3 ? 4 : 0);
 }
 
+/* Virtual time is the machine's: every vCPU's instructions count
+ * (this one is running, so the machine's others are fixed meanwhile). */
 u64 cpu_tsc(struct cpu *c)
 {
-	return c->icount + c->machine->idle_ns + c->s.msr.tsc_offset;
+	return c->machine->insns_others + c->icount + c->machine->idle_ns + c->s.msr.tsc_offset;
 }
 
 u64 cpu_port_in(struct cpu *c, u16 port, unsigned size)
 {
 	u64 v = 0;
-	bus__access(&c->machine->pio, port, (u8 *)&v, size, false);
+	bus__access(&c->machine->pio, c->engine.vcpu, port, (u8 *)&v, size, false);
 	return v & size_mask(size);
 }
 
 void cpu_port_out(struct cpu *c, u16 port, unsigned size, u64 v)
 {
-	bus__access(&c->machine->pio, port, (u8 *)&v, size, true);
+	bus__access(&c->machine->pio, c->engine.vcpu, port, (u8 *)&v, size, true);
 }
 
 /* ---- unimplemented opcodes: #UD in the guest, counted and reported ---- */
@@ -272,6 +274,12 @@ static bool interp_interrupt_window(struct encore_engine *e)
 	return interrupts_enabled(c) && c->pending_vector < 0;
 }
 
+static bool interp_runnable(struct encore_engine *e)
+{
+	struct cpu *c = cpu_of(e);
+	return !c->s.halted || c->pending_vector >= 0;
+}
+
 static void interp_request_window(struct encore_engine *e, bool on)
 {
 	struct cpu *c = cpu_of(e);
@@ -314,6 +322,11 @@ static void interp_kick(struct encore_engine *e)
 	c->block_abort = 1;
 }
 
+static void interp_set_yield(struct encore_engine *e, bool on)
+{
+	cpu_of(e)->yield_on_pause = on;
+}
+
 static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
 {
 	struct cpu *c = cpu_of(e);
@@ -347,7 +360,10 @@ static void interp_report(struct encore_engine *e, void *file)
 		struct unimpl_record *r = &st->unimpl[k];
 		char label[64];
 		opcode_label(r, label, sizeof(label));
-		fprintf(f, "encore: unimplemented or invalid instruction %s, bytes", label);
+		fprintf(f, "encore: unimplemented or invalid instruction %s", label);
+		if (c->machine->nvcpus > 1)
+			fprintf(f, " on vCPU %u", e->vcpu->index);
+		fprintf(f, ", bytes");
 		for (unsigned b = 0; b < r->len; b++)
 			fprintf(f, " %02x", r->bytes[b]);
 		fprintf(f, ": executed %llu times, first at RIP %#llx\n", (unsigned long long)r->count,
@@ -369,18 +385,20 @@ static const struct encore_engine_ops interp_ops = {
 	.get_state = interp_get_state,
 	.set_state = interp_set_state,
 	.interrupt_window = interp_interrupt_window,
+	.runnable = interp_runnable,
 	.request_interrupt_window = interp_request_window,
 	.inject_interrupt = interp_inject,
 	.insn_count = interp_insn_count,
 	.set_insn_count = interp_set_insn_count,
 	.protect_ram = interp_protect_ram,
 	.kick = interp_kick,
+	.set_yield = interp_set_yield,
 	.set_hooks = interp_set_hooks,
 	.report = interp_report,
 	.destroy = interp_destroy,
 };
 
-struct encore_engine *interp__create(struct encore_machine *m)
+struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcpu *v)
 {
 	static bool ops_ready;
 	if (!ops_ready) {
@@ -394,11 +412,12 @@ struct encore_engine *interp__create(struct encore_machine *m)
 	c->machine = m;
 	c->engine.ops = &interp_ops;
 	c->engine.machine = m;
+	c->engine.vcpu = v;
 	c->pending_vector = -1;
 	c->delivering = -1;
 	c->stats = calloc(1, sizeof(*c->stats));
 	block_cache_init(c);
 	tlb_flush_all(c);
-	m->engine = &c->engine;
+	v->engine = &c->engine;
 	return &c->engine;
 }

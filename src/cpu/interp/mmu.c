@@ -245,7 +245,7 @@ static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
 	if (p)
 		memcpy(&v, p, size);
 	else
-		bus__access(&c->machine->mmio, paddr, (u8 *)&v, size, false);
+		bus__access(&c->machine->mmio, c->engine.vcpu, paddr, (u8 *)&v, size, false);
 	return v;
 }
 
@@ -256,7 +256,7 @@ static void phys_write(struct cpu *c, u64 paddr, unsigned size, u64 v)
 		memcpy(p, &v, size);
 		mmu_note_ram_write(c, paddr, size);
 	} else {
-		bus__access(&c->machine->mmio, paddr, (u8 *)&v, size, true);
+		bus__access(&c->machine->mmio, c->engine.vcpu, paddr, (u8 *)&v, size, true);
 	}
 }
 

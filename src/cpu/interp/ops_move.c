@@ -224,11 +224,22 @@ static void xchg_rm(struct cpu *c, const struct insn *i)
 
 static void nop(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
 
+/* A spin-wait hint: with several vCPUs, the spinning one hands its turn
+ * over at once, since whatever it waits for needs another vCPU to run. */
+static void pause(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	if (c->yield_on_pause) {
+		c->exit_reason = EXIT_YIELD;
+		c->block_abort = 1;
+	}
+}
+
 static insn_fn sel_xchg(struct insn *i)
 {
 	if (i->op >= 0x90) {
 		if (i->reg == REG_RAX) /* 90: NOP (and PAUSE with F3); not with REX.B */
-			return nop;
+			return (i->pfx & PFX_REP) ? pause : nop;
 		i->rm = REG_RAX;
 	}
 	return xchg_rm;

@@ -229,7 +229,7 @@ static void cpuid(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	u32 r[4];
-	cpuid__query((u32)c->s.gpr[REG_RAX], (u32)c->s.gpr[REG_RCX], r);
+	cpuid__query((u32)c->s.gpr[REG_RAX], (u32)c->s.gpr[REG_RCX], c->engine.vcpu->index, r);
 	for (int k = 0; k < 4; k++)
 		c->s.gpr[k == 0 ? REG_RAX : k == 1 ? REG_RBX : k == 2 ? REG_RCX : REG_RDX] = r[k];
 }

@@ -64,7 +64,7 @@ static void handle_io(struct kvm_engine *k)
 	for (u32 n = 0; n < run->io.count; n++, data += run->io.size) {
 		if (!wr)
 			memset(data, 0, run->io.size);
-		bus__access(&k->m->pio, run->io.port, data, run->io.size, wr);
+		bus__access(&k->m->pio, k->engine.vcpu, run->io.port, data, run->io.size, wr);
 	}
 }
 
@@ -74,7 +74,7 @@ static void handle_mmio(struct kvm_engine *k)
 	k->stats.mmio++;
 	if (!run->mmio.is_write)
 		memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	bus__access(&k->m->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+	bus__access(&k->m->mmio, k->engine.vcpu, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
 		    run->mmio.is_write);
 }
 
@@ -314,6 +314,15 @@ static bool kvm_engine_interrupt_window(struct encore_engine *e)
 	return kvm_state__interrupt_window(kvm_of(e), &open) == 0 && open;
 }
 
+/* Halted stays halted here until an injected interrupt wakes it (see
+ * boundary_check). */
+static bool kvm_engine_runnable(struct encore_engine *e)
+{
+	struct kvm_engine *k = kvm_of(e);
+	bool pending = false;
+	return !k->halted || (kvm_state__irq_pending(k, &pending) == 0 && pending);
+}
+
 static void kvm_engine_request_window(struct encore_engine *e, bool on)
 {
 	kvm_of(e)->run->request_interrupt_window = on ? 1 : 0;
@@ -441,6 +450,7 @@ static const struct encore_engine_ops kvm_ops = {
 	.get_state = kvm_engine_get_state,
 	.set_state = kvm_engine_set_state,
 	.interrupt_window = kvm_engine_interrupt_window,
+	.runnable = kvm_engine_runnable,
 	.request_interrupt_window = kvm_engine_request_window,
 	.inject_interrupt = kvm_engine_inject,
 	.insn_count = kvm_engine_insn_count,
@@ -467,8 +477,8 @@ static void kvm_engine_destroy(struct encore_engine *e)
 		close(k->vm_fd);
 	if (k->sys_fd >= 0)
 		close(k->sys_fd);
-	if (k->m && k->m->engine == e)
-		k->m->engine = NULL;
+	if (k->engine.vcpu && k->engine.vcpu->engine == e)
+		k->engine.vcpu->engine = NULL;
 	free(k->xsave);
 	free(k);
 }
@@ -595,8 +605,14 @@ static int create_vcpu(struct kvm_engine *k, char *err, size_t errlen)
 	return 0;
 }
 
-struct encore_engine *kvm__create(struct encore_machine *m, char *err, size_t errlen)
+struct encore_engine *kvm__create(struct encore_machine *m, struct encore_vcpu *v, char *err,
+				  size_t errlen)
 {
+	if (m->nvcpus != 1) {
+		snprintf(err, errlen, "the KVM engine runs one vCPU for now (this machine has %u)",
+			 m->nvcpus);
+		return NULL;
+	}
 	struct kvm_engine *k = calloc(1, sizeof(*k));
 	if (!k) {
 		snprintf(err, errlen, "out of memory for the KVM engine");
@@ -604,6 +620,7 @@ struct encore_engine *kvm__create(struct encore_machine *m, char *err, size_t er
 	}
 	k->engine.ops = &kvm_ops;
 	k->engine.machine = m;
+	k->engine.vcpu = v;
 	k->m = m;
 	k->sys_fd = k->vm_fd = k->vcpu_fd = -1;
 	if (open_kvm(k, err, errlen) || check_caps(k, err, errlen) || create_vm(k, err, errlen) ||
@@ -611,6 +628,6 @@ struct encore_engine *kvm__create(struct encore_machine *m, char *err, size_t er
 		kvm_engine_destroy(&k->engine);
 		return NULL;
 	}
-	m->engine = &k->engine;
+	v->engine = &k->engine;
 	return &k->engine;
 }

@@ -49,12 +49,12 @@ static void add_leaf(struct kvm_cpuid2 *c, u32 leaf)
 {
 	u32 r[4];
 	if (!leaf_is_indexed(leaf)) {
-		cpuid__query(leaf, 0, r);
+		cpuid__query(leaf, 0, 0, r);
 		put_entry(c, leaf, 0, false, r);
 		return;
 	}
 	for (u32 sub = 0; sub < MAX_SUBLEAF; sub++) {
-		cpuid__query(leaf, sub, r);
+		cpuid__query(leaf, sub, 0, r);
 		if (sub == 0 || (r[0] | r[1] | r[2] | r[3]))
 			put_entry(c, leaf, sub, true, r);
 	}
@@ -63,7 +63,7 @@ static void add_leaf(struct kvm_cpuid2 *c, u32 leaf)
 static void add_range(struct kvm_cpuid2 *c, u32 first)
 {
 	u32 r[4];
-	cpuid__query(first, 0, r);
+	cpuid__query(first, 0, 0, r);
 	u32 last = r[0];
 	if (last < first || last - first >= MAX_ENTRIES)
 		last = first;

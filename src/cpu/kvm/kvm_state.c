@@ -346,13 +346,15 @@ static void events_get(const struct kvm_vcpu_events *ev, struct encore_cpu_state
 	s->irq_shadow = ev->interrupt.shadow ? 1 : 0;
 	s->irq_injected = ev->interrupt.injected ? 1 : 0;
 	s->irq_vector = ev->interrupt.injected ? ev->interrupt.nr : 0;
+	s->nmi_pending = ev->nmi.pending ? 1 : 0;
+	s->nmi_blocked = ev->nmi.masked ? 1 : 0;
 }
 
 /*
  * encore has one shadow flag for STI and MOV SS.  VMX refuses an STI
  * shadow with IF clear, and only STI (which sets IF) makes one with IF
- * set; so IF picks the kind.  Exceptions and NMIs are never pending at
- * the boundaries where encore takes state, so they are cleared.
+ * set; so IF picks the kind.  Exceptions are never pending at the
+ * boundaries where encore takes state, so they are cleared; an NMI can be.
  */
 static void events_set(struct kvm_vcpu_events *ev, const struct encore_cpu_state *s)
 {
@@ -362,7 +364,9 @@ static void events_set(struct kvm_vcpu_events *ev, const struct encore_cpu_state
 	if (s->irq_shadow)
 		ev->interrupt.shadow = (s->rflags & RF_IF) ? KVM_X86_SHADOW_INT_STI
 							   : KVM_X86_SHADOW_INT_MOV_SS;
-	ev->flags = KVM_VCPUEVENT_VALID_SHADOW;
+	ev->nmi.pending = s->nmi_pending;
+	ev->nmi.masked = s->nmi_blocked;
+	ev->flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
 }
 
 /* ---- the whole state ---- */
