@@ -208,6 +208,8 @@ void ioapic__eoi(struct ioapic *io, u8 vector)
 
 /* ---- life cycle ---- */
 
+/* IDs on this generation's APIC bus are 4 bits: a larger `id` keeps its
+ * low nibble, as a guest's write of it would. */
 static void ioapic_reset(struct ioapic_state *s, u8 id)
 {
 	memset(s, 0, sizeof(*s));
