@@ -224,9 +224,11 @@ static u64 build_fadt(struct image *im, u64 facs, u64 dsdt)
 		return 0;
 	u8 *f = ptr(im, at);
 	header(f, "FACP", FADT_SIZE, 6);
+	/* One of FIRMWARE_CTRL and X_FIRMWARE_CTRL must be zero (ACPI 6.0
+	 * 5.2.9); with both set ACPICA installs the FACS twice. */
 	put32(f + FADT_FIRMWARE_CTRL, (u32)facs);
+	put64(f + FADT_X_FIRMWARE_CTRL, 0);
 	put32(f + FADT_DSDT, (u32)dsdt);
-	put64(f + FADT_X_FIRMWARE_CTRL, facs);
 	put64(f + FADT_X_DSDT, dsdt);
 	put16(f + FADT_SCI_INT, ACPI_SCI_IRQ);
 	put32(f + FADT_SMI_CMD, 0); /* no SMI port: in ACPI mode from the start */

@@ -323,9 +323,10 @@ static void check_fadt(struct encore_machine *m, struct tables *t, unsigned ncpu
 	u8 *f = gp(m, t->fadt);
 	CHECK(get32(f + 4) == 276 && f[8] == 6 && f[131] == 0, "%u: FADT 6.0, 276 bytes", ncpus);
 	CHECK(!memcmp(f + 16, "ENCOREPC", 8), "%u: FADT OEM table ID matches the XSDT's", ncpus);
-	t->facs = get64(f + 132);
+	t->facs = get32(f + 36);
 	t->dsdt = get64(f + 140);
-	CHECK(get32(f + 36) == t->facs && get32(f + 40) == t->dsdt, "%u: 32-bit FACS/DSDT = X_", ncpus);
+	CHECK(get64(f + 132) == 0, "%u: X_FIRMWARE_CTRL 0: the spec allows one of the two", ncpus);
+	CHECK(get32(f + 40) == t->dsdt, "%u: DSDT = X_DSDT", ncpus);
 	CHECK(get16(f + 46) == 9 && get32(f + 48) == 0 && f[52] == 0 && f[53] == 0,
 	      "%u: SCI 9, no SMI port", ncpus);
 	CHECK(get32(f + 56) == 0x600 && f[88] == 4 && gas_is(f + 148, 1, 32, 0, 0x600),
@@ -595,7 +596,7 @@ static void oracle_fadt(const char *dir, struct encore_machine *m, const struct 
 	if (!dsl)
 		return;
 	HAS(dsl, "FACS Address : %08llX", (unsigned long long)t->facs);
-	HAS(dsl, "FACS Address : %016llX", (unsigned long long)t->facs);
+	HAS(dsl, "FACS Address : 0000000000000000");
 	HAS(dsl, "DSDT Address : %08llX", (unsigned long long)t->dsdt);
 	HAS(dsl, "DSDT Address : %016llX", (unsigned long long)t->dsdt);
 	HAS(dsl, "SCI Interrupt : 0009");
