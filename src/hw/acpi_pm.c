@@ -161,8 +161,10 @@ static void write_block(struct acpi_pm *p, u64 addr, const u8 *data, unsigned le
 		cnt_write(p, (u16)((cnt_read(p) & ~mask) | v));
 }
 
-static void pm_io(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void pm_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+		  unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct acpi_pm *p = opaque;
 	u64 now = machine__now(p->m);
 	if (is_write) {

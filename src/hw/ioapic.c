@@ -157,8 +157,10 @@ static void write_index(struct ioapic *io, unsigned idx, u32 v)
  * as 0 and dropping their writes is one simple, deterministic rule
  * (the local APIC model does the same).
  */
-static void ioapic_mmio(void *opaque, u64 addr, u8 *data, unsigned len, bool is_write)
+static void ioapic_mmio(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+			unsigned len, bool is_write)
 {
+	(void)vcpu;
 	struct ioapic *io = opaque;
 	bool is_register = len == 4 && (addr == IOREGSEL || addr == IOWIN);
 	u32 v = 0;

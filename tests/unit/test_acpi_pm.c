@@ -41,7 +41,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b, u64 t)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(16 << 20);
+	b->m = machine__create(16 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	b->m->idle_ns = t;
 	acpi_pm__create(b->m, BASE, SCI);
@@ -56,14 +56,14 @@ static void at(struct bench *b, u64 t)
 static u32 rd(struct bench *b, unsigned off, unsigned len)
 {
 	u8 d[4] = { 0 };
-	bus__access(&b->m->pio, BASE + off, d, len, false);
+	bus__access(&b->m->pio, NULL, BASE + off, d, len, false);
 	return (u32)d[0] | (u32)d[1] << 8 | (u32)d[2] << 16 | (u32)d[3] << 24;
 }
 
 static void wr(struct bench *b, unsigned off, unsigned len, u32 v)
 {
 	u8 d[4] = { (u8)v, (u8)(v >> 8), (u8)(v >> 16), (u8)(v >> 24) };
-	bus__access(&b->m->pio, BASE + off, d, len, true);
+	bus__access(&b->m->pio, NULL, BASE + off, d, len, true);
 }
 
 static u16 sts(struct bench *b) { return (u16)rd(b, ACPI_PM_STS, 2); }

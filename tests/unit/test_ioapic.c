@@ -53,7 +53,7 @@ struct rig {
 static void rig_init_sink(struct rig *r, u8 id, bool with_sink)
 {
 	memset(r, 0, sizeof(*r));
-	r->m = machine__create(1 << 20);
+	r->m = machine__create(1 << 20, 1);
 	struct apic_sink sink = { sink_send, &r->sink };
 	r->io = ioapic__create(r->m, id, with_sink ? &sink : NULL);
 }
@@ -76,7 +76,7 @@ static struct device *rig_device(struct rig *r)
 static u32 rd(struct rig *r, unsigned off)
 {
 	u8 b[4];
-	bus__access(&r->m->mmio, IOAPIC_BASE + off, b, 4, false);
+	bus__access(&r->m->mmio, NULL, IOAPIC_BASE + off, b, 4, false);
 	u32 v;
 	memcpy(&v, b, 4);
 	return v;
@@ -86,7 +86,7 @@ static void wr(struct rig *r, unsigned off, u32 v)
 {
 	u8 b[4];
 	memcpy(b, &v, 4);
-	bus__access(&r->m->mmio, IOAPIC_BASE + off, b, 4, true);
+	bus__access(&r->m->mmio, NULL, IOAPIC_BASE + off, b, 4, true);
 }
 
 static u32 reg_rd(struct rig *r, unsigned idx)
@@ -280,7 +280,7 @@ static void test_odd_accesses(void)
 	for (unsigned k = 0; k < ARRAY_SIZE(lens); k++) {
 		for (unsigned off = 0; off <= 0x10; off += 0x10) {
 			memset(b, 0xaa, sizeof(b));
-			bus__access(&r.m->mmio, IOAPIC_BASE + off, b, lens[k], false);
+			bus__access(&r.m->mmio, NULL, IOAPIC_BASE + off, b, lens[k], false);
 			good += !memcmp(b, (u8[8]){ 0 }, lens[k]) && (lens[k] == 8 || b[lens[k]] == 0xaa);
 		}
 	}
@@ -296,8 +296,8 @@ static void test_odd_accesses(void)
 	dump_regs(&r, before);
 	memset(b, 0x01, sizeof(b));
 	for (unsigned k = 0; k < ARRAY_SIZE(lens); k++) {
-		bus__access(&r.m->mmio, IOAPIC_BASE + 0x00, b, lens[k], true);
-		bus__access(&r.m->mmio, IOAPIC_BASE + 0x10, b, lens[k], true);
+		bus__access(&r.m->mmio, NULL, IOAPIC_BASE + 0x00, b, lens[k], true);
+		bus__access(&r.m->mmio, NULL, IOAPIC_BASE + 0x10, b, lens[k], true);
 	}
 	for (unsigned k = 0; k < ARRAY_SIZE(offs); k++)
 		wr(&r, offs[k], 0x01010101);
@@ -305,7 +305,7 @@ static void test_odd_accesses(void)
 	dump_regs(&r, after);
 	CHECK(!memcmp(before, after, sizeof(before)), "no register changed");
 	memset(b, 0, sizeof(b));
-	bus__access(&r.m->mmio, IOAPIC_BASE + IOAPIC_SIZE, b, 4, false);
+	bus__access(&r.m->mmio, NULL, IOAPIC_BASE + IOAPIC_SIZE, b, 4, false);
 	CHECK(b[0] == 0xff, "the window ends at IOAPIC_SIZE");
 	CHECK(sent(&r) == 0, "nothing sent");
 	rig_done(&r);
