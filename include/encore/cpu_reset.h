@@ -9,6 +9,11 @@
 
 #include "encore/cpu_state.h"
 
+/* IA32_APIC_BASE: the local APIC's address, enable and boot-CPU bits. */
+#define CPU_APIC_BASE_ADDR 0xfee00000ull
+#define CPU_APIC_BASE_ENABLE (1ull << 11)
+#define CPU_APIC_BASE_BSP (1ull << 8)
+
 /* Power-on values of the modelled state (PAT, FPU control words, ...). */
 void cpu_state__reset(struct encore_cpu_state *s);
 /* After INIT: real mode at F000:FFF0, halted until a start-up IPI.  The

@@ -56,6 +56,10 @@ struct encore_engine_ops {
 	void (*request_interrupt_window)(struct encore_engine *e, bool on);
 	/* Deliver external interrupt `vector` before the next instruction. */
 	int (*inject_interrupt)(struct encore_engine *e, u8 vector);
+	/* A non-maskable interrupt: delivered at the next boundary where NMIs
+	 * are not blocked (an NMI handler blocks them until IRET); it wakes a
+	 * halted CPU, not one waiting for a start-up IPI. */
+	void (*inject_nmi)(struct encore_engine *e);
 	u64 (*insn_count)(struct encore_engine *e);
 	/* A restored checkpoint continues the count from there. */
 	void (*set_insn_count)(struct encore_engine *e, u64 count);

@@ -28,6 +28,7 @@ struct linux_boot_config {
 	size_t kernel_size;
 	const char *initrd_path; /* NULL: no initramfs */
 	const char *cmdline;
+	u64 acpi_rsdp;           /* where the ACPI tables' root is (0: none) */
 };
 
 /*

@@ -1,7 +1,9 @@
 /*
- * The PC board: the legacy devices Linux expects on a PC without ACPI
- * (8259 pair, 8254, 16550 COM1, CMOS RTC, i8042, PCI host bridge) and the
- * boot CPU's local APIC in virtual-wire mode, wired together.
+ * The PC board: the legacy devices (8259 pair, 8254, 16550 COM1, CMOS
+ * RTC, i8042, PCI host bridge), the ACPI power-management registers, one
+ * local APIC per vCPU (the boot CPU's in virtual-wire mode) and an I/O
+ * APIC on one APIC bus, wired together, and the ACPI tables that tell the
+ * guest so.
  */
 #ifndef ENCORE_PC_H
 #define ENCORE_PC_H
@@ -22,10 +24,17 @@ struct pc {
 	struct rtc_cmos *rtc;
 	struct i8042 *kbc;
 	struct pci_host *pci;
-	struct lapic *lapic;
+	struct acpi_pm *pm;
+	struct apic_bus *apic_bus;
+	struct lapic *lapic;   /* the boot CPU's */
+	struct ioapic *ioapic;
 };
 
 /* Create and wire every device (the machine owns and destroys them). */
 int pc__create(struct encore_machine *m, const struct pc_config *cfg, struct pc *pc);
+/* What a BIOS leaves in RAM before boot: the ACPI tables (*rsdp: where
+ * their root is).  Not for a machine a checkpoint will be restored into:
+ * its RAM comes from there.  -1 with a message in err. */
+int pc__write_firmware(struct encore_machine *m, u64 *rsdp, char *err, size_t n);
 
 #endif

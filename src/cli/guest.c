@@ -98,10 +98,12 @@ static int read_kernel(struct guest *g)
 	return 0;
 }
 
-static int load_linux(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
+static int load_linux(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s,
+		      u64 rsdp)
 {
 	char err[256];
 	struct linux_boot_config cfg = {
+		.acpi_rsdp = rsdp,
 		.kernel_path = g->kernel_path,
 		.kernel = g->kernel,
 		.kernel_size = g->kernel_size,
@@ -145,9 +147,15 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 
 static int load_guest(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
 {
+	char err[256];
+	u64 rsdp;
+	if (pc__write_firmware(g->machine, &rsdp, err, sizeof(err))) {
+		fprintf(stderr, "encore: cannot write the ACPI tables: %s\n", err);
+		return -1;
+	}
 	if (!o->demo && read_kernel(g))
 		return -1;
-	int r = g->is_linux ? load_linux(g, o, s) : load_bare_metal(g, o, s);
+	int r = g->is_linux ? load_linux(g, o, s, rsdp) : load_bare_metal(g, o, s);
 	free(g->kernel); /* loaded into guest RAM now */
 	g->kernel = NULL;
 	return r;

@@ -1,6 +1,6 @@
 /*
- * The local APIC (xAPIC) of the boot CPU, after the SDM vol. 3 chapter
- * "Advanced Programmable Interrupt Controller".
+ * A vCPU's local APIC (xAPIC), after the SDM vol. 3 chapter "Advanced
+ * Programmable Interrupt Controller".
  *
  * The timer is not stepped tick by tick: the current count is computed
  * from virtual time since the count was loaded, with exact integer
@@ -11,9 +11,12 @@
  * rules, as the SDM says of every non-fixed delivery mode; it is polled
  * from the 8259 rather than latched, since the 8259 holds its own request.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "encore/cpu_reset.h"
+#include "encore/hw/apic_bus.h"
 #include "encore/hw/lapic.h"
 
 typedef unsigned __int128 u128;
@@ -23,9 +26,6 @@ typedef unsigned __int128 u128;
 #define LVT_MASKED (1u << 16)
 #define LVT_TIMER_PERIODIC (1u << 17)
 #define DELIVERY_MODE(v) (((v) >> 8) & 7)
-#define DM_FIXED 0
-#define DM_NMI 4
-#define DM_EXTINT 7
 
 #define SVR_ENABLE (1u << 8)
 #define SVR_WRITABLE 0x3ffu /* vector, enable, focus-check disable */
@@ -35,10 +35,10 @@ typedef unsigned __int128 u128;
 
 #define ICR_LO_WRITABLE 0x000ccfffu /* delivery status (bit 12) always reads idle */
 #define ICR_DEST_LOGICAL (1u << 11)
+#define ICR_ASSERT (1u << 14)
+#define ICR_LEVEL (1u << 15)
 #define ICR_SHORTHAND(v) (((v) >> 18) & 3)
-enum { SHORTHAND_NONE, SHORTHAND_SELF, SHORTHAND_ALL, SHORTHAND_OTHERS };
 
-#define BROADCAST_ID 0xff
 #define DFR_FLAT 0xf
 
 /* The bits software may change in each LVT entry (the rest read 0). */
@@ -52,14 +52,17 @@ static const u32 lvt_writable[LAPIC_NLVT] = {
 };
 
 /* Checkpoints copy the state bytes: no compiler padding may hide in them. */
-_Static_assert(sizeof(struct lapic_state) == 44 * 4 + 2 * 8, "lapic_state has padding");
+_Static_assert(sizeof(struct lapic_state) == 46 * 4 + 2 * 8, "lapic_state has padding");
 
 struct lapic {
 	struct lapic_state s;
 	struct encore_machine *m;
+	unsigned index;
+	struct apic_bus *bus;
 	struct lapic_extint pic;
 	u64 timer_hz;
 	struct vtimer timer;
+	char name[16];
 };
 
 /* ---- 256-bit vector sets (IRR, ISR, TMR) ---- */
@@ -103,7 +106,7 @@ static u32 processor_priority(const struct lapic_state *s)
 	return class_of(s->tpr) >= isr_class ? s->tpr : isr_class;
 }
 
-/* APR (only read back here: there is no bus arbitration with one CPU). */
+/* APR: what lowest-priority delivery compares between APICs. */
 static u32 arbitration_priority(const struct lapic_state *s)
 {
 	u32 tpr_class = class_of(s->tpr);
@@ -124,10 +127,12 @@ static int deliverable_vector(const struct lapic *a)
 	return v;
 }
 
+/* The 8259's request, through LINT0 in ExtINT mode or an ExtINT message. */
 static bool extint_pending(struct lapic *a)
 {
 	u32 lint0 = a->s.lvt[LVT_LINT0];
-	if (!a->pic.intr || (lint0 & LVT_MASKED) || DELIVERY_MODE(lint0) != DM_EXTINT)
+	bool lint0_extint = !(lint0 & LVT_MASKED) && DELIVERY_MODE(lint0) == APIC_DM_EXTINT;
+	if (!a->pic.intr || !(lint0_extint || (a->s.pending & LAPIC_PENDING_EXTINT)))
 		return false;
 	return a->pic.intr(a->pic.opaque);
 }
@@ -177,7 +182,8 @@ static void fire_local(struct lapic *a, enum lapic_lvt which)
 }
 
 /* EOI retires the highest in-service vector.  A level-triggered one (its
- * TMR bit set) would also be broadcast to an I/O APIC; there is none yet. */
+ * TMR bit set) is also broadcast to the I/O APICs, which may send it
+ * again if its line is still asserted. */
 static void end_of_interrupt(struct lapic *a)
 {
 	int v = vec_highest(a->s.isr);
@@ -185,14 +191,16 @@ static void end_of_interrupt(struct lapic *a)
 		return;
 	vec_clear(a->s.isr, (unsigned)v);
 	machine__interrupt_changed(a->m);
+	if ((a->s.tmr[v >> 5] >> (v & 31) & 1) && a->bus)
+		apic_bus__eoi(a->bus, (u8)v);
 }
 
-/* ---- the interrupt command register: self-IPIs only ---- */
+/* ---- interrupt messages: sending IPIs, matching and taking messages ---- */
 
 static bool logical_destination_matches(const struct lapic_state *s, u8 dest)
 {
 	u8 ldr = s->ldr >> 24;
-	if (dest == BROADCAST_ID)
+	if (dest == APIC_BROADCAST)
 		return true;
 	if (s->dfr >> 28 == DFR_FLAT)
 		return (dest & ldr) != 0;
@@ -200,37 +208,89 @@ static bool logical_destination_matches(const struct lapic_state *s, u8 dest)
 	return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf) != 0;
 }
 
-static bool ipi_reaches_self(const struct lapic_state *s, u32 lo)
+bool lapic__matches(const struct lapic *a, const struct apic_msg *m)
 {
-	u8 dest = s->icr_hi >> 24;
-	switch (ICR_SHORTHAND(lo)) {
-	case SHORTHAND_SELF:
-	case SHORTHAND_ALL:
-		return true;
-	case SHORTHAND_OTHERS:
-		return false;
-	}
-	if (lo & ICR_DEST_LOGICAL)
-		return logical_destination_matches(s, dest);
-	return dest == BROADCAST_ID || dest == s->id >> 24;
+	if (m->logical)
+		return logical_destination_matches(&a->s, m->dest);
+	return m->dest == APIC_BROADCAST || m->dest == a->s.id >> 24;
 }
 
-/*
- * Writing ICR low sends the IPI.  There are no other CPUs, so only fixed
- * IPIs that reach this one do anything (lowest-priority IPIs are model
- * specific per the SDM; INIT, SIPI, NMI and SMI have no target here).
- */
+/* Writing ICR low sends the IPI it describes onto the APIC bus. */
 static void send_ipi(struct lapic *a)
 {
 	u32 lo = a->s.icr_lo;
-	unsigned vector = lo & 0xff;
-	if (DELIVERY_MODE(lo) != DM_FIXED)
-		return;
-	if (vector < 16)
+	struct apic_msg msg = {
+		.vector = lo & 0xff,
+		.delivery = DELIVERY_MODE(lo),
+		.dest = a->s.icr_hi >> 24,
+		.shorthand = ICR_SHORTHAND(lo),
+		.logical = lo & ICR_DEST_LOGICAL,
+		.level = lo & ICR_LEVEL,
+		.assert = lo & ICR_ASSERT,
+		.source = (int)a->index,
+	};
+	bool fixed = msg.delivery == APIC_DM_FIXED || msg.delivery == APIC_DM_LOWEST;
+	if (fixed && msg.vector < 16)
 		record_error(a, ESR_SEND_ILLEGAL);
-	/* The receiving side flags the illegal vector too (SDM: "or via a self IPI"). */
-	if (ipi_reaches_self(&a->s, lo))
-		accept(a, vector, false);
+	if (a->bus)
+		apic_bus__send(a->bus, &msg);
+}
+
+/* INIT resets the APIC to its power-on state, except its ID (SDM:
+ * "INIT Reset"); a STARTUP may follow. */
+static void init_reset(struct lapic_state *s)
+{
+	u32 id = s->id;
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->dfr = 0xffffffff;
+	s->svr = 0xff;
+	for (unsigned k = 0; k < LAPIC_NLVT; k++)
+		s->lvt[k] = LVT_MASKED;
+	s->timer_deadline = VTIMER_OFF;
+}
+
+void lapic__receive(struct lapic *a, const struct apic_msg *m)
+{
+	switch (m->delivery) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		accept(a, m->vector, m->level);
+		return;
+	case APIC_DM_NMI:
+		a->s.pending |= LAPIC_PENDING_NMI;
+		break;
+	case APIC_DM_INIT:
+		if (m->level && !m->assert)
+			return; /* INIT level de-assert: nothing on this generation */
+		a->s.pending = (a->s.pending & ~LAPIC_PENDING_STARTUP) | LAPIC_PENDING_INIT;
+		break;
+	case APIC_DM_STARTUP:
+		a->s.pending |= LAPIC_PENDING_STARTUP;
+		a->s.startup_vector = m->vector;
+		break;
+	case APIC_DM_EXTINT:
+		a->s.pending |= LAPIC_PENDING_EXTINT;
+		break;
+	default:
+		return; /* SMI and the reserved modes: no SMM here */
+	}
+	machine__interrupt_changed(a->m);
+}
+
+u32 lapic__arbitration_priority(const struct lapic *a)
+{
+	return arbitration_priority(&a->s);
+}
+
+bool lapic__enabled(const struct lapic *a)
+{
+	return sw_enabled(a);
+}
+
+unsigned lapic__index(const struct lapic *a)
+{
+	return a->index;
 }
 
 /* ---- the timer ---- */
@@ -473,11 +533,8 @@ static void write_reg(struct lapic *a, unsigned off, u32 v)
 
 /* Registers are 32 bits wide, 16 bytes apart; any other access reads 0
  * and writes nothing (the SDM leaves narrower accesses model specific). */
-static void lapic_mmio(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
-		       unsigned len, bool is_write)
+void lapic__mmio(struct lapic *a, u64 addr, u8 *data, unsigned len, bool is_write)
 {
-	(void)vcpu;
-	struct lapic *a = opaque;
 	bool is_register = len == 4 && (addr & 0xf) == 0;
 	u32 v = 0;
 	if (is_write) {
@@ -503,8 +560,10 @@ bool lapic__has_interrupt(struct lapic *a)
 
 int lapic__acknowledge(struct lapic *a)
 {
-	if (extint_pending(a))
+	if (extint_pending(a)) {
+		a->s.pending &= ~LAPIC_PENDING_EXTINT;
 		return a->pic.acknowledge(a->pic.opaque);
+	}
 	int v = deliverable_vector(a);
 	if (v >= 0) {
 		vec_clear(a->s.irr, (unsigned)v);
@@ -533,26 +592,52 @@ static int intc_acknowledge(void *opaque)
 	return lapic__acknowledge(opaque);
 }
 
+/* INIT, then STARTUP, then NMI, each carried out on the vCPU's state. */
+static void intc_service(void *opaque, struct encore_vcpu *v)
+{
+	struct lapic *a = opaque;
+	u32 p = a->s.pending & (LAPIC_PENDING_NMI | LAPIC_PENDING_INIT | LAPIC_PENDING_STARTUP);
+	if (!p || !v->engine)
+		return;
+	struct encore_engine *e = v->engine;
+	a->s.pending &= ~p;
+	struct encore_cpu_state s;
+	if (p & (LAPIC_PENDING_INIT | LAPIC_PENDING_STARTUP))
+		e->ops->get_state(e, &s);
+	if (p & LAPIC_PENDING_INIT) {
+		cpu_state__init(&s, &s, s.msr.apic_base & CPU_APIC_BASE_BSP);
+		init_reset(&a->s);
+		machine__timer_arm(a->m, &a->timer, VTIMER_OFF);
+	}
+	if (p & LAPIC_PENDING_STARTUP)
+		cpu_state__startup(&s, (u8)a->s.startup_vector);
+	if (p & (LAPIC_PENDING_INIT | LAPIC_PENDING_STARTUP))
+		e->ops->set_state(e, &s);
+	if ((p & LAPIC_PENDING_NMI) && e->ops->inject_nmi)
+		e->ops->inject_nmi(e);
+}
+
 struct intc lapic__intc(struct lapic *a)
 {
 	return (struct intc){ .has_interrupt = intc_has_interrupt, .acknowledge = intc_acknowledge,
-			      .opaque = a };
+			      .service = intc_service, .opaque = a };
 }
 
 /* ---- life cycle ---- */
 
-/* What a PC BIOS leaves for the boot CPU: software-enabled, virtual-wire
- * LINT0/LINT1, everything else as after RESET. */
-static void lapic_reset(struct lapic_state *s)
+/* What a PC BIOS leaves: for the boot CPU software-enabled with
+ * virtual-wire LINT0/LINT1, for the others the power-on state; the ID is
+ * the vCPU's index. */
+static void lapic_reset(struct lapic_state *s, unsigned index)
 {
 	memset(s, 0, sizeof(*s));
-	s->dfr = 0xffffffff;
+	s->id = index << 24;
+	init_reset(s);
+	if (index)
+		return;
 	s->svr = SVR_ENABLE | 0xff;
-	for (unsigned k = 0; k < LAPIC_NLVT; k++)
-		s->lvt[k] = LVT_MASKED;
-	s->lvt[LVT_LINT0] = DM_EXTINT << 8;
-	s->lvt[LVT_LINT1] = DM_NMI << 8;
-	s->timer_deadline = VTIMER_OFF;
+	s->lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
+	s->lvt[LVT_LINT1] = APIC_DM_NMI << 8;
 }
 
 static void lapic_restored(void *dev)
@@ -565,28 +650,35 @@ static void lapic_restored(void *dev)
 	machine__interrupt_changed(a->m);
 }
 
-struct lapic *lapic__create(struct encore_machine *m, u64 timer_hz, const struct lapic_extint *pic)
+struct lapic *lapic__create(struct encore_machine *m, unsigned index, u64 timer_hz,
+			    const struct lapic_extint *pic)
 {
-	if (!timer_hz)
+	if (!timer_hz || index > 0xfe)
 		return NULL;
 	struct lapic *a = calloc(1, sizeof(*a));
 	if (!a)
 		return NULL;
 	a->m = m;
+	a->index = index;
 	a->timer_hz = timer_hz;
 	if (pic)
 		a->pic = *pic;
-	lapic_reset(&a->s);
-	struct device d = { .name = "lapic", .state = &a->s, .state_size = sizeof(a->s),
-			    .restored = lapic_restored, .dev = a };
+	lapic_reset(&a->s, index);
+	snprintf(a->name, sizeof(a->name), "lapic%u", index);
+	struct device d = { .name = a->name, .state = &a->s, .state_size = sizeof(a->s),
+			    .version = 1, .restored = lapic_restored, .dev = a };
 	if (machine__add_device(m, &d)) {
 		free(a);
 		return NULL;
 	}
 	/* From here the machine owns `a` and frees it, so a timer or bus slot
 	 * taken before a later failure never points at freed memory. */
-	if (machine__timer_add(m, &a->timer, "lapic-timer", timer_fire, a, &a->s.timer_deadline) ||
-	    bus__register(&m->mmio, LAPIC_BASE, LAPIC_SIZE, lapic_mmio, a, "lapic"))
+	if (machine__timer_add(m, &a->timer, "lapic-timer", timer_fire, a, &a->s.timer_deadline))
 		return NULL;
 	return a;
+}
+
+void lapic__connect(struct lapic *a, struct apic_bus *bus)
+{
+	a->bus = bus;
 }

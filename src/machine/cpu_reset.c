@@ -3,10 +3,6 @@
 
 #include "encore/cpu_reset.h"
 
-#define APIC_BASE_ADDR 0xfee00000ull
-#define APIC_BASE_ENABLE (1ull << 11)
-#define APIC_BASE_BSP (1ull << 8)
-
 void cpu_state__reset(struct encore_cpu_state *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -15,7 +11,7 @@ void cpu_state__reset(struct encore_cpu_state *s)
 	s->dr[6] = 0xffff0ff0;
 	s->dr[7] = 0x400;
 	s->msr.pat = 0x0007040600070406ull;
-	s->msr.apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE | APIC_BASE_BSP;
+	s->msr.apic_base = CPU_APIC_BASE_ADDR | CPU_APIC_BASE_ENABLE | CPU_APIC_BASE_BSP;
 	s->msr.misc_enable = 1; /* fast strings */
 	s->fpu.fcw = 0x37f;
 	s->fpu.mxcsr = 0x1f80;
@@ -52,7 +48,7 @@ void cpu_state__init(struct encore_cpu_state *s, const struct encore_cpu_state *
 		memcpy(s->msr.mtrr_fixed, like->msr.mtrr_fixed, sizeof(s->msr.mtrr_fixed));
 		memcpy(s->msr.mtrr_var, like->msr.mtrr_var, sizeof(s->msr.mtrr_var));
 	}
-	s->msr.apic_base = APIC_BASE_ADDR | APIC_BASE_ENABLE | (bsp ? APIC_BASE_BSP : 0);
+	s->msr.apic_base = CPU_APIC_BASE_ADDR | CPU_APIC_BASE_ENABLE | (bsp ? CPU_APIC_BASE_BSP : 0);
 	s->halted = s->wait_for_sipi = !bsp;
 }
 

@@ -95,7 +95,8 @@ struct device *machine__find_device(struct encore_machine *m, const char *name)
 
 void device__restore(struct device *d, const void *state)
 {
-	memcpy(d->state, state, d->state_size);
+	if (d->state_size) /* a device may have no state of its own */
+		memcpy(d->state, state, d->state_size);
 	if (d->restored)
 		d->restored(d->dev);
 }

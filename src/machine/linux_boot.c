@@ -12,7 +12,7 @@
 
 /* boot_params / setup_header fields encore reads or writes. */
 enum {
-	BP_EXT_RAMDISK_IMAGE = 0x0c0, BP_EXT_RAMDISK_SIZE = 0x0c4, BP_EXT_CMD_LINE_PTR = 0x0c8,
+	BP_ACPI_RSDP_ADDR = 0x070, BP_EXT_RAMDISK_IMAGE = 0x0c0, BP_EXT_RAMDISK_SIZE = 0x0c4, BP_EXT_CMD_LINE_PTR = 0x0c8,
 	BP_E820_ENTRIES = 0x1e8, BP_SETUP_SECTS = 0x1f1, BP_BOOT_FLAG = 0x1fe,
 	BP_JUMP = 0x200, BP_HEADER = 0x202, BP_VERSION = 0x206, BP_TYPE_OF_LOADER = 0x210,
 	BP_LOADFLAGS = 0x211, BP_RAMDISK_IMAGE = 0x218, BP_RAMDISK_SIZE = 0x21c,
@@ -241,6 +241,7 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 	if (load_kernel(m, &k, bp, kind, err, errlen))
 		return -1;
 	bp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED;
+	put64(bp + BP_ACPI_RSDP_ADDR, cfg->acpi_rsdp);
 	build_e820(m, bp);
 	if (set_cmdline(m, bp, cfg->cmdline ? cfg->cmdline : "", err, errlen))
 		return -1;

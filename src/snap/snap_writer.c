@@ -376,7 +376,8 @@ static int build_head(struct snap_writer *w, struct job *j)
 		memcpy(p, part.name, STATE_PART_NAME);
 		put32(p + STATE_PART_NAME, part.version);
 		put32(p + STATE_PART_NAME + 4, part.size);
-		memcpy(p + CKPT_PART_HEADER_SIZE, bytes, part.size);
+		if (part.size)
+			memcpy(p + CKPT_PART_HEADER_SIZE, bytes, part.size);
 		p += CKPT_PART_HEADER_SIZE + part.size;
 	}
 	j->info.nparts = nparts;

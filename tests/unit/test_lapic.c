@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "encore/hw/apic_bus.h"
 #include "encore/hw/lapic.h"
 
 /* 30.00000003 ns per tick at divide-by-1: tick edges never fall on whole
@@ -54,7 +55,9 @@ static void rig_init(struct rig *r)
 	memset(r, 0, sizeof(*r));
 	r->m = machine__create(1 << 20, 1);
 	struct lapic_extint pic = { pic_intr, pic_acknowledge, &r->pic };
-	r->a = lapic__create(r->m, HZ, &pic);
+	struct apic_bus *bus = apic_bus__create(r->m);
+	r->a = lapic__create(r->m, 0, HZ, &pic);
+	apic_bus__add_lapic(bus, 0, r->a);
 	r->pic.vector = 0x28;
 }
 
@@ -66,7 +69,7 @@ static void rig_done(struct rig *r)
 static u32 rd(struct rig *r, unsigned off)
 {
 	u8 b[4];
-	bus__access(&r->m->mmio, NULL, LAPIC_BASE + off, b, 4, false);
+	bus__access(&r->m->mmio, &r->m->vcpus[0], LAPIC_BASE + off, b, 4, false);
 	u32 v;
 	memcpy(&v, b, 4);
 	return v;
@@ -76,7 +79,7 @@ static void wr(struct rig *r, unsigned off, u32 v)
 {
 	u8 b[4];
 	memcpy(b, &v, 4);
-	bus__access(&r->m->mmio, NULL, LAPIC_BASE + off, b, 4, true);
+	bus__access(&r->m->mmio, &r->m->vcpus[0], LAPIC_BASE + off, b, 4, true);
 }
 
 static unsigned lvt_reg(enum lapic_lvt which)
@@ -134,8 +137,9 @@ static void test_reset_values(void)
 	CHECK(!lapic__has_interrupt(r.a), "nothing pending");
 	CHECK(lapic__acknowledge(r.a) == -1, "INTA with nothing pending");
 	CHECK(machine__next_deadline(r.m) == VTIMER_OFF, "timer idle");
-	CHECK(r.m->ndevices == 1 && !strcmp(r.m->devices[0]->name, "lapic") &&
-	      r.m->devices[0]->state_size == sizeof(struct lapic_state), "registered as a device");
+	CHECK(r.m->ndevices == 2 && !strcmp(r.m->devices[1]->name, "lapic0") &&
+	      r.m->devices[1]->state_size == sizeof(struct lapic_state) &&
+	      r.m->devices[1]->version == 1, "registered as a device");
 	rig_done(&r);
 }
 
@@ -147,15 +151,15 @@ static void test_odd_accesses(void)
 	rig_init(&r);
 	u8 b[8];
 	memset(b, 0xaa, sizeof(b));
-	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_VERSION, b, 1, false);
+	bus__access(&r.m->mmio, &r.m->vcpus[0], LAPIC_BASE + LAPIC_VERSION, b, 1, false);
 	CHECK(b[0] == 0, "byte read of VERSION: %#x", b[0]);
 	memset(b, 0xaa, sizeof(b));
-	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_VERSION, b, 8, false);
+	bus__access(&r.m->mmio, &r.m->vcpus[0], LAPIC_BASE + LAPIC_VERSION, b, 8, false);
 	CHECK(!memcmp(b, (u8[8]){ 0 }, 8), "qword read of VERSION reads 0");
 	CHECK(rd(&r, LAPIC_VERSION + 4) == 0, "dword inside a register's slot");
 	CHECK(rd(&r, 0x040) == 0 && rd(&r, 0xff0) == 0 && rd(&r, LAPIC_EOI) == 0, "reserved and EOI read 0");
 	b[0] = 0x77;
-	bus__access(&r.m->mmio, NULL, LAPIC_BASE + LAPIC_TPR, b, 1, true);
+	bus__access(&r.m->mmio, &r.m->vcpus[0], LAPIC_BASE + LAPIC_TPR, b, 1, true);
 	wr(&r, LAPIC_TPR + 4, 0x77);
 	CHECK(rd(&r, LAPIC_TPR) == 0, "narrow and misaligned writes ignored: TPR %#x", rd(&r, LAPIC_TPR));
 	wr(&r, LAPIC_VERSION, 0);
@@ -596,7 +600,7 @@ static void test_extint(void)
 	rig_done(&r);
 
 	struct encore_machine *m = machine__create(1 << 20, 1);
-	struct lapic *a = lapic__create(m, HZ, NULL);
+	struct lapic *a = lapic__create(m, 0, HZ, NULL);
 	CHECK(!lapic__has_interrupt(a) && lapic__acknowledge(a) == -1, "no 8259 wired");
 	machine__destroy(m);
 }
@@ -736,7 +740,7 @@ static void test_save_restore(void)
 	wr(&a, LAPIC_TPR, 0x10);
 	at(&a, 123456);
 
-	struct device *da = a.m->devices[0], *db = b.m->devices[0];
+	struct device *da = a.m->devices[1], *db = b.m->devices[1];
 	CHECK(da->state_size == db->state_size, "same state size");
 	b.m->idle_ns = a.m->idle_ns; /* the checkpoint's clock */
 	device__restore(db, da->state);

@@ -1,15 +1,19 @@
 /*
- * The boot CPU's local APIC in xAPIC mode (memory-mapped, no x2APIC).
+ * A vCPU's local APIC in xAPIC mode (memory-mapped, no x2APIC).
  *
- * Sources it can raise: its timer (one-shot and periodic), self-IPIs sent
- * through the ICR, fixed-mode messages handed in by lapic__deliver (for a
- * future I/O APIC), its error interrupt, and the 8259's INTR output seen
- * through LINT0 in ExtINT mode.  The CPU asks it through `struct intc`.
+ * Sources it can raise: its timer (one-shot and periodic), interrupt
+ * messages from the APIC bus (IPIs from the other local APICs and
+ * itself, I/O APIC redirections: fixed, lowest priority, NMI, INIT,
+ * STARTUP, ExtINT), its error interrupt, and (on the boot CPU) the
+ * 8259's INTR output seen through LINT0 in ExtINT mode.  The vCPU asks
+ * it through `struct intc`, whose service step also carries out NMI,
+ * INIT and STARTUP on the vCPU.
  */
 #ifndef ENCORE_HW_LAPIC_H
 #define ENCORE_HW_LAPIC_H
 
 #include "encore/hw.h"
+#include "encore/hw/apic_msg.h"
 
 #define LAPIC_BASE 0xfee00000ull
 #define LAPIC_SIZE 0x1000ull
@@ -40,6 +44,12 @@ enum lapic_reg {
 /* The six local vector table entries, in register order. */
 enum lapic_lvt { LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR, LAPIC_NLVT };
 
+/* Requests the APIC holds for its CPU until the vCPU's next boundary. */
+#define LAPIC_PENDING_NMI 1u
+#define LAPIC_PENDING_INIT 2u
+#define LAPIC_PENDING_STARTUP 4u
+#define LAPIC_PENDING_EXTINT 8u  /* an ExtINT message: INTA goes to the 8259 */
+
 /* Everything the guest can observe, timer deadline included (no pointers). */
 struct lapic_state {
 	u32 id, tpr, ldr, dfr, svr;
@@ -53,6 +63,8 @@ struct lapic_state {
 	u32 timer_base;    /* the count at timer_start: the initial count, or the count
 			    * where a mode or divider change left it */
 	u32 timer_active;  /* counting: loaded non-zero, and periodic or not yet at 0 */
+	u32 pending;       /* LAPIC_PENDING_* */
+	u32 startup_vector;/* of the pending STARTUP */
 	u32 reserved;      /* keeps the layout free of compiler padding */
 	u64 timer_start;   /* virtual ns at which the count was timer_base */
 	u64 timer_deadline;/* next time the count reaches 0, or VTIMER_OFF */
@@ -66,13 +78,32 @@ struct lapic_extint {
 };
 
 struct lapic;
+struct apic_bus;
 
 /*
- * Map the APIC at LAPIC_BASE and register it as a device, in the state a
- * PC BIOS leaves for the boot CPU (software-enabled, LINT0 ExtINT, LINT1
- * NMI).  The timer counts at timer_hz / divider; `pic` may be NULL.
+ * The local APIC of vCPU `index` (APIC ID = index), registered as device
+ * "lapicN".  The boot CPU's comes in the state a PC BIOS leaves
+ * (software-enabled, LINT0 ExtINT, LINT1 NMI), the others' as after
+ * power-on.  The timer counts at timer_hz / divider; `pic` (the boot
+ * CPU's 8259 wiring) may be NULL.  Its registers are reached through the
+ * APIC bus (apic_bus.h), which maps each vCPU's own APIC at LAPIC_BASE.
  */
-struct lapic *lapic__create(struct encore_machine *m, u64 timer_hz, const struct lapic_extint *pic);
+struct lapic *lapic__create(struct encore_machine *m, unsigned index, u64 timer_hz,
+			    const struct lapic_extint *pic);
+/* Where the APIC sends its IPIs and the EOIs of level-triggered vectors. */
+void lapic__connect(struct lapic *a, struct apic_bus *bus);
+/* A register access by the CPU that owns this APIC (offset in the page). */
+void lapic__mmio(struct lapic *a, u64 off, u8 *data, unsigned len, bool is_write);
+/* Does message `m`'s destination (physical or logical; not a shorthand)
+ * name this APIC? */
+bool lapic__matches(const struct lapic *a, const struct apic_msg *m);
+/* Take message `m`, which is for this APIC. */
+void lapic__receive(struct lapic *a, const struct apic_msg *m);
+/* The arbitration priority (lowest-priority delivery picks the lowest),
+ * and whether the APIC is software-enabled. */
+u32 lapic__arbitration_priority(const struct lapic *a);
+bool lapic__enabled(const struct lapic *a);
+unsigned lapic__index(const struct lapic *a);
 /* A maskable interrupt is ready for the CPU (priority rules applied). */
 bool lapic__has_interrupt(struct lapic *a);
 /* INTA: the vector to take (IRR -> ISR; ExtINT asks the 8259), the

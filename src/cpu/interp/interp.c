@@ -170,6 +170,12 @@ static int run_step(struct cpu *c)
 		c->kicked = 0;
 		return EXIT_KICK;
 	}
+	if (unlikely(c->s.nmi_pending) && !c->s.nmi_blocked && !c->s.irq_shadow) {
+		c->s.nmi_pending = 0;
+		c->s.nmi_blocked = 1; /* until IRET */
+		cpu_external_interrupt(c, EXC_NMI);
+		return -1;
+	}
 	if (c->want_window && c->pending_vector < 0 && interrupts_enabled(c))
 		return EXIT_IRQ_WINDOW;
 	if (c->pending_vector >= 0 && interrupts_enabled(c)) {
@@ -277,7 +283,16 @@ static bool interp_interrupt_window(struct encore_engine *e)
 static bool interp_runnable(struct encore_engine *e)
 {
 	struct cpu *c = cpu_of(e);
-	return !c->s.halted || c->pending_vector >= 0;
+	return !c->s.halted || c->pending_vector >= 0 || (c->s.nmi_pending && !c->s.nmi_blocked);
+}
+
+static void interp_inject_nmi(struct encore_engine *e)
+{
+	struct cpu *c = cpu_of(e);
+	if (c->s.wait_for_sipi)
+		return; /* a CPU waiting for a start-up IPI ignores NMIs */
+	c->s.nmi_pending = 1;
+	c->block_abort = 1;
 }
 
 static void interp_request_window(struct encore_engine *e, bool on)
@@ -388,6 +403,7 @@ static const struct encore_engine_ops interp_ops = {
 	.runnable = interp_runnable,
 	.request_interrupt_window = interp_request_window,
 	.inject_interrupt = interp_inject,
+	.inject_nmi = interp_inject_nmi,
 	.insn_count = interp_insn_count,
 	.set_insn_count = interp_set_insn_count,
 	.protect_ram = interp_protect_ram,

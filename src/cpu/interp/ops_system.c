@@ -162,6 +162,7 @@ static void iret(struct cpu *c, const struct insn *i)
 	}
 	flags_set(c, fl, mask);
 	c->s.rip = to64 ? rip : (u32)rip;
+	c->s.nmi_blocked = 0; /* an IRET ends NMI blocking, whatever it returns from */
 	if (rpl > old_cpl)
 		null_inaccessible_segments(c);
 }

@@ -343,6 +343,15 @@ static int kvm_engine_inject(struct encore_engine *e, u8 vector)
 	return 0;
 }
 
+/* KVM queues the NMI itself and delivers it when NMIs are not blocked;
+ * it wakes the CPU, which the engine's own halted flag must follow. */
+static void kvm_engine_inject_nmi(struct encore_engine *e)
+{
+	struct kvm_engine *k = kvm_of(e);
+	if (ioctl(k->vcpu_fd, KVM_NMI) == 0)
+		k->halted = false;
+}
+
 static u64 kvm_engine_insn_count(struct encore_engine *e)
 {
 	(void)e;
@@ -453,6 +462,7 @@ static const struct encore_engine_ops kvm_ops = {
 	.runnable = kvm_engine_runnable,
 	.request_interrupt_window = kvm_engine_request_window,
 	.inject_interrupt = kvm_engine_inject,
+	.inject_nmi = kvm_engine_inject_nmi,
 	.insn_count = kvm_engine_insn_count,
 	.set_insn_count = kvm_engine_set_insn_count,
 	.protect_ram = kvm_engine_protect_ram,
