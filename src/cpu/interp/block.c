@@ -1,9 +1,11 @@
 /*
  * The decoded-block cache.  Each guest instruction is decoded once into a
  * block that ends at a control transfer or page end.  Blocks are keyed by
- * physical address (so every mapping shares them), found quickly through
- * a jump cache keyed by virtual RIP, and dropped when their page is
- * written: pages holding blocks never get fast write tags in the TLB.
+ * physical address (so every mapping, and every vCPU of the machine,
+ * shares them), found quickly through each vCPU's own jump cache keyed
+ * by virtual RIP, and dropped when their page is written, by whichever
+ * vCPU writes it: pages holding blocks never get fast write tags in any
+ * vCPU's TLB.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,15 @@
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
 
+/* Shared by the interpreters of one machine's vCPUs. */
 struct interp_caches {
 	u8 *arena;
 	size_t arena_used;
 	struct block *hash[1u << HASH_BITS];
-	struct block *jump[1u << JUMP_BITS];
 	struct block **page_blocks; /* per RAM frame: blocks that start or end there */
 	u64 nframes;
+	struct cpu *cpus[MACHINE_MAX_VCPUS]; /* whose jump caches and TLBs to keep right */
+	unsigned ncpus;
 };
 
 static unsigned hash_paddr(u64 paddr)
@@ -33,46 +37,78 @@ static unsigned hash_paddr(u64 paddr)
 }
 
 
-void block_cache_init(struct cpu *c)
+static struct interp_caches *caches_create(struct encore_machine *m)
 {
 	struct interp_caches *k = calloc(1, sizeof(*k));
+	if (!k)
+		abort();
 	/* Anonymous memory: only the part of the arena in use is ever committed. */
 	k->arena = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (k->arena == MAP_FAILED)
 		k->arena = NULL;
-	k->nframes = c->machine->ram_size >> 12;
+	k->nframes = m->ram_size >> 12;
 	k->page_blocks = calloc(k->nframes ? k->nframes : 1, sizeof(*k->page_blocks));
 	if (!k->arena || !k->page_blocks)
 		abort();
+	return k;
+}
+
+void block_cache_init(struct cpu *c, struct cpu *sibling)
+{
+	struct interp_caches *k = sibling ? sibling->caches : caches_create(c->machine);
+	if (k->ncpus == MACHINE_MAX_VCPUS)
+		abort();
+	k->cpus[k->ncpus++] = c;
 	c->caches = k;
-	c->jump_cache = k->jump;
+	c->jump_cache = calloc(1u << JUMP_BITS, sizeof(*c->jump_cache));
+	if (!c->jump_cache)
+		abort();
 }
 
 void block_cache_destroy(struct cpu *c)
 {
-	if (!c->caches)
+	struct interp_caches *k = c->caches;
+	if (!k)
 		return;
-	munmap(c->caches->arena, ARENA_SIZE);
-	free(c->caches->page_blocks);
-	free(c->caches);
+	for (unsigned i = 0; i < k->ncpus; i++)
+		if (k->cpus[i] == c)
+			k->cpus[i] = k->cpus[--k->ncpus];
+	free(c->jump_cache);
+	c->jump_cache = NULL;
 	c->caches = NULL;
+	if (k->ncpus)
+		return;
+	munmap(k->arena, ARENA_SIZE);
+	free(k->page_blocks);
+	free(k);
 }
 
 void block_jump_cache_flush(struct cpu *c)
 {
-	if (c->caches)
-		memset(c->caches->jump, 0, sizeof(c->caches->jump));
+	if (c->jump_cache)
+		memset(c->jump_cache, 0, sizeof(*c->jump_cache) << JUMP_BITS);
 }
 
+/* The arena is full: every block goes, from every vCPU's jump cache too. */
 void block_cache_flush(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	k->arena_used = 0;
 	memset(k->hash, 0, sizeof(k->hash));
-	memset(k->jump, 0, sizeof(k->jump));
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
+	for (unsigned i = 0; i < k->ncpus; i++)
+		block_jump_cache_flush(k->cpus[i]);
 	c->block_abort = 1;
+}
+
+/* Drop `b` from every vCPU's jump cache. */
+static void unlink_jumps(struct interp_caches *k, const struct block *b)
+{
+	unsigned h = jump_hash(b->vrip);
+	for (unsigned i = 0; i < k->ncpus; i++)
+		if (k->cpus[i]->jump_cache[h] == b)
+			k->cpus[i]->jump_cache[h] = NULL;
 }
 
 bool code_page_has_blocks(struct cpu *c, i64 frame)
@@ -102,12 +138,13 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 		if (b->valid) {
 			b->valid = 0;
 			unlink_hash(k, b);
-			if (k->jump[jump_hash(b->vrip)] == b)
-				k->jump[jump_hash(b->vrip)] = NULL;
+			unlink_jumps(k, b);
 		}
 		b = next;
 	}
-	c->block_abort = 1; /* the running block may be stale */
+	/* The running block may be stale; the other vCPUs are between
+	 * blocks and look theirs up again when they run. */
+	c->block_abort = 1;
 }
 
 static struct block *arena_alloc(struct cpu *c)
@@ -170,6 +207,14 @@ static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *p
 	return true;
 }
 
+/* A frame that just got its first block: no vCPU may keep a fast write
+ * tag for it (later ones are never handed out: code_page_has_blocks). */
+static void protect_frame(struct interp_caches *k, u64 paddr)
+{
+	for (unsigned i = 0; i < k->ncpus; i++)
+		tlb_protect_code_page(k->cpus[i], paddr);
+}
+
 static void link_block(struct cpu *c, struct block *b)
 {
 	struct interp_caches *k = c->caches;
@@ -177,15 +222,17 @@ static void link_block(struct cpu *c, struct block *b)
 	b->hash_next = k->hash[h];
 	k->hash[h] = b;
 	i64 f0 = ram_frame(c->machine, b->paddr);
+	if (!k->page_blocks[f0])
+		protect_frame(k, b->paddr);
 	b->page_next[0] = k->page_blocks[f0];
 	k->page_blocks[f0] = b;
-	tlb_protect_code_page(c, b->paddr);
 	b->page_next[1] = NULL;
 	if (b->page2 != ~0ull) {
 		i64 f1 = ram_frame(c->machine, b->page2);
+		if (!k->page_blocks[f1])
+			protect_frame(k, b->page2);
 		b->page_next[1] = k->page_blocks[f1];
 		k->page_blocks[f1] = b;
-		tlb_protect_code_page(c, b->page2);
 	}
 }
 
@@ -239,6 +286,6 @@ struct block *block_lookup(struct cpu *c)
 			break; /* invalidated blocks are no longer in the hash */
 	if (!b)
 		b = block_build(c, rip, paddr);
-	k->jump[jump_hash(rip)] = b;
+	c->jump_cache[jump_hash(rip)] = b;
 	return b;
 }

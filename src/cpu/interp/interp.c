@@ -389,6 +389,8 @@ static void interp_report(struct encore_engine *e, void *file)
 static void interp_destroy(struct encore_engine *e)
 {
 	struct cpu *c = cpu_of(e);
+	if (e->vcpu && e->vcpu->engine == e)
+		e->vcpu->engine = NULL;
 	block_cache_destroy(c);
 	free(c->stats);
 	free(c);
@@ -414,6 +416,17 @@ static const struct encore_engine_ops interp_ops = {
 	.destroy = interp_destroy,
 };
 
+/* Another vCPU of `m` on the interpreter, whose decoded blocks `v` shares. */
+static struct cpu *sibling(struct encore_machine *m, struct encore_vcpu *v)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (&m->vcpus[k] != v && e && e->ops == &interp_ops)
+			return cpu_of(e);
+	}
+	return NULL;
+}
+
 struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcpu *v)
 {
 	static bool ops_ready;
@@ -432,7 +445,7 @@ struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcp
 	c->pending_vector = -1;
 	c->delivering = -1;
 	c->stats = calloc(1, sizeof(*c->stats));
-	block_cache_init(c);
+	block_cache_init(c, sibling(m, v));
 	tlb_flush_all(c);
 	v->engine = &c->engine;
 	return &c->engine;

@@ -38,7 +38,9 @@ static inline unsigned jump_hash(u64 rip)
 	return (unsigned)((rip ^ (rip >> JUMP_BITS)) & ((1u << JUMP_BITS) - 1));
 }
 
-void block_cache_init(struct cpu *c);
+/* Share the blocks of `sibling` (another vCPU of the machine), or start a
+ * cache of its own when NULL. */
+void block_cache_init(struct cpu *c, struct cpu *sibling);
 void block_cache_destroy(struct cpu *c);
 /* The block at RIP after a jump-cache miss (decoded if new); raises on fetch faults. */
 struct block *block_lookup(struct cpu *c);
