@@ -29,6 +29,9 @@ SNIPPET(rm_triple);
 SNIPPET(rm_pm);
 SNIPPET(pm_idt);
 SNIPPET(pm_unsup);
+SNIPPET(pm_handlers);
+SNIPPET(pm_pg32);
+SNIPPET(pm_pae);
 /* Labels in the snippets: OFFSET(snippet, label) is the label's offset. */
 extern const u8 rm_far_ret32[];
 extern const u8 rm_int_i2[], rm_int_h21[], rm_int_h3[], rm_int_h4[], rm_int_h30[];
@@ -38,6 +41,7 @@ extern const u8 pm_idt_ret40[], pm_idt_user2[], pm_idt_cli[], pm_idt_int81[], pm
 	pm_idt_h80[], pm_idt_hgp[], pm_idt_h82[];
 extern const u8 pm_unsup_task[], pm_unsup_callgate[], pm_unsup_tss[], pm_unsup_nt[],
 	pm_unsup_iret[], pm_unsup_vm[], pm_unsup_iret_vm[];
+extern const u8 pm_handlers_pf[], pm_handlers_gp[], pm_handlers_halt[];
 #define OFFSET(snippet, label) ((u16)((label) - (snippet)))
 
 struct vm {
@@ -439,6 +443,110 @@ static void test_pm_unsupported(void)
 	}
 }
 
+#define PTE_P 1u
+#define PTE_W 2u
+#define PTE_U 4u
+#define PTE_A 0x20u
+#define PTE_D 0x40u
+#define PTE_PS 0x80u
+
+/* A protected-mode machine with the paging tests' handlers in place. */
+static void vm_paging(struct vm *v, const u8 *start, const u8 *end)
+{
+	struct encore_cpu_state s;
+	vm_init(v);
+	gdt_build(v);
+	put(v, PM_CODE, start, end);
+	put(v, PM_HANDLERS, pm_handlers, pm_handlers_end);
+	put32(v, TSS_PHYS + 4, PM_STACK0);
+	put16(v, TSS_PHYS + 8, SEL_DATA32);
+	gate(v, 14, SEL_CODE32, PM_HANDLERS + OFFSET(pm_handlers, pm_handlers_pf), 14, 0);
+	gate(v, 13, SEL_CODE32, PM_HANDLERS + OFFSET(pm_handlers, pm_handlers_gp), 14, 0);
+	gate(v, 0x80, SEL_CODE32, PM_HANDLERS + OFFSET(pm_handlers, pm_handlers_halt), 14, 3);
+	state_pm32(&s, PM_CODE);
+	vm_set(v, &s);
+}
+
+static void check_pf(struct vm *v, unsigned k, u32 err, u32 cr2, const char *what)
+{
+	CHECK(get32(v, RP(10 + 2 * k)) == err && get32(v, RP(11 + 2 * k)) == cr2,
+	      "#PF %u (%s): error %#x CR2 %#x, want %#x %#x", k, what, get32(v, RP(10 + 2 * k)),
+	      get32(v, RP(11 + 2 * k)), err, cr2);
+}
+
+static void test_paging32(void)
+{
+	check_group("32-bit paging");
+	struct vm v;
+	vm_paging(&v, pm_pg32, pm_pg32_end);
+	u64 pd = PT_PHYS, pt = PT_PHYS + 0x1000;
+	put32(&v, pd, pt | PTE_P | PTE_W | PTE_U);
+	for (u32 k = 0; k < 1024; k++)
+		put32(&v, pt + 4 * k, k << 12 | PTE_P | PTE_W);
+	put32(&v, pt + 4 * (PM_CODE >> 12), PM_CODE | PTE_P | PTE_U);
+	put32(&v, pt + 4 * ((PM_STACK3 - 1) >> 12), ((PM_STACK3 - 1) & ~0xfffu) | PTE_P | PTE_W | PTE_U);
+	put32(&v, pt + 4 * 0x300, 0);
+	put32(&v, pt + 4 * 0x301, 0x301000 | PTE_P);
+	put32(&v, pt + 4 * 0x302, 0x302000 | PTE_P | PTE_W | PTE_U);
+	put32(&v, pt + 4 * 0x305, 0x305000 | PTE_P | PTE_U);
+	put32(&v, pd + 4, 0x400000 | PTE_P | PTE_W | PTE_PS);
+	put32(&v, pd + 8, 0x800000 | PTE_P | PTE_W | PTE_PS | 1u << 13);
+	vm_run(&v, 1000);
+	check_halted(&v, 119, "pm_pg32: 119 instructions");
+	CHECK_EQ(get32(&v, RP(9)), 5, "five page faults");
+	check_pf(&v, 0, 0, 0x300000, "not present");
+	check_pf(&v, 1, 3, 0x301000, "write to a read-only page with WP");
+	check_pf(&v, 2, 9, 0x800000, "reserved bit in a 4 MiB PDE");
+	check_pf(&v, 3, 5, 0x303000, "CPL 3 read of a supervisor page");
+	check_pf(&v, 4, 7, 0x305000, "CPL 3 write to a read-only user page");
+	CHECK_EQ(get32(&v, pt + 4 * 0x303), 0x303000 | PTE_P | PTE_W | PTE_A, "read: A, no D");
+	CHECK_EQ(get32(&v, pt + 4 * 0x304), 0x304000 | PTE_P | PTE_W | PTE_A | PTE_D, "write: A and D");
+	CHECK_EQ(get32(&v, pt + 4 * 0x301), 0x301000 | PTE_P | PTE_A | PTE_D,
+		 "WP = 0: the supervisor write went through");
+	CHECK_EQ(get32(&v, pt + 4 * 0x300), 0, "a not-present PTE stays untouched");
+	CHECK_EQ(get32(&v, pd + 4), 0x400000 | PTE_P | PTE_W | PTE_PS | PTE_A | PTE_D,
+		 "4 MiB page: A and D in the PDE");
+	CHECK_EQ(get32(&v, pd), pt | PTE_P | PTE_W | PTE_U | PTE_A, "PDE of a page table: A only");
+	CHECK_EQ(get32(&v, 0x301000), 0x80000031, "the WP = 0 store (CR0 without WP)");
+	CHECK_EQ(v.s.seg[SEG_CS].selector, SEL_CODE32, "INT 0x80 back to CPL 0");
+	vm_free(&v);
+}
+
+static void test_paging_pae(void)
+{
+	check_group("PAE paging");
+	struct vm v;
+	vm_paging(&v, pm_pae, pm_pae_end);
+	u64 pdpt = PT_PHYS + 0x4000, bad = PT_PHYS + 0x4020, pd = PT_PHYS + 0x5000,
+	    pt = PT_PHYS + 0x6000;
+	put64(&v, pdpt, pd | PTE_P);
+	put64(&v, bad, pd | PTE_P | PTE_W); /* R/W is reserved in a PDPTE */
+	put64(&v, pd, pt | PTE_P | PTE_W);
+	put64(&v, pd + 8, 0x200000 | PTE_P | PTE_W | PTE_PS);
+	put64(&v, pd + 16, 0x400000 | PTE_P | PTE_W | PTE_PS | 1ull << 63);
+	put64(&v, pd + 24, 0x600000 | PTE_P | PTE_W | PTE_PS | 1ull << 13);
+	for (u64 k = 0; k < 512; k++)
+		put64(&v, pt + 8 * k, k << 12 | PTE_P | PTE_W);
+	put64(&v, pt + 8 * 0x1f0, 0x1f0000 | PTE_P);
+	vm_run(&v, 1000);
+	check_halted(&v, 85, "pm_pae: 85 instructions");
+	CHECK_EQ(get32(&v, RP(7)), 1, "MOV CR3 with a reserved PDPTE bit: one #GP");
+	CHECK_EQ(get32(&v, RP(6)), 0, "#GP(0)");
+	CHECK_EQ(get32(&v, RP(5)), pdpt, "CR3 unchanged");
+	CHECK_EQ(get32(&v, RP(9)), 3, "three page faults");
+	check_pf(&v, 0, 3, 0x1f0000, "write to a read-only page");
+	check_pf(&v, 1, 9, 0x600000, "reserved bit in a 2 MiB PDE");
+	check_pf(&v, 2, 0x11, 0x400000, "fetch from an NX page");
+	CHECK_EQ(get64(&v, pdpt), pd | PTE_P, "PDPTEs get no accessed bit");
+	CHECK_EQ(get64(&v, pd), pt | PTE_P | PTE_W | PTE_A, "PDE of a page table: A");
+	CHECK_EQ(get64(&v, pd + 8), 0x200000 | PTE_P | PTE_W | PTE_PS | PTE_A | PTE_D,
+		 "2 MiB page: A and D");
+	CHECK_EQ(get64(&v, pd + 16), 0x400000 | PTE_P | PTE_W | PTE_PS | PTE_A | 1ull << 63,
+		 "NX page: read, so A");
+	CHECK_EQ(v.s.efer, EFER_NXE, "EFER: NXE, no LMA");
+	vm_free(&v);
+}
+
 int main(void)
 {
 	test_rm_addressing();
@@ -448,6 +556,8 @@ int main(void)
 	test_rm_to_pm();
 	test_pm_idt();
 	test_pm_unsupported();
+	test_paging32();
+	test_paging_pae();
 	check_group_end();
 	return check_summary();
 }

@@ -48,8 +48,10 @@
 #define PM_STACK3 0x4c000 /* the CPL 3 code's stack */
 #define PM_STACK 0x44000  /* CPL 0 code entered directly */
 
-/* Paging tests: page tables live here, the pages they map above. */
+/* Shared exception handlers of the protected-mode tests. */
+#define PM_HANDLERS 0x9000
+
+/* Paging tests: page tables live here. */
 #define PT_PHYS 0x80000
-#define PAGE_DATA 0x400000
 
 #endif

@@ -477,4 +477,133 @@ pm_unsup_iret_vm:
 	hlt
 pm_unsup_end:
 
+/* ------------------------------------------------------------------ */
+/* Handlers for the paging tests, at PM_HANDLERS.  #PF k stores its error
+ * code in R(10 + 2k) and CR2 in R(11 + 2k), then resumes at R(8) if set
+ * (once) or after a 2-byte instruction.  #GP stores its error code in
+ * R(6), counts in R(7) and skips a 3-byte instruction (MOV CR). */
+SNIPPET(pm_handlers)
+	.globl pm_handlers_pf
+pm_handlers_pf:
+	push %eax
+	push %ecx
+	mov RP(9), %eax
+	incl RP(9)
+	mov 8(%esp), %ecx
+	mov %ecx, RES_PHYS + 40(,%eax,8)
+	mov %cr2, %ecx
+	mov %ecx, RES_PHYS + 44(,%eax,8)
+	mov RP(8), %ecx
+	test %ecx, %ecx
+	jz 1f
+	movl $0, RP(8)
+	mov %ecx, 12(%esp)
+	jmp 2f
+1:	addl $2, 12(%esp)
+2:	pop %ecx
+	pop %eax
+	add $4, %esp
+	iret
+	.globl pm_handlers_gp
+pm_handlers_gp:
+	push %eax
+	incl RP(7)
+	mov 4(%esp), %eax
+	mov %eax, RP(6)
+	pop %eax
+	add $4, %esp
+	addl $3, (%esp)
+	iret
+	.globl pm_handlers_halt
+pm_handlers_halt:
+	hlt
+pm_handlers_end:
+
+/* 32-bit paging: 4 KiB and 4 MiB pages, #PF error codes and CR2, A/D
+ * bits, CR0.WP, U/S from CPL 3. */
+#define B(x) (PM_CODE + OFF(x, pm_pg32))
+SNIPPET(pm_pg32)
+	mov $PT_PHYS, %eax
+	mov %eax, %cr3
+	mov %cr4, %eax
+	or $0x10, %eax			/* PSE */
+	mov %eax, %cr4
+	mov %cr0, %eax
+	or $0x80010000, %eax		/* PG, WP */
+	mov %eax, %cr0
+	mov $0x300000, %ebx
+	mov (%ebx), %eax		/* not present: #PF(0) */
+	mov $0x301000, %ebx
+	mov (%ebx), %eax		/* read-only page: reads are fine */
+	mov %eax, (%ebx)		/* #PF(P | W) */
+	mov $0x303000, %ebx
+	mov (%ebx), %eax		/* A */
+	mov $0x304000, %ebx
+	mov %eax, (%ebx)		/* A and D */
+	mov $0x400010, %ebx
+	mov (%ebx), %eax
+	mov %eax, (%ebx)		/* 4 MiB page: A and D in the PDE */
+	mov $0x800000, %ebx
+	mov (%ebx), %eax		/* reserved bit 13 in a 4 MiB PDE: #PF(P | RSVD) */
+	mov %cr0, %eax
+	and $~0x10000, %eax
+	mov %eax, %cr0			/* WP = 0 */
+	mov $0x301000, %ebx
+	mov %eax, (%ebx)		/* supervisor writes ignore R/W now */
+	mov %cr0, %eax
+	or $0x10000, %eax
+	mov %eax, %cr0
+	pushl $SEL_UDATA32 | 3
+	pushl $PM_STACK3
+	pushl $0x2
+	pushl $SEL_UCODE32 | 3
+	pushl $B(pg32_user)
+	iret
+pg32_user:
+	mov $0x303000, %ebx
+	mov (%ebx), %eax		/* supervisor page: #PF(P | U) */
+	mov $0x302000, %ebx
+	mov %eax, (%ebx)		/* user page */
+	mov $0x305000, %ebx
+	mov %eax, (%ebx)		/* read-only user page: #PF(P | W | U) */
+	int $0x80
+pm_pg32_end:
+
+/* PAE paging: a PDPT, 2 MiB pages, NX with EFER.NXE, a PDPTE with a
+ * reserved bit (#GP at MOV CR3), A/D bits. */
+#define P(x) (PM_CODE + OFF(x, pm_pae))
+SNIPPET(pm_pae)
+	mov $0xc0000080, %ecx
+	rdmsr
+	or $0x800, %eax			/* EFER.NXE */
+	wrmsr
+	mov %cr4, %eax
+	or $0x20, %eax			/* PAE */
+	mov %eax, %cr4
+	mov $PT_PHYS + 0x4000, %eax
+	mov %eax, %cr3
+	mov %cr0, %eax
+	or $0x80010000, %eax
+	mov %eax, %cr0
+	mov $PT_PHYS + 0x4020, %eax
+	mov %eax, %cr3			/* reserved PDPTE bit: #GP(0) */
+	mov %cr3, %eax
+	mov %eax, RP(5)
+	mov $0x200010, %ebx
+	mov (%ebx), %eax		/* 2 MiB page: A */
+	mov $0x201000, %ebx
+	mov %eax, (%ebx)		/* D */
+	mov $0x1f0000, %ebx
+	mov %eax, (%ebx)		/* read-only 4 KiB page: #PF(P | W) */
+	mov $0x600000, %ebx
+	mov (%ebx), %eax		/* reserved bit 13 in a 2 MiB PDE: #PF(P | RSVD) */
+	movl $P(pae_after_nx), RP(8)
+	mov $0x400000, %ebx
+	jmp *%ebx			/* fetch from an NX page: #PF(P | I) */
+pae_after_nx:
+	mov $0x400000, %ebx
+	mov (%ebx), %eax		/* NX pages are readable */
+	hlt
+pm_pae_end:
+
 	.section .note.GNU-stack, "", @progbits

@@ -320,6 +320,23 @@ static void rdpmc(struct cpu *c, const struct insn *i)
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | \
 		       CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/*
+ * PAE paging outside long mode: the CR write that starts it or reloads CR3
+ * loads the four PDPTEs, and #GP if one has a reserved bit (mmu.c reads
+ * them again at each walk).
+ */
+static void check_pdptes(struct cpu *c, u64 cr0, u64 cr3, u64 cr4)
+{
+	bool legacy_pae = (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(c->s.efer & EFER_LME);
+	if (legacy_pae && !mmu_pae_pdptes_ok(c, cr3))
+		raise_gp(c, 0);
+}
+
+/*
+ * PE and PG: PE = 0 is real mode; PG with EFER.LME activates long mode,
+ * PG without it is 32-bit or PAE paging by CR4.PAE.  PG needs PE, so
+ * clearing PE with paging on (in one write or not) is #GP.
+ */
 static void write_cr0(struct cpu *c, u64 v)
 {
 	if ((v >> 32) || ((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
@@ -331,6 +348,8 @@ static void write_cr0(struct cpu *c, u64 v)
 			raise_gp(c, 0);
 		c->s.efer |= EFER_LMA;
 	}
+	if ((v ^ c->s.cr0) & (CR0_PG | CR0_CD | CR0_NW))
+		check_pdptes(c, v, c->s.cr3, c->s.cr4);
 	if (paging_off && (c->s.efer & EFER_LMA)) {
 		if (c->mode64)
 			raise_gp(c, 0);
@@ -348,6 +367,8 @@ static void write_cr4(struct cpu *c, u64 v)
 	if ((v & ~CR4_SUPPORTED) || ((c->s.efer & EFER_LMA) && !(v & CR4_PAE)))
 		raise_gp(c, 0);
 	u64 changed = v ^ c->s.cr4;
+	if (changed & (CR4_PAE | CR4_PGE | CR4_PSE))
+		check_pdptes(c, c->s.cr0, c->s.cr3, v);
 	c->s.cr4 = v;
 	if (changed & (CR4_PGE | CR4_PAE | CR4_PSE))
 		tlb_flush_all(c);
@@ -363,6 +384,7 @@ static void mov_to_cr(struct cpu *c, const struct insn *i)
 	case 3:
 		if (v >> PHYS_ADDR_BITS)
 			raise_gp(c, 0);
+		check_pdptes(c, c->s.cr0, v, c->s.cr4);
 		c->s.cr3 = v;
 		tlb_flush_nonglobal(c);
 		break;
