@@ -32,6 +32,8 @@ SNIPPET(pm_unsup);
 SNIPPET(pm_handlers);
 SNIPPET(pm_pg32);
 SNIPPET(pm_pae);
+SNIPPET(rm_insn);
+SNIPPET(pm_insn);
 /* Labels in the snippets: OFFSET(snippet, label) is the label's offset. */
 extern const u8 rm_far_ret32[];
 extern const u8 rm_int_i2[], rm_int_h21[], rm_int_h3[], rm_int_h4[], rm_int_h30[];
@@ -42,6 +44,7 @@ extern const u8 pm_idt_ret40[], pm_idt_user2[], pm_idt_cli[], pm_idt_int81[], pm
 extern const u8 pm_unsup_task[], pm_unsup_callgate[], pm_unsup_tss[], pm_unsup_nt[],
 	pm_unsup_iret[], pm_unsup_vm[], pm_unsup_iret_vm[];
 extern const u8 pm_handlers_pf[], pm_handlers_gp[], pm_handlers_halt[];
+extern const u8 rm_insn_hde[], rm_insn_hbr[], rm_insn_hud[], pm_insn_syscall[];
 #define OFFSET(snippet, label) ((u16)((label) - (snippet)))
 
 struct vm {
@@ -547,6 +550,91 @@ static void test_paging_pae(void)
 	vm_free(&v);
 }
 
+static void test_rm_instructions(void)
+{
+	check_group("16-bit instructions in real mode");
+	struct vm v;
+	vm_real(&v, rm_insn, rm_insn_end);
+	ivt_set(&v, 0, RM_CS, OFFSET(rm_insn, rm_insn_hde));
+	ivt_set(&v, 5, RM_CS, OFFSET(rm_insn, rm_insn_hbr));
+	ivt_set(&v, 6, RM_CS, OFFSET(rm_insn, rm_insn_hud));
+	memcpy(ram(&v, RM_DATA + 0xfffe), "ab", 2);
+	memcpy(ram(&v, RM_DATA), "cd", 2);
+	vm_run(&v, 1000);
+	check_halted(&v, 205, "rm_insn: 205 instructions");
+	CHECK_EQ(get16(&v, RP(0)), 0xff0, "PUSHA: 16 bytes");
+	CHECK_EQ(get16(&v, RP(1)), 0x1000, "POPA");
+	CHECK_EQ(get16(&v, RP(2)), 0x1111, "POPA: AX");
+	CHECK_EQ(get16(&v, RP(3)), 0x7777, "POPA: DI");
+	CHECK_EQ(get16(&v, RP(4)), 0x5555, "POPA: BP");
+	CHECK_EQ(get16(&v, RP(5)), 0xfe0, "PUSHAD: 32 bytes");
+	/* (later pushes overwrite the EAX and ECX slots) */
+	CHECK(get32(&v, RM_STACK + 0xff4) == 0x3333 && get32(&v, RM_STACK + 0xff0) == 0x4444 &&
+	      get32(&v, RM_STACK + 0xfe8) == 0x5555 && get32(&v, RM_STACK + 0xfe0) == 0x7777,
+	      "PUSHAD: EDX, EBX, ESP, EBP, ESI, EDI");
+	CHECK_EQ(get32(&v, RM_STACK + 0xfec), 0x1000, "PUSHAD: the original ESP");
+	CHECK_EQ(get32(&v, RP(6)), 0xaabbccdd, "POPAD: EAX");
+	CHECK_EQ(get16(&v, RP(7)), 0x1000, "POPAD");
+	CHECK_EQ(get32(&v, RP(8)), 0x9abcdef0, "LSS m16:32: ESP");
+	CHECK_EQ(get16(&v, RP(9)), 0x4321, "LSS: SS");
+	CHECK(get16(&v, RP(10)) == 0x5678 && get16(&v, RP(11)) == 0x1234, "LES");
+	CHECK(get16(&v, RP(12)) == 0x5678 && get16(&v, RP(13)) == 0x1234, "LFS");
+	CHECK(get16(&v, RP(14)) == 0x5678 && get16(&v, RP(15)) == 0x1234, "LGS");
+	CHECK(get16(&v, RP(16)) == 0x5678 && get16(&v, RP(17)) == 0x1234, "LDS");
+	CHECK_EQ(get16(&v, RP(18)), 0x0104, "AAA");
+	CHECK_EQ(get16(&v, RP(19)) & (RF_CF | RF_AF), RF_CF | RF_AF, "AAA: CF AF");
+	CHECK_EQ(get16(&v, RP(20)), 0x0108, "AAS (AX - 6, AH - 1)");
+	CHECK_EQ(get16(&v, RP(21)) & (RF_CF | RF_AF), RF_CF | RF_AF, "AAS: CF AF");
+	CHECK_EQ(get16(&v, RP(22)) & 0xff, 0x14, "DAA");
+	CHECK_EQ(get16(&v, RP(23)) & 0xd5, RF_CF | RF_AF | RF_PF, "DAA: flags");
+	CHECK_EQ(get16(&v, RP(24)) & 0xff, 0x88, "DAS");
+	CHECK_EQ(get16(&v, RP(25)) & 0xd5, RF_CF | RF_AF | RF_SF | RF_PF, "DAS: flags");
+	CHECK_EQ(get16(&v, RP(26)), 0x0803, "AAM");
+	CHECK_EQ(get16(&v, RP(27)) & 0xc4, RF_PF, "AAM: SF ZF PF");
+	CHECK_EQ(get16(&v, RP(28)), 0x0053, "AAD");
+	CHECK_EQ(get16(&v, RP(29)), 0x0503, "AAM 16");
+	CHECK_EQ(get16(&v, RP(44)), 1, "AAM 0: #DE");
+	CHECK_EQ(get32(&v, RP(30)) & 0xffffff, 0x0800ff, "SALC with CF = 1, 0; 82 /0");
+	CHECK_EQ(get16(&v, RP(45)), 2, "BOUND: two #BR, for 6 and -3 against [-2, 5]");
+	CHECK_EQ(get32(&v, RP(31)), 0x10000, "LOOP with CX: ECX[31:16] untouched");
+	CHECK_EQ(get16(&v, RP(32)), 2, "LOOP ran twice, JCXZ jumped on CX = 0");
+	CHECK(get16(&v, RP(33)) == 2 && get16(&v, RP(34)) == 2 && get16(&v, RP(35)) == 0,
+	      "REP MOVSB across 64 KiB: SI = DI = 2, CX = 0");
+	CHECK(!memcmp(ram(&v, 0x4fffe), "ab", 2) && !memcmp(ram(&v, 0x40000), "cd", 2),
+	      "REP MOVSB: SI and DI wrapped to offset 0");
+	CHECK_EQ(get16(&v, RP(36)), 2, "REP STOSW: DI wrapped");
+	CHECK(get16(&v, 0x5fffe) == 0x1234 && get16(&v, 0x50000) == 0x1234, "REP STOSW: stores");
+	CHECK_EQ(get16(&v, RP(37)) & (RF_ZF | RF_CF), RF_ZF, "40: INC AX");
+	CHECK_EQ(get16(&v, RP(38)), 0xffff, "48: DEC AX");
+	CHECK_EQ(get32(&v, RP(39)), 0x243202, "POPFD at CPL 0: IOPL, IF, AC, ID");
+	CHECK_EQ(get32(&v, RP(40)), 0x240002, "POPF: FLAGS[15:0] only");
+	CHECK_EQ(get16(&v, RP(41)), RM_CS, "PUSH CS; POP ES");
+	CHECK_EQ(get16(&v, RP(42)), RM_SS, "PUSH SS; POP FS");
+	CHECK_EQ(get16(&v, RP(46)), 4, "SYSCALL, SYSRET, SWAPGS and ARPL: #UD in real mode");
+	vm_free(&v);
+
+	check_group("ARPL and SYSCALL in protected mode");
+	struct encore_cpu_state s;
+	vm_init(&v);
+	gdt_build(&v);
+	put(&v, PM_CODE, pm_insn, pm_insn_end);
+	put(&v, PM_HANDLERS, pm_handlers, pm_handlers_end);
+	gate(&v, 6, SEL_CODE32, PM_HANDLERS + OFFSET(pm_handlers, pm_handlers_halt), 14, 0);
+	state_pm32(&s, PM_CODE);
+	vm_set(&v, &s);
+	vm_run(&v, 1000);
+	check_halted(&v, 20, "pm_insn: 20 instructions");
+	CHECK_EQ(get32(&v, RP(0)), 0x13, "ARPL raises the RPL");
+	CHECK_EQ(get32(&v, RP(3)) & RF_ZF, RF_ZF, "ARPL: ZF when it did");
+	CHECK_EQ(get32(&v, RP(1)), 0x13, "ARPL: no change for an equal RPL");
+	CHECK_EQ(get32(&v, RP(2)) & RF_ZF, 0, "ARPL: ZF clear");
+	CHECK_EQ(get16(&v, RP(4)), 0x12, "ARPL to memory");
+	CHECK_EQ(get32(&v, v.s.gpr[REG_RSP]), PM_ADDR(pm_insn, pm_insn_syscall),
+		 "SYSCALL outside long mode: #UD at the SYSCALL");
+	CHECK_EQ(v.s.efer, EFER_SCE, "even with EFER.SCE");
+	vm_free(&v);
+}
+
 int main(void)
 {
 	test_rm_addressing();
@@ -558,6 +646,7 @@ int main(void)
 	test_pm_unsupported();
 	test_paging32();
 	test_paging_pae();
+	test_rm_instructions();
 	check_group_end();
 	return check_summary();
 }

@@ -606,4 +606,232 @@ pae_after_nx:
 	hlt
 pm_pae_end:
 
+/* ------------------------------------------------------------------ */
+/* Instructions of 16/32-bit code that 64-bit mode lacks, in real mode. */
+	.code16
+#define FLAGS_TO(n) pushf; pop %bx; mov %bx, R(n)
+SNIPPET(rm_insn)
+	mov $RM_DS, %ax
+	mov %ax, %ds
+	mov $RM_SS, %ax
+	mov %ax, %ss
+	mov $0x1000, %sp
+	/* PUSHA / POPA */
+	mov $0x1111, %ax
+	mov $0x2222, %cx
+	mov $0x3333, %dx
+	mov $0x4444, %bx
+	mov $0x5555, %bp
+	mov $0x6666, %si
+	mov $0x7777, %di
+	pusha
+	mov %sp, R(0)
+	xor %ax, %ax
+	xor %cx, %cx
+	xor %dx, %dx
+	xor %bx, %bx
+	xor %bp, %bp
+	xor %si, %si
+	xor %di, %di
+	movw $0x9999, %ss:0xff6		/* the saved SP: POPA skips it */
+	popa
+	mov %sp, R(1)
+	mov %ax, R(2)
+	mov %di, R(3)
+	mov %bp, R(4)
+	movl $0xaabbccdd, %eax
+	pushal
+	mov %sp, R(5)
+	xorl %eax, %eax
+	popal
+	mov %eax, R(6)
+	mov %sp, R(7)
+	/* far-pointer loads */
+	movw $0x1234, 0x900
+	movw $0x5678, 0x902
+	les 0x900, %di
+	lfs 0x900, %bx
+	lgs 0x900, %cx
+	movl $0x9abcdef0, 0x904
+	movw $0x4321, 0x908
+	lssl 0x904, %esp
+	mov %esp, R(8)
+	mov %ss, R(9)
+	mov $RM_SS, %ax
+	mov %ax, %ss
+	movl $0x1000, %esp
+	mov %es, R(10)
+	mov %di, R(11)
+	mov %fs, R(12)
+	mov %bx, R(13)
+	mov %gs, R(14)
+	mov %cx, R(15)
+	lds 0x900, %si
+	mov %ds, %ax
+	mov $RM_DS, %bx
+	mov %bx, %ds
+	mov %ax, R(16)
+	mov %si, R(17)
+	/* decimal adjustment */
+	mov $0x0008, %ax
+	add $6, %al
+	aaa				/* AX = 0x0104, CF AF */
+	mov %ax, R(18)
+	FLAGS_TO(19)
+	mov $0x0203, %ax
+	sub $5, %al
+	aas				/* AX = 0x0108, CF AF */
+	mov %ax, R(20)
+	FLAGS_TO(21)
+	mov $0x79, %al
+	add $0x35, %al
+	daa				/* 79 + 35 = 114: AL = 0x14, CF AF PF */
+	mov %ax, R(22)
+	FLAGS_TO(23)
+	mov $0x35, %al
+	sub $0x47, %al
+	das				/* 35 - 47: AL = 0x88, CF AF SF PF */
+	mov %ax, R(24)
+	FLAGS_TO(25)
+	mov $0x0053, %ax
+	aam				/* AX = 0x0803 */
+	mov %ax, R(26)
+	FLAGS_TO(27)
+	aad				/* AX = 0x0053 */
+	mov %ax, R(28)
+	mov $0x0053, %ax
+	aam $16				/* AX = 0x0503 */
+	mov %ax, R(29)
+	.byte 0xd4, 0			/* AAM 0: #DE */
+	/* SALC, 0x82 */
+	stc
+	.byte 0xd6			/* SALC: AL = 0xff */
+	mov %al, R(30)
+	clc
+	.byte 0xd6
+	mov %al, R(30) + 1
+	mov $3, %al
+	.byte 0x82, 0xc0, 0x05		/* add $5, %al */
+	mov %al, R(30) + 2
+	/* BOUND: [-2, 5] at DS:0x910 */
+	movw $-2, 0x910
+	movw $5, 0x912
+	mov $5, %ax
+	bound %ax, 0x910
+	mov $-2, %ax
+	bound %ax, 0x910
+	mov $6, %ax
+	bound %ax, 0x910		/* #BR */
+	mov $-3, %ax
+	bound %ax, 0x910		/* #BR */
+	/* LOOP and JCXZ count with CX in 16-bit code */
+	movl $0x10002, %ecx
+	xor %dx, %dx
+1:	inc %dx
+	loop 1b
+	mov %ecx, R(31)
+	mov %dx, R(32)
+	jcxz 2f				/* CX = 0, ECX is not */
+	movw $0xbad, R(32)
+2:	/* string instructions wrap SI and DI at 64 KiB */
+	mov $0x4000, %ax
+	mov %ax, %es
+	mov $0xfffe, %si
+	mov %si, %di
+	mov $4, %cx
+	cld
+	rep movsb
+	mov %si, R(33)
+	mov %di, R(34)
+	mov %cx, R(35)
+	mov $0x5000, %ax
+	mov %ax, %es
+	mov $0x1234, %ax
+	mov $0xfffe, %di
+	mov $2, %cx
+	rep stosw
+	mov %di, R(36)
+	/* INC/DEC 40-4f, 16-bit */
+	mov $0xffff, %ax
+	inc %ax				/* 40 */
+	FLAGS_TO(37)
+	dec %ax				/* 48 */
+	mov %ax, R(38)
+	/* PUSHF/POPF: IOPL and IF are writable at CPL 0 */
+	pushl $0x00243202		/* ID AC IOPL=3 IF */
+	popfl
+	pushfl
+	popl %eax
+	mov %eax, R(39)
+	push $0x0002
+	popf				/* FLAGS[15:0] only */
+	pushfl
+	popl %eax
+	mov %eax, R(40)
+	/* PUSH/POP segment registers */
+	push %cs
+	pop %es
+	mov %es, R(41)
+	push %ss
+	pop %fs
+	mov %fs, R(42)
+	/* 64-bit-only instructions and ARPL are #UD here */
+	movw $2, R(43)
+	syscall
+	movw $2, R(43)
+	sysret
+	movw $3, R(43)
+	.byte 0x0f, 0x01, 0xf8		/* SWAPGS */
+	movw $2, R(43)
+	arpl %cx, %ax
+	hlt
+	.globl rm_insn_hde
+rm_insn_hde:				/* AAM 0: skip it */
+	incw R(44)
+	mov %sp, %bp
+	addw $2, (%bp)
+	iret
+	.globl rm_insn_hbr
+rm_insn_hbr:				/* BOUND: skip it (4 bytes) */
+	incw R(45)
+	mov %sp, %bp
+	addw $4, (%bp)
+	iret
+	.globl rm_insn_hud
+rm_insn_hud:				/* skip R(43) bytes */
+	incw R(46)
+	mov %sp, %bp
+	mov R(43), %bx
+	add %bx, (%bp)
+	iret
+rm_insn_end:
+
+/* ARPL in protected mode; SYSCALL #UD with EFER.SCE outside long mode. */
+	.code32
+SNIPPET(pm_insn)
+	mov $0x10, %eax
+	mov $0x3, %ecx
+	arpl %cx, %ax			/* AX = 0x13, ZF */
+	pushfl
+	mov %eax, RP(0)
+	arpl %cx, %ax			/* unchanged, ZF = 0 */
+	pushfl
+	mov %eax, RP(1)
+	popl %eax
+	mov %eax, RP(2)
+	popl %eax
+	mov %eax, RP(3)
+	movw $0x0010, RP(4)
+	mov $2, %edx
+	arpl %dx, RP(4)			/* memory destination */
+	mov $0xc0000080, %ecx
+	rdmsr
+	or $1, %eax			/* EFER.SCE */
+	wrmsr
+	.globl pm_insn_syscall
+pm_insn_syscall:
+	syscall				/* #UD: not in long mode */
+	hlt
+pm_insn_end:
+
 	.section .note.GNU-stack, "", @progbits
