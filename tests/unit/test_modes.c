@@ -6,8 +6,17 @@
  *
  * Covered: real-mode segment arithmetic and wrap-around, the 16-bit
  * addressing forms, 0x66/0x67 in 16-bit code, far JMP/CALL/RET, INT/IRET
- * through the IVT, faults and a shutdown in real mode, and the switch to
- * 16- and 32-bit protected mode and back.
+ * through the IVT, faults and a shutdown in real mode, the switch to 16-
+ * and 32-bit protected mode and back (unreal mode), 16- and 32-bit IDT
+ * gates with the TSS stack switch from CPL 3 and IRET back, what is not
+ * modelled (task gates, call gates, NT, virtual-8086 mode), 32-bit and
+ * PAE paging with their #PF error codes, CR2 and A/D bits, the
+ * instructions 64-bit mode lacks, and the walk of Linux's AP trampoline
+ * from real mode to 64-bit mode.
+ *
+ * Expected instruction counts are worked out from the code: each
+ * instruction that completes counts once, a faulting one does not, a REP
+ * counts its iterations.
  */
 #include <string.h>
 
@@ -34,6 +43,7 @@ SNIPPET(pm_pg32);
 SNIPPET(pm_pae);
 SNIPPET(rm_insn);
 SNIPPET(pm_insn);
+SNIPPET(rm_tramp);
 /* Labels in the snippets: OFFSET(snippet, label) is the label's offset. */
 extern const u8 rm_far_ret32[];
 extern const u8 rm_int_i2[], rm_int_h21[], rm_int_h3[], rm_int_h4[], rm_int_h30[];
@@ -45,6 +55,7 @@ extern const u8 pm_unsup_task[], pm_unsup_callgate[], pm_unsup_tss[], pm_unsup_n
 	pm_unsup_iret[], pm_unsup_vm[], pm_unsup_iret_vm[];
 extern const u8 pm_handlers_pf[], pm_handlers_gp[], pm_handlers_halt[];
 extern const u8 rm_insn_hde[], rm_insn_hbr[], rm_insn_hud[], pm_insn_syscall[];
+extern const u8 tr_efer[], tr_startup_64[];
 #define OFFSET(snippet, label) ((u16)((label) - (snippet)))
 
 struct vm {
@@ -635,6 +646,33 @@ static void test_rm_instructions(void)
 	vm_free(&v);
 }
 
+static void test_trampoline(void)
+{
+	check_group("Linux's AP trampoline: real mode to 64-bit mode");
+	struct vm v;
+	vm_real(&v, rm_tramp, rm_tramp_end);
+	gdt_build(&v);
+	put64(&v, PT_PHYS, (PT_PHYS + 0x1000) | PTE_P | PTE_W);
+	put64(&v, PT_PHYS + 0x1000, (PT_PHYS + 0x2000) | PTE_P | PTE_W);
+	for (u64 k = 0; k < 512; k++)
+		put64(&v, PT_PHYS + 0x2000 + 8 * k, k << 21 | PTE_P | PTE_W | PTE_PS);
+	vm_run(&v, 1000);
+	check_halted(&v, 65, "rm_tramp: 41 in real mode, 20 in 32-bit code, 4 in 64-bit code");
+	u64 stack = RM_CODE + OFFSET(rm_tramp, rm_tramp_end);
+	CHECK_EQ(get32(&v, RM_CODE + OFFSET(rm_tramp, tr_efer)), 0xd01,
+		 "after CR0.PG in 32-bit code: EFER.LMA (compatibility mode)");
+	CHECK_EQ(v.s.efer, 0xd01, "EFER: SCE, LME, LMA, NXE");
+	CHECK_EQ(v.s.cr0, 0x80000011, "CR0: PG, ET, PE");
+	CHECK_EQ(v.s.seg[SEG_CS].selector, SEL_CODE64, "64-bit CS");
+	CHECK_EQ(v.s.gpr[REG_RAX], 0x123456789abcdef0ull, "a 64-bit immediate");
+	CHECK_EQ(v.s.gpr[REG_RBX], RM_CODE + OFFSET(rm_tramp, tr_startup_64), "RIP-relative LEA");
+	CHECK_EQ(v.s.gpr[REG_RSP], stack - 8, "a 64-bit push on the real-mode stack");
+	CHECK_EQ(get64(&v, stack - 8), 0x123456789abcdef0ull, "the pushed value");
+	CHECK_EQ(v.s.gdtr.base, GDT_PHYS, "LGDTL");
+	CHECK_EQ(v.s.idtr.limit, 0, "LIDTL");
+	vm_free(&v);
+}
+
 int main(void)
 {
 	test_rm_addressing();
@@ -647,6 +685,7 @@ int main(void)
 	test_paging32();
 	test_paging_pae();
 	test_rm_instructions();
+	test_trampoline();
 	check_group_end();
 	return check_summary();
 }

@@ -834,4 +834,104 @@ pm_insn_syscall:
 	hlt
 pm_insn_end:
 
+/* ------------------------------------------------------------------ */
+/* The walk of Linux's AP trampoline (arch/x86/realmode/rm/trampoline_64.S
+ * and kernel/verify_cpu.S): real mode, a CPUID check, LIDTL/LGDTL,
+ * 32-bit protected mode, PAE + EFER.LME + CR0.PG (compatibility mode),
+ * and a far jump to 64-bit code. */
+	.code16
+SNIPPET(rm_tramp)
+	cli
+	wbinvd
+	ljmpw $RM_CS, $OFF(tr_1, rm_tramp)
+tr_1:
+	mov %cs, %ax
+	mov %ax, %ds
+	mov %ax, %es
+	mov %ax, %ss
+	movl $OFF(tr_stack_end, rm_tramp), %esp
+	call tr_verify_cpu
+	testl %eax, %eax
+	jnz tr_no_longmode
+	lidtl OFF(tr_idt, rm_tramp)
+	lgdtl OFF(tr_gdt, rm_tramp)
+	movw $SEL_DATA32, %dx
+	movl $0x11, %eax		/* PE | ET, no PG */
+	movl %eax, %cr0
+	ljmpl $SEL_CODE32, $RM_CODE + OFF(tr_startup_32, rm_tramp)
+tr_verify_cpu:
+	pushf
+	push $0
+	popf
+	pushfl				/* CPUID exists if EFLAGS.ID toggles */
+	popl %eax
+	movl %eax, %ebx
+	xorl $0x200000, %eax
+	pushl %eax
+	popfl
+	pushfl
+	popl %eax
+	cmpl %eax, %ebx
+	jz tr_verify_no
+	movl $0x80000000, %eax
+	cpuid
+	cmpl $0x80000001, %eax
+	jb tr_verify_no
+	movl $0x80000001, %eax
+	cpuid
+	btl $29, %edx			/* LM */
+	jnc tr_verify_no
+	popf
+	xorl %eax, %eax
+	ret
+tr_verify_no:
+	popf
+	movl $1, %eax
+	ret
+	.code32
+tr_startup_32:
+	movl %edx, %ss
+	addl $RM_CODE, %esp
+	movl %edx, %ds
+	movl %edx, %es
+	movl %edx, %fs
+	movl %edx, %gs
+	movl $0x20, %eax		/* CR4.PAE */
+	movl %eax, %cr4
+	movl $PT_PHYS, %eax		/* 4-level tables */
+	movl %eax, %cr3
+	movl $0xc0000080, %ecx
+	rdmsr
+	movl $0x901, %eax		/* LME | NXE | SCE */
+	xorl %edx, %edx
+	wrmsr
+	movl $0x80000011, %eax		/* PG: long mode, compatibility mode */
+	movl %eax, %cr0
+	rdmsr
+	movl %eax, RM_CODE + OFF(tr_efer, rm_tramp)
+	ljmpl $SEL_CODE64, $RM_CODE + OFF(tr_startup_64, rm_tramp)
+	.code64
+	.globl tr_startup_64
+tr_startup_64:
+	movabs $0x123456789abcdef0, %rax
+	lea tr_startup_64(%rip), %rbx
+	push %rax			/* a 64-bit stack */
+	hlt
+tr_no_longmode:
+	ud2
+	.balign 8
+tr_gdt:
+	.word GDT_ENTRIES * 8 - 1
+	.long GDT_PHYS
+	.word 0
+tr_idt:
+	.word 0
+	.long 0
+	.globl tr_efer
+tr_efer:
+	.long 0
+	.skip 64
+tr_stack_end:
+rm_tramp_end:
+
 	.section .note.GNU-stack, "", @progbits
