@@ -539,18 +539,20 @@ static void test_paging_pae(void)
 	put64(&v, pd + 8, 0x200000 | PTE_P | PTE_W | PTE_PS);
 	put64(&v, pd + 16, 0x400000 | PTE_P | PTE_W | PTE_PS | 1ull << 63);
 	put64(&v, pd + 24, 0x600000 | PTE_P | PTE_W | PTE_PS | 1ull << 13);
+	put64(&v, pd + 32, 0x800000 | PTE_P | PTE_W | PTE_PS | 1ull << 52);
 	for (u64 k = 0; k < 512; k++)
 		put64(&v, pt + 8 * k, k << 12 | PTE_P | PTE_W);
 	put64(&v, pt + 8 * 0x1f0, 0x1f0000 | PTE_P);
 	vm_run(&v, 1000);
-	check_halted(&v, 85, "pm_pae: 85 instructions");
+	check_halted(&v, 102, "pm_pae: 102 instructions");
 	CHECK_EQ(get32(&v, RP(7)), 1, "MOV CR3 with a reserved PDPTE bit: one #GP");
 	CHECK_EQ(get32(&v, RP(6)), 0, "#GP(0)");
 	CHECK_EQ(get32(&v, RP(5)), pdpt, "CR3 unchanged");
-	CHECK_EQ(get32(&v, RP(9)), 3, "three page faults");
+	CHECK_EQ(get32(&v, RP(9)), 4, "four page faults");
 	check_pf(&v, 0, 3, 0x1f0000, "write to a read-only page");
 	check_pf(&v, 1, 9, 0x600000, "reserved bit in a 2 MiB PDE");
-	check_pf(&v, 2, 0x11, 0x400000, "fetch from an NX page");
+	check_pf(&v, 2, 9, 0x800000, "bit 52 in a PAE entry");
+	check_pf(&v, 3, 0x11, 0x400000, "fetch from an NX page");
 	CHECK_EQ(get64(&v, pdpt), pd | PTE_P, "PDPTEs get no accessed bit");
 	CHECK_EQ(get64(&v, pd), pt | PTE_P | PTE_W | PTE_A, "PDE of a page table: A");
 	CHECK_EQ(get64(&v, pd + 8), 0x200000 | PTE_P | PTE_W | PTE_PS | PTE_A | PTE_D,

@@ -597,6 +597,8 @@ SNIPPET(pm_pae)
 	mov %eax, (%ebx)		/* read-only 4 KiB page: #PF(P | W) */
 	mov $0x600000, %ebx
 	mov (%ebx), %eax		/* reserved bit 13 in a 2 MiB PDE: #PF(P | RSVD) */
+	mov $0x800000, %ebx
+	mov (%ebx), %eax		/* bit 52: reserved with PAE (ignored in long mode) */
 	movl $P(pae_after_nx), RP(8)
 	mov $0x400000, %ebx
 	jmp *%ebx			/* fetch from an NX page: #PF(P | I) */

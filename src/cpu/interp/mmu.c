@@ -42,7 +42,9 @@ static u64 rsvd_mask(struct cpu *c, const struct paging *pg, int level, bool lar
 		return large ? 0x3fe000ull : 0; /* bits 21:13 of a 4 MiB PDE */
 	if (pg->top == 3 && level == 3)
 		return PDPTE_RSVD;
-	u64 m = ((1ull << 52) - 1) & ~((1ull << PHYS_ADDR_BITS) - 1);
+	/* Bits 51:M are reserved; 62:52 are ignored in long mode, reserved with PAE. */
+	u64 top = pg->top == 3 ? 1ull << 63 : 1ull << 52;
+	u64 m = (top - 1) & ~((1ull << PHYS_ADDR_BITS) - 1);
 	if (!(c->s.efer & EFER_NXE))
 		m |= PTE_NX;
 	if (level == 4)
