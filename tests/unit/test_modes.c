@@ -44,6 +44,7 @@ SNIPPET(pm_pae);
 SNIPPET(rm_insn);
 SNIPPET(pm_insn);
 SNIPPET(rm_tramp);
+SNIPPET(pm_df);
 /* Labels in the snippets: OFFSET(snippet, label) is the label's offset. */
 extern const u8 rm_far_ret32[];
 extern const u8 rm_int_i2[], rm_int_h21[], rm_int_h3[], rm_int_h4[], rm_int_h30[];
@@ -55,7 +56,7 @@ extern const u8 pm_unsup_task[], pm_unsup_callgate[], pm_unsup_tss[], pm_unsup_n
 	pm_unsup_iret[], pm_unsup_vm[], pm_unsup_iret_vm[];
 extern const u8 pm_handlers_pf[], pm_handlers_gp[], pm_handlers_halt[];
 extern const u8 rm_insn_hde[], rm_insn_hbr[], rm_insn_hud[], pm_insn_syscall[];
-extern const u8 tr_efer[], tr_startup_64[];
+extern const u8 tr_efer[], tr_startup_64[], pm_df_ud[];
 #define OFFSET(snippet, label) ((u16)((label) - (snippet)))
 
 struct vm {
@@ -457,6 +458,39 @@ static void test_pm_unsupported(void)
 	}
 }
 
+/* The double-fault rules in protected mode: #UD -> #NP -> #GP -> #DF, and
+ * a shutdown when the #DF gate is missing too. */
+static void test_pm_double_fault(void)
+{
+	check_group("protected mode: double and triple faults");
+	for (int triple = 0; triple < 2; triple++) {
+		struct vm v;
+		struct encore_cpu_state s;
+		vm_init(&v);
+		gdt_build(&v);
+		put(&v, PM_CODE, pm_df, pm_df_end);
+		put(&v, PM_HANDLERS, pm_handlers, pm_handlers_end);
+		put64(&v, IDT_PHYS + 6 * 8, 0); /* #UD: not present */
+		if (!triple)
+			gate(&v, 8, SEL_CODE32, PM_HANDLERS + OFFSET(pm_handlers, pm_handlers_halt), 14, 0);
+		state_pm32(&s, PM_CODE);
+		s.idtr.limit = 9 * 8 - 1; /* vectors 0..8: #NP (11) and #GP (13) are beyond */
+		vm_set(&v, &s);
+		vm_run(&v, 100);
+		if (triple) {
+			CHECK(v.x.reason == EXIT_TRIPLE_FAULT, "no #DF gate: triple fault (%d)", v.x.reason);
+			CHECK_EQ(vm_count(&v), 0, "nothing retired");
+		} else {
+			check_halted(&v, 1, "#DF handler's HLT");
+			CHECK_EQ(get32(&v, v.s.gpr[REG_RSP]), 0, "#DF pushes error code 0");
+			CHECK_EQ(get32(&v, v.s.gpr[REG_RSP] + 4), PM_ADDR(pm_df, pm_df_ud),
+				 "#DF: EIP of the UD2");
+			CHECK_EQ(v.s.gpr[REG_RSP], PM_STACK - 16, "a 16-byte frame");
+		}
+		vm_free(&v);
+	}
+}
+
 #define PTE_P 1u
 #define PTE_W 2u
 #define PTE_U 4u
@@ -684,6 +718,7 @@ int main(void)
 	test_rm_to_pm();
 	test_pm_idt();
 	test_pm_unsupported();
+	test_pm_double_fault();
 	test_paging32();
 	test_paging_pae();
 	test_rm_instructions();

@@ -936,4 +936,13 @@ tr_efer:
 tr_stack_end:
 rm_tramp_end:
 
+/* A #UD whose gate is not present: #NP, then #GP past the IDT limit,
+ * then #DF (32-bit protected mode). */
+	.code32
+SNIPPET(pm_df)
+	.globl pm_df_ud
+pm_df_ud:
+	ud2
+pm_df_end:
+
 	.section .note.GNU-stack, "", @progbits
