@@ -70,6 +70,10 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# test_modes runs guest code assembled from test_modes_code.S.
+$(BUILD)/tests/test_modes: $(BUILD)/obj/tests/unit/test_modes_code.o
+$(BUILD)/obj/tests/unit/test_modes_code.o: tests/unit/test_modes.h
+
 $(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/corpus_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)

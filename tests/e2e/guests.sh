@@ -5,7 +5,8 @@
 #   tests/e2e/guests.sh
 #
 # Every guest must print "PASS <name>" and exit 0, except exit42 (status 42)
-# and triplefault (status 125 with a triple-fault report).  The `count`
+# and triplefault (status 125 with a triple-fault report); modes also
+# prints a success line per processor mode it passes through.  The `count`
 # guest is also stopped at exact instruction counts, and runs are repeated
 # to check that the final state hash is deterministic.
 #
@@ -107,6 +108,15 @@ for elf in "$GUEST_DIR"/*.elf; do
 		[ "$(rc triplefault)" = 125 ] && grep -q "^encore: triple fault" "$tmp/triplefault.err" &&
 			! grep -q "^FAIL" "$tmp/triplefault.out"
 		check $? "triplefault: ud2 with an empty IDT ends in a triple fault (status 125)" triplefault
+		;;
+	modes)
+		# Down from long mode to real mode and back: a line per stage.
+		run_pass_guest modes
+		for stage in "compatibility mode" "long mode off" "32-bit protected mode" \
+			"32-bit paging" "16-bit protected mode" "real mode" "back to long mode"; do
+			grep -qx "modes: $stage ok" "$tmp/modes.out"
+			check $? "modes: $stage" modes
+		done
 		;;
 	*)
 		run_pass_guest "$g"

@@ -156,25 +156,26 @@ static struct block *arena_alloc(struct cpu *c)
 	return (struct block *)(k->arena + k->arena_used);
 }
 
-static _Noreturn void fetch_error(struct cpu *c, u64 rip)
+static _Noreturn void fetch_error(struct cpu *c, u64 lin)
 {
 	snprintf(c->exit_message, sizeof(c->exit_message),
-		 "instruction fetch at RIP %#llx from guest memory that is not RAM",
-		 (unsigned long long)rip);
+		 "instruction fetch at linear address %#llx from guest memory that is not RAM",
+		 (unsigned long long)lin);
 	c->exit_reason = EXIT_ERROR;
 	longjmp(c->exc_jmp, 1);
 }
 
 /*
- * Decode the instruction at (rip, paddr) into *i.  Returns false when the
- * block must end before it (a fault that the first instruction raises).
+ * Decode the instruction at linear address `lin` (physical `paddr`) into *i.
+ * Returns false when the block must end before it (a fault that the first
+ * instruction raises).
  */
-static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *page2, bool first)
+static bool decode_one(struct cpu *c, u64 lin, u64 paddr, struct insn *i, u64 *page2, bool first)
 {
 	unsigned avail = 0x1000 - (paddr & 0xfff); /* bytes up to the page end */
 	const u8 *p = machine__ram_ptr(c->machine, paddr);
 	if (!p)
-		fetch_error(c, rip);
+		fetch_error(c, lin);
 	bool default32 = c->s.seg[SEG_CS].attr & SEG_ATTR_DB;
 	int r = decode_bytes(p, avail, c->mode64, default32, i);
 	if (r == -1) {
@@ -184,10 +185,10 @@ static bool decode_one(struct cpu *c, u64 rip, u64 paddr, struct insn *i, u64 *p
 		u8 buf[16];
 		unsigned n1 = avail < 15 ? avail : 15;
 		memcpy(buf, p, n1);
-		u64 p2 = mmu_translate(c, rip + avail, ACC_EXEC) & ~0xfffull;
+		u64 p2 = mmu_translate(c, lin + avail, ACC_EXEC) & ~0xfffull;
 		const u8 *q = machine__ram_ptr(c->machine, p2);
 		if (!q)
-			fetch_error(c, rip + avail);
+			fetch_error(c, lin + avail);
 		memcpy(buf + n1, q, 15 - n1);
 		r = decode_bytes(buf, 15, c->mode64, default32, i);
 		*page2 = p2;
@@ -236,7 +237,8 @@ static void link_block(struct cpu *c, struct block *b)
 	}
 }
 
-static struct block *block_build(struct cpu *c, u64 rip, u64 paddr)
+/* `lin` is the linear address of `rip` (CS.base + RIP outside 64-bit mode). */
+static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 {
 	struct block *b = arena_alloc(c);
 	b->paddr = paddr;
@@ -245,7 +247,7 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 paddr)
 	b->mode_key = c->mode_key;
 	b->valid = 1;
 	unsigned n = 0;
-	u64 r = rip, p = paddr;
+	u64 r = lin, p = paddr;
 	while (n < BLOCK_MAX_INSNS) {
 		u64 page2 = ~0ull;
 		struct insn *i = &b->insns[n];
@@ -271,21 +273,24 @@ struct block *block_lookup(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	u64 rip = c->s.rip;
-	if (!c->mode64)
+	u64 lin = rip;
+	if (!c->mode64) {
 		rip = (u32)rip;
+		lin = (u32)(rip + c->code_base); /* CS.base: see cpu_update_mode */
+	}
 	u8 key = c->mode_key;
 	struct block *b;
-	struct tlb_entry *e = tlb_entry_for(c, rip);
+	struct tlb_entry *e = tlb_entry_for(c, lin);
 	u64 paddr;
-	if (e->tag_exec == (rip & ~0xfffull))
-		paddr = (e->paddr & ~0xfffull) | (rip & 0xfff);
+	if (e->tag_exec == (lin & ~0xfffull))
+		paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
 	else
-		paddr = mmu_translate(c, rip, ACC_EXEC);
+		paddr = mmu_translate(c, lin, ACC_EXEC);
 	for (b = k->hash[hash_paddr(paddr)]; b; b = b->hash_next)
 		if (b->paddr == paddr && b->vrip == rip && b->mode_key == key)
 			break; /* invalidated blocks are no longer in the hash */
 	if (!b)
-		b = block_build(c, rip, paddr);
+		b = block_build(c, rip, lin, paddr);
 	c->jump_cache[jump_hash(rip)] = b;
 	return b;
 }

@@ -122,6 +122,7 @@ struct cpu {
 	struct interp_stats *stats;
 	char exit_message[256];
 	int exit_reason;    /* set where run() must end at once (triple fault, fetch error) */
+	u64 code_base;      /* linear address of CS:0 the jump cache was filled under */
 };
 
 /* ---- registers ---- */
@@ -183,6 +184,19 @@ static inline _Noreturn void raise_ud(struct cpu *c) { cpu_raise(c, EXC_UD, NO_E
 static inline _Noreturn void raise_gp(struct cpu *c, u32 err) { cpu_raise(c, EXC_GP, err); }
 /* #UD for an opcode the interpreter does not implement: counted and reported. */
 _Noreturn void raise_unimplemented(struct cpu *c);
+/*
+ * End the run with EXIT_ERROR and a message: the guest asked for something
+ * the interpreter does not model (a task switch, a call gate, virtual-8086
+ * mode).  The run stops at the instruction, whose RIP the exit reports.
+ */
+_Noreturn void cpu_unsupported(struct cpu *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Real-address mode: CR0.PE = 0 (CPL 0, segments are selector << 4). */
+static inline bool real_mode(const struct cpu *c)
+{
+	return !(c->s.cr0 & CR0_PE);
+}
 
 /* ---- memory (src/cpu/interp/mmu.c) ---- */
 

@@ -72,7 +72,7 @@ static const u32 enc_1b[256] = {
 	[0xc9] = E_D64, [0xca] = E_I16 | E_END, [0xcb] = E_END, [0xcc] = E_END,
 	[0xcd] = E_I8 | E_END, [0xce] = E_INV64 | E_END, [0xcf] = E_END,
 	[0xd0] = E_M | E_B, [0xd1] = E_M, [0xd2] = E_M | E_B, [0xd3] = E_M,
-	[0xd4] = E_I8 | E_INV64, [0xd5] = E_I8 | E_INV64, [0xd6] = E_INV, [0xd7] = 0,
+	[0xd4] = E_I8 | E_INV64, [0xd5] = E_I8 | E_INV64, [0xd6] = E_INV64, [0xd7] = 0,
 	R8(0xd8, E_M),
 	[0xe0] = E_I8 | E_F64 | E_END, [0xe1] = E_I8 | E_F64 | E_END,
 	[0xe2] = E_I8 | E_F64 | E_END, [0xe3] = E_I8 | E_F64 | E_END,

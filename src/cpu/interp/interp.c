@@ -22,11 +22,24 @@ static struct cpu *cpu_of(struct encore_engine *e)
 
 void cpu_update_mode(struct cpu *c)
 {
-	c->cpl = c->s.seg[SEG_CS].selector & 3;
+	/* Real mode runs at CPL 0 whatever the low bits of CS hold. */
+	c->cpl = real_mode(c) ? 0 : c->s.seg[SEG_CS].selector & 3;
 	c->mode64 = (c->s.efer & EFER_LMA) && (c->s.seg[SEG_CS].attr & SEG_ATTR_L);
-	/* Decoding depends on the code size; execute permission on the privilege. */
+	/* Decoding depends on the code size; execute permission on the privilege.
+	 * Real mode and 16-bit protected mode decode alike (CS.D = 0). */
 	c->mode_key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) |
 		      (c->cpl == 3 ? 4 : 0);
+	/*
+	 * The jump cache is keyed by RIP, an offset in CS: it holds for one CS
+	 * base only.  Outside 64-bit mode (which ignores the base) a far
+	 * transfer to another base, as real-mode code makes all the time,
+	 * empties it; block_find stays a compare of RIP.
+	 */
+	u64 base = c->mode64 ? 0 : (u32)c->s.seg[SEG_CS].base;
+	if (base != c->code_base) {
+		c->code_base = base;
+		block_jump_cache_flush(c);
+	}
 }
 
 /* Virtual time is the machine's: every vCPU's instructions count

@@ -1,6 +1,7 @@
 /*
- * Linear-to-physical translation: the 4-level page walk with accessed and
- * dirty bits, the software TLB that caches it, and the slow paths of
+ * Linear-to-physical translation: the page walks of long mode (4 levels),
+ * PAE paging (3 levels) and 32-bit paging (2 levels), with accessed and
+ * dirty bits, the software TLB that caches them, and the slow paths of
  * memory access (MMIO, unbacked memory, page-crossing, code pages, hooks).
  */
 #include <string.h>
@@ -8,9 +9,42 @@
 #include "interp.h"
 #include "mmu.h"
 
-static u64 rsvd_mask(struct cpu *c, int level, bool large)
+/*
+ * The three paging structures.  Long mode: 4 levels of 8-byte entries.
+ * PAE paging: a 4-entry PDPT (level 3: no permission bits, no accessed
+ * bit), then 2 levels of 8-byte entries.  32-bit paging: 2 levels of
+ * 4-byte entries, 4 MiB pages with CR4.PSE.  Level n indexes linear
+ * address bits from 12 + bits * (n - 1).
+ */
+struct paging {
+	int top;       /* first level walked */
+	unsigned bits; /* index bits per level */
+	unsigned size; /* entry size in bytes */
+	u64 table;     /* the top table, from CR3 */
+};
+
+static void paging_mode(struct cpu *c, struct paging *pg)
 {
-	u64 m = ((1ull << 52) - 1) & ~((1ull << PHYS_ADDR_BITS) - 1);
+	if (c->s.efer & EFER_LMA)
+		*pg = (struct paging){ 4, 9, 8, c->s.cr3 & PTE_ADDR };
+	else if (c->s.cr4 & CR4_PAE)
+		*pg = (struct paging){ 3, 9, 8, c->s.cr3 & 0xffffffe0u };
+	else
+		*pg = (struct paging){ 2, 10, 4, c->s.cr3 & 0xfffff000u };
+}
+
+/* PAE PDPTEs reserve bits 63:MAXPHYADDR, 8:5 and 2:1 (and have no NX). */
+#define PDPTE_RSVD (~((1ull << PHYS_ADDR_BITS) - 1) | 0x1e6ull)
+
+static u64 rsvd_mask(struct cpu *c, const struct paging *pg, int level, bool large)
+{
+	if (pg->size == 4) /* 32-bit paging: PSE-36 is not advertised */
+		return large ? 0x3fe000ull : 0; /* bits 21:13 of a 4 MiB PDE */
+	if (pg->top == 3 && level == 3)
+		return PDPTE_RSVD;
+	/* Bits 51:M are reserved; 62:52 are ignored in long mode, reserved with PAE. */
+	u64 top = pg->top == 3 ? 1ull << 63 : 1ull << 52;
+	u64 m = (top - 1) & ~((1ull << PHYS_ADDR_BITS) - 1);
 	if (!(c->s.efer & EFER_NXE))
 		m |= PTE_NX;
 	if (level == 4)
@@ -31,27 +65,48 @@ static _Noreturn void page_fault(struct cpu *c, u64 lin, u32 err)
 	cpu_raise(c, EXC_PF, err);
 }
 
-static u64 pte_read(struct cpu *c, u64 paddr)
+/* A paging-structure entry of `size` bytes (all ones where there is no RAM). */
+static u64 pte_read(struct cpu *c, u64 paddr, unsigned size)
 {
 	u8 *p = machine__ram_ptr(c->machine, paddr);
-	u64 v = ~0ull;
-	if (p)
-		memcpy(&v, p, 8);
+	u64 v = size_mask(size);
+	if (p) {
+		v = 0;
+		memcpy(&v, p, size);
+	}
 	return v;
 }
 
-static void pte_set_bits(struct cpu *c, u64 paddr, u64 bits)
+static void pte_set_bits(struct cpu *c, u64 paddr, unsigned size, u64 bits)
 {
 	u8 *p = machine__ram_ptr(c->machine, paddr);
 	if (!p)
 		return;
-	u64 v;
-	memcpy(&v, p, 8);
+	u64 v = 0;
+	memcpy(&v, p, size);
 	if ((v & bits) != bits) {
 		v |= bits;
-		memcpy(p, &v, 8);
-		mmu_note_ram_write(c, paddr, 8);
+		memcpy(p, &v, size);
+		mmu_note_ram_write(c, paddr, size);
 	}
+}
+
+/*
+ * PAE paging outside long mode reads the four PDPTEs at every walk: a
+ * processor loads them into registers at MOV CR3 (and the CR0/CR4 writes
+ * that start PAE paging) and uses those until the next such write.  What
+ * is modelled of that load is its check: a present PDPTE with a reserved
+ * bit makes the CR write #GP (ops_system.c).  A guest that edits its
+ * PDPTEs without reloading CR3 sees the edit at the next walk here.
+ */
+bool mmu_pae_pdptes_ok(struct cpu *c, u64 cr3)
+{
+	for (unsigned k = 0; k < 4; k++) {
+		u64 e = pte_read(c, (cr3 & 0xffffffe0u) + 8 * k, 8);
+		if ((e & PTE_P) && (e & PDPTE_RSVD))
+			return false;
+	}
+	return true;
 }
 
 /*
@@ -60,42 +115,55 @@ static void pte_set_bits(struct cpu *c, u64 paddr, u64 bits)
  */
 static void page_walk(struct cpu *c, u64 lin, enum access acc, bool user, struct walk *w)
 {
+	struct paging pg;
+	paging_mode(c, &pg);
+	/* NX exists with PAE and 4-level paging only (CR4.PAE is set for both). */
+	bool nx = (c->s.cr4 & CR4_PAE) && (c->s.efer & EFER_NXE);
 	u32 err = (acc == ACC_WRITE ? PF_W : 0) | (user ? PF_U : 0);
-	if (acc == ACC_EXEC && (c->s.efer & EFER_NXE))
+	if (acc == ACC_EXEC && nx)
 		err |= PF_I;
-	u64 table = c->s.cr3 & PTE_ADDR, addrs[4];
+	if (pg.top < 4)
+		lin = (u32)lin;
+	u64 table = pg.table, addrs[4], idx_mask = (1u << pg.bits) - 1;
+	u64 addr_mask = pg.size == 4 ? 0xfffff000ull : PTE_ADDR;
 	bool u_ok = true, w_ok = true, x_ok = true;
 	int level, n = 0;
 	u64 pte = 0;
-	for (level = 4; level >= 1; level--) {
-		u64 a = table + (((lin >> (12 + 9 * (level - 1))) & 511) * 8);
-		pte = pte_read(c, a);
+	for (level = pg.top; level >= 1; level--) {
+		unsigned shift = 12 + pg.bits * (level - 1);
+		u64 a = table + ((lin >> shift) & idx_mask) * pg.size;
+		pte = pte_read(c, a, pg.size);
 		if (!(pte & PTE_P))
 			page_fault(c, lin, err);
-		bool large = (level == 2 || level == 3) && (pte & PTE_PS);
-		if (pte & rsvd_mask(c, level, large))
+		bool pdpte = pg.top == 3 && level == 3;
+		bool large = !pdpte && (pte & PTE_PS) &&
+			     (level == 3 || (level == 2 && (pg.size == 8 || (c->s.cr4 & CR4_PSE))));
+		if (pte & rsvd_mask(c, &pg, level, large))
 			page_fault(c, lin, err | PF_P | PF_RSVD);
-		addrs[n++] = a;
-		u_ok &= !!(pte & PTE_U);
-		w_ok &= !!(pte & PTE_W);
-		x_ok &= !(pte & PTE_NX);
+		if (!pdpte) { /* PDPTEs have no permission bits and no accessed bit */
+			addrs[n++] = a;
+			u_ok &= !!(pte & PTE_U);
+			w_ok &= !!(pte & PTE_W);
+			x_ok &= !(pte & PTE_NX);
+		}
 		if (large)
 			break;
-		table = pte & PTE_ADDR;
+		table = pte & addr_mask;
 	}
 	if (level == 0)
 		level = 1;
 	bool wp = c->s.cr0 & CR0_WP;
 	bool allowed = (!user || u_ok) && (acc != ACC_WRITE || w_ok || (!user && !wp)) &&
-		       (acc != ACC_EXEC || x_ok || !(c->s.efer & EFER_NXE));
+		       (acc != ACC_EXEC || x_ok || !nx);
 	if (!allowed)
 		page_fault(c, lin, err | PF_P);
 	for (int k = 0; k < n; k++)
-		pte_set_bits(c, addrs[k], PTE_A | (k == n - 1 && acc == ACC_WRITE ? PTE_D : 0));
-	u64 page_mask = (1ull << (12 + 9 * (level - 1))) - 1;
-	w->paddr = (pte & PTE_ADDR & ~page_mask) | (lin & page_mask & ~0xfffull);
+		pte_set_bits(c, addrs[k], pg.size,
+			     PTE_A | (k == n - 1 && acc == ACC_WRITE ? PTE_D : 0));
+	u64 page_mask = (1ull << (12 + pg.bits * (level - 1))) - 1;
+	w->paddr = (pte & addr_mask & ~page_mask) | (lin & page_mask & ~0xfffull);
 	w->write_ok = w_ok || (!user && !wp);
-	w->exec_ok = x_ok || !(c->s.efer & EFER_NXE);
+	w->exec_ok = x_ok || !nx;
 	w->global = (pte & PTE_G) && (c->s.cr4 & CR4_PGE);
 	w->dirty = acc == ACC_WRITE || (pte & PTE_D);
 }

@@ -30,6 +30,10 @@ static inline i64 ram_frame(struct encore_machine *m, u64 paddr)
 	return p ? (i64)((u64)(p - m->ram) >> 12) : -1;
 }
 
+/* PAE paging outside long mode: false when a present PDPTE at `cr3` has a
+ * reserved bit set (the CR write that loads them is then #GP). */
+bool mmu_pae_pdptes_ok(struct cpu *c, u64 cr3);
+
 /* Block cache hooks called by the MMU (block.c). */
 bool code_page_has_blocks(struct cpu *c, i64 frame);
 void code_page_invalidate(struct cpu *c, i64 frame);

@@ -1,8 +1,9 @@
 /*
  * Integer arithmetic and logic: the eight classic ALU operations in all
  * their forms, TEST, INC/DEC/NEG/NOT, MUL/IMUL/DIV/IDIV, XADD, CMPXCHG,
- * CMPXCHG8B/16B, sign extensions and the flag instructions.  The hot
- * forms are specialised per operation, size and operand kind.
+ * CMPXCHG8B/16B, sign extensions, the flag instructions, and the decimal
+ * adjustments, BOUND and SALC of 16/32-bit code.  The hot forms are
+ * specialised per operation, size and operand kind.
  */
 #include "cpu.h"
 
@@ -497,6 +498,105 @@ static insn_fn sel_misc(struct insn *i)
 	return NULL;
 }
 
+/* ---- decimal adjustment, BOUND, SALC (not in 64-bit mode) ---- */
+
+/*
+ * SF, ZF and PF of AL.  The flags the manual leaves undefined after the
+ * BCD instructions are set as for a logic operation on AL (OF and, where
+ * undefined, AF and CF cleared): a deterministic choice.
+ */
+static u64 al_flags(u8 al)
+{
+	return (al ? 0 : RF_ZF) | (al & 0x80 ? RF_SF : 0) | (parity8(al) ? RF_PF : 0);
+}
+
+/* AAA / AAS: adjust AX after an unpacked-BCD add / subtract. */
+static void aaa_aas(struct cpu *c, const struct insn *i)
+{
+	u64 fl = flags_get(c);
+	u16 ax = reg_read(c, REG_RAX, 2);
+	bool adjust = (ax & 0xf) > 9 || (fl & RF_AF);
+	if (adjust)
+		ax = i->op == 0x37 ? ax + 0x106 : ax - 6 - 0x100;
+	ax &= 0xff0f;
+	reg_write(c, REG_RAX, 2, ax);
+	flags_set_arith(c, al_flags(ax) | (adjust ? RF_AF | RF_CF : 0));
+}
+
+/* DAA / DAS: adjust AL after a packed-BCD add / subtract. */
+static void daa_das(struct cpu *c, const struct insn *i)
+{
+	bool sub = i->op == 0x2f;
+	u64 fl = flags_get(c);
+	u8 al = reg_read(c, REG_RAX, 1), old_al = al;
+	bool old_cf = fl & RF_CF, cf = false, af = false;
+	if ((al & 0xf) > 9 || (fl & RF_AF)) {
+		cf = old_cf || (sub ? al < 6 : al > 0xf9);
+		al = sub ? al - 6 : al + 6;
+		af = true;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = sub ? al - 0x60 : al + 0x60;
+		cf = true;
+	} else if (!sub) {
+		cf = false; /* DAA: CF is only the high-digit carry */
+	}
+	reg_write(c, REG_RAX, 1, al);
+	flags_set_arith(c, al_flags(al) | (af ? RF_AF : 0) | (cf ? RF_CF : 0));
+}
+
+/* AAM imm8: AH = AL / imm8, AL = AL % imm8 (#DE for 0). */
+static void aam(struct cpu *c, const struct insn *i)
+{
+	u8 base = i->imm, al = reg_read(c, REG_RAX, 1);
+	if (!base)
+		cpu_raise(c, EXC_DE, NO_ERRCODE);
+	u8 res = al % base;
+	reg_write(c, REG_RAX, 2, (u16)(al / base) << 8 | res);
+	flags_set_arith(c, al_flags(res));
+}
+
+/* AAD imm8: AL = AL + AH * imm8, AH = 0. */
+static void aad(struct cpu *c, const struct insn *i)
+{
+	u16 ax = reg_read(c, REG_RAX, 2);
+	u8 al = (u8)((ax & 0xff) + (ax >> 8) * (u8)i->imm);
+	reg_write(c, REG_RAX, 2, al);
+	flags_set_arith(c, al_flags(al));
+}
+
+/* SALC (D6, undocumented): AL = CF ? 0xff : 0, flags unchanged. */
+static void salc(struct cpu *c, const struct insn *i)
+{
+	(void)i;
+	reg_write(c, REG_RAX, 1, flag_cf(c) ? 0xff : 0);
+}
+
+/* BOUND r, m: #BR unless lower <= r <= upper (signed, at the operand size). */
+static void bound(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->opsize;
+	u64 ea = insn_ea(c, i);
+	i64 lo = (i64)sign_extend(mem_read(c, ea, sz), sz);
+	i64 hi = (i64)sign_extend(mem_read(c, ea + sz, sz), sz);
+	i64 v = (i64)sign_extend(reg_read(c, i->reg, sz), sz);
+	if (v < lo || v > hi)
+		cpu_raise(c, EXC_BR, NO_ERRCODE);
+}
+
+static insn_fn sel_legacy_alu(struct insn *i)
+{
+	switch (i->op) {
+	case 0x37: case 0x3f: return aaa_aas;
+	case 0x27: case 0x2f: return daa_das;
+	case 0xd4: return aam;
+	case 0xd5: return aad;
+	case 0xd6: return salc;
+	case 0x62: return i->rm == RM_MEM ? bound : NULL;
+	}
+	return NULL;
+}
+
 void ops_alu__register(void)
 {
 	static const char *names[8] = { "add", "or", "adc", "sbb", "and", "sub", "xor", "cmp" };
@@ -525,6 +625,15 @@ void ops_alu__register(void)
 	static const u8 misc[] = { 0x98, 0x99, 0x9e, 0x9f, 0xf5, 0xf8, 0xf9, 0xfc, 0xfd };
 	for (unsigned k = 0; k < sizeof(misc); k++)
 		op_register(MAP_1B, misc[k], sel_misc, "flags/convert");
+	/* Invalid in 64-bit mode: the decoder makes them #UD there. */
+	op_register(MAP_1B, 0x37, sel_legacy_alu, "aaa");
+	op_register(MAP_1B, 0x3f, sel_legacy_alu, "aas");
+	op_register(MAP_1B, 0x27, sel_legacy_alu, "daa");
+	op_register(MAP_1B, 0x2f, sel_legacy_alu, "das");
+	op_register(MAP_1B, 0xd4, sel_legacy_alu, "aam");
+	op_register(MAP_1B, 0xd5, sel_legacy_alu, "aad");
+	op_register(MAP_1B, 0xd6, sel_legacy_alu, "salc");
+	op_register(MAP_1B, 0x62, sel_legacy_alu, "bound");
 }
 
 /* Shared by FF /0 /1 (registered by ops_branch for the whole FF group). */

@@ -97,13 +97,44 @@ static insn_fn sel_loop(struct insn *i) { return i->op == 0xe3 ? jrcxz : loop_cc
 
 /* ---- far transfers ---- */
 
+/* Real mode: CS = sel (base sel << 4, limit and attributes kept), IP = off. */
+static void far_transfer_real(struct cpu *c, u16 sel, u64 off)
+{
+	if (off > c->s.seg[SEG_CS].limit)
+		raise_gp(c, 0);
+	seg_load_real(c, SEG_CS, sel);
+	c->s.rip = off;
+}
+
+/* A system descriptor as a far JMP/CALL target: call gates, task gates and
+ * TSSs are not modelled; anything else is #GP. */
+static _Noreturn void far_to_system(struct cpu *c, u16 sel, u64 d)
+{
+	switch (desc_type(d)) {
+	case 4: case 12:
+		cpu_unsupported(c, "far transfer through call gate %#x is not supported", sel);
+	case 5:
+		cpu_unsupported(c, "far transfer through task gate %#x: task switches are not supported",
+				sel);
+	case 1: case 3: case 9: case 11:
+		cpu_unsupported(c, "far transfer to TSS %#x: task switches are not supported", sel);
+	}
+	raise_gp(c, sel & 0xfffc);
+}
+
 /* Load CS:RIP for a far JMP/CALL/RET to a code segment (no call gates). */
 static void far_transfer(struct cpu *c, u16 sel, u64 off, bool is_ret)
 {
+	if (real_mode(c)) {
+		far_transfer_real(c, sel, off);
+		return;
+	}
 	if ((sel & 0xfffc) == 0)
 		raise_gp(c, 0);
 	u64 d = seg_read_descriptor(c, sel, EXC_GP);
 	u8 rpl = sel & 3, dpl = desc_dpl(d);
+	if (!desc_is_code_data(d) && !is_ret)
+		far_to_system(c, sel, d);
 	if (!desc_is_code_data(d) || !(desc_type(d) & 8))
 		raise_gp(c, sel & 0xfffc);
 	bool conforming = desc_type(d) & 4;
@@ -117,42 +148,51 @@ static void far_transfer(struct cpu *c, u16 sel, u64 off, bool is_ret)
 	}
 	if (!desc_present(d))
 		cpu_raise(c, EXC_NP, sel & 0xfffc);
+	bool to64 = desc_long(c, d);
+	if (!to64 && off > desc_limit(d))
+		raise_gp(c, 0);
 	seg_load_cs(c, sel, d, new_cpl);
-	c->s.rip = c->mode64 ? off : (u32)off;
+	c->s.rip = to64 ? off : (u32)off;
+}
+
+/* The far pointer m16:16, m16:32 or m16:64 (REX.W) at the memory operand. */
+static u64 far_pointer(struct cpu *c, const struct insn *i, u16 *sel)
+{
+	u64 ea = insn_ea(c, i);
+	u64 off = mem_read(c, ea, i->opsize);
+	*sel = mem_read16(c, ea + i->opsize);
+	return off;
 }
 
 static void jmp_far_m(struct cpu *c, const struct insn *i)
 {
-	u64 ea = insn_ea(c, i);
-	u64 off = mem_read(c, ea, i->opsize);
-	u16 sel = mem_read16(c, ea + i->opsize);
+	u16 sel;
+	u64 off = far_pointer(c, i, &sel);
 	far_transfer(c, sel, off, false);
+}
+
+/* Push CS and the return IP at the operand size, then transfer; the
+ * pushes are checked first and RSP moves only when all went well. */
+static void call_far(struct cpu *c, const struct insn *i, u16 sel, u64 off)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	unsigned sz = i->opsize;
+	mem_write(c, stack_lin(c, sp - sz), sz, c->s.seg[SEG_CS].selector);
+	mem_write(c, stack_lin(c, sp - 2 * sz), sz, c->s.rip);
+	far_transfer(c, sel, off, false);
+	stack_set_sp(c, sp - 2 * sz);
 }
 
 static void call_far_m(struct cpu *c, const struct insn *i)
 {
-	u64 ea = insn_ea(c, i);
-	u64 off = mem_read(c, ea, i->opsize);
-	u16 sel = mem_read16(c, ea + i->opsize);
-	u64 sp = c->s.gpr[REG_RSP];
-	unsigned sz = i->opsize;
-	mem_write(c, stack_lin(c, sp - sz), sz, c->s.seg[SEG_CS].selector);
-	mem_write(c, stack_lin(c, sp - 2 * sz), sz, c->s.rip);
-	far_transfer(c, sel, off, false);
-	stack_set_sp(c, sp - 2 * sz);
+	u16 sel;
+	u64 off = far_pointer(c, i, &sel);
+	call_far(c, i, sel, off);
 }
 
 static void jmp_far_ptr(struct cpu *c, const struct insn *i) { far_transfer(c, i->imm2, i->imm, false); }
 
-static void call_far_ptr(struct cpu *c, const struct insn *i)
-{
-	u64 sp = c->s.gpr[REG_RSP];
-	unsigned sz = i->opsize;
-	mem_write(c, stack_lin(c, sp - sz), sz, c->s.seg[SEG_CS].selector);
-	mem_write(c, stack_lin(c, sp - 2 * sz), sz, c->s.rip);
-	far_transfer(c, i->imm2, i->imm, false);
-	stack_set_sp(c, sp - 2 * sz);
-}
+static void call_far_ptr(struct cpu *c, const struct insn *i) { call_far(c, i, i->imm2, i->imm); }
 
 /* RETF to the same privilege; a return to an outer level also pops SS:RSP. */
 static void ret_far(struct cpu *c, const struct insn *i)
@@ -162,7 +202,7 @@ static void ret_far(struct cpu *c, const struct insn *i)
 	u64 off = mem_read(c, stack_lin(c, sp), sz);
 	u16 sel = mem_read(c, stack_lin(c, sp + sz), sz);
 	u8 old_cpl = c->cpl;
-	if ((sel & 3) > old_cpl) {
+	if (!real_mode(c) && (sel & 3) > old_cpl) {
 		u64 sp2 = sp + 2 * sz + (i->imm & 0xffff);
 		u64 new_sp = mem_read(c, stack_lin(c, sp2), sz);
 		u16 new_ss = mem_read(c, stack_lin(c, sp2 + sz), sz);

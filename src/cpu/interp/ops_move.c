@@ -1,7 +1,8 @@
 /*
  * Data movement: MOV in all its forms, LEA, zero/sign extension, the
- * stack (PUSH/POP/PUSHF/POPF/ENTER/LEAVE), XCHG, CMOVcc, SETcc, XLAT,
- * segment-register moves and the NOP/hint space.
+ * stack (PUSH/POP/PUSHA/POPA/PUSHF/POPF/ENTER/LEAVE), XCHG, CMOVcc,
+ * SETcc, XLAT, segment-register moves and far-pointer loads (LDS, LES,
+ * LSS, LFS, LGS), ARPL and the NOP/hint space.
  */
 #include "cpu.h"
 #include "seg.h"
@@ -103,7 +104,20 @@ static insn_fn sel_movx(struct insn *i)
 	return i->op == 0xb7 ? movzx16 : movsx16;
 }
 
-static insn_fn sel_movsxd(struct insn *i) { (void)i; return movsxd; }
+/* ARPL (63 outside 64-bit mode): raise the RPL of r/m16 to that of r16.
+ * Not recognized in real mode. */
+static void arpl(struct cpu *c, const struct insn *i)
+{
+	if (real_mode(c))
+		raise_ud(c);
+	u16 dst = rm_read(c, i, 2), src = reg_read(c, i->reg, 2);
+	bool raise = (dst & 3) < (src & 3);
+	if (raise)
+		rm_write(c, i, 2, (dst & ~3) | (src & 3));
+	flags_set(c, raise ? RF_ZF : 0, RF_ZF);
+}
+
+static insn_fn sel_movsxd(struct insn *i) { return (i->flags & IF_MODE64) ? movsxd : arpl; }
 
 /* ---- stack ---- */
 
@@ -146,6 +160,31 @@ static insn_fn sel_push_pop_r(struct insn *i)
 		return wide ? push_r64 : push_r;
 	return wide ? pop_r64 : pop_r;
 }
+
+/* PUSHA/PUSHAD: AX, CX, DX, BX, the original SP, BP, SI, DI. */
+static void pusha(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->opsize;
+	u64 sp = c->s.gpr[REG_RSP];
+	for (unsigned r = 0; r < 8; r++)
+		mem_write(c, stack_lin(c, sp - sz * (r + 1)), sz, c->s.gpr[r]);
+	stack_set_sp(c, sp - 8 * sz);
+}
+
+/* POPA/POPAD: the reverse, skipping the saved SP; all reads come first. */
+static void popa(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->opsize;
+	u64 sp = c->s.gpr[REG_RSP], v[8];
+	for (unsigned r = 0; r < 8; r++)
+		v[r] = mem_read(c, stack_lin(c, sp + sz * (7 - r)), sz);
+	for (unsigned r = 0; r < 8; r++)
+		if (r != REG_RSP)
+			reg_write(c, r, sz, v[r]);
+	stack_set_sp(c, sp + 8 * sz);
+}
+
+static insn_fn sel_pusha(struct insn *i) { return i->op == 0x60 ? pusha : popa; }
 
 static insn_fn sel_push_imm(struct insn *i) { (void)i; return push_imm; }
 static insn_fn sel_pop_rm(struct insn *i) { return i->ext == 0 ? pop_rm : NULL; }
@@ -320,6 +359,28 @@ static void pop_sreg(struct cpu *c, const struct insn *i)
 		c->s.irq_shadow = c->block_abort = 1;
 }
 
+/* LES, LDS (C4, C5 outside 64-bit mode), LSS, LFS, LGS (0F B2, B4, B5):
+ * offset and selector from m16:16/32/64; the segment load may fault, so
+ * it comes before the register write. */
+static void load_far_pointer(struct cpu *c, const struct insn *i)
+{
+	int seg;
+	if (i->map == MAP_1B)
+		seg = i->op == 0xc4 ? SEG_ES : SEG_DS;
+	else
+		seg = i->op == 0xb2 ? SEG_SS : i->op == 0xb4 ? SEG_FS : SEG_GS;
+	u64 ea = insn_ea(c, i);
+	u64 off = mem_read(c, ea, i->opsize);
+	u16 sel = mem_read16(c, ea + i->opsize);
+	seg_load_data(c, seg, sel);
+	reg_write(c, i->reg, i->opsize, off);
+}
+
+static insn_fn sel_load_far_pointer(struct insn *i)
+{
+	return i->rm == RM_MEM ? load_far_pointer : NULL;
+}
+
 static insn_fn sel_push_pop_sreg(struct insn *i)
 {
 	return (i->op & 1) ? pop_sreg : push_sreg; /* even opcodes push in both maps */
@@ -340,9 +401,16 @@ void ops_move__register(void)
 	op_register(MAP_0F, 0xb7, sel_movx, "movzx");
 	op_register(MAP_0F, 0xbe, sel_movx, "movsx");
 	op_register(MAP_0F, 0xbf, sel_movx, "movsx");
-	op_register(MAP_1B, 0x63, sel_movsxd, "movsxd");
+	op_register(MAP_1B, 0x63, sel_movsxd, "movsxd/arpl");
 	for (unsigned op = 0x50; op <= 0x5f; op++)
 		op_register(MAP_1B, op, sel_push_pop_r, op < 0x58 ? "push" : "pop");
+	op_register(MAP_1B, 0x60, sel_pusha, "pusha");
+	op_register(MAP_1B, 0x61, sel_pusha, "popa");
+	op_register(MAP_1B, 0xc4, sel_load_far_pointer, "les");
+	op_register(MAP_1B, 0xc5, sel_load_far_pointer, "lds");
+	op_register(MAP_0F, 0xb2, sel_load_far_pointer, "lss");
+	op_register(MAP_0F, 0xb4, sel_load_far_pointer, "lfs");
+	op_register(MAP_0F, 0xb5, sel_load_far_pointer, "lgs");
 	op_register(MAP_1B, 0x68, sel_push_imm, "push");
 	op_register(MAP_1B, 0x6a, sel_push_imm, "push");
 	op_register(MAP_1B, 0x8f, sel_pop_rm, "pop");

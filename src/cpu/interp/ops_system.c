@@ -14,6 +14,13 @@ static void require_cpl0(struct cpu *c)
 		raise_gp(c, 0);
 }
 
+/* SLDT, STR, LLDT, LTR, VERR, VERW, LAR and LSL do not exist in real mode. */
+static void require_protected(struct cpu *c)
+{
+	if (real_mode(c))
+		raise_ud(c);
+}
+
 static unsigned iopl(struct cpu *c)
 {
 	return (c->s.rflags >> 12) & 3;
@@ -114,18 +121,47 @@ static void null_inaccessible_segments(struct cpu *c)
 	}
 }
 
+/*
+ * Real mode: pop IP, CS and FLAGS at the operand size.  A 16-bit IRET
+ * replaces FLAGS[15:0]; a 32-bit one the EFLAGS bits 257FD5H (VM, VIF
+ * and VIP stay).  CPL is 0, so IOPL and IF are always writable.
+ */
+static void iret_real(struct cpu *c, const struct insn *i)
+{
+	unsigned sz = i->opsize;
+	u64 sp = c->s.gpr[REG_RSP];
+	u64 ip = mem_read(c, stack_lin(c, sp), sz);
+	u16 cs = mem_read(c, stack_lin(c, sp + sz), sz);
+	u64 fl = mem_read(c, stack_lin(c, sp + 2 * sz), sz);
+	if (ip > c->s.seg[SEG_CS].limit)
+		raise_gp(c, 0);
+	seg_load_real(c, SEG_CS, cs);
+	stack_set_sp(c, sp + 3 * sz);
+	flags_set(c, fl, sz == 4 ? 0x257fd5 : 0x7fd5);
+	c->s.rip = ip;
+	c->s.nmi_blocked = 0;
+}
+
 static void iret(struct cpu *c, const struct insn *i)
 {
 	unsigned sz = i->opsize;
-	if (!(c->s.efer & EFER_LMA))
-		raise_unimplemented(c);
-	if (c->s.rflags & RF_NT)
+	if (real_mode(c)) {
+		iret_real(c, i);
+		return;
+	}
+	bool legacy = !(c->s.efer & EFER_LMA);
+	if (c->s.rflags & RF_NT) {
+		if (legacy)
+			cpu_unsupported(c, "IRET with NT set (a return from a nested task) is not supported");
 		raise_gp(c, 0);
+	}
 	u64 sp = c->s.gpr[REG_RSP];
 	u64 rip = mem_read(c, stack_lin(c, sp), sz);
 	u16 cs = mem_read(c, stack_lin(c, sp + sz), sz);
 	u64 fl = mem_read(c, stack_lin(c, sp + 2 * sz), sz);
 	u8 rpl = cs & 3, old_cpl = c->cpl;
+	if (legacy && sz == 4 && (fl & RF_VM) && old_cpl == 0)
+		cpu_unsupported(c, "IRET to virtual-8086 mode is not supported");
 	if (rpl < old_cpl || (cs & 0xfffc) == 0)
 		raise_gp(c, cs & 0xfffc);
 	u64 d = seg_read_descriptor(c, cs, EXC_GP);
@@ -140,8 +176,8 @@ static void iret(struct cpu *c, const struct insn *i)
 		new_sp = mem_read(c, stack_lin(c, sp + 3 * sz), sz);
 		ss = mem_read(c, stack_lin(c, sp + 4 * sz), sz);
 	}
-	bool to64 = (d >> 53) & 1;
-	if (to64 && !is_canonical(rip))
+	bool to64 = desc_long(c, d);
+	if (to64 ? !is_canonical(rip) : rip > desc_limit(d))
 		raise_gp(c, 0);
 	/* RFLAGS: IOPL only at CPL 0, IF only at CPL <= IOPL. */
 	u64 mask = RF_ARITH | RF_TF | RF_DF | RF_NT | RF_AC | RF_ID | RF_RF | RF_VIF | RF_VIP;
@@ -156,7 +192,10 @@ static void iret(struct cpu *c, const struct insn *i)
 		if ((ss & 0xfffc) == 0 && !(c->mode64 && rpl < 3))
 			raise_gp(c, 0);
 		seg_load_data(c, SEG_SS, ss);
-		c->s.gpr[REG_RSP] = sz == 8 ? new_sp : (u32)new_sp;
+		if (legacy)
+			stack_set_sp(c, new_sp); /* a 16-bit SS takes SP only: ESP[31:16] stay */
+		else
+			c->s.gpr[REG_RSP] = sz == 8 ? new_sp : (u32)new_sp;
 	} else {
 		stack_set_sp(c, new_sp);
 	}
@@ -178,6 +217,7 @@ static void syscall_hook(struct cpu *c, const struct insn *i)
 			     args, c->s.cr3);
 }
 
+/* Outside long mode (real and legacy protected mode) SYSCALL is #UD. */
 static void syscall(struct cpu *c, const struct insn *i)
 {
 	if (!(c->s.efer & EFER_SCE) || !(c->s.efer & EFER_LMA))
@@ -198,9 +238,9 @@ static void syscall(struct cpu *c, const struct insn *i)
 
 static void sysret(struct cpu *c, const struct insn *i)
 {
-	if (!(c->s.efer & EFER_SCE))
-		raise_ud(c);
-	if (c->cpl != 0 || !c->mode64)
+	if (!(c->s.efer & EFER_SCE) || !c->mode64)
+		raise_ud(c); /* Intel: #UD outside 64-bit mode */
+	if (c->cpl != 0)
 		raise_gp(c, 0);
 	u16 base = (c->s.msr.star >> 48) & 0xfffc;
 	bool to64 = i->pfx & PFX_REXW;
@@ -282,6 +322,23 @@ static void rdpmc(struct cpu *c, const struct insn *i)
 #define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | \
 		       CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
+/*
+ * PAE paging outside long mode: the CR write that starts it or reloads CR3
+ * loads the four PDPTEs, and #GP if one has a reserved bit (mmu.c reads
+ * them again at each walk).
+ */
+static void check_pdptes(struct cpu *c, u64 cr0, u64 cr3, u64 cr4)
+{
+	bool legacy_pae = (cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(c->s.efer & EFER_LME);
+	if (legacy_pae && !mmu_pae_pdptes_ok(c, cr3))
+		raise_gp(c, 0);
+}
+
+/*
+ * PE and PG: PE = 0 is real mode; PG with EFER.LME activates long mode,
+ * PG without it is 32-bit or PAE paging by CR4.PAE.  PG needs PE, so
+ * clearing PE with paging on (in one write or not) is #GP.
+ */
 static void write_cr0(struct cpu *c, u64 v)
 {
 	if ((v >> 32) || ((v & CR0_PG) && !(v & CR0_PE)) || ((v & CR0_NW) && !(v & CR0_CD)))
@@ -293,6 +350,8 @@ static void write_cr0(struct cpu *c, u64 v)
 			raise_gp(c, 0);
 		c->s.efer |= EFER_LMA;
 	}
+	if ((v ^ c->s.cr0) & (CR0_PG | CR0_CD | CR0_NW))
+		check_pdptes(c, v, c->s.cr3, c->s.cr4);
 	if (paging_off && (c->s.efer & EFER_LMA)) {
 		if (c->mode64)
 			raise_gp(c, 0);
@@ -310,6 +369,8 @@ static void write_cr4(struct cpu *c, u64 v)
 	if ((v & ~CR4_SUPPORTED) || ((c->s.efer & EFER_LMA) && !(v & CR4_PAE)))
 		raise_gp(c, 0);
 	u64 changed = v ^ c->s.cr4;
+	if (changed & (CR4_PAE | CR4_PGE | CR4_PSE))
+		check_pdptes(c, c->s.cr0, c->s.cr3, v);
 	c->s.cr4 = v;
 	if (changed & (CR4_PGE | CR4_PAE | CR4_PSE))
 		tlb_flush_all(c);
@@ -325,6 +386,7 @@ static void mov_to_cr(struct cpu *c, const struct insn *i)
 	case 3:
 		if (v >> PHYS_ADDR_BITS)
 			raise_gp(c, 0);
+		check_pdptes(c, c->s.cr0, v, c->s.cr4);
 		c->s.cr3 = v;
 		tlb_flush_nonglobal(c);
 		break;
@@ -402,10 +464,14 @@ static void load_dtable(struct cpu *c, const struct insn *i, struct encore_dtabl
 	u64 base = c->mode64 ? mem_read64(c, ea + 2) : mem_read32(c, ea + 2);
 	if (c->mode64 && !is_canonical(base))
 		raise_gp(c, 0);
+	if (!c->mode64 && i->opsize == 2)
+		base &= 0xffffff; /* the 16-bit form loads a 24-bit base */
 	t->limit = limit;
 	t->base = base;
 }
 
+/* SGDT/SIDT: limit and base, the base in 4 bytes outside 64-bit mode
+ * whatever the operand size. */
 static void store_dtable(struct cpu *c, const struct insn *i, const struct encore_dtable *t)
 {
 	u64 ea = insn_ea(c, i);
@@ -546,6 +612,7 @@ static bool lar_system_type_ok(unsigned type, bool mode64, bool lsl)
 static void lar_lsl(struct cpu *c, const struct insn *i)
 {
 	bool lsl = i->op == 0x03;
+	require_protected(c);
 	u16 sel = rm_read(c, i, 2);
 	u64 d;
 	bool ok = lookup_descriptor(c, sel, &d) && visible_at_cpl(c, sel, d) &&
@@ -561,6 +628,7 @@ static void lar_lsl(struct cpu *c, const struct insn *i)
 
 static void grp6(struct cpu *c, const struct insn *i)
 {
+	require_protected(c);
 	switch (i->ext) {
 	case 0: rm_write(c, i, i->rm == RM_MEM ? 2 : i->opsize, c->s.ldtr.selector); return;
 	case 1: rm_write(c, i, i->rm == RM_MEM ? 2 : i->opsize, c->s.tr.selector); return;

@@ -1,7 +1,10 @@
 /*
  * Segment descriptors: reading them from the GDT/LDT, checking them and
- * loading segment registers.  In 64-bit mode only FS/GS bases and CS's
- * L/DPL matter for execution, but the checks are those of the manual.
+ * loading segment registers, and the real-mode loads that need no
+ * descriptor.  In 64-bit mode only FS/GS bases and CS's L/DPL matter for
+ * execution, but the checks are those of the manual.  Segment limits are
+ * not checked on memory accesses (that would cost the hot path); far
+ * transfers and interrupt delivery check the new EIP against CS's limit.
  */
 #include "seg.h"
 
@@ -18,12 +21,9 @@ u64 seg_read_descriptor(struct cpu *c, u16 sel, int vec)
 
 void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 d)
 {
-	u32 limit = (d & 0xffff) | ((d >> 32) & 0xf0000);
-	if (d & (1ull << 55))
-		limit = (limit << 12) | 0xfff;
 	s->selector = sel;
-	s->base = ((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000);
-	s->limit = limit;
+	s->base = desc_base(d);
+	s->limit = desc_limit(d);
 	s->attr = (d >> 40) & 0xf0ff;
 }
 
@@ -35,9 +35,28 @@ static void set_accessed(struct cpu *c, u16 sel, u64 d)
 	mem_write_sys(c, base + (sel & ~7u) + 5, 1, (d >> 40) | 1);
 }
 
+/*
+ * Real mode: the selector is the value and the base is value << 4.  The
+ * limit and attributes stay as they were, as on Intel processors: a
+ * segment given a 4 GiB limit in protected mode keeps it after the return
+ * to real mode ("unreal" or "big real" mode), which firmware and boot
+ * loaders use to reach memory above 1 MiB with 32-bit offsets.
+ */
+void seg_load_real(struct cpu *c, int seg, u16 sel)
+{
+	c->s.seg[seg].selector = sel;
+	c->s.seg[seg].base = (u32)sel << 4;
+	if (seg == SEG_CS)
+		cpu_update_mode(c);
+}
+
 void seg_load_data(struct cpu *c, int seg, u16 sel)
 {
 	u8 rpl = sel & 3;
+	if (real_mode(c)) {
+		seg_load_real(c, seg, sel);
+		return;
+	}
 	if ((sel & 0xfffc) == 0) {
 		/* Null selector: fine for data segments; SS only in 64-bit mode below CPL 3. */
 		if (seg == SEG_SS && (!c->mode64 || c->cpl == 3 || rpl != c->cpl))
@@ -65,6 +84,11 @@ void seg_load_data(struct cpu *c, int seg, u16 sel)
 		if (!desc_present(d))
 			cpu_raise(c, EXC_NP, sel & 0xfffc);
 	}
+	seg_load_descriptor(c, seg, sel, d);
+}
+
+void seg_load_descriptor(struct cpu *c, int seg, u16 sel, u64 d)
+{
 	set_accessed(c, sel, d);
 	seg_from_descriptor(&c->s.seg[seg], sel, d | (1ull << 40));
 }
