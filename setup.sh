@@ -5,7 +5,7 @@
 # then a power-off).  Pass --no-run to skip the run.
 set -euo pipefail
 cd "$(dirname "$0")"
-PACKAGES=(gcc make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
+PACKAGES=(gcc libc6-dev make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
 	  qemu-system-x86 valgrind bc xz-utils cpio jq acpica-tools)
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -3,10 +3,12 @@
 # build/guest), skipping whatever is already up to date:
 #   OUT/vmlinuz, OUT/vmlinux  Debian's stock kernel (guest/fetch-kernel.sh)
 #   OUT/busybox               busybox from busybox-static, unpacked, not installed
+#   OUT/threads               guest/threads.c, built static against the host's glibc
 #   OUT/initramfs.cpio        uncompressed newc cpio: busybox and its applet
-#                             symlinks, /init (guest/init) and /bin/workload
-#                             (guest/workload.sh); byte-identical on every build
-# Needs apt lists, dpkg-deb, xz and cpio.
+#                             symlinks, /init (guest/init), /bin/workload
+#                             (guest/workload.sh) and /bin/threads; byte-identical
+#                             on every build with the same compiler
+# Needs apt lists, dpkg-deb, xz, cpio and gcc with a static glibc (libc6-dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/guest}
@@ -50,9 +52,16 @@ if [ ! -x "$OUT/busybox" ] || [ "$stamp" != "busybox-static $ver" ]; then
 	echo "build-guest: busybox-static $ver -> $OUT/busybox"
 fi
 
+# The multiprocessor workload: static, so the initramfs needs no libc.
+if [ ! -x "$OUT/threads" ] || [ guest/threads.c -nt "$OUT/threads" ]; then
+	${CC:-cc} -std=gnu11 -O2 -Wall -Wextra -static -pthread guest/threads.c -o "$OUT/threads" ||
+		die "could not build guest/threads.c statically (is libc6-dev installed?)"
+	echo "build-guest: guest/threads.c -> $OUT/threads"
+fi
+
 # The initramfs is rebuilt when any of its inputs is newer than it.
 cpio_out=$OUT/initramfs.cpio
-inputs=("$OUT/busybox" guest/init guest/workload.sh guest/build-guest.sh)
+inputs=("$OUT/busybox" "$OUT/threads" guest/init guest/workload.sh guest/build-guest.sh)
 fresh=1
 [ -s "$cpio_out" ] || fresh=0
 for f in "${inputs[@]}"; do
@@ -67,6 +76,7 @@ chmod 0700 "$root/root"
 install -m 0755 "$OUT/busybox" "$root/bin/busybox"
 install -m 0755 guest/init "$root/init"
 install -m 0755 guest/workload.sh "$root/bin/workload"
+install -m 0755 "$OUT/threads" "$root/bin/threads"
 # One symlink per applet, where busybox --install would put it; made here
 # because entries in the cpio cost the guest nothing at boot.
 "$OUT/busybox" --list-full | while read -r applet; do
