@@ -28,6 +28,11 @@ struct facts {
 	i64 boot_time;
 	const struct snap_reader *snap; /* the stored checkpoints */
 	u64 page_store_bytes, checkpoint_file_bytes;
+	/* Each vCPU's instructions at the last checkpoint (the end, if the
+	 * recording is complete); known_vcpus 0 where that cannot be said. */
+	u64 vcpu_insns[MACHINE_MAX_VCPUS];
+	unsigned known_vcpus;
+	u32 vcpu_checkpoint;
 };
 
 static void usage(FILE *f)
@@ -88,6 +93,28 @@ static const char *progress_unit(const struct rr_meta *m)
 static u64 virtual_ns(const struct rr_meta *m, u64 progress, u64 idle_ns)
 {
 	return (rr_meta__by_exits(m) ? 0 : progress) + idle_ns;
+}
+
+/* From the last checkpoint's vCPU parts; a recording made on KVM counts
+ * exits, not instructions, so it has none to show. */
+static void gather_vcpus(const struct recording *rec, struct facts *f)
+{
+	const struct snap_reader *r = f->snap;
+	if (!r || !r->count || rr_meta__by_exits(&rec->meta))
+		return;
+	u32 k = r->count - 1;
+	unsigned n = r->info[k].nvcpus;
+	for (unsigned v = 0; v < n; v++) {
+		struct state_part part;
+		const u8 *bytes = snap_reader__part(r, k, 1 + v, &part);
+		struct vcpu_part cpu;
+		if (part.size != sizeof(cpu))
+			return;
+		memcpy(&cpu, bytes, sizeof(cpu));
+		f->vcpu_insns[v] = cpu.insns;
+	}
+	f->known_vcpus = n;
+	f->vcpu_checkpoint = k;
 }
 
 static void gather(const struct recording *rec, struct facts *f)
@@ -199,6 +226,13 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	printf("boot time:     %lld (seconds since 1970, UTC)\n", (long long)f->boot_time);
 	printf("%-15s%llu%s\n", rr_meta__by_exits(m) ? "exits:" : "instructions:",
 	       (unsigned long long)f->last.insns, log->ended ? "" : " (as far as the log goes)");
+	printf("vCPUs:         %llu", (unsigned long long)m->smp);
+	for (unsigned v = 0; v < f->known_vcpus; v++)
+		printf("%s%llu on vCPU %u", v ? ", " : " (instructions: ",
+		       (unsigned long long)f->vcpu_insns[v], v);
+	if (f->known_vcpus)
+		printf("%s)", log->ended ? "" : " at the last checkpoint");
+	printf("\n");
 	printf("virtual time:  %.3f s (%.3f s of it idle)\n", f->virtual_s, f->last.idle_ns / 1e9);
 	if (m->complete)
 		printf("wall time:     %.3f s to record\n", m->wall_ns / 1e9);
@@ -218,15 +252,15 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	print_checkpoints(m, f);
 	if (!events)
 		return;
-	printf("events:\n  %6s %-10s %16s %16s %5s %18s  %s\n", "#", "kind", progress_unit(m),
-	       "idle ns", "poll", "rip", "details");
+	printf("events:\n  %6s %-10s %16s %16s %5s %4s %18s  %s\n", "#", "kind", progress_unit(m),
+	       "idle ns", "poll", "vcpu", "rip", "details");
 	for (size_t k = 0; k < log->count; k++) {
 		const struct rr_event *ev = &log->events[k];
 		char d[512];
 		describe_event(ev, d, sizeof(d));
-		printf("  %6zu %-10s %16llu %16llu %5u %#18llx  %s\n", k,
+		printf("  %6zu %-10s %16llu %16llu %5u %4u %#18llx  %s\n", k,
 		       rr_event_kind__name(ev->kind), (unsigned long long)ev->at.insns,
-		       (unsigned long long)ev->at.idle_ns, ev->at.seq,
+		       (unsigned long long)ev->at.idle_ns, ev->at.seq, ev->at.vcpu,
 		       (unsigned long long)ev->rip, d);
 	}
 }
@@ -271,6 +305,10 @@ static void print_json(const struct recording *rec, const struct facts *f, bool 
 		json_string(m->append);
 	else
 		printf("null");
+	printf(",\"vcpus\":%llu,\"vcpu_instructions\":", (unsigned long long)m->smp);
+	for (unsigned v = 0; v < f->known_vcpus; v++)
+		printf("%s%llu", v ? "," : "[", (unsigned long long)f->vcpu_insns[v]);
+	printf(f->known_vcpus ? "]" : "null");
 	printf(",\"mem\":%llu,\"realtime\":%s,\"boot_time\":%lld,\"instructions\":%llu,"
 	       "\"idle_ns\":%llu,\"virtual_seconds\":%.9f,\"wall_seconds\":",
 	       (unsigned long long)m->mem, m->realtime ? "true" : "false", (long long)f->boot_time,
@@ -351,6 +389,7 @@ int cmd_inspect(int argc, char **argv)
 		status = 2;
 	} else {
 		f.snap = &snap;
+		gather_vcpus(&rec, &f);
 		if (o.json)
 			print_json(&rec, &f, o.events);
 		else
