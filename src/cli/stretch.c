@@ -153,6 +153,21 @@ static int restore(struct stretch *st, const struct recording *rec, const u8 *co
 	return 0;
 }
 
+/* A checkpoint did not match: compare the machine with the stored one,
+ * through a reader of its own (the stretch's may be feeding a sparse
+ * restore its pages). */
+static void explain(void *opaque, u32 index, const struct page_map *map, char *out, size_t n)
+{
+	struct stretch *st = opaque;
+	static struct snap_reader r;
+	char err[512];
+	if (snap_reader__open(&r, st->dir, st->id, err, sizeof(err)))
+		snprintf(out, n, "cannot compare with the stored checkpoint: %s", err);
+	else
+		snap_reader__explain(&r, index, st->launch.guest.machine, map, out, n);
+	snap_reader__close(&r);
+}
+
 int stretch__start(struct stretch *st, const struct recording *rec, const u8 *console,
 		   size_t console_len)
 {
@@ -164,6 +179,10 @@ int stretch__start(struct stretch *st, const struct recording *rec, const u8 *co
 		return -1;
 	if (st->spec.quiet)
 		st->launch.console.out = NULL;
+	st->dir = rec->dir;
+	st->id = rec->meta.id;
+	st->launch.session.explain_checkpoint = explain;
+	st->launch.session.explain_opaque = st;
 	if (st->spec.has_from ? restore(st, rec, console, console_len)
 			      : rr_session__replay(&st->launch.session, &rec->log, console,
 						   console_len))

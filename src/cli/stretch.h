@@ -28,6 +28,8 @@ struct stretch {
 	double restore_seconds;
 	struct launch launch;
 	bool launched;
+	const char *dir;     /* the recording, for explaining a divergence */
+	u64 id;
 };
 
 /* Check the spec against the recording (opening its checkpoints when it

@@ -425,14 +425,20 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 	const struct rr_event *ev = &s->replay->events[index];
 	u64 hash = replay_state_hash(s);
 	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
-		char where[RR_LANDMARK_TEXT];
+		char where[RR_LANDMARK_TEXT], why[400] = "";
 		rr_landmark__format(where, sizeof(where), &ev->at);
+		if (hash != ev->checkpoint.state_hash && s->explain_checkpoint) {
+			why[0] = ';';
+			why[1] = ' ';
+			s->explain_checkpoint(s->explain_opaque, ev->checkpoint.index, &s->map, why + 2,
+					      sizeof(why) - 2);
+		}
 		diverge(s, &ev->at, "checkpoint %u (event %zu) at %s: the recording has state hash "
-			"%016llx after %llu console bytes; the replay has %016llx after %llu",
+			"%016llx after %llu console bytes; the replay has %016llx after %llu%s",
 			ev->checkpoint.index, index, where,
 			(unsigned long long)ev->checkpoint.state_hash,
 			(unsigned long long)ev->checkpoint.console_bytes, (unsigned long long)hash,
-			(unsigned long long)s->console_bytes);
+			(unsigned long long)s->console_bytes, why);
 		return;
 	}
 	s->checkpoints++;

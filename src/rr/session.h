@@ -45,7 +45,7 @@ enum rr_mode { RR_LIVE, RR_RECORD, RR_REPLAY };
 /* The first place where a replay left its recording. */
 struct rr_divergence {
 	bool found;
-	char what[768];            /* what was expected, what was found */
+	char what[1024];           /* what was expected, what was found */
 	struct rr_landmark at;     /* where it was noticed */
 	bool matched_any;
 	char last_match[320];      /* the last event or checkpoint that matched */
@@ -96,6 +96,11 @@ struct rr_session {
 	 * of a stretch included); simulate starts and ends intervals here */
 	void (*on_checkpoint)(void *opaque, u32 index);
 	void *checkpoint_opaque;
+	/* replaying: when checkpoint `index` does not match, say where the
+	 * machine differs from it (the stored checkpoint's parts and frames) */
+	void (*explain_checkpoint)(void *opaque, u32 index, const struct page_map *map, char *out,
+				   size_t n);
+	void *explain_opaque;
 };
 
 void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,

@@ -278,6 +278,10 @@ static void fetch_page(void *opaque, u64 frame, u8 *page)
 static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n)
 {
 	u64 total = 0;
+	free(r->pages);
+	free(r->frame_page);
+	r->pages = NULL;
+	r->frame_page = NULL;
 	for (u32 c = 0; c <= k; c++) {
 		if (r->info[c].first_page != total + 1 || r->info[c].nframes != nframes) {
 			errmsg(err, n, "checkpoint %u is damaged (page numbering or RAM size)", c);
@@ -406,6 +410,11 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 	return 0;
 }
 
+int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n)
+{
+	return build_maps(r, k, nframes, err, n);
+}
+
 /* ---- checking the whole page store ---- */
 
 /* The checkpoint that stored page `number`. */
@@ -423,10 +432,6 @@ int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, si
 	if (!r->count)
 		return 0;
 	u32 last = r->count - 1;
-	free(r->pages);
-	free(r->frame_page);
-	r->pages = NULL;
-	r->frame_page = NULL;
 	if (build_maps(r, last, r->info[0].nframes, err, n))
 		return -1;
 	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE], page[RAM_PAGE_SIZE];

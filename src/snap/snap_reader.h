@@ -58,6 +58,16 @@ int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t 
 int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m, bool sparse,
 			 struct page_map *map, char *err, size_t n);
 
+/* Fill r->pages and r->frame_page as of checkpoint k (what restore and
+ * the page checks use); -1 with a message if the checkpoints disagree. */
+int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n);
+/* After a replay's state hash at checkpoint k disagreed: one line saying
+ * where machine `m` (with frame hashes `map`) differs from the stored
+ * checkpoint: the state part (naming the vCPU and its first differing
+ * register), idle time, or the RAM frames. */
+void snap_reader__explain(struct snap_reader *r, u32 k, struct encore_machine *m,
+			  const struct page_map *map, char *out, size_t n);
+
 /* Read every stored page that any checkpoint refers to and check it
  * against its hash; -1 names the first damaged page and its checkpoint. */
 int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n);

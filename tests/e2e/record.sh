@@ -99,6 +99,9 @@ edited div-checkpoint "$(nth_event checkpoint 4)" state-hash
 expect_replay "checkpoint hash flipped" 1 "checkpoint 3 .*state hash" "$tmp/div-checkpoint"
 grep -q "last match: event" "$tmp/replay.out" && ok "  ...the report names the last matching point" ||
 	not_ok "no last match in the report" "$tmp/replay.out"
+grep -q "every state part, idle time and RAM frame matches the stored checkpoint" "$tmp/replay.out" &&
+	ok "  ...and says the machine matches the stored checkpoint (only the log's hash changed)" ||
+	not_ok "no comparison with the stored checkpoint" "$tmp/replay.out"
 edited div-landmark "$(nth_event input 2)" insns+1000
 expect_replay "input moved 1000 instructions later" 1 "at event [0-9]+ \(input\).*recording has RIP" "$tmp/div-landmark"
 edited div-byte "$(nth_event input 1)" input=z
