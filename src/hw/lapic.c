@@ -293,6 +293,11 @@ unsigned lapic__index(const struct lapic *a)
 	return a->index;
 }
 
+u8 lapic__id(const struct lapic *a)
+{
+	return a->s.id >> 24;
+}
+
 /* ---- the timer ---- */
 
 /* Divide configuration bits 3,1,0: 000 = /2 ... 110 = /128, 111 = /1. */
