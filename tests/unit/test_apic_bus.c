@@ -659,6 +659,13 @@ static void fixed_trigger_modes(struct rig *r)
 	CHECK(who(r, LAPIC_TMR, 0x72) == others && who(r, LAPIC_IRR, 0x72) == others,
 	      "%u CPUs: level to the others: TMR %#x", r->n, who(r, LAPIC_TMR, 0x72));
 	drain(r);
+	/* A software-disabled APIC takes no fixed interrupt. */
+	wr(r, t, LAPIC_SVR, 0xff);
+	ipi(r, 0, APIC_BROADCAST, 0x73);
+	CHECK(who_any(r, LAPIC_IRR) == (all(r) & ~(1u << t)), "%u CPUs: CPU %u disabled: IRR in %#x",
+	      r->n, t, who_any(r, LAPIC_IRR));
+	wr(r, t, LAPIC_SVR, SVR_ON);
+	drain(r);
 }
 
 /* Vectors 0-15: send-illegal on the sender, receive-illegal on receivers. */
