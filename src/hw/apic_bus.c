@@ -95,6 +95,8 @@ static bool valid_combination(const struct apic_msg *m)
 	return true;
 }
 
+/* Ties go by the ID register, not the vCPU number: software may have
+ * rewritten the IDs. */
 static struct lapic *lowest_priority(const struct apic_bus *b, const struct apic_msg *m)
 {
 	struct lapic *best = NULL;
@@ -104,7 +106,9 @@ static struct lapic *lowest_priority(const struct apic_bus *b, const struct apic
 		if (!a || !lapic__enabled(a) || !addressed(b, k, m))
 			continue;
 		u32 apr = lapic__arbitration_priority(a);
-		if (!best || apr < best_apr) {
+		bool better = !best || apr < best_apr ||
+			      (apr == best_apr && lapic__id(a) < lapic__id(best));
+		if (better) {
 			best = a;
 			best_apr = apr;
 		}

@@ -293,6 +293,11 @@ unsigned lapic__index(const struct lapic *a)
 	return a->index;
 }
 
+u8 lapic__id(const struct lapic *a)
+{
+	return a->s.id >> 24;
+}
+
 /* ---- the timer ---- */
 
 /* Divide configuration bits 3,1,0: 000 = /2 ... 110 = /128, 111 = /1. */
@@ -600,6 +605,7 @@ static void intc_service(void *opaque, struct encore_vcpu *v)
 	if (!p || !v->engine)
 		return;
 	struct encore_engine *e = v->engine;
+	u8 startup_vector = (u8)a->s.startup_vector; /* INIT's reset clears it */
 	a->s.pending &= ~p;
 	struct encore_cpu_state s;
 	if (p & (LAPIC_PENDING_INIT | LAPIC_PENDING_STARTUP))
@@ -610,7 +616,7 @@ static void intc_service(void *opaque, struct encore_vcpu *v)
 		machine__timer_arm(a->m, &a->timer, VTIMER_OFF);
 	}
 	if (p & LAPIC_PENDING_STARTUP)
-		cpu_state__startup(&s, (u8)a->s.startup_vector);
+		cpu_state__startup(&s, startup_vector);
 	if (p & (LAPIC_PENDING_INIT | LAPIC_PENDING_STARTUP))
 		e->ops->set_state(e, &s);
 	if ((p & LAPIC_PENDING_NMI) && e->ops->inject_nmi)

@@ -29,6 +29,9 @@ static void real_segment(struct encore_segment *seg, u16 sel, u64 base, bool cod
 
 void cpu_state__init(struct encore_cpu_state *s, const struct encore_cpu_state *like, bool bsp)
 {
+	/* `like` may be `s` itself (an INIT keeps the CPU's own MSRs): take
+	 * them before the reset clears them. */
+	struct encore_msrs kept = like ? like->msr : (struct encore_msrs){ 0 };
 	cpu_state__reset(s);
 	s->rip = 0xfff0;
 	real_segment(&s->seg[SEG_CS], 0xf000, 0xffff0000ull, true);
@@ -41,12 +44,12 @@ void cpu_state__init(struct encore_cpu_state *s, const struct encore_cpu_state *
 	/* EDX holds the family/model/stepping after reset (CPUID leaf 1 EAX). */
 	s->gpr[REG_RDX] = 0x000306a9;
 	if (like) {
-		s->msr.pat = like->msr.pat;
-		s->msr.tsc_offset = like->msr.tsc_offset;
-		s->msr.misc_enable = like->msr.misc_enable;
-		s->msr.mtrr_def_type = like->msr.mtrr_def_type;
-		memcpy(s->msr.mtrr_fixed, like->msr.mtrr_fixed, sizeof(s->msr.mtrr_fixed));
-		memcpy(s->msr.mtrr_var, like->msr.mtrr_var, sizeof(s->msr.mtrr_var));
+		s->msr.pat = kept.pat;
+		s->msr.tsc_offset = kept.tsc_offset;
+		s->msr.misc_enable = kept.misc_enable;
+		s->msr.mtrr_def_type = kept.mtrr_def_type;
+		memcpy(s->msr.mtrr_fixed, kept.mtrr_fixed, sizeof(s->msr.mtrr_fixed));
+		memcpy(s->msr.mtrr_var, kept.mtrr_var, sizeof(s->msr.mtrr_var));
 	}
 	s->msr.apic_base = CPU_APIC_BASE_ADDR | CPU_APIC_BASE_ENABLE | (bsp ? CPU_APIC_BASE_BSP : 0);
 	s->halted = s->wait_for_sipi = !bsp;

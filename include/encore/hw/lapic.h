@@ -104,6 +104,8 @@ void lapic__receive(struct lapic *a, const struct apic_msg *m);
 u32 lapic__arbitration_priority(const struct lapic *a);
 bool lapic__enabled(const struct lapic *a);
 unsigned lapic__index(const struct lapic *a);
+/* The APIC ID (the ID register's bits 31:24), which software may change. */
+u8 lapic__id(const struct lapic *a);
 /* A maskable interrupt is ready for the CPU (priority rules applied). */
 bool lapic__has_interrupt(struct lapic *a);
 /* INTA: the vector to take (IRR -> ISR; ExtINT asks the 8259), the
