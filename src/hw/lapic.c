@@ -225,7 +225,9 @@ static void send_ipi(struct lapic *a)
 		.dest = a->s.icr_hi >> 24,
 		.shorthand = ICR_SHORTHAND(lo),
 		.logical = lo & ICR_DEST_LOGICAL,
-		.level = lo & ICR_LEVEL,
+		/* The trigger mode only means something to INIT (level
+		 * de-assert); every other IPI is edge-triggered (SDM). */
+		.level = DELIVERY_MODE(lo) == APIC_DM_INIT && (lo & ICR_LEVEL),
 		.assert = lo & ICR_ASSERT,
 		.source = (int)a->index,
 	};
@@ -270,6 +272,8 @@ void lapic__receive(struct lapic *a, const struct apic_msg *m)
 		a->s.startup_vector = m->vector;
 		break;
 	case APIC_DM_EXTINT:
+		if (!a->pic.intr)
+			return; /* no 8259 behind this CPU's APIC to ask */
 		a->s.pending |= LAPIC_PENDING_EXTINT;
 		break;
 	default:

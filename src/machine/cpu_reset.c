@@ -29,9 +29,10 @@ static void real_segment(struct encore_segment *seg, u16 sel, u64 base, bool cod
 
 void cpu_state__init(struct encore_cpu_state *s, const struct encore_cpu_state *like, bool bsp)
 {
-	/* `like` may be `s` itself (an INIT keeps the CPU's own MSRs): take
-	 * them before the reset clears them. */
+	/* `like` may be `s` itself (an INIT keeps the CPU's own MSRs, x87
+	 * and SSE state): take them before the reset clears them. */
 	struct encore_msrs kept = like ? like->msr : (struct encore_msrs){ 0 };
+	struct encore_fpu_state fpu = like ? like->fpu : (struct encore_fpu_state){ 0 };
 	cpu_state__reset(s);
 	s->rip = 0xfff0;
 	real_segment(&s->seg[SEG_CS], 0xf000, 0xffff0000ull, true);
@@ -50,6 +51,7 @@ void cpu_state__init(struct encore_cpu_state *s, const struct encore_cpu_state *
 		s->msr.mtrr_def_type = kept.mtrr_def_type;
 		memcpy(s->msr.mtrr_fixed, kept.mtrr_fixed, sizeof(s->msr.mtrr_fixed));
 		memcpy(s->msr.mtrr_var, kept.mtrr_var, sizeof(s->msr.mtrr_var));
+		s->fpu = fpu;
 	}
 	s->msr.apic_base = CPU_APIC_BASE_ADDR | CPU_APIC_BASE_ENABLE | (bsp ? CPU_APIC_BASE_BSP : 0);
 	s->halted = s->wait_for_sipi = !bsp;

@@ -646,18 +646,19 @@ static void fixed_trigger_modes(struct rig *r)
 	CHECK(who_any(r, LAPIC_TMR) == 0 && who_any(r, LAPIC_ISR) == 0,
 	      "%u CPUs: edge: TMR %#x ISR %#x", r->n, who_any(r, LAPIC_TMR), who_any(r, LAPIC_ISR));
 	drain(r);
+	/* The SDM: the ICR's trigger mode is ignored but for INIT level
+	 * de-assert, so a "level" fixed IPI arrives edge-triggered: no TMR
+	 * bit, and no EOI of it reaches the I/O APIC. */
 	ipi(r, t, 0, ICR_LEVEL | ICR_ASSERT | 0x71);
 	CHECK(who_any(r, LAPIC_IRR) == 1 && who(r, LAPIC_IRR, 0x71) == 1,
-	      "%u CPUs: level: IRR in %#x", r->n, who_any(r, LAPIC_IRR));
-	CHECK(who_any(r, LAPIC_TMR) == 1 && who(r, LAPIC_TMR, 0x71) == 1,
-	      "%u CPUs: level: TMR in %#x", r->n, who_any(r, LAPIC_TMR));
-	ipi(r, t, 0, 0x71);
-	CHECK(who_any(r, LAPIC_TMR) == 0, "%u CPUs: the same vector edge clears TMR", r->n);
+	      "%u CPUs: level IPI: IRR in %#x", r->n, who_any(r, LAPIC_IRR));
+	CHECK(who_any(r, LAPIC_TMR) == 0, "%u CPUs: level IPI: no TMR (%#x)", r->n,
+	      who_any(r, LAPIC_TMR));
 	drain(r);
 	ipi(r, 0, 0, SH(APIC_SH_OTHERS) | ICR_LEVEL | ICR_ASSERT | 0x72);
 	u32 others = all(r) & ~1u;
-	CHECK(who(r, LAPIC_TMR, 0x72) == others && who(r, LAPIC_IRR, 0x72) == others,
-	      "%u CPUs: level to the others: TMR %#x", r->n, who(r, LAPIC_TMR, 0x72));
+	CHECK(who_any(r, LAPIC_TMR) == 0 && who(r, LAPIC_IRR, 0x72) == others,
+	      "%u CPUs: level IPI to the others: IRR %#x, no TMR", r->n, who(r, LAPIC_IRR, 0x72));
 	drain(r);
 	/* A software-disabled APIC takes no fixed interrupt. */
 	wr(r, t, LAPIC_SVR, 0xff);
@@ -738,7 +739,7 @@ static void dirty_apic(struct rig *r, unsigned t)
 	wr(r, t, LAPIC_TIMER_INITIAL, 1000000);
 	ipi(r, 0, 0x40 + t, 0x77);
 	lapic__acknowledge(apic(r, t));
-	ipi(r, 0, 0x40 + t, ICR_LEVEL | ICR_ASSERT | 0x66);
+	lapic__deliver(apic(r, t), 0x66, true); /* a level vector, as from the I/O APIC */
 	ipi(r, 0, 0x40 + t, 0x07);
 	wr(r, t, LAPIC_TPR, 0x20);
 }
@@ -1162,8 +1163,10 @@ static void extint_to(struct rig *r, unsigned dest)
 	struct lapic *bsp = apic(r, 0);
 	set_entry(r, 3, DM(APIC_DM_EXTINT), dest);
 	machine__set_irq(r->m, 3, true);
-	CHECK(who_latched(r, LAPIC_PENDING_EXTINT) == 1u << dest, "%u CPUs: ExtINT reached %#x",
-	      r->n, who_latched(r, LAPIC_PENDING_EXTINT));
+	/* Only the boot CPU's APIC has the 8259 behind it to ask. */
+	CHECK(who_latched(r, LAPIC_PENDING_EXTINT) == (dest == 0 ? 1u : 0u),
+	      "%u CPUs: ExtINT to %u latched in %#x", r->n, dest,
+	      who_latched(r, LAPIC_PENDING_EXTINT));
 	CHECK(lapic__has_interrupt(bsp) == (dest == 0), "%u CPUs: ExtINT to %u: boot CPU asks %d",
 	      r->n, dest, lapic__has_interrupt(bsp));
 	CHECK(who_any(r, LAPIC_IRR) == 0, "%u CPUs: ExtINT bypasses IRR", r->n);
