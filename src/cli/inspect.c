@@ -384,7 +384,8 @@ int cmd_inspect(int argc, char **argv)
 	if (snap_reader__open(&snap, o.dir, rec.meta.id, err, sizeof(err))) {
 		fprintf(stderr, "encore inspect: %s\n", err);
 		status = 2;
-	} else if (o.verify && snap_reader__verify_pages(&snap, &checked, err, sizeof(err))) {
+	} else if (o.verify && (snap_reader__verify_pages(&snap, &checked, err, sizeof(err)) ||
+				snap_reader__verify_states(&snap, err, sizeof(err)))) {
 		fprintf(stderr, "encore inspect: %s\n", err);
 		status = 2;
 	} else {
@@ -395,8 +396,9 @@ int cmd_inspect(int argc, char **argv)
 		else
 			print_text(&rec, &f, o.events);
 		if (o.verify)
-			fprintf(stderr, "encore inspect: all %llu stored pages match their hashes\n",
-				(unsigned long long)checked);
+			fprintf(stderr, "encore inspect: all %llu stored pages match their hashes, and "
+				"all %u checkpoints their state hashes\n", (unsigned long long)checked,
+				snap.count);
 	}
 	snap_reader__close(&snap);
 	recording__close(&rec);

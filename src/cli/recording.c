@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "recording.h"
+#include "snap/snap_reader.h"
 #include "rr/rec_dir.h"
 
 static int fail(const char *cmd, const char *msg)
@@ -65,4 +66,16 @@ void recording__describe_cut(const struct recording *rec, char *buf, size_t n)
 	else
 		snprintf(buf, n, "the recorder did not finish; its log ends after %u whole blocks",
 			 log->blocks);
+}
+
+/* A replay from the start reads no checkpoint but builds a machine with
+ * the metadata's vCPUs: the two must agree before anything runs. */
+int recording__check_checkpoints(const struct recording *rec, const struct snap_reader *r,
+				 const char *cmd)
+{
+	if (!r->count || r->info[0].nvcpus == rec->meta.smp)
+		return 0;
+	fprintf(stderr, "encore %s: %s is damaged: its metadata says %llu vCPUs, its checkpoints "
+		"%u\n", cmd, rec->dir, (unsigned long long)rec->meta.smp, r->info[0].nvcpus);
+	return -1;
 }

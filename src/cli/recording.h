@@ -23,4 +23,10 @@ const struct rr_event *recording__end(const struct recording *rec);
 /* Why a recording is incomplete, in a few words. */
 void recording__describe_cut(const struct recording *rec, char *buf, size_t n);
 
+struct snap_reader;
+/* The checkpoints (opened) must be of the machine the metadata describes
+ * (its vCPUs); prints "encore CMD: ..." and returns -1 if not. */
+int recording__check_checkpoints(const struct recording *rec, const struct snap_reader *r,
+				 const char *cmd);
+
 #endif

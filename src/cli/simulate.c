@@ -329,6 +329,8 @@ static int prepare(struct sim_state *s)
 		fprintf(stderr, "encore simulate: %s\n", err);
 		return -1;
 	}
+	if (recording__check_checkpoints(&s->rec, &s->snap, "simulate"))
+		return -1;
 	u8 *console = rec_dir__read(s->rec.dir, REC_CONSOLE_FILE, &s->plan.console_len, err,
 				    sizeof(err));
 	if (!console) {

@@ -51,14 +51,16 @@ static int check_checkpoints(struct stretch *st, const struct recording *rec)
 {
 	const struct stretch_spec *o = &st->spec;
 	char err[1024];
-	if (!o->has_from && !o->has_to)
-		return 0;
 	st->snap_open = true; /* closed even if opening fails half way */
 	if (snap_reader__open(&st->snap, rec->dir, rec->meta.id, err, sizeof(err))) {
 		fprintf(stderr, "encore %s: %s\n", o->cmd, err);
 		return -1;
 	}
 	const struct snap_reader *r = &st->snap;
+	if (recording__check_checkpoints(rec, r, o->cmd))
+		return -1;
+	if (!o->has_from && !o->has_to)
+		return 0;
 	u32 last = r->count ? r->count - 1 : 0;
 	bool final = r->count && (r->info[last].flags & CKPT_FLAG_FINAL);
 	if (o->has_from && (o->from >= r->count || (final && o->from == last) ||

@@ -87,8 +87,6 @@ static u64 slice_limit(struct encore_machine *m, u64 max_insns, const struct run
 		if (at < limit)
 			limit = at;
 	}
-	if (m->nvcpus > 1 && m->sched.quantum_end < limit)
-		limit = m->sched.quantum_end > insns ? m->sched.quantum_end : insns;
 	/* Slices end at multiples of in->slice, so where the loop polls does
 	 * not depend on where a run started (replay from a checkpoint). */
 	if (in && in->slice) {
@@ -214,19 +212,53 @@ const char *run_outcome__name(enum run_outcome o)
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
 
-/* Run the engine of `v` to the machine's instruction count `limit`. */
-static void run_slice(struct encore_machine *m, struct encore_vcpu *v, u64 limit,
-		      struct encore_exit *x)
+/* Run the engine of `v` to the machine's instruction count `end`. */
+static void run_engine(struct encore_machine *m, struct encore_vcpu *v, u64 end,
+		       struct encore_exit *x)
 {
 	struct encore_engine *e = v->engine;
-	u64 own = limit;
+	u64 own = end;
 	if (!m->by_exits)
-		own = e->ops->insn_count(e) + (limit - machine__insns(m));
+		own = e->ops->insn_count(e) + (end - machine__insns(m));
 	/* Between landmarks nothing guest-visible may happen: only a stop
 	 * (which ends the run there) is looked at. */
 	do
 		engine__run(e, own, x);
 	while (x->reason == EXIT_ASYNC && !m->stopped);
+}
+
+/* A turn that ended by itself: its quantum, a PAUSE, or a halt.  The
+ * next vCPU takes over without the main loop (its poll costs host time
+ * and would move where input can arrive); anything else goes back. */
+static bool turn_over(struct encore_machine *m, const struct encore_exit *x, u64 limit)
+{
+	if (m->by_exits || machine__insns(m) >= limit)
+		return false;
+	if (x->reason == EXIT_YIELD) {
+		m->sched.quantum_end = machine__insns(m); /* the turn ends here */
+		return true;
+	}
+	return x->reason == EXIT_LIMIT || x->reason == EXIT_HLT;
+}
+
+/*
+ * Run vCPUs, from `v` on, until the machine has retired `limit`
+ * instructions or an exit needs the main loop (a kick: an interrupt or a
+ * timer changed, a stop; an error).  Nothing outside the vCPUs changes
+ * meanwhile, so their interrupts were offered already.
+ */
+static void run_turns(struct encore_machine *m, struct encore_vcpu *v, u64 limit,
+		      struct encore_exit *x)
+{
+	for (;;) {
+		u64 end = limit;
+		if (m->nvcpus > 1 && m->sched.quantum_end < end)
+			end = m->sched.quantum_end > machine__insns(m) ? m->sched.quantum_end
+								   : machine__insns(m);
+		run_engine(m, v, end, x);
+		if (!turn_over(m, x, limit) || !(v = pick_vcpu(m)))
+			return;
+	}
 }
 
 static void set_yield(struct encore_machine *m)
@@ -264,7 +296,7 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 			continue;
 		}
 		struct encore_exit x;
-		run_slice(m, v, slice_limit(m, max_insns, in), &x);
+		run_turns(m, v, slice_limit(m, max_insns, in), &x);
 		r->rip = x.rip;
 		if (handle_exit(m, &x, max_insns, r))
 			break;

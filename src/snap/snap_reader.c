@@ -17,6 +17,7 @@
 #include "encore/errmsg.h"
 #include "encore/hw.h"
 #include "encore/ram.h"
+#include "encore/state_hash.h"
 #include "encore/state_parts.h"
 #include "snap_reader.h"
 
@@ -413,6 +414,57 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n)
 {
 	return build_maps(r, k, nframes, err, n);
+}
+
+/* ---- checking stored state against its hashes ---- */
+
+struct stored_parts {
+	const struct snap_reader *r;
+	u32 k;
+};
+
+static const void *stored_part(void *ctx, unsigned index, u32 *size)
+{
+	const struct stored_parts *s = ctx;
+	struct state_part part;
+	const u8 *bytes = snap_reader__part(s->r, s->k, index, &part);
+	*size = part.size;
+	return bytes;
+}
+
+/* Checkpoint k's state hash from what it stores: its parts, its idle
+ * time and its frames' content hashes. */
+static int check_state_hash(struct snap_reader *r, u32 k, struct page_hash *frames, char *err,
+			    size_t n)
+{
+	const struct ckpt_info *i = &r->info[k];
+	if (build_maps(r, k, i->nframes, err, n))
+		return -1;
+	struct page_hash zero = page_hash__zero();
+	for (u64 f = 0; f < i->nframes; f++)
+		frames[f] = r->frame_page[f] ? r->pages[r->frame_page[f] - 1].hash : zero;
+	struct stored_parts s = { r, k };
+	u64 fp = state_hash__fingerprint(i->nparts, stored_part, &s, i->idle_ns);
+	if (state_hash__with_pages(fp, frames, i->nframes) != i->state_hash)
+		return errmsg(err, n, "checkpoint %u is damaged: its stored state (CPU, devices, page "
+			      "map) does not have its recorded state hash %016llx", k,
+			      (unsigned long long)i->state_hash);
+	return 0;
+}
+
+int snap_reader__verify_states(struct snap_reader *r, char *err, size_t n)
+{
+	if (!r->count)
+		return 0;
+	struct page_hash *frames = calloc(r->info[0].nframes ? r->info[0].nframes : 1,
+					  sizeof(*frames));
+	if (!frames)
+		return errmsg(err, n, "out of memory");
+	int bad = 0;
+	for (u32 k = 0; k < r->count && !bad; k++)
+		bad = check_state_hash(r, k, frames, err, n);
+	free(frames);
+	return bad;
 }
 
 /* ---- checking the whole page store ---- */

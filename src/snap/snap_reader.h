@@ -68,6 +68,11 @@ int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err,
 void snap_reader__explain(struct snap_reader *r, u32 k, struct encore_machine *m,
 			  const struct page_map *map, char *out, size_t n);
 
+/* Check that every checkpoint's stored state (its parts, idle time and
+ * page map) has its recorded state hash; -1 names the first that does
+ * not.  Reads no pages (verify_pages checks those). */
+int snap_reader__verify_states(struct snap_reader *r, char *err, size_t n);
+
 /* Read every stored page that any checkpoint refers to and check it
  * against its hash; -1 names the first damaged page and its checkpoint. */
 int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n);

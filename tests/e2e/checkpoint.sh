@@ -191,6 +191,48 @@ expect "--from the final checkpoint" 2 "no checkpoint $last to start from" repla
 expect "--from beyond the last checkpoint" 2 "no checkpoint $n " replay -q "$tmp/rec" --from $n
 expect "an intact recording verifies" 0 "match their hashes" inspect --verify "$tmp/rec"
 
+# ---- a machine with two vCPUs (the second never started) ----
+CKPT_EDIT=$(dirname "$ENCORE")/tools/ckpt-edit
+type_slowly | "$ENCORE" record -o "$tmp/smp" --smp 2 --kernel "$ECHO_GUEST" --interval 2M \
+	>"$tmp/smp.out" 2>"$tmp/smp.err"
+inspect_json "$tmp/smp"
+if python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+assert d["vcpus"] == 2 and d["vcpu_instructions"][1] == 0
+assert d["vcpu_instructions"][0] == d["instructions"]' "$tmp/smp.json" 2>"$tmp/json.err"; then
+	ok "--smp 2 recording: 2 vCPUs, the AP never started (0 instructions)"
+else
+	not_ok "--smp 2 recording: inspect --json" "$tmp/json.err"
+fi
+expect "--smp 2: --from 2 --to 3" 0 "replayed exactly" replay -q "$tmp/smp" --from 2 --to 3
+# damaged_smp NAME: a copy of the two-vCPU recording to damage.
+damaged_smp() { rm -rf "$tmp/$1"; cp -r "$tmp/smp" "$tmp/$1"; }
+damaged_smp smp-meta
+grep -v '^vcpu-instructions' "$tmp/smp/meta" | sed 's/^smp 2$/smp 3/' >"$tmp/smp-meta/meta"
+expect "the metadata's CPU count edited: replay" 2 "metadata says 3 vCPUs, its checkpoints 2" \
+	replay -q "$tmp/smp-meta"
+expect "  ...simulate" 2 "metadata says 3 vCPUs, its checkpoints 2" \
+	simulate -q --plugin icount -o "$tmp/smp-meta.sim" "$tmp/smp-meta"
+damaged_smp smp-counts
+sed -i 's/^vcpu-instructions \([0-9]*\) 0$/vcpu-instructions \1 1/' "$tmp/smp-counts/meta"
+expect "the per-vCPU instructions edited" 2 "vcpu-instructions must be 2 numbers adding up" \
+	replay -q "$tmp/smp-counts"
+damaged_smp smp-version
+"$CKPT_EDIT" "$tmp/smp-version" 2 cpu1 version+ 1 || not_ok "ckpt-edit version"
+expect "a vCPU's state layout version edited: --from 2" 2 \
+	"checkpoint 2: the state of 'cpu1' has layout version 2; this encore reads version 1" \
+	replay -q "$tmp/smp-version" --from 2
+damaged_smp smp-state
+"$CKPT_EDIT" "$tmp/smp-state" 2 cpu1 flip 16 || not_ok "ckpt-edit flip"
+expect "a vCPU's stored state edited: --from 2" 2 "checkpoint 2 does not restore to its recorded state hash" \
+	replay -q "$tmp/smp-state" --from 2
+expect "  ...inspect --verify" 2 "checkpoint 2 is damaged: its stored state .* does not have its recorded state hash" \
+	inspect --verify "$tmp/smp-state"
+damaged_smp smp-device
+"$CKPT_EDIT" "$tmp/smp-device" 1 lapic1 version+ 3 || not_ok "ckpt-edit device version"
+expect "a device's state layout version edited: --from 1" 2 \
+	"checkpoint 1: the state of 'lapic1' has layout version 4; this encore reads version 1" \
+	replay -q "$tmp/smp-device" --from 1
+
 # ---- --interval 0 (start and end only) and in virtual time ----
 printf abq | "$ENCORE" record -o "$tmp/i0" --kernel "$ECHO_GUEST" --interval 0 >/dev/null 2>"$tmp/i0.err"
 rc=$?

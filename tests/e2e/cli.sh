@@ -32,6 +32,12 @@ expect "demo summary" 0 "state-hash: [0-9a-f]{16}" -- "$ENCORE" run --demo --sum
 expect "demo with --kernel" 2 "exclude each other" -- "$ENCORE" run --demo --kernel README.md
 expect "--append without Linux" 2 "need a Linux kernel" -- "$ENCORE" run --demo --append quiet
 expect "bad --rtc" 2 "bad --rtc" -- "$ENCORE" run --rtc base=yesterday
+expect "--smp 0" 2 "bad --smp '0': give 1 to [0-9]+ vCPUs" -- "$ENCORE" run --demo --smp 0
+expect "--smp 100000" 2 "bad --smp '100000': give 1 to [0-9]+ vCPUs" -- "$ENCORE" run --demo --smp 100000
+expect "--smp two" 2 "bad --smp 'two'" -- "$ENCORE" run --demo --smp two
+expect "record --smp 0" 2 "bad --smp '0'" -- "$ENCORE" record -o "$tmp/r0" --demo --smp 0
+expect "--engine kvm --smp 2" 2 "runs one vCPU for now: --smp 2 needs --engine interp" -- \
+	"$ENCORE" run --demo --engine kvm --smp 2
 expect "missing kernel file" 2 "cannot open /nonexistent/k.elf" -- "$ENCORE" run --kernel /nonexistent/k.elf
 expect "kernel that is not ELF" 2 "README.md is neither a Linux kernel .* nor a bare-metal" -- "$ENCORE" run --kernel README.md
 head -c 64 /bin/true >"$tmp/trunc.elf"
