@@ -9,6 +9,8 @@ SANITIZERS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize
 SAN_FLAGS := $(if $(SANITIZE),$(SANITIZERS))
 CFLAGS ?= $(OPT) -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Iinclude -Isrc $(SAN_FLAGS) $(shell pkg-config --cflags $(PKGS))
+# Experiments without editing a file, e.g. EXTRA_CFLAGS=-DMACHINE_QUANTUM_INSNS=2000
+CFLAGS += $(EXTRA_CFLAGS)
 LDFLAGS += $(SAN_FLAGS)
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread -ldl
 

@@ -87,8 +87,11 @@ struct encore_vcpu {
 
 #define MACHINE_MAX_VCPUS 64
 /* How many of the machine's instructions one vCPU runs before the next
- * takes its turn (run.c); see README "Several vCPUs" for the trade-off. */
+ * takes its turn (run.c); see README "Several vCPUs" for the trade-off.
+ * Recordings depend on it: an encore built with another replays none. */
+#ifndef MACHINE_QUANTUM_INSNS
 #define MACHINE_QUANTUM_INSNS 20000ull
+#endif
 #define MACHINE_MAX_TIMERS (16 + MACHINE_MAX_VCPUS)
 #define MACHINE_MAX_DEVICES (32 + MACHINE_MAX_VCPUS)
 

@@ -33,6 +33,7 @@ struct rr_meta {
 	char append[4096];
 	u64 mem;
 	u64 smp;                /* vCPUs */
+	u64 quantum;            /* their turns' length (MACHINE_QUANTUM_INSNS) */
 	u64 input_slice;        /* the run loop's poll interval (instructions) */
 	u64 interval;           /* instructions between checkpoints (0: see interval_ns) */
 	u64 interval_ns;        /* virtual ns between checkpoints (0: see interval);

@@ -20,4 +20,13 @@ u64 machine__ram_hash(struct encore_machine *m);
  * for every recorded event. */
 u64 machine__fingerprint(struct encore_machine *m);
 
+/* The same two hashes from stored state (a checkpoint): the fingerprint
+ * of `nparts` state parts, given in order by `part` (their bytes and
+ * size), and idle time; and the state hash of a fingerprint and frame
+ * hashes.  One definition, so a stored checkpoint checks against its
+ * recorded hash exactly as a live machine would. */
+u64 state_hash__fingerprint(unsigned nparts, const void *(*part)(void *ctx, unsigned k, u32 *size),
+			    void *ctx, u64 idle_ns);
+u64 state_hash__with_pages(u64 fingerprint, const void *page_hashes, u64 nframes);
+
 #endif

@@ -227,6 +227,8 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	printf("%-15s%llu%s\n", rr_meta__by_exits(m) ? "exits:" : "instructions:",
 	       (unsigned long long)f->last.insns, log->ended ? "" : " (as far as the log goes)");
 	printf("vCPUs:         %llu", (unsigned long long)m->smp);
+	if (m->smp > 1)
+		printf(", in turns of %llu instructions", (unsigned long long)m->quantum);
 	for (unsigned v = 0; v < f->known_vcpus; v++)
 		printf("%s%llu on vCPU %u", v ? ", " : " (instructions: ",
 		       (unsigned long long)f->vcpu_insns[v], v);
@@ -305,7 +307,8 @@ static void print_json(const struct recording *rec, const struct facts *f, bool 
 		json_string(m->append);
 	else
 		printf("null");
-	printf(",\"vcpus\":%llu,\"vcpu_instructions\":", (unsigned long long)m->smp);
+	printf(",\"vcpus\":%llu,\"vcpu_quantum\":%llu,\"vcpu_instructions\":",
+	       (unsigned long long)m->smp, (unsigned long long)m->quantum);
 	for (unsigned v = 0; v < f->known_vcpus; v++)
 		printf("%s%llu", v ? "," : "[", (unsigned long long)f->vcpu_insns[v]);
 	printf(f->known_vcpus ? "]" : "null");

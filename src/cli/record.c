@@ -51,6 +51,7 @@ static void fill_meta(struct recorder *rc)
 		snprintf(m->append, sizeof(m->append), "%s", o->guest.append);
 	m->mem = o->guest.mem;
 	m->smp = o->guest.smp;
+	m->quantum = MACHINE_QUANTUM_INSNS;
 	m->input_slice = RUN_INPUT_SLICE_INSNS;
 	m->interval = o->interval.insns;
 	m->interval_ns = o->interval.ns;

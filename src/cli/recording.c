@@ -69,13 +69,24 @@ void recording__describe_cut(const struct recording *rec, char *buf, size_t n)
 }
 
 /* A replay from the start reads no checkpoint but builds a machine with
- * the metadata's vCPUs: the two must agree before anything runs. */
+ * the metadata's vCPUs: the two must agree before anything runs, and
+ * this encore must take vCPU turns as the recorder did. */
 int recording__check_checkpoints(const struct recording *rec, const struct snap_reader *r,
 				 const char *cmd)
 {
-	if (!r->count || r->info[0].nvcpus == rec->meta.smp)
-		return 0;
-	fprintf(stderr, "encore %s: %s is damaged: its metadata says %llu vCPUs, its checkpoints "
-		"%u\n", cmd, rec->dir, (unsigned long long)rec->meta.smp, r->info[0].nvcpus);
-	return -1;
+	const struct rr_meta *m = &rec->meta;
+	if (r->count && r->info[0].nvcpus != m->smp) {
+		fprintf(stderr, "encore %s: %s is damaged: its metadata says %llu vCPUs, its "
+			"checkpoints %u\n", cmd, rec->dir, (unsigned long long)m->smp,
+			r->info[0].nvcpus);
+		return -1;
+	}
+	if (m->smp > 1 && m->quantum != MACHINE_QUANTUM_INSNS) {
+		fprintf(stderr, "encore %s: %s was recorded by an encore whose vCPUs take turns of "
+			"%llu instructions; this one's take %llu, so it cannot replay it\n", cmd,
+			rec->dir, (unsigned long long)m->quantum,
+			(unsigned long long)MACHINE_QUANTUM_INSNS);
+		return -1;
+	}
+	return 0;
 }

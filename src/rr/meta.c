@@ -43,6 +43,7 @@ static const struct field fields[] = {
 	FIELD("append", F_TEXT, append, OPTIONAL),
 	FIELD("mem", F_U64, mem, ALWAYS),
 	FIELD("smp", F_U64, smp, ALWAYS),
+	FIELD("vcpu-quantum", F_U64, quantum, ALWAYS),
 	FIELD("input-slice", F_U64, input_slice, ALWAYS),
 	FIELD("interval", F_U64, interval, ALWAYS),
 	FIELD("interval-ns", F_U64, interval_ns, OPTIONAL),
@@ -61,7 +62,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 17
+#define FIRST_SUMMARY_FIELD 18
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -226,6 +227,8 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 	if (m->smp < 1 || m->smp > MACHINE_MAX_VCPUS)
 		return errmsg(err, errlen, "smp must be 1 to %u vCPUs, not %llu", MACHINE_MAX_VCPUS,
 			      (unsigned long long)m->smp);
+	if (!m->quantum)
+		return errmsg(err, errlen, "vcpu-quantum must not be 0");
 	if (m->vcpu_insns[0] && !vcpu_insns_valid(m))
 		return errmsg(err, errlen, "vcpu-instructions must be %llu numbers adding up to the "
 			      "instructions", (unsigned long long)m->smp);

@@ -112,7 +112,7 @@ declare -A bad=(
 	[instructions]=18446744073709551616 [virtual-ns]=1e9 [wall-ns]=''
 	[outcome]=${long:0:24} [exit-status]=2147483648 [state-hash]=0123456789abcdeg
 	[console-bytes]=+5 [log-bytes]=' 5' [events]='5 ' [checkpoints]=$'\t5'
-	[smp]=65 [vcpu-instructions]='1 2'
+	[smp]=65 [vcpu-instructions]='1 2' [vcpu-quantum]=0
 )
 for key in $(sed -n '2,$s/ .*//p' "$base"); do
 	grep -v "^$key " "$base" >"$metas/hand-missing-$key"
