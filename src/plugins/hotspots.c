@@ -76,10 +76,11 @@ static void hotspots_destroy(void *self)
 	free(s);
 }
 
-static void hotspots_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
-			     unsigned cpl)
+static void hotspots_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
+			     unsigned len, unsigned cpl)
 {
 	struct hotspots *s = self;
+	(void)vcpu;
 	(void)bytes;
 	(void)len;
 	(void)cpl;

@@ -76,9 +76,11 @@ static inline void advance(struct icount *s, u64 now)
 	s->by_cpl[s->clock.cpl] += cpl_clock__advance(&s->clock, now);
 }
 
-static void icount_on_block(void *self, u64 icount, u64 rip, unsigned ninsns, unsigned cpl)
+static void icount_on_block(void *self, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
+			    unsigned cpl)
 {
 	struct icount *s = self;
+	(void)vcpu;
 	(void)rip;
 	(void)ninsns;
 	advance(s, icount);

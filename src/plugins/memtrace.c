@@ -125,10 +125,11 @@ static void memtrace_begin(void *self, const struct encore_interval *iv)
 	s->len = (size_t)(memtrace__put_header(&s->enc, s->buf, iv, s->paddr) - s->buf);
 }
 
-static void memtrace_on_mem(void *self, u64 icount, u64 vaddr, u64 paddr, unsigned size,
-			    u64 value, unsigned flags)
+static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
+			    unsigned size, u64 value, unsigned flags)
 {
 	struct memtrace *s = self;
+	(void)vcpu;
 	(void)value;
 	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
 		compress(s, ZSTD_e_continue);

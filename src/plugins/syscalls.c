@@ -122,9 +122,11 @@ static void syscalls_begin(void *self, const struct encore_interval *iv)
 	fprintf(s->env.out, HEADER "\n");
 }
 
-static void syscalls_on_block(void *self, u64 icount, u64 rip, unsigned ninsns, unsigned cpl)
+static void syscalls_on_block(void *self, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
+			      unsigned cpl)
 {
 	struct syscalls *s = self;
+	(void)vcpu;
 	(void)rip;
 	(void)ninsns;
 	advance(s, icount);
@@ -132,10 +134,11 @@ static void syscalls_on_block(void *self, u64 icount, u64 rip, unsigned ninsns, 
 		set_cpl(s, cpl);
 }
 
-static void syscalls_on_syscall(void *self, u64 icount, u64 rip, u64 nr, const u64 args[6],
-				u64 cr3)
+static void syscalls_on_syscall(void *self, unsigned vcpu, u64 icount, u64 rip, u64 nr,
+				const u64 args[6], u64 cr3)
 {
 	struct syscalls *s = self;
+	(void)vcpu;
 	(void)rip;
 	advance(s, icount);
 	u64 as = address_space(cr3);

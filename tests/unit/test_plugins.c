@@ -22,17 +22,31 @@
 
 /* ---- the fake host ---- */
 
+#define MAX_VCPUS 4
+
 struct fake_host {
-	struct encore_regs regs;      /* what regs() returns: set by each test */
+	struct encore_regs regs[MAX_VCPUS]; /* each vCPU's registers: set by each test */
+	unsigned cur;                       /* the vCPU of the running callback */
+	unsigned nvcpus;
 	const struct encore_plugin_options *opts;
-	unsigned regs_calls;
+	unsigned regs_calls;                /* of regs() and vcpu_regs() */
 };
+
+static int fake_vcpu_regs(void *ctx, unsigned vcpu, struct encore_regs *out)
+{
+	struct fake_host *h = ctx;
+	h->regs_calls++;
+	if (vcpu >= h->nvcpus)
+		return -1;
+	*out = h->regs[vcpu];
+	out->vcpu = vcpu;
+	return 0;
+}
 
 static void fake_regs(void *ctx, struct encore_regs *out)
 {
 	struct fake_host *h = ctx;
-	h->regs_calls++;
-	*out = h->regs;
+	fake_vcpu_regs(ctx, h->cur, out);
 }
 
 static int fake_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
@@ -53,7 +67,8 @@ static const char *fake_option(void *ctx, const char *key, const char *dflt)
 	return v;
 }
 
-static const struct encore_plugin_host fake_ops = { fake_regs, fake_read_virt, fake_option };
+static const struct encore_plugin_host fake_ops = { fake_regs, fake_read_virt, fake_option,
+						    fake_vcpu_regs };
 
 /* ---- a simulation: the intervals of one plugin, then the merge ---- */
 
@@ -66,10 +81,11 @@ struct session {
 	struct fake_host host;
 	unsigned total;                /* intervals in the "recording" */
 	struct encore_interval iv[MAX_INTERVALS];
+	u64 vcpu_first[MAX_INTERVALS][MAX_VCPUS], vcpu_end[MAX_INTERVALS][MAX_VCPUS];
 	FILE *files[MAX_INTERVALS];
 	unsigned count;
 	void *self;                    /* the instance of the running interval */
-	u64 icount;                    /* of the next instruction insns() reports */
+	u64 icount[MAX_VCPUS];         /* per vCPU: of the next instruction insns() reports */
 	char err[400];
 };
 
@@ -86,6 +102,13 @@ static void session_open(struct session *s, const char *name, unsigned total, co
 	s->opts.keys = s->keys;
 	s->opts.values = s->values;
 	s->host.opts = &s->opts;
+	s->host.nvcpus = 1;
+}
+
+/* The callbacks that follow are vCPU v's (regs() answers for it). */
+static void on_vcpu(struct session *s, unsigned v)
+{
+	s->host.cur = v;
 }
 
 static int session_check_options(struct session *s)
@@ -96,19 +119,35 @@ static int session_check_options(struct session *s)
 	return s->p->check_options(&s->opts, &fake_ops, &s->host, s->err, sizeof(s->err));
 }
 
-/* Creates and begins the next interval's instance; the CPU is at
- * s->host.regs.  NULL (with s->err) if create fails. */
-static void *interval_start(struct session *s, u64 first, u64 end)
+/* Creates and begins the next interval's instance, of s->host.nvcpus
+ * vCPUs counting from first[v] to end[v]; the vCPUs are at
+ * s->host.regs[], and vCPU 0 has the turn.  NULL (with s->err) if
+ * create fails. */
+static void *interval_start_vcpus(struct session *s, const u64 *first, const u64 *end)
 {
 	unsigned i = s->count++;
-	s->iv[i] = (struct encore_interval){ i, s->total, first, end };
-	s->icount = first;
+	u64 sum_first = 0, sum_end = 0;
+	for (unsigned v = 0; v < s->host.nvcpus; v++) {
+		s->vcpu_first[i][v] = s->icount[v] = s->host.regs[v].icount = first[v];
+		s->vcpu_end[i][v] = end[v];
+		sum_first += first[v];
+		sum_end += end[v];
+	}
+	s->iv[i] = (struct encore_interval){ i, s->total, sum_first, sum_end, s->host.nvcpus,
+					     s->vcpu_first[i], s->vcpu_end[i] };
+	on_vcpu(s, 0);
 	s->files[i] = tmpfile();
 	struct encore_plugin_env env = { &s->iv[i], &s->opts, s->files[i], &fake_ops, &s->host };
 	s->self = s->p->create(&env, s->err, sizeof(s->err));
 	if (s->self && s->p->interval_begin)
 		s->p->interval_begin(s->self, &s->iv[i]);
 	return s->self;
+}
+
+/* The same with one vCPU. */
+static void *interval_start(struct session *s, u64 first, u64 end)
+{
+	return interval_start_vcpus(s, &first, &end);
 }
 
 /* Ends and destroys the running instance: interval_end's result. */
@@ -176,10 +215,11 @@ static void check_text(const char *what, const char *got, const char *want)
 	      got ? got : "(none)\n", want);
 }
 
+/* The registers of the vCPU whose callbacks come now. */
 static void set_cpu(struct session *s, unsigned cpl, u64 cr3)
 {
-	s->host.regs.cpl = (u8)cpl;
-	s->host.regs.cr3 = cr3;
+	s->host.regs[s->host.cur].cpl = (u8)cpl;
+	s->host.regs[s->host.cur].cr3 = cr3;
 }
 
 /* ---- registry ---- */
@@ -207,15 +247,15 @@ static void test_registry(void)
 
 static void icount_block(struct session *s, u64 icount, unsigned ninsns, unsigned cpl)
 {
-	s->p->on_block(s->self, icount, 0x1000 + icount, ninsns, cpl);
+	s->p->on_block(s->self, s->host.cur, icount, 0x1000 + icount, ninsns, cpl);
 }
 
 /* The host calls on_exception only if the plugin has one. */
 static void exception(struct session *s, u64 icount, unsigned vector, bool external)
 {
 	if (s->p->on_exception)
-		s->p->on_exception(s->self, icount, 0x1000 + icount, vector, external ? -1 : 0,
-				   external);
+		s->p->on_exception(s->self, s->host.cur, icount, 0x1000 + icount, vector,
+				   external ? -1 : 0, external);
 }
 
 /* [1000, 1100): user code, a page fault cuts a 10-instruction block
@@ -351,13 +391,15 @@ static char *write_temp(const char *text)
 	return path;
 }
 
-/* An instruction at rip and the icount before it; *s->icount moves on by
- * what it retires: 1 normally, 0 if it faults, the iterations for REP. */
+/* An instruction of the current vCPU at rip and the icount before it; the
+ * vCPU's s->icount moves on by what it retires: 1 normally, 0 if it
+ * faults, the iterations for REP. */
 static void insn(struct session *s, u64 rip, unsigned cpl, unsigned retires)
 {
 	static const u8 nop = 0x90;
-	s->p->on_insn(s->self, s->icount, rip, &nop, 1, cpl);
-	s->icount += retires;
+	unsigned v = s->host.cur;
+	s->p->on_insn(s->self, v, s->icount[v], rip, &nop, 1, cpl);
+	s->icount[v] += retires;
 }
 
 /* n instructions at rip that retire one each. */
@@ -568,13 +610,13 @@ static void test_coverage(void)
 
 static void sys_block(struct session *s, u64 icount, unsigned cpl)
 {
-	s->p->on_block(s->self, icount, 0x1000, 8, cpl);
+	s->p->on_block(s->self, s->host.cur, icount, 0x1000, 8, cpl);
 }
 
 static void sys_call(struct session *s, u64 icount, u64 nr, u64 cr3)
 {
 	const u64 args[6] = { nr + 1, 0x7ffd0000 + nr, 2, 3, 4, 0xffffffffffffff9cull };
-	s->p->on_syscall(s->self, icount, 0x401000, nr, args, cr3);
+	s->p->on_syscall(s->self, s->host.cur, icount, 0x401000, nr, args, cr3);
 }
 
 static void syscalls_interval0(struct session *s)
@@ -686,7 +728,7 @@ static void memtrace_interval(struct session *s, const struct access *a, size_t 
 {
 	interval_start(s, first, end);
 	for (size_t k = 0; k < n; k++)
-		s->p->on_mem(s->self, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
+		s->p->on_mem(s->self, 0, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
 			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
 	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
 }
@@ -823,7 +865,8 @@ static size_t crafted(u8 *out, size_t cap, const u8 *tail, size_t tail_len)
 {
 	u8 content[256], *p = content;
 	struct memtrace_encoder e;
-	static const struct encore_interval iv = { 7, 8, 100, 200 };
+	static const u64 vfirst = 100, vend = 200;
+	static const struct encore_interval iv = { 7, 8, 100, 200, 1, &vfirst, &vend };
 	p = memtrace__put_header(&e, p, &iv, false);
 	p = memtrace__put(&e, p, 101, 0x1000, 0, 8, true);
 	p = memtrace__put(&e, p, 101, 0x1008, 0, 8, false);
@@ -901,7 +944,8 @@ static void test_memtrace_damage(struct rng *rng)
 	for (unsigned k = 0; k < 300; k++) {
 		u8 content[MEMTRACE_HEADER_LEN + 64], packed[256];
 		struct memtrace_encoder e;
-		static const struct encore_interval iv = { 0, 1, 0, 10 };
+		static const u64 vfirst = 0, vend = 10;
+		static const struct encore_interval iv = { 0, 1, 0, 10, 1, &vfirst, &vend };
 		memtrace__put_header(&e, content, &iv, k & 1);
 		size_t n = MEMTRACE_HEADER_LEN + rng_below(rng, 64);
 		rng_fill(rng, content + MEMTRACE_HEADER_LEN, n - MEMTRACE_HEADER_LEN);
