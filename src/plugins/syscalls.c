@@ -115,7 +115,7 @@ static void syscalls_begin(void *self, const struct encore_interval *iv)
 	struct syscalls *s = self;
 	struct encore_regs r;
 	plugin_host__regs(&s->env, &r);
-	cpl_clock__begin(&s->clock, iv, r.cpl);
+	cpl_clock__begin(&s->clock, iv->first_icount, iv->end_icount, r.cpl);
 	s->cur_user = NULL;
 	if (s->clock.cpl == 3)
 		enter_user(s, r.cr3);

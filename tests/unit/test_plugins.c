@@ -326,8 +326,107 @@ static void test_icount(void)
 		   "       2                 1250                0               40"
 		   "               10               50\n"
 		   "   total                    -              162              128"
+		   "               10              300\n"
+		   "\n"
+		   "interval vcpu         first_icount             user           kernel"
+		   "             cpl1            total\n"
+		   "       0    0                 1000               62               38"
+		   "                0              100\n"
+		   "       1    0                 1100              100               50"
+		   "                0              150\n"
+		   "       2    0                 1250                0               40"
+		   "               10               50\n"
+		   "   total    0                    -              162              128"
 		   "               10              300\n");
 	free(got);
+	session_close(&s);
+}
+
+/* Two vCPUs taking turns, each counting on its own icount.  Interval 0:
+ * vCPU 0 from 1000 to 1060 starts in user mode, takes a page fault at
+ * 1012 and its turn ends at 1020 inside the handler's block; vCPU 1 from
+ * 500 to 540 starts in the kernel and its turn ends at 535 in user mode;
+ * then each goes on where it stopped.  Interval 1: vCPU 0 does not run;
+ * vCPU 1 starts in the kernel (its CPL from vcpu_regs()), enters user
+ * mode at 550.  A single clock would see icount 500 after 1020. */
+static void icount_two_vcpus(struct session *s)
+{
+	s->host.nvcpus = 2;
+	s->host.regs[0].cpl = 3;
+	s->host.regs[1].cpl = 0;
+	interval_start_vcpus(s, (const u64[]){ 1000, 500 }, (const u64[]){ 1060, 540 });
+	on_vcpu(s, 0);
+	icount_block(s, 1000, 10, 3);
+	icount_block(s, 1010, 10, 3);
+	exception(s, 1012, 14, false);
+	icount_block(s, 1012, 20, 0);
+	on_vcpu(s, 1);
+	icount_block(s, 500, 10, 0);
+	icount_block(s, 510, 20, 3);
+	icount_block(s, 530, 20, 3);
+	on_vcpu(s, 0);
+	icount_block(s, 1020, 12, 0);
+	icount_block(s, 1030, 40, 3);
+	on_vcpu(s, 1);
+	icount_block(s, 535, 3, 3);
+	icount_block(s, 538, 10, 0);
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+	s->host.regs[1].cpl = 0;
+	interval_start_vcpus(s, (const u64[]){ 1060, 540 }, (const u64[]){ 1060, 600 });
+	on_vcpu(s, 1);
+	icount_block(s, 550, 64, 3);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+static void test_icount_vcpus(void)
+{
+	check_group("icount, two vCPUs");
+	struct session s;
+	session_open(&s, "icount", 2, NULL);
+	icount_two_vcpus(&s);
+	char *file = slurp(s.files[0], NULL);
+	check_text("icount interval file", file,
+		   "encore-icount 2\ninterval 0\nfirst 1500\nend 1600\n"
+		   "cpl0 30\ncpl1 0\ncpl2 0\ncpl3 70\nvcpus 2\n"
+		   "vcpu 0 first 1000 end 1060 cpl0 18 cpl1 0 cpl2 0 cpl3 42\n"
+		   "vcpu 1 first 500 end 540 cpl0 12 cpl1 0 cpl2 0 cpl3 28\n");
+	free(file);
+	char *got = session_merge(&s, NULL);
+	check_text("icount merged, two vCPUs", got,
+		   "interval         first_icount             user           kernel"
+		   "            total\n"
+		   "       0                 1500               70               30"
+		   "              100\n"
+		   "       1                 1600               50               10"
+		   "               60\n"
+		   "   total                    -              120               40"
+		   "              160\n"
+		   "\n"
+		   "interval vcpu         first_icount             user           kernel"
+		   "            total\n"
+		   "       0    0                 1000               42               18"
+		   "               60\n"
+		   "       0    1                  500               28               12"
+		   "               40\n"
+		   "       1    0                 1060                0                0"
+		   "                0\n"
+		   "       1    1                  540               50               10"
+		   "               60\n"
+		   "   total    0                    -               42               18"
+		   "               60\n"
+		   "   total    1                    -               78               22"
+		   "              100\n");
+	free(got);
+	session_close(&s);
+
+	/* An event of a vCPU the interval does not have fails it. */
+	session_open(&s, "icount", 1, NULL);
+	s.host.nvcpus = 2;
+	interval_start_vcpus(&s, (const u64[]){ 0, 0 }, (const u64[]){ 10, 10 });
+	on_vcpu(&s, 2);
+	icount_block(&s, 5, 10, 0);
+	CHECK(interval_finish(&s) == -1 && strstr(s.err, "vCPU 2, in an interval of 2"),
+	      "vCPU 2 of 2: %s", s.err);
 	session_close(&s);
 }
 
@@ -1049,6 +1148,7 @@ int main(void)
 	test_registry();
 	test_icount();
 	test_icount_errors();
+	test_icount_vcpus();
 	test_hotspots();
 	test_hotspots_options();
 	test_hotspots_many(&rng);
