@@ -775,23 +775,115 @@ static void test_syscalls(void)
 	syscalls_interval2(&s);
 	char *got = session_merge(&s, NULL);
 	check_text("syscalls merged", got,
-		   "# icount address-space user-instructions call(arguments)\n"
-		   "25 12340000 15 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "70 22220000 20 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "130 12340000 46 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
+		   "# vcpu icount address-space user-instructions call(arguments)\n"
+		   "0 25 12340000 15 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 70 22220000 20 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 130 12340000 46 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
 		   "0xffffffffffffff9c)\n"
-		   "155 33330000 5 9999(0x2710, 0x7ffd270f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "210 33330000 60 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "225 22220000 26 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n");
+		   "0 155 33330000 5 9999(0x2710, 0x7ffd270f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 210 33330000 60 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 225 22220000 26 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n");
 	free(got);
 
 	/* A damaged interval file is refused with its line. */
 	fclose(s.files[1]);
 	s.files[1] = tmpfile();
-	fputs("encore-syscalls 1\nc 12 zz\n", s.files[1]);
+	fputs("encore-syscalls 2\nc 0 12 zz\n", s.files[1]);
 	got = session_merge(&s, NULL);
 	CHECK(!got && strstr(s.err, "interval 1, line 2"), "damaged: %s", s.err);
 	free(got);
+	session_close(&s);
+}
+
+/* vCPU v's turn ended at its icount `at`: what vcpu_regs() says of it
+ * while the other runs. */
+static void turn_ends(struct session *s, unsigned v, u64 at)
+{
+	s->host.regs[v].icount = at;
+}
+
+/* Two threads of AS1 on both vCPUs, then AS2 on both.  Each call's count
+ * includes what the other vCPU retired in the same address space up to
+ * where its turn ended. */
+static void syscalls_two_vcpus0(struct session *s)
+{
+	s->host.nvcpus = 2;
+	s->host.regs[0] = (struct encore_regs){ .cpl = 3, .cr3 = AS1 | 0x1000 };
+	s->host.regs[1] = (struct encore_regs){ .cpl = 0, .cr3 = AS1 };
+	interval_start_vcpus(s, (const u64[]){ 0, 0 }, (const u64[]){ 100, 100 });
+	on_vcpu(s, 0);
+	sys_block(s, 0, 3);
+	sys_block(s, 10, 3);
+	turn_ends(s, 0, 20);                    /* AS1: 20 from vCPU 0 */
+	on_vcpu(s, 1);
+	sys_block(s, 0, 0);
+	set_cpu(s, 3, AS1 | 0x1000);
+	sys_block(s, 5, 3);
+	sys_block(s, 15, 3);
+	sys_call(s, 18, 1, AS1 | 0x1000);       /* write: 13 here + 20 of vCPU 0 */
+	sys_block(s, 19, 0);                    /* its SYSCALL: AS1 34 */
+	turn_ends(s, 1, 30);
+	on_vcpu(s, 0);
+	sys_block(s, 20, 3);
+	sys_block(s, 30, 3);
+	sys_call(s, 40, 0, AS1 | 0x1000);       /* read: 34 + 20 */
+	sys_block(s, 41, 0);                    /* AS1: 55 */
+	set_cpu(s, 3, AS2);
+	sys_block(s, 50, 3);
+	turn_ends(s, 0, 60);                    /* AS2: 10 */
+	on_vcpu(s, 1);
+	sys_block(s, 30, 0);
+	set_cpu(s, 3, AS2 | 0x1000);
+	sys_block(s, 35, 3);
+	sys_call(s, 45, 39, AS2 | 0x1000);      /* getpid: 10 here + 10 of vCPU 0 */
+	sys_block(s, 46, 0);                    /* AS2: 21; vCPU 1 in the kernel to 100 */
+	turn_ends(s, 1, 100);
+	on_vcpu(s, 0);
+	sys_block(s, 60, 3);                    /* AS2: 61 at the end */
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+}
+
+/* vCPU 1 starts in AS1's user mode, vCPU 0 in AS2's, and vCPU 0 has not
+ * run yet when vCPU 1 calls. */
+static void syscalls_two_vcpus1(struct session *s)
+{
+	s->host.regs[0] = (struct encore_regs){ .cpl = 3, .cr3 = AS2 };
+	s->host.regs[1] = (struct encore_regs){ .cpl = 3, .cr3 = AS1 | 0x1000 };
+	interval_start_vcpus(s, (const u64[]){ 100, 100 }, (const u64[]){ 200, 150 });
+	on_vcpu(s, 1);
+	sys_call(s, 120, 231, AS1 | 0x1000);    /* exit_group: 20 + 55 */
+	sys_block(s, 121, 0);
+	turn_ends(s, 1, 150);
+	on_vcpu(s, 0);
+	sys_call(s, 130, 60, AS2);              /* exit: 30 + 61 */
+	sys_block(s, 131, 0);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+static void test_syscalls_vcpus(void)
+{
+	check_group("syscalls, two vCPUs");
+	struct session s;
+	session_open(&s, "syscalls", 2, NULL);
+	syscalls_two_vcpus0(&s);
+	syscalls_two_vcpus1(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("syscalls merged, two vCPUs", got,
+		   "# vcpu icount address-space user-instructions call(arguments)\n"
+		   "1 18 12340000 33 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 40 12340000 54 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "1 45 22220000 20 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n"
+		   "1 120 12340000 75 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n"
+		   "0 130 22220000 91 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n");
+	free(got);
+	char *totals = slurp(s.files[0], NULL);
+	CHECK(totals && strstr(totals, "\nt 12340000 55\nt 22220000 61\n"),
+	      "interval 0's totals:\n%s", totals);
+	free(totals);
 	session_close(&s);
 }
 
@@ -1154,6 +1246,7 @@ int main(void)
 	test_hotspots_many(&rng);
 	test_coverage();
 	test_syscalls();
+	test_syscalls_vcpus();
 	test_memtrace_round_trip(&rng, false);
 	test_memtrace_round_trip(&rng, true);
 	test_memtrace_damage(&rng);
