@@ -596,8 +596,73 @@ static void test_hotspots_options(void)
 	CHECK(session_check_options(&s) == -1, "top=5x: %s", s.err);
 }
 
-/* Many random addresses (the table grows several times) against a plain
- * reference count. */
+/* Two vCPUs taking turns: vCPU 0 (icounts 0 to 10) is inside a REP of 3
+ * iterations when its turn ends; vCPU 1 (100 to 108) runs, with a fault;
+ * then both go on.  Each vCPU's instruction counts to its own next one
+ * (or its own end): a single "previous instruction" would give the REP
+ * the 97 icounts between the two vCPUs' counts. */
+static void test_hotspots_vcpus(void)
+{
+	check_group("hotspots, two vCPUs");
+	struct session s;
+	session_open(&s, "hotspots", 1, NULL);
+	s.host.nvcpus = 2;
+	interval_start_vcpus(&s, (const u64[]){ 0, 100 }, (const u64[]){ 10, 108 });
+	on_vcpu(&s, 0);
+	insns(&s, RIP_STEXT, 3, 0);
+	insn(&s, RIP_DATA, 0, 3);          /* REP: its turn ends at 6, inside it */
+	on_vcpu(&s, 1);
+	insns(&s, RIP_HELPER, 4, 0);
+	insn(&s, RIP_WEAK, 0, 0);          /* faults: retires nothing */
+	insns(&s, RIP_STEXT, 2, 0);        /* the handler; the turn ends at 106 */
+	on_vcpu(&s, 0);
+	insns(&s, RIP_HELPER, 4, 0);       /* to vCPU 0's end, 10 */
+	on_vcpu(&s, 1);
+	insns(&s, RIP_USER, 2, 3);         /* to vCPU 1's end, 108 */
+	CHECK(interval_finish(&s) == 0, "interval 0: %s", s.err);
+	char *got = session_merge(&s, NULL);
+	check_text("hotspots, two vCPUs", got,
+		   "# 18 instructions at 4 addresses; the top 4\n"
+		   "# rank     instructions  percent address\n"
+		   "     1                8   44.44% ffffffff81000104\n"
+		   "     2                5   27.78% ffffffff81000010\n"
+		   "     3                3   16.67% ffffffff81000250\n"
+		   "     4                2   11.11% 0000000000401000\n");
+	free(got);
+	session_close(&s);
+}
+
+/* One interval of `n` instructions at random addresses of addr[] (half
+ * of them among the first 50), on two vCPUs taking turns of random
+ * length, each vCPU counting on from *at; count[] gets the reference. */
+static void hotspots_random_interval(struct session *s, struct rng *rng, const u64 *addr,
+				     unsigned naddrs, u64 *count, unsigned n, u64 at[2])
+{
+	unsigned *pick = malloc(n * sizeof(*pick)), *vcpu = malloc(n * sizeof(*vcpu));
+	u64 end[2] = { at[0], at[1] };
+	unsigned v = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (rng_chance(rng, 1, 40))
+			v ^= 1;
+		pick[i] = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 50 : naddrs);
+		vcpu[i] = v;
+		end[v]++;
+		count[pick[i]]++;
+	}
+	interval_start_vcpus(s, at, end);
+	for (unsigned i = 0; i < n; i++) {
+		on_vcpu(s, vcpu[i]);
+		insns(s, addr[pick[i]], 1, 0);
+	}
+	CHECK(interval_finish(s) == 0, "interval %u: %s", s->count - 1, s->err);
+	at[0] = end[0];
+	at[1] = end[1];
+	free(pick);
+	free(vcpu);
+}
+
+/* Many random addresses (the table grows several times, under the
+ * pending counters of both vCPUs) against a plain reference count. */
 static void test_hotspots_many(struct rng *rng)
 {
 	check_group("hotspots many");
@@ -610,15 +675,10 @@ static void test_hotspots_many(struct rng *rng)
 	const char *const all[] = { "top", "100000", NULL };
 	struct session s;
 	session_open(&s, "hotspots", 3, all);
-	for (int i = 0; i < 3; i++) {
-		interval_start(&s, (u64)i * (INSNS / 3), (u64)(i + 1) * (INSNS / 3));
-		for (unsigned n = 0; n < INSNS / 3; n++) {
-			unsigned k = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 50 : ADDRS);
-			count[k]++;
-			insns(&s, addr[k], 1, 0);
-		}
-		CHECK(interval_finish(&s) == 0, "interval %d: %s", i, s.err);
-	}
+	s.host.nvcpus = 2;
+	u64 at[2] = { 0, 5000000 };
+	for (int i = 0; i < 3; i++)
+		hotspots_random_interval(&s, rng, addr, ADDRS, count, INSNS / 3, at);
 	char *got = session_merge(&s, NULL);
 	unsigned lines = 0, wrong = 0;
 	u64 prev = UINT64_MAX;
@@ -1244,6 +1304,7 @@ int main(void)
 	test_hotspots();
 	test_hotspots_options();
 	test_hotspots_many(&rng);
+	test_hotspots_vcpus();
 	test_coverage();
 	test_syscalls();
 	test_syscalls_vcpus();
