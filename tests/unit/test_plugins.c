@@ -953,40 +953,59 @@ struct access {
 	u64 icount, vaddr, paddr;
 	u32 size;
 	bool write;
+	unsigned vcpu;
 };
 
 /* Accesses the way a program makes them: mostly near the previous one,
- * in few pages, sometimes anywhere, with odd sizes now and then. */
-static void make_accesses(struct rng *rng, struct access *a, size_t n, u64 first, u64 end)
+ * in few pages, sometimes anywhere, with odd sizes now and then; by
+ * nvcpus vCPUs taking turns, each from first[v] to before end[v] on its
+ * own icount. */
+static void make_accesses(struct rng *rng, struct access *a, size_t n, unsigned nvcpus,
+			  const u64 *first, const u64 *end)
 {
 	static const u32 sizes[] = { 1, 2, 4, 8, 8, 8, 4, 10, 16, 32, 64, 3, 512, 0 };
-	u64 icount = first, vaddr = 0x7ffd00001000ull;
+	u64 icount[MAX_VCPUS], vaddr = 0x7ffd00001000ull;
+	unsigned v = 0;
+	memcpy(icount, first, nvcpus * sizeof(*icount));
 	for (size_t k = 0; k < n; k++) {
+		if (rng_chance(rng, 1, 300))
+			v = (unsigned)rng_below(rng, nvcpus);
 		if (rng_chance(rng, 1, 50))
 			vaddr = rng_next(rng);
 		else
 			vaddr += (u64)(i64)(rng_below(rng, 129) - 64);
 		u64 step = rng_chance(rng, 1, 100) ? rng_below(rng, 100000) : rng_below(rng, 4);
-		icount = icount + step < end ? icount + step : icount;
-		a[k] = (struct access){ icount, vaddr, (vaddr & 0xfff) | (vaddr >> 20 & 0xfffff000),
+		icount[v] = icount[v] + step < end[v] ? icount[v] + step : icount[v];
+		a[k] = (struct access){ icount[v], vaddr,
+					(vaddr & 0xfff) | (vaddr >> 20 & 0xfffff000),
 					sizes[rng_below(rng, ARRAY_SIZE(sizes))],
-					rng_chance(rng, 1, 3) };
+					rng_chance(rng, 1, 3), v };
 	}
+}
+
+/* An interval of nvcpus vCPUs, from first[v] to end[v], with accesses a. */
+static void memtrace_interval_vcpus(struct session *s, const struct access *a, size_t n,
+				    unsigned nvcpus, const u64 *first, const u64 *end)
+{
+	s->host.nvcpus = nvcpus;
+	interval_start_vcpus(s, first, end);
+	for (size_t k = 0; k < n; k++) {
+		on_vcpu(s, a[k].vcpu);
+		s->p->on_mem(s->self, a[k].vcpu, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
+			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
+	}
+	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
 }
 
 static void memtrace_interval(struct session *s, const struct access *a, size_t n, u64 first,
 			      u64 end)
 {
-	interval_start(s, first, end);
-	for (size_t k = 0; k < n; k++)
-		s->p->on_mem(s->self, 0, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
-			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
-	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
+	memtrace_interval_vcpus(s, a, n, 1, &first, &end);
 }
 
 /* Decodes buf and compares with the accesses of intervals [from, to). */
 static void check_decodes(const char *what, const char *buf, size_t len, struct access *const *a,
-			  const size_t *n, unsigned from, unsigned to, bool paddr)
+			  const size_t *n, unsigned from, unsigned to, bool paddr, unsigned nvcpus)
 {
 	FILE *f = fmemopen((void *)buf, len, "rb");
 	struct memtrace_reader *r = memtrace_reader__open(f);
@@ -1000,13 +1019,14 @@ static void check_decodes(const char *what, const char *buf, size_t len, struct 
 			rc = memtrace_reader__next(r, &rec);
 			bad += rc != 1 || rec.icount != x->icount || rec.vaddr != x->vaddr ||
 			       rec.size != x->size || rec.write != x->write || rec.interval != i ||
-			       rec.has_paddr != paddr || (paddr && rec.paddr != x->paddr);
+			       rec.has_paddr != paddr || (paddr && rec.paddr != x->paddr) ||
+			       rec.vcpu != x->vcpu;
 		}
 	if (!bad)
 		rc = memtrace_reader__next(r, &rec);
 	struct memtrace_span span = memtrace_reader__span(r);
 	CHECK(!bad && rc == 0 && span.frames == to - from && span.first == from &&
-	      span.last == to - 1 && span.count == 3,
+	      span.last == to - 1 && span.count == 3 && span.nvcpus == nvcpus,
 	      "%s: record %zu differs or the end is wrong (rc %d: %s)", what, total, rc,
 	      memtrace_reader__error(r));
 	memtrace_reader__close(r);
@@ -1015,11 +1035,20 @@ static void check_decodes(const char *what, const char *buf, size_t len, struct 
 
 static int read_to_end(const void *buf, size_t len, char *err, size_t errlen, u64 *records);
 
-static void test_memtrace_round_trip(struct rng *rng, bool paddr)
+/* Three intervals of nvcpus vCPUs taking turns, through the plugin and
+ * back through the reader. */
+static void test_memtrace_round_trip(struct rng *rng, bool paddr, unsigned nvcpus)
 {
-	check_group(paddr ? "memtrace paddr=1" : "memtrace");
+	char group[64];
+	snprintf(group, sizeof(group), "memtrace%s, %u vCPU%s", paddr ? " paddr=1" : "", nvcpus,
+		 nvcpus > 1 ? "s" : "");
+	check_group(group);
 	static const size_t n[3] = { 5000, 0, 400000 }; /* the last fills the buffer several times */
 	static const u64 bounds[4] = { 1000, 500000, 600000, 90000000 };
+	u64 vbounds[4][MAX_VCPUS];     /* vCPU v counts (v + 1) times as fast */
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned v = 0; v < nvcpus; v++)
+			vbounds[i][v] = bounds[i] * (v + 1);
 	struct access *a[3];
 	const char *const opts[] = { "paddr", paddr ? "1" : "0", "level", "1", NULL };
 	struct session s;
@@ -1027,15 +1056,15 @@ static void test_memtrace_round_trip(struct rng *rng, bool paddr)
 	CHECK(session_check_options(&s) == 0, "options: %s", s.err);
 	for (int i = 0; i < 3; i++) {
 		a[i] = malloc((n[i] + 1) * sizeof(**a));
-		make_accesses(rng, a[i], n[i], bounds[i], bounds[i + 1]);
-		memtrace_interval(&s, a[i], n[i], bounds[i], bounds[i + 1]);
+		make_accesses(rng, a[i], n[i], nvcpus, vbounds[i], vbounds[i + 1]);
+		memtrace_interval_vcpus(&s, a[i], n[i], nvcpus, vbounds[i], vbounds[i + 1]);
 	}
 	size_t len;
 	char *all = session_merge(&s, &len);
-	check_decodes("all three", all, len, a, n, 0, 3, paddr);
+	check_decodes("all three", all, len, a, n, 0, 3, paddr, nvcpus);
 	size_t len0;
 	char *first = slurp(s.files[0], &len0);
-	check_decodes("interval 0 alone", first, len0, a, n, 0, 1, paddr);
+	check_decodes("interval 0 alone", first, len0, a, n, 0, 1, paddr, nvcpus);
 	size_t len2;
 	char *third = slurp(s.files[2], &len2);
 	char *swapped = malloc(len0 + len2);
@@ -1052,7 +1081,7 @@ static void test_memtrace_round_trip(struct rng *rng, bool paddr)
 	/* The same accesses give the same bytes. */
 	struct session again;
 	session_open(&again, "memtrace", 3, opts);
-	memtrace_interval(&again, a[0], n[0], bounds[0], bounds[1]);
+	memtrace_interval_vcpus(&again, a[0], n[0], nvcpus, vbounds[0], vbounds[1]);
 	size_t len_again;
 	char *bytes_again = slurp(again.files[0], &len_again);
 	CHECK(len_again == len0 && !memcmp(bytes_again, first, len0), "deterministic bytes");
@@ -1095,7 +1124,7 @@ static int same_records(const void *buf, size_t len, const struct access *a, siz
 	int rc;
 	while ((rc = memtrace_reader__next(r, &rec)) == 1) {
 		same &= k < n && rec.icount == a[k].icount && rec.vaddr == a[k].vaddr &&
-			rec.size == a[k].size && rec.write == a[k].write;
+			rec.size == a[k].size && rec.write == a[k].write && rec.vcpu == a[k].vcpu;
 		k++;
 	}
 	memtrace_reader__close(r);
@@ -1111,16 +1140,17 @@ static size_t compress_content(const u8 *content, size_t n, u8 *out, size_t cap)
 	return z;
 }
 
-/* A frame of interval 7 with two records and then `tail`. */
+/* A frame of interval 7 of a machine of two vCPUs, with two records of
+ * vCPU 0 and then `tail`. */
 static size_t crafted(u8 *out, size_t cap, const u8 *tail, size_t tail_len)
 {
 	u8 content[256], *p = content;
 	struct memtrace_encoder e;
-	static const u64 vfirst = 100, vend = 200;
-	static const struct encore_interval iv = { 7, 8, 100, 200, 1, &vfirst, &vend };
+	static const u64 vfirst[2] = { 100, 50 }, vend[2] = { 200, 60 };
+	static const struct encore_interval iv = { 7, 8, 150, 260, 2, vfirst, vend };
 	p = memtrace__put_header(&e, p, &iv, false);
-	p = memtrace__put(&e, p, 101, 0x1000, 0, 8, true);
-	p = memtrace__put(&e, p, 101, 0x1008, 0, 8, false);
+	p = memtrace__put(&e, p, 0, 101, 0x1000, 0, 8, true);
+	p = memtrace__put(&e, p, 0, 101, 0x1008, 0, 8, false);
 	memcpy(p, tail, tail_len);
 	return compress_content(content, (size_t)(p - content) + tail_len, out, cap);
 }
@@ -1152,6 +1182,18 @@ static void test_memtrace_damage(struct rng *rng)
 	expect_error("wrong count", z, crafted(z, sizeof(z), bad_count, 3), "has 2 records");
 	static const u8 bad_tag[] = { 0xf5 };
 	expect_error("unknown tag", z, crafted(z, sizeof(z), bad_tag, 1), "unknown record tag");
+	/* vCPU 1's read 3 after its first icount 50, then vCPU 0's at 102. */
+	static const u8 switches[] = { 0xf1, 1, 0x30, 0x00, 0xf1, 0, 0x10, 0x00, 0xf0, 4, 120 };
+	CHECK(read_to_end(z, crafted(z, sizeof(z), switches, sizeof(switches)), err, sizeof(err),
+			  &records) == 0 && records == 4, "vCPU records read: %s", err);
+	static const u8 no_vcpu2[] = { 0xf1, 2, 0xf0, 2, 120 };
+	expect_error("a vCPU the frame does not have", z,
+		     crafted(z, sizeof(z), no_vcpu2, sizeof(no_vcpu2)), "a switch to vCPU 2");
+	static const u8 same_vcpu[] = { 0xf1, 0, 0xf0, 2, 120 };
+	expect_error("a switch to the vCPU already there", z,
+		     crafted(z, sizeof(z), same_vcpu, sizeof(same_vcpu)), "a switch to vCPU 0");
+	static const u8 cut_switch[] = { 0xf1 };
+	expect_error("cut vCPU record", z, crafted(z, sizeof(z), cut_switch, 1), "inside a record");
 	static const u8 cut_record[] = { 0x0e, 0x80 };
 	expect_error("cut record", z, crafted(z, sizeof(z), cut_record, 2), "inside a record");
 	static const u8 long_varint[] = { 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -1164,7 +1206,8 @@ static void test_memtrace_damage(struct rng *rng)
 
 	/* A real interval output, cut short anywhere or with a byte changed. */
 	struct access *a = malloc(20000 * sizeof(*a));
-	make_accesses(rng, a, 20000, 0, 1000000);
+	static const u64 first = 0, end = 1000000;
+	make_accesses(rng, a, 20000, 1, &first, &end);
 	struct session s;
 	session_open(&s, "memtrace", 1, NULL);
 	memtrace_interval(&s, a, 20000, 0, 1000000);
@@ -1193,13 +1236,13 @@ static void test_memtrace_damage(struct rng *rng)
 	 * sanitizer build checks that nothing is read out of bounds). */
 	unsigned ended = 0;
 	for (unsigned k = 0; k < 300; k++) {
-		u8 content[MEMTRACE_HEADER_LEN + 64], packed[256];
+		u8 content[MEMTRACE_HEADER_LEN + 16 + 64], packed[256];
 		struct memtrace_encoder e;
-		static const u64 vfirst = 0, vend = 10;
-		static const struct encore_interval iv = { 0, 1, 0, 10, 1, &vfirst, &vend };
-		memtrace__put_header(&e, content, &iv, k & 1);
-		size_t n = MEMTRACE_HEADER_LEN + rng_below(rng, 64);
-		rng_fill(rng, content + MEMTRACE_HEADER_LEN, n - MEMTRACE_HEADER_LEN);
+		static const u64 vfirst[2] = { 0, 0 }, vend[2] = { 10, 10 };
+		static const struct encore_interval iv = { 0, 1, 0, 20, 2, vfirst, vend };
+		size_t head = (size_t)(memtrace__put_header(&e, content, &iv, k & 1) - content);
+		size_t n = head + rng_below(rng, 64);
+		rng_fill(rng, content + head, n - head);
 		size_t zlen = compress_content(content, n, packed, sizeof(packed));
 		ended += read_to_end(packed, zlen, err, sizeof(err), &records) == 0;
 	}
@@ -1238,14 +1281,15 @@ static void test_memtrace_cli(void)
 {
 	check_group("encore memtrace");
 	static const struct access a[] = {
-		{ 10, 0x1000, 0x5000, 8, true },
-		{ 10, 0x2000, 0x9000, 4, false },
-		{ 30, 0xffffffff81000000ull, 0x1000000, 1, false },
+		{ 10, 0x1000, 0x5000, 8, true, 0 },
+		{ 3, 0x2000, 0x9000, 4, false, 1 },
+		{ 30, 0xffffffff81000000ull, 0x1000000, 1, false, 0 },
 	};
+	static const u64 first[2] = { 0, 0 }, end[2] = { 100, 50 };
 	const char *const opts[] = { "paddr", "1", NULL };
 	struct session s;
 	session_open(&s, "memtrace", 1, opts);
-	memtrace_interval(&s, a, 3, 0, 100);
+	memtrace_interval_vcpus(&s, a, 3, 2, first, end);
 	size_t len;
 	char *bytes = session_merge(&s, &len);
 	char *path = write_temp("");
@@ -1257,16 +1301,41 @@ static void test_memtrace_cli(void)
 	char *plain[] = { "memtrace", path, NULL };
 	CHECK(run_cli(2, plain, &out, &err) == 0 && !*err, "plain: %s", err);
 	check_text("records", out,
-		   "10 W 8 0000000000001000 0000000000005000\n"
-		   "10 R 4 0000000000002000 0000000000009000\n"
-		   "30 R 1 ffffffff81000000 0000000001000000\n");
+		   "0 10 W 8 0000000000001000 0000000000005000\n"
+		   "1 3 R 4 0000000000002000 0000000000009000\n"
+		   "0 30 R 1 ffffffff81000000 0000000001000000\n");
 	free(out);
 	free(err);
 	char *summary[] = { "memtrace", path, "--summary", "--limit", "2", NULL };
 	CHECK(run_cli(5, summary, &out, &err) == 0 && !*err, "summary: %s", err);
 	check_text("summary", out,
-		   "intervals 0..0 of 1\nrecords 2\nreads 1\nwrites 1\nbytes 12\nbytes-read 4\n"
-		   "bytes-written 8\nicount 10..10\n");
+		   "intervals 0..0 of 1\nvcpus 2\nrecords 2\nreads 1\nwrites 1\nbytes 12\n"
+		   "bytes-read 4\nbytes-written 8\nvcpu0 records 1 icount 10..10\n"
+		   "vcpu1 records 1 icount 3..3\n");
+	free(out);
+	free(err);
+	char *whole[] = { "memtrace", path, "--summary", NULL };
+	CHECK(run_cli(3, whole, &out, &err) == 0 && !*err && strstr(out, "\nrecords 3\n") &&
+	      strstr(out, "\nvcpu0 records 2 icount 10..30\nvcpu1 records 1 icount 3..3\n"),
+	      "summary of all: %s%s", out, err);
+	free(out);
+	free(err);
+
+	/* A trace of format version 1 (before vCPUs): its 32-byte header, no
+	 * records, the end record. */
+	u8 v1[64], z[256];
+	struct memtrace_encoder e;
+	memtrace__put_header(&e, v1, &s.iv[0], false);
+	v1[8] = 1;
+	memset(v1 + 20, 0, 4);
+	memcpy(v1 + MEMTRACE_HEADER_LEN, (const u8[]){ 0xf0, 0, 100 }, 3);
+	size_t zn = compress_content(v1, MEMTRACE_HEADER_LEN + 3, z, sizeof(z));
+	f = fopen(path, "wb");
+	fwrite(z, 1, zn, f);
+	fclose(f);
+	CHECK(run_cli(2, plain, &out, &err) == 2 && !*out &&
+	      strstr(err, "format version 1, from an encore before records named their vCPU; "
+		     "this encore reads version 2"), "a version 1 file exits 2: %s", err);
 	free(out);
 	free(err);
 
@@ -1308,8 +1377,9 @@ int main(void)
 	test_coverage();
 	test_syscalls();
 	test_syscalls_vcpus();
-	test_memtrace_round_trip(&rng, false);
-	test_memtrace_round_trip(&rng, true);
+	test_memtrace_round_trip(&rng, false, 1);
+	test_memtrace_round_trip(&rng, true, 2);
+	test_memtrace_round_trip(&rng, false, 3);
 	test_memtrace_damage(&rng);
 	test_memtrace_cli();
 	check_group_end();
