@@ -137,11 +137,14 @@ static int interval_end(void *self, const struct encore_interval *iv, char *err,
 		fprintf(c->out, "mmio-other-pages %llu\n", (unsigned long long)c->mmio_other);
 	for (unsigned v = 0; v < c->nvcpus; v++) {
 		const struct vcpu_census *k = &c->vcpu[v];
-		fprintf(c->out, "vcpu%u-exceptions %llu\nvcpu%u-interrupts %llu\n", v,
-			(unsigned long long)k->exceptions, v, (unsigned long long)k->interrupts);
-		if (c->io)
-			fprintf(c->out, "vcpu%u-device-accesses %llu\n", v,
-				(unsigned long long)k->io);
+		if (k->exceptions)
+			fprintf(c->out, "vcpu%u-exceptions %llu\n", v,
+				(unsigned long long)k->exceptions);
+		if (k->interrupts)
+			fprintf(c->out, "vcpu%u-interrupts %llu\n", v,
+				(unsigned long long)k->interrupts);
+		if (k->io)
+			fprintf(c->out, "vcpu%u-device-accesses %llu\n", v, (unsigned long long)k->io);
 	}
 	return 0;
 }

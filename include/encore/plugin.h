@@ -41,10 +41,11 @@
  * totals, the sums over the vCPUs.
  *
  * To count per vCPU, keep a state per vCPU (allocated in create() for
- * env->interval->nvcpus), start vCPU v's at vcpu_first_icount[v], and
- * advance it only with the icounts of v's own callbacks: the
- * instructions v retired between two of its events are the difference
- * of their icounts, and at interval_end the rest is
+ * env->interval->nvcpus), start vCPU v's at vcpu_first_icount[v] (with
+ * its registers, its CPL say, from the host's vcpu_regs(v) in
+ * interval_begin), and advance it only with the icounts of v's own
+ * callbacks: the instructions v retired between two of its events are
+ * the difference of their icounts, and at interval_end the rest is
  * vcpu_end_icount[v] minus its last icount.  A vCPU's instructions
  * between its last event and its turn ending are only seen at its next
  * event; a plugin that needs them earlier (to total something over
