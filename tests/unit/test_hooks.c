@@ -3,15 +3,21 @@
  * instrumented path retires exactly what the plain path does, and
  * installing then removing hooks leaves execution unchanged; on a
  * machine of two vCPUs whose engines take turns, every hook names the
- * vCPU whose engine ran and gives that vCPU's own instruction count.
+ * vCPU whose engine ran and gives that vCPU's own instruction count, and
+ * built-in plugins hooked in by encore's plugin host (src/sim/) count
+ * each vCPU exactly.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "encore/engine.h"
 #include "encore/hooks.h"
 #include "encore/loader.h"
 #include "encore/state_hash.h"
+#include "plugins/memtrace_format.h"
+#include "sim/plugin_host.h"
 
 #define CODE_ADDR 0x100000ull
 #define DATA_ADDR 0x200000ull
@@ -309,11 +315,115 @@ static void test_two_vcpus(void)
 	machine__destroy(m);
 }
 
+/* ---- the plugin host on two vCPUs ---- */
+
+/* A machine of two vCPUs both running `loop` from count 0. */
+static struct encore_machine *two_loops(void)
+{
+	struct encore_machine *m = machine__create(64 << 20, 2);
+	struct encore_cpu_state s;
+	memcpy(machine__ram_ptr(m, LOOP_ADDR), loop, sizeof(loop));
+	bare_metal__prepare(m, &s, LOOP_ADDR);
+	for (unsigned k = 0; k < 2; k++) {
+		struct encore_engine *e = interp__create(m, &m->vcpus[k]);
+		e->ops->set_state(e, &s);
+	}
+	return m;
+}
+
+/* vCPU k takes its turn, as the run loop gives it, to its own count `to`. */
+static void host_turn(struct encore_machine *m, unsigned k, u64 to)
+{
+	struct encore_exit x;
+	machine__switch_to(m, &m->vcpus[k]);
+	engine__run(m->vcpus[k].engine, to, &x);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[4096];
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* The memtrace records: each vCPU's stores, at its own icounts, in the
+ * order of the turns. */
+static void check_memtrace(const char *path)
+{
+	static const unsigned want_vcpu[] = { 0, 0, 1, 1, 1, 0, 0, 0 };
+	static const u64 want_icount[] = { 0, 3, 0, 3, 6, 6, 9, 12 };
+	FILE *f = fopen(path, "rb");
+	struct memtrace_reader *r = f ? memtrace_reader__open(f) : NULL;
+	struct memtrace_record rec;
+	unsigned n = 0, wrong = 0;
+	int rc;
+	while (r && (rc = memtrace_reader__next(r, &rec)) == 1) {
+		wrong += n >= ARRAY_SIZE(want_vcpu) || rec.vcpu != want_vcpu[n] ||
+			 rec.icount != want_icount[n] || !rec.write || rec.vaddr != DATA_ADDR;
+		n++;
+	}
+	CHECK(r && rc == 0 && n == ARRAY_SIZE(want_vcpu) && !wrong,
+	      "memtrace: %u records, %u wrong (%s)", n, wrong, r ? memtrace_reader__error(r) : "");
+	memtrace_reader__close(r);
+	if (f)
+		fclose(f);
+}
+
+/* Interval [vCPU 0: 0..13, vCPU 1: 0..8] with turns of 5, 8 and 8, through
+ * plugin_run as encore simulate hooks plugins in, then the merge. */
+static void test_plugin_host_two_vcpus(void)
+{
+	check_group("plugin host, two vCPUs");
+	struct encore_machine *m = two_loops();
+	struct plugin_set set = { 0 };
+	char err[512] = "", dir[] = "/tmp/encore-test-hooks-XXXXXX";
+	CHECK(mkdtemp(dir) && !plugin_set__add(&set, "icount", err, sizeof(err)) &&
+	      !plugin_set__add(&set, "hotspots", err, sizeof(err)) &&
+	      !plugin_set__add(&set, "memtrace", err, sizeof(err)), "plugins: %s", err);
+	static const u64 first[2] = { 0, 0 }, end[2] = { 13, 8 };
+	const struct encore_interval iv = { 0, 1, 0, 21, 2, first, end };
+	struct plugin_run run;
+	plugin_run__init(&run, &set, m, dir);
+	CHECK(plugin_run__begin(&run, &iv) == 0, "begin: %s", run.error);
+	host_turn(m, 0, 5);
+	host_turn(m, 1, 8);
+	host_turn(m, 0, 13);
+	CHECK(plugin_run__end(&run) == 0, "end: %s", run.error);
+	CHECK(plugin_set__merge(&set, dir, &iv, 1, err, sizeof(err)) == 0, "merge: %s", err);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/icount.txt", dir);
+	CHECK(strstr(read_text(path),
+		     "\ninterval vcpu         first_icount             user           kernel"
+		     "            total\n"
+		     "       0    0                    0                0               13"
+		     "               13\n"
+		     "       0    1                    0                0                8"
+		     "                8\n"), "icount per vCPU:\n%s", read_text(path));
+	snprintf(path, sizeof(path), "%s/hotspots.txt", dir);
+	CHECK(strstr(read_text(path), "# 21 instructions at 3 addresses; the top 3\n") &&
+	      strstr(read_text(path), "     1                8   38.10% 0000000000102000\n"
+				      "     2                7   33.33% 0000000000102008\n"
+				      "     3                6   28.57% 000000000010200b\n"),
+	      "hotspots over both vCPUs:\n%s", read_text(path));
+	snprintf(path, sizeof(path), "%s/memtrace.zst", dir);
+	check_memtrace(path);
+	plugin_set__free(&set);
+	machine__destroy(m);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0, "rm %s", dir);
+}
+
 int main(void)
 {
 	test_hooked_run();
 	test_hooks_change_nothing();
 	test_two_vcpus();
+	test_plugin_host_two_vcpus();
 	check_group_end();
 	return check_summary();
 }
