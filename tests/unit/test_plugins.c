@@ -8,6 +8,10 @@
  * names and user instruction counts carried across intervals; memtrace:
  * round trips of many records through the reader, concatenated
  * intervals, identical bytes for identical input, and damaged files.
+ * Two vCPUs taking turns (alternating vcpu arguments, each on its own
+ * icount, turns that end inside blocks and REPs): icount, syscalls and
+ * hotspots count each vCPU exactly, and memtrace keeps every record's
+ * vCPU.
  */
 #include <errno.h>
 #include <stdlib.h>
