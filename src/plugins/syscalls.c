@@ -106,18 +106,22 @@ static void *syscalls_create(const struct encore_plugin_env *env, char *err, siz
 	return s;
 }
 
-/* vCPU c is now at CPL cpl; at CPL 3, in the address space of its CR3. */
-static void set_cpl(struct syscalls *s, unsigned v, unsigned cpl)
+/* vCPU c is now at CPL cpl; at CPL 3, in the address space of cr3. */
+static void enter(struct syscalls *s, struct sys_vcpu *c, unsigned cpl, u64 cr3)
 {
-	struct sys_vcpu *c = &s->vcpu[v];
 	c->clock.cpl = cpl & 3;
 	c->in_user = c->clock.cpl == 3;
-	if (!c->in_user)
-		return;
-	struct encore_regs r;
-	plugin_host__vcpu_regs(&s->env, v, &r);
-	if (!u64_ref__set(&s->user, &c->user, address_space(r.cr3)))
+	if (c->in_user && !u64_ref__set(&s->user, &c->user, address_space(cr3)))
 		s->out_of_memory = true;
+}
+
+/* vCPU v changes to CPL cpl: its CR3 is only needed (and read) for CPL 3. */
+static void set_cpl(struct syscalls *s, unsigned v, unsigned cpl)
+{
+	struct encore_regs r = { .cr3 = 0 };
+	if ((cpl & 3) == 3)
+		plugin_host__vcpu_regs(&s->env, v, &r);
+	enter(s, &s->vcpu[v], cpl, r.cr3);
 }
 
 /* vCPU c's instructions up to its icount `now` count at its CPL. */
@@ -141,7 +145,7 @@ static void syscalls_begin(void *self, const struct encore_interval *iv)
 		plugin_host__vcpu_regs(&s->env, v, &r);
 		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
 				 iv->vcpu_end_icount[v], r.cpl);
-		set_cpl(s, v, r.cpl);
+		enter(s, &s->vcpu[v], r.cpl, r.cr3);
 	}
 	fprintf(s->env.out, HEADER "\n");
 }
