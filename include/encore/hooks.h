@@ -4,6 +4,9 @@
  * plugin's function can be installed as is).  When no hook is installed
  * the interpreter runs its plain fast path; installing any hook switches
  * it to an instrumented path, so an unused hook costs nothing.
+ *
+ * Every hook gets the index of the vCPU whose engine calls it (the
+ * engine's vcpu->index) and that vCPU's own retired-instruction count.
  */
 #ifndef ENCORE_HOOKS_H
 #define ENCORE_HOOKS_H
@@ -17,22 +20,24 @@
  * can own different callbacks without a dispatcher in between. */
 struct encore_hooks {
 	/* Before each instruction executes; bytes/len are its encoding. */
-	void (*on_insn)(void *opaque, u64 icount, u64 rip, const u8 *bytes, unsigned len,
-			unsigned cpl);
+	void (*on_insn)(void *opaque, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
+			unsigned len, unsigned cpl);
 	void *insn_opaque;
 	/* Before each basic block (straight-line run ending at a branch). */
-	void (*on_block)(void *opaque, u64 icount, u64 rip, unsigned ninsns, unsigned cpl);
+	void (*on_block)(void *opaque, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
+			 unsigned cpl);
 	void *block_opaque;
 	/* Each data memory access, after it succeeded. */
-	void (*on_mem)(void *opaque, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64 value,
-		       unsigned flags);
+	void (*on_mem)(void *opaque, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
+		       unsigned size, u64 value, unsigned flags);
 	void *mem_opaque;
 	/* Each exception or interrupt delivered (error_code < 0: none). */
-	void (*on_exception)(void *opaque, u64 icount, u64 rip, unsigned vector, i64 error_code,
-			     bool external);
+	void (*on_exception)(void *opaque, unsigned vcpu, u64 icount, u64 rip, unsigned vector,
+			     i64 error_code, bool external);
 	void *exception_opaque;
 	/* Each SYSCALL instruction, before it executes (Linux argument order). */
-	void (*on_syscall)(void *opaque, u64 icount, u64 rip, u64 nr, const u64 args[6], u64 cr3);
+	void (*on_syscall)(void *opaque, unsigned vcpu, u64 icount, u64 rip, u64 nr,
+			   const u64 args[6], u64 cr3);
 	void *syscall_opaque;
 };
 

@@ -1,5 +1,6 @@
 /*
- * The analysis plugin API of `encore simulate` (and of docs/plugins.md).
+ * The analysis plugin API of `encore simulate` (and of docs/plugins.md),
+ * version 2: every event callback names the vCPU it happened on.
  *
  * A plugin analyses the replay of one interval at a time: interval i is
  * the stretch of a recording from checkpoint i to checkpoint i+1.  Each
@@ -22,14 +23,41 @@
  * execution loop: they must not call back into encore except through
  * `struct encore_plugin_host`.
  *
- * "icount" everywhere is the number of instructions the guest has retired
- * since it started (not since the interval started): for an instruction
- * callback, the count before that instruction retires.
+ * vCPUs.  A machine has interval->nvcpus vCPUs, numbered from 0; they
+ * take turns on one host thread, so callbacks come one at a time, in
+ * execution order, with the events of different vCPUs interleaved.
+ * Every callback gets `vcpu`, the vCPU the event happened on (for a
+ * device access: the vCPU that made it; for one no vCPU made, such as a
+ * DMA, the vCPU whose turn it is).
+ *
+ * "icount" in a callback is the number of instructions THAT vCPU has
+ * retired since the guest started (not since the interval started, and
+ * not the machine's total): for an instruction callback, the vCPU's
+ * count before that instruction retires.  Each vCPU's icount only moves
+ * while it runs, so icounts of different vCPUs are not comparable; with
+ * one vCPU, icount is the machine's count.  The interval gives, per vCPU,
+ * the count at its start and at its end (vcpu_first_icount[v],
+ * vcpu_end_icount[v]); first_icount and end_icount are the machine's
+ * totals, the sums over the vCPUs.
+ *
+ * To count per vCPU, keep a state per vCPU (allocated in create() for
+ * env->interval->nvcpus), start vCPU v's at vcpu_first_icount[v] (with
+ * its registers, its CPL say, from the host's vcpu_regs(v) in
+ * interval_begin), and advance it only with the icounts of v's own
+ * callbacks: the instructions v retired between two of its events are
+ * the difference of their icounts, and at interval_end the rest is
+ * vcpu_end_icount[v] minus its last icount.  A vCPU's instructions
+ * between its last event and its turn ending are only seen at its next
+ * event; a plugin that needs them earlier (to total something over
+ * vCPUs in the middle of an interval) reads the vCPU's count with the
+ * host's vcpu_regs().
  *
  * An external plugin is a shared object (`cc -shared -fPIC`) that defines
  *     const struct encore_plugin encore_plugin = { ENCORE_PLUGIN_API_VERSION, ... };
  * and is named on the command line by a path containing '/' or ending in
- * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.
+ * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.  encore
+ * refuses a plugin built for another API version (version 1 had no vCPU
+ * arguments): rebuild it against this header.
  */
 #ifndef ENCORE_PLUGIN_H
 #define ENCORE_PLUGIN_H
@@ -39,7 +67,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ENCORE_PLUGIN_API_VERSION 1
+#define ENCORE_PLUGIN_API_VERSION 2
 
 /* The interval an instance analyses. */
 #define ENCORE_ICOUNT_UNKNOWN UINT64_MAX
@@ -47,12 +75,19 @@
 struct encore_interval {
 	uint32_t index;        /* i: from checkpoint i to checkpoint i+1 */
 	uint32_t count;        /* intervals in the recording */
-	uint64_t first_icount; /* instructions retired at checkpoint i */
+	uint64_t first_icount; /* the machine's instructions (all vCPUs) at checkpoint i */
 	uint64_t end_icount;   /* ... at checkpoint i+1 (for the last: at the end) */
+	uint32_t nvcpus;       /* vCPUs of the machine, numbered 0 .. nvcpus-1 */
+	/* Per vCPU, nvcpus long: the instructions vCPU v had retired at
+	 * checkpoint i, and at checkpoint i+1.  Their sums are first_icount
+	 * and end_icount. */
+	const uint64_t *vcpu_first_icount;
+	const uint64_t *vcpu_end_icount;
 	/* A recording made on KVM counts no instructions: there each
-	 * interval counts from first_icount 0, and end_icount is
-	 * ENCORE_ICOUNT_UNKNOWN until interval_end, which gets the count
-	 * the interval really ended at (merges get it unknown). */
+	 * interval counts from 0 (first_icount and every vcpu_first_icount),
+	 * and end_icount and every vcpu_end_icount are ENCORE_ICOUNT_UNKNOWN
+	 * until interval_end, which gets the counts the interval really ended
+	 * at (merges get them unknown). */
 };
 
 /* key=value options from the command line (`--plugin NAME,k=v,k2=v2`). */
@@ -62,7 +97,7 @@ struct encore_plugin_options {
 	const char *const *values;
 };
 
-/* Registers of the guest CPU, for callbacks that need more than they get. */
+/* Registers of a vCPU, for callbacks that need more than they get. */
 struct encore_regs {
 	uint64_t gpr[16];      /* RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 */
 	uint64_t rip, rflags;
@@ -70,6 +105,8 @@ struct encore_regs {
 	uint64_t fs_base, gs_base, kernel_gs_base;
 	uint16_t cs, ss;
 	uint8_t cpl;
+	uint32_t vcpu;         /* whose registers these are */
+	uint64_t icount;       /* the instructions that vCPU has retired so far */
 };
 
 struct encore_plugin_host;
@@ -85,14 +122,20 @@ struct encore_plugin_env {
 
 /* Services of encore, callable from any callback. */
 struct encore_plugin_host {
-	/* The current registers of the guest CPU. */
+	/* The current registers of the vCPU of the running callback (in
+	 * interval_begin and interval_end: of the vCPU whose turn it is;
+	 * out->vcpu says which). */
 	void (*regs)(void *host_ctx, struct encore_regs *out);
-	/* Read guest memory at a virtual address through the guest's page
-	 * tables, without side effects (no fault, no accessed bits);
-	 * 0, or -1 if some byte is not mapped. */
+	/* Read guest memory at a virtual address through the page tables of
+	 * the vCPU of the running callback, without side effects (no fault,
+	 * no accessed bits); 0, or -1 if some byte is not mapped. */
 	int (*read_virt)(void *host_ctx, uint64_t vaddr, void *buf, size_t len);
 	/* An option's value, or `dflt` when the option was not given. */
 	const char *(*option)(void *host_ctx, const char *key, const char *dflt);
+	/* The current registers and count of any vCPU: in interval_begin,
+	 * each vCPU's state at checkpoint i; in a callback of another vCPU,
+	 * where that vCPU stopped.  0, or -1 if there is no vCPU `vcpu`. */
+	int (*vcpu_regs)(void *host_ctx, unsigned vcpu, struct encore_regs *out);
 };
 
 /* Flags of a memory or device access. */
@@ -151,41 +194,46 @@ struct encore_plugin {
 	int (*interval_end)(void *self, const struct encore_interval *iv, char *err,
 			    size_t errlen);
 
+	/* The event callbacks.  Each gets the vCPU the event happened on and
+	 * that vCPU's icount (see the top of this file). */
+
 	/* Before each instruction executes; bytes/len are its encoding and
 	 * cpl the privilege level it runs at.  It also fires for an
 	 * instruction that then faults (and does not retire), and once per
 	 * start of a REP string instruction whose iterations each count as an
 	 * instruction in icount: to count instructions, use icount
-	 * differences, not calls. */
-	void (*on_insn)(void *self, uint64_t icount, uint64_t rip, const uint8_t *bytes,
-			unsigned len, unsigned cpl);
+	 * differences (of the same vCPU), not calls. */
+	void (*on_insn)(void *self, unsigned vcpu, uint64_t icount, uint64_t rip,
+			const uint8_t *bytes, unsigned len, unsigned cpl);
 	/* Before each basic block: a straight run of up to ninsns
 	 * instructions ending at a branch.  The block may stop early (a fault,
-	 * an interrupt); count instructions with the icount of the next event,
-	 * not with ninsns.  Every instruction runs in a block announced here,
-	 * every control transfer ends one and every exception handler starts a
-	 * new one, so the CPL can only change from one block to the next. */
-	void (*on_block)(void *self, uint64_t icount, uint64_t rip, unsigned ninsns,
-			 unsigned cpl);
+	 * an interrupt, the end of the vCPU's turn); count instructions with
+	 * the icount of the vCPU's next event, not with ninsns.  Every
+	 * instruction runs in a block announced here (a vCPU whose turn
+	 * comes again announces a new block where it stopped), every control
+	 * transfer ends one and every exception handler starts a new one, so
+	 * a vCPU's CPL can only change from one of its blocks to the next. */
+	void (*on_block)(void *self, unsigned vcpu, uint64_t icount, uint64_t rip,
+			 unsigned ninsns, unsigned cpl);
 	/* Each data access to guest memory, after it succeeded (reads with
 	 * the value read).  Instruction fetches are not reported. */
-	void (*on_mem)(void *self, uint64_t icount, uint64_t vaddr, uint64_t paddr,
-		       unsigned size, uint64_t value, unsigned flags);
-	/* Each exception or interrupt the CPU delivers: rip is where it
+	void (*on_mem)(void *self, unsigned vcpu, uint64_t icount, uint64_t vaddr,
+		       uint64_t paddr, unsigned size, uint64_t value, unsigned flags);
+	/* Each exception or interrupt the vCPU takes: rip is where it
 	 * happened, error_code < 0 when there is none, external for
 	 * interrupts from devices.  For INT n, INT3, INT1 and INTO it fires
 	 * before the instruction retires (icount does not include it yet) and
 	 * rip is the next instruction's. */
-	void (*on_exception)(void *self, uint64_t icount, uint64_t rip, unsigned vector,
-			     int64_t error_code, bool external);
+	void (*on_exception)(void *self, unsigned vcpu, uint64_t icount, uint64_t rip,
+			     unsigned vector, int64_t error_code, bool external);
 	/* Each access to a device: an I/O port or an MMIO address, size
 	 * bytes, the value written or read. */
-	void (*on_io)(void *self, uint64_t icount, uint64_t addr, unsigned size,
+	void (*on_io)(void *self, unsigned vcpu, uint64_t icount, uint64_t addr, unsigned size,
 		      uint64_t value, unsigned flags);
 	/* Each SYSCALL instruction, before it executes: nr is RAX, args are
 	 * RDI, RSI, RDX, R10, R8, R9 (the Linux x86-64 convention), cr3
 	 * names the address space. */
-	void (*on_syscall)(void *self, uint64_t icount, uint64_t rip, uint64_t nr,
+	void (*on_syscall)(void *self, unsigned vcpu, uint64_t icount, uint64_t rip, uint64_t nr,
 			   const uint64_t args[6], uint64_t cr3);
 
 	enum encore_merge_kind merge_kind;

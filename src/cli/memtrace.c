@@ -17,9 +17,14 @@ struct memtrace_opts {
 	bool summary;
 };
 
+/* A vCPU's records: how many, and the range of its own icounts. */
+struct vcpu_summary {
+	u64 records, first_icount, last_icount;
+};
+
 struct summary {
 	u64 records, reads, writes, bytes_read, bytes_written;
-	u64 first_icount, last_icount;
+	struct vcpu_summary vcpu[MEMTRACE_MAX_VCPUS];
 };
 
 static void usage(FILE *f)
@@ -29,12 +34,13 @@ static void usage(FILE *f)
 		"\n"
 		"Print the memory accesses in FILE, the output of the memtrace plugin\n"
 		"(or any of its interval files), one a line:\n"
-		"    ICOUNT R|W SIZE VADDR [PADDR]\n"
-		"with the addresses in hex (PADDR if recorded with paddr=1).\n"
+		"    VCPU ICOUNT R|W SIZE VADDR [PADDR]\n"
+		"with the vCPU that made the access, that vCPU's own instruction count,\n"
+		"and the addresses in hex (PADDR if recorded with paddr=1).\n"
 		"\n"
 		"  --limit N   stop after N records\n"
-		"  --summary   print counts (records, reads, writes, bytes, icount range)\n"
-		"              instead of the records\n"
+		"  --summary   print counts (records, reads, writes, bytes; per vCPU its\n"
+		"              records and icount range) instead of the records\n"
 		"  -h, --help  this help\n"
 		"\n"
 		"FILE - reads standard input.  Exit status: 0, or 2 if FILE is\n"
@@ -78,8 +84,8 @@ static int parse(int argc, char **argv, struct memtrace_opts *o)
 
 static void print_record(const struct memtrace_record *r)
 {
-	printf("%llu %c %u %016llx", (unsigned long long)r->icount, r->write ? 'W' : 'R', r->size,
-	       (unsigned long long)r->vaddr);
+	printf("%u %llu %c %u %016llx", r->vcpu, (unsigned long long)r->icount,
+	       r->write ? 'W' : 'R', r->size, (unsigned long long)r->vaddr);
 	if (r->has_paddr)
 		printf(" %016llx", (unsigned long long)r->paddr);
 	putchar('\n');
@@ -87,12 +93,14 @@ static void print_record(const struct memtrace_record *r)
 
 static void count_record(struct summary *s, const struct memtrace_record *r)
 {
-	if (!s->records++)
-		s->first_icount = s->last_icount = r->icount;
-	if (r->icount < s->first_icount)
-		s->first_icount = r->icount;
-	if (r->icount > s->last_icount)
-		s->last_icount = r->icount;
+	struct vcpu_summary *v = &s->vcpu[r->vcpu];   /* the reader checked it */
+	s->records++;
+	if (!v->records++)
+		v->first_icount = v->last_icount = r->icount;
+	if (r->icount < v->first_icount)
+		v->first_icount = r->icount;
+	if (r->icount > v->last_icount)
+		v->last_icount = r->icount;
 	if (r->write) {
 		s->writes++;
 		s->bytes_written += r->size;
@@ -107,15 +115,20 @@ static void print_summary(const struct summary *s, const struct memtrace_span *s
 	printf("intervals %u..%u of %u", span->first, span->last, span->count);
 	if (span->frames != span->count)
 		printf(" (%llu of them)", (unsigned long long)span->frames);
-	printf("\n");
+	printf("\nvcpus %u\n", span->nvcpus);
 	printf("records %llu\nreads %llu\nwrites %llu\n", (unsigned long long)s->records,
 	       (unsigned long long)s->reads, (unsigned long long)s->writes);
 	printf("bytes %llu\nbytes-read %llu\nbytes-written %llu\n",
 	       (unsigned long long)(s->bytes_read + s->bytes_written),
 	       (unsigned long long)s->bytes_read, (unsigned long long)s->bytes_written);
-	if (s->records)
-		printf("icount %llu..%llu\n", (unsigned long long)s->first_icount,
-		       (unsigned long long)s->last_icount);
+	for (unsigned k = 0; k < span->nvcpus; k++) {
+		const struct vcpu_summary *v = &s->vcpu[k];
+		printf("vcpu%u records %llu", k, (unsigned long long)v->records);
+		if (v->records)
+			printf(" icount %llu..%llu", (unsigned long long)v->first_icount,
+			       (unsigned long long)v->last_icount);
+		putchar('\n');
+	}
 }
 
 /* Reads (and prints or counts) the records: 0, or 2 on a damaged file. */

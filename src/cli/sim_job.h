@@ -18,6 +18,9 @@ struct sim_plan {
 	const char *out_dir;
 	u32 intervals;                  /* in the recording */
 	struct encore_interval *iv;     /* [intervals] */
+	u32 nvcpus;                     /* of the recording */
+	u64 *vcpu_first, *vcpu_end;     /* [intervals * nvcpus]: what iv[k]'s per-vCPU
+					 * counts point to, from the checkpoints */
 	u64 *landmark;                  /* [intervals + 1]: each checkpoint's landmark
 					 * progress (exits on KVM), for progress */
 	bool serial;                    /* one job: first_interval..last_interval */

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -203,6 +204,72 @@ struct sim_state {
 	double wall_seconds;
 };
 
+/* vCPU v's retired instructions at checkpoint k, from its state part. */
+static int vcpu_insns(const struct snap_reader *r, u32 k, u32 v, u64 *out)
+{
+	struct state_part part;
+	const u8 *bytes = snap_reader__part(r, k, 1 + v, &part);
+	if (part.size != sizeof(struct vcpu_part)) {
+		fprintf(stderr, "encore simulate: checkpoint %u: the state of vCPU %u ('%s') has "
+			"%u bytes, not the %zu of a vCPU\n", k, v, part.name, part.size,
+			sizeof(struct vcpu_part));
+		return -1;
+	}
+	memcpy(out, bytes + offsetof(struct vcpu_part, insns), sizeof(*out));
+	return 0;
+}
+
+/* Each vCPU's count at checkpoints k and k+1, from their vCPU parts, into
+ * first[] and end[]; they must add up to the checkpoints' own counts. */
+static int vcpu_counts(const struct snap_reader *r, u32 k, u32 nvcpus, u64 *first, u64 *end)
+{
+	u64 sum[2] = { 0, 0 };
+	for (u32 v = 0; v < nvcpus; v++) {
+		if (vcpu_insns(r, k, v, &first[v]) || vcpu_insns(r, k + 1, v, &end[v]))
+			return -1;
+		sum[0] += first[v];
+		sum[1] += end[v];
+	}
+	for (u32 j = 0; j < 2; j++)
+		if (sum[j] != r->info[k + j].insns) {
+			fprintf(stderr, "encore simulate: checkpoint %u: its vCPUs' instruction "
+				"counts add up to %llu, not to its %llu\n", k + j,
+				(unsigned long long)sum[j], (unsigned long long)r->info[k + j].insns);
+			return -1;
+		}
+	return 0;
+}
+
+/* Interval k, with its per-vCPU counts in the plan's arrays.  Recorded
+ * on KVM, the checkpoints hold exit counts, not instructions: every
+ * count starts at 0 and the ends are unknown (docs/kvm.md). */
+static int plan_interval(struct sim_state *s, u32 k, bool by_exits)
+{
+	const struct snap_reader *r = &s->snap;
+	struct sim_plan *p = &s->plan;
+	u32 nv = p->nvcpus;
+	u64 *first = &p->vcpu_first[(size_t)k * nv], *end = &p->vcpu_end[(size_t)k * nv];
+	p->iv[k] = (struct encore_interval){ .index = k, .count = p->intervals,
+					     .first_icount = by_exits ? 0 : r->info[k].insns,
+					     .end_icount = by_exits ? ENCORE_ICOUNT_UNKNOWN
+								    : r->info[k + 1].insns,
+					     .nvcpus = nv, .vcpu_first_icount = first,
+					     .vcpu_end_icount = end };
+	if (r->info[k].nvcpus != nv || r->info[k + 1].nvcpus != nv) {
+		fprintf(stderr, "encore simulate: %s: checkpoint %u has %u vCPUs, checkpoint 0 "
+			"has %u\n", s->rec.dir, r->info[k].nvcpus != nv ? k : k + 1,
+			r->info[k].nvcpus != nv ? r->info[k].nvcpus : r->info[k + 1].nvcpus, nv);
+		return -1;
+	}
+	if (!by_exits)
+		return vcpu_counts(r, k, nv, first, end);
+	for (u32 v = 0; v < nv; v++) {
+		first[v] = 0;
+		end[v] = ENCORE_ICOUNT_UNKNOWN;
+	}
+	return 0;
+}
+
 /* The intervals between the checkpoints the recording holds. */
 static int plan_intervals(struct sim_state *s)
 {
@@ -217,19 +284,21 @@ static int plan_intervals(struct sim_state *s)
 			"checkpoints)\n", s->rec.dir);
 		return -1;
 	}
-	s->plan.iv = calloc(n, sizeof(*s->plan.iv));
-	s->plan.landmark = calloc(n + 1, sizeof(*s->plan.landmark));
-	if (!s->plan.iv || !s->plan.landmark)
+	struct sim_plan *p = &s->plan;
+	p->intervals = n;
+	p->nvcpus = r->info[0].nvcpus;
+	p->iv = calloc(n, sizeof(*p->iv));
+	p->landmark = calloc(n + 1, sizeof(*p->landmark));
+	p->vcpu_first = calloc((size_t)n * p->nvcpus, sizeof(*p->vcpu_first));
+	p->vcpu_end = calloc((size_t)n * p->nvcpus, sizeof(*p->vcpu_end));
+	if (!p->iv || !p->landmark || !p->vcpu_first || !p->vcpu_end)
 		return -1;
 	for (u32 k = 0; k <= n; k++)
-		s->plan.landmark[k] = r->info[k].insns;
-	/* Recorded on KVM: checkpoints hold exit counts, not instructions. */
+		p->landmark[k] = r->info[k].insns;
 	bool by_exits = rr_meta__by_exits(&s->rec.meta);
 	for (u32 k = 0; k < n; k++)
-		s->plan.iv[k] = by_exits ? (struct encore_interval){ k, n, 0, ENCORE_ICOUNT_UNKNOWN }
-					 : (struct encore_interval){ k, n, r->info[k].insns,
-								     r->info[k + 1].insns };
-	s->plan.intervals = n;
+		if (plan_interval(s, k, by_exits))
+			return -1;
 	return 0;
 }
 
@@ -450,6 +519,8 @@ int cmd_simulate(int argc, char **argv)
 	snap_reader__close(&s.snap);
 	free((void *)s.plan.console);
 	free(s.plan.iv);
+	free(s.plan.vcpu_first);
+	free(s.plan.vcpu_end);
 	free(s.plan.landmark);
 	free(s.selected);
 	free(s.job_ids);

@@ -75,10 +75,12 @@ static void coverage_destroy(void *self)
 	free(s);
 }
 
-static void coverage_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
-			     unsigned cpl)
+/* Which vCPU ran an address does not matter: the set is their union. */
+static void coverage_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
+			     unsigned len, unsigned cpl)
 {
 	struct coverage *s = self;
+	(void)vcpu;
 	(void)icount;
 	(void)bytes;
 	(void)len;

@@ -5,12 +5,16 @@
  * Each interval counts instructions per RIP in a hash table and writes
  * every (rip, count) pair as an address list (addr_list.h, magic
  * "enchot1\n").  An instruction counts what it retired, which is the
- * icount difference to the next on_insn (or to the interval's end): so
- * the counts add up to the icount of the interval, as in icount, where
- * each iteration of a REP string instruction is one instruction, and an
- * instruction that faults counts nothing until it completes.  The merge sums the lists and prints
- * the top N by count (ties: lower address first), each with its share
- * of all instructions and, given a System.map, its symbol.
+ * icount difference to the next on_insn of the same vCPU (or to the
+ * vCPU's end of the interval): so the counts add up to the instructions
+ * of the interval, as in icount, where each iteration of a REP string
+ * instruction is one instruction, and an instruction that faults counts
+ * nothing until it completes.  Each vCPU keeps its own previous
+ * instruction, on its own icount: its turn may end inside a REP and the
+ * other vCPUs' instructions in between are not its own.  The merge sums
+ * the lists and prints the top N by count (ties: lower address first),
+ * each with its share of all instructions and, given a System.map, its
+ * symbol.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +30,19 @@
 #define TOP_DEFAULT 50
 #define TOP_MAX 100000000
 
+/* A vCPU's previous on_insn, whose count is not known until its next. */
+struct hot_vcpu {
+	struct u64_ref prev;       /* its RIP's counter */
+	u64 prev_icount;
+	bool has_prev;
+};
+
 struct hotspots {
 	struct encore_plugin_env env;
 	struct u64_table counts;   /* RIP -> instructions */
-	u64 *prev_count;           /* the counter of the previous on_insn's RIP, or NULL */
-	u64 prev_icount;           /* the icount of the previous on_insn */
+	unsigned nvcpus;
+	struct hot_vcpu *vcpu;     /* [nvcpus] */
+	struct vcpu_check check;
 	bool out_of_memory;
 };
 
@@ -57,39 +69,67 @@ static int hotspots_check_options(const struct encore_plugin_options *o,
 	return 0;
 }
 
-static void *hotspots_create(const struct encore_plugin_env *env, char *err, size_t errlen)
-{
-	struct hotspots *s = calloc(1, sizeof(*s));
-	if (!s || u64_table__init(&s->counts)) {
-		free(s);
-		errmsg(err, errlen, "out of memory");
-		return NULL;
-	}
-	s->env = *env;
-	return s;
-}
-
 static void hotspots_destroy(void *self)
 {
 	struct hotspots *s = self;
+	if (!s)
+		return;
 	u64_table__free(&s->counts);
+	free(s->vcpu);
 	free(s);
 }
 
-static void hotspots_on_insn(void *self, u64 icount, u64 rip, const u8 *bytes, unsigned len,
-			     unsigned cpl)
+static void *hotspots_create(const struct encore_plugin_env *env, char *err, size_t errlen)
+{
+	struct hotspots *s = calloc(1, sizeof(*s));
+	if (s) {
+		s->env = *env;
+		s->nvcpus = env->interval->nvcpus;
+		s->vcpu = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->vcpu));
+	}
+	if (!s || !s->vcpu || u64_table__init(&s->counts)) {
+		hotspots_destroy(s);   /* a table never set up is all zero: free(NULL) */
+		errmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+static void hotspots_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
+			     unsigned len, unsigned cpl)
 {
 	struct hotspots *s = self;
 	(void)bytes;
 	(void)len;
 	(void)cpl;
-	/* Before the lookup: an insertion may move the previous counter. */
-	if (s->prev_count)
-		*s->prev_count += icount - s->prev_icount;
-	s->prev_count = u64_table__value(&s->counts, rip);
-	s->prev_icount = icount;
-	if (unlikely(!s->prev_count))
+	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
+		return;
+	struct hot_vcpu *h = &s->vcpu[vcpu];
+	/* The vCPU's previous instruction retired what its icount moved. */
+	if (h->has_prev)
+		*u64_ref__get(&s->counts, &h->prev) += icount - h->prev_icount;
+	h->has_prev = u64_ref__set(&s->counts, &h->prev, rip) != NULL;
+	h->prev_icount = icount;
+	if (unlikely(!h->has_prev))
 		s->out_of_memory = true;
+}
+
+/* Each vCPU's last instruction retired up to the vCPU's end. */
+static int count_last(struct hotspots *s, const struct encore_interval *iv, char *err,
+		      size_t errlen)
+{
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		struct hot_vcpu *h = &s->vcpu[v];
+		u64 end = iv->vcpu_end_icount[v];
+		if (!h->has_prev)
+			continue;
+		if (end < h->prev_icount)
+			return errmsg(err, errlen, "an instruction of vCPU %u at icount %llu, after "
+				      "its end of the interval at %llu", v,
+				      (unsigned long long)h->prev_icount, (unsigned long long)end);
+		*u64_ref__get(&s->counts, &h->prev) += end - h->prev_icount;
+	}
+	return 0;
 }
 
 static int hotspots_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
@@ -97,12 +137,9 @@ static int hotspots_end(void *self, const struct encore_interval *iv, char *err,
 	struct hotspots *s = self;
 	if (s->out_of_memory)
 		return errmsg(err, errlen, "out of memory counting instructions");
-	if (s->prev_count && iv->end_icount < s->prev_icount)
-		return errmsg(err, errlen, "an instruction at icount %llu, after the "
-			      "interval's end at %llu", (unsigned long long)s->prev_icount,
-			      (unsigned long long)iv->end_icount);
-	if (s->prev_count)
-		*s->prev_count += iv->end_icount - s->prev_icount;
+	if (vcpu_check__message(&s->check, s->nvcpus, err, errlen) ||
+	    count_last(s, iv, err, errlen))
+		return -1;
 	return addr_list__write(s->env.out, MAGIC, &s->counts, true, err, errlen);
 }
 

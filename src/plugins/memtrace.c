@@ -1,6 +1,7 @@
 /*
- * memtrace: every guest data memory access (on_mem), as a zstd stream of
- * the records of memtrace_format.h, one zstd frame per interval.
+ * memtrace: every guest data memory access (on_mem) with its vCPU, as a
+ * zstd stream of the records of memtrace_format.h, one zstd frame per
+ * interval.
  *
  * Records are encoded into a 1 MiB buffer which is compressed whenever it
  * fills, so memory stays bounded however long the interval.  Compression
@@ -78,6 +79,11 @@ static void *memtrace_create(const struct encore_plugin_env *env, char *err, siz
 	u64 level, paddr;
 	if (parse_options(env->options, &level, &paddr, err, errlen))
 		return NULL;
+	if (env->interval->nvcpus > MEMTRACE_MAX_VCPUS) {
+		errmsg(err, errlen, "a machine of %u vCPUs; the trace format holds at most %u",
+		       env->interval->nvcpus, MEMTRACE_MAX_VCPUS);
+		return NULL;
+	}
 	struct memtrace *s = calloc(1, sizeof(*s));
 	if (s) {
 		s->env = *env;
@@ -125,14 +131,21 @@ static void memtrace_begin(void *self, const struct encore_interval *iv)
 	s->len = (size_t)(memtrace__put_header(&s->enc, s->buf, iv, s->paddr) - s->buf);
 }
 
-static void memtrace_on_mem(void *self, u64 icount, u64 vaddr, u64 paddr, unsigned size,
-			    u64 value, unsigned flags)
+static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
+			    unsigned size, u64 value, unsigned flags)
 {
 	struct memtrace *s = self;
 	(void)value;
+	if (unlikely(vcpu >= s->enc.nvcpus)) {
+		char what[80];
+		snprintf(what, sizeof(what), "an access of vCPU %u, in an interval of %u vCPUs", vcpu,
+			 s->enc.nvcpus);
+		fail(s, what, "");
+		return;
+	}
 	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
 		compress(s, ZSTD_e_continue);
-	u8 *end = memtrace__put(&s->enc, s->buf + s->len, icount, vaddr, paddr, size,
+	u8 *end = memtrace__put(&s->enc, s->buf + s->len, vcpu, icount, vaddr, paddr, size,
 				flags & ENCORE_ACCESS_WRITE);
 	s->len = (size_t)(end - s->buf);
 }

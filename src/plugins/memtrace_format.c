@@ -14,15 +14,22 @@
 u8 *memtrace__put_header(struct memtrace_encoder *e, u8 *p, const struct encore_interval *iv,
 			 bool paddr)
 {
-	*e = (struct memtrace_encoder){ .icount = iv->first_icount, .paddr = paddr };
+	memset(e, 0, sizeof(*e));
+	e->paddr = paddr;
+	e->nvcpus = iv->nvcpus;
 	memcpy(p, MEMTRACE_MAGIC, 8);
 	put16(p + 8, MEMTRACE_VERSION);
 	put16(p + 10, paddr ? MEMTRACE_FLAG_PADDR : 0);
 	put32(p + 12, iv->index);
 	put32(p + 16, iv->count);
-	put32(p + 20, 0);
+	put32(p + 20, iv->nvcpus);
 	put64(p + 24, iv->first_icount);
-	return p + MEMTRACE_HEADER_LEN;
+	p += MEMTRACE_HEADER_LEN;
+	for (unsigned v = 0; v < iv->nvcpus; v++, p += 8) {
+		e->icount[v] = iv->vcpu_first_icount[v];
+		put64(p, e->icount[v]);
+	}
+	return p;
 }
 
 u8 *memtrace__put_end(const struct memtrace_encoder *e, u8 *p, u64 end_icount)
@@ -157,51 +164,88 @@ static int ended_early(struct memtrace_reader *r, const char *inside)
 	return fail(r, "corrupt: the data of interval %u ends inside %s", r->interval, inside);
 }
 
-/* Checks a header's fields; 0, or -1 with the error. */
-static int check_header(struct memtrace_reader *r, const u8 *h)
+/* The magic and version of a header; 0, or -1 with the error. */
+static int check_version(struct memtrace_reader *r, const u8 *h)
 {
-	u32 index = get32(h + 12), count = get32(h + 16);
+	unsigned version = get16(h + 8);
 	if (memcmp(h, MEMTRACE_MAGIC, 8))
 		return fail(r, "not a memtrace file (bad magic at decompressed byte %llu)",
 			    (unsigned long long)(r->consumed + r->pos));
-	if (get16(h + 8) != MEMTRACE_VERSION)
-		return fail(r, "memtrace format version %u, this encore reads %u", get16(h + 8),
+	if (version == 1)
+		return fail(r, "memtrace format version 1, from an encore before records named "
+			    "their vCPU; this encore reads version %u: simulate the recording "
+			    "again with --plugin memtrace", MEMTRACE_VERSION);
+	if (version != MEMTRACE_VERSION)
+		return fail(r, "memtrace format version %u, this encore reads %u", version,
 			    MEMTRACE_VERSION);
-	if ((get16(h + 10) & ~MEMTRACE_FLAG_PADDR) || get32(h + 20) || index >= count)
-		return fail(r, "corrupt frame header (flags %#x, interval %u of %u)", get16(h + 10),
-			    index, count);
+	return 0;
+}
+
+/* Checks a header's fixed fields; 0, or -1 with the error. */
+static int check_header(struct memtrace_reader *r, const u8 *h)
+{
+	u32 index = get32(h + 12), count = get32(h + 16), nvcpus = get32(h + 20);
+	if (check_version(r, h))
+		return -1;
+	if ((get16(h + 10) & ~MEMTRACE_FLAG_PADDR) || index >= count || !nvcpus ||
+	    nvcpus > MEMTRACE_MAX_VCPUS)
+		return fail(r, "corrupt frame header (flags %#x, interval %u of %u, %u vCPUs)",
+			    get16(h + 10), index, count, nvcpus);
 	/* Increasing, not necessarily consecutive: simulate --intervals may
 	 * pick some. */
 	if (r->span.frames && (index <= r->span.last || count != r->span.count))
 		return fail(r, "interval %u of %u follows interval %u of %u: the intervals are "
 			    "out of order", index, count, r->span.last, r->span.count);
+	if (r->span.frames && nvcpus != r->span.nvcpus)
+		return fail(r, "interval %u has %u vCPUs, interval %u had %u: frames of different "
+			    "machines", index, nvcpus, r->span.last, r->span.nvcpus);
 	return 0;
 }
 
-static int read_header(struct memtrace_reader *r)
+/* Makes buf[pos, len) hold the next `want` bytes of a header: 1, or 0
+ * at the end of the data, or -1. */
+static int fill_header(struct memtrace_reader *r, size_t want)
 {
-	fill(r, MEMTRACE_HEADER_LEN);
+	fill(r, want);
 	size_t left = r->len - r->pos;
 	if (r->failed)
 		return -1;
-	if (!left) {
-		if (r->frame_open)
-			return ended_early(r, "a frame header");
-		return r->span.frames ? 0 : fail(r, "empty: no memtrace data at all");
-	}
-	if (left < MEMTRACE_HEADER_LEN)
+	if (!left && !r->frame_open && want == MEMTRACE_HEADER_LEN)
+		return 0;
+	if (left < want)
 		return ended_early(r, "a frame header");
-	const u8 *h = r->buf + r->pos;
-	if (check_header(r, h))
-		return -1;
+	return 1;
+}
+
+/* The encoder state of the frame whose (checked) header is at h. */
+static void start_frame(struct memtrace_reader *r, const u8 *h)
+{
+	struct memtrace_encoder *e = &r->state;
+	memset(e, 0, sizeof(*e));
+	e->paddr = get16(h + 10) & MEMTRACE_FLAG_PADDR;
+	e->nvcpus = get32(h + 20);
+	for (unsigned v = 0; v < e->nvcpus; v++)
+		e->icount[v] = get64(h + MEMTRACE_HEADER_LEN + 8 * v);
 	r->interval = get32(h + 12);
-	r->state = (struct memtrace_encoder){ .icount = get64(h + 24),
-					      .paddr = get16(h + 10) & MEMTRACE_FLAG_PADDR };
 	if (!r->span.frames++)
 		r->span.first = r->interval;
 	r->span.last = r->interval;
 	r->span.count = get32(h + 16);
-	r->pos += MEMTRACE_HEADER_LEN;
+	r->span.nvcpus = e->nvcpus;
+}
+
+static int read_header(struct memtrace_reader *r)
+{
+	int rc = fill_header(r, MEMTRACE_HEADER_LEN);
+	if (rc <= 0)
+		return rc < 0 || r->span.frames ? rc : fail(r, "empty: no memtrace data at all");
+	if (check_header(r, r->buf + r->pos))
+		return -1;
+	size_t len = memtrace__header_len(get32(r->buf + r->pos + 20));
+	if (fill_header(r, len) <= 0)
+		return -1;
+	start_frame(r, r->buf + r->pos);
+	r->pos += len;
 	r->in_frame = true;
 	return 1;
 }
@@ -233,19 +277,41 @@ static int read_end_record(struct memtrace_reader *r, const u8 *p, const u8 *end
 	return 0;
 }
 
-/* Decodes the record at buf[pos]: 1, 0 for the end record, -1. */
+/* A vCPU record: the records after it are that vCPU's. */
+static int read_vcpu_record(struct memtrace_reader *r, const u8 *p, const u8 *end)
+{
+	u64 vcpu;
+	if (!get_varint(r, &p, end, &vcpu))
+		return -1;
+	if (vcpu >= r->state.nvcpus || vcpu == r->state.vcpu)
+		return fail(r, "corrupt: a switch to vCPU %llu in interval %u, of %u vCPUs, whose "
+			    "records were vCPU %u's", (unsigned long long)vcpu, r->interval,
+			    r->state.nvcpus, r->state.vcpu);
+	r->state.vcpu = (u32)vcpu;
+	r->pos = (size_t)(p - r->buf);
+	return 2;
+}
+
+/* A control record: 0 for the end record, 2 for a vCPU record, -1. */
+static int read_control(struct memtrace_reader *r, u8 tag, const u8 *p, const u8 *end)
+{
+	if (tag == MEMTRACE_TAG_END)
+		return read_end_record(r, p, end);
+	if (tag == MEMTRACE_TAG_VCPU)
+		return read_vcpu_record(r, p, end);
+	return fail(r, "corrupt: unknown record tag %#x in interval %u", tag, r->interval);
+}
+
+/* Decodes the record at buf[pos]: 1, 0 for the end record, 2 for a vCPU
+ * record, -1. */
 static int read_record(struct memtrace_reader *r, struct memtrace_record *rec)
 {
 	const u8 *p = r->buf + r->pos, *end = r->buf + r->len;
 	u8 tag = *p++;
 	unsigned dcode = tag >> 4, scode = tag & 7;
 	u64 delta = dcode, size = 1u << scode, voff, poff = 0;
-	if (dcode == MEMTRACE_ICOUNT_CONTROL) {
-		if (tag != MEMTRACE_TAG_END)
-			return fail(r, "corrupt: unknown record tag %#x in interval %u", tag,
-				    r->interval);
-		return read_end_record(r, p, end);
-	}
+	if (dcode == MEMTRACE_ICOUNT_CONTROL)
+		return read_control(r, tag, p, end);
 	if ((dcode == MEMTRACE_ICOUNT_VARINT && !get_varint(r, &p, end, &delta)) ||
 	    (scode == MEMTRACE_SIZE_EXPLICIT && !get_varint(r, &p, end, &size)) ||
 	    !get_varint(r, &p, end, &voff) || (r->state.paddr && !get_varint(r, &p, end, &poff)))
@@ -253,14 +319,16 @@ static int read_record(struct memtrace_reader *r, struct memtrace_record *rec)
 	if (size > UINT32_MAX)
 		return fail(r, "corrupt: an access of %llu bytes", (unsigned long long)size);
 	struct memtrace_encoder *s = &r->state;
-	s->icount += delta + (dcode == MEMTRACE_ICOUNT_VARINT ? MEMTRACE_ICOUNT_VARINT : 0);
+	u64 *icount = &s->icount[s->vcpu];
+	*icount += delta + (dcode == MEMTRACE_ICOUNT_VARINT ? MEMTRACE_ICOUNT_VARINT : 0);
 	s->vaddr += zigzag__decode(voff);
 	s->offset += zigzag__decode(poff);
 	s->records++;
-	*rec = (struct memtrace_record){ .icount = s->icount, .vaddr = s->vaddr,
+	*rec = (struct memtrace_record){ .icount = *icount, .vaddr = s->vaddr,
 					 .paddr = s->paddr ? s->vaddr + s->offset : 0,
-					 .size = (u32)size, .write = tag & MEMTRACE_TAG_WRITE,
-					 .has_paddr = s->paddr, .interval = r->interval };
+					 .size = (u32)size, .vcpu = s->vcpu,
+					 .write = tag & MEMTRACE_TAG_WRITE, .has_paddr = s->paddr,
+					 .interval = r->interval };
 	r->pos = (size_t)(p - r->buf);
 	return 1;
 }
@@ -279,7 +347,7 @@ int memtrace_reader__next(struct memtrace_reader *r, struct memtrace_record *rec
 		if (r->pos == r->len)
 			return ended_early(r, "its records (no end record)");
 		int rc = read_record(r, rec);
-		if (rc)
+		if (rc == 1 || rc < 0)
 			return rc;
 	}
 	return -1;

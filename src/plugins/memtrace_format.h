@@ -1,39 +1,49 @@
 /*
- * The output of the memtrace plugin: every guest data memory access.
+ * The output of the memtrace plugin: every guest data memory access, with
+ * the vCPU that made it.
  *
  * A file is a zstd stream of one frame per interval (so the interval
  * files concatenated are the whole trace).  Each frame decompresses to
  *
- *   header, 32 bytes, little-endian:
+ *   header, 32 + 8 * vCPUs bytes, little-endian:
  *     0  8  magic "encmemtr"
- *     8  2  version (1)
+ *     8  2  version (2)
  *    10  2  flags: bit 0 = records carry a physical address
  *    12  4  interval index
  *    16  4  intervals in the recording
- *    20  4  0 (reserved)
- *    24  8  first icount of the interval
+ *    20  4  vCPUs of the machine (1 to MEMTRACE_MAX_VCPUS)
+ *    24  8  first icount of the interval (the machine's: all vCPUs)
+ *    32  8  per vCPU: its own first icount of the interval
  *   records, each
  *     tag     1 byte: bits 0-2 size code, bit 3 write, bits 4-7 icount code
  *     [icount code 14: varint, icount delta - 14]
  *     [size code 7: varint, the size]
  *     vaddr   zig-zag varint, vaddr - previous vaddr (previous starts at 0)
  *     [flags bit 0: zig-zag varint, (paddr - vaddr) - previous (paddr - vaddr)]
+ *   vCPU records between them: 0xf1, varint vCPU: the records after it
+ *     are that vCPU's (until the next one; at the start of a frame they
+ *     are vCPU 0's)
  *   an end record
  *     0xf0, varint records in the frame, varint icount at the interval's end
+ *     (the machine's)
  *
  * Size code 0-6 means 1 << code bytes (1 to 64), 7 an explicit size.  The
- * icount delta (from the previous record, the first from the header's
- * icount; modulo 2^64) is the icount code itself for 0-13.  Icount code
- * 15 marks control records; only 0xf0 (end) exists, the others are
- * invalid.  Varints are LEB128 (7 bits a byte, low first); zig-zag maps
- * 0, -1, 1, -2 ... to 0, 1, 2, 3 ...  The icount of a record is that of
- * the accessing instruction (instructions retired before it).  A file
- * holds consecutive intervals (a merged file: all of them); the reader
- * refuses frames out of order.
+ * icount of a record is its vCPU's own (instructions that vCPU retired
+ * before the accessing instruction); its delta is taken from the same
+ * vCPU's previous record, or for its first from the vCPU's first icount
+ * in the header, modulo 2^64, and is the icount code itself for 0-13.
+ * Icount code 15 marks control records: 0xf0 (end) and 0xf1 (vCPU), the
+ * others are invalid, and so is a vCPU record naming a vCPU the frame
+ * does not have or the vCPU the records already are.  Varints are LEB128
+ * (7 bits a byte, low first); zig-zag maps 0, -1, 1, -2 ... to 0, 1, 2,
+ * 3 ...  A file holds increasing intervals of one recording (a merged
+ * file: all of them); the reader refuses frames out of order.
  *
  * Typical records take 2-4 bytes before compression: consecutive accesses
  * are close in icount and in address, and paddr - vaddr only changes
- * between pages.
+ * between pages.  vCPUs take turns of thousands of instructions, so vCPU
+ * records are rare.  Version 1 (before vCPUs) had no vCPU records and a
+ * 32-byte header with 0 where the vCPUs are now.
  */
 #ifndef ENCORE_PLUGINS_MEMTRACE_FORMAT_H
 #define ENCORE_PLUGINS_MEMTRACE_FORMAT_H
@@ -43,20 +53,30 @@
 #include "plugin_util.h"
 
 #define MEMTRACE_MAGIC "encmemtr"
-#define MEMTRACE_VERSION 1
-#define MEMTRACE_HEADER_LEN 32
+#define MEMTRACE_VERSION 2
+#define MEMTRACE_HEADER_LEN 32     /* before the vCPUs' first icounts */
+#define MEMTRACE_MAX_VCPUS 256
 #define MEMTRACE_FLAG_PADDR 1u
 #define MEMTRACE_TAG_END 0xf0
+#define MEMTRACE_TAG_VCPU 0xf1
 #define MEMTRACE_TAG_WRITE 0x08
 #define MEMTRACE_SIZE_EXPLICIT 7
 #define MEMTRACE_ICOUNT_VARINT 14
 #define MEMTRACE_ICOUNT_CONTROL 15
-/* The longest record: a tag and four varints. */
-#define MEMTRACE_RECORD_MAX (1 + 4 * VARINT_MAX)
+/* The longest record: a vCPU record (a tag and a varint), a tag and four
+ * varints. */
+#define MEMTRACE_RECORD_MAX (2 + 5 * VARINT_MAX)
+
+/* The whole header of a frame of nvcpus vCPUs. */
+static inline size_t memtrace__header_len(unsigned nvcpus)
+{
+	return MEMTRACE_HEADER_LEN + 8 * (size_t)nvcpus;
+}
 
 struct memtrace_record {
-	u64 icount, vaddr, paddr;   /* paddr: only if has_paddr */
+	u64 icount, vaddr, paddr;   /* icount: the vCPU's own; paddr: only if has_paddr */
 	u32 size;
+	u32 vcpu;                   /* that made the access */
 	bool write, has_paddr;
 	u32 interval;               /* the interval of the frame it is in */
 };
@@ -65,12 +85,16 @@ struct memtrace_record {
 
 /* What the records of one frame are encoded against. */
 struct memtrace_encoder {
-	u64 icount, vaddr, offset;  /* of the previous record; offset = paddr - vaddr */
+	u64 vaddr, offset;          /* of the previous record; offset = paddr - vaddr */
 	u64 records;
 	bool paddr;
+	u32 vcpu;                   /* whose records come now */
+	u32 nvcpus;
+	u64 icount[MEMTRACE_MAX_VCPUS]; /* per vCPU: its previous record's icount */
 };
 
-/* Writes the frame header of interval iv at p and starts e; returns the end. */
+/* Writes the frame header of interval iv (at most MEMTRACE_MAX_VCPUS
+ * vCPUs) at p and starts e; returns the end. */
 u8 *memtrace__put_header(struct memtrace_encoder *e, u8 *p, const struct encore_interval *iv,
 			 bool paddr);
 /* Writes the end record at p; returns the end. */
@@ -83,11 +107,18 @@ static inline unsigned memtrace__size_code(unsigned size)
 	return MEMTRACE_SIZE_EXPLICIT;
 }
 
-/* Writes one record (at most MEMTRACE_RECORD_MAX bytes) at p; returns the end. */
-static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, u64 icount, u64 vaddr,
-				u64 paddr, unsigned size, bool write)
+/* Writes one record of vCPU vcpu (< e->nvcpus), after a vCPU record if
+ * the previous one was another vCPU's (at most MEMTRACE_RECORD_MAX bytes
+ * in all) at p; returns the end. */
+static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu, u64 icount,
+				u64 vaddr, u64 paddr, unsigned size, bool write)
 {
-	u64 delta = icount - e->icount;
+	if (unlikely(vcpu != e->vcpu)) {
+		*p++ = MEMTRACE_TAG_VCPU;
+		p = varint__put(p, vcpu);
+		e->vcpu = vcpu;
+	}
+	u64 delta = icount - e->icount[vcpu];
 	unsigned scode = memtrace__size_code(size);
 	unsigned dcode = delta < MEMTRACE_ICOUNT_VARINT ? (unsigned)delta : MEMTRACE_ICOUNT_VARINT;
 	*p++ = (u8)(dcode << 4 | (write ? MEMTRACE_TAG_WRITE : 0) | scode);
@@ -100,7 +131,7 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, u64 icount, u
 		p = varint__put(p, zigzag__encode(paddr - vaddr - e->offset));
 		e->offset = paddr - vaddr;
 	}
-	e->icount = icount;
+	e->icount[vcpu] = icount;
 	e->vaddr = vaddr;
 	e->records++;
 	return p;
@@ -120,10 +151,11 @@ void memtrace_reader__close(struct memtrace_reader *r);
 int memtrace_reader__next(struct memtrace_reader *r, struct memtrace_record *rec);
 const char *memtrace_reader__error(const struct memtrace_reader *r);
 /* The intervals read so far: first to last of count in the recording
- * (frames = 0 before the first). */
+ * (frames = 0 before the first), of a machine of nvcpus vCPUs. */
 struct memtrace_span {
 	u64 frames;
 	u32 first, last, count;
+	u32 nvcpus;
 };
 struct memtrace_span memtrace_reader__span(const struct memtrace_reader *r);
 

@@ -80,10 +80,9 @@ int varint__fread(FILE *f, u64 *v)
 	}
 }
 
-void cpl_clock__begin(struct cpl_clock *c, const struct encore_interval *iv, unsigned cpl)
+void cpl_clock__begin(struct cpl_clock *c, u64 first, u64 end, unsigned cpl)
 {
-	*c = (struct cpl_clock){ .last = iv->first_icount, .cpl = cpl & 3,
-				 .first = iv->first_icount, .end = iv->end_icount };
+	*c = (struct cpl_clock){ .last = first, .cpl = cpl & 3, .first = first, .end = end };
 }
 
 int cpl_clock__check(const struct cpl_clock *c, char *err, size_t errlen)
@@ -102,4 +101,21 @@ void plugin_host__regs(const struct encore_plugin_env *env, struct encore_regs *
 	memset(r, 0, sizeof(*r));
 	if (env->host && env->host->regs)
 		env->host->regs(env->host_ctx, r);
+}
+
+void plugin_host__vcpu_regs(const struct encore_plugin_env *env, unsigned v,
+			    struct encore_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (env->host && env->host->vcpu_regs && env->host->vcpu_regs(env->host_ctx, v, r))
+		memset(r, 0, sizeof(*r));
+	r->vcpu = v;
+}
+
+int vcpu_check__message(const struct vcpu_check *c, unsigned nvcpus, char *err, size_t errlen)
+{
+	if (!c->bad)
+		return 0;
+	return errmsg(err, errlen, "an event of vCPU %u, in an interval of %u vCPUs", c->vcpu,
+		      nvcpus);
 }

@@ -1,6 +1,7 @@
 /*
  * What several built-in plugins share: option parsing, LEB128 varints,
- * and the exact per-CPL instruction clock of icount and syscalls.
+ * and the exact per-CPL instruction clock of icount and syscalls (one
+ * per vCPU).
  */
 #ifndef ENCORE_PLUGINS_PLUGIN_UTIL_H
 #define ENCORE_PLUGINS_PLUGIN_UTIL_H
@@ -94,6 +95,11 @@ int varint__fread(FILE *f, u64 *v);
  * switching to CPL 0 there would be wrong: the interpreter retires INT n,
  * INT3 and INTO after it delivered their interrupt, and they ran at the
  * CPL of their block.
+ *
+ * All of this holds per vCPU, with each vCPU's own icount: a clock per
+ * vCPU, advanced only by that vCPU's events.  While other vCPUs have
+ * their turn, its icount and CPL stand still, so their events in
+ * between change nothing in its count.
  */
 struct cpl_clock {
 	u64 last;            /* icount of the previous event */
@@ -103,8 +109,9 @@ struct cpl_clock {
 	u64 bad_icount, bad_last;
 };
 
-/* Starts at the interval's first icount, at CPL cpl (the CPU's own). */
-void cpl_clock__begin(struct cpl_clock *c, const struct encore_interval *iv, unsigned cpl);
+/* Starts at a vCPU's first icount of the interval, at CPL cpl (its own
+ * then); end is its end icount (ENCORE_ICOUNT_UNKNOWN if not known). */
+void cpl_clock__begin(struct cpl_clock *c, u64 first, u64 end, unsigned cpl);
 
 /* Instructions retired at c->cpl since the previous event; now is the
  * icount of this event.  An event out of order counts nothing and is
@@ -127,7 +134,38 @@ static inline u64 cpl_clock__advance(struct cpl_clock *c, u64 now)
 /* 0 if every event was in order inside the interval, else -1 with err. */
 int cpl_clock__check(const struct cpl_clock *c, char *err, size_t errlen);
 
-/* The CPU's CPL and CR3 now, through the host (CPL 0, CR3 0 without one). */
+/* The registers of the vCPU of the running callback, through the host
+ * (CPL 0, CR3 0 without one). */
 void plugin_host__regs(const struct encore_plugin_env *env, struct encore_regs *r);
+/* The same of vCPU v, wherever it is (in interval_begin: at the
+ * interval's start). */
+void plugin_host__vcpu_regs(const struct encore_plugin_env *env, unsigned v,
+			    struct encore_regs *r);
+
+/* ---- per-vCPU state ----
+ *
+ * A plugin that counts per vCPU keeps an array of env->interval->nvcpus
+ * states.  A callback's vcpu is below that from encore's host; a plugin
+ * fed otherwise records the first one that is not (and ignores its
+ * event) and fails the interval with vcpu_check__message.
+ */
+struct vcpu_check {
+	bool bad;
+	unsigned vcpu;
+};
+
+static inline bool vcpu_check__ok(struct vcpu_check *c, unsigned vcpu, unsigned nvcpus)
+{
+	if (likely(vcpu < nvcpus))
+		return true;
+	if (!c->bad) {
+		c->bad = true;
+		c->vcpu = vcpu;
+	}
+	return false;
+}
+
+/* 0, or -1 with err if an event named a vCPU the interval does not have. */
+int vcpu_check__message(const struct vcpu_check *c, unsigned nvcpus, char *err, size_t errlen);
 
 #endif

@@ -1,14 +1,23 @@
 /*
  * syscalls: a trace of the Linux x86-64 system calls of every process,
- * with how far each process had got in user mode when it made the call.
+ * with the vCPU that made each call and how far the calling process had
+ * got in user mode when it made it.
  *
- * "How far" = the instructions the address space had retired at CPL 3
- * before its SYSCALL instruction.  They are counted exactly the way
- * icount counts (cpl_clock in plugin_util.h); CR3 can only change at
- * CPL 0, so the address space is read (host regs()) only when the CPU
- * enters CPL 3, not at every block.  An address space is CR3 without
- * its PCID bits and without bit 12: Linux's page-table isolation runs
- * user mode on CR3 | 0x1000 and the kernel on CR3.
+ * "How far" = the instructions the address space had retired at CPL 3,
+ * on all vCPUs together, before its SYSCALL instruction.  Each vCPU
+ * counts its own exactly the way icount does (a cpl_clock per vCPU on
+ * its own icount, plugin_util.h), into the count of the address space it
+ * is in; CR3 can only change at CPL 0, so a vCPU's address space is read
+ * (host vcpu_regs()) only when it enters CPL 3, not at every block.  An
+ * address space is CR3 without its PCID bits and without bit 12: Linux's
+ * page-table isolation runs user mode on CR3 | 0x1000 and the kernel on
+ * CR3.
+ *
+ * A vCPU's instructions since its last event are only seen at its next
+ * one; so that a call sees those of the other vCPUs (threads of one
+ * process on several vCPUs), the call first brings every other vCPU in
+ * user mode up to where it stopped (its count from vcpu_regs(): it is
+ * not running, and its CPL has not changed since its last block).
  *
  * Limitation: an address space is its page-table root, so a process
  * whose root page was freed and reused by a later process shares that
@@ -16,12 +25,13 @@
  *
  * An interval starts in the middle of the recording, so its counts start
  * at 0.  Interval file (text, hex without 0x except the counts):
- *     encore-syscalls 1
- *     c ICOUNT AS USER NR A0 A1 A2 A3 A4 A5   a call; USER counted in this interval
- *     t AS USER                               per address space, at the end
+ *     encore-syscalls 2
+ *     c VCPU ICOUNT AS USER NR A0 A1 A2 A3 A4 A5   a call; USER counted in this interval
+ *     t AS USER                                    per address space, at the end
  * The merge adds to each call the "t" totals of the earlier intervals:
- *     ICOUNT AS USER NAME(0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5)
- * with USER counted since the start of the recording.
+ *     VCPU ICOUNT AS USER NAME(0xA0, 0xA1, 0xA2, 0xA3, 0xA4, 0xA5)
+ * with USER counted since the start of the recording, and ICOUNT the
+ * calling vCPU's.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -34,14 +44,20 @@
 #include "u64_table.h"
 
 #define NAME "syscalls"
-#define HEADER "encore-syscalls 1"
+#define HEADER "encore-syscalls 2"
+
+struct sys_vcpu {
+	struct cpl_clock clock;
+	bool in_user;            /* at CPL 3: its instructions go to `user` */
+	struct u64_ref user;     /* its address space's count, while at CPL 3 */
+};
 
 struct syscalls {
 	struct encore_plugin_env env;
-	struct cpl_clock clock;
+	unsigned nvcpus;
+	struct sys_vcpu *vcpu;   /* [nvcpus] */
 	struct u64_table user;   /* address space -> CPL 3 instructions in this interval */
-	u64 cur_as;              /* the address space, while at CPL 3 */
-	u64 *cur_user;           /* its count while at CPL 3, else NULL */
+	struct vcpu_check check;
 	bool out_of_memory;
 };
 
@@ -60,93 +76,122 @@ static int syscalls_check_options(const struct encore_plugin_options *o,
 	return plugin_opts__check_known(o, known, err, errlen);
 }
 
-static void *syscalls_create(const struct encore_plugin_env *env, char *err, size_t errlen)
-{
-	if (!env->host || !env->host->regs) {
-		errmsg(err, errlen, "needs the host's regs()");
-		return NULL;
-	}
-	struct syscalls *s = calloc(1, sizeof(*s));
-	if (!s || u64_table__init(&s->user)) {
-		free(s);
-		errmsg(err, errlen, "out of memory");
-		return NULL;
-	}
-	s->env = *env;
-	return s;
-}
-
 static void syscalls_destroy(void *self)
 {
 	struct syscalls *s = self;
+	if (!s)
+		return;
 	u64_table__free(&s->user);
+	free(s->vcpu);
 	free(s);
 }
 
-/* The CPU is now at CPL 3 in the address space of cr3. */
-static void enter_user(struct syscalls *s, u64 cr3)
+static void *syscalls_create(const struct encore_plugin_env *env, char *err, size_t errlen)
 {
-	s->cur_as = address_space(cr3);
-	s->cur_user = u64_table__value(&s->user, s->cur_as);
-	if (!s->cur_user)
+	if (!env->host || !env->host->vcpu_regs) {
+		errmsg(err, errlen, "needs the host's vcpu_regs()");
+		return NULL;
+	}
+	struct syscalls *s = calloc(1, sizeof(*s));
+	if (s) {
+		s->env = *env;
+		s->nvcpus = env->interval->nvcpus;
+		s->vcpu = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->vcpu));
+	}
+	if (!s || !s->vcpu || u64_table__init(&s->user)) {
+		syscalls_destroy(s);   /* a table never set up is all zero: free(NULL) */
+		errmsg(err, errlen, "out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+/* vCPU c is now at CPL cpl; at CPL 3, in the address space of cr3. */
+static void enter(struct syscalls *s, struct sys_vcpu *c, unsigned cpl, u64 cr3)
+{
+	c->clock.cpl = cpl & 3;
+	c->in_user = c->clock.cpl == 3;
+	if (c->in_user && !u64_ref__set(&s->user, &c->user, address_space(cr3)))
 		s->out_of_memory = true;
 }
 
-static void set_cpl(struct syscalls *s, unsigned cpl)
+/* vCPU v changes to CPL cpl: its CR3 is only needed (and read) for CPL 3. */
+static void set_cpl(struct syscalls *s, unsigned v, unsigned cpl)
 {
-	s->clock.cpl = cpl & 3;
-	s->cur_user = NULL;
-	if (s->clock.cpl == 3) {
-		struct encore_regs r;
-		plugin_host__regs(&s->env, &r);
-		enter_user(s, r.cr3);
-	}
+	struct encore_regs r = { .cr3 = 0 };
+	if ((cpl & 3) == 3)
+		plugin_host__vcpu_regs(&s->env, v, &r);
+	enter(s, &s->vcpu[v], cpl, r.cr3);
 }
 
-static inline void advance(struct syscalls *s, u64 now)
+/* vCPU c's instructions up to its icount `now` count at its CPL. */
+static inline void advance(struct syscalls *s, struct sys_vcpu *c, u64 now)
 {
-	u64 n = cpl_clock__advance(&s->clock, now);
-	if (s->cur_user)
-		*s->cur_user += n;
+	u64 n = cpl_clock__advance(&c->clock, now);
+	if (!c->in_user)
+		return;
+	u64 *count = u64_ref__get(&s->user, &c->user);
+	if (likely(count))
+		*count += n;
+	else
+		s->out_of_memory = true;
 }
 
 static void syscalls_begin(void *self, const struct encore_interval *iv)
 {
 	struct syscalls *s = self;
-	struct encore_regs r;
-	plugin_host__regs(&s->env, &r);
-	cpl_clock__begin(&s->clock, iv, r.cpl);
-	s->cur_user = NULL;
-	if (s->clock.cpl == 3)
-		enter_user(s, r.cr3);
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		struct encore_regs r;
+		plugin_host__vcpu_regs(&s->env, v, &r);
+		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
+				 iv->vcpu_end_icount[v], r.cpl);
+		enter(s, &s->vcpu[v], r.cpl, r.cr3);
+	}
 	fprintf(s->env.out, HEADER "\n");
 }
 
-static void syscalls_on_block(void *self, u64 icount, u64 rip, unsigned ninsns, unsigned cpl)
+static void syscalls_on_block(void *self, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
+			      unsigned cpl)
 {
 	struct syscalls *s = self;
 	(void)rip;
 	(void)ninsns;
-	advance(s, icount);
-	if (unlikely((cpl & 3) != s->clock.cpl))
-		set_cpl(s, cpl);
+	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
+		return;
+	struct sys_vcpu *c = &s->vcpu[vcpu];
+	advance(s, c, icount);
+	if (unlikely((cpl & 3) != c->clock.cpl))
+		set_cpl(s, vcpu, cpl);
 }
 
-static void syscalls_on_syscall(void *self, u64 icount, u64 rip, u64 nr, const u64 args[6],
-				u64 cr3)
+/* Every vCPU but `running` that is in user mode, up to where it stopped. */
+static void catch_up_others(struct syscalls *s, unsigned running)
+{
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		if (v == running || !s->vcpu[v].in_user)
+			continue;
+		struct encore_regs r;
+		plugin_host__vcpu_regs(&s->env, v, &r);
+		advance(s, &s->vcpu[v], r.icount);
+	}
+}
+
+static void syscalls_on_syscall(void *self, unsigned vcpu, u64 icount, u64 rip, u64 nr,
+				const u64 args[6], u64 cr3)
 {
 	struct syscalls *s = self;
 	(void)rip;
-	advance(s, icount);
+	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
+		return;
+	advance(s, &s->vcpu[vcpu], icount);
+	catch_up_others(s, vcpu);
 	u64 as = address_space(cr3);
-	u64 *count = u64_table__value(&s->user, as);
-	if (s->cur_user) /* the insertion may have moved the table */
-		s->cur_user = u64_table__value(&s->user, s->cur_as);
+	const u64 *count = u64_table__value(&s->user, as);
 	if (!count) {
 		s->out_of_memory = true;
 		return;
 	}
-	fprintf(s->env.out, "c %llu %llx %llu %llx %llx %llx %llx %llx %llx %llx\n",
+	fprintf(s->env.out, "c %u %llu %llx %llu %llx %llx %llx %llx %llx %llx %llx\n", vcpu,
 		(unsigned long long)icount, (unsigned long long)as, (unsigned long long)*count,
 		(unsigned long long)nr, (unsigned long long)args[0], (unsigned long long)args[1],
 		(unsigned long long)args[2], (unsigned long long)args[3],
@@ -170,9 +215,13 @@ static int write_totals(struct syscalls *s, char *err, size_t errlen)
 static int syscalls_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct syscalls *s = self;
-	advance(s, iv->end_icount);
-	if (cpl_clock__check(&s->clock, err, errlen))
+	for (unsigned v = 0; v < s->nvcpus; v++)
+		advance(s, &s->vcpu[v], iv->vcpu_end_icount[v]);
+	if (vcpu_check__message(&s->check, s->nvcpus, err, errlen))
 		return -1;
+	for (unsigned v = 0; v < s->nvcpus; v++)
+		if (cpl_clock__check(&s->vcpu[v].clock, err, errlen))
+			return -1;
 	if (s->out_of_memory)
 		return errmsg(err, errlen, "out of memory counting instructions");
 	return write_totals(s, err, errlen);
@@ -202,18 +251,20 @@ static bool parse_numbers(const char *p, const int *bases, u64 *out, int n)
 	return p[0] == '\n' && !p[1];
 }
 
-static void print_call(FILE *out, const u64 v[10], u64 user)
+/* v: the numbers of a "c" line (vCPU, icount, address space, user, nr,
+ * the arguments). */
+static void print_call(FILE *out, const u64 v[11], u64 user)
 {
-	u64 nr = v[3];
-	fprintf(out, "%llu %llx %llu ", (unsigned long long)v[0], (unsigned long long)v[1],
-		(unsigned long long)user);
+	u64 nr = v[4];
+	fprintf(out, "%llu %llu %llx %llu ", (unsigned long long)v[0], (unsigned long long)v[1],
+		(unsigned long long)v[2], (unsigned long long)user);
 	if (nr < ARRAY_SIZE(syscall_names) && syscall_names[nr])
 		fputs(syscall_names[nr], out);
 	else
 		fprintf(out, "%llu", (unsigned long long)nr);
 	fprintf(out, "(0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx)\n",
-		(unsigned long long)v[4], (unsigned long long)v[5], (unsigned long long)v[6],
-		(unsigned long long)v[7], (unsigned long long)v[8], (unsigned long long)v[9]);
+		(unsigned long long)v[5], (unsigned long long)v[6], (unsigned long long)v[7],
+		(unsigned long long)v[8], (unsigned long long)v[9], (unsigned long long)v[10]);
 }
 
 /* One line of an interval file: a call, printed with its count since
@@ -221,12 +272,12 @@ static void print_call(FILE *out, const u64 v[10], u64 user)
  * (totals come last, so no call of this interval sees them). */
 static int merge_line(const char *line, FILE *out, struct u64_table *carried, bool *in_totals)
 {
-	static const int call_bases[10] = { 10, 16, 10, 16, 16, 16, 16, 16, 16, 16 };
+	static const int call_bases[11] = { 10, 10, 16, 10, 16, 16, 16, 16, 16, 16, 16 };
 	static const int total_bases[2] = { 16, 10 };
-	u64 v[10];
-	if (line[0] == 'c' && !*in_totals && parse_numbers(line + 1, call_bases, v, 10)) {
-		const u64 *before = u64_table__find(carried, v[1]);
-		print_call(out, v, v[2] + (before ? *before : 0));
+	u64 v[11];
+	if (line[0] == 'c' && !*in_totals && parse_numbers(line + 1, call_bases, v, 11)) {
+		const u64 *before = u64_table__find(carried, v[2]);
+		print_call(out, v, v[3] + (before ? *before : 0));
 		return 0;
 	}
 	if (line[0] == 't' && parse_numbers(line + 1, total_bases, v, 2)) {
@@ -278,7 +329,7 @@ static int syscalls_merge(const struct encore_merge_input *in, FILE *out, char *
 	struct u64_table carried;   /* address space -> user instructions before this interval */
 	if (u64_table__init(&carried))
 		return errmsg(err, errlen, "out of memory");
-	fprintf(out, "# icount address-space user-instructions call(arguments)\n");
+	fprintf(out, "# vcpu icount address-space user-instructions call(arguments)\n");
 	if (!from_the_start(in))
 		fprintf(out, "# only some intervals were simulated: user instructions count "
 			"those from interval %u on\n", in->intervals[0].index);
@@ -295,7 +346,8 @@ static int syscalls_merge(const struct encore_merge_input *in, FILE *out, char *
 const struct encore_plugin plugin_syscalls = {
 	.api_version = ENCORE_PLUGIN_API_VERSION,
 	.name = NAME,
-	.summary = "Linux x86-64 system call trace, with each process's user instruction count",
+	.summary = "Linux x86-64 system call trace: each call's vCPU and its process's user "
+		   "instruction count",
 	.options_help = NULL,
 	.suffix = "txt",
 	.check_options = syscalls_check_options,

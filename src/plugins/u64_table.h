@@ -54,6 +54,35 @@ static inline u64 *u64_table__value(struct u64_table *t, u64 key)
 	}
 }
 
+/*
+ * A value pointer kept across callbacks, for a key that stays current
+ * (the address space a vCPU is in, the RIP of a vCPU's previous
+ * instruction): only an insertion moves values, and every insertion
+ * changes t->used, so the pointer is looked up again only after one.
+ */
+struct u64_ref {
+	u64 key;
+	u64 *value;
+	size_t used;       /* t->used when value was looked up */
+};
+
+/* Points r at key's value (inserted as 0 if absent); NULL if out of memory. */
+static inline u64 *u64_ref__set(struct u64_table *t, struct u64_ref *r, u64 key)
+{
+	r->key = key;
+	r->value = u64_table__value(t, key);
+	r->used = t->used;
+	return r->value;
+}
+
+/* r's value now; NULL if out of memory. */
+static inline u64 *u64_ref__get(struct u64_table *t, struct u64_ref *r)
+{
+	if (unlikely(r->used != t->used))
+		return u64_ref__set(t, r, r->key);
+	return r->value;
+}
+
 /* The value of key, or NULL if absent (never inserts). */
 const u64 *u64_table__find(const struct u64_table *t, u64 key);
 

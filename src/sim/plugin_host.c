@@ -21,8 +21,11 @@ static const struct encore_plugin *load_external(struct sim_plugin *sp, const ch
 		return NULL;
 	}
 	if (p->api_version != ENCORE_PLUGIN_API_VERSION) {
-		snprintf(err, n, "%s was built for plugin API version %u; this encore has version %u",
-			 path, p->api_version, ENCORE_PLUGIN_API_VERSION);
+		/* Version 1 is the one a user will have: say what changed. */
+		snprintf(err, n, "plugin %s was built for plugin API %u; this encore speaks API %u%s: "
+			 "rebuild it against include/encore/plugin.h", path, p->api_version,
+			 ENCORE_PLUGIN_API_VERSION,
+			 p->api_version == 1 ? " (callbacks name their vCPU)" : "");
 		return NULL;
 	}
 	return p;

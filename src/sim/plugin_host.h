@@ -65,7 +65,8 @@ struct plugin_run {
 	const struct plugin_set *set;
 	struct encore_machine *machine;
 	const char *dir;
-	struct encore_interval iv;
+	struct encore_interval iv;     /* its vcpu arrays point to vcpu_first, vcpu_end */
+	u64 vcpu_first[MACHINE_MAX_VCPUS], vcpu_end[MACHINE_MAX_VCPUS];
 	bool active;
 	struct plugin_slot slots[PLUGIN_SET_MAX];
 	struct encore_hooks hooks;

@@ -13,18 +13,21 @@
 #include "plugin_host.h"
 #include "encore/virt_read.h"
 
-static struct encore_cpu_state *current_state(struct plugin_run *r, struct encore_cpu_state *s)
+/* The vCPU a host function answers for: that of the running callback.
+ * Callbacks only come from the engine whose turn it is (and a device
+ * access that no vCPU made is reported as that vCPU's), so it is m->cur;
+ * a lone plugin's function is installed as the hook itself, with no
+ * host code in between that could note the vCPU. */
+static struct encore_vcpu *callback_vcpu(struct plugin_run *r)
 {
-	struct encore_engine *e = r->machine->cur->engine;
-	e->ops->get_state(e, s);
-	return s;
+	return r->machine->cur;
 }
 
-static void host_regs(void *ctx, struct encore_regs *out)
+static void fill_regs(struct encore_vcpu *v, struct encore_regs *out)
 {
-	struct plugin_slot *slot = ctx;
+	struct encore_engine *e = v->engine;
 	struct encore_cpu_state s;
-	current_state(slot->run, &s);
+	e->ops->get_state(e, &s);
 	memset(out, 0, sizeof(*out));
 	memcpy(out->gpr, s.gpr, sizeof(out->gpr));
 	out->rip = s.rip;
@@ -40,68 +43,95 @@ static void host_regs(void *ctx, struct encore_regs *out)
 	out->cs = s.seg[SEG_CS].selector;
 	out->ss = s.seg[SEG_SS].selector;
 	out->cpl = s.seg[SEG_CS].selector & 3;
+	out->vcpu = v->index;
+	out->icount = e->ops->insn_count(e);
+}
+
+static void host_regs(void *ctx, struct encore_regs *out)
+{
+	struct plugin_slot *slot = ctx;
+	fill_regs(callback_vcpu(slot->run), out);
+}
+
+static int host_vcpu_regs(void *ctx, unsigned vcpu, struct encore_regs *out)
+{
+	struct plugin_slot *slot = ctx;
+	struct encore_machine *m = slot->run->machine;
+	if (vcpu >= m->nvcpus)
+		return -1;
+	fill_regs(&m->vcpus[vcpu], out);
+	return 0;
 }
 
 static int host_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
 {
 	struct plugin_slot *slot = ctx;
+	struct encore_engine *e = callback_vcpu(slot->run)->engine;
 	struct encore_cpu_state s;
-	return machine__read_virt(slot->run->machine, current_state(slot->run, &s), vaddr, buf, len);
+	e->ops->get_state(e, &s);
+	return machine__read_virt(slot->run->machine, &s, vaddr, buf, len);
 }
 
 static const struct encore_plugin_host host_api = {
 	.regs = host_regs,
 	.read_virt = host_read_virt,
 	.option = plugin_slot__option,
+	.vcpu_regs = host_vcpu_regs,
 };
 
 /* ---- fan-outs ---- */
 
-static void fan_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len, unsigned cpl)
+static void fan_insn(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+		     unsigned cpl)
 {
 	const struct hook_fan *f = o;
 	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_insn(f->self[k], icount, rip, bytes, len, cpl);
+		f->p[k]->on_insn(f->self[k], vcpu, icount, rip, bytes, len, cpl);
 }
 
-static void fan_block(void *o, u64 icount, u64 rip, unsigned n, unsigned cpl)
+static void fan_block(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned n, unsigned cpl)
 {
 	const struct hook_fan *f = o;
 	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_block(f->self[k], icount, rip, n, cpl);
+		f->p[k]->on_block(f->self[k], vcpu, icount, rip, n, cpl);
 }
 
-static void fan_mem(void *o, u64 icount, u64 va, u64 pa, unsigned size, u64 v, unsigned flags)
+static void fan_mem(void *o, unsigned vcpu, u64 icount, u64 va, u64 pa, unsigned size, u64 v,
+		    unsigned flags)
 {
 	const struct hook_fan *f = o;
 	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_mem(f->self[k], icount, va, pa, size, v, flags);
+		f->p[k]->on_mem(f->self[k], vcpu, icount, va, pa, size, v, flags);
 }
 
-static void fan_exception(void *o, u64 icount, u64 rip, unsigned vector, i64 err, bool ext)
+static void fan_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned vector, i64 err,
+			  bool ext)
 {
 	const struct hook_fan *f = o;
 	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_exception(f->self[k], icount, rip, vector, err, ext);
+		f->p[k]->on_exception(f->self[k], vcpu, icount, rip, vector, err, ext);
 }
 
-static void fan_syscall(void *o, u64 icount, u64 rip, u64 nr, const u64 args[6], u64 cr3)
+static void fan_syscall(void *o, unsigned vcpu, u64 icount, u64 rip, u64 nr, const u64 args[6],
+			u64 cr3)
 {
 	const struct hook_fan *f = o;
 	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_syscall(f->self[k], icount, rip, nr, args, cr3);
+		f->p[k]->on_syscall(f->self[k], vcpu, icount, rip, nr, args, cr3);
 }
 
+/* A device access, named by the vCPU that made it and that vCPU's count
+ * (one that no vCPU made, a DMA say, by the vCPU whose turn it is). */
 static void observe_io(struct plugin_run *r, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
 		       unsigned len, bool is_write, unsigned flags)
 {
-	struct encore_engine *e = vcpu ? vcpu->engine : r->machine->cur->engine;
-	u64 icount = e->ops->insn_count(e), value = 0;
+	struct encore_vcpu *v = vcpu ? vcpu : callback_vcpu(r);
+	u64 icount = v->engine->ops->insn_count(v->engine), value = 0;
 	for (unsigned k = 0; k < len && k < 8; k++)
 		value |= (u64)data[k] << (8 * k);
 	flags |= is_write ? ENCORE_ACCESS_WRITE : 0;
 	for (unsigned k = 0; k < r->io.count; k++)
-		r->io.p[k]->on_io(r->io.self[k], icount, addr, len, value, flags);
+		r->io.p[k]->on_io(r->io.self[k], v->index, icount, addr, len, value, flags);
 }
 
 static void observe_pio(void *o, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
@@ -249,21 +279,41 @@ static void close_slot(struct plugin_slot *slot, bool keep)
 		unlink(slot->path);
 }
 
-int plugin_run__begin(struct plugin_run *r, const struct encore_interval *iv)
+/* r->iv from `iv`, with the per-vCPU counts copied into r, where they
+ * live as long as the interval.  A recording made on KVM has no
+ * instruction counts at its checkpoints: plugins count each interval
+ * from 0, and learn its end when it is reached (docs/kvm.md). */
+static int set_interval(struct plugin_run *r, const struct encore_interval *iv)
 {
-	r->iv = *iv;
-	/* A recording made on KVM has no instruction counts at its
-	 * checkpoints: plugins count each interval from 0, and learn its end
-	 * when it is reached (docs/kvm.md). */
 	struct encore_machine *m = r->machine;
-	if (m->by_exits) {
-		for (unsigned k = 0; k < m->nvcpus; k++)
+	if (iv->nvcpus != m->nvcpus || !iv->vcpu_first_icount || !iv->vcpu_end_icount) {
+		snprintf(r->error, sizeof(r->error), "interval %u comes with instruction counts "
+			 "for %u vCPUs; the machine has %u", iv->index,
+			 iv->vcpu_first_icount && iv->vcpu_end_icount ? iv->nvcpus : 0, m->nvcpus);
+		return -1;
+	}
+	r->iv = *iv;
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		r->vcpu_first[k] = m->by_exits ? 0 : iv->vcpu_first_icount[k];
+		r->vcpu_end[k] = m->by_exits ? ENCORE_ICOUNT_UNKNOWN : iv->vcpu_end_icount[k];
+		if (m->by_exits)
 			m->vcpus[k].engine->ops->set_insn_count(m->vcpus[k].engine, 0);
+	}
+	r->iv.vcpu_first_icount = r->vcpu_first;
+	r->iv.vcpu_end_icount = r->vcpu_end;
+	if (m->by_exits) {
 		machine__counts_changed(m);
 		r->iv.first_icount = 0;
 		r->iv.end_icount = ENCORE_ICOUNT_UNKNOWN;
 	}
+	return 0;
+}
+
+int plugin_run__begin(struct plugin_run *r, const struct encore_interval *iv)
+{
 	r->error[0] = 0;
+	if (set_interval(r, iv))
+		return -1;
 	for (unsigned k = 0; k < r->set->count; k++) {
 		if (open_slot(r, k)) {
 			for (unsigned j = 0; j <= k; j++)
@@ -303,8 +353,12 @@ int plugin_run__end(struct plugin_run *r)
 		return 0;
 	unhook(r);
 	r->active = false;
-	if (r->machine->by_exits)
-		r->iv.end_icount = machine__insns(r->machine);
+	struct encore_machine *m = r->machine;
+	if (m->by_exits) {
+		r->iv.end_icount = machine__insns(m);
+		for (unsigned k = 0; k < m->nvcpus; k++)
+			r->vcpu_end[k] = m->vcpus[k].engine->ops->insn_count(m->vcpus[k].engine);
+	}
 	int rc = 0;
 	for (unsigned k = 0; k < r->set->count; k++)
 		rc |= end_slot(r, k);

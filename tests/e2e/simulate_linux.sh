@@ -83,8 +83,9 @@ fi
 
 # ---- a spread of intervals, every plugin ----
 # Two adjacent intervals (a, a+1) mostly in user mode (the workload), the
-# pair nearest to 20-21; then 0, a-(a+1) and the last.
-a=$(awk -v last=$last 'NR > 1 && $1 != "total" && $3 > $4 { user[$1] = 1 }
+# pair nearest to 20-21; then 0, a-(a+1) and the last.  (The machine's
+# table of icount.txt ends at a blank line; the per-vCPU one follows.)
+a=$(awk -v last=$last 'NF == 0 { exit } NR > 1 && $1 != "total" && $3 > $4 { user[$1] = 1 }
 	END {
 		for (d = 0; d < last; d++)
 			for (s = -1; s <= 1; s += 2) {

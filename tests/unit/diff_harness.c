@@ -381,10 +381,11 @@ int diff_run_native(const u8 *code, unsigned len, struct diff_state *st, u8 *dat
 
 /* ---- interpreter ---- */
 
-static void hook_exception(void *opaque, u64 icount, u64 rip, unsigned vector, i64 error_code,
-			   bool external)
+static void hook_exception(void *opaque, unsigned vcpu, u64 icount, u64 rip, unsigned vector,
+			   i64 error_code, bool external)
 {
 	(void)opaque;
+	(void)vcpu;
 	(void)icount;
 	(void)rip;
 	(void)error_code;

@@ -1,15 +1,23 @@
 /*
  * Instrumentation hooks: each kind fires with the right arguments, the
  * instrumented path retires exactly what the plain path does, and
- * installing then removing hooks leaves execution unchanged.
+ * installing then removing hooks leaves execution unchanged; on a
+ * machine of two vCPUs whose engines take turns, every hook names the
+ * vCPU whose engine ran and gives that vCPU's own instruction count, and
+ * built-in plugins hooked in by encore's plugin host (src/sim/) count
+ * each vCPU exactly.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "encore/engine.h"
 #include "encore/hooks.h"
 #include "encore/loader.h"
 #include "encore/state_hash.h"
+#include "plugins/memtrace_format.h"
+#include "sim/plugin_host.h"
 
 #define CODE_ADDR 0x100000ull
 #define DATA_ADDR 0x200000ull
@@ -27,6 +35,7 @@ static const u8 code[] = {
 
 struct events {
 	unsigned insns, blocks, mems, exceptions;
+	unsigned not_vcpu0;          /* events that named another vCPU than 0 */
 	u64 insn_rips[16];
 	u64 mem_addr[4], mem_val[4];
 	unsigned mem_size[4];
@@ -36,10 +45,12 @@ struct events {
 	unsigned block_sizes[8];
 };
 
-static void on_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len, unsigned cpl)
+static void on_insn(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+		    unsigned cpl)
 {
 	struct events *e = o;
 	(void)icount;
+	e->not_vcpu0 += vcpu != 0;
 	CHECK(cpl == 0, "bare-metal code runs at CPL 0: %u", cpl);
 	if (e->insns < 16)
 		e->insn_rips[e->insns] = rip;
@@ -48,10 +59,11 @@ static void on_insn(void *o, u64 icount, u64 rip, const u8 *bytes, unsigned len,
 	e->insns++;
 }
 
-static void on_block(void *o, u64 icount, u64 rip, unsigned n, unsigned cpl)
+static void on_block(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned n, unsigned cpl)
 {
 	struct events *e = o;
 	(void)icount;
+	e->not_vcpu0 += vcpu != 0;
 	(void)cpl;
 	(void)rip;
 	if (e->blocks < 8)
@@ -59,12 +71,13 @@ static void on_block(void *o, u64 icount, u64 rip, unsigned n, unsigned cpl)
 	e->blocks++;
 }
 
-static void on_mem(void *o, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64 value,
-		   unsigned flags)
+static void on_mem(void *o, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr, unsigned size,
+		   u64 value, unsigned flags)
 {
 	bool wr = flags & HOOK_ACCESS_WRITE;
 	struct events *e = o;
 	(void)icount;
+	e->not_vcpu0 += vcpu != 0;
 	(void)paddr;
 	if (e->mems < 4) {
 		e->mem_addr[e->mems] = vaddr;
@@ -75,10 +88,12 @@ static void on_mem(void *o, u64 icount, u64 vaddr, u64 paddr, unsigned size, u64
 	e->mems++;
 }
 
-static void on_exception(void *o, u64 icount, u64 rip, unsigned vector, i64 err, bool ext)
+static void on_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned vector, i64 err,
+			 bool ext)
 {
 	struct events *e = o;
 	(void)icount;
+	e->not_vcpu0 += vcpu != 0;
 	(void)err;
 	(void)ext;
 	if (e->exceptions++ == 0) {
@@ -123,6 +138,7 @@ static void test_hooked_run(void)
 	CHECK(ev.first_vector == 6 && ev.first_exc_rip == CODE_ADDR + 26, "first exception %u at %#llx",
 	      ev.first_vector, (unsigned long long)ev.first_exc_rip);
 	CHECK(ev.exceptions == 3, "#UD, #GP, #DF before the triple fault: %u", ev.exceptions);
+	CHECK(ev.not_vcpu0 == 0, "%u events named another vCPU than the only one", ev.not_vcpu0);
 	machine__destroy(m);
 }
 
@@ -153,10 +169,261 @@ static void test_hooks_change_nothing(void)
 	CHECK(hash[0] == hash[1] && hash[0] == hash[2], "state hashes agree");
 }
 
+/* ---- two vCPUs taking turns ---- */
+
+#define LOOP_ADDR 0x102000ull   /* vCPU 0's code */
+#define FAULT_ADDR 0x103000ull  /* vCPU 1's: `code`, moved */
+
+/* 1: mov %rax,DATA; inc %rax; jmp 1b (three instructions, one store) */
+static const u8 loop[] = {
+	0x48, 0x89, 0x04, 0x25, 0x00, 0x00, 0x20, 0x00,
+	0x48, 0xff, 0xc0,
+	0xeb, 0xf3,
+};
+
+/* Every event checked against the vCPU that runs and its own count. */
+struct turns {
+	unsigned running;            /* the vCPU whose engine runs */
+	u64 next_icount[2];          /* per vCPU: the icount its next on_insn must have */
+	unsigned events[2], exceptions[2], mems[2];
+	unsigned wrong;              /* events with another vCPU, icount or address */
+	char first_wrong[160];
+};
+
+static void turn_wrong(struct turns *t, const char *what, unsigned vcpu, u64 icount)
+{
+	if (!t->wrong++)
+		snprintf(t->first_wrong, sizeof(t->first_wrong), "%s: vcpu %u icount %llu while "
+			 "vCPU %u runs", what, vcpu, (unsigned long long)icount, t->running);
+}
+
+/* The event is the running vCPU's, at rip in its code, and icount is its own. */
+static void turn_event(struct turns *t, const char *what, unsigned vcpu, u64 icount, u64 rip,
+		       bool at_next)
+{
+	u64 base = vcpu == 0 ? LOOP_ADDR : FAULT_ADDR;
+	u64 len = vcpu == 0 ? sizeof(loop) : sizeof(code);
+	if (vcpu != t->running || rip < base || rip > base + len ||
+	    (at_next && icount != t->next_icount[vcpu]) || icount > t->next_icount[vcpu])
+		turn_wrong(t, what, vcpu, icount);
+	else
+		t->events[vcpu]++;
+}
+
+static void turn_insn(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+		      unsigned cpl)
+{
+	struct turns *t = o;
+	(void)bytes;
+	(void)len;
+	(void)cpl;
+	turn_event(t, "insn", vcpu, icount, rip, true);
+	/* Each of these instructions retires (the ud2 faults, and its
+	 * handlers cannot be fetched: no more on_insn after it). */
+	if (vcpu < 2)
+		t->next_icount[vcpu]++;
+}
+
+static void turn_block(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned n, unsigned cpl)
+{
+	(void)n;
+	(void)cpl;
+	turn_event(o, "block", vcpu, icount, rip, true);
+}
+
+static void turn_mem(void *o, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr, unsigned size,
+		     u64 value, unsigned flags)
+{
+	struct turns *t = o;
+	(void)vaddr;
+	(void)paddr;
+	(void)size;
+	(void)value;
+	(void)flags;
+	/* After its on_insn: the accessing instruction's icount is one less. */
+	if (vcpu != t->running || vcpu > 1 || icount + 1 != t->next_icount[vcpu])
+		turn_wrong(t, "mem", vcpu, icount);
+	else
+		t->mems[vcpu]++;
+}
+
+static void turn_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned vector, i64 err,
+			   bool ext)
+{
+	struct turns *t = o;
+	(void)vector;
+	(void)err;
+	(void)ext;
+	/* The ud2 (and each fault delivering its #UD) is counted in
+	 * next_icount, but did not retire. */
+	if (vcpu != t->running || vcpu != 1 || icount + 1 != t->next_icount[1] ||
+	    rip != FAULT_ADDR + 26)
+		turn_wrong(t, "exception", vcpu, icount);
+	else
+		t->exceptions[vcpu]++;
+}
+
+/* vCPU k's engine runs to its own count `limit` (or its exit). */
+static int run_turn(struct encore_machine *m, struct turns *t, unsigned k, u64 limit)
+{
+	struct encore_engine *e = m->vcpus[k].engine;
+	struct encore_exit x;
+	t->running = k;
+	engine__run(e, limit, &x);
+	return x.reason;
+}
+
+static void test_two_vcpus(void)
+{
+	check_group("hooks name the vCPU");
+	struct encore_machine *m = machine__create(64 << 20, 2);
+	struct encore_cpu_state s0, s1;
+	memcpy(machine__ram_ptr(m, LOOP_ADDR), loop, sizeof(loop));
+	memcpy(machine__ram_ptr(m, FAULT_ADDR), code, sizeof(code));
+	bare_metal__prepare(m, &s0, LOOP_ADDR);
+	bare_metal__prepare(m, &s1, FAULT_ADDR);
+	struct encore_engine *e0 = interp__create(m, &m->vcpus[0]);
+	struct encore_engine *e1 = interp__create(m, &m->vcpus[1]);
+	e0->ops->set_state(e0, &s0);
+	e1->ops->set_state(e1, &s1);
+	struct turns t = { 0 };
+	struct encore_hooks h = { .on_insn = turn_insn, .insn_opaque = &t, .on_block = turn_block,
+				  .block_opaque = &t, .on_mem = turn_mem, .mem_opaque = &t,
+				  .on_exception = turn_exception, .exception_opaque = &t };
+	e0->ops->set_hooks(e0, &h);
+	e1->ops->set_hooks(e1, &h);
+	/* Turns that stop inside blocks and inside the other vCPU's work. */
+	int r0 = run_turn(m, &t, 0, 7);
+	int r1 = run_turn(m, &t, 1, 2);
+	int r2 = run_turn(m, &t, 0, 11);
+	int r3 = run_turn(m, &t, 1, 1000);
+	int r4 = run_turn(m, &t, 0, 20);
+	CHECK(r0 == EXIT_LIMIT && r1 == EXIT_LIMIT && r2 == EXIT_LIMIT && r4 == EXIT_LIMIT &&
+	      r3 == EXIT_TRIPLE_FAULT, "exits %d %d %d %d %d", r0, r1, r2, r3, r4);
+	CHECK(e0->ops->insn_count(e0) == 20 && e1->ops->insn_count(e1) == 5,
+	      "each engine counts its own: %llu, %llu",
+	      (unsigned long long)e0->ops->insn_count(e0),
+	      (unsigned long long)e1->ops->insn_count(e1));
+	CHECK(t.wrong == 0, "%u events with a wrong vCPU or icount; the first: %s", t.wrong,
+	      t.first_wrong);
+	CHECK(t.next_icount[0] == 20 && t.next_icount[1] == 6, "on_insn per vCPU: %llu, %llu",
+	      (unsigned long long)t.next_icount[0], (unsigned long long)t.next_icount[1]);
+	CHECK(t.mems[0] == 7 && t.mems[1] == 2, "stores and loads per vCPU: %u, %u", t.mems[0],
+	      t.mems[1]);
+	CHECK(t.exceptions[0] == 0 && t.exceptions[1] == 3,
+	      "vCPU 1's #UD, #GP and #DF name vCPU 1: %u, %u", t.exceptions[0], t.exceptions[1]);
+	machine__destroy(m);
+}
+
+/* ---- the plugin host on two vCPUs ---- */
+
+/* A machine of two vCPUs both running `loop` from count 0. */
+static struct encore_machine *two_loops(void)
+{
+	struct encore_machine *m = machine__create(64 << 20, 2);
+	struct encore_cpu_state s;
+	memcpy(machine__ram_ptr(m, LOOP_ADDR), loop, sizeof(loop));
+	bare_metal__prepare(m, &s, LOOP_ADDR);
+	for (unsigned k = 0; k < 2; k++) {
+		struct encore_engine *e = interp__create(m, &m->vcpus[k]);
+		e->ops->set_state(e, &s);
+	}
+	return m;
+}
+
+/* vCPU k takes its turn, as the run loop gives it, to its own count `to`. */
+static void host_turn(struct encore_machine *m, unsigned k, u64 to)
+{
+	struct encore_exit x;
+	machine__switch_to(m, &m->vcpus[k]);
+	engine__run(m->vcpus[k].engine, to, &x);
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	static char buf[4096];
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = 0;
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/* The memtrace records: each vCPU's stores, at its own icounts, in the
+ * order of the turns. */
+static void check_memtrace(const char *path)
+{
+	static const unsigned want_vcpu[] = { 0, 0, 1, 1, 1, 0, 0, 0 };
+	static const u64 want_icount[] = { 0, 3, 0, 3, 6, 6, 9, 12 };
+	FILE *f = fopen(path, "rb");
+	struct memtrace_reader *r = f ? memtrace_reader__open(f) : NULL;
+	struct memtrace_record rec;
+	unsigned n = 0, wrong = 0;
+	int rc;
+	while (r && (rc = memtrace_reader__next(r, &rec)) == 1) {
+		wrong += n >= ARRAY_SIZE(want_vcpu) || rec.vcpu != want_vcpu[n] ||
+			 rec.icount != want_icount[n] || !rec.write || rec.vaddr != DATA_ADDR;
+		n++;
+	}
+	CHECK(r && rc == 0 && n == ARRAY_SIZE(want_vcpu) && !wrong,
+	      "memtrace: %u records, %u wrong (%s)", n, wrong, r ? memtrace_reader__error(r) : "");
+	memtrace_reader__close(r);
+	if (f)
+		fclose(f);
+}
+
+/* Interval [vCPU 0: 0..13, vCPU 1: 0..8] with turns of 5, 8 and 8, through
+ * plugin_run as encore simulate hooks plugins in, then the merge. */
+static void test_plugin_host_two_vcpus(void)
+{
+	check_group("plugin host, two vCPUs");
+	struct encore_machine *m = two_loops();
+	struct plugin_set set = { 0 };
+	char err[512] = "", dir[] = "/tmp/encore-test-hooks-XXXXXX";
+	CHECK(mkdtemp(dir) && !plugin_set__add(&set, "icount", err, sizeof(err)) &&
+	      !plugin_set__add(&set, "hotspots", err, sizeof(err)) &&
+	      !plugin_set__add(&set, "memtrace", err, sizeof(err)), "plugins: %s", err);
+	static const u64 first[2] = { 0, 0 }, end[2] = { 13, 8 };
+	const struct encore_interval iv = { 0, 1, 0, 21, 2, first, end };
+	struct plugin_run run;
+	plugin_run__init(&run, &set, m, dir);
+	CHECK(plugin_run__begin(&run, &iv) == 0, "begin: %s", run.error);
+	host_turn(m, 0, 5);
+	host_turn(m, 1, 8);
+	host_turn(m, 0, 13);
+	CHECK(plugin_run__end(&run) == 0, "end: %s", run.error);
+	CHECK(plugin_set__merge(&set, dir, &iv, 1, err, sizeof(err)) == 0, "merge: %s", err);
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/icount.txt", dir);
+	CHECK(strstr(read_text(path),
+		     "\ninterval vcpu         first_icount             user           kernel"
+		     "            total\n"
+		     "       0    0                    0                0               13"
+		     "               13\n"
+		     "       0    1                    0                0                8"
+		     "                8\n"), "icount per vCPU:\n%s", read_text(path));
+	snprintf(path, sizeof(path), "%s/hotspots.txt", dir);
+	CHECK(strstr(read_text(path), "# 21 instructions at 3 addresses; the top 3\n") &&
+	      strstr(read_text(path), "     1                8   38.10% 0000000000102000\n"
+				      "     2                7   33.33% 0000000000102008\n"
+				      "     3                6   28.57% 000000000010200b\n"),
+	      "hotspots over both vCPUs:\n%s", read_text(path));
+	snprintf(path, sizeof(path), "%s/memtrace.zst", dir);
+	check_memtrace(path);
+	plugin_set__free(&set);
+	machine__destroy(m);
+	char cmd[200];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0, "rm %s", dir);
+}
+
 int main(void)
 {
 	test_hooked_run();
 	test_hooks_change_nothing();
+	test_two_vcpus();
+	test_plugin_host_two_vcpus();
 	check_group_end();
 	return check_summary();
 }

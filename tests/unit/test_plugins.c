@@ -8,6 +8,10 @@
  * names and user instruction counts carried across intervals; memtrace:
  * round trips of many records through the reader, concatenated
  * intervals, identical bytes for identical input, and damaged files.
+ * Two vCPUs taking turns (alternating vcpu arguments, each on its own
+ * icount, turns that end inside blocks and REPs): icount, syscalls and
+ * hotspots count each vCPU exactly, and memtrace keeps every record's
+ * vCPU.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,17 +26,31 @@
 
 /* ---- the fake host ---- */
 
+#define MAX_VCPUS 4
+
 struct fake_host {
-	struct encore_regs regs;      /* what regs() returns: set by each test */
+	struct encore_regs regs[MAX_VCPUS]; /* each vCPU's registers: set by each test */
+	unsigned cur;                       /* the vCPU of the running callback */
+	unsigned nvcpus;
 	const struct encore_plugin_options *opts;
-	unsigned regs_calls;
+	unsigned regs_calls;                /* of regs() and vcpu_regs() */
 };
+
+static int fake_vcpu_regs(void *ctx, unsigned vcpu, struct encore_regs *out)
+{
+	struct fake_host *h = ctx;
+	h->regs_calls++;
+	if (vcpu >= h->nvcpus)
+		return -1;
+	*out = h->regs[vcpu];
+	out->vcpu = vcpu;
+	return 0;
+}
 
 static void fake_regs(void *ctx, struct encore_regs *out)
 {
 	struct fake_host *h = ctx;
-	h->regs_calls++;
-	*out = h->regs;
+	fake_vcpu_regs(ctx, h->cur, out);
 }
 
 static int fake_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
@@ -53,7 +71,8 @@ static const char *fake_option(void *ctx, const char *key, const char *dflt)
 	return v;
 }
 
-static const struct encore_plugin_host fake_ops = { fake_regs, fake_read_virt, fake_option };
+static const struct encore_plugin_host fake_ops = { fake_regs, fake_read_virt, fake_option,
+						    fake_vcpu_regs };
 
 /* ---- a simulation: the intervals of one plugin, then the merge ---- */
 
@@ -66,10 +85,11 @@ struct session {
 	struct fake_host host;
 	unsigned total;                /* intervals in the "recording" */
 	struct encore_interval iv[MAX_INTERVALS];
+	u64 vcpu_first[MAX_INTERVALS][MAX_VCPUS], vcpu_end[MAX_INTERVALS][MAX_VCPUS];
 	FILE *files[MAX_INTERVALS];
 	unsigned count;
 	void *self;                    /* the instance of the running interval */
-	u64 icount;                    /* of the next instruction insns() reports */
+	u64 icount[MAX_VCPUS];         /* per vCPU: of the next instruction insns() reports */
 	char err[400];
 };
 
@@ -86,6 +106,13 @@ static void session_open(struct session *s, const char *name, unsigned total, co
 	s->opts.keys = s->keys;
 	s->opts.values = s->values;
 	s->host.opts = &s->opts;
+	s->host.nvcpus = 1;
+}
+
+/* The callbacks that follow are vCPU v's (regs() answers for it). */
+static void on_vcpu(struct session *s, unsigned v)
+{
+	s->host.cur = v;
 }
 
 static int session_check_options(struct session *s)
@@ -96,19 +123,35 @@ static int session_check_options(struct session *s)
 	return s->p->check_options(&s->opts, &fake_ops, &s->host, s->err, sizeof(s->err));
 }
 
-/* Creates and begins the next interval's instance; the CPU is at
- * s->host.regs.  NULL (with s->err) if create fails. */
-static void *interval_start(struct session *s, u64 first, u64 end)
+/* Creates and begins the next interval's instance, of s->host.nvcpus
+ * vCPUs counting from first[v] to end[v]; the vCPUs are at
+ * s->host.regs[], and vCPU 0 has the turn.  NULL (with s->err) if
+ * create fails. */
+static void *interval_start_vcpus(struct session *s, const u64 *first, const u64 *end)
 {
 	unsigned i = s->count++;
-	s->iv[i] = (struct encore_interval){ i, s->total, first, end };
-	s->icount = first;
+	u64 sum_first = 0, sum_end = 0;
+	for (unsigned v = 0; v < s->host.nvcpus; v++) {
+		s->vcpu_first[i][v] = s->icount[v] = s->host.regs[v].icount = first[v];
+		s->vcpu_end[i][v] = end[v];
+		sum_first += first[v];
+		sum_end += end[v];
+	}
+	s->iv[i] = (struct encore_interval){ i, s->total, sum_first, sum_end, s->host.nvcpus,
+					     s->vcpu_first[i], s->vcpu_end[i] };
+	on_vcpu(s, 0);
 	s->files[i] = tmpfile();
 	struct encore_plugin_env env = { &s->iv[i], &s->opts, s->files[i], &fake_ops, &s->host };
 	s->self = s->p->create(&env, s->err, sizeof(s->err));
 	if (s->self && s->p->interval_begin)
 		s->p->interval_begin(s->self, &s->iv[i]);
 	return s->self;
+}
+
+/* The same with one vCPU. */
+static void *interval_start(struct session *s, u64 first, u64 end)
+{
+	return interval_start_vcpus(s, &first, &end);
 }
 
 /* Ends and destroys the running instance: interval_end's result. */
@@ -176,10 +219,11 @@ static void check_text(const char *what, const char *got, const char *want)
 	      got ? got : "(none)\n", want);
 }
 
+/* The registers of the vCPU whose callbacks come now. */
 static void set_cpu(struct session *s, unsigned cpl, u64 cr3)
 {
-	s->host.regs.cpl = (u8)cpl;
-	s->host.regs.cr3 = cr3;
+	s->host.regs[s->host.cur].cpl = (u8)cpl;
+	s->host.regs[s->host.cur].cr3 = cr3;
 }
 
 /* ---- registry ---- */
@@ -207,15 +251,15 @@ static void test_registry(void)
 
 static void icount_block(struct session *s, u64 icount, unsigned ninsns, unsigned cpl)
 {
-	s->p->on_block(s->self, icount, 0x1000 + icount, ninsns, cpl);
+	s->p->on_block(s->self, s->host.cur, icount, 0x1000 + icount, ninsns, cpl);
 }
 
 /* The host calls on_exception only if the plugin has one. */
 static void exception(struct session *s, u64 icount, unsigned vector, bool external)
 {
 	if (s->p->on_exception)
-		s->p->on_exception(s->self, icount, 0x1000 + icount, vector, external ? -1 : 0,
-				   external);
+		s->p->on_exception(s->self, s->host.cur, icount, 0x1000 + icount, vector,
+				   external ? -1 : 0, external);
 }
 
 /* [1000, 1100): user code, a page fault cuts a 10-instruction block
@@ -286,8 +330,107 @@ static void test_icount(void)
 		   "       2                 1250                0               40"
 		   "               10               50\n"
 		   "   total                    -              162              128"
+		   "               10              300\n"
+		   "\n"
+		   "interval vcpu         first_icount             user           kernel"
+		   "             cpl1            total\n"
+		   "       0    0                 1000               62               38"
+		   "                0              100\n"
+		   "       1    0                 1100              100               50"
+		   "                0              150\n"
+		   "       2    0                 1250                0               40"
+		   "               10               50\n"
+		   "   total    0                    -              162              128"
 		   "               10              300\n");
 	free(got);
+	session_close(&s);
+}
+
+/* Two vCPUs taking turns, each counting on its own icount.  Interval 0:
+ * vCPU 0 from 1000 to 1060 starts in user mode, takes a page fault at
+ * 1012 and its turn ends at 1020 inside the handler's block; vCPU 1 from
+ * 500 to 540 starts in the kernel and its turn ends at 535 in user mode;
+ * then each goes on where it stopped.  Interval 1: vCPU 0 does not run;
+ * vCPU 1 starts in the kernel (its CPL from vcpu_regs()), enters user
+ * mode at 550.  A single clock would see icount 500 after 1020. */
+static void icount_two_vcpus(struct session *s)
+{
+	s->host.nvcpus = 2;
+	s->host.regs[0].cpl = 3;
+	s->host.regs[1].cpl = 0;
+	interval_start_vcpus(s, (const u64[]){ 1000, 500 }, (const u64[]){ 1060, 540 });
+	on_vcpu(s, 0);
+	icount_block(s, 1000, 10, 3);
+	icount_block(s, 1010, 10, 3);
+	exception(s, 1012, 14, false);
+	icount_block(s, 1012, 20, 0);
+	on_vcpu(s, 1);
+	icount_block(s, 500, 10, 0);
+	icount_block(s, 510, 20, 3);
+	icount_block(s, 530, 20, 3);
+	on_vcpu(s, 0);
+	icount_block(s, 1020, 12, 0);
+	icount_block(s, 1030, 40, 3);
+	on_vcpu(s, 1);
+	icount_block(s, 535, 3, 3);
+	icount_block(s, 538, 10, 0);
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+	s->host.regs[1].cpl = 0;
+	interval_start_vcpus(s, (const u64[]){ 1060, 540 }, (const u64[]){ 1060, 600 });
+	on_vcpu(s, 1);
+	icount_block(s, 550, 64, 3);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+static void test_icount_vcpus(void)
+{
+	check_group("icount, two vCPUs");
+	struct session s;
+	session_open(&s, "icount", 2, NULL);
+	icount_two_vcpus(&s);
+	char *file = slurp(s.files[0], NULL);
+	check_text("icount interval file", file,
+		   "encore-icount 2\ninterval 0\nfirst 1500\nend 1600\n"
+		   "cpl0 30\ncpl1 0\ncpl2 0\ncpl3 70\nvcpus 2\n"
+		   "vcpu 0 first 1000 end 1060 cpl0 18 cpl1 0 cpl2 0 cpl3 42\n"
+		   "vcpu 1 first 500 end 540 cpl0 12 cpl1 0 cpl2 0 cpl3 28\n");
+	free(file);
+	char *got = session_merge(&s, NULL);
+	check_text("icount merged, two vCPUs", got,
+		   "interval         first_icount             user           kernel"
+		   "            total\n"
+		   "       0                 1500               70               30"
+		   "              100\n"
+		   "       1                 1600               50               10"
+		   "               60\n"
+		   "   total                    -              120               40"
+		   "              160\n"
+		   "\n"
+		   "interval vcpu         first_icount             user           kernel"
+		   "            total\n"
+		   "       0    0                 1000               42               18"
+		   "               60\n"
+		   "       0    1                  500               28               12"
+		   "               40\n"
+		   "       1    0                 1060                0                0"
+		   "                0\n"
+		   "       1    1                  540               50               10"
+		   "               60\n"
+		   "   total    0                    -               42               18"
+		   "               60\n"
+		   "   total    1                    -               78               22"
+		   "              100\n");
+	free(got);
+	session_close(&s);
+
+	/* An event of a vCPU the interval does not have fails it. */
+	session_open(&s, "icount", 1, NULL);
+	s.host.nvcpus = 2;
+	interval_start_vcpus(&s, (const u64[]){ 0, 0 }, (const u64[]){ 10, 10 });
+	on_vcpu(&s, 2);
+	icount_block(&s, 5, 10, 0);
+	CHECK(interval_finish(&s) == -1 && strstr(s.err, "vCPU 2, in an interval of 2"),
+	      "vCPU 2 of 2: %s", s.err);
 	session_close(&s);
 }
 
@@ -351,13 +494,15 @@ static char *write_temp(const char *text)
 	return path;
 }
 
-/* An instruction at rip and the icount before it; *s->icount moves on by
- * what it retires: 1 normally, 0 if it faults, the iterations for REP. */
+/* An instruction of the current vCPU at rip and the icount before it; the
+ * vCPU's s->icount moves on by what it retires: 1 normally, 0 if it
+ * faults, the iterations for REP. */
 static void insn(struct session *s, u64 rip, unsigned cpl, unsigned retires)
 {
 	static const u8 nop = 0x90;
-	s->p->on_insn(s->self, s->icount, rip, &nop, 1, cpl);
-	s->icount += retires;
+	unsigned v = s->host.cur;
+	s->p->on_insn(s->self, v, s->icount[v], rip, &nop, 1, cpl);
+	s->icount[v] += retires;
 }
 
 /* n instructions at rip that retire one each. */
@@ -455,8 +600,73 @@ static void test_hotspots_options(void)
 	CHECK(session_check_options(&s) == -1, "top=5x: %s", s.err);
 }
 
-/* Many random addresses (the table grows several times) against a plain
- * reference count. */
+/* Two vCPUs taking turns: vCPU 0 (icounts 0 to 10) is inside a REP of 3
+ * iterations when its turn ends; vCPU 1 (100 to 108) runs, with a fault;
+ * then both go on.  Each vCPU's instruction counts to its own next one
+ * (or its own end): a single "previous instruction" would give the REP
+ * the 97 icounts between the two vCPUs' counts. */
+static void test_hotspots_vcpus(void)
+{
+	check_group("hotspots, two vCPUs");
+	struct session s;
+	session_open(&s, "hotspots", 1, NULL);
+	s.host.nvcpus = 2;
+	interval_start_vcpus(&s, (const u64[]){ 0, 100 }, (const u64[]){ 10, 108 });
+	on_vcpu(&s, 0);
+	insns(&s, RIP_STEXT, 3, 0);
+	insn(&s, RIP_DATA, 0, 3);          /* REP: its turn ends at 6, inside it */
+	on_vcpu(&s, 1);
+	insns(&s, RIP_HELPER, 4, 0);
+	insn(&s, RIP_WEAK, 0, 0);          /* faults: retires nothing */
+	insns(&s, RIP_STEXT, 2, 0);        /* the handler; the turn ends at 106 */
+	on_vcpu(&s, 0);
+	insns(&s, RIP_HELPER, 4, 0);       /* to vCPU 0's end, 10 */
+	on_vcpu(&s, 1);
+	insns(&s, RIP_USER, 2, 3);         /* to vCPU 1's end, 108 */
+	CHECK(interval_finish(&s) == 0, "interval 0: %s", s.err);
+	char *got = session_merge(&s, NULL);
+	check_text("hotspots, two vCPUs", got,
+		   "# 18 instructions at 4 addresses; the top 4\n"
+		   "# rank     instructions  percent address\n"
+		   "     1                8   44.44% ffffffff81000104\n"
+		   "     2                5   27.78% ffffffff81000010\n"
+		   "     3                3   16.67% ffffffff81000250\n"
+		   "     4                2   11.11% 0000000000401000\n");
+	free(got);
+	session_close(&s);
+}
+
+/* One interval of `n` instructions at random addresses of addr[] (half
+ * of them among the first 50), on two vCPUs taking turns of random
+ * length, each vCPU counting on from *at; count[] gets the reference. */
+static void hotspots_random_interval(struct session *s, struct rng *rng, const u64 *addr,
+				     unsigned naddrs, u64 *count, unsigned n, u64 at[2])
+{
+	unsigned *pick = malloc(n * sizeof(*pick)), *vcpu = malloc(n * sizeof(*vcpu));
+	u64 end[2] = { at[0], at[1] };
+	unsigned v = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (rng_chance(rng, 1, 40))
+			v ^= 1;
+		pick[i] = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 50 : naddrs);
+		vcpu[i] = v;
+		end[v]++;
+		count[pick[i]]++;
+	}
+	interval_start_vcpus(s, at, end);
+	for (unsigned i = 0; i < n; i++) {
+		on_vcpu(s, vcpu[i]);
+		insns(s, addr[pick[i]], 1, 0);
+	}
+	CHECK(interval_finish(s) == 0, "interval %u: %s", s->count - 1, s->err);
+	at[0] = end[0];
+	at[1] = end[1];
+	free(pick);
+	free(vcpu);
+}
+
+/* Many random addresses (the table grows several times, under the
+ * pending counters of both vCPUs) against a plain reference count. */
 static void test_hotspots_many(struct rng *rng)
 {
 	check_group("hotspots many");
@@ -469,15 +679,10 @@ static void test_hotspots_many(struct rng *rng)
 	const char *const all[] = { "top", "100000", NULL };
 	struct session s;
 	session_open(&s, "hotspots", 3, all);
-	for (int i = 0; i < 3; i++) {
-		interval_start(&s, (u64)i * (INSNS / 3), (u64)(i + 1) * (INSNS / 3));
-		for (unsigned n = 0; n < INSNS / 3; n++) {
-			unsigned k = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 50 : ADDRS);
-			count[k]++;
-			insns(&s, addr[k], 1, 0);
-		}
-		CHECK(interval_finish(&s) == 0, "interval %d: %s", i, s.err);
-	}
+	s.host.nvcpus = 2;
+	u64 at[2] = { 0, 5000000 };
+	for (int i = 0; i < 3; i++)
+		hotspots_random_interval(&s, rng, addr, ADDRS, count, INSNS / 3, at);
 	char *got = session_merge(&s, NULL);
 	unsigned lines = 0, wrong = 0;
 	u64 prev = UINT64_MAX;
@@ -568,13 +773,13 @@ static void test_coverage(void)
 
 static void sys_block(struct session *s, u64 icount, unsigned cpl)
 {
-	s->p->on_block(s->self, icount, 0x1000, 8, cpl);
+	s->p->on_block(s->self, s->host.cur, icount, 0x1000, 8, cpl);
 }
 
 static void sys_call(struct session *s, u64 icount, u64 nr, u64 cr3)
 {
 	const u64 args[6] = { nr + 1, 0x7ffd0000 + nr, 2, 3, 4, 0xffffffffffffff9cull };
-	s->p->on_syscall(s->self, icount, 0x401000, nr, args, cr3);
+	s->p->on_syscall(s->self, s->host.cur, icount, 0x401000, nr, args, cr3);
 }
 
 static void syscalls_interval0(struct session *s)
@@ -634,23 +839,115 @@ static void test_syscalls(void)
 	syscalls_interval2(&s);
 	char *got = session_merge(&s, NULL);
 	check_text("syscalls merged", got,
-		   "# icount address-space user-instructions call(arguments)\n"
-		   "25 12340000 15 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "70 22220000 20 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "130 12340000 46 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
+		   "# vcpu icount address-space user-instructions call(arguments)\n"
+		   "0 25 12340000 15 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 70 22220000 20 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 130 12340000 46 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
 		   "0xffffffffffffff9c)\n"
-		   "155 33330000 5 9999(0x2710, 0x7ffd270f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "210 33330000 60 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
-		   "225 22220000 26 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n");
+		   "0 155 33330000 5 9999(0x2710, 0x7ffd270f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 210 33330000 60 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 225 22220000 26 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n");
 	free(got);
 
 	/* A damaged interval file is refused with its line. */
 	fclose(s.files[1]);
 	s.files[1] = tmpfile();
-	fputs("encore-syscalls 1\nc 12 zz\n", s.files[1]);
+	fputs("encore-syscalls 2\nc 0 12 zz\n", s.files[1]);
 	got = session_merge(&s, NULL);
 	CHECK(!got && strstr(s.err, "interval 1, line 2"), "damaged: %s", s.err);
 	free(got);
+	session_close(&s);
+}
+
+/* vCPU v's turn ended at its icount `at`: what vcpu_regs() says of it
+ * while the other runs. */
+static void turn_ends(struct session *s, unsigned v, u64 at)
+{
+	s->host.regs[v].icount = at;
+}
+
+/* Two threads of AS1 on both vCPUs, then AS2 on both.  Each call's count
+ * includes what the other vCPU retired in the same address space up to
+ * where its turn ended. */
+static void syscalls_two_vcpus0(struct session *s)
+{
+	s->host.nvcpus = 2;
+	s->host.regs[0] = (struct encore_regs){ .cpl = 3, .cr3 = AS1 | 0x1000 };
+	s->host.regs[1] = (struct encore_regs){ .cpl = 0, .cr3 = AS1 };
+	interval_start_vcpus(s, (const u64[]){ 0, 0 }, (const u64[]){ 100, 100 });
+	on_vcpu(s, 0);
+	sys_block(s, 0, 3);
+	sys_block(s, 10, 3);
+	turn_ends(s, 0, 20);                    /* AS1: 20 from vCPU 0 */
+	on_vcpu(s, 1);
+	sys_block(s, 0, 0);
+	set_cpu(s, 3, AS1 | 0x1000);
+	sys_block(s, 5, 3);
+	sys_block(s, 15, 3);
+	sys_call(s, 18, 1, AS1 | 0x1000);       /* write: 13 here + 20 of vCPU 0 */
+	sys_block(s, 19, 0);                    /* its SYSCALL: AS1 34 */
+	turn_ends(s, 1, 30);
+	on_vcpu(s, 0);
+	sys_block(s, 20, 3);
+	sys_block(s, 30, 3);
+	sys_call(s, 40, 0, AS1 | 0x1000);       /* read: 34 + 20 */
+	sys_block(s, 41, 0);                    /* AS1: 55 */
+	set_cpu(s, 3, AS2);
+	sys_block(s, 50, 3);
+	turn_ends(s, 0, 60);                    /* AS2: 10 */
+	on_vcpu(s, 1);
+	sys_block(s, 30, 0);
+	set_cpu(s, 3, AS2 | 0x1000);
+	sys_block(s, 35, 3);
+	sys_call(s, 45, 39, AS2 | 0x1000);      /* getpid: 10 here + 10 of vCPU 0 */
+	sys_block(s, 46, 0);                    /* AS2: 21; vCPU 1 in the kernel to 100 */
+	turn_ends(s, 1, 100);
+	on_vcpu(s, 0);
+	sys_block(s, 60, 3);                    /* AS2: 61 at the end */
+	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
+}
+
+/* vCPU 1 starts in AS1's user mode, vCPU 0 in AS2's, and vCPU 0 has not
+ * run yet when vCPU 1 calls. */
+static void syscalls_two_vcpus1(struct session *s)
+{
+	s->host.regs[0] = (struct encore_regs){ .cpl = 3, .cr3 = AS2 };
+	s->host.regs[1] = (struct encore_regs){ .cpl = 3, .cr3 = AS1 | 0x1000 };
+	interval_start_vcpus(s, (const u64[]){ 100, 100 }, (const u64[]){ 200, 150 });
+	on_vcpu(s, 1);
+	sys_call(s, 120, 231, AS1 | 0x1000);    /* exit_group: 20 + 55 */
+	sys_block(s, 121, 0);
+	turn_ends(s, 1, 150);
+	on_vcpu(s, 0);
+	sys_call(s, 130, 60, AS2);              /* exit: 30 + 61 */
+	sys_block(s, 131, 0);
+	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
+}
+
+static void test_syscalls_vcpus(void)
+{
+	check_group("syscalls, two vCPUs");
+	struct session s;
+	session_open(&s, "syscalls", 2, NULL);
+	syscalls_two_vcpus0(&s);
+	syscalls_two_vcpus1(&s);
+	char *got = session_merge(&s, NULL);
+	check_text("syscalls merged, two vCPUs", got,
+		   "# vcpu icount address-space user-instructions call(arguments)\n"
+		   "1 18 12340000 33 write(0x2, 0x7ffd0001, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 40 12340000 54 read(0x1, 0x7ffd0000, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "1 45 22220000 20 getpid(0x28, 0x7ffd0027, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n"
+		   "1 120 12340000 75 exit_group(0xe8, 0x7ffd00e7, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n"
+		   "0 130 22220000 91 exit(0x3d, 0x7ffd003c, 0x2, 0x3, 0x4, "
+		   "0xffffffffffffff9c)\n");
+	free(got);
+	char *totals = slurp(s.files[0], NULL);
+	CHECK(totals && strstr(totals, "\nt 12340000 55\nt 22220000 61\n"),
+	      "interval 0's totals:\n%s", totals);
+	free(totals);
 	session_close(&s);
 }
 
@@ -660,40 +957,59 @@ struct access {
 	u64 icount, vaddr, paddr;
 	u32 size;
 	bool write;
+	unsigned vcpu;
 };
 
 /* Accesses the way a program makes them: mostly near the previous one,
- * in few pages, sometimes anywhere, with odd sizes now and then. */
-static void make_accesses(struct rng *rng, struct access *a, size_t n, u64 first, u64 end)
+ * in few pages, sometimes anywhere, with odd sizes now and then; by
+ * nvcpus vCPUs taking turns, each from first[v] to before end[v] on its
+ * own icount. */
+static void make_accesses(struct rng *rng, struct access *a, size_t n, unsigned nvcpus,
+			  const u64 *first, const u64 *end)
 {
 	static const u32 sizes[] = { 1, 2, 4, 8, 8, 8, 4, 10, 16, 32, 64, 3, 512, 0 };
-	u64 icount = first, vaddr = 0x7ffd00001000ull;
+	u64 icount[MAX_VCPUS], vaddr = 0x7ffd00001000ull;
+	unsigned v = 0;
+	memcpy(icount, first, nvcpus * sizeof(*icount));
 	for (size_t k = 0; k < n; k++) {
+		if (rng_chance(rng, 1, 300))
+			v = (unsigned)rng_below(rng, nvcpus);
 		if (rng_chance(rng, 1, 50))
 			vaddr = rng_next(rng);
 		else
 			vaddr += (u64)(i64)(rng_below(rng, 129) - 64);
 		u64 step = rng_chance(rng, 1, 100) ? rng_below(rng, 100000) : rng_below(rng, 4);
-		icount = icount + step < end ? icount + step : icount;
-		a[k] = (struct access){ icount, vaddr, (vaddr & 0xfff) | (vaddr >> 20 & 0xfffff000),
+		icount[v] = icount[v] + step < end[v] ? icount[v] + step : icount[v];
+		a[k] = (struct access){ icount[v], vaddr,
+					(vaddr & 0xfff) | (vaddr >> 20 & 0xfffff000),
 					sizes[rng_below(rng, ARRAY_SIZE(sizes))],
-					rng_chance(rng, 1, 3) };
+					rng_chance(rng, 1, 3), v };
 	}
+}
+
+/* An interval of nvcpus vCPUs, from first[v] to end[v], with accesses a. */
+static void memtrace_interval_vcpus(struct session *s, const struct access *a, size_t n,
+				    unsigned nvcpus, const u64 *first, const u64 *end)
+{
+	s->host.nvcpus = nvcpus;
+	interval_start_vcpus(s, first, end);
+	for (size_t k = 0; k < n; k++) {
+		on_vcpu(s, a[k].vcpu);
+		s->p->on_mem(s->self, a[k].vcpu, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
+			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
+	}
+	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
 }
 
 static void memtrace_interval(struct session *s, const struct access *a, size_t n, u64 first,
 			      u64 end)
 {
-	interval_start(s, first, end);
-	for (size_t k = 0; k < n; k++)
-		s->p->on_mem(s->self, a[k].icount, a[k].vaddr, a[k].paddr, a[k].size, 0,
-			     a[k].write ? ENCORE_ACCESS_WRITE : 0);
-	CHECK(interval_finish(s) == 0, "interval: %s", s->err);
+	memtrace_interval_vcpus(s, a, n, 1, &first, &end);
 }
 
 /* Decodes buf and compares with the accesses of intervals [from, to). */
 static void check_decodes(const char *what, const char *buf, size_t len, struct access *const *a,
-			  const size_t *n, unsigned from, unsigned to, bool paddr)
+			  const size_t *n, unsigned from, unsigned to, bool paddr, unsigned nvcpus)
 {
 	FILE *f = fmemopen((void *)buf, len, "rb");
 	struct memtrace_reader *r = memtrace_reader__open(f);
@@ -707,13 +1023,14 @@ static void check_decodes(const char *what, const char *buf, size_t len, struct 
 			rc = memtrace_reader__next(r, &rec);
 			bad += rc != 1 || rec.icount != x->icount || rec.vaddr != x->vaddr ||
 			       rec.size != x->size || rec.write != x->write || rec.interval != i ||
-			       rec.has_paddr != paddr || (paddr && rec.paddr != x->paddr);
+			       rec.has_paddr != paddr || (paddr && rec.paddr != x->paddr) ||
+			       rec.vcpu != x->vcpu;
 		}
 	if (!bad)
 		rc = memtrace_reader__next(r, &rec);
 	struct memtrace_span span = memtrace_reader__span(r);
 	CHECK(!bad && rc == 0 && span.frames == to - from && span.first == from &&
-	      span.last == to - 1 && span.count == 3,
+	      span.last == to - 1 && span.count == 3 && span.nvcpus == nvcpus,
 	      "%s: record %zu differs or the end is wrong (rc %d: %s)", what, total, rc,
 	      memtrace_reader__error(r));
 	memtrace_reader__close(r);
@@ -722,11 +1039,20 @@ static void check_decodes(const char *what, const char *buf, size_t len, struct 
 
 static int read_to_end(const void *buf, size_t len, char *err, size_t errlen, u64 *records);
 
-static void test_memtrace_round_trip(struct rng *rng, bool paddr)
+/* Three intervals of nvcpus vCPUs taking turns, through the plugin and
+ * back through the reader. */
+static void test_memtrace_round_trip(struct rng *rng, bool paddr, unsigned nvcpus)
 {
-	check_group(paddr ? "memtrace paddr=1" : "memtrace");
+	char group[64];
+	snprintf(group, sizeof(group), "memtrace%s, %u vCPU%s", paddr ? " paddr=1" : "", nvcpus,
+		 nvcpus > 1 ? "s" : "");
+	check_group(group);
 	static const size_t n[3] = { 5000, 0, 400000 }; /* the last fills the buffer several times */
 	static const u64 bounds[4] = { 1000, 500000, 600000, 90000000 };
+	u64 vbounds[4][MAX_VCPUS];     /* vCPU v counts (v + 1) times as fast */
+	for (unsigned i = 0; i < 4; i++)
+		for (unsigned v = 0; v < nvcpus; v++)
+			vbounds[i][v] = bounds[i] * (v + 1);
 	struct access *a[3];
 	const char *const opts[] = { "paddr", paddr ? "1" : "0", "level", "1", NULL };
 	struct session s;
@@ -734,15 +1060,15 @@ static void test_memtrace_round_trip(struct rng *rng, bool paddr)
 	CHECK(session_check_options(&s) == 0, "options: %s", s.err);
 	for (int i = 0; i < 3; i++) {
 		a[i] = malloc((n[i] + 1) * sizeof(**a));
-		make_accesses(rng, a[i], n[i], bounds[i], bounds[i + 1]);
-		memtrace_interval(&s, a[i], n[i], bounds[i], bounds[i + 1]);
+		make_accesses(rng, a[i], n[i], nvcpus, vbounds[i], vbounds[i + 1]);
+		memtrace_interval_vcpus(&s, a[i], n[i], nvcpus, vbounds[i], vbounds[i + 1]);
 	}
 	size_t len;
 	char *all = session_merge(&s, &len);
-	check_decodes("all three", all, len, a, n, 0, 3, paddr);
+	check_decodes("all three", all, len, a, n, 0, 3, paddr, nvcpus);
 	size_t len0;
 	char *first = slurp(s.files[0], &len0);
-	check_decodes("interval 0 alone", first, len0, a, n, 0, 1, paddr);
+	check_decodes("interval 0 alone", first, len0, a, n, 0, 1, paddr, nvcpus);
 	size_t len2;
 	char *third = slurp(s.files[2], &len2);
 	char *swapped = malloc(len0 + len2);
@@ -759,7 +1085,7 @@ static void test_memtrace_round_trip(struct rng *rng, bool paddr)
 	/* The same accesses give the same bytes. */
 	struct session again;
 	session_open(&again, "memtrace", 3, opts);
-	memtrace_interval(&again, a[0], n[0], bounds[0], bounds[1]);
+	memtrace_interval_vcpus(&again, a[0], n[0], nvcpus, vbounds[0], vbounds[1]);
 	size_t len_again;
 	char *bytes_again = slurp(again.files[0], &len_again);
 	CHECK(len_again == len0 && !memcmp(bytes_again, first, len0), "deterministic bytes");
@@ -802,7 +1128,7 @@ static int same_records(const void *buf, size_t len, const struct access *a, siz
 	int rc;
 	while ((rc = memtrace_reader__next(r, &rec)) == 1) {
 		same &= k < n && rec.icount == a[k].icount && rec.vaddr == a[k].vaddr &&
-			rec.size == a[k].size && rec.write == a[k].write;
+			rec.size == a[k].size && rec.write == a[k].write && rec.vcpu == a[k].vcpu;
 		k++;
 	}
 	memtrace_reader__close(r);
@@ -818,15 +1144,17 @@ static size_t compress_content(const u8 *content, size_t n, u8 *out, size_t cap)
 	return z;
 }
 
-/* A frame of interval 7 with two records and then `tail`. */
+/* A frame of interval 7 of a machine of two vCPUs, with two records of
+ * vCPU 0 and then `tail`. */
 static size_t crafted(u8 *out, size_t cap, const u8 *tail, size_t tail_len)
 {
 	u8 content[256], *p = content;
 	struct memtrace_encoder e;
-	static const struct encore_interval iv = { 7, 8, 100, 200 };
+	static const u64 vfirst[2] = { 100, 50 }, vend[2] = { 200, 60 };
+	static const struct encore_interval iv = { 7, 8, 150, 260, 2, vfirst, vend };
 	p = memtrace__put_header(&e, p, &iv, false);
-	p = memtrace__put(&e, p, 101, 0x1000, 0, 8, true);
-	p = memtrace__put(&e, p, 101, 0x1008, 0, 8, false);
+	p = memtrace__put(&e, p, 0, 101, 0x1000, 0, 8, true);
+	p = memtrace__put(&e, p, 0, 101, 0x1008, 0, 8, false);
 	memcpy(p, tail, tail_len);
 	return compress_content(content, (size_t)(p - content) + tail_len, out, cap);
 }
@@ -858,6 +1186,18 @@ static void test_memtrace_damage(struct rng *rng)
 	expect_error("wrong count", z, crafted(z, sizeof(z), bad_count, 3), "has 2 records");
 	static const u8 bad_tag[] = { 0xf5 };
 	expect_error("unknown tag", z, crafted(z, sizeof(z), bad_tag, 1), "unknown record tag");
+	/* vCPU 1's read 3 after its first icount 50, then vCPU 0's at 102. */
+	static const u8 switches[] = { 0xf1, 1, 0x30, 0x00, 0xf1, 0, 0x10, 0x00, 0xf0, 4, 120 };
+	CHECK(read_to_end(z, crafted(z, sizeof(z), switches, sizeof(switches)), err, sizeof(err),
+			  &records) == 0 && records == 4, "vCPU records read: %s", err);
+	static const u8 no_vcpu2[] = { 0xf1, 2, 0xf0, 2, 120 };
+	expect_error("a vCPU the frame does not have", z,
+		     crafted(z, sizeof(z), no_vcpu2, sizeof(no_vcpu2)), "a switch to vCPU 2");
+	static const u8 same_vcpu[] = { 0xf1, 0, 0xf0, 2, 120 };
+	expect_error("a switch to the vCPU already there", z,
+		     crafted(z, sizeof(z), same_vcpu, sizeof(same_vcpu)), "a switch to vCPU 0");
+	static const u8 cut_switch[] = { 0xf1 };
+	expect_error("cut vCPU record", z, crafted(z, sizeof(z), cut_switch, 1), "inside a record");
 	static const u8 cut_record[] = { 0x0e, 0x80 };
 	expect_error("cut record", z, crafted(z, sizeof(z), cut_record, 2), "inside a record");
 	static const u8 long_varint[] = { 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
@@ -870,7 +1210,8 @@ static void test_memtrace_damage(struct rng *rng)
 
 	/* A real interval output, cut short anywhere or with a byte changed. */
 	struct access *a = malloc(20000 * sizeof(*a));
-	make_accesses(rng, a, 20000, 0, 1000000);
+	static const u64 first = 0, end = 1000000;
+	make_accesses(rng, a, 20000, 1, &first, &end);
 	struct session s;
 	session_open(&s, "memtrace", 1, NULL);
 	memtrace_interval(&s, a, 20000, 0, 1000000);
@@ -899,12 +1240,13 @@ static void test_memtrace_damage(struct rng *rng)
 	 * sanitizer build checks that nothing is read out of bounds). */
 	unsigned ended = 0;
 	for (unsigned k = 0; k < 300; k++) {
-		u8 content[MEMTRACE_HEADER_LEN + 64], packed[256];
+		u8 content[MEMTRACE_HEADER_LEN + 16 + 64], packed[256];
 		struct memtrace_encoder e;
-		static const struct encore_interval iv = { 0, 1, 0, 10 };
-		memtrace__put_header(&e, content, &iv, k & 1);
-		size_t n = MEMTRACE_HEADER_LEN + rng_below(rng, 64);
-		rng_fill(rng, content + MEMTRACE_HEADER_LEN, n - MEMTRACE_HEADER_LEN);
+		static const u64 vfirst[2] = { 0, 0 }, vend[2] = { 10, 10 };
+		static const struct encore_interval iv = { 0, 1, 0, 20, 2, vfirst, vend };
+		size_t head = (size_t)(memtrace__put_header(&e, content, &iv, k & 1) - content);
+		size_t n = head + rng_below(rng, 64);
+		rng_fill(rng, content + head, n - head);
 		size_t zlen = compress_content(content, n, packed, sizeof(packed));
 		ended += read_to_end(packed, zlen, err, sizeof(err), &records) == 0;
 	}
@@ -943,14 +1285,15 @@ static void test_memtrace_cli(void)
 {
 	check_group("encore memtrace");
 	static const struct access a[] = {
-		{ 10, 0x1000, 0x5000, 8, true },
-		{ 10, 0x2000, 0x9000, 4, false },
-		{ 30, 0xffffffff81000000ull, 0x1000000, 1, false },
+		{ 10, 0x1000, 0x5000, 8, true, 0 },
+		{ 3, 0x2000, 0x9000, 4, false, 1 },
+		{ 30, 0xffffffff81000000ull, 0x1000000, 1, false, 0 },
 	};
+	static const u64 first[2] = { 0, 0 }, end[2] = { 100, 50 };
 	const char *const opts[] = { "paddr", "1", NULL };
 	struct session s;
 	session_open(&s, "memtrace", 1, opts);
-	memtrace_interval(&s, a, 3, 0, 100);
+	memtrace_interval_vcpus(&s, a, 3, 2, first, end);
 	size_t len;
 	char *bytes = session_merge(&s, &len);
 	char *path = write_temp("");
@@ -962,16 +1305,41 @@ static void test_memtrace_cli(void)
 	char *plain[] = { "memtrace", path, NULL };
 	CHECK(run_cli(2, plain, &out, &err) == 0 && !*err, "plain: %s", err);
 	check_text("records", out,
-		   "10 W 8 0000000000001000 0000000000005000\n"
-		   "10 R 4 0000000000002000 0000000000009000\n"
-		   "30 R 1 ffffffff81000000 0000000001000000\n");
+		   "0 10 W 8 0000000000001000 0000000000005000\n"
+		   "1 3 R 4 0000000000002000 0000000000009000\n"
+		   "0 30 R 1 ffffffff81000000 0000000001000000\n");
 	free(out);
 	free(err);
 	char *summary[] = { "memtrace", path, "--summary", "--limit", "2", NULL };
 	CHECK(run_cli(5, summary, &out, &err) == 0 && !*err, "summary: %s", err);
 	check_text("summary", out,
-		   "intervals 0..0 of 1\nrecords 2\nreads 1\nwrites 1\nbytes 12\nbytes-read 4\n"
-		   "bytes-written 8\nicount 10..10\n");
+		   "intervals 0..0 of 1\nvcpus 2\nrecords 2\nreads 1\nwrites 1\nbytes 12\n"
+		   "bytes-read 4\nbytes-written 8\nvcpu0 records 1 icount 10..10\n"
+		   "vcpu1 records 1 icount 3..3\n");
+	free(out);
+	free(err);
+	char *whole[] = { "memtrace", path, "--summary", NULL };
+	CHECK(run_cli(3, whole, &out, &err) == 0 && !*err && strstr(out, "\nrecords 3\n") &&
+	      strstr(out, "\nvcpu0 records 2 icount 10..30\nvcpu1 records 1 icount 3..3\n"),
+	      "summary of all: %s%s", out, err);
+	free(out);
+	free(err);
+
+	/* A trace of format version 1 (before vCPUs): its 32-byte header, no
+	 * records, the end record. */
+	u8 v1[64], z[256];
+	struct memtrace_encoder e;
+	memtrace__put_header(&e, v1, &s.iv[0], false);
+	v1[8] = 1;
+	memset(v1 + 20, 0, 4);
+	memcpy(v1 + MEMTRACE_HEADER_LEN, (const u8[]){ 0xf0, 0, 100 }, 3);
+	size_t zn = compress_content(v1, MEMTRACE_HEADER_LEN + 3, z, sizeof(z));
+	f = fopen(path, "wb");
+	fwrite(z, 1, zn, f);
+	fclose(f);
+	CHECK(run_cli(2, plain, &out, &err) == 2 && !*out &&
+	      strstr(err, "format version 1, from an encore before records named their vCPU; "
+		     "this encore reads version 2"), "a version 1 file exits 2: %s", err);
 	free(out);
 	free(err);
 
@@ -1005,13 +1373,17 @@ int main(void)
 	test_registry();
 	test_icount();
 	test_icount_errors();
+	test_icount_vcpus();
 	test_hotspots();
 	test_hotspots_options();
 	test_hotspots_many(&rng);
+	test_hotspots_vcpus();
 	test_coverage();
 	test_syscalls();
-	test_memtrace_round_trip(&rng, false);
-	test_memtrace_round_trip(&rng, true);
+	test_syscalls_vcpus();
+	test_memtrace_round_trip(&rng, false, 1);
+	test_memtrace_round_trip(&rng, true, 2);
+	test_memtrace_round_trip(&rng, false, 3);
 	test_memtrace_damage(&rng);
 	test_memtrace_cli();
 	check_group_end();

@@ -287,8 +287,8 @@ static void deliver_event(struct cpu *c, unsigned vector, i64 errcode, bool soft
 			  int delivering)
 {
 	if (c->hooks && c->hooks->on_exception)
-		c->hooks->on_exception(c->hooks->exception_opaque, c->icount, c->s.rip, vector, errcode,
-				       external);
+		c->hooks->on_exception(c->hooks->exception_opaque, c->engine.vcpu->index, c->icount,
+				       c->s.rip, vector, errcode, external);
 	c->delivering = delivering;
 	deliver(c, vector, errcode, soft, external);
 	c->delivering = -1;

@@ -141,7 +141,8 @@ run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_
 		if (h && h->on_insn) {
 			u8 bytes[15];
 			block_insn_bytes(c, b, offset, i->len, bytes);
-			h->on_insn(h->insn_opaque, c->icount, c->s.rip, bytes, i->len, c->cpl);
+			h->on_insn(h->insn_opaque, c->engine.vcpu->index, c->icount, c->s.rip, bytes,
+				   i->len, c->cpl);
 		}
 		offset += i->len;
 		c->cur = i;
@@ -165,7 +166,7 @@ static __attribute__((noinline)) void exec_block_hooked(struct cpu *c, const str
 {
 	const struct encore_hooks *h = c->hooks;
 	if (h->on_block)
-		h->on_block(h->block_opaque, c->icount, c->s.rip, n, c->cpl);
+		h->on_block(h->block_opaque, c->engine.vcpu->index, c->icount, c->s.rip, n, c->cpl);
 	run_insns(c, b, n, h);
 }
 

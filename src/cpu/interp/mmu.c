@@ -302,8 +302,8 @@ void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len)
 static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
 {
 	if (c->hooks && c->hooks->on_mem)
-		c->hooks->on_mem(c->hooks->mem_opaque, c->icount, lin, paddr, size, v,
-				 wr ? HOOK_ACCESS_WRITE : 0);
+		c->hooks->on_mem(c->hooks->mem_opaque, c->engine.vcpu->index, c->icount, lin, paddr,
+				 size, v, wr ? HOOK_ACCESS_WRITE : 0);
 }
 
 static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)

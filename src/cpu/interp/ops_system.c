@@ -213,8 +213,8 @@ static void syscall_hook(struct cpu *c, const struct insn *i)
 {
 	const u64 *r = c->s.gpr;
 	u64 args[6] = { r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9] };
-	c->hooks->on_syscall(c->hooks->syscall_opaque, c->icount, c->s.rip - i->len, r[REG_RAX],
-			     args, c->s.cr3);
+	c->hooks->on_syscall(c->hooks->syscall_opaque, c->engine.vcpu->index, c->icount,
+			     c->s.rip - i->len, r[REG_RAX], args, c->s.cr3);
 }
 
 /* Outside long mode (real and legacy protected mode) SYSCALL is #UD. */

@@ -38,16 +38,19 @@ for k, result in rows.items():
 PY
 }
 
-# icount_is FILE LIST: the merged icount table FILE has a row for each
+# icount_is FILE LIST: the merged icount tables FILE have a row for each
 # interval of LIST, each its checkpoints' distance ($tmp/rec.json, from
-# inspect --json), and their total; prints "TOTAL USER KERNEL".
+# inspect --json), and their total; after a blank line, the per-vCPU
+# table has each interval's vCPUs, which add up to the machine's row in
+# every column, and a total row per vCPU; prints "TOTAL USER KERNEL".
 icount_is() {
 	python3 - "$tmp/rec.json" "$@" <<'PY'
-import json, sys
+import collections, json, sys
 d = json.load(open(sys.argv[1]))
 c = [x["instructions"] for x in d["checkpoints"]]
 want = [int(x) for x in sys.argv[3].split()]
-lines = open(sys.argv[2]).read().splitlines()
+machine, vcpus = open(sys.argv[2]).read().split("\n\n")
+lines = machine.splitlines()
 head = lines[0].split()
 assert head[:2] == ["interval", "first_icount"] and head[-1] == "total" and "user" in head, head
 rows = [dict(zip(head, l.split())) for l in lines[1:]]
@@ -60,6 +63,18 @@ for r in rows[:-1]:
 t = rows[-1]
 assert t["interval"] == "total" and t["first_icount"] == "-", t
 assert int(t["total"]) == sum(c[k + 1] - c[k] for k in want), t
+vlines = vcpus.splitlines()
+vhead = vlines[0].split()
+assert vhead == ["interval", "vcpu"] + head[1:], vhead
+vrows = [dict(zip(vhead, l.split())) for l in vlines[1:]]
+sums = collections.defaultdict(lambda: collections.Counter())
+for r in vrows:
+    assert sum(int(r[h]) for h in head[2:-1]) == int(r["total"]), r
+    for h in head[2:]:
+        sums[r["interval"]][h] += int(r[h])
+for r in rows:
+    assert all(sums[r["interval"]][h] == int(r[h]) for h in head[2:]), (r, sums[r["interval"]])
+assert sorted({int(r["interval"]) for r in vrows if r["interval"] != "total"}) == want, vrows
 print(t["total"], t["user"], t["kernel"])
 PY
 }
