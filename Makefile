@@ -114,8 +114,9 @@ $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(LIB)
 	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 
-# The suite runs twice: as built, and built with ASan/UBSan.
-test: all
+# The suite runs twice: as built, and built with ASan/UBSan.  The QEMU
+# shim lets tests/e2e/smp.sh cross-check its guest on QEMU.
+test: all $(GUEST_QEMU_SHIM)
 	$(MAKE) SANITIZE=1 BUILD=$(BUILD)-asan all
 	tests/run.sh $(BUILD) $(BUILD)-asan
 

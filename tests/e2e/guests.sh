@@ -98,6 +98,9 @@ for elf in "$GUEST_DIR"/*.elf; do
 	echo)
 		continue # it needs console input: tests/e2e/record.sh runs it
 		;;
+	smp)
+		continue # it needs several vCPUs: tests/e2e/smp.sh runs it
+		;;
 	exit42)
 		run exit42 --kernel "$elf"
 		[ "$(rc exit42)" = 42 ] && grep -q "exiting with status 42" "$tmp/exit42.out"

@@ -31,7 +31,6 @@ extern u8 isr_stubs[];
 void gdt_init(void)
 {
 	u64 base = (u64)&tss, limit = sizeof(tss) - 1;
-	struct dtr d = { .limit = sizeof(gdt) - 1, .base = (u64)gdt };
 
 	gdt[0] = 0;
 	gdt[SEL_KCODE / 8] = 0x00af9a000000fffful; /* L=1, DPL 0, exec/read */
@@ -50,9 +49,16 @@ void gdt_init(void)
 	tss.ist[1] = (u64)(ist2_stack + sizeof(ist2_stack));
 	tss.iomap_base = sizeof(tss); /* no I/O bitmap: every port denied at CPL 3 */
 
+	gdt_load();
+	ltr(SEL_TSS);
+}
+
+void gdt_load(void)
+{
+	struct dtr d = { .limit = sizeof(gdt) - 1, .base = (u64)gdt };
+
 	lgdt(&d);
 	reload_segments();
-	ltr(SEL_TSS);
 }
 
 /* Address of the assembly entry stub for `vec`. */

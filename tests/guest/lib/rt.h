@@ -144,6 +144,29 @@ static inline void hlt(void)
 {
 	asm volatile("hlt" : : : "memory");
 }
+/* "sti; hlt": the STI shadow makes the pair atomic, so a wake-up that is
+ * already pending cannot slip in between the check and the halt. */
+static inline void sti_hlt(void)
+{
+	asm volatile("sti; hlt" : : : "memory");
+}
+/* PAUSE in spin loops: on encore it also hands the vCPU over at once. */
+static inline void cpu_relax(void)
+{
+	asm volatile("pause" : : : "memory");
+}
+static inline u64 rdtsc(void)
+{
+	u32 lo, hi;
+	asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+/* CPUID is also serializing, which cross-modifying code needs. */
+static inline void cpuid(u32 leaf, u32 subleaf, u32 r[4])
+{
+	asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+		     : "a"(leaf), "c"(subleaf) : "memory");
+}
 static inline u64 read_rflags(void)
 {
 	u64 v;
@@ -200,6 +223,8 @@ int memcmp(const void *a, const void *b, size_t n);
 /* Start a named test; check() records failures as "FAIL <name>: <what>". */
 void test_start(const char *name);
 const char *test_name(void);
+/* From now on check() and check_eq() print failures only. */
+void test_quiet(void);
 int check(int cond, const char *fmt, ...);
 /* check a == b and print both on failure */
 int check_eq(u64 got, u64 want, const char *fmt, ...);
@@ -216,6 +241,9 @@ extern u8 ist1_stack_top[];
 
 /* Load our GDT (kernel+user segments, TSS) and reload every segment; ltr. */
 void gdt_init(void);
+/* Load that GDT and reload the segments, without LTR: for another CPU,
+ * which then has no TSS of its own (enough at CPL 0 without IST). */
+void gdt_load(void);
 
 /* What the interrupt stubs leave on the stack, lowest address first. */
 struct intr_frame {
@@ -333,5 +361,63 @@ u64 *pt_identity(u64 flags);
 /* 4 KiB physical frames from [4 MiB, 8 MiB) (inside the identity map), zeroed. */
 u64 frame_alloc(void);
 #define FRAMES_START 0x400000ul
+
+/* ---- local APIC and ACPI tables (lib/apic.c) ---- */
+#define LAPIC_BASE 0xfee00000ul
+#define LAPIC_ID 0x020
+#define LAPIC_TPR 0x080
+#define LAPIC_APR 0x090
+#define LAPIC_EOI 0x0b0
+#define LAPIC_LDR 0x0d0
+#define LAPIC_DFR 0x0e0
+#define LAPIC_SVR 0x0f0
+#define LAPIC_ESR 0x280
+#define LAPIC_ICR_LO 0x300
+#define LAPIC_ICR_HI 0x310
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INITIAL 0x380
+#define LAPIC_TIMER_DIVIDE 0x3e0
+#define LAPIC_SVR_ENABLE (1u << 8)
+#define LVT_MASKED (1u << 16)
+/* ICR low: delivery mode, destination mode, status, level, trigger, shorthand */
+#define ICR_FIXED (0u << 8)
+#define ICR_LOWEST (1u << 8)
+#define ICR_NMI (4u << 8)
+#define ICR_INIT (5u << 8)
+#define ICR_STARTUP (6u << 8)
+#define ICR_LOGICAL (1u << 11)
+#define ICR_PENDING (1u << 12)
+#define ICR_ASSERT (1u << 14)
+#define ICR_LEVEL (1u << 15)
+#define ICR_SELF (1u << 18)
+#define ICR_ALL (2u << 18)
+#define ICR_OTHERS (3u << 18)
+
+u32 lapic_read(u32 reg);
+void lapic_write(u32 reg, u32 v);
+u32 lapic_id(void); /* this CPU's APIC ID */
+void lapic_eoi(void);
+/* Software-enable this CPU's APIC with `spurious` as its spurious vector, TPR 0. */
+void lapic_enable(u8 spurious);
+/* Send the IPI `icr_lo` (vector, mode, shorthand) to APIC ID (or logical set) `dest`. */
+void lapic_send_ipi(u32 dest, u32 icr_lo);
+
+/* The header every ACPI system description table starts with. */
+struct acpi_header {
+	char signature[4];
+	u32 length;
+	u8 revision, checksum;
+	char oem_id[6], oem_table_id[8];
+	u32 oem_revision;
+	char creator_id[4];
+	u32 creator_revision;
+} __attribute__((packed));
+
+/* The table with `signature` (e.g. "APIC"), found from the RSDP through
+ * the XSDT (or an ACPI 1.0 RSDT), with every checksum on the way right; or NULL. */
+const struct acpi_header *acpi_find_table(const char *signature);
+/* The APIC IDs of the enabled processors in the MADT, in its order, at
+ * most `max`; -1 if there is no MADT. */
+int acpi_madt_apic_ids(u8 *ids, int max);
 
 #endif

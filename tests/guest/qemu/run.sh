@@ -3,6 +3,7 @@
 # that `encore run --kernel` gives (see shim.S):
 #
 #   tests/guest/qemu/run.sh build/guests/paging.elf
+#   SMP=2 tests/guest/qemu/run.sh build/guests/smp.elf   # with 2 CPUs
 #
 # Exits with the guest's status (isa-debug-exit at port 0xf4 is decoded),
 # or 200 when QEMU stopped without it (a triple fault with -no-reboot).
@@ -14,7 +15,7 @@ set -u
 shim=${SHIM:-build/guests/qemu/shim.elf}
 accel=${ACCEL:-tcg}
 [ -f "$shim" ] || { echo "run.sh: $shim missing (make guests-qemu)" >&2; exit 2; }
-timeout "${TIMEOUT:-120}" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -m 256 \
+timeout "${TIMEOUT:-120}" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -m 256 -smp "${SMP:-1}" \
 	-display none -serial stdio -monitor none -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$shim" -initrd "$1"
 rc=$?
