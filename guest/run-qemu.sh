@@ -16,6 +16,7 @@
 #                 as "instructions: N" on stderr (the run stops at power-off
 #                 with -no-shutdown and is asked through a monitor on a pipe;
 #                 the console output is printed when QEMU has quit)
+# --smp N         N virtual CPUs (-smp N)
 # --times         print the host time at which each shell prompt appears
 # --timeout SECS  stop QEMU after SECS seconds (exit status 124)
 # --dry-run       print the QEMU command line and exit
@@ -30,7 +31,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PROMPT='encore# ' # guest/init's PS1
 usage() {
 	echo "usage: run-qemu.sh [--icount | --icount-auto | --record FILE | --replay FILE [--insns]]" >&2
-	echo "                   [--times] [--timeout SECS] [--dry-run] KERNEL INITRD [APPEND]" >&2
+	echo "                   [--smp N] [--times] [--timeout SECS] [--dry-run] KERNEL INITRD [APPEND]" >&2
 	exit 2
 }
 qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0
@@ -46,6 +47,11 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--insns) insns=1 ;;
+	--smp)
+		[ $# -ge 2 ] || usage
+		qemu_opts+=(-smp "$2")
+		shift
+		;;
 	--times) times=(-t) ;;
 	--timeout)
 		[ $# -ge 2 ] || usage
