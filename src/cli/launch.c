@@ -127,6 +127,14 @@ void launch__summary(struct launch *l)
 		(unsigned long long)r->insns, machine__now(m) / 1e9, dt,
 		dt > 0 ? r->insns / dt / 1e6 : 0.0, (unsigned long long)machine__state_hash(m),
 		(unsigned long long)machine__ram_hash(m));
+	if (m->nvcpus == 1)
+		return;
+	fprintf(stderr, "vcpu-instructions:");
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		fprintf(stderr, " %llu", (unsigned long long)e->ops->insn_count(e));
+	}
+	fprintf(stderr, "\n");
 }
 
 void launch__destroy(struct launch *l)
