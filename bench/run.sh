@@ -6,7 +6,8 @@
 # (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
 # the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
-# (bench/sim.sh); and recording on KVM (bench/kvm.sh).
+# (bench/sim.sh), several vCPUs (bench/smp.sh); and recording on KVM
+# (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 set -euo pipefail
 BUILD=${1:-build}
@@ -92,6 +93,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/ckpt.sh "$BUILD"
 	echo
 	bench/sim.sh "$BUILD"
+	echo
+	bench/smp.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi
