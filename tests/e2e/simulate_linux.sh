@@ -148,19 +148,20 @@ else
 	not_ok "  ...coverage" "$tmp/check.out"
 fi
 
-# The system calls: in icount order, inside the intervals, each address
-# space's user instructions never going back; read, write and execve
-# among them (the workload reads, writes and runs programs).
+# The system calls (one vCPU, so its icounts are the machine's): in icount
+# order, inside the intervals, each address space's user instructions
+# never going back; read, write and execve among them (the workload reads,
+# writes and runs programs).
 if python3 - "$out/syscalls.txt" "$tmp/rec.json" "$list" >"$tmp/check.out" 2>&1 <<'EOF'
 import collections, json, re, sys
 c = [x["instructions"] for x in json.load(open(sys.argv[2]))["checkpoints"]]
 spans = [(c[k], c[k + 1]) for k in map(int, sys.argv[3].split())]
 lines = open(sys.argv[1]).read().splitlines()
-assert lines[0] == "# icount address-space user-instructions call(arguments)", lines[0]
+assert lines[0] == "# vcpu icount address-space user-instructions call(arguments)", lines[0]
 names, prev, user = collections.Counter(), 0, {}
 calls = [l for l in lines[1:] if not l.startswith("# ")]
 for l in calls:
-    m = re.fullmatch(r"(\d+) ([0-9a-f]+) (\d+) ([a-z0-9_]+)\((0x[0-9a-f]+(, 0x[0-9a-f]+){5})\)", l)
+    m = re.fullmatch(r"0 (\d+) ([0-9a-f]+) (\d+) ([a-z0-9_]+)\((0x[0-9a-f]+(, 0x[0-9a-f]+){5})\)", l)
     assert m, l
     icount, space, u = int(m[1]), m[2], int(m[3])
     assert icount >= prev, "icount goes back: " + l

@@ -72,21 +72,30 @@ int main(int argc, char **argv)
 		off += craft_ckpt_size(file, off);
 		index++;
 	}
-	if (!craft_ckpt_at(file, size, off))
+	if (!craft_ckpt_at(file, size, off)) {
+		free(file);
 		return die("no such checkpoint");
+	}
 	size_t old = craft_ckpt_size(file, off), raw_len = get32(file + off + 8);
 	u8 *raw = malloc(raw_len);
 	if (!raw || ZSTD_decompress(raw, raw_len, file + off + CKPT_REC_HEADER_SIZE,
-				    get32(file + off + 12)) != raw_len)
-		return die("the checkpoint does not decompress");
-	if (edit_part(raw, raw_len, argv[3], argv[4], argv[5]))
-		return die("no such part, or that edit does not apply to it");
+				    get32(file + off + 12)) != raw_len ||
+	    edit_part(raw, raw_len, argv[3], argv[4], argv[5])) {
+		free(raw);
+		free(file);
+		return die("the checkpoint does not decompress, or has no such part, or that edit "
+			   "does not apply to it");
+	}
 	size_t cap = CKPT_REC_HEADER_SIZE + ZSTD_compressBound(raw_len);
 	u8 *rec = malloc(cap);
 	size_t len = rec ? craft_ckpt_record(rec, cap, k, raw, raw_len) : 0;
 	FILE *f = fopen(path, "wb");
-	if (!len || !f || fwrite(file, 1, off, f) != off || fwrite(rec, 1, len, f) != len ||
-	    fwrite(file + off + old, 1, size - off - old, f) != size - off - old || fclose(f))
-		return die("cannot write the checkpoints file back");
-	return 0;
+	bool ok = len && f && fwrite(file, 1, off, f) == off && fwrite(rec, 1, len, f) == len &&
+		  fwrite(file + off + old, 1, size - off - old, f) == size - off - old;
+	if (f && fclose(f))
+		ok = false;
+	free(rec);
+	free(raw);
+	free(file);
+	return ok ? 0 : die("cannot write the checkpoints file back");
 }
