@@ -162,6 +162,21 @@ static void random_state(struct diff_state *st)
 	st->gpr[REG_RSP] = stack_ptr(g_mode.stack16);
 }
 
+/* Now and then a stack pointer at the edge of a 16-bit stack, where SP
+ * wraps at 64 KiB (4-byte aligned: no access straddles the wrap). */
+static void stack_edge(struct diff_state *st)
+{
+	static const u16 edges[] = { 0, 4, 8, 0x20, 0xffe0, 0xfff0, 0xfff8, 0xfffc };
+	if (g_mode.stack16 && rng_chance(&R, 1, 4))
+		st->gpr[REG_RSP] = (st->gpr[REG_RSP] & ~0xffffull) | edges[rng_below(&R, 8)];
+}
+
+/* The window offset of the stack top (SS's base is the window's start). */
+static unsigned stack_top(const struct diff_state *st)
+{
+	return (unsigned)(g_mode.stack16 ? (u16)st->gpr[REG_RSP] : (u32)st->gpr[REG_RSP]);
+}
+
 /* A register that is not ESP nor in `avoid` (for operand size `size`:
  * byte registers 4..7 count as EAX..EBX). */
 static int pick_reg(unsigned size, u32 avoid)
@@ -175,10 +190,12 @@ static int pick_reg(unsigned size, u32 avoid)
 }
 
 /* A random window offset with `room` bytes after it, at least 4 KiB from
- * either end. */
+ * either end; unaligned ones sometimes straddle a page boundary. */
 static unsigned pick_off(unsigned room, unsigned align)
 {
 	unsigned off = 0x1000 + (unsigned)rng_below(&R, DIFF_DATA_SIZE - 0x2000 - room);
+	if (align <= 1 && rng_chance(&R, 1, 8))
+		return ((off + 0xfff) & ~0xfffu) - 1 - (unsigned)rng_below(&R, 7);
 	if (align > 1)
 		off &= ~(align - 1);
 	else if (rng_chance(&R, 1, 2))
@@ -1312,12 +1329,54 @@ static void test_jcc(void)
 		}
 }
 
+/* JMP rel8/rel16/32 over the MOV; JMP and CALL r/m (FF /4, FF /2) to the
+ * end, from a register or memory.  A 16-bit operand size in 32-bit code
+ * would cut EIP to 16 bits: only 16-bit code gets 66. */
+static void test_near(void)
+{
+	for (unsigned k = 0; k < diff_ncases(8); k++) {
+		struct diff_state st;
+		random_state(&st);
+		u8 code[16];
+		unsigned n = 0;
+		bool p66 = g_code == 2 && rng_chance(&R, 1, 2), longf = k & 1;
+		unsigned osize = p66 ? 4 : g_code, rel_size = longf ? osize : 1;
+		if (p66)
+			code[n++] = 0x66;
+		code[n++] = longf ? 0xe9 : 0xeb;
+		unsigned at = n;
+		n += rel_size;
+		run_branch("cond.jmp", code, n, at, rel_size, osize, &st);
+	}
+	for (unsigned k = 0; k < diff_ncases(16); k++) {
+		struct diff_state st;
+		struct ins in;
+		random_state(&st);
+		stack_edge(&st);
+		bool call = k & 1;
+		ins_init(&in, g_code == 2 && rng_chance(&R, 1, 2) ? 4 : g_code);
+		ins_op(&in, 1, 0xff, 0);
+		in.reg = call ? 2 : 4;
+		unsigned off;
+		set_rm(&in, &st, 0, 1u << REG_RSP, 50, &off);
+		u8 code[24];
+		int n = encode(&in, code);
+		u32 end = (g_code == 4 ? (u32)DIFF_CODE_ADDR : 0) + (u32)n; /* the target */
+		if (in.rm_mem)
+			put_mem(off, in.osize, end);
+		else
+			set_reg(&st, in.rm, in.osize, end);
+		run_ins(call ? "cond.call-rm" : "cond.jmp-rm", &in, &st, NULL);
+	}
+}
+
 static void test_cond(void)
 {
 	if (!family_on("cond"))
 		return;
 	test_cmov_setcc();
 	test_jcc();
+	test_near();
 }
 
 /* ---- CBW/CWDE, CWD/CDQ, LAHF/SAHF, BSWAP, flag ops, XLAT ---- */
@@ -1439,21 +1498,6 @@ static void test_bcd(void)
 }
 
 /* ---- the stack: PUSH POP PUSHA POPA PUSHF POPF, segment registers, CALL RET LEAVE ---- */
-
-/* Now and then a stack pointer at the edge of a 16-bit stack, where SP
- * wraps at 64 KiB (4-byte aligned: no access straddles the wrap). */
-static void stack_edge(struct diff_state *st)
-{
-	static const u16 edges[] = { 0, 4, 8, 0x20, 0xffe0, 0xfff0, 0xfff8, 0xfffc };
-	if (g_mode.stack16 && rng_chance(&R, 1, 4))
-		st->gpr[REG_RSP] = (st->gpr[REG_RSP] & ~0xffffull) | edges[rng_below(&R, 8)];
-}
-
-/* The window offset of the stack top (SS's base is the window's start). */
-static unsigned stack_top(const struct diff_state *st)
-{
-	return (unsigned)(g_mode.stack16 ? (u16)st->gpr[REG_RSP] : (u32)st->gpr[REG_RSP]);
-}
 
 /* What POPF may pop: anything but TF (a trap after it, in the harness)
  * and AC (alignment checks in the harness's 64-bit code). */
