@@ -47,7 +47,7 @@ done
 	echo '#!/bin/sh'
 	echo 'mount -t proc proc /proc'
 	printf '/bin/busybox env'
-	printf ' %q' "$@"
+	[ $# -eq 0 ] || printf ' %q' "$@"
 	echo ' /bin/test_diff_compat'
 	echo 'echo "diff-compat-qemu: exit status $?"'
 	echo 'poweroff -f'
