@@ -127,4 +127,75 @@ void diff_disasm(const u8 *code, unsigned len, char *out, size_t outlen);
 /* Length capstone decodes at `code`, 0 if it does not decode. */
 unsigned diff_capstone_length(const u8 *code, unsigned len);
 
+/* ---- 32- and 16-bit code: compatibility mode ----
+ *
+ * The same instruction runs in a 32-bit or a 16-bit code segment of long
+ * mode on both sides.  Natively: the harness switches the host CPU into
+ * such a code segment (Linux's __USER32_CS when the host offers it, else a
+ * 32-bit code segment of its own in the LDT) and back; a 16-bit code
+ * segment and the data segments come from modify_ldt(2).  In the
+ * interpreter the guest gets the same descriptors in a GDT and an LDT in
+ * guest RAM, and runs at CPL 3 like the host.
+ *
+ * Segments: a 32-bit code segment has base 0, so EIP = DIFF_CODE_ADDR at
+ * the start; a 16-bit one has its base at DIFF_CODE_ADDR, so IP = 0.  DS
+ * is the host's flat user data segment (Linux's __USER_DS, base 0): a
+ * DS-relative offset is a linear address, and only 32-bit addressing
+ * reaches the window through DS.  SS and ES are segments of their own
+ * with 4 GiB limits: SS's base is the window (every 16-bit offset is in
+ * it, so SP and SS-relative offsets can wrap at 64 KiB), ES's is
+ * DIFF_COMPAT_ES_OFF into it.  16-bit addressing reaches the window
+ * through them (an ES or SS override, or a BP-based form), and an
+ * instruction that uses the wrong segment touches other bytes.  SS is a
+ * 32-bit stack (SS.B = 1, ESP) or a 16-bit one (SP), chosen per case.  FS
+ * and GS are not usable (the host's FS base is its thread pointer).  Why
+ * DS is flat: QEMU's TCG (7.2) hangs a guest kernel entered while DS has a
+ * non-zero base, and a TCG guest is where this runs when the host cannot
+ * run 32-bit code (tests/tools/diff-compat-qemu.sh).
+ *
+ * State: RAX..RDI and RSP are loaded (RSP = ESP: the stack is the test's,
+ * in the window), R8..R15 are not usable.  Compared: the low 32 bits of
+ * RAX..RDI and RSP (the upper halves are undefined after a return to
+ * 64-bit mode, SDM Vol. 1 3.4.1.1), DIFF_COMPAT_FLAGS, EIP after the code
+ * (a branch must end there) and the window.  Input flags: DIFF_FLAGS, and
+ * IF = 1 (user mode).
+ */
+#define DIFF_COMPAT_ES_OFF 0x240u
+#define DIFF_COMPAT_SS_OFF 0x000u
+/* Everything POPF can change at CPL 3 (tests never pop TF or AC set). */
+#define DIFF_COMPAT_FLAGS (DIFF_FLAGS | RF_TF | RF_IF | RF_IOPL | RF_NT | RF_AC | RF_VM | \
+			   RF_VIF | RF_VIP | RF_ID)
+
+struct diff_compat {
+	unsigned code;   /* 4: 32-bit code segment, 2: 16-bit */
+	bool stack16;    /* SS.B = 0 */
+};
+
+/* Set up the compatibility-mode parts of both sides.  0, or -1 with the
+ * reason in diff_last_error() (the caller skips). */
+int diff_compat_init(void);
+/* What the host gave: which 32-bit code segment, the selectors. */
+const char *diff_compat_describe(void);
+/* The linear base of DS, ES or SS: operand offset o in segment `seg` is
+ * linear address (diff_compat_seg_base(seg) + o) mod 2^32. */
+u32 diff_compat_seg_base(int seg);
+/* Selectors as the code sees them (PUSH Sreg, MOV r/m, Sreg). */
+u16 diff_compat_selector(const struct diff_compat *mode, int seg);
+
+/*
+ * Run `code` (at most DIFF_MAX_INSN bytes) in compatibility mode.  Natively
+ * it runs until it leaves its last byte (so it may branch to its end); the
+ * interpreter runs `ninsns` instructions in one call (a straight-line
+ * prefix shares a block and lazy flags), then one at a time until EIP is
+ * at the end.  Results as diff_run_native.
+ */
+int diff_run_native_compat(const struct diff_compat *mode, const u8 *code, unsigned len,
+			   struct diff_state *st, u8 *data);
+int diff_run_interp_compat(const struct diff_compat *mode, const u8 *code, unsigned len,
+			   unsigned ninsns, struct diff_state *st, u8 *data);
+/* Compare both (diff_check's contract, with the compatibility-mode view). */
+bool diff_check_compat(const char *tag, const struct diff_compat *mode, const u8 *code,
+		       unsigned len, unsigned ninsns, const struct diff_state *in, const u8 *data_in,
+		       const struct diff_opts *opts);
+
 #endif

@@ -424,6 +424,51 @@ static void test_pm_idt(void)
 	vm_free(&v);
 }
 
+/* Raw code at PM_CODE, to run at CPL 3 in 32-bit protected mode: flat
+ * user segments, IF set, IOPL 0, ESP = esp. */
+static void vm_user32(struct vm *v, const u8 *code, unsigned len, u32 esp)
+{
+	struct encore_cpu_state s;
+	vm_init(v);
+	gdt_build(v);
+	memcpy(ram(v, PM_CODE), code, len);
+	state_pm32(&s, PM_CODE);
+	segment__set_flat(&s.seg[SEG_CS], SEL_UCODE32 | 3, true, false, 3);
+	for (int k = 0; k < SEG_COUNT; k++)
+		if (k != SEG_CS)
+			segment__set_flat(&s.seg[k], SEL_UDATA32 | 3, false, false, 3);
+	s.rflags = RF_FIXED1 | RF_IF;
+	s.gpr[REG_RSP] = esp;
+	vm_set(v, &s);
+}
+
+/*
+ * IRETD to the same privilege at CPL 3 (SDM IRET, RETURN-TO-SAME-
+ * PRIVILEGE-LEVEL): it loads CF..OF, TF, DF, NT and, at 32 bits, RF, AC
+ * and ID; IF only if CPL <= IOPL; IOPL, VIF and VIP only at CPL 0.
+ */
+static void test_pm_user_iret(void)
+{
+	check_group("IRET at CPL 3: the flags it loads");
+	static const u8 iretd = 0xcf;
+	struct vm v;
+	u32 sp = PM_STACK3 - 12;
+	u64 popped = RF_FIXED1 | RF_ZF | RF_NT | RF_AC | RF_ID | RF_VIF | RF_VIP | RF_IOPL;
+	vm_user32(&v, &iretd, 1, sp);
+	put32(&v, sp, PM_CODE + 1);
+	put32(&v, sp + 4, SEL_UCODE32 | 3);
+	put32(&v, sp + 8, (u32)popped);
+	vm_run(&v, 1);
+	CHECK_EQ(vm_count(&v), 1, "IRETD retired");
+	CHECK_EQ(v.s.rip, PM_CODE + 1, "EIP");
+	CHECK_EQ(v.s.gpr[REG_RSP], PM_STACK3, "same privilege: no SS:ESP popped");
+	CHECK_EQ(v.s.rflags & (RF_ARITH | RF_NT | RF_AC | RF_ID), RF_ZF | RF_NT | RF_AC | RF_ID,
+		 "ZF, NT, AC and ID from the stack");
+	CHECK_EQ(v.s.rflags & (RF_IF | RF_IOPL), RF_IF, "IF and IOPL kept (CPL 3, IOPL 0)");
+	CHECK_EQ(v.s.rflags & (RF_VIF | RF_VIP), 0, "VIF and VIP kept: only CPL 0 loads them");
+	vm_free(&v);
+}
+
 /* Task switches, call gates and virtual-8086 mode stop the run with a report. */
 static void test_pm_unsupported(void)
 {
@@ -717,6 +762,7 @@ int main(void)
 	test_rm_fault();
 	test_rm_to_pm();
 	test_pm_idt();
+	test_pm_user_iret();
 	test_pm_unsupported();
 	test_pm_double_fault();
 	test_paging32();

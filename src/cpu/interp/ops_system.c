@@ -179,10 +179,10 @@ static void iret(struct cpu *c, const struct insn *i)
 	bool to64 = desc_long(c, d);
 	if (to64 ? !is_canonical(rip) : rip > desc_limit(d))
 		raise_gp(c, 0);
-	/* RFLAGS: IOPL only at CPL 0, IF only at CPL <= IOPL. */
-	u64 mask = RF_ARITH | RF_TF | RF_DF | RF_NT | RF_AC | RF_ID | RF_RF | RF_VIF | RF_VIP;
+	/* RFLAGS: IOPL, VIF and VIP only at CPL 0, IF only at CPL <= IOPL. */
+	u64 mask = RF_ARITH | RF_TF | RF_DF | RF_NT | RF_AC | RF_ID | RF_RF;
 	if (old_cpl == 0)
-		mask |= RF_IOPL;
+		mask |= RF_IOPL | RF_VIF | RF_VIP;
 	if (old_cpl <= iopl(c))
 		mask |= RF_IF;
 	if (sz == 2)
