@@ -17,6 +17,7 @@
 #                 with -no-shutdown and is asked through a monitor on a pipe;
 #                 the console output is printed when QEMU has quit)
 # --smp N         N virtual CPUs (-smp N)
+# --single        TCG on one host thread, the vCPUs in turn (-accel tcg,thread=single)
 # --times         print the host time at which each shell prompt appears
 # --timeout SECS  stop QEMU after SECS seconds (exit status 124)
 # --dry-run       print the QEMU command line and exit
@@ -31,10 +32,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 PROMPT='encore# ' # guest/init's PS1
 usage() {
 	echo "usage: run-qemu.sh [--icount | --icount-auto | --record FILE | --replay FILE [--insns]]" >&2
-	echo "                   [--smp N] [--times] [--timeout SECS] [--dry-run] KERNEL INITRD [APPEND]" >&2
+	echo "                   [--smp N] [--single] [--times] [--timeout SECS] [--dry-run]" >&2
+	echo "                   KERNEL INITRD [APPEND]" >&2
 	exit 2
 }
-qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0
+qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0 accel=tcg
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) qemu_opts+=(-icount shift=0) icount=$((icount + 1)) ;;
@@ -47,6 +49,7 @@ while [ $# -gt 0 ]; do
 		shift
 		;;
 	--insns) insns=1 ;;
+	--single) accel=tcg,thread=single ;;
 	--smp)
 		[ $# -ge 2 ] || usage
 		qemu_opts+=(-smp "$2")
@@ -76,7 +79,7 @@ fi
 # quiet: every console byte costs the guest UART accesses.  cryptomgr.notests:
 # the crypto self-tests are half the boot's instructions.
 append="console=ttyS0 quiet panic=-1 cryptomgr.notests ${3:-}"
-qemu=(qemu-system-x86_64 -accel tcg "${qemu_opts[@]}" -m 256M
+qemu=(qemu-system-x86_64 -accel "$accel" "${qemu_opts[@]}" -m 256M
 	-nodefaults -display none -no-reboot
 	-kernel "$1" -initrd "$2" -append "${append% }")
 
