@@ -153,4 +153,10 @@ struct encore_cpu_state {
 	u8 pad[7];          /* explicit, zero: the state is hashed as bytes */
 };
 
+/* Where `a` (a recorded state) and `b` (a replayed one) differ, as
+ * "RIP is 0x... in the recording, 0x... in the replay" (or the first
+ * differing byte); false if they do not. */
+bool cpu_state__first_difference(const struct encore_cpu_state *a,
+				 const struct encore_cpu_state *b, char *out, size_t n);
+
 #endif

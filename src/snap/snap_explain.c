@@ -11,42 +11,20 @@
 #include "encore/ram.h"
 #include "snap_reader.h"
 
-struct reg_field {
-	const char *name;
-	size_t offset;
-};
-
-#define REG(name, field) { name, offsetof(struct vcpu_part, field) }
-
-/* The vCPU fields worth naming, in the order a reader looks at them. */
-static const struct reg_field vcpu_fields[] = {
-	REG("its instruction count", insns), REG("RIP", s.rip), REG("RFLAGS", s.rflags),
-	REG("RAX", s.gpr[0]), REG("RCX", s.gpr[1]), REG("RDX", s.gpr[2]), REG("RBX", s.gpr[3]),
-	REG("RSP", s.gpr[4]), REG("RBP", s.gpr[5]), REG("RSI", s.gpr[6]), REG("RDI", s.gpr[7]),
-	REG("R8", s.gpr[8]), REG("R9", s.gpr[9]), REG("R10", s.gpr[10]), REG("R11", s.gpr[11]),
-	REG("R12", s.gpr[12]), REG("R13", s.gpr[13]), REG("R14", s.gpr[14]),
-	REG("R15", s.gpr[15]), REG("CR0", s.cr0), REG("CR2", s.cr2), REG("CR3", s.cr3),
-	REG("CR4", s.cr4), REG("EFER", s.efer),
-};
-
+/* A vCPU's part: its instruction count, then its architecture's state. */
 static void explain_vcpu(const u8 *rec, const u8 *now, const char *name, char *out, size_t n)
 {
-	for (size_t k = 0; k < sizeof(vcpu_fields) / sizeof(vcpu_fields[0]); k++) {
-		const struct reg_field *f = &vcpu_fields[k];
-		u64 a, b;
-		memcpy(&a, rec + f->offset, 8);
-		memcpy(&b, now + f->offset, 8);
-		if (a != b) {
-			snprintf(out, n, "%s: %s is %#llx in the recording, %#llx in the replay", name,
-				 f->name, (unsigned long long)a, (unsigned long long)b);
-			return;
-		}
-	}
-	size_t at = 0;
-	while (rec[at] == now[at])
-		at++;
-	snprintf(out, n, "%s: its state differs from byte %zu of its part (segments, descriptor "
-		 "tables, MSRs, FPU or pending events)", name, at);
+	struct vcpu_part a, b;
+	memcpy(&a, rec, sizeof(a));
+	memcpy(&b, now, sizeof(b));
+	char what[256];
+	if (a.insns != b.insns)
+		snprintf(out, n, "%s has retired %llu instructions in the recording, %llu in the "
+			 "replay", name, (unsigned long long)a.insns, (unsigned long long)b.insns);
+	else if (cpu_state__first_difference(&a.s, &b.s, what, sizeof(what)))
+		snprintf(out, n, "%s: %s", name, what);
+	else
+		snprintf(out, n, "%s: its state part differs only in padding", name);
 }
 
 /* The first state part that differs, or -1. */
