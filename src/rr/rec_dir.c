@@ -122,13 +122,18 @@ int rec_dir__check_file(const char *dir, const char *name, const char *hash, cha
 
 void rec_dir__discard(const char *staging)
 {
-	static const char *const files[] = { "kernel", "initrd", REC_CONSOLE_FILE, "events.log",
-					     "meta", ".meta.tmp" };
-	char path[REC_PATH_MAX + 64];
-	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++) {
-		snprintf(path, sizeof(path), "%s/%s", staging, files[k]);
-		unlink(path);
+	/* The staging directory is encore's own (mkdtemp): everything in
+	 * it was written by this recorder, whatever stage it failed at. */
+	DIR *d = opendir(staging);
+	char path[REC_PATH_MAX + 300];
+	for (struct dirent *e; d && (e = readdir(d));) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+			snprintf(path, sizeof(path), "%s/%s", staging, e->d_name);
+			unlink(path);
+		}
 	}
+	if (d)
+		closedir(d);
 	rmdir(staging);
 }
 
