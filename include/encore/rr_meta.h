@@ -14,7 +14,8 @@
 #include "encore/types.h"
 
 #define RR_META_FILE "meta"
-#define RR_META_VERSION 3u /* 2: checkpoints and page store; 3: vCPUs, versioned state parts */
+#define RR_META_VERSION 4u /* 2: checkpoints and page store; 3: vCPUs, versioned state parts;
+			   * 4: a checksum line, checksums in checkpoints */
 #define RR_META_TEXT_MAX (64u << 10)
 
 struct rr_meta {
@@ -51,6 +52,10 @@ struct rr_meta {
 /* The n-th number of m->vcpu_insns; false if there is none. */
 bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out);
 
+/* "checksum XXXXXXXXXXXXXXXX\n": the last line, the XXH3-64 of every
+ * byte before it.  Returns its length. */
+#define RR_META_CHECKSUM_LINE 27
+size_t rr_meta__checksum_line(const char *body, size_t len, char line[RR_META_CHECKSUM_LINE]);
 /* Parse and validate; -1 with a message naming the line on bad input. */
 int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, size_t errlen);
 void rr_meta__format(const struct rr_meta *m, FILE *f);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "encore/errmsg.h"
 #include "encore/machine.h"
@@ -241,11 +242,53 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 	return 0;
 }
 
+size_t rr_meta__checksum_line(const char *body, size_t len, char line[RR_META_CHECKSUM_LINE])
+{
+	return (size_t)snprintf(line, RR_META_CHECKSUM_LINE, "checksum %016llx\n",
+				(unsigned long long)XXH3_64bits(body, len));
+}
+
+/* The length of the text before its last line, which must be the
+ * checksum of that text; -1 with a message if it is not. */
+static int check_sum(const char *text, size_t len, size_t *body, char *err, size_t errlen)
+{
+	size_t end = len && text[len - 1] == '\n' ? len - 1 : len, start = end;
+	while (start && text[start - 1] != '\n')
+		start--;
+	char want[RR_META_CHECKSUM_LINE];
+	size_t n = rr_meta__checksum_line(text, start, want);
+	if (end - start < 9 || memcmp(text + start, "checksum ", 9))
+		return errmsg(err, errlen, "its last line is not its checksum (the file was cut "
+			      "short, or written by hand)");
+	if (end - start != n - 1 || memcmp(text + start, want, n - 1))
+		return errmsg(err, errlen, "its checksum does not match its contents (the file is "
+			      "damaged, or was edited)");
+	*body = start;
+	return 0;
+}
+
 int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, size_t errlen)
 {
 	memset(m, 0, sizeof(*m));
 	if (len > RR_META_TEXT_MAX || memchr(text, 0, len))
 		return errmsg(err, errlen, "not a metadata file (too big, or binary)");
+	if (len < 17 || memcmp(text, "encore-recording ", 17))
+		return errmsg(err, errlen, "not an encore recording's metadata (line 1)");
+	/* An older version says so, whatever else it lacks. */
+	size_t eol = 17;
+	while (eol < len && text[eol] != '\n')
+		eol++;
+	char version[24] = "";
+	u64 v = 0;
+	if (eol - 17 < sizeof(version))
+		memcpy(version, text + 17, eol - 17);
+	if (!parse_u64(version, 10, &v))
+		return errmsg(err, errlen, "not an encore recording's metadata (line 1)");
+	if (v != RR_META_VERSION)
+		return errmsg(err, errlen, "recording format version %llu; this encore reads "
+			      "version %u", (unsigned long long)v, RR_META_VERSION);
+	if (check_sum(text, len, &len, err, errlen))
+		return -1;
 	char *copy = malloc(len + 1);
 	if (!copy)
 		return errmsg(err, errlen, "out of memory");
@@ -292,7 +335,7 @@ static void format_field(const struct field *f, const struct rr_meta *m, FILE *o
 	}
 }
 
-void rr_meta__format(const struct rr_meta *m, FILE *out)
+static void format_body(const struct rr_meta *m, FILE *out)
 {
 	fprintf(out, "encore-recording %u\n", RR_META_VERSION);
 	for (unsigned k = 0; k < NFIELDS; k++) {
@@ -312,6 +355,26 @@ void rr_meta__format(const struct rr_meta *m, FILE *out)
 			continue;
 		format_field(f, m, out);
 	}
+}
+
+void rr_meta__format(const struct rr_meta *m, FILE *out)
+{
+	char *body = NULL, line[RR_META_CHECKSUM_LINE];
+	size_t len = 0;
+	FILE *f = open_memstream(&body, &len);
+	if (!f) {
+		fputs("(out of memory)\n", out); /* no checksum: read back as damaged */
+		return;
+	}
+	format_body(m, f);
+	if (fclose(f)) {
+		fputs("(out of memory)\n", out);
+		return;
+	}
+	rr_meta__checksum_line(body, len, line);
+	fwrite(body, 1, len, out);
+	fputs(line, out);
+	free(body);
 }
 
 int rr_meta__write(const char *dir, const struct rr_meta *m, char *err, size_t errlen)

@@ -10,6 +10,7 @@ set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
 ENCORE=${ENCORE:-build/encore}
+META_SEAL=$(dirname "$ENCORE")/tools/meta-seal
 GUEST_DIR=${GUEST_DIR:-build/guests}
 EDIT=$(dirname "$ENCORE")/tools/rr-edit
 ECHO_GUEST=$GUEST_DIR/echo.elf
@@ -139,15 +140,21 @@ damaged empty-log
 expect_replay "empty log" 2 "empty" "$tmp/empty-log"
 damaged meta-key
 echo "colour blue" >>"$tmp/meta-key/meta"
+expect_replay "metadata edited by hand" 2 "meta: its last line is not its checksum" "$tmp/meta-key"
+"$META_SEAL" "$tmp/meta-key/meta"
 expect_replay "unknown metadata key" 2 "unknown key 'colour'" "$tmp/meta-key"
 damaged meta-version
 sed -i '1s/.*/encore-recording 9/' "$tmp/meta-version/meta"
 expect_replay "metadata version mismatch" 2 "version 9; this encore reads version [0-9]" "$tmp/meta-version"
 damaged meta-number
 sed -i 's/^mem .*/mem lots/' "$tmp/meta-number/meta"
+expect_replay "metadata edited, checksum kept" 2 "meta: its checksum does not match its contents" \
+	"$tmp/meta-number"
+"$META_SEAL" "$tmp/meta-number/meta"
 expect_replay "bad metadata value" 2 "bad value for 'mem'" "$tmp/meta-number"
 damaged meta-mem
 sed -i 's/^mem .*/mem 134217728/' "$tmp/meta-mem/meta"
+"$META_SEAL" "$tmp/meta-mem/meta"
 expect_replay "metadata edited to another machine" 1 "not the recorded one" "$tmp/meta-mem"
 damaged kernel
 flip_byte "$tmp/kernel/kernel" 100
@@ -167,6 +174,7 @@ expect_replay "no such recording" 2 "cannot open" "$tmp/nonexistent"
 # ---- cut short: the recorder never finished ----
 damaged torn
 sed -i '/^state /s/complete/recording/; /^instructions /,$d' "$tmp/torn/meta"
+"$META_SEAL" "$tmp/torn/meta"
 truncate -s $((log_size - 7)) "$tmp/torn/events.log"
 expect_replay "a recording cut short in a block" 3 "was cut short .*torn block.*replayed exactly" "$tmp/torn"
 

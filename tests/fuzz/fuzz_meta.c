@@ -3,7 +3,9 @@
  * be either rejected with a message or accepted; what is accepted must
  * survive rr_meta__format and a second parse unchanged, since a
  * recording's meta is rewritten that way (state recording, then
- * complete) and replay trusts what it reads back.
+ * complete) and replay trusts what it reads back.  Each input is tried
+ * as it is and sealed (its checksum line made right), so that the checks
+ * behind the checksum are fuzzed too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 
 #include "encore/rr_meta.h"
+#include "meta_seal.h"
 
 static void fail(const char *what, const char *err, const char *text)
 {
@@ -19,15 +22,15 @@ static void fail(const char *what, const char *err, const char *text)
 	abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void try_one(const char *data, size_t size)
 {
 	/* Parsed structs start from memset, padding included: memcmp is fair. */
 	static struct rr_meta m, again;
 	char err[256] = "";
-	if (rr_meta__parse((const char *)data, size, &m, err, sizeof(err))) {
+	if (rr_meta__parse(data, size, &m, err, sizeof(err))) {
 		if (!err[0])
 			fail("rejected without a message", NULL, "");
-		return 0;
+		return;
 	}
 	char *text = NULL;
 	size_t len = 0;
@@ -42,5 +45,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memcmp(&m, &again, sizeof(m)))
 		fail("the formatted metadata parses to something else", NULL, text);
 	free(text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	try_one((const char *)data, size);
+	if (size > RR_META_TEXT_MAX)
+		return 0;
+	char *sealed = malloc(size + RR_META_CHECKSUM_LINE + 2);
+	if (!sealed)
+		abort();
+	memcpy(sealed, data, size);
+	try_one(sealed, meta_seal(sealed, size));
+	free(sealed);
 	return 0;
 }

@@ -15,7 +15,8 @@
 # corpus/log/hand-*: logs the recorder never writes, each breaking one
 #   rule of the reader with every checksum right (make-seeds.c).
 # corpus/meta/hand-*: the echo recording's meta with each key missing,
-#   given twice, or with a bad value, and other edge cases.
+#   given twice, or with a bad value, and other edge cases, each sealed
+#   (tests/tools/meta-seal); hand-checksum-*: checksum lines gone wrong.
 # corpus/ckpt/hand-*: the echo recording's checkpoints pointed at the
 #   fuzz target's fixed page store, each breaking one rule of the reader
 #   or of its page checks with every checksum right; store-*: a few whole
@@ -33,7 +34,7 @@ guests=build/guests
 logs=tests/fuzz/corpus/log
 metas=tests/fuzz/corpus/meta
 ckpts=tests/fuzz/corpus/ckpt
-for f in "$encore" "$guests/echo.elf"; do
+for f in "$encore" "$build/tools/meta-seal" "$guests/echo.elf"; do
 	[ -x "$f" ] || [ -f "$f" ] || { echo "make-corpus: $f is missing; run make" >&2; exit 1; }
 done
 tmp=$(mktemp -d)
@@ -114,7 +115,7 @@ declare -A bad=(
 	[console-bytes]=+5 [log-bytes]=' 5' [events]='5 ' [checkpoints]=$'\t5'
 	[smp]=65 [vcpu-instructions]='1 2' [vcpu-quantum]=0
 )
-for key in $(sed -n '2,$s/ .*//p' "$base"); do
+for key in $(sed -n '2,$s/ .*//p' "$base" | grep -vx checksum); do
 	grep -v "^$key " "$base" >"$metas/hand-missing-$key"
 	{ cat "$base"; grep "^$key " "$base"; } >"$metas/hand-twice-$key"
 	awk -v k="$key" -v v="${bad[$key]}" '$1 == k { print k " " v; next } { print }' \
@@ -149,5 +150,15 @@ sed -e 's/^\(mem\|instructions\|virtual-ns\|wall-ns\|events\) .*/\1 184467440737
 sed 's/^exit-status .*/exit-status -0/' "$base" >"$metas/hand-exit-status-minus-0"
 sed 's/^mem .*/mem \t-1/' "$base" >"$metas/hand-mem-tab-minus"
 sed 's/^mem .*/mem 0000000000000000000000268435456/' "$base" >"$metas/hand-mem-zeros"
+# Every hand-made meta is sealed (its checksum line made right) so that it
+# reaches the check it breaks; then a few that break the checksum itself.
+for f in "$metas"/hand-*; do "$build/tools/meta-seal" "$f"; done
+head -c -1 "$base" >"$metas/hand-no-final-newline"
+sed '$d' "$base" >"$metas/hand-checksum-missing"
+sed 's/^mem .*/mem 134217728/' "$base" >"$metas/hand-checksum-stale"
+{ cat "$base"; tail -n 1 "$base"; } >"$metas/hand-checksum-twice"
+sed '$s/^checksum \(.*\)./checksum \1/' "$base" >"$metas/hand-checksum-short"
+sed '$s/^checksum /checksum  /' "$base" >"$metas/hand-checksum-space"
+{ tail -n 1 "$base"; sed '$d' "$base"; } >"$metas/hand-checksum-first"
 echo "make-corpus: $(ls "$logs" | wc -l) log, $(ls "$metas" | wc -l) meta and" \
 	"$(ls "$ckpts" | wc -l) checkpoints inputs, $(cat "$logs"/* "$metas"/* "$ckpts"/* | wc -c) bytes"
