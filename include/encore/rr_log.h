@@ -100,6 +100,8 @@ int rr_log_writer__append(struct rr_log_writer *w, const struct rr_event *ev);
  * and at most one torn one at the end. */
 int rr_log_writer__flush(struct rr_log_writer *w, const struct rr_landmark *through);
 size_t rr_log_writer__pending(const struct rr_log_writer *w);
+/* "cannot write PATH: REASON" into buf once a write has failed, else NULL. */
+const char *rr_log_writer__error(const struct rr_log_writer *w, char *buf, size_t n);
 u64 rr_log_writer__bytes(const struct rr_log_writer *w);
 /* fsync and close; returns -1 if any write failed. */
 int rr_log_writer__close(struct rr_log_writer *w, char *err, size_t errlen);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "integrity.h"
 #include "recording.h"
 #include "encore/run.h"
 #include "rr/rec_dir.h"
@@ -48,10 +49,12 @@ static void usage(FILE *f)
 		"\n"
 		"  --json      the same as one JSON object\n"
 		"  --events    list every event as well\n"
-		"  --verify    also read every stored page and check its hash\n"
+		"  --verify    also read every stored page and check its hash, and\n"
+		"              recompute every checkpoint's state hash\n"
 		"  -h, --help  this help\n"
 		"\n"
-		"Exit status: 0, or 2 if the recording is unreadable or corrupt.\n");
+		"Exit status: 0, or 2 if the recording is unreadable or damaged (each\n"
+		"problem is listed, then what can still be replayed and restored).\n");
 }
 
 static int parse(int argc, char **argv, struct inspect_opts *o)
@@ -282,7 +285,8 @@ static void json_string(const char *s)
 	putchar('"');
 }
 
-static void print_json(const struct recording *rec, const struct facts *f, bool events)
+static void print_json(const struct recording *rec, const struct facts *f,
+		       const struct integrity *health, bool events)
 {
 	const struct rr_meta *m = &rec->meta;
 	const struct rr_log *log = &rec->log;
@@ -366,7 +370,17 @@ static void print_json(const struct recording *rec, const struct facts *f, bool 
 		}
 		printf("]");
 	}
-	printf("}\n");
+	printf(",\"damaged\":%s,\"damage\":[", health->damaged ? "true" : "false");
+	const char *line = health->report;
+	for (bool first = true; *line; first = false) {
+		const char *nl = strchr(line, '\n');
+		char one[2048];
+		snprintf(one, sizeof(one), "%.*s", (int)(nl - line), line);
+		printf(first ? "" : ",");
+		json_string(one);
+		line = nl + 1;
+	}
+	printf("]}\n");
 }
 
 int cmd_inspect(int argc, char **argv)
@@ -381,28 +395,30 @@ int cmd_inspect(int argc, char **argv)
 	struct facts f;
 	gather(&rec, &f);
 	static struct snap_reader snap;
+	static struct integrity health;
 	char err[1024];
 	int status = 0;
-	u64 checked = 0;
+	integrity__check(&rec, o.verify, &health);
 	if (snap_reader__open(&snap, o.dir, rec.meta.id, err, sizeof(err))) {
-		fprintf(stderr, "encore inspect: %s\n", err);
-		status = 2;
-	} else if (o.verify && (snap_reader__verify_pages(&snap, &checked, err, sizeof(err)) ||
-				snap_reader__verify_states(&snap, err, sizeof(err)))) {
-		fprintf(stderr, "encore inspect: %s\n", err);
 		status = 2;
 	} else {
 		f.snap = &snap;
 		gather_vcpus(&rec, &f);
 		if (o.json)
-			print_json(&rec, &f, o.events);
+			print_json(&rec, &f, &health, o.events);
 		else
 			print_text(&rec, &f, o.events);
-		if (o.verify)
-			fprintf(stderr, "encore inspect: all %llu stored pages match their hashes, and "
-				"all %u checkpoints their state hashes\n", (unsigned long long)checked,
-				snap.count);
 	}
+	if (health.damaged) {
+		integrity__print(&health, "inspect");
+		status = 2;
+	} else if (o.verify) {
+		fprintf(stderr, "encore inspect: all %llu stored pages match their hashes, and all "
+			"%u checkpoints their state hashes; the guest files, console output and "
+			"event log are whole\n", (unsigned long long)health.pages_checked,
+			health.checkpoints);
+	}
+	integrity__free(&health);
 	snap_reader__close(&snap);
 	recording__close(&rec);
 	return status;

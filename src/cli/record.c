@@ -4,6 +4,8 @@
  * says "recording" until the run has ended, and the session logs every
  * host input at its landmark.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -141,20 +143,31 @@ static int finish(struct recorder *rc, int status)
 {
 	struct launch *l = &rc->launch;
 	struct rr_session *s = &l->session;
-	char err[512];
+	char err[4400] = "";
 	int r = rr_session__end_record(s, &l->result, status);
-	if (snap_writer__close(rc->snap, &rc->snap_stats, err, sizeof(err))) {
-		fprintf(stderr, "encore record: %s\n", err);
+	if (snap_writer__close(rc->snap, &rc->snap_stats, err, sizeof(err)))
 		r = -1;
-	}
 	rc->snap = NULL;
 	rc->meta.log_bytes = rr_log_writer__bytes(rc->log);
-	r |= rr_log_writer__close(rc->log, err, sizeof(err));
-	r |= fclose(rc->console);
+	if (rr_log_writer__close(rc->log, err[0] ? NULL : err, sizeof(err)))
+		r = -1;
+	if (fclose(rc->console) && !err[0])
+		snprintf(err, sizeof(err), "cannot write the console output file: %s",
+			 strerror(errno));
 	rc->log = NULL;
 	rc->console = NULL;
-	if (r)
-		return fail(s->error[0] ? s->error : "writing the recording failed");
+	if (s->error[0]) {
+		fprintf(stderr, "encore record: %s was cut short where writing it failed (%s); "
+			"'encore replay %s' replays what it holds (exit status 3)\n",
+			rc->opts.output, s->error, rc->opts.output);
+		return -1;
+	}
+	if (r || err[0]) {
+		fprintf(stderr, "encore record: %s was cut short at its end (%s); 'encore replay "
+			"%s' replays what it holds\n", rc->opts.output,
+			err[0] ? err : "writing it failed", rc->opts.output);
+		return -1;
+	}
 	struct rr_meta *m = &rc->meta;
 	struct encore_machine *mach = l->guest.machine;
 	m->complete = true;
@@ -196,6 +209,9 @@ int cmd_record(int argc, char **argv)
 	int pr = run_opts__parse(argc, argv, true, &rc.opts);
 	if (pr)
 		return pr == 1 ? 0 : pr;
+	/* Past a file-size limit (ulimit -f), a write fails with EFBIG,
+	 * which stops recording cleanly; the signal would kill encore. */
+	signal(SIGXFSZ, SIG_IGN);
 	if (prepare(&rc)) {
 		if (rc.log)
 			rr_log_writer__close(rc.log, NULL, 0);
@@ -211,9 +227,6 @@ int cmd_record(int argc, char **argv)
 	}
 	launch__run(&rc.launch, rc.opts.max_insns);
 	int status = launch__status(&rc.launch, true);
-	if (rc.launch.session.error[0])
-		fprintf(stderr, "encore record: %s; the recording keeps what was written before\n",
-			rc.launch.session.error);
 	int r = finish(&rc, status);
 	if (!r)
 		say_recorded(&rc);

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include "cli.h"
+#include "integrity.h"
 #include "rr/rec_dir.h"
 #include "stretch.h"
 
@@ -22,6 +23,7 @@ struct replay_opts {
 	bool quiet, summary, stats, full_restore, kvm;
 	bool has_from, has_to;
 	u32 from, to;
+	bool damaged;        /* the recording is, outside what this run needs */
 };
 
 static void usage(FILE *f)
@@ -50,8 +52,9 @@ static void usage(FILE *f)
 		"  -h, --help    this help\n"
 		"\n"
 		"Exit status: 0 the whole recording replayed exactly; 1 the replay\n"
-		"diverged (the report says where); 2 the recording is unreadable or\n"
-		"corrupt; 3 the recording was cut short (its recorder was killed) and\n"
+		"diverged (the report says where); 2 the recording is unreadable,\n"
+		"corrupt, or damaged anywhere (even where this run did not need\n"
+		"it); 3 the recording was cut short (its recorder was killed) and\n"
 		"its complete prefix replayed exactly; 128+N stopped by signal N.\n");
 }
 
@@ -153,10 +156,11 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 			"there matched\n", s->interrupted - 128, done);
 		return s->interrupted;
 	}
+	const char *how = o->damaged ? "replayed without diverging" : "replayed exactly";
 	if (s->reached_stop) {
-		fprintf(stderr, "\nencore replay: %s replayed exactly%s: %s (%.3f s of virtual "
+		fprintf(stderr, "\nencore replay: %s %s%s: %s (%.3f s of virtual "
 			"time) in %.3f s, %zu events and %u checkpoints verified, console output "
-			"matched through byte %llu\n", rec->dir,
+			"matched through byte %llu\n", rec->dir, how,
 			stretch_name(o, part, sizeof(part)), done, vt,
 			l->wall_seconds, s->next_event - s->first_event, s->checkpoints,
 			(unsigned long long)s->console_bytes);
@@ -166,16 +170,16 @@ static int report(const struct replay_opts *o, const struct recording *rec,
 		char why[256];
 		recording__describe_cut(rec, why, sizeof(why));
 		fprintf(stderr, "\nencore replay: %s was cut short (%s); its complete prefix "
-			"replayed exactly%s: %s (%.3f s of virtual time), %zu events, %u "
+			"%s%s: %s (%.3f s of virtual time), %zu events, %u "
 			"checkpoints verified, %llu bytes of console output matched\n", rec->dir, why,
-			stretch_name(o, part, sizeof(part)), done, vt,
+			how, stretch_name(o, part, sizeof(part)), done, vt,
 			s->next_event - s->first_event, s->checkpoints,
 			(unsigned long long)s->console_bytes);
 		return EXIT_CUT_SHORT;
 	}
-	fprintf(stderr, "\nencore replay: %s replayed exactly%s: %s (%.3f s of virtual time) in "
+	fprintf(stderr, "\nencore replay: %s %s%s: %s (%.3f s of virtual time) in "
 		"%.3f s, %zu events and %u checkpoints verified, %llu bytes of console output "
-		"matched, final state hash %016llx\n", rec->dir,
+		"matched, final state hash %016llx\n", rec->dir, how,
 		stretch_name(o, part, sizeof(part)), done, vt,
 		l->wall_seconds, s->next_event - s->first_event, s->checkpoints,
 		(unsigned long long)s->console_bytes,
@@ -263,7 +267,26 @@ int cmd_replay(int argc, char **argv)
 	struct recording rec;
 	if (recording__open(&rec, o.dir, "replay"))
 		return EXIT_BAD_RECORDING;
-	int status = replay(&o, &rec);
+	static struct integrity health;
+	integrity__check(&rec, false, &health);
+	int status = EXIT_BAD_RECORDING;
+	o.damaged = health.damaged;
+	if (health.damaged)
+		integrity__print(&health, "replay");
+	if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))
+		status = replay(&o, &rec);
+	else if (o.has_from)
+		fprintf(stderr, "encore replay: %s cannot be replayed from checkpoint %u: the "
+			"damage reaches it\n", o.dir, o.from);
+	else
+		fprintf(stderr, "encore replay: %s cannot be replayed from the start: its guest "
+			"files or console output are damaged\n", o.dir);
+	if (health.damaged && (status == 0 || status == EXIT_CUT_SHORT)) {
+		fprintf(stderr, "encore replay: %s is damaged (see above), although what was "
+			"replayed matched it\n", o.dir);
+		status = EXIT_BAD_RECORDING;
+	}
+	integrity__free(&health);
 	recording__close(&rec);
 	return status;
 }

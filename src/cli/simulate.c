@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "integrity.h"
 #include "plugins/registry.h"
 #include "rr/rec_dir.h"
 #include "sim/progress.h"
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 every interval replayed exactly and the outputs merged;\n"
 		"1 some interval failed or diverged (each is reported, the others still\n"
-		"run); 2 bad usage or an unreadable recording.\n");
+		"run); 2 bad usage, or a recording that is unreadable or damaged\n"
+		"anywhere (even outside the intervals simulated).\n");
 }
 
 static void list_plugins(void)
@@ -202,6 +204,7 @@ struct sim_state {
 	u32 njobs;
 	struct sim_report *results;
 	double wall_seconds;
+	struct integrity health;
 };
 
 /* vCPU v's retired instructions at checkpoint k, from its state part. */
@@ -394,6 +397,9 @@ static int prepare(struct sim_state *s)
 		fprintf(stderr, "encore simulate: %s\n", err);
 		return -1;
 	}
+	integrity__check(&s->rec, false, &s->health);
+	if (s->health.damaged)
+		integrity__print(&s->health, "simulate");
 	if (snap_reader__open(&s->snap, s->rec.dir, s->rec.meta.id, err, sizeof(err))) {
 		fprintf(stderr, "encore simulate: %s\n", err);
 		return -1;
@@ -515,6 +521,12 @@ int cmd_simulate(int argc, char **argv)
 	int status = EXIT_USAGE;
 	if (!prepare(&s) && !run_jobs(&s))
 		status = merge(&s, summarise(&s));
+	if (s.health.damaged && status == 0) {
+		fprintf(stderr, "encore simulate: %s is damaged (see above), although every interval "
+			"simulated matched it\n", s.opts.dir);
+		status = EXIT_USAGE;
+	}
+	integrity__free(&s.health);
 	plugin_set__free(&s.plugins);
 	snap_reader__close(&s.snap);
 	free((void *)s.plan.console);

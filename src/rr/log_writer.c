@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
 #include <zstd.h>
@@ -18,6 +19,7 @@
 
 struct rr_log_writer {
 	int fd;
+	char path[4200];
 	u8 *raw;            /* encoded events not yet written */
 	size_t raw_len, raw_cap;
 	u32 pending_events;
@@ -52,6 +54,7 @@ struct rr_log_writer *rr_log_writer__create(const char *path, u64 recording_id, 
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(w->path, sizeof(w->path), "%s", path);
 	w->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (w->fd < 0) {
 		snprintf(err, errlen, "cannot create %s: %s", path, strerror(errno));
@@ -150,6 +153,10 @@ int rr_log_writer__append(struct rr_log_writer *w, const struct rr_event *ev)
 
 int rr_log_writer__flush(struct rr_log_writer *w, const struct rr_landmark *through)
 {
+	/* After a failed write nothing more is written: the file must end
+	 * with the whole blocks before it (see below). */
+	if (w->error)
+		return -1;
 	size_t bound = ZSTD_compressBound(w->raw_len);
 	u8 *block = malloc(BLOCK_HEADER_SIZE + bound);
 	if (!block) {
@@ -173,14 +180,28 @@ int rr_log_writer__flush(struct rr_log_writer *w, const struct rr_landmark *thro
 	put64(block + 32, through->idle_ns);
 	put64(block + 40, XXH3_64bits_withSeed(block + BLOCK_HEADER_SIZE, packed,
 					       XXH3_64bits(block, 40)));
+	u64 whole = w->bytes;
 	int r = write_all(w, block, BLOCK_HEADER_SIZE + packed);
 	free(block);
-	if (r)
+	if (r) {
+		/* A block written in part (the disk filled up) would read as a
+		 * torn tail anyway; cutting it leaves the file clean. */
+		if (w->bytes != whole && ftruncate(w->fd, (off_t)whole) == 0)
+			w->bytes = whole;
 		return -1;
+	}
 	w->next_block++;
 	w->raw_len = 0;
 	w->pending_events = 0;
 	return 0;
+}
+
+const char *rr_log_writer__error(const struct rr_log_writer *w, char *buf, size_t n)
+{
+	if (!w->error)
+		return NULL;
+	snprintf(buf, n, "cannot write %s: %s", w->path, strerror(w->error));
+	return buf;
 }
 
 size_t rr_log_writer__pending(const struct rr_log_writer *w)

@@ -4,9 +4,11 @@
  * those are the only places where a recording logs and a replay injects;
  * a landmark names such a place exactly (rr_log.h).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "encore/host_clock.h"
 #include "encore/hw.h"
@@ -94,26 +96,52 @@ void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uar
 
 /* ---- recording ---- */
 
+/* Writing the recording failed (a full disk, a write error, a file-size
+ * limit): recording stops, but the guest goes on, live, until it exits,
+ * so that whoever is at its console loses nothing but the recording.
+ * What was written before stays a replayable prefix: nothing more is
+ * written to the log after this. */
 static void record_failed(struct rr_session *s, const char *what)
 {
-	if (!s->error[0])
-		snprintf(s->error, sizeof(s->error), "%s", what);
-	machine__request_stop(s->machine, 2);
+	if (s->error[0])
+		return;
+	snprintf(s->error, sizeof(s->error), "%s", what);
+	s->mode = RR_LIVE;
+	fprintf(stderr, "\r\nencore record: %s\r\nencore record: recording stopped here; the "
+		"guest goes on, unrecorded, until it exits, and the recording keeps what was "
+		"written before (it replays as cut short)\r\n", what);
 }
 
 static void log_event(struct rr_session *s, const struct rr_event *ev)
 {
-	if (rr_log_writer__append(s->log, ev))
-		record_failed(s, "cannot add an event to the log (out of memory or disk space)");
-	else
+	char err[4400];
+	if (s->mode != RR_RECORD)
+		return;
+	if (!rr_log_writer__append(s->log, ev))
 		s->events++;
+	else
+		record_failed(s, rr_log_writer__error(s->log, err, sizeof(err)) ? err :
+			      "out of memory adding an event to the log");
 }
 
 static void flush_log(struct rr_session *s, const struct rr_landmark *at)
 {
+	char err[4400];
+	if (s->mode != RR_RECORD)
+		return;
 	/* Console output first: the log must never run ahead of it. */
-	if (fflush(s->console_file) || rr_log_writer__flush(s->log, at))
-		record_failed(s, "cannot write the recording (disk full?)");
+	if (fflush(s->console_file)) {
+		snprintf(err, sizeof(err), "cannot write the console output file: %s",
+			 strerror(errno));
+		record_failed(s, err);
+	} else if (snap_writer__failed(s->snap, err, sizeof(err))) {
+		/* Checkpoints fail on their own thread: noticed here, at the
+		 * latest a second later. */
+		record_failed(s, err);
+	} else if (rr_log_writer__flush(s->log, at)) {
+		record_failed(s, rr_log_writer__error(s->log, err, sizeof(err)) ? err :
+			      "out of memory writing the log");
+	}
 	s->flushed_through = *at;
 	s->last_flush_ns = host_clock__ns();
 }
@@ -143,6 +171,11 @@ int rr_session__record(struct rr_session *s, struct rr_log_writer *log, struct s
 	s->log = log;
 	s->snap = snap;
 	s->console_file = console_file;
+	s->console_sum = XXH3_createState();
+	if (!s->console_sum || XXH3_64bits_reset(s->console_sum) != XXH_OK) {
+		record_failed(s, "out of memory");
+		return -1;
+	}
 	s->interval = interval;
 	struct rr_landmark zero = { 0, 0, 0, 0, 0 };
 	struct rr_event ev = event_here(s, RR_EV_BOOT_TIME, &zero);
@@ -177,9 +210,10 @@ static void plan_next_checkpoint(struct rr_session *s, const struct rr_landmark 
  * names it is logged next, as event number s->events. */
 static u64 store_checkpoint(struct rr_session *s, const struct rr_landmark *at, bool final)
 {
-	char err[256];
+	char err[4400];
 	u64 hash = 0;
-	struct snap_point p = { at->insns, at->idle_ns, at->seq, s->console_bytes, s->events, final };
+	struct snap_point p = { at->insns, at->idle_ns, at->seq, s->console_bytes,
+				XXH3_64bits_digest(s->console_sum), s->events, final };
 	if (snap_writer__take(s->snap, &p, &hash, err, sizeof(err)))
 		record_failed(s, err);
 	s->checkpoints++;
@@ -334,6 +368,8 @@ static bool wait_live(struct rr_session *s)
 
 int rr_session__end_record(struct rr_session *s, const struct run_result *r, int status)
 {
+	if (s->error[0])
+		return -1;
 	/* Stopped between landmarks: the recording ends, replayable, at the
 	 * last one, as if the recorder had been killed there. */
 	if (s->stopped_between_landmarks) {
@@ -609,6 +645,8 @@ void rr_session__destroy(struct rr_session *s)
 	if (s->map_ready)
 		page_map__free(&s->map);
 	s->map_ready = false;
+	XXH3_freeState(s->console_sum);
+	s->console_sum = NULL;
 }
 
 void rr_session__end_replay(struct rr_session *s, const struct run_result *r, int status)
@@ -657,6 +695,7 @@ void rr_session__console_byte(struct rr_session *s, u8 byte)
 	u64 pos = s->console_bytes++;
 	if (s->mode == RR_RECORD) {
 		putc(byte, s->console_file);
+		XXH3_64bits_update(s->console_sum, &byte, 1);
 		return;
 	}
 	if (s->mode != RR_REPLAY || s->div.found)

@@ -72,13 +72,14 @@ struct rr_session {
 	struct rr_log_writer *log;
 	struct snap_writer *snap;
 	FILE *console_file;
+	struct XXH3_state_s *console_sum; /* of the output so far (checkpoints store it) */
 	struct rr_interval interval;
 	u64 next_checkpoint;          /* instruction count, or virtual ns */
 	u64 last_flush_ns;
 	struct rr_landmark flushed_through;
 	u64 events;
 	u64 end_state_hash;           /* logged with the end event */
-	char error[256];              /* a recording write failed */
+	char error[4400];             /* a recording write failed: why */
 	/* replaying */
 	const struct rr_log *replay;
 	size_t first_event;           /* where it started (--from: its checkpoint) */

@@ -156,15 +156,20 @@ int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t 
 		errmsg(err, n, "out of memory");
 		return -1;
 	}
+	r->ckpts_size = size;
 	while (at < size) {
+		r->ckpts_end = at;
 		size_t used;
 		int pr = parse_record(r, buf + at, size - at, &used, err, n);
-		if (pr < 0)
+		if (pr < 0) {
+			r->records_damaged = true;
 			return -1;
+		}
 		if (pr)
-			break;
+			return 0;
 		at += used;
 	}
+	r->ckpts_end = at;
 	return 0;
 }
 
@@ -190,9 +195,66 @@ int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err,
 	u8 *file = read_whole(path, &size, err, n);
 	if (!file)
 		return -1;
-	int bad = snap_reader__parse_checkpoints(r, file, size, id, err, n);
+	char why[512];
+	int bad = snap_reader__parse_checkpoints(r, file, size, id, why, sizeof(why));
 	free(file);
-	return bad;
+	r->usable = r->count;
+	r->pages_end = SNAP_FILE_HEADER_SIZE;
+	if (bad && !r->records_damaged)
+		return errmsg(err, n, "%s", why);
+	if (bad)
+		snprintf(r->damage, sizeof(r->damage), "%.4200s: %.512s", path, why);
+	for (u32 k = 0; k < r->usable; k++)
+		r->pages_end += r->info[k].new_packed_bytes;
+	return 0;
+}
+
+/* XXH3-64 of `len` bytes of the page store from `at`; -1 if it is shorter. */
+static int sum_range(struct snap_reader *r, u64 at, u64 len, u64 *sum)
+{
+	static u8 buf[1 << 20];
+	XXH3_state_t *st = XXH3_createState();
+	int bad = !st || XXH3_64bits_reset(st) != XXH_OK;
+	while (!bad && len) {
+		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t got = pread(r->pages_fd, buf, want, (off_t)at);
+		bad = got != (ssize_t)want;
+		if (!bad)
+			XXH3_64bits_update(st, buf, want);
+		at += want;
+		len -= want;
+	}
+	if (!bad)
+		*sum = XXH3_64bits_digest(st);
+	XXH3_freeState(st);
+	return bad ? -1 : 0;
+}
+
+void snap_reader__check_page_sums(struct snap_reader *r)
+{
+	u64 at = SNAP_FILE_HEADER_SIZE;
+	for (u32 k = 0; k < r->usable; k++) {
+		const struct ckpt_info *i = &r->info[k];
+		u64 len = i->new_packed_bytes, sum = 0;
+		const char *why = NULL;
+		if (i->pages_start != at || len > r->pages_size || at > r->pages_size - len)
+			why = "lie beyond its end (it was cut short)";
+		else if (sum_range(r, at, len, &sum))
+			why = "cannot be read";
+		else if (sum != i->pages_sum)
+			why = "fail their checksum";
+		if (why) {
+			if (!r->damage[0])
+				snprintf(r->damage, sizeof(r->damage), "%.4096s/%s is damaged: the %u pages "
+					 "checkpoint %u stored (bytes %llu to %llu) %s", r->dir,
+					 SNAP_PAGES_FILE, i->nnew, k, (unsigned long long)at,
+					 (unsigned long long)(at + len), why);
+			r->usable = k;
+			break;
+		}
+		at += len;
+	}
+	r->pages_end = at;
 }
 
 void snap_reader__close(struct snap_reader *r)
@@ -478,41 +540,107 @@ static u32 page_owner(const struct snap_reader *r, u64 number)
 	return k;
 }
 
+/* What is wrong with stored page `ref`, or NULL (its content in page). */
+static const char *page_problem(struct snap_reader *r, const struct snap_page_ref *ref, u8 *page)
+{
+	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
+	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
+	if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
+		return "is missing (the page store is too short)";
+	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
+	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
+		return "is not where the checkpoint says (its record header differs)";
+	if (ref->packed == RAM_PAGE_SIZE)
+		memcpy(page, rec + PAGE_REC_HEADER_SIZE, RAM_PAGE_SIZE);
+	else if (ZSTD_decompress(page, RAM_PAGE_SIZE, rec + PAGE_REC_HEADER_SIZE,
+				 ref->packed) != RAM_PAGE_SIZE)
+		return "does not decompress";
+	struct page_hash h = page_hash__of(page);
+	return page_hash__eq(&h, &ref->hash) ? NULL : "fails its XXH3-128 content hash check";
+}
+
+static void page_damaged(struct snap_reader *r, u64 p, const char *why, char *err, size_t n)
+{
+	errmsg(err, n, "%s/%s is corrupt: page %llu (stored by checkpoint %u, at byte %llu) %s",
+	       r->dir, SNAP_PAGES_FILE, (unsigned long long)(p + 1), page_owner(r, p + 1),
+	       (unsigned long long)r->pages[p].offset, why);
+}
+
 int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n)
 {
 	*checked = 0;
 	if (!r->count)
 		return 0;
-	u32 last = r->count - 1;
-	if (build_maps(r, last, r->info[0].nframes, err, n))
+	if (build_maps(r, r->count - 1, r->info[0].nframes, err, n))
 		return -1;
-	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE], page[RAM_PAGE_SIZE];
+	u8 page[RAM_PAGE_SIZE];
 	for (u64 p = 0; p < r->npages; p++) {
-		const struct snap_page_ref *ref = &r->pages[p];
-		size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
-		const char *why = NULL;
-		if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
-			why = "is missing (the page store is too short)";
-		else if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
-			 get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
-			why = "is not where the checkpoint says (its record header differs)";
-		else if (ref->packed == RAM_PAGE_SIZE)
-			memcpy(page, rec + PAGE_REC_HEADER_SIZE, RAM_PAGE_SIZE);
-		else if (ZSTD_decompress(page, RAM_PAGE_SIZE, rec + PAGE_REC_HEADER_SIZE,
-					 ref->packed) != RAM_PAGE_SIZE)
-			why = "does not decompress";
-		if (!why) {
-			struct page_hash h = page_hash__of(page);
-			if (!page_hash__eq(&h, &ref->hash))
-				why = "fails its XXH3-128 content hash check";
-		}
+		const char *why = page_problem(r, &r->pages[p], page);
 		if (why) {
-			errmsg(err, n, "%s/%s is corrupt: page %llu (stored by checkpoint %u, at byte "
-			       "%llu) %s", r->dir, SNAP_PAGES_FILE, (unsigned long long)(p + 1),
-			       page_owner(r, p + 1), (unsigned long long)ref->offset, why);
+			page_damaged(r, p, why, err, n);
 			return -1;
 		}
 		++*checked;
 	}
 	return 0;
+}
+
+/* Mark every usable checkpoint whose RAM holds a page in `bad`. */
+static void mark_users(struct snap_reader *r, const u8 *bad, u8 *unusable)
+{
+	u64 nframes = r->info[0].nframes, frames_bad = 0;
+	u32 *frame_page = calloc(nframes ? nframes : 1, sizeof(u32));
+	for (u32 c = 0; c < r->usable; c++) {
+		const struct ckpt_info *i = &r->info[c];
+		const u8 *p = after_parts(r, c) + (size_t)i->nnew * CKPT_NEW_PAGE_SIZE;
+		for (u32 q = 0; frame_page && q < i->ndelta; q++, p += CKPT_DELTA_SIZE) {
+			u32 frame = get32(p), number = get32(p + 4);
+			frames_bad -= bad[frame_page[frame]];
+			frame_page[frame] = number;
+			frames_bad += bad[number];
+		}
+		if (frames_bad || !frame_page)
+			unusable[c] = 1;
+	}
+	free(frame_page);
+}
+
+u64 snap_reader__mark_bad_pages(struct snap_reader *r, u8 *unusable, u64 *checked, char *err,
+				size_t n)
+{
+	*checked = 0;
+	err[0] = 0;
+	if (!r->usable)
+		return 0;
+	if (build_maps(r, r->usable - 1, r->info[0].nframes, err, n)) {
+		memset(unusable, 1, r->usable);
+		return 0;
+	}
+	u8 *bad = calloc(r->npages + 1, 1), page[RAM_PAGE_SIZE];
+	u64 nbad = 0;
+	for (u64 p = 0; bad && p < r->npages; p++, ++*checked) {
+		const char *why = page_problem(r, &r->pages[p], page);
+		if (why && !nbad++)
+			page_damaged(r, p, why, err, n);
+		bad[p + 1] = why != NULL;
+	}
+	if (!bad) {
+		errmsg(err, n, "out of memory");
+		memset(unusable, 1, r->usable);
+	} else if (nbad) {
+		mark_users(r, bad, unusable);
+	}
+	free(bad);
+	return nbad;
+}
+
+int snap_reader__verify_state(struct snap_reader *r, u32 k, char *err, size_t n)
+{
+	struct page_hash *frames = calloc(r->info[k].nframes ? r->info[k].nframes : 1,
+					  sizeof(*frames));
+	if (!frames)
+		return errmsg(err, n, "out of memory");
+	int bad = check_state_hash(r, k, frames, err, n);
+	free(frames);
+	return bad;
 }

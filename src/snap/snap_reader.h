@@ -27,6 +27,12 @@ struct snap_reader {
 	u8 **payload;               /* their decompressed payloads */
 	u32 count;
 	bool torn;                  /* the file ends in a partial record */
+	bool records_damaged;       /* a record after the last of count is damaged */
+	u64 ckpts_size, ckpts_end;  /* the checkpoints file's size; where record count-1 ends */
+	/* set by open and check_page_sums: */
+	char damage[8192];          /* the first damage found, naming its file; "" if none */
+	u32 usable;                 /* checkpoints 0..usable-1: whole records and pages */
+	u64 pages_end;              /* where the usable checkpoints' pages end */
 	/* after a restore */
 	u32 restored;
 	struct snap_page_ref *pages; /* page number - 1 -> where it is */
@@ -38,14 +44,21 @@ struct snap_reader {
 };
 
 /* Read and check the checkpoints file of the recording in `dir` (whose
- * id is `id`).  A file cut inside its last record is not an error (a
- * killed recorder); a damaged record is, naming it. */
+ * id is `id`).  -1 if either file is missing or not this recording's.
+ * A file cut inside its last record is not an error (a killed
+ * recorder); from a damaged record on, nothing is read, and r->damage
+ * says why (r->usable = r->count, the records before it). */
 int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err, size_t n);
+/* Check each usable checkpoint's new pages in the page store against
+ * their checksum (reading the whole store, but decompressing nothing);
+ * the first damaged range ends r->usable and sets r->damage. */
+void snap_reader__check_page_sums(struct snap_reader *r);
 void snap_reader__close(struct snap_reader *r);
 
 /* The checkpoints-file half of snap_reader__open: check `buf` (the whole
  * file, `size` bytes) and read its records into r->info, r->payload,
- * r->count and r->torn, as open does.  `r` is zeroed or closed, with
+ * r->count and r->torn, as open does; -1 for a bad header, or with
+ * r->records_damaged for a damaged record (count: those before it).  `r` is zeroed or closed, with
  * r->dir set for messages; snap_reader__close frees what it read, also
  * after an error.  The fuzz target calls it directly. */
 int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t size, u64 id,
@@ -76,6 +89,14 @@ int snap_reader__verify_states(struct snap_reader *r, char *err, size_t n);
 /* Read every stored page that any checkpoint refers to and check it
  * against its hash; -1 names the first damaged page and its checkpoint. */
 int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, size_t n);
+
+/* Read every page the usable checkpoints stored and check it against its
+ * hash; set unusable[k] for each usable checkpoint k whose RAM holds a
+ * damaged page.  Returns how many are damaged (err names the first). */
+u64 snap_reader__mark_bad_pages(struct snap_reader *r, u8 *unusable, u64 *checked, char *err,
+				size_t n);
+/* verify_states for checkpoint k alone. */
+int snap_reader__verify_state(struct snap_reader *r, u32 k, char *err, size_t n);
 
 /* State part `index` of checkpoint k (0: the scheduler, 1..nvcpus: the
  * vCPUs as struct vcpu_part, then the devices): its description and

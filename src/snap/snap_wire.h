@@ -27,7 +27,8 @@
 #define SNAP_CKPTS_FILE "checkpoints"
 #define SNAP_PAGES_MAGIC "ENCPAGES"
 #define SNAP_CKPTS_MAGIC "ENCCKPTS"
-#define SNAP_VERSION 2u /* 2: versioned state parts, several vCPUs */
+#define SNAP_VERSION 3u /* 2: versioned state parts, several vCPUs; 3: checksums of
+			  * the page store and console per checkpoint */
 #define SNAP_FILE_HEADER_SIZE 32u  /* magic[8], version, header size, id, checksum */
 
 #define PAGE_REC_MAGIC 0x45474150u /* "PAGE" */
@@ -60,6 +61,9 @@ struct ckpt_info {
 	u32 nvcpus, nnew, ndelta, machine_flags;
 	u64 first_page;         /* number of its first new page */
 	u64 new_packed_bytes;   /* what its new pages take in the page store */
+	u64 pages_start;        /* where in the page store its new pages begin */
+	u64 pages_sum;          /* XXH3-64 of those new_packed_bytes bytes */
+	u64 console_sum;        /* XXH3-64 of the first console_bytes of console.out */
 };
 
 static inline void ckpt_info__put(u8 *p, const struct ckpt_info *i)
@@ -82,6 +86,9 @@ static inline void ckpt_info__put(u8 *p, const struct ckpt_info *i)
 	put32(p + 84, i->machine_flags);
 	put64(p + 88, i->first_page);
 	put64(p + 96, i->new_packed_bytes);
+	put64(p + 104, i->pages_start);
+	put64(p + 112, i->pages_sum);
+	put64(p + 120, i->console_sum);
 }
 
 static inline void ckpt_info__get(const u8 *p, struct ckpt_info *i)
@@ -103,6 +110,9 @@ static inline void ckpt_info__get(const u8 *p, struct ckpt_info *i)
 	i->machine_flags = get32(p + 84);
 	i->first_page = get64(p + 88);
 	i->new_packed_bytes = get64(p + 96);
+	i->pages_start = get64(p + 104);
+	i->pages_sum = get64(p + 112);
+	i->console_sum = get64(p + 120);
 }
 
 #endif

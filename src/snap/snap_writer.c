@@ -48,7 +48,8 @@ struct job {
 struct snap_writer {
 	struct encore_machine *m;
 	int pages_fd, ckpts_fd;
-	u64 pages_offset;
+	char pages_path[4200], ckpts_path[4200];
+	u64 pages_offset, ckpts_offset;
 	struct page_map map;
 	struct dedup_slot *slots;
 	u64 nslots, used;
@@ -63,7 +64,7 @@ struct snap_writer {
 	struct job *queue, **queue_tail;
 	u64 pending_bytes;
 	bool closing, failed;
-	char error[256];
+	char error[4400];
 	ZSTD_CCtx *zc;
 	u8 *scratch;
 	size_t scratch_cap;
@@ -84,10 +85,9 @@ static int write_all(int fd, const u8 *p, size_t n)
 }
 
 static int create_file(const char *dir, const char *name, const char *magic, u64 id, int *fd,
-		       char *err, size_t n)
+		       char *path, char *err, size_t n)
 {
-	char path[4200];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	snprintf(path, 4200, "%s/%s", dir, name);
 	*fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	u8 h[SNAP_FILE_HEADER_SIZE] = { 0 };
 	memcpy(h, magic, 8);
@@ -182,6 +182,8 @@ static int store_pages(struct snap_writer *w, struct job *j, u8 *table)
 		used += PAGE_REC_HEADER_SIZE + packed;
 	}
 	int r = write_all(w->pages_fd, buf, used);
+	j->info.pages_start = w->pages_offset;
+	j->info.pages_sum = XXH3_64bits(buf, used);
 	free(buf);
 	if (r)
 		return -1;
@@ -219,7 +221,10 @@ static int store_record(struct snap_writer *w, struct job *j, const u8 *table)
 	put32(rec + 12, (u32)packed);
 	put64(rec + 16, XXH3_64bits(rec + CKPT_REC_HEADER_SIZE, packed));
 	put64(rec + 24, XXH3_64bits(rec, 24));
-	return write_all(w->ckpts_fd, rec, CKPT_REC_HEADER_SIZE + packed);
+	if (write_all(w->ckpts_fd, rec, CKPT_REC_HEADER_SIZE + packed))
+		return -1;
+	w->ckpts_offset += CKPT_REC_HEADER_SIZE + packed;
+	return 0;
 }
 
 static void job_free(struct job *j)
@@ -240,11 +245,26 @@ static u64 job_bytes(const struct job *j)
 
 static void write_job(struct snap_writer *w, struct job *j)
 {
+	char why[4400];
 	u8 *table = malloc(j->info.nnew ? (size_t)j->info.nnew * CKPT_NEW_PAGE_SIZE : 1);
-	if (!table || store_pages(w, j, table) || store_record(w, j, table))
-		thread_fail(w, "cannot write a checkpoint (disk full?)");
-	else
+	errno = 0;
+	if (!table) {
+		thread_fail(w, "out of memory writing a checkpoint");
+	} else if (store_pages(w, j, table)) {
+		snprintf(why, sizeof(why), "cannot write %s: %s", w->pages_path,
+			 errno ? strerror(errno) : "out of memory");
+		thread_fail(w, why);
+	} else if (store_record(w, j, table)) {
+		snprintf(why, sizeof(why), "cannot write %s: %s", w->ckpts_path,
+			 errno ? strerror(errno) : "out of memory");
+		/* A record written in part reads as a torn tail; cutting it
+		 * off leaves the file clean (if even that fails, torn it is). */
+		int cut = ftruncate(w->ckpts_fd, (off_t)w->ckpts_offset);
+		(void)cut;
+		thread_fail(w, why);
+	} else {
 		w->stats.page_bytes += j->info.new_packed_bytes;
+	}
 	free(table);
 }
 
@@ -410,6 +430,7 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 	i->idle_ns = at->idle_ns;
 	i->seq = at->seq;
 	i->console_bytes = at->console_bytes;
+	i->console_sum = at->console_sum;
 	i->event_index = at->event_index;
 	i->nframes = w->map.nframes;
 	i->machine_flags = w->m->irq_changed ? CKPT_MACHINE_IRQ_CHANGED : 0;
@@ -453,8 +474,11 @@ struct snap_writer *snap_writer__create(const char *dir, u64 id, struct encore_m
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->cond, NULL);
 	w->pages_offset = SNAP_FILE_HEADER_SIZE;
-	if (create_file(dir, SNAP_PAGES_FILE, SNAP_PAGES_MAGIC, id, &w->pages_fd, err, n) ||
-	    create_file(dir, SNAP_CKPTS_FILE, SNAP_CKPTS_MAGIC, id, &w->ckpts_fd, err, n))
+	w->ckpts_offset = SNAP_FILE_HEADER_SIZE;
+	if (create_file(dir, SNAP_PAGES_FILE, SNAP_PAGES_MAGIC, id, &w->pages_fd, w->pages_path,
+			err, n) ||
+	    create_file(dir, SNAP_CKPTS_FILE, SNAP_CKPTS_MAGIC, id, &w->ckpts_fd, w->ckpts_path,
+			err, n))
 		goto fail;
 	if (page_map__init(&w->map, m->pages.nframes) || dedup_grow(w) ||
 	    !(w->zc = ZSTD_createCCtx())) {
@@ -478,6 +502,16 @@ fail:
 	ZSTD_freeCCtx(w->zc);
 	free(w);
 	return NULL;
+}
+
+bool snap_writer__failed(struct snap_writer *w, char *err, size_t n)
+{
+	pthread_mutex_lock(&w->lock);
+	bool failed = w->failed;
+	if (failed)
+		errmsg(err, n, "%s", w->error);
+	pthread_mutex_unlock(&w->lock);
+	return failed;
 }
 
 int snap_writer__close(struct snap_writer *w, struct snap_writer_stats *stats, char *err,

@@ -15,6 +15,7 @@ struct snap_point {
 	u64 insns, idle_ns;
 	u32 seq;
 	u64 console_bytes;
+	u64 console_sum;     /* XXH3-64 of those console bytes */
 	u64 event_index;
 	bool final;
 };
@@ -37,6 +38,8 @@ struct snap_writer *snap_writer__create(const char *dir, u64 id, struct encore_m
  * -1 (message in err) if storing a checkpoint failed. */
 int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *state_hash,
 		      char *err, size_t n);
+/* Has writing failed (the disk is full, say)?  Then why, in err. */
+bool snap_writer__failed(struct snap_writer *w, char *err, size_t n);
 /* Wait until everything taken is on disk, then close; -1 if anything
  * failed.  Also frees w. */
 int snap_writer__close(struct snap_writer *w, struct snap_writer_stats *stats, char *err,

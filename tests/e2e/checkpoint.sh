@@ -193,6 +193,7 @@ expect "an intact recording verifies" 0 "match their hashes" inspect --verify "$
 
 # ---- a machine with two vCPUs (the second never started) ----
 CKPT_EDIT=$(dirname "$ENCORE")/tools/ckpt-edit
+META_SEAL=$(dirname "$ENCORE")/tools/meta-seal
 type_slowly | "$ENCORE" record -o "$tmp/smp" --smp 2 --kernel "$ECHO_GUEST" --interval 2M \
 	>"$tmp/smp.out" 2>"$tmp/smp.err"
 inspect_json "$tmp/smp"
@@ -208,12 +209,14 @@ expect "--smp 2: --from 2 --to 3" 0 "replayed exactly" replay -q "$tmp/smp" --fr
 damaged_smp() { rm -rf "$tmp/$1"; cp -r "$tmp/smp" "$tmp/$1"; }
 damaged_smp smp-meta
 grep -v '^vcpu-instructions' "$tmp/smp/meta" | sed 's/^smp 2$/smp 3/' >"$tmp/smp-meta/meta"
+"$META_SEAL" "$tmp/smp-meta/meta"
 expect "the metadata's CPU count edited: replay" 2 "metadata says 3 vCPUs, its checkpoints 2" \
 	replay -q "$tmp/smp-meta"
 expect "  ...simulate" 2 "metadata says 3 vCPUs, its checkpoints 2" \
 	simulate -q --plugin icount -o "$tmp/smp-meta.sim" "$tmp/smp-meta"
 damaged_smp smp-counts
 sed -i 's/^vcpu-instructions \([0-9]*\) 0$/vcpu-instructions \1 1/' "$tmp/smp-counts/meta"
+"$META_SEAL" "$tmp/smp-counts/meta"
 expect "the per-vCPU instructions edited" 2 "vcpu-instructions must be 2 numbers adding up" \
 	replay -q "$tmp/smp-counts"
 damaged_smp smp-version
@@ -269,16 +272,24 @@ read -r off len < <(record_span "$tmp/rec/pages" page 1)
 damaged flip-page
 flip_byte "$tmp/flip-page/pages" $((off + 24 + (len - 24) / 2))
 expect "a flipped byte in page 1: --from 0 --full-restore" 2 \
-	"pages is corrupt: page 1 \(guest frame 0x[0-9a-f]+, physical address 0x[0-9a-f]+\), needed to restore checkpoint 0, " \
+	"pages is damaged: the [0-9]+ pages checkpoint 0 stored \(bytes 32 to [0-9]+\) fail their checksum" \
 	replay -q "$tmp/flip-page" --from 0 --full-restore
-expect "  ...a replay from the start does not need the page store" 0 "replayed exactly" \
+expect "  ...a replay from the start, which does not need the page store, runs" 2 \
+	"replayed without diverging" replay -q "$tmp/flip-page"
+expect "  ...but ends saying the recording is damaged" 2 \
+	"flip-page is damaged \(see above\), although what was replayed matched it" \
+	replay -q "$tmp/flip-page"
+expect "  ...and what is usable" 2 \
+	"what is usable: a replay from the start can run; no checkpoint can be restored" \
 	replay -q "$tmp/flip-page"
 expect "  ...inspect --verify finds it" 2 "page 1 .*checkpoint 0" inspect --verify "$tmp/flip-page"
 damaged flip-page-hash
 flip_byte "$tmp/flip-page-hash/pages" $((off + 8))
 expect "a flipped byte in page 1's stored hash: --from 0 (sparse)" 2 \
-	"page 1 .*needed to restore checkpoint 0, is not where the checkpoint says" \
-	replay -q "$tmp/flip-page-hash" --from 0
+	"pages checkpoint 0 stored .* fail their checksum" replay -q "$tmp/flip-page-hash" --from 0
+expect "  ...inspect --verify names the page" 2 \
+	"page 1 \(stored by checkpoint 0, at byte 32\) is not where the checkpoint says" \
+	inspect --verify "$tmp/flip-page-hash"
 
 # (b) a page record cut out of the store: the first one of checkpoint 1's
 # pages (or, if it stored none, of the first checkpoint after it that did).
@@ -290,19 +301,19 @@ read -r off len < <(record_span "$tmp/rec/pages" page $first)
 damaged cut-page
 cut_bytes "$tmp/cut-page/pages" "$off" "$len"
 expect "page $first (checkpoint $c's first) cut out of the store: --from $c --full-restore" 2 \
-	"pages is corrupt: page [0-9]+ .*needed to restore checkpoint $c, |checkpoint $c refers to page [0-9]+ beyond the end of the page store" \
+	"pages checkpoint $c stored .* fail their checksum" \
 	replay -q "$tmp/cut-page" --from $c --full-restore
-expect "  ...--from an earlier checkpoint still replays to the end" 0 "replayed exactly" \
+expect "  ...--from an earlier checkpoint still replays to the end, saying it is damaged" 2 \
+	"replayed without diverging from checkpoint $((c - 1))" \
 	replay -q "$tmp/cut-page" --from $((c - 1)) --full-restore
 expect "  ...inspect --verify finds it" 2 "pages is corrupt: page [0-9]+ .*checkpoint|checkpoint [0-9]+ refers to page" \
 	inspect --verify "$tmp/cut-page"
 damaged short-pages
 truncate -s $((off + 10)) "$tmp/short-pages/pages"
 expect "the page store cut inside page $first: --from $c" 2 \
-	"checkpoint $c refers to page $first beyond the end of the page store" \
-	replay -q "$tmp/short-pages" --from $c
-expect "  ...--from $((c - 1)) still replays to the end" 0 "replayed exactly" \
-	replay -q "$tmp/short-pages" --from $((c - 1))
+	"pages checkpoint $c stored .* lie beyond its end" replay -q "$tmp/short-pages" --from $c
+expect "  ...--from $((c - 1)) still replays to the end, saying it is damaged" 2 \
+	"replayed without diverging" replay -q "$tmp/short-pages" --from $((c - 1))
 
 # ---- damaged checkpoints file ----
 # (c) a flipped byte in checkpoint 1's payload, then in its header.
@@ -325,10 +336,14 @@ j=$mid
 read -r off len < <(record_span "$tmp/rec/checkpoints" ckpt $j)
 damaged cut-ckpt
 truncate -s $((off + len / 2)) "$tmp/cut-ckpt/checkpoints"
-expect "checkpoints cut inside record $j: --from $((j - 1)) still replays to the end" 0 \
-	"replayed exactly from checkpoint $((j - 1))" replay -q "$tmp/cut-ckpt" --from $((j - 1))
-expect "  ...--from $j is refused" 2 "no checkpoint $j to start from" replay -q "$tmp/cut-ckpt" --from $j
-expect "  ...a replay from the start still works" 0 "replayed exactly" replay -q "$tmp/cut-ckpt"
+expect "checkpoints cut inside record $j: named" 2 \
+	"checkpoints ends inside the record of checkpoint $j: it was cut short after the recording was complete" \
+	replay -q "$tmp/cut-ckpt" --from $((j - 1))
+expect "  ...--from $((j - 1)) still replays to the end" 2 \
+	"replayed without diverging from checkpoint $((j - 1))" replay -q "$tmp/cut-ckpt" --from $((j - 1))
+expect "  ...--from $j is refused" 2 "cannot be replayed from checkpoint $j: the damage reaches it" \
+	replay -q "$tmp/cut-ckpt" --from $j
+expect "  ...a replay from the start still runs" 2 "replayed without diverging" replay -q "$tmp/cut-ckpt"
 inspect_json "$tmp/cut-ckpt"
 if python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
 assert d["checkpoints_torn"] is True and len(d["checkpoints"]) == int(sys.argv[2]), d["checkpoints_torn"]' \
@@ -339,7 +354,7 @@ else
 fi
 damaged cut-ckpt-header
 truncate -s $((off + 10)) "$tmp/cut-ckpt-header/checkpoints"
-expect "checkpoints cut inside record $j's header: --from $((j - 1)) still replays" 0 \
-	"replayed exactly" replay -q "$tmp/cut-ckpt-header" --from $((j - 1)) --to $j
+expect "checkpoints cut inside record $j's header: --from $((j - 1)) still replays" 2 \
+	"replayed without diverging" replay -q "$tmp/cut-ckpt-header" --from $((j - 1)) --to $j
 
 finish

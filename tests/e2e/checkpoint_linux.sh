@@ -158,15 +158,17 @@ else
 b = f.read(1); f.seek(o); f.write(bytes([b[0] ^ 1]))' "$tmp/flip/pages" $((off + 24 + 1000))
 	"$ENCORE" replay -q "$tmp/flip" --from "$owner" --full-restore </dev/null >/dev/null 2>"$tmp/flip.err"
 	rc=$?
-	if [ $rc = 2 ] && grep -qE "pages is corrupt: page $page \(guest frame 0x[0-9a-f]+, physical address 0x[0-9a-f]+\), needed to restore checkpoint $owner, fails its XXH3-128 content hash check" "$tmp/flip.err"; then
-		ok "a flipped byte in raw page $page: --from $owner --full-restore: exit 2, $(grep -m1 corrupt "$tmp/flip.err" | cut -c1-150)"
+	if [ $rc = 2 ] && grep -qE "pages is damaged: the [0-9]+ pages checkpoint $owner stored \(bytes [0-9]+ to [0-9]+\) fail their checksum" "$tmp/flip.err" &&
+	   grep -q "cannot be replayed from checkpoint $owner: the damage reaches it" "$tmp/flip.err"; then
+		ok "a flipped byte in raw page $page: --from $owner --full-restore: exit 2, $(grep -m1 damaged "$tmp/flip.err" | cut -c1-150)"
 	else
 		not_ok "a flipped byte in raw page $page: --from $owner --full-restore (exit $rc)" "$tmp/flip.err"
 	fi
 	"$ENCORE" inspect --verify "$tmp/flip" >/dev/null 2>"$tmp/flip-verify.err"
 	rc=$?
-	if [ $rc = 2 ] && grep -q "page $page (stored by checkpoint $owner, at byte $off) fails its XXH3-128" "$tmp/flip-verify.err"; then
-		ok "  ...inspect --verify: exit 2, names page $page and checkpoint $owner"
+	if [ $rc = 2 ] && grep -q "page $page (stored by checkpoint $owner, at byte $off) fails its XXH3-128" "$tmp/flip-verify.err" &&
+	   grep -q "what is usable: a replay from the start can run; " "$tmp/flip-verify.err"; then
+		ok "  ...inspect --verify: exit 2, names page $page and checkpoint $owner; $(grep -m1 'what is usable' "$tmp/flip-verify.err" | cut -c23-200)"
 	else
 		not_ok "  ...inspect --verify (exit $rc)" "$tmp/flip-verify.err"
 	fi
