@@ -229,16 +229,22 @@ static void run_engine(struct encore_machine *m, struct encore_vcpu *v, u64 end,
 
 /* A turn that ended by itself: its quantum, a PAUSE, or a halt.  The
  * next vCPU takes over without the main loop (its poll costs host time
- * and would move where input can arrive); anything else goes back. */
-static bool turn_over(struct encore_machine *m, const struct encore_exit *x, u64 limit)
+ * and would move where input can arrive); anything else goes back.
+ * Whether the slice ends at the same count does not matter: a replay
+ * stops at each event's count, where the recording's slice may have gone
+ * on, and the vCPU at that poll must be the same in both. */
+static bool turn_over(struct encore_machine *m, const struct encore_exit *x)
 {
-	if (m->by_exits || machine__insns(m) >= limit)
+	if (m->by_exits)
 		return false;
 	if (x->reason == EXIT_YIELD) {
 		m->sched.quantum_end = machine__insns(m); /* the turn ends here */
 		return true;
 	}
-	return x->reason == EXIT_LIMIT || x->reason == EXIT_HLT;
+	if (x->reason == EXIT_HLT)
+		return true;
+	return x->reason == EXIT_LIMIT && m->nvcpus > 1 &&
+	       machine__insns(m) >= m->sched.quantum_end;
 }
 
 /*
@@ -256,7 +262,7 @@ static void run_turns(struct encore_machine *m, struct encore_vcpu *v, u64 limit
 			end = m->sched.quantum_end > machine__insns(m) ? m->sched.quantum_end
 								   : machine__insns(m);
 		run_engine(m, v, end, x);
-		if (!turn_over(m, x, limit) || !(v = pick_vcpu(m)))
+		if (!turn_over(m, x) || !(v = pick_vcpu(m)))
 			return;
 	}
 }
