@@ -29,6 +29,9 @@ DAMAGE_TOOL=${DAMAGE_TOOL:-$(dirname "$ENCORE")/tools/damage}
 SEED=${SEED:-1}
 TIMEOUT=${TIMEOUT:-300}
 RANDOM=$SEED
+for f in "$ENCORE" "$DAMAGE_TOOL"; do
+	[ -x "$f" ] || { echo "damage.sh: $f is missing (make)" >&2; exit 2; }
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 passed=0 failed=0 na=0
