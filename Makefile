@@ -123,10 +123,16 @@ test: all $(GUEST_QEMU_SHIM)
 bench: all
 	bench/run.sh $(BUILD)
 
+# The long campaigns (tests/campaign/run.sh): damage, crash and full disk
+# on the default Linux guest, and an hour of fuzzing per target; results
+# in $(BUILD)/campaign/RESULTS.md.
+campaign: all
+	tests/campaign/run.sh $(BUILD)
+
 clean:
 	rm -rf build build-*
 
-.PHONY: all test bench clean guests fuzz fuzz-run fuzz-programs
+.PHONY: all test bench campaign clean guests fuzz fuzz-run fuzz-programs
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -265,6 +265,11 @@ int rr_log__parse(const u8 *data, size_t size, struct rr_log *log, char *err, si
 	if (!r && log->ended && log->torn)
 		r = fail(&p, "%llu bytes of a torn block after the end event",
 			 (unsigned long long)(size - off));
+	if (r && log->blocks && err) {
+		size_t used = strlen(err);
+		snprintf(err + used, errlen - used, "; the %u blocks before it are whole, through "
+			 "instruction %llu", log->blocks, (unsigned long long)log->through.insns);
+	}
 	if (r)
 		rr_log__free(log);
 	return r;
