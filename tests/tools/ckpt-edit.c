@@ -7,6 +7,7 @@
  *
  *   ckpt-edit REC K PART version+N    the part's layout version, plus N
  *   ckpt-edit REC K PART flip OFFSET  one bit of the part's byte OFFSET
+ *   ckpt-edit REC K list              print each part: name, version, size
  *
  * PART is a part's name: sched, cpu0, cpu1, ..., or a device's.
  */
@@ -56,9 +57,23 @@ static int edit_part(u8 *raw, size_t len, const char *name, const char *how, con
 	return 0;
 }
 
+static void list_parts(const u8 *raw, size_t len)
+{
+	struct craft_layout l;
+	if (!craft_ckpt_layout(raw, len, &l))
+		return;
+	size_t at = l.parts;
+	for (u32 d = 0; d < l.nparts; d++) {
+		printf("%.*s %u %u\n", STATE_PART_NAME, (const char *)raw + at,
+		       get32(raw + at + STATE_PART_NAME), get32(raw + at + STATE_PART_NAME + 4));
+		at += CKPT_PART_HEADER_SIZE + get32(raw + at + STATE_PART_NAME + 4);
+	}
+}
+
 int main(int argc, char **argv)
 {
-	if (argc != 6)
+	bool list = argc == 4 && !strcmp(argv[3], "list");
+	if (argc != 6 && !list)
 		return die("usage: ckpt-edit REC K PART version+ N | ckpt-edit REC K PART flip OFFSET");
 	char path[4200], err[512];
 	snprintf(path, sizeof(path), "%s/%s", argv[1], SNAP_CKPTS_FILE);
@@ -78,9 +93,15 @@ int main(int argc, char **argv)
 	}
 	size_t old = craft_ckpt_size(file, off), raw_len = get32(file + off + 8);
 	u8 *raw = malloc(raw_len);
-	if (!raw || ZSTD_decompress(raw, raw_len, file + off + CKPT_REC_HEADER_SIZE,
-				    get32(file + off + 12)) != raw_len ||
-	    edit_part(raw, raw_len, argv[3], argv[4], argv[5])) {
+	bool unpacked = raw && ZSTD_decompress(raw, raw_len, file + off + CKPT_REC_HEADER_SIZE,
+					       get32(file + off + 12)) == raw_len;
+	if (unpacked && list) {
+		list_parts(raw, raw_len);
+		free(raw);
+		free(file);
+		return 0;
+	}
+	if (!unpacked || list || edit_part(raw, raw_len, argv[3], argv[4], argv[5])) {
 		free(raw);
 		free(file);
 		return die("the checkpoint does not decompress, or has no such part, or that edit "
