@@ -37,8 +37,10 @@ FUZZ_SAN := -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer 
 LIBFUZZER_PROBE := echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
 	$(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null >/dev/null 2>&1
 
-# Helper programs the end-to-end tests use (not tests themselves).
-TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+# Helper programs the end-to-end tests use (not tests themselves), and
+# LD_PRELOAD shims (tests/tools/preload/NAME.c -> BUILD/tools/NAME.so).
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c)) \
+	$(patsubst tests/tools/preload/%.c,$(BUILD)/tools/%.so,$(wildcard tests/tools/preload/*.c))
 
 .DEFAULT_GOAL := all
 -include tests/guest/guests.mk
@@ -79,6 +81,11 @@ $(BUILD)/obj/tests/unit/test_modes_code.o: tests/unit/test_modes.h
 $(BUILD)/tests/test_fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/obj/tests/fuzz/corpus_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Built without the sanitizers: a shim is loaded into a process before them.
+$(BUILD)/tools/%.so: tests/tools/preload/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -shared -fPIC -o $@ $< -ldl
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/tools/%.o $(LIB)
 	@mkdir -p $(dir $@)

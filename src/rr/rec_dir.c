@@ -68,7 +68,7 @@ static int hash_stream(int fd, int out, char hash[33])
 		XXH3_128bits_update(h, buf, (size_t)n);
 		for (ssize_t off = 0; out >= 0 && off < n && !r;) {
 			ssize_t k = write(out, buf + off, (size_t)(n - off));
-			r = k > 0 ? 0 : -1;
+			r = k > 0 || (k < 0 && errno == EINTR) ? 0 : -1;
 			off += k > 0 ? k : 0;
 		}
 	}
