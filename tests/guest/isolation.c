@@ -218,6 +218,14 @@ static struct sregs sr(u64 rdi, u64 rsi, u64 rcx, u64 rax, u64 rdx, int df)
 	return (struct sregs){ rdi, rsi, rcx, rax, rdx, FL_FIXED | (df ? FL_DF : 0) };
 }
 
+static u16 inw(u16 port)
+{
+	u16 v;
+
+	asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
 static u32 inl(u16 port)
 {
 	u32 v;
@@ -531,6 +539,15 @@ static void test_string_io(const char *where, u64 end)
 	op_outsb(&r);
 	check(inb(UART_SCR) == 0x3c && r.rsi == (u64)p - 3,
 	      "rep outsb with DF=1: the last byte out comes from RAM");
+	/* A word at the UART's last port: its upper byte is port 0x400. */
+	outb(UART_SCR, 0x5a);
+	check_eq(inw(UART_SCR), 0xff5a, "in word at 0x3ff: the scratch register, then port 0x400");
+	fill(p - 8, 8, 0);
+	r = sr((u64)p - 4, 0, 4, 0, UART_SCR, 0);
+	op_insw(&r);
+	check(*(volatile u32 *)(p - 4) == 0xff5aff5a && r.rdi == (u64)p + 4,
+	      "rep insw from 0x3ff across the end of RAM");
+
 	p[-2] = 0x34;
 	p[-1] = 0x12;
 	r = sr(0, (u64)p - 2, 1, 0, PCI_ADDRESS, 0);
