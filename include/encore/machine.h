@@ -174,7 +174,8 @@ struct encore_machine {
 	void *async_opaque;
 };
 
-/* A machine with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS), no engines yet. */
+/* A machine with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS) and `ram_size` bytes of
+ * RAM (whole 4 KiB frames, else NULL), no engines yet. */
 struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus);
 void machine__destroy(struct encore_machine *m);
 

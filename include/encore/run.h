@@ -19,7 +19,8 @@ struct run_result {
 	enum run_outcome outcome;
 	int status;
 	u64 insns;
-	u64 rip;
+	u64 rip;	/* of `vcpu`, the one that ran last (and ended the run, if one did) */
+	unsigned vcpu;
 	char message[256];
 };
 

@@ -61,17 +61,19 @@ static int report_fault(struct launch *l, bool verbose)
 	struct encore_machine *m = l->guest.machine;
 	const struct run_result *r = &l->result;
 	double vt = machine__now(m) / 1e9;
-	char done[64];
+	char done[64], where[32] = "";
 	launch__progress_text(l, done, sizeof(done));
 	if (!verbose)
 		return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
+	if (m->nvcpus > 1)
+		snprintf(where, sizeof(where), " on vCPU %u", r->vcpu);
 	if (r->outcome == RUN_TRIPLE_FAULT)
 		fprintf(stderr, "\nencore: triple fault: the guest faulted while delivering a double "
-			"fault, at RIP %#llx after %s (%.3f s of virtual time); a real PC would "
-			"reset here\n", (unsigned long long)r->rip, done, vt);
+			"fault, at RIP %#llx%s after %s (%.3f s of virtual time); a real PC would "
+			"reset here\n", (unsigned long long)r->rip, where, done, vt);
 	else
-		fprintf(stderr, "\nencore: %s, at RIP %#llx after %s (%.3f s of virtual time)\n",
-			r->message, (unsigned long long)r->rip, done, vt);
+		fprintf(stderr, "\nencore: %s, at RIP %#llx%s after %s (%.3f s of virtual time)\n",
+			r->message, (unsigned long long)r->rip, where, done, vt);
 	machine__report(m, stderr);
 	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 }

@@ -170,8 +170,10 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 				return bad(cmd, "--rtc (want base=utc or base=YYYY-MM-DDTHH:MM:SS)", optarg);
 			break;
 		case 'm':
-			if (!cli_parse_size(optarg, &o->guest.mem) || o->guest.mem < (1ull << 20))
-				return bad(cmd, "--mem (at least 1M)", optarg);
+			/* Whole 4 KiB frames: RAM is tracked, mapped and hashed by frame. */
+			if (!cli_parse_size(optarg, &o->guest.mem) || o->guest.mem < (1ull << 20) ||
+			    o->guest.mem % 4096)
+				return bad(cmd, "--mem (at least 1M, a multiple of 4K)", optarg);
 			break;
 		case OPT_SMP: {
 			u64 n;

@@ -17,18 +17,37 @@ int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opa
 	return 0;
 }
 
+/*
+ * Each device sees only the bytes of an access that fall in its range:
+ * a word or dword at a device's last port reaches the ports after it
+ * (a UART's scratch register at 0x3ff and the unclaimed 0x400-0x402),
+ * not the device's first ports again.
+ */
 static void dispatch(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
 		     bool is_write)
 {
-	for (unsigned k = 0; k < b->count; k++) {
-		struct bus_range *r = &b->ranges[k];
-		if (addr >= r->base && addr - r->base < r->len) {
-			r->handler(r->opaque, vcpu, addr - r->base, data, len, is_write);
-			return;
+	while (len) {
+		struct bus_range *hit = NULL;
+		unsigned n = len;
+		for (unsigned k = 0; k < b->count; k++) {
+			struct bus_range *r = &b->ranges[k];
+			if (addr >= r->base && addr - r->base < r->len) {
+				hit = r;
+				if (r->len - (addr - r->base) < n)
+					n = (unsigned)(r->len - (addr - r->base));
+				break;
+			}
+			if (r->base > addr && r->base - addr < n)
+				n = (unsigned)(r->base - addr); /* a range starts within */
 		}
+		if (hit)
+			hit->handler(hit->opaque, vcpu, addr - hit->base, data, n, is_write);
+		else if (!is_write)
+			memset(data, 0xff, n); /* nothing answers: the bus floats high */
+		addr += n;
+		data += n;
+		len -= n;
 	}
-	if (!is_write)
-		memset(data, 0xff, len); /* nothing answers: the bus floats high */
 }
 
 void bus__access(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,

@@ -20,7 +20,10 @@ static int create_vcpus(struct encore_machine *m, unsigned n)
 
 struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus)
 {
-	if (nvcpus < 1 || nvcpus > MACHINE_MAX_VCPUS)
+	/* RAM is whole 4 KiB frames: the page tracking, the engines' TLBs and
+	 * code-page lists index it by frame, and a pointer into RAM is good
+	 * to the end of its frame. */
+	if (nvcpus < 1 || nvcpus > MACHINE_MAX_VCPUS || !ram_size || ram_size % 4096)
 		return NULL;
 	struct encore_machine *m = calloc(1, sizeof(*m));
 	if (!m || create_vcpus(m, nvcpus)) {

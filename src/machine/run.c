@@ -251,10 +251,11 @@ static bool turn_over(struct encore_machine *m, const struct encore_exit *x)
  * Run vCPUs, from `v` on, until the machine has retired `limit`
  * instructions or an exit needs the main loop (a kick: an interrupt or a
  * timer changed, a stop; an error).  Nothing outside the vCPUs changes
- * meanwhile, so their interrupts were offered already.
+ * meanwhile, so their interrupts were offered already.  Returns the vCPU
+ * whose exit `x` is.
  */
-static void run_turns(struct encore_machine *m, struct encore_vcpu *v, u64 limit,
-		      struct encore_exit *x)
+static struct encore_vcpu *run_turns(struct encore_machine *m, struct encore_vcpu *v, u64 limit,
+				     struct encore_exit *x)
 {
 	for (;;) {
 		u64 end = limit;
@@ -262,8 +263,10 @@ static void run_turns(struct encore_machine *m, struct encore_vcpu *v, u64 limit
 			end = m->sched.quantum_end > machine__insns(m) ? m->sched.quantum_end
 								   : machine__insns(m);
 		run_engine(m, v, end, x);
-		if (!turn_over(m, x) || !(v = pick_vcpu(m)))
-			return;
+		struct encore_vcpu *next;
+		if (!turn_over(m, x) || !(next = pick_vcpu(m)))
+			return v;
+		v = next;
 	}
 }
 
@@ -302,7 +305,7 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 			continue;
 		}
 		struct encore_exit x;
-		run_turns(m, v, slice_limit(m, max_insns, in), &x);
+		r->vcpu = run_turns(m, v, slice_limit(m, max_insns, in), &x)->index;
 		r->rip = x.rip;
 		if (handle_exit(m, &x, max_insns, r))
 			break;

@@ -223,8 +223,9 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 	if (!m->kernel[0] != !m->kernel_hash[0] || !m->initrd[0] != !m->initrd_hash[0])
 		return errmsg(err, errlen, "a guest file is listed without its hash, or a hash "
 			    "without its file");
-	if (m->mem < (1ull << 20) || !m->input_slice)
-		return errmsg(err, errlen, "mem must be at least 1M, and input-slice not 0");
+	if (m->mem < (1ull << 20) || m->mem % 4096 || !m->input_slice)
+		return errmsg(err, errlen, "mem must be at least 1M and a multiple of 4096, and "
+			    "input-slice not 0");
 	if (m->smp < 1 || m->smp > MACHINE_MAX_VCPUS)
 		return errmsg(err, errlen, "smp must be 1 to %u vCPUs, not %llu", MACHINE_MAX_VCPUS,
 			      (unsigned long long)m->smp);

@@ -88,7 +88,7 @@ static void deliver_long(struct cpu *c, unsigned vector, i64 errcode, bool soft,
 		raise_gp(c, vector * 8 + 2);
 	if (!g.present)
 		cpu_raise(c, EXC_NP, vector * 8 + 2 + ext);
-	u64 cs_desc = seg_read_descriptor(c, g.selector, EXC_GP);
+	u64 cs_desc = seg_read_descriptor_ext(c, g.selector, EXC_GP, ext);
 	u8 new_cpl = desc_dpl(cs_desc);
 	if ((g.selector & 0xfffc) == 0 || !desc_is_code_data(cs_desc) || !(desc_type(cs_desc) & 8) ||
 	    !(cs_desc & (1ull << 53)) || new_cpl > c->cpl)
@@ -178,7 +178,7 @@ static u64 inner_stack_descriptor(struct cpu *c, u16 ss, u8 cpl, u32 ext)
 {
 	if ((ss & 0xfffc) == 0)
 		cpu_raise(c, EXC_TS, ext);
-	u64 d = seg_read_descriptor(c, ss, EXC_TS);
+	u64 d = seg_read_descriptor_ext(c, ss, EXC_TS, ext);
 	unsigned type = desc_type(d);
 	if ((ss & 3) != cpl || desc_dpl(d) != cpl || !desc_is_code_data(d) || (type & 8) ||
 	    !(type & 2))
@@ -216,7 +216,7 @@ static void deliver_legacy(struct cpu *c, unsigned vector, i64 errcode, bool sof
 		cpu_raise(c, EXC_NP, err);
 	if ((sel & 0xfffc) == 0)
 		raise_gp(c, ext);
-	u64 cs_desc = seg_read_descriptor(c, sel, EXC_GP);
+	u64 cs_desc = seg_read_descriptor_ext(c, sel, EXC_GP, ext);
 	u8 new_cpl = desc_dpl(cs_desc);
 	if (!desc_is_code_data(cs_desc) || !(desc_type(cs_desc) & 8) || new_cpl > c->cpl)
 		raise_gp(c, (sel & 0xfffc) + ext);

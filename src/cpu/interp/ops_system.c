@@ -545,14 +545,22 @@ static void load_system_segment(struct cpu *c, u16 sel, bool tss)
 	}
 	if (sel & 4)
 		raise_gp(c, sel & 0xfffc);
+	/* In long mode the descriptor is 16 bytes: all within the GDT limit. */
+	bool wide = c->s.efer & EFER_LMA;
+	if (wide && (sel & ~7u) + 15 > c->s.gdtr.limit)
+		raise_gp(c, sel & 0xfffc);
 	u64 d = seg_read_descriptor(c, sel, EXC_GP);
-	u64 hi = (c->s.efer & EFER_LMA) ? mem_read_sys(c, c->s.gdtr.base + (sel & ~7u) + 8, 8) : 0;
 	unsigned type = desc_type(d);
 	bool ok = !desc_is_code_data(d) && (tss ? (type == 9 || type == 1) : type == 2);
 	if (!ok)
 		raise_gp(c, sel & 0xfffc);
 	if (!desc_present(d))
 		cpu_raise(c, EXC_NP, sel & 0xfffc);
+	/* Its upper half has a type field that must be 0 (as a 64-bit call
+	 * gate's): an all-ones one, read where there is no RAM, is not. */
+	u64 hi = wide ? mem_read_sys(c, c->s.gdtr.base + (sel & ~7u) + 8, 8) : 0;
+	if ((hi >> 40) & 0x1f)
+		raise_gp(c, sel & 0xfffc);
 	seg_from_descriptor(dst, sel, d);
 	dst->base |= (hi & 0xffffffff) << 32;
 	if (tss) {

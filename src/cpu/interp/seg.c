@@ -8,15 +8,20 @@
  */
 #include "seg.h"
 
-u64 seg_read_descriptor(struct cpu *c, u16 sel, int vec)
+u64 seg_read_descriptor_ext(struct cpu *c, u16 sel, int vec, u32 ext)
 {
 	bool ldt = sel & 4;
 	u64 base = ldt ? c->s.ldtr.base : c->s.gdtr.base;
 	u32 limit = ldt ? c->s.ldtr.limit : c->s.gdtr.limit;
 	u32 off = sel & ~7u;
 	if (off + 7 > limit)
-		cpu_raise(c, vec, sel & 0xfffc);
+		cpu_raise(c, vec, (sel & 0xfffc) + ext);
 	return mem_read_sys(c, base + off, 8);
+}
+
+u64 seg_read_descriptor(struct cpu *c, u16 sel, int vec)
+{
+	return seg_read_descriptor_ext(c, sel, vec, 0);
 }
 
 void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 d)

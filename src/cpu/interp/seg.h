@@ -6,6 +6,9 @@
 
 /* Read the 8-byte descriptor for `sel`; raises #GP(sel) when out of bounds. */
 u64 seg_read_descriptor(struct cpu *c, u16 sel, int fault_vector);
+/* The same during event delivery: the error code has EXT (`ext`, 1 when
+ * an external event is being delivered) in bit 0. */
+u64 seg_read_descriptor_ext(struct cpu *c, u16 sel, int fault_vector, u32 ext);
 /* Expand a descriptor into base/limit/attr. */
 void seg_from_descriptor(struct encore_segment *s, u16 sel, u64 desc);
 /* MOV/POP to a data segment register or SS, with the architectural checks
