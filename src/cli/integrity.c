@@ -8,7 +8,6 @@
 #include "integrity.h"
 #include "rr/rec_dir.h"
 #include "snap/snap_reader.h"
-#include "stretch.h"
 
 static void damage(struct integrity *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -35,16 +34,32 @@ static void check_guest_file(const struct recording *rec, const char *name, cons
 	}
 }
 
-/* A checkpoint the log names must be the one the log describes. */
-static bool matches_log(const struct recording *rec, const struct ckpt_info *i)
+/* The log's event for each checkpoint record (CHECKPOINT, or END for the
+ * final one), or NULL: one pass over the log. */
+static const struct rr_event **events_of(const struct recording *rec, const struct snap_reader *r)
 {
-	if (i->flags & CKPT_FLAG_FINAL) {
-		const struct rr_event *end = recording__end(rec);
-		return !end || (end->end.state_hash == i->state_hash && end->at.insns == i->insns);
+	const struct rr_event **ev = calloc(r->count ? r->count : 1, sizeof(*ev));
+	for (size_t e = 0; ev && e < rec->log.count; e++) {
+		const struct rr_event *x = &rec->log.events[e];
+		if (x->kind == RR_EV_CHECKPOINT && x->checkpoint.index < r->count &&
+		    !(r->info[x->checkpoint.index].flags & CKPT_FLAG_FINAL))
+			ev[x->checkpoint.index] = x;
 	}
-	const struct rr_event *ev = stretch__checkpoint_event(rec, i->index, NULL);
-	return !ev || (ev->checkpoint.state_hash == i->state_hash && ev->at.insns == i->insns &&
-		       ev->checkpoint.console_bytes == i->console_bytes);
+	const struct rr_event *end = recording__end(rec);
+	if (ev && end && r->count && (r->info[r->count - 1].flags & CKPT_FLAG_FINAL))
+		ev[r->count - 1] = end;
+	return ev;
+}
+
+/* A checkpoint the log names must be the one the log describes. */
+static bool matches_log(const struct ckpt_info *i, const struct rr_event *ev)
+{
+	if (!ev)
+		return true;
+	if (ev->kind == RR_EV_END)
+		return ev->end.state_hash == i->state_hash && ev->at.insns == i->insns;
+	return ev->checkpoint.state_hash == i->state_hash && ev->at.insns == i->insns &&
+	       ev->checkpoint.console_bytes == i->console_bytes;
 }
 
 /* What a complete recording's checkpoints and page store must add up to. */
@@ -68,18 +83,9 @@ static void check_complete(const struct recording *rec, const struct snap_reader
 		       (unsigned long long)(r->pages_size - r->pages_end));
 }
 
-/* Is checkpoint k's record backed by the log (a cut-short recording's
- * last records may have been stored after its log stopped)? */
-static bool logged(const struct recording *rec, const struct ckpt_info *i)
-{
-	if (i->flags & CKPT_FLAG_FINAL)
-		return recording__end(rec) != NULL;
-	return stretch__checkpoint_event(rec, i->index, NULL) != NULL;
-}
-
 /* console.out against the checksum of the last checkpoint that covers it. */
 static void check_console(const struct recording *rec, const struct snap_reader *r,
-			  struct integrity *h)
+			  const struct rr_event **ev, struct integrity *h)
 {
 	char err[REC_PATH_MAX + 256];
 	size_t len;
@@ -95,8 +101,10 @@ static void check_console(const struct recording *rec, const struct snap_reader 
 		h->console_ok = false;
 	}
 	const struct ckpt_info *last = NULL;
-	for (u32 k = 0; k < r->count; k++)
-		if (logged(rec, &r->info[k]) && r->info[k].console_bytes <= len)
+	/* A cut-short recording's last records may have no log event: the
+	 * recorder stored them, then died before logging them. */
+	for (u32 k = 0; ev && k < r->count; k++)
+		if (ev[k] && r->info[k].console_bytes <= len)
 			last = &r->info[k];
 	if (h->console_ok && last &&
 	    XXH3_64bits(text, last->console_bytes) != last->console_sum) {
@@ -109,13 +117,13 @@ static void check_console(const struct recording *rec, const struct snap_reader 
 }
 
 /* Mark the checkpoints that cannot be restored, and why. */
-static void check_records(const struct recording *rec, struct snap_reader *r, bool full,
-			  struct integrity *h)
+static void check_records(const struct recording *rec, struct snap_reader *r,
+			  const struct rr_event **ev, bool full, struct integrity *h)
 {
 	char err[REC_PATH_MAX + 1024];
 	for (u32 k = 0; k < r->count; k++) {
-		h->unusable[k] = k >= r->usable || !logged(rec, &r->info[k]);
-		if (k < r->usable && !matches_log(rec, &r->info[k])) {
+		h->unusable[k] = k >= r->usable || !ev[k];
+		if (k < r->usable && !matches_log(&r->info[k], ev[k])) {
 			damage(h, "%s/checkpoints: checkpoint %u is not the one the event log "
 			       "records (a file of another recording?)", rec->dir, k);
 			h->unusable[k] = 1;
@@ -169,15 +177,17 @@ void integrity__check(const struct recording *rec, bool full, struct integrity *
 		r.usable = r.count;
 	h->checkpoints = expected_checkpoints(rec, r.count);
 	h->unusable = malloc(h->checkpoints ? h->checkpoints : 1);
-	if (!h->unusable) {
+	const struct rr_event **ev = events_of(rec, &r);
+	if (!h->unusable || !ev) {
 		damage(h, "out of memory");
 		h->checkpoints = 0;
 	} else {
 		memset(h->unusable, 1, h->checkpoints);
 		if (opened)
-			check_records(rec, &r, full, h);
+			check_records(rec, &r, ev, full, h);
 	}
-	check_console(rec, &r, h);
+	check_console(rec, &r, ev, h);
+	free(ev);
 	for (u32 k = 0; k < h->checkpoints; k++)
 		h->restorable += !h->unusable[k];
 	snap_reader__close(&r);
