@@ -17,8 +17,9 @@
 
 enum field_type { F_U64, F_HEX64, F_INT, F_BOOL, F_TEXT, F_NAME, F_HASH128 };
 
-/* When a key must be present. */
-enum need { ALWAYS, IF_COMPLETE, OPTIONAL };
+/* When a key must be present: always, once complete, never; a summary
+ * key (IF_COMPLETE, SUMMARY_OPTIONAL) only once complete. */
+enum need { ALWAYS, IF_COMPLETE, OPTIONAL, SUMMARY_OPTIONAL };
 
 struct field {
 	const char *key;
@@ -59,7 +60,7 @@ static const struct field fields[] = {
 	FIELD("log-bytes", F_U64, log_bytes, IF_COMPLETE),
 	FIELD("events", F_U64, events, IF_COMPLETE),
 	FIELD("checkpoints", F_U64, checkpoints, IF_COMPLETE),
-	FIELD("vcpu-instructions", F_TEXT, vcpu_insns, OPTIONAL),
+	FIELD("vcpu-instructions", F_TEXT, vcpu_insns, SUMMARY_OPTIONAL),
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
@@ -216,7 +217,8 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 			return errmsg(err, errlen, "'%s' is missing", fields[k].key);
 		/* The summary is written only once complete: rewriting this
 		 * meta would lose it. */
-		if (fields[k].need == IF_COMPLETE && !m->complete && seen[k])
+		bool summary = fields[k].need == IF_COMPLETE || fields[k].need == SUMMARY_OPTIONAL;
+		if (summary && !m->complete && seen[k])
 			return errmsg(err, errlen, "'%s' in a recording that is not complete",
 				    fields[k].key);
 	}
@@ -352,7 +354,7 @@ static void format_body(const struct rr_meta *m, FILE *out)
 		const void *v = (const char *)m + f->offset;
 		bool given = !strcmp(f->key, "append") ? m->has_append
 			     : f->type == F_U64 ? *(const u64 *)v != 0 : *(const char *)v != 0;
-		if (f->need == OPTIONAL && !given)
+		if ((f->need == OPTIONAL || f->need == SUMMARY_OPTIONAL) && !given)
 			continue;
 		format_field(f, m, out);
 	}
