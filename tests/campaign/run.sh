@@ -124,6 +124,7 @@ fi
 
 if [[ " $parts " == *" fuzz "* ]]; then
 	section "Fuzzing" "make fuzz FUZZ_SECONDS=$FUZZ_SECONDS (then -merge=1 into tests/fuzz/corpus)"
+	rm -rf "$BUILD-fuzz/artifacts" # this campaign's crashes only
 	make fuzz FUZZ_SECONDS="$FUZZ_SECONDS" >"$out/fuzz.log" 2>&1
 	rc=$?
 	echo "| target | seconds | executions | crashes | corpus before | after merge |" >>"$report"
