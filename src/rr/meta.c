@@ -292,6 +292,7 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 			      "version %u", (unsigned long long)v, RR_META_VERSION);
 	if (check_sum(text, len, &len, err, errlen))
 		return -1;
+	m->version = (unsigned)v;
 	char *copy = malloc(len + 1);
 	if (!copy)
 		return errmsg(err, errlen, "out of memory");
@@ -303,26 +304,10 @@ int rr_meta__parse(const char *text, size_t len, struct rr_meta *m, char *err, s
 	char *next = copy;
 	while (next && *next && !r) {
 		char *line = strsep(&next, "\n"); /* blank lines count, for the line numbers */
-		if (!*line) {
-			if (++lineno == 1)
-				r = errmsg(err, errlen, "not an encore recording's metadata (line 1)");
-			continue;
-		}
-		if (++lineno == 1) {
-			u64 v = 0;
-			if (strncmp(line, "encore-recording ", 17) || !parse_u64(line + 17, 10, &v))
-				r = errmsg(err, errlen, "not an encore recording's metadata (line 1)");
-			else if (v != RR_META_VERSION)
-				r = errmsg(err, errlen, "recording format version %llu; this encore "
-					 "reads version %u", (unsigned long long)v, RR_META_VERSION);
-			m->version = (unsigned)v;
-			continue;
-		}
-		r = parse_line(line, lineno, m, seen, err, errlen);
+		if (++lineno > 1 && *line) /* line 1, the version, was checked above */
+			r = parse_line(line, lineno, m, seen, err, errlen);
 	}
 	free(copy);
-	if (!r && !lineno)
-		r = errmsg(err, errlen, "the metadata file is empty");
 	return r ? r : check_complete(m, seen, err, errlen);
 }
 

@@ -156,9 +156,7 @@ int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t 
 		errmsg(err, n, "out of memory");
 		return -1;
 	}
-	r->ckpts_size = size;
 	while (at < size) {
-		r->ckpts_end = at;
 		size_t used;
 		int pr = parse_record(r, buf + at, size - at, &used, err, n);
 		if (pr < 0) {
@@ -169,7 +167,6 @@ int snap_reader__parse_checkpoints(struct snap_reader *r, const u8 *buf, size_t 
 			return 0;
 		at += used;
 	}
-	r->ckpts_end = at;
 	return 0;
 }
 
@@ -204,8 +201,6 @@ int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err,
 		return errmsg(err, n, "%s", why);
 	if (bad)
 		snprintf(r->damage, sizeof(r->damage), "%.4200s: %.512s", path, why);
-	for (u32 k = 0; k < r->usable; k++)
-		r->pages_end += r->info[k].new_packed_bytes;
 	return 0;
 }
 
@@ -312,29 +307,34 @@ static _Noreturn void page_failed(struct snap_reader *r, u64 frame, u32 number, 
 	exit(2);
 }
 
+/* What is wrong with stored page `ref`, or NULL (its content in page). */
+static const char *page_problem(struct snap_reader *r, const struct snap_page_ref *ref, u8 *page)
+{
+	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
+	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
+	if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
+		return "is missing (the page store is too short)";
+	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
+	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
+		return "is not where the checkpoint says (its record header differs)";
+	if (ref->packed == RAM_PAGE_SIZE)
+		memcpy(page, rec + PAGE_REC_HEADER_SIZE, RAM_PAGE_SIZE);
+	else if (ZSTD_decompress(page, RAM_PAGE_SIZE, rec + PAGE_REC_HEADER_SIZE,
+				 ref->packed) != RAM_PAGE_SIZE)
+		return "does not decompress";
+	struct page_hash h = page_hash__of(page);
+	return page_hash__eq(&h, &ref->hash) ? NULL : "fails its XXH3-128 content hash check";
+}
+
 static void fetch_page(void *opaque, u64 frame, u8 *page)
 {
 	struct snap_reader *r = opaque;
 	u32 number = r->frame_page[frame];
 	const struct snap_page_ref *ref = &r->pages[number - 1];
-	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
-	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
-	ssize_t got = pread(r->pages_fd, rec, want, (off_t)ref->offset);
-	if (got != (ssize_t)want)
-		page_failed(r, frame, number, "is missing (the page store is too short)");
-	r->bytes_read += want;
-	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
-	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
-		page_failed(r, frame, number, "is not where the checkpoint says (its record header "
-			    "differs)");
-	const u8 *body = rec + PAGE_REC_HEADER_SIZE;
-	if (ref->packed == RAM_PAGE_SIZE)
-		memcpy(page, body, RAM_PAGE_SIZE);
-	else if (ZSTD_decompress(page, RAM_PAGE_SIZE, body, ref->packed) != RAM_PAGE_SIZE)
-		page_failed(r, frame, number, "does not decompress");
-	struct page_hash h = page_hash__of(page);
-	if (!page_hash__eq(&h, &ref->hash))
-		page_failed(r, frame, number, "fails its XXH3-128 content hash check");
+	const char *why = page_problem(r, ref, page);
+	if (why)
+		page_failed(r, frame, number, why);
+	r->bytes_read += PAGE_REC_HEADER_SIZE + ref->packed;
 }
 
 /* The page table and frame map as of checkpoint k. */
@@ -514,21 +514,6 @@ static int check_state_hash(struct snap_reader *r, u32 k, struct page_hash *fram
 	return 0;
 }
 
-int snap_reader__verify_states(struct snap_reader *r, char *err, size_t n)
-{
-	if (!r->count)
-		return 0;
-	struct page_hash *frames = calloc(r->info[0].nframes ? r->info[0].nframes : 1,
-					  sizeof(*frames));
-	if (!frames)
-		return errmsg(err, n, "out of memory");
-	int bad = 0;
-	for (u32 k = 0; k < r->count && !bad; k++)
-		bad = check_state_hash(r, k, frames, err, n);
-	free(frames);
-	return bad;
-}
-
 /* ---- checking the whole page store ---- */
 
 /* The checkpoint that stored page `number`. */
@@ -538,25 +523,6 @@ static u32 page_owner(const struct snap_reader *r, u64 number)
 	while (k + 1 < r->count && r->info[k + 1].first_page <= number)
 		k++;
 	return k;
-}
-
-/* What is wrong with stored page `ref`, or NULL (its content in page). */
-static const char *page_problem(struct snap_reader *r, const struct snap_page_ref *ref, u8 *page)
-{
-	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
-	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
-	if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
-		return "is missing (the page store is too short)";
-	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
-	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)
-		return "is not where the checkpoint says (its record header differs)";
-	if (ref->packed == RAM_PAGE_SIZE)
-		memcpy(page, rec + PAGE_REC_HEADER_SIZE, RAM_PAGE_SIZE);
-	else if (ZSTD_decompress(page, RAM_PAGE_SIZE, rec + PAGE_REC_HEADER_SIZE,
-				 ref->packed) != RAM_PAGE_SIZE)
-		return "does not decompress";
-	struct page_hash h = page_hash__of(page);
-	return page_hash__eq(&h, &ref->hash) ? NULL : "fails its XXH3-128 content hash check";
 }
 
 static void page_damaged(struct snap_reader *r, u64 p, const char *why, char *err, size_t n)

@@ -28,11 +28,10 @@ struct snap_reader {
 	u32 count;
 	bool torn;                  /* the file ends in a partial record */
 	bool records_damaged;       /* a record after the last of count is damaged */
-	u64 ckpts_size, ckpts_end;  /* the checkpoints file's size; where record count-1 ends */
 	/* set by open and check_page_sums: */
 	char damage[8192];          /* the first damage found, naming its file; "" if none */
 	u32 usable;                 /* checkpoints 0..usable-1: whole records and pages */
-	u64 pages_end;              /* where the usable checkpoints' pages end */
+	u64 pages_end;              /* check_page_sums: where the usable checkpoints' pages end */
 	/* after a restore */
 	u32 restored;
 	struct snap_page_ref *pages; /* page number - 1 -> where it is */
@@ -81,10 +80,6 @@ int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err,
 void snap_reader__explain(struct snap_reader *r, u32 k, struct encore_machine *m,
 			  const struct page_map *map, char *out, size_t n);
 
-/* Check that every checkpoint's stored state (its parts, idle time and
- * page map) has its recorded state hash; -1 names the first that does
- * not.  Reads no pages (verify_pages checks those). */
-int snap_reader__verify_states(struct snap_reader *r, char *err, size_t n);
 
 /* Read every stored page that any checkpoint refers to and check it
  * against its hash; -1 names the first damaged page and its checkpoint. */
@@ -95,7 +90,8 @@ int snap_reader__verify_pages(struct snap_reader *r, u64 *checked, char *err, si
  * damaged page.  Returns how many are damaged (err names the first). */
 u64 snap_reader__mark_bad_pages(struct snap_reader *r, u8 *unusable, u64 *checked, char *err,
 				size_t n);
-/* verify_states for checkpoint k alone. */
+/* Check that checkpoint k's stored state (its parts, idle time and page
+ * map) has its recorded state hash; -1 says it does not.  Reads no pages. */
 int snap_reader__verify_state(struct snap_reader *r, u32 k, char *err, size_t n);
 
 /* State part `index` of checkpoint k (0: the scheduler, 1..nvcpus: the

@@ -156,6 +156,35 @@ static void check_maps(const struct snap_reader *r, const u8 *data, u64 checked)
 	free(map);
 }
 
+/*
+ * The checks that find damage without stopping at it: the page-store
+ * checksums end `usable` at the first bad stretch and say why; the page
+ * walk finds bad pages only where verify_pages would have refused one,
+ * and names the first (a bad page no checkpoint's RAM holds marks none).
+ */
+static void check_damage_marks(struct snap_reader *r, bool pages_good)
+{
+	r->usable = r->count;
+	r->damage[0] = 0;
+	snap_reader__check_page_sums(r);
+	CHECK(r->usable <= r->count && (r->usable == r->count) == !r->damage[0]);
+	CHECK(r->pages_end >= SNAP_FILE_HEADER_SIZE);
+	r->usable = r->count;
+	u8 *unusable = calloc(r->count, 1);
+	CHECK(unusable);
+	u64 checked = 0;
+	char err[512] = "x";
+	u64 bad = snap_reader__mark_bad_pages(r, unusable, &checked, err, sizeof(err));
+	bool any = false;
+	for (u32 k = 0; k < r->count; k++)
+		any |= unusable[k];
+	if (pages_good)
+		CHECK(!bad && !any && !err[0] && checked == r->npages);
+	if (bad)
+		CHECK(err[0]);
+	free(unusable);
+}
+
 /* Run the page checks against the fixed store. */
 static void verify(struct snap_reader *r, const u8 *data)
 {
@@ -173,6 +202,7 @@ static void verify(struct snap_reader *r, const u8 *data)
 		CHECK(err[0]);
 	else
 		check_maps(r, data, checked);
+	check_damage_marks(r, v == 0);
 	r->pages_fd = -1;
 }
 
