@@ -77,6 +77,29 @@ for f in instructions state-hash; do
 	else not_ok "two runs: $f differs ($a vs $b)"; fi
 done
 
+# Counts and hashes as the engine gave before its speed work (issue 17):
+# tests/reference/linux.txt, keyed by the kernel and initramfs (Debian may
+# ship another kernel); LINUX_REFERENCE_UPDATE=1 rewrites a line.
+LINUX_REF=tests/reference/linux.txt
+check_reference() {
+	local name=$1 kernel=$2 key insns hash line
+	key="$(sha256sum <"$kernel" | cut -c1-16):$(sha256sum <"$GUEST/initramfs.cpio" | cut -c1-16)"
+	insns=$(field "$name" instructions) hash=$(field "$name" state-hash)
+	if [ "${LINUX_REFERENCE_UPDATE:-0}" = 1 ]; then
+		{ grep -v "^$name " "$LINUX_REF" 2>/dev/null; echo "$name $key $insns $hash"; } | sort >"$tmp/ref"
+		cp "$tmp/ref" "$LINUX_REF"
+	fi
+	line=$(awk -v n="$name" -v k="$key" '$1 == n && $2 == k' "$LINUX_REF" 2>/dev/null)
+	if [ -z "$line" ]; then
+		skip "$name: same count and hash as the reference" "no reference for this kernel and initramfs ($key)"
+	elif [ "$line" = "$name $key $insns $hash" ]; then
+		ok "$name: $insns instructions and state hash $hash, as the reference"
+	else
+		not_ok "$name: $insns instructions, state hash $hash; reference: $(echo "$line" | cut -d' ' -f3-)"
+	fi
+}
+check_reference first "$GUEST/vmlinux"
+
 # The same kernel and initramfs under QEMU print the same results.
 if command -v qemu-system-x86_64 >/dev/null; then
 	timeout "$TIMEOUT" guest/run-qemu.sh "$GUEST/vmlinuz" "$GUEST/initramfs.cpio" \
@@ -100,6 +123,7 @@ if [ "$(cat "$tmp/bzimage.rc")" = 0 ] && grep -q '^encore# ' "$tmp/bzimage.out";
 else
 	not_ok "bzImage boot (exit $(cat "$tmp/bzimage.rc"))" "$tmp/bzimage.err"
 fi
+check_reference bzimage "$GUEST/vmlinuz"
 
 # A kernel panic ends the run with status 1 and a report, not a hang.
 timeout "$TIMEOUT" "$ENCORE" run --append "console=ttyS0 rdinit=/nonexistent init=/nonexistent" \
