@@ -26,6 +26,11 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 #define EA_NONE 0
 #define EA_REG(r) ((r) + 1)
 #define EA_RIP 17
+/* insn.ea_extra: the offset wraps to a 32- or 16-bit address size; the
+ * segment base is added (FS/GS, and outside 64-bit mode).  Both are rare
+ * in 64-bit code, so one test skips them. */
+#define EA_MASK 0x01
+#define EA_SEGBASE 0x02
 
 /* insn.pfx bits */
 #define PFX_LOCK 0x01
@@ -59,7 +64,7 @@ struct insn {
 	u8 ea_index;  /* index: EA_NONE or EA_REG(r) */
 	u8 scale;     /* index shift, 0..3 */
 	u8 addr_shift;/* 0, 32 or 48: offset mask = ~0 >> addr_shift */
-	u8 ea_segbase;/* the segment base must be added (FS/GS, compat mode) */
+	u8 ea_extra;  /* EA_MASK | EA_SEGBASE: work beyond base+index+disp */
 	u8 seg;       /* segment of the memory operand (enum encore_seg) */
 	u8 pfx;       /* PFX_* */
 	u8 op;        /* last opcode byte */
@@ -73,6 +78,12 @@ struct insn {
 #define TLB_BITS 8
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_TAG_NONE 1ull /* never equals a page-aligned address */
+/*
+ * With memory hooks installed every access must reach the hook, so the
+ * inline paths may not hit; the translation is still cached, as the tag
+ * with TLB_HOOKED set, which the slow path accepts (no page walk).
+ */
+#define TLB_HOOKED 2ull
 
 struct tlb_entry {
 	u64 tag_read, tag_write, tag_exec; /* page-aligned linear address */
@@ -110,6 +121,7 @@ struct cpu {
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */
 	const struct block *cur_block; /* the block it belongs to */
+	struct tlb_entry *tlb_cpl; /* tlb[cpl == 3]: set with cpl (cpu_update_mode) */
 	struct tlb_entry tlb[2][TLB_SIZE];
 	struct encore_machine *machine;
 	struct encore_engine engine;
@@ -200,14 +212,22 @@ static inline bool real_mode(const struct cpu *c)
 
 /* ---- memory (src/cpu/interp/mmu.c) ---- */
 
+/* base + (index << scale) + disp + delta, before any wrap or segment base.
+ * R[17] is s.rip, which during a handler is the next instruction's RIP. */
+static inline u64 insn_sum(struct cpu *c, const struct insn *i, u64 delta)
+{
+	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
+	return (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale) + delta;
+}
+
 /* Effective address (offset) of the ModRM memory operand plus `delta`,
  * wrapped to the address size (BT with a register bit offset adds one). */
 static inline u64 insn_offset_disp(struct cpu *c, const struct insn *i, u64 delta)
 {
-	/* R[17] is s.rip, which during a handler is the next instruction's RIP. */
-	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
-	u64 a = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale) + delta;
-	return a & (~0ull >> i->addr_shift);
+	u64 a = insn_sum(c, i, delta);
+	if (unlikely(i->ea_extra & EA_MASK))
+		a &= ~0ull >> i->addr_shift;
+	return a;
 }
 
 /* Effective address (offset) of the ModRM memory operand, as LEA sees it. */
@@ -224,12 +244,15 @@ static inline u64 seg_linear(struct cpu *c, unsigned seg, u64 off)
 	return c->mode64 ? off : (u32)off;
 }
 
+/* The rare part of insn_ea_disp, out of line. */
+u64 insn_ea_extra(struct cpu *c, const struct insn *i, u64 sum);
+
 /* Linear address of the ModRM memory operand plus `delta` (segment base included). */
 static inline u64 insn_ea_disp(struct cpu *c, const struct insn *i, u64 delta)
 {
-	u64 a = insn_offset_disp(c, i, delta);
-	if (unlikely(i->ea_segbase))
-		a = seg_linear(c, i->seg, a);
+	u64 a = insn_sum(c, i, delta);
+	if (unlikely(i->ea_extra))
+		a = insn_ea_extra(c, i, a);
 	return a;
 }
 
@@ -257,7 +280,7 @@ void tlb_flush_page(struct cpu *c, u64 lin);
 
 static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
 {
-	return &c->tlb[c->cpl == 3][(lin >> 12) & (TLB_SIZE - 1)];
+	return &c->tlb_cpl[(lin >> 12) & (TLB_SIZE - 1)];
 }
 
 /*
@@ -281,22 +304,26 @@ static inline u8 *tlb_host_write(struct cpu *c, u64 lin, unsigned size)
 	return NULL;
 }
 
+/* The fast paths test the tag before anything else, so that a hit costs
+ * the index, one compare, the in-page test and the access. */
 #define DEFINE_MEM_ACCESS(bits, type)                                                    \
 	static inline type mem_read##bits(struct cpu *c, u64 lin)                           \
 	{                                                                                    \
-		u8 *h = tlb_host_read(c, lin, sizeof(type));                                    \
-		if (likely(h != NULL)) {                                                         \
+		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
+		if (likely(e->tag_read == (lin & ~0xfffull) &&                                  \
+			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
 			type v;                                                                  \
-			__builtin_memcpy(&v, h, sizeof(type));                                  \
+			__builtin_memcpy(&v, (u8 *)(uintptr_t)(lin + e->addend), sizeof(type)); \
 			return v;                                                                \
 		}                                                                                \
 		return (type)mmu_read_slow(c, lin, sizeof(type));                               \
 	}                                                                                    \
 	static inline void mem_write##bits(struct cpu *c, u64 lin, type v)                  \
 	{                                                                                    \
-		u8 *h = tlb_host_write(c, lin, sizeof(type));                                   \
-		if (likely(h != NULL)) {                                                         \
-			__builtin_memcpy(h, &v, sizeof(type));                                  \
+		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
+		if (likely(e->tag_write == (lin & ~0xfffull) &&                                 \
+			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+			__builtin_memcpy((u8 *)(uintptr_t)(lin + e->addend), &v, sizeof(type)); \
 			return;                                                                  \
 		}                                                                                \
 		mmu_write_slow(c, lin, sizeof(type), v);                                        \

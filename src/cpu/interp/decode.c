@@ -434,7 +434,7 @@ int decode_bytes(const u8 *bytes, unsigned avail, bool mode64, bool default32, s
 	if (mode64)
 		i->flags |= IF_MODE64;
 	i->addr_shift = i->addrsize == 8 ? 0 : i->addrsize == 4 ? 32 : 48;
-	i->ea_segbase = !mode64 || i->seg >= SEG_FS;
+	i->ea_extra = (i->addr_shift ? EA_MASK : 0) | (!mode64 || i->seg >= SEG_FS ? EA_SEGBASE : 0);
 	if (implicit_stack(i))
 		i->flags |= IF_STACK;
 	return 0;

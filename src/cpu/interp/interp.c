@@ -24,6 +24,7 @@ void cpu_update_mode(struct cpu *c)
 {
 	/* Real mode runs at CPL 0 whatever the low bits of CS hold. */
 	c->cpl = real_mode(c) ? 0 : c->s.seg[SEG_CS].selector & 3;
+	c->tlb_cpl = c->tlb[c->cpl == 3];
 	c->mode64 = (c->s.efer & EFER_LMA) && (c->s.seg[SEG_CS].attr & SEG_ATTR_L);
 	/* Decoding depends on the code size; execute permission on the privilege.
 	 * Real mode and 16-bit protected mode decode alike (CS.D = 0). */
@@ -458,6 +459,7 @@ struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcp
 	c->engine.vcpu = v;
 	c->pending_vector = -1;
 	c->delivering = -1;
+	c->tlb_cpl = c->tlb[0];
 	c->stats = calloc(1, sizeof(*c->stats));
 	block_cache_init(c, sibling(m, v));
 	tlb_flush_all(c);

@@ -195,9 +195,8 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const s
 	e->addend = (uintptr_t)host - page;
 	if (w->exec_ok)
 		e->tag_exec = page;
-	if (c->hooks && c->hooks->on_mem)
-		return;
-	e->tag_read = page;
+	u64 tag = page | (c->hooks && c->hooks->on_mem ? TLB_HOOKED : 0);
+	e->tag_read = tag;
 	i64 frame = ram_frame(c->machine, w->paddr);
 	if (!w->write_ok || !w->dirty || code_page_has_blocks(c, frame))
 		return;
@@ -205,7 +204,19 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const s
 	if (acc == ACC_WRITE)
 		rp->dirty[frame >> 6] |= 1ull << (frame & 63);
 	if (rp->dirty[frame >> 6] >> (frame & 63) & 1)
-		e->tag_write = page;
+		e->tag_write = tag;
+}
+
+/* Host address of a hooked access that the TLB holds (NULL if it does
+ * not, or the access leaves the page); its physical address in *paddr. */
+static u8 *tlb_hooked_host(struct cpu *c, u64 lin, unsigned size, bool write, u64 *paddr)
+{
+	struct tlb_entry *e = tlb_entry_for(c, lin);
+	u64 tag = write ? e->tag_write : e->tag_read;
+	if (tag != ((lin & ~0xfffull) | TLB_HOOKED) || (lin & 0xfff) > 0x1000 - size)
+		return NULL;
+	*paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
+	return (u8 *)(uintptr_t)(lin + e->addend);
 }
 
 /*
@@ -270,7 +281,9 @@ void tlb_flush_page(struct cpu *c, u64 lin)
 	u64 page = lin & ~0xfffull;
 	for (unsigned p = 0; p < 2; p++) {
 		struct tlb_entry *e = &c->tlb[p][(lin >> 12) & (TLB_SIZE - 1)];
-		if (e->tag_read == page || e->tag_write == page || e->tag_exec == page)
+		/* The low bits mark hooked tags (and empty ones, harmlessly for page 0). */
+		if ((e->tag_read & ~0xfffull) == page || (e->tag_write & ~0xfffull) == page ||
+		    (e->tag_exec & ~0xfffull) == page)
 			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
 	}
 	block_jump_cache_flush(c);
@@ -297,6 +310,15 @@ void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len)
 		code_page_invalidate(c, first);
 	if (last >= 0 && last != first && code_page_has_blocks(c, last))
 		code_page_invalidate(c, last);
+}
+
+u64 insn_ea_extra(struct cpu *c, const struct insn *i, u64 sum)
+{
+	if (i->ea_extra & EA_MASK)
+		sum &= ~0ull >> i->addr_shift;
+	if (i->ea_extra & EA_SEGBASE)
+		sum = seg_linear(c, i->seg, sum);
+	return sum;
 }
 
 static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
@@ -364,6 +386,14 @@ static void span_write(struct cpu *c, const struct span *sp, unsigned size, u64 
 
 u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 {
+	u64 paddr;
+	u8 *h = tlb_hooked_host(c, lin, size, false, &paddr);
+	if (h) {
+		u64 v = 0;
+		memcpy(&v, h, size);
+		mem_hook(c, lin, paddr, size, v, false);
+		return v;
+	}
 	struct span sp;
 	translate_span(c, lin, size, ACC_READ, false, &sp);
 	u64 v = span_read(c, &sp, size);
@@ -373,6 +403,13 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 {
+	u64 paddr;
+	u8 *h = tlb_hooked_host(c, lin, size, true, &paddr);
+	if (h) {
+		memcpy(h, &v, size);
+		mem_hook(c, lin, paddr, size, v, true);
+		return;
+	}
 	struct span sp;
 	translate_span(c, lin, size, ACC_WRITE, false, &sp);
 	span_write(c, &sp, size, v);
