@@ -84,10 +84,13 @@ void block_cache_destroy(struct cpu *c)
 	free(k);
 }
 
+/* Translations changed: the jump cache goes, and so does the chain of
+ * linked blocks being run (block_next trusts the running block's page). */
 void block_jump_cache_flush(struct cpu *c)
 {
 	if (c->jump_cache)
 		memset(c->jump_cache, 0, sizeof(*c->jump_cache) << JUMP_BITS);
+	cpu_end_block(c);
 }
 
 /* The arena is full: every block goes, from every vCPU's jump cache too. */
@@ -99,7 +102,7 @@ void block_cache_flush(struct cpu *c)
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
 	for (unsigned i = 0; i < k->ncpus; i++)
 		block_jump_cache_flush(k->cpus[i]);
-	c->block_abort = 1;
+	cpu_end_block(c);
 }
 
 /* Drop `b` from every vCPU's jump cache. */
@@ -137,6 +140,7 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 		struct block *next = (f0 == frame) ? b->page_next[0] : b->page_next[1];
 		if (b->valid) {
 			b->valid = 0;
+			b->mode_key = MODE_KEY_DEAD; /* links to it no longer match */
 			unlink_hash(k, b);
 			unlink_jumps(k, b);
 		}
@@ -144,7 +148,7 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 	}
 	/* The running block may be stale; the other vCPUs are between
 	 * blocks and look theirs up again when they run. */
-	c->block_abort = 1;
+	cpu_end_block(c);
 }
 
 static struct block *arena_alloc(struct cpu *c)
@@ -246,6 +250,8 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 	b->page2 = ~0ull;
 	b->mode_key = c->mode_key;
 	b->valid = 1;
+	b->next[0] = b->next[1] = NULL;
+	b->next_slot = 0;
 	unsigned n = 0;
 	u64 r = lin, p = paddr;
 	while (n < BLOCK_MAX_INSNS) {
@@ -293,4 +299,18 @@ struct block *block_lookup(struct cpu *c)
 		b = block_build(c, rip, lin, paddr);
 	c->jump_cache[jump_hash(rip)] = b;
 	return b;
+}
+
+struct block *block_follow(struct cpu *c, struct block *b)
+{
+	struct block *n = block_find(c);
+	/* Linked only when n lies in b's first page at the offset its RIP
+	 * says: then b's translation, valid whenever b runs, maps n's RIP to
+	 * n's physical address (whatever CS base or vCPU). */
+	if (((n->paddr ^ b->paddr) & ~0xfffull) == 0 && n->paddr - b->paddr == n->vrip - b->vrip &&
+	    n != b->next[0] && n != b->next[1]) {
+		b->next[b->next_slot] = n;
+		b->next_slot ^= 1;
+	}
+	return n;
 }

@@ -117,10 +117,12 @@ struct cpu {
 	u8 kicked;
 	u8 want_window;     /* exit when interrupts become deliverable */
 	u8 yield_on_pause;  /* PAUSE ends the run with EXIT_YIELD (several vCPUs) */
-	u64 icount;       /* retired instructions */
+	u64 icount;       /* retired instructions before cur_block: see cpu_icount */
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */
 	const struct block *cur_block; /* the block it belongs to */
+	const struct insn *cur_first; /* the block's first instruction */
+	const struct insn *stop; /* where the running block stops: its end or past cur */
 	struct tlb_entry *tlb_cpl; /* tlb[cpl == 3]: set with cpl (cpu_update_mode) */
 	struct tlb_entry tlb[2][TLB_SIZE];
 	struct encore_machine *machine;
@@ -136,6 +138,28 @@ struct cpu {
 	int exit_reason;    /* set where run() must end at once (triple fault, fetch error) */
 	u64 code_base;      /* linear address of CS:0 the jump cache was filled under */
 };
+
+/*
+ * Retired instructions.  The run loop counts a block's instructions when
+ * it ends (or an exception leaves it), not one by one: during a handler
+ * the count is the block's start plus cur's position.
+ */
+static inline u64 cpu_icount(const struct cpu *c)
+{
+	return c->icount + (c->cur ? (u64)(c->cur - c->cur_first) : 0);
+}
+
+/*
+ * Stop the running block after the current instruction (and the chain of
+ * blocks after it): a state change the next instructions must see, such
+ * as an interrupt that may now be taken or code that was rewritten.
+ */
+static inline void cpu_end_block(struct cpu *c)
+{
+	c->block_abort = 1;
+	if (c->cur)
+		c->stop = c->cur + 1;
+}
 
 /* ---- registers ---- */
 

@@ -23,16 +23,24 @@ static bool has_error_code(int v)
 	return v == EXC_DF || (v >= EXC_TS && v <= EXC_PF) || v == EXC_AC;
 }
 
+/* Leave the current instruction unretired: RIP back to it, the
+ * instructions before it in its block counted. */
+static void cpu_leave_insn(struct cpu *c)
+{
+	if (!c->cur)
+		return;
+	c->s.rip -= c->cur->len;
+	c->icount += (u64)(c->cur - c->cur_first);
+	c->cur = NULL;
+}
+
 _Noreturn void cpu_unsupported(struct cpu *c, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(c->exit_message, sizeof(c->exit_message), fmt, ap);
 	va_end(ap);
-	if (c->cur) {
-		c->s.rip -= c->cur->len; /* report (and stop at) the instruction itself */
-		c->cur = NULL;
-	}
+	cpu_leave_insn(c); /* report (and stop at) the instruction itself */
 	c->exit_reason = EXIT_ERROR;
 	c->delivering = -1;
 	longjmp(c->exc_jmp, 1);
@@ -287,7 +295,7 @@ static void deliver_event(struct cpu *c, unsigned vector, i64 errcode, bool soft
 			  int delivering)
 {
 	if (c->hooks && c->hooks->on_exception)
-		c->hooks->on_exception(c->hooks->exception_opaque, c->engine.vcpu->index, c->icount,
+		c->hooks->on_exception(c->hooks->exception_opaque, c->engine.vcpu->index, cpu_icount(c),
 				       c->s.rip, vector, errcode, external);
 	c->delivering = delivering;
 	deliver(c, vector, errcode, soft, external);
@@ -318,10 +326,7 @@ static void deliver_exception(struct cpu *c, int vector, i64 errcode)
 
 _Noreturn void cpu_raise(struct cpu *c, int vector, i64 errcode)
 {
-	if (c->cur) {
-		c->s.rip -= c->cur->len; /* faults report the instruction's own RIP */
-		c->cur = NULL;
-	}
+	cpu_leave_insn(c); /* faults report the instruction's own RIP */
 	deliver_exception(c, vector, errcode);
 	longjmp(c->exc_jmp, 1);
 }

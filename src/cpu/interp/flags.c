@@ -100,7 +100,7 @@ void flags_set(struct cpu *c, u64 value, u64 mask)
 	c->s.rflags = (cur & ~mask) | (value & mask) | RF_FIXED1;
 	c->cc_op = CC_OP(CC_EFLAGS, 1);
 	if (!(cur & RF_IF) && (c->s.rflags & RF_IF))
-		c->block_abort = 1; /* a pending interrupt may now be taken */
+		cpu_end_block(c); /* a pending interrupt may now be taken */
 }
 
 static bool cond_from_flags(u64 f, unsigned cc)

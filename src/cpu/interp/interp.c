@@ -47,7 +47,7 @@ void cpu_update_mode(struct cpu *c)
  * (this one is running, so the machine's others are fixed meanwhile). */
 u64 cpu_tsc(struct cpu *c)
 {
-	return c->machine->insns_others + c->icount + c->machine->idle_ns + c->s.msr.tsc_offset;
+	return c->machine->insns_others + cpu_icount(c) + c->machine->idle_ns + c->s.msr.tsc_offset;
 }
 
 u64 cpu_port_in(struct cpu *c, u16 port, unsigned size)
@@ -127,35 +127,39 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 }
 
 /*
- * Run the first n instructions of a block.  The bound is a position: a REP
- * handler that retires several iterations at once sets block_abort, which
- * keeps the budget exact without a count compare per instruction.  Inlined
- * twice: with h == NULL the per-instruction hook code folds away.
+ * Run the first n instructions of a block, up to c->stop: a handler that
+ * must end the block moves it (cpu_end_block), one compare per
+ * instruction serves both.  Instructions are counted when the block
+ * ends.  Inlined twice: with h == NULL the per-instruction hook code
+ * folds away.
  */
 static inline __attribute__((always_inline)) void
 run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_hooks *h)
 {
-	const struct insn *i = b->insns, *end = i + n;
+	const struct insn *i = b->insns;
 	unsigned offset = 0;
 	c->cur_block = b;
+	c->cur_first = i;
+	c->stop = i + n;
 	do {
 		if (h && h->on_insn) {
 			u8 bytes[15];
 			block_insn_bytes(c, b, offset, i->len, bytes);
-			h->on_insn(h->insn_opaque, c->engine.vcpu->index, c->icount, c->s.rip, bytes,
-				   i->len, c->cpl);
+			h->on_insn(h->insn_opaque, c->engine.vcpu->index, c->icount + (u64)(i - b->insns),
+				   c->s.rip, bytes, i->len, c->cpl);
 		}
 		offset += i->len;
 		c->cur = i;
 		c->s.rip += i->len;
 		i->fn(c, i);
-		c->icount++;
 		i++;
-	} while (i != end && !c->block_abort);
+	} while (i != c->stop);
+	c->icount += (u64)(i - b->insns);
 	c->cur = NULL;
 }
 
-static void exec_block(struct cpu *c, const struct block *b, unsigned n)
+static inline __attribute__((always_inline)) void exec_block(struct cpu *c, const struct block *b,
+								unsigned n)
 {
 	run_insns(c, b, n, NULL);
 }
@@ -226,7 +230,7 @@ static int run_step(struct cpu *c)
 	 * instruction budget.
 	 */
 	while (!c->block_abort) {
-		b = block_find(c);
+		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
 		exec_block(c, b, b->ninsns);
@@ -307,7 +311,7 @@ static void interp_inject_nmi(struct encore_engine *e)
 	if (c->s.wait_for_sipi)
 		return; /* a CPU waiting for a start-up IPI ignores NMIs */
 	c->s.nmi_pending = 1;
-	c->block_abort = 1;
+	cpu_end_block(c);
 }
 
 static void interp_request_window(struct encore_engine *e, bool on)
@@ -315,7 +319,7 @@ static void interp_request_window(struct encore_engine *e, bool on)
 	struct cpu *c = cpu_of(e);
 	c->want_window = on;
 	if (on)
-		c->block_abort = 1;
+		cpu_end_block(c);
 }
 
 static int interp_inject(struct encore_engine *e, u8 vector)
@@ -329,7 +333,7 @@ static int interp_inject(struct encore_engine *e, u8 vector)
 
 static u64 interp_insn_count(struct encore_engine *e)
 {
-	return cpu_of(e)->icount;
+	return cpu_icount(cpu_of(e));
 }
 
 static void interp_set_insn_count(struct encore_engine *e, u64 count)
@@ -349,7 +353,7 @@ static void interp_kick(struct encore_engine *e)
 {
 	struct cpu *c = cpu_of(e);
 	c->kicked = 1;
-	c->block_abort = 1;
+	cpu_end_block(c);
 }
 
 static void interp_set_yield(struct encore_engine *e, bool on)

@@ -25,11 +25,16 @@ struct block {
 	u64 vrip;           /* virtual RIP it was decoded at */
 	u64 page2;          /* second physical frame if it crosses a page, else ~0 */
 	struct block *hash_next, *page_next[2];
+	struct block *next[2]; /* blocks that followed it, in its first page: see block_next */
 	u16 ninsns;
-	u8 mode_key;
+	u8 mode_key;        /* MODE_KEY_DEAD once invalidated */
 	u8 valid;           /* cleared when its page is written */
+	u8 next_slot;       /* which of next[] the next link replaces */
 	struct insn insns[];
 };
+
+/* No vCPU is ever in this mode: an invalidated block matches no lookup. */
+#define MODE_KEY_DEAD 0xff
 
 #define JUMP_BITS 12
 
@@ -68,6 +73,29 @@ static inline struct block *block_find(struct cpu *c)
 	if (likely(b && b->vrip == rip && b->mode_key == c->mode_key))
 		return b;
 	return block_lookup(c);
+}
+
+/* A successor of `b` not among its links: found and linked (block.c). */
+struct block *block_follow(struct cpu *c, struct block *b);
+
+/*
+ * The block to run after `b`: one of the two it links to when either
+ * starts at RIP, without a hash lookup.  Links stay within b's first page,
+ * where b's own translation gives the successor's physical address, so a
+ * link holds for as long as entering b does (a flush of the translation
+ * ends the chain of blocks: block_jump_cache_flush); an invalidated block
+ * no longer matches (MODE_KEY_DEAD).
+ */
+static inline struct block *block_next(struct cpu *c, struct block *b)
+{
+	u64 rip = c->s.rip;
+	struct block *n = b->next[0];
+	if (likely(n && n->vrip == rip && n->mode_key == c->mode_key))
+		return n;
+	n = b->next[1];
+	if (n && n->vrip == rip && n->mode_key == c->mode_key)
+		return n;
+	return block_follow(c, b);
 }
 
 int msr_read(struct cpu *c, u32 idx, u64 *v);

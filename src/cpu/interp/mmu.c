@@ -324,7 +324,7 @@ u64 insn_ea_extra(struct cpu *c, const struct insn *i, u64 sum)
 static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
 {
 	if (c->hooks && c->hooks->on_mem)
-		c->hooks->on_mem(c->hooks->mem_opaque, c->engine.vcpu->index, c->icount, lin, paddr,
+		c->hooks->on_mem(c->hooks->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin, paddr,
 				 size, v, wr ? HOOK_ACCESS_WRITE : 0);
 }
 

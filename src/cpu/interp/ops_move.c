@@ -270,7 +270,7 @@ static void pause(struct cpu *c, const struct insn *i)
 	(void)i;
 	if (c->yield_on_pause) {
 		c->exit_reason = EXIT_YIELD;
-		c->block_abort = 1;
+		cpu_end_block(c);
 	}
 }
 
@@ -329,8 +329,10 @@ static void mov_to_sreg(struct cpu *c, const struct insn *i)
 {
 	u16 sel = rm_read(c, i, 2);
 	seg_load_data(c, i->ext, sel);
-	if (i->ext == SEG_SS)
-		c->s.irq_shadow = c->block_abort = 1;
+	if (i->ext == SEG_SS) {
+		c->s.irq_shadow = 1;
+		cpu_end_block(c);
+	}
 }
 
 static insn_fn sel_mov_sreg(struct insn *i)
@@ -355,8 +357,10 @@ static void pop_sreg(struct cpu *c, const struct insn *i)
 	u16 sel = mem_read(c, stack_lin(c, sp), i->opsize);
 	seg_load_data(c, seg, sel);
 	stack_set_sp(c, sp + i->opsize);
-	if (seg == SEG_SS)
-		c->s.irq_shadow = c->block_abort = 1;
+	if (seg == SEG_SS) {
+		c->s.irq_shadow = 1;
+		cpu_end_block(c);
+	}
 }
 
 /* LES, LDS (C4, C5 outside 64-bit mode), LSS, LFS, LGS (0F B2, B4, B5):

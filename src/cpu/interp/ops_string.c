@@ -254,7 +254,7 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size,
 
 	if (op == S_INS || op == S_OUTS) {
 		io_check(c);
-		c->block_abort = 1; /* device state may have changed */
+		cpu_end_block(c); /* device state may have changed */
 	}
 	if (!cnt) {
 		/* Retires once, no iteration.  Intel CPUs still write ECX with a
@@ -270,7 +270,7 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size,
 		return;
 	}
 
-	budget = c->insn_limit - c->icount;
+	budget = c->insn_limit - cpu_icount(c);
 	/* With hooks each iteration is reported as its own instruction (and
 	 * no TLB entry has a fast tag, so the fast path never applies); with
 	 * TF each one traps. */
@@ -302,7 +302,7 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size,
 		if (done >= budget || *(volatile u8 *)&c->kicked) {
 			/* Not finished: run the instruction again. */
 			c->s.rip -= i->len;
-			c->block_abort = 1;
+			cpu_end_block(c);
 			break;
 		}
 	}
@@ -310,7 +310,7 @@ AI void str_rep(struct cpu *c, const struct insn *i, unsigned op, unsigned size,
 	/* A block's instruction budget assumes one retirement per
 	 * instruction: after several, let the run loop look at the limit. */
 	if (done > 1)
-		c->block_abort = 1;
+		cpu_end_block(c);
 }
 
 AI void str_once(struct cpu *c, const struct insn *i, unsigned op, unsigned size)
@@ -318,7 +318,7 @@ AI void str_once(struct cpu *c, const struct insn *i, unsigned op, unsigned size
 	const struct str_ctx x = str_ctx(c, i, size);
 	if (op == S_INS || op == S_OUTS) {
 		io_check(c);
-		c->block_abort = 1;
+		cpu_end_block(c);
 	}
 	str_step(c, i, &x, op, size);
 }

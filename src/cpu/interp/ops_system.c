@@ -33,7 +33,7 @@ static void hlt(struct cpu *c, const struct insn *i)
 	(void)i;
 	require_cpl0(c);
 	c->s.halted = 1;
-	c->block_abort = 1;
+	cpu_end_block(c);
 }
 
 static void cli(struct cpu *c, const struct insn *i)
@@ -49,8 +49,10 @@ static void sti(struct cpu *c, const struct insn *i)
 	(void)i;
 	if (c->cpl > iopl(c))
 		raise_gp(c, 0);
-	if (!(c->s.rflags & RF_IF))
-		c->s.irq_shadow = c->block_abort = 1; /* interrupts wait one more instruction */
+	if (!(c->s.rflags & RF_IF)) {
+		c->s.irq_shadow = 1;
+		cpu_end_block(c); /* interrupts wait one more instruction */
+	}
 	c->s.rflags |= RF_IF;
 }
 
@@ -213,7 +215,7 @@ static void syscall_hook(struct cpu *c, const struct insn *i)
 {
 	const u64 *r = c->s.gpr;
 	u64 args[6] = { r[REG_RDI], r[REG_RSI], r[REG_RDX], r[REG_R10], r[REG_R8], r[REG_R9] };
-	c->hooks->on_syscall(c->hooks->syscall_opaque, c->engine.vcpu->index, c->icount,
+	c->hooks->on_syscall(c->hooks->syscall_opaque, c->engine.vcpu->index, cpu_icount(c),
 			     c->s.rip - i->len, r[REG_RAX], args, c->s.cr3);
 }
 
