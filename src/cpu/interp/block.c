@@ -15,6 +15,7 @@
 #include "decode.h"
 #include "interp.h"
 #include "mmu.h"
+#include "ops.h"
 
 #define BLOCK_MAX_INSNS 64
 #define HASH_BITS 16
@@ -262,6 +263,8 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 		n++;
 		r += i->len;
 		p += i->len;
+		if (i->flags & IF_BLOCK_END)
+			ops_branch__resolve(i, rip + (r - lin));
 		if (page2 != ~0ull) {
 			b->page2 = page2;
 			break;

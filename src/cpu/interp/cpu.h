@@ -430,6 +430,8 @@ static inline u64 pop(struct cpu *c, unsigned size)
 
 /* ---- flags (src/cpu/interp/flags.c) ---- */
 
+/* `res` is the result already cut to the operation's size (every
+ * producer does): ZF is then res == 0 without a mask. */
 static inline void set_cc(struct cpu *c, u32 op, u64 a, u64 b, u64 res)
 {
 	c->cc_op = op;
@@ -462,7 +464,7 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 	unsigned op = c->cc_op, kind = op >> 2, sel = cc >> 1, bits = 8u << (op & 3);
 	if (likely(kind != CC_EFLAGS)) {
 		/* ZF and SF depend only on the result, whatever produced it. */
-		u64 m = ~0ull >> (64 - bits), res = c->cc_res & m;
+		u64 m = ~0ull >> (64 - bits), res = c->cc_res;
 		if (sel == 2)
 			return (res == 0) ^ (cc & 1);
 		if (sel == 4)

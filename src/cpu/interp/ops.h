@@ -5,6 +5,8 @@
 #ifndef INTERP_OPS_H
 #define INTERP_OPS_H
 
+#include "cpu.h"
+
 void ops_alu__register(void);    /* integer arithmetic and logic */
 void ops_move__register(void);   /* moves, stack, exchange, conversions */
 void ops_branch__register(void); /* jumps, calls, loops, conditional ops */
@@ -15,5 +17,9 @@ void ops_sse__register(void);    /* SSE/SSE2 */
 void ops_x87__register(void);    /* x87 FPU */
 
 void interp_init_ops(void);
+
+/* A relative branch at a known RIP (that of the next instruction): its
+ * handler switched to one with the absolute target, where that is exact. */
+void ops_branch__resolve(struct insn *i, u64 next_rip);
 
 #endif

@@ -27,6 +27,25 @@ static const insn_fn jcc_fns[16] = { jcc_0, jcc_1, jcc_2, jcc_3, jcc_4, jcc_5, j
 
 static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_target(c, i)); }
 
+/*
+ * 64-bit code with a canonical target: the target is a constant of the
+ * block (ops_branch__resolve puts it in imm), so a taken branch is a store.
+ */
+#define JCC_ABS(cc)                                                            \
+	static void jcc_abs_##cc(struct cpu *c, const struct insn *i)          \
+	{                                                                      \
+		if (cond_eval(c, cc))                                          \
+			c->s.rip = i->imm;                                     \
+	}
+JCC_ABS(0) JCC_ABS(1) JCC_ABS(2) JCC_ABS(3) JCC_ABS(4) JCC_ABS(5) JCC_ABS(6) JCC_ABS(7)
+JCC_ABS(8) JCC_ABS(9) JCC_ABS(10) JCC_ABS(11) JCC_ABS(12) JCC_ABS(13) JCC_ABS(14) JCC_ABS(15)
+static const insn_fn jcc_abs_fns[16] = {
+	jcc_abs_0, jcc_abs_1, jcc_abs_2, jcc_abs_3, jcc_abs_4, jcc_abs_5, jcc_abs_6, jcc_abs_7,
+	jcc_abs_8, jcc_abs_9, jcc_abs_10, jcc_abs_11, jcc_abs_12, jcc_abs_13, jcc_abs_14, jcc_abs_15
+};
+
+static void jmp_abs(struct cpu *c, const struct insn *i) { c->s.rip = i->imm; }
+
 /* The target is checked before the return address is pushed. */
 static void call_rel(struct cpu *c, const struct insn *i)
 {
@@ -87,6 +106,23 @@ static void jrcxz(struct cpu *c, const struct insn *i)
 }
 
 static insn_fn sel_jcc(struct insn *i) { return jcc_fns[i->op & 15]; }
+
+void ops_branch__resolve(struct insn *i, u64 next_rip)
+{
+	u64 t = next_rip + i->imm;
+	if (!(i->flags & IF_MODE64) || i->opsize != 8 || !is_canonical(t))
+		return;
+	for (unsigned cc = 0; cc < 16; cc++)
+		if (i->fn == jcc_fns[cc]) {
+			i->fn = jcc_abs_fns[cc];
+			i->imm = t;
+			return;
+		}
+	if (i->fn == jmp_rel) {
+		i->fn = jmp_abs;
+		i->imm = t;
+	}
+}
 static insn_fn sel_jmp(struct insn *i) { (void)i; return jmp_rel; }
 static insn_fn sel_call(struct insn *i) { (void)i; return call_rel; }
 static insn_fn sel_ret(struct insn *i)
