@@ -27,12 +27,14 @@ GUEST_CFLAGS="-std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-pic -fno-pie -mcm
 # build_guest NAME: bench/guests/NAME.S alone, or NAME_start.S (linked
 # first: it holds the multiboot header) plus NAME.c, into $OUT/NAME.elf
 # (for encore) and the flat $OUT/NAME.bin (for QEMU's multiboot loader).
+# build_guest NAME [OUTNAME CFLAGS...]: the guest from bench/guests/NAME.*
 build_guest() {
-	local name=$1 objs
-	if [ -r "bench/guests/$name.c" ]; then
-		gcc -c "bench/guests/${name}_start.S" -o "$OUT/${name}_start.o"
+	local src=$1 name=${2:-$1} objs
+	shift $(($# > 1 ? 2 : 1))
+	if [ -r "bench/guests/$src.c" ]; then
+		gcc -c "bench/guests/${src}_start.S" -o "$OUT/${name}_start.o"
 		# shellcheck disable=SC2086
-		gcc $GUEST_CFLAGS -c "bench/guests/$name.c" -o "$OUT/$name.o"
+		gcc $GUEST_CFLAGS "$@" -c "bench/guests/$src.c" -o "$OUT/$name.o"
 		objs=("$OUT/${name}_start.o" "$OUT/$name.o")
 	else
 		gcc -c "bench/guests/$name.S" -o "$OUT/$name.o"
@@ -102,20 +104,23 @@ guest_table() {
 # $OUT/NAME.elf (callgrind, first 20 M guest instructions, start-up cost
 # subtracted); prints nothing without valgrind.
 host_per_guest() {
-	local name=$1 n=20000000 host v0
+	local name=$1 n=${2:-20000000} host v0 limit=()
 	command -v valgrind >/dev/null || return 0
+	[ "$n" = all ] || limit=(--max-insns "$n")
 	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$name.out" \
-		"$BUILD/encore" run --kernel "$OUT/$name.elf" --max-insns $n >/dev/null 2>"$OUT/callgrind.$name.err" || true
+		"$BUILD/encore" run --kernel "$OUT/$name.elf" "${limit[@]}" >/dev/null 2>"$OUT/callgrind.$name.err" || true
+	[ "$n" != all ] || n=$("$BUILD/encore" run --kernel "$OUT/$name.elf" --summary 2>&1 | sed -n 's/^instructions: //p')
 	host=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/callgrind.$name.err")
 	v0=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BUILD/encore" run --kernel "$OUT/$name.elf" \
 		--max-insns 1 2>&1 >/dev/null | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' || true)
 	echo
-	echo "Host instructions per guest instruction (callgrind, first $n guest instructions,"
+	echo "Host instructions per guest instruction (callgrind, $name, first $n guest instructions,"
 	echo "start-up cost subtracted): $(echo "($host - $v0) / $n" | bc -l | xargs printf '%.1f')"
 }
 
 build_guest intloop
 build_guest cwork
+build_guest cwork cwork_div20 -DCWORK_DIV=20
 echo "# encore bench ($(date -u +%Y-%m-%d), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'))"
 echo
 echo "Command: \`make bench\` (bench/run.sh; best of $REPS wall-clock runs, same guest image on every engine)"
@@ -134,7 +139,8 @@ echo
 guest_table cwork
 echo
 echo "Hashing, sorting, a bytecode VM and a linked-list walk, C at -O2 without SSE.  Both print \`$enc_out\`."
-host_per_guest cwork
+# A twentieth of the work, all of it under callgrind: every part counts.
+host_per_guest cwork_div20 all
 echo
 bench/kvm.sh "$BUILD"
 echo

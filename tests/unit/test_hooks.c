@@ -142,6 +142,61 @@ static void test_hooked_run(void)
 	machine__destroy(m);
 }
 
+/* xor %eax,%eax; jnz .+4 (not taken); inc %eax; jnz .+2 (taken); ud2.
+ * The engine may run the first four as one block, but hooks see a block
+ * end at every conditional branch, taken or not. */
+static const u8 branches[] = {
+	0x31, 0xc0,
+	0x75, 0x02,
+	0xff, 0xc0,
+	0x75, 0x00,
+	0x0f, 0x0b,
+};
+
+struct block_events {
+	unsigned n;
+	u64 icount[8], rip[8];
+	unsigned size[8];
+};
+
+static void log_block(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned n, unsigned cpl)
+{
+	struct block_events *b = o;
+	(void)vcpu;
+	(void)cpl;
+	if (b->n < 8) {
+		b->icount[b->n] = icount;
+		b->rip[b->n] = rip;
+		b->size[b->n] = n;
+	}
+	b->n++;
+}
+
+static void test_blocks_end_at_branches(void)
+{
+	check_group("hooks-blocks");
+	struct encore_machine *m = machine__create(64 << 20, 1);
+	struct encore_cpu_state s;
+	memcpy(machine__ram_ptr(m, CODE_ADDR), branches, sizeof(branches));
+	bare_metal__prepare(m, &s, CODE_ADDR);
+	struct encore_engine *e = interp__create(m, &m->vcpus[0]);
+	e->ops->set_state(e, &s);
+	struct block_events b = { 0 };
+	struct encore_hooks h = { .on_block = log_block, .block_opaque = &b };
+	e->ops->set_hooks(e, &h);
+	struct encore_exit x;
+	engine__run(e, 1000, &x);
+	CHECK(e->ops->insn_count(e) == 4, "retired %llu", (unsigned long long)e->ops->insn_count(e));
+	CHECK(b.n >= 3, "%u blocks", b.n);
+	static const unsigned size[3] = { 2, 2, 1 };
+	static const u64 at[3] = { 0, 4, 8 }, count[3] = { 0, 2, 4 };
+	for (unsigned k = 0; k < 3 && k < b.n; k++)
+		CHECK(b.size[k] == size[k] && b.rip[k] == CODE_ADDR + at[k] && b.icount[k] == count[k],
+		      "block %u: %u instructions at +%llu, icount %llu", k, b.size[k],
+		      (unsigned long long)(b.rip[k] - CODE_ADDR), (unsigned long long)b.icount[k]);
+	machine__destroy(m);
+}
+
 /* The same run with hooks, without, and with hooks removed agrees exactly. */
 static void test_hooks_change_nothing(void)
 {
@@ -422,6 +477,7 @@ int main(void)
 {
 	test_hooked_run();
 	test_hooks_change_nothing();
+	test_blocks_end_at_branches();
 	test_two_vcpus();
 	test_plugin_host_two_vcpus();
 	check_group_end();

@@ -94,6 +94,22 @@ void block_jump_cache_flush(struct cpu *c)
 	cpu_end_block(c);
 }
 
+/* Blocks that start in the page, or in the one before it (they may run
+ * into it), leave the jump cache; the running chain of blocks ends. */
+void block_jump_cache_flush_page(struct cpu *c, u64 lin)
+{
+	unsigned slots = 1u << (JUMP_BITS - JUMP_GROUP_BITS);
+	if (!c->jump_cache)
+		return;
+	if (!c->mode64 && c->code_base) {
+		block_jump_cache_flush(c); /* the cache is keyed by RIP, not linear address */
+		return;
+	}
+	memset(&c->jump_cache[jump_group(lin) * slots], 0, slots * sizeof(*c->jump_cache));
+	memset(&c->jump_cache[jump_group(lin - 0x1000) * slots], 0, slots * sizeof(*c->jump_cache));
+	cpu_end_block(c);
+}
+
 /* The arena is full: every block goes, from every vCPU's jump cache too. */
 void block_cache_flush(struct cpu *c)
 {
@@ -295,9 +311,19 @@ struct block *block_lookup(struct cpu *c)
 		paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
 	else
 		paddr = mmu_translate(c, lin, ACC_EXEC);
-	for (b = k->hash[hash_paddr(paddr)]; b; b = b->hash_next)
-		if (b->paddr == paddr && b->vrip == rip && b->mode_key == key)
-			break; /* invalidated blocks are no longer in the hash */
+	u64 page2 = ~0ull; /* where the next page maps, once a block needs it */
+	for (b = k->hash[hash_paddr(paddr)]; b; b = b->hash_next) {
+		if (b->paddr != paddr || b->vrip != rip || b->mode_key != key)
+			continue; /* invalidated blocks are no longer in the hash */
+		if (b->page2 == ~0ull)
+			break;
+		/* Its first instruction runs into the next page: fetched from
+		 * where that page maps now (a fault here is that fetch's). */
+		if (page2 == ~0ull)
+			page2 = mmu_translate(c, (lin & ~0xfffull) + 0x1000, ACC_EXEC) & ~0xfffull;
+		if (b->page2 == page2)
+			break;
+	}
 	if (!b)
 		b = block_build(c, rip, lin, paddr);
 	c->jump_cache[jump_hash(rip)] = b;
@@ -308,9 +334,11 @@ struct block *block_follow(struct cpu *c, struct block *b)
 {
 	struct block *n = block_find(c);
 	/* Linked only when n lies in b's first page at the offset its RIP
-	 * says: then b's translation, valid whenever b runs, maps n's RIP to
-	 * n's physical address (whatever CS base or vCPU). */
+	 * says (and does not run into the next page): then b's translation,
+	 * valid whenever b runs, maps n's RIP to n's physical address
+	 * (whatever CS base or vCPU). */
 	if (((n->paddr ^ b->paddr) & ~0xfffull) == 0 && n->paddr - b->paddr == n->vrip - b->vrip &&
+	    n->page2 == ~0ull && /* its next page may map elsewhere: always looked up */
 	    n != b->next[0] && n != b->next[1]) {
 		b->next[b->next_slot] = n;
 		b->next_slot ^= 1;

@@ -45,6 +45,9 @@ typedef void (*insn_fn)(struct cpu *c, const struct insn *i);
 #define IF_BLOCK_END 0x01 /* ends a decoded block: branch or state change */
 #define IF_MODE64 0x02    /* decoded as 64-bit code */
 #define IF_STACK 0x04     /* accesses the stack implicitly (push, call, ...) */
+#define IF_SIDE_EXIT 0x08 /* a conditional branch inside a block: taken, it ends
+			     the block (c->stop); the block it ends is what hooks
+			     see as a block */
 
 /*
  * One decoded instruction.  The decoder fills everything; the handler
@@ -326,6 +329,68 @@ static inline u8 *tlb_host_write(struct cpu *c, u64 lin, unsigned size)
 	if (likely(e->tag_write == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size))
 		return (u8 *)(uintptr_t)(lin + e->addend);
 	return NULL;
+}
+
+/* Loads and stores through a host pointer from tlb_host_read/write. */
+static inline u64 host_load(const u8 *h, unsigned size)
+{
+	u8 v1; u16 v2; u32 v4; u64 v8;
+	switch (size) {
+	case 1: __builtin_memcpy(&v1, h, 1); return v1;
+	case 2: __builtin_memcpy(&v2, h, 2); return v2;
+	case 4: __builtin_memcpy(&v4, h, 4); return v4;
+	default: __builtin_memcpy(&v8, h, 8); return v8;
+	}
+}
+
+static inline void host_store(u8 *h, unsigned size, u64 v)
+{
+	u8 v1 = (u8)v; u16 v2 = (u16)v; u32 v4 = (u32)v;
+	switch (size) {
+	case 1: __builtin_memcpy(h, &v1, 1); break;
+	case 2: __builtin_memcpy(h, &v2, 2); break;
+	case 4: __builtin_memcpy(h, &v4, 4); break;
+	default: __builtin_memcpy(h, &v, 8); break;
+	}
+}
+
+/*
+ * The hottest handlers come in two parts: a fast one that runs only when
+ * its accesses hit the TLB (tlb_host_read/write) and otherwise hands the
+ * instruction to the general handler, as its last act (a jump, so the
+ * fast part saves no registers for a call), and that general handler.
+ */
+#define HANDLER_SLOW static __attribute__((noinline, cold))
+
+/* A tag of the TLB entry for `lin` covers an access of `size` bytes. */
+static inline bool tlb_hit(u64 tag, u64 lin, unsigned size)
+{
+	return tag == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size;
+}
+
+/*
+ * The fast part's host address for an access at `lin` (fast_access) or
+ * for the ModRM memory operand (fast_operand), in *h: false
+ * unless it needs no wrap or segment base (ea_extra) and hits the TLB for
+ * the access (`write` selects the tag).
+ */
+static inline bool fast_access(struct cpu *c, u64 lin, unsigned size, bool write, u8 **h)
+{
+	struct tlb_entry *e = &c->tlb_cpl[(lin >> 12) & (TLB_SIZE - 1)];
+	if (unlikely(!tlb_hit(write ? e->tag_write : e->tag_read, lin, size)))
+		return false;
+	*h = (u8 *)(uintptr_t)(lin + e->addend);
+	return true;
+}
+
+static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned size, bool write,
+				u8 **h)
+{
+	if (unlikely(i->ea_extra))
+		return false;
+	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
+	u64 lin = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale);
+	return fast_access(c, lin, size, write, h);
 }
 
 /* The fast paths test the tag before anything else, so that a hit costs

@@ -126,6 +126,17 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 	}
 }
 
+/* A block as hooks see it: up to the end of the block, the budget, or a
+ * conditional branch inside it, whichever comes first. */
+static void hook_block(struct cpu *c, const struct encore_hooks *h, u64 icount,
+		       const struct insn *i, const struct insn *end)
+{
+	unsigned n = 1;
+	while (i + n < end && !(i[n - 1].flags & IF_SIDE_EXIT))
+		n++;
+	h->on_block(h->block_opaque, c->engine.vcpu->index, icount, c->s.rip, n, c->cpl);
+}
+
 /*
  * Run the first n instructions of a block, up to c->stop: a handler that
  * must end the block moves it (cpu_end_block), one compare per
@@ -142,6 +153,8 @@ run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_
 	c->cur_first = i;
 	c->stop = i + n;
 	do {
+		if (h && h->on_block && (i == b->insns || (i[-1].flags & IF_SIDE_EXIT)))
+			hook_block(c, h, c->icount + (u64)(i - b->insns), i, b->insns + n);
 		if (h && h->on_insn) {
 			u8 bytes[15];
 			block_insn_bytes(c, b, offset, i->len, bytes);
@@ -169,10 +182,7 @@ static inline __attribute__((always_inline)) void exec_block(struct cpu *c, cons
 static __attribute__((noinline)) void exec_block_hooked(struct cpu *c, const struct block *b,
 						       unsigned n)
 {
-	const struct encore_hooks *h = c->hooks;
-	if (h->on_block)
-		h->on_block(h->block_opaque, c->engine.vcpu->index, c->icount, c->s.rip, n, c->cpl);
-	run_insns(c, b, n, h);
+	run_insns(c, b, n, c->hooks);
 }
 
 static bool interrupts_enabled(struct cpu *c)

@@ -36,11 +36,24 @@ struct block {
 /* No vCPU is ever in this mode: an invalidated block matches no lookup. */
 #define MODE_KEY_DEAD 0xff
 
+/*
+ * The jump cache: 64 groups of 64 slots.  A RIP's page picks the group and
+ * its offset the slot, so the entries of one page are one group, and
+ * INVLPG empties that group (block_jump_cache_flush_page), not the cache.
+ */
 #define JUMP_BITS 12
+#define JUMP_GROUP_BITS 6
+
+static inline unsigned jump_group(u64 rip)
+{
+	u64 page = rip >> 12;
+	return (unsigned)((page ^ (page >> JUMP_GROUP_BITS)) & ((1u << JUMP_GROUP_BITS) - 1));
+}
 
 static inline unsigned jump_hash(u64 rip)
 {
-	return (unsigned)((rip ^ (rip >> JUMP_BITS)) & ((1u << JUMP_BITS) - 1));
+	unsigned slot_bits = JUMP_BITS - JUMP_GROUP_BITS;
+	return jump_group(rip) << slot_bits | (unsigned)((rip ^ (rip >> slot_bits)) & ((1u << slot_bits) - 1));
 }
 
 /* Share the blocks of `sibling` (another vCPU of the machine), or start a
@@ -50,6 +63,8 @@ void block_cache_destroy(struct cpu *c);
 /* The block at RIP after a jump-cache miss (decoded if new); raises on fetch faults. */
 struct block *block_lookup(struct cpu *c);
 void block_jump_cache_flush(struct cpu *c);
+/* The translation of the page at linear address `lin` changed. */
+void block_jump_cache_flush_page(struct cpu *c, u64 lin);
 void block_cache_flush(struct cpu *c);
 
 /* #UD for a form with no handler: counted and reported. */

@@ -286,7 +286,7 @@ void tlb_flush_page(struct cpu *c, u64 lin)
 		    (e->tag_exec & ~0xfffull) == page)
 			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
 	}
-	block_jump_cache_flush(c);
+	block_jump_cache_flush_page(c, lin);
 }
 
 /* Drop fast write tags that point into a physical page that now holds code. */

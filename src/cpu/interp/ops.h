@@ -19,7 +19,8 @@ void ops_x87__register(void);    /* x87 FPU */
 void interp_init_ops(void);
 
 /* A relative branch at a known RIP (that of the next instruction): its
- * handler switched to one with the absolute target, where that is exact. */
+ * handler switched to one with the absolute target, where that is exact;
+ * a Jcc so resolved no longer ends its block (IF_SIDE_EXIT). */
 void ops_branch__resolve(struct insn *i, u64 next_rip);
 
 #endif

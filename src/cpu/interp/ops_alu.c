@@ -83,8 +83,57 @@ static inline u64 alu_value(struct cpu *c, int op, u64 a, u64 b, unsigned size)
 		alu(c, op, a, b, size);                                                        \
 	}
 
+/* The memory forms at 32 and 64 bits, TLB hits only (see HANDLER_SLOW). */
+#define ALU_FAST_FORMS(name, op, size)                                                    \
+	HANDLER_SLOW void name##_mr_##size##_any(struct cpu *c, const struct insn *i)         \
+	{                                                                                      \
+		name##_mr_##size(c, i);                                                        \
+	}                                                                                      \
+	HANDLER_SLOW void name##_rm_##size##_any(struct cpu *c, const struct insn *i)         \
+	{                                                                                      \
+		name##_rm_##size(c, i);                                                        \
+	}                                                                                      \
+	HANDLER_SLOW void name##_mi_##size##_any(struct cpu *c, const struct insn *i)         \
+	{                                                                                      \
+		name##_mi_##size(c, i);                                                        \
+	}                                                                                      \
+	static void name##_mr_##size##_fast(struct cpu *c, const struct insn *i)              \
+	{                                                                                      \
+		u8 *h;                                                                         \
+		if (unlikely(!fast_operand(c, i, size, op != CMP, &h))) {                      \
+			name##_mr_##size##_any(c, i);                                          \
+			return;                                                                \
+		}                                                                              \
+		u64 r = alu(c, op, host_load(h, size), reg_read(c, i->reg, size), size);       \
+		if (op != CMP)                                                                 \
+			host_store(h, size, r);                                                \
+	}                                                                                      \
+	static void name##_rm_##size##_fast(struct cpu *c, const struct insn *i)              \
+	{                                                                                      \
+		u8 *h;                                                                         \
+		if (unlikely(!fast_operand(c, i, size, false, &h))) {                          \
+			name##_rm_##size##_any(c, i);                                          \
+			return;                                                                \
+		}                                                                              \
+		u64 r = alu(c, op, reg_read(c, i->reg, size), host_load(h, size), size);       \
+		if (op != CMP)                                                                 \
+			reg_write(c, i->reg, size, r);                                         \
+	}                                                                                      \
+	static void name##_mi_##size##_fast(struct cpu *c, const struct insn *i)              \
+	{                                                                                      \
+		u8 *h;                                                                         \
+		if (unlikely(!fast_operand(c, i, size, op != CMP, &h))) {                      \
+			name##_mi_##size##_any(c, i);                                          \
+			return;                                                                \
+		}                                                                              \
+		u64 r = alu(c, op, host_load(h, size), i->imm & size_mask(size), size);        \
+		if (op != CMP)                                                                 \
+			host_store(h, size, r);                                                \
+	}
+
 #define ALU_SIZES(name, op) ALU_FORMS(name, op, 1) ALU_FORMS(name, op, 2) \
-	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8)
+	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8) \
+	ALU_FAST_FORMS(name, op, 4) ALU_FAST_FORMS(name, op, 8)
 
 ALU_SIZES(add, ADD)
 ALU_SIZES(or, OR)
@@ -105,11 +154,21 @@ ALU_SIZES(cmp, CMP)
 	{ xor_##form##_1, xor_##form##_2, xor_##form##_4, xor_##form##_8 }, \
 	{ cmp_##form##_1, cmp_##form##_2, cmp_##form##_4, cmp_##form##_8 } }
 
+#define ALU_FAST_TABLE(form) { \
+	{ add_##form##_1, add_##form##_2, add_##form##_4_fast, add_##form##_8_fast }, \
+	{ or_##form##_1, or_##form##_2, or_##form##_4_fast, or_##form##_8_fast }, \
+	{ adc_##form##_1, adc_##form##_2, adc_##form##_4_fast, adc_##form##_8_fast }, \
+	{ sbb_##form##_1, sbb_##form##_2, sbb_##form##_4_fast, sbb_##form##_8_fast }, \
+	{ and_##form##_1, and_##form##_2, and_##form##_4_fast, and_##form##_8_fast }, \
+	{ sub_##form##_1, sub_##form##_2, sub_##form##_4_fast, sub_##form##_8_fast }, \
+	{ xor_##form##_1, xor_##form##_2, xor_##form##_4_fast, xor_##form##_8_fast }, \
+	{ cmp_##form##_1, cmp_##form##_2, cmp_##form##_4_fast, cmp_##form##_8_fast } }
+
 static const insn_fn alu_rr[8][4] = ALU_TABLE(rr);
-static const insn_fn alu_mr[8][4] = ALU_TABLE(mr);
-static const insn_fn alu_rm[8][4] = ALU_TABLE(rm);
+static const insn_fn alu_mr[8][4] = ALU_FAST_TABLE(mr);
+static const insn_fn alu_rm[8][4] = ALU_FAST_TABLE(rm);
 static const insn_fn alu_ri[8][4] = ALU_TABLE(ri);
-static const insn_fn alu_mi[8][4] = ALU_TABLE(mi);
+static const insn_fn alu_mi[8][4] = ALU_FAST_TABLE(mi);
 
 static unsigned size_index(unsigned size)
 {

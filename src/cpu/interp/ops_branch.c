@@ -30,12 +30,16 @@ static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_targ
 /*
  * 64-bit code with a canonical target: the target is a constant of the
  * block (ops_branch__resolve puts it in imm), so a taken branch is a store.
+ * A Jcc does not end its block: decoding goes on along the fall-through
+ * path, and a taken Jcc stops the block at itself.
  */
 #define JCC_ABS(cc)                                                            \
 	static void jcc_abs_##cc(struct cpu *c, const struct insn *i)          \
 	{                                                                      \
-		if (cond_eval(c, cc))                                          \
+		if (cond_eval(c, cc)) {                                        \
 			c->s.rip = i->imm;                                     \
+			c->stop = i + 1; /* the block goes on past it */      \
+		}                                                              \
 	}
 JCC_ABS(0) JCC_ABS(1) JCC_ABS(2) JCC_ABS(3) JCC_ABS(4) JCC_ABS(5) JCC_ABS(6) JCC_ABS(7)
 JCC_ABS(8) JCC_ABS(9) JCC_ABS(10) JCC_ABS(11) JCC_ABS(12) JCC_ABS(13) JCC_ABS(14) JCC_ABS(15)
@@ -45,6 +49,24 @@ static const insn_fn jcc_abs_fns[16] = {
 };
 
 static void jmp_abs(struct cpu *c, const struct insn *i) { c->s.rip = i->imm; }
+
+HANDLER_SLOW void call_abs_any(struct cpu *c, const struct insn *i)
+{
+	push(c, 8, c->s.rip);
+	c->s.rip = i->imm;
+}
+static void call_abs(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP] - 8;
+	u8 *h;
+	if (unlikely(!fast_access(c, sp, 8, true, &h))) {
+		call_abs_any(c, i);
+		return;
+	}
+	host_store(h, 8, c->s.rip);
+	c->s.gpr[REG_RSP] = sp;
+	c->s.rip = i->imm;
+}
 
 /* The target is checked before the return address is pushed. */
 static void call_rel(struct cpu *c, const struct insn *i)
@@ -62,12 +84,28 @@ static void ret_near(struct cpu *c, const struct insn *i)
 	stack_set_sp(c, sp + i->opsize + (i->imm & 0xffff));
 }
 
-static void ret_near64(struct cpu *c, const struct insn *i)
+HANDLER_SLOW void ret_near64_any(struct cpu *c, const struct insn *i)
 {
 	(void)i;
 	u64 sp = c->s.gpr[REG_RSP];
 	u64 t = mem_read64(c, sp);
 	branch_to(c, t);
+	c->s.gpr[REG_RSP] = sp + 8;
+}
+static void ret_near64(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	u8 *h;
+	if (unlikely(!fast_access(c, sp, 8, false, &h))) {
+		ret_near64_any(c, i);
+		return;
+	}
+	u64 t = host_load(h, 8);
+	if (unlikely(!is_canonical(t))) {
+		ret_near64_any(c, i); /* raises #GP */
+		return;
+	}
+	c->s.rip = t;
 	c->s.gpr[REG_RSP] = sp + 8;
 }
 
@@ -116,10 +154,12 @@ void ops_branch__resolve(struct insn *i, u64 next_rip)
 		if (i->fn == jcc_fns[cc]) {
 			i->fn = jcc_abs_fns[cc];
 			i->imm = t;
+			/* The fall-through path continues the block. */
+			i->flags = (i->flags & ~IF_BLOCK_END) | IF_SIDE_EXIT;
 			return;
 		}
-	if (i->fn == jmp_rel) {
-		i->fn = jmp_abs;
+	if (i->fn == jmp_rel || i->fn == call_rel) {
+		i->fn = i->fn == jmp_rel ? jmp_abs : call_abs;
 		i->imm = t;
 	}
 }

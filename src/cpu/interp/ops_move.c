@@ -15,18 +15,38 @@ static void mov_rr(struct cpu *c, const struct insn *i)
 {
 	reg_write(c, i->rm, i->opsize, reg_read(c, i->reg, i->opsize));
 }
-static void mov_mr_8(struct cpu *c, const struct insn *i) { mem_write64(c, insn_ea(c, i), c->s.gpr[i->reg]); }
-static void mov_mr_4(struct cpu *c, const struct insn *i) { mem_write32(c, insn_ea(c, i), (u32)c->s.gpr[i->reg]); }
 static void mov_mr(struct cpu *c, const struct insn *i)
 {
 	mem_write(c, insn_ea(c, i), i->opsize, reg_read(c, i->reg, i->opsize));
 }
-static void mov_rm_8(struct cpu *c, const struct insn *i) { c->s.gpr[i->reg] = mem_read64(c, insn_ea(c, i)); }
-static void mov_rm_4(struct cpu *c, const struct insn *i) { c->s.gpr[i->reg] = mem_read32(c, insn_ea(c, i)); }
 static void mov_rm(struct cpu *c, const struct insn *i)
 {
 	reg_write(c, i->reg, i->opsize, mem_read(c, insn_ea(c, i), i->opsize));
 }
+HANDLER_SLOW void mov_mr_any(struct cpu *c, const struct insn *i) { mov_mr(c, i); }
+HANDLER_SLOW void mov_rm_any(struct cpu *c, const struct insn *i) { mov_rm(c, i); }
+
+#define MOV_MEM_FAST(size, type)                                                         \
+	static void mov_mr_##size(struct cpu *c, const struct insn *i)                   \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
+			mov_mr_any(c, i);                                                \
+			return;                                                          \
+		}                                                                        \
+		host_store(h, size, c->s.gpr[i->reg]);                                   \
+	}                                                                                \
+	static void mov_rm_##size(struct cpu *c, const struct insn *i)                   \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
+			mov_rm_any(c, i);                                                \
+			return;                                                          \
+		}                                                                        \
+		c->s.gpr[i->reg] = host_load(h, size);                                   \
+	}
+MOV_MEM_FAST(8, u64)
+MOV_MEM_FAST(4, u32)
 
 static insn_fn sel_mov(struct insn *i)
 {
@@ -76,10 +96,33 @@ static void lea(struct cpu *c, const struct insn *i)
 	reg_write(c, i->reg, i->opsize, insn_offset(c, i));
 }
 
-static insn_fn sel_lea(struct insn *i) { return i->rm == RM_MEM ? lea : NULL; }
+static void lea_8(struct cpu *c, const struct insn *i) { c->s.gpr[i->reg] = insn_offset(c, i); }
+
+static insn_fn sel_lea(struct insn *i)
+{
+	if (i->rm != RM_MEM)
+		return NULL;
+	return i->opsize == 8 ? lea_8 : lea;
+}
 
 static void movzx8(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, rm_read(c, i, 1)); }
 static void movzx16(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, rm_read(c, i, 2)); }
+HANDLER_SLOW void movzx8_any(struct cpu *c, const struct insn *i) { movzx8(c, i); }
+HANDLER_SLOW void movzx16_any(struct cpu *c, const struct insn *i) { movzx16(c, i); }
+
+/* From memory into a 32- or 64-bit register (which zero-extends alike). */
+#define MOVZX_MEM_FAST(size)                                                             \
+	static void movzx##size##_m(struct cpu *c, const struct insn *i)                 \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size / 8, false, &h))) {                \
+			movzx##size##_any(c, i);                                         \
+			return;                                                          \
+		}                                                                        \
+		c->s.gpr[i->reg] = host_load(h, size / 8);                               \
+	}
+MOVZX_MEM_FAST(8)
+MOVZX_MEM_FAST(16)
 static void movsx8(struct cpu *c, const struct insn *i)
 {
 	reg_write(c, i->reg, i->opsize, sign_extend(rm_read(c, i, 1), 1));
@@ -99,8 +142,12 @@ static insn_fn sel_movx(struct insn *i)
 	if (i->op == 0xb6 || i->op == 0xbe) {
 		if (i->rm != RM_MEM)
 			i->rm = byte_reg(i, i->rm);
+		if (i->op == 0xb6 && i->rm == RM_MEM && i->opsize >= 4)
+			return movzx8_m;
 		return i->op == 0xb6 ? movzx8 : movsx8;
 	}
+	if (i->op == 0xb7 && i->rm == RM_MEM && i->opsize >= 4)
+		return movzx16_m;
 	return i->op == 0xb7 ? movzx16 : movsx16;
 }
 
@@ -122,18 +169,41 @@ static insn_fn sel_movsxd(struct insn *i) { return (i->flags & IF_MODE64) ? movs
 /* ---- stack ---- */
 
 static void push_r(struct cpu *c, const struct insn *i) { push(c, i->opsize, reg_read(c, i->reg, i->opsize)); }
-static void push_r64(struct cpu *c, const struct insn *i) { push(c, 8, c->s.gpr[i->reg]); }
+HANDLER_SLOW void push_r64_any(struct cpu *c, const struct insn *i) { push(c, 8, c->s.gpr[i->reg]); }
+static void push_r64(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP] - 8;
+	u8 *h;
+	if (unlikely(!fast_access(c, sp, 8, true, &h))) {
+		push_r64_any(c, i);
+		return;
+	}
+	host_store(h, 8, c->s.gpr[i->reg]);
+	c->s.gpr[REG_RSP] = sp;
+}
 static void pop_r(struct cpu *c, const struct insn *i)
 {
 	u64 v = pop(c, i->opsize);
 	reg_write(c, i->reg, i->opsize, v);
 }
-static void pop_r64(struct cpu *c, const struct insn *i)
+HANDLER_SLOW void pop_r64_any(struct cpu *c, const struct insn *i)
 {
 	u64 sp = c->s.gpr[REG_RSP];
 	u64 v = mem_read64(c, sp);
 	c->s.gpr[REG_RSP] = sp + 8;
 	c->s.gpr[i->reg] = v;
+}
+static void pop_r64(struct cpu *c, const struct insn *i)
+{
+	u64 sp = c->s.gpr[REG_RSP];
+	u8 *h;
+	if (unlikely(!fast_access(c, sp, 8, false, &h))) {
+		pop_r64_any(c, i);
+		return;
+	}
+	u64 v = host_load(h, 8);
+	c->s.gpr[REG_RSP] = sp + 8;
+	c->s.gpr[i->reg] = v; /* after RSP: POP RSP loads the popped value */
 }
 static void push_imm(struct cpu *c, const struct insn *i) { push(c, i->opsize, i->imm); }
 
