@@ -77,8 +77,12 @@ struct insn {
 	u8 flags;     /* IF_* */
 };
 
-/* Software TLB: one direct-mapped set per privilege (0 = supervisor, 1 = user). */
-#define TLB_BITS 8
+/*
+ * Software TLB: one direct-mapped set per privilege (0 = supervisor, 1 =
+ * user), large enough for a few MiB of working set.  Flushes visit only
+ * the entries filled since the last full flush (tlb_used).
+ */
+#define TLB_BITS 12
 #define TLB_SIZE (1u << TLB_BITS)
 #define TLB_TAG_NONE 1ull /* never equals a page-aligned address */
 /*
@@ -91,8 +95,9 @@ struct insn {
 struct tlb_entry {
 	u64 tag_read, tag_write, tag_exec; /* page-aligned linear address */
 	uintptr_t addend;                  /* host = linear + addend */
-	u64 paddr;                         /* guest physical page */
+	u64 paddr;                         /* guest physical page | 1 if global */
 };
+#define TLB_UNUSED ~0ull /* tlb_entry.paddr of an entry not in tlb_used */
 
 /* Lazy flags: the last flag-setting operation, evaluated on demand. */
 enum cc_kind {
@@ -128,6 +133,8 @@ struct cpu {
 	const struct insn *stop; /* where the running block stops: its end or past cur */
 	struct tlb_entry *tlb_cpl; /* tlb[cpl == 3]: set with cpl (cpu_update_mode) */
 	struct tlb_entry tlb[2][TLB_SIZE];
+	u16 tlb_used[2][TLB_SIZE]; /* indices of entries in use: see tlb_fill */
+	u32 tlb_nused[2];
 	struct encore_machine *machine;
 	struct encore_engine engine;
 	jmp_buf exc_jmp;
@@ -301,6 +308,8 @@ void mem_write_sys(struct cpu *c, u64 lin, unsigned size, u64 v);
 /* Translate for `acc` at the current privilege; raises #PF on failure. */
 u64 mmu_translate(struct cpu *c, u64 lin, enum access acc);
 void tlb_flush_all(struct cpu *c);
+/* An empty TLB, for a new CPU. */
+void tlb_init(struct cpu *c);
 /* Call after writing guest RAM through a host pointer (invalidates code). */
 void mmu_note_ram_write(struct cpu *c, u64 paddr, unsigned len);
 void tlb_flush_page(struct cpu *c, u64 lin);

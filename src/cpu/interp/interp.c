@@ -476,7 +476,7 @@ struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcp
 	c->tlb_cpl = c->tlb[0];
 	c->stats = calloc(1, sizeof(*c->stats));
 	block_cache_init(c, sibling(m, v));
-	tlb_flush_all(c);
+	tlb_init(c);
 	v->engine = &c->engine;
 	return &c->engine;
 }

@@ -185,9 +185,12 @@ static void translate_page(struct cpu *c, u64 lin, enum access acc, bool user, s
  */
 static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const struct walk *w)
 {
-	struct tlb_entry *e = &c->tlb[user][(lin >> 12) & (TLB_SIZE - 1)];
+	unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
+	struct tlb_entry *e = &c->tlb[user][idx];
 	u64 page = lin & ~0xfffull;
 	u8 *host = machine__ram_ptr(c->machine, w->paddr);
+	if (e->paddr == TLB_UNUSED)
+		c->tlb_used[user][c->tlb_nused[user]++] = (u16)idx;
 	e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
 	e->paddr = w->paddr | (w->global ? 1 : 0);
 	if (!host)
@@ -254,14 +257,35 @@ u64 mmu_translate(struct cpu *c, u64 lin, enum access acc)
 	return translate(c, lin, acc, false);
 }
 
-static void tlb_flush(struct cpu *c, bool keep_global)
+void tlb_init(struct cpu *c)
 {
-	for (unsigned p = 0; p < 2; p++)
+	for (unsigned p = 0; p < 2; p++) {
 		for (unsigned k = 0; k < TLB_SIZE; k++) {
 			struct tlb_entry *e = &c->tlb[p][k];
-			if (!keep_global || !(e->paddr & 1))
-				e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+			e->paddr = TLB_UNUSED;
 		}
+		c->tlb_nused[p] = 0;
+	}
+}
+
+/* Only the entries in use are visited; global ones stay in use. */
+static void tlb_flush(struct cpu *c, bool keep_global)
+{
+	for (unsigned p = 0; p < 2; p++) {
+		unsigned kept = 0;
+		for (unsigned k = 0; k < c->tlb_nused[p]; k++) {
+			u16 idx = c->tlb_used[p][k];
+			struct tlb_entry *e = &c->tlb[p][idx];
+			if (keep_global && (e->paddr & 1)) {
+				c->tlb_used[p][kept++] = idx;
+				continue;
+			}
+			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+			e->paddr = TLB_UNUSED;
+		}
+		c->tlb_nused[p] = kept;
+	}
 	block_jump_cache_flush(c);
 }
 
@@ -294,8 +318,8 @@ void tlb_protect_code_page(struct cpu *c, u64 paddr)
 {
 	u64 frame = paddr & ~0xfffull;
 	for (unsigned p = 0; p < 2; p++)
-		for (unsigned k = 0; k < TLB_SIZE; k++) {
-			struct tlb_entry *e = &c->tlb[p][k];
+		for (unsigned k = 0; k < c->tlb_nused[p]; k++) {
+			struct tlb_entry *e = &c->tlb[p][c->tlb_used[p][k]];
 			if ((e->paddr & ~0xfffull) == frame)
 				e->tag_write = TLB_TAG_NONE;
 		}
