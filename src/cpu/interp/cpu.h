@@ -541,8 +541,17 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 		u64 m = ~0ull >> (64 - bits), res = c->cc_res;
 		if (sel == 2)
 			return (res == 0) ^ (cc & 1);
+		bool sf = (res >> (bits - 1)) & 1;
 		if (sel == 4)
-			return ((res >> (bits - 1)) & 1) ^ (cc & 1);
+			return sf ^ (cc & 1);
+		if (kind == CC_LOGIC) { /* CF = OF = 0 */
+			switch (sel) {
+			case 0: case 1: return cc & 1;
+			case 3: return (res == 0) ^ (cc & 1);
+			case 6: return sf ^ (cc & 1);
+			case 7: return ((res == 0) | sf) ^ (cc & 1);
+			}
+		}
 		if (kind == CC_SUB) {
 			u64 a = c->cc_a & m, b = c->cc_b & m;
 			/* Valid only when no borrow went in (SUB/CMP, not SBB). */

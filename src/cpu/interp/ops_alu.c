@@ -83,7 +83,7 @@ static inline u64 alu_value(struct cpu *c, int op, u64 a, u64 b, unsigned size)
 		alu(c, op, a, b, size);                                                        \
 	}
 
-/* The memory forms at 32 and 64 bits, TLB hits only (see HANDLER_SLOW). */
+/* The memory forms, TLB hits only (see HANDLER_SLOW). */
 #define ALU_FAST_FORMS(name, op, size)                                                    \
 	HANDLER_SLOW void name##_mr_##size##_any(struct cpu *c, const struct insn *i)         \
 	{                                                                                      \
@@ -132,8 +132,8 @@ static inline u64 alu_value(struct cpu *c, int op, u64 a, u64 b, unsigned size)
 	}
 
 #define ALU_SIZES(name, op) ALU_FORMS(name, op, 1) ALU_FORMS(name, op, 2) \
-	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8) \
-	ALU_FAST_FORMS(name, op, 4) ALU_FAST_FORMS(name, op, 8)
+	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8) ALU_FAST_FORMS(name, op, 1) \
+	ALU_FAST_FORMS(name, op, 2) ALU_FAST_FORMS(name, op, 4) ALU_FAST_FORMS(name, op, 8)
 
 ALU_SIZES(add, ADD)
 ALU_SIZES(or, OR)
@@ -154,15 +154,12 @@ ALU_SIZES(cmp, CMP)
 	{ xor_##form##_1, xor_##form##_2, xor_##form##_4, xor_##form##_8 }, \
 	{ cmp_##form##_1, cmp_##form##_2, cmp_##form##_4, cmp_##form##_8 } }
 
+#define ALU_FAST_ROW(name, form) \
+	{ name##_##form##_1_fast, name##_##form##_2_fast, name##_##form##_4_fast, name##_##form##_8_fast }
 #define ALU_FAST_TABLE(form) { \
-	{ add_##form##_1, add_##form##_2, add_##form##_4_fast, add_##form##_8_fast }, \
-	{ or_##form##_1, or_##form##_2, or_##form##_4_fast, or_##form##_8_fast }, \
-	{ adc_##form##_1, adc_##form##_2, adc_##form##_4_fast, adc_##form##_8_fast }, \
-	{ sbb_##form##_1, sbb_##form##_2, sbb_##form##_4_fast, sbb_##form##_8_fast }, \
-	{ and_##form##_1, and_##form##_2, and_##form##_4_fast, and_##form##_8_fast }, \
-	{ sub_##form##_1, sub_##form##_2, sub_##form##_4_fast, sub_##form##_8_fast }, \
-	{ xor_##form##_1, xor_##form##_2, xor_##form##_4_fast, xor_##form##_8_fast }, \
-	{ cmp_##form##_1, cmp_##form##_2, cmp_##form##_4_fast, cmp_##form##_8_fast } }
+	ALU_FAST_ROW(add, form), ALU_FAST_ROW(or, form), ALU_FAST_ROW(adc, form), \
+	ALU_FAST_ROW(sbb, form), ALU_FAST_ROW(and, form), ALU_FAST_ROW(sub, form), \
+	ALU_FAST_ROW(xor, form), ALU_FAST_ROW(cmp, form) }
 
 static const insn_fn alu_rr[8][4] = ALU_TABLE(rr);
 static const insn_fn alu_mr[8][4] = ALU_FAST_TABLE(mr);
@@ -228,15 +225,50 @@ static void test_rr_4(struct cpu *c, const struct insn *i)
 	set_cc(c, CC_OP(CC_LOGIC, 4), 0, 0, (u32)(c->s.gpr[i->rm] & c->s.gpr[i->reg]));
 }
 
+HANDLER_SLOW void test_rm_reg_any(struct cpu *c, const struct insn *i) { test_rm_reg(c, i); }
+HANDLER_SLOW void test_rm_imm_any(struct cpu *c, const struct insn *i) { test_rm_imm(c, i); }
+
+/* Memory operand, register or immediate, per size: the TLB-hit part. */
+#define TEST_FAST(size)                                                                  \
+	static void test_mr_##size(struct cpu *c, const struct insn *i)                  \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
+			test_rm_reg_any(c, i);                                           \
+			return;                                                          \
+		}                                                                        \
+		set_cc(c, CC_OP(CC_LOGIC, size), 0, 0,                                   \
+		       host_load(h, size) & reg_read(c, i->reg, size));                  \
+	}                                                                                \
+	static void test_mi_##size(struct cpu *c, const struct insn *i)                  \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
+			test_rm_imm_any(c, i);                                           \
+			return;                                                          \
+		}                                                                        \
+		set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, host_load(h, size) & i->imm & size_mask(size)); \
+	}
+TEST_FAST(1) TEST_FAST(2) TEST_FAST(4) TEST_FAST(8)
+static const insn_fn test_mr[4] = { test_mr_1, test_mr_2, test_mr_4, test_mr_8 };
+static const insn_fn test_mi[4] = { test_mi_1, test_mi_2, test_mi_4, test_mi_8 };
+
+static insn_fn sel_test_imm(struct insn *i)
+{
+	return i->rm == RM_MEM ? test_mi[size_index(i->opsize)] : test_rm_imm;
+}
+
 static insn_fn sel_test(struct insn *i)
 {
 	if (i->op == 0xa8 || i->op == 0xa9) {
 		i->rm = REG_RAX;
 		return test_rm_imm;
 	}
-	if (i->rm != RM_MEM && i->opsize == 8)
+	if (i->rm == RM_MEM)
+		return test_mr[size_index(i->opsize)];
+	if (i->opsize == 8)
 		return test_rr_8;
-	if (i->rm != RM_MEM && i->opsize == 4)
+	if (i->opsize == 4)
 		return test_rr_4;
 	return test_rm_reg;
 }
@@ -408,6 +440,8 @@ static insn_fn sel_grp3(struct insn *i)
 {
 	static const insn_fn fns[8] = { test_rm_imm, test_rm_imm, not_rm, neg_rm,
 					mul_rm, imul1_rm, div_rm, idiv_rm };
+	if (i->ext < 2)
+		return sel_test_imm(i);
 	return fns[i->ext];
 }
 

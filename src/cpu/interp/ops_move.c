@@ -66,13 +66,27 @@ static insn_fn sel_mov(struct insn *i)
 
 static void mov_r_imm(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, i->imm); }
 static void mov_rm_imm(struct cpu *c, const struct insn *i) { rm_write(c, i, i->opsize, i->imm); }
+HANDLER_SLOW void mov_rm_imm_any(struct cpu *c, const struct insn *i) { mov_rm_imm(c, i); }
+#define MOV_MI_FAST(size)                                                                \
+	static void mov_mi_##size(struct cpu *c, const struct insn *i)                   \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
+			mov_rm_imm_any(c, i);                                            \
+			return;                                                          \
+		}                                                                        \
+		host_store(h, size, i->imm);                                             \
+	}
+MOV_MI_FAST(1) MOV_MI_FAST(2) MOV_MI_FAST(4) MOV_MI_FAST(8)
 
 static insn_fn sel_mov_imm(struct insn *i)
 {
 	if (i->op == 0xc6 || i->op == 0xc7) {
+		static const insn_fn mi[9] = { [1] = mov_mi_1, [2] = mov_mi_2, [4] = mov_mi_4,
+					       [8] = mov_mi_8 };
 		if (i->ext != 0)
 			return NULL;
-		return mov_rm_imm;
+		return i->rm == RM_MEM ? mi[i->opsize] : mov_rm_imm;
 	}
 	return mov_r_imm;
 }
@@ -136,6 +150,20 @@ static void movsxd(struct cpu *c, const struct insn *i)
 	u64 v = rm_read(c, i, 4);
 	reg_write(c, i->reg, i->opsize, i->opsize == 8 ? sign_extend(v, 4) : v);
 }
+HANDLER_SLOW void movsxd_any(struct cpu *c, const struct insn *i) { movsxd(c, i); }
+static void movsxd_r8(struct cpu *c, const struct insn *i)
+{
+	c->s.gpr[i->reg] = (u64)(i64)(i32)c->s.gpr[i->rm];
+}
+static void movsxd_m8(struct cpu *c, const struct insn *i)
+{
+	u8 *h;
+	if (unlikely(!fast_operand(c, i, 4, false, &h))) {
+		movsxd_any(c, i);
+		return;
+	}
+	c->s.gpr[i->reg] = (u64)(i64)(i32)host_load(h, 4);
+}
 
 static insn_fn sel_movx(struct insn *i)
 {
@@ -164,7 +192,14 @@ static void arpl(struct cpu *c, const struct insn *i)
 	flags_set(c, raise ? RF_ZF : 0, RF_ZF);
 }
 
-static insn_fn sel_movsxd(struct insn *i) { return (i->flags & IF_MODE64) ? movsxd : arpl; }
+static insn_fn sel_movsxd(struct insn *i)
+{
+	if (!(i->flags & IF_MODE64))
+		return arpl;
+	if (i->opsize != 8)
+		return movsxd;
+	return i->rm == RM_MEM ? movsxd_m8 : movsxd_r8;
+}
 
 /* ---- stack ---- */
 
@@ -372,7 +407,31 @@ static void setcc(struct cpu *c, const struct insn *i)
 	rm_write(c, i, 1, cond_eval(c, i->op & 15));
 }
 
-static insn_fn sel_cmov(struct insn *i) { (void)i; return cmov; }
+/* Register to register at 64 or 32 bits, per condition. */
+#define CMOV_RR(cc)                                                               \
+	static void cmov_rr8_##cc(struct cpu *c, const struct insn *i)            \
+	{                                                                         \
+		if (cond_eval(c, cc))                                             \
+			c->s.gpr[i->reg] = c->s.gpr[i->rm];                       \
+	}                                                                         \
+	static void cmov_rr4_##cc(struct cpu *c, const struct insn *i)            \
+	{                                                                         \
+		c->s.gpr[i->reg] = (u32)c->s.gpr[cond_eval(c, cc) ? i->rm : i->reg]; \
+	}
+CMOV_RR(0) CMOV_RR(1) CMOV_RR(2) CMOV_RR(3) CMOV_RR(4) CMOV_RR(5) CMOV_RR(6) CMOV_RR(7)
+CMOV_RR(8) CMOV_RR(9) CMOV_RR(10) CMOV_RR(11) CMOV_RR(12) CMOV_RR(13) CMOV_RR(14) CMOV_RR(15)
+#define CMOV_ROW(w) { cmov_rr##w##_0, cmov_rr##w##_1, cmov_rr##w##_2, cmov_rr##w##_3, \
+	cmov_rr##w##_4, cmov_rr##w##_5, cmov_rr##w##_6, cmov_rr##w##_7, cmov_rr##w##_8, \
+	cmov_rr##w##_9, cmov_rr##w##_10, cmov_rr##w##_11, cmov_rr##w##_12, cmov_rr##w##_13, \
+	cmov_rr##w##_14, cmov_rr##w##_15 }
+static const insn_fn cmov_rr[2][16] = { CMOV_ROW(4), CMOV_ROW(8) };
+
+static insn_fn sel_cmov(struct insn *i)
+{
+	if (i->rm != RM_MEM && (i->opsize == 8 || i->opsize == 4))
+		return cmov_rr[i->opsize == 8][i->op & 15];
+	return cmov;
+}
 static insn_fn sel_setcc(struct insn *i) { (void)i; return setcc; }
 
 static void xlat(struct cpu *c, const struct insn *i)

@@ -139,10 +139,13 @@ AI unsigned g2_mask_count(unsigned size, u64 cnt)
 
 AI void g2_flags(struct cpu *c, u64 fl, u64 mask)
 {
-	if (mask == RF_ARITH)
+	if (mask == RF_ARITH) {
 		flags_set_arith(c, fl);
-	else if (mask)
-		flags_set(c, fl, mask);
+	} else if (mask) {
+		/* Some arithmetic flags only: no IF change to look after. */
+		c->s.rflags = (flags_get(c) & ~mask) | (fl & mask);
+		c->cc_op = CC_OP(CC_EFLAGS, 1);
+	}
 }
 
 /* `imm`: the count is an immediate, masked by the selector and never 1. */
