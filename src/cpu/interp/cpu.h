@@ -80,7 +80,8 @@ struct insn {
 /*
  * Software TLB: one direct-mapped set per privilege (0 = supervisor, 1 =
  * user), large enough for a few MiB of working set.  Flushes visit only
- * the entries filled since the last full flush (tlb_used).
+ * the entries filled since they were last flushed, listed apart by kind
+ * (tlb_list: non-global, global), so a CR3 write skips the global ones.
  */
 #define TLB_BITS 12
 #define TLB_SIZE (1u << TLB_BITS)
@@ -97,7 +98,12 @@ struct tlb_entry {
 	uintptr_t addend;                  /* host = linear + addend */
 	u64 paddr;                         /* guest physical page | 1 if global */
 };
-#define TLB_UNUSED ~0ull /* tlb_entry.paddr of an entry not in tlb_used */
+
+/* Indices of TLB entries that may hold tags, of one set and one kind. */
+struct tlb_list {
+	u32 n;
+	u16 idx[TLB_SIZE];
+};
 
 /* Lazy flags: the last flag-setting operation, evaluated on demand. */
 enum cc_kind {
@@ -133,8 +139,8 @@ struct cpu {
 	const struct insn *stop; /* where the running block stops: its end or past cur */
 	struct tlb_entry *tlb_cpl; /* tlb[cpl == 3]: set with cpl (cpu_update_mode) */
 	struct tlb_entry tlb[2][TLB_SIZE];
-	u16 tlb_used[2][TLB_SIZE]; /* indices of entries in use: see tlb_fill */
-	u32 tlb_nused[2];
+	struct tlb_list tlb_list[2][2]; /* [set][global]: see tlb_fill */
+	u8 tlb_listed[2][TLB_SIZE];      /* [set][index]: bit g = on tlb_list[set][g] */
 	struct encore_machine *machine;
 	struct encore_engine engine;
 	jmp_buf exc_jmp;

@@ -226,7 +226,9 @@ static int run_step(struct cpu *c)
 		n = 1;
 	}
 	c->block_abort = 0;
-	if (unlikely(c->hooks != NULL)) {
+	/* Hooks on memory, exceptions and system calls fire from inside the
+	 * handlers: only per-instruction and per-block hooks need this loop. */
+	if (unlikely(c->hooks != NULL) && (c->hooks->on_insn || c->hooks->on_block)) {
 		exec_block_hooked(c, b, n);
 		return -1;
 	}

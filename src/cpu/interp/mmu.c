@@ -189,8 +189,12 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const s
 	struct tlb_entry *e = &c->tlb[user][idx];
 	u64 page = lin & ~0xfffull;
 	u8 *host = machine__ram_ptr(c->machine, w->paddr);
-	if (e->paddr == TLB_UNUSED)
-		c->tlb_used[user][c->tlb_nused[user]++] = (u16)idx;
+	unsigned kind = w->global ? 1 : 0;
+	if (!(c->tlb_listed[user][idx] & (1u << kind))) {
+		struct tlb_list *l = &c->tlb_list[user][kind];
+		l->idx[l->n++] = (u16)idx;
+		c->tlb_listed[user][idx] |= (u8)(1u << kind);
+	}
 	e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
 	e->paddr = w->paddr | (w->global ? 1 : 0);
 	if (!host)
@@ -263,28 +267,34 @@ void tlb_init(struct cpu *c)
 		for (unsigned k = 0; k < TLB_SIZE; k++) {
 			struct tlb_entry *e = &c->tlb[p][k];
 			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
-			e->paddr = TLB_UNUSED;
+			e->paddr = 0;
+			c->tlb_listed[p][k] = 0;
 		}
-		c->tlb_nused[p] = 0;
+		c->tlb_list[p][0].n = c->tlb_list[p][1].n = 0;
 	}
 }
 
-/* Only the entries in use are visited; global ones stay in use. */
+/* Empty the entries on list `kind` of set p; with keep_global, not those
+ * that hold a global translation now (they are on the global list too). */
+static void tlb_flush_list(struct cpu *c, unsigned p, unsigned kind, bool keep_global)
+{
+	struct tlb_list *l = &c->tlb_list[p][kind];
+	for (u32 k = 0; k < l->n; k++) {
+		u16 idx = l->idx[k];
+		struct tlb_entry *e = &c->tlb[p][idx];
+		c->tlb_listed[p][idx] &= (u8)~(1u << kind);
+		if (!(keep_global && (e->paddr & 1)))
+			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
+	}
+	l->n = 0;
+}
+
 static void tlb_flush(struct cpu *c, bool keep_global)
 {
 	for (unsigned p = 0; p < 2; p++) {
-		unsigned kept = 0;
-		for (unsigned k = 0; k < c->tlb_nused[p]; k++) {
-			u16 idx = c->tlb_used[p][k];
-			struct tlb_entry *e = &c->tlb[p][idx];
-			if (keep_global && (e->paddr & 1)) {
-				c->tlb_used[p][kept++] = idx;
-				continue;
-			}
-			e->tag_read = e->tag_write = e->tag_exec = TLB_TAG_NONE;
-			e->paddr = TLB_UNUSED;
-		}
-		c->tlb_nused[p] = kept;
+		tlb_flush_list(c, p, 0, keep_global);
+		if (!keep_global)
+			tlb_flush_list(c, p, 1, false);
 	}
 	block_jump_cache_flush(c);
 }
@@ -318,10 +328,13 @@ void tlb_protect_code_page(struct cpu *c, u64 paddr)
 {
 	u64 frame = paddr & ~0xfffull;
 	for (unsigned p = 0; p < 2; p++)
-		for (unsigned k = 0; k < c->tlb_nused[p]; k++) {
-			struct tlb_entry *e = &c->tlb[p][c->tlb_used[p][k]];
-			if ((e->paddr & ~0xfffull) == frame)
-				e->tag_write = TLB_TAG_NONE;
+		for (unsigned g = 0; g < 2; g++) {
+			const struct tlb_list *l = &c->tlb_list[p][g];
+			for (u32 k = 0; k < l->n; k++) {
+				struct tlb_entry *e = &c->tlb[p][l->idx[k]];
+				if ((e->paddr & ~0xfffull) == frame)
+					e->tag_write = TLB_TAG_NONE;
+			}
 		}
 }
 
@@ -413,8 +426,7 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 	u64 paddr;
 	u8 *h = tlb_hooked_host(c, lin, size, false, &paddr);
 	if (h) {
-		u64 v = 0;
-		memcpy(&v, h, size);
+		u64 v = host_load(h, size);
 		mem_hook(c, lin, paddr, size, v, false);
 		return v;
 	}
@@ -430,7 +442,7 @@ void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 	u64 paddr;
 	u8 *h = tlb_hooked_host(c, lin, size, true, &paddr);
 	if (h) {
-		memcpy(h, &v, size);
+		host_store(h, size, v);
 		mem_hook(c, lin, paddr, size, v, true);
 		return;
 	}
