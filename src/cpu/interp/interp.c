@@ -70,7 +70,7 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 static void record_unimplemented(struct cpu *c, u64 rip)
 {
 	struct interp_stats *st = c->stats;
-	u8 bytes[15];
+	u8 bytes[16]; /* block_insn_bytes may copy 16 */
 	/* Called from a handler, so c->cur is an instruction of c->cur_block. */
 	unsigned offset = 0, n = c->cur->len;
 	for (const struct insn *i = c->cur_block->insns; i != c->cur; i++)
@@ -114,8 +114,8 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 
 /* The encoding of a block's instruction at byte `offset`, from the
  * physical pages it was decoded from (no translation, so it cannot fault). */
-static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
-			     unsigned len, u8 *out)
+static __attribute__((noinline)) void block_insn_bytes_slow(struct cpu *c, const struct block *b,
+							  unsigned offset, unsigned len, u8 *out)
 {
 	for (unsigned k = 0; k < len; k++) {
 		u64 pa = b->paddr + offset + k;
@@ -124,6 +124,22 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 		u8 *p = machine__ram_ptr(c->machine, pa);
 		out[k] = p ? *p : 0xff;
 	}
+}
+
+/* `out` has room for 16 bytes: an instruction well inside its page is
+ * copied as 16 (a fixed-size copy, no per-byte loop). */
+static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
+			     unsigned len, u8 *out)
+{
+	u64 pa = b->paddr + offset;
+	if (((pa ^ b->paddr) & ~0xfffull) == 0 && (pa & 0xfff) <= 0x1000 - 16) {
+		const u8 *p = machine__ram_ptr(c->machine, pa);
+		if (p) {
+			memcpy(out, p, 16);
+			return;
+		}
+	}
+	block_insn_bytes_slow(c, b, offset, len, out);
 }
 
 /* A block as hooks see it: up to the end of the block, the budget, or a
@@ -149,17 +165,22 @@ run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_
 {
 	const struct insn *i = b->insns;
 	unsigned offset = 0;
+	/* Read once: a hook cannot change the hooks of the run it is in. */
+	void (*on_insn)(void *, unsigned, u64, u64, const u8 *, unsigned, unsigned) =
+		h ? h->on_insn : NULL;
+	bool on_block = h && h->on_block;
+	unsigned vcpu = c->engine.vcpu->index;
 	c->cur_block = b;
 	c->cur_first = i;
 	c->stop = i + n;
 	do {
-		if (h && h->on_block && (i == b->insns || (i[-1].flags & IF_SIDE_EXIT)))
+		if (on_block && (i == b->insns || (i[-1].flags & IF_SIDE_EXIT)))
 			hook_block(c, h, c->icount + (u64)(i - b->insns), i, b->insns + n);
-		if (h && h->on_insn) {
-			u8 bytes[15];
+		if (on_insn) {
+			u8 bytes[16];
 			block_insn_bytes(c, b, offset, i->len, bytes);
-			h->on_insn(h->insn_opaque, c->engine.vcpu->index, c->icount + (u64)(i - b->insns),
-				   c->s.rip, bytes, i->len, c->cpl);
+			on_insn(h->insn_opaque, vcpu, c->icount + (u64)(i - b->insns), c->s.rip, bytes,
+				i->len, c->cpl);
 		}
 		offset += i->len;
 		c->cur = i;
