@@ -10,6 +10,7 @@
 # (bench/sim.sh), several vCPUs (bench/smp.sh); and recording on KVM
 # (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
+# BENCH_ONLY=guests stops after the bare-metal guests (intloop, cwork).
 set -euo pipefail
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
@@ -142,6 +143,7 @@ echo "Hashing, sorting, a bytecode VM and a linked-list walk, C at -O2 without S
 # A twentieth of the work, all of it under callgrind: every part counts.
 host_per_guest cwork_div20 all
 echo
+[ "${BENCH_ONLY:-}" != guests ] || exit 0
 bench/kvm.sh "$BUILD"
 echo
 if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
@@ -152,6 +154,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/ckpt.sh "$BUILD"
 	echo
 	bench/sim.sh "$BUILD"
+	echo
+	bench/plugins.sh "$BUILD" "$BUILD/bench/sim/rec"
 	echo
 	bench/smp.sh "$BUILD"
 else
