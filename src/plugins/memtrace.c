@@ -125,6 +125,20 @@ static void compress(struct memtrace *s, ZSTD_EndDirective mode)
 	s->len = 0;
 }
 
+static __attribute__((noinline, cold)) void fail_vcpu(struct memtrace *s, unsigned vcpu)
+{
+	char what[80];
+	snprintf(what, sizeof(what), "an access of vCPU %u, in an interval of %u vCPUs", vcpu,
+		 s->enc.nvcpus);
+	fail(s, what, "");
+}
+
+/* Out of the per-access path, so that it saves no registers for a call. */
+static __attribute__((noinline, cold)) void compress_full_buffer(struct memtrace *s)
+{
+	compress(s, ZSTD_e_continue);
+}
+
 static void memtrace_begin(void *self, const struct encore_interval *iv)
 {
 	struct memtrace *s = self;
@@ -137,14 +151,11 @@ static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u6
 	struct memtrace *s = self;
 	(void)value;
 	if (unlikely(vcpu >= s->enc.nvcpus)) {
-		char what[80];
-		snprintf(what, sizeof(what), "an access of vCPU %u, in an interval of %u vCPUs", vcpu,
-			 s->enc.nvcpus);
-		fail(s, what, "");
+		fail_vcpu(s, vcpu);
 		return;
 	}
 	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
-		compress(s, ZSTD_e_continue);
+		compress_full_buffer(s);
 	u8 *end = memtrace__put(&s->enc, s->buf + s->len, vcpu, icount, vaddr, paddr, size,
 				flags & ENCORE_ACCESS_WRITE);
 	s->len = (size_t)(end - s->buf);

@@ -225,6 +225,11 @@ static void test_rr_4(struct cpu *c, const struct insn *i)
 	set_cc(c, CC_OP(CC_LOGIC, 4), 0, 0, (u32)(c->s.gpr[i->rm] & c->s.gpr[i->reg]));
 }
 
+static void test_rr_1(struct cpu *c, const struct insn *i)
+{
+	set_cc(c, CC_OP(CC_LOGIC, 1), 0, 0, reg_read(c, i->rm, 1) & reg_read(c, i->reg, 1));
+}
+
 HANDLER_SLOW void test_rm_reg_any(struct cpu *c, const struct insn *i) { test_rm_reg(c, i); }
 HANDLER_SLOW void test_rm_imm_any(struct cpu *c, const struct insn *i) { test_rm_imm(c, i); }
 
@@ -270,6 +275,8 @@ static insn_fn sel_test(struct insn *i)
 		return test_rr_8;
 	if (i->opsize == 4)
 		return test_rr_4;
+	if (i->opsize == 1)
+		return test_rr_1;
 	return test_rm_reg;
 }
 
