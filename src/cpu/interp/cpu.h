@@ -550,6 +550,13 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 		bool sf = (res >> (bits - 1)) & 1;
 		if (sel == 4)
 			return sf ^ (cc & 1);
+		if (kind == CC_INC || kind == CC_DEC) { /* CF kept in rflags */
+			bool cf = c->s.rflags & RF_CF;
+			if (sel == 1)
+				return cf ^ (cc & 1);
+			if (sel == 3)
+				return (cf | (res == 0)) ^ (cc & 1);
+		}
 		if (kind == CC_LOGIC) { /* CF = OF = 0 */
 			switch (sel) {
 			case 0: case 1: return cc & 1;
@@ -574,8 +581,19 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 	}
 	return cond_eval_slow(c, cc);
 }
-/* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC). */
-bool flag_cf(struct cpu *c);
+/* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC):
+ * the carry (borrow) out of the top bit of a + b (a - b) given res. */
+static inline bool flag_cf(struct cpu *c)
+{
+	unsigned top = (8u << (c->cc_op & 3)) - 1;
+	u64 a = c->cc_a, b = c->cc_b, r = c->cc_res;
+	switch (c->cc_op >> 2) {
+	case CC_ADD: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
+	case CC_SUB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
+	case CC_LOGIC: return false;
+	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
+	}
+}
 bool parity8(u8 v);
 
 /* ---- control flow ---- */

@@ -76,17 +76,6 @@ static u64 arith_flags(struct cpu *c)
 	}
 }
 
-bool flag_cf(struct cpu *c)
-{
-	unsigned size = 1u << (c->cc_op & 3);
-	switch (c->cc_op >> 2) {
-	case CC_ADD: return add_carry(c->cc_a, c->cc_b, c->cc_res, size);
-	case CC_SUB: return sub_borrow(c->cc_a, c->cc_b, c->cc_res, size);
-	case CC_LOGIC: return false;
-	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
-	}
-}
-
 u64 flags_get(struct cpu *c)
 {
 	if ((c->cc_op >> 2) == CC_EFLAGS)

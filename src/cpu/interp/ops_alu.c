@@ -737,7 +737,27 @@ void ops_alu__register(void)
 }
 
 /* Shared by FF /0 /1 (registered by ops_branch for the whole FF group). */
+/* INC/DEC of a 32- or 64-bit register (FF /0, FF /1). */
+#define INC_DEC_REG(name, dec, size)                                                      \
+	static void name(struct cpu *c, const struct insn *i)                             \
+	{                                                                                 \
+		u64 a = reg_read(c, i->rm, size);                                         \
+		u64 res = (dec ? a - 1 : a + 1) & size_mask(size);                        \
+		reg_write(c, i->rm, size, res);                                           \
+		c->s.rflags = (c->s.rflags & ~RF_CF) | flag_cf(c);                        \
+		set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);                 \
+	}
+INC_DEC_REG(inc_r4, false, 4)
+INC_DEC_REG(inc_r8, false, 8)
+INC_DEC_REG(dec_r4, true, 4)
+INC_DEC_REG(dec_r8, true, 8)
+
 insn_fn ops_alu__select_inc_dec(struct insn *i)
 {
+	if (i->rm != RM_MEM && (i->opsize == 4 || i->opsize == 8)) {
+		if (i->ext == 0)
+			return i->opsize == 8 ? inc_r8 : inc_r4;
+		return i->opsize == 8 ? dec_r8 : dec_r4;
+	}
 	return i->ext == 0 ? inc_rm : dec_rm;
 }

@@ -48,6 +48,29 @@ HANDLER_SLOW void mov_rm_any(struct cpu *c, const struct insn *i) { mov_rm(c, i)
 MOV_MEM_FAST(8, u64)
 MOV_MEM_FAST(4, u32)
 
+/* Byte and word moves merge into the register (and name AH..BH). */
+#define MOV_MEM_FAST_NARROW(size)                                                        \
+	static void mov_mr_##size(struct cpu *c, const struct insn *i)                   \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
+			mov_mr_any(c, i);                                                \
+			return;                                                          \
+		}                                                                        \
+		host_store(h, size, reg_read(c, i->reg, size));                          \
+	}                                                                                \
+	static void mov_rm_##size(struct cpu *c, const struct insn *i)                   \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
+			mov_rm_any(c, i);                                                \
+			return;                                                          \
+		}                                                                        \
+		reg_write(c, i->reg, size, host_load(h, size));                          \
+	}
+MOV_MEM_FAST_NARROW(1)
+MOV_MEM_FAST_NARROW(2)
+
 static insn_fn sel_mov(struct insn *i)
 {
 	bool to_rm = i->op == 0x88 || i->op == 0x89;
@@ -59,9 +82,9 @@ static insn_fn sel_mov(struct insn *i)
 		}
 		return i->opsize == 8 ? mov_rr_8 : i->opsize == 4 ? mov_rr_4 : mov_rr;
 	}
-	if (to_rm)
-		return i->opsize == 8 ? mov_mr_8 : i->opsize == 4 ? mov_mr_4 : mov_mr;
-	return i->opsize == 8 ? mov_rm_8 : i->opsize == 4 ? mov_rm_4 : mov_rm;
+	static const insn_fn mr[9] = { [1] = mov_mr_1, [2] = mov_mr_2, [4] = mov_mr_4, [8] = mov_mr_8 };
+	static const insn_fn rm[9] = { [1] = mov_rm_1, [2] = mov_rm_2, [4] = mov_rm_4, [8] = mov_rm_8 };
+	return to_rm ? mr[i->opsize] : rm[i->opsize];
 }
 
 static void mov_r_imm(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, i->imm); }
