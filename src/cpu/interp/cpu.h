@@ -325,6 +325,16 @@ static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
 	return &c->tlb_cpl[(lin >> 12) & (TLB_SIZE - 1)];
 }
 
+/* A tag of the TLB entry for `lin` covers an access of `size` (1 to 16)
+ * bytes. */
+static inline bool tlb_hit(u64 tag, u64 lin, unsigned size)
+{
+	/* The entry is lin's page's: a tag equal to the page of the access's
+	 * last byte means that page is lin's too (the next page has another
+	 * entry), so one compare covers the page-crossing test. */
+	return tag == ((lin + size - 1) & ~0xfffull);
+}
+
 /*
  * Host pointer for `size` bytes at `lin` when the TLB holds a fast tag for
  * the access (same page, RAM, no hooks, not a code page for writes), else
@@ -377,11 +387,6 @@ static inline void host_store(u8 *h, unsigned size, u64 v)
  */
 #define HANDLER_SLOW static __attribute__((noinline, cold))
 
-/* A tag of the TLB entry for `lin` covers an access of `size` bytes. */
-static inline bool tlb_hit(u64 tag, u64 lin, unsigned size)
-{
-	return tag == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size;
-}
 
 /*
  * The fast part's host address for an access at `lin` (fast_access) or
@@ -414,8 +419,7 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 	static inline type mem_read##bits(struct cpu *c, u64 lin)                           \
 	{                                                                                    \
 		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(e->tag_read == (lin & ~0xfffull) &&                                  \
-			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+		if (likely(tlb_hit(e->tag_read, lin, sizeof(type)))) {                         \
 			type v;                                                                  \
 			__builtin_memcpy(&v, (u8 *)(uintptr_t)(lin + e->addend), sizeof(type)); \
 			return v;                                                                \
@@ -425,8 +429,7 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 	static inline void mem_write##bits(struct cpu *c, u64 lin, type v)                  \
 	{                                                                                    \
 		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(e->tag_write == (lin & ~0xfffull) &&                                 \
-			   (lin & 0xfff) <= 0x1000 - sizeof(type))) {                           \
+		if (likely(tlb_hit(e->tag_write, lin, sizeof(type)))) {                        \
 			__builtin_memcpy((u8 *)(uintptr_t)(lin + e->addend), &v, sizeof(type)); \
 			return;                                                                  \
 		}                                                                                \
