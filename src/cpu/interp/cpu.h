@@ -108,11 +108,13 @@ struct tlb_list {
 /* Lazy flags: the last flag-setting operation, evaluated on demand. */
 enum cc_kind {
 	CC_EFLAGS, /* arithmetic flags are in s.rflags */
-	CC_ADD,    /* also ADC: flags from a, b, res */
-	CC_SUB,    /* also SBB, CMP, NEG (a = 0) */
+	CC_ADD,    /* flags from a, b, res */
+	CC_SUB,    /* also CMP, NEG (a = 0) */
 	CC_LOGIC,  /* CF = OF = 0 */
 	CC_INC,    /* like ADD with b = 1, CF kept in s.rflags */
 	CC_DEC,    /* like SUB with b = 1, CF kept in s.rflags */
+	CC_ADC,    /* like ADD, with a carry in: res is not simply a + b */
+	CC_SBB,    /* like SUB, with a borrow in */
 };
 /* cc_op = kind * 4 + log2(size) */
 #define CC_OP(kind, size) ((kind) * 4 + (__builtin_ctz(size)))
@@ -553,33 +555,42 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 		bool sf = (res >> (bits - 1)) & 1;
 		if (sel == 4)
 			return sf ^ (cc & 1);
-		if (kind == CC_INC || kind == CC_DEC) { /* CF kept in rflags */
-			bool cf = c->s.rflags & RF_CF;
+		switch (kind) {
+		case CC_SUB: { /* CMP, SUB: compare a with b */
+			u64 a = c->cc_a & m, b = c->cc_b & m;
+			i64 sa = (i64)(a << (64 - bits)), sb = (i64)(b << (64 - bits));
+			switch (sel) {
+			case 1: return (a < b) ^ (cc & 1);
+			case 3: return (a <= b) ^ (cc & 1);
+			case 6: return (sa < sb) ^ (cc & 1);
+			case 7: return (sa <= sb) ^ (cc & 1);
+			}
+			break;
+		}
+		case CC_ADD: { /* no carry in: a carry out leaves res below a */
+			bool cf = res < (c->cc_a & m);
 			if (sel == 1)
 				return cf ^ (cc & 1);
 			if (sel == 3)
 				return (cf | (res == 0)) ^ (cc & 1);
+			break;
 		}
-		if (kind == CC_LOGIC) { /* CF = OF = 0 */
+		case CC_LOGIC: /* CF = OF = 0 */
 			switch (sel) {
 			case 0: case 1: return cc & 1;
 			case 3: return (res == 0) ^ (cc & 1);
 			case 6: return sf ^ (cc & 1);
 			case 7: return ((res == 0) | sf) ^ (cc & 1);
 			}
+			break;
+		case CC_INC: case CC_DEC: { /* CF kept in rflags */
+			bool cf = c->s.rflags & RF_CF;
+			if (sel == 1)
+				return cf ^ (cc & 1);
+			if (sel == 3)
+				return (cf | (res == 0)) ^ (cc & 1);
+			break;
 		}
-		if (kind == CC_SUB) {
-			u64 a = c->cc_a & m, b = c->cc_b & m;
-			/* Valid only when no borrow went in (SUB/CMP, not SBB). */
-			if (((a - b) & m) == res) {
-				i64 sa = (i64)(a << (64 - bits)), sb = (i64)(b << (64 - bits));
-				switch (sel) {
-				case 1: return (a < b) ^ (cc & 1);
-				case 3: return (a <= b) ^ (cc & 1);
-				case 6: return (sa < sb) ^ (cc & 1);
-				case 7: return (sa <= sb) ^ (cc & 1);
-				}
-			}
 		}
 	}
 	return cond_eval_slow(c, cc);
@@ -591,8 +602,8 @@ static inline bool flag_cf(struct cpu *c)
 	unsigned top = (8u << (c->cc_op & 3)) - 1;
 	u64 a = c->cc_a, b = c->cc_b, r = c->cc_res;
 	switch (c->cc_op >> 2) {
-	case CC_ADD: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
-	case CC_SUB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
+	case CC_ADD: case CC_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
+	case CC_SUB: case CC_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
 	case CC_LOGIC: return false;
 	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
 	}

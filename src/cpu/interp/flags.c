@@ -67,8 +67,8 @@ static u64 arith_flags(struct cpu *c)
 	unsigned size = 1u << (c->cc_op & 3);
 	u64 kept_cf = c->s.rflags & RF_CF;
 	switch (c->cc_op >> 2) {
-	case CC_ADD: return add_flags(c->cc_a, c->cc_b, c->cc_res, size);
-	case CC_SUB: return sub_flags(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_ADD: case CC_ADC: return add_flags(c->cc_a, c->cc_b, c->cc_res, size);
+	case CC_SUB: case CC_SBB: return sub_flags(c->cc_a, c->cc_b, c->cc_res, size);
 	case CC_LOGIC: return zf_sf_pf(c->cc_res, size);
 	case CC_INC: return (add_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
 	case CC_DEC: return (sub_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;

@@ -14,10 +14,10 @@ static inline u64 alu(struct cpu *c, int op, u64 a, u64 b, unsigned size)
 	u64 r, m = size_mask(size);
 	switch (op) {
 	case ADD: r = (a + b) & m; set_cc(c, CC_OP(CC_ADD, size), a, b, r); break;
-	case ADC: r = (a + b + flag_cf(c)) & m; set_cc(c, CC_OP(CC_ADD, size), a, b, r); break;
+	case ADC: r = (a + b + flag_cf(c)) & m; set_cc(c, CC_OP(CC_ADC, size), a, b, r); break;
 	case SUB:
 	case CMP: r = (a - b) & m; set_cc(c, CC_OP(CC_SUB, size), a, b, r); break;
-	case SBB: r = (a - b - flag_cf(c)) & m; set_cc(c, CC_OP(CC_SUB, size), a, b, r); break;
+	case SBB: r = (a - b - flag_cf(c)) & m; set_cc(c, CC_OP(CC_SBB, size), a, b, r); break;
 	case AND: r = a & b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
 	case OR: r = a | b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
 	default: r = a ^ b; set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, r); break;
