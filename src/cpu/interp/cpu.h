@@ -115,6 +115,7 @@ enum cc_kind {
 	CC_DEC,    /* like SUB with b = 1, CF kept in s.rflags */
 	CC_ADC,    /* like ADD, with a carry in: res is not simply a + b */
 	CC_SBB,    /* like SUB, with a borrow in */
+	CC_MUL,    /* MUL/IMUL: CF = OF = a (the product overflowed), ZF/SF/PF from res */
 };
 /* cc_op = kind * 4 + log2(size) */
 #define CC_OP(kind, size) ((kind) * 4 + (__builtin_ctz(size)))
@@ -605,6 +606,7 @@ static inline bool flag_cf(struct cpu *c)
 	case CC_ADD: case CC_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
 	case CC_SUB: case CC_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
 	case CC_LOGIC: return false;
+	case CC_MUL: return a & 1;
 	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
 	}
 }

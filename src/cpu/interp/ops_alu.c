@@ -322,17 +322,11 @@ static void neg_rm(struct cpu *c, const struct insn *i)
 
 /* ---- multiply and divide ---- */
 
+/* CF = OF = overflow; ZF, SF and PF from the low half and AF clear, as
+ * the processors the CPUID model names leave them: lazily (CC_MUL). */
 static void set_mul_flags(struct cpu *c, bool overflow, u64 low, unsigned size)
 {
-	u64 f = overflow ? (RF_CF | RF_OF) : 0;
-	low &= size_mask(size);
-	if (!low)
-		f |= RF_ZF;
-	if (low >> (size * 8 - 1))
-		f |= RF_SF;
-	if (parity8((u8)low))
-		f |= RF_PF;
-	flags_set_arith(c, f);
+	set_cc(c, CC_OP(CC_MUL, size), overflow, 0, low & size_mask(size));
 }
 
 /* One-operand MUL/IMUL results: AX for bytes, rDX:rAX otherwise. */
@@ -385,6 +379,41 @@ static void imul_reg(struct cpu *c, const struct insn *i, i64 b)
 static void imul_gv_ev(struct cpu *c, const struct insn *i)
 {
 	imul_reg(c, i, (i64)sign_extend(reg_read(c, i->reg, i->opsize), i->opsize));
+}
+
+/* IMUL r64, r/m64 and r32, r/m32 with a register or a TLB-hit operand. */
+HANDLER_SLOW void imul_gv_ev_any(struct cpu *c, const struct insn *i) { imul_gv_ev(c, i); }
+static void imul_gv_ev_8(struct cpu *c, const struct insn *i)
+{
+	i64 a, p;
+	u8 *h;
+	if (i->rm != RM_MEM)
+		a = (i64)c->s.gpr[i->rm];
+	else if (fast_operand(c, i, 8, false, &h))
+		a = (i64)host_load(h, 8);
+	else {
+		imul_gv_ev_any(c, i);
+		return;
+	}
+	bool of = __builtin_mul_overflow(a, (i64)c->s.gpr[i->reg], &p);
+	c->s.gpr[i->reg] = (u64)p;
+	set_cc(c, CC_OP(CC_MUL, 8), of, 0, (u64)p);
+}
+static void imul_gv_ev_4(struct cpu *c, const struct insn *i)
+{
+	i64 a;
+	u8 *h;
+	if (i->rm != RM_MEM)
+		a = (i32)c->s.gpr[i->rm];
+	else if (fast_operand(c, i, 4, false, &h))
+		a = (i32)host_load(h, 4);
+	else {
+		imul_gv_ev_any(c, i);
+		return;
+	}
+	i64 p = a * (i32)c->s.gpr[i->reg];
+	c->s.gpr[i->reg] = (u32)p;
+	set_cc(c, CC_OP(CC_MUL, 4), p != (i32)p, 0, (u32)p);
 }
 
 static void imul_gv_ev_imm(struct cpu *c, const struct insn *i)
@@ -465,7 +494,9 @@ static insn_fn sel_inc_dec_r(struct insn *i) /* 40..4F outside 64-bit mode */
 
 static insn_fn sel_imul(struct insn *i)
 {
-	return i->op == 0xaf ? imul_gv_ev : imul_gv_ev_imm;
+	if (i->op == 0xaf)
+		return i->opsize == 8 ? imul_gv_ev_8 : i->opsize == 4 ? imul_gv_ev_4 : imul_gv_ev;
+	return imul_gv_ev_imm;
 }
 
 /* ---- XADD, CMPXCHG, CMPXCHG8B/16B ---- */
