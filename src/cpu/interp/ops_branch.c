@@ -118,6 +118,27 @@ static void call_rm(struct cpu *c, const struct insn *i)
 
 static void jmp_rm(struct cpu *c, const struct insn *i) { branch_to(c, rm_read(c, i, i->opsize)); }
 
+/* JMP r/m64 (switch tables, tail calls through pointers): a register, or
+ * memory that hits the TLB; a non-canonical target takes the general
+ * path, which raises #GP. */
+HANDLER_SLOW void jmp_rm_any(struct cpu *c, const struct insn *i) { jmp_rm(c, i); }
+static void jmp_rm64(struct cpu *c, const struct insn *i)
+{
+	u64 t;
+	u8 *h;
+	if (i->rm != RM_MEM)
+		t = c->s.gpr[i->rm];
+	else if (fast_operand(c, i, 8, false, &h))
+		t = host_load(h, 8);
+	else
+		t = 1ull << 63; /* not canonical: the general path */
+	if (unlikely(!is_canonical(t))) {
+		jmp_rm_any(c, i);
+		return;
+	}
+	c->s.rip = t;
+}
+
 static u64 count_reg(struct cpu *c, const struct insn *i)
 {
 	return c->s.gpr[REG_RCX] & size_mask(i->addrsize);
@@ -312,6 +333,8 @@ static insn_fn sel_grp5(struct insn *i)
 	case 2: case 4:
 		if (i->flags & IF_MODE64)
 			i->opsize = 8; /* near indirect branches are 64-bit in 64-bit mode */
+		if (i->ext == 4 && i->opsize == 8)
+			return jmp_rm64;
 		return i->ext == 2 ? call_rm : jmp_rm;
 	case 3: case 5:
 		if (i->rm != RM_MEM)
