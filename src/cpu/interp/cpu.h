@@ -541,11 +541,13 @@ static inline void flags_set_arith(struct cpu *c, u64 value)
 bool cond_eval_slow(struct cpu *c, unsigned cc);
 
 /*
- * Jcc/SETcc/CMOVcc condition, cc = low nibble of the opcode.  Inline so
+ * Jcc/SETcc/CMOVcc condition, cc = low nibble of the opcode: cond_eval, or
+ * cond_eval_fast, which gives -1 where the flags must be evaluated (so
+ * that a handler can leave that case to an out-of-line part).  Inline so
  * that handlers specialised on a constant cc reduce to a compare for the
  * common CMP/SUB/TEST/AND producers.
  */
-static inline bool cond_eval(struct cpu *c, unsigned cc)
+static inline int cond_eval_fast(struct cpu *c, unsigned cc)
 {
 	unsigned op = c->cc_op, kind = op >> 2, sel = cc >> 1, bits = 8u << (op & 3);
 	if (likely(kind != CC_EFLAGS)) {
@@ -594,7 +596,13 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 		}
 		}
 	}
-	return cond_eval_slow(c, cc);
+	return -1;
+}
+
+static inline bool cond_eval(struct cpu *c, unsigned cc)
+{
+	int r = cond_eval_fast(c, cc);
+	return r >= 0 ? r : cond_eval_slow(c, cc);
 }
 /* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC):
  * the carry (borrow) out of the top bit of a + b (a - b) given res. */

@@ -33,10 +33,23 @@ static void jmp_rel(struct cpu *c, const struct insn *i) { branch_to(c, rel_targ
  * A Jcc does not end its block: decoding goes on along the fall-through
  * path, and a taken Jcc stops the block at itself.
  */
+HANDLER_SLOW void jcc_abs_slow(struct cpu *c, const struct insn *i, unsigned cc)
+{
+	if (cond_eval_slow(c, cc)) {
+		c->s.rip = i->imm;
+		c->stop = i + 1;
+	}
+}
+
 #define JCC_ABS(cc)                                                            \
 	static void jcc_abs_##cc(struct cpu *c, const struct insn *i)          \
 	{                                                                      \
-		if (cond_eval(c, cc)) {                                        \
+		int taken = cond_eval_fast(c, cc);                             \
+		if (unlikely(taken < 0)) {                                     \
+			jcc_abs_slow(c, i, cc);                                \
+			return;                                                \
+		}                                                              \
+		if (taken) {                                                   \
 			c->s.rip = i->imm;                                     \
 			c->stop = i + 1; /* the block goes on past it */      \
 		}                                                              \

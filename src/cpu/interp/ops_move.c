@@ -431,15 +431,27 @@ static void setcc(struct cpu *c, const struct insn *i)
 }
 
 /* Register to register at 64 or 32 bits, per condition. */
+HANDLER_SLOW void cmov_rr_slow(struct cpu *c, const struct insn *i) { cmov(c, i); }
+
 #define CMOV_RR(cc)                                                               \
 	static void cmov_rr8_##cc(struct cpu *c, const struct insn *i)            \
 	{                                                                         \
-		if (cond_eval(c, cc))                                             \
+		int t = cond_eval_fast(c, cc);                                    \
+		if (unlikely(t < 0)) {                                            \
+			cmov_rr_slow(c, i);                                       \
+			return;                                                   \
+		}                                                                 \
+		if (t)                                                            \
 			c->s.gpr[i->reg] = c->s.gpr[i->rm];                       \
 	}                                                                         \
 	static void cmov_rr4_##cc(struct cpu *c, const struct insn *i)            \
 	{                                                                         \
-		c->s.gpr[i->reg] = (u32)c->s.gpr[cond_eval(c, cc) ? i->rm : i->reg]; \
+		int t = cond_eval_fast(c, cc);                                    \
+		if (unlikely(t < 0)) {                                            \
+			cmov_rr_slow(c, i);                                       \
+			return;                                                   \
+		}                                                                 \
+		c->s.gpr[i->reg] = (u32)c->s.gpr[t ? i->rm : i->reg];             \
 	}
 CMOV_RR(0) CMOV_RR(1) CMOV_RR(2) CMOV_RR(3) CMOV_RR(4) CMOV_RR(5) CMOV_RR(6) CMOV_RR(7)
 CMOV_RR(8) CMOV_RR(9) CMOV_RR(10) CMOV_RR(11) CMOV_RR(12) CMOV_RR(13) CMOV_RR(14) CMOV_RR(15)
