@@ -116,6 +116,7 @@ enum cc_kind {
 	CC_ADC,    /* like ADD, with a carry in: res is not simply a + b */
 	CC_SBB,    /* like SUB, with a borrow in */
 	CC_MUL,    /* MUL/IMUL: CF = OF = a (the product overflowed), ZF/SF/PF from res */
+	CC_SHIFT,  /* SHL/SHR/SAR: CF and OF as flag bits in a, ZF/SF/PF from res, AF clear */
 };
 /* cc_op = kind * 4 + log2(size) */
 #define CC_OP(kind, size) ((kind) * 4 + (__builtin_ctz(size)))
@@ -615,6 +616,7 @@ static inline bool flag_cf(struct cpu *c)
 	case CC_SUB: case CC_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
 	case CC_LOGIC: return false;
 	case CC_MUL: return a & 1;
+	case CC_SHIFT: return a & RF_CF;
 	default: return c->s.rflags & RF_CF; /* EFLAGS, INC, DEC keep it there */
 	}
 }

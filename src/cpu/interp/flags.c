@@ -71,6 +71,7 @@ static u64 arith_flags(struct cpu *c)
 	case CC_SUB: case CC_SBB: return sub_flags(c->cc_a, c->cc_b, c->cc_res, size);
 	case CC_LOGIC: return zf_sf_pf(c->cc_res, size);
 	case CC_MUL: return zf_sf_pf(c->cc_res, size) | (c->cc_a ? RF_CF | RF_OF : 0);
+	case CC_SHIFT: return zf_sf_pf(c->cc_res, size) | (c->cc_a & (RF_CF | RF_OF));
 	case CC_INC: return (add_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
 	case CC_DEC: return (sub_flags(c->cc_a, 1, c->cc_res, size) & ~RF_CF) | kept_cf;
 	default: return c->s.rflags & RF_ARITH;

@@ -39,6 +39,10 @@ AI u64 szp(u64 res, unsigned size)
 /* Numbered as ModRM.reg; /6 (SAL) runs as SHL. */
 enum { G2_ROL, G2_ROR, G2_RCL, G2_RCR, G2_SHL, G2_SHR, G2_SAR = 7 };
 
+/* g2_core's *mask for SHL/SHR/SAR: *fl holds CF and OF only, and the
+ * other arithmetic flags come lazily from the result (CC_SHIFT). */
+#define MASK_SHIFT (~0ull)
+
 /*
  * Compute op(v, n) for a masked count n != 0 (`imm`: an immediate count,
  * never 1, see sel_g2_imm).  Returns the result and sets *fl / *mask to
@@ -112,21 +116,21 @@ AI u64 g2_core(struct cpu *c, unsigned op, unsigned size, u64 v, unsigned n, boo
 		/* n <= 63; for 8/16/32-bit operands n <= 31 so v << n fits. */
 		res = (v << n) & m;
 		cf = ((v << (n - 1)) >> (bits - 1)) & 1;
-		*fl = szp(res, size) | (cf ? RF_CF : 0) | of_left;
-		*mask = RF_ARITH;
+		*fl = (cf ? RF_CF : 0) | of_left;
+		*mask = MASK_SHIFT;
 		return res;
 	case G2_SHR:
 		res = v >> n;
 		cf = (v >> (n - 1)) & 1;
-		*fl = szp(res, size) | (cf ? RF_CF : 0) | (msb(v, size) ? RF_OF : 0);
-		*mask = RF_ARITH;
+		*fl = (cf ? RF_CF : 0) | (msb(v, size) ? RF_OF : 0);
+		*mask = MASK_SHIFT;
 		return res;
 	default: { /* G2_SAR */
 		i64 sv = (i64)sign_extend(v, size);
 		res = (u64)(sv >> n) & m;
 		cf = (u64)(sv >> (n - 1)) & 1;
-		*fl = szp(res, size) | (cf ? RF_CF : 0);
-		*mask = RF_ARITH;
+		*fl = cf ? RF_CF : 0;
+		*mask = MASK_SHIFT;
 		return res;
 	}
 	}
@@ -137,9 +141,11 @@ AI unsigned g2_mask_count(unsigned size, u64 cnt)
 	return (unsigned)cnt & (size == 8 ? 63 : 31);
 }
 
-AI void g2_flags(struct cpu *c, u64 fl, u64 mask)
+AI void g2_flags(struct cpu *c, u64 fl, u64 mask, u64 res, unsigned size)
 {
-	if (mask == RF_ARITH) {
+	if (mask == MASK_SHIFT) {
+		set_cc(c, CC_OP(CC_SHIFT, size), fl, 0, res);
+	} else if (mask == RF_ARITH) {
 		flags_set_arith(c, fl);
 	} else if (mask) {
 		/* Some arithmetic flags only: no IF change to look after. */
@@ -160,7 +166,7 @@ AI void g2_reg(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 	}
 	res = g2_core(c, op, size, v, n, imm, &fl, &mask);
 	reg_write(c, i->rm, size, res);
-	g2_flags(c, fl, mask);
+	g2_flags(c, fl, mask, res, size);
 }
 
 /* Memory forms: ROL/ROR write OF whatever the count source. */
@@ -173,7 +179,7 @@ AI void g2_mem(struct cpu *c, const struct insn *i, unsigned op, unsigned size, 
 		return;
 	res = g2_core(c, op, size, v, n, false, &fl, &mask);
 	mem_write(c, lin, size, res);
-	g2_flags(c, fl, mask);
+	g2_flags(c, fl, mask, res, size);
 }
 
 #define CNT_ONE(c, i) 1u
