@@ -135,11 +135,10 @@ struct cpu {
 	u8 kicked;
 	u8 want_window;     /* exit when interrupts become deliverable */
 	u8 yield_on_pause;  /* PAUSE ends the run with EXIT_YIELD (several vCPUs) */
-	u64 icount;       /* retired instructions before cur_block: see cpu_icount */
+	u64 icount;       /* retired instructions before cur's block: see cpu_icount */
 	u64 insn_limit;
 	const struct insn *cur;  /* the instruction being executed */
-	const struct block *cur_block; /* the block it belongs to */
-	const struct insn *cur_first; /* the block's first instruction */
+	const struct insn *cur_first; /* its block's first instruction (block_of) */
 	const struct insn *stop; /* where the running block stops: its end or past cur */
 	struct tlb_entry *tlb_cpl; /* tlb[cpl == 3]: set with cpl (cpu_update_mode) */
 	struct tlb_entry tlb[2][TLB_SIZE];

@@ -71,11 +71,12 @@ static void record_unimplemented(struct cpu *c, u64 rip)
 {
 	struct interp_stats *st = c->stats;
 	u8 bytes[16]; /* block_insn_bytes may copy 16 */
-	/* Called from a handler, so c->cur is an instruction of c->cur_block. */
+	/* Called from a handler, so c->cur is an instruction of that block. */
+	const struct block *b = block_of(c->cur_first);
 	unsigned offset = 0, n = c->cur->len;
-	for (const struct insn *i = c->cur_block->insns; i != c->cur; i++)
+	for (const struct insn *i = b->insns; i != c->cur; i++)
 		offset += i->len;
-	block_insn_bytes(c, c->cur_block, offset, n, bytes);
+	block_insn_bytes(c, b, offset, n, bytes);
 	for (unsigned k = 0; k < st->unimpl_count; k++) {
 		struct unimpl_record *r = &st->unimpl[k];
 		if (r->len == n && !memcmp(r->bytes, bytes, n)) {
@@ -170,7 +171,6 @@ run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_
 		h ? h->on_insn : NULL;
 	bool on_block = h && h->on_block;
 	unsigned vcpu = c->engine.vcpu->index;
-	c->cur_block = b;
 	c->cur_first = i;
 	c->stop = i + n;
 	do {

@@ -33,6 +33,12 @@ struct block {
 	struct insn insns[];
 };
 
+/* The block whose first instruction is `first` (c->cur_first). */
+static inline const struct block *block_of(const struct insn *first)
+{
+	return (const struct block *)((const u8 *)first - offsetof(struct block, insns));
+}
+
 /* No vCPU is ever in this mode: an invalidated block matches no lookup. */
 #define MODE_KEY_DEAD 0xff
 

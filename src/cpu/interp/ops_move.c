@@ -134,12 +134,13 @@ static void lea(struct cpu *c, const struct insn *i)
 }
 
 static void lea_8(struct cpu *c, const struct insn *i) { c->s.gpr[i->reg] = insn_offset(c, i); }
+static void lea_4(struct cpu *c, const struct insn *i) { c->s.gpr[i->reg] = (u32)insn_offset(c, i); }
 
 static insn_fn sel_lea(struct insn *i)
 {
 	if (i->rm != RM_MEM)
 		return NULL;
-	return i->opsize == 8 ? lea_8 : lea;
+	return i->opsize == 8 ? lea_8 : i->opsize == 4 ? lea_4 : lea;
 }
 
 static void movzx8(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, rm_read(c, i, 1)); }
