@@ -26,30 +26,9 @@ static void mov_rm(struct cpu *c, const struct insn *i)
 HANDLER_SLOW void mov_mr_any(struct cpu *c, const struct insn *i) { mov_mr(c, i); }
 HANDLER_SLOW void mov_rm_any(struct cpu *c, const struct insn *i) { mov_rm(c, i); }
 
-#define MOV_MEM_FAST(size, type)                                                         \
-	static void mov_mr_##size(struct cpu *c, const struct insn *i)                   \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
-			mov_mr_any(c, i);                                                \
-			return;                                                          \
-		}                                                                        \
-		host_store(h, size, c->s.gpr[i->reg]);                                   \
-	}                                                                                \
-	static void mov_rm_##size(struct cpu *c, const struct insn *i)                   \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
-			mov_rm_any(c, i);                                                \
-			return;                                                          \
-		}                                                                        \
-		c->s.gpr[i->reg] = host_load(h, size);                                   \
-	}
-MOV_MEM_FAST(8, u64)
-MOV_MEM_FAST(4, u32)
-
-/* Byte and word moves merge into the register (and name AH..BH). */
-#define MOV_MEM_FAST_NARROW(size)                                                        \
+/* Every size: reg_read/reg_write fold to a plain load or store at 4 and
+ * 8 bytes and merge (naming AH..BH) at 1 and 2. */
+#define MOV_MEM_FAST(size)                                                               \
 	static void mov_mr_##size(struct cpu *c, const struct insn *i)                   \
 	{                                                                                \
 		u8 *h;                                                                   \
@@ -68,8 +47,10 @@ MOV_MEM_FAST(4, u32)
 		}                                                                        \
 		reg_write(c, i->reg, size, host_load(h, size));                          \
 	}
-MOV_MEM_FAST_NARROW(1)
-MOV_MEM_FAST_NARROW(2)
+MOV_MEM_FAST(1)
+MOV_MEM_FAST(2)
+MOV_MEM_FAST(4)
+MOV_MEM_FAST(8)
 
 static insn_fn sel_mov(struct insn *i)
 {
