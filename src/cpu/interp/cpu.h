@@ -416,6 +416,22 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 	return fast_access(c, lin, size, write, h);
 }
 
+/*
+ * Defines handler `name`: when its ModRM memory operand (`size` bytes, a
+ * write if `write`) hits the TLB, `body` runs with its host address in h;
+ * every other case goes to `slow`, the general handler, by a jump.
+ */
+#define FAST_PART(name, size, write, slow, body)                                         \
+	static void name(struct cpu *c, const struct insn *i)                            \
+	{                                                                                \
+		u8 *h;                                                                   \
+		if (unlikely(!fast_operand(c, i, size, write, &h))) {                    \
+			slow(c, i);                                                      \
+			return;                                                          \
+		}                                                                        \
+		body                                                                     \
+	}
+
 /* The fast paths test the tag before anything else, so that a hit costs
  * the index, one compare, the in-page test and the access. */
 #define DEFINE_MEM_ACCESS(bits, type)                                                    \

@@ -97,39 +97,18 @@ static inline u64 alu_value(struct cpu *c, int op, u64 a, u64 b, unsigned size)
 	{                                                                                      \
 		name##_mi_##size(c, i);                                                        \
 	}                                                                                      \
-	static void name##_mr_##size##_fast(struct cpu *c, const struct insn *i)              \
-	{                                                                                      \
-		u8 *h;                                                                         \
-		if (unlikely(!fast_operand(c, i, size, op != CMP, &h))) {                      \
-			name##_mr_##size##_any(c, i);                                          \
-			return;                                                                \
-		}                                                                              \
-		u64 r = alu(c, op, host_load(h, size), reg_read(c, i->reg, size), size);       \
-		if (op != CMP)                                                                 \
-			host_store(h, size, r);                                                \
-	}                                                                                      \
-	static void name##_rm_##size##_fast(struct cpu *c, const struct insn *i)              \
-	{                                                                                      \
-		u8 *h;                                                                         \
-		if (unlikely(!fast_operand(c, i, size, false, &h))) {                          \
-			name##_rm_##size##_any(c, i);                                          \
-			return;                                                                \
-		}                                                                              \
-		u64 r = alu(c, op, reg_read(c, i->reg, size), host_load(h, size), size);       \
-		if (op != CMP)                                                                 \
-			reg_write(c, i->reg, size, r);                                         \
-	}                                                                                      \
-	static void name##_mi_##size##_fast(struct cpu *c, const struct insn *i)              \
-	{                                                                                      \
-		u8 *h;                                                                         \
-		if (unlikely(!fast_operand(c, i, size, op != CMP, &h))) {                      \
-			name##_mi_##size##_any(c, i);                                          \
-			return;                                                                \
-		}                                                                              \
-		u64 r = alu(c, op, host_load(h, size), i->imm & size_mask(size), size);        \
-		if (op != CMP)                                                                 \
-			host_store(h, size, r);                                                \
-	}
+	FAST_PART(name##_mr_##size##_fast, size, op != CMP, name##_mr_##size##_any,            \
+		  u64 r = alu(c, op, host_load(h, size), reg_read(c, i->reg, size), size);      \
+		  if (op != CMP)                                                                \
+			  host_store(h, size, r);)                                              \
+	FAST_PART(name##_rm_##size##_fast, size, false, name##_rm_##size##_any,                 \
+		  u64 r = alu(c, op, reg_read(c, i->reg, size), host_load(h, size), size);      \
+		  if (op != CMP)                                                                \
+			  reg_write(c, i->reg, size, r);)                                       \
+	FAST_PART(name##_mi_##size##_fast, size, op != CMP, name##_mi_##size##_any,            \
+		  u64 r = alu(c, op, host_load(h, size), i->imm & size_mask(size), size);       \
+		  if (op != CMP)                                                                \
+			  host_store(h, size, r);)
 
 #define ALU_SIZES(name, op) ALU_FORMS(name, op, 1) ALU_FORMS(name, op, 2) \
 	ALU_FORMS(name, op, 4) ALU_FORMS(name, op, 8) ALU_FAST_FORMS(name, op, 1) \
@@ -235,25 +214,12 @@ HANDLER_SLOW void test_rm_imm_any(struct cpu *c, const struct insn *i) { test_rm
 
 /* Memory operand, register or immediate, per size: the TLB-hit part. */
 #define TEST_FAST(size)                                                                  \
-	static void test_mr_##size(struct cpu *c, const struct insn *i)                  \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
-			test_rm_reg_any(c, i);                                           \
-			return;                                                          \
-		}                                                                        \
-		set_cc(c, CC_OP(CC_LOGIC, size), 0, 0,                                   \
-		       host_load(h, size) & reg_read(c, i->reg, size));                  \
-	}                                                                                \
-	static void test_mi_##size(struct cpu *c, const struct insn *i)                  \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
-			test_rm_imm_any(c, i);                                           \
-			return;                                                          \
-		}                                                                        \
-		set_cc(c, CC_OP(CC_LOGIC, size), 0, 0, host_load(h, size) & i->imm & size_mask(size)); \
-	}
+	FAST_PART(test_mr_##size, size, false, test_rm_reg_any,                          \
+		  set_cc(c, CC_OP(CC_LOGIC, size), 0, 0,                                 \
+			 host_load(h, size) & reg_read(c, i->reg, size));)               \
+	FAST_PART(test_mi_##size, size, false, test_rm_imm_any,                          \
+		  set_cc(c, CC_OP(CC_LOGIC, size), 0, 0,                                 \
+			 host_load(h, size) & i->imm & size_mask(size));)
 TEST_FAST(1) TEST_FAST(2) TEST_FAST(4) TEST_FAST(8)
 static const insn_fn test_mr[4] = { test_mr_1, test_mr_2, test_mr_4, test_mr_8 };
 static const insn_fn test_mi[4] = { test_mi_1, test_mi_2, test_mi_4, test_mi_8 };

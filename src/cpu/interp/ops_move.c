@@ -29,24 +29,10 @@ HANDLER_SLOW void mov_rm_any(struct cpu *c, const struct insn *i) { mov_rm(c, i)
 /* Every size: reg_read/reg_write fold to a plain load or store at 4 and
  * 8 bytes and merge (naming AH..BH) at 1 and 2. */
 #define MOV_MEM_FAST(size)                                                               \
-	static void mov_mr_##size(struct cpu *c, const struct insn *i)                   \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
-			mov_mr_any(c, i);                                                \
-			return;                                                          \
-		}                                                                        \
-		host_store(h, size, reg_read(c, i->reg, size));                          \
-	}                                                                                \
-	static void mov_rm_##size(struct cpu *c, const struct insn *i)                   \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, false, &h))) {                    \
-			mov_rm_any(c, i);                                                \
-			return;                                                          \
-		}                                                                        \
-		reg_write(c, i->reg, size, host_load(h, size));                          \
-	}
+	FAST_PART(mov_mr_##size, size, true, mov_mr_any,                                 \
+		  host_store(h, size, reg_read(c, i->reg, size));)                       \
+	FAST_PART(mov_rm_##size, size, false, mov_rm_any,                                \
+		  reg_write(c, i->reg, size, host_load(h, size));)
 MOV_MEM_FAST(1)
 MOV_MEM_FAST(2)
 MOV_MEM_FAST(4)
@@ -71,16 +57,8 @@ static insn_fn sel_mov(struct insn *i)
 static void mov_r_imm(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, i->imm); }
 static void mov_rm_imm(struct cpu *c, const struct insn *i) { rm_write(c, i, i->opsize, i->imm); }
 HANDLER_SLOW void mov_rm_imm_any(struct cpu *c, const struct insn *i) { mov_rm_imm(c, i); }
-#define MOV_MI_FAST(size)                                                                \
-	static void mov_mi_##size(struct cpu *c, const struct insn *i)                   \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size, true, &h))) {                     \
-			mov_rm_imm_any(c, i);                                            \
-			return;                                                          \
-		}                                                                        \
-		host_store(h, size, i->imm);                                             \
-	}
+#define MOV_MI_FAST(size) \
+	FAST_PART(mov_mi_##size, size, true, mov_rm_imm_any, host_store(h, size, i->imm);)
 MOV_MI_FAST(1) MOV_MI_FAST(2) MOV_MI_FAST(4) MOV_MI_FAST(8)
 
 static insn_fn sel_mov_imm(struct insn *i)
@@ -130,16 +108,9 @@ HANDLER_SLOW void movzx8_any(struct cpu *c, const struct insn *i) { movzx8(c, i)
 HANDLER_SLOW void movzx16_any(struct cpu *c, const struct insn *i) { movzx16(c, i); }
 
 /* From memory into a 32- or 64-bit register (which zero-extends alike). */
-#define MOVZX_MEM_FAST(size)                                                             \
-	static void movzx##size##_m(struct cpu *c, const struct insn *i)                 \
-	{                                                                                \
-		u8 *h;                                                                   \
-		if (unlikely(!fast_operand(c, i, size / 8, false, &h))) {                \
-			movzx##size##_any(c, i);                                         \
-			return;                                                          \
-		}                                                                        \
-		c->s.gpr[i->reg] = host_load(h, size / 8);                               \
-	}
+#define MOVZX_MEM_FAST(size) \
+	FAST_PART(movzx##size##_m, size / 8, false, movzx##size##_any, \
+		  c->s.gpr[i->reg] = host_load(h, size / 8);)
 MOVZX_MEM_FAST(8)
 MOVZX_MEM_FAST(16)
 static void movsx8(struct cpu *c, const struct insn *i)
@@ -160,15 +131,7 @@ static void movsxd_r8(struct cpu *c, const struct insn *i)
 {
 	c->s.gpr[i->reg] = (u64)(i64)(i32)c->s.gpr[i->rm];
 }
-static void movsxd_m8(struct cpu *c, const struct insn *i)
-{
-	u8 *h;
-	if (unlikely(!fast_operand(c, i, 4, false, &h))) {
-		movsxd_any(c, i);
-		return;
-	}
-	c->s.gpr[i->reg] = (u64)(i64)(i32)host_load(h, 4);
-}
+FAST_PART(movsxd_m8, 4, false, movsxd_any, c->s.gpr[i->reg] = (u64)(i64)(i32)host_load(h, 4);)
 
 static insn_fn sel_movx(struct insn *i)
 {
@@ -415,26 +378,21 @@ static void setcc(struct cpu *c, const struct insn *i)
 /* Register to register at 64 or 32 bits, per condition. */
 HANDLER_SLOW void cmov_rr_slow(struct cpu *c, const struct insn *i) { cmov(c, i); }
 
-#define CMOV_RR(cc)                                                               \
-	static void cmov_rr8_##cc(struct cpu *c, const struct insn *i)            \
+/* `move` runs with t = the condition, when the fast cases decide it. */
+#define CMOV_RR_WIDTH(cc, w, move)                                                \
+	static void cmov_rr##w##_##cc(struct cpu *c, const struct insn *i)        \
 	{                                                                         \
 		int t = cond_eval_fast(c, cc);                                    \
 		if (unlikely(t < 0)) {                                            \
 			cmov_rr_slow(c, i);                                       \
 			return;                                                   \
 		}                                                                 \
-		if (t)                                                            \
-			c->s.gpr[i->reg] = c->s.gpr[i->rm];                       \
-	}                                                                         \
-	static void cmov_rr4_##cc(struct cpu *c, const struct insn *i)            \
-	{                                                                         \
-		int t = cond_eval_fast(c, cc);                                    \
-		if (unlikely(t < 0)) {                                            \
-			cmov_rr_slow(c, i);                                       \
-			return;                                                   \
-		}                                                                 \
-		c->s.gpr[i->reg] = (u32)c->s.gpr[t ? i->rm : i->reg];             \
+		move                                                              \
 	}
+/* A 32-bit CMOV zero-extends its destination even when it does not move. */
+#define CMOV_RR(cc)                                                                        \
+	CMOV_RR_WIDTH(cc, 8, if (t) c->s.gpr[i->reg] = c->s.gpr[i->rm];)                   \
+	CMOV_RR_WIDTH(cc, 4, c->s.gpr[i->reg] = (u32)c->s.gpr[t ? i->rm : i->reg];)
 CMOV_RR(0) CMOV_RR(1) CMOV_RR(2) CMOV_RR(3) CMOV_RR(4) CMOV_RR(5) CMOV_RR(6) CMOV_RR(7)
 CMOV_RR(8) CMOV_RR(9) CMOV_RR(10) CMOV_RR(11) CMOV_RR(12) CMOV_RR(13) CMOV_RR(14) CMOV_RR(15)
 #define CMOV_ROW(w) { cmov_rr##w##_0, cmov_rr##w##_1, cmov_rr##w##_2, cmov_rr##w##_3, \
