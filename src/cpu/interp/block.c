@@ -155,9 +155,8 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 		 * the frame it spills into via page_next[1]. */
 		i64 f0 = ram_frame(c->machine, b->paddr);
 		struct block *next = (f0 == frame) ? b->page_next[0] : b->page_next[1];
-		if (b->valid) {
-			b->valid = 0;
-			b->mode_key = MODE_KEY_DEAD; /* links to it no longer match */
+		if (b->mode_key != MODE_KEY_DEAD) {
+			b->mode_key = MODE_KEY_DEAD; /* lookups and links no longer match it */
 			unlink_hash(k, b);
 			unlink_jumps(k, b);
 		}
@@ -266,7 +265,6 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 	b->vrip = rip;
 	b->page2 = ~0ull;
 	b->mode_key = c->mode_key;
-	b->valid = 1;
 	b->next[0] = b->next[1] = NULL;
 	b->next_slot = 0;
 	unsigned n = 0;

@@ -328,8 +328,8 @@ static inline struct tlb_entry *tlb_entry_for(struct cpu *c, u64 lin)
 	return &c->tlb_cpl[(lin >> 12) & (TLB_SIZE - 1)];
 }
 
-/* A tag of the TLB entry for `lin` covers an access of `size` (1 to 16)
- * bytes. */
+/* A tag of the TLB entry for `lin` covers an access of `size` bytes (1
+ * to 4096). */
 static inline bool tlb_hit(u64 tag, u64 lin, unsigned size)
 {
 	/* The entry is lin's page's: a tag equal to the page of the access's
@@ -338,28 +338,7 @@ static inline bool tlb_hit(u64 tag, u64 lin, unsigned size)
 	return tag == ((lin + size - 1) & ~0xfffull);
 }
 
-/*
- * Host pointer for `size` bytes at `lin` when the TLB holds a fast tag for
- * the access (same page, RAM, no hooks, not a code page for writes), else
- * NULL: the caller then takes the slow path, which may fault.
- */
-static inline u8 *tlb_host_read(struct cpu *c, u64 lin, unsigned size)
-{
-	struct tlb_entry *e = tlb_entry_for(c, lin);
-	if (likely(e->tag_read == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size))
-		return (u8 *)(uintptr_t)(lin + e->addend);
-	return NULL;
-}
-
-static inline u8 *tlb_host_write(struct cpu *c, u64 lin, unsigned size)
-{
-	struct tlb_entry *e = tlb_entry_for(c, lin);
-	if (likely(e->tag_write == (lin & ~0xfffull) && (lin & 0xfff) <= 0x1000 - size))
-		return (u8 *)(uintptr_t)(lin + e->addend);
-	return NULL;
-}
-
-/* Loads and stores through a host pointer from tlb_host_read/write. */
+/* Loads and stores through a host pointer from fast_access. */
 static inline u64 host_load(const u8 *h, unsigned size)
 {
 	u8 v1; u16 v2; u32 v4; u64 v8;
@@ -384,7 +363,7 @@ static inline void host_store(u8 *h, unsigned size, u64 v)
 
 /*
  * The hottest handlers come in two parts: a fast one that runs only when
- * its accesses hit the TLB (tlb_host_read/write) and otherwise hands the
+ * its accesses hit the TLB (fast_access) and otherwise hands the
  * instruction to the general handler, as its last act (a jump, so the
  * fast part saves no registers for a call), and that general handler.
  */
@@ -399,7 +378,7 @@ static inline void host_store(u8 *h, unsigned size, u64 v)
  */
 static inline bool fast_access(struct cpu *c, u64 lin, unsigned size, bool write, u8 **h)
 {
-	struct tlb_entry *e = &c->tlb_cpl[(lin >> 12) & (TLB_SIZE - 1)];
+	struct tlb_entry *e = tlb_entry_for(c, lin);
 	if (unlikely(!tlb_hit(write ? e->tag_write : e->tag_read, lin, size)))
 		return false;
 	*h = (u8 *)(uintptr_t)(lin + e->addend);
@@ -411,9 +390,24 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 {
 	if (unlikely(i->ea_extra))
 		return false;
-	const u64 *R = (const u64 *)((const u8 *)c + __builtin_offsetof(struct cpu, zero_reg));
-	u64 lin = (u64)(i64)i->disp + R[i->ea_base] + (R[i->ea_index] << i->scale);
-	return fast_access(c, lin, size, write, h);
+	return fast_access(c, insn_sum(c, i, 0), size, write, h);
+}
+
+/*
+ * Host pointer for `size` bytes at `lin` when the TLB holds a fast tag for
+ * the access (same page, RAM, no hooks, not a code page for writes), else
+ * NULL: the caller then takes the slow path, which may fault.
+ */
+static inline u8 *tlb_host_read(struct cpu *c, u64 lin, unsigned size)
+{
+	u8 *h;
+	return fast_access(c, lin, size, false, &h) ? h : NULL;
+}
+
+static inline u8 *tlb_host_write(struct cpu *c, u64 lin, unsigned size)
+{
+	u8 *h;
+	return fast_access(c, lin, size, true, &h) ? h : NULL;
 }
 
 /*
@@ -432,24 +426,20 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 		body                                                                     \
 	}
 
-/* The fast paths test the tag before anything else, so that a hit costs
- * the index, one compare, the in-page test and the access. */
+/* A hit costs the index, one compare and the access. */
 #define DEFINE_MEM_ACCESS(bits, type)                                                    \
 	static inline type mem_read##bits(struct cpu *c, u64 lin)                           \
 	{                                                                                    \
-		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(tlb_hit(e->tag_read, lin, sizeof(type)))) {                         \
-			type v;                                                                  \
-			__builtin_memcpy(&v, (u8 *)(uintptr_t)(lin + e->addend), sizeof(type)); \
-			return v;                                                                \
-		}                                                                                \
+		u8 *h;                                                                           \
+		if (likely(fast_access(c, lin, sizeof(type), false, &h)))                       \
+			return (type)host_load(h, sizeof(type));                                 \
 		return (type)mmu_read_slow(c, lin, sizeof(type));                               \
 	}                                                                                    \
 	static inline void mem_write##bits(struct cpu *c, u64 lin, type v)                  \
 	{                                                                                    \
-		struct tlb_entry *e = tlb_entry_for(c, lin);                                    \
-		if (likely(tlb_hit(e->tag_write, lin, sizeof(type)))) {                        \
-			__builtin_memcpy((u8 *)(uintptr_t)(lin + e->addend), &v, sizeof(type)); \
+		u8 *h;                                                                           \
+		if (likely(fast_access(c, lin, sizeof(type), true, &h))) {                      \
+			host_store(h, sizeof(type), v);                                          \
 			return;                                                                  \
 		}                                                                                \
 		mmu_write_slow(c, lin, sizeof(type), v);                                        \
@@ -620,15 +610,26 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 	int r = cond_eval_fast(c, cc);
 	return r >= 0 ? r : cond_eval_slow(c, cc);
 }
-/* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC):
- * the carry (borrow) out of the top bit of a + b (a - b) given res. */
+/* The carry (borrow) out of the top bit of a + b (a - b), given the
+ * result of `size` bytes (so a carry or borrow in is accounted for). */
+static inline bool add_carry(u64 a, u64 b, u64 res, unsigned size)
+{
+	return (((a & b) | ((a | b) & ~res)) >> (size * 8 - 1)) & 1;
+}
+
+static inline bool sub_borrow(u64 a, u64 b, u64 res, unsigned size)
+{
+	return (((~a & b) | ((~a | b) & res)) >> (size * 8 - 1)) & 1;
+}
+
+/* CF alone, without evaluating the other flags (ADC, SBB, INC, DEC). */
 static inline bool flag_cf(struct cpu *c)
 {
-	unsigned top = (8u << (c->cc_op & 3)) - 1;
+	unsigned size = 1u << (c->cc_op & 3);
 	u64 a = c->cc_a, b = c->cc_b, r = c->cc_res;
 	switch (c->cc_op >> 2) {
-	case CC_ADD: case CC_ADC: return (((a & b) | ((a | b) & ~r)) >> top) & 1;
-	case CC_SUB: case CC_SBB: return (((~a & b) | ((~a | b) & r)) >> top) & 1;
+	case CC_ADD: case CC_ADC: return add_carry(a, b, r, size);
+	case CC_SUB: case CC_SBB: return sub_borrow(a, b, r, size);
 	case CC_LOGIC: return false;
 	case CC_MUL: return a & 1;
 	case CC_SHIFT: return a & RF_CF;

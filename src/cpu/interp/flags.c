@@ -28,15 +28,6 @@ static u64 zf_sf_pf(u64 res, unsigned size)
 	return f;
 }
 
-static bool add_carry(u64 a, u64 b, u64 res, unsigned size)
-{
-	return msb((a & b) | ((a | b) & ~res), size);
-}
-
-static bool sub_borrow(u64 a, u64 b, u64 res, unsigned size)
-{
-	return msb((~a & b) | ((~a | b) & res), size);
-}
 
 static u64 add_flags(u64 a, u64 b, u64 res, unsigned size)
 {

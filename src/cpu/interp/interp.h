@@ -27,8 +27,7 @@ struct block {
 	struct block *hash_next, *page_next[2];
 	struct block *next[2]; /* blocks that followed it, in its first page: see block_next */
 	u16 ninsns;
-	u8 mode_key;        /* MODE_KEY_DEAD once invalidated */
-	u8 valid;           /* cleared when its page is written */
+	u8 mode_key;        /* MODE_KEY_DEAD once invalidated (its page was written) */
 	u8 next_slot;       /* which of next[] the next link replaces */
 	struct insn insns[];
 };

@@ -220,7 +220,7 @@ static u8 *tlb_hooked_host(struct cpu *c, u64 lin, unsigned size, bool write, u6
 {
 	struct tlb_entry *e = tlb_entry_for(c, lin);
 	u64 tag = write ? e->tag_write : e->tag_read;
-	if (tag != ((lin & ~0xfffull) | TLB_HOOKED) || (lin & 0xfff) > 0x1000 - size)
+	if (!tlb_hit(tag ^ TLB_HOOKED, lin, size)) /* a hooked tag is the page | TLB_HOOKED */
 		return NULL;
 	*paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
 	return (u8 *)(uintptr_t)(lin + e->addend);
