@@ -210,7 +210,7 @@ static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
 }
 
 /* Guest RAM at [paddr, paddr+len) was written other than through an
- * engine's fast path: mark its frames dirty. */
+ * engine's fast path: mark its frames dirty (len at most one page). */
 static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, u64 len)
 {
 	i64 a = machine__ram_offset(m, paddr), b = machine__ram_offset(m, paddr + len - 1);
@@ -219,6 +219,11 @@ static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, 
 	if (b >= 0)
 		m->pages.dirty[(u64)b >> 18] |= 1ull << (((u64)b >> 12) & 63);
 }
+
+/* A loader wrote guest RAM at [paddr, paddr+len) from the host: mark
+ * every frame of it dirty, so the first checkpoint stores it.  Frames
+ * no one wrote are zero and the first checkpoint skips them. */
+void machine__note_ram_range(struct encore_machine *m, u64 paddr, u64 len);
 
 /* Instructions retired by all vCPUs together. */
 u64 machine__insns(struct encore_machine *m);

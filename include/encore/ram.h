@@ -10,8 +10,9 @@
 
 #define RAM_PAGE_SIZE 4096u
 
-/* Set up tracking for m->ram_size bytes: every frame starts dirty (a
- * first checkpoint must look at all of them) and present. */
+/* Set up tracking for m->ram_size bytes: every frame starts clean (RAM
+ * starts zero, so a first checkpoint looks only at what loaders marked
+ * with machine__note_ram_range and the guest wrote) and present. */
 int ram__init(struct encore_machine *m);
 void ram__free(struct encore_machine *m);
 

@@ -137,6 +137,7 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 			return -1;
 		}
 		memcpy(at, demo_guest_start, n);
+		machine__note_ram_range(g->machine, DEMO_LOAD_ADDR, n);
 	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path, &entry,
 				   err, sizeof(err))) {
 		fprintf(stderr, "encore: %s\n", err);

@@ -405,7 +405,7 @@ static int copy_to_ram(struct encore_machine *m, const u8 *img, char *err, size_
 				      (unsigned long long)(ACPI_TABLES_BASE + off));
 	for (u64 off = 0; off < IMAGE_SIZE; off += PAGE) {
 		memcpy(machine__ram_ptr(m, ACPI_TABLES_BASE + off), img + off, PAGE);
-		machine__note_ram_write(m, ACPI_TABLES_BASE + off, PAGE);
+		machine__note_ram_range(m, ACPI_TABLES_BASE + off, PAGE);
 	}
 	return 0;
 }

@@ -14,12 +14,14 @@
 static void put64(struct encore_machine *m, u64 paddr, u64 v)
 {
 	memcpy(machine__ram_ptr(m, paddr), &v, 8);
+	machine__note_ram_range(m, paddr, 8);
 }
 
 void bare_metal__identity_map(struct encore_machine *m)
 {
 	u64 pml4 = BARE_PML4, pdpt = pml4 + 0x1000, pd = pdpt + 0x1000;
 	memset(machine__ram_ptr(m, pml4), 0, 6 * 0x1000);
+	machine__note_ram_range(m, pml4, 6 * 0x1000);
 	put64(m, pml4, pdpt | PTE_P | PTE_W);
 	for (u64 g = 0; g < 4; g++) {
 		put64(m, pdpt + 8 * g, (pd + 0x1000 * g) | PTE_P | PTE_W);

@@ -47,6 +47,7 @@ static int load_segments(struct encore_machine *m, const u8 *img, size_t size, c
 		u8 *dst = machine__ram_ptr(m, ph->p_paddr);
 		memcpy(dst, img + ph->p_offset, ph->p_filesz);
 		memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+		machine__note_ram_range(m, ph->p_paddr, ph->p_memsz);
 	}
 	return 0;
 }

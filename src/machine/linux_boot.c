@@ -82,6 +82,7 @@ static int load_bzimage(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 		return errmsg(err, errlen, "%s needs RAM up to %llu MiB to decompress; --mem is too small",
 			    k->path, (unsigned long long)(k->end + MIB - 1) / MIB);
 	memcpy(machine__ram_ptr(m, load), img + pm_offset, pm_size);
+	machine__note_ram_range(m, load, pm_size);
 	/* The setup header is copied as the kernel wrote it, then filled in. */
 	size_t hdr_end = BP_HEADER + img[BP_JUMP + 1];
 	memcpy(bp + BP_SETUP_SECTS, img + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
@@ -151,6 +152,7 @@ static int set_cmdline(struct encore_machine *m, u8 *bp, const char *cmdline, ch
 		return errmsg(err, errlen, "the kernel command line is %zu bytes; this kernel takes "
 			    "at most %u", len, max);
 	memcpy(machine__ram_ptr(m, LINUX_CMDLINE), cmdline, len + 1);
+	machine__note_ram_range(m, LINUX_CMDLINE, len + 1);
 	put32(bp + BP_CMD_LINE_PTR, (u32)LINUX_CMDLINE);
 	put32(bp + BP_EXT_CMD_LINE_PTR, 0);
 	return 0;
@@ -175,6 +177,7 @@ static int load_initrd(struct encore_machine *m, const struct boot_image *k, con
 	}
 	u64 at = (top - size) & ~0xfffull;
 	memcpy(machine__ram_ptr(m, at), data, size);
+	machine__note_ram_range(m, at, size);
 	free(data);
 	put32(bp + BP_RAMDISK_IMAGE, (u32)at);
 	put32(bp + BP_RAMDISK_SIZE, (u32)size);
@@ -189,6 +192,7 @@ static void entry_state(struct encore_machine *m, struct encore_cpu_state *s, u6
 {
 	u8 *gdt = machine__ram_ptr(m, BARE_GDT);
 	memset(gdt, 0, 32);
+	machine__note_ram_range(m, BARE_GDT, 32);
 	put64(gdt + LINUX_SEL_CODE, 0x00af9b000000ffffull);
 	put64(gdt + LINUX_SEL_DATA, 0x00cf93000000ffffull);
 	bare_metal__identity_map(m);
@@ -238,6 +242,7 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 				.size = cfg->kernel_size };
 	u8 *bp = machine__ram_ptr(m, LINUX_BOOT_PARAMS);
 	memset(bp, 0, BP_SIZE);
+	machine__note_ram_range(m, LINUX_BOOT_PARAMS, BP_SIZE);
 	if (load_kernel(m, &k, bp, kind, err, errlen))
 		return -1;
 	bp[BP_TYPE_OF_LOADER] = LOADER_UNDEFINED;

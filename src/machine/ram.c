@@ -14,11 +14,20 @@ int ram__init(struct encore_machine *m)
 	struct ram_pages *p = &m->pages;
 	p->nframes = m->ram_size / RAM_PAGE_SIZE;
 	size_t words = ram__bitmap_words(m) ? ram__bitmap_words(m) : 1;
-	p->dirty = malloc(words * sizeof(u64));
-	if (!p->dirty)
-		return -1;
-	memset(p->dirty, 0xff, words * sizeof(u64));
-	return 0;
+	/* Reading a never-written frame to hash it would cost a page fault
+	 * per frame and map it, for a frame known to be zero. */
+	p->dirty = calloc(words, sizeof(u64));
+	return p->dirty ? 0 : -1;
+}
+
+void machine__note_ram_range(struct encore_machine *m, u64 paddr, u64 len)
+{
+	for (u64 at = paddr & ~(u64)(RAM_PAGE_SIZE - 1); len && at < paddr + len;
+	     at += RAM_PAGE_SIZE) {
+		i64 off = machine__ram_offset(m, at);
+		if (off >= 0)
+			m->pages.dirty[(u64)off >> 18] |= 1ull << (((u64)off >> 12) & 63);
+	}
 }
 
 void ram__free(struct encore_machine *m)

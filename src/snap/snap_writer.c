@@ -68,7 +68,14 @@ struct snap_writer {
 	ZSTD_CCtx *zc;
 	u8 *scratch;
 	size_t scratch_cap;
+	/* A written job's page copies, kept for the next checkpoint: a fresh
+	 * buffer costs a page fault per page copied into it. */
+	u8 *spare_data;
+	size_t spare_cap;
 };
+
+/* The most page-copy memory kept between checkpoints. */
+#define SPARE_DATA_MAX (32u << 20)
 
 static int write_all(int fd, const u8 *p, size_t n)
 {
@@ -268,6 +275,27 @@ static void write_job(struct snap_writer *w, struct job *j)
 	free(table);
 }
 
+/* Under w->lock. */
+static void keep_spare(struct snap_writer *w, struct job *j)
+{
+	if (w->spare_data || j->cap_new * RAM_PAGE_SIZE > SPARE_DATA_MAX)
+		return;
+	w->spare_data = j->new_data;
+	w->spare_cap = j->cap_new;
+	j->new_data = NULL;
+}
+
+/* The spare page-copy buffer, if the writer has one, for a new job. */
+static void take_spare(struct snap_writer *w, struct job *j)
+{
+	pthread_mutex_lock(&w->lock);
+	j->new_data = w->spare_data;
+	j->cap_new = w->spare_cap;
+	w->spare_data = NULL;
+	w->spare_cap = 0;
+	pthread_mutex_unlock(&w->lock);
+}
+
 static void *writer_thread(void *opaque)
 {
 	struct snap_writer *w = opaque;
@@ -288,6 +316,7 @@ static void *writer_thread(void *opaque)
 			w->queue_tail = &w->queue;
 		w->pending_bytes -= job_bytes(j);
 		pthread_cond_broadcast(&w->cond);
+		keep_spare(w, j);
 		pthread_mutex_unlock(&w->lock);
 		job_free(j);
 		pthread_mutex_lock(&w->lock);
@@ -423,6 +452,7 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 		errmsg(err, n, "out of memory taking checkpoint %u", w->stats.checkpoints);
 		return -1;
 	}
+	take_spare(w, j);
 	struct ckpt_info *i = &j->info;
 	i->index = w->stats.checkpoints;
 	i->flags = at->final ? CKPT_FLAG_FINAL : 0;
@@ -535,6 +565,7 @@ int snap_writer__close(struct snap_writer *w, struct snap_writer_stats *stats, c
 	page_map__free(&w->map);
 	free(w->slots);
 	free(w->scratch);
+	free(w->spare_data);
 	ZSTD_freeCCtx(w->zc);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);

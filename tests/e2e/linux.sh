@@ -125,6 +125,21 @@ else
 fi
 check_reference bzimage "$GUEST/vmlinuz"
 
+# Its loader's writes (setup header, boot parameters, command line,
+# compressed kernel, initrd) must reach the first checkpoint, which skips
+# frames nothing wrote: the audit rehashes all of RAM at each checkpoint.
+ENCORE_AUDIT_DIRTY=1 timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/bz.rec" --kernel "$GUEST/vmlinuz" \
+	--initrd "$GUEST/initramfs.cpio" --rtc base=2026-01-01 --max-insns 300000000 \
+	--interval 100000000 </dev/null >/dev/null 2>"$tmp/bz.err"
+rc=$?
+if [ $rc = 124 ] && grep -q "instruction limit" "$tmp/bz.err" &&
+	timeout "$TIMEOUT" "$ENCORE" replay -q "$tmp/bz.rec" >"$tmp/bz.replay" 2>&1 &&
+	grep -q "replayed exactly" "$tmp/bz.replay"; then
+	ok "bzImage: 300M instructions recorded under the dirty audit, replayed exactly"
+else
+	not_ok "bzImage record under the dirty audit (exit $rc, want 124)" "$tmp/bz.err"
+fi
+
 # A kernel panic ends the run with status 1 and a report, not a hang.
 timeout "$TIMEOUT" "$ENCORE" run --append "console=ttyS0 rdinit=/nonexistent init=/nonexistent" \
 	</dev/null >"$tmp/panic.out" 2>&1
