@@ -287,6 +287,10 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 			break;
 	}
 	b->ninsns = n;
+	for (unsigned k = n; k-- > 0;) {
+		struct insn *i = &b->insns[k];
+		i->hook_run = k + 1 == n || (i->flags & IF_SIDE_EXIT) ? 1 : i[1].hook_run + 1;
+	}
 	c->caches->arena_used += sizeof(struct block) + n * sizeof(struct insn);
 	link_block(c, b);
 	return b;

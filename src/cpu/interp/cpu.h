@@ -75,6 +75,8 @@ struct insn {
 	u8 ext;       /* ModRM.reg without REX (group selector), or 0 */
 	u8 modrm;     /* raw ModRM byte (0 if none) */
 	u8 flags;     /* IF_* */
+	u8 hook_run;  /* instructions from here to the end of the block as
+	               * hooks see it (its end or a conditional branch) */
 };
 
 /*

@@ -148,9 +148,7 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 static void hook_block(struct cpu *c, const struct encore_hooks *h, u64 icount,
 		       const struct insn *i, const struct insn *end)
 {
-	unsigned n = 1;
-	while (i + n < end && !(i[n - 1].flags & IF_SIDE_EXIT))
-		n++;
+	unsigned n = (unsigned)(end - i) < i->hook_run ? (unsigned)(end - i) : i->hook_run;
 	h->on_block(h->block_opaque, c->engine.vcpu->index, icount, c->s.rip, n, c->cpl);
 }
 
@@ -158,31 +156,15 @@ static void hook_block(struct cpu *c, const struct encore_hooks *h, u64 icount,
  * Run the first n instructions of a block, up to c->stop: a handler that
  * must end the block moves it (cpu_end_block), one compare per
  * instruction serves both.  Instructions are counted when the block
- * ends.  Inlined twice: with h == NULL the per-instruction hook code
- * folds away.
+ * ends.
  */
-static inline __attribute__((always_inline)) void
-run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_hooks *h)
+static inline __attribute__((always_inline)) void exec_block(struct cpu *c, const struct block *b,
+								unsigned n)
 {
 	const struct insn *i = b->insns;
-	unsigned offset = 0;
-	/* Read once: a hook cannot change the hooks of the run it is in. */
-	void (*on_insn)(void *, unsigned, u64, u64, const u8 *, unsigned, unsigned) =
-		h ? h->on_insn : NULL;
-	bool on_block = h && h->on_block;
-	unsigned vcpu = c->engine.vcpu->index;
 	c->cur_first = i;
 	c->stop = i + n;
 	do {
-		if (on_block && (i == b->insns || (i[-1].flags & IF_SIDE_EXIT)))
-			hook_block(c, h, c->icount + (u64)(i - b->insns), i, b->insns + n);
-		if (on_insn) {
-			u8 bytes[16];
-			block_insn_bytes(c, b, offset, i->len, bytes);
-			on_insn(h->insn_opaque, vcpu, c->icount + (u64)(i - b->insns), c->s.rip, bytes,
-				i->len, c->cpl);
-		}
-		offset += i->len;
 		c->cur = i;
 		c->s.rip += i->len;
 		i->fn(c, i);
@@ -192,18 +174,82 @@ run_insns(struct cpu *c, const struct block *b, unsigned n, const struct encore_
 	c->cur = NULL;
 }
 
-static inline __attribute__((always_inline)) void exec_block(struct cpu *c, const struct block *b,
-								unsigned n)
+/* The encoding of the instruction at `offset` for on_insn: a pointer
+ * into the block's first page when it lies there (`code`, `room` bytes
+ * from the block's start), else a copy in `copy`. */
+static inline const u8 *hook_insn_bytes(struct cpu *c, const struct block *b, const u8 *code,
+				       unsigned room, unsigned offset, unsigned len, u8 *copy)
 {
-	run_insns(c, b, n, NULL);
+	if (offset + len <= room)
+		return code + offset;
+	block_insn_bytes_slow(c, b, offset, len, copy);
+	return copy;
 }
 
-/* Out of line: the hooked path must not shape the register allocation of
- * the plain run loop that inlines everything else. */
-static __attribute__((noinline)) void exec_block_hooked(struct cpu *c, const struct block *b,
-						       unsigned n)
+/* exec_block with per-instruction hooks, per-block hooks or both (one
+ * copy per combination, so a missing one costs no test per instruction).
+ * Everything the hooks need that stays fixed for the block is read once,
+ * before the first call. */
+static inline __attribute__((always_inline)) void
+run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool on_insns)
 {
-	run_insns(c, b, n, c->hooks);
+	const struct encore_hooks *h = c->hooks;
+	void (*on_insn)(void *, unsigned, u64, u64, const u8 *, unsigned, unsigned) =
+		on_insns ? h->on_insn : NULL;
+	void *insn_opaque = h->insn_opaque;
+	unsigned vcpu = c->engine.vcpu->index, offset = 0, room = 0;
+	const u8 *code = on_insn ? machine__ram_ptr(c->machine, b->paddr) : NULL;
+	if (code)
+		room = 0x1000 - (unsigned)(b->paddr & 0xfff);
+	const struct insn *first = b->insns, *i = first;
+	u64 icount = c->icount;
+	c->cur_first = i;
+	c->stop = i + n;
+	do {
+		if (on_block && (i == first || (i[-1].flags & IF_SIDE_EXIT)))
+			hook_block(c, h, icount, i, first + n);
+		if (on_insn) {
+			u8 copy[16];
+			on_insn(insn_opaque, vcpu, icount, c->s.rip,
+				hook_insn_bytes(c, b, code, room, offset, i->len, copy), i->len, c->cpl);
+		}
+		offset += i->len;
+		c->cur = i;
+		c->s.rip += i->len;
+		i->fn(c, i);
+		i++;
+		icount++;
+	} while (i != c->stop);
+	c->icount += (u64)(i - first);
+	c->cur = NULL;
+}
+
+static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+{
+	bool on_block = c->hooks->on_block != NULL, on_insn = c->hooks->on_insn != NULL;
+	if (on_block && on_insn)
+		run_hooked(c, b, n, true, true);
+	else if (on_insn)
+		run_hooked(c, b, n, false, true);
+	else
+		run_hooked(c, b, n, true, false);
+}
+
+/* The tail of run_step with per-instruction or per-block hooks: the same
+ * chaining, through the hooked loops.  Out of line, so that they do not
+ * shape the register allocation of the plain run loop. */
+static __attribute__((noinline)) void run_blocks_hooked(struct cpu *c, struct block *b,
+						       unsigned n, bool shadow)
+{
+	exec_block_hooked(c, b, n);
+	if (shadow || c->pending_vector >= 0)
+		return;
+	while (!c->block_abort) {
+		b = block_next(c, b);
+		if (b->ninsns > c->insn_limit - c->icount)
+			break;
+		exec_block_hooked(c, b, b->ninsns);
+	}
 }
 
 static bool interrupts_enabled(struct cpu *c)
@@ -250,7 +296,7 @@ static int run_step(struct cpu *c)
 	/* Hooks on memory, exceptions and system calls fire from inside the
 	 * handlers: only per-instruction and per-block hooks need this loop. */
 	if (unlikely(c->hooks != NULL) && (c->hooks->on_insn || c->hooks->on_block)) {
-		exec_block_hooked(c, b, n);
+		run_blocks_hooked(c, b, n, shadow);
 		return -1;
 	}
 	exec_block(c, b, n);
