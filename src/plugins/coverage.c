@@ -3,6 +3,7 @@
  *
  * Each interval collects the RIPs of on_insn (exact: every instruction
  * that ran, also in blocks cut short) at the privilege levels asked for,
+ * (through a small cache of recent ones, which a loop keeps hitting)
  * and writes them as an address list (addr_list.h, magic "enccov1\n").
  * The merge is their union: one address a line, 16 hex digits, so that
  * the text sorts as the numbers do and `comm`/`diff` compare two runs.
@@ -22,7 +23,8 @@
 
 struct coverage {
 	struct encore_plugin_env env;
-	struct u64_table seen;     /* RIP -> 1 */
+	struct u64_table seen;     /* RIP -> anything */
+	struct u64_cache recent;   /* in front of seen */
 	unsigned cpl_mask;         /* bit n: record CPL n */
 	bool out_of_memory;
 };
@@ -65,6 +67,7 @@ static void *coverage_create(const struct encore_plugin_env *env, char *err, siz
 	}
 	s->env = *env;
 	s->cpl_mask = parse_cpl(env->options);
+	u64_cache__init(&s->recent);
 	return s;
 }
 
@@ -86,19 +89,15 @@ static void coverage_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, con
 	(void)len;
 	if (!(s->cpl_mask >> (cpl & 3) & 1))
 		return;
-	u64 *v = u64_table__value(&s->seen, rip);
-	if (unlikely(!v)) {
+	if (unlikely(!u64_cache__slot(&s->recent, &s->seen, rip)))
 		s->out_of_memory = true;
-		return;
-	}
-	*v = 1;
 }
 
 static int coverage_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct coverage *s = self;
 	(void)iv;
-	if (s->out_of_memory)
+	if (s->out_of_memory || u64_cache__flush(&s->recent, &s->seen))
 		return errmsg(err, errlen, "out of memory collecting addresses");
 	return addr_list__write(s->env.out, MAGIC, &s->seen, false, err, errlen);
 }

@@ -2,7 +2,8 @@
  * hotspots: the code addresses that executed the most instructions, over
  * the whole recording.
  *
- * Each interval counts instructions per RIP in a hash table and writes
+ * Each interval counts instructions per RIP in a hash table (behind a
+ * small cache of recent RIPs, which a loop keeps hitting) and writes
  * every (rip, count) pair as an address list (addr_list.h, magic
  * "enchot1\n").  An instruction counts what it retired, which is the
  * icount difference to the next on_insn of the same vCPU (or to the
@@ -32,7 +33,8 @@
 
 /* A vCPU's previous on_insn, whose count is not known until its next. */
 struct hot_vcpu {
-	struct u64_ref prev;       /* its RIP's counter */
+	u64 prev_rip;
+	struct u64_entry *prev_slot; /* its cache slot, while that holds prev_rip */
 	u64 prev_icount;
 	bool has_prev;
 };
@@ -40,6 +42,7 @@ struct hot_vcpu {
 struct hotspots {
 	struct encore_plugin_env env;
 	struct u64_table counts;   /* RIP -> instructions */
+	struct u64_cache recent;   /* in front of counts */
 	unsigned nvcpus;
 	struct hot_vcpu *vcpu;     /* [nvcpus] */
 	struct vcpu_check check;
@@ -92,7 +95,30 @@ static void *hotspots_create(const struct encore_plugin_env *env, char *err, siz
 		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
+	u64_cache__init(&s->recent);
 	return s;
+}
+
+/* count_prev when another vCPU's instruction took the slot: the table. */
+static __attribute__((noinline)) void count_prev_evicted(struct hotspots *s,
+							 const struct hot_vcpu *h, u64 n)
+{
+	u64 *v = u64_table__value(&s->counts, h->prev_rip);
+	if (unlikely(!v)) {
+		s->out_of_memory = true;
+		return;
+	}
+	*v += n;
+}
+
+/* Add n to the count of vCPU h's previous instruction: in its cache slot,
+ * unless another vCPU's instruction took that slot since. */
+static inline void count_prev(struct hotspots *s, struct hot_vcpu *h, u64 n)
+{
+	if (likely(h->prev_slot->key == h->prev_rip))
+		h->prev_slot->value += n;
+	else
+		count_prev_evicted(s, h, n);
 }
 
 static void hotspots_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
@@ -107,9 +133,11 @@ static void hotspots_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, con
 	struct hot_vcpu *h = &s->vcpu[vcpu];
 	/* The vCPU's previous instruction retired what its icount moved. */
 	if (h->has_prev)
-		*u64_ref__get(&s->counts, &h->prev) += icount - h->prev_icount;
-	h->has_prev = u64_ref__set(&s->counts, &h->prev, rip) != NULL;
+		count_prev(s, h, icount - h->prev_icount);
+	h->prev_slot = u64_cache__slot(&s->recent, &s->counts, rip);
+	h->prev_rip = rip;
 	h->prev_icount = icount;
+	h->has_prev = h->prev_slot != NULL;
 	if (unlikely(!h->has_prev))
 		s->out_of_memory = true;
 }
@@ -127,7 +155,7 @@ static int count_last(struct hotspots *s, const struct encore_interval *iv, char
 			return errmsg(err, errlen, "an instruction of vCPU %u at icount %llu, after "
 				      "its end of the interval at %llu", v,
 				      (unsigned long long)h->prev_icount, (unsigned long long)end);
-		*u64_ref__get(&s->counts, &h->prev) += end - h->prev_icount;
+		count_prev(s, h, end - h->prev_icount);
 	}
 	return 0;
 }
@@ -140,6 +168,8 @@ static int hotspots_end(void *self, const struct encore_interval *iv, char *err,
 	if (vcpu_check__message(&s->check, s->nvcpus, err, errlen) ||
 	    count_last(s, iv, err, errlen))
 		return -1;
+	if (s->out_of_memory || u64_cache__flush(&s->recent, &s->counts))
+		return errmsg(err, errlen, "out of memory counting instructions");
 	return addr_list__write(s->env.out, MAGIC, &s->counts, true, err, errlen);
 }
 

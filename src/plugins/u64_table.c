@@ -111,3 +111,47 @@ int u64_table__sorted(const struct u64_table *t, struct u64_entry **out)
 	*out = a;
 	return 0;
 }
+
+/* An empty slot k holds the key k ^ 1, whose low bits are not k: no key
+ * looked up can match it. */
+static bool slot_empty(const struct u64_cache *c, const struct u64_entry *e)
+{
+	return (e->key & (U64_CACHE_SLOTS - 1)) != (u64)(e - c->slot);
+}
+
+void u64_cache__init(struct u64_cache *c)
+{
+	for (u64 k = 0; k < U64_CACHE_SLOTS; k++)
+		c->slot[k] = (struct u64_entry){ k ^ 1, 0 };
+}
+
+static int write_back(struct u64_cache *c, struct u64_table *t, struct u64_entry *e)
+{
+	if (slot_empty(c, e))
+		return 0;
+	u64 *v = u64_table__value(t, e->key);
+	if (!v)
+		return -1;
+	*v += e->value;
+	return 0;
+}
+
+struct u64_entry *u64_cache__miss(struct u64_cache *c, struct u64_table *t, struct u64_entry *e,
+				  u64 key)
+{
+	if (write_back(c, t, e))
+		return NULL;
+	e->key = key;
+	e->value = 0;
+	return e;
+}
+
+int u64_cache__flush(struct u64_cache *c, struct u64_table *t)
+{
+	for (unsigned k = 0; k < U64_CACHE_SLOTS; k++) {
+		if (write_back(c, t, &c->slot[k]))
+			return -1;
+		c->slot[k] = (struct u64_entry){ (u64)k ^ 1, 0 };
+	}
+	return 0;
+}

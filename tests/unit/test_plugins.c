@@ -666,14 +666,17 @@ static void hotspots_random_interval(struct session *s, struct rng *rng, const u
 }
 
 /* Many random addresses (the table grows several times, under the
- * pending counters of both vCPUs) against a plain reference count. */
-static void test_hotspots_many(struct rng *rng)
+ * pending counters of both vCPUs) against a plain reference count.
+ * `colliding`: all with the same low 12 bits, so that every address
+ * evicts the one before from the plugin's cache of recent RIPs, the
+ * other vCPU's pending one included. */
+static void test_hotspots_many(struct rng *rng, bool colliding)
 {
-	check_group("hotspots many");
+	check_group(colliding ? "hotspots many, colliding" : "hotspots many");
 	enum { ADDRS = 5000, INSNS = 60000 };
 	static u64 addr[ADDRS], count[ADDRS];
 	for (unsigned k = 0; k < ADDRS; k++) {
-		addr[k] = rng_next(rng);
+		addr[k] = colliding ? (rng_next(rng) & ~0xfffull) | 0x123 : rng_next(rng);
 		count[k] = 0;
 	}
 	const char *const all[] = { "top", "100000", NULL };
@@ -763,6 +766,55 @@ static void test_coverage(void)
 	const char *const bad[] = { "cpl", "3", NULL };
 	session_open(&s, "coverage", 1, bad);
 	CHECK(session_check_options(&s) == -1 && strstr(s.err, "cpl=3"), "cpl=3: %s", s.err);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+	return (x > y) - (x < y);
+}
+
+/* Random addresses over several intervals, a third of them sharing their
+ * low 12 bits (each evicts the last from the plugin's cache of recent
+ * RIPs), against a sorted reference set. */
+static void test_coverage_many(struct rng *rng)
+{
+	check_group("coverage many");
+	enum { ADDRS = 3000, INSNS = 30000, INTERVALS = 3 };
+	static u64 addr[ADDRS], want[ADDRS];
+	static bool used[ADDRS];
+	for (unsigned k = 0; k < ADDRS; k++) {
+		addr[k] = rng_chance(rng, 1, 3) ? (rng_next(rng) & ~0xfffull) | 0x456 : rng_next(rng);
+		used[k] = false;
+	}
+	struct session s;
+	session_open(&s, "coverage", INTERVALS, NULL);
+	for (unsigned iv = 0; iv < INTERVALS; iv++) {
+		interval_start(&s, (u64)iv * INSNS, (u64)(iv + 1) * INSNS);
+		for (unsigned n = 0; n < INSNS; n++) {
+			unsigned k = (unsigned)rng_below(rng, rng_chance(rng, 1, 2) ? 40 : ADDRS);
+			used[k] = true;
+			insns(&s, addr[k], 1, 0);
+		}
+		CHECK(interval_finish(&s) == 0, "interval %u: %s", iv, s.err);
+	}
+	unsigned nwant = 0;
+	for (unsigned k = 0; k < ADDRS; k++)
+		if (used[k])
+			want[nwant++] = addr[k];
+	qsort(want, nwant, sizeof(*want), cmp_u64);
+	char *got = session_merge(&s, NULL);
+	unsigned lines = 0, wrong = 0;
+	for (char *line = got; line && *line; line = strchr(line, '\n') + 1) {
+		unsigned long long a;
+		if (sscanf(line, "%llx", &a) != 1)
+			break;
+		wrong += lines >= nwant || want[lines] != a;
+		lines++;
+	}
+	CHECK(lines == nwant && !wrong, "%u lines for %u addresses, %u wrong", lines, nwant, wrong);
+	free(got);
+	session_close(&s);
 }
 
 /* ---- syscalls ---- */
@@ -1376,9 +1428,11 @@ int main(void)
 	test_icount_vcpus();
 	test_hotspots();
 	test_hotspots_options();
-	test_hotspots_many(&rng);
+	test_hotspots_many(&rng, false);
+	test_hotspots_many(&rng, true);
 	test_hotspots_vcpus();
 	test_coverage();
+	test_coverage_many(&rng);
 	test_syscalls();
 	test_syscalls_vcpus();
 	test_memtrace_round_trip(&rng, false, 1);
