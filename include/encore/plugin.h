@@ -197,8 +197,10 @@ struct encore_plugin {
 	/* The event callbacks.  Each gets the vCPU the event happened on and
 	 * that vCPU's icount (see the top of this file). */
 
-	/* Before each instruction executes; bytes/len are its encoding and
-	 * cpl the privilege level it runs at.  It also fires for an
+	/* Before each instruction executes; bytes/len are its encoding (len
+	 * bytes, readable only during the call: often a pointer into guest
+	 * memory, so copy what you keep) and cpl the privilege level it runs
+	 * at.  It also fires for an
 	 * instruction that then faults (and does not retire), and once per
 	 * start of a REP string instruction whose iterations each count as an
 	 * instruction in icount: to count instructions, use icount
