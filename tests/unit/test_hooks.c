@@ -197,6 +197,60 @@ static void test_blocks_end_at_branches(void)
 	machine__destroy(m);
 }
 
+/* nop; mov $0x11223344,%eax (ends its page); mov $0xddccbbaa,%ecx (runs
+ * into the next page); add %rcx,%rax; ud2: on_insn's bytes are each
+ * instruction's whole encoding, also across the page boundary. */
+#define CROSS_ADDR (CODE_ADDR + 0x1000 - 7)
+static const u8 crossing[] = {
+	0x90,
+	0xb8, 0x44, 0x33, 0x22, 0x11,
+	0xb9, 0xaa, 0xbb, 0xcc, 0xdd,
+	0x48, 0x01, 0xc8,
+	0x0f, 0x0b,
+};
+
+struct byte_events {
+	unsigned n, wrong;
+	unsigned len[8];
+};
+
+static void check_bytes(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+			unsigned cpl)
+{
+	struct byte_events *b = o;
+	(void)vcpu;
+	(void)icount;
+	(void)cpl;
+	u64 at = rip - CROSS_ADDR;
+	b->wrong += at + len > sizeof(crossing) || memcmp(bytes, crossing + at, len);
+	if (b->n < 8)
+		b->len[b->n] = len;
+	b->n++;
+}
+
+static void test_insn_bytes(void)
+{
+	check_group("hooks-insn-bytes");
+	struct encore_machine *m = machine__create(64 << 20, 1);
+	struct encore_cpu_state s;
+	memcpy(machine__ram_ptr(m, CROSS_ADDR), crossing, 7);
+	memcpy(machine__ram_ptr(m, CROSS_ADDR + 7), crossing + 7, sizeof(crossing) - 7);
+	bare_metal__prepare(m, &s, CROSS_ADDR);
+	struct encore_engine *e = interp__create(m, &m->vcpus[0]);
+	e->ops->set_state(e, &s);
+	struct byte_events b = { 0 };
+	struct encore_hooks h = { .on_insn = check_bytes, .insn_opaque = &b };
+	e->ops->set_hooks(e, &h);
+	struct encore_exit x;
+	engine__run(e, 1000, &x);
+	CHECK(e->ops->insn_count(e) == 4, "retired %llu", (unsigned long long)e->ops->insn_count(e));
+	CHECK(b.n == 5 && b.len[0] == 1 && b.len[1] == 5 && b.len[2] == 5 && b.len[3] == 3 &&
+	      b.len[4] == 2, "%u instructions, lengths %u %u %u %u %u", b.n, b.len[0], b.len[1],
+	      b.len[2], b.len[3], b.len[4]);
+	CHECK(b.wrong == 0, "%u instructions got other bytes than their encoding", b.wrong);
+	machine__destroy(m);
+}
+
 /* The same run with hooks, without, and with hooks removed agrees exactly. */
 static void test_hooks_change_nothing(void)
 {
@@ -478,6 +532,7 @@ int main(void)
 	test_hooked_run();
 	test_hooks_change_nothing();
 	test_blocks_end_at_branches();
+	test_insn_bytes();
 	test_two_vcpus();
 	test_plugin_host_two_vcpus();
 	check_group_end();
