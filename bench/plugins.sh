@@ -1,8 +1,10 @@
 #!/bin/bash
 # What each built-in plugin costs on one worker: `encore simulate --serial`
 # with the plugin against a plain `encore replay` of the same stretch of
-# the default guest's recording (its workload, user and kernel code),
-# side by side in one run, each the best of BENCH_REPS (default 2).
+# the default guest's recording (its workload, user and kernel code).
+# The host's speed swings (up to 2x on a shared machine), so each plugin's
+# runs alternate with plain replays, BENCH_REPS (default 3) of each, and
+# its ratio is its best time over the best replay of those same rounds.
 # Issue 17's goals: memtrace at most 2x a plain replay, every other
 # built-in plugin at most 1.5x.  Also host instructions per guest
 # instruction with memtrace, under callgrind, on cwork at 1/20
@@ -15,7 +17,7 @@ BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 ENCORE=$BUILD/encore
 OUT=$BUILD/bench/plugins
-REPS=${BENCH_REPS:-2}
+REPS=${BENCH_REPS:-3}
 SEL=${BENCH_PLUGINS_INTERVALS:-12-16}
 mkdir -p "$OUT"
 REC=${2:-$OUT/rec}
@@ -29,32 +31,40 @@ fi
 first=${SEL%-*} last=${SEL#*-}
 
 now() { date +%s.%N; }
-# best TIME of $REPS runs of a command, in seconds
-best() {
-	local b= t0 dt
+# seconds one run of a command takes
+timed() {
+	local t0
+	t0=$(now)
+	"$@" >/dev/null 2>"$OUT/last.err" || { cat "$OUT/last.err" >&2; exit 1; }
+	echo "$(now) - $t0" | bc -l
+}
+min() { if [ -z "$1" ] || [ "$(echo "$2 < $1" | bc -l)" = 1 ]; then echo "$2"; else echo "$1"; fi; }
+replay() { "$ENCORE" replay "$REC" -q --from "$first" --to "$((last + 1))"; }
+# Sets t_plugin and t_replay: the best of $REPS rounds of plugin $1 then a plain replay.
+paired() {
+	t_plugin= t_replay=
 	for _ in $(seq "$REPS"); do
-		t0=$(now)
-		"$@" >/dev/null 2>"$OUT/last.err" || { cat "$OUT/last.err" >&2; exit 1; }
-		dt=$(echo "$(now) - $t0" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$dt < $b" | bc -l)" = 1 ]; then b=$dt; fi
+		rm -rf "$OUT/sim"
+		t_plugin=$(min "$t_plugin" "$(timed "$ENCORE" simulate "$REC" -q --serial --intervals "$SEL" \
+			--plugin "$1" -o "$OUT/sim")")
+		t_replay=$(min "$t_replay" "$(timed replay)")
 	done
-	printf '%.2f' "$b"
 }
 
-t_replay=$(best "$ENCORE" replay "$REC" -q --from "$first" --to "$((last + 1))")
 insns=$("$ENCORE" inspect --json "$REC" | jq -r "[.checkpoints[$first].instructions, .checkpoints[$((last + 1))].instructions] | .[1] - .[0]")
 echo "## Plugin cost on one worker (issue 17)"
 echo
 echo "Command: \`bench/plugins.sh $BUILD\` ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores).  The default"
-echo "guest's recording, intervals $SEL ($insns instructions of its workload), best of $REPS."
+echo "guest's recording, intervals $SEL ($insns instructions of its workload).  Each"
+echo "plugin's runs alternate with plain replays (\`encore replay --from $first --to $((last + 1))\`),"
+echo "$REPS of each; the best of each is shown."
 echo
-echo "| run | wall s | relative to replay |"
-echo "|---|---|---|"
-printf '| encore replay --from %s --to %s | %s | 1.00 |\n' "$first" "$((last + 1))" "$t_replay"
+echo "| plugin | simulate --serial s | replay s, same rounds | relative to replay |"
+echo "|---|---|---|---|"
 for p in memtrace icount coverage hotspots syscalls; do
-	rm -rf "$OUT/sim"
-	t=$(best "$ENCORE" simulate "$REC" -q --serial --intervals "$SEL" --plugin "$p" -o "$OUT/sim")
-	printf '| simulate --serial --plugin %s | %s | %.2f |\n' "$p" "$t" "$(echo "$t / $t_replay" | bc -l)"
+	paired "$p"
+	printf '| %s | %.2f | %.2f | %.2f |\n' "$p" "$t_plugin" "$t_replay" \
+		"$(echo "$t_plugin / $t_replay" | bc -l)"
 done
 rm -rf "$OUT/sim"
 
