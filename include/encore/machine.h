@@ -209,15 +209,21 @@ static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
 	return m->ram + off;
 }
 
+/* Frame `frame` of RAM (its offset / 4 KiB) was written: dirty. */
+static inline void machine__frame_dirty(struct encore_machine *m, u64 frame)
+{
+	m->pages.dirty[frame >> 6] |= 1ull << (frame & 63);
+}
+
 /* Guest RAM at [paddr, paddr+len) was written other than through an
  * engine's fast path: mark its frames dirty (len at most one page). */
 static inline void machine__note_ram_write(struct encore_machine *m, u64 paddr, u64 len)
 {
 	i64 a = machine__ram_offset(m, paddr), b = machine__ram_offset(m, paddr + len - 1);
 	if (a >= 0)
-		m->pages.dirty[(u64)a >> 18] |= 1ull << (((u64)a >> 12) & 63);
+		machine__frame_dirty(m, (u64)a >> 12);
 	if (b >= 0)
-		m->pages.dirty[(u64)b >> 18] |= 1ull << (((u64)b >> 12) & 63);
+		machine__frame_dirty(m, (u64)b >> 12);
 }
 
 /* A loader wrote guest RAM at [paddr, paddr+len) from the host: mark

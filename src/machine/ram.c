@@ -26,7 +26,7 @@ void machine__note_ram_range(struct encore_machine *m, u64 paddr, u64 len)
 	     at += RAM_PAGE_SIZE) {
 		i64 off = machine__ram_offset(m, at);
 		if (off >= 0)
-			m->pages.dirty[(u64)off >> 18] |= 1ull << (((u64)off >> 12) & 63);
+			machine__frame_dirty(m, (u64)off >> 12);
 	}
 }
 

@@ -3,8 +3,8 @@
  *
  * Each interval collects the RIPs of on_insn (exact: every instruction
  * that ran, also in blocks cut short) at the privilege levels asked for,
- * (through a small cache of recent ones, which a loop keeps hitting)
- * and writes them as an address list (addr_list.h, magic "enccov1\n").
+ * through a small cache of recent ones (a loop keeps hitting it), and
+ * writes them as an address list (addr_list.h, magic "enccov1\n").
  * The merge is their union: one address a line, 16 hex digits, so that
  * the text sorts as the numbers do and `comm`/`diff` compare two runs.
  * Addresses are virtual: the same user address in two processes is one

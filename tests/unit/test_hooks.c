@@ -102,15 +102,24 @@ static void on_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned v
 	}
 }
 
-static struct encore_machine *boot(struct encore_engine **eng)
+/* A one-vCPU machine with `n` bytes of code at `at` (copied page by page:
+ * a RAM pointer is good to the end of its page), about to run them. */
+static struct encore_machine *boot_code(const u8 *bytes, size_t n, u64 at,
+					struct encore_engine **eng)
 {
 	struct encore_machine *m = machine__create(64 << 20, 1);
 	struct encore_cpu_state s;
-	memcpy(machine__ram_ptr(m, CODE_ADDR), code, sizeof(code));
-	bare_metal__prepare(m, &s, CODE_ADDR);
+	for (size_t k = 0; k < n; k++)
+		*machine__ram_ptr(m, at + k) = bytes[k];
+	bare_metal__prepare(m, &s, at);
 	*eng = interp__create(m, &m->vcpus[0]);
 	(*eng)->ops->set_state(*eng, &s);
 	return m;
+}
+
+static struct encore_machine *boot(struct encore_engine **eng)
+{
+	return boot_code(code, sizeof(code), CODE_ADDR, eng);
 }
 
 static void test_hooked_run(void)
@@ -175,12 +184,8 @@ static void log_block(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned n, u
 static void test_blocks_end_at_branches(void)
 {
 	check_group("hooks-blocks");
-	struct encore_machine *m = machine__create(64 << 20, 1);
-	struct encore_cpu_state s;
-	memcpy(machine__ram_ptr(m, CODE_ADDR), branches, sizeof(branches));
-	bare_metal__prepare(m, &s, CODE_ADDR);
-	struct encore_engine *e = interp__create(m, &m->vcpus[0]);
-	e->ops->set_state(e, &s);
+	struct encore_engine *e;
+	struct encore_machine *m = boot_code(branches, sizeof(branches), CODE_ADDR, &e);
 	struct block_events b = { 0 };
 	struct encore_hooks h = { .on_block = log_block, .block_opaque = &b };
 	e->ops->set_hooks(e, &h);
@@ -231,13 +236,8 @@ static void check_bytes(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *b
 static void test_insn_bytes(void)
 {
 	check_group("hooks-insn-bytes");
-	struct encore_machine *m = machine__create(64 << 20, 1);
-	struct encore_cpu_state s;
-	memcpy(machine__ram_ptr(m, CROSS_ADDR), crossing, 7);
-	memcpy(machine__ram_ptr(m, CROSS_ADDR + 7), crossing + 7, sizeof(crossing) - 7);
-	bare_metal__prepare(m, &s, CROSS_ADDR);
-	struct encore_engine *e = interp__create(m, &m->vcpus[0]);
-	e->ops->set_state(e, &s);
+	struct encore_engine *e;
+	struct encore_machine *m = boot_code(crossing, sizeof(crossing), CROSS_ADDR, &e);
 	struct byte_events b = { 0 };
 	struct encore_hooks h = { .on_insn = check_bytes, .insn_opaque = &b };
 	e->ops->set_hooks(e, &h);

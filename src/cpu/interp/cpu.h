@@ -189,6 +189,12 @@ static inline u64 size_mask(unsigned size)
 	return size == 8 ? ~0ull : (1ull << (size * 8)) - 1;
 }
 
+/* 0, 1, 2, 3 for operands of 1, 2, 4, 8 bytes: an index into per-size tables. */
+static inline unsigned size_index(unsigned size)
+{
+	return (unsigned)__builtin_ctz(size);
+}
+
 static inline u64 reg_read(struct cpu *c, unsigned r, unsigned size)
 {
 	if (size == 1 && r >= REG8_AH)
@@ -393,6 +399,22 @@ static inline bool fast_operand(struct cpu *c, const struct insn *i, unsigned si
 	if (unlikely(i->ea_extra))
 		return false;
 	return fast_access(c, insn_sum(c, i, 0), size, write, h);
+}
+
+/* The r/m source of a 4- or 8-byte form, zero-extended, when it is a
+ * register or memory that hits the TLB (then true); else the caller
+ * hands the instruction to its general handler. */
+static inline bool fast_rm_read(struct cpu *c, const struct insn *i, unsigned size, u64 *v)
+{
+	u8 *h;
+	if (i->rm != RM_MEM) {
+		*v = size == 8 ? c->s.gpr[i->rm] : (u32)c->s.gpr[i->rm];
+		return true;
+	}
+	if (unlikely(!fast_operand(c, i, size, false, &h)))
+		return false;
+	*v = host_load(h, size);
+	return true;
 }
 
 /*
@@ -612,6 +634,7 @@ static inline bool cond_eval(struct cpu *c, unsigned cc)
 	int r = cond_eval_fast(c, cc);
 	return r >= 0 ? r : cond_eval_slow(c, cc);
 }
+
 /* The carry (borrow) out of the top bit of a + b (a - b), given the
  * result of `size` bytes (so a carry or borrow in is accounted for). */
 static inline bool add_carry(u64 a, u64 b, u64 res, unsigned size)

@@ -70,7 +70,7 @@ static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offs
 static void record_unimplemented(struct cpu *c, u64 rip)
 {
 	struct interp_stats *st = c->stats;
-	u8 bytes[16]; /* block_insn_bytes may copy 16 */
+	u8 bytes[15];
 	/* Called from a handler, so c->cur is an instruction of that block. */
 	const struct block *b = block_of(c->cur_first);
 	unsigned offset = 0, n = c->cur->len;
@@ -115,8 +115,8 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 
 /* The encoding of a block's instruction at byte `offset`, from the
  * physical pages it was decoded from (no translation, so it cannot fault). */
-static __attribute__((noinline)) void block_insn_bytes_slow(struct cpu *c, const struct block *b,
-							  unsigned offset, unsigned len, u8 *out)
+static __attribute__((noinline)) void block_insn_bytes(struct cpu *c, const struct block *b,
+						     unsigned offset, unsigned len, u8 *out)
 {
 	for (unsigned k = 0; k < len; k++) {
 		u64 pa = b->paddr + offset + k;
@@ -125,22 +125,6 @@ static __attribute__((noinline)) void block_insn_bytes_slow(struct cpu *c, const
 		u8 *p = machine__ram_ptr(c->machine, pa);
 		out[k] = p ? *p : 0xff;
 	}
-}
-
-/* `out` has room for 16 bytes: an instruction well inside its page is
- * copied as 16 (a fixed-size copy, no per-byte loop). */
-static void block_insn_bytes(struct cpu *c, const struct block *b, unsigned offset,
-			     unsigned len, u8 *out)
-{
-	u64 pa = b->paddr + offset;
-	if (((pa ^ b->paddr) & ~0xfffull) == 0 && (pa & 0xfff) <= 0x1000 - 16) {
-		const u8 *p = machine__ram_ptr(c->machine, pa);
-		if (p) {
-			memcpy(out, p, 16);
-			return;
-		}
-	}
-	block_insn_bytes_slow(c, b, offset, len, out);
 }
 
 /* A block as hooks see it: up to the end of the block, the budget, or a
@@ -182,7 +166,7 @@ static inline const u8 *hook_insn_bytes(struct cpu *c, const struct block *b, co
 {
 	if (offset + len <= room)
 		return code + offset;
-	block_insn_bytes_slow(c, b, offset, len, copy);
+	block_insn_bytes(c, b, offset, len, copy);
 	return copy;
 }
 
@@ -209,7 +193,7 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 		if (on_block && (i == first || (i[-1].flags & IF_SIDE_EXIT)))
 			hook_block(c, h, icount, i, first + n);
 		if (on_insn) {
-			u8 copy[16];
+			u8 copy[15];
 			on_insn(insn_opaque, vcpu, icount, c->s.rip,
 				hook_insn_bytes(c, b, code, room, offset, i->len, copy), i->len, c->cpl);
 		}
@@ -235,21 +219,39 @@ static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
 		run_hooked(c, b, n, true, false);
 }
 
-/* The tail of run_step with per-instruction or per-block hooks: the same
- * chaining, through the hooked loops.  Out of line, so that they do not
- * shape the register allocation of the plain run loop. */
-static __attribute__((noinline)) void run_blocks_hooked(struct cpu *c, struct block *b,
-						       unsigned n, bool shadow)
+/*
+ * Run block b (its first n instructions), then chain whole blocks while
+ * nothing needs attention: anything that does (a kick, HLT, STI, an
+ * interrupt-flag change, self-modifying code, an exit) sets block_abort,
+ * and the next block must fit the instruction budget.  `hooked`: through
+ * the hooked loops.
+ */
+static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, struct block *b,
+							     unsigned n, bool shadow, bool hooked)
 {
-	exec_block_hooked(c, b, n);
+	if (hooked)
+		exec_block_hooked(c, b, n);
+	else
+		exec_block(c, b, n);
 	if (shadow || c->pending_vector >= 0)
-		return;
+		return; /* an interrupt may be due at the next boundary */
 	while (!c->block_abort) {
 		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
-		exec_block_hooked(c, b, b->ninsns);
+		if (hooked)
+			exec_block_hooked(c, b, b->ninsns);
+		else
+			exec_block(c, b, b->ninsns);
 	}
+}
+
+/* Out of line, so that the hooked loops do not shape the register
+ * allocation of the plain run loop. */
+static __attribute__((noinline)) void run_blocks_hooked(struct cpu *c, struct block *b,
+						       unsigned n, bool shadow)
+{
+	run_blocks(c, b, n, shadow, true);
 }
 
 static bool interrupts_enabled(struct cpu *c)
@@ -295,25 +297,10 @@ static int run_step(struct cpu *c)
 	c->block_abort = 0;
 	/* Hooks on memory, exceptions and system calls fire from inside the
 	 * handlers: only per-instruction and per-block hooks need this loop. */
-	if (unlikely(c->hooks != NULL) && (c->hooks->on_insn || c->hooks->on_block)) {
+	if (unlikely(c->hooks != NULL) && (c->hooks->on_insn || c->hooks->on_block))
 		run_blocks_hooked(c, b, n, shadow);
-		return -1;
-	}
-	exec_block(c, b, n);
-	if (shadow || c->pending_vector >= 0)
-		return -1; /* an interrupt may be due at the next boundary */
-	/*
-	 * Chain whole blocks while nothing needs attention: anything that
-	 * does (a kick, HLT, STI, an interrupt-flag change, self-modifying
-	 * code, an exit) sets block_abort, and the next block must fit the
-	 * instruction budget.
-	 */
-	while (!c->block_abort) {
-		b = block_next(c, b);
-		if (b->ninsns > c->insn_limit - c->icount)
-			break;
-		exec_block(c, b, b->ninsns);
-	}
+	else
+		run_blocks(c, b, n, shadow, false);
 	return -1;
 }
 

@@ -146,11 +146,6 @@ static const insn_fn alu_rm[8][4] = ALU_FAST_TABLE(rm);
 static const insn_fn alu_ri[8][4] = ALU_TABLE(ri);
 static const insn_fn alu_mi[8][4] = ALU_FAST_TABLE(mi);
 
-static unsigned size_index(unsigned size)
-{
-	return __builtin_ctz(size);
-}
-
 /* 00..3D: op = bits 3..5, form = bits 0..2 */
 static insn_fn sel_alu(struct insn *i)
 {
@@ -248,6 +243,14 @@ static insn_fn sel_test(struct insn *i)
 
 /* ---- INC/DEC/NOT/NEG ---- */
 
+/* The flags of INC/DEC of a giving res, once res is stored (a store may
+ * fault).  They keep CF: it moves into rflags, where CC_INC/CC_DEC read it. */
+static inline void inc_dec_flags(struct cpu *c, u64 a, u64 res, bool dec, unsigned size)
+{
+	c->s.rflags = (c->s.rflags & ~RF_CF) | flag_cf(c);
+	set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);
+}
+
 static void inc_dec(struct cpu *c, const struct insn *i, unsigned r, bool dec)
 {
 	unsigned size = i->opsize;
@@ -263,9 +266,7 @@ static void inc_dec(struct cpu *c, const struct insn *i, unsigned r, bool dec)
 		mem_write(c, ea, size, res);
 	else
 		reg_write(c, r, size, res);
-	/* INC/DEC keep CF: move it into rflags, where CC_INC/CC_DEC read it. */
-	c->s.rflags = (c->s.rflags & ~RF_CF) | flag_cf(c);
-	set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);
+	inc_dec_flags(c, a, res, dec, size);
 }
 
 static void inc_rm(struct cpu *c, const struct insn *i) { inc_dec(c, i, i->rm, false); }
@@ -351,33 +352,24 @@ static void imul_gv_ev(struct cpu *c, const struct insn *i)
 HANDLER_SLOW void imul_gv_ev_any(struct cpu *c, const struct insn *i) { imul_gv_ev(c, i); }
 static void imul_gv_ev_8(struct cpu *c, const struct insn *i)
 {
-	i64 a, p;
-	u8 *h;
-	if (i->rm != RM_MEM)
-		a = (i64)c->s.gpr[i->rm];
-	else if (fast_operand(c, i, 8, false, &h))
-		a = (i64)host_load(h, 8);
-	else {
+	u64 v;
+	i64 p;
+	if (unlikely(!fast_rm_read(c, i, 8, &v))) {
 		imul_gv_ev_any(c, i);
 		return;
 	}
-	bool of = __builtin_mul_overflow(a, (i64)c->s.gpr[i->reg], &p);
+	bool of = __builtin_mul_overflow((i64)v, (i64)c->s.gpr[i->reg], &p);
 	c->s.gpr[i->reg] = (u64)p;
 	set_cc(c, CC_OP(CC_MUL, 8), of, 0, (u64)p);
 }
 static void imul_gv_ev_4(struct cpu *c, const struct insn *i)
 {
-	i64 a;
-	u8 *h;
-	if (i->rm != RM_MEM)
-		a = (i32)c->s.gpr[i->rm];
-	else if (fast_operand(c, i, 4, false, &h))
-		a = (i32)host_load(h, 4);
-	else {
+	u64 v;
+	if (unlikely(!fast_rm_read(c, i, 4, &v))) {
 		imul_gv_ev_any(c, i);
 		return;
 	}
-	i64 p = a * (i32)c->s.gpr[i->reg];
+	i64 p = (i64)(i32)v * (i32)c->s.gpr[i->reg];
 	c->s.gpr[i->reg] = (u32)p;
 	set_cc(c, CC_OP(CC_MUL, 4), p != (i32)p, 0, (u32)p);
 }
@@ -440,11 +432,10 @@ static void idiv_rm(struct cpu *c, const struct insn *i)
 
 static insn_fn sel_grp3(struct insn *i)
 {
-	static const insn_fn fns[8] = { test_rm_imm, test_rm_imm, not_rm, neg_rm,
-					mul_rm, imul1_rm, div_rm, idiv_rm };
-	if (i->ext < 2)
+	static const insn_fn fns[6] = { not_rm, neg_rm, mul_rm, imul1_rm, div_rm, idiv_rm };
+	if (i->ext < 2) /* TEST */
 		return sel_test_imm(i);
-	return fns[i->ext];
+	return fns[i->ext - 2];
 }
 
 static insn_fn sel_grp4(struct insn *i) /* FE */
@@ -733,7 +724,6 @@ void ops_alu__register(void)
 	op_register(MAP_1B, 0x62, sel_legacy_alu, "bound");
 }
 
-/* Shared by FF /0 /1 (registered by ops_branch for the whole FF group). */
 /* INC/DEC of a 32- or 64-bit register (FF /0, FF /1). */
 #define INC_DEC_REG(name, dec, size)                                                      \
 	static void name(struct cpu *c, const struct insn *i)                             \
@@ -741,14 +731,14 @@ void ops_alu__register(void)
 		u64 a = reg_read(c, i->rm, size);                                         \
 		u64 res = (dec ? a - 1 : a + 1) & size_mask(size);                        \
 		reg_write(c, i->rm, size, res);                                           \
-		c->s.rflags = (c->s.rflags & ~RF_CF) | flag_cf(c);                        \
-		set_cc(c, CC_OP(dec ? CC_DEC : CC_INC, size), a, 1, res);                 \
+		inc_dec_flags(c, a, res, dec, size);                                      \
 	}
 INC_DEC_REG(inc_r4, false, 4)
 INC_DEC_REG(inc_r8, false, 8)
 INC_DEC_REG(dec_r4, true, 4)
 INC_DEC_REG(dec_r8, true, 8)
 
+/* Shared by FF /0 /1 (registered by ops_branch for the whole FF group). */
 insn_fn ops_alu__select_inc_dec(struct insn *i)
 {
 	if (i->rm != RM_MEM && (i->opsize == 4 || i->opsize == 8)) {

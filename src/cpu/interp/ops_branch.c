@@ -138,14 +138,7 @@ HANDLER_SLOW void jmp_rm_any(struct cpu *c, const struct insn *i) { jmp_rm(c, i)
 static void jmp_rm64(struct cpu *c, const struct insn *i)
 {
 	u64 t;
-	u8 *h;
-	if (i->rm != RM_MEM)
-		t = c->s.gpr[i->rm];
-	else if (fast_operand(c, i, 8, false, &h))
-		t = host_load(h, 8);
-	else
-		t = 1ull << 63; /* not canonical: the general path */
-	if (unlikely(!is_canonical(t))) {
+	if (unlikely(!fast_rm_read(c, i, 8, &t) || !is_canonical(t))) {
 		jmp_rm_any(c, i);
 		return;
 	}

@@ -49,9 +49,9 @@ static insn_fn sel_mov(struct insn *i)
 		}
 		return i->opsize == 8 ? mov_rr_8 : i->opsize == 4 ? mov_rr_4 : mov_rr;
 	}
-	static const insn_fn mr[9] = { [1] = mov_mr_1, [2] = mov_mr_2, [4] = mov_mr_4, [8] = mov_mr_8 };
-	static const insn_fn rm[9] = { [1] = mov_rm_1, [2] = mov_rm_2, [4] = mov_rm_4, [8] = mov_rm_8 };
-	return to_rm ? mr[i->opsize] : rm[i->opsize];
+	static const insn_fn mr[4] = { mov_mr_1, mov_mr_2, mov_mr_4, mov_mr_8 };
+	static const insn_fn rm[4] = { mov_rm_1, mov_rm_2, mov_rm_4, mov_rm_8 };
+	return to_rm ? mr[size_index(i->opsize)] : rm[size_index(i->opsize)];
 }
 
 static void mov_r_imm(struct cpu *c, const struct insn *i) { reg_write(c, i->reg, i->opsize, i->imm); }
@@ -64,11 +64,10 @@ MOV_MI_FAST(1) MOV_MI_FAST(2) MOV_MI_FAST(4) MOV_MI_FAST(8)
 static insn_fn sel_mov_imm(struct insn *i)
 {
 	if (i->op == 0xc6 || i->op == 0xc7) {
-		static const insn_fn mi[9] = { [1] = mov_mi_1, [2] = mov_mi_2, [4] = mov_mi_4,
-					       [8] = mov_mi_8 };
+		static const insn_fn mi[4] = { mov_mi_1, mov_mi_2, mov_mi_4, mov_mi_8 };
 		if (i->ext != 0)
 			return NULL;
-		return i->rm == RM_MEM ? mi[i->opsize] : mov_rm_imm;
+		return i->rm == RM_MEM ? mi[size_index(i->opsize)] : mov_rm_imm;
 	}
 	return mov_r_imm;
 }

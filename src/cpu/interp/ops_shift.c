@@ -19,19 +19,6 @@ AI u64 msb(u64 v, unsigned size)
 	return (v >> (size * 8 - 1)) & 1;
 }
 
-/* SF, ZF, PF of a result of `size` bytes (no bits above them set). */
-AI u64 szp(u64 res, unsigned size)
-{
-	u64 f = 0;
-	if (!res)
-		f |= RF_ZF;
-	if (msb(res, size))
-		f |= RF_SF;
-	if (!__builtin_parity((u8)res))
-		f |= RF_PF;
-	return f;
-}
-
 #define FL_CF_OF (RF_CF | RF_OF)
 
 /* ---- group 2: shifts and rotates ---- */
@@ -143,15 +130,10 @@ AI unsigned g2_mask_count(unsigned size, u64 cnt)
 
 AI void g2_flags(struct cpu *c, u64 fl, u64 mask, u64 res, unsigned size)
 {
-	if (mask == MASK_SHIFT) {
+	if (mask == MASK_SHIFT)
 		set_cc(c, CC_OP(CC_SHIFT, size), fl, 0, res);
-	} else if (mask == RF_ARITH) {
-		flags_set_arith(c, fl);
-	} else if (mask) {
-		/* Some arithmetic flags only: no IF change to look after. */
-		c->s.rflags = (flags_get(c) & ~mask) | (fl & mask);
-		c->cc_op = CC_OP(CC_EFLAGS, 1);
-	}
+	else if (mask) /* rotates: CF and OF, the others as they evaluate now */
+		flags_set_arith(c, (flags_get(c) & ~mask) | (fl & mask));
 }
 
 /* `imm`: the count is an immediate, masked by the selector and never 1. */
@@ -245,7 +227,8 @@ static insn_fn sel_g2_cl(struct insn *i) { return g2_select(i, CS_CL); }
  * CPUs: the 16-bit forms shift the 48-bit value d:s:d, so counts 17..31
  * bring bits of d back in; OF uses the 1-bit formula on the original
  * operands for every count (SHLD: MSB(d) ^ MSB-1(d), SHRD: MSB(d) ^
- * LSB(s)); AF is cleared.
+ * LSB(s)); AF is cleared.  *fl gets CF and OF; ZF, SF and PF come lazily
+ * from the result (CC_SHIFT).
  */
 AI u64 dsh_core(bool left, unsigned size, u64 d, u64 s, unsigned n, u64 *fl)
 {
@@ -274,7 +257,7 @@ AI u64 dsh_core(bool left, unsigned size, u64 d, u64 s, unsigned n, u64 *fl)
 		of = msb(d, size) ^ ((d >> (bits - 2)) & 1);
 	else
 		of = msb(d, size) ^ (s & 1);
-	*fl = szp(res, size) | (cf ? RF_CF : 0) | (of ? RF_OF : 0);
+	*fl = (cf ? RF_CF : 0) | (of ? RF_OF : 0);
 	return res;
 }
 
@@ -299,7 +282,7 @@ AI void dsh(struct cpu *c, const struct insn *i, bool left, unsigned size, u64 c
 		mem_write(c, lin, size, res);
 	else
 		reg_write(c, i->rm, size, res);
-	flags_set_arith(c, fl);
+	set_cc(c, CC_OP(CC_SHIFT, size), fl, 0, res);
 }
 
 #define DSH_DEF1(name, left, sz, cs, mem)                                      \

@@ -415,19 +415,15 @@ static void kvm_engine_report(struct encore_engine *e, void *file)
 /* OR a slot's bitmap into m->pages.dirty from frame `first` on. */
 static void merge_dirty(struct encore_machine *m, const u64 *bits, u64 nframes, u64 first)
 {
-	u64 *dirty = m->pages.dirty;
-	for (u64 w = 0; w < (nframes + 63) / 64; w++) {
-		for (u64 v = bits[w]; v; v &= v - 1) {
-			u64 f = first + w * 64 + (u64)__builtin_ctzll(v);
-			dirty[f >> 6] |= 1ull << (f & 63);
-		}
-	}
+	for (u64 w = 0; w < (nframes + 63) / 64; w++)
+		for (u64 v = bits[w]; v; v &= v - 1)
+			machine__frame_dirty(m, first + w * 64 + (u64)__builtin_ctzll(v));
 }
 
 static void mark_all(struct encore_machine *m, u64 nframes, u64 first)
 {
 	for (u64 f = first; f < first + nframes; f++)
-		m->pages.dirty[f >> 6] |= 1ull << (f & 63);
+		machine__frame_dirty(m, f);
 }
 
 static void kvm_engine_sync_dirty(struct encore_engine *e)
