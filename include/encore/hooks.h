@@ -13,6 +13,8 @@
 
 #include "encore/types.h"
 
+struct encore_code_block; /* encore/plugin.h */
+
 #define HOOK_ACCESS_WRITE 1u  /* = ENCORE_ACCESS_WRITE */
 #define HOOK_ACCESS_MMIO  2u  /* = ENCORE_ACCESS_MMIO */
 
@@ -39,6 +41,14 @@ struct encore_hooks {
 	void (*on_syscall)(void *opaque, unsigned vcpu, u64 icount, u64 rip, u64 nr,
 			   const u64 args[6], u64 cr3);
 	void *syscall_opaque;
+	/* Decoded code, both or neither (see encore/plugin.h): a block was
+	 * decoded, and what the hook returned for it is handed back each time
+	 * instructions of it ran.  Installing or removing them drops every
+	 * decoded block, so no block keeps another hook set's handle. */
+	void *(*on_block_decoded)(void *opaque, unsigned vcpu, const struct encore_code_block *b);
+	void (*on_block_ran)(void *opaque, unsigned vcpu, u64 icount, void *handle,
+			     unsigned started, unsigned retired);
+	void *code_opaque;
 };
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * The analysis plugin API of `encore simulate` (and of docs/plugins.md),
- * version 2: every event callback names the vCPU it happened on.
+ * version 3: every event callback names the vCPU it happened on, and
+ * decoded blocks of code can be followed instead of every instruction.
  *
  * A plugin analyses the replay of one interval at a time: interval i is
  * the stretch of a recording from checkpoint i to checkpoint i+1.  Each
@@ -56,8 +57,10 @@
  *     const struct encore_plugin encore_plugin = { ENCORE_PLUGIN_API_VERSION, ... };
  * and is named on the command line by a path containing '/' or ending in
  * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.  encore
- * refuses a plugin built for another API version (version 1 had no vCPU
- * arguments): rebuild it against this header.
+ * runs plugins built for version 2 as they are (version 3 only added
+ * on_block_decoded and on_block_ran at the end of struct encore_plugin)
+ * and refuses one built for version 1 (it had no vCPU arguments):
+ * rebuild that against this header.
  */
 #ifndef ENCORE_PLUGIN_H
 #define ENCORE_PLUGIN_H
@@ -67,7 +70,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ENCORE_PLUGIN_API_VERSION 2
+#define ENCORE_PLUGIN_API_VERSION 3
 
 /* The interval an instance analyses. */
 #define ENCORE_ICOUNT_UNKNOWN UINT64_MAX
@@ -136,6 +139,17 @@ struct encore_plugin_host {
 	 * each vCPU's state at checkpoint i; in a callback of another vCPU,
 	 * where that vCPU stopped.  0, or -1 if there is no vCPU `vcpu`. */
 	int (*vcpu_regs)(void *host_ctx, unsigned vcpu, struct encore_regs *out);
+};
+
+/* A block of code as encore decoded it (on_block_decoded): ninsns
+ * instructions one after the other from rip, on one privilege level. */
+struct encore_code_block {
+	uint64_t rip;          /* the first instruction's address */
+	unsigned ninsns;       /* at least 1 */
+	unsigned cpl;          /* the privilege level of every run of the block */
+	const uint8_t *lens;   /* each instruction's length in bytes */
+	const uint8_t *bytes;  /* their encodings, one after the other */
+	/* lens and bytes are readable during the call only. */
 };
 
 /* Flags of a memory or device access. */
@@ -241,6 +255,37 @@ struct encore_plugin {
 	enum encore_merge_kind merge_kind;
 	/* ENCORE_MERGE_CUSTOM: write the merged output; 0, or -1 with err. */
 	int (*merge)(const struct encore_merge_input *in, FILE *out, char *err, size_t errlen);
+
+	/* Version 3.  Decoded code: the way to see every instruction that ran
+	 * at a cost per run of a block rather than per instruction (coverage
+	 * and hotspots use it).  Both or neither.
+	 *
+	 * on_block_decoded: encore decoded a block of code, about to run it
+	 * on `vcpu`.  Return what on_block_ran is to get for it (a pointer to
+	 * the plugin's own record of the block, say; the plugin frees its
+	 * records in destroy).  A block stays decoded while its code is
+	 * unchanged and may then run any number of times, on any vCPU;
+	 * an address can be in several blocks (code written anew is decoded
+	 * anew; a branch into the middle of a block starts another one).
+	 * A block can hold conditional branches: one taken ends a run there.
+	 * Returning NULL is allowed (on_block_ran then gets NULL).
+	 *
+	 * on_block_ran: after a run of a decoded block on `vcpu`, whose
+	 * icount was `icount` before the run's first instruction: its first
+	 * `started` instructions (at least 1) began, and `retired` of them
+	 * retired: `started`, or `started` - 1 when the last one faulted
+	 * (on_exception follows).  Each iteration of a REP string instruction
+	 * is a run of its own (a block starting at it, retiring 1), so the
+	 * `retired` of a vCPU's runs add up to its icount exactly.  A run is
+	 * reported after the events of its instructions (on_insn, on_mem,
+	 * on_io, on_syscall) and before those of what follows it. */
+	void *(*on_block_decoded)(void *self, unsigned vcpu, const struct encore_code_block *b);
+	void (*on_block_ran)(void *self, unsigned vcpu, uint64_t icount, void *block,
+			     unsigned started, unsigned retired);
 };
+
+/* The size of a version 2 struct encore_plugin: everything before
+ * on_block_decoded. */
+#define ENCORE_PLUGIN_V2_SIZE offsetof(struct encore_plugin, on_block_decoded)
 
 #endif

@@ -20,6 +20,12 @@ static const struct encore_plugin *load_external(struct sim_plugin *sp, const ch
 		snprintf(err, n, "%s is not an encore plugin: it defines no 'encore_plugin'", path);
 		return NULL;
 	}
+	if (p->api_version == 2) {
+		/* Version 3 only added fields at the end: a version 2 plugin's
+		 * struct is the first part of ours, the rest NULL. */
+		memcpy(&sp->upgraded, p, ENCORE_PLUGIN_V2_SIZE);
+		return &sp->upgraded;
+	}
 	if (p->api_version != ENCORE_PLUGIN_API_VERSION) {
 		/* Version 1 is the one a user will have: say what changed. */
 		snprintf(err, n, "plugin %s was built for plugin API %u; this encore speaks API %u%s: "
@@ -103,6 +109,11 @@ static int check_plugin(const struct encore_plugin *p, const char *where, char *
 	     p->merge_kind != ENCORE_MERGE_COUNTERS)) {
 		snprintf(err, n, "%s: the plugin needs a name of letters, digits, '-' and '_', "
 			 "create(), interval_end() and a merge", where);
+		return -1;
+	}
+	if (!p->on_block_decoded != !p->on_block_ran) {
+		snprintf(err, n, "%s: the plugin has one of on_block_decoded and on_block_ran; "
+			 "they go together", where);
 		return -1;
 	}
 	return 0;

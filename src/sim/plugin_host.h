@@ -21,6 +21,7 @@ struct sim_plugin {
 	const char **keys, **values;
 	struct encore_plugin_options options;
 	void *dl;              /* dlopen handle of an external plugin */
+	struct encore_plugin upgraded; /* p of an older API version, made current */
 };
 
 struct plugin_set {
@@ -70,7 +71,9 @@ struct plugin_run {
 	bool active;
 	struct plugin_slot slots[PLUGIN_SET_MAX];
 	struct encore_hooks hooks;
-	struct hook_fan insn, block, mem, exception, syscall, io;
+	struct hook_fan insn, block, mem, exception, syscall, io, code;
+	struct handle_chunk *handles;  /* several plugins' handles of decoded blocks */
+	bool handles_failed;           /* out of memory for them */
 	char error[512];       /* the first failure, if any */
 };
 

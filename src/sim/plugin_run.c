@@ -120,6 +120,66 @@ static void fan_syscall(void *o, unsigned vcpu, u64 icount, u64 rip, u64 nr, con
 		f->p[k]->on_syscall(f->self[k], vcpu, icount, rip, nr, args, cr3);
 }
 
+/* Several plugins follow decoded code: a block's handle is the array of
+ * theirs, from chunks that live until the interval ends. */
+#define HANDLE_CHUNK_SLOTS 8192
+
+struct handle_chunk {
+	struct handle_chunk *next;
+	unsigned used;
+	void *slot[HANDLE_CHUNK_SLOTS];
+};
+
+static void **handles_alloc(struct plugin_run *r, unsigned n)
+{
+	struct handle_chunk *ch = r->handles;
+	if (!ch || ch->used + n > HANDLE_CHUNK_SLOTS) {
+		ch = malloc(sizeof(*ch));
+		if (!ch)
+			return NULL;
+		ch->next = r->handles;
+		ch->used = 0;
+		r->handles = ch;
+	}
+	ch->used += n;
+	return &ch->slot[ch->used - n];
+}
+
+static void handles_free(struct plugin_run *r)
+{
+	while (r->handles) {
+		struct handle_chunk *next = r->handles->next;
+		free(r->handles);
+		r->handles = next;
+	}
+}
+
+static void *fan_block_decoded(void *o, unsigned vcpu, const struct encore_code_block *b)
+{
+	struct plugin_run *r = o;
+	const struct hook_fan *f = &r->code;
+	void **h = handles_alloc(r, f->count);
+	if (!h) {
+		r->handles_failed = true; /* the interval fails: plugin_run__end */
+		return NULL;
+	}
+	for (unsigned k = 0; k < f->count; k++)
+		h[k] = f->p[k]->on_block_decoded(f->self[k], vcpu, b);
+	return h;
+}
+
+static void fan_block_ran(void *o, unsigned vcpu, u64 icount, void *handle, unsigned started,
+			  unsigned retired)
+{
+	struct plugin_run *r = o;
+	const struct hook_fan *f = &r->code;
+	void **h = handle;
+	if (!h)
+		return;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_block_ran(f->self[k], vcpu, icount, h[k], started, retired);
+}
+
 /* A device access, named by the vCPU that made it and that vCPU's count
  * (one that no vCPU made, a DMA say, by the vCPU whose turn it is). */
 static void observe_io(struct plugin_run *r, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
@@ -159,7 +219,7 @@ static void fan_add(struct hook_fan *f, const struct encore_plugin *p, void *sel
 static void collect_fans(struct plugin_run *r)
 {
 	r->insn.count = r->block.count = r->mem.count = 0;
-	r->exception.count = r->syscall.count = r->io.count = 0;
+	r->exception.count = r->syscall.count = r->io.count = r->code.count = 0;
 	for (unsigned k = 0; k < r->set->count; k++) {
 		const struct encore_plugin *p = r->set->v[k].p;
 		void *self = r->slots[k].self;
@@ -169,6 +229,7 @@ static void collect_fans(struct plugin_run *r)
 		fan_add(&r->exception, p, self, p->on_exception);
 		fan_add(&r->syscall, p, self, p->on_syscall);
 		fan_add(&r->io, p, self, p->on_io);
+		fan_add(&r->code, p, self, p->on_block_decoded);
 	}
 }
 
@@ -202,7 +263,17 @@ static void hook_in(struct plugin_run *r)
 	INSTALL(h, r->mem, mem, fan_mem);
 	INSTALL(h, r->exception, exception, fan_exception);
 	INSTALL(h, r->syscall, syscall, fan_syscall);
-	bool any = h->on_insn || h->on_block || h->on_mem || h->on_exception || h->on_syscall;
+	if (r->code.count == 1) {
+		h->on_block_decoded = r->code.p[0]->on_block_decoded;
+		h->on_block_ran = r->code.p[0]->on_block_ran;
+		h->code_opaque = r->code.self[0];
+	} else if (r->code.count > 1) {
+		h->on_block_decoded = fan_block_decoded;
+		h->on_block_ran = fan_block_ran;
+		h->code_opaque = r;
+	}
+	bool any = h->on_insn || h->on_block || h->on_mem || h->on_exception || h->on_syscall ||
+		   h->on_block_decoded;
 	set_hooks(r->machine, any ? h : NULL);
 	if (r->io.count) {
 		r->machine->pio.observer = observe_pio;
@@ -216,6 +287,7 @@ static void unhook(struct plugin_run *r)
 {
 	set_hooks(r->machine, NULL);
 	r->machine->pio.observer = r->machine->mmio.observer = NULL;
+	handles_free(r);
 }
 
 /* ---- the interval ---- */
@@ -351,13 +423,21 @@ int plugin_run__end(struct plugin_run *r)
 {
 	if (!r->active)
 		return 0;
+	bool handles_failed = r->handles_failed;
 	unhook(r);
 	r->active = false;
+	r->handles_failed = false;
 	struct encore_machine *m = r->machine;
 	if (m->by_exits) {
 		r->iv.end_icount = machine__insns(m);
 		for (unsigned k = 0; k < m->nvcpus; k++)
 			r->vcpu_end[k] = m->vcpus[k].engine->ops->insn_count(m->vcpus[k].engine);
+	}
+	if (handles_failed) {
+		snprintf(r->error, sizeof(r->error), "out of memory following decoded code");
+		for (unsigned k = 0; k < r->set->count; k++)
+			close_slot(&r->slots[k], false);
+		return -1;
 	}
 	int rc = 0;
 	for (unsigned k = 0; k < r->set->count; k++)
@@ -371,6 +451,7 @@ void plugin_run__abort(struct plugin_run *r)
 		return;
 	unhook(r);
 	r->active = false;
+	r->handles_failed = false;
 	for (unsigned k = 0; k < r->set->count; k++)
 		close_slot(&r->slots[k], false);
 }

@@ -5,7 +5,8 @@
  * machine of two vCPUs whose engines take turns, every hook names the
  * vCPU whose engine ran and gives that vCPU's own instruction count, and
  * built-in plugins hooked in by encore's plugin host (src/sim/) count
- * each vCPU exactly.
+ * each vCPU exactly; the decoded-code hooks report runs that begin and
+ * retire exactly the instructions on_insn sees and the count moves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "encore/engine.h"
 #include "encore/hooks.h"
 #include "encore/loader.h"
+#include "encore/plugin.h"
 #include "encore/state_hash.h"
 #include "plugins/memtrace_format.h"
 #include "sim/plugin_host.h"
@@ -248,6 +250,165 @@ static void test_insn_bytes(void)
 	      b.len[4] == 2, "%u instructions, lengths %u %u %u %u %u", b.n, b.len[0], b.len[1],
 	      b.len[2], b.len[3], b.len[4]);
 	CHECK(b.wrong == 0, "%u instructions got other bytes than their encoding", b.wrong);
+	machine__destroy(m);
+}
+
+/* ---- decoded code ---- */
+
+/* mov $3,%ecx; mov $DATA,%edi; xor %eax,%eax; rep stosb; 1: inc %eax;
+ * cmp $3,%eax; jne 1b; ud2: a REP (one run per iteration), a conditional
+ * branch inside a block, taken and not, and a fault in a block's last
+ * instruction. */
+static const u8 rep_loop[] = {
+	0xb9, 0x03, 0x00, 0x00, 0x00,
+	0xbf, 0x00, 0x00, 0x20, 0x00,
+	0x31, 0xc0,
+	0xf3, 0xaa,
+	0xff, 0xc0,
+	0x83, 0xf8, 0x03,
+	0x75, 0xf9,
+	0x0f, 0x0b,
+};
+
+#define MAX_DECODED 16
+
+/* What the decoded-code hooks saw, against on_insn. */
+struct code_events {
+	const u8 *code;              /* the guest's code, from `base` */
+	u64 base, size;
+	unsigned decoded, runs;
+	u64 block_rip[MAX_DECODED];  /* a decoded block's handle is its index + 1 */
+	u8 block_lens[MAX_DECODED][8];
+	unsigned block_n[MAX_DECODED];
+	unsigned started_at[64];     /* per code byte: instructions begun there */
+	unsigned insn_at[64];        /* per code byte: on_insn calls there */
+	u64 next_icount;             /* where the next run must start */
+	u64 retired;
+	unsigned wrong;
+	char first_wrong[160];
+};
+
+static void code_wrong(struct code_events *c, const char *what, unsigned long long a,
+		       unsigned long long b)
+{
+	if (!c->wrong++)
+		snprintf(c->first_wrong, sizeof(c->first_wrong), "%s: %#llx, %#llx", what, a, b);
+}
+
+static void *code_decoded(void *o, unsigned vcpu, const struct encore_code_block *b)
+{
+	struct code_events *c = o;
+	u64 at = b->rip - c->base, len = 0;
+	(void)vcpu;
+	for (unsigned k = 0; k < b->ninsns; k++)
+		len += b->lens[k];
+	if (c->decoded == MAX_DECODED || b->ninsns > 8 || b->cpl != 0) {
+		code_wrong(c, "too many blocks, too long a block or a CPL", c->decoded, b->cpl);
+		return NULL;
+	}
+	if (at + len > c->size || memcmp(b->bytes, c->code + at, len))
+		code_wrong(c, "bytes of the block at", b->rip, len);
+	c->block_rip[c->decoded] = b->rip;
+	c->block_n[c->decoded] = b->ninsns;
+	memcpy(c->block_lens[c->decoded], b->lens, b->ninsns);
+	return (void *)(uintptr_t)++c->decoded;
+}
+
+static void code_ran(void *o, unsigned vcpu, u64 icount, void *handle, unsigned started,
+		     unsigned retired)
+{
+	struct code_events *c = o;
+	uintptr_t k = (uintptr_t)handle;
+	(void)vcpu;
+	c->runs++;
+	if (k == 0 || k > c->decoded || started == 0 || started > c->block_n[k - 1] ||
+	    (retired != started && retired + 1 != started)) {
+		code_wrong(c, "a run of block / started", k, started);
+		return;
+	}
+	if (icount != c->next_icount)
+		code_wrong(c, "a run's icount / expected", icount, c->next_icount);
+	c->next_icount = icount + retired;
+	c->retired += retired;
+	u64 at = c->block_rip[k - 1] - c->base;
+	for (unsigned n = 0; n < started; at += c->block_lens[k - 1][n++])
+		if (at < ARRAY_SIZE(c->started_at))
+			c->started_at[at]++;
+}
+
+static void code_insn(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+		      unsigned cpl)
+{
+	struct code_events *c = o;
+	(void)vcpu;
+	(void)icount;
+	(void)bytes;
+	(void)len;
+	(void)cpl;
+	if (rip - c->base < ARRAY_SIZE(c->insn_at))
+		c->insn_at[rip - c->base]++;
+}
+
+/* Runs `bytes` with the decoded-code hooks; `late`: runs two
+ * instructions without hooks first (their block is decoded without a
+ * handle, and must be dropped when the hooks come); `with_insn`: with
+ * on_insn in the same run (the engine's per-instruction loop), else in a
+ * run of its own before (the decoded-code hooks then run alone, in the
+ * engine's loop for them). */
+static void run_code_hooks(const u8 *bytes, size_t n, u64 at, bool late, bool with_insn,
+			   u64 want_retired)
+{
+	struct encore_engine *e;
+	struct encore_machine *m;
+	struct code_events c = { .code = bytes, .base = at, .size = n };
+	struct encore_hooks h = { .on_insn = code_insn, .insn_opaque = &c,
+				  .on_block_decoded = code_decoded, .on_block_ran = code_ran,
+				  .code_opaque = &c };
+	struct encore_exit x;
+	if (!with_insn) {
+		struct encore_hooks only_insn = { .on_insn = code_insn, .insn_opaque = &c };
+		m = boot_code(bytes, n, at, &e);
+		if (late)
+			engine__run(e, 2, &x);
+		e->ops->set_hooks(e, &only_insn);
+		engine__run(e, 1000, &x);
+		machine__destroy(m);
+		h.on_insn = NULL;
+	}
+	m = boot_code(bytes, n, at, &e);
+	if (late) {
+		engine__run(e, 2, &x);
+		c.next_icount = 2;
+	}
+	CHECK(e->ops->set_hooks(e, &h) == 0, "hooks installed");
+	engine__run(e, 1000, &x);
+	u64 count = e->ops->insn_count(e);
+	CHECK(count == want_retired && c.retired + (late ? 2 : 0) == count,
+	      "retired %llu, the runs %llu", (unsigned long long)count,
+	      (unsigned long long)c.retired);
+	CHECK(c.wrong == 0, "%u wrong; the first: %s", c.wrong, c.first_wrong);
+	unsigned differ = 0;
+	for (unsigned k = 0; k < ARRAY_SIZE(c.insn_at); k++)
+		differ += c.insn_at[k] != c.started_at[k];
+	CHECK(differ == 0 && c.runs > 0, "%u addresses where runs began other than on_insn fired",
+	      differ);
+	machine__destroy(m);
+}
+
+static void test_decoded_code(void)
+{
+	check_group("hooks-decoded-code");
+	/* 3 moves, 3 REP iterations, 3 times inc/cmp/jne; the ud2 faults. */
+	for (int with_insn = 0; with_insn < 2; with_insn++) {
+		run_code_hooks(rep_loop, sizeof(rep_loop), CODE_ADDR, false, with_insn, 15);
+		run_code_hooks(rep_loop, sizeof(rep_loop), CODE_ADDR, true, with_insn, 15);
+		run_code_hooks(crossing, sizeof(crossing), CROSS_ADDR, false, with_insn, 4);
+	}
+	/* One without the other is refused. */
+	struct encore_engine *e;
+	struct encore_machine *m = boot(&e);
+	struct encore_hooks h = { .on_block_decoded = code_decoded };
+	CHECK(e->ops->set_hooks(e, &h) == -1, "on_block_decoded without on_block_ran refused");
 	machine__destroy(m);
 }
 
@@ -492,6 +653,7 @@ static void test_plugin_host_two_vcpus(void)
 	char err[512] = "", dir[] = "/tmp/encore-test-hooks-XXXXXX";
 	CHECK(mkdtemp(dir) && !plugin_set__add(&set, "icount", err, sizeof(err)) &&
 	      !plugin_set__add(&set, "hotspots", err, sizeof(err)) &&
+	      !plugin_set__add(&set, "coverage", err, sizeof(err)) &&
 	      !plugin_set__add(&set, "memtrace", err, sizeof(err)), "plugins: %s", err);
 	static const u64 first[2] = { 0, 0 }, end[2] = { 13, 8 };
 	const struct encore_interval iv = { 0, 1, 0, 21, 2, first, end };
@@ -518,6 +680,9 @@ static void test_plugin_host_two_vcpus(void)
 				      "     2                7   33.33% 0000000000102008\n"
 				      "     3                6   28.57% 000000000010200b\n"),
 	      "hotspots over both vCPUs:\n%s", read_text(path));
+	snprintf(path, sizeof(path), "%s/coverage.txt", dir);
+	CHECK(!strcmp(read_text(path), "0000000000102000\n0000000000102008\n000000000010200b\n"),
+	      "coverage over both vCPUs:\n%s", read_text(path));
 	snprintf(path, sizeof(path), "%s/memtrace.zst", dir);
 	check_memtrace(path);
 	plugin_set__free(&set);
@@ -533,6 +698,7 @@ int main(void)
 	test_hooks_change_nothing();
 	test_blocks_end_at_branches();
 	test_insn_bytes();
+	test_decoded_code();
 	test_two_vcpus();
 	test_plugin_host_two_vcpus();
 	check_group_end();

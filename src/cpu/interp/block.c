@@ -17,7 +17,6 @@
 #include "mmu.h"
 #include "ops.h"
 
-#define BLOCK_MAX_INSNS 64
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
 
@@ -293,6 +292,9 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 	}
 	c->caches->arena_used += sizeof(struct block) + n * sizeof(struct insn);
 	link_block(c, b);
+	b->hook_handle = NULL;
+	if (unlikely(c->hooks != NULL) && c->hooks->on_block_decoded)
+		hooks_block_decoded(c, b);
 	return b;
 }
 

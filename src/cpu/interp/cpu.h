@@ -152,6 +152,7 @@ struct cpu {
 	int pending_vector; /* injected external interrupt, or -1 */
 	int delivering;     /* vector being delivered (-1: none), for #DF rules */
 	const struct encore_hooks *hooks;
+	u8 run_kind;        /* which hooks the run loop calls: enum run_kind */
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */
 	struct block **jump_cache;    /* virtual RIP -> block, see block.c */
 	struct interp_stats *stats;

@@ -29,8 +29,12 @@ static void cpu_leave_insn(struct cpu *c)
 {
 	if (!c->cur)
 		return;
+	u64 icount = c->icount;
+	unsigned before = (unsigned)(c->cur - c->cur_first);
 	c->s.rip -= c->cur->len;
-	c->icount += (u64)(c->cur - c->cur_first);
+	c->icount += before;
+	if (unlikely(c->hooks != NULL) && c->hooks->on_block_ran)
+		hooks_block_left(c, icount, before + 1);
 	c->cur = NULL;
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "encore/plugin.h"
 #include "interp.h"
 #include "ops.h"
 
@@ -26,10 +27,11 @@ void cpu_update_mode(struct cpu *c)
 	c->cpl = real_mode(c) ? 0 : c->s.seg[SEG_CS].selector & 3;
 	c->tlb_cpl = c->tlb[c->cpl == 3];
 	c->mode64 = (c->s.efer & EFER_LMA) && (c->s.seg[SEG_CS].attr & SEG_ATTR_L);
-	/* Decoding depends on the code size; execute permission on the privilege.
+	/* Decoding depends on the code size; execute permission on the privilege,
+	 * which also keys blocks for on_block_decoded (a block has one CPL).
 	 * Real mode and 16-bit protected mode decode alike (CS.D = 0). */
 	c->mode_key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) |
-		      (c->cpl == 3 ? 4 : 0);
+		      (u8)(c->cpl << 2);
 	/*
 	 * The jump cache is keyed by RIP, an offset in CS: it holds for one CS
 	 * base only.  Outside 64-bit mode (which ignores the base) a far
@@ -113,18 +115,46 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 
 /* ---- the run loop ---- */
 
-/* The encoding of a block's instruction at byte `offset`, from the
- * physical pages it was decoded from (no translation, so it cannot fault). */
+/* len bytes of RAM at pa, within one page. */
+static void copy_code(struct cpu *c, u64 pa, unsigned len, u8 *out)
+{
+	const u8 *p = machine__ram_ptr(c->machine, pa);
+	if (p)
+		memcpy(out, p, len);
+	else
+		memset(out, 0xff, len);
+}
+
+/* len bytes of a block's code from byte `offset`, from the physical pages
+ * it was decoded from (no translation, so it cannot fault). */
 static __attribute__((noinline)) void block_insn_bytes(struct cpu *c, const struct block *b,
 						     unsigned offset, unsigned len, u8 *out)
 {
-	for (unsigned k = 0; k < len; k++) {
-		u64 pa = b->paddr + offset + k;
-		if ((pa & ~0xfffull) != (b->paddr & ~0xfffull))
-			pa = b->page2 + (pa & 0xfff);
-		u8 *p = machine__ram_ptr(c->machine, pa);
-		out[k] = p ? *p : 0xff;
-	}
+	u64 pa = b->paddr + offset;
+	unsigned room = ((pa ^ b->paddr) & ~0xfffull) ? 0 : 0x1000 - (unsigned)(pa & 0xfff);
+	unsigned first = len < room ? len : room;
+	copy_code(c, pa, first, out);
+	if (first < len)
+		copy_code(c, b->page2 + ((pa + first) & 0xfff), len - first, out + first);
+}
+
+void hooks_block_decoded(struct cpu *c, struct block *b)
+{
+	u8 lens[BLOCK_MAX_INSNS], bytes[BLOCK_MAX_INSNS * 15];
+	unsigned total = 0;
+	for (unsigned k = 0; k < b->ninsns; k++)
+		total += lens[k] = b->insns[k].len;
+	block_insn_bytes(c, b, 0, total, bytes);
+	struct encore_code_block desc = { b->vrip, b->ninsns, c->cpl, lens, bytes };
+	b->hook_handle = c->hooks->on_block_decoded(c->hooks->code_opaque, c->engine.vcpu->index,
+						    &desc);
+}
+
+void hooks_block_left(struct cpu *c, u64 icount, unsigned started)
+{
+	const struct encore_hooks *h = c->hooks;
+	h->on_block_ran(h->code_opaque, c->engine.vcpu->index, icount,
+			block_of(c->cur_first)->hook_handle, started, (unsigned)(c->icount - icount));
 }
 
 /* A block as hooks see it: up to the end of the block, the budget, or a
@@ -142,8 +172,8 @@ static void hook_block(struct cpu *c, const struct encore_hooks *h, u64 icount,
  * instruction serves both.  Instructions are counted when the block
  * ends.
  */
-static inline __attribute__((always_inline)) void exec_block(struct cpu *c, const struct block *b,
-								unsigned n)
+static inline __attribute__((always_inline)) unsigned exec_block(struct cpu *c,
+								    const struct block *b, unsigned n)
 {
 	const struct insn *i = b->insns;
 	c->cur_first = i;
@@ -156,6 +186,7 @@ static inline __attribute__((always_inline)) void exec_block(struct cpu *c, cons
 	} while (i != c->stop);
 	c->icount += (u64)(i - b->insns);
 	c->cur = NULL;
+	return (unsigned)(i - b->insns);
 }
 
 /* The encoding of the instruction at `offset` for on_insn: a pointer
@@ -174,7 +205,7 @@ static inline const u8 *hook_insn_bytes(struct cpu *c, const struct block *b, co
  * copy per combination, so a missing one costs no test per instruction).
  * Everything the hooks need that stays fixed for the block is read once,
  * before the first call. */
-static inline __attribute__((always_inline)) void
+static inline __attribute__((always_inline)) unsigned
 run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool on_insns)
 {
 	const struct encore_hooks *h = c->hooks;
@@ -206,43 +237,79 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 	} while (i != c->stop);
 	c->icount += (u64)(i - first);
 	c->cur = NULL;
+	return (unsigned)(i - first);
 }
 
+/* A run that a fault ends is reported by hooks_block_left instead. */
 static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
 {
-	bool on_block = c->hooks->on_block != NULL, on_insn = c->hooks->on_insn != NULL;
+	const struct encore_hooks *h = c->hooks;
+	bool on_block = h->on_block != NULL, on_insn = h->on_insn != NULL;
+	u64 icount = c->icount;
+	unsigned started;
 	if (on_block && on_insn)
-		run_hooked(c, b, n, true, true);
+		started = run_hooked(c, b, n, true, true);
 	else if (on_insn)
-		run_hooked(c, b, n, false, true);
+		started = run_hooked(c, b, n, false, true);
 	else
-		run_hooked(c, b, n, true, false);
+		started = run_hooked(c, b, n, true, false);
+	if (h->on_block_ran)
+		h->on_block_ran(h->code_opaque, c->engine.vcpu->index, icount, b->hook_handle,
+				started, (unsigned)(c->icount - icount));
+}
+
+/* What a run of blocks calls besides the handlers (c->run_kind). */
+enum run_kind {
+	RUN_PLAIN,   /* nothing */
+	RUN_CODE,    /* on_block_ran after each block, nothing per instruction */
+	RUN_HOOKED,  /* on_insn or on_block: exec_block_hooked */
+};
+
+/* The hook of RUN_CODE, read once for a chain of blocks. */
+struct ran_hook {
+	void (*fn)(void *, unsigned, u64, void *, unsigned, unsigned);
+	void *opaque;
+	unsigned vcpu;
+};
+
+static inline __attribute__((always_inline)) void run_one(struct cpu *c, const struct block *b,
+							  unsigned n, enum run_kind kind,
+							  const struct ran_hook *ran)
+{
+	if (kind == RUN_HOOKED) {
+		exec_block_hooked(c, b, n);
+	} else if (kind == RUN_CODE) {
+		u64 icount = c->icount;
+		unsigned started = exec_block(c, b, n);
+		ran->fn(ran->opaque, ran->vcpu, icount, b->hook_handle, started,
+			(unsigned)(c->icount - icount));
+	} else {
+		exec_block(c, b, n);
+	}
 }
 
 /*
  * Run block b (its first n instructions), then chain whole blocks while
  * nothing needs attention: anything that does (a kick, HLT, STI, an
  * interrupt-flag change, self-modifying code, an exit) sets block_abort,
- * and the next block must fit the instruction budget.  `hooked`: through
- * the hooked loops.
+ * and the next block must fit the instruction budget.
  */
 static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, struct block *b,
-							     unsigned n, bool shadow, bool hooked)
+							     unsigned n, bool shadow,
+							     enum run_kind kind)
 {
-	if (hooked)
-		exec_block_hooked(c, b, n);
-	else
-		exec_block(c, b, n);
+	struct ran_hook ran = { 0 };
+	if (kind == RUN_CODE)
+		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
+					 c->engine.vcpu->index };
+	run_one(c, b, n, kind, &ran);
 	if (shadow || c->pending_vector >= 0)
 		return; /* an interrupt may be due at the next boundary */
 	while (!c->block_abort) {
 		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
-		if (hooked)
-			exec_block_hooked(c, b, b->ninsns);
-		else
-			exec_block(c, b, b->ninsns);
+		run_one(c, b, b->ninsns, kind, &ran);
 	}
 }
 
@@ -251,7 +318,10 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 static __attribute__((noinline)) void run_blocks_hooked(struct cpu *c, struct block *b,
 						       unsigned n, bool shadow)
 {
-	run_blocks(c, b, n, shadow, true);
+	if (c->run_kind == RUN_CODE)
+		run_blocks(c, b, n, shadow, RUN_CODE);
+	else
+		run_blocks(c, b, n, shadow, RUN_HOOKED);
 }
 
 static bool interrupts_enabled(struct cpu *c)
@@ -296,11 +366,11 @@ static int run_step(struct cpu *c)
 	}
 	c->block_abort = 0;
 	/* Hooks on memory, exceptions and system calls fire from inside the
-	 * handlers: only per-instruction and per-block hooks need this loop. */
-	if (unlikely(c->hooks != NULL) && (c->hooks->on_insn || c->hooks->on_block))
+	 * handlers: only per-instruction and per-block hooks need these loops. */
+	if (unlikely(c->run_kind != RUN_PLAIN))
 		run_blocks_hooked(c, b, n, shadow);
 	else
-		run_blocks(c, b, n, shadow, false);
+		run_blocks(c, b, n, shadow, RUN_PLAIN);
 	return -1;
 }
 
@@ -430,7 +500,14 @@ static void interp_set_yield(struct encore_engine *e, bool on)
 static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
 {
 	struct cpu *c = cpu_of(e);
+	if (h && !h->on_block_decoded != !h->on_block_ran)
+		return -1;
+	/* No decoded block may keep a handle of another hook set. */
+	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded))
+		block_cache_flush(c);
 	c->hooks = h;
+	c->run_kind = !h ? RUN_PLAIN : h->on_insn || h->on_block ? RUN_HOOKED
+		    : h->on_block_ran ? RUN_CODE : RUN_PLAIN;
 	tlb_flush_all(c); /* memory hooks need every access on the slow path */
 	return 0;
 }

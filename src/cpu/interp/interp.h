@@ -29,6 +29,7 @@ struct block {
 	u16 ninsns;
 	u8 mode_key;        /* MODE_KEY_DEAD once invalidated (its page was written) */
 	u8 next_slot;       /* which of next[] the next link replaces */
+	void *hook_handle;  /* from the on_block_decoded hook, for on_block_ran */
 	struct insn insns[];
 };
 
@@ -71,6 +72,14 @@ void block_jump_cache_flush(struct cpu *c);
 /* The translation of the page at linear address `lin` changed. */
 void block_jump_cache_flush_page(struct cpu *c, u64 lin);
 void block_cache_flush(struct cpu *c);
+
+#define BLOCK_MAX_INSNS 64
+
+/* The decoded-code hooks (encore/hooks.h): a block was built; the block
+ * of c->cur_first is left at a fault in its `started`-th instruction,
+ * having begun at `icount` (c->icount now counts what retired). */
+void hooks_block_decoded(struct cpu *c, struct block *b);
+void hooks_block_left(struct cpu *c, u64 icount, unsigned started);
 
 /* #UD for a form with no handler: counted and reported. */
 void insn_ud(struct cpu *c, const struct insn *i);
