@@ -1,14 +1,16 @@
 /*
  * coverage: every distinct code address that executed, as a sorted list.
  *
- * Each interval collects the RIPs of on_insn (exact: every instruction
- * that ran, also in blocks cut short) at the privilege levels asked for,
- * through a small cache of recent ones (a loop keeps hitting it), and
- * writes them as an address list (addr_list.h, magic "enccov1\n").
- * The merge is their union: one address a line, 16 hex digits, so that
- * the text sorts as the numbers do and `comm`/`diff` compare two runs.
- * Addresses are virtual: the same user address in two processes is one
- * line.
+ * Each interval follows decoded code (on_block_decoded, on_block_ran) at
+ * the privilege levels asked for: a block's record lists its
+ * instructions' addresses and how many of the first of them are in the
+ * set already, so a run adds only the addresses it got further to (exact:
+ * every instruction that began, also in runs cut short, also one that
+ * faulted), and a block run again costs one compare.  The set is written
+ * as an address list (addr_list.h, magic "enccov1\n").  The merge is their
+ * union: one address a line, 16 hex digits, so that the text sorts as the
+ * numbers do and `comm`/`diff` compare two runs.  Addresses are virtual:
+ * the same user address in two processes is one line.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +26,16 @@
 struct coverage {
 	struct encore_plugin_env env;
 	struct u64_table seen;     /* RIP -> anything */
-	struct u64_cache recent;   /* in front of seen */
+	struct plugin_arena blocks;/* the cov_blocks */
 	unsigned cpl_mask;         /* bit n: record CPL n */
 	bool out_of_memory;
+};
+
+/* A decoded block at a CPL that counts. */
+struct cov_block {
+	unsigned ninsns;
+	unsigned in_seen;          /* its first in_seen addresses are in seen */
+	u64 rip[];
 };
 
 /* cpl=kernel (CPL 0-2), user (CPL 3) or all: the CPL bit mask, or 0. */
@@ -67,7 +76,6 @@ static void *coverage_create(const struct encore_plugin_env *env, char *err, siz
 	}
 	s->env = *env;
 	s->cpl_mask = parse_cpl(env->options);
-	u64_cache__init(&s->recent);
 	return s;
 }
 
@@ -75,29 +83,61 @@ static void coverage_destroy(void *self)
 {
 	struct coverage *s = self;
 	u64_table__free(&s->seen);
+	plugin_arena__free(&s->blocks);
 	free(s);
 }
 
 /* Which vCPU ran an address does not matter: the set is their union. */
-static void coverage_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
-			     unsigned len, unsigned cpl)
+static void *coverage_block_decoded(void *self, unsigned vcpu, const struct encore_code_block *b)
 {
 	struct coverage *s = self;
 	(void)vcpu;
-	(void)icount;
-	(void)bytes;
-	(void)len;
-	if (!(s->cpl_mask >> (cpl & 3) & 1))
-		return;
-	if (unlikely(!u64_cache__slot(&s->recent, &s->seen, rip)))
+	if (!(s->cpl_mask >> (b->cpl & 3) & 1))
+		return NULL;
+	struct cov_block *cb = plugin_arena__alloc(&s->blocks,
+						   sizeof(*cb) + b->ninsns * sizeof(u64));
+	if (unlikely(!cb)) {
 		s->out_of_memory = true;
+		return NULL;
+	}
+	cb->ninsns = b->ninsns;
+	cb->in_seen = 0;
+	u64 rip = b->rip;
+	for (unsigned k = 0; k < b->ninsns; k++) {
+		cb->rip[k] = rip;
+		rip += b->lens[k];
+	}
+	return cb;
+}
+
+/* A run got further into block cb than any before: its new addresses. */
+static __attribute__((noinline)) void cover_further(struct coverage *s, struct cov_block *cb,
+						    unsigned started)
+{
+	if (started > cb->ninsns)
+		started = cb->ninsns;
+	for (unsigned k = cb->in_seen; k < started; k++)
+		if (unlikely(!u64_table__value(&s->seen, cb->rip[k])))
+			s->out_of_memory = true;
+	cb->in_seen = started;
+}
+
+static void coverage_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
+			       unsigned started, unsigned retired)
+{
+	struct cov_block *cb = block;
+	(void)vcpu;
+	(void)icount;
+	(void)retired;
+	if (unlikely(cb && started > cb->in_seen))
+		cover_further(self, cb, started);
 }
 
 static int coverage_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct coverage *s = self;
 	(void)iv;
-	if (s->out_of_memory || u64_cache__flush(&s->recent, &s->seen))
+	if (s->out_of_memory)
 		return errmsg(err, errlen, "out of memory collecting addresses");
 	return addr_list__write(s->env.out, MAGIC, &s->seen, false, err, errlen);
 }
@@ -137,7 +177,8 @@ const struct encore_plugin plugin_coverage = {
 	.create = coverage_create,
 	.destroy = coverage_destroy,
 	.interval_end = coverage_end,
-	.on_insn = coverage_on_insn,
+	.on_block_decoded = coverage_block_decoded,
+	.on_block_ran = coverage_block_ran,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = coverage_merge,
 };

@@ -2,20 +2,19 @@
  * hotspots: the code addresses that executed the most instructions, over
  * the whole recording.
  *
- * Each interval counts instructions per RIP in a hash table (behind a
- * small cache of recent RIPs, which a loop keeps hitting) and writes
- * every (rip, count) pair as an address list (addr_list.h, magic
- * "enchot1\n").  An instruction counts what it retired, which is the
- * icount difference to the next on_insn of the same vCPU (or to the
- * vCPU's end of the interval): so the counts add up to the instructions
- * of the interval, as in icount, where each iteration of a REP string
- * instruction is one instruction, and an instruction that faults counts
- * nothing until it completes.  Each vCPU keeps its own previous
- * instruction, on its own icount: its turn may end inside a REP and the
- * other vCPUs' instructions in between are not its own.  The merge sums
- * the lists and prints the top N by count (ties: lower address first),
- * each with its share of all instructions and, given a System.map, its
- * symbol.
+ * Each interval follows decoded code (on_block_decoded, on_block_ran):
+ * a block's record holds its instructions' addresses and, for each r,
+ * how many runs retired exactly its first r instructions (one increment
+ * a run); at the interval's end instruction k counts the runs that
+ * retired more than k of them.  So the counts
+ * add up to the instructions of the interval, as in icount: each
+ * iteration of a REP string instruction is one instruction, and an
+ * instruction that faults counts nothing until it completes; the plugin
+ * checks that they add up, per vCPU.  At the interval's end the blocks'
+ * counts are summed per address and written as an address list
+ * (addr_list.h, magic "enchot1\n").  The merge sums the lists and prints
+ * the top N by count (ties: lower address first), each with its share of
+ * all instructions and, given a System.map, its symbol.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -31,20 +30,21 @@
 #define TOP_DEFAULT 50
 #define TOP_MAX 100000000
 
-/* A vCPU's previous on_insn, whose count is not known until its next. */
-struct hot_vcpu {
-	u64 prev_rip;
-	struct u64_entry *prev_slot; /* its cache slot, while that holds prev_rip */
-	u64 prev_icount;
-	bool has_prev;
+/* A decoded block: v[0..n) its instructions' addresses, v[n + r - 1]
+ * the runs that retired r of them (r = 1..n). */
+struct hot_block {
+	struct hot_block *next;    /* the instance's blocks, newest first */
+	unsigned ninsns;
+	u64 v[];
 };
 
 struct hotspots {
 	struct encore_plugin_env env;
-	struct u64_table counts;   /* RIP -> instructions */
-	struct u64_cache recent;   /* in front of counts */
+	struct u64_table counts;   /* RIP -> instructions, at the end */
+	struct plugin_arena arena; /* the hot_blocks */
+	struct hot_block *blocks;
 	unsigned nvcpus;
-	struct hot_vcpu *vcpu;     /* [nvcpus] */
+	u64 *retired;              /* [nvcpus]: what each vCPU's runs retired */
 	struct vcpu_check check;
 	bool out_of_memory;
 };
@@ -78,7 +78,8 @@ static void hotspots_destroy(void *self)
 	if (!s)
 		return;
 	u64_table__free(&s->counts);
-	free(s->vcpu);
+	plugin_arena__free(&s->arena);
+	free(s->retired);
 	free(s);
 }
 
@@ -88,74 +89,84 @@ static void *hotspots_create(const struct encore_plugin_env *env, char *err, siz
 	if (s) {
 		s->env = *env;
 		s->nvcpus = env->interval->nvcpus;
-		s->vcpu = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->vcpu));
+		s->retired = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->retired));
 	}
-	if (!s || !s->vcpu || u64_table__init(&s->counts)) {
+	if (!s || !s->retired || u64_table__init(&s->counts)) {
 		hotspots_destroy(s);   /* a table never set up is all zero: free(NULL) */
 		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
-	u64_cache__init(&s->recent);
 	return s;
 }
 
-/* count_prev when another vCPU's instruction took the slot: the table. */
-static __attribute__((noinline)) void count_prev_evicted(struct hotspots *s,
-							 const struct hot_vcpu *h, u64 n)
-{
-	u64 *v = u64_table__value(&s->counts, h->prev_rip);
-	if (unlikely(!v)) {
-		s->out_of_memory = true;
-		return;
-	}
-	*v += n;
-}
-
-/* Add n to the count of vCPU h's previous instruction: in its cache slot,
- * unless another vCPU's instruction took that slot since. */
-static inline void count_prev(struct hotspots *s, struct hot_vcpu *h, u64 n)
-{
-	if (likely(h->prev_slot->key == h->prev_rip))
-		h->prev_slot->value += n;
-	else
-		count_prev_evicted(s, h, n);
-}
-
-static void hotspots_on_insn(void *self, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
-			     unsigned len, unsigned cpl)
+static void *hotspots_block_decoded(void *self, unsigned vcpu, const struct encore_code_block *b)
 {
 	struct hotspots *s = self;
-	(void)bytes;
-	(void)len;
-	(void)cpl;
-	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
-		return;
-	struct hot_vcpu *h = &s->vcpu[vcpu];
-	/* The vCPU's previous instruction retired what its icount moved. */
-	if (h->has_prev)
-		count_prev(s, h, icount - h->prev_icount);
-	h->prev_slot = u64_cache__slot(&s->recent, &s->counts, rip);
-	h->prev_rip = rip;
-	h->prev_icount = icount;
-	h->has_prev = h->prev_slot != NULL;
-	if (unlikely(!h->has_prev))
+	(void)vcpu;
+	unsigned n = b->ninsns;
+	struct hot_block *hb = plugin_arena__alloc(&s->arena, sizeof(*hb) + 2 * n * sizeof(u64));
+	if (unlikely(!hb)) {
 		s->out_of_memory = true;
+		return NULL;
+	}
+	hb->next = s->blocks;
+	s->blocks = hb;
+	hb->ninsns = n;
+	u64 rip = b->rip;
+	for (unsigned k = 0; k < n; k++) {
+		hb->v[k] = rip;
+		hb->v[n + k] = 0;
+		rip += b->lens[k];
+	}
+	return hb;
 }
 
-/* Each vCPU's last instruction retired up to the vCPU's end. */
-static int count_last(struct hotspots *s, const struct encore_interval *iv, char *err,
-		      size_t errlen)
+static void hotspots_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
+			       unsigned started, unsigned retired)
+{
+	struct hotspots *s = self;
+	struct hot_block *hb = block;
+	(void)icount;
+	(void)started;
+	if (unlikely(!hb || !vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
+		return;
+	s->retired[vcpu] += retired;
+	if (unlikely(retired - 1 >= hb->ninsns)) { /* none, or more than it has */
+		if (!retired)
+			return;
+		retired = hb->ninsns;
+	}
+	hb->v[hb->ninsns + retired - 1]++;
+}
+
+/* Every block's counts, into s->counts by address. */
+static int sum_blocks(struct hotspots *s)
+{
+	for (const struct hot_block *hb = s->blocks; hb; hb = hb->next) {
+		u64 n = 0; /* the runs that retired more than k instructions */
+		for (unsigned k = hb->ninsns; k-- > 0;) {
+			n += hb->v[hb->ninsns + k];
+			if (!n)
+				continue;
+			u64 *v = u64_table__value(&s->counts, hb->v[k]);
+			if (!v)
+				return -1;
+			*v += n;
+		}
+	}
+	return 0;
+}
+
+/* The runs of each vCPU retired exactly its instructions of the interval. */
+static int check_totals(const struct hotspots *s, const struct encore_interval *iv, char *err,
+			size_t errlen)
 {
 	for (unsigned v = 0; v < s->nvcpus; v++) {
-		struct hot_vcpu *h = &s->vcpu[v];
-		u64 end = iv->vcpu_end_icount[v];
-		if (!h->has_prev)
-			continue;
-		if (end < h->prev_icount)
-			return errmsg(err, errlen, "an instruction of vCPU %u at icount %llu, after "
-				      "its end of the interval at %llu", v,
-				      (unsigned long long)h->prev_icount, (unsigned long long)end);
-		count_prev(s, h, end - h->prev_icount);
+		u64 want = iv->vcpu_end_icount[v] - iv->vcpu_first_icount[v];
+		if (iv->vcpu_end_icount[v] != ENCORE_ICOUNT_UNKNOWN && s->retired[v] != want)
+			return errmsg(err, errlen, "vCPU %u: its runs of code retired %llu "
+				      "instructions, its count moved %llu", v,
+				      (unsigned long long)s->retired[v], (unsigned long long)want);
 	}
 	return 0;
 }
@@ -163,13 +174,12 @@ static int count_last(struct hotspots *s, const struct encore_interval *iv, char
 static int hotspots_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct hotspots *s = self;
-	if (s->out_of_memory)
-		return errmsg(err, errlen, "out of memory counting instructions");
-	if (vcpu_check__message(&s->check, s->nvcpus, err, errlen) ||
-	    count_last(s, iv, err, errlen))
+	if (vcpu_check__message(&s->check, s->nvcpus, err, errlen))
 		return -1;
-	if (s->out_of_memory || u64_cache__flush(&s->recent, &s->counts))
+	if (s->out_of_memory || sum_blocks(s))
 		return errmsg(err, errlen, "out of memory counting instructions");
+	if (check_totals(s, iv, err, errlen))
+		return -1;
 	return addr_list__write(s->env.out, MAGIC, &s->counts, true, err, errlen);
 }
 
@@ -288,7 +298,8 @@ const struct encore_plugin plugin_hotspots = {
 	.create = hotspots_create,
 	.destroy = hotspots_destroy,
 	.interval_end = hotspots_end,
-	.on_insn = hotspots_on_insn,
+	.on_block_decoded = hotspots_block_decoded,
+	.on_block_ran = hotspots_block_ran,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = hotspots_merge,
 };

@@ -119,3 +119,41 @@ int vcpu_check__message(const struct vcpu_check *c, unsigned nvcpus, char *err, 
 	return errmsg(err, errlen, "an event of vCPU %u, in an interval of %u vCPUs", c->vcpu,
 		      nvcpus);
 }
+
+/* ---- plugin_arena ---- */
+
+#define ARENA_CHUNK_BYTES (1u << 20)
+
+struct plugin_arena_chunk {
+	struct plugin_arena_chunk *prev;
+	size_t used, size;
+	u64 data[];                        /* 8-byte aligned */
+};
+
+void *plugin_arena__alloc(struct plugin_arena *a, size_t n)
+{
+	n = (n + 7) & ~(size_t)7;
+	struct plugin_arena_chunk *c = a->chunk;
+	if (!c || c->size - c->used < n) {
+		size_t size = n > ARENA_CHUNK_BYTES ? n : ARENA_CHUNK_BYTES;
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->prev = a->chunk;
+		c->used = 0;
+		c->size = size;
+		a->chunk = c;
+	}
+	void *p = (u8 *)c->data + c->used;
+	c->used += n;
+	return p;
+}
+
+void plugin_arena__free(struct plugin_arena *a)
+{
+	while (a->chunk) {
+		struct plugin_arena_chunk *prev = a->chunk->prev;
+		free(a->chunk);
+		a->chunk = prev;
+	}
+}

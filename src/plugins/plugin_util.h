@@ -168,4 +168,17 @@ static inline bool vcpu_check__ok(struct vcpu_check *c, unsigned vcpu, unsigned 
 /* 0, or -1 with err if an event named a vCPU the interval does not have. */
 int vcpu_check__message(const struct vcpu_check *c, unsigned nvcpus, char *err, size_t errlen);
 
+/* ---- records that live as long as the instance ----
+ *
+ * A plugin's record of each decoded block (on_block_decoded) is one
+ * allocation of many, all freed at once: bump allocation from chunks.
+ */
+struct plugin_arena {
+	struct plugin_arena_chunk *chunk;  /* the newest, which it allocates from */
+};
+
+/* n bytes (8-byte aligned), or NULL when out of memory. */
+void *plugin_arena__alloc(struct plugin_arena *a, size_t n);
+void plugin_arena__free(struct plugin_arena *a);
+
 #endif

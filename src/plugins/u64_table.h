@@ -83,42 +83,6 @@ static inline u64 *u64_ref__get(struct u64_table *t, struct u64_ref *r)
 	return r->value;
 }
 
-/*
- * A direct-mapped write-back cache of values in front of a u64_table, for
- * callbacks that come back to a few hot keys over and over (the RIPs of a
- * loop): a hit touches one slot of a small array instead of a table of
- * megabytes.  Slot k holds a key whose low bits are k; an evicted key's
- * cached value is added to its table value (the key is inserted even if
- * that is 0), so after u64_cache__flush the table holds, for each key,
- * the sum of what was added to it through the cache.
- */
-#define U64_CACHE_BITS 12
-#define U64_CACHE_SLOTS (1u << U64_CACHE_BITS)
-
-struct u64_cache {
-	struct u64_entry slot[U64_CACHE_SLOTS];
-};
-
-void u64_cache__init(struct u64_cache *c);
-/* Slow path of u64_cache__slot: the slot `e` holds another key. */
-struct u64_entry *u64_cache__miss(struct u64_cache *c, struct u64_table *t, struct u64_entry *e,
-				  u64 key);
-
-/* key's slot, claimed with value 0 if key was not cached; NULL if out of
- * memory.  It holds key until a call for another key with the same low
- * bits (check its key before using it later). */
-static inline struct u64_entry *u64_cache__slot(struct u64_cache *c, struct u64_table *t, u64 key)
-{
-	struct u64_entry *e = &c->slot[key & (U64_CACHE_SLOTS - 1)];
-	if (likely(e->key == key))
-		return e;
-	return u64_cache__miss(c, t, e, key);
-}
-
-/* Add every cached key's value to the table and empty the cache; 0, or
- * -1 if out of memory. */
-int u64_cache__flush(struct u64_cache *c, struct u64_table *t);
-
 /* The value of key, or NULL if absent (never inserts). */
 const u64 *u64_table__find(const struct u64_table *t, u64 key);
 

@@ -90,6 +90,10 @@ struct session {
 	unsigned count;
 	void *self;                    /* the instance of the running interval */
 	u64 icount[MAX_VCPUS];         /* per vCPU: of the next instruction insns() reports */
+	/* One-instruction blocks insn() decoded for the running instance,
+	 * found again as the engine finds a decoded block. */
+	struct { u64 rip; unsigned cpl; void *handle; } blocks[64];
+	unsigned nblocks;
 	char err[400];
 };
 
@@ -131,6 +135,7 @@ static void *interval_start_vcpus(struct session *s, const u64 *first, const u64
 {
 	unsigned i = s->count++;
 	u64 sum_first = 0, sum_end = 0;
+	s->nblocks = 0;
 	for (unsigned v = 0; v < s->host.nvcpus; v++) {
 		s->vcpu_first[i][v] = s->icount[v] = s->host.regs[v].icount = first[v];
 		s->vcpu_end[i][v] = end[v];
@@ -494,15 +499,45 @@ static char *write_temp(const char *text)
 	return path;
 }
 
-/* An instruction of the current vCPU at rip and the icount before it; the
- * vCPU's s->icount moves on by what it retires: 1 normally, 0 if it
- * faults, the iterations for REP. */
+/* A decoded block of n instructions of the given lengths from rip. */
+static void *decode(struct session *s, u64 rip, unsigned cpl, const u8 *lens, unsigned n)
+{
+	static const u8 nops[64] = { [0 ... 63] = 0x90 };
+	const struct encore_code_block b = { rip, n, cpl, lens, nops };
+	return s->p->on_block_decoded(s->self, s->host.cur, &b);
+}
+
+/* A run of a decoded block on the current vCPU, from its icount. */
+static void run(struct session *s, void *block, unsigned started, unsigned retired)
+{
+	unsigned v = s->host.cur;
+	s->p->on_block_ran(s->self, v, s->icount[v], block, started, retired);
+	s->icount[v] += retired;
+}
+
+/* An instruction of the current vCPU at rip, which retires `retires`: 1
+ * normally, 0 if it faults, the iterations for REP, as the engine
+ * reports them to a plugin that follows decoded code: a block of this
+ * one instruction (decoded once for the instance), run once per
+ * iteration. */
 static void insn(struct session *s, u64 rip, unsigned cpl, unsigned retires)
 {
-	static const u8 nop = 0x90;
-	unsigned v = s->host.cur;
-	s->p->on_insn(s->self, v, s->icount[v], rip, &nop, 1, cpl);
-	s->icount[v] += retires;
+	static const u8 len1 = 1;
+	void *h = NULL;
+	unsigned k = 0;
+	while (k < s->nblocks && (s->blocks[k].rip != rip || s->blocks[k].cpl != cpl))
+		k++;
+	if (k < s->nblocks) {
+		h = s->blocks[k].handle;
+	} else {
+		h = decode(s, rip, cpl, &len1, 1);
+		if (s->nblocks < ARRAY_SIZE(s->blocks))
+			s->blocks[s->nblocks++] = (typeof(s->blocks[0])){ rip, cpl, h };
+	}
+	if (!retires)
+		run(s, h, 1, 0);
+	for (unsigned n = 0; n < retires; n++)
+		run(s, h, 1, 1);
 }
 
 /* n instructions at rip that retire one each. */
@@ -665,11 +700,11 @@ static void hotspots_random_interval(struct session *s, struct rng *rng, const u
 	free(vcpu);
 }
 
-/* Many random addresses (the table grows several times, under the
- * pending counters of both vCPUs) against a plain reference count.
- * `colliding`: all with the same low 12 bits, so that every address
- * evicts the one before from the plugin's cache of recent RIPs, the
- * other vCPU's pending one included. */
+/* Many random addresses (the table grows several times) on two vCPUs
+ * against a plain reference count: most addresses are decoded again and
+ * again, as blocks of their own (insn() finds only its first 64 again),
+ * so their counts are sums over many blocks.  `colliding`: all with the
+ * same low 12 bits. */
 static void test_hotspots_many(struct rng *rng, bool colliding)
 {
 	check_group(colliding ? "hotspots many, colliding" : "hotspots many");
@@ -775,8 +810,7 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 /* Random addresses over several intervals, a third of them sharing their
- * low 12 bits (each evicts the last from the plugin's cache of recent
- * RIPs), against a sorted reference set. */
+ * low 12 bits, most decoded many times, against a sorted reference set. */
 static void test_coverage_many(struct rng *rng)
 {
 	check_group("coverage many");
@@ -813,6 +847,60 @@ static void test_coverage_many(struct rng *rng)
 		lines++;
 	}
 	CHECK(lines == nwant && !wrong, "%u lines for %u addresses, %u wrong", lines, nwant, wrong);
+	free(got);
+	session_close(&s);
+}
+
+/* Blocks of several instructions, run in part: block A (three
+ * instructions from 0x1000) is cut short after one, runs whole, faults
+ * in its second, runs whole; block B is entered at A's second
+ * instruction.  Each instruction counts what it retired, and every one
+ * that began is covered, the faulting one too. */
+static void code_block_runs(struct session *s, u64 end)
+{
+	static const u8 lens_a[] = { 2, 3, 1 }, lens_b[] = { 3, 1 };
+	interval_start(s, 0, end);
+	void *a = decode(s, 0x1000, 0, lens_a, 3);
+	run(s, a, 1, 1);
+	run(s, a, 3, 3);
+	run(s, a, 2, 1);
+	void *b = decode(s, 0x1002, 0, lens_b, 2);
+	run(s, b, 2, 2);
+	run(s, a, 3, 3);
+}
+
+static void test_code_blocks(void)
+{
+	check_group("hotspots and coverage, blocks run in part");
+	const char *const all[] = { "top", "10", NULL };
+	struct session s;
+	session_open(&s, "hotspots", 1, all);
+	code_block_runs(&s, 10);
+	CHECK(interval_finish(&s) == 0, "interval 0: %s", s.err);
+	char *got = session_merge(&s, NULL);
+	check_text("hotspots of blocks run in part", got,
+		   "# 10 instructions at 3 addresses; the top 3\n"
+		   "# rank     instructions  percent address\n"
+		   "     1                4   40.00% 0000000000001000\n"
+		   "     2                3   30.00% 0000000000001002\n"
+		   "     3                3   30.00% 0000000000001005\n");
+	free(got);
+	session_close(&s);
+
+	/* Runs that do not add up to the interval's instructions. */
+	session_open(&s, "hotspots", 1, all);
+	code_block_runs(&s, 11);
+	CHECK(interval_finish(&s) == -1 &&
+	      strstr(s.err, "vCPU 0: its runs of code retired 10 instructions, its count moved 11"),
+	      "a count that does not add up: %s", s.err);
+	session_close(&s);
+
+	session_open(&s, "coverage", 1, NULL);
+	code_block_runs(&s, 10);
+	CHECK(interval_finish(&s) == 0, "interval 0: %s", s.err);
+	got = session_merge(&s, NULL);
+	check_text("coverage of blocks run in part", got,
+		   "0000000000001000\n0000000000001002\n0000000000001005\n");
 	free(got);
 	session_close(&s);
 }
@@ -1433,6 +1521,7 @@ int main(void)
 	test_hotspots_vcpus();
 	test_coverage();
 	test_coverage_many(&rng);
+	test_code_blocks();
 	test_syscalls();
 	test_syscalls_vcpus();
 	test_memtrace_round_trip(&rng, false, 1);
