@@ -214,18 +214,6 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const s
 		e->tag_write = tag;
 }
 
-/* Host address of a hooked access that the TLB holds (NULL if it does
- * not, or the access leaves the page); its physical address in *paddr. */
-static u8 *tlb_hooked_host(struct cpu *c, u64 lin, unsigned size, bool write, u64 *paddr)
-{
-	struct tlb_entry *e = tlb_entry_for(c, lin);
-	u64 tag = write ? e->tag_write : e->tag_read;
-	if (!tlb_hit(tag ^ TLB_HOOKED, lin, size)) /* a hooked tag is the page | TLB_HOOKED */
-		return NULL;
-	*paddr = (e->paddr & ~0xfffull) | (lin & 0xfff);
-	return (u8 *)(uintptr_t)(lin + e->addend);
-}
-
 /*
  * A non-canonical address faults with #SS(0) when the access goes through
  * SS (stack instructions, RSP/RBP-based operands) and with #GP(0) otherwise.
@@ -421,15 +409,18 @@ static void span_write(struct cpu *c, const struct span *sp, unsigned size, u64 
 		phys_write(c, sp->p2, size - sp->first, v >> (8 * sp->first));
 }
 
-u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
+/* The hook of an access through a hooked TLB tag: those exist only
+ * while on_mem is installed (set_hooks empties the TLB). */
+static inline void hooked_access(struct cpu *c, const struct tlb_entry *e, u64 lin,
+				 unsigned size, u64 v, unsigned flags)
 {
-	u64 paddr;
-	u8 *h = tlb_hooked_host(c, lin, size, false, &paddr);
-	if (h) {
-		u64 v = host_load(h, size);
-		mem_hook(c, lin, paddr, size, v, false);
-		return v;
-	}
+	const struct encore_hooks *h = c->hooks;
+	h->on_mem(h->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin,
+		  (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags);
+}
+
+static __attribute__((noinline)) u64 read_untagged(struct cpu *c, u64 lin, unsigned size)
+{
 	struct span sp;
 	translate_span(c, lin, size, ACC_READ, false, &sp);
 	u64 v = span_read(c, &sp, size);
@@ -437,19 +428,37 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 	return v;
 }
 
-void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
+static __attribute__((noinline)) void write_untagged(struct cpu *c, u64 lin, unsigned size,
+						     u64 v)
 {
-	u64 paddr;
-	u8 *h = tlb_hooked_host(c, lin, size, true, &paddr);
-	if (h) {
-		host_store(h, size, v);
-		mem_hook(c, lin, paddr, size, v, true);
-		return;
-	}
 	struct span sp;
 	translate_span(c, lin, size, ACC_WRITE, false, &sp);
 	span_write(c, &sp, size, v);
 	mem_hook(c, lin, sp.p1, size, v, true);
+}
+
+/* A miss of the inline paths: with memory hooks, most are hits of a
+ * hooked tag (page | TLB_HOOKED), which cost the access and the hook
+ * only; the rest translates, out of line. */
+u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
+{
+	const struct tlb_entry *e = tlb_entry_for(c, lin);
+	if (!tlb_hit(e->tag_read ^ TLB_HOOKED, lin, size))
+		return read_untagged(c, lin, size);
+	u64 v = host_load((const u8 *)(uintptr_t)(lin + e->addend), size);
+	hooked_access(c, e, lin, size, v, 0);
+	return v;
+}
+
+void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
+{
+	const struct tlb_entry *e = tlb_entry_for(c, lin);
+	if (!tlb_hit(e->tag_write ^ TLB_HOOKED, lin, size)) {
+		write_untagged(c, lin, size, v);
+		return;
+	}
+	host_store((u8 *)(uintptr_t)(lin + e->addend), size, v);
+	hooked_access(c, e, lin, size, v, HOOK_ACCESS_WRITE);
 }
 
 u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size)
