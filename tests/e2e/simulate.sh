@@ -2,12 +2,13 @@
 # encore simulate on a small guest (tests/guest/echo.c, input typed with
 # pauses, a checkpoint every 2M instructions: dozens of intervals):
 #   - without plugins, -j 1 and -j 3: exit 0, every interval exact;
-#   - with every built-in plugin and the example external one
-#     (examples/plugins/events.c): the merged outputs of -j 1 and -j 3 are
+#   - with every built-in plugin and the example external ones
+#     (examples/plugins/events.c, blocks.c): the merged outputs of -j 1 and -j 3 are
 #     byte-identical, and so are the per-interval ones; icount adds up to
 #     the recording's instructions, interval by interval; coverage is
 #     sorted and unique; hotspots counts every instruction; memtrace
 #     decodes; events' merged counters are the sums of the intervals';
+#     blocks' runs retired the recording's instructions;
 #   - --serial (one replay through all intervals) writes the same
 #     per-interval and merged outputs as the parallel run;
 #   - --intervals picks exactly the intervals it names;
@@ -28,11 +29,12 @@ ENCORE=${ENCORE:-build/encore}
 GUEST_DIR=${GUEST_DIR:-build/guests}
 ECHO_GUEST=$GUEST_DIR/echo.elf
 EVENTS_SO=$(dirname "$ENCORE")/plugins/events.so
+BLOCKS_SO=$(dirname "$ENCORE")/plugins/blocks.so
 EDIT=$(dirname "$ENCORE")/tools/rr-edit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-for f in "$ECHO_GUEST" "$ENCORE" "$EVENTS_SO" "$EDIT"; do
+for f in "$ECHO_GUEST" "$ENCORE" "$EVENTS_SO" "$BLOCKS_SO" "$EDIT"; do
 	[ -f "$f" ] || { echo "simulate.sh: $f is missing (make)" >&2; exit 1; }
 done
 
@@ -90,8 +92,8 @@ fi
 
 # ---- every plugin, one worker and three ----
 plugins=(--plugin icount --plugin coverage --plugin hotspots --plugin memtrace
-	--plugin syscalls --plugin "$EVENTS_SO")
-merged="icount.txt coverage.txt hotspots.txt memtrace.zst syscalls.txt events.txt"
+	--plugin syscalls --plugin "$EVENTS_SO" --plugin "$BLOCKS_SO")
+merged="icount.txt coverage.txt hotspots.txt memtrace.zst syscalls.txt events.txt blocks.txt"
 sim p1 "$tmp/rec" -j 1 "${plugins[@]}" -o "$tmp/p1"
 rc1=$rc secs1=$secs
 sim p3 "$tmp/rec" -j 3 "${plugins[@]}" -o "$tmp/p3"
@@ -100,9 +102,9 @@ for f in $merged; do [ -s "$tmp/p1/$f" ] || missing+=("$f"); done
 if [ $rc1 = 0 ] && [ $rc = 0 ] && [ ${#missing[@]} = 0 ] &&
    summary_is "$tmp/p1/summary.txt" "$all" 2>"$tmp/check.err" &&
    summary_is "$tmp/p3/summary.txt" "$all" 2>>"$tmp/check.err"; then
-	ok "six plugins, -j 1 (${secs1} s) and -j 3 (${secs} s): exit 0, all exact, merged $merged"
+	ok "seven plugins, -j 1 (${secs1} s) and -j 3 (${secs} s): exit 0, all exact, merged $merged"
 else
-	not_ok "six plugins (exit $rc1 with -j 1, $rc with -j 3; missing: ${missing[*]})" "$tmp/p3.err"
+	not_ok "seven plugins (exit $rc1 with -j 1, $rc with -j 3; missing: ${missing[*]})" "$tmp/p3.err"
 	cat "$tmp/check.err"
 fi
 if same_files "$tmp/p1" "$tmp/p3"; then
@@ -176,6 +178,19 @@ then
 	ok "  ...events.so: $nk counters, each the sum of the $nf intervals'; port 0x3f8 writes = console bytes"
 else
 	not_ok "  ...events.so merged counters" "$tmp/check.out"
+fi
+# blocks.so (decoded code, through three plugins' handles at once): the
+# runs retired exactly the recording's instructions.
+b=$tmp/p1/blocks.txt
+retired=$(sed -n 's/^instructions-retired //p' "$b" 2>/dev/null)
+begun=$(sed -n 's/^instructions-begun //p' "$b" 2>/dev/null)
+vcpu0=$(sed -n 's/^vcpu0-instructions-retired //p' "$b" 2>/dev/null)
+runs=$(sed -n 's/^runs //p' "$b" 2>/dev/null)
+if [ "$retired" = "$insns" ] && [ "$vcpu0" = "$insns" ] && [ "${begun:-0}" -ge "$insns" ] &&
+   [ "${runs:-0}" -gt 0 ] && grep -qE '^blocks-of-[0-9]+ [0-9]+$' "$b"; then
+	ok "  ...blocks.so: $runs runs retired $retired instructions, the recording's"
+else
+	not_ok "  ...blocks.so (retired '$retired', want $insns)" "$b"
 fi
 
 # ---- --serial: the same outputs from one replay ----
