@@ -10,7 +10,7 @@
  * Run:    encore simulate REC --plugin ./blocks.so -o OUT   (OUT/blocks.txt)
  *
  * The retired counts add up to the interval's instructions exactly (each
- * REP iteration is a run of its own); interval_end checks it.
+ * REP iteration ends a run); interval_end checks it.
  */
 #include <stdlib.h>
 

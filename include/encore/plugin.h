@@ -274,9 +274,10 @@ struct encore_plugin {
 	 * icount was `icount` before the run's first instruction: its first
 	 * `started` instructions (at least 1) began, and `retired` of them
 	 * retired: `started`, or `started` - 1 when the last one faulted
-	 * (on_exception follows).  Each iteration of a REP string instruction
-	 * is a run of its own (a block starting at it, retiring 1), so the
-	 * `retired` of a vCPU's runs add up to its icount exactly.  A run is
+	 * (on_exception follows).  A REP string instruction ends a run after
+	 * each iteration (the next one runs in a block that starts at it),
+	 * so each instruction a run retired is one instruction of icount and
+	 * the `retired` of a vCPU's runs add up to its icount exactly.  A run is
 	 * reported after the events of its instructions (on_insn, on_mem,
 	 * on_io, on_syscall) and before those of what follows it. */
 	void *(*on_block_decoded)(void *self, unsigned vcpu, const struct encore_code_block *b);
