@@ -102,11 +102,7 @@ static void *coverage_block_decoded(void *self, unsigned vcpu, const struct enco
 	}
 	cb->ninsns = b->ninsns;
 	cb->in_seen = 0;
-	u64 rip = b->rip;
-	for (unsigned k = 0; k < b->ninsns; k++) {
-		cb->rip[k] = rip;
-		rip += b->lens[k];
-	}
+	code_block__rips(b, cb->rip);
 	return cb;
 }
 

@@ -112,12 +112,8 @@ static void *hotspots_block_decoded(void *self, unsigned vcpu, const struct enco
 	hb->next = s->blocks;
 	s->blocks = hb;
 	hb->ninsns = n;
-	u64 rip = b->rip;
-	for (unsigned k = 0; k < n; k++) {
-		hb->v[k] = rip;
-		hb->v[n + k] = 0;
-		rip += b->lens[k];
-	}
+	code_block__rips(b, hb->v);
+	memset(&hb->v[n], 0, n * sizeof(u64));
 	return hb;
 }
 

@@ -149,6 +149,15 @@ void *plugin_arena__alloc(struct plugin_arena *a, size_t n)
 	return p;
 }
 
+void code_block__rips(const struct encore_code_block *b, u64 *rip)
+{
+	u64 at = b->rip;
+	for (unsigned k = 0; k < b->ninsns; k++) {
+		rip[k] = at;
+		at += b->lens[k];
+	}
+}
+
 void plugin_arena__free(struct plugin_arena *a)
 {
 	while (a->chunk) {

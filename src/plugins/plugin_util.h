@@ -181,4 +181,7 @@ struct plugin_arena {
 void *plugin_arena__alloc(struct plugin_arena *a, size_t n);
 void plugin_arena__free(struct plugin_arena *a);
 
+/* The address of each of b's instructions, into rip[0 .. b->ninsns). */
+void code_block__rips(const struct encore_code_block *b, u64 *rip);
+
 #endif

@@ -10,6 +10,7 @@
 #include "encore/hooks.h"
 #include "encore/machine.h"
 #include "encore/plugin.h"
+#include "plugins/plugin_util.h"
 
 #define PLUGIN_SET_MAX 16
 
@@ -72,7 +73,7 @@ struct plugin_run {
 	struct plugin_slot slots[PLUGIN_SET_MAX];
 	struct encore_hooks hooks;
 	struct hook_fan insn, block, mem, exception, syscall, io, code;
-	struct handle_chunk *handles;  /* several plugins' handles of decoded blocks */
+	struct plugin_arena handles;   /* several plugins' handles of decoded blocks */
 	bool handles_failed;           /* out of memory for them */
 	char error[512];       /* the first failure, if any */
 };

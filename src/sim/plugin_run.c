@@ -121,44 +121,12 @@ static void fan_syscall(void *o, unsigned vcpu, u64 icount, u64 rip, u64 nr, con
 }
 
 /* Several plugins follow decoded code: a block's handle is the array of
- * theirs, from chunks that live until the interval ends. */
-#define HANDLE_CHUNK_SLOTS 8192
-
-struct handle_chunk {
-	struct handle_chunk *next;
-	unsigned used;
-	void *slot[HANDLE_CHUNK_SLOTS];
-};
-
-static void **handles_alloc(struct plugin_run *r, unsigned n)
-{
-	struct handle_chunk *ch = r->handles;
-	if (!ch || ch->used + n > HANDLE_CHUNK_SLOTS) {
-		ch = malloc(sizeof(*ch));
-		if (!ch)
-			return NULL;
-		ch->next = r->handles;
-		ch->used = 0;
-		r->handles = ch;
-	}
-	ch->used += n;
-	return &ch->slot[ch->used - n];
-}
-
-static void handles_free(struct plugin_run *r)
-{
-	while (r->handles) {
-		struct handle_chunk *next = r->handles->next;
-		free(r->handles);
-		r->handles = next;
-	}
-}
-
+ * theirs, in r->handles until the interval ends. */
 static void *fan_block_decoded(void *o, unsigned vcpu, const struct encore_code_block *b)
 {
 	struct plugin_run *r = o;
 	const struct hook_fan *f = &r->code;
-	void **h = handles_alloc(r, f->count);
+	void **h = plugin_arena__alloc(&r->handles, f->count * sizeof(*h));
 	if (!h) {
 		r->handles_failed = true; /* the interval fails: plugin_run__end */
 		return NULL;
@@ -287,7 +255,7 @@ static void unhook(struct plugin_run *r)
 {
 	set_hooks(r->machine, NULL);
 	r->machine->pio.observer = r->machine->mmio.observer = NULL;
-	handles_free(r);
+	plugin_arena__free(&r->handles);
 }
 
 /* ---- the interval ---- */

@@ -104,8 +104,8 @@ static void on_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned v
 	}
 }
 
-/* A one-vCPU machine with `n` bytes of code at `at` (copied page by page:
- * a RAM pointer is good to the end of its page), about to run them. */
+/* A one-vCPU machine with `n` bytes of code at `at` (copied byte by byte:
+ * a RAM pointer is good only to the end of its page), about to run them. */
 static struct encore_machine *boot_code(const u8 *bytes, size_t n, u64 at,
 					struct encore_engine **eng)
 {

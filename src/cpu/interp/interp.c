@@ -240,32 +240,27 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 	return (unsigned)(i - first);
 }
 
-/* A run that a fault ends is reported by hooks_block_left instead. */
-static void exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
+/* The instructions of b begun (see exec_block). */
+static unsigned exec_block_hooked(struct cpu *c, const struct block *b, unsigned n)
 {
-	const struct encore_hooks *h = c->hooks;
-	bool on_block = h->on_block != NULL, on_insn = h->on_insn != NULL;
-	u64 icount = c->icount;
-	unsigned started;
+	bool on_block = c->hooks->on_block != NULL, on_insn = c->hooks->on_insn != NULL;
 	if (on_block && on_insn)
-		started = run_hooked(c, b, n, true, true);
-	else if (on_insn)
-		started = run_hooked(c, b, n, false, true);
-	else
-		started = run_hooked(c, b, n, true, false);
-	if (h->on_block_ran)
-		h->on_block_ran(h->code_opaque, c->engine.vcpu->index, icount, b->hook_handle,
-				started, (unsigned)(c->icount - icount));
+		return run_hooked(c, b, n, true, true);
+	if (on_insn)
+		return run_hooked(c, b, n, false, true);
+	return run_hooked(c, b, n, true, false);
 }
 
 /* What a run of blocks calls besides the handlers (c->run_kind). */
 enum run_kind {
 	RUN_PLAIN,   /* nothing */
 	RUN_CODE,    /* on_block_ran after each block, nothing per instruction */
-	RUN_HOOKED,  /* on_insn or on_block: exec_block_hooked */
+	RUN_HOOKED,  /* on_insn or on_block: exec_block_hooked (and on_block_ran,
+	              * if installed) */
 };
 
-/* The hook of RUN_CODE, read once for a chain of blocks. */
+/* on_block_ran (fn NULL if not installed), read once for a chain of
+ * blocks.  A run that a fault ends is reported by hooks_block_left. */
 struct ran_hook {
 	void (*fn)(void *, unsigned, u64, void *, unsigned, unsigned);
 	void *opaque;
@@ -276,16 +271,11 @@ static inline __attribute__((always_inline)) void run_one(struct cpu *c, const s
 							  unsigned n, enum run_kind kind,
 							  const struct ran_hook *ran)
 {
-	if (kind == RUN_HOOKED) {
-		exec_block_hooked(c, b, n);
-	} else if (kind == RUN_CODE) {
-		u64 icount = c->icount;
-		unsigned started = exec_block(c, b, n);
+	u64 icount = c->icount;
+	unsigned started = kind == RUN_HOOKED ? exec_block_hooked(c, b, n) : exec_block(c, b, n);
+	if (kind == RUN_CODE || (kind == RUN_HOOKED && ran->fn))
 		ran->fn(ran->opaque, ran->vcpu, icount, b->hook_handle, started,
 			(unsigned)(c->icount - icount));
-	} else {
-		exec_block(c, b, n);
-	}
 }
 
 /*
@@ -299,7 +289,7 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 							     enum run_kind kind)
 {
 	struct ran_hook ran = { 0 };
-	if (kind == RUN_CODE)
+	if (kind != RUN_PLAIN)
 		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
 					 c->engine.vcpu->index };
 	run_one(c, b, n, kind, &ran);

@@ -346,11 +346,18 @@ u64 insn_ea_extra(struct cpu *c, const struct insn *i, u64 sum)
 	return sum;
 }
 
+/* The on_mem hook, which the caller knows is installed. */
+static inline void call_on_mem(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v,
+			       unsigned flags)
+{
+	const struct encore_hooks *h = c->hooks;
+	h->on_mem(h->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin, paddr, size, v, flags);
+}
+
 static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
 {
 	if (c->hooks && c->hooks->on_mem)
-		c->hooks->on_mem(c->hooks->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin, paddr,
-				 size, v, wr ? HOOK_ACCESS_WRITE : 0);
+		call_on_mem(c, lin, paddr, size, v, wr ? HOOK_ACCESS_WRITE : 0);
 }
 
 static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
@@ -414,9 +421,7 @@ static void span_write(struct cpu *c, const struct span *sp, unsigned size, u64 
 static inline void hooked_access(struct cpu *c, const struct tlb_entry *e, u64 lin,
 				 unsigned size, u64 v, unsigned flags)
 {
-	const struct encore_hooks *h = c->hooks;
-	h->on_mem(h->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin,
-		  (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags);
+	call_on_mem(c, lin, (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags);
 }
 
 static __attribute__((noinline)) u64 read_untagged(struct cpu *c, u64 lin, unsigned size)
