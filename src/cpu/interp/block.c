@@ -16,14 +16,18 @@
 #include "interp.h"
 #include "mmu.h"
 #include "ops.h"
+#include "translate.h"
 
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
+#define CODE_SIZE (128u << 20)
 
 /* Shared by the interpreters of one machine's vCPUs. */
 struct interp_caches {
 	u8 *arena;
 	size_t arena_used;
+	u8 *code;            /* translations, or NULL: blocks run in exec_block */
+	size_t code_used;
 	struct block *hash[1u << HASH_BITS];
 	struct block **page_blocks; /* per RAM frame: blocks that start or end there */
 	u64 nframes;
@@ -36,6 +40,30 @@ static unsigned hash_paddr(u64 paddr)
 	return (unsigned)((paddr * 0x9e3779b97f4a7c15ull) >> (64 - HASH_BITS));
 }
 
+
+/*
+ * Executable memory for translations, placed near encore's own code when
+ * the kernel allows, so that calls to handlers are direct (rel32).
+ */
+static u8 *code_arena_map(void)
+{
+	uintptr_t near = ((uintptr_t)&code_arena_map & ~(uintptr_t)0xfffff) - (CODE_SIZE + (1u << 30));
+	void *p = mmap((void *)near, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* The translator runs where the host is x86-64, unless ENCORE_TRANSLATE=0
+ * asks for the interpreter alone. */
+static bool translate_wanted(void)
+{
+#if defined(__x86_64__)
+	const char *v = getenv("ENCORE_TRANSLATE");
+	return !v || strcmp(v, "0") != 0;
+#else
+	return false;
+#endif
+}
 
 static struct interp_caches *caches_create(struct encore_machine *m)
 {
@@ -51,6 +79,8 @@ static struct interp_caches *caches_create(struct encore_machine *m)
 	k->page_blocks = calloc(k->nframes ? k->nframes : 1, sizeof(*k->page_blocks));
 	if (!k->arena || !k->page_blocks)
 		abort();
+	if (translate_wanted())
+		k->code = code_arena_map(); /* NULL: the interpreter alone */
 	return k;
 }
 
@@ -80,6 +110,8 @@ void block_cache_destroy(struct cpu *c)
 	if (k->ncpus)
 		return;
 	munmap(k->arena, ARENA_SIZE);
+	if (k->code)
+		munmap(k->code, CODE_SIZE);
 	free(k->page_blocks);
 	free(k);
 }
@@ -114,6 +146,7 @@ void block_cache_flush(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	k->arena_used = 0;
+	k->code_used = 0;
 	memset(k->hash, 0, sizeof(k->hash));
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
 	for (unsigned i = 0; i < k->ncpus; i++)
@@ -170,7 +203,8 @@ static struct block *arena_alloc(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	size_t need = sizeof(struct block) + BLOCK_MAX_INSNS * sizeof(struct insn);
-	if (k->arena_used + need > ARENA_SIZE)
+	if (k->arena_used + need > ARENA_SIZE ||
+	    (k->code && k->code_used + TRANSLATE_MAX_CODE > CODE_SIZE))
 		block_cache_flush(c);
 	return (struct block *)(k->arena + k->arena_used);
 }
@@ -256,6 +290,19 @@ static void link_block(struct cpu *c, struct block *b)
 	}
 }
 
+static void translate(struct interp_caches *k, struct block *b)
+{
+	b->code = NULL;
+	if (!k->code)
+		return;
+	u8 *at = k->code + k->code_used;
+	size_t used = translate_block(b, at, TRANSLATE_MAX_CODE);
+	if (!used)
+		return;
+	b->code = (void (*)(struct cpu *))(void *)at;
+	k->code_used += (used + 15) & ~(size_t)15;
+}
+
 /* `lin` is the linear address of `rip` (CS.base + RIP outside 64-bit mode). */
 static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 {
@@ -295,6 +342,7 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 	b->hook_handle = NULL;
 	if (unlikely(c->hooks != NULL) && c->hooks->on_block_decoded)
 		hooks_block_decoded(c, b);
+	translate(c->caches, b);
 	return b;
 }
 

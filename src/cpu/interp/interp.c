@@ -292,14 +292,23 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 	if (kind != RUN_PLAIN)
 		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
 					 c->engine.vcpu->index };
-	run_one(c, b, n, kind, &ran);
+	if (kind == RUN_PLAIN && b->code && n == b->ninsns && !shadow) {
+		b->code(c); /* goes on through translated blocks while it may */
+		if (c->pending_vector >= 0)
+			return;
+	} else {
+		run_one(c, b, n, kind, &ran);
+	}
 	if (shadow || c->pending_vector >= 0)
 		return; /* an interrupt may be due at the next boundary */
 	while (!c->block_abort) {
 		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
-		run_one(c, b, b->ninsns, kind, &ran);
+		if (kind == RUN_PLAIN && b->code)
+			b->code(c);
+		else
+			run_one(c, b, b->ninsns, kind, &ran);
 	}
 }
 

@@ -30,6 +30,7 @@ struct block {
 	u8 mode_key;        /* MODE_KEY_DEAD once invalidated (its page was written) */
 	u8 next_slot;       /* which of next[] the next link replaces */
 	void *hook_handle;  /* from the on_block_decoded hook, for on_block_ran */
+	void (*code)(struct cpu *c); /* its translation (translate.c), or NULL */
 	struct insn insns[];
 };
 

@@ -23,4 +23,10 @@ void interp_init_ops(void);
  * a Jcc so resolved no longer ends its block (IF_SIDE_EXIT). */
 void ops_branch__resolve(struct insn *i, u64 next_rip);
 
+/* The branches the translator runs natively, by their handlers: a Jcc,
+ * JMP or CALL to a constant target (resolved as above; *cc is the Jcc's
+ * condition), or RET of 64-bit code. */
+enum branch_kind { BRANCH_NONE, BRANCH_JCC, BRANCH_JMP, BRANCH_CALL, BRANCH_RET };
+enum branch_kind ops_branch__kind(const struct insn *i, unsigned *cc, u64 *target);
+
 #endif

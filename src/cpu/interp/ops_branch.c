@@ -4,6 +4,7 @@
  * relative target is RIP + imm.
  */
 #include "cpu.h"
+#include "ops.h"
 #include "seg.h"
 
 insn_fn ops_alu__select_inc_dec(struct insn *i);
@@ -190,6 +191,24 @@ void ops_branch__resolve(struct insn *i, u64 next_rip)
 		i->imm = t;
 	}
 }
+enum branch_kind ops_branch__kind(const struct insn *i, unsigned *cc, u64 *target)
+{
+	*target = i->imm;
+	if (i->flags & IF_SIDE_EXIT)
+		for (unsigned k = 0; k < 16; k++)
+			if (i->fn == jcc_abs_fns[k]) {
+				*cc = k;
+				return BRANCH_JCC;
+			}
+	if (i->fn == jmp_abs)
+		return BRANCH_JMP;
+	if (i->fn == call_abs)
+		return BRANCH_CALL;
+	if (i->fn == ret_near64)
+		return BRANCH_RET;
+	return BRANCH_NONE;
+}
+
 static insn_fn sel_jmp(struct insn *i) { (void)i; return jmp_rel; }
 static insn_fn sel_call(struct insn *i) { (void)i; return call_rel; }
 static insn_fn sel_ret(struct insn *i)

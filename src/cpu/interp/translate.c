@@ -1,0 +1,779 @@
+/*
+ * The translator: a decoded block of 64-bit code becomes host x86-64 code
+ * that does what exec_block would do with it, faster.  The common forms
+ * (moves, loads and stores that hit the TLB, the ALU operations with
+ * their lazy flags, conditional branches, PUSH/POP/CALL/RET) run natively;
+ * every other instruction, and every native form whose access misses the
+ * TLB, calls the interpreter's handler exactly as exec_block does (cur,
+ * RIP at the next instruction, then the check of c->stop).  So the
+ * interpreter stays the reference, and every case it handles (faults,
+ * MMIO, memory hooks, self-modifying code, page-crossing accesses) is
+ * handled by the same code.
+ *
+ * A translated block runs whole unless something stops it, and leaves
+ * c->icount counting what retired and c->s.rip at the next instruction;
+ * then it goes on to the next block's translation as run_blocks would
+ * (emit_chain), or returns.
+ * Native instructions keep neither c->s.rip nor c->cur: both are known at
+ * translation time and are stored only where a handler may read them.
+ *
+ * Host registers: rbx = the cpu, r12 = the block's end (the c->stop it
+ * ran with), r13 = its first insn; rax, rcx, rdx, rsi, rdi scratch.
+ */
+#include <stddef.h>
+
+#include "interp.h"
+#include "ops.h"
+#include "translate.h"
+#include "x86_emit.h"
+
+#define OFF(f) ((i32)offsetof(struct cpu, f))
+#define H_R12 12
+#define H_R13 13
+
+/* The ALU operations by their /digit, as guest and host number them. */
+enum { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5,
+       ALU_XOR = 6, ALU_CMP = 7, ALU_TEST = 8 };
+
+_Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index below multiplies by 5 * 8");
+
+/* Out-of-line code after the block's body, one of each kind per insn. */
+enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_TAKEN, STUB_KINDS };
+
+struct fixup {
+	size_t at;     /* rel32 to patch */
+	u8 kind, k;    /* stub it jumps to */
+};
+
+/* The last flag-producing instruction translated natively, since the
+ * block began or a handler ran (which may have set flags of its own). */
+struct producer {
+	int kind; /* CC_ADD, CC_SUB, CC_LOGIC, or -1: not known here */
+	unsigned size;
+};
+
+struct trans {
+	struct emitter e;
+	u8 *start;
+	const struct block *b;
+	const struct insn *i;
+	unsigned k;          /* index of i in the block */
+	u64 next_rip;        /* RIP after i */
+	bool flags_live;     /* the host's arithmetic flags are the guest's */
+	bool rip_set;        /* the last instruction left c->s.rip right */
+	struct producer prod;
+	struct fixup fix[BLOCK_MAX_INSNS * 4];
+	unsigned nfix;
+	bool need[STUB_KINDS][BLOCK_MAX_INSNS];
+	size_t resume[BLOCK_MAX_INSNS];          /* where a slow stub returns */
+	struct producer remat[BLOCK_MAX_INSNS];  /* flags a slow stub restores */
+	u64 target[BLOCK_MAX_INSNS];             /* a taken branch's RIP */
+	bool end_known;      /* the RIP after the block is end_rip */
+	u64 end_rip;
+	size_t chain;        /* emit_chain, for any RIP */
+	size_t outs[BLOCK_MAX_INSNS * 8 + 32]; /* jumps to the epilogue */
+	unsigned nouts;
+};
+
+static struct hmem gpr(unsigned r)
+{
+	return hm(H_RBX, OFF(s.gpr) + 8 * (i32)r);
+}
+
+static struct hmem field(i32 off)
+{
+	return hm(H_RBX, off);
+}
+
+static void jump_to_stub(struct trans *t, enum stub_kind kind, int cc)
+{
+	size_t at = cc < 0 ? e_jmp32(&t->e, t->start) : e_jcc32(&t->e, t->start, (unsigned)cc);
+	if (t->nfix < sizeof(t->fix) / sizeof(t->fix[0]))
+		t->fix[t->nfix++] = (struct fixup){ at, (u8)kind, (u8)t->k };
+	else
+		t->e.full = true;
+	t->need[kind][t->k] = true;
+}
+
+#define CC_NE 5
+
+/* ---- the handler call: exactly what exec_block does for one insn ---- */
+
+static void store_rip(struct trans *t, u64 rip)
+{
+	if ((u64)(i64)(i32)rip == rip) {
+		e_store_imm32(&t->e, 8, field(OFF(s.rip)), (u32)rip);
+	} else {
+		e_mov_imm(&t->e, H_RAX, rip);
+		e_store(&t->e, 8, H_RAX, field(OFF(s.rip)));
+	}
+}
+
+static void e_call(struct emitter *e, const void *fn)
+{
+	i64 rel = (i64)(uintptr_t)fn - (i64)(uintptr_t)(e->p + 5);
+	if (rel == (i32)rel) {
+		e_byte(e, 0xe8);
+		e_u32(e, (u32)rel);
+	} else {
+		e_call_abs(e, fn);
+	}
+}
+
+static void emit_handler_call(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_lea(e, H_RSI, hm(H_R13, (i32)(t->k * sizeof(struct insn))));
+	e_store(e, 8, H_RSI, field(OFF(cur)));
+	store_rip(t, t->next_rip);
+	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI); /* mov rdi, rbx */
+	e_call(e, (const void *)t->i->fn);
+	/* A handler that ends the block moves c->stop to just past itself. */
+	e_rm_mem(e, 8, 0x39, H_R12, field(OFF(stop))); /* cmp [rbx+stop], r12 */
+	jump_to_stub(t, STUB_EXIT, CC_NE);
+}
+
+/* ---- operands ---- */
+
+/* A guest register as an operand of `size` bytes: not AH..BH. */
+static bool plain_reg(unsigned r)
+{
+	return r < 16;
+}
+
+static void load_gpr(struct trans *t, unsigned size, unsigned h, unsigned r)
+{
+	e_load(&t->e, size, h, gpr(r));
+}
+
+/* x86 register writes: 4 bytes zero-extend (h holds the value so), 1 and
+ * 2 bytes merge. */
+static void store_gpr(struct trans *t, unsigned size, unsigned h, unsigned r)
+{
+	e_store(&t->e, size >= 4 ? 8 : size, h, gpr(r));
+}
+
+/* The linear address of i's memory operand into rsi (rax scratch).  Only
+ * for ea_extra = 0: 64-bit addressing, no segment base. */
+static void emit_ea(struct trans *t)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	if (i->ea_base == EA_RIP) {
+		e_mov_imm(e, H_RSI, t->next_rip + (u64)(i64)i->disp);
+		return;
+	}
+	if (i->ea_base != EA_NONE)
+		e_load(e, 8, H_RSI, gpr(i->ea_base - 1u));
+	else
+		e_mov_imm(e, H_RSI, 0);
+	if (i->ea_index != EA_NONE) {
+		e_load(e, 8, H_RAX, gpr(i->ea_index - 1u));
+		e_lea(e, H_RSI, hm_index(H_RSI, H_RAX, i->scale, i->disp));
+	} else if (i->disp) {
+		e_lea(e, H_RSI, hm(H_RSI, i->disp));
+	}
+}
+
+/*
+ * The TLB lookup of fast_access for the address in rsi: on a hit rsi
+ * becomes the host address; a miss goes to the slow stub, which runs the
+ * whole instruction in its handler.  Clobbers rax, rdx and the flags.
+ */
+static void emit_tlb(struct trans *t, unsigned size, bool write)
+{
+	struct emitter *e = &t->e;
+	e_rm_reg(e, 8, 0x89, H_RSI, H_RAX);            /* mov rax, rsi */
+	e_shift_ri(e, 8, 5, H_RAX, 12);                /* shr rax, 12 */
+	e_alu_ri(e, 4, ALU_AND, H_RAX, TLB_SIZE - 1);  /* and eax, TLB_SIZE-1 */
+	e_lea(e, H_RAX, hm_index(H_RAX, H_RAX, 2, 0)); /* rax *= 5 */
+	e_load(e, 8, H_RDX, field(OFF(tlb_cpl)));
+	e_lea(e, H_RDX, hm_index(H_RDX, H_RAX, 3, 0)); /* the entry */
+	e_lea(e, H_RAX, hm(H_RSI, (i32)size - 1));     /* page of the last byte */
+	e_alu_ri(e, 8, ALU_AND, H_RAX, 0xfffff000u);
+	i32 tag = write ? (i32)offsetof(struct tlb_entry, tag_write)
+			: (i32)offsetof(struct tlb_entry, tag_read);
+	e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, tag));
+	jump_to_stub(t, STUB_SLOW, CC_NE);
+	e_alu_rm(e, 8, ALU_ADD, H_RSI, hm(H_RDX, (i32)offsetof(struct tlb_entry, addend)));
+	t->flags_live = false;
+}
+
+/* The memory operand's host address into rsi, or the slow stub. */
+static void emit_mem(struct trans *t, unsigned size, bool write)
+{
+	emit_ea(t);
+	emit_tlb(t, size, write);
+}
+
+static const struct hmem host_mem = { H_RSI, H_NOINDEX, 0, 0 };
+
+/* ---- forms ----
+ *
+ * Each reads the insn as its handler does: the selectors (ops_*.c) have
+ * normalised some fields (between registers, rm is the destination).
+ */
+
+static bool simple_mem(const struct insn *i)
+{
+	return i->rm != RM_MEM || i->ea_extra == 0;
+}
+
+/* MOV r/m, r and MOV r, r/m (88, 89, 8A, 8B). */
+static bool gen_mov(struct trans *t)
+{
+	const struct insn *i = t->i;
+	unsigned size = i->opsize;
+	if (!plain_reg(i->reg) || (i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i))
+		return false;
+	bool to_rm = !(i->op & 2);
+	if (i->rm != RM_MEM) { /* sel_mov made rm the destination */
+		load_gpr(t, size, H_RAX, i->reg);
+		store_gpr(t, size, H_RAX, i->rm);
+	} else if (to_rm) {
+		emit_mem(t, size, true);
+		e_load(&t->e, 8, H_RAX, gpr(i->reg));
+		e_store(&t->e, size, H_RAX, host_mem);
+	} else {
+		emit_mem(t, size, false);
+		e_load(&t->e, size, H_RAX, host_mem);
+		store_gpr(t, size, H_RAX, i->reg);
+	}
+	return true;
+}
+
+/* MOV r, imm (B0..BF) and MOV r/m, imm (C6 /0, C7 /0). */
+static bool gen_mov_imm(struct trans *t, unsigned r)
+{
+	const struct insn *i = t->i;
+	unsigned size = i->opsize;
+	u64 v = i->imm & size_mask(size);
+	if (r == RM_MEM) {
+		if (!simple_mem(i))
+			return false;
+		emit_mem(t, size, true);
+		e_mov_imm(&t->e, H_RAX, v);
+		e_store(&t->e, size, H_RAX, host_mem);
+		return true;
+	}
+	if (!plain_reg(r))
+		return false;
+	if (size >= 4 && (u64)(i64)(i32)v == v) {
+		e_store_imm32(&t->e, 8, gpr(r), (u32)v);
+		return true;
+	}
+	e_mov_imm(&t->e, H_RAX, v);
+	store_gpr(t, size, H_RAX, r);
+	return true;
+}
+
+static bool gen_lea(struct trans *t)
+{
+	const struct insn *i = t->i;
+	if (i->rm != RM_MEM || i->ea_extra || (i->opsize != 8 && i->opsize != 4))
+		return false;
+	emit_ea(t);
+	if (i->opsize == 4)
+		e_rm_reg(&t->e, 4, 0x89, H_RSI, H_RSI); /* mov esi, esi */
+	store_gpr(t, 8, H_RSI, i->reg);
+	return true;
+}
+
+/* MOVZX/MOVSX (0F B6/B7/BE/BF) and MOVSXD (63) into 32/64-bit registers. */
+static bool gen_movx(struct trans *t, unsigned src_size, bool sign)
+{
+	const struct insn *i = t->i;
+	unsigned size = i->opsize;
+	if ((size != 4 && size != 8) || (i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i))
+		return false;
+	if (sign && src_size == 4 && size != 8)
+		return false;
+	struct hmem src = i->rm == RM_MEM ? host_mem : gpr(i->rm);
+	if (i->rm == RM_MEM)
+		emit_mem(t, src_size, false);
+	if (!sign)
+		e_load(&t->e, src_size, H_RAX, src);
+	else if (src_size == 4)
+		e_rm_mem(&t->e, 8, 0x63, H_RAX, src);
+	else /* movsx eax or rax: a 32-bit result zero-extends */
+		e_rm_mem(&t->e, size, src_size == 1 ? 0x0fbe : 0x0fbf, H_RAX, src);
+	store_gpr(t, 8, H_RAX, i->reg);
+	return true;
+}
+
+/* The lazy-flag kind an operation leaves (flags.c). */
+static int alu_kind(unsigned alu)
+{
+	switch (alu) {
+	case ALU_ADD: return CC_ADD;
+	case ALU_SUB: case ALU_CMP: return CC_SUB;
+	default: return CC_LOGIC;
+	}
+}
+
+/*
+ * An ALU operation: a = the destination (or first) operand, b = the
+ * source, as the interpreter's alu() sees them.  `a_reg`/`b_reg` are guest
+ * registers, RM_MEM for the memory operand, or (b only) B_IMM.
+ */
+#define B_IMM 0xfe
+
+static bool gen_alu(struct trans *t, unsigned alu, unsigned a_reg, unsigned b_reg)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	unsigned size = i->opsize;
+	bool writes = alu != ALU_CMP && alu != ALU_TEST;
+	if (alu == ALU_ADC || alu == ALU_SBB || !simple_mem(i))
+		return false;
+	if ((a_reg != RM_MEM && !plain_reg(a_reg)) ||
+	    (b_reg != RM_MEM && b_reg != B_IMM && !plain_reg(b_reg)))
+		return false;
+	/* b, then a, into rcx and rax: the memory operand first (it may miss). */
+	if (a_reg == RM_MEM || b_reg == RM_MEM)
+		emit_mem(t, size, a_reg == RM_MEM && writes);
+	if (b_reg == B_IMM)
+		e_mov_imm(e, H_RCX, i->imm & size_mask(size));
+	else
+		e_load(e, size, H_RCX, b_reg == RM_MEM ? host_mem : gpr(b_reg));
+	e_load(e, size, H_RAX, a_reg == RM_MEM ? host_mem : gpr(a_reg));
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RDX); /* mov rdx, rax */
+	unsigned host_alu = alu == ALU_CMP ? ALU_SUB : alu == ALU_TEST ? ALU_AND : alu;
+	e_alu_rr(e, size, host_alu, H_RDX, H_RCX);
+	if (writes && a_reg == RM_MEM)
+		e_store(e, size, H_RDX, host_mem);
+	else if (writes)
+		store_gpr(t, size, H_RDX, a_reg);
+	int kind = alu_kind(alu);
+	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(kind, size));
+	if (kind != CC_LOGIC) { /* LOGIC flags come from res alone */
+		e_store(e, 8, H_RAX, field(OFF(cc_a)));
+		e_store(e, 8, H_RCX, field(OFF(cc_b)));
+	}
+	e_store(e, 8, H_RDX, field(OFF(cc_res)));
+	t->flags_live = true;
+	t->prod = (struct producer){ kind, size };
+	return true;
+}
+
+/* The host flags again from the lazy state of a known producer. */
+static void emit_remat(struct emitter *e, struct producer p)
+{
+	if (p.kind == CC_LOGIC) {
+		e_load(e, p.size, H_RAX, field(OFF(cc_res)));
+		e_rm_reg(e, p.size, p.size == 1 ? 0x84 : 0x85, H_RAX, H_RAX); /* test */
+		return;
+	}
+	e_load(e, p.size, H_RAX, field(OFF(cc_a)));
+	e_alu_rm(e, p.size, p.kind == CC_ADD ? ALU_ADD : ALU_CMP, H_RAX, field(OFF(cc_b)));
+}
+
+static bool gen_jcc(struct trans *t, unsigned cc)
+{
+	if (!t->flags_live) {
+		if (t->prod.kind < 0)
+			return false;
+		emit_remat(&t->e, t->prod);
+		t->flags_live = true;
+	}
+	t->target[t->k] = t->i->imm;
+	jump_to_stub(t, STUB_TAKEN, (int)cc);
+	return true;
+}
+
+/* PUSH r64 / POP r64 (50+r, 58+r). */
+static bool gen_push(struct trans *t, unsigned r)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RSI, gpr(REG_RSP));
+	e_lea(e, H_RSI, hm(H_RSI, -8));
+	emit_tlb(t, 8, true);
+	e_load(e, 8, H_RAX, gpr(r));
+	e_store(e, 8, H_RAX, host_mem);
+	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
+	return true;
+}
+
+static bool gen_pop(struct trans *t, unsigned r)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RSI, gpr(REG_RSP));
+	emit_tlb(t, 8, false);
+	e_load(e, 8, H_RAX, host_mem);
+	e_alu_mi(e, ALU_ADD, gpr(REG_RSP), 8);
+	store_gpr(t, 8, H_RAX, r); /* after RSP: POP RSP loads RSP */
+	return true;
+}
+
+static bool gen_call(struct trans *t, u64 target)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RSI, gpr(REG_RSP));
+	e_lea(e, H_RSI, hm(H_RSI, -8));
+	emit_tlb(t, 8, true);
+	e_mov_imm(e, H_RAX, t->next_rip);
+	e_store(e, 8, H_RAX, host_mem);
+	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
+	store_rip(t, target);
+	t->rip_set = true;
+	t->end_known = true;
+	t->end_rip = target;
+	return true;
+}
+
+static bool gen_ret(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RSI, gpr(REG_RSP));
+	emit_tlb(t, 8, false);
+	e_load(e, 8, H_RAX, host_mem);
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RCX); /* a non-canonical target: #GP, by the handler */
+	e_shift_ri(e, 8, 4, H_RCX, 16);
+	e_shift_ri(e, 8, 7, H_RCX, 16);
+	e_alu_rr(e, 8, ALU_CMP, H_RCX, H_RAX);
+	jump_to_stub(t, STUB_SLOW, CC_NE);
+	e_store(e, 8, H_RAX, field(OFF(s.rip)));
+	e_alu_mi(e, ALU_ADD, gpr(REG_RSP), 8);
+	t->rip_set = true;
+	return true;
+}
+
+/* The ALU forms of the one-byte map below 0x40 and 80..85, A8/A9, F6/F7 /0. */
+static bool gen_alu_form(struct trans *t)
+{
+	const struct insn *i = t->i;
+	u8 op = i->op;
+	if (op < 0x40 && (op & 7) < 6) {
+		unsigned alu = op >> 3;
+		switch (op & 7) {
+		case 0: case 1: return gen_alu(t, alu, i->rm, i->reg);
+		/* Between registers sel_alu made rm the destination. */
+		case 2: case 3: return i->rm == RM_MEM ? gen_alu(t, alu, i->reg, RM_MEM)
+						       : gen_alu(t, alu, i->rm, i->reg);
+		default: return gen_alu(t, alu, REG_RAX, B_IMM);
+		}
+	}
+	switch (op) {
+	case 0x80: case 0x81: case 0x83: return gen_alu(t, i->ext, i->rm, B_IMM);
+	case 0x84: case 0x85: return gen_alu(t, ALU_TEST, i->rm, i->reg);
+	case 0xa8: case 0xa9: return gen_alu(t, ALU_TEST, REG_RAX, B_IMM);
+	case 0xf6: case 0xf7: return i->ext == 0 && gen_alu(t, ALU_TEST, i->rm, B_IMM);
+	}
+	return false;
+}
+
+/* Instructions that change no flags keep the host's. */
+static bool gen_native(struct trans *t)
+{
+	const struct insn *i = t->i;
+	unsigned cc;
+	u64 target;
+	if (!(i->flags & IF_MODE64) || (i->pfx & (PFX_LOCK | PFX_REP | PFX_REPNE)) ||
+	    i->fn == insn_ud || i->fn == insn_invalid)
+		return false;
+	switch (ops_branch__kind(i, &cc, &target)) {
+	case BRANCH_JCC: return gen_jcc(t, cc);
+	case BRANCH_JMP:
+		store_rip(t, target);
+		t->rip_set = true;
+		t->end_known = true;
+		t->end_rip = target;
+		return true;
+	case BRANCH_CALL: return gen_call(t, target);
+	case BRANCH_RET: return gen_ret(t);
+	case BRANCH_NONE: break;
+	}
+	if (i->map == MAP_0F) {
+		switch (i->op) {
+		case 0xb6: return gen_movx(t, 1, false);
+		case 0xb7: return gen_movx(t, 2, false);
+		case 0xbe: return gen_movx(t, 1, true);
+		case 0xbf: return gen_movx(t, 2, true);
+		}
+		return false;
+	}
+	if (i->map != MAP_1B)
+		return false;
+	u8 op = i->op;
+	if ((op >= 0x88 && op <= 0x8b))
+		return gen_mov(t);
+	if (op >= 0xb0 && op <= 0xbf)
+		return gen_mov_imm(t, i->reg);
+	if ((op == 0xc6 || op == 0xc7) && i->ext == 0)
+		return gen_mov_imm(t, i->rm);
+	if (op == 0x8d)
+		return gen_lea(t);
+	if (op == 0x63)
+		return i->opsize == 8 && gen_movx(t, 4, true);
+	if (op >= 0x50 && op <= 0x57 && i->opsize == 8)
+		return gen_push(t, i->reg);
+	if (op >= 0x58 && op <= 0x5f && i->opsize == 8)
+		return gen_pop(t, i->reg);
+	return gen_alu_form(t);
+}
+
+/* ---- going on to the next block ---- */
+
+/* The entry of every translation: a chained block is entered past it. */
+static void emit_entry(struct emitter *e)
+{
+	/* push rbx, r12, r13: the stack stays 16-byte aligned for calls. */
+	static const u8 entry[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x48, 0x89, 0xfb };
+	for (unsigned k = 0; k < sizeof(entry); k++)
+		e_byte(e, entry[k]);
+}
+#define ENTRY_SIZE 8
+
+/* Where the run loop's checks between blocks need it: the block's start. */
+static void emit_body_start(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_mov_imm(e, H_R13, (u64)(uintptr_t)t->b->insns);
+	e_store(e, 8, H_R13, field(OFF(cur_first)));
+	e_lea(e, H_R12, hm(H_R13, (i32)(t->b->ninsns * sizeof(struct insn))));
+	e_store(e, 8, H_R12, field(OFF(stop)));
+}
+
+_Static_assert(JUMP_BITS == 12 && JUMP_GROUP_BITS == 6, "emit_chain hashes as jump_hash");
+
+/* A jump to the epilogue, patched once it is placed. */
+static void jump_out(struct trans *t, unsigned cc)
+{
+	if (t->nouts < sizeof(t->outs) / sizeof(t->outs[0]))
+		t->outs[t->nouts++] = e_jcc32(&t->e, t->start, cc);
+	else
+		t->e.full = true;
+}
+
+#define CC_B 0x2
+#define CC_E 0x4
+#define CC_GE 0xd
+
+/* The run loop's checks between blocks: block_abort, an interrupt pending. */
+static void emit_attention_checks(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_rm_mem(e, 1, 0x80, 7, field(OFF(block_abort))); /* cmp byte [..], 0 */
+	e_byte(e, 0);
+	jump_out(t, CC_NE);
+	e_rm_mem(e, 4, 0x83, 7, field(OFF(pending_vector))); /* cmp dword [..], 0 */
+	e_byte(e, 0);
+	jump_out(t, CC_GE);
+}
+
+/* The block in rdx (from the jump cache, its vrip checked): enter its
+ * translation if it is for this mode, fits the budget and exists. */
+static void emit_enter_found(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 1, H_RAX, hm(H_RDX, (i32)offsetof(struct block, mode_key)));
+	e_alu_rm(e, 1, ALU_CMP, H_RAX, field(OFF(mode_key)));
+	jump_out(t, CC_NE);
+	e_load(e, 8, H_RAX, field(OFF(insn_limit)));
+	e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
+	e_load(e, 2, H_RCX, hm(H_RDX, (i32)offsetof(struct block, ninsns)));
+	e_alu_rr(e, 8, ALU_CMP, H_RAX, H_RCX);
+	jump_out(t, CC_B); /* the budget ends within it */
+	e_load(e, 8, H_RAX, hm(H_RDX, (i32)offsetof(struct block, code)));
+	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
+	jump_out(t, CC_E);
+	e_alu_ri(e, 8, ALU_ADD, H_RAX, ENTRY_SIZE);
+	e_byte(e, 0xff); /* jmp rax */
+	e_byte(e, 0xe0);
+}
+
+/*
+ * Go on to the next block's translation as run_blocks would go on to the
+ * block, or return to it: nothing asks for attention, the jump cache
+ * holds the block at RIP for this mode (then it is valid: see
+ * block_find), it fits the budget and has a translation.  This one is
+ * for any RIP (after a handler or RET); emit_chain_to for a constant one.
+ */
+static void emit_chain(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	emit_attention_checks(t);
+	e_load(e, 8, H_RAX, field(OFF(s.rip)));
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RCX);
+	e_shift_ri(e, 8, 5, H_RCX, 12); /* page */
+	e_rm_reg(e, 8, 0x89, H_RCX, H_RDX);
+	e_shift_ri(e, 8, 5, H_RDX, JUMP_GROUP_BITS);
+	e_alu_rr(e, 8, ALU_XOR, H_RCX, H_RDX);
+	e_alu_ri(e, 4, ALU_AND, H_RCX, (1u << JUMP_GROUP_BITS) - 1);
+	e_shift_ri(e, 4, 4, H_RCX, JUMP_BITS - JUMP_GROUP_BITS);
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RDX);
+	e_shift_ri(e, 8, 5, H_RDX, JUMP_BITS - JUMP_GROUP_BITS);
+	e_alu_rr(e, 8, ALU_XOR, H_RDX, H_RAX);
+	e_alu_ri(e, 4, ALU_AND, H_RDX, (1u << (JUMP_BITS - JUMP_GROUP_BITS)) - 1);
+	e_alu_rr(e, 4, ALU_OR, H_RCX, H_RDX);
+	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
+	e_load(e, 8, H_RDX, hm_index(H_RDX, H_RCX, 3, 0));
+	e_rm_reg(e, 8, 0x85, H_RDX, H_RDX); /* test rdx, rdx */
+	jump_out(t, CC_E);
+	e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, (i32)offsetof(struct block, vrip)));
+	jump_out(t, CC_NE);
+	emit_enter_found(t);
+}
+
+/* emit_chain for a RIP known here (c->s.rip holds it already): the jump
+ * cache slot is a constant, and a loop back to this block's own start
+ * needs no lookup at all (the block is valid while it runs: a write to
+ * its code would have ended it). */
+static void emit_chain_to(struct trans *t, u64 target)
+{
+	struct emitter *e = &t->e;
+	emit_attention_checks(t);
+	if (target == t->b->vrip) {
+		e_rm_mem(e, 1, 0x80, 7, field(OFF(mode_key))); /* a handler may change it */
+		e_byte(e, t->b->mode_key);
+		jump_out(t, CC_NE);
+		e_load(e, 8, H_RAX, field(OFF(insn_limit)));
+		e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
+		e_alu_ri(e, 8, ALU_CMP, H_RAX, t->b->ninsns);
+		jump_out(t, CC_B);
+		e_patch(t->start, e_jmp32(e, t->start), ENTRY_SIZE);
+		return;
+	}
+	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
+	e_load(e, 8, H_RDX, hm(H_RDX, (i32)(jump_hash(target) * sizeof(struct block *))));
+	e_rm_reg(e, 8, 0x85, H_RDX, H_RDX);
+	jump_out(t, CC_E);
+	if ((u64)(i64)(i32)target == target) {
+		e_rm_mem(e, 8, 0x81, ALU_CMP, hm(H_RDX, (i32)offsetof(struct block, vrip)));
+		e_u32(e, (u32)target);
+	} else {
+		e_mov_imm(e, H_RAX, target);
+		e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, (i32)offsetof(struct block, vrip)));
+	}
+	jump_out(t, CC_NE);
+	emit_enter_found(t);
+}
+
+/* ---- the block ---- */
+
+static void emit_add_icount(struct trans *t, unsigned n)
+{
+	e_alu_mi(&t->e, ALU_ADD, field(OFF(icount)), n);
+}
+
+static void emit_stub(struct trans *t, enum stub_kind kind, unsigned k)
+{
+	struct emitter *e = &t->e;
+	switch (kind) {
+	case STUB_SLOW: {
+		/* The whole instruction again, by its handler; then on. */
+		const struct insn *saved = t->i;
+		unsigned saved_k = t->k;
+		t->i = &t->b->insns[k];
+		t->k = k;
+		t->next_rip = t->b->vrip;
+		for (unsigned j = 0; j <= k; j++)
+			t->next_rip += t->b->insns[j].len;
+		emit_handler_call(t);
+		if (t->remat[k].kind >= 0)
+			emit_remat(e, t->remat[k]);
+		size_t at = e_jmp32(e, t->start);
+		e_patch(t->start, at, t->resume[k]);
+		t->i = saved;
+		t->k = saved_k;
+		break;
+	}
+	case STUB_EXIT: /* a handler ended the block: on, unless it asks for attention */
+		emit_add_icount(t, k + 1);
+		e_patch(t->start, e_jmp32(e, t->start), t->chain);
+		break;
+	case STUB_TAKEN:
+		store_rip(t, t->target[k]);
+		emit_add_icount(t, k + 1);
+		emit_chain_to(t, t->target[k]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Stubs may need further stubs (a slow stub's exit): emit until none is new. */
+static void emit_stubs(struct trans *t)
+{
+	size_t at[STUB_KINDS][BLOCK_MAX_INSNS];
+	bool done[STUB_KINDS][BLOCK_MAX_INSNS] = { { false } };
+	unsigned patched = 0;
+	for (;;) {
+		bool any = false;
+		for (unsigned kind = 0; kind < STUB_KINDS; kind++)
+			for (unsigned k = 0; k < t->b->ninsns; k++)
+				if (t->need[kind][k] && !done[kind][k]) {
+					at[kind][k] = (size_t)(t->e.p - t->start);
+					done[kind][k] = true;
+					emit_stub(t, kind, k);
+					any = true;
+				}
+		if (!any)
+			break;
+	}
+	for (; patched < t->nfix; patched++) {
+		const struct fixup *f = &t->fix[patched];
+		e_patch(t->start, f->at, at[f->kind][f->k]);
+	}
+}
+
+size_t translate_block(const struct block *b, u8 *dst, size_t room)
+{
+	struct trans t = { 0 };
+	t.e = (struct emitter){ dst, dst + room, false };
+	t.start = dst;
+	t.b = b;
+	t.prod.kind = -1;
+	struct emitter *e = &t.e;
+	if (!b->ninsns || !(b->insns[0].flags & IF_MODE64))
+		return 0;
+	emit_entry(e);
+	if (!e->full && e->p - dst != ENTRY_SIZE)
+		return 0;
+	emit_body_start(&t);
+	u64 rip = b->vrip;
+	unsigned native = 0;
+	for (unsigned k = 0; k < b->ninsns; k++) {
+		t.i = &b->insns[k];
+		t.k = k;
+		rip += t.i->len;
+		t.next_rip = rip;
+		t.rip_set = false;
+		t.remat[k].kind = -1;
+		if (gen_native(&t)) {
+			native++;
+			t.resume[k] = (size_t)(e->p - t.start);
+			if (t.flags_live)
+				t.remat[k] = t.prod;
+			continue;
+		}
+		emit_handler_call(&t);
+		t.rip_set = true;
+		t.flags_live = false;
+		t.prod.kind = -1;
+	}
+	if (!native)
+		return 0; /* nothing to gain over exec_block */
+	if (!t.rip_set) {
+		store_rip(&t, rip);
+		t.end_known = true;
+		t.end_rip = rip;
+	}
+	emit_add_icount(&t, b->ninsns);
+	if (t.end_known)
+		emit_chain_to(&t, t.end_rip);
+	t.chain = (size_t)(e->p - t.start);
+	emit_chain(&t);
+	size_t epilogue = (size_t)(e->p - t.start);
+	e_store_imm32(e, 8, field(OFF(cur)), 0); /* between blocks, as exec_block leaves it */
+	e_byte(e, 0x41);
+	e_byte(e, 0x5d); /* pop r13 */
+	e_byte(e, 0x41);
+	e_byte(e, 0x5c); /* pop r12 */
+	e_byte(e, 0x5b); /* pop rbx */
+	e_byte(e, 0xc3);
+	emit_stubs(&t);
+	for (unsigned k = 0; k < t.nouts; k++)
+		e_patch(t.start, t.outs[k], epilogue);
+	return e->full ? 0 : (size_t)(e->p - t.start);
+}
