@@ -63,6 +63,12 @@ if [ "${1:-}" = --update ]; then
 fi
 
 [ -r "$REF" ] || { not_ok "reference file $REF is missing"; finish; exit; }
+# Both execution paths of the interpreter engine: with the translator (the
+# default on x86-64 hosts) and the interpreter alone (ENCORE_TRANSLATE=0);
+# each must give the reference's count and hash on every guest.
+for path in translated interpreted; do
+translate=1
+[ $path = translated ] || translate=0
 while read -r name g opts; do
 	line=$(awk -v n="$name" '$1 == n' "$REF")
 	if [ -z "$line" ]; then
@@ -79,13 +85,14 @@ while read -r name g opts; do
 		continue
 	fi
 	# shellcheck disable=SC2086
-	read -r insns hash rc <<<"$(measure "$name" "$g" $opts)"
+	read -r insns hash rc <<<"$(ENCORE_TRANSLATE=$translate measure "$name" "$g" $opts)"
 	if [ "$insns $hash $rc" = "$want_insns $want_hash $want_rc" ]; then
-		ok "$name: $insns instructions, state hash $hash, status $rc, as the reference"
+		ok "$name ($path): $insns instructions, state hash $hash, status $rc, as the reference"
 	else
-		not_ok "$name: $insns instructions, state hash $hash, status $rc; reference: $want_insns, $want_hash, $want_rc" "$tmp/$name.err"
+		not_ok "$name ($path): $insns instructions, state hash $hash, status $rc; reference: $want_insns, $want_hash, $want_rc" "$tmp/$name.err"
 	fi
 done < <(runs)
+done
 
 # Recordings made by the engine before the speed work: engine speed is
 # not part of the format, so each must still replay exactly.

@@ -275,6 +275,9 @@ static volatile int g_fault_vector;
 static struct encore_machine *g_m;
 static struct encore_cpu_state g_base;
 static bool g_always_hooks, g_verbose;
+/* The interpreter side runs the HLT after the code too, so the code runs
+ * as part of a whole decoded block: by the translator where there is one. */
+static bool g_whole_block;
 static int g_exc_vector;
 static char g_err[512];
 static csh g_cs;
@@ -525,7 +528,7 @@ static const struct encore_hooks g_hooks = {
 	.on_exception = hook_exception,
 };
 
-enum interp_outcome { RUN_DONE, RUN_FAULT, RUN_ERROR };
+enum interp_outcome { RUN_DONE, RUN_FAULT, RUN_ERROR, RUN_ELSEWHERE };
 
 /* One attempt; fills s.  Returns the outcome. */
 static enum interp_outcome interp_attempt(const u8 *code, unsigned len, unsigned ninsns,
@@ -579,9 +582,20 @@ static enum interp_outcome interp_attempt(const u8 *code, unsigned len, unsigned
 		struct encore_exit x;
 		memset(&x, 0, sizeof(x));
 		u64 now = e->ops->insn_count(e), done = now - start;
-		u64 limit = now + (done < ninsns ? ninsns - done : 1);
+		u64 limit = now + (done < ninsns ? ninsns - done + g_whole_block : 1);
 		engine__run(e, limit, &x);
 		e->ops->get_state(e, s);
+		if (g_whole_block && x.reason == EXIT_HLT && s->rip == DIFF_CODE_ADDR + len + 1 &&
+		    g_exc_vector == DIFF_NO_EXC) {
+			s->rip--; /* as after the code */
+			break;
+		}
+		if (g_whole_block && x.reason == EXIT_LIMIT && done + 1 >= ninsns &&
+		    (s->rip < DIFF_CODE_ADDR || s->rip > DIFF_CODE_ADDR + len) &&
+		    g_exc_vector == DIFF_NO_EXC) {
+			out = RUN_ELSEWHERE; /* it left the code: the extra one ran elsewhere */
+			break;
+		}
 		if (x.reason == EXIT_LIMIT) {
 			if (s->rip >= DIFF_CODE_ADDR && s->rip < DIFF_CODE_ADDR + len && round < 100000 &&
 			    g_exc_vector == DIFF_NO_EXC)
@@ -631,6 +645,8 @@ int diff_run_interp_seq(const u8 *code, unsigned len, unsigned ninsns, struct di
 		return DIFF_HARNESS_ERROR;
 	if (out == RUN_FAULT)
 		return g_exc_vector == DIFF_NO_EXC ? 255 : g_exc_vector;
+	if (out == RUN_ELSEWHERE)
+		return DIFF_NOT_WHOLE_BLOCK;
 
 	u64 rsp = st->gpr[REG_RSP];
 	memcpy(st->gpr, s.gpr, sizeof(st->gpr));
@@ -969,6 +985,31 @@ static bool conclude(const char *tag, const struct view *v, const char *mode_nam
 	return false;
 }
 
+/*
+ * The same case again as part of a whole decoded block (g_whole_block):
+ * the engine's other execution path (the translator, translate.c) must
+ * agree with the host as well.  Cases whose code leaves the block (a
+ * taken branch) have no whole block to run.
+ */
+static bool check_whole_block(struct line *l, const struct view *v, const u8 *code, unsigned len,
+			      unsigned ninsns, const struct diff_state *in, int vn,
+			      const struct diff_state *nat, const struct diff_opts *opts)
+{
+	struct diff_state blk = *in;
+	memcpy(data_int, data_in_buf, DIFF_DATA_SIZE);
+	g_whole_block = true;
+	int vb = diff_run_interp_seq(code, len, ninsns, &blk, data_int);
+	g_whole_block = false;
+	if (vb == DIFF_NOT_WHOLE_BLOCK)
+		return false;
+	bool bad = cmp_results(l, v, vn, vb, nat, &blk, opts);
+	if (!(opts->cmp & DIFF_CMP_NO_DATA) && vb != DIFF_HARNESS_ERROR)
+		cmp_data(l, &bad, opts);
+	if (bad)
+		addf(l, " (run as a whole block: the translator)");
+	return bad;
+}
+
 bool diff_check(const char *tag, const u8 *code, unsigned len, const struct diff_state *in,
 		const u8 *data_in, const struct diff_opts *opts)
 {
@@ -1002,6 +1043,8 @@ bool diff_check_seq(const char *tag, const u8 *code, unsigned len, unsigned nins
 	bool bad = cmp_results(&l, &v, vn, vi, &nat, &itp, opts);
 	if (!(opts->cmp & DIFF_CMP_NO_DATA) && vi != DIFF_HARNESS_ERROR)
 		cmp_data(&l, &bad, opts);
+	if (!bad)
+		bad = check_whole_block(&l, &v, code, len, ninsns, in, vn, &nat, opts);
 	return conclude(tag, &v, NULL, code, len, in, &l, bad);
 }
 

@@ -52,6 +52,7 @@ struct diff_state {
 /* Exception vectors as the run functions return them. */
 #define DIFF_NO_EXC (-1)
 #define DIFF_HARNESS_ERROR (-2) /* engine error: diff_last_error() says why */
+#define DIFF_NOT_WHOLE_BLOCK (-3) /* (whole-block runs) the code left the block */
 
 /*
  * Set up both sides (host mappings, signal handlers, guest machine,
