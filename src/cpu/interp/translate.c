@@ -356,28 +356,136 @@ static bool gen_alu(struct trans *t, unsigned alu, unsigned a_reg, unsigned b_re
 	return true;
 }
 
-/* The host flags again from the lazy state of a known producer. */
+/* bt dword [rflags], 0: the guest's CF (kept there by INC/DEC) into the host's. */
+static void emit_cf_from_rflags(struct emitter *e)
+{
+	e_rm_mem(e, 4, 0x0fba, 4, field(OFF(s.rflags)));
+	e_byte(e, 0);
+}
+
+/* The host flags again from the lazy state of a known producer: its
+ * operation once more, on the operands it stored. */
 static void emit_remat(struct emitter *e, struct producer p)
 {
-	if (p.kind == CC_LOGIC) {
+	switch (p.kind) {
+	case CC_LOGIC:
 		e_load(e, p.size, H_RAX, field(OFF(cc_res)));
 		e_rm_reg(e, p.size, p.size == 1 ? 0x84 : 0x85, H_RAX, H_RAX); /* test */
 		return;
+	case CC_INC: case CC_DEC:
+		e_load(e, p.size, H_RAX, field(OFF(cc_a)));
+		emit_cf_from_rflags(e);
+		e_rm_reg(e, p.size, p.size == 1 ? 0xfe : 0xff, p.kind == CC_DEC, H_RAX);
+		return;
+	default:
+		e_load(e, p.size, H_RAX, field(OFF(cc_a)));
+		e_alu_rm(e, p.size, p.kind == CC_ADD ? ALU_ADD : ALU_CMP, H_RAX, field(OFF(cc_b)));
 	}
-	e_load(e, p.size, H_RAX, field(OFF(cc_a)));
-	e_alu_rm(e, p.size, p.kind == CC_ADD ? ALU_ADD : ALU_CMP, H_RAX, field(OFF(cc_b)));
+}
+
+/* Make the host's arithmetic flags the guest's, if this block knows how. */
+static bool ensure_flags(struct trans *t)
+{
+	if (t->flags_live)
+		return true;
+	if (t->prod.kind < 0)
+		return false;
+	emit_remat(&t->e, t->prod);
+	t->flags_live = true;
+	return true;
 }
 
 static bool gen_jcc(struct trans *t, unsigned cc)
 {
-	if (!t->flags_live) {
-		if (t->prod.kind < 0)
-			return false;
-		emit_remat(&t->e, t->prod);
-		t->flags_live = true;
-	}
+	if (!ensure_flags(t))
+		return false;
 	t->target[t->k] = t->i->imm;
 	jump_to_stub(t, STUB_TAKEN, (int)cc);
+	return true;
+}
+
+/* A form that reads the flags after its memory operand's TLB lookup
+ * (which clobbers the host's): only where they can be re-derived. */
+static bool flags_after_mem(const struct trans *t)
+{
+	return t->i->rm != RM_MEM || t->prod.kind >= 0;
+}
+
+/* CMOVcc (0F 40..4F): a 32-bit one zero-extends its destination either way. */
+static bool gen_cmov(struct trans *t)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	unsigned size = i->opsize;
+	if (size == 1 || !plain_reg(i->reg) || (i->rm != RM_MEM && !plain_reg(i->rm)) ||
+	    !simple_mem(i) || !flags_after_mem(t) || (!t->flags_live && t->prod.kind < 0))
+		return false;
+	if (i->rm == RM_MEM) {
+		emit_mem(t, size, false);
+		e_load(e, size, H_RCX, host_mem);
+	} else {
+		e_load(e, size, H_RCX, gpr(i->rm));
+	}
+	ensure_flags(t);
+	e_load(e, size == 2 ? 8 : size, H_RAX, gpr(i->reg));
+	e_rm_reg(e, size, 0x0f40 | (i->op & 15), H_RAX, H_RCX);
+	store_gpr(t, size, H_RAX, i->reg);
+	return true;
+}
+
+/* SETcc (0F 90..9F) of a byte register or memory. */
+static bool gen_setcc(struct trans *t)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) || !flags_after_mem(t) ||
+	    (!t->flags_live && t->prod.kind < 0))
+		return false;
+	if (i->rm == RM_MEM)
+		emit_mem(t, 1, true);
+	ensure_flags(t);
+	e_rm_reg(e, 1, 0x0f90 | (i->op & 15), 0, H_RAX);
+	e_store(e, 1, H_RAX, i->rm == RM_MEM ? host_mem : gpr(i->rm));
+	return true;
+}
+
+/*
+ * INC/DEC (FE/FF /0, /1) keep CF: the interpreter moves the CF of the
+ * flags before into rflags, where CC_INC/CC_DEC read it.  The host's INC/DEC
+ * keep its CF too, so with the flags before live the host's after are the
+ * guest's.
+ */
+static bool gen_inc_dec(struct trans *t, bool dec)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	unsigned size = i->opsize;
+	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) || !ensure_flags(t))
+		return false;
+	e_rm_reg(e, 1, 0x0f92, 0, H_RCX);           /* setc cl */
+	e_rm_reg(e, 4, 0x0fb6, H_RCX, H_RCX);       /* movzx ecx, cl */
+	if (i->rm == RM_MEM)
+		emit_mem(t, size, true);
+	e_load(e, size, H_RAX, i->rm == RM_MEM ? host_mem : gpr(i->rm));
+	e_load(e, 8, H_RDI, field(OFF(s.rflags)));
+	e_alu_ri(e, 8, ALU_AND, H_RDI, ~(u32)RF_CF);
+	e_alu_rr(e, 8, ALU_OR, H_RDI, H_RCX);
+	e_store(e, 8, H_RDI, field(OFF(s.rflags)));
+	e_rm_reg(e, 4, 0x0fba, 4, H_RCX);           /* bt ecx, 0: CF again */
+	e_byte(e, 0);
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RDX);         /* mov rdx, rax */
+	e_rm_reg(e, size, size == 1 ? 0xfe : 0xff, dec, H_RDX);
+	if (i->rm == RM_MEM)
+		e_store(e, size, H_RDX, host_mem);
+	else
+		store_gpr(t, size, H_RDX, i->rm);
+	int kind = dec ? CC_DEC : CC_INC;
+	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(kind, size));
+	e_store(e, 8, H_RAX, field(OFF(cc_a)));
+	e_store_imm32(e, 8, field(OFF(cc_b)), 1);
+	e_store(e, 8, H_RDX, field(OFF(cc_res)));
+	t->flags_live = true;
+	t->prod = (struct producer){ kind, size };
 	return true;
 }
 
@@ -458,6 +566,7 @@ static bool gen_alu_form(struct trans *t)
 	case 0x84: case 0x85: return gen_alu(t, ALU_TEST, i->rm, i->reg);
 	case 0xa8: case 0xa9: return gen_alu(t, ALU_TEST, REG_RAX, B_IMM);
 	case 0xf6: case 0xf7: return i->ext == 0 && gen_alu(t, ALU_TEST, i->rm, B_IMM);
+	case 0xfe: case 0xff: return i->ext <= 1 && gen_inc_dec(t, i->ext == 1);
 	}
 	return false;
 }
@@ -490,6 +599,10 @@ static bool gen_native(struct trans *t)
 		case 0xbe: return gen_movx(t, 1, true);
 		case 0xbf: return gen_movx(t, 2, true);
 		}
+		if (i->op >= 0x40 && i->op <= 0x4f)
+			return gen_cmov(t);
+		if (i->op >= 0x90 && i->op <= 0x9f)
+			return gen_setcc(t);
 		return false;
 	}
 	if (i->map != MAP_1B)
