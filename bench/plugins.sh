@@ -78,7 +78,7 @@ if command -v valgrind >/dev/null && [ -r "$BUILD/bench/cwork_div20.elf" ]; then
 	for p in none memtrace; do
 		rm -rf "$OUT/sim"
 		args=(); [ $p = none ] || args=(--plugin "$p")
-		valgrind --tool=callgrind --callgrind-out-file=/dev/null --trace-children=yes \
+		valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null --trace-children=yes \
 			"$ENCORE" simulate "$OUT/cw" -q --serial "${args[@]}" -o "$OUT/sim" \
 			>/dev/null 2>"$OUT/cg.$p.err" || true
 		host=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/cg.$p.err" | sort -n | tail -1)

@@ -290,16 +290,18 @@ static void link_block(struct cpu *c, struct block *b)
 	}
 }
 
-static void translate(struct interp_caches *k, struct block *b)
+static void translate_new_block(struct cpu *c, struct block *b)
 {
+	struct interp_caches *k = c->caches;
 	b->code = NULL;
-	if (!k->code)
+	b->code_hooks = c->code_hooks;
+	if (!k->code || c->code_hooks == CODE_HOOKS_NONE)
 		return;
 	u8 *at = k->code + k->code_used;
-	size_t used = translate_block(b, at, TRANSLATE_MAX_CODE);
+	size_t used = translate_block(b, at, TRANSLATE_MAX_CODE, c->code_hooks);
 	if (!used)
 		return;
-	b->code = (void (*)(struct cpu *))(void *)at;
+	b->code = (block_code_fn)(void *)at;
 	k->code_used += (used + 15) & ~(size_t)15;
 }
 
@@ -342,7 +344,7 @@ static struct block *block_build(struct cpu *c, u64 rip, u64 lin, u64 paddr)
 	b->hook_handle = NULL;
 	if (unlikely(c->hooks != NULL) && c->hooks->on_block_decoded)
 		hooks_block_decoded(c, b);
-	translate(c->caches, b);
+	translate_new_block(c, b);
 	return b;
 }
 

@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "encore/plugin.h"
 #include "interp.h"
+#include "translate.h"
 #include "ops.h"
 
 static struct cpu *cpu_of(struct encore_engine *e)
@@ -278,6 +279,17 @@ static inline __attribute__((always_inline)) void run_one(struct cpu *c, const s
 			(unsigned)(c->icount - icount));
 }
 
+/* b's translation, if it has one that calls the hooks installed (blocks
+ * built with other hooks are only the rest of a cache that set_hooks
+ * empties, or another vCPU's while hooks are being set). */
+static inline block_code_fn block_code(const struct cpu *c, const struct block *b,
+				       enum run_kind kind)
+{
+	if (kind == RUN_PLAIN)
+		return b->code;
+	return b->code_hooks == c->code_hooks ? b->code : NULL;
+}
+
 /*
  * Run block b (its first n instructions), then chain whole blocks while
  * nothing needs attention: anything that does (a kick, HLT, STI, an
@@ -292,8 +304,9 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 	if (kind != RUN_PLAIN)
 		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
 					 c->engine.vcpu->index };
-	if (kind == RUN_PLAIN && b->code && n == b->ninsns && !shadow) {
-		b->code(c); /* goes on through translated blocks while it may */
+	block_code_fn code = block_code(c, b, kind);
+	if (code && n == b->ninsns && !shadow) {
+		code(c); /* goes on through translated blocks while it may */
 		if (c->pending_vector >= 0)
 			return;
 	} else {
@@ -305,8 +318,9 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
-		if (kind == RUN_PLAIN && b->code)
-			b->code(c);
+		block_code_fn code = block_code(c, b, kind);
+		if (code)
+			code(c);
 		else
 			run_one(c, b, b->ninsns, kind, &ran);
 	}
@@ -504,6 +518,11 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 	/* No decoded block may keep a handle of another hook set. */
 	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded))
 		block_cache_flush(c);
+	unsigned code_hooks = !h ? 0 : h->on_insn ? CODE_HOOKS_NONE
+			    : (h->on_block_ran ? CODE_HOOKS_RAN : 0) | (h->on_block ? CODE_HOOKS_BLOCK : 0);
+	if (code_hooks != c->code_hooks)
+		block_cache_flush(c); /* translations call the hooks they were made with */
+	c->code_hooks = (u8)code_hooks;
 	c->hooks = h;
 	c->run_kind = !h ? RUN_PLAIN : h->on_insn || h->on_block ? RUN_HOOKED
 		    : h->on_block_ran ? RUN_CODE : RUN_PLAIN;

@@ -30,7 +30,10 @@ struct block {
 	u8 mode_key;        /* MODE_KEY_DEAD once invalidated (its page was written) */
 	u8 next_slot;       /* which of next[] the next link replaces */
 	void *hook_handle;  /* from the on_block_decoded hook, for on_block_ran */
-	void (*code)(struct cpu *c); /* its translation (translate.c), or NULL */
+	/* Its translation (translate.c), or NULL; it calls the per-block hooks
+	 * of code_hooks (enum code_hooks), those installed when it was built. */
+	void (*code)(struct cpu *c);
+	u8 code_hooks;
 	struct insn insns[];
 };
 

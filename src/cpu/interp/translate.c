@@ -56,6 +56,7 @@ struct trans {
 	struct emitter e;
 	u8 *start;
 	const struct block *b;
+	unsigned hooks;      /* enum code_hooks: the per-block hooks it calls */
 	const struct insn *i;
 	unsigned k;          /* index of i in the block */
 	u64 next_rip;        /* RIP after i */
@@ -687,6 +688,11 @@ static void emit_enter_found(struct trans *t)
 	e_load(e, 2, H_RCX, hm(H_RDX, (i32)offsetof(struct block, ninsns)));
 	e_alu_rr(e, 8, ALU_CMP, H_RAX, H_RCX);
 	jump_out(t, CC_B); /* the budget ends within it */
+	if (t->hooks) { /* only to translations that call the same hooks */
+		e_rm_mem(e, 1, 0x80, 7, hm(H_RDX, (i32)offsetof(struct block, code_hooks)));
+		e_byte(e, (u8)t->hooks);
+		jump_out(t, CC_NE);
+	}
 	e_load(e, 8, H_RAX, hm(H_RDX, (i32)offsetof(struct block, code)));
 	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
 	jump_out(t, CC_E);
@@ -764,9 +770,57 @@ static void emit_chain_to(struct trans *t, u64 target)
 
 /* ---- the block ---- */
 
+/*
+ * The block's run ends after `n` instructions, all retired: count them,
+ * and in a reporting translation tell on_block_ran as run_one does
+ * (c->hooks, read at the call: the hooks are the machine's, not the
+ * block's).
+ */
 static void emit_add_icount(struct trans *t, unsigned n)
 {
-	e_alu_mi(&t->e, ALU_ADD, field(OFF(icount)), n);
+	struct emitter *e = &t->e;
+	e_alu_mi(e, ALU_ADD, field(OFF(icount)), n);
+	if (!(t->hooks & CODE_HOOKS_RAN))
+		return;
+	e_load(e, 8, H_RAX, field(OFF(hooks)));
+	e_load(e, 8, H_RDI, hm(H_RAX, (i32)offsetof(struct encore_hooks, code_opaque)));
+	e_load(e, 8, H_RSI, field(OFF(engine.vcpu)));
+	e_load(e, 4, H_RSI, hm(H_RSI, (i32)offsetof(struct encore_vcpu, index)));
+	e_load(e, 8, H_RDX, field(OFF(icount)));
+	e_lea(e, H_RDX, hm(H_RDX, -(i32)n));
+	e_mov_imm(e, H_RCX, (u64)(uintptr_t)t->b->hook_handle);
+	e_mov_imm(e, 8, n);  /* r8d: started */
+	e_mov_imm(e, 9, n);  /* r9d: retired */
+	e_rm_mem(e, 4, 0xff, 2, hm(H_RAX, (i32)offsetof(struct encore_hooks, on_block_ran)));
+}
+
+/*
+ * on_block before insn k, which starts a block as hooks see it (the
+ * block's first, or after a conditional branch not taken), with what
+ * run_hooked leaves for a hook to read: RIP at the instruction, cur at
+ * the one before it (none before the first).
+ */
+static void emit_on_block(struct trans *t, unsigned k, u64 rip)
+{
+	struct emitter *e = &t->e;
+	store_rip(t, rip);
+	if (k)
+		e_lea(e, H_RAX, hm(H_R13, (i32)((k - 1) * sizeof(struct insn))));
+	else
+		e_mov_imm(e, H_RAX, 0);
+	e_store(e, 8, H_RAX, field(OFF(cur)));
+	e_load(e, 8, H_RAX, field(OFF(hooks)));
+	e_load(e, 8, H_RDI, hm(H_RAX, (i32)offsetof(struct encore_hooks, block_opaque)));
+	e_load(e, 8, H_RSI, field(OFF(engine.vcpu)));
+	e_load(e, 4, H_RSI, hm(H_RSI, (i32)offsetof(struct encore_vcpu, index)));
+	e_load(e, 8, H_RDX, field(OFF(icount)));
+	if (k)
+		e_lea(e, H_RDX, hm(H_RDX, (i32)k));
+	e_mov_imm(e, H_RCX, rip);
+	e_mov_imm(e, 8, t->b->insns[k].hook_run);      /* r8d: ninsns */
+	e_mov_imm(e, 9, (unsigned)t->b->mode_key >> 2); /* r9d: its CPL */
+	e_rm_mem(e, 4, 0xff, 2, hm(H_RAX, (i32)offsetof(struct encore_hooks, on_block)));
+	t->flags_live = false;
 }
 
 static void emit_stub(struct trans *t, enum stub_kind kind, unsigned k)
@@ -830,9 +884,10 @@ static void emit_stubs(struct trans *t)
 	}
 }
 
-size_t translate_block(const struct block *b, u8 *dst, size_t room)
+size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks)
 {
 	struct trans t = { 0 };
+	t.hooks = hooks;
 	t.e = (struct emitter){ dst, dst + room, false };
 	t.start = dst;
 	t.b = b;
@@ -849,6 +904,8 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room)
 	for (unsigned k = 0; k < b->ninsns; k++) {
 		t.i = &b->insns[k];
 		t.k = k;
+		if ((hooks & CODE_HOOKS_BLOCK) && (k == 0 || (b->insns[k - 1].flags & IF_SIDE_EXIT)))
+			emit_on_block(&t, k, rip);
 		rip += t.i->len;
 		t.next_rip = rip;
 		t.rip_set = false;

@@ -17,8 +17,19 @@ struct block;
 /* A translated block's entry (see translate.c for what it expects). */
 typedef void (*block_code_fn)(struct cpu *c);
 
+/* The per-block hooks a translation calls where the interpreter's loops
+ * would: on_block_ran after each run, on_block before each block as hooks
+ * see it.  Per-instruction hooks (on_insn) have no translations. */
+enum code_hooks {
+	CODE_HOOKS_RAN = 1,
+	CODE_HOOKS_BLOCK = 2,
+	CODE_HOOKS_NONE = 0xff,
+};
+
 /* Translate b into host code at dst (room bytes at most): the bytes used,
- * or 0 where b is better left to the interpreter. */
-size_t translate_block(const struct block *b, u8 *dst, size_t room);
+ * or 0 where b is better left to the interpreter.  It calls the hooks of
+ * `hooks` (enum code_hooks) and goes on only to translations that call
+ * the same. */
+size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks);
 
 #endif
