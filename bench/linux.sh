@@ -71,6 +71,9 @@ insns_vmlinux=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
 grep '^workload: ' "$OUT/encore.out" | tr -d '\r' >"$OUT/encore.results"
 enc_bz=$(best run_encore "$GUEST/vmlinuz")
 insns_bz=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
+# The interpreter alone, without its translator (src/cpu/interp/translate.c).
+enc_interp=$(ENCORE_TRANSLATE=0 best run_encore "$GUEST/vmlinux")
+insns_interp=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
 ref=${enc_vmlinux##* }
 
 echo "## Linux boot and workload (default guest, $REPS runs each, best shown)"
@@ -83,6 +86,7 @@ echo "| engine | boot s | workload s | total s | total / encore vmlinux | guest 
 echo "|---|---|---|---|---|---|"
 row "encore, vmlinux" "$enc_vmlinux" "$ref" "$insns_vmlinux"
 row "encore, bzImage" "$enc_bz" "$ref" "$insns_bz"
+row "encore, vmlinux, interpreter alone (ENCORE_TRANSLATE=0)" "$enc_interp" "$ref" "$insns_interp"
 if command -v qemu-system-x86_64 >/dev/null; then
 	# QEMU boots a vmlinux through its PVH note, a bzImage through its BIOS.
 	q_icount=$(best run_qemu "$GUEST/vmlinux" --icount)

@@ -81,9 +81,12 @@ guest_count() {
 guest_table() {
 	local name=$1 t_enc
 	t_enc=$(best_time "$BUILD/encore" run --kernel "$OUT/$name.elf")
+	t_int=$(ENCORE_TRANSLATE=0 best_time "$BUILD/encore" run --kernel "$OUT/$name.elf")
 	echo "| engine | wall s | guest M instr/s | speed relative to encore |"
 	echo "|---|---|---|---|"
-	printf '| encore interp | %s | %.0f | 1.00 |\n' "$t_enc" "$(echo "$insns / $t_enc / 1000000" | bc -l)"
+	printf '| encore | %s | %.0f | 1.00 |\n' "$t_enc" "$(echo "$insns / $t_enc / 1000000" | bc -l)"
+	printf '| encore, interpreter alone (ENCORE_TRANSLATE=0) | %s | %.0f | %.2f |\n' "$t_int" \
+		"$(echo "$insns / $t_int / 1000000" | bc -l)" "$(echo "$t_enc / $t_int" | bc -l)"
 	if command -v qemu-system-x86_64 >/dev/null; then
 		local q_out t mode label
 		# shellcheck disable=SC2046,SC2091
@@ -108,11 +111,11 @@ host_per_guest() {
 	local name=$1 n=${2:-20000000} host v0 limit=()
 	command -v valgrind >/dev/null || return 0
 	[ "$n" = all ] || limit=(--max-insns "$n")
-	valgrind --tool=callgrind --callgrind-out-file="$OUT/callgrind.$name.out" \
+	valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file="$OUT/callgrind.$name.out" \
 		"$BUILD/encore" run --kernel "$OUT/$name.elf" "${limit[@]}" >/dev/null 2>"$OUT/callgrind.$name.err" || true
 	[ "$n" != all ] || n=$("$BUILD/encore" run --kernel "$OUT/$name.elf" --summary 2>&1 | sed -n 's/^instructions: //p')
 	host=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/callgrind.$name.err")
-	v0=$(valgrind --tool=callgrind --callgrind-out-file=/dev/null "$BUILD/encore" run --kernel "$OUT/$name.elf" \
+	v0=$(valgrind --tool=callgrind --smc-check=all-non-file --callgrind-out-file=/dev/null "$BUILD/encore" run --kernel "$OUT/$name.elf" \
 		--max-insns 1 2>&1 >/dev/null | sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' || true)
 	echo
 	echo "Host instructions per guest instruction (callgrind, $name, first $n guest instructions,"
