@@ -319,6 +319,10 @@ enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
 /* Slow paths: page walk, TLB fill, MMIO, page-crossing, faults. */
 u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size);
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v);
+/* A translated access of `size` bytes at lin (value v) hit a hooked tag,
+ * at retired count icount: the memory hook, as hooked_access calls it
+ * (translate.c). */
+void mmu_hooked_hit(struct cpu *c, u64 lin, u64 v, unsigned size, unsigned flags, u64 icount);
 /* Byte-string access of any length (x87/SSE/FXSAVE operands, descriptors). */
 void mem_read_bytes(struct cpu *c, u64 lin, void *dst, unsigned n);
 void mem_write_bytes(struct cpu *c, u64 lin, const void *src, unsigned n);

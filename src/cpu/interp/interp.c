@@ -282,11 +282,8 @@ static inline __attribute__((always_inline)) void run_one(struct cpu *c, const s
 /* b's translation, if it has one that calls the hooks installed (blocks
  * built with other hooks are only the rest of a cache that set_hooks
  * empties, or another vCPU's while hooks are being set). */
-static inline block_code_fn block_code(const struct cpu *c, const struct block *b,
-				       enum run_kind kind)
+static inline block_code_fn block_code(const struct cpu *c, const struct block *b)
 {
-	if (kind == RUN_PLAIN)
-		return b->code;
 	return b->code_hooks == c->code_hooks ? b->code : NULL;
 }
 
@@ -304,7 +301,7 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 	if (kind != RUN_PLAIN)
 		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
 					 c->engine.vcpu->index };
-	block_code_fn code = block_code(c, b, kind);
+	block_code_fn code = block_code(c, b);
 	if (code && n == b->ninsns && !shadow) {
 		code(c); /* goes on through translated blocks while it may */
 		if (c->pending_vector >= 0)
@@ -318,7 +315,7 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 		b = block_next(c, b);
 		if (b->ninsns > c->insn_limit - c->icount)
 			break;
-		block_code_fn code = block_code(c, b, kind);
+		block_code_fn code = block_code(c, b);
 		if (code)
 			code(c);
 		else
@@ -519,7 +516,8 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded))
 		block_cache_flush(c);
 	unsigned code_hooks = !h ? 0 : h->on_insn ? CODE_HOOKS_NONE
-			    : (h->on_block_ran ? CODE_HOOKS_RAN : 0) | (h->on_block ? CODE_HOOKS_BLOCK : 0);
+			    : (h->on_block_ran ? CODE_HOOKS_RAN : 0) | (h->on_block ? CODE_HOOKS_BLOCK : 0) |
+			      (h->on_mem ? CODE_HOOKS_MEM : 0);
 	if (code_hooks != c->code_hooks)
 		block_cache_flush(c); /* translations call the hooks they were made with */
 	c->code_hooks = (u8)code_hooks;

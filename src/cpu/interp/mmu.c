@@ -455,6 +455,14 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 	return v;
 }
 
+void mmu_hooked_hit(struct cpu *c, u64 lin, u64 v, unsigned size, unsigned flags, u64 icount)
+{
+	const struct encore_hooks *h = c->hooks;
+	const struct tlb_entry *e = tlb_entry_for(c, lin);
+	h->on_mem(h->mem_opaque, c->engine.vcpu->index, icount, lin,
+		  (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags);
+}
+
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 {
 	const struct tlb_entry *e = tlb_entry_for(c, lin);

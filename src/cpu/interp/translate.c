@@ -18,7 +18,8 @@
  * translation time and are stored only where a handler may read them.
  *
  * Host registers: rbx = the cpu, r12 = the block's end (the c->stop it
- * ran with), r13 = its first insn; rax, rcx, rdx, rsi, rdi scratch.
+ * ran with), r13 = its first insn, r14/r15 = the host and linear address
+ * of a hooked access across its hook call; rax, rcx, rdx, rsi, rdi scratch.
  */
 #include <stddef.h>
 
@@ -30,6 +31,8 @@
 #define OFF(f) ((i32)offsetof(struct cpu, f))
 #define H_R12 12
 #define H_R13 13
+#define H_R14 14
+#define H_R15 15
 
 /* The ALU operations by their /digit, as guest and host number them. */
 enum { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB = 5,
@@ -192,11 +195,44 @@ static void emit_tlb(struct trans *t, unsigned size, bool write)
 	e_lea(e, H_RDX, hm_index(H_RDX, H_RAX, 3, 0)); /* the entry */
 	e_lea(e, H_RAX, hm(H_RSI, (i32)size - 1));     /* page of the last byte */
 	e_alu_ri(e, 8, ALU_AND, H_RAX, 0xfffff000u);
+	if (t->hooks & CODE_HOOKS_MEM) /* with memory hooks, the tags are hooked */
+		e_alu_ri(e, 8, ALU_OR, H_RAX, (u32)TLB_HOOKED);
 	i32 tag = write ? (i32)offsetof(struct tlb_entry, tag_write)
 			: (i32)offsetof(struct tlb_entry, tag_read);
 	e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, tag));
 	jump_to_stub(t, STUB_SLOW, CC_NE);
+	if (t->hooks & CODE_HOOKS_MEM)
+		e_rm_reg(e, 8, 0x89, H_RSI, H_R15);  /* mov r15, rsi: the linear address */
 	e_alu_rm(e, 8, ALU_ADD, H_RSI, hm(H_RDX, (i32)offsetof(struct tlb_entry, addend)));
+	if (t->hooks & CODE_HOOKS_MEM)
+		e_rm_reg(e, 8, 0x89, H_RSI, H_R14);  /* mov r14, rsi: the host address */
+	t->flags_live = false;
+}
+
+/*
+ * With memory hooks (CODE_HOOKS_MEM), the hook of an access that hit: as
+ * the handler's access would call it, with cur and RIP as a handler has
+ * them, before a read takes effect and after a write did.  rsi is the host
+ * address again afterwards.
+ */
+static void emit_mem_hook(struct trans *t, unsigned size, bool write)
+{
+	struct emitter *e = &t->e;
+	if (!(t->hooks & CODE_HOOKS_MEM))
+		return;
+	e_lea(e, H_RAX, hm(H_R13, (i32)(t->k * sizeof(struct insn))));
+	e_store(e, 8, H_RAX, field(OFF(cur)));
+	store_rip(t, t->next_rip);
+	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI);  /* mov rdi, rbx */
+	e_rm_reg(e, 8, 0x89, H_R15, H_RSI);  /* mov rsi, r15 */
+	e_load(e, size, H_RDX, hm(H_R14, 0)); /* the value: read, or written */
+	e_mov_imm(e, H_RCX, size);
+	e_mov_imm(e, 8, write ? HOOK_ACCESS_WRITE : 0); /* r8d */
+	e_load(e, 8, 9, field(OFF(icount)));             /* r9: cpu_icount */
+	if (t->k)
+		e_lea(e, 9, hm(9, (i32)t->k));
+	e_call(e, (const void *)mmu_hooked_hit);
+	e_rm_reg(e, 8, 0x89, H_R14, H_RSI);  /* mov rsi, r14 */
 	t->flags_live = false;
 }
 
@@ -205,6 +241,15 @@ static void emit_mem(struct trans *t, unsigned size, bool write)
 {
 	emit_ea(t);
 	emit_tlb(t, size, write);
+	if (!write)
+		emit_mem_hook(t, size, false);
+}
+
+/* Memory hooks see one access per hook call: a form that reads and
+ * writes its memory operand is left to its handler then. */
+static bool rmw_ok(const struct trans *t)
+{
+	return !(t->hooks & CODE_HOOKS_MEM);
 }
 
 static const struct hmem host_mem = { H_RSI, H_NOINDEX, 0, 0 };
@@ -235,6 +280,7 @@ static bool gen_mov(struct trans *t)
 		emit_mem(t, size, true);
 		e_load(&t->e, 8, H_RAX, gpr(i->reg));
 		e_store(&t->e, size, H_RAX, host_mem);
+		emit_mem_hook(t, size, true);
 	} else {
 		emit_mem(t, size, false);
 		e_load(&t->e, size, H_RAX, host_mem);
@@ -255,6 +301,7 @@ static bool gen_mov_imm(struct trans *t, unsigned r)
 		emit_mem(t, size, true);
 		e_mov_imm(&t->e, H_RAX, v);
 		e_store(&t->e, size, H_RAX, host_mem);
+		emit_mem_hook(t, size, true);
 		return true;
 	}
 	if (!plain_reg(r))
@@ -325,7 +372,8 @@ static bool gen_alu(struct trans *t, unsigned alu, unsigned a_reg, unsigned b_re
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
 	bool writes = alu != ALU_CMP && alu != ALU_TEST;
-	if (alu == ALU_ADC || alu == ALU_SBB || !simple_mem(i))
+	if (alu == ALU_ADC || alu == ALU_SBB || !simple_mem(i) ||
+	    (a_reg == RM_MEM && writes && !rmw_ok(t)))
 		return false;
 	if ((a_reg != RM_MEM && !plain_reg(a_reg)) ||
 	    (b_reg != RM_MEM && b_reg != B_IMM && !plain_reg(b_reg)))
@@ -447,6 +495,8 @@ static bool gen_setcc(struct trans *t)
 	ensure_flags(t);
 	e_rm_reg(e, 1, 0x0f90 | (i->op & 15), 0, H_RAX);
 	e_store(e, 1, H_RAX, i->rm == RM_MEM ? host_mem : gpr(i->rm));
+	if (i->rm == RM_MEM)
+		emit_mem_hook(t, 1, true);
 	return true;
 }
 
@@ -461,7 +511,8 @@ static bool gen_inc_dec(struct trans *t, bool dec)
 	const struct insn *i = t->i;
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
-	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) || !ensure_flags(t))
+	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) ||
+	    (i->rm == RM_MEM && !rmw_ok(t)) || !ensure_flags(t))
 		return false;
 	e_rm_reg(e, 1, 0x0f92, 0, H_RCX);           /* setc cl */
 	e_rm_reg(e, 4, 0x0fb6, H_RCX, H_RCX);       /* movzx ecx, cl */
@@ -499,6 +550,7 @@ static bool gen_push(struct trans *t, unsigned r)
 	emit_tlb(t, 8, true);
 	e_load(e, 8, H_RAX, gpr(r));
 	e_store(e, 8, H_RAX, host_mem);
+	emit_mem_hook(t, 8, true);
 	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
 	return true;
 }
@@ -508,6 +560,7 @@ static bool gen_pop(struct trans *t, unsigned r)
 	struct emitter *e = &t->e;
 	e_load(e, 8, H_RSI, gpr(REG_RSP));
 	emit_tlb(t, 8, false);
+	emit_mem_hook(t, 8, false);
 	e_load(e, 8, H_RAX, host_mem);
 	e_alu_mi(e, ALU_ADD, gpr(REG_RSP), 8);
 	store_gpr(t, 8, H_RAX, r); /* after RSP: POP RSP loads RSP */
@@ -522,6 +575,7 @@ static bool gen_call(struct trans *t, u64 target)
 	emit_tlb(t, 8, true);
 	e_mov_imm(e, H_RAX, t->next_rip);
 	e_store(e, 8, H_RAX, host_mem);
+	emit_mem_hook(t, 8, true);
 	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
 	store_rip(t, target);
 	t->rip_set = true;
@@ -541,6 +595,10 @@ static bool gen_ret(struct trans *t)
 	e_shift_ri(e, 8, 7, H_RCX, 16);
 	e_alu_rr(e, 8, ALU_CMP, H_RCX, H_RAX);
 	jump_to_stub(t, STUB_SLOW, CC_NE);
+	if (t->hooks & CODE_HOOKS_MEM) { /* the hook once the RET cannot fault */
+		emit_mem_hook(t, 8, false);
+		e_load(e, 8, H_RAX, host_mem);
+	}
 	e_store(e, 8, H_RAX, field(OFF(s.rip)));
 	e_alu_mi(e, ALU_ADD, gpr(REG_RSP), 8);
 	t->rip_set = true;
@@ -631,12 +689,13 @@ static bool gen_native(struct trans *t)
 /* The entry of every translation: a chained block is entered past it. */
 static void emit_entry(struct emitter *e)
 {
-	/* push rbx, r12, r13: the stack stays 16-byte aligned for calls. */
-	static const u8 entry[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x48, 0x89, 0xfb };
+	/* push rbx, r12..r15: the stack stays 16-byte aligned for calls. */
+	static const u8 entry[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
+				    0x48, 0x89, 0xfb };
 	for (unsigned k = 0; k < sizeof(entry); k++)
 		e_byte(e, entry[k]);
 }
-#define ENTRY_SIZE 8
+#define ENTRY_SIZE 12
 
 /* Where the run loop's checks between blocks need it: the block's start. */
 static void emit_body_start(struct trans *t)
@@ -936,6 +995,10 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	emit_chain(&t);
 	size_t epilogue = (size_t)(e->p - t.start);
 	e_store_imm32(e, 8, field(OFF(cur)), 0); /* between blocks, as exec_block leaves it */
+	e_byte(e, 0x41);
+	e_byte(e, 0x5f); /* pop r15 */
+	e_byte(e, 0x41);
+	e_byte(e, 0x5e); /* pop r14 */
 	e_byte(e, 0x41);
 	e_byte(e, 0x5d); /* pop r13 */
 	e_byte(e, 0x41);

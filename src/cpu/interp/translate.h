@@ -17,12 +17,13 @@ struct block;
 /* A translated block's entry (see translate.c for what it expects). */
 typedef void (*block_code_fn)(struct cpu *c);
 
-/* The per-block hooks a translation calls where the interpreter's loops
- * would: on_block_ran after each run, on_block before each block as hooks
- * see it.  Per-instruction hooks (on_insn) have no translations. */
+/* The hooks a translation calls where the interpreter would: on_block_ran
+ * after each run, on_block before each block as hooks see it, on_mem at
+ * each access.  Per-instruction hooks (on_insn) have no translations. */
 enum code_hooks {
 	CODE_HOOKS_RAN = 1,
 	CODE_HOOKS_BLOCK = 2,
+	CODE_HOOKS_MEM = 4,   /* on_mem: accesses that hit call it (mmu_hooked_hit) */
 	CODE_HOOKS_NONE = 0xff,
 };
 
