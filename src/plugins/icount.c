@@ -2,14 +2,13 @@
  * icount: instructions retired by privilege level, for every interval
  * and in all, per vCPU and for the whole machine.
  *
- * Exact by construction (plugin_util.h, cpl_clock): an instruction counts
- * at the CPL of the block it is in, with blocks measured by icount
- * differences between block starts (not by on_block's ninsns, since a
- * fault or an interrupt can cut a block short).  Exceptions need no
- * callback: a handler always starts a block of its own, and a software
- * interrupt (INT n, INT3, INTO) counts at the CPL it was executed at even
- * though the interpreter retires it after delivering it.  Each vCPU has
- * its own clock on its own icount; the machine's counts are their sums.
+ * Exact by construction: it follows decoded code (on_block_decoded,
+ * on_block_ran), and each run's retired instructions count at its block's
+ * CPL (a block has one).  The runs of a vCPU retire exactly its icount, so
+ * the counts add up to each interval's length.  A software interrupt
+ * (INT n, INT3, INTO) counts at the CPL it was executed at, in the run of
+ * its block, though the interpreter retires it after delivering it.  Each
+ * vCPU is counted apart; the machine's counts are their sums.
  *
  * Interval file (text):          Merged (text tables):
  *     encore-icount 2                interval  first_icount  user  kernel  total
@@ -35,7 +34,6 @@
 #define HEADER "encore-icount 2"
 
 struct icount_vcpu {
-	struct cpl_clock clock;
 	u64 by_cpl[4];
 };
 
@@ -66,10 +64,6 @@ static void icount_destroy(void *self)
 
 static void *icount_create(const struct encore_plugin_env *env, char *err, size_t errlen)
 {
-	if (!env->host || !env->host->vcpu_regs) {
-		errmsg(err, errlen, "needs the host's vcpu_regs()");
-		return NULL;
-	}
 	struct icount *s = calloc(1, sizeof(*s));
 	if (s) {
 		s->env = *env;
@@ -84,35 +78,30 @@ static void *icount_create(const struct encore_plugin_env *env, char *err, size_
 	return s;
 }
 
-/* Each vCPU's clock starts at its own count, at the CPL it is at. */
 static void icount_begin(void *self, const struct encore_interval *iv)
 {
 	struct icount *s = self;
-	for (unsigned v = 0; v < s->nvcpus; v++) {
-		struct encore_regs r;
-		plugin_host__vcpu_regs(&s->env, v, &r);
-		memset(&s->vcpu[v], 0, sizeof(s->vcpu[v]));
-		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
-				 iv->vcpu_end_icount[v], r.cpl);
-	}
+	(void)iv;
+	memset(s->vcpu, 0, s->nvcpus * sizeof(*s->vcpu));
 }
 
-static inline void advance(struct icount_vcpu *c, u64 now)
+/* A block's handle is its CPL, plus one (not NULL). */
+static void *icount_block_decoded(void *self, unsigned vcpu, const struct encore_code_block *b)
 {
-	c->by_cpl[c->clock.cpl] += cpl_clock__advance(&c->clock, now);
+	(void)self;
+	(void)vcpu;
+	return (void *)(uintptr_t)((b->cpl & 3) + 1);
 }
 
-static void icount_on_block(void *self, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
-			    unsigned cpl)
+static void icount_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
+			     unsigned started, unsigned retired)
 {
 	struct icount *s = self;
-	(void)rip;
-	(void)ninsns;
+	(void)icount;
+	(void)started;
 	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
 		return;
-	struct icount_vcpu *c = &s->vcpu[vcpu];
-	advance(c, icount);
-	c->clock.cpl = cpl & 3;
+	s->vcpu[vcpu].by_cpl[((uintptr_t)block - 1) & 3] += retired;
 }
 
 static u64 sum4(const u64 *v)
@@ -129,8 +118,6 @@ static int check_counts(struct icount *s, const struct encore_interval *iv, char
 	for (unsigned v = 0; v < s->nvcpus; v++) {
 		struct icount_vcpu *c = &s->vcpu[v];
 		u64 want = iv->vcpu_end_icount[v] - iv->vcpu_first_icount[v];
-		if (cpl_clock__check(&c->clock, err, errlen))
-			return -1;
 		if (sum4(c->by_cpl) != want)
 			return errmsg(err, errlen, "counted %llu instructions of vCPU %u in an "
 				      "interval of %llu", (unsigned long long)sum4(c->by_cpl), v,
@@ -149,8 +136,6 @@ static int icount_end(void *self, const struct encore_interval *iv, char *err, s
 {
 	struct icount *s = self;
 	u64 total[4] = { 0 };
-	for (unsigned v = 0; v < s->nvcpus; v++)
-		advance(&s->vcpu[v], iv->vcpu_end_icount[v]);
 	if (check_counts(s, iv, err, errlen))
 		return -1;
 	for (unsigned v = 0; v < s->nvcpus; v++)
@@ -366,7 +351,8 @@ const struct encore_plugin plugin_icount = {
 	.destroy = icount_destroy,
 	.interval_begin = icount_begin,
 	.interval_end = icount_end,
-	.on_block = icount_on_block,
+	.on_block_decoded = icount_block_decoded,
+	.on_block_ran = icount_block_ran,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = icount_merge,
 };

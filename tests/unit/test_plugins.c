@@ -254,9 +254,16 @@ static void test_registry(void)
 
 /* ---- icount ---- */
 
-static void icount_block(struct session *s, u64 icount, unsigned ninsns, unsigned cpl)
+static void *decode(struct session *s, u64 rip, unsigned cpl, const u8 *lens, unsigned n);
+static void run(struct session *s, void *block, unsigned started, unsigned retired);
+
+/* A run on the current vCPU of a block at `cpl`, as the engine reports
+ * it to a plugin that follows decoded code: `started` instructions began,
+ * `retired` of them retired (one less when the last faulted). */
+static void icount_run(struct session *s, unsigned cpl, unsigned started, unsigned retired)
 {
-	s->p->on_block(s->self, s->host.cur, icount, 0x1000 + icount, ninsns, cpl);
+	static const u8 lens[64] = { [0 ... 63] = 1 };
+	run(s, decode(s, 0x1000 + cpl, cpl, lens, started), started, retired);
 }
 
 /* The host calls on_exception only if the plugin has one. */
@@ -275,15 +282,15 @@ static void icount_interval0(struct session *s)
 {
 	set_cpu(s, 3, 0);
 	interval_start(s, 1000, 1100);
-	icount_block(s, 1000, 10, 3);
-	icount_block(s, 1010, 10, 3);
+	icount_run(s, 3, 10, 10);
 	exception(s, 1012, 14, false);
-	icount_block(s, 1012, 20, 0);
-	icount_block(s, 1032, 8, 0);
-	icount_block(s, 1040, 5, 3);
+	icount_run(s, 3, 3, 2);         /* the third faulted */
+	icount_run(s, 0, 20, 20);
+	icount_run(s, 0, 8, 8);
 	exception(s, 1044, 0x80, false);
-	icount_block(s, 1045, 10, 0);
-	icount_block(s, 1055, 100, 3);  /* runs past the interval's end: cut there */
+	icount_run(s, 3, 5, 5);         /* the INT retired after its delivery */
+	icount_run(s, 0, 10, 10);
+	icount_run(s, 3, 45, 45);       /* to the interval's end */
 	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
 }
 
@@ -293,13 +300,13 @@ static void icount_interval1(struct session *s)
 {
 	set_cpu(s, 3, 0);
 	interval_start(s, 1100, 1250);
-	icount_block(s, 1100, 64, 3);
+	icount_run(s, 3, 50, 50);
 	exception(s, 1150, 32, true);
 	exception(s, 1150, 33, true);
-	icount_block(s, 1150, 10, 0);
+	icount_run(s, 0, 10, 10);
 	exception(s, 1160, 34, true);
-	icount_block(s, 1160, 40, 0);
-	icount_block(s, 1200, 64, 3);
+	icount_run(s, 0, 40, 40);
+	icount_run(s, 3, 50, 50);
 	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
 }
 
@@ -309,9 +316,10 @@ static void icount_interval2(struct session *s)
 {
 	set_cpu(s, 0, 0);
 	interval_start(s, 1250, 1300);
-	icount_block(s, 1255, 5, 0);
-	icount_block(s, 1260, 10, 1);
-	icount_block(s, 1270, 10, 0);
+	icount_run(s, 0, 5, 5);         /* the rest of a block */
+	icount_run(s, 0, 5, 5);
+	icount_run(s, 1, 10, 10);
+	icount_run(s, 0, 30, 30);
 	CHECK(interval_finish(s) == 0, "interval 2: %s", s->err);
 }
 
@@ -356,8 +364,7 @@ static void test_icount(void)
  * 1012 and its turn ends at 1020 inside the handler's block; vCPU 1 from
  * 500 to 540 starts in the kernel and its turn ends at 535 in user mode;
  * then each goes on where it stopped.  Interval 1: vCPU 0 does not run;
- * vCPU 1 starts in the kernel (its CPL from vcpu_regs()), enters user
- * mode at 550.  A single clock would see icount 500 after 1020. */
+ * vCPU 1 starts in the kernel, enters user mode at 550. */
 static void icount_two_vcpus(struct session *s)
 {
 	s->host.nvcpus = 2;
@@ -365,25 +372,26 @@ static void icount_two_vcpus(struct session *s)
 	s->host.regs[1].cpl = 0;
 	interval_start_vcpus(s, (const u64[]){ 1000, 500 }, (const u64[]){ 1060, 540 });
 	on_vcpu(s, 0);
-	icount_block(s, 1000, 10, 3);
-	icount_block(s, 1010, 10, 3);
+	icount_run(s, 3, 10, 10);
 	exception(s, 1012, 14, false);
-	icount_block(s, 1012, 20, 0);
+	icount_run(s, 3, 3, 2);
+	icount_run(s, 0, 8, 8);         /* the turn ends at 1020 */
 	on_vcpu(s, 1);
-	icount_block(s, 500, 10, 0);
-	icount_block(s, 510, 20, 3);
-	icount_block(s, 530, 20, 3);
+	icount_run(s, 0, 10, 10);
+	icount_run(s, 3, 20, 20);
+	icount_run(s, 3, 5, 5);         /* the turn ends at 535 */
 	on_vcpu(s, 0);
-	icount_block(s, 1020, 12, 0);
-	icount_block(s, 1030, 40, 3);
+	icount_run(s, 0, 10, 10);
+	icount_run(s, 3, 30, 30);
 	on_vcpu(s, 1);
-	icount_block(s, 535, 3, 3);
-	icount_block(s, 538, 10, 0);
+	icount_run(s, 3, 3, 3);
+	icount_run(s, 0, 2, 2);
 	CHECK(interval_finish(s) == 0, "interval 0: %s", s->err);
 	s->host.regs[1].cpl = 0;
 	interval_start_vcpus(s, (const u64[]){ 1060, 540 }, (const u64[]){ 1060, 600 });
 	on_vcpu(s, 1);
-	icount_block(s, 550, 64, 3);
+	icount_run(s, 0, 10, 10);
+	icount_run(s, 3, 50, 50);
 	CHECK(interval_finish(s) == 0, "interval 1: %s", s->err);
 }
 
@@ -433,7 +441,7 @@ static void test_icount_vcpus(void)
 	s.host.nvcpus = 2;
 	interval_start_vcpus(&s, (const u64[]){ 0, 0 }, (const u64[]){ 10, 10 });
 	on_vcpu(&s, 2);
-	icount_block(&s, 5, 10, 0);
+	icount_run(&s, 0, 5, 5);
 	CHECK(interval_finish(&s) == -1 && strstr(s.err, "vCPU 2, in an interval of 2"),
 	      "vCPU 2 of 2: %s", s.err);
 	session_close(&s);
@@ -450,10 +458,10 @@ static void test_icount_errors(void)
 	session_open(&s, "icount", 1, NULL);
 	set_cpu(&s, 3, 0);
 	interval_start(&s, 100, 200);
-	icount_block(&s, 150, 10, 3);
-	icount_block(&s, 140, 10, 3);  /* backwards */
-	CHECK(interval_finish(&s) == -1 && strstr(s.err, "icount 140"), "out of order: %s",
-	      s.err);
+	icount_run(&s, 3, 50, 50);
+	icount_run(&s, 0, 10, 10);     /* runs that retire less than the interval */
+	CHECK(interval_finish(&s) == -1 && strstr(s.err, "counted 60 instructions of vCPU 0"),
+	      "short: %s", s.err);
 	session_close(&s);
 
 	/* An interval file of another interval is refused by the merge. */
