@@ -541,17 +541,27 @@ static bool gen_inc_dec(struct trans *t, bool dec)
 	return true;
 }
 
-/* PUSH r64 / POP r64 (50+r, 58+r). */
-static bool gen_push(struct trans *t, unsigned r)
+/* Push 8 bytes as push() does, the store then RSP: guest register r, or
+ * (CALL) the next instruction's RIP. */
+static void emit_push(struct trans *t, bool next_rip, unsigned r)
 {
 	struct emitter *e = &t->e;
 	e_load(e, 8, H_RSI, gpr(REG_RSP));
 	e_lea(e, H_RSI, hm(H_RSI, -8));
 	emit_tlb(t, 8, true);
-	e_load(e, 8, H_RAX, gpr(r));
+	if (next_rip)
+		e_mov_imm(e, H_RAX, t->next_rip);
+	else
+		e_load(e, 8, H_RAX, gpr(r));
 	e_store(e, 8, H_RAX, host_mem);
 	emit_mem_hook(t, 8, true);
 	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
+}
+
+/* PUSH r64 / POP r64 (50+r, 58+r). */
+static bool gen_push(struct trans *t, unsigned r)
+{
+	emit_push(t, false, r);
 	return true;
 }
 
@@ -569,14 +579,7 @@ static bool gen_pop(struct trans *t, unsigned r)
 
 static bool gen_call(struct trans *t, u64 target)
 {
-	struct emitter *e = &t->e;
-	e_load(e, 8, H_RSI, gpr(REG_RSP));
-	e_lea(e, H_RSI, hm(H_RSI, -8));
-	emit_tlb(t, 8, true);
-	e_mov_imm(e, H_RAX, t->next_rip);
-	e_store(e, 8, H_RAX, host_mem);
-	emit_mem_hook(t, 8, true);
-	e_alu_mi(e, ALU_SUB, gpr(REG_RSP), 8);
+	emit_push(t, true, 0);
 	store_rip(t, target);
 	t->rip_set = true;
 	t->end_known = true;
