@@ -23,7 +23,6 @@
  * line has that vCPU's own icounts at the interval's ends.
  */
 #include <stdlib.h>
-#include <string.h>
 
 #include "builtin.h"
 #include "encore/errmsg.h"
@@ -76,13 +75,6 @@ static void *icount_create(const struct encore_plugin_env *env, char *err, size_
 		return NULL;
 	}
 	return s;
-}
-
-static void icount_begin(void *self, const struct encore_interval *iv)
-{
-	struct icount *s = self;
-	(void)iv;
-	memset(s->vcpu, 0, s->nvcpus * sizeof(*s->vcpu));
 }
 
 /* A block's handle is its CPL, plus one (not NULL). */
@@ -349,7 +341,6 @@ const struct encore_plugin plugin_icount = {
 	.check_options = icount_check_options,
 	.create = icount_create,
 	.destroy = icount_destroy,
-	.interval_begin = icount_begin,
 	.interval_end = icount_end,
 	.on_block_decoded = icount_block_decoded,
 	.on_block_ran = icount_block_ran,

@@ -512,14 +512,14 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 	struct cpu *c = cpu_of(e);
 	if (h && !h->on_block_decoded != !h->on_block_ran)
 		return -1;
-	/* No decoded block may keep a handle of another hook set. */
-	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded))
-		block_cache_flush(c);
 	unsigned code_hooks = !h ? 0 : h->on_insn ? CODE_HOOKS_NONE
 			    : (h->on_block_ran ? CODE_HOOKS_RAN : 0) | (h->on_block ? CODE_HOOKS_BLOCK : 0) |
 			      (h->on_mem ? CODE_HOOKS_MEM : 0);
-	if (code_hooks != c->code_hooks)
-		block_cache_flush(c); /* translations call the hooks they were made with */
+	/* No decoded block may keep a handle of another hook set, and
+	 * translations call the hooks they were made with. */
+	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded) ||
+	    code_hooks != c->code_hooks)
+		block_cache_flush(c);
 	c->code_hooks = (u8)code_hooks;
 	c->hooks = h;
 	c->run_kind = !h ? RUN_PLAIN : h->on_insn || h->on_block ? RUN_HOOKED

@@ -191,6 +191,7 @@ void ops_branch__resolve(struct insn *i, u64 next_rip)
 		i->imm = t;
 	}
 }
+
 enum branch_kind ops_branch__kind(const struct insn *i, unsigned *cc, u64 *target)
 {
 	*target = i->imm;

@@ -40,6 +40,9 @@ enum { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB =
 
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index below multiplies by 5 * 8");
 
+/* Host condition codes (the low nibble of Jcc) the glue code tests. */
+enum { CC_B = 0x2, CC_E = 0x4, CC_NE = 0x5, CC_GE = 0xd };
+
 /* Out-of-line code after the block's body, one of each kind per insn. */
 enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_TAKEN, STUB_KINDS };
 
@@ -59,7 +62,7 @@ struct trans {
 	struct emitter e;
 	u8 *start;
 	const struct block *b;
-	unsigned hooks;      /* enum code_hooks: the per-block hooks it calls */
+	unsigned hooks;      /* enum code_hooks: the hooks it calls */
 	const struct insn *i;
 	unsigned k;          /* index of i in the block */
 	u64 next_rip;        /* RIP after i */
@@ -99,8 +102,6 @@ static void jump_to_stub(struct trans *t, enum stub_kind kind, int cc)
 	t->need[kind][t->k] = true;
 }
 
-#define CC_NE 5
-
 /* ---- the handler call: exactly what exec_block does for one insn ---- */
 
 static void store_rip(struct trans *t, u64 rip)
@@ -113,15 +114,13 @@ static void store_rip(struct trans *t, u64 rip)
 	}
 }
 
-static void e_call(struct emitter *e, const void *fn)
+/* A branch at the block's end goes to a constant target. */
+static void set_end_rip(struct trans *t, u64 target)
 {
-	i64 rel = (i64)(uintptr_t)fn - (i64)(uintptr_t)(e->p + 5);
-	if (rel == (i32)rel) {
-		e_byte(e, 0xe8);
-		e_u32(e, (u32)rel);
-	} else {
-		e_call_abs(e, fn);
-	}
+	store_rip(t, target);
+	t->rip_set = true;
+	t->end_known = true;
+	t->end_rip = target;
 }
 
 static void emit_handler_call(struct trans *t)
@@ -453,11 +452,11 @@ static bool gen_jcc(struct trans *t, unsigned cc)
 	return true;
 }
 
-/* A form that reads the flags after its memory operand's TLB lookup
- * (which clobbers the host's): only where they can be re-derived. */
-static bool flags_after_mem(const struct trans *t)
+/* The host's flags can be made the guest's for a form that reads them
+ * after its operands (a memory operand's TLB lookup clobbers them). */
+static bool flags_available(const struct trans *t)
 {
-	return t->i->rm != RM_MEM || t->prod.kind >= 0;
+	return t->prod.kind >= 0 || (t->flags_live && t->i->rm != RM_MEM);
 }
 
 /* CMOVcc (0F 40..4F): a 32-bit one zero-extends its destination either way. */
@@ -467,7 +466,7 @@ static bool gen_cmov(struct trans *t)
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
 	if (size == 1 || !plain_reg(i->reg) || (i->rm != RM_MEM && !plain_reg(i->rm)) ||
-	    !simple_mem(i) || !flags_after_mem(t) || (!t->flags_live && t->prod.kind < 0))
+	    !simple_mem(i) || !flags_available(t))
 		return false;
 	if (i->rm == RM_MEM) {
 		emit_mem(t, size, false);
@@ -487,8 +486,7 @@ static bool gen_setcc(struct trans *t)
 {
 	const struct insn *i = t->i;
 	struct emitter *e = &t->e;
-	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) || !flags_after_mem(t) ||
-	    (!t->flags_live && t->prod.kind < 0))
+	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) || !flags_available(t))
 		return false;
 	if (i->rm == RM_MEM)
 		emit_mem(t, 1, true);
@@ -580,10 +578,7 @@ static bool gen_pop(struct trans *t, unsigned r)
 static bool gen_call(struct trans *t, u64 target)
 {
 	emit_push(t, true, 0);
-	store_rip(t, target);
-	t->rip_set = true;
-	t->end_known = true;
-	t->end_rip = target;
+	set_end_rip(t, target);
 	return true;
 }
 
@@ -645,10 +640,7 @@ static bool gen_native(struct trans *t)
 	switch (ops_branch__kind(i, &cc, &target)) {
 	case BRANCH_JCC: return gen_jcc(t, cc);
 	case BRANCH_JMP:
-		store_rip(t, target);
-		t->rip_set = true;
-		t->end_known = true;
-		t->end_rip = target;
+		set_end_rip(t, target);
 		return true;
 	case BRANCH_CALL: return gen_call(t, target);
 	case BRANCH_RET: return gen_ret(t);
@@ -720,10 +712,6 @@ static void jump_out(struct trans *t, unsigned cc)
 	else
 		t->e.full = true;
 }
-
-#define CC_B 0x2
-#define CC_E 0x4
-#define CC_GE 0xd
 
 /* The run loop's checks between blocks: block_abort, an interrupt pending. */
 static void emit_attention_checks(struct trans *t)
@@ -838,17 +826,24 @@ static void emit_chain_to(struct trans *t, u64 target)
  * (c->hooks, read at the call: the hooks are the machine's, not the
  * block's).
  */
+/* A hook's first arguments: rax = c->hooks, rdi = its opaque (at
+ * `opaque` in the hooks), esi = the vCPU's index, rdx = c->icount. */
+static void emit_hook_args(struct emitter *e, i32 opaque)
+{
+	e_load(e, 8, H_RAX, field(OFF(hooks)));
+	e_load(e, 8, H_RDI, hm(H_RAX, opaque));
+	e_load(e, 8, H_RSI, field(OFF(engine.vcpu)));
+	e_load(e, 4, H_RSI, hm(H_RSI, (i32)offsetof(struct encore_vcpu, index)));
+	e_load(e, 8, H_RDX, field(OFF(icount)));
+}
+
 static void emit_add_icount(struct trans *t, unsigned n)
 {
 	struct emitter *e = &t->e;
 	e_alu_mi(e, ALU_ADD, field(OFF(icount)), n);
 	if (!(t->hooks & CODE_HOOKS_RAN))
 		return;
-	e_load(e, 8, H_RAX, field(OFF(hooks)));
-	e_load(e, 8, H_RDI, hm(H_RAX, (i32)offsetof(struct encore_hooks, code_opaque)));
-	e_load(e, 8, H_RSI, field(OFF(engine.vcpu)));
-	e_load(e, 4, H_RSI, hm(H_RSI, (i32)offsetof(struct encore_vcpu, index)));
-	e_load(e, 8, H_RDX, field(OFF(icount)));
+	emit_hook_args(e, (i32)offsetof(struct encore_hooks, code_opaque));
 	e_lea(e, H_RDX, hm(H_RDX, -(i32)n));
 	e_mov_imm(e, H_RCX, (u64)(uintptr_t)t->b->hook_handle);
 	e_mov_imm(e, 8, n);  /* r8d: started */
@@ -871,11 +866,7 @@ static void emit_on_block(struct trans *t, unsigned k, u64 rip)
 	else
 		e_mov_imm(e, H_RAX, 0);
 	e_store(e, 8, H_RAX, field(OFF(cur)));
-	e_load(e, 8, H_RAX, field(OFF(hooks)));
-	e_load(e, 8, H_RDI, hm(H_RAX, (i32)offsetof(struct encore_hooks, block_opaque)));
-	e_load(e, 8, H_RSI, field(OFF(engine.vcpu)));
-	e_load(e, 4, H_RSI, hm(H_RSI, (i32)offsetof(struct encore_vcpu, index)));
-	e_load(e, 8, H_RDX, field(OFF(icount)));
+	emit_hook_args(e, (i32)offsetof(struct encore_hooks, block_opaque));
 	if (k)
 		e_lea(e, H_RDX, hm(H_RDX, (i32)k));
 	e_mov_imm(e, H_RCX, rip);
@@ -926,7 +917,6 @@ static void emit_stubs(struct trans *t)
 {
 	size_t at[STUB_KINDS][BLOCK_MAX_INSNS];
 	bool done[STUB_KINDS][BLOCK_MAX_INSNS] = { { false } };
-	unsigned patched = 0;
 	for (;;) {
 		bool any = false;
 		for (unsigned kind = 0; kind < STUB_KINDS; kind++)
@@ -940,10 +930,8 @@ static void emit_stubs(struct trans *t)
 		if (!any)
 			break;
 	}
-	for (; patched < t->nfix; patched++) {
-		const struct fixup *f = &t->fix[patched];
-		e_patch(t->start, f->at, at[f->kind][f->k]);
-	}
+	for (unsigned n = 0; n < t->nfix; n++)
+		e_patch(t->start, t->fix[n].at, at[t->fix[n].kind][t->fix[n].k]);
 }
 
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks)
@@ -986,11 +974,8 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	}
 	if (!native)
 		return 0; /* nothing to gain over exec_block */
-	if (!t.rip_set) {
-		store_rip(&t, rip);
-		t.end_known = true;
-		t.end_rip = rip;
-	}
+	if (!t.rip_set)
+		set_end_rip(&t, rip); /* it falls through */
 	emit_add_icount(&t, b->ninsns);
 	if (t.end_known)
 		emit_chain_to(&t, t.end_rip);

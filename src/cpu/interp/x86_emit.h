@@ -221,8 +221,15 @@ static inline void e_patch(u8 *start, size_t at, size_t to)
 	memcpy(start + at, &rel, 4);
 }
 
-static inline void e_call_abs(struct emitter *e, const void *fn)
+/* call fn: rel32 when it is within reach, else through rax. */
+static inline void e_call(struct emitter *e, const void *fn)
 {
+	i64 rel = (i64)(uintptr_t)fn - (i64)(uintptr_t)(e->p + 5);
+	if (rel == (i32)rel) {
+		e_byte(e, 0xe8);
+		e_u32(e, (u32)rel);
+		return;
+	}
 	e_mov_imm(e, H_RAX, (u64)(uintptr_t)fn);
 	e_byte(e, 0xff); /* call rax */
 	e_byte(e, 0xd0);
