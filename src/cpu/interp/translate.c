@@ -800,7 +800,7 @@ static void emit_chain_to(struct trans *t, u64 target)
 		e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
 		e_alu_ri(e, 8, ALU_CMP, H_RAX, t->b->ninsns);
 		jump_out(t, CC_B);
-		e_patch(t->start, e_jmp32(e, t->start), ENTRY_SIZE);
+		e_patch(&t->e, t->start, e_jmp32(e, t->start), ENTRY_SIZE);
 		return;
 	}
 	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
@@ -893,14 +893,14 @@ static void emit_stub(struct trans *t, enum stub_kind kind, unsigned k)
 		if (t->remat[k].kind >= 0)
 			emit_remat(e, t->remat[k]);
 		size_t at = e_jmp32(e, t->start);
-		e_patch(t->start, at, t->resume[k]);
+		e_patch(&t->e, t->start, at, t->resume[k]);
 		t->i = saved;
 		t->k = saved_k;
 		break;
 	}
 	case STUB_EXIT: /* a handler ended the block: on, unless it asks for attention */
 		emit_add_icount(t, k + 1);
-		e_patch(t->start, e_jmp32(e, t->start), t->chain);
+		e_patch(&t->e, t->start, e_jmp32(e, t->start), t->chain);
 		break;
 	case STUB_TAKEN:
 		store_rip(t, t->target[k]);
@@ -931,7 +931,7 @@ static void emit_stubs(struct trans *t)
 			break;
 	}
 	for (unsigned n = 0; n < t->nfix; n++)
-		e_patch(t->start, t->fix[n].at, at[t->fix[n].kind][t->fix[n].k]);
+		e_patch(&t->e, t->start, t->fix[n].at, at[t->fix[n].kind][t->fix[n].k]);
 }
 
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks)
@@ -995,6 +995,6 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	e_byte(e, 0xc3);
 	emit_stubs(&t);
 	for (unsigned k = 0; k < t.nouts; k++)
-		e_patch(t.start, t.outs[k], epilogue);
+		e_patch(&t.e, t.start, t.outs[k], epilogue);
 	return e->full ? 0 : (size_t)(e->p - t.start);
 }

@@ -214,9 +214,14 @@ static inline size_t e_jmp32(struct emitter *e, const u8 *start)
 	return at;
 }
 
-/* Point the rel32 at `at` (an offset from start) to offset `to`. */
-static inline void e_patch(u8 *start, size_t at, size_t to)
+/* Point the rel32 at `at` (an offset from start) to offset `to`.  A
+ * jump emitted once the buffer was full has no field to patch. */
+static inline void e_patch(struct emitter *e, u8 *start, size_t at, size_t to)
 {
+	if (at + 4 > (size_t)(e->end - start)) {
+		e->full = true;
+		return;
+	}
 	i32 rel = (i32)((i64)to - (i64)(at + 4));
 	memcpy(start + at, &rel, 4);
 }
