@@ -129,7 +129,7 @@ if [[ " $parts " == *" fuzz "* ]]; then
 	rc=$?
 	echo "| target | seconds | executions | crashes | corpus before | after merge |" >>"$report"
 	echo "|---|---|---|---|---|---|" >>"$report"
-	for t in log meta ckpt; do
+	for t in $(ls tests/fuzz/corpus); do # one seed corpus per target
 		fuzzer=$BUILD-fuzz/fuzz_$t
 		[ -x "$fuzzer" ] || continue
 		before=$(ls tests/fuzz/corpus/$t | wc -l)
