@@ -18,11 +18,15 @@ static void describe(struct state_part *p, const char *name, u32 version, u32 si
 	p->size = size;
 }
 
-static const void *view_vcpu(struct encore_vcpu *v, struct vcpu_part *part)
+/* By exits the saved count is 0, as restore_vcpu sets it: KVM counts no
+ * instructions and the interpreter replaying its recording does, so a
+ * count would make the two engines' states differ. */
+static const void *view_vcpu(const struct encore_machine *m, struct encore_vcpu *v,
+			     struct vcpu_part *part)
 {
 	memset(part, 0, sizeof(*part));
 	if (v->engine) {
-		part->insns = v->engine->ops->insn_count(v->engine);
+		part->insns = m->by_exits ? 0 : v->engine->ops->insn_count(v->engine);
 		v->engine->ops->get_state(v->engine, &part->s);
 	}
 	return part;
@@ -39,7 +43,7 @@ const void *machine__part_view(struct encore_machine *m, unsigned k, struct stat
 		char name[STATE_PART_NAME];
 		snprintf(name, sizeof(name), "cpu%u", k - 1);
 		describe(p, name, ENCORE_CPU_STATE_VERSION, sizeof(struct vcpu_part));
-		return scratch ? view_vcpu(&m->vcpus[k - 1], scratch) : NULL;
+		return scratch ? view_vcpu(m, &m->vcpus[k - 1], scratch) : NULL;
 	}
 	const struct device *d = m->devices[k - 1 - m->nvcpus];
 	describe(p, d->name, d->version, d->state_size);
