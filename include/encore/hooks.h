@@ -49,6 +49,11 @@ struct encore_hooks {
 	void (*on_block_ran)(void *opaque, unsigned vcpu, u64 icount, void *handle,
 			     unsigned started, unsigned retired);
 	void *code_opaque;
+	/* The vCPU's code goes on at privilege level cpl, another than its
+	 * code ran at before (see encore/plugin.h); icount counts what ran
+	 * before.  Called between blocks, so it costs nothing per block. */
+	void (*on_cpl_change)(void *opaque, unsigned vcpu, u64 icount, unsigned cpl);
+	void *cpl_change_opaque;
 };
 
 #endif

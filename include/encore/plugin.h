@@ -1,7 +1,8 @@
 /*
  * The analysis plugin API of `encore simulate` (and of docs/plugins.md),
- * version 3: every event callback names the vCPU it happened on, and
- * decoded blocks of code can be followed instead of every instruction.
+ * version 4: every event callback names the vCPU it happened on, decoded
+ * blocks of code can be followed instead of every instruction, and
+ * changes of privilege level instead of every block.
  *
  * A plugin analyses the replay of one interval at a time: interval i is
  * the stretch of a recording from checkpoint i to checkpoint i+1.  Each
@@ -57,8 +58,9 @@
  *     const struct encore_plugin encore_plugin = { ENCORE_PLUGIN_API_VERSION, ... };
  * and is named on the command line by a path containing '/' or ending in
  * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.  encore
- * runs plugins built for version 2 as they are (version 3 only added
- * on_block_decoded and on_block_ran at the end of struct encore_plugin)
+ * runs plugins built for versions 2 and 3 as they are (version 3 only
+ * added on_block_decoded and on_block_ran at the end of struct
+ * encore_plugin, version 4 on_cpl_change after them)
  * and refuses one built for version 1 (it had no vCPU arguments):
  * rebuild that against this header.
  */
@@ -70,7 +72,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ENCORE_PLUGIN_API_VERSION 3
+#define ENCORE_PLUGIN_API_VERSION 4
 
 /* The interval an instance analyses. */
 #define ENCORE_ICOUNT_UNKNOWN UINT64_MAX
@@ -283,10 +285,24 @@ struct encore_plugin {
 	void *(*on_block_decoded)(void *self, unsigned vcpu, const struct encore_code_block *b);
 	void (*on_block_ran)(void *self, unsigned vcpu, uint64_t icount, void *block,
 			     unsigned started, unsigned retired);
+
+	/* Version 4.  The privilege level of the vCPU's code changed: what
+	 * runs next on `vcpu` runs at `cpl`, and its code ran at another CPL
+	 * from its previous call (or from interval_begin, where its registers
+	 * give the CPL it starts at) up to `icount`, its count now.  So the
+	 * instructions retired at each CPL are differences of icounts, at a
+	 * cost per change instead of per block.  It comes before the events
+	 * of the first instruction at the new CPL.  An instruction that
+	 * changes the CPL (SYSCALL, SYSRET, IRET, a far transfer, INT n)
+	 * counts at the CPL it started at; an exception or interrupt taken
+	 * between instructions is not an instruction.  A CPL left again
+	 * before any instruction ran there is not reported. */
+	void (*on_cpl_change)(void *self, unsigned vcpu, uint64_t icount, unsigned cpl);
 };
 
-/* The size of a version 2 struct encore_plugin: everything before
- * on_block_decoded. */
+/* The sizes of older versions' struct encore_plugin: everything before
+ * what the next version added. */
 #define ENCORE_PLUGIN_V2_SIZE offsetof(struct encore_plugin, on_block_decoded)
+#define ENCORE_PLUGIN_V3_SIZE offsetof(struct encore_plugin, on_cpl_change)
 
 #endif

@@ -20,10 +20,11 @@ static const struct encore_plugin *load_external(struct sim_plugin *sp, const ch
 		snprintf(err, n, "%s is not an encore plugin: it defines no 'encore_plugin'", path);
 		return NULL;
 	}
-	if (p->api_version == 2) {
-		/* Version 3 only added fields at the end: a version 2 plugin's
-		 * struct is the first part of ours, the rest NULL. */
-		memcpy(&sp->upgraded, p, ENCORE_PLUGIN_V2_SIZE);
+	if (p->api_version == 2 || p->api_version == 3) {
+		/* Versions 3 and 4 only added fields at the end: an older
+		 * plugin's struct is the first part of ours, the rest NULL. */
+		memcpy(&sp->upgraded, p,
+		       p->api_version == 2 ? ENCORE_PLUGIN_V2_SIZE : ENCORE_PLUGIN_V3_SIZE);
 		return &sp->upgraded;
 	}
 	if (p->api_version != ENCORE_PLUGIN_API_VERSION) {

@@ -72,7 +72,7 @@ struct plugin_run {
 	bool active;
 	struct plugin_slot slots[PLUGIN_SET_MAX];
 	struct encore_hooks hooks;
-	struct hook_fan insn, block, mem, exception, syscall, io, code;
+	struct hook_fan insn, block, mem, exception, syscall, io, code, cpl_change;
 	struct plugin_arena handles;   /* several plugins' handles of decoded blocks */
 	bool handles_failed;           /* out of memory for them */
 	char error[512];       /* the first failure, if any */

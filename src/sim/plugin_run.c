@@ -148,6 +148,13 @@ static void fan_block_ran(void *o, unsigned vcpu, u64 icount, void *handle, unsi
 		f->p[k]->on_block_ran(f->self[k], vcpu, icount, h[k], started, retired);
 }
 
+static void fan_cpl_change(void *o, unsigned vcpu, u64 icount, unsigned cpl)
+{
+	const struct hook_fan *f = o;
+	for (unsigned k = 0; k < f->count; k++)
+		f->p[k]->on_cpl_change(f->self[k], vcpu, icount, cpl);
+}
+
 /* A device access, named by the vCPU that made it and that vCPU's count
  * (one that no vCPU made, a DMA say, by the vCPU whose turn it is). */
 static void observe_io(struct plugin_run *r, struct encore_vcpu *vcpu, u64 addr, const u8 *data,
@@ -188,6 +195,7 @@ static void collect_fans(struct plugin_run *r)
 {
 	r->insn.count = r->block.count = r->mem.count = 0;
 	r->exception.count = r->syscall.count = r->io.count = r->code.count = 0;
+	r->cpl_change.count = 0;
 	for (unsigned k = 0; k < r->set->count; k++) {
 		const struct encore_plugin *p = r->set->v[k].p;
 		void *self = r->slots[k].self;
@@ -198,6 +206,7 @@ static void collect_fans(struct plugin_run *r)
 		fan_add(&r->syscall, p, self, p->on_syscall);
 		fan_add(&r->io, p, self, p->on_io);
 		fan_add(&r->code, p, self, p->on_block_decoded);
+		fan_add(&r->cpl_change, p, self, p->on_cpl_change);
 	}
 }
 
@@ -231,6 +240,7 @@ static void hook_in(struct plugin_run *r)
 	INSTALL(h, r->mem, mem, fan_mem);
 	INSTALL(h, r->exception, exception, fan_exception);
 	INSTALL(h, r->syscall, syscall, fan_syscall);
+	INSTALL(h, r->cpl_change, cpl_change, fan_cpl_change);
 	if (r->code.count == 1) {
 		h->on_block_decoded = r->code.p[0]->on_block_decoded;
 		h->on_block_ran = r->code.p[0]->on_block_ran;
@@ -241,7 +251,7 @@ static void hook_in(struct plugin_run *r)
 		h->code_opaque = r;
 	}
 	bool any = h->on_insn || h->on_block || h->on_mem || h->on_exception || h->on_syscall ||
-		   h->on_block_decoded;
+		   h->on_block_decoded || h->on_cpl_change;
 	set_hooks(r->machine, any ? h : NULL);
 	if (r->io.count) {
 		r->machine->pio.observer = observe_pio;

@@ -16,7 +16,7 @@
 #     exit 1, the interval ending there diverges and the one starting
 #     there cannot start, both named on stderr; the others are exact; no
 #     merged outputs;
-#   - a plugin built for plugin API 2 runs as it is;
+#   - plugins built for plugin APIs 2 and 3 run as they are;
 #   - bad usage (unknown plugin, missing .so, a plugin built for plugin
 #     API 1, bad plugin options, an interval the recording lacks, plugins
 #     without -o, a directory that is no recording): exit 2 and a message
@@ -297,15 +297,18 @@ const struct encore_plugin encore_plugin = { .api_version = 1, .name = "old", .s
 EOF
 if ${CC:-cc} -std=gnu11 -shared -fPIC -Iinclude "$tmp/api1.c" -o "$tmp/api1.so" 2>"$tmp/api1.err"; then
 	expect "a plugin built for API 1" 2 \
-		"^encore simulate: plugin $tmp/api1.so was built for plugin API 1; this encore speaks API 3 \(callbacks name their vCPU\): rebuild it against include/encore/plugin.h$" \
+		"^encore simulate: plugin $tmp/api1.so was built for plugin API 1; this encore speaks API 4 \(callbacks name their vCPU\): rebuild it against include/encore/plugin.h$" \
 		"$tmp/rec" --plugin "$tmp/api1.so" -o "$tmp/u"
 else
 	skip "a plugin built for API 1" "no C compiler to build one ($(head -c 100 "$tmp/api1.err"))"
 fi
-# A plugin built for API 2 runs as it is: encore reads no field that API
-# 3 added (here the place of on_block_decoded holds a non-NULL pointer
-# without an on_block_ran, which encore would refuse as an API 3 plugin).
-cat >"$tmp/api2.c" <<'EOF'
+# Plugins built for APIs 2 and 3 run as they are: encore reads no field
+# a later API added (here the place of the first such field holds a
+# non-NULL pointer: on_block_decoded without an on_block_ran, which
+# encore would refuse from an API 3 plugin, or an on_cpl_change that would
+# crash if called).
+old_plugin() { # VERSION FIELD-INITIALISER
+	cat <<EOF
 #include <stdlib.h>
 #include "encore/plugin.h"
 struct calls { FILE *out; unsigned long long n; };
@@ -327,28 +330,38 @@ static void on_insn(void *self, unsigned vcpu, uint64_t icount, uint64_t rip,
 static int end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	(void)iv; (void)err; (void)errlen;
-	fprintf(((struct calls *)self)->out, "insn_calls %llu\n", ((struct calls *)self)->n);
+	fprintf(((struct calls *)self)->out, "insn_calls %llu\\n", ((struct calls *)self)->n);
 	return 0;
 }
 const struct encore_plugin encore_plugin = {
-	.api_version = 2, .name = "old2", .suffix = "txt", .create = create, .destroy = destroy,
+	.api_version = $1, .name = "old$1", .suffix = "txt", .create = create, .destroy = destroy,
 	.interval_end = end, .on_insn = on_insn, .merge_kind = ENCORE_MERGE_COUNTERS,
-	.on_block_decoded = (void *(*)(void *, unsigned, const struct encore_code_block *))1,
+	$2,
 };
 EOF
-if ${CC:-cc} -std=gnu11 -shared -fPIC -Iinclude "$tmp/api2.c" -o "$tmp/api2.so" 2>"$tmp/api2.err"; then
-	"$ENCORE" simulate -q "$tmp/rec" -j 2 --plugin "$tmp/api2.so" -o "$tmp/api2out" \
-		>/dev/null 2>"$tmp/api2.run" </dev/null
-	rc=$?
-	calls=$(sed -n 's/^insn_calls //p' "$tmp/api2out/old2.txt" 2>/dev/null)
-	if [ $rc = 0 ] && [ "${calls:-0}" -gt 0 ]; then
-		ok "a plugin built for API 2 runs as it is: exit 0, $calls on_insn calls"
+}
+for v in 2 3; do
+	if [ $v = 2 ]; then
+		field='.on_block_decoded = (void *(*)(void *, unsigned, const struct encore_code_block *))1'
 	else
-		not_ok "a plugin built for API 2 (exit $rc, calls '$calls')" "$tmp/api2.run"
+		field='.on_cpl_change = (void (*)(void *, unsigned, uint64_t, unsigned))1'
 	fi
-else
-	skip "a plugin built for API 2" "no C compiler to build one ($(head -c 100 "$tmp/api2.err"))"
-fi
+	old_plugin $v "$field" >"$tmp/api$v.c"
+	if ${CC:-cc} -std=gnu11 -shared -fPIC -Iinclude "$tmp/api$v.c" -o "$tmp/api$v.so" \
+		2>"$tmp/api$v.err"; then
+		"$ENCORE" simulate -q "$tmp/rec" -j 2 --plugin "$tmp/api$v.so" -o "$tmp/api${v}out" \
+			>/dev/null 2>"$tmp/api$v.run" </dev/null
+		rc=$?
+		calls=$(sed -n 's/^insn_calls //p' "$tmp/api${v}out/old$v.txt" 2>/dev/null)
+		if [ $rc = 0 ] && [ "${calls:-0}" -gt 0 ]; then
+			ok "a plugin built for API $v runs as it is: exit 0, $calls on_insn calls"
+		else
+			not_ok "a plugin built for API $v (exit $rc, calls '$calls')" "$tmp/api$v.run"
+		fi
+	else
+		skip "a plugin built for API $v" "no C compiler to build one ($(head -c 100 "$tmp/api$v.err"))"
+	fi
+done
 expect "coverage,cpl=bogus" 2 "cpl=bogus: want kernel, user or all" \
 	"$tmp/rec" --plugin coverage,cpl=bogus -o "$tmp/u"
 expect "hotspots,map=/nonexistent" 2 "map=/nonexistent: .*No such file" \

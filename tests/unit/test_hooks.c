@@ -6,7 +6,10 @@
  * vCPU whose engine ran and gives that vCPU's own instruction count, and
  * built-in plugins hooked in by encore's plugin host (src/sim/) count
  * each vCPU exactly; the decoded-code hooks report runs that begin and
- * retire exactly the instructions on_insn sees and the count moves.
+ * retire exactly the instructions on_insn sees and the count moves;
+ * on_cpl_change tells of every change of privilege, at the count that
+ * splits what ran at each CPL exactly as on_insn and the decoded-code
+ * hooks do.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -439,6 +442,124 @@ static void test_hooks_change_nothing(void)
 	CHECK(hash[0] == hash[1] && hash[0] == hash[2], "state hashes agree");
 }
 
+/* ---- changes of privilege ---- */
+
+#define SYSCALL_LOOPS 1000u
+#define SYSCALL_ENTRY (CODE_ADDR + 26)
+
+/* mov $SYSCALL_LOOPS,%r12d;
+ * 1: lea 2f(%rip),%rcx; mov $2,%r11d; sysretq;
+ * 2: nop; nop; syscall              (at CPL 3; SYSCALL_ENTRY follows)
+ *    dec %r12d; jnz 1b; hlt */
+static const u8 syscall_loop[] = {
+	0x41, 0xbc, SYSCALL_LOOPS & 0xff, SYSCALL_LOOPS >> 8, 0, 0,
+	0x48, 0x8d, 0x0d, 0x09, 0x00, 0x00, 0x00,
+	0x41, 0xbb, 0x02, 0x00, 0x00, 0x00,
+	0x48, 0x0f, 0x07,
+	0x90, 0x90,
+	0x0f, 0x05,
+	0x41, 0xff, 0xcc,
+	0x75, 0xe7,
+	0xf4,
+};
+
+struct cpl_events {
+	unsigned cpl;             /* as the last on_cpl_change said (0 at the start) */
+	u64 last;                 /* its icount */
+	u64 by_cpl[4];            /* from on_cpl_change: differences of icounts */
+	u64 insns_by_cpl[4];      /* from on_insn: its cpl, call by call */
+	u64 ran_by_cpl[4];        /* from on_block_ran: retired, at the block's CPL */
+	unsigned changes, out_of_step;
+	bool check_next_insn;     /* the next on_insn must come at `last` */
+};
+
+static void cpl_change(void *o, unsigned vcpu, u64 icount, unsigned cpl)
+{
+	struct cpl_events *e = o;
+	(void)vcpu;
+	if (cpl == e->cpl || icount < e->last)
+		e->out_of_step++;
+	e->by_cpl[e->cpl & 3] += icount - e->last;
+	e->last = icount;
+	e->cpl = cpl;
+	e->changes++;
+	e->check_next_insn = true;
+}
+
+static void cpl_insn(void *o, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes, unsigned len,
+		     unsigned cpl)
+{
+	struct cpl_events *e = o;
+	(void)vcpu, (void)rip, (void)bytes, (void)len;
+	if (cpl != e->cpl || (e->check_next_insn && icount != e->last))
+		e->out_of_step++;
+	e->check_next_insn = false;
+	e->insns_by_cpl[cpl & 3]++;
+}
+
+static void *cpl_decoded(void *o, unsigned vcpu, const struct encore_code_block *b)
+{
+	(void)o, (void)vcpu;
+	return (void *)(uintptr_t)(b->cpl + 1);
+}
+
+static void cpl_ran(void *o, unsigned vcpu, u64 icount, void *handle, unsigned started,
+		    unsigned retired)
+{
+	struct cpl_events *e = o;
+	(void)vcpu, (void)icount, (void)started;
+	e->ran_by_cpl[((uintptr_t)handle - 1) & 3] += retired;
+}
+
+/* `with`: 0 on_cpl_change alone, 1 with on_insn, 2 with decoded code. */
+static void run_cpl_changes(int with)
+{
+	static const char *const names[] = { "alone", "with on_insn", "with decoded code" };
+	struct encore_engine *e;
+	struct encore_machine *m = boot_code(syscall_loop, sizeof(syscall_loop), CODE_ADDR, &e);
+	/* User mode needs user pages; SYSRET returns to CS 0x23, SYSCALL enters CS 8. */
+	for (u64 table = BARE_PML4; table <= BARE_PML4 + 0x2000; table += 0x1000)
+		*machine__ram_ptr(m, table) |= 4;
+	struct encore_cpu_state s;
+	e->ops->get_state(e, &s);
+	s.msr.star = (0x10ull << 48) | (0x08ull << 32);
+	s.msr.lstar = SYSCALL_ENTRY;
+	e->ops->set_state(e, &s);
+	struct cpl_events ev = { 0 };
+	struct encore_hooks h = { .on_cpl_change = cpl_change, .cpl_change_opaque = &ev };
+	if (with == 1)
+		h.on_insn = cpl_insn, h.insn_opaque = &ev;
+	if (with == 2)
+		h.on_block_decoded = cpl_decoded, h.on_block_ran = cpl_ran, h.code_opaque = &ev;
+	e->ops->set_hooks(e, &h);
+	struct encore_exit x;
+	engine__run(e, 100000, &x);
+	u64 total = e->ops->insn_count(e);
+	cpl_change(&ev, 0, total, !ev.cpl * 3); /* the end counts what ran since the last change */
+	ev.changes--;
+	CHECK(x.reason == EXIT_HLT, "%s: exit reason %d", names[with], x.reason);
+	CHECK(ev.changes == 2 * SYSCALL_LOOPS && !ev.out_of_step, "%s: %u changes (want %u), %u "
+	      "out of step", names[with], ev.changes, 2 * SYSCALL_LOOPS, ev.out_of_step);
+	CHECK(ev.by_cpl[3] == 3 * SYSCALL_LOOPS && ev.by_cpl[0] + ev.by_cpl[3] == total,
+	      "%s: CPL 3 %llu (want %u), CPL 0 %llu, of %llu", names[with],
+	      (unsigned long long)ev.by_cpl[3], 3 * SYSCALL_LOOPS,
+	      (unsigned long long)ev.by_cpl[0], (unsigned long long)total);
+	const u64 *other = with == 1 ? ev.insns_by_cpl : ev.ran_by_cpl;
+	if (with)
+		CHECK(!memcmp(other, ev.by_cpl, sizeof(ev.by_cpl)), "%s: per CPL %llu %llu from "
+		      "the other hook, %llu %llu from on_cpl_change", names[with],
+		      (unsigned long long)other[0], (unsigned long long)other[3],
+		      (unsigned long long)ev.by_cpl[0], (unsigned long long)ev.by_cpl[3]);
+	machine__destroy(m);
+}
+
+static void test_cpl_changes(void)
+{
+	check_group("hooks-cpl-change");
+	for (int with = 0; with < 3; with++)
+		run_cpl_changes(with);
+}
+
 /* ---- two vCPUs taking turns ---- */
 
 #define LOOP_ADDR 0x102000ull   /* vCPU 0's code */
@@ -699,6 +820,7 @@ int main(void)
 	test_blocks_end_at_branches();
 	test_insn_bytes();
 	test_decoded_code();
+	test_cpl_changes();
 	test_two_vcpus();
 	test_plugin_host_two_vcpus();
 	check_group_end();

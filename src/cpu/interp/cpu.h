@@ -153,6 +153,7 @@ struct cpu {
 	int delivering;     /* vector being delivered (-1: none), for #DF rules */
 	const struct encore_hooks *hooks;
 	u8 run_kind;        /* which hooks the run loop calls: enum run_kind */
+	u8 reported_cpl;    /* the CPL on_cpl_change last told of */
 	u8 code_hooks;      /* the hooks translations must call (enum
 	                     * code_hooks); CODE_HOOKS_NONE: none may run */
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */

@@ -31,8 +31,12 @@ void cpu_update_mode(struct cpu *c)
 	/* Decoding depends on the code size; execute permission on the privilege,
 	 * which also keys blocks for on_block_decoded (a block has one CPL).
 	 * Real mode and 16-bit protected mode decode alike (CS.D = 0). */
-	c->mode_key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) |
-		      (u8)(c->cpl << 2);
+	u8 key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) | (u8)(c->cpl << 2);
+	/* A chain of blocks runs in one mode: code in another starts from the
+	 * run loop, where on_cpl_change is told (run_blocks_hooked). */
+	if (key != c->mode_key)
+		c->block_abort = 1;
+	c->mode_key = key;
 	/*
 	 * The jump cache is keyed by RIP, an offset in CS: it holds for one CS
 	 * base only.  Outside 64-bit mode (which ignores the base) a far
@@ -258,6 +262,7 @@ enum run_kind {
 	RUN_CODE,    /* on_block_ran after each block, nothing per instruction */
 	RUN_HOOKED,  /* on_insn or on_block: exec_block_hooked (and on_block_ran,
 	              * if installed) */
+	RUN_WATCH,   /* plain blocks; only on_cpl_change, between chains */
 };
 
 /* on_block_ran (fn NULL if not installed), read once for a chain of
@@ -328,10 +333,19 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 static __attribute__((noinline)) void run_blocks_hooked(struct cpu *c, struct block *b,
 						       unsigned n, bool shadow)
 {
+	/* Blocks chain only within one mode, so code at a new CPL always
+	 * starts here: before it runs, with what ran before counted. */
+	if (unlikely(c->cpl != c->reported_cpl) && c->hooks->on_cpl_change) {
+		c->reported_cpl = c->cpl;
+		c->hooks->on_cpl_change(c->hooks->cpl_change_opaque, c->engine.vcpu->index, c->icount,
+					c->cpl);
+	}
 	if (c->run_kind == RUN_CODE)
 		run_blocks(c, b, n, shadow, RUN_CODE);
-	else
+	else if (c->run_kind == RUN_HOOKED)
 		run_blocks(c, b, n, shadow, RUN_HOOKED);
+	else
+		run_blocks(c, b, n, shadow, RUN_PLAIN);
 }
 
 static bool interrupts_enabled(struct cpu *c)
@@ -435,6 +449,7 @@ static int interp_set_state(struct encore_engine *e, const struct encore_cpu_sta
 	c->s.irq_injected = c->s.irq_vector = c->s.irq_window_wanted = c->s.kick_pending = 0;
 	c->cc_op = CC_OP(CC_EFLAGS, 1);
 	cpu_update_mode(c);
+	c->reported_cpl = c->cpl; /* a restore is no change of privilege */
 	tlb_flush_all(c);
 	return 0;
 }
@@ -523,7 +538,8 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 	c->code_hooks = (u8)code_hooks;
 	c->hooks = h;
 	c->run_kind = !h ? RUN_PLAIN : h->on_insn || h->on_block ? RUN_HOOKED
-		    : h->on_block_ran ? RUN_CODE : RUN_PLAIN;
+		    : h->on_block_ran ? RUN_CODE : h->on_cpl_change ? RUN_WATCH : RUN_PLAIN;
+	c->reported_cpl = c->cpl;
 	tlb_flush_all(c); /* memory hooks need every access on the slow path */
 	return 0;
 }
