@@ -2,13 +2,13 @@
  * icount: instructions retired by privilege level, for every interval
  * and in all, per vCPU and for the whole machine.
  *
- * Exact by construction: it follows decoded code (on_block_decoded,
- * on_block_ran), and each run's retired instructions count at its block's
- * CPL (a block has one).  The runs of a vCPU retire exactly its icount, so
- * the counts add up to each interval's length.  A software interrupt
- * (INT n, INT3, INTO) counts at the CPL it was executed at, in the run of
- * its block, though the interpreter retires it after delivering it.  Each
- * vCPU is counted apart; the machine's counts are their sums.
+ * Exact by construction: each vCPU keeps a cpl_clock (plugin_util.h) that
+ * starts at the vCPU's CPL and icount at the interval's start and moves
+ * at each change of privilege (on_cpl_change) and at the interval's end,
+ * so every instruction counts at the CPL it ran at, at a cost per change
+ * of CPL rather than per block.  An instruction that changes the CPL
+ * (SYSCALL, IRET, INT n ...) counts at the CPL it started at.  Each vCPU
+ * is counted apart; the machine's counts are their sums.
  *
  * Interval file (text):          Merged (text tables):
  *     encore-icount 2                interval  first_icount  user  kernel  total
@@ -33,6 +33,7 @@
 #define HEADER "encore-icount 2"
 
 struct icount_vcpu {
+	struct cpl_clock clock;
 	u64 by_cpl[4];
 };
 
@@ -77,23 +78,31 @@ static void *icount_create(const struct encore_plugin_env *env, char *err, size_
 	return s;
 }
 
-/* A block's handle is its CPL, plus one (not NULL). */
-static void *icount_block_decoded(void *self, unsigned vcpu, const struct encore_code_block *b)
-{
-	(void)self;
-	(void)vcpu;
-	return (void *)(uintptr_t)((b->cpl & 3) + 1);
-}
-
-static void icount_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
-			     unsigned started, unsigned retired)
+static void icount_begin(void *self, const struct encore_interval *iv)
 {
 	struct icount *s = self;
-	(void)icount;
-	(void)started;
+	for (unsigned v = 0; v < s->nvcpus; v++) {
+		struct encore_regs r;
+		plugin_host__vcpu_regs(&s->env, v, &r);
+		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
+				 iv->vcpu_end_icount[v], r.cpl);
+	}
+}
+
+/* vCPU c's instructions up to its icount `now` count at its CPL. */
+static void advance(struct icount_vcpu *c, u64 now)
+{
+	c->by_cpl[c->clock.cpl] += cpl_clock__advance(&c->clock, now);
+}
+
+static void icount_on_cpl_change(void *self, unsigned vcpu, u64 icount, unsigned cpl)
+{
+	struct icount *s = self;
 	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
 		return;
-	s->vcpu[vcpu].by_cpl[((uintptr_t)block - 1) & 3] += retired;
+	struct icount_vcpu *c = &s->vcpu[vcpu];
+	advance(c, icount);
+	c->clock.cpl = cpl & 3;
 }
 
 static u64 sum4(const u64 *v)
@@ -109,6 +118,9 @@ static int check_counts(struct icount *s, const struct encore_interval *iv, char
 		return -1;
 	for (unsigned v = 0; v < s->nvcpus; v++) {
 		struct icount_vcpu *c = &s->vcpu[v];
+		advance(c, iv->vcpu_end_icount[v]);
+		if (cpl_clock__check(&c->clock, err, errlen))
+			return -1;
 		u64 want = iv->vcpu_end_icount[v] - iv->vcpu_first_icount[v];
 		if (sum4(c->by_cpl) != want)
 			return errmsg(err, errlen, "counted %llu instructions of vCPU %u in an "
@@ -341,9 +353,9 @@ const struct encore_plugin plugin_icount = {
 	.check_options = icount_check_options,
 	.create = icount_create,
 	.destroy = icount_destroy,
+	.interval_begin = icount_begin,
 	.interval_end = icount_end,
-	.on_block_decoded = icount_block_decoded,
-	.on_block_ran = icount_block_ran,
+	.on_cpl_change = icount_on_cpl_change,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = icount_merge,
 };

@@ -6,9 +6,10 @@
  * "How far" = the instructions the address space had retired at CPL 3,
  * on all vCPUs together, before its SYSCALL instruction.  Each vCPU
  * counts its own exactly the way icount does (a cpl_clock per vCPU on
- * its own icount, plugin_util.h), into the count of the address space it
- * is in; CR3 can only change at CPL 0, so a vCPU's address space is read
- * (host vcpu_regs()) only when it enters CPL 3, not at every block.  An
+ * its own icount, plugin_util.h, moved at each change of privilege,
+ * on_cpl_change, and at each call), into the count of the address space
+ * it is in; CR3 can only change at CPL 0, so a vCPU's address space is
+ * read (host vcpu_regs()) only when it enters CPL 3.  An
  * address space is CR3 without its PCID bits and without bit 12: Linux's
  * page-table isolation runs user mode on CR3 | 0x1000 and the kernel on
  * CR3.
@@ -17,7 +18,8 @@
  * one; so that a call sees those of the other vCPUs (threads of one
  * process on several vCPUs), the call first brings every other vCPU in
  * user mode up to where it stopped (its count from vcpu_regs(): it is
- * not running, and its CPL has not changed since its last block).
+ * not running, and no instruction of it ran at another CPL since its
+ * last on_cpl_change).
  *
  * Limitation: an address space is its page-table root, so a process
  * whose root page was freed and reused by a later process shares that
@@ -150,18 +152,13 @@ static void syscalls_begin(void *self, const struct encore_interval *iv)
 	fprintf(s->env.out, HEADER "\n");
 }
 
-static void syscalls_on_block(void *self, unsigned vcpu, u64 icount, u64 rip, unsigned ninsns,
-			      unsigned cpl)
+static void syscalls_on_cpl_change(void *self, unsigned vcpu, u64 icount, unsigned cpl)
 {
 	struct syscalls *s = self;
-	(void)rip;
-	(void)ninsns;
 	if (unlikely(!vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
 		return;
-	struct sys_vcpu *c = &s->vcpu[vcpu];
-	advance(s, c, icount);
-	if (unlikely((cpl & 3) != c->clock.cpl))
-		set_cpl(s, vcpu, cpl);
+	advance(s, &s->vcpu[vcpu], icount);
+	set_cpl(s, vcpu, cpl);
 }
 
 /* Every vCPU but `running` that is in user mode, up to where it stopped. */
@@ -355,7 +352,7 @@ const struct encore_plugin plugin_syscalls = {
 	.destroy = syscalls_destroy,
 	.interval_begin = syscalls_begin,
 	.interval_end = syscalls_end,
-	.on_block = syscalls_on_block,
+	.on_cpl_change = syscalls_on_cpl_change,
 	.on_syscall = syscalls_on_syscall,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = syscalls_merge,

@@ -90,6 +90,7 @@ struct session {
 	unsigned count;
 	void *self;                    /* the instance of the running interval */
 	u64 icount[MAX_VCPUS];         /* per vCPU: of the next instruction insns() reports */
+	unsigned cpl[MAX_VCPUS];       /* per vCPU: the CPL on_cpl_change last told of */
 	/* One-instruction blocks insn() decoded for the running instance,
 	 * found again as the engine finds a decoded block. */
 	struct { u64 rip; unsigned cpl; void *handle; } blocks[64];
@@ -138,6 +139,7 @@ static void *interval_start_vcpus(struct session *s, const u64 *first, const u64
 	s->nblocks = 0;
 	for (unsigned v = 0; v < s->host.nvcpus; v++) {
 		s->vcpu_first[i][v] = s->icount[v] = s->host.regs[v].icount = first[v];
+		s->cpl[v] = s->host.regs[v].cpl;
 		s->vcpu_end[i][v] = end[v];
 		sum_first += first[v];
 		sum_end += end[v];
@@ -257,13 +259,28 @@ static void test_registry(void)
 static void *decode(struct session *s, u64 rip, unsigned cpl, const u8 *lens, unsigned n);
 static void run(struct session *s, void *block, unsigned started, unsigned retired);
 
+/* Code of the current vCPU at `cpl` is about to run: on_cpl_change, as
+ * the engine calls it, if the CPL is another than its code's before. */
+static void code_at(struct session *s, unsigned cpl)
+{
+	unsigned v = s->host.cur;
+	if (s->p->on_cpl_change && cpl != s->cpl[v])
+		s->p->on_cpl_change(s->self, v, s->icount[v], cpl);
+	s->cpl[v] = cpl;
+}
+
 /* A run on the current vCPU of a block at `cpl`, as the engine reports
- * it to a plugin that follows decoded code: `started` instructions began,
- * `retired` of them retired (one less when the last faulted). */
+ * it to a plugin: its change of CPL, if any, and to one that follows
+ * decoded code the run: `started` instructions began, `retired` of them
+ * retired (one less when the last faulted). */
 static void icount_run(struct session *s, unsigned cpl, unsigned started, unsigned retired)
 {
 	static const u8 lens[64] = { [0 ... 63] = 1 };
-	run(s, decode(s, 0x1000 + cpl, cpl, lens, started), started, retired);
+	code_at(s, cpl);
+	if (s->p->on_block_decoded)
+		run(s, decode(s, 0x1000 + cpl, cpl, lens, started), started, retired);
+	else
+		s->icount[s->host.cur] += retired;
 }
 
 /* The host calls on_exception only if the plugin has one. */
@@ -441,7 +458,7 @@ static void test_icount_vcpus(void)
 	s.host.nvcpus = 2;
 	interval_start_vcpus(&s, (const u64[]){ 0, 0 }, (const u64[]){ 10, 10 });
 	on_vcpu(&s, 2);
-	icount_run(&s, 0, 5, 5);
+	icount_run(&s, 3, 5, 5);
 	CHECK(interval_finish(&s) == -1 && strstr(s.err, "vCPU 2, in an interval of 2"),
 	      "vCPU 2 of 2: %s", s.err);
 	session_close(&s);
@@ -459,9 +476,11 @@ static void test_icount_errors(void)
 	set_cpu(&s, 3, 0);
 	interval_start(&s, 100, 200);
 	icount_run(&s, 3, 50, 50);
-	icount_run(&s, 0, 10, 10);     /* runs that retire less than the interval */
-	CHECK(interval_finish(&s) == -1 && strstr(s.err, "counted 60 instructions of vCPU 0"),
-	      "short: %s", s.err);
+	s.icount[0] = 250;             /* a change past the interval's end */
+	icount_run(&s, 0, 10, 10);
+	CHECK(interval_finish(&s) == -1 && strstr(s.err, "an event at icount 250 after one at "
+						    "100, or outside the interval [100, 200]"),
+	      "past the end: %s", s.err);
 	session_close(&s);
 
 	/* An interval file of another interval is refused by the merge. */
@@ -919,9 +938,11 @@ static void test_code_blocks(void)
 #define AS2 0x22220000ull
 #define AS3 0x33330000ull
 
+/* Code at `cpl` from `icount` on: on_cpl_change if that is a change. */
 static void sys_block(struct session *s, u64 icount, unsigned cpl)
 {
-	s->p->on_block(s->self, s->host.cur, icount, 0x1000, 8, cpl);
+	s->icount[s->host.cur] = icount;
+	code_at(s, cpl);
 }
 
 static void sys_call(struct session *s, u64 icount, u64 nr, u64 cr3)
