@@ -49,6 +49,13 @@ struct encore_hooks {
 	void (*on_block_ran)(void *opaque, unsigned vcpu, u64 icount, void *handle,
 			     unsigned started, unsigned retired);
 	void *code_opaque;
+	/* With the decoded-code hooks: each handle on_block_decoded returns is
+	 * the address of the block's ninsns u64 counts (or NULL), and a run
+	 * that retires every instruction it began, r of them, adds 1 to the
+	 * r-th instead of being told to on_block_ran; a run that a fault
+	 * ends (and every run of a block whose handle is NULL) is told.
+	 * Translations do the add inline. */
+	bool count_runs;
 	/* The vCPU's code goes on at privilege level cpl, another than its
 	 * code ran at before (see encore/plugin.h); icount counts what ran
 	 * before.  Called between blocks, so it costs nothing per block. */

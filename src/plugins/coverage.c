@@ -6,7 +6,10 @@
  * instructions' addresses and how many of the first of them are in the
  * set already, so a run adds only the addresses it got further to (exact:
  * every instruction that began, also in runs cut short, also one that
- * faulted), and a block run again costs one compare.  The set is written
+ * faulted), and a block run again costs one compare.  encore counts
+ * the runs in which nothing faulted by how far they got (count_runs),
+ * without a call; at the interval's end each block adds the addresses
+ * its furthest counted run reached.  The set is written
  * as an address list (addr_list.h, magic "enccov1\n").  The merge is their
  * union: one address a line, 16 hex digits, so that the text sorts as the
  * numbers do and `comm`/`diff` compare two runs.  Addresses are virtual:
@@ -27,16 +30,25 @@ struct coverage {
 	struct encore_plugin_env env;
 	struct u64_table seen;     /* RIP -> anything */
 	struct plugin_arena blocks;/* the cov_blocks */
+	struct cov_block *list;    /* all of them, newest first */
 	unsigned cpl_mask;         /* bit n: record CPL n */
 	bool out_of_memory;
 };
 
-/* A decoded block at a CPL that counts. */
+/* A decoded block: v[r - 1] the runs that began and retired r of its
+ * instructions (its handle is v), v[n..2n) their addresses. */
 struct cov_block {
+	struct cov_block *next;
 	unsigned ninsns;
 	unsigned in_seen;          /* its first in_seen addresses are in seen */
-	u64 rip[];
+	bool recorded;             /* at a CPL asked for */
+	u64 v[];
 };
+
+static struct cov_block *cov_block_of(void *handle)
+{
+	return (struct cov_block *)((u8 *)handle - offsetof(struct cov_block, v));
+}
 
 /* cpl=kernel (CPL 0-2), user (CPL 3) or all: the CPL bit mask, or 0. */
 static unsigned parse_cpl(const struct encore_plugin_options *o)
@@ -92,18 +104,25 @@ static void *coverage_block_decoded(void *self, unsigned vcpu, const struct enco
 {
 	struct coverage *s = self;
 	(void)vcpu;
-	if (!(s->cpl_mask >> (b->cpl & 3) & 1))
-		return NULL;
+	bool recorded = s->cpl_mask >> (b->cpl & 3) & 1;
+	unsigned n = b->ninsns;
+	/* A block at another CPL gets counts too (a NULL handle would have
+	 * every run told), and no addresses. */
 	struct cov_block *cb = plugin_arena__alloc(&s->blocks,
-						   sizeof(*cb) + b->ninsns * sizeof(u64));
+						   sizeof(*cb) + (recorded ? 2 : 1) * n * sizeof(u64));
 	if (unlikely(!cb)) {
 		s->out_of_memory = true;
 		return NULL;
 	}
-	cb->ninsns = b->ninsns;
+	cb->next = s->list;
+	s->list = cb;
+	cb->ninsns = n;
 	cb->in_seen = 0;
-	code_block__rips(b, cb->rip);
-	return cb;
+	cb->recorded = recorded;
+	memset(cb->v, 0, n * sizeof(u64));
+	if (recorded)
+		code_block__rips(b, &cb->v[n]);
+	return cb->v;
 }
 
 /* A run got further into block cb than any before: its new addresses. */
@@ -113,7 +132,7 @@ static __attribute__((noinline)) void cover_further(struct coverage *s, struct c
 	if (started > cb->ninsns)
 		started = cb->ninsns;
 	for (unsigned k = cb->in_seen; k < started; k++)
-		if (unlikely(!u64_table__value(&s->seen, cb->rip[k])))
+		if (unlikely(!u64_table__value(&s->seen, cb->v[cb->ninsns + k])))
 			s->out_of_memory = true;
 	cb->in_seen = started;
 }
@@ -121,18 +140,33 @@ static __attribute__((noinline)) void cover_further(struct coverage *s, struct c
 static void coverage_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
 			       unsigned started, unsigned retired)
 {
-	struct cov_block *cb = block;
 	(void)vcpu;
 	(void)icount;
 	(void)retired;
-	if (unlikely(cb && started > cb->in_seen))
+	if (unlikely(!block))
+		return;
+	struct cov_block *cb = cov_block_of(block);
+	if (cb->recorded && started > cb->in_seen)
 		cover_further(self, cb, started);
+}
+
+/* The addresses of the runs encore counted: as far as the furthest. */
+static void cover_counted(struct coverage *s)
+{
+	for (struct cov_block *cb = s->list; cb; cb = cb->next) {
+		unsigned r = cb->ninsns;
+		while (r > cb->in_seen && !cb->v[r - 1])
+			r--;
+		if (cb->recorded && r > cb->in_seen)
+			cover_further(s, cb, r);
+	}
 }
 
 static int coverage_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct coverage *s = self;
 	(void)iv;
+	cover_counted(s);
 	if (s->out_of_memory)
 		return errmsg(err, errlen, "out of memory collecting addresses");
 	return addr_list__write(s->env.out, MAGIC, &s->seen, false, err, errlen);
@@ -175,6 +209,7 @@ const struct encore_plugin plugin_coverage = {
 	.interval_end = coverage_end,
 	.on_block_decoded = coverage_block_decoded,
 	.on_block_ran = coverage_block_ran,
+	.count_runs = true,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = coverage_merge,
 };

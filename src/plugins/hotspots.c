@@ -3,14 +3,16 @@
  * the whole recording.
  *
  * Each interval follows decoded code (on_block_decoded, on_block_ran):
- * a block's record holds its instructions' addresses and, for each r,
- * how many runs retired exactly its first r instructions (one increment
- * a run); at the interval's end instruction k counts the runs that
- * retired more than k of them.  So the counts
+ * a block's record holds, for each r, how many runs retired exactly its
+ * first r instructions (encore counts the runs in which nothing faulted,
+ * count_runs; on_block_ran adds those a fault ended) and its
+ * instructions' addresses; at the interval's end instruction k counts
+ * the runs that retired more than k of them.  So the counts
  * add up to the instructions of the interval, as in icount: each
  * iteration of a REP string instruction is one instruction, and an
  * instruction that faults counts nothing until it completes; the plugin
- * checks that they add up, per vCPU.  At the interval's end the blocks'
+ * checks that they add up, for the machine (counted runs are not told
+ * per vCPU).  At the interval's end the blocks'
  * counts are summed per address and written as an address list
  * (addr_list.h, magic "enchot1\n").  The merge sums the lists and prints
  * the top N by count (ties: lower address first), each with its share of
@@ -30,13 +32,18 @@
 #define TOP_DEFAULT 50
 #define TOP_MAX 100000000
 
-/* A decoded block: v[0..n) its instructions' addresses, v[n + r - 1]
- * the runs that retired r of them (r = 1..n). */
+/* A decoded block: v[r - 1] the runs that retired r of its
+ * instructions (r = 1..n: its handle is v), v[n..2n) their addresses. */
 struct hot_block {
 	struct hot_block *next;    /* the instance's blocks, newest first */
 	unsigned ninsns;
 	u64 v[];
 };
+
+static struct hot_block *hot_block_of(void *handle)
+{
+	return (struct hot_block *)((u8 *)handle - offsetof(struct hot_block, v));
+}
 
 struct hotspots {
 	struct encore_plugin_env env;
@@ -44,7 +51,6 @@ struct hotspots {
 	struct plugin_arena arena; /* the hot_blocks */
 	struct hot_block *blocks;
 	unsigned nvcpus;
-	u64 *retired;              /* [nvcpus]: what each vCPU's runs retired */
 	struct vcpu_check check;
 	bool out_of_memory;
 };
@@ -79,7 +85,6 @@ static void hotspots_destroy(void *self)
 		return;
 	u64_table__free(&s->counts);
 	plugin_arena__free(&s->arena);
-	free(s->retired);
 	free(s);
 }
 
@@ -89,9 +94,8 @@ static void *hotspots_create(const struct encore_plugin_env *env, char *err, siz
 	if (s) {
 		s->env = *env;
 		s->nvcpus = env->interval->nvcpus;
-		s->retired = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->retired));
 	}
-	if (!s || !s->retired || u64_table__init(&s->counts)) {
+	if (!s || u64_table__init(&s->counts)) {
 		hotspots_destroy(s);   /* a table never set up is all zero: free(NULL) */
 		errmsg(err, errlen, "out of memory");
 		return NULL;
@@ -112,27 +116,36 @@ static void *hotspots_block_decoded(void *self, unsigned vcpu, const struct enco
 	hb->next = s->blocks;
 	s->blocks = hb;
 	hb->ninsns = n;
-	code_block__rips(b, hb->v);
-	memset(&hb->v[n], 0, n * sizeof(u64));
-	return hb;
+	memset(hb->v, 0, n * sizeof(u64));
+	code_block__rips(b, &hb->v[n]);
+	return hb->v;
 }
 
 static void hotspots_block_ran(void *self, unsigned vcpu, u64 icount, void *block,
 			       unsigned started, unsigned retired)
 {
 	struct hotspots *s = self;
-	struct hot_block *hb = block;
 	(void)icount;
 	(void)started;
-	if (unlikely(!hb || !vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
+	if (unlikely(!block || !vcpu_check__ok(&s->check, vcpu, s->nvcpus)))
 		return;
-	s->retired[vcpu] += retired;
+	struct hot_block *hb = hot_block_of(block);
 	if (unlikely(retired - 1 >= hb->ninsns)) { /* none, or more than it has */
 		if (!retired)
 			return;
 		retired = hb->ninsns;
 	}
-	hb->v[hb->ninsns + retired - 1]++;
+	hb->v[retired - 1]++;
+}
+
+/* What the runs of every block retired. */
+static u64 all_retired(const struct hotspots *s)
+{
+	u64 n = 0;
+	for (const struct hot_block *hb = s->blocks; hb; hb = hb->next)
+		for (unsigned r = 1; r <= hb->ninsns; r++)
+			n += r * hb->v[r - 1];
+	return n;
 }
 
 /* Every block's counts, into s->counts by address. */
@@ -141,10 +154,10 @@ static int sum_blocks(struct hotspots *s)
 	for (const struct hot_block *hb = s->blocks; hb; hb = hb->next) {
 		u64 n = 0; /* the runs that retired more than k instructions */
 		for (unsigned k = hb->ninsns; k-- > 0;) {
-			n += hb->v[hb->ninsns + k];
+			n += hb->v[k];
 			if (!n)
 				continue;
-			u64 *v = u64_table__value(&s->counts, hb->v[k]);
+			u64 *v = u64_table__value(&s->counts, hb->v[hb->ninsns + k]);
 			if (!v)
 				return -1;
 			*v += n;
@@ -153,17 +166,20 @@ static int sum_blocks(struct hotspots *s)
 	return 0;
 }
 
-/* The runs of each vCPU retired exactly its instructions of the interval. */
+/* The runs retired exactly the instructions of the interval. */
 static int check_totals(const struct hotspots *s, const struct encore_interval *iv, char *err,
 			size_t errlen)
 {
+	u64 want = 0, got = all_retired(s);
 	for (unsigned v = 0; v < s->nvcpus; v++) {
-		u64 want = iv->vcpu_end_icount[v] - iv->vcpu_first_icount[v];
-		if (iv->vcpu_end_icount[v] != ENCORE_ICOUNT_UNKNOWN && s->retired[v] != want)
-			return errmsg(err, errlen, "vCPU %u: its runs of code retired %llu "
-				      "instructions, its count moved %llu", v,
-				      (unsigned long long)s->retired[v], (unsigned long long)want);
+		if (iv->vcpu_end_icount[v] == ENCORE_ICOUNT_UNKNOWN)
+			return 0;
+		want += iv->vcpu_end_icount[v] - iv->vcpu_first_icount[v];
 	}
+	if (got != want)
+		return errmsg(err, errlen, "the runs of code retired %llu instructions, the vCPUs' "
+			      "counts moved %llu", (unsigned long long)got,
+			      (unsigned long long)want);
 	return 0;
 }
 
@@ -296,6 +312,7 @@ const struct encore_plugin plugin_hotspots = {
 	.interval_end = hotspots_end,
 	.on_block_decoded = hotspots_block_decoded,
 	.on_block_ran = hotspots_block_ran,
+	.count_runs = true,
 	.merge_kind = ENCORE_MERGE_CUSTOM,
 	.merge = hotspots_merge,
 };

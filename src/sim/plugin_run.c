@@ -121,18 +121,21 @@ static void fan_syscall(void *o, unsigned vcpu, u64 icount, u64 rip, u64 nr, con
 }
 
 /* Several plugins follow decoded code: a block's handle is the array of
- * theirs, in r->handles until the interval ends. */
+ * theirs and then the block's length, in r->handles until the interval
+ * ends.  Every run is told to the fan-out, which counts the runs of
+ * those plugins that count them (count_runs). */
 static void *fan_block_decoded(void *o, unsigned vcpu, const struct encore_code_block *b)
 {
 	struct plugin_run *r = o;
 	const struct hook_fan *f = &r->code;
-	void **h = plugin_arena__alloc(&r->handles, f->count * sizeof(*h));
+	void **h = plugin_arena__alloc(&r->handles, (f->count + 1) * sizeof(*h));
 	if (!h) {
 		r->handles_failed = true; /* the interval fails: plugin_run__end */
 		return NULL;
 	}
 	for (unsigned k = 0; k < f->count; k++)
 		h[k] = f->p[k]->on_block_decoded(f->self[k], vcpu, b);
+	h[f->count] = (void *)(uintptr_t)b->ninsns; /* the counts a handle has */
 	return h;
 }
 
@@ -144,8 +147,13 @@ static void fan_block_ran(void *o, unsigned vcpu, u64 icount, void *handle, unsi
 	void **h = handle;
 	if (!h)
 		return;
-	for (unsigned k = 0; k < f->count; k++)
-		f->p[k]->on_block_ran(f->self[k], vcpu, icount, h[k], started, retired);
+	bool counted = retired == started && retired <= (uintptr_t)h[f->count];
+	for (unsigned k = 0; k < f->count; k++) {
+		if (counted && h[k] && f->p[k]->count_runs)
+			((uint64_t *)h[k])[retired - 1]++;
+		else
+			f->p[k]->on_block_ran(f->self[k], vcpu, icount, h[k], started, retired);
+	}
 }
 
 static void fan_cpl_change(void *o, unsigned vcpu, u64 icount, unsigned cpl)
@@ -245,6 +253,7 @@ static void hook_in(struct plugin_run *r)
 		h->on_block_decoded = r->code.p[0]->on_block_decoded;
 		h->on_block_ran = r->code.p[0]->on_block_ran;
 		h->code_opaque = r->code.self[0];
+		h->count_runs = r->code.p[0]->count_runs;
 	} else if (r->code.count > 1) {
 		h->on_block_decoded = fan_block_decoded;
 		h->on_block_ran = fan_block_ran;

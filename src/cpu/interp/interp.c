@@ -271,7 +271,19 @@ struct ran_hook {
 	void (*fn)(void *, unsigned, u64, void *, unsigned, unsigned);
 	void *opaque;
 	unsigned vcpu;
+	bool count_runs;
 };
+
+/* A run of b that began `started` and retired `retired` of its
+ * instructions, to on_block_ran or (none faulted) to its count. */
+static inline void report_run(const struct ran_hook *ran, const struct block *b, u64 icount,
+			      unsigned started, unsigned retired)
+{
+	if (ran->count_runs && retired == started && b->hook_handle)
+		((u64 *)b->hook_handle)[retired - 1]++;
+	else
+		ran->fn(ran->opaque, ran->vcpu, icount, b->hook_handle, started, retired);
+}
 
 static inline __attribute__((always_inline)) void run_one(struct cpu *c, const struct block *b,
 							  unsigned n, enum run_kind kind,
@@ -280,8 +292,7 @@ static inline __attribute__((always_inline)) void run_one(struct cpu *c, const s
 	u64 icount = c->icount;
 	unsigned started = kind == RUN_HOOKED ? exec_block_hooked(c, b, n) : exec_block(c, b, n);
 	if (kind == RUN_CODE || (kind == RUN_HOOKED && ran->fn))
-		ran->fn(ran->opaque, ran->vcpu, icount, b->hook_handle, started,
-			(unsigned)(c->icount - icount));
+		report_run(ran, b, icount, started, (unsigned)(c->icount - icount));
 }
 
 /* b's translation, if it has one that calls the hooks installed (blocks
@@ -305,7 +316,7 @@ static inline __attribute__((always_inline)) void run_blocks(struct cpu *c, stru
 	struct ran_hook ran = { 0 };
 	if (kind != RUN_PLAIN)
 		ran = (struct ran_hook){ c->hooks->on_block_ran, c->hooks->code_opaque,
-					 c->engine.vcpu->index };
+					 c->engine.vcpu->index, c->hooks->count_runs };
 	block_code_fn code = block_code(c, b);
 	if (code && n == b->ninsns && !shadow) {
 		code(c); /* goes on through translated blocks while it may */
@@ -529,7 +540,8 @@ static int interp_set_hooks(struct encore_engine *e, const struct encore_hooks *
 		return -1;
 	unsigned code_hooks = !h ? 0 : h->on_insn ? CODE_HOOKS_NONE
 			    : (h->on_block_ran ? CODE_HOOKS_RAN : 0) | (h->on_block ? CODE_HOOKS_BLOCK : 0) |
-			      (h->on_mem ? CODE_HOOKS_MEM : 0);
+			      (h->on_mem ? CODE_HOOKS_MEM : 0) |
+			      (h->on_block_ran && h->count_runs ? CODE_HOOKS_COUNT : 0);
 	/* No decoded block may keep a handle of another hook set, and
 	 * translations call the hooks they were made with. */
 	if ((h && h->on_block_decoded) || (c->hooks && c->hooks->on_block_decoded) ||

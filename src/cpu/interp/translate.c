@@ -843,6 +843,11 @@ static void emit_add_icount(struct trans *t, unsigned n)
 	e_alu_mi(e, ALU_ADD, field(OFF(icount)), n);
 	if (!(t->hooks & CODE_HOOKS_RAN))
 		return;
+	if ((t->hooks & CODE_HOOKS_COUNT) && t->b->hook_handle) {
+		e_mov_imm(e, H_RAX, (u64)(uintptr_t)t->b->hook_handle);
+		e_alu_mi(e, ALU_ADD, hm(H_RAX, (i32)(8 * (n - 1))), 1); /* the run, counted */
+		return;
+	}
 	emit_hook_args(e, (i32)offsetof(struct encore_hooks, code_opaque));
 	e_lea(e, H_RDX, hm(H_RDX, -(i32)n));
 	e_mov_imm(e, H_RCX, (u64)(uintptr_t)t->b->hook_handle);
