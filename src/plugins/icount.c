@@ -81,11 +81,10 @@ static void *icount_create(const struct encore_plugin_env *env, char *err, size_
 static void icount_begin(void *self, const struct encore_interval *iv)
 {
 	struct icount *s = self;
+	(void)iv; /* the same as s->env.interval */
 	for (unsigned v = 0; v < s->nvcpus; v++) {
 		struct encore_regs r;
-		plugin_host__vcpu_regs(&s->env, v, &r);
-		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
-				 iv->vcpu_end_icount[v], r.cpl);
+		cpl_clock__begin(&s->vcpu[v].clock, &s->env, v, &r);
 	}
 }
 

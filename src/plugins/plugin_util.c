@@ -80,9 +80,13 @@ int varint__fread(FILE *f, u64 *v)
 	}
 }
 
-void cpl_clock__begin(struct cpl_clock *c, u64 first, u64 end, unsigned cpl)
+void cpl_clock__begin(struct cpl_clock *c, const struct encore_plugin_env *env, unsigned v,
+		      struct encore_regs *r)
 {
-	*c = (struct cpl_clock){ .last = first, .cpl = cpl & 3, .first = first, .end = end };
+	const struct encore_interval *iv = env->interval;
+	plugin_host__vcpu_regs(env, v, r);
+	*c = (struct cpl_clock){ .last = iv->vcpu_first_icount[v], .cpl = r->cpl & 3u,
+				 .first = iv->vcpu_first_icount[v], .end = iv->vcpu_end_icount[v] };
 }
 
 int cpl_clock__check(const struct cpl_clock *c, char *err, size_t errlen)

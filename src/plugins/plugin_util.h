@@ -109,9 +109,12 @@ struct cpl_clock {
 	u64 bad_icount, bad_last;
 };
 
-/* Starts at a vCPU's first icount of the interval, at CPL cpl (its own
- * then); end is its end icount (ENCORE_ICOUNT_UNKNOWN if not known). */
-void cpl_clock__begin(struct cpl_clock *c, u64 first, u64 end, unsigned cpl);
+/* Starts vCPU v's clock at its first icount of the interval
+ * (env->interval), at its CPL then, read with the host's vcpu_regs()
+ * into *r; it ends at the vCPU's end icount (ENCORE_ICOUNT_UNKNOWN if not
+ * known). */
+void cpl_clock__begin(struct cpl_clock *c, const struct encore_plugin_env *env, unsigned v,
+		      struct encore_regs *r);
 
 /* Instructions retired at c->cpl since the previous event; now is the
  * icount of this event.  An event out of order counts nothing and is

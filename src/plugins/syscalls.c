@@ -142,11 +142,10 @@ static inline void advance(struct syscalls *s, struct sys_vcpu *c, u64 now)
 static void syscalls_begin(void *self, const struct encore_interval *iv)
 {
 	struct syscalls *s = self;
+	(void)iv; /* the same as s->env.interval */
 	for (unsigned v = 0; v < s->nvcpus; v++) {
 		struct encore_regs r;
-		plugin_host__vcpu_regs(&s->env, v, &r);
-		cpl_clock__begin(&s->vcpu[v].clock, iv->vcpu_first_icount[v],
-				 iv->vcpu_end_icount[v], r.cpl);
+		cpl_clock__begin(&s->vcpu[v].clock, &s->env, v, &r);
 		enter(s, &s->vcpu[v], r.cpl, r.cr3);
 	}
 	fprintf(s->env.out, HEADER "\n");
