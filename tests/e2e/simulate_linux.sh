@@ -7,7 +7,7 @@
 #     the total the recording's; user and kernel both ran;
 #   - on a spread of intervals (the first, two adjacent ones in the
 #     user-space workload, the last): every built-in plugin (memtrace with
-#     level=1) and the example external one (examples/plugins/events.c),
+#     level=1 and physical addresses) and the example external one (examples/plugins/events.c),
 #     -j 1 and -j 2 write byte-identical merged and per-interval outputs;
 #     icount and hotspots count the same instructions; coverage is sorted
 #     and unique; the system call trace names read, write and execve, in
@@ -100,7 +100,7 @@ fi
 b=$((a + 1))
 spread="0,$a-$b,$last"
 list="0 $a $b $last"
-plugins=(--plugin icount --plugin coverage --plugin hotspots --plugin memtrace,level=1
+plugins=(--plugin icount --plugin coverage --plugin hotspots --plugin memtrace,level=1,paddr=1
 	--plugin syscalls --plugin "$EVENTS_SO")
 merged="icount.txt coverage.txt hotspots.txt memtrace.zst syscalls.txt events.txt"
 # The -j 1 run is the interpreter alone (ENCORE_TRANSLATE=0), the -j 2 run

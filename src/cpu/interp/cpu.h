@@ -154,6 +154,8 @@ struct cpu {
 	const struct encore_hooks *hooks;
 	u8 run_kind;        /* which hooks the run loop calls: enum run_kind */
 	u8 reported_cpl;    /* the CPL on_cpl_change last told of */
+	u64 hooked_page;    /* translations: the TLB entry's paddr of the access
+	                     * that hit, for its on_mem call */
 	u8 code_hooks;      /* the hooks translations must call (enum
 	                     * code_hooks); CODE_HOOKS_NONE: none may run */
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */
@@ -320,10 +322,6 @@ enum access { ACC_READ, ACC_WRITE, ACC_EXEC };
 /* Slow paths: page walk, TLB fill, MMIO, page-crossing, faults. */
 u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size);
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v);
-/* A translated access of `size` bytes at lin (value v) hit a hooked tag,
- * at retired count icount: the memory hook, as hooked_access calls it
- * (translate.c). */
-void mmu_hooked_hit(struct cpu *c, u64 lin, u64 v, unsigned size, unsigned flags, u64 icount);
 /* Byte-string access of any length (x87/SSE/FXSAVE operands, descriptors). */
 void mem_read_bytes(struct cpu *c, u64 lin, void *dst, unsigned n);
 void mem_write_bytes(struct cpu *c, u64 lin, const void *src, unsigned n);

@@ -457,11 +457,6 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 	return v;
 }
 
-void mmu_hooked_hit(struct cpu *c, u64 lin, u64 v, unsigned size, unsigned flags, u64 icount)
-{
-	hooked_access_at(c, lin, size, v, flags, icount);
-}
-
 void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 {
 	const struct tlb_entry *e = tlb_entry_for(c, lin);

@@ -19,7 +19,8 @@
  *
  * Host registers: rbx = the cpu, r12 = the block's end (the c->stop it
  * ran with), r13 = its first insn, r14/r15 = the host and linear address
- * of a hooked access across its hook call; rax, rcx, rdx, rsi, rdi scratch.
+ * of a hooked access across its hook call; rax, rcx, rdx, rsi, rdi, r8-r10
+ * scratch.
  */
 #include <stddef.h>
 
@@ -200,18 +201,25 @@ static void emit_tlb(struct trans *t, unsigned size, bool write)
 			: (i32)offsetof(struct tlb_entry, tag_read);
 	e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, tag));
 	jump_to_stub(t, STUB_SLOW, CC_NE);
-	if (t->hooks & CODE_HOOKS_MEM)
+	if (t->hooks & CODE_HOOKS_MEM) {
 		e_rm_reg(e, 8, 0x89, H_RSI, H_R15);  /* mov r15, rsi: the linear address */
+		e_load(e, 8, H_RAX, hm(H_RDX, (i32)offsetof(struct tlb_entry, paddr)));
+		e_store(e, 8, H_RAX, field(OFF(hooked_page)));
+	}
 	e_alu_rm(e, 8, ALU_ADD, H_RSI, hm(H_RDX, (i32)offsetof(struct tlb_entry, addend)));
 	if (t->hooks & CODE_HOOKS_MEM)
 		e_rm_reg(e, 8, 0x89, H_RSI, H_R14);  /* mov r14, rsi: the host address */
 	t->flags_live = false;
 }
 
+static void emit_hook_args(struct emitter *e, i32 opaque);
+
 /*
  * With memory hooks (CODE_HOOKS_MEM), the hook of an access that hit: as
- * the handler's access would call it, with cur and RIP as a handler has
- * them, before a read takes effect and after a write did.  rsi is the host
+ * the handler's access would call it (call_on_mem), with cur and RIP as a
+ * handler has them, before a read takes effect and after a write did.
+ * on_mem(opaque, vcpu, icount, vaddr, paddr, size, value, flags): the
+ * last two on the stack, which stays 16-byte aligned.  rsi is the host
  * address again afterwards.
  */
 static void emit_mem_hook(struct trans *t, unsigned size, bool write)
@@ -222,16 +230,24 @@ static void emit_mem_hook(struct trans *t, unsigned size, bool write)
 	e_lea(e, H_RAX, hm(H_R13, (i32)(t->k * sizeof(struct insn))));
 	e_store(e, 8, H_RAX, field(OFF(cur)));
 	store_rip(t, t->next_rip);
-	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI);  /* mov rdi, rbx */
-	e_rm_reg(e, 8, 0x89, H_R15, H_RSI);  /* mov rsi, r15 */
-	e_load(e, size, H_RDX, hm(H_R14, 0)); /* the value: read, or written */
-	e_mov_imm(e, H_RCX, size);
-	e_mov_imm(e, 8, write ? HOOK_ACCESS_WRITE : 0); /* r8d */
-	e_load(e, 8, 9, field(OFF(icount)));             /* r9: cpu_icount */
+	e_load(e, 8, 8, field(OFF(hooked_page)));        /* r8: the paddr */
+	e_alu_ri(e, 8, ALU_AND, 8, 0xfffff000u);         /* (sign-extended: ~0xfff) */
+	e_rm_reg(e, 4, 0x89, H_R15, H_RAX);              /* mov eax, r15d */
+	e_alu_ri(e, 4, ALU_AND, H_RAX, 0xfff);
+	e_rm_reg(e, 8, 0x09, H_RAX, 8);                  /* or r8, rax */
+	e_load(e, size, 10, hm(H_R14, 0));               /* r10: the value, read or written */
+	e_byte(e, 0x6a);                                 /* push flags */
+	e_byte(e, write ? HOOK_ACCESS_WRITE : 0);
+	e_byte(e, 0x41);                                 /* push r10 */
+	e_byte(e, 0x52);
+	emit_hook_args(e, (i32)offsetof(struct encore_hooks, mem_opaque));
 	if (t->k)
-		e_lea(e, 9, hm(9, (i32)t->k));
-	e_call(e, (const void *)mmu_hooked_hit);
-	e_rm_reg(e, 8, 0x89, H_R14, H_RSI);  /* mov rsi, r14 */
+		e_lea(e, H_RDX, hm(H_RDX, (i32)t->k));   /* rdx: cpu_icount */
+	e_rm_reg(e, 8, 0x89, H_R15, H_RCX);              /* rcx: the linear address */
+	e_mov_imm(e, 9, size);                           /* r9d */
+	e_rm_mem(e, 4, 0xff, 2, hm(H_RAX, (i32)offsetof(struct encore_hooks, on_mem)));
+	e_alu_ri(e, 8, ALU_ADD, H_RSP, 16);
+	e_rm_reg(e, 8, 0x89, H_R14, H_RSI);              /* mov rsi, r14 */
 	t->flags_live = false;
 }
 

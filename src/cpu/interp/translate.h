@@ -23,7 +23,7 @@ typedef void (*block_code_fn)(struct cpu *c);
 enum code_hooks {
 	CODE_HOOKS_RAN = 1,
 	CODE_HOOKS_BLOCK = 2,
-	CODE_HOOKS_MEM = 4,   /* on_mem: accesses that hit call it (mmu_hooked_hit) */
+	CODE_HOOKS_MEM = 4,   /* on_mem: accesses that hit call it (emit_mem_hook) */
 	CODE_HOOKS_COUNT = 8, /* with RAN: runs add 1 to a count at the handle (count_runs) */
 	CODE_HOOKS_NONE = 0xff,
 };
