@@ -154,10 +154,10 @@ struct cpu {
 	const struct encore_hooks *hooks;
 	u8 run_kind;        /* which hooks the run loop calls: enum run_kind */
 	u8 reported_cpl;    /* the CPL on_cpl_change last told of */
-	u64 hooked_page;    /* translations: the TLB entry's paddr of the access
-	                     * that hit, for its on_mem call */
 	u8 code_hooks;      /* the hooks translations must call (enum
 	                     * code_hooks); CODE_HOOKS_NONE: none may run */
+	u64 hooked_page;    /* translations: the TLB entry's paddr of the access
+	                     * that hit, for its on_mem call */
 	struct interp_caches *caches; /* decoded blocks, code-page tracking */
 	struct block **jump_cache;    /* virtual RIP -> block, see block.c */
 	struct interp_stats *stats;

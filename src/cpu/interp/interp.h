@@ -19,6 +19,9 @@ struct interp_stats {
 	unsigned unimpl_count;
 };
 
+/* A translated block's entry (see translate.c for what it expects). */
+typedef void (*block_code_fn)(struct cpu *c);
+
 /* A straight-line run of decoded instructions. */
 struct block {
 	u64 paddr;          /* physical address of the first byte */
@@ -32,7 +35,7 @@ struct block {
 	void *hook_handle;  /* from the on_block_decoded hook, for on_block_ran */
 	/* Its translation (translate.c), or NULL; it calls the per-block hooks
 	 * of code_hooks (enum code_hooks), those installed when it was built. */
-	void (*code)(struct cpu *c);
+	block_code_fn code;
 	u8 code_hooks;
 	struct insn insns[];
 };

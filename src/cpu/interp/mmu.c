@@ -348,16 +348,16 @@ u64 insn_ea_extra(struct cpu *c, const struct insn *i, u64 sum)
 
 /* The on_mem hook, which the caller knows is installed. */
 static inline void call_on_mem(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v,
-			       unsigned flags, u64 icount)
+			       unsigned flags)
 {
 	const struct encore_hooks *h = c->hooks;
-	h->on_mem(h->mem_opaque, c->engine.vcpu->index, icount, lin, paddr, size, v, flags);
+	h->on_mem(h->mem_opaque, c->engine.vcpu->index, cpu_icount(c), lin, paddr, size, v, flags);
 }
 
 static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bool wr)
 {
 	if (c->hooks && c->hooks->on_mem)
-		call_on_mem(c, lin, paddr, size, v, wr ? HOOK_ACCESS_WRITE : 0, cpu_icount(c));
+		call_on_mem(c, lin, paddr, size, v, wr ? HOOK_ACCESS_WRITE : 0);
 }
 
 static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
@@ -416,14 +416,12 @@ static void span_write(struct cpu *c, const struct span *sp, unsigned size, u64 
 		phys_write(c, sp->p2, size - sp->first, v >> (8 * sp->first));
 }
 
-/* The hook of an access through a hooked TLB tag, at retired count
- * icount: those tags exist only while on_mem is installed (set_hooks
- * empties the TLB). */
-static inline void hooked_access_at(struct cpu *c, u64 lin, unsigned size, u64 v,
-				    unsigned flags, u64 icount)
+/* The hook of an access through a hooked TLB tag: those exist only
+ * while on_mem is installed (set_hooks empties the TLB). */
+static inline void hooked_access(struct cpu *c, const struct tlb_entry *e, u64 lin,
+				 unsigned size, u64 v, unsigned flags)
 {
-	const struct tlb_entry *e = tlb_entry_for(c, lin);
-	call_on_mem(c, lin, (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags, icount);
+	call_on_mem(c, lin, (e->paddr & ~0xfffull) | (lin & 0xfff), size, v, flags);
 }
 
 static __attribute__((noinline)) u64 read_untagged(struct cpu *c, u64 lin, unsigned size)
@@ -453,7 +451,7 @@ u64 mmu_read_slow(struct cpu *c, u64 lin, unsigned size)
 	if (!tlb_hit(e->tag_read ^ TLB_HOOKED, lin, size))
 		return read_untagged(c, lin, size);
 	u64 v = host_load((const u8 *)(uintptr_t)(lin + e->addend), size);
-	hooked_access_at(c, lin, size, v, 0, cpu_icount(c));
+	hooked_access(c, e, lin, size, v, 0);
 	return v;
 }
 
@@ -465,7 +463,7 @@ void mmu_write_slow(struct cpu *c, u64 lin, unsigned size, u64 v)
 		return;
 	}
 	host_store((u8 *)(uintptr_t)(lin + e->addend), size, v);
-	hooked_access_at(c, lin, size, v, HOOK_ACCESS_WRITE, cpu_icount(c));
+	hooked_access(c, e, lin, size, v, HOOK_ACCESS_WRITE);
 }
 
 u64 mem_read_sys(struct cpu *c, u64 lin, unsigned size)

@@ -14,9 +14,6 @@ struct block;
 /* Host code of one block never needs more than this. */
 #define TRANSLATE_MAX_CODE (32u << 10)
 
-/* A translated block's entry (see translate.c for what it expects). */
-typedef void (*block_code_fn)(struct cpu *c);
-
 /* The hooks a translation calls where the interpreter would: on_block_ran
  * after each run, on_block before each block as hooks see it, on_mem at
  * each access.  Per-instruction hooks (on_insn) have no translations. */
