@@ -79,6 +79,7 @@ struct trans {
 	bool end_known;      /* the RIP after the block is end_rip */
 	u64 end_rip;
 	size_t chain;        /* emit_chain, for any RIP */
+	size_t body;         /* past emit_body_start: where a loop to the start goes on */
 	size_t outs[BLOCK_MAX_INSNS * 8 + 32]; /* jumps to the epilogue */
 	unsigned nouts;
 };
@@ -803,20 +804,19 @@ static void emit_chain(struct trans *t)
 /* emit_chain for a RIP known here (c->s.rip holds it already): the jump
  * cache slot is a constant, and a loop back to this block's own start
  * needs no lookup at all (the block is valid while it runs: a write to
- * its code would have ended it). */
+ * its code would have ended it).  Such a loop goes on past the block's
+ * set-up, which still holds (stop is r12, or the run has left), and needs
+ * no mode check: a change of mode sets block_abort (cpu_update_mode). */
 static void emit_chain_to(struct trans *t, u64 target)
 {
 	struct emitter *e = &t->e;
 	emit_attention_checks(t);
 	if (target == t->b->vrip) {
-		e_rm_mem(e, 1, 0x80, 7, field(OFF(mode_key))); /* a handler may change it */
-		e_byte(e, t->b->mode_key);
-		jump_out(t, CC_NE);
 		e_load(e, 8, H_RAX, field(OFF(insn_limit)));
 		e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
 		e_alu_ri(e, 8, ALU_CMP, H_RAX, t->b->ninsns);
 		jump_out(t, CC_B);
-		e_patch(&t->e, t->start, e_jmp32(e, t->start), ENTRY_SIZE);
+		e_patch(&t->e, t->start, e_jmp32(e, t->start), t->body);
 		return;
 	}
 	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
@@ -970,6 +970,7 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	if (!e->full && e->p - dst != ENTRY_SIZE)
 		return 0;
 	emit_body_start(&t);
+	t.body = (size_t)(e->p - t.start);
 	u64 rip = b->vrip;
 	unsigned native = 0;
 	for (unsigned k = 0; k < b->ninsns; k++) {
