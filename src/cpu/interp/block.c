@@ -21,6 +21,7 @@
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
 #define CODE_SIZE (128u << 20)
+#define CODE_EXIT_SIZE 64 /* at the start of the code arena: translate_exit */
 
 /* Shared by the interpreters of one machine's vCPUs. */
 struct interp_caches {
@@ -81,6 +82,11 @@ static struct interp_caches *caches_create(struct encore_machine *m)
 		abort();
 	if (translate_wanted())
 		k->code = code_arena_map(); /* NULL: the interpreter alone */
+	if (k->code && !translate_exit(k->code, CODE_EXIT_SIZE)) {
+		munmap(k->code, CODE_SIZE);
+		k->code = NULL;
+	}
+	k->code_used = CODE_EXIT_SIZE;
 	return k;
 }
 
@@ -146,7 +152,7 @@ void block_cache_flush(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	k->arena_used = 0;
-	k->code_used = 0;
+	k->code_used = CODE_EXIT_SIZE;
 	memset(k->hash, 0, sizeof(k->hash));
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
 	for (unsigned i = 0; i < k->ncpus; i++)
@@ -191,6 +197,8 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 			b->mode_key = MODE_KEY_DEAD; /* lookups and links no longer match it */
 			unlink_hash(k, b);
 			unlink_jumps(k, b);
+			if (b->code)
+				translate_unlink(b->code, k->code);
 		}
 		b = next;
 	}
@@ -384,18 +392,45 @@ struct block *block_lookup(struct cpu *c)
 	return b;
 }
 
+/* Whether b may link to n: when n lies in b's first page at the offset
+ * its RIP says (and does not run into the next page), b's translation,
+ * valid whenever b runs, maps n's RIP to n's physical address (whatever
+ * CS base or vCPU). */
+static bool may_link(const struct block *b, const struct block *n)
+{
+	return ((n->paddr ^ b->paddr) & ~0xfffull) == 0 && n->paddr - b->paddr == n->vrip - b->vrip &&
+	       n->page2 == ~0ull; /* its next page may map elsewhere: always looked up */
+}
+
 struct block *block_follow(struct cpu *c, struct block *b)
 {
 	struct block *n = block_find(c);
-	/* Linked only when n lies in b's first page at the offset its RIP
-	 * says (and does not run into the next page): then b's translation,
-	 * valid whenever b runs, maps n's RIP to n's physical address
-	 * (whatever CS base or vCPU). */
-	if (((n->paddr ^ b->paddr) & ~0xfffull) == 0 && n->paddr - b->paddr == n->vrip - b->vrip &&
-	    n->page2 == ~0ull && /* its next page may map elsewhere: always looked up */
-	    n != b->next[0] && n != b->next[1]) {
+	if (may_link(b, n) && n != b->next[0] && n != b->next[1]) {
 		b->next[b->next_slot] = n;
 		b->next_slot ^= 1;
 	}
 	return n;
+}
+
+/*
+ * The jump cache holds the block a translation jumps to (the first time
+ * it is taken, or the run loop has not found it yet): its translation
+ * enters it directly from now on, for as long as both are valid (an
+ * invalidated block's translation is unlinked: translate_unlink).  Both
+ * run in one mode and call the same hooks, so the target needs no checks
+ * but its budget.
+ */
+const void *block_link(struct cpu *c, u8 *site, const void *lookup, u64 target,
+		       const struct block *b)
+{
+	const struct block *n = c->jump_cache[jump_hash(target)];
+	if (!n || n->vrip != target || n->mode_key != b->mode_key)
+		return NULL; /* not looked up yet, or of another mode for now */
+	if (!may_link(b, n) || !n->code || n->code_hooks != b->code_hooks) {
+		translate_patch_jump(site, lookup); /* no link will ever be made */
+		return lookup;
+	}
+	void *entry = translate_chained_entry(n->code);
+	translate_patch_jump(site, entry);
+	return entry;
 }

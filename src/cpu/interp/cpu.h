@@ -139,6 +139,10 @@ struct cpu {
 	u8 yield_on_pause;  /* PAUSE ends the run with EXIT_YIELD (several vCPUs) */
 	u64 icount;       /* retired instructions before cur's block: see cpu_icount */
 	u64 insn_limit;
+	/* Translated blocks chain while icount stays within this: insn_limit,
+	 * or 0 once anything needs the run loop (block_abort, an interrupt
+	 * pending), so that their one check between blocks is the budget. */
+	u64 chain_limit;
 	const struct insn *cur;  /* the instruction being executed */
 	const struct insn *cur_first; /* its block's first instruction (block_of) */
 	const struct insn *stop; /* where the running block stops: its end or past cur */
@@ -184,6 +188,7 @@ static inline u64 cpu_icount(const struct cpu *c)
 static inline void cpu_end_block(struct cpu *c)
 {
 	c->block_abort = 1;
+	c->chain_limit = 0;
 	if (c->cur)
 		c->stop = c->cur + 1;
 }

@@ -34,8 +34,10 @@ void cpu_update_mode(struct cpu *c)
 	u8 key = c->mode64 | ((c->s.seg[SEG_CS].attr & SEG_ATTR_DB) ? 2 : 0) | (u8)(c->cpl << 2);
 	/* A chain of blocks runs in one mode: code in another starts from the
 	 * run loop, where on_cpl_change is told (run_blocks_hooked). */
-	if (key != c->mode_key)
+	if (key != c->mode_key) {
 		c->block_abort = 1;
+		c->chain_limit = 0;
+	}
 	c->mode_key = key;
 	/*
 	 * The jump cache is keyed by RIP, an offset in CS: it holds for one CS
@@ -400,6 +402,7 @@ static int run_step(struct cpu *c)
 		n = 1;
 	}
 	c->block_abort = 0;
+	c->chain_limit = c->pending_vector >= 0 ? 0 : c->insn_limit;
 	/* Hooks on memory, exceptions and system calls fire from inside the
 	 * handlers: only per-instruction and per-block hooks need these loops. */
 	if (unlikely(c->run_kind != RUN_PLAIN))
@@ -500,6 +503,7 @@ static int interp_inject(struct encore_engine *e, u8 vector)
 	if (c->pending_vector >= 0)
 		return -1;
 	c->pending_vector = vector;
+	c->chain_limit = 0; /* taken at the next block boundary, as run_blocks does */
 	return 0;
 }
 

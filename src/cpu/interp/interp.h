@@ -92,6 +92,8 @@ void hooks_block_left(struct cpu *c, u64 icount, unsigned started);
 void insn_ud(struct cpu *c, const struct insn *i);
 /* #UD for an invalid form (LOCK misuse, UD0/UD1/UD2): not reported. */
 void insn_invalid(struct cpu *c, const struct insn *i);
+/* NOP and the hint NOPs (0F 19..1F): nothing; the translator emits none. */
+void insn_nop(struct cpu *c, const struct insn *i);
 
 void cpu_software_interrupt(struct cpu *c, unsigned vector);
 void cpu_external_interrupt(struct cpu *c, unsigned vector);

@@ -333,7 +333,7 @@ static void xchg_rm(struct cpu *c, const struct insn *i)
 	}
 }
 
-static void nop(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
+void insn_nop(struct cpu *c, const struct insn *i) { (void)c; (void)i; }
 
 /* A spin-wait hint: with several vCPUs, the spinning one hands its turn
  * over at once, since whatever it waits for needs another vCPU to run. */
@@ -350,13 +350,13 @@ static insn_fn sel_xchg(struct insn *i)
 {
 	if (i->op >= 0x90) {
 		if (i->reg == REG_RAX) /* 90: NOP (and PAUSE with F3); not with REX.B */
-			return (i->pfx & PFX_REP) ? pause : nop;
+			return (i->pfx & PFX_REP) ? pause : insn_nop;
 		i->rm = REG_RAX;
 	}
 	return xchg_rm;
 }
 
-static insn_fn sel_nop(struct insn *i) { (void)i; return nop; }
+static insn_fn sel_nop(struct insn *i) { (void)i; return insn_nop; }
 
 /* ---- CMOVcc, SETcc, XLAT ---- */
 

@@ -17,10 +17,11 @@
  * Native instructions keep neither c->s.rip nor c->cur: both are known at
  * translation time and are stored only where a handler may read them.
  *
- * Host registers: rbx = the cpu, r12 = the block's end (the c->stop it
- * ran with), r13 = its first insn, r14/r15 = the host and linear address
- * of a hooked access across its hook call; rax, rcx, rdx, rsi, rdi, r8-r10
- * scratch.
+ * Host registers: rbx = the cpu, rbp = its TLB set for the CPL
+ * (c->tlb_cpl: fixed while blocks chain, as they chain only within one
+ * mode), r12 = the block's end (the c->stop it ran with), r13 = its first
+ * insn, r14/r15 = the host and linear address of a hooked access across
+ * its hook call; rax, rcx, rdx, rsi, rdi, r8-r10 scratch.
  */
 #include <stddef.h>
 
@@ -42,7 +43,7 @@ enum { ALU_ADD = 0, ALU_OR = 1, ALU_ADC = 2, ALU_SBB = 3, ALU_AND = 4, ALU_SUB =
 _Static_assert(sizeof(struct tlb_entry) == 40, "the TLB index below multiplies by 5 * 8");
 
 /* Host condition codes (the low nibble of Jcc) the glue code tests. */
-enum { CC_B = 0x2, CC_E = 0x4, CC_NE = 0x5, CC_GE = 0xd };
+enum { CC_E = 0x4, CC_NE = 0x5, CC_A = 0x7 };
 
 /* Out-of-line code after the block's body, one of each kind per insn. */
 enum stub_kind { STUB_SLOW, STUB_EXIT, STUB_TAKEN, STUB_KINDS };
@@ -125,11 +126,28 @@ static void set_end_rip(struct trans *t, u64 target)
 	t->end_rip = target;
 }
 
+/*
+ * c->cur as a handler or hook finds it: insn k (none for k < 0), with its
+ * block's cur_first and the stop it runs to, which only code that runs
+ * with cur set reads (a handler ends the block by moving c->stop).
+ * Clobbers `h`.
+ */
+static void emit_set_cur(struct trans *t, int k, unsigned h)
+{
+	struct emitter *e = &t->e;
+	if (k >= 0)
+		e_lea(e, h, hm(H_R13, (i32)((unsigned)k * sizeof(struct insn))));
+	else
+		e_mov_imm(e, h, 0);
+	e_store(e, 8, h, field(OFF(cur)));
+	e_store(e, 8, H_R13, field(OFF(cur_first)));
+	e_store(e, 8, H_R12, field(OFF(stop)));
+}
+
 static void emit_handler_call(struct trans *t)
 {
 	struct emitter *e = &t->e;
-	e_lea(e, H_RSI, hm(H_R13, (i32)(t->k * sizeof(struct insn))));
-	e_store(e, 8, H_RSI, field(OFF(cur)));
+	emit_set_cur(t, (int)t->k, H_RSI);
 	store_rip(t, t->next_rip);
 	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI); /* mov rdi, rbx */
 	e_call(e, (const void *)t->i->fn);
@@ -181,9 +199,10 @@ static void emit_ea(struct trans *t)
 }
 
 /*
- * The TLB lookup of fast_access for the address in rsi: on a hit rsi
- * becomes the host address; a miss goes to the slow stub, which runs the
- * whole instruction in its handler.  Clobbers rax, rdx and the flags.
+ * The TLB lookup of fast_access for the address in rsi, in the set at
+ * rbp: on a hit rsi becomes the host address; a miss goes to the slow
+ * stub, which runs the whole instruction in its handler.  Clobbers rax,
+ * rdx and the flags.
  */
 static void emit_tlb(struct trans *t, unsigned size, bool write)
 {
@@ -191,23 +210,23 @@ static void emit_tlb(struct trans *t, unsigned size, bool write)
 	e_rm_reg(e, 8, 0x89, H_RSI, H_RAX);            /* mov rax, rsi */
 	e_shift_ri(e, 8, 5, H_RAX, 12);                /* shr rax, 12 */
 	e_alu_ri(e, 4, ALU_AND, H_RAX, TLB_SIZE - 1);  /* and eax, TLB_SIZE-1 */
-	e_lea(e, H_RAX, hm_index(H_RAX, H_RAX, 2, 0)); /* rax *= 5 */
-	e_load(e, 8, H_RDX, field(OFF(tlb_cpl)));
-	e_lea(e, H_RDX, hm_index(H_RDX, H_RAX, 3, 0)); /* the entry */
-	e_lea(e, H_RAX, hm(H_RSI, (i32)size - 1));     /* page of the last byte */
-	e_alu_ri(e, 8, ALU_AND, H_RAX, 0xfffff000u);
+	e_lea(e, H_RAX, hm_index(H_RAX, H_RAX, 2, 0)); /* rax *= 5: the entry is at rbp + 8 * rax */
+	e_lea(e, H_RDX, hm(H_RSI, (i32)size - 1));     /* page of the last byte */
+	e_alu_ri(e, 8, ALU_AND, H_RDX, 0xfffff000u);
 	if (t->hooks & CODE_HOOKS_MEM) /* with memory hooks, the tags are hooked */
-		e_alu_ri(e, 8, ALU_OR, H_RAX, (u32)TLB_HOOKED);
+		e_alu_ri(e, 8, ALU_OR, H_RDX, (u32)TLB_HOOKED);
 	i32 tag = write ? (i32)offsetof(struct tlb_entry, tag_write)
 			: (i32)offsetof(struct tlb_entry, tag_read);
-	e_alu_rm(e, 8, ALU_CMP, H_RAX, hm(H_RDX, tag));
+	e_alu_rm(e, 8, ALU_CMP, H_RDX, hm_index(H_RBP, H_RAX, 3, tag));
 	jump_to_stub(t, STUB_SLOW, CC_NE);
 	if (t->hooks & CODE_HOOKS_MEM) {
 		e_rm_reg(e, 8, 0x89, H_RSI, H_R15);  /* mov r15, rsi: the linear address */
-		e_load(e, 8, H_RAX, hm(H_RDX, (i32)offsetof(struct tlb_entry, paddr)));
-		e_store(e, 8, H_RAX, field(OFF(hooked_page)));
+		e_load(e, 8, H_RDX,
+		       hm_index(H_RBP, H_RAX, 3, (i32)offsetof(struct tlb_entry, paddr)));
+		e_store(e, 8, H_RDX, field(OFF(hooked_page)));
 	}
-	e_alu_rm(e, 8, ALU_ADD, H_RSI, hm(H_RDX, (i32)offsetof(struct tlb_entry, addend)));
+	e_alu_rm(e, 8, ALU_ADD, H_RSI,
+		 hm_index(H_RBP, H_RAX, 3, (i32)offsetof(struct tlb_entry, addend)));
 	if (t->hooks & CODE_HOOKS_MEM)
 		e_rm_reg(e, 8, 0x89, H_RSI, H_R14);  /* mov r14, rsi: the host address */
 	t->flags_live = false;
@@ -228,8 +247,7 @@ static void emit_mem_hook(struct trans *t, unsigned size, bool write)
 	struct emitter *e = &t->e;
 	if (!(t->hooks & CODE_HOOKS_MEM))
 		return;
-	e_lea(e, H_RAX, hm(H_R13, (i32)(t->k * sizeof(struct insn))));
-	e_store(e, 8, H_RAX, field(OFF(cur)));
+	emit_set_cur(t, (int)t->k, H_RAX);
 	store_rip(t, t->next_rip);
 	e_load(e, 8, 8, field(OFF(hooked_page)));        /* r8: the paddr */
 	e_alu_ri(e, 8, ALU_AND, 8, 0xfffff000u);         /* (sign-extended: ~0xfff) */
@@ -375,6 +393,15 @@ static int alu_kind(unsigned alu)
 	}
 }
 
+/* The lazy-flag kind of a producer: c->cc_op holds the last known
+ * producer's already, whether it ran natively or (its access missed) in
+ * its handler. */
+static void emit_cc_op(struct trans *t, int kind, unsigned size)
+{
+	if (t->prod.kind != kind || t->prod.size != size)
+		e_store_imm32(&t->e, 4, field(OFF(cc_op)), CC_OP(kind, size));
+}
+
 /*
  * An ALU operation: a = the destination (or first) operand, b = the
  * source, as the interpreter's alu() sees them.  `a_reg`/`b_reg` are guest
@@ -401,23 +428,62 @@ static bool gen_alu(struct trans *t, unsigned alu, unsigned a_reg, unsigned b_re
 		e_mov_imm(e, H_RCX, i->imm & size_mask(size));
 	else
 		e_load(e, size, H_RCX, b_reg == RM_MEM ? host_mem : gpr(b_reg));
-	e_load(e, size, H_RAX, a_reg == RM_MEM ? host_mem : gpr(a_reg));
-	e_rm_reg(e, 8, 0x89, H_RAX, H_RDX); /* mov rdx, rax */
+	e_load(e, size, H_RDX, a_reg == RM_MEM ? host_mem : gpr(a_reg));
+	int kind = alu_kind(alu);
+	if (kind != CC_LOGIC) { /* LOGIC flags come from res alone */
+		e_store(e, 8, H_RDX, field(OFF(cc_a)));
+		e_store(e, 8, H_RCX, field(OFF(cc_b)));
+	}
 	unsigned host_alu = alu == ALU_CMP ? ALU_SUB : alu == ALU_TEST ? ALU_AND : alu;
 	e_alu_rr(e, size, host_alu, H_RDX, H_RCX);
 	if (writes && a_reg == RM_MEM)
 		e_store(e, size, H_RDX, host_mem);
 	else if (writes)
 		store_gpr(t, size, H_RDX, a_reg);
-	int kind = alu_kind(alu);
-	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(kind, size));
-	if (kind != CC_LOGIC) { /* LOGIC flags come from res alone */
-		e_store(e, 8, H_RAX, field(OFF(cc_a)));
-		e_store(e, 8, H_RCX, field(OFF(cc_b)));
-	}
+	emit_cc_op(t, kind, size);
 	e_store(e, 8, H_RDX, field(OFF(cc_res)));
 	t->flags_live = true;
 	t->prod = (struct producer){ kind, size };
+	return true;
+}
+
+/* NOT and NEG (F6/F7 /2, /3).  NEG sets flags as SUB from 0 (CC_SUB,
+ * a = 0), and so does the host's NEG. */
+static bool gen_not_neg(struct trans *t, bool neg)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	unsigned size = i->opsize;
+	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) ||
+	    (i->rm == RM_MEM && !rmw_ok(t)))
+		return false;
+	struct hmem dst = i->rm == RM_MEM ? host_mem : gpr(i->rm);
+	if (i->rm == RM_MEM)
+		emit_mem(t, size, true);
+	e_load(e, size, H_RCX, dst);
+	e_rm_reg(e, 8, 0x89, H_RCX, H_RDX);                                /* mov rdx, rcx */
+	e_rm_reg(e, size, size == 1 ? 0xf6 : 0xf7, neg ? 3 : 2, H_RDX); /* neg/not */
+	if (i->rm == RM_MEM)
+		e_store(e, size, H_RDX, host_mem);
+	else
+		store_gpr(t, size, H_RDX, i->rm);
+	if (!neg)
+		return true; /* NOT changes no flags, not even the host's */
+	emit_cc_op(t, CC_SUB, size);
+	e_store_imm32(e, 8, field(OFF(cc_a)), 0);
+	e_store(e, 8, H_RCX, field(OFF(cc_b)));
+	e_store(e, 8, H_RDX, field(OFF(cc_res)));
+	t->flags_live = true;
+	t->prod = (struct producer){ CC_SUB, size };
+	return true;
+}
+
+/* CLD/STD (FC/FD): DF lives in rflags. */
+static bool gen_cld_std(struct trans *t, bool set)
+{
+	e_alu_mi(&t->e, set ? ALU_OR : ALU_AND, field(OFF(s.rflags)),
+		 set ? (u32)RF_DF : ~(u32)RF_DF);
+	t->flags_live = false;
 	return true;
 }
 
@@ -547,7 +613,7 @@ static bool gen_inc_dec(struct trans *t, bool dec)
 	else
 		store_gpr(t, size, H_RDX, i->rm);
 	int kind = dec ? CC_DEC : CC_INC;
-	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(kind, size));
+	emit_cc_op(t, kind, size);
 	e_store(e, 8, H_RAX, field(OFF(cc_a)));
 	e_store_imm32(e, 8, field(OFF(cc_b)), 1);
 	e_store(e, 8, H_RDX, field(OFF(cc_res)));
@@ -639,7 +705,11 @@ static bool gen_alu_form(struct trans *t)
 	case 0x80: case 0x81: case 0x83: return gen_alu(t, i->ext, i->rm, B_IMM);
 	case 0x84: case 0x85: return gen_alu(t, ALU_TEST, i->rm, i->reg);
 	case 0xa8: case 0xa9: return gen_alu(t, ALU_TEST, REG_RAX, B_IMM);
-	case 0xf6: case 0xf7: return i->ext == 0 && gen_alu(t, ALU_TEST, i->rm, B_IMM);
+	case 0xf6: case 0xf7:
+		if (i->ext == 2 || i->ext == 3)
+			return gen_not_neg(t, i->ext == 3);
+		return i->ext == 0 && gen_alu(t, ALU_TEST, i->rm, B_IMM);
+	case 0xfc: case 0xfd: return gen_cld_std(t, op == 0xfd);
 	case 0xfe: case 0xff: return i->ext <= 1 && gen_inc_dec(t, i->ext == 1);
 	}
 	return false;
@@ -654,6 +724,8 @@ static bool gen_native(struct trans *t)
 	if (!(i->flags & IF_MODE64) || (i->pfx & (PFX_LOCK | PFX_REP | PFX_REPNE)) ||
 	    i->fn == insn_ud || i->fn == insn_invalid)
 		return false;
+	if (i->fn == insn_nop)
+		return true;
 	switch (ops_branch__kind(i, &cc, &target)) {
 	case BRANCH_JCC: return gen_jcc(t, cc);
 	case BRANCH_JMP:
@@ -701,25 +773,20 @@ static bool gen_native(struct trans *t)
 /* The entry of every translation: a chained block is entered past it. */
 static void emit_entry(struct emitter *e)
 {
-	/* push rbx, r12..r15: the stack stays 16-byte aligned for calls. */
-	static const u8 entry[] = { 0x53, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
-				    0x48, 0x89, 0xfb };
+	/* push rbx, rbp, r12..r15; sub rsp, 8 (the stack stays 16-byte
+	 * aligned for calls); mov rbx, rdi */
+	static const u8 entry[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
+				    0x48, 0x83, 0xec, 0x08, 0x48, 0x89, 0xfb };
 	for (unsigned k = 0; k < sizeof(entry); k++)
 		e_byte(e, entry[k]);
+	e_byte(e, 0x48); /* mov rbp, [rbx + disp32]: c->tlb_cpl */
+	e_byte(e, 0x8b);
+	e_byte(e, 0xab);
+	e_u32(e, (u32)OFF(tlb_cpl));
+	e_byte(e, 0xeb); /* jmp short past the chained entry (patched) */
+	e_byte(e, 0);
 }
-#define ENTRY_SIZE 12
-
-/* Where the run loop's checks between blocks need it: the block's start. */
-static void emit_body_start(struct trans *t)
-{
-	struct emitter *e = &t->e;
-	e_mov_imm(e, H_R13, (u64)(uintptr_t)t->b->insns);
-	e_store(e, 8, H_R13, field(OFF(cur_first)));
-	e_lea(e, H_R12, hm(H_R13, (i32)(t->b->ninsns * sizeof(struct insn))));
-	e_store(e, 8, H_R12, field(OFF(stop)));
-}
-
-_Static_assert(JUMP_BITS == 12 && JUMP_GROUP_BITS == 6, "emit_chain hashes as jump_hash");
+#define ENTRY_SIZE 26
 
 /* A jump to the epilogue, patched once it is placed. */
 static void jump_out(struct trans *t, unsigned cc)
@@ -730,31 +797,70 @@ static void jump_out(struct trans *t, unsigned cc)
 		t->e.full = true;
 }
 
-/* The run loop's checks between blocks: block_abort, an interrupt pending. */
-static void emit_attention_checks(struct trans *t)
+/* Back to the run loop, between blocks as exec_block leaves them. */
+static void emit_epilogue(struct emitter *e)
 {
-	struct emitter *e = &t->e;
-	e_rm_mem(e, 1, 0x80, 7, field(OFF(block_abort))); /* cmp byte [..], 0 */
-	e_byte(e, 0);
-	jump_out(t, CC_NE);
-	e_rm_mem(e, 4, 0x83, 7, field(OFF(pending_vector))); /* cmp dword [..], 0 */
-	e_byte(e, 0);
-	jump_out(t, CC_GE);
+	/* add rsp, 8; pop r15 .. r12, rbp, rbx; ret */
+	static const u8 pops[] = { 0x48, 0x83, 0xc4, 0x08, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
+				   0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	e_store_imm32(e, 8, field(OFF(cur)), 0);
+	for (unsigned k = 0; k < sizeof(pops); k++)
+		e_byte(e, pops[k]);
 }
 
+size_t translate_exit(u8 *dst, size_t room)
+{
+	struct emitter e = { dst, dst + room, false };
+	emit_epilogue(&e);
+	return e.full ? 0 : (size_t)(e.p - dst);
+}
+
+/*
+ * The one check between chained blocks: the next one, of n instructions,
+ * runs only if it ends within c->chain_limit, which is 0 once anything
+ * needs the run loop.
+ */
+static void emit_chain_check(struct trans *t, unsigned n)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RAX, field(OFF(icount)));
+	e_alu_ri(e, 8, ALU_ADD, H_RAX, n);
+	e_alu_rm(e, 8, ALU_CMP, H_RAX, field(OFF(chain_limit)));
+	jump_out(t, CC_A);
+}
+
+/*
+ * Where chained blocks enter (ENTRY_SIZE; the run loop's call goes past:
+ * its first block runs whatever asks for attention).  A link (block_link)
+ * jumps here, so a translation is unlinked from every block that jumps to
+ * it at once by making this a jump to the arena's exit
+ * (translate_unlink): these first bytes are not a jump target within the
+ * block.
+ */
+static void emit_chained_entry(struct trans *t)
+{
+	emit_chain_check(t, t->b->ninsns);
+}
+#define UNLINK_SIZE 5 /* jmp rel32 */
+
+/* The block's first insn and end, for emit_set_cur. */
+static void emit_body_start(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_mov_imm(e, H_R13, (u64)(uintptr_t)t->b->insns);
+	e_lea(e, H_R12, hm(H_R13, (i32)(t->b->ninsns * sizeof(struct insn))));
+}
+
+_Static_assert(JUMP_BITS == 12 && JUMP_GROUP_BITS == 6, "emit_chain hashes as jump_hash");
+
 /* The block in rdx (from the jump cache, its vrip checked): enter its
- * translation if it is for this mode, fits the budget and exists. */
+ * translation if it is for this mode and exists (it checks the budget). */
 static void emit_enter_found(struct trans *t)
 {
 	struct emitter *e = &t->e;
 	e_load(e, 1, H_RAX, hm(H_RDX, (i32)offsetof(struct block, mode_key)));
 	e_alu_rm(e, 1, ALU_CMP, H_RAX, field(OFF(mode_key)));
 	jump_out(t, CC_NE);
-	e_load(e, 8, H_RAX, field(OFF(insn_limit)));
-	e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
-	e_load(e, 2, H_RCX, hm(H_RDX, (i32)offsetof(struct block, ninsns)));
-	e_alu_rr(e, 8, ALU_CMP, H_RAX, H_RCX);
-	jump_out(t, CC_B); /* the budget ends within it */
 	if (t->hooks) { /* only to translations that call the same hooks */
 		e_rm_mem(e, 1, 0x80, 7, hm(H_RDX, (i32)offsetof(struct block, code_hooks)));
 		e_byte(e, (u8)t->hooks);
@@ -770,15 +876,14 @@ static void emit_enter_found(struct trans *t)
 
 /*
  * Go on to the next block's translation as run_blocks would go on to the
- * block, or return to it: nothing asks for attention, the jump cache
- * holds the block at RIP for this mode (then it is valid: see
- * block_find), it fits the budget and has a translation.  This one is
- * for any RIP (after a handler or RET); emit_chain_to for a constant one.
+ * block, or return to it: the jump cache holds the block at RIP for this
+ * mode (then it is valid: see block_find) and it has a translation, whose
+ * chained entry checks the rest (emit_chain_check).  This one is for any
+ * RIP (after a handler or RET); emit_chain_to for a constant one.
  */
 static void emit_chain(struct trans *t)
 {
 	struct emitter *e = &t->e;
-	emit_attention_checks(t);
 	e_load(e, 8, H_RAX, field(OFF(s.rip)));
 	e_rm_reg(e, 8, 0x89, H_RAX, H_RCX);
 	e_shift_ri(e, 8, 5, H_RCX, 12); /* page */
@@ -801,24 +906,56 @@ static void emit_chain(struct trans *t)
 	emit_enter_found(t);
 }
 
-/* emit_chain for a RIP known here (c->s.rip holds it already): the jump
- * cache slot is a constant, and a loop back to this block's own start
- * needs no lookup at all (the block is valid while it runs: a write to
- * its code would have ended it).  Such a loop goes on past the block's
- * set-up, which still holds (stop is r12, or the run has left), and needs
- * no mode check: a change of mode sets block_abort (cpu_update_mode). */
+/*
+ * A jump to a RIP in this block's first page: straight into the
+ * translation of the block there once block_link has found it and
+ * patched the jump (the first time it is taken, or the first after the
+ * jump cache got that block), then through the lookup that follows it
+ * where no link can be made.  The rel32 is 4-byte aligned, so that a
+ * patch is one store.
+ */
+static void emit_link_site(struct trans *t, u64 target)
+{
+	struct emitter *e = &t->e;
+	static const u8 nops[3][3] = { { 0x90 }, { 0x66, 0x90 }, { 0x0f, 0x1f, 0x00 } };
+	unsigned pad = (unsigned)(3 - (uintptr_t)e->p % 4); /* one NOP of 0 to 3 bytes */
+	for (unsigned k = 0; k < pad && !e->full; k++)
+		e_byte(e, nops[pad - 1][k]);
+	size_t site = e_jmp32(e, t->start);
+	e_patch(e, t->start, site, (size_t)(e->p - t->start)); /* on to block_link */
+	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI);                  /* mov rdi, rbx */
+	e_mov_imm(e, H_RSI, (u64)(uintptr_t)(t->start + site));
+	e_byte(e, 0x48); /* lea rdx, [rip + lookup]: where a failed link goes instead */
+	e_byte(e, 0x8d);
+	e_byte(e, 0x15);
+	size_t lookup = (size_t)(e->p - t->start);
+	e_u32(e, 0);
+	e_mov_imm(e, H_RCX, target);
+	e_mov_imm(e, 8, (u64)(uintptr_t)t->b); /* r8 */
+	e_call(e, (const void *)block_link);
+	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX); /* test rax, rax: not found yet */
+	jump_out(t, CC_E);
+	e_byte(e, 0xff); /* jmp rax */
+	e_byte(e, 0xe0);
+	e_patch(e, t->start, lookup, (size_t)(e->p - t->start));
+}
+
+/* emit_chain for a RIP known here (c->s.rip holds it already): linked when
+ * it is in this block's first page, else the jump cache slot is a
+ * constant.  A loop back to this block's own start needs neither (the
+ * block is valid while it runs: a write to its code would have ended
+ * it): it goes on past the block's set-up, which still holds, and needs
+ * no mode check: a change of mode ends the chain (cpu_update_mode). */
 static void emit_chain_to(struct trans *t, u64 target)
 {
 	struct emitter *e = &t->e;
-	emit_attention_checks(t);
 	if (target == t->b->vrip) {
-		e_load(e, 8, H_RAX, field(OFF(insn_limit)));
-		e_alu_rm(e, 8, ALU_SUB, H_RAX, field(OFF(icount)));
-		e_alu_ri(e, 8, ALU_CMP, H_RAX, t->b->ninsns);
-		jump_out(t, CC_B);
+		emit_chain_check(t, t->b->ninsns);
 		e_patch(&t->e, t->start, e_jmp32(e, t->start), t->body);
 		return;
 	}
+	if (((target ^ t->b->vrip) & ~0xfffull) == 0)
+		emit_link_site(t, target);
 	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
 	e_load(e, 8, H_RDX, hm(H_RDX, (i32)(jump_hash(target) * sizeof(struct block *))));
 	e_rm_reg(e, 8, 0x85, H_RDX, H_RDX);
@@ -882,11 +1019,7 @@ static void emit_on_block(struct trans *t, unsigned k, u64 rip)
 {
 	struct emitter *e = &t->e;
 	store_rip(t, rip);
-	if (k)
-		e_lea(e, H_RAX, hm(H_R13, (i32)((k - 1) * sizeof(struct insn))));
-	else
-		e_mov_imm(e, H_RAX, 0);
-	e_store(e, 8, H_RAX, field(OFF(cur)));
+	emit_set_cur(t, (int)k - 1, H_RAX);
 	emit_hook_args(e, (i32)offsetof(struct encore_hooks, block_opaque));
 	if (k)
 		e_lea(e, H_RDX, hm(H_RDX, (i32)k));
@@ -955,6 +1088,26 @@ static void emit_stubs(struct trans *t)
 		e_patch(&t->e, t->start, t->fix[n].at, at[t->fix[n].kind][t->fix[n].k]);
 }
 
+void translate_patch_jump(u8 *rel32, const void *to)
+{
+	i32 rel = (i32)((intptr_t)to - (intptr_t)(rel32 + 4));
+	__atomic_store_n((i32 *)(void *)rel32, rel, __ATOMIC_RELEASE);
+}
+
+void translate_unlink(block_code_fn code, const void *exit)
+{
+	u8 *at = (u8 *)(void *)code + ENTRY_SIZE;
+	u8 jmp[UNLINK_SIZE] = { 0xe9 };
+	i32 rel = (i32)((intptr_t)exit - (intptr_t)(at + UNLINK_SIZE));
+	memcpy(jmp + 1, &rel, 4);
+	memcpy(at, jmp, sizeof(jmp));
+}
+
+void *translate_chained_entry(block_code_fn code)
+{
+	return (u8 *)(void *)code + ENTRY_SIZE;
+}
+
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks)
 {
 	struct trans t = { 0 };
@@ -969,6 +1122,11 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	emit_entry(e);
 	if (!e->full && e->p - dst != ENTRY_SIZE)
 		return 0;
+	emit_chained_entry(&t);
+	if (!e->full && e->p - dst < ENTRY_SIZE + UNLINK_SIZE)
+		return 0;
+	if (!e->full) /* the run loop's entry goes on here */
+		dst[ENTRY_SIZE - 1] = (u8)(e->p - dst - ENTRY_SIZE);
 	emit_body_start(&t);
 	t.body = (size_t)(e->p - t.start);
 	u64 rip = b->vrip;
@@ -1004,17 +1162,7 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	t.chain = (size_t)(e->p - t.start);
 	emit_chain(&t);
 	size_t epilogue = (size_t)(e->p - t.start);
-	e_store_imm32(e, 8, field(OFF(cur)), 0); /* between blocks, as exec_block leaves it */
-	e_byte(e, 0x41);
-	e_byte(e, 0x5f); /* pop r15 */
-	e_byte(e, 0x41);
-	e_byte(e, 0x5e); /* pop r14 */
-	e_byte(e, 0x41);
-	e_byte(e, 0x5d); /* pop r13 */
-	e_byte(e, 0x41);
-	e_byte(e, 0x5c); /* pop r12 */
-	e_byte(e, 0x5b); /* pop rbx */
-	e_byte(e, 0xc3);
+	emit_epilogue(e);
 	emit_stubs(&t);
 	for (unsigned k = 0; k < t.nouts; k++)
 		e_patch(&t.e, t.start, t.outs[k], epilogue);

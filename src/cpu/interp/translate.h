@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "cpu.h"
+#include "interp.h"
 
 struct block;
 
@@ -30,5 +31,30 @@ enum code_hooks {
  * `hooks` (enum code_hooks) and goes on only to translations that call
  * the same. */
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks);
+
+/* The code that returns from a translation to the run loop (room bytes
+ * at most at dst): the bytes used, or 0.  The code arena starts with it. */
+size_t translate_exit(u8 *dst, size_t room);
+
+/* Where linked blocks enter a translation (past what the run loop's call
+ * needs): the budget check. */
+void *translate_chained_entry(block_code_fn code);
+
+/* Point the jump whose rel32 field is at `rel32` (4-byte aligned) to `to`. */
+void translate_patch_jump(u8 *rel32, const void *to);
+
+/* A translation whose block was invalidated: every link to it now goes
+ * to `exit` (translate_exit's code), back to the run loop, which finds
+ * the block again.  Patching code another thread runs would need more
+ * than this: the vCPUs of a machine run on one thread. */
+void translate_unlink(block_code_fn code, const void *exit);
+
+/* Called by the translation of block `from` at a jump to `target` in
+ * from's first page (`site`: the jump's rel32): links the jump to the
+ * translation of the block there and returns where to go on, or `lookup`
+ * (the jump cache lookup that follows the jump) where no link can be
+ * made, or NULL when the block is not known yet (block.c). */
+const void *block_link(struct cpu *c, u8 *site, const void *lookup, u64 target,
+		       const struct block *from);
 
 #endif
