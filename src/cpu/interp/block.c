@@ -21,7 +21,6 @@
 #define HASH_BITS 16
 #define ARENA_SIZE (64u << 20)
 #define CODE_SIZE (128u << 20)
-#define CODE_EXIT_SIZE 64 /* at the start of the code arena: translate_exit */
 
 /* Shared by the interpreters of one machine's vCPUs. */
 struct interp_caches {
@@ -82,11 +81,6 @@ static struct interp_caches *caches_create(struct encore_machine *m)
 		abort();
 	if (translate_wanted())
 		k->code = code_arena_map(); /* NULL: the interpreter alone */
-	if (k->code && !translate_exit(k->code, CODE_EXIT_SIZE)) {
-		munmap(k->code, CODE_SIZE);
-		k->code = NULL;
-	}
-	k->code_used = CODE_EXIT_SIZE;
 	return k;
 }
 
@@ -152,7 +146,7 @@ void block_cache_flush(struct cpu *c)
 {
 	struct interp_caches *k = c->caches;
 	k->arena_used = 0;
-	k->code_used = CODE_EXIT_SIZE;
+	k->code_used = 0;
 	memset(k->hash, 0, sizeof(k->hash));
 	memset(k->page_blocks, 0, k->nframes * sizeof(*k->page_blocks));
 	for (unsigned i = 0; i < k->ncpus; i++)
@@ -198,7 +192,7 @@ void code_page_invalidate(struct cpu *c, i64 frame)
 			unlink_hash(k, b);
 			unlink_jumps(k, b);
 			if (b->code)
-				translate_unlink(b->code, k->code);
+				translate_unlink(b->code);
 		}
 		b = next;
 	}

@@ -19,8 +19,7 @@
  *
  * Host registers: rbx = the cpu, rbp = its TLB set for the CPL
  * (c->tlb_cpl: fixed while blocks chain, as they chain only within one
- * mode), r12 = the block's end (the c->stop it ran with), r13 = its first
- * insn, r14/r15 = the host and linear address of a hooked access across
+ * mode), r14/r15 = the host and linear address of a hooked access across
  * its hook call; rax, rcx, rdx, rsi, rdi, r8-r10 scratch.
  */
 #include <stddef.h>
@@ -31,8 +30,6 @@
 #include "x86_emit.h"
 
 #define OFF(f) ((i32)offsetof(struct cpu, f))
-#define H_R12 12
-#define H_R13 13
 #define H_R14 14
 #define H_R15 15
 
@@ -107,6 +104,12 @@ static void jump_to_stub(struct trans *t, enum stub_kind kind, int cc)
 
 /* ---- the handler call: exactly what exec_block does for one insn ---- */
 
+/* Where the block's run stops unless a handler ends it sooner (c->stop). */
+static const struct insn *block_end(const struct trans *t)
+{
+	return t->b->insns + t->b->ninsns;
+}
+
 static void store_rip(struct trans *t, u64 rip)
 {
 	if ((u64)(i64)(i32)rip == rip) {
@@ -117,10 +120,12 @@ static void store_rip(struct trans *t, u64 rip)
 	}
 }
 
-/* A branch at the block's end goes to a constant target. */
+/* A branch at the block's end goes to a constant target: emit_chain_to
+ * stores it where the run loop or a hook may read it. */
 static void set_end_rip(struct trans *t, u64 target)
 {
-	store_rip(t, target);
+	if (t->hooks)
+		store_rip(t, target);
 	t->rip_set = true;
 	t->end_known = true;
 	t->end_rip = target;
@@ -129,19 +134,18 @@ static void set_end_rip(struct trans *t, u64 target)
 /*
  * c->cur as a handler or hook finds it: insn k (none for k < 0), with its
  * block's cur_first and the stop it runs to, which only code that runs
- * with cur set reads (a handler ends the block by moving c->stop).
- * Clobbers `h`.
+ * with cur set reads (a handler ends the block by moving c->stop).  `h`
+ * is left holding cur, the handler's second argument.
  */
 static void emit_set_cur(struct trans *t, int k, unsigned h)
 {
 	struct emitter *e = &t->e;
-	if (k >= 0)
-		e_lea(e, h, hm(H_R13, (i32)((unsigned)k * sizeof(struct insn))));
-	else
-		e_mov_imm(e, h, 0);
+	e_mov_imm(e, h, (u64)(uintptr_t)t->b->insns);
+	e_store(e, 8, h, field(OFF(cur_first)));
+	e_mov_imm(e, h, (u64)(uintptr_t)block_end(t));
+	e_store(e, 8, h, field(OFF(stop)));
+	e_mov_imm(e, h, k >= 0 ? (u64)(uintptr_t)&t->b->insns[k] : 0);
 	e_store(e, 8, h, field(OFF(cur)));
-	e_store(e, 8, H_R13, field(OFF(cur_first)));
-	e_store(e, 8, H_R12, field(OFF(stop)));
 }
 
 static void emit_handler_call(struct trans *t)
@@ -152,7 +156,8 @@ static void emit_handler_call(struct trans *t)
 	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI); /* mov rdi, rbx */
 	e_call(e, (const void *)t->i->fn);
 	/* A handler that ends the block moves c->stop to just past itself. */
-	e_rm_mem(e, 8, 0x39, H_R12, field(OFF(stop))); /* cmp [rbx+stop], r12 */
+	e_mov_imm(e, H_RAX, (u64)(uintptr_t)block_end(t));
+	e_rm_mem(e, 8, 0x39, H_RAX, field(OFF(stop))); /* cmp [rbx+stop], rax */
 	jump_to_stub(t, STUB_EXIT, CC_NE);
 }
 
@@ -478,6 +483,59 @@ static bool gen_not_neg(struct trans *t, bool neg)
 	return true;
 }
 
+/*
+ * SHL/SHR/SAR of a 32- or 64-bit register by 1, an immediate or CL (D1,
+ * C1, D3 /4, /5, /6 (SAL), /7), as g2_core: CC_SHIFT with a = CF and OF
+ * as flag bits.  The host's shift gives the result and CF (the last bit
+ * out, for every count below the width); OF is the 1-bit formula on the
+ * original value for every count, which only a 1-bit shift gives the
+ * host, so it is computed.  The host's flags are not the guest's after.
+ */
+static bool gen_shift(struct trans *t)
+{
+	const struct insn *i = t->i;
+	struct emitter *e = &t->e;
+	unsigned size = i->opsize, op = i->ext == 6 ? 4 : i->ext;
+	bool by_cl = i->op == 0xd3;
+	unsigned n = i->op == 0xd1 ? 1 : (unsigned)i->imm; /* masked by sel_g2_imm */
+	if ((size != 4 && size != 8) || i->rm == RM_MEM || !plain_reg(i->rm) ||
+	    (!n && !by_cl) || (op != 4 && op != 5 && op != 7))
+		return false;
+	if (by_cl) { /* a count of 0 changes nothing but a 32-bit register: the handler */
+		load_gpr(t, 4, H_RCX, REG_RCX);
+		e_alu_ri(e, 4, ALU_AND, H_RCX, size == 8 ? 63 : 31);
+		jump_to_stub(t, STUB_SLOW, CC_E);
+	}
+	load_gpr(t, size, H_RAX, i->rm);
+	e_rm_reg(e, 8, 0x89, H_RAX, H_RDX);   /* mov rdx, rax */
+	if (by_cl)                             /* the result, and CF */
+		e_rm_reg(e, size, 0xd3, op, H_RDX);
+	else
+		e_shift_ri(e, size, op, H_RDX, (u8)n);
+	e_rm_reg(e, 1, 0x0f92, 0, H_RCX);     /* setc cl */
+	e_rm_reg(e, 4, 0x0fb6, H_RCX, H_RCX); /* movzx ecx, cl */
+	if (op == 4) {                          /* OF = MSB(v) ^ MSB-1(v) */
+		e_shift_ri(e, size, 4, H_RAX, 1);   /* shl eax/rax, 1: that, in OF */
+		e_rm_reg(e, 1, 0x0f90, 0, H_RAX);   /* seto al */
+		e_rm_reg(e, 4, 0x0fb6, H_RAX, H_RAX);
+	} else if (op == 5) {                   /* OF = MSB(v) */
+		e_shift_ri(e, size, 5, H_RAX, (u8)(size * 8 - 1));
+	}
+	if (op != 7) {
+		_Static_assert(RF_OF == 1u << 11, "OF is bit 11");
+		e_shift_ri(e, 4, 4, H_RAX, 11);
+		e_alu_rr(e, 4, ALU_OR, H_RCX, H_RAX);
+	}
+	store_gpr(t, size, H_RDX, i->rm);
+	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(CC_SHIFT, size));
+	e_store(e, 8, H_RCX, field(OFF(cc_a)));
+	e_store_imm32(e, 8, field(OFF(cc_b)), 0);
+	e_store(e, 8, H_RDX, field(OFF(cc_res)));
+	t->flags_live = false;
+	t->prod.kind = -1; /* emit_remat has no CC_SHIFT */
+	return true;
+}
+
 /* CLD/STD (FC/FD): DF lives in rflags. */
 static bool gen_cld_std(struct trans *t, bool set)
 {
@@ -587,16 +645,28 @@ static bool gen_setcc(struct trans *t)
  * keep its CF too, so with the flags before live the host's after are the
  * guest's.
  */
+/* The guest's CF, from its lazy flags: 0 or 1. */
+static u64 lazy_cf(struct cpu *c)
+{
+	return flag_cf(c);
+}
+
 static bool gen_inc_dec(struct trans *t, bool dec)
 {
 	const struct insn *i = t->i;
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
 	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) ||
-	    (i->rm == RM_MEM && !rmw_ok(t)) || !ensure_flags(t))
+	    (i->rm == RM_MEM && !rmw_ok(t)))
 		return false;
-	e_rm_reg(e, 1, 0x0f92, 0, H_RCX);           /* setc cl */
-	e_rm_reg(e, 4, 0x0fb6, H_RCX, H_RCX);       /* movzx ecx, cl */
+	if (ensure_flags(t)) {
+		e_rm_reg(e, 1, 0x0f92, 0, H_RCX);           /* setc cl */
+		e_rm_reg(e, 4, 0x0fb6, H_RCX, H_RCX);       /* movzx ecx, cl */
+	} else { /* flags this block cannot make the host's: ask flags.c */
+		e_rm_reg(e, 8, 0x89, H_RBX, H_RDI);         /* mov rdi, rbx */
+		e_call(e, (const void *)lazy_cf);
+		e_rm_reg(e, 4, 0x89, H_RAX, H_RCX);         /* mov ecx, eax */
+	}
 	if (i->rm == RM_MEM)
 		emit_mem(t, size, true);
 	e_load(e, size, H_RAX, i->rm == RM_MEM ? host_mem : gpr(i->rm));
@@ -710,6 +780,7 @@ static bool gen_alu_form(struct trans *t)
 			return gen_not_neg(t, i->ext == 3);
 		return i->ext == 0 && gen_alu(t, ALU_TEST, i->rm, B_IMM);
 	case 0xfc: case 0xfd: return gen_cld_std(t, op == 0xfd);
+	case 0xc1: case 0xd1: case 0xd3: return gen_shift(t);
 	case 0xfe: case 0xff: return i->ext <= 1 && gen_inc_dec(t, i->ext == 1);
 	}
 	return false;
@@ -773,9 +844,9 @@ static bool gen_native(struct trans *t)
 /* The entry of every translation: a chained block is entered past it. */
 static void emit_entry(struct emitter *e)
 {
-	/* push rbx, rbp, r12..r15; sub rsp, 8 (the stack stays 16-byte
+	/* push rbx, rbp, r14, r15; sub rsp, 8 (the stack stays 16-byte
 	 * aligned for calls); mov rbx, rdi */
-	static const u8 entry[] = { 0x53, 0x55, 0x41, 0x54, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
+	static const u8 entry[] = { 0x53, 0x55, 0x41, 0x56, 0x41, 0x57,
 				    0x48, 0x83, 0xec, 0x08, 0x48, 0x89, 0xfb };
 	for (unsigned k = 0; k < sizeof(entry); k++)
 		e_byte(e, entry[k]);
@@ -786,7 +857,7 @@ static void emit_entry(struct emitter *e)
 	e_byte(e, 0xeb); /* jmp short past the chained entry (patched) */
 	e_byte(e, 0);
 }
-#define ENTRY_SIZE 26
+#define ENTRY_SIZE 22
 
 /* A jump to the epilogue, patched once it is placed. */
 static void jump_out(struct trans *t, unsigned cc)
@@ -800,56 +871,60 @@ static void jump_out(struct trans *t, unsigned cc)
 /* Back to the run loop, between blocks as exec_block leaves them. */
 static void emit_epilogue(struct emitter *e)
 {
-	/* add rsp, 8; pop r15 .. r12, rbp, rbx; ret */
-	static const u8 pops[] = { 0x48, 0x83, 0xc4, 0x08, 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d,
-				   0x41, 0x5c, 0x5d, 0x5b, 0xc3 };
+	/* add rsp, 8; pop r15, r14, rbp, rbx; ret */
+	static const u8 pops[] = { 0x48, 0x83, 0xc4, 0x08, 0x41, 0x5f, 0x41, 0x5e, 0x5d, 0x5b,
+				   0xc3 };
 	e_store_imm32(e, 8, field(OFF(cur)), 0);
 	for (unsigned k = 0; k < sizeof(pops); k++)
 		e_byte(e, pops[k]);
 }
 
-size_t translate_exit(u8 *dst, size_t room)
-{
-	struct emitter e = { dst, dst + room, false };
-	emit_epilogue(&e);
-	return e.full ? 0 : (size_t)(e.p - dst);
-}
-
 /*
- * The one check between chained blocks: the next one, of n instructions,
- * runs only if it ends within c->chain_limit, which is 0 once anything
- * needs the run loop.
+ * The one check between chained blocks, before this one runs again or
+ * from another: it runs only if it ends within c->chain_limit, which is 0
+ * once anything needs the run loop; else back there with RIP at its start.
  */
-static void emit_chain_check(struct trans *t, unsigned n)
+static void emit_chain_check(struct trans *t)
 {
 	struct emitter *e = &t->e;
 	e_load(e, 8, H_RAX, field(OFF(icount)));
-	e_alu_ri(e, 8, ALU_ADD, H_RAX, n);
+	e_alu_ri(e, 8, ALU_ADD, H_RAX, t->b->ninsns);
 	e_alu_rm(e, 8, ALU_CMP, H_RAX, field(OFF(chain_limit)));
-	jump_out(t, CC_A);
+	e_patch(e, t->start, e_jcc32(e, t->start, CC_A), ENTRY_SIZE); /* to emit_exit_here */
 }
 
 /*
- * Where chained blocks enter (ENTRY_SIZE; the run loop's call goes past:
- * its first block runs whatever asks for attention).  A link (block_link)
- * jumps here, so a translation is unlinked from every block that jumps to
- * it at once by making this a jump to the arena's exit
+ * Back to the run loop before the block runs, with RIP at its start: a
+ * block entered from another is not told its RIP (every path out of it
+ * sets c->s.rip).  At ENTRY_SIZE, EXIT_HERE_SIZE bytes whatever the RIP.
+ */
+static void emit_exit_here(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_byte(e, 0x48); /* mov rax, imm64 */
+	e_byte(e, 0xb8);
+	e_u64(e, t->b->vrip);
+	e_byte(e, 0x48); /* mov [rbx + disp32], rax */
+	e_byte(e, 0x89);
+	e_byte(e, 0x83);
+	e_u32(e, (u32)OFF(s.rip));
+	if (t->nouts < sizeof(t->outs) / sizeof(t->outs[0]))
+		t->outs[t->nouts++] = e_jmp32(e, t->start);
+	else
+		e->full = true;
+}
+#define EXIT_HERE_SIZE 22
+
+/*
+ * Where chained blocks enter (CHAINED_ENTRY; the run loop's call goes
+ * past: its first block runs whatever asks for attention).  A link
+ * (block_link) jumps here, so a translation is unlinked from every block
+ * that jumps to it at once by making this a jump to emit_exit_here
  * (translate_unlink): these first bytes are not a jump target within the
  * block.
  */
-static void emit_chained_entry(struct trans *t)
-{
-	emit_chain_check(t, t->b->ninsns);
-}
+#define CHAINED_ENTRY (ENTRY_SIZE + EXIT_HERE_SIZE)
 #define UNLINK_SIZE 5 /* jmp rel32 */
-
-/* The block's first insn and end, for emit_set_cur. */
-static void emit_body_start(struct trans *t)
-{
-	struct emitter *e = &t->e;
-	e_mov_imm(e, H_R13, (u64)(uintptr_t)t->b->insns);
-	e_lea(e, H_R12, hm(H_R13, (i32)(t->b->ninsns * sizeof(struct insn))));
-}
 
 _Static_assert(JUMP_BITS == 12 && JUMP_GROUP_BITS == 6, "emit_chain hashes as jump_hash");
 
@@ -869,7 +944,7 @@ static void emit_enter_found(struct trans *t)
 	e_load(e, 8, H_RAX, hm(H_RDX, (i32)offsetof(struct block, code)));
 	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
 	jump_out(t, CC_E);
-	e_alu_ri(e, 8, ALU_ADD, H_RAX, ENTRY_SIZE);
+	e_alu_ri(e, 8, ALU_ADD, H_RAX, CHAINED_ENTRY);
 	e_byte(e, 0xff); /* jmp rax */
 	e_byte(e, 0xe0);
 }
@@ -923,6 +998,7 @@ static void emit_link_site(struct trans *t, u64 target)
 		e_byte(e, nops[pad - 1][k]);
 	size_t site = e_jmp32(e, t->start);
 	e_patch(e, t->start, site, (size_t)(e->p - t->start)); /* on to block_link */
+	store_rip(t, target);
 	e_rm_reg(e, 8, 0x89, H_RBX, H_RDI);                  /* mov rdi, rbx */
 	e_mov_imm(e, H_RSI, (u64)(uintptr_t)(t->start + site));
 	e_byte(e, 0x48); /* lea rdx, [rip + lookup]: where a failed link goes instead */
@@ -940,9 +1016,9 @@ static void emit_link_site(struct trans *t, u64 target)
 	e_patch(e, t->start, lookup, (size_t)(e->p - t->start));
 }
 
-/* emit_chain for a RIP known here (c->s.rip holds it already): linked when
- * it is in this block's first page, else the jump cache slot is a
- * constant.  A loop back to this block's own start needs neither (the
+/* emit_chain for a RIP known here (stored where it leaves for the run
+ * loop or for a block that may not be linked to): linked when it is in
+ * this block's first page, else the jump cache slot is a constant.  A loop back to this block's own start needs neither (the
  * block is valid while it runs: a write to its code would have ended
  * it): it goes on past the block's set-up, which still holds, and needs
  * no mode check: a change of mode ends the chain (cpu_update_mode). */
@@ -950,12 +1026,13 @@ static void emit_chain_to(struct trans *t, u64 target)
 {
 	struct emitter *e = &t->e;
 	if (target == t->b->vrip) {
-		emit_chain_check(t, t->b->ninsns);
+		emit_chain_check(t);
 		e_patch(&t->e, t->start, e_jmp32(e, t->start), t->body);
 		return;
 	}
 	if (((target ^ t->b->vrip) & ~0xfffull) == 0)
 		emit_link_site(t, target);
+	store_rip(t, target);
 	e_load(e, 8, H_RDX, field(OFF(jump_cache)));
 	e_load(e, 8, H_RDX, hm(H_RDX, (i32)(jump_hash(target) * sizeof(struct block *))));
 	e_rm_reg(e, 8, 0x85, H_RDX, H_RDX);
@@ -1057,7 +1134,8 @@ static void emit_stub(struct trans *t, enum stub_kind kind, unsigned k)
 		e_patch(&t->e, t->start, e_jmp32(e, t->start), t->chain);
 		break;
 	case STUB_TAKEN:
-		store_rip(t, t->target[k]);
+		if (t->hooks)
+			store_rip(t, t->target[k]);
 		emit_add_icount(t, k + 1);
 		emit_chain_to(t, t->target[k]);
 		break;
@@ -1094,18 +1172,18 @@ void translate_patch_jump(u8 *rel32, const void *to)
 	__atomic_store_n((i32 *)(void *)rel32, rel, __ATOMIC_RELEASE);
 }
 
-void translate_unlink(block_code_fn code, const void *exit)
+void translate_unlink(block_code_fn code)
 {
-	u8 *at = (u8 *)(void *)code + ENTRY_SIZE;
+	u8 *at = (u8 *)(void *)code + CHAINED_ENTRY;
 	u8 jmp[UNLINK_SIZE] = { 0xe9 };
-	i32 rel = (i32)((intptr_t)exit - (intptr_t)(at + UNLINK_SIZE));
+	i32 rel = (i32)(ENTRY_SIZE - (CHAINED_ENTRY + UNLINK_SIZE));
 	memcpy(jmp + 1, &rel, 4);
 	memcpy(at, jmp, sizeof(jmp));
 }
 
 void *translate_chained_entry(block_code_fn code)
 {
-	return (u8 *)(void *)code + ENTRY_SIZE;
+	return (u8 *)(void *)code + CHAINED_ENTRY;
 }
 
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks)
@@ -1122,12 +1200,14 @@ size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hoo
 	emit_entry(e);
 	if (!e->full && e->p - dst != ENTRY_SIZE)
 		return 0;
-	emit_chained_entry(&t);
-	if (!e->full && e->p - dst < ENTRY_SIZE + UNLINK_SIZE)
+	emit_exit_here(&t);
+	if (!e->full && e->p - dst != CHAINED_ENTRY)
+		return 0;
+	emit_chain_check(&t);
+	if (!e->full && e->p - dst < CHAINED_ENTRY + UNLINK_SIZE)
 		return 0;
 	if (!e->full) /* the run loop's entry goes on here */
 		dst[ENTRY_SIZE - 1] = (u8)(e->p - dst - ENTRY_SIZE);
-	emit_body_start(&t);
 	t.body = (size_t)(e->p - t.start);
 	u64 rip = b->vrip;
 	unsigned native = 0;

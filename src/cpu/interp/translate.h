@@ -32,22 +32,18 @@ enum code_hooks {
  * the same. */
 size_t translate_block(const struct block *b, u8 *dst, size_t room, unsigned hooks);
 
-/* The code that returns from a translation to the run loop (room bytes
- * at most at dst): the bytes used, or 0.  The code arena starts with it. */
-size_t translate_exit(u8 *dst, size_t room);
-
-/* Where linked blocks enter a translation (past what the run loop's call
- * needs): the budget check. */
+/* Where other translations enter one (the run loop's call enters before
+ * it): the check that the block may run now (emit_chain_check). */
 void *translate_chained_entry(block_code_fn code);
 
 /* Point the jump whose rel32 field is at `rel32` (4-byte aligned) to `to`. */
 void translate_patch_jump(u8 *rel32, const void *to);
 
 /* A translation whose block was invalidated: every link to it now goes
- * to `exit` (translate_exit's code), back to the run loop, which finds
- * the block again.  Patching code another thread runs would need more
- * than this: the vCPUs of a machine run on one thread. */
-void translate_unlink(block_code_fn code, const void *exit);
+ * back to the run loop, which finds the block at its RIP again.
+ * Patching code another thread runs would need more than this: the vCPUs
+ * of a machine run on one thread. */
+void translate_unlink(block_code_fn code);
 
 /* Called by the translation of block `from` at a jump to `target` in
  * from's first page (`site`: the jump's rel32): links the jump to the
