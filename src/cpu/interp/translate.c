@@ -19,10 +19,13 @@
  *
  * Host registers: rbx = the cpu, rbp = its TLB set for the CPL
  * (c->tlb_cpl: fixed while blocks chain, as they chain only within one
- * mode), r14/r15 = the host and linear address of a hooked access across
- * its hook call; rax, rcx, rdx, rsi, rdi, r8-r10 scratch.
+ * mode), r13 = the TLB index field for BEXTR, r14/r15 = the host and
+ * linear address of a hooked access across its hook call; rax, rcx, rdx,
+ * rsi, rdi, r8-r10 scratch.
  */
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "interp.h"
 #include "ops.h"
@@ -204,6 +207,22 @@ static void emit_ea(struct trans *t)
 }
 
 /*
+ * BMI1's BEXTR takes the TLB index out of an address in one instruction
+ * (the field is in r13).  ENCORE_TRANSLATE_BEXTR=0 makes the translator
+ * use shifts anyway, so that the tests cover both.
+ */
+static bool host_has_bextr(void)
+{
+	static int has = -1;
+	if (has < 0) {
+		const char *v = getenv("ENCORE_TRANSLATE_BEXTR");
+		__builtin_cpu_init();
+		has = __builtin_cpu_supports("bmi") && !(v && strcmp(v, "0") == 0);
+	}
+	return has;
+}
+
+/*
  * The TLB lookup of fast_access for the address in rsi, in the set at
  * rbp: on a hit rsi becomes the host address; a miss goes to the slow
  * stub, which runs the whole instruction in its handler.  Clobbers rax,
@@ -212,9 +231,15 @@ static void emit_ea(struct trans *t)
 static void emit_tlb(struct trans *t, unsigned size, bool write)
 {
 	struct emitter *e = &t->e;
-	e_rm_reg(e, 8, 0x89, H_RSI, H_RAX);            /* mov rax, rsi */
-	e_shift_ri(e, 8, 5, H_RAX, 12);                /* shr rax, 12 */
-	e_alu_ri(e, 4, ALU_AND, H_RAX, TLB_SIZE - 1);  /* and eax, TLB_SIZE-1 */
+	if (host_has_bextr()) {
+		static const u8 bextr[] = { 0xc4, 0xe2, 0x90, 0xf7, 0xc6 }; /* bextr rax, rsi, r13 */
+		for (unsigned k = 0; k < sizeof(bextr); k++)
+			e_byte(e, bextr[k]);
+	} else {
+		e_rm_reg(e, 8, 0x89, H_RSI, H_RAX);            /* mov rax, rsi */
+		e_shift_ri(e, 8, 5, H_RAX, 12);                /* shr rax, 12 */
+		e_alu_ri(e, 4, ALU_AND, H_RAX, TLB_SIZE - 1);  /* and eax, TLB_SIZE-1 */
+	}
 	e_lea(e, H_RAX, hm_index(H_RAX, H_RAX, 2, 0)); /* rax *= 5: the entry is at rbp + 8 * rax */
 	e_lea(e, H_RDX, hm(H_RSI, (i32)size - 1));     /* page of the last byte */
 	e_alu_ri(e, 8, ALU_AND, H_RDX, 0xfffff000u);
@@ -844,20 +869,23 @@ static bool gen_native(struct trans *t)
 /* The entry of every translation: a chained block is entered past it. */
 static void emit_entry(struct emitter *e)
 {
-	/* push rbx, rbp, r14, r15; sub rsp, 8 (the stack stays 16-byte
-	 * aligned for calls); mov rbx, rdi */
-	static const u8 entry[] = { 0x53, 0x55, 0x41, 0x56, 0x41, 0x57,
-				    0x48, 0x83, 0xec, 0x08, 0x48, 0x89, 0xfb };
+	/* push rbx, rbp, r13, r14, r15 (the stack stays 16-byte aligned for
+	 * calls); mov rbx, rdi */
+	static const u8 entry[] = { 0x53, 0x55, 0x41, 0x55, 0x41, 0x56, 0x41, 0x57,
+				    0x48, 0x89, 0xfb };
 	for (unsigned k = 0; k < sizeof(entry); k++)
 		e_byte(e, entry[k]);
 	e_byte(e, 0x48); /* mov rbp, [rbx + disp32]: c->tlb_cpl */
 	e_byte(e, 0x8b);
 	e_byte(e, 0xab);
 	e_u32(e, (u32)OFF(tlb_cpl));
+	e_byte(e, 0x41); /* mov r13d, imm32: the TLB index field, for BEXTR */
+	e_byte(e, 0xbd);
+	e_u32(e, 12u | TLB_BITS << 8);
 	e_byte(e, 0xeb); /* jmp short past the chained entry (patched) */
 	e_byte(e, 0);
 }
-#define ENTRY_SIZE 22
+#define ENTRY_SIZE 26
 
 /* A jump to the epilogue, patched once it is placed. */
 static void jump_out(struct trans *t, unsigned cc)
@@ -871,9 +899,8 @@ static void jump_out(struct trans *t, unsigned cc)
 /* Back to the run loop, between blocks as exec_block leaves them. */
 static void emit_epilogue(struct emitter *e)
 {
-	/* add rsp, 8; pop r15, r14, rbp, rbx; ret */
-	static const u8 pops[] = { 0x48, 0x83, 0xc4, 0x08, 0x41, 0x5f, 0x41, 0x5e, 0x5d, 0x5b,
-				   0xc3 };
+	/* pop r15, r14, r13, rbp, rbx; ret */
+	static const u8 pops[] = { 0x41, 0x5f, 0x41, 0x5e, 0x41, 0x5d, 0x5d, 0x5b, 0xc3 };
 	e_store_imm32(e, 8, field(OFF(cur)), 0);
 	for (unsigned k = 0; k < sizeof(pops); k++)
 		e_byte(e, pops[k]);
