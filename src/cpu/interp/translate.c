@@ -477,6 +477,15 @@ static bool gen_alu(struct trans *t, unsigned alu, unsigned a_reg, unsigned b_re
 	return true;
 }
 
+/* The r/m operand of a form that reads and writes it, natively. */
+static bool rmw_operand_ok(const struct trans *t)
+{
+	const struct insn *i = t->i;
+	if (i->rm != RM_MEM)
+		return plain_reg(i->rm);
+	return simple_mem(i) && rmw_ok(t);
+}
+
 /* NOT and NEG (F6/F7 /2, /3).  NEG sets flags as SUB from 0 (CC_SUB,
  * a = 0), and so does the host's NEG. */
 static bool gen_not_neg(struct trans *t, bool neg)
@@ -484,8 +493,7 @@ static bool gen_not_neg(struct trans *t, bool neg)
 	const struct insn *i = t->i;
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
-	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) ||
-	    (i->rm == RM_MEM && !rmw_ok(t)))
+	if (!rmw_operand_ok(t))
 		return false;
 	struct hmem dst = i->rm == RM_MEM ? host_mem : gpr(i->rm);
 	if (i->rm == RM_MEM)
@@ -664,25 +672,24 @@ static bool gen_setcc(struct trans *t)
 	return true;
 }
 
-/*
- * INC/DEC (FE/FF /0, /1) keep CF: the interpreter moves the CF of the
- * flags before into rflags, where CC_INC/CC_DEC read it.  The host's INC/DEC
- * keep its CF too, so with the flags before live the host's after are the
- * guest's.
- */
 /* The guest's CF, from its lazy flags: 0 or 1. */
 static u64 lazy_cf(struct cpu *c)
 {
 	return flag_cf(c);
 }
 
+/*
+ * INC/DEC (FE/FF /0, /1) keep CF: the interpreter moves the CF of the
+ * flags before into rflags, where CC_INC/CC_DEC read it.  The host's INC/DEC
+ * keep its CF too, so with the flags before live the host's after are the
+ * guest's.
+ */
 static bool gen_inc_dec(struct trans *t, bool dec)
 {
 	const struct insn *i = t->i;
 	struct emitter *e = &t->e;
 	unsigned size = i->opsize;
-	if ((i->rm != RM_MEM && !plain_reg(i->rm)) || !simple_mem(i) ||
-	    (i->rm == RM_MEM && !rmw_ok(t)))
+	if (!rmw_operand_ok(t))
 		return false;
 	if (ensure_flags(t)) {
 		e_rm_reg(e, 1, 0x0f92, 0, H_RCX);           /* setc cl */
