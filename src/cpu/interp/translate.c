@@ -560,7 +560,7 @@ static bool gen_shift(struct trans *t)
 		e_alu_rr(e, 4, ALU_OR, H_RCX, H_RAX);
 	}
 	store_gpr(t, size, H_RDX, i->rm);
-	e_store_imm32(e, 4, field(OFF(cc_op)), CC_OP(CC_SHIFT, size));
+	emit_cc_op(t, CC_SHIFT, size);
 	e_store(e, 8, H_RCX, field(OFF(cc_a)));
 	e_store_imm32(e, 8, field(OFF(cc_b)), 0);
 	e_store(e, 8, H_RDX, field(OFF(cc_res)));
@@ -894,13 +894,18 @@ static void emit_entry(struct emitter *e)
 }
 #define ENTRY_SIZE 26
 
-/* A jump to the epilogue, patched once it is placed. */
-static void jump_out(struct trans *t, unsigned cc)
+/* A jump to the epilogue (its rel32 at `rel32`), patched once that is placed. */
+static void out_to_epilogue(struct trans *t, size_t rel32)
 {
 	if (t->nouts < sizeof(t->outs) / sizeof(t->outs[0]))
-		t->outs[t->nouts++] = e_jcc32(&t->e, t->start, cc);
+		t->outs[t->nouts++] = rel32;
 	else
 		t->e.full = true;
+}
+
+static void jump_out(struct trans *t, unsigned cc)
+{
+	out_to_epilogue(t, e_jcc32(&t->e, t->start, cc));
 }
 
 /* Back to the run loop, between blocks as exec_block leaves them. */
@@ -942,10 +947,7 @@ static void emit_exit_here(struct trans *t)
 	e_byte(e, 0x89);
 	e_byte(e, 0x83);
 	e_u32(e, (u32)OFF(s.rip));
-	if (t->nouts < sizeof(t->outs) / sizeof(t->outs[0]))
-		t->outs[t->nouts++] = e_jmp32(e, t->start);
-	else
-		e->full = true;
+	out_to_epilogue(t, e_jmp32(e, t->start));
 }
 #define EXIT_HERE_SIZE 22
 
