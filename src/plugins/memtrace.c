@@ -3,11 +3,12 @@
  * zstd stream of the records of memtrace_format.h, one zstd frame per
  * interval.
  *
- * Records are encoded into a 1 MiB buffer which is compressed whenever it
- * fills, so memory stays bounded however long the interval.  Compression
- * is single-threaded with fixed parameters and the buffer always fills
- * the same way, so the bytes depend only on the accesses.  The frame
- * carries zstd's content checksum, so damage is detected when reading.
+ * Records are encoded into a 1 MiB buffer which is handed over whenever it
+ * fills, to be compressed on a thread of its own (zstd_writer.h) while the
+ * next one fills, so memory stays bounded however long the interval.
+ * Compression has fixed parameters and the buffer always fills the same
+ * way, so the bytes depend only on the accesses.  The frame carries
+ * zstd's content checksum, so damage is detected when reading.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "builtin.h"
 #include "encore/errmsg.h"
 #include "memtrace_format.h"
+#include "zstd_writer.h"
 
 #define NAME "memtrace"
 #define BUF_SIZE (1u << 20)
@@ -23,11 +25,9 @@
 
 struct memtrace {
 	struct encore_plugin_env env;
-	ZSTD_CCtx *cctx;
-	u8 *buf;                /* encoded records not compressed yet */
+	struct zstd_writer *out;
+	u8 *buf;                /* encoded records not handed to out yet */
 	size_t len;
-	void *zbuf;             /* compressed output on its way to env.out */
-	size_t zcap;
 	struct memtrace_encoder enc;
 	bool paddr;
 	bool failed;
@@ -61,17 +61,8 @@ static void memtrace_destroy(void *self)
 	struct memtrace *s = self;
 	if (!s)
 		return;
-	ZSTD_freeCCtx(s->cctx);
-	free(s->buf);
-	free(s->zbuf);
+	zstd_writer__destroy(s->out);
 	free(s);
-}
-
-static bool set_params(ZSTD_CCtx *c, int level)
-{
-	return !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) &&
-	       !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)) &&
-	       !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, 0));
 }
 
 static void *memtrace_create(const struct encore_plugin_env *env, char *err, size_t errlen)
@@ -85,44 +76,26 @@ static void *memtrace_create(const struct encore_plugin_env *env, char *err, siz
 		return NULL;
 	}
 	struct memtrace *s = calloc(1, sizeof(*s));
-	if (s) {
-		s->env = *env;
-		s->paddr = paddr;
-		s->zcap = ZSTD_CStreamOutSize();
-		s->cctx = ZSTD_createCCtx();
-		s->buf = malloc(BUF_SIZE);
-		s->zbuf = malloc(s->zcap);
-	}
-	if (!s || !s->cctx || !s->buf || !s->zbuf || !set_params(s->cctx, (int)level)) {
-		memtrace_destroy(s);
-		errmsg(err, errlen, "cannot set up zstd compression (out of memory?)");
+	if (!s) {
+		errmsg(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->env = *env;
+	s->paddr = paddr;
+	s->out = zstd_writer__create(env->out, (int)level, BUF_SIZE, err, errlen);
+	if (!s->out) {
+		free(s);
+		return NULL;
+	}
+	s->buf = zstd_writer__buffer(s->out);
 	return s;
 }
 
-static void fail(struct memtrace *s, const char *what, const char *detail)
+static void fail(struct memtrace *s, const char *what)
 {
 	if (!s->failed)
-		snprintf(s->failure, sizeof(s->failure), "%s%s", what, detail);
+		snprintf(s->failure, sizeof(s->failure), "%s", what);
 	s->failed = true;
-}
-
-/* Compresses the buffer; with ZSTD_e_end, also closes the frame. */
-static void compress(struct memtrace *s, ZSTD_EndDirective mode)
-{
-	ZSTD_inBuffer in = { s->buf, s->len, 0 };
-	bool done = false;
-	while (!done && !s->failed) {
-		ZSTD_outBuffer out = { s->zbuf, s->zcap, 0 };
-		size_t left = ZSTD_compressStream2(s->cctx, &out, &in, mode);
-		if (ZSTD_isError(left))
-			fail(s, "compression failed: zstd: ", ZSTD_getErrorName(left));
-		else if (out.pos && fwrite(s->zbuf, 1, out.pos, s->env.out) != out.pos)
-			fail(s, "cannot write the interval's output", "");
-		done = mode == ZSTD_e_end ? left == 0 : in.pos == in.size;
-	}
-	s->len = 0;
 }
 
 static __attribute__((noinline, cold)) void fail_vcpu(struct memtrace *s, unsigned vcpu)
@@ -130,18 +103,20 @@ static __attribute__((noinline, cold)) void fail_vcpu(struct memtrace *s, unsign
 	char what[80];
 	snprintf(what, sizeof(what), "an access of vCPU %u, in an interval of %u vCPUs", vcpu,
 		 s->enc.nvcpus);
-	fail(s, what, "");
+	fail(s, what);
 }
 
 /* Out of the per-access path, so that it saves no registers for a call. */
-static __attribute__((noinline, cold)) void compress_full_buffer(struct memtrace *s)
+static __attribute__((noinline, cold)) void hand_over_full_buffer(struct memtrace *s)
 {
-	compress(s, ZSTD_e_continue);
+	s->buf = zstd_writer__submit(s->out, s->len, false);
+	s->len = 0;
 }
 
 static void memtrace_begin(void *self, const struct encore_interval *iv)
 {
 	struct memtrace *s = self;
+	zstd_writer__start(s->out);
 	s->len = (size_t)(memtrace__put_header(&s->enc, s->buf, iv, s->paddr) - s->buf);
 }
 
@@ -155,7 +130,7 @@ static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u6
 		return;
 	}
 	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
-		compress_full_buffer(s);
+		hand_over_full_buffer(s);
 	u8 *end = memtrace__put(&s->enc, s->buf + s->len, vcpu, icount, vaddr, paddr, size,
 				flags & ENCORE_ACCESS_WRITE);
 	s->len = (size_t)(end - s->buf);
@@ -165,14 +140,14 @@ static int memtrace_end(void *self, const struct encore_interval *iv, char *err,
 {
 	struct memtrace *s = self;
 	if (s->len > BUF_SIZE - MEMTRACE_RECORD_MAX)
-		compress(s, ZSTD_e_continue);
+		hand_over_full_buffer(s);
 	s->len = (size_t)(memtrace__put_end(&s->enc, s->buf + s->len, iv->end_icount) - s->buf);
-	compress(s, ZSTD_e_end);
-	if (!s->failed && fflush(s->env.out))
-		fail(s, "cannot write the interval's output", "");
+	s->buf = zstd_writer__submit(s->out, s->len, true);
+	s->len = 0;
+	int rc = zstd_writer__finish(s->out, err, errlen);
 	if (s->failed)
 		return errmsg(err, errlen, "%s", s->failure);
-	return 0;
+	return rc;
 }
 
 const struct encore_plugin plugin_memtrace = {

@@ -11,7 +11,8 @@
  * Two vCPUs taking turns (alternating vcpu arguments, each on its own
  * icount, turns that end inside blocks and REPs): icount, syscalls and
  * hotspots count each vCPU exactly, and memtrace keeps every record's
- * vCPU.
+ * vCPU.  zstd_writer: the same bytes with its thread as without, a full
+ * disk reported, and a writer destroyed mid-frame.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "cli/memtrace.h"
 #include "plugins/memtrace_format.h"
 #include "plugins/registry.h"
+#include "plugins/zstd_writer.h"
 
 /* ---- the fake host ---- */
 
@@ -1540,6 +1542,100 @@ static void test_memtrace_cli(void)
 	session_close(&s);
 }
 
+/* ---- zstd_writer: the compressing thread ---- */
+
+/* Writes frames of the bytes in, split as a producer would split them,
+ * through a writer with or without its thread; returns the file. */
+static FILE *zstd_writer_output(const u8 *in, size_t n, size_t buf_size, bool threaded)
+{
+	FILE *f = tmpfile();
+	char err[200] = "";
+	struct zstd_writer *w = zstd_writer__create(f, 3, buf_size, err, sizeof(err));
+	CHECK(w, "zstd_writer__create: %s", err);
+	if (!w)
+		return f;
+	if (threaded)
+		zstd_writer__start(w);
+	size_t frame_end = n / 3, done = 0;
+	while (done < n) {
+		u8 *buf = zstd_writer__buffer(w);
+		size_t k = n - done < buf_size ? n - done : buf_size;
+		bool ends = false;
+		if (done < frame_end && done + k >= frame_end) {
+			k = frame_end - done;
+			ends = true;
+		}
+		memcpy(buf, in + done, k);
+		done += k;
+		zstd_writer__submit(w, k, ends || done == n);
+	}
+	CHECK(zstd_writer__finish(w, err, sizeof(err)) == 0, "finish: %s", err);
+	zstd_writer__destroy(w);
+	return f;
+}
+
+static u8 *file_bytes(FILE *f, size_t *n)
+{
+	fseek(f, 0, SEEK_END);
+	*n = (size_t)ftell(f);
+	rewind(f);
+	u8 *p = malloc(*n + 1);
+	if (fread(p, 1, *n, f) != *n)
+		*n = 0;
+	return p;
+}
+
+static void test_zstd_writer(struct rng *rng)
+{
+	check_group("zstd_writer");
+	size_t n = 3u << 20;
+	u8 *in = malloc(n);
+	for (size_t k = 0; k < n; k++)    /* compressible, not trivially */
+		in[k] = (u8)(rng_chance(rng, 1, 8) ? rng_next(rng) : k / 7);
+	size_t na, nb, nd;
+	FILE *a = zstd_writer_output(in, n, 4096, true);
+	FILE *b = zstd_writer_output(in, n, 4096, false);
+	u8 *pa = file_bytes(a, &na), *pb = file_bytes(b, &nb);
+	CHECK(na == nb && na && !memcmp(pa, pb, na),
+	      "threaded and inline outputs differ (%zu and %zu bytes)", na, nb);
+	u8 *out = malloc(n + 1);
+	nd = ZSTD_decompress(out, n + 1, pa, na);
+	CHECK(!ZSTD_isError(nd) && nd == n && !memcmp(out, in, n),
+	      "the two frames do not decompress to the input");
+	fclose(a);
+	fclose(b);
+	free(pa);
+	free(pb);
+	free(out);
+
+	/* A full disk is reported by finish, not lost. */
+	FILE *full = fopen("/dev/full", "wb");
+	if (full) {
+		char err[200] = "";
+		struct zstd_writer *w = zstd_writer__create(full, 3, 4096, err, sizeof(err));
+		zstd_writer__start(w);
+		for (int k = 0; k < 64; k++) {
+			rng_fill(rng, zstd_writer__buffer(w), 4096);
+			zstd_writer__submit(w, 4096, k == 63);
+		}
+		CHECK(zstd_writer__finish(w, err, sizeof(err)) == -1 &&
+		      strstr(err, "cannot write"), "a write to /dev/full: \"%s\"", err);
+		zstd_writer__destroy(w);
+		fclose(full);
+	}
+	/* Destroyed with a buffer handed over and no finish: no leak, no hang. */
+	FILE *f = tmpfile();
+	char err[200];
+	struct zstd_writer *w = zstd_writer__create(f, 3, 4096, err, sizeof(err));
+	zstd_writer__start(w);
+	rng_fill(rng, zstd_writer__buffer(w), 4096);
+	zstd_writer__submit(w, 4096, false);
+	zstd_writer__destroy(w);
+	fclose(f);
+	check_pass();
+	free(in);
+}
+
 int main(void)
 {
 	struct rng rng;
@@ -1563,6 +1659,7 @@ int main(void)
 	test_memtrace_round_trip(&rng, false, 3);
 	test_memtrace_damage(&rng);
 	test_memtrace_cli();
+	test_zstd_writer(&rng);
 	check_group_end();
 	return check_summary();
 }
