@@ -57,6 +57,7 @@ struct memtrace_reader {
 	u64 consumed;        /* decompressed bytes before buf[0], for messages */
 	bool in_frame;       /* between a header and its end record */
 	struct memtrace_encoder state;  /* the previous record of the frame */
+	bool one_context;    /* a version 2 frame: vaddrs from the previous record's */
 	u32 interval;
 	struct memtrace_span span;
 	bool failed;
@@ -173,10 +174,10 @@ static int check_version(struct memtrace_reader *r, const u8 *h)
 			    (unsigned long long)(r->consumed + r->pos));
 	if (version == 1)
 		return fail(r, "memtrace format version 1, from an encore before records named "
-			    "their vCPU; this encore reads version %u: simulate the recording "
-			    "again with --plugin memtrace", MEMTRACE_VERSION);
-	if (version != MEMTRACE_VERSION)
-		return fail(r, "memtrace format version %u, this encore reads %u", version,
+			    "their vCPU; this encore reads versions 2 and %u: simulate the "
+			    "recording again with --plugin memtrace", MEMTRACE_VERSION);
+	if (version != 2 && version != MEMTRACE_VERSION)
+		return fail(r, "memtrace format version %u, this encore reads 2 and %u", version,
 			    MEMTRACE_VERSION);
 	return 0;
 }
@@ -226,6 +227,7 @@ static void start_frame(struct memtrace_reader *r, const u8 *h)
 	e->nvcpus = get32(h + 20);
 	for (unsigned v = 0; v < e->nvcpus; v++)
 		e->icount[v] = get64(h + MEMTRACE_HEADER_LEN + 8 * v);
+	r->one_context = get16(h + 8) == 2;
 	r->interval = get32(h + 12);
 	if (!r->span.frames++)
 		r->span.first = r->interval;
@@ -321,11 +323,15 @@ static int read_record(struct memtrace_reader *r, struct memtrace_record *rec)
 	struct memtrace_encoder *s = &r->state;
 	u64 *icount = &s->icount[s->vcpu];
 	*icount += delta + (dcode == MEMTRACE_ICOUNT_VARINT ? MEMTRACE_ICOUNT_VARINT : 0);
-	s->vaddr += zigzag__decode(voff);
+	u64 *context = &s->vaddr[r->one_context ? 0 : memtrace__context(tag, s->prev_tag)];
+	u64 vaddr = (*context ? *context : s->last_vaddr) + zigzag__decode(voff);
+	*context = vaddr;
+	s->last_vaddr = vaddr;
+	s->prev_tag = tag;
 	s->offset += zigzag__decode(poff);
 	s->records++;
-	*rec = (struct memtrace_record){ .icount = *icount, .vaddr = s->vaddr,
-					 .paddr = s->paddr ? s->vaddr + s->offset : 0,
+	*rec = (struct memtrace_record){ .icount = *icount, .vaddr = vaddr,
+					 .paddr = s->paddr ? vaddr + s->offset : 0,
 					 .size = (u32)size, .vcpu = s->vcpu,
 					 .write = tag & MEMTRACE_TAG_WRITE, .has_paddr = s->paddr,
 					 .interval = r->interval };
