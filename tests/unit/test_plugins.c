@@ -1217,18 +1217,18 @@ static int read_to_end(const void *buf, size_t len, char *err, size_t errlen, u6
 
 /* Three intervals of nvcpus vCPUs taking turns, through the plugin and
  * back through the reader. */
-static void test_memtrace_round_trip(struct rng *rng, bool paddr, unsigned nvcpus)
+static void test_memtrace_round_trip(struct rng *rng, bool paddr, unsigned nvcpus, u64 base)
 {
-	char group[64];
-	snprintf(group, sizeof(group), "memtrace%s, %u vCPU%s", paddr ? " paddr=1" : "", nvcpus,
-		 nvcpus > 1 ? "s" : "");
+	char group[80];
+	snprintf(group, sizeof(group), "memtrace%s, %u vCPU%s, from icount %llu",
+		 paddr ? " paddr=1" : "", nvcpus, nvcpus > 1 ? "s" : "", (unsigned long long)base);
 	check_group(group);
 	static const size_t n[3] = { 5000, 0, 400000 }; /* the last fills the buffer several times */
 	static const u64 bounds[4] = { 1000, 500000, 600000, 90000000 };
 	u64 vbounds[4][MAX_VCPUS];     /* vCPU v counts (v + 1) times as fast */
 	for (unsigned i = 0; i < 4; i++)
 		for (unsigned v = 0; v < nvcpus; v++)
-			vbounds[i][v] = bounds[i] * (v + 1);
+			vbounds[i][v] = base + bounds[i] * (v + 1);
 	struct access *a[3];
 	const char *const opts[] = { "paddr", paddr ? "1" : "0", "level", "1", NULL };
 	struct session s;
@@ -1591,7 +1591,7 @@ static FILE *zstd_writer_output(const u8 *in, size_t n, size_t buf_size, bool th
 {
 	FILE *f = tmpfile();
 	char err[200] = "";
-	struct zstd_writer *w = zstd_writer__create(f, 3, buf_size, err, sizeof(err));
+	struct zstd_writer *w = zstd_writer__create(f, 3, buf_size, NULL, err, sizeof(err));
 	CHECK(w, "zstd_writer__create: %s", err);
 	if (!w)
 		return f;
@@ -1653,7 +1653,7 @@ static void test_zstd_writer(struct rng *rng)
 	FILE *full = fopen("/dev/full", "wb");
 	if (full) {
 		char err[200] = "";
-		struct zstd_writer *w = zstd_writer__create(full, 3, 4096, err, sizeof(err));
+		struct zstd_writer *w = zstd_writer__create(full, 3, 4096, NULL, err, sizeof(err));
 		zstd_writer__start(w);
 		for (int k = 0; k < 64; k++) {
 			rng_fill(rng, zstd_writer__buffer(w), 4096);
@@ -1667,7 +1667,7 @@ static void test_zstd_writer(struct rng *rng)
 	/* Destroyed with a buffer handed over and no finish: no leak, no hang. */
 	FILE *f = tmpfile();
 	char err[200];
-	struct zstd_writer *w = zstd_writer__create(f, 3, 4096, err, sizeof(err));
+	struct zstd_writer *w = zstd_writer__create(f, 3, 4096, NULL, err, sizeof(err));
 	zstd_writer__start(w);
 	rng_fill(rng, zstd_writer__buffer(w), 4096);
 	zstd_writer__submit(w, 4096, false);
@@ -1695,9 +1695,11 @@ int main(void)
 	test_code_blocks();
 	test_syscalls();
 	test_syscalls_vcpus();
-	test_memtrace_round_trip(&rng, false, 1);
-	test_memtrace_round_trip(&rng, true, 2);
-	test_memtrace_round_trip(&rng, false, 3);
+	test_memtrace_round_trip(&rng, false, 1, 0);
+	test_memtrace_round_trip(&rng, true, 2, 0);
+	test_memtrace_round_trip(&rng, false, 3, 0);
+	/* icounts that cross 2^48, where on_mem's buffer takes two slots */
+	test_memtrace_round_trip(&rng, false, 2, (1ull << 48) - 700000);
 	test_memtrace_damage(&rng);
 	test_memtrace_cli();
 	test_memtrace_version2();
