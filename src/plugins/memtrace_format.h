@@ -39,16 +39,15 @@
  * 3 ...  A file holds increasing intervals of one recording (a merged
  * file: all of them); the reader refuses frames out of order.
  *
- * A record's context is its tag together with bits 0-3 (size code and
- * write) of the previous access record's tag in the frame (of any vCPU;
- * 0 before the first): tag | (previous tag & 0xf) << 8.  The predicted
- * vaddr is the vaddr of the frame's last record of the same context, or
- * where that is 0 (none yet), the previous record's (0 for the first).  A program's accesses of one kind after another kind
- * follow each other (a loop's loads from one array, its stores to
- * another), where all accesses together jump between stack, heap and
- * tables: on the default guest's workload records take 2.4 bytes before
- * compression against 4.7 from the previous record, and 0.11 after it
- * against 0.61.
+ * A record's context is bits 0-3 (size code and write) of its tag and
+ * of the two access records' tags before it in the frame (of any vCPU; 0
+ * before the first): tag & 0xf | (previous & 0xf) << 4 | (the one before
+ * & 0xf) << 8.  The predicted vaddr is the vaddr of the frame's last
+ * record of the same context, or where that is 0 (none yet), the
+ * previous record's (0 for the first).  Where an access stands in a
+ * repeated pattern of accesses (a loop's loads from one array, its stores
+ * to another, a stack slot) tells its stream apart, where the accesses
+ * one after another jump between stack, heap and tables.
  *
  * paddr - vaddr only changes between pages.  vCPUs take turns of
  * thousands of instructions, so vCPU records are rare.  Version 2 took
@@ -65,7 +64,7 @@
 
 #define MEMTRACE_MAGIC "encmemtr"
 #define MEMTRACE_VERSION 3
-#define MEMTRACE_CONTEXTS 4096  /* the tag, and the previous tag's size and write bits */
+#define MEMTRACE_CONTEXTS 4096  /* see memtrace__context */
 #define MEMTRACE_HEADER_LEN 32     /* before the vCPUs' first icounts */
 #define MEMTRACE_MAX_VCPUS 256
 #define MEMTRACE_FLAG_PADDR 1u
@@ -99,7 +98,7 @@ struct memtrace_record {
 struct memtrace_encoder {
 	u64 offset;                 /* of the previous record: paddr - vaddr */
 	u64 last_vaddr;             /* of the previous record */
-	u8 prev_tag;                /* the previous access record's tag */
+	u8 history;                 /* bits 0-3 of the last two access records' tags */
 	u64 records;
 	bool paddr;
 	u32 vcpu;                   /* whose records come now */
@@ -108,10 +107,17 @@ struct memtrace_encoder {
 	u64 vaddr[MEMTRACE_CONTEXTS];   /* per context: the vaddr of its last record, 0 = none */
 };
 
-/* The context of a record of the given tag after one of prev_tag. */
-static inline unsigned memtrace__context(u8 tag, u8 prev_tag)
+/* The context of a record of the given tag after the history of its
+ * frame: the size and write bits of its tag and of the two tags before. */
+static inline unsigned memtrace__context(u8 tag, u8 history)
 {
-	return tag | (prev_tag & 0x0f) << 8;
+	return (tag & 0x0fu) | (unsigned)history << 4;
+}
+
+/* The history after a record of the given tag. */
+static inline u8 memtrace__history(u8 history, u8 tag)
+{
+	return (u8)(history << 4 | (tag & 0x0f));
 }
 
 /* Writes the frame header of interval iv (at most MEMTRACE_MAX_VCPUS
@@ -143,7 +149,7 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 	unsigned scode = memtrace__size_code(size);
 	unsigned dcode = delta < MEMTRACE_ICOUNT_VARINT ? (unsigned)delta : MEMTRACE_ICOUNT_VARINT;
 	u8 tag = (u8)(dcode << 4 | (write ? MEMTRACE_TAG_WRITE : 0) | scode);
-	u64 *context = &e->vaddr[memtrace__context(tag, e->prev_tag)];
+	u64 *context = &e->vaddr[memtrace__context(tag, e->history)];
 	u64 predicted = *context ? *context : e->last_vaddr;
 	*p++ = tag;
 	if (dcode == MEMTRACE_ICOUNT_VARINT)
@@ -158,7 +164,7 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 	e->icount[vcpu] = icount;
 	*context = vaddr;
 	e->last_vaddr = vaddr;
-	e->prev_tag = tag;
+	e->history = memtrace__history(e->history, tag);
 	e->records++;
 	return p;
 }
