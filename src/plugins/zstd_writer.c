@@ -16,8 +16,6 @@ struct zstd_writer {
 	unsigned filling;       /* the producer's buffer: bufs[filling] */
 	void *zbuf;             /* compressed output on its way to out */
 	size_t zcap;
-	struct zstd_writer_stage stage;
-	u8 *staged;             /* the stage's output, stage.out_cap bytes */
 	bool started;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -54,16 +52,6 @@ static void compress(struct zstd_writer *w, const u8 *p, size_t n, bool end_fram
 	}
 }
 
-/* One submitted buffer, through the stage if there is one. */
-static void run_job(struct zstd_writer *w, const u8 *p, size_t n, bool end_frame)
-{
-	if (w->stage.run) {
-		n = w->stage.run(w->stage.ctx, p, n, end_frame, w->staged);
-		p = w->staged;
-	}
-	compress(w, p, n, end_frame);
-}
-
 static void *compress_thread(void *opaque)
 {
 	struct zstd_writer *w = opaque;
@@ -77,7 +65,7 @@ static void *compress_thread(void *opaque)
 		size_t n = w->job_len;
 		bool end_frame = w->job_ends_frame;
 		pthread_mutex_unlock(&w->lock);
-		run_job(w, p, n, end_frame);
+		compress(w, p, n, end_frame);
 		pthread_mutex_lock(&w->lock);
 		w->has_job = false;
 		pthread_cond_broadcast(&w->cond);
@@ -93,8 +81,7 @@ static bool set_params(ZSTD_CCtx *c, int level)
 	       !ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, 0));
 }
 
-struct zstd_writer *zstd_writer__create(FILE *out, int level, size_t buf_size,
-					const struct zstd_writer_stage *stage, char *err,
+struct zstd_writer *zstd_writer__create(FILE *out, int level, size_t buf_size, char *err,
 					size_t errlen)
 {
 	struct zstd_writer *w = calloc(1, sizeof(*w));
@@ -106,15 +93,10 @@ struct zstd_writer *zstd_writer__create(FILE *out, int level, size_t buf_size,
 		w->bufs[0] = malloc(buf_size);
 		w->bufs[1] = malloc(buf_size);
 		w->zbuf = malloc(w->zcap);
-		if (stage) {
-			w->stage = *stage;
-			w->staged = malloc(stage->out_cap);
-		}
 		pthread_mutex_init(&w->lock, NULL);
 		pthread_cond_init(&w->cond, NULL);
 	}
-	if (!w || !w->cctx || !w->bufs[0] || !w->bufs[1] || !w->zbuf ||
-	    (stage && !w->staged) || !set_params(w->cctx, level)) {
+	if (!w || !w->cctx || !w->bufs[0] || !w->bufs[1] || !w->zbuf || !set_params(w->cctx, level)) {
 		zstd_writer__destroy(w);
 		errmsg(err, errlen, "cannot set up zstd compression (out of memory?)");
 		return NULL;
@@ -145,7 +127,7 @@ u8 *zstd_writer__submit(struct zstd_writer *w, size_t len, bool end_frame)
 	const u8 *full = w->bufs[w->filling];
 	if (!w->started) {
 		/* No thread could be made: compress here. */
-		run_job(w, full, len, end_frame);
+		compress(w, full, len, end_frame);
 		return w->bufs[w->filling];
 	}
 	pthread_mutex_lock(&w->lock);
@@ -193,7 +175,6 @@ void zstd_writer__destroy(struct zstd_writer *w)
 	free(w->bufs[0]);
 	free(w->bufs[1]);
 	free(w->zbuf);
-	free(w->staged);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
 	free(w);

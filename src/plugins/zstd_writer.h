@@ -3,8 +3,7 @@
  * producing a large output (memtrace) compresses on another core while
  * its vCPU runs on.
  *
- * The producer fills one buffer while the thread compresses the other
- * (after a stage of the producer's, such as encoding, if it has one).
+ * The producer fills one buffer while the thread compresses the other.
  * The compressed bytes depend only on the bytes submitted and where each
  * frame ends (buffers are always handed over full, at the same points),
  * never on the timing of the two threads.
@@ -18,24 +17,9 @@
 
 struct zstd_writer;
 
-/*
- * What the thread makes of a buffer before compressing it: the bytes of
- * in[0, n) turned into at most out_cap bytes at out (its return), with
- * end_frame as submitted.  It runs on the writer's thread, one buffer
- * after another in the order submitted.
- */
-struct zstd_writer_stage {
-	size_t (*run)(void *ctx, const u8 *in, size_t n, bool end_frame, u8 *out);
-	void *ctx;
-	size_t out_cap;
-};
-
 /* A writer of frames at the given zstd level (with content checksums) to
- * out, through buffers of buf_size bytes, each first turned into the
- * bytes to compress by stage if it is not NULL; NULL (and err) on
- * failure. */
-struct zstd_writer *zstd_writer__create(FILE *out, int level, size_t buf_size,
-					const struct zstd_writer_stage *stage, char *err,
+ * out, through buffers of buf_size bytes; NULL (and err) on failure. */
+struct zstd_writer *zstd_writer__create(FILE *out, int level, size_t buf_size, char *err,
 					size_t errlen);
 
 /* Starts the compressing thread, for one or more frames.  Where no thread

@@ -1615,7 +1615,7 @@ static FILE *zstd_writer_output(const u8 *in, size_t n, size_t buf_size, bool th
 {
 	FILE *f = tmpfile();
 	char err[200] = "";
-	struct zstd_writer *w = zstd_writer__create(f, 3, buf_size, NULL, err, sizeof(err));
+	struct zstd_writer *w = zstd_writer__create(f, 3, buf_size, err, sizeof(err));
 	CHECK(w, "zstd_writer__create: %s", err);
 	if (!w)
 		return f;
@@ -1677,7 +1677,7 @@ static void test_zstd_writer(struct rng *rng)
 	FILE *full = fopen("/dev/full", "wb");
 	if (full) {
 		char err[200] = "";
-		struct zstd_writer *w = zstd_writer__create(full, 3, 4096, NULL, err, sizeof(err));
+		struct zstd_writer *w = zstd_writer__create(full, 3, 4096, err, sizeof(err));
 		zstd_writer__start(w);
 		for (int k = 0; k < 64; k++) {
 			rng_fill(rng, zstd_writer__buffer(w), 4096);
@@ -1691,7 +1691,7 @@ static void test_zstd_writer(struct rng *rng)
 	/* Destroyed with a buffer handed over and no finish: no leak, no hang. */
 	FILE *f = tmpfile();
 	char err[200];
-	struct zstd_writer *w = zstd_writer__create(f, 3, 4096, NULL, err, sizeof(err));
+	struct zstd_writer *w = zstd_writer__create(f, 3, 4096, err, sizeof(err));
 	zstd_writer__start(w);
 	rng_fill(rng, zstd_writer__buffer(w), 4096);
 	zstd_writer__submit(w, 4096, false);
@@ -1722,7 +1722,7 @@ int main(void)
 	test_memtrace_round_trip(&rng, false, 1, 0);
 	test_memtrace_round_trip(&rng, true, 2, 0);
 	test_memtrace_round_trip(&rng, false, 3, 0);
-	/* icounts that cross 2^48, where on_mem's buffer takes two slots */
+	/* icounts far from 0, across 2^48 */
 	test_memtrace_round_trip(&rng, false, 2, (1ull << 48) - 700000);
 	test_memtrace_damage(&rng);
 	test_memtrace_cli();
