@@ -11,7 +11,7 @@
  * zstd's content checksum, so damage is detected when reading.
  *
  * Encoding stays on the vCPU's thread: handing raw accesses to the
- * compressing thread made one worker 10% faster but cost a fifth more
+ * compressing thread made one worker 10% faster but cost 16-18% more
  * CPU, which `simulate -j N` on every core pays (bench/RESULTS.md).
  */
 #include <stdlib.h>
