@@ -110,7 +110,6 @@ static __attribute__((noinline, cold)) void fail_vcpu(struct memtrace *s, unsign
 	fail(s, what);
 }
 
-/* Out of the per-access path, so that it saves no registers for a call. */
 static __attribute__((noinline, cold)) void hand_over_full_buffer(struct memtrace *s)
 {
 	s->buf = zstd_writer__submit(s->out, s->len, false);
@@ -124,20 +123,20 @@ static void memtrace_begin(void *self, const struct encore_interval *iv)
 	s->len = (size_t)(memtrace__put_header(&s->enc, s->buf, iv, s->paddr) - s->buf);
 }
 
+/* A record always fits: a buffer without room for the next is handed
+ * over at once, from the end, where the call needs no stack frame. */
 static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
 			    unsigned size, u64 value, unsigned flags)
 {
 	struct memtrace *s = self;
 	(void)value;
-	if (unlikely(vcpu >= s->enc.nvcpus)) {
-		fail_vcpu(s, vcpu);
-		return;
-	}
-	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
-		hand_over_full_buffer(s);
+	if (unlikely(vcpu >= s->enc.nvcpus))
+		return fail_vcpu(s, vcpu);
 	u8 *end = memtrace__put(&s->enc, s->buf + s->len, vcpu, icount, vaddr, paddr, size,
 				flags & ENCORE_ACCESS_WRITE);
 	s->len = (size_t)(end - s->buf);
+	if (unlikely(s->len > BUF_SIZE - MEMTRACE_RECORD_MAX))
+		return hand_over_full_buffer(s);
 }
 
 static int memtrace_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
