@@ -149,7 +149,8 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 	unsigned scode = memtrace__size_code(size);
 	unsigned dcode = delta < MEMTRACE_ICOUNT_VARINT ? (unsigned)delta : MEMTRACE_ICOUNT_VARINT;
 	u8 tag = (u8)(dcode << 4 | (write ? MEMTRACE_TAG_WRITE : 0) | scode);
-	u64 *context = &e->vaddr[memtrace__context(tag, e->history)];
+	u8 history = e->history;    /* read before the bytes, which could alias it */
+	u64 *context = &e->vaddr[memtrace__context(tag, history)];
 	u64 predicted = *context ? *context : e->last_vaddr;
 	*p++ = tag;
 	if (dcode == MEMTRACE_ICOUNT_VARINT)
@@ -164,7 +165,7 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 	e->icount[vcpu] = icount;
 	*context = vaddr;
 	e->last_vaddr = vaddr;
-	e->history = memtrace__history(e->history, tag);
+	e->history = memtrace__history(history, tag);
 	e->records++;
 	return p;
 }
