@@ -71,6 +71,10 @@ struct encore_engine_ops {
 	 * engine saw written that it has not reported yet (KVM's dirty
 	 * log).  NULL when every write is marked as it happens. */
 	void (*sync_dirty)(struct encore_engine *e);
+	/* A device wrote guest RAM at [gpa, gpa + len) (encore/guest_mem.h):
+	 * drop what the engine derived from it, such as translated code.
+	 * NULL when the engine sees such writes itself (hardware). */
+	void (*ram_written)(struct encore_engine *e, u64 gpa, u64 len);
 	/* Make run() return EXIT_KICK at the next instruction boundary. */
 	void (*kick)(struct encore_engine *e);
 	/* While `on`, return EXIT_YIELD after a spin-wait hint (PAUSE). */

@@ -14,6 +14,7 @@
 #include "decode.h"
 #include "encore/plugin.h"
 #include "interp.h"
+#include "mmu.h"
 #include "translate.h"
 #include "ops.h"
 
@@ -525,6 +526,19 @@ static void interp_protect_ram(struct encore_engine *e)
 	tlb_flush_all(cpu_of(e));
 }
 
+/* The decoded blocks (shared by the machine's interpreters) of every
+ * frame a device wrote: as a write through the slow path would. */
+static void interp_ram_written(struct encore_engine *e, u64 gpa, u64 len)
+{
+	struct cpu *c = cpu_of(e);
+	u64 end = gpa + len;
+	for (u64 page = gpa & ~0xfffull; page < end && page >= (gpa & ~0xfffull); page += 0x1000) {
+		i64 frame = ram_frame(c->machine, page);
+		if (code_page_has_blocks(c, frame))
+			code_page_invalidate(c, frame);
+	}
+}
+
 static void interp_kick(struct encore_engine *e)
 {
 	struct cpu *c = cpu_of(e);
@@ -619,6 +633,7 @@ static const struct encore_engine_ops interp_ops = {
 	.insn_count = interp_insn_count,
 	.set_insn_count = interp_set_insn_count,
 	.protect_ram = interp_protect_ram,
+	.ram_written = interp_ram_written,
 	.kick = interp_kick,
 	.set_yield = interp_set_yield,
 	.set_hooks = interp_set_hooks,
