@@ -4,7 +4,8 @@
  * reads and writes across pages and across the hole, a refused write
  * that changes nothing, writes marking their frames dirty and reads not,
  * and a write over code the interpreter translated: the vCPU runs the
- * new code.
+ * new code, also when the write comes in the middle of the block (from
+ * the device the block's own store reached), on whichever vCPU runs.
  */
 #include <string.h>
 
@@ -121,11 +122,58 @@ static void test_code_overwritten(void)
 	machine__destroy(m);
 }
 
+#define DMA_PORT 0xd0000000ull
+
+/* The test device: a write to it rewrites the immediate of the
+ * instruction after the store (as a disk read into that page would). */
+static void dma_dev(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
+		    bool is_write)
+{
+	(void)vcpu;
+	(void)addr;
+	(void)data;
+	(void)len;
+	u32 two = 2;
+	if (is_write)
+		guest_mem__write(opaque, CODE + 8, &two, 4);
+}
+
+/* The store to the device and the instruction it rewrites are in one
+ * block: the running vCPU's block ends after the store, on any vCPU. */
+static void test_code_overwritten_mid_block(unsigned nvcpus, unsigned running)
+{
+	check_group("code overwritten mid-block");
+	/* mov $DMA_PORT, %ecx; mov %eax, (%rcx); mov $1, %eax; hlt */
+	static const u8 code[] = { 0xb9, 0x00, 0x00, 0x00, 0xd0, 0x89, 0x01,
+				   0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };
+	struct encore_machine *m = machine__create(64 * MIB, nvcpus);
+	struct encore_engine *e[2];
+	struct encore_cpu_state s;
+	memcpy(machine__ram_ptr(m, CODE), code, sizeof(code));
+	bus__register(&m->mmio, DMA_PORT, 4, dma_dev, m, "dma-test");
+	bare_metal__prepare(m, &s, CODE);
+	for (unsigned k = 0; k < nvcpus; k++)
+		e[k] = interp__create(m, &m->vcpus[k]);
+	machine__switch_to(m, &m->vcpus[running]);
+	e[running]->ops->set_state(e[running], &s);
+	struct encore_exit x;
+	e[running]->ops->run(e[running], 1000, &x);
+	e[running]->ops->get_state(e[running], &s);
+	CHECK(x.reason == EXIT_HLT && s.gpr[REG_RAX] == 2,
+	      "%u vCPUs, vCPU %u running: exit %d, rax %#llx", nvcpus, running, (int)x.reason,
+	      (unsigned long long)s.gpr[REG_RAX]);
+	for (unsigned k = 0; k < nvcpus; k++)
+		e[k]->ops->destroy(e[k]);
+	machine__destroy(m);
+}
+
 int main(void)
 {
 	test_ranges();
 	test_copies();
 	test_code_overwritten();
+	test_code_overwritten_mid_block(1, 0);
+	test_code_overwritten_mid_block(2, 1);
 	check_group_end();
 	return check_summary();
 }

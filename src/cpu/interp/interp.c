@@ -526,14 +526,17 @@ static void interp_protect_ram(struct encore_engine *e)
 	tlb_flush_all(cpu_of(e));
 }
 
-/* The decoded blocks (shared by the machine's interpreters) of every
- * frame a device wrote: as a write through the slow path would. */
+/* The decoded blocks of every frame a device wrote (len > 0, all RAM),
+ * as a write through the slow path drops them.  The machine's
+ * interpreters share their blocks, so the running vCPU's drops them: its
+ * own block then ends if it ran from them (code_page_invalidate). */
 static void interp_ram_written(struct encore_engine *e, u64 gpa, u64 len)
 {
 	struct cpu *c = cpu_of(e);
-	u64 end = gpa + len;
-	for (u64 page = gpa & ~0xfffull; page < end && page >= (gpa & ~0xfffull); page += 0x1000) {
-		i64 frame = ram_frame(c->machine, page);
+	if (e->vcpu != c->machine->cur)
+		return;
+	for (u64 page = gpa >> 12; page <= (gpa + len - 1) >> 12; page++) {
+		i64 frame = ram_frame(c->machine, page << 12);
 		if (code_page_has_blocks(c, frame))
 			code_page_invalidate(c, frame);
 	}
