@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "encore/engine.h"
-#include "encore/le_bytes.h"
 #include "encore/ram.h"
 
 /* The bytes from gpa to the end of its page, at most len. */
@@ -62,7 +61,7 @@ int guest_mem__write(struct encore_machine *m, u64 gpa, const void *buf, u64 len
 	while (len) {
 		u64 n = chunk_len(gpa, len);
 		memcpy(machine__ram_ptr(m, gpa), in, n);
-		machine__frame_dirty(m, (u64)machine__ram_offset(m, gpa) / RAM_PAGE_SIZE);
+		machine__note_ram_write(m, gpa, n);
 		in += n;
 		gpa += n;
 		len -= n;
@@ -72,43 +71,53 @@ int guest_mem__write(struct encore_machine *m, u64 gpa, const void *buf, u64 len
 	return 0;
 }
 
+/* n (at most 8) bytes at gpa as a little-endian number. */
+static int load(struct encore_machine *m, u64 gpa, unsigned n, u64 *v)
+{
+	u8 b[8];
+	*v = 0;
+	if (guest_mem__read(m, gpa, b, n))
+		return -1;
+	for (unsigned k = 0; k < n; k++)
+		*v |= (u64)b[k] << 8 * k;
+	return 0;
+}
+
+static int store(struct encore_machine *m, u64 gpa, unsigned n, u64 v)
+{
+	u8 b[8];
+	for (unsigned k = 0; k < n; k++)
+		b[k] = (u8)(v >> 8 * k);
+	return guest_mem__write(m, gpa, b, n);
+}
+
 int guest_mem__read16(struct encore_machine *m, u64 gpa, u16 *v)
 {
-	u8 b[2];
-	if (guest_mem__read(m, gpa, b, 2))
-		return -1;
-	*v = get16(b);
-	return 0;
+	u64 x;
+	int rc = load(m, gpa, 2, &x);
+	*v = (u16)x;
+	return rc;
 }
 
 int guest_mem__read32(struct encore_machine *m, u64 gpa, u32 *v)
 {
-	u8 b[4];
-	if (guest_mem__read(m, gpa, b, 4))
-		return -1;
-	*v = get32(b);
-	return 0;
+	u64 x;
+	int rc = load(m, gpa, 4, &x);
+	*v = (u32)x;
+	return rc;
 }
 
 int guest_mem__read64(struct encore_machine *m, u64 gpa, u64 *v)
 {
-	u8 b[8];
-	if (guest_mem__read(m, gpa, b, 8))
-		return -1;
-	*v = get64(b);
-	return 0;
+	return load(m, gpa, 8, v);
 }
 
 int guest_mem__write16(struct encore_machine *m, u64 gpa, u16 v)
 {
-	u8 b[2];
-	put16(b, v);
-	return guest_mem__write(m, gpa, b, 2);
+	return store(m, gpa, 2, v);
 }
 
 int guest_mem__write32(struct encore_machine *m, u64 gpa, u32 v)
 {
-	u8 b[4];
-	put32(b, v);
-	return guest_mem__write(m, gpa, b, 4);
+	return store(m, gpa, 4, v);
 }
