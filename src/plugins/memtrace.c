@@ -110,10 +110,15 @@ static __attribute__((noinline, cold)) void fail_vcpu(struct memtrace *s, unsign
 	fail(s, what);
 }
 
+static void hand_over(struct memtrace *s, bool end_frame)
+{
+	s->buf = zstd_writer__submit(s->out, s->len, end_frame);
+	s->len = 0;
+}
+
 static __attribute__((noinline, cold)) void hand_over_full_buffer(struct memtrace *s)
 {
-	s->buf = zstd_writer__submit(s->out, s->len, false);
-	s->len = 0;
+	hand_over(s, false);
 }
 
 static void memtrace_begin(void *self, const struct encore_interval *iv)
@@ -142,11 +147,9 @@ static void memtrace_on_mem(void *self, unsigned vcpu, u64 icount, u64 vaddr, u6
 static int memtrace_end(void *self, const struct encore_interval *iv, char *err, size_t errlen)
 {
 	struct memtrace *s = self;
-	if (s->len > BUF_SIZE - MEMTRACE_RECORD_MAX)
-		hand_over_full_buffer(s);
+	/* the end record fits, as any record does (memtrace_on_mem) */
 	s->len = (size_t)(memtrace__put_end(&s->enc, s->buf + s->len, iv->end_icount) - s->buf);
-	s->buf = zstd_writer__submit(s->out, s->len, true);
-	s->len = 0;
+	hand_over(s, true);
 	int rc = zstd_writer__finish(s->out, err, errlen);
 	if (s->failed)
 		return errmsg(err, errlen, "%s", s->failure);

@@ -323,11 +323,9 @@ static int read_record(struct memtrace_reader *r, struct memtrace_record *rec)
 	struct memtrace_encoder *s = &r->state;
 	u64 *icount = &s->icount[s->vcpu];
 	*icount += delta + (dcode == MEMTRACE_ICOUNT_VARINT ? MEMTRACE_ICOUNT_VARINT : 0);
-	u64 *context = &s->vaddr[r->one_context ? 0 : memtrace__context(tag, s->history)];
-	u64 vaddr = (*context ? *context : s->last_vaddr) + zigzag__decode(voff);
-	*context = vaddr;
-	s->last_vaddr = vaddr;
-	s->history = memtrace__history(s->history, tag);
+	u64 *slot = &s->vaddr[r->one_context ? 0 : memtrace__context(tag, s->history)];
+	u64 vaddr = memtrace__predicted(s, slot) + zigzag__decode(voff);
+	memtrace__seen(s, slot, s->history, tag, vaddr);
 	s->offset += zigzag__decode(poff);
 	s->records++;
 	*rec = (struct memtrace_record){ .icount = *icount, .vaddr = vaddr,

@@ -114,10 +114,21 @@ static inline unsigned memtrace__context(u8 tag, u8 history)
 	return (tag & 0x0fu) | (unsigned)history << 4;
 }
 
-/* The history after a record of the given tag. */
-static inline u8 memtrace__history(u8 history, u8 tag)
+/* The vaddr predicted from a record's context slot (memtrace__context):
+ * the slot's, or where it has none yet, the previous record's. */
+static inline u64 memtrace__predicted(const struct memtrace_encoder *e, const u64 *slot)
 {
-	return (u8)(history << 4 | (tag & 0x0f));
+	return *slot ? *slot : e->last_vaddr;
+}
+
+/* After a record of `tag` at vaddr, whose slot it was and whose history
+ * (e->history) was `history`. */
+static inline void memtrace__seen(struct memtrace_encoder *e, u64 *slot, u8 history, u8 tag,
+				  u64 vaddr)
+{
+	*slot = vaddr;
+	e->last_vaddr = vaddr;
+	e->history = (u8)(history << 4 | (tag & 0x0f));
 }
 
 /* Writes the frame header of interval iv (at most MEMTRACE_MAX_VCPUS
@@ -149,9 +160,8 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 	unsigned scode = memtrace__size_code(size);
 	unsigned dcode = delta < MEMTRACE_ICOUNT_VARINT ? (unsigned)delta : MEMTRACE_ICOUNT_VARINT;
 	u8 tag = (u8)(dcode << 4 | (write ? MEMTRACE_TAG_WRITE : 0) | scode);
-	u8 history = e->history;    /* read before the bytes, which could alias it */
-	u64 *context = &e->vaddr[memtrace__context(tag, history)];
-	u64 predicted = *context ? *context : e->last_vaddr;
+	u64 *slot = &e->vaddr[memtrace__context(tag, e->history)];
+	u64 predicted = memtrace__predicted(e, slot);
 	*p++ = tag;
 	if (dcode == MEMTRACE_ICOUNT_VARINT)
 		p = varint__put(p, delta - MEMTRACE_ICOUNT_VARINT);
@@ -163,9 +173,7 @@ static inline u8 *memtrace__put(struct memtrace_encoder *e, u8 *p, unsigned vcpu
 		e->offset = paddr - vaddr;
 	}
 	e->icount[vcpu] = icount;
-	*context = vaddr;
-	e->last_vaddr = vaddr;
-	e->history = memtrace__history(history, tag);
+	memtrace__seen(e, slot, e->history, tag, vaddr);
 	e->records++;
 	return p;
 }
