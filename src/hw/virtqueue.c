@@ -145,8 +145,10 @@ static int walk(struct virtq *q, struct encore_machine *m, struct virtq_req *r)
 
 int virtq__pop(struct virtq *q, struct encore_machine *m, struct virtq_req *r)
 {
-	if (q->broken || !q->size)
-		return q->broken ? -1 : 0;
+	if (q->broken)
+		return -1;
+	if (!q->size)
+		return 0;
 	u16 avail_idx, head;
 	if (guest_mem__read16(m, q->avail + 2, &avail_idx))
 		return broken(q, "the available ring is not in guest RAM");
@@ -200,8 +202,10 @@ bool virtq__should_interrupt(struct virtq *q, struct encore_machine *m, u16 old_
 
 int virtq__want_notify(struct virtq *q, struct encore_machine *m)
 {
-	if (q->broken || !q->event_idx)
-		return q->broken ? -1 : 0;
+	if (q->broken)
+		return -1;
+	if (!q->event_idx)
+		return 0;
 	if (guest_mem__write16(m, q->used + 4 + 8ull * q->size, q->last_avail))
 		return broken(q, "the used ring is not in guest RAM");
 	return 0;

@@ -57,8 +57,8 @@ static void read_all(const void *data, size_t size, size_t decompressed_max)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* As a file: at most the largest frame content zstd can declare, so
-	 * only the records-per-byte check above is loose here. */
+	/* As a file, whose decompressed size is not known here: no bound on
+	 * the records. */
 	read_all(data, size, UINT64_MAX);
 	size_t cap = ZSTD_compressBound(size);
 	void *z = malloc(cap);

@@ -1054,10 +1054,11 @@ static void emit_link_site(struct trans *t, u64 target)
 
 /* emit_chain for a RIP known here (stored where it leaves for the run
  * loop or for a block that may not be linked to): linked when it is in
- * this block's first page, else the jump cache slot is a constant.  A loop back to this block's own start needs neither (the
- * block is valid while it runs: a write to its code would have ended
- * it): it goes on past the block's set-up, which still holds, and needs
- * no mode check: a change of mode ends the chain (cpu_update_mode). */
+ * this block's first page, else the jump cache slot is a constant.  A
+ * loop back to this block's own start needs neither (the block is valid
+ * while it runs: a write to its code would have ended it): it goes on
+ * past the block's set-up, which still holds, and needs no mode check: a
+ * change of mode ends the chain (cpu_update_mode). */
 static void emit_chain_to(struct trans *t, u64 target)
 {
 	struct emitter *e = &t->e;
