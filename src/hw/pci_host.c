@@ -1,18 +1,25 @@
 /*
- * PCI configuration mechanism #1 (PCI Local Bus spec 3.0, 3.2.2.3.2) and
- * the functions on bus 0.
+ * PCI configuration mechanism #1 (PCI Local Bus spec 3.0, 3.2.2.3.2), the
+ * functions on bus 0 and the memory their BARs decode.
  *
- * Each function is a table entry: its reset configuration bytes and a
- * per-byte mask of the bits software may change.  Bits outside the mask
- * are read-only; status error bits are not in the mask because nothing
- * here ever sets them, so write-1-to-clear has nothing to clear.  Adding
- * a function is one more table entry.
+ * Each function has reset configuration bytes and a per-byte mask of the
+ * bits software may change.  Bits outside the mask are read-only; status
+ * error bits are not in the mask because nothing here ever sets them, so
+ * write-1-to-clear has nothing to clear.  The host bridge is the first
+ * function; devices add theirs (encore/hw/pci.h).
+ *
+ * BARs are decoded where the guest's configuration puts them, at every
+ * access: the host claims the whole PCI memory window on the MMIO bus and
+ * hands each access to the function whose enabled BAR holds it, so a
+ * guest that moves a BAR finds the function at its new address.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "encore/guest_mem.h"
+#include "encore/hw/ioapic.h"
+#include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
-
 #define ADDRESS_WRITABLE 0x80fffffcu /* enable, bus, device, function, dword */
 #define ADDRESS_BUS(a) (((a) >> 16) & 0xff)
 #define ADDRESS_DEVFN(a) (((a) >> 8) & 0xff)
@@ -23,10 +30,10 @@
 #define RESET_CPU 0x04
 #define RESET_TYPE_BITS 0x0a
 
-struct pci_function {
+/* A function on the bus: its description (pci.h) and its slot in the state. */
+struct pci_slot {
 	u8 devfn;
-	const u8 *config;  /* PCI_CONFIG_SPACE_SIZE reset bytes */
-	const u8 *writable;/* PCI_CONFIG_SPACE_SIZE masks of writable bits */
+	struct pci_function f;
 };
 
 /* ---- 00:00.0, the 82441FX PCI and memory controller (440FX datasheet) ---- */
@@ -51,49 +58,66 @@ static const u8 i440fx_writable[PCI_CONFIG_SPACE_SIZE] = {
 	[0x5a] = 0x33, [0x5b] = 0x33, [0x5c] = 0x33, [0x5d] = 0x33, [0x5e] = 0x33, [0x5f] = 0x33,
 };
 
-static const struct pci_function functions[] = {
-	{ DEVFN(0, 0), i440fx_config, i440fx_writable },
-};
-
-_Static_assert(ARRAY_SIZE(functions) <= PCI_HOST_MAX_FUNCTIONS, "pci_host_state too small");
 _Static_assert(sizeof(struct pci_host_state) ==
 		       8 + PCI_HOST_MAX_FUNCTIONS * PCI_CONFIG_SPACE_SIZE, "pci_host_state has padding");
 
 struct pci_host {
 	struct pci_host_state s;
 	struct encore_machine *m;
+	struct pci_slot slots[PCI_HOST_MAX_FUNCTIONS]; /* in state order */
+	unsigned nslots;
+	u32 next_bar;            /* where the next BAR goes (firmware's placement) */
+	struct apic_sink msi;    /* where messages go; send NULL: nowhere */
 };
 
 /* ---- configuration space ---- */
 
-/* The table slot CONFIG_ADDRESS selects, or -1 (nothing answers). */
-static int selected_function(const struct pci_host_state *s)
+/* The slot CONFIG_ADDRESS selects, or NULL (nothing answers). */
+static struct pci_slot *selected_slot(struct pci_host *h, unsigned *index)
 {
-	if (!(s->address & PCI_CONFIG_ENABLE) || ADDRESS_BUS(s->address) != 0)
-		return -1;
-	for (unsigned k = 0; k < ARRAY_SIZE(functions); k++)
-		if (functions[k].devfn == ADDRESS_DEVFN(s->address))
-			return (int)k;
-	return -1;
+	u32 a = h->s.address;
+	if (!(a & PCI_CONFIG_ENABLE) || ADDRESS_BUS(a) != 0)
+		return NULL;
+	for (unsigned k = 0; k < h->nslots; k++)
+		if (h->slots[k].devfn == ADDRESS_DEVFN(a)) {
+			*index = k;
+			return &h->slots[k];
+		}
+	return NULL;
 }
 
-/* Byte `lane` (0-3) of the selected dword; a master abort reads all-ones. */
-static u8 config_read(const struct pci_host_state *s, unsigned lane)
+static void config_write(struct pci_host *h, unsigned k, unsigned off, u8 v)
 {
-	int fn = selected_function(s);
-	if (fn < 0)
-		return 0xff;
-	return s->config[fn][ADDRESS_REGISTER(s->address) + lane];
+	u8 mask = h->slots[k].f.writable[off];
+	h->s.config[k][off] = (h->s.config[k][off] & ~mask) | (v & mask);
 }
 
-static void config_write(struct pci_host_state *s, unsigned lane, u8 v)
+/*
+ * `len` bytes of the selected dword from byte `lane` on, byte by byte so
+ * every width and lane lands on the right configuration byte; a master
+ * abort reads all-ones.  The function's hooks see the access as a whole.
+ */
+static void config_access(struct pci_host *h, unsigned lane, u8 *data, unsigned len,
+			  bool is_write)
 {
-	int fn = selected_function(s);
-	if (fn < 0)
+	unsigned k;
+	struct pci_slot *slot = selected_slot(h, &k);
+	if (!slot) {
+		if (!is_write)
+			memset(data, 0xff, len);
 		return;
-	unsigned off = ADDRESS_REGISTER(s->address) + lane;
-	u8 mask = functions[fn].writable[off];
-	s->config[fn][off] = (s->config[fn][off] & ~mask) | (v & mask);
+	}
+	unsigned off = ADDRESS_REGISTER(h->s.address) + lane;
+	if (!is_write && slot->f.config_read)
+		slot->f.config_read(slot->f.opaque, off, len);
+	for (unsigned i = 0; i < len; i++) {
+		if (is_write)
+			config_write(h, k, off + i, data[i]);
+		else
+			data[i] = h->s.config[k][off + i];
+	}
+	if (is_write && slot->f.config_written)
+		slot->f.config_written(slot->f.opaque, off, len);
 }
 
 /* ---- ports 0xcf8-0xcff ---- */
@@ -123,21 +147,13 @@ static void reset_control_access(struct pci_host *h, u8 *data, bool is_write)
 		machine__request_reset(h->m);
 }
 
-/* Byte by byte, so every width and lane lands on the right config byte;
- * bytes past 0xcff belong to other ports and float. */
+/* Bytes past 0xcff belong to other ports and float. */
 static void data_access(struct pci_host *h, unsigned port, u8 *data, unsigned len, bool is_write)
 {
-	for (unsigned k = 0; k < len; k++) {
-		unsigned p = port + k;
-		if (p >= NPORTS) {
-			if (!is_write)
-				data[k] = 0xff;
-		} else if (is_write) {
-			config_write(&h->s, p - PORT_DATA, data[k]);
-		} else {
-			data[k] = config_read(&h->s, p - PORT_DATA);
-		}
-	}
+	unsigned inside = port + len <= NPORTS ? len : NPORTS - port;
+	config_access(h, port - PORT_DATA, data, inside, is_write);
+	if (!is_write)
+		memset(data + inside, 0xff, len - inside);
 }
 
 /*
@@ -161,14 +177,130 @@ static void pci_host_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *da
 		memset(data, 0xff, len);
 }
 
+/* ---- memory BARs ---- */
+
+static u32 bar_address(const u8 *config, unsigned bar)
+{
+	u32 v;
+	memcpy(&v, config + PCI_BAR0 + 4 * bar, 4);
+	return v & ~(PCI_BAR_MIN_SIZE - 1);
+}
+
+/* The enabled BAR holding [addr, addr + len) whole, or NULL. */
+static const struct pci_bar *decoding_bar(struct pci_host *h, u64 addr, unsigned len, u32 *base)
+{
+	for (unsigned k = 0; k < h->nslots; k++) {
+		const u8 *config = h->s.config[k];
+		if (!(config[PCI_COMMAND] & PCI_COMMAND_MEMORY))
+			continue;
+		for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+			const struct pci_bar *bar = &h->slots[k].f.bars[b];
+			u32 at = bar_address(config, b);
+			if (bar->size && at && addr >= at && addr + len - at <= bar->size) {
+				*base = at;
+				return bar;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* The PCI memory window: whatever no BAR decodes floats high. */
+static void window_access(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *data,
+			  unsigned len, bool is_write)
+{
+	struct pci_host *h = opaque;
+	u64 gpa = h->m->low_ram_size + addr;
+	u32 base;
+	const struct pci_bar *bar = decoding_bar(h, gpa, len, &base);
+	if (bar)
+		bar->handler(bar->opaque, vcpu, gpa - base, data, len, is_write);
+	else if (!is_write)
+		memset(data, 0xff, len);
+}
+
+/* Firmware's placement: each BAR at the next address aligned to its
+ * size, from PCI_HOST_BAR_BASE up; -1 when the window is full. */
+static int place_bars(struct pci_host *h, struct pci_function *f)
+{
+	for (unsigned b = 0; b < PCI_NUM_BARS; b++) {
+		u32 size = f->bars[b].size;
+		if (!size)
+			continue;
+		if (size < PCI_BAR_MIN_SIZE || (size & (size - 1)))
+			return -1;
+		u32 at = (h->next_bar + size - 1) & ~(size - 1);
+		if (at < h->next_bar || (u64)at + size > IOAPIC_BASE)
+			return -1;
+		h->next_bar = at + size;
+		u32 mask = ~(size - 1);
+		memcpy(f->config + PCI_BAR0 + 4 * b, &at, 4);
+		memcpy(f->writable + PCI_BAR0 + 4 * b, &mask, 4);
+		f->writable[PCI_BAR0 + 4 * b] &= 0xf0; /* memory, 32-bit, not prefetchable */
+	}
+	return 0;
+}
+
+u8 *pci_host__add(struct pci_host *h, const struct pci_function *f)
+{
+	if (h->nslots == PCI_HOST_MAX_FUNCTIONS)
+		return NULL;
+	struct pci_slot *slot = &h->slots[h->nslots];
+	slot->devfn = DEVFN(h->nslots, 0);
+	slot->f = *f;
+	if (place_bars(h, &slot->f))
+		return NULL;
+	slot->f.config[PCI_COMMAND] |= PCI_COMMAND_MEMORY;
+	u8 *config = h->s.config[h->nslots++];
+	memcpy(config, slot->f.config, PCI_CONFIG_SPACE_SIZE);
+	return config;
+}
+
+/* ---- message-signalled interrupts ---- */
+
+#define MSI_ADDRESS_BASE 0xfee00000u
+#define MSI_ADDRESS_MASK 0xfff00000u
+
+void pci_host__set_msi_sink(struct pci_host *h, const struct apic_sink *sink)
+{
+	h->msi = *sink;
+}
+
+/*
+ * SDM vol. 3, 11.11.1-2: destination and destination mode in the
+ * address, vector, delivery mode and trigger in the data.  The manual
+ * says the mode bit is ignored without the redirection hint, yet Linux
+ * in flat logical mode sends logical destinations with the hint clear
+ * and chipsets honour the bit (as QEMU does): so does this one.
+ */
+static struct apic_msg msi_message(u64 addr, u32 data)
+{
+	return (struct apic_msg){
+		.vector = (u8)data,
+		.delivery = data >> 8 & 7,
+		.dest = (u8)(addr >> 12),
+		.shorthand = APIC_SH_NONE,
+		.logical = addr >> 2 & 1,
+		.level = data >> 15 & 1,
+		.assert = data >> 14 & 1,
+		.source = -1,
+	};
+}
+
+void pci_host__msi(struct pci_host *h, u64 addr, u32 data)
+{
+	if ((addr & MSI_ADDRESS_MASK) == MSI_ADDRESS_BASE && addr >> 32 == 0) {
+		struct apic_msg msg = msi_message(addr, data);
+		if (h->msi.send)
+			h->msi.send(h->msi.opaque, &msg);
+		return;
+	}
+	guest_mem__write32(h->m, addr, data); /* a plain memory write; not RAM: dropped */
+}
+
 /* ---- life cycle ---- */
 
-static void pci_host_reset(struct pci_host_state *s)
-{
-	memset(s, 0, sizeof(*s));
-	for (unsigned k = 0; k < ARRAY_SIZE(functions); k++)
-		memcpy(s->config[k], functions[k].config, PCI_CONFIG_SPACE_SIZE);
-}
+static const struct pci_function i440fx = { .name = "i440fx" };
 
 /* No timers and no interrupt lines: the restored bytes are the whole state. */
 struct pci_host *pci_host__create(struct encore_machine *m)
@@ -177,14 +309,21 @@ struct pci_host *pci_host__create(struct encore_machine *m)
 	if (!h)
 		return NULL;
 	h->m = m;
-	pci_host_reset(&h->s);
+	h->next_bar = PCI_HOST_BAR_BASE;
+	struct pci_function bridge = i440fx;
+	memcpy(bridge.config, i440fx_config, sizeof(bridge.config));
+	memcpy(bridge.writable, i440fx_writable, sizeof(bridge.writable));
+	/* The bridge's memory decode bit reads 1 already; it has no BARs. */
+	pci_host__add(h, &bridge);
 	struct device d = { .name = "pci-host", .state = &h->s, .state_size = sizeof(h->s), .dev = h };
 	if (machine__add_device(m, &d)) {
 		free(h);
 		return NULL;
 	}
 	/* The machine owns `h` now and frees it on destroy. */
-	if (bus__register(&m->pio, PCI_CONFIG_ADDRESS_PORT, NPORTS, pci_host_io, h, "pci-host"))
+	if (bus__register(&m->pio, PCI_CONFIG_ADDRESS_PORT, NPORTS, pci_host_io, h, "pci-host") ||
+	    bus__register(&m->mmio, m->low_ram_size, IOAPIC_BASE - m->low_ram_size, window_access,
+			  h, "pci-window"))
 		return NULL;
 	return h;
 }

@@ -10,6 +10,7 @@
 #include "encore/hw/acpi_pm.h"
 #include "encore/hw/apic_bus.h"
 #include "encore/hw/i8042.h"
+#include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
 #include "encore/hw/pic8259.h"
 #include "encore/hw/pit8254.h"
@@ -81,6 +82,8 @@ int pc__create(struct encore_machine *m, const struct pc_config *cfg, struct pc 
 	pc->pm = acpi_pm__create(m, ACPI_PM_BASE, ACPI_SCI_IRQ);
 	if (!pc->pit || !pc->com1 || !pc->rtc || !pc->kbc || !pc->pci || !pc->pm)
 		return -1;
+	struct apic_sink msi = apic_bus__sink(pc->apic_bus);
+	pci_host__set_msi_sink(pc->pci, &msi);
 	return debug_exit__init(m);
 }
 
