@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "encore/guest_mem.h"
 #include "encore/le_bytes.h"
@@ -36,8 +37,14 @@ static u64 used_bytes(const struct virtq *q)
 int virtq__setup(struct virtq *q, struct encore_machine *m, u16 size, u64 desc, u64 avail,
 		 u64 used, bool indirect_ok, bool event_idx)
 {
-	*q = (struct virtq){ .size = size, .desc = desc, .avail = avail, .used = used,
-			     .indirect_ok = indirect_ok, .event_idx = event_idx };
+	/* Whole, padding included: a device's saved state holds q. */
+	memset(q, 0, sizeof(*q));
+	q->size = size;
+	q->desc = desc;
+	q->avail = avail;
+	q->used = used;
+	q->indirect_ok = indirect_ok;
+	q->event_idx = event_idx;
 	if (!size || size > VIRTQ_MAX_SIZE || (size & (size - 1)))
 		return broken(q, "queue size %u is not a power of 2 up to %u", size, VIRTQ_MAX_SIZE);
 	if ((desc & 15) || (avail & 1) || (used & 3))
@@ -209,4 +216,40 @@ int virtq__want_notify(struct virtq *q, struct encore_machine *m)
 	if (guest_mem__write16(m, q->used + 4 + 8ull * q->size, q->last_avail))
 		return broken(q, "the used ring is not in guest RAM");
 	return 0;
+}
+
+/* Visits the part [off, off + n) of r's buffers of one direction. */
+static int req_copy(struct encore_machine *m, const struct virtq_req *r, bool write, u64 off,
+		    u8 *buf, u64 n)
+{
+	for (unsigned k = 0; k < r->nbufs && n; k++) {
+		const struct virtq_buf *b = &r->bufs[k];
+		if (b->write != write)
+			continue;
+		if (off >= b->len) {
+			off -= b->len;
+			continue;
+		}
+		u64 take = b->len - off < n ? b->len - off : n;
+		int err = write ? guest_mem__write(m, b->gpa + off, buf, take)
+				: guest_mem__read(m, b->gpa + off, buf, take);
+		if (err)
+			return -1;
+		buf += take;
+		n -= take;
+		off = 0;
+	}
+	return n ? -1 : 0;
+}
+
+int virtq_req__read(struct encore_machine *m, const struct virtq_req *r, u64 off, void *buf,
+		    u64 n)
+{
+	return req_copy(m, r, false, off, buf, n);
+}
+
+int virtq_req__write(struct encore_machine *m, const struct virtq_req *r, u64 off,
+		     const void *buf, u64 n)
+{
+	return req_copy(m, r, true, off, (u8 *)buf, n);
 }

@@ -57,6 +57,14 @@ struct virtq_req {
 	u64 readable, writable;  /* bytes in all */
 };
 
+/* Copy n bytes of r's device-readable buffers, from byte `off` of
+ * them all, into buf; or buf into its device-writable ones.  0, or -1
+ * when they hold fewer bytes (or, which pop ruled out, leave RAM). */
+int virtq_req__read(struct encore_machine *m, const struct virtq_req *r, u64 off, void *buf,
+		    u64 n);
+int virtq_req__write(struct encore_machine *m, const struct virtq_req *r, u64 off,
+		     const void *buf, u64 n);
+
 /* Sets q up from the driver's layout: 0, or -1 (q broken, with the
  * reason) when the size is not a power of 2 up to VIRTQ_MAX_SIZE or a
  * part is misaligned or not all in RAM. */
