@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "encore/hw/virtio_blk.h"
 #include "encore/kvm_pmu.h"
 #include "encore/linux_boot.h"
 #include "encore/loader.h"
@@ -216,6 +217,27 @@ static void set_boot_states(struct encore_machine *m, const struct encore_cpu_st
 	}
 }
 
+/* vda, vdb, ...: the names Linux gives them, in PCI order. */
+static int attach_disks(struct guest *g, const struct guest_opts *o)
+{
+	for (unsigned k = 0; k < o->ndisks; k++) {
+		const struct guest_disk *d = &o->disks[k];
+		char err[4096 + 256], name[8];
+		struct disk_image *image = disk_image__open(d->path, d->readonly, d->snapshot, err,
+							    sizeof(err));
+		if (!image) {
+			fprintf(stderr, "encore: %s\n", err);
+			return -1;
+		}
+		snprintf(name, sizeof(name), "vd%c", 'a' + k);
+		if (!virtio_blk__create(g->machine, g->pc.pci, name, image)) {
+			fprintf(stderr, "encore: cannot add disk %s (%s)\n", name, d->path);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));
@@ -235,6 +257,8 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 		return -1;
 	}
 	console__attach(con, g->pc.com1);
+	if (attach_disks(g, o))
+		return -1;
 	if (!o->empty && load_guest(g, o, &s))
 		return -1;
 	g->machine->by_exits = o->by_exits || o->kvm;

@@ -9,6 +9,16 @@
 #include "encore/machine.h"
 #include "encore/pc.h"
 
+#define GUEST_PATH_MAX 4096
+#define GUEST_MAX_DISKS 6 /* vda..vdf: the PCI bus's free slots, less one */
+
+/* A --disk: a raw image the guest sees as a virtio disk. */
+struct guest_disk {
+	char path[GUEST_PATH_MAX];
+	bool readonly;       /* the guest cannot write it */
+	bool snapshot;       /* writes stay in memory and are dropped at the end */
+};
+
 struct guest_opts {
 	const char *kernel;  /* NULL: the default guest (or the demo) */
 	const char *initrd;
@@ -23,9 +33,9 @@ struct guest_opts {
 	bool by_exits;       /* landmarks count exits (a run on KVM, or a replay
 			      * of a recording made there) */
 	bool precise;        /* KVM: --delivery precise was asked for */
+	struct guest_disk disks[GUEST_MAX_DISKS];
+	unsigned ndisks;
 };
-
-#define GUEST_PATH_MAX 4096
 
 struct guest {
 	struct encore_machine *machine;
@@ -38,6 +48,10 @@ struct guest {
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */
 bool guest_parse_engine(const char *name, bool *kvm);
+
+/* Parse a --disk argument, FILE[,readonly][,snapshot=on] (",," is a
+ * comma in FILE); false with a message in err. */
+bool guest_parse_disk(const char *arg, struct guest_disk *d, char *err, size_t n);
 
 /* Default kernel command line for Linux guests. */
 #define GUEST_DEFAULT_APPEND "console=ttyS0"

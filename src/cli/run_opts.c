@@ -54,6 +54,11 @@ static void usage(FILE *f, bool record)
 		"                    or YYYY-MM-DD[THH:MM:SS] (UTC), for repeatable runs\n"
 		"  --realtime        guest time keeps pace with the host clock, like a\n"
 		"                    normal VM's (default: virtual time, idle time skipped)\n"
+		"  --disk FILE[,readonly][,snapshot=on]\n"
+		"                    a raw disk image as a virtio disk (vda, then vdb, ...;\n"
+		"                    up to %u): the guest's writes reach FILE, unless\n"
+		"                    readonly (none allowed) or snapshot=on (kept in\n"
+		"                    memory, dropped at the end); ',,' is a comma in FILE\n"
 		"  --demo            run the built-in bare-metal demo guest\n"
 		"  --engine NAME     the CPU engine: interp (encore's interpreter, the\n"
 		"                    default) or kvm (hardware virtualization through\n"
@@ -71,7 +76,7 @@ static void usage(FILE *f, bool record)
 		"run with value & 0xff); 1 kernel panic; 3 the guest asked for a reset;\n"
 		"124 instruction limit; 125 triple fault; 126 engine error or a guest\n"
 		"halted forever; 128+N stopped by signal N; 2 bad usage or input.\n",
-		GUEST_DEFAULT_APPEND, MACHINE_MAX_VCPUS);
+		GUEST_DEFAULT_APPEND, MACHINE_MAX_VCPUS, GUEST_MAX_DISKS);
 }
 
 static int bad(const char *cmd, const char *what, const char *arg)
@@ -115,6 +120,11 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 			"--interval as a time (e.g. 200ms)\n");
 		return 2;
 	}
+	if (record && o->guest.ndisks) {
+		fprintf(stderr, "encore record: --disk cannot be recorded yet (a replay would need "
+			"the image); use it with encore run\n");
+		return 2;
+	}
 	if (o->guest.append && strchr(o->guest.append, '\n')) {
 		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
 		return 2;
@@ -122,10 +132,27 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 	return 0;
 }
 
+static int add_disk(const char *cmd, const char *arg, struct guest_opts *g)
+{
+	char err[512];
+	if (g->ndisks == GUEST_MAX_DISKS) {
+		fprintf(stderr, "encore %s: at most %u disks (vda to vd%c)\n", cmd, GUEST_MAX_DISKS,
+			'a' + GUEST_MAX_DISKS - 1);
+		return 2;
+	}
+	if (!guest_parse_disk(arg, &g->disks[g->ndisks], err, sizeof(err))) {
+		fprintf(stderr, "encore %s: %s\n", cmd, err);
+		return 2;
+	}
+	g->ndisks++;
+	return 0;
+}
+
 int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
-	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY, OPT_SMP };
+	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY, OPT_SMP,
+	       OPT_DISK };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, 0, OPT_KERNEL },
 		{ "initrd", required_argument, 0, OPT_INITRD },
@@ -142,6 +169,7 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		{ "engine", required_argument, 0, OPT_ENGINE },
 		{ "delivery", required_argument, 0, OPT_DELIVERY },
 		{ "smp", required_argument, 0, OPT_SMP },
+		{ "disk", required_argument, 0, OPT_DISK },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cmd = record ? "record" : "run";
@@ -199,6 +227,10 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 			if (!cli_parse_duration_ns(optarg, &o->interval.ns) &&
 			    !cli_parse_count(optarg, &o->interval.insns))
 				return bad(cmd, "--interval (e.g. 200ms, 1s, 500M)", optarg);
+			break;
+		case OPT_DISK:
+			if (add_disk(cmd, optarg, &o->guest))
+				return 2;
 			break;
 		case 'o': o->output = optarg; break;
 		case OPT_SUMMARY: o->summary = true; break;
