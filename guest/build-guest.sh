@@ -2,13 +2,18 @@
 # Build encore's default guest from Debian packages into OUT (default
 # build/guest), skipping whatever is already up to date:
 #   OUT/vmlinuz, OUT/vmlinux  Debian's stock kernel (guest/fetch-kernel.sh)
+#   OUT/modules               its modules for virtio devices (guest/fetch-kernel.sh)
 #   OUT/busybox               busybox from busybox-static, unpacked, not installed
 #   OUT/threads               guest/threads.c, built static against the host's glibc
 #   OUT/initramfs.cpio        uncompressed newc cpio: busybox and its applet
 #                             symlinks, /init (guest/init), /bin/workload
-#                             (guest/workload.sh) and /bin/threads; byte-identical
-#                             on every build with the same compiler
-# Needs apt lists, dpkg-deb, xz, cpio and gcc with a static glibc (libc6-dev).
+#                             (guest/workload.sh), /bin/disktest
+#                             (guest/disktest.sh), /bin/threads and the modules
+#                             in /lib/modules; byte-identical on every build
+#                             with the same compiler
+#   OUT/disk.img, OUT/disk.sha256  the guest's disk (guest/build-disk.sh)
+# Needs apt lists, dpkg-deb, xz, objcopy, cpio, gcc with a static glibc
+# (libc6-dev) and e2fsprogs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-build/guest}
@@ -60,37 +65,51 @@ if [ ! -x "$OUT/threads" ] || [ guest/threads.c -nt "$OUT/threads" ]; then
 fi
 
 # The initramfs is rebuilt when any of its inputs is newer than it.
+# fetch-kernel.sh writes the modules afresh (and their directories), so
+# their times tell.
 cpio_out=$OUT/initramfs.cpio
-inputs=("$OUT/busybox" "$OUT/threads" guest/init guest/workload.sh guest/build-guest.sh)
+inputs=("$OUT/busybox" "$OUT/threads" guest/init guest/workload.sh guest/disktest.sh
+	guest/build-guest.sh)
+[ -d "$OUT/modules/lib/modules" ] || die "fetch-kernel.sh left no $OUT/modules/lib/modules"
+mapfile -t -O ${#inputs[@]} inputs < <(find "$OUT/modules/lib/modules")
 fresh=1
 [ -s "$cpio_out" ] || fresh=0
 for f in "${inputs[@]}"; do
 	[ "$cpio_out" -nt "$f" ] || fresh=0
 done
-[ "$fresh" = 1 ] && exit 0
 
-root=$work/root
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,etc,tmp,root}
-chmod 1777 "$root/tmp"
-chmod 0700 "$root/root"
-install -m 0755 "$OUT/busybox" "$root/bin/busybox"
-install -m 0755 guest/init "$root/init"
-install -m 0755 guest/workload.sh "$root/bin/workload"
-install -m 0755 "$OUT/threads" "$root/bin/threads"
-# One symlink per applet, where busybox --install would put it; made here
-# because entries in the cpio cost the guest nothing at boot.
-"$OUT/busybox" --list-full | while read -r applet; do
-	case $applet in
-	bin/busybox | linuxrc) ;; # the binary itself; linuxrc is for initrds
-	*) ln -s /bin/busybox "$root/$applet" ;;
-	esac
-done
-[ -L "$root/bin/sh" ] || die "busybox --list-full did not list bin/sh"
-# Fixed times, a sorted list, owner root and renumbered inodes make the
-# archive depend on nothing but its inputs.
-find "$root" -exec touch -h -d @0 {} +
-(cd "$root" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
-	cpio -o -H newc -R 0:0 --reproducible --quiet) >"$cpio_out.tmp" ||
-	die "cpio failed"
-mv "$cpio_out.tmp" "$cpio_out"
-echo "build-guest: $cpio_out ($(wc -c <"$cpio_out") bytes)"
+if [ "$fresh" = 0 ]; then
+	root=$work/root
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,dev,proc,sys,etc,tmp,root,mnt,lib}
+	chmod 1777 "$root/tmp"
+	chmod 0700 "$root/root"
+	install -m 0755 "$OUT/busybox" "$root/bin/busybox"
+	install -m 0755 guest/init "$root/init"
+	install -m 0755 guest/workload.sh "$root/bin/workload"
+	install -m 0755 guest/disktest.sh "$root/bin/disktest"
+	install -m 0755 "$OUT/threads" "$root/bin/threads"
+	# /lib/modules/KVER with the modules and their modules.dep, for modprobe.
+	cp -r "$OUT/modules/lib/modules" "$root/lib/modules"
+	find "$root/lib" -type d -exec chmod 0755 {} +
+	find "$root/lib" -type f -exec chmod 0644 {} +
+	# One symlink per applet, where busybox --install would put it; made here
+	# because entries in the cpio cost the guest nothing at boot.
+	"$OUT/busybox" --list-full | while read -r applet; do
+		case $applet in
+		bin/busybox | linuxrc) ;; # the binary itself; linuxrc is for initrds
+		*) ln -s /bin/busybox "$root/$applet" ;;
+		esac
+	done
+	[ -L "$root/bin/sh" ] || die "busybox --list-full did not list bin/sh"
+	# Fixed times, a sorted list, owner root and renumbered inodes make the
+	# archive depend on nothing but its inputs.
+	find "$root" -exec touch -h -d @0 {} +
+	(cd "$root" && find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
+		cpio -o -H newc -R 0:0 --reproducible --quiet) >"$cpio_out.tmp" ||
+		die "cpio failed"
+	mv "$cpio_out.tmp" "$cpio_out"
+	echo "build-guest: $cpio_out ($(wc -c <"$cpio_out") bytes)"
+fi
+
+# The disk, built when it is not up to date.
+guest/build-disk.sh "$OUT"

@@ -16,6 +16,11 @@
 #                 as "instructions: N" on stderr (the run stops at power-off
 #                 with -no-shutdown and is asked through a monitor on a pipe;
 #                 the console output is printed when QEMU has quit)
+# --disk FILE     attach FILE, a raw disk image (build/guest/disk.img), as a
+#                 virtio disk (-drive file=FILE,if=virtio,format=raw): the
+#                 guest sees /dev/vda and writes to FILE.  With --record or
+#                 --replay it goes through QEMU's blkreplay driver and FILE
+#                 is left as it was (snapshot=on), so both runs start from it
 # --smp N         N virtual CPUs (-smp N)
 # --single        TCG on one host thread, the vCPUs in turn (-accel tcg,thread=single)
 # --times         print the host time at which each shell prompt appears
@@ -32,11 +37,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 PROMPT='encore# ' # guest/init's PS1
 usage() {
 	echo "usage: run-qemu.sh [--icount | --icount-auto | --record FILE | --replay FILE [--insns]]" >&2
-	echo "                   [--smp N] [--single] [--times] [--timeout SECS] [--dry-run]" >&2
+	echo "                   [--disk FILE] [--smp N] [--single] [--times] [--timeout SECS]" >&2
+	echo "                   [--dry-run]" >&2
 	echo "                   KERNEL INITRD [APPEND]" >&2
 	exit 2
 }
-qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0 accel=tcg
+qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0 accel=tcg disk=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) qemu_opts+=(-icount shift=0) icount=$((icount + 1)) ;;
@@ -50,6 +56,11 @@ while [ $# -gt 0 ]; do
 		;;
 	--insns) insns=1 ;;
 	--single) accel=tcg,thread=single ;;
+	--disk)
+		[ $# -ge 2 ] || usage
+		disk=$2
+		shift
+		;;
 	--smp)
 		[ $# -ge 2 ] || usage
 		qemu_opts+=(-smp "$2")
@@ -82,6 +93,15 @@ append="console=ttyS0 quiet panic=-1 cryptomgr.notests ${3:-}"
 qemu=(qemu-system-x86_64 -accel "$accel" "${qemu_opts[@]}" -m 256M
 	-nodefaults -display none -no-reboot
 	-kernel "$1" -initrd "$2" -append "${append% }")
+if [ -n "$disk" ] && [ -z "$rr" ]; then
+	qemu+=(-drive "file=$disk,if=virtio,format=raw")
+elif [ -n "$disk" ]; then
+	# Record/replay sees the disk's requests only through blkreplay.
+	# shellcheck disable=SC2054 # the commas are within QEMU's option values
+	qemu+=(-drive "file=$disk,if=none,format=raw,snapshot=on,id=disk-direct"
+		-drive "driver=blkreplay,if=none,image=disk-direct,id=disk"
+		-device virtio-blk-pci,drive=disk)
+fi
 
 if [ "$dry" = 1 ]; then
 	# Single quotes around the words a shell would split or expand.
@@ -93,7 +113,7 @@ if [ "$dry" = 1 ]; then
 	echo "$line"
 	exit 0
 fi
-for f in "$1" "$2"; do
+for f in "$1" "$2" ${disk:+"$disk"}; do
 	[ -r "$f" ] || { echo "run-qemu: cannot read $f" >&2; exit 2; }
 done
 if [ "$rr" = replay ] && [ ! -r "$rr_file" ]; then
