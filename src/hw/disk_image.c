@@ -33,6 +33,8 @@ static int open_file(struct disk_image *d, const char *path, char *err, size_t n
 	if (d->fd < 0 && write && (errno == EACCES || errno == EROFS || errno == EPERM))
 		return errmsg(err, n, "disk image %s is not writable (%s); add ',readonly' or "
 			      "',snapshot=on' to use it without writing", path, strerror(errno));
+	if (d->fd < 0 && errno == EISDIR)
+		return errmsg(err, n, "disk image %s is a directory", path);
 	if (d->fd < 0)
 		return errmsg(err, n, "cannot open disk image %s: %s", path, strerror(errno));
 	if (flock(d->fd, (write ? LOCK_EX : LOCK_SH) | LOCK_NB))

@@ -1,0 +1,135 @@
+#!/bin/bash
+# The default guest with its ext4 disk (guest/build-disk.sh) as a virtio
+# disk: Debian's kernel loads virtio_pci, virtio_blk and ext4 from the
+# initramfs, mounts /dev/vda, and guest/disktest.sh hashes the files
+# (they must match the host's), writes one, syncs, remounts and reads it
+# back.  The write reaches the image on the host, but not with
+# snapshot=on, and a readonly disk takes none.  QEMU, given the same
+# kernel, initramfs and image, prints the same hashes.  Bad --disk input
+# gets a clear error and exit status 2.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+ENCORE=${ENCORE:-build/encore}
+GUEST=${GUEST:-build/guest}
+export ENCORE_GUEST_DIR=$GUEST
+TIMEOUT=${TIMEOUT:-600}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+PATH=$PATH:/usr/sbin:/sbin # debugfs
+
+for f in vmlinux initramfs.cpio disk.img disk.sha256; do
+	if [ ! -r "$GUEST/$f" ]; then
+		echo "disk_linux.sh: $GUEST/$f is missing: run guest/build-guest.sh (setup.sh does)" >&2
+		exit 1
+	fi
+done
+WRITTEN_SUM=$({ echo 'encore disktest'; seq 1 1000; } | sha256sum | cut -d' ' -f1)
+printf 'disktest\npoweroff -f\n' >"$tmp/input"
+
+# boot NAME DISKARG: the default guest with one --disk, the disk test typed.
+boot() {
+	local name=$1 disk=$2
+	timeout "$TIMEOUT" "$ENCORE" run --rtc base=2026-01-01 --summary --disk "$disk" \
+		<"$tmp/input" >"$tmp/$name.out" 2>"$tmp/$name.err"
+	echo $? >"$tmp/$name.rc"
+	tr -d '\r' <"$tmp/$name.out" | sed -n 's/^disk: \([0-9a-f]\{64\}\) /\1  /p' >"$tmp/$name.sums"
+}
+
+# written IMAGE: the guest's written.txt in IMAGE, hashed, or "none".
+written() {
+	debugfs -R 'cat /written.txt' "$1" 2>/dev/null | sha256sum | cut -d' ' -f1 |
+		sed "s/^$(printf '' | sha256sum | cut -d' ' -f1)\$/none/"
+}
+
+cp "$GUEST/disk.img" "$tmp/rw.img"
+boot rw "$tmp/rw.img"
+if [ "$(cat "$tmp/rw.rc")" = 0 ] && grep -q '^encore guest: /dev/vda mounted on /mnt' "$tmp/rw.out" &&
+   cmp -s "$tmp/rw.sums" "$GUEST/disk.sha256"; then
+	ok "Debian's kernel mounts the ext4 disk and reads $(wc -l <"$GUEST/disk.sha256") files with the host's hashes"
+else
+	not_ok "disk files: exit $(cat "$tmp/rw.rc"), hashes differ from $GUEST/disk.sha256" "$tmp/rw.out"
+fi
+if tr -d '\r' <"$tmp/rw.out" | grep -qx "disk: written $WRITTEN_SUM" &&
+   tr -d '\r' <"$tmp/rw.out" | grep -qx 'disk: done'; then
+	ok "the guest writes a file, syncs, remounts and reads it back"
+else
+	not_ok "the written file did not read back" "$tmp/rw.out"
+fi
+if [ "$(written "$tmp/rw.img")" = "$WRITTEN_SUM" ]; then
+	ok "the image on the host holds the guest's write"
+else
+	not_ok "the image on the host does not hold written.txt ($(written "$tmp/rw.img"))"
+fi
+
+if [ "${ENCORE_SANITIZED:-0}" = 1 ]; then
+	finish
+	exit
+fi
+
+cp "$GUEST/disk.img" "$tmp/snap.img"
+boot snap "$tmp/snap.img,snapshot=on"
+if [ "$(cat "$tmp/snap.rc")" = 0 ] && cmp -s "$tmp/snap.sums" "$GUEST/disk.sha256" &&
+   tr -d '\r' <"$tmp/snap.out" | grep -qx "disk: written $WRITTEN_SUM" &&
+   cmp -s "$tmp/snap.img" "$GUEST/disk.img"; then
+	ok "snapshot=on: the guest reads its write back, the image is unchanged"
+else
+	not_ok "snapshot=on (exit $(cat "$tmp/snap.rc"))" "$tmp/snap.out"
+fi
+
+# readonly: the kernel sees a read-only disk, so ext4 mounts read-only
+# and disktest's write fails; the image stays as it was.
+cp "$GUEST/disk.img" "$tmp/ro.img"
+chmod a-w "$tmp/ro.img"
+boot ro "$tmp/ro.img,readonly"
+if [ "$(cat "$tmp/ro.rc")" = 0 ] && cmp -s "$tmp/ro.sums" "$GUEST/disk.sha256" &&
+   ! tr -d '\r' <"$tmp/ro.out" | grep -q '^disk: written' && cmp -s "$tmp/ro.img" "$GUEST/disk.img"; then
+	ok "readonly: the files read, the write is refused, the image is unchanged"
+else
+	not_ok "readonly (exit $(cat "$tmp/ro.rc"))" "$tmp/ro.out"
+fi
+
+# QEMU with the same kernel, initramfs and image.
+if command -v qemu-system-x86_64 >/dev/null; then
+	cp "$GUEST/disk.img" "$tmp/qemu.img"
+	timeout "$TIMEOUT" guest/run-qemu.sh --disk "$tmp/qemu.img" "$GUEST/vmlinuz" \
+		"$GUEST/initramfs.cpio" <"$tmp/input" >"$tmp/qemu.out" 2>&1
+	tr -d '\r' <"$tmp/qemu.out" | grep '^disk: ' >"$tmp/qemu.lines"
+	tr -d '\r' <"$tmp/rw.out" | grep '^disk: ' >"$tmp/rw.lines"
+	if grep -qx 'disk: done' "$tmp/qemu.lines" && cmp -s "$tmp/qemu.lines" "$tmp/rw.lines"; then
+		ok "QEMU prints the same $(wc -l <"$tmp/qemu.lines") disk lines"
+	else
+		not_ok "QEMU's disk lines differ from encore's" "$tmp/qemu.out"
+		diff "$tmp/qemu.lines" "$tmp/rw.lines" | head -n 10 | sed 's/^/#   /'
+	fi
+else
+	skip "QEMU comparison" "qemu-system-x86_64 is not installed"
+fi
+
+# Bad input: exit 2 and a message naming what is wrong.
+bad() {
+	local what=$1 want=$2 cmd=$3; shift 3
+	"$ENCORE" "$cmd" --demo "$@" </dev/null >/dev/null 2>"$tmp/bad.err"
+	local rc=$?
+	if [ "$rc" = 2 ] && grep -q -- "$want" "$tmp/bad.err"; then
+		ok "bad input: $what (exit 2: $(head -n 1 "$tmp/bad.err"))"
+	else
+		not_ok "bad input: $what: exit $rc, want 2 and '$want'" "$tmp/bad.err"
+	fi
+}
+bad "a missing image" "$tmp/none.img" run --disk "$tmp/none.img"
+head -c 1000 /dev/zero >"$tmp/odd.img"
+bad "an image of 1000 bytes" "not a multiple of 512" run --disk "$tmp/odd.img"
+: >"$tmp/empty.img"
+bad "an empty image" "is empty" run --disk "$tmp/empty.img"
+bad "a directory" "is a directory" run --disk "$tmp"
+bad "an unknown flag" "unknown flag 'cache=none'" run --disk "$tmp/rw.img,cache=none"
+bad "no file name" "names no image" run --disk ",readonly"
+bad "seven disks" "at most 6 disks" run --disk a --disk b --disk c --disk d --disk e --disk f --disk g
+bad "--disk on record" "cannot be recorded yet" record -o "$tmp/rec" --disk "$tmp/rw.img"
+# The same image writable twice at once: the second run is refused.
+exec 9<"$tmp/rw.img"
+flock -x 9
+bad "an image another process holds" "in use by another process" run --disk "$tmp/rw.img"
+exec 9<&-
+finish
