@@ -18,12 +18,16 @@ struct overlay_slot {
 };
 
 struct disk_image {
-	int fd;
+	int fd;              /* -1: a source-backed disk (a replay) */
 	char path[4096];
 	u64 size;
 	bool readonly, snapshot;
 	struct overlay_slot *slots;
 	u64 nslots, used;    /* nslots a power of 2 */
+	disk_fetch_fn fetch; /* the base content of a source-backed disk */
+	void *fetch_opaque;
+	struct disk_observer obs;
+	u64 *touched;        /* with an observer: a bit per block touched */
 };
 
 static int open_file(struct disk_image *d, const char *path, char *err, size_t n)
@@ -91,6 +95,7 @@ void disk_image__close(struct disk_image *d)
 	for (u64 k = 0; k < d->nslots; k++)
 		free(d->slots[k].data);
 	free(d->slots);
+	free(d->touched);
 	free(d);
 }
 
@@ -136,6 +141,43 @@ static int file_write(struct disk_image *d, u64 off, const u8 *buf, u64 len, cha
 		buf += put;
 		off += (u64)put;
 		len -= (u64)put;
+	}
+	return 0;
+}
+
+/* ---- the base content: the file, or a source ---- */
+
+static u64 block_bytes(const struct disk_image *d, u64 block)
+{
+	u64 off = block * DISK_BLOCK_SIZE;
+	return d->size - off < DISK_BLOCK_SIZE ? d->size - off : DISK_BLOCK_SIZE;
+}
+
+/* Block `block` as it is under the overlay, zero-padded past the end. */
+static int base_block(struct disk_image *d, u64 block, u8 *data, char *err, size_t n)
+{
+	if (d->fetch)
+		return d->fetch(d->fetch_opaque, block, data, err, n);
+	u64 len = block_bytes(d, block);
+	memset(data + len, 0, DISK_BLOCK_SIZE - len);
+	return file_read(d, block * DISK_BLOCK_SIZE, data, len, err, n);
+}
+
+/* [off, off + len) of the base content. */
+static int base_read(struct disk_image *d, u64 off, u8 *buf, u64 len, char *err, size_t n)
+{
+	if (!d->fetch)
+		return file_read(d, off, buf, len, err, n);
+	u8 data[DISK_BLOCK_SIZE];
+	while (len) {
+		u64 block = off / DISK_BLOCK_SIZE, in = off % DISK_BLOCK_SIZE;
+		u64 take = DISK_BLOCK_SIZE - in < len ? DISK_BLOCK_SIZE - in : len;
+		if (base_block(d, block, data, err, n))
+			return -1;
+		memcpy(buf, data + in, take);
+		buf += take;
+		off += take;
+		len -= take;
 	}
 	return 0;
 }
@@ -191,36 +233,43 @@ static int overlay_grow(struct disk_image *d)
 	return 0;
 }
 
-/* The overlay's copy of `block`, made from the file on first write. */
-static u8 *overlay_block(struct disk_image *d, u64 block, char *err, size_t n)
+/* A new overlay block of zeros. */
+static u8 *overlay_new(struct disk_image *d, u64 block, char *err, size_t n)
 {
-	u8 *data = overlay_find(d, block);
-	if (data)
-		return data;
-	data = malloc(DISK_BLOCK_SIZE);
+	u8 *data = calloc(1, DISK_BLOCK_SIZE);
 	if (!data || overlay_grow(d)) {
 		free(data);
-		errmsg(err, n, "out of memory keeping the writes to disk image %s (snapshot=on)",
-		       d->path);
-		return NULL;
-	}
-	u64 off = block * DISK_BLOCK_SIZE;
-	u64 len = d->size - off < DISK_BLOCK_SIZE ? d->size - off : DISK_BLOCK_SIZE;
-	memset(data + len, 0, DISK_BLOCK_SIZE - len);
-	if (file_read(d, off, data, len, err, n)) {
-		free(data);
+		errmsg(err, n, "out of memory keeping the writes to disk image %s", d->path);
 		return NULL;
 	}
 	overlay_put(d, block, data);
 	return data;
 }
 
+/* The overlay's copy of `block`, made from the base on first write. */
+static u8 *overlay_block(struct disk_image *d, u64 block, char *err, size_t n)
+{
+	u8 *data = overlay_find(d, block);
+	if (data)
+		return data;
+	u8 base[DISK_BLOCK_SIZE];
+	if (base_block(d, block, base, err, n) || !(data = overlay_new(d, block, err, n)))
+		return NULL;
+	memcpy(data, base, DISK_BLOCK_SIZE);
+	return data;
+}
+
 /* ---- sector access ---- */
+
+static int observe_touch(struct disk_image *d, u64 off, u64 len, bool write, char *err,
+			 size_t n);
 
 int disk_image__read(struct disk_image *d, u64 off, void *buf, u64 len, char *err, size_t n)
 {
+	if (observe_touch(d, off, len, false, err, n))
+		return -1;
 	if (!d->snapshot || !d->used)
-		return file_read(d, off, buf, len, err, n);
+		return base_read(d, off, buf, len, err, n);
 	u8 *out = buf;
 	while (len) {
 		u64 block = off / DISK_BLOCK_SIZE, in = off % DISK_BLOCK_SIZE;
@@ -228,7 +277,7 @@ int disk_image__read(struct disk_image *d, u64 off, void *buf, u64 len, char *er
 		const u8 *data = overlay_find(d, block);
 		if (data)
 			memcpy(out, data + in, take);
-		else if (file_read(d, off, out, take, err, n))
+		else if (base_read(d, off, out, take, err, n))
 			return -1;
 		out += take;
 		off += take;
@@ -237,18 +286,35 @@ int disk_image__read(struct disk_image *d, u64 off, void *buf, u64 len, char *er
 	return 0;
 }
 
+static int overlay_write(struct disk_image *d, u64 off, const u8 *in, u64 len, char *err,
+			 size_t n);
+static int observe_touch(struct disk_image *d, u64 off, u64 len, bool write, char *err,
+			 size_t n);
+static int observe_written(struct disk_image *d, u64 off, u64 len, char *err, size_t n);
+
 int disk_image__write(struct disk_image *d, u64 off, const void *buf, u64 len, char *err,
 		      size_t n)
 {
 	if (d->readonly)
 		return errmsg(err, n, "disk image %s is read-only", d->path);
-	if (!d->snapshot)
-		return file_write(d, off, buf, len, err, n);
-	const u8 *in = buf;
+	if (observe_touch(d, off, len, true, err, n))
+		return -1;
+	int r = d->snapshot ? overlay_write(d, off, buf, len, err, n)
+			    : file_write(d, off, buf, len, err, n);
+	return r ? r : observe_written(d, off, len, err, n);
+}
+
+static int overlay_write(struct disk_image *d, u64 off, const u8 *in, u64 len, char *err,
+			 size_t n)
+{
 	while (len) {
 		u64 block = off / DISK_BLOCK_SIZE, at = off % DISK_BLOCK_SIZE;
 		u64 take = DISK_BLOCK_SIZE - at < len ? DISK_BLOCK_SIZE - at : len;
-		u8 *data = overlay_block(d, block, err, n);
+		/* A block written whole needs no base (a replay may not have it). */
+		bool whole = at == 0 && take == block_bytes(d, block);
+		u8 *data = overlay_find(d, block);
+		if (!data)
+			data = whole ? overlay_new(d, block, err, n) : overlay_block(d, block, err, n);
 		if (!data)
 			return -1;
 		memcpy(data + at, in, take);
@@ -261,9 +327,107 @@ int disk_image__write(struct disk_image *d, u64 off, const void *buf, u64 len, c
 
 int disk_image__flush(struct disk_image *d, char *err, size_t n)
 {
-	if (d->readonly || d->snapshot)
+	if (d->readonly || d->snapshot || d->fd < 0)
 		return 0;
 	if (fdatasync(d->fd))
 		return errmsg(err, n, "flushing disk image %s: %s", d->path, strerror(errno));
+	return 0;
+}
+
+/* ---- observing, for recordings ---- */
+
+int disk_image__observe(struct disk_image *d, const struct disk_observer *o)
+{
+	u64 blocks = (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE;
+	free(d->touched);
+	d->touched = calloc((blocks + 63) / 64, sizeof(u64));
+	if (!d->touched)
+		return -1;
+	d->obs = *o;
+	return 0;
+}
+
+static bool is_touched(const struct disk_image *d, u64 block)
+{
+	return d->touched[block / 64] >> (block % 64) & 1;
+}
+
+static void set_touched(struct disk_image *d, u64 block)
+{
+	d->touched[block / 64] |= 1ull << (block % 64);
+}
+
+/* Before an access: each block touched for the first time is reported
+ * with its content before the access, unless a write replaces it whole. */
+static int observe_touch(struct disk_image *d, u64 off, u64 len, bool write, char *err,
+			 size_t n)
+{
+	if (!d->touched || !len)
+		return 0;
+	u8 data[DISK_BLOCK_SIZE];
+	for (u64 b = off / DISK_BLOCK_SIZE; b <= (off + len - 1) / DISK_BLOCK_SIZE; b++) {
+		if (is_touched(d, b))
+			continue;
+		u64 start = b * DISK_BLOCK_SIZE;
+		bool whole = write && off <= start && off + len >= start + block_bytes(d, b);
+		if (!whole) {
+			const u8 *mine = d->snapshot ? overlay_find(d, b) : NULL;
+			if (mine)
+				memcpy(data, mine, DISK_BLOCK_SIZE);
+			else if (base_block(d, b, data, err, n))
+				return -1;
+			d->obs.touched(d->obs.opaque, b, data);
+		}
+		set_touched(d, b);
+	}
+	return 0;
+}
+
+/* After a write: each block written, as it is now. */
+static int observe_written(struct disk_image *d, u64 off, u64 len, char *err, size_t n)
+{
+	if (!d->touched || !len)
+		return 0;
+	u8 data[DISK_BLOCK_SIZE];
+	for (u64 b = off / DISK_BLOCK_SIZE; b <= (off + len - 1) / DISK_BLOCK_SIZE; b++) {
+		const u8 *mine = d->snapshot ? overlay_find(d, b) : NULL;
+		if (mine)
+			memcpy(data, mine, DISK_BLOCK_SIZE);
+		else if (base_block(d, b, data, err, n))
+			return -1;
+		d->obs.written(d->obs.opaque, b, data);
+	}
+	return 0;
+}
+
+/* ---- a disk with no file: a replay ---- */
+
+struct disk_image *disk_image__open_source(const char *name, u64 size, bool readonly,
+					   disk_fetch_fn fetch, void *opaque)
+{
+	struct disk_image *d = calloc(1, sizeof(*d));
+	if (!d)
+		return NULL;
+	d->fd = -1;
+	snprintf(d->path, sizeof(d->path), "%s", name);
+	d->size = size;
+	d->readonly = readonly;
+	d->snapshot = true; /* every write stays in memory */
+	d->fetch = fetch;
+	d->fetch_opaque = opaque;
+	return d;
+}
+
+int disk_image__restore_block(struct disk_image *d, u64 block, const u8 *data)
+{
+	if (d->touched)
+		set_touched(d, block);
+	if (!data)
+		return 0;
+	char err[64];
+	u8 *mine = overlay_find(d, block);
+	if (!mine && !(mine = overlay_new(d, block, err, sizeof(err))))
+		return -1;
+	memcpy(mine, data, DISK_BLOCK_SIZE);
 	return 0;
 }

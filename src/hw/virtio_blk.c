@@ -6,6 +6,8 @@
 #include "encore/hw/virtio_blk.h"
 #include "encore/le_bytes.h"
 
+#include <xxhash.h>
+
 /* Feature bits. */
 #define VIRTIO_BLK_F_SIZE_MAX 1
 #define VIRTIO_BLK_F_SEG_MAX 2
@@ -36,8 +38,12 @@
 #define CHUNK (64u << 10)  /* bytes moved between image and RAM at a time */
 
 struct virtio_blk {
+	struct virtio_blk_disk_state s;
 	char name[16];
+	char part[24];     /* its saved state's name */
 	struct disk_image *image;
+	struct disk_history history;
+	unsigned disk;     /* its number in the history's eyes */
 	struct virtio_pci *vp;
 	u8 config[CONFIG_SIZE];
 	struct virtq_buf bufs[SEG_MAX + 2];
@@ -191,6 +197,57 @@ static void destroy(void *opaque)
 	free(b);
 }
 
+/* ---- the disk's history ---- */
+
+/* The part's `destroy`: b goes with its transport. */
+static void forget(void *opaque)
+{
+	(void)opaque;
+}
+
+static void note_entry(struct virtio_blk *b, enum disk_entry_kind kind, u64 block, const u8 *data)
+{
+	u64 seed = b->s.digest ^ ((u64)kind << 56) ^ (block * 0x9e3779b97f4a7c15ull);
+	b->s.digest = XXH3_64bits_withSeed(data, DISK_BLOCK_SIZE, seed);
+	b->s.entries++;
+	if (b->history.entry)
+		b->history.entry(b->history.opaque, b->disk, kind, block, data);
+}
+
+static void touched(void *opaque, u64 block, const u8 *data)
+{
+	note_entry(opaque, DISK_ENTRY_BASE, block, data);
+}
+
+static void written(void *opaque, u64 block, const u8 *data)
+{
+	note_entry(opaque, DISK_ENTRY_WRITTEN, block, data);
+}
+
+/* A checkpoint put the counters back: the disk must be as they say. */
+static void restored(void *opaque)
+{
+	struct virtio_blk *b = opaque;
+	char err[512];
+	if (!b->history.rebuild) {
+		fprintf(stderr, "encore: %s: a checkpoint was restored with no disk history to "
+			"rebuild the disk from\n", b->name);
+		exit(2);
+	}
+	if (b->history.rebuild(b->history.opaque, b->disk, b->s.entries, b->image, err,
+			       sizeof(err))) {
+		fprintf(stderr, "encore: %s: cannot rebuild the disk at the checkpoint: %s\n",
+			b->name, err);
+		exit(2);
+	}
+}
+
+void virtio_blk__set_history(struct virtio_blk *b, unsigned disk, const struct disk_history *h)
+{
+	b->disk = disk;
+	b->history = *h;
+}
+
 static void fill_config(struct virtio_blk *b)
 {
 	put64(b->config + CONFIG_CAPACITY, disk_image__size(b->image) / DISK_SECTOR_SIZE);
@@ -203,11 +260,14 @@ struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host 
 				      const char *name, struct disk_image *image)
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
-	if (!b) {
+	struct disk_observer obs = { touched, written, b };
+	if (!b || disk_image__observe(image, &obs)) {
+		free(b);
 		disk_image__close(image);
 		return NULL;
 	}
 	snprintf(b->name, sizeof(b->name), "%s", name);
+	snprintf(b->part, sizeof(b->part), "%s-disk", name);
 	b->image = image;
 	fill_config(b);
 	u64 features = 1ull << VIRTIO_BLK_F_SIZE_MAX | 1ull << VIRTIO_BLK_F_SEG_MAX |
@@ -221,5 +281,11 @@ struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host 
 		.destroy = destroy, .opaque = b,
 	};
 	b->vp = virtio_pci__create(m, h, &d);
-	return b->vp ? b : NULL;
+	if (!b->vp)
+		return NULL;
+	/* The transport owns b; this part only points at its counters. */
+	struct device part = { .name = b->part, .state = &b->s, .state_size = sizeof(b->s),
+			       .version = VIRTIO_BLK_DISK_STATE_VERSION, .restored = restored,
+			       .destroy = forget, .dev = b };
+	return machine__add_device(m, &part) ? NULL : b;
 }

@@ -37,4 +37,33 @@ int disk_image__write(struct disk_image *d, u64 off, const void *buf, u64 len, c
 /* Make the writes so far durable (nothing to do for snapshot). */
 int disk_image__flush(struct disk_image *d, char *err, size_t n);
 
+/*
+ * What a recording needs to know, block by block (DISK_BLOCK_SIZE):
+ * `touched` gets a block's content as it was before the guest first
+ * touched it (read it, or wrote part of it), once per block; `written`
+ * gets a block's content after each write to it.  A replay sees the same
+ * calls at the same moments, so both can count and hash them alike.
+ */
+struct disk_observer {
+	void (*touched)(void *opaque, u64 block, const u8 *data);
+	void (*written)(void *opaque, u64 block, const u8 *data);
+	void *opaque;
+};
+
+/* Start observing (a block bitmap of the image's size); -1: no memory. */
+int disk_image__observe(struct disk_image *d, const struct disk_observer *o);
+
+/*
+ * A disk with no file behind it (a replay): `size` bytes whose content,
+ * until the guest writes, comes block by block from fetch (0, or -1 with
+ * a message: the run cannot go on); writes are kept in memory.
+ */
+typedef int (*disk_fetch_fn)(void *opaque, u64 block, u8 *data, char *err, size_t n);
+struct disk_image *disk_image__open_source(const char *name, u64 size, bool readonly,
+					   disk_fetch_fn fetch, void *opaque);
+
+/* Put a block's state back (a restore): touched, and, when data is not
+ * NULL, holding data as written.  -1: no memory. */
+int disk_image__restore_block(struct disk_image *d, u64 block, const u8 *data);
+
 #endif
