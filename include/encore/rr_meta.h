@@ -40,6 +40,7 @@ struct rr_meta {
 	u64 interval_ns;        /* virtual ns between checkpoints (0: see interval);
 				 * both 0: only the first and the final checkpoint */
 	bool realtime;
+	char disks[160];        /* "SIZE:rw|ro ..." per disk, vda first (optional) */
 	/* Present once complete: */
 	u64 insns, virtual_ns, wall_ns;
 	char outcome[24];
@@ -48,6 +49,12 @@ struct rr_meta {
 	char vcpu_insns[1024];  /* instructions retired by each vCPU, space-separated
 				 * (interpreter recordings; optional) */
 };
+
+#define RR_META_MAX_DISKS 6
+/* How many disks m->disks lists (0 if none; -1 if it is malformed), and
+ * disk n's size in bytes and whether it is read-only. */
+int rr_meta__ndisks(const struct rr_meta *m);
+bool rr_meta__disk(const struct rr_meta *m, unsigned n, u64 *size, bool *readonly);
 
 /* The n-th number of m->vcpu_insns; false if there is none. */
 bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out);

@@ -217,23 +217,40 @@ static void set_boot_states(struct encore_machine *m, const struct encore_cpu_st
 	}
 }
 
+static struct disk_image *open_disk(const struct guest_disk *d, const char *name)
+{
+	char err[4096 + 256];
+	if (d->fetch) {
+		struct disk_image *image = disk_image__open_source(name, d->size, d->readonly,
+								   d->fetch, d->fetch_opaque);
+		if (!image)
+			fprintf(stderr, "encore: out of memory for disk %s\n", name);
+		return image;
+	}
+	struct disk_image *image = disk_image__open(d->path, d->readonly, d->snapshot, err,
+						    sizeof(err));
+	if (!image)
+		fprintf(stderr, "encore: %s\n", err);
+	return image;
+}
+
 /* vda, vdb, ...: the names Linux gives them, in PCI order. */
 static int attach_disks(struct guest *g, const struct guest_opts *o)
 {
 	for (unsigned k = 0; k < o->ndisks; k++) {
-		const struct guest_disk *d = &o->disks[k];
-		char err[4096 + 256], name[8];
-		struct disk_image *image = disk_image__open(d->path, d->readonly, d->snapshot, err,
-							    sizeof(err));
-		if (!image) {
-			fprintf(stderr, "encore: %s\n", err);
-			return -1;
-		}
+		char name[8];
 		snprintf(name, sizeof(name), "vd%c", 'a' + k);
-		if (!virtio_blk__create(g->machine, g->pc.pci, name, image)) {
-			fprintf(stderr, "encore: cannot add disk %s (%s)\n", name, d->path);
+		struct disk_image *image = open_disk(&o->disks[k], name);
+		if (!image)
+			return -1;
+		g->disk_size[k] = disk_image__size(image);
+		struct virtio_blk *b = virtio_blk__create(g->machine, g->pc.pci, name, image);
+		if (!b) {
+			fprintf(stderr, "encore: cannot add disk %s (%s)\n", name, o->disks[k].path);
 			return -1;
 		}
+		if (o->disk_history)
+			virtio_blk__set_history(b, k, o->disk_history);
 	}
 	return 0;
 }

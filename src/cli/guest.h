@@ -6,6 +6,7 @@
 #define ENCORE_CLI_GUEST_H
 
 #include "console.h"
+#include "encore/hw/virtio_blk.h"
 #include "encore/machine.h"
 #include "encore/pc.h"
 
@@ -17,6 +18,10 @@ struct guest_disk {
 	char path[GUEST_PATH_MAX];
 	bool readonly;       /* the guest cannot write it */
 	bool snapshot;       /* writes stay in memory and are dropped at the end */
+	/* A replay: no file; `size` bytes from `fetch` (disk_image.h). */
+	disk_fetch_fn fetch;
+	void *fetch_opaque;
+	u64 size;
 };
 
 struct guest_opts {
@@ -35,6 +40,7 @@ struct guest_opts {
 	bool precise;        /* KVM: --delivery precise was asked for */
 	struct guest_disk disks[GUEST_MAX_DISKS];
 	unsigned ndisks;
+	const struct disk_history *disk_history; /* recording or replaying disks */
 };
 
 struct guest {
@@ -44,6 +50,7 @@ struct guest {
 	u8 *kernel;          /* the kernel file, while it is being loaded */
 	size_t kernel_size;
 	char kernel_path[GUEST_PATH_MAX], initrd_path[GUEST_PATH_MAX];
+	u64 disk_size[GUEST_MAX_DISKS]; /* each disk's bytes */
 };
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */

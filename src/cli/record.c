@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "launch.h"
 #include "rr/rec_dir.h"
+#include "rr/disk_log.h"
 #include "snap/snap_writer.h"
 #include "run_opts.h"
 #include "encore/hw.h"
@@ -28,6 +29,7 @@ struct recorder {
 	struct rr_log_writer *log;
 	struct snap_writer *snap;
 	struct snap_writer_stats snap_stats;
+	struct disk_recorder *disks;   /* with --disk */
 	FILE *console;
 	struct launch launch;
 };
@@ -91,6 +93,17 @@ static int copy_guest(struct recorder *rc)
 			      rc->initrd, &rc->guest.initrd);
 }
 
+/* The disks' sizes and modes, for the replay to rebuild them. */
+static void describe_disks(struct recorder *rc, const struct guest *g)
+{
+	size_t used = 0;
+	char *out = rc->meta.disks;
+	for (unsigned k = 0; k < rc->guest.ndisks; k++)
+		used += snprintf(out + used, sizeof(rc->meta.disks) - used, "%s%llu:%s", k ? " " : "",
+				 (unsigned long long)g->disk_size[k],
+				 rc->guest.disks[k].readonly ? "ro" : "rw");
+}
+
 /* Everything up to the first instruction, in the staging directory. */
 static int prepare(struct recorder *rc)
 {
@@ -100,10 +113,17 @@ static int prepare(struct recorder *rc)
 	fill_meta(rc);
 	if (copy_guest(rc))
 		return -1;
+	if (rc->guest.ndisks) {
+		rc->disks = disk_recorder__create(rc->staging, rc->meta.id, err, sizeof(err));
+		if (!rc->disks)
+			return fail(err);
+		rc->guest.disk_history = disk_recorder__history(rc->disks);
+	}
 	if (launch__create(&rc->launch, &rc->guest, true, rc->opts.realtime,
 			   RUN_INPUT_SLICE_INSNS))
 		return -1;
 	struct guest *g = &rc->launch.guest;
+	describe_disks(rc, g);
 	snprintf(rc->meta.guest, sizeof(rc->meta.guest), "%s",
 		 rc->opts.guest.demo ? "demo" : g->is_linux ? "linux" : "bare-metal");
 	snprintf(path, sizeof(path), "%s/%s", rc->staging, REC_CONSOLE_FILE);
@@ -117,6 +137,8 @@ static int prepare(struct recorder *rc)
 	rc->snap = snap_writer__create(rc->staging, rc->meta.id, g->machine, err, sizeof(err));
 	if (!rc->snap)
 		return fail(err);
+	if (rc->disks)
+		disk_recorder__set_snap(rc->disks, rc->snap);
 	if (rr_session__record(&rc->launch.session, rc->log, rc->snap, rc->console,
 			       rc->opts.interval, rc->opts.guest.rtc_epoch))
 		return fail(rc->launch.session.error);
@@ -148,6 +170,9 @@ static int finish(struct recorder *rc, int status)
 	if (snap_writer__close(rc->snap, &rc->snap_stats, err, sizeof(err)))
 		r = -1;
 	rc->snap = NULL;
+	if (rc->disks && disk_recorder__close(rc->disks, err[0] ? NULL : err, sizeof(err)))
+		r = -1;
+	rc->disks = NULL;
 	rc->meta.log_bytes = rr_log_writer__bytes(rc->log);
 	if (rr_log_writer__close(rc->log, err[0] ? NULL : err, sizeof(err)))
 		r = -1;
@@ -217,6 +242,8 @@ int cmd_record(int argc, char **argv)
 			rr_log_writer__close(rc.log, NULL, 0);
 		if (rc.snap)
 			snap_writer__close(rc.snap, NULL, NULL, 0);
+		if (rc.disks)
+			disk_recorder__close(rc.disks, NULL, 0);
 		if (rc.console)
 			fclose(rc.console);
 		if (rc.staging[0])

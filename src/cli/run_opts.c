@@ -120,11 +120,6 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 			"--interval as a time (e.g. 200ms)\n");
 		return 2;
 	}
-	if (record && o->guest.ndisks) {
-		fprintf(stderr, "encore record: --disk cannot be recorded yet (a replay would need "
-			"the image); use it with encore run\n");
-		return 2;
-	}
 	if (o->guest.append && strchr(o->guest.append, '\n')) {
 		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
 		return 2;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "stretch.h"
+#include "rr/disk_log.h"
 #include "rr/rec_dir.h"
 #include "encore/host_clock.h"
 
@@ -113,6 +114,30 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 	}
 }
 
+/* The recorded disks, with no file behind them: their content comes
+ * from the recording's disk journal and page store. */
+static int replay_disks(struct stretch *st, const struct recording *rec, struct guest_opts *g)
+{
+	const struct rr_meta *m = &rec->meta;
+	int n = rr_meta__ndisks(m);
+	if (n <= 0)
+		return 0;
+	char err[1024];
+	st->disks = disk_replayer__open(rec->dir, m->id, &st->snap, err, sizeof(err));
+	if (!st->disks) {
+		fprintf(stderr, "encore %s: %s\n", st->spec.cmd, err);
+		return -1;
+	}
+	for (int k = 0; k < n; k++) {
+		struct guest_disk *d = &g->disks[k];
+		rr_meta__disk(m, (unsigned)k, &d->size, &d->readonly);
+		d->fetch = disk_replayer__fetch(st->disks, (unsigned)k, &d->fetch_opaque);
+	}
+	g->ndisks = (unsigned)n;
+	g->disk_history = disk_replayer__history(st->disks);
+	return 0;
+}
+
 /* Put the freshly built machine into checkpoint `from`'s state. */
 static int restore(struct stretch *st, const struct recording *rec, const u8 *console,
 		   size_t console_len)
@@ -176,6 +201,8 @@ int stretch__start(struct stretch *st, const struct recording *rec, const u8 *co
 	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
 	struct guest_opts g;
 	guest_options(&st->spec, rec, &g, kernel, initrd);
+	if (replay_disks(st, rec, &g))
+		return -1;
 	st->launched = true; /* destroyed even if creating fails half way */
 	if (launch__create(&st->launch, &g, false, false, rec->meta.input_slice))
 		return -1;
@@ -226,6 +253,8 @@ void stretch__close(struct stretch *st)
 {
 	if (st->launched)
 		launch__destroy(&st->launch);
+	disk_replayer__close(st->disks);
+	st->disks = NULL;
 	if (st->snap_open)
 		snap_reader__close(&st->snap);
 	st->launched = st->snap_open = false;

@@ -30,6 +30,7 @@ struct stretch {
 	bool launched;
 	const char *dir;     /* the recording, for explaining a divergence */
 	u64 id;
+	struct disk_replayer *disks; /* a recording with disks */
 };
 
 /* Check the spec against the recording (opening its checkpoints when it

@@ -50,6 +50,7 @@ static const struct field fields[] = {
 	FIELD("interval", F_U64, interval, ALWAYS),
 	FIELD("interval-ns", F_U64, interval_ns, OPTIONAL),
 	FIELD("realtime", F_BOOL, realtime, ALWAYS),
+	FIELD("disks", F_TEXT, disks, OPTIONAL),
 	FIELD("instructions", F_U64, insns, IF_COMPLETE),
 	FIELD("virtual-ns", F_U64, virtual_ns, IF_COMPLETE),
 	FIELD("wall-ns", F_U64, wall_ns, IF_COMPLETE),
@@ -64,7 +65,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 18
+#define FIRST_SUMMARY_FIELD 19
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -183,6 +184,48 @@ static int parse_vcpu_insns(const struct rr_meta *m, u64 *out, unsigned max)
 	return (int)n;
 }
 
+/* "SIZE:rw" or "SIZE:ro" per disk, separated by single spaces: sizes
+ * into size[], flags into ro[]; how many, or -1 when malformed. */
+static int parse_disks(const char *p, u64 *size, bool *ro, unsigned max)
+{
+	unsigned n = 0;
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p) || n == max)
+			return -1;
+		errno = 0;
+		size[n] = strtoull(p, &end, 10);
+		if (errno || !size[n] || size[n] % 512 || *end != ':' ||
+		    (strncmp(end + 1, "rw", 2) && strncmp(end + 1, "ro", 2)))
+			return -1;
+		ro[n++] = end[2] == 'o';
+		p = end + 3;
+		if (*p && (*p != ' ' || !p[1]))
+			return -1;
+		p += *p == ' ';
+	}
+	return (int)n;
+}
+
+int rr_meta__ndisks(const struct rr_meta *m)
+{
+	u64 size[RR_META_MAX_DISKS];
+	bool ro[RR_META_MAX_DISKS];
+	return parse_disks(m->disks, size, ro, RR_META_MAX_DISKS);
+}
+
+bool rr_meta__disk(const struct rr_meta *m, unsigned n, u64 *size, bool *readonly)
+{
+	u64 sizes[RR_META_MAX_DISKS];
+	bool ro[RR_META_MAX_DISKS];
+	int count = parse_disks(m->disks, sizes, ro, RR_META_MAX_DISKS);
+	if (count < 0 || n >= (unsigned)count)
+		return false;
+	*size = sizes[n];
+	*readonly = ro[n];
+	return true;
+}
+
 bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out)
 {
 	u64 v[MACHINE_MAX_VCPUS];
@@ -238,6 +281,9 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 			      "instructions", (unsigned long long)m->smp);
 	if (m->interval && m->interval_ns)
 		return errmsg(err, errlen, "a checkpoint interval in both instructions and time");
+	if (rr_meta__ndisks(m) < 0)
+		return errmsg(err, errlen, "disks must be up to %u SIZE:rw or SIZE:ro, SIZE a "
+			      "multiple of 512", RR_META_MAX_DISKS);
 	if (strcmp(m->guest, "linux") && strcmp(m->guest, "bare-metal") && strcmp(m->guest, "demo"))
 		return errmsg(err, errlen, "unknown guest kind '%s'", m->guest);
 	if (strcmp(m->guest, "demo") && !m->kernel[0])

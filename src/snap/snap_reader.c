@@ -260,6 +260,7 @@ void snap_reader__close(struct snap_reader *r)
 	free(r->info);
 	free(r->pages);
 	free(r->frame_page);
+	free(r->all_pages);
 	if (r->pages_fd >= 0)
 		close(r->pages_fd);
 	memset(r, 0, sizeof(*r));
@@ -470,6 +471,54 @@ int snap_reader__restore(struct snap_reader *r, u32 k, struct encore_machine *m,
 		       "differently)", k, (unsigned long long)i->state_hash);
 		return -1;
 	}
+	return 0;
+}
+
+/* The page table of every usable checkpoint, apart from the restore's. */
+static int load_all_pages(struct snap_reader *r, char *err, size_t n)
+{
+	u64 total = 0;
+	for (u32 c = 0; c < r->usable; c++) {
+		if (r->info[c].first_page != total + 1)
+			return errmsg(err, n, "checkpoint %u is damaged (page numbering)", c);
+		total += r->info[c].nnew;
+	}
+	r->all_pages = calloc(total ? total : 1, sizeof(*r->all_pages));
+	if (!r->all_pages)
+		return errmsg(err, n, "out of memory");
+	for (u32 c = 0; c < r->usable; c++) {
+		const u8 *p = after_parts(r, c);
+		for (u32 q = 0; q < r->info[c].nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
+			struct snap_page_ref *ref = &r->all_pages[r->info[c].first_page - 1 + q];
+			ref->offset = get64(p);
+			ref->packed = get32(p + 8);
+			ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
+			if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE)
+				return errmsg(err, n, "checkpoint %u is damaged (page %llu)", c,
+					      (unsigned long long)(r->info[c].first_page + q));
+		}
+	}
+	r->nall_pages = total;
+	return 0;
+}
+
+int snap_reader__read_page(struct snap_reader *r, u64 number, u8 *page, char *err, size_t n)
+{
+	if (!r->all_pages && load_all_pages(r, err, n))
+		return -1;
+	if (number == 0) {
+		memset(page, 0, RAM_PAGE_SIZE);
+		return 0;
+	}
+	if (number > r->nall_pages)
+		return errmsg(err, n, "%s/%s holds no page %llu (the recording was cut short before "
+			      "it was stored)", r->dir, SNAP_PAGES_FILE, (unsigned long long)number);
+	const struct snap_page_ref *ref = &r->all_pages[number - 1];
+	const char *why = page_problem(r, ref, page);
+	if (why)
+		return errmsg(err, n, "%s/%s is corrupt: page %llu %s", r->dir, SNAP_PAGES_FILE,
+			      (unsigned long long)number, why);
+	r->bytes_read += PAGE_REC_HEADER_SIZE + ref->packed;
 	return 0;
 }
 

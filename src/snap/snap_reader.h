@@ -37,6 +37,8 @@ struct snap_reader {
 	struct snap_page_ref *pages; /* page number - 1 -> where it is */
 	u64 npages;
 	u32 *frame_page;            /* frame -> page number (0 = zero page) */
+	struct snap_page_ref *all_pages; /* read_page: every usable checkpoint's pages */
+	u64 nall_pages;
 	u64 nonzero_frames;
 	u64 bytes_read;
 	struct encore_machine *machine;
@@ -80,6 +82,10 @@ int snap_reader__load_maps(struct snap_reader *r, u32 k, u64 nframes, char *err,
 void snap_reader__explain(struct snap_reader *r, u32 k, struct encore_machine *m,
 			  const struct page_map *map, char *out, size_t n);
 
+
+/* Page `number` (1.., any the usable checkpoints stored) into page:
+ * 0, or -1 with a message when there is no such page or it is damaged. */
+int snap_reader__read_page(struct snap_reader *r, u64 number, u8 *page, char *err, size_t n);
 
 /* Read every stored page that any checkpoint refers to and check it
  * against its hash; -1 names the first damaged page and its checkpoint. */

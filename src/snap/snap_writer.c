@@ -56,6 +56,12 @@ struct snap_writer {
 	u32 next_page;       /* numbers 1.. in order of storing */
 	bool audit;          /* ENCORE_AUDIT_DIRTY: check the map against RAM */
 	struct job *building;
+	/* Pages stored between checkpoints (snap_writer__store_page), for
+	 * the next one; their numbers come before its RAM pages'. */
+	struct page_hash *extra_hash;
+	u8 *extra_data;
+	u32 nextra;
+	size_t cap_extra_hash, cap_extra_data;
 	struct snap_writer_stats stats;
 	/* the writer thread */
 	pthread_t thread;
@@ -403,6 +409,46 @@ static void frame_changed(void *opaque, u64 frame, const struct page_hash *h)
 	add_delta(j, frame, s->number, &t->oom);
 }
 
+u32 snap_writer__store_page(struct snap_writer *w, const u8 *page, bool *oom)
+{
+	struct page_hash h = page_hash__of(page), zero = page_hash__zero();
+	if (page_hash__eq(&h, &zero))
+		return 0;
+	if (w->used * 2 >= w->nslots && dedup_grow(w)) {
+		*oom = true;
+		return 0;
+	}
+	struct dedup_slot *s = dedup_find(w, &h);
+	if (s->number)
+		return s->number;
+	if (reserve((void **)&w->extra_hash, &w->cap_extra_hash, w->nextra + 1, sizeof(h)) ||
+	    reserve((void **)&w->extra_data, &w->cap_extra_data, w->nextra + 1, RAM_PAGE_SIZE)) {
+		*oom = true;
+		return 0;
+	}
+	w->extra_hash[w->nextra] = h;
+	memcpy(w->extra_data + (size_t)w->nextra++ * RAM_PAGE_SIZE, page, RAM_PAGE_SIZE);
+	s->h = h;
+	s->number = ++w->next_page;
+	w->used++;
+	return s->number;
+}
+
+/* The pages stored since the last checkpoint open this one's new pages. */
+static int take_extra(struct snap_writer *w, struct job *j)
+{
+	if (!w->nextra)
+		return 0;
+	if (reserve((void **)&j->new_hash, &j->cap_hash, w->nextra, sizeof(*j->new_hash)) ||
+	    reserve((void **)&j->new_data, &j->cap_new, w->nextra, RAM_PAGE_SIZE))
+		return -1;
+	memcpy(j->new_hash, w->extra_hash, w->nextra * sizeof(*j->new_hash));
+	memcpy(j->new_data, w->extra_data, (size_t)w->nextra * RAM_PAGE_SIZE);
+	j->info.nnew = w->nextra;
+	w->nextra = 0;
+	return 0;
+}
+
 /* Info and the machine's state parts: the head of the payload. */
 static int build_head(struct snap_writer *w, struct job *j)
 {
@@ -464,7 +510,12 @@ int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *s
 	i->event_index = at->event_index;
 	i->nframes = w->map.nframes;
 	i->machine_flags = w->m->irq_changed ? CKPT_MACHINE_IRQ_CHANGED : 0;
-	i->first_page = (u64)w->next_page + 1;
+	i->first_page = (u64)w->next_page + 1 - w->nextra;
+	if (take_extra(w, j)) {
+		errmsg(err, n, "out of memory taking checkpoint %u", i->index);
+		job_free(j);
+		return -1;
+	}
 	i->dirty_frames = page_map__update(&w->map, w->m, frame_changed, &t);
 	if (t.oom) {
 		errmsg(err, n, "out of memory taking checkpoint %u", i->index);
@@ -566,6 +617,8 @@ int snap_writer__close(struct snap_writer *w, struct snap_writer_stats *stats, c
 	free(w->slots);
 	free(w->scratch);
 	free(w->spare_data);
+	free(w->extra_hash);
+	free(w->extra_data);
 	ZSTD_freeCCtx(w->zc);
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);

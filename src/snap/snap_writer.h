@@ -38,6 +38,11 @@ struct snap_writer *snap_writer__create(const char *dir, u64 id, struct encore_m
  * -1 (message in err) if storing a checkpoint failed. */
 int snap_writer__take(struct snap_writer *w, const struct snap_point *at, u64 *state_hash,
 		      char *err, size_t n);
+/* Store a page of content that is not RAM (a disk block) in the page
+ * store, deduplicated like RAM pages: its number (0 for the zero page),
+ * or 0 with *oom set when memory ran out.  It is written with the next
+ * checkpoint, whose new pages it heads. */
+u32 snap_writer__store_page(struct snap_writer *w, const u8 *page, bool *oom);
 /* Has writing failed (the disk is full, say)?  Then why, in err. */
 bool snap_writer__failed(struct snap_writer *w, char *err, size_t n);
 /* Wait until everything taken is on disk, then close; -1 if anything
