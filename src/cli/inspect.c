@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -12,6 +13,7 @@
 #include "integrity.h"
 #include "recording.h"
 #include "encore/run.h"
+#include "rr/disk_journal.h"
 #include "rr/rec_dir.h"
 #include "snap/snap_reader.h"
 
@@ -34,6 +36,11 @@ struct facts {
 	u64 vcpu_insns[MACHINE_MAX_VCPUS];
 	unsigned known_vcpus;
 	u32 vcpu_checkpoint;
+	/* Each disk's history in the disk journal: blocks first read (base)
+	 * and blocks written; the journal's size. */
+	int ndisks;
+	u64 disk_base[RR_META_MAX_DISKS], disk_written[RR_META_MAX_DISKS];
+	u64 journal_bytes;
 };
 
 static void usage(FILE *f)
@@ -120,6 +127,26 @@ static void gather_vcpus(const struct recording *rec, struct facts *f)
 	f->vcpu_checkpoint = k;
 }
 
+static void gather_disks(const struct recording *rec, struct facts *f)
+{
+	f->ndisks = rr_meta__ndisks(&rec->meta);
+	struct disk_journal_entry *e;
+	u64 count;
+	bool torn;
+	char err[REC_PATH_MAX + 1024], path[REC_PATH_MAX + 64];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", rec->dir, DISK_JOURNAL_FILE);
+	if (f->ndisks <= 0 || stat(path, &st))
+		return;
+	f->journal_bytes = (u64)st.st_size;
+	if (disk_journal__read(rec->dir, rec->meta.id, &e, &count, &torn, err, sizeof(err)))
+		return; /* the integrity check reports it */
+	for (u64 k = 0; k < count; k++)
+		if (e[k].disk < f->ndisks)
+			(e[k].kind == 1 ? f->disk_base : f->disk_written)[e[k].disk]++;
+	free(e);
+}
+
 static void gather(const struct recording *rec, struct facts *f)
 {
 	memset(f, 0, sizeof(*f));
@@ -140,6 +167,23 @@ static void gather(const struct recording *rec, struct facts *f)
 	snprintf(path, sizeof(path), "%s/%s", rec->dir, SNAP_CKPTS_FILE);
 	if (!stat(path, &st))
 		f->checkpoint_file_bytes = (u64)st.st_size;
+	gather_disks(rec, f);
+}
+
+/* One line per disk: its size and mode, what the recording holds of it. */
+static void print_disks(const struct recording *rec, const struct facts *f)
+{
+	for (int k = 0; k < f->ndisks; k++) {
+		u64 size;
+		bool ro;
+		rr_meta__disk(&rec->meta, (unsigned)k, &size, &ro);
+		printf("%-15svd%c, %.1f MiB%s: %llu blocks kept as first read, %llu block writes "
+		       "(4 KiB blocks, in the page store)\n", k ? "" : "disks:", 'a' + k,
+		       size / 1048576.0, ro ? ", read-only" : "",
+		       (unsigned long long)f->disk_base[k], (unsigned long long)f->disk_written[k]);
+	}
+	if (f->ndisks > 0)
+		printf("%-15s%llu bytes of disk journal\n", "", (unsigned long long)f->journal_bytes);
 }
 
 static void describe_event(const struct rr_event *ev, char *buf, size_t n)
@@ -254,6 +298,7 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	       f->virtual_s > 0 ? log->file_bytes / f->virtual_s : 0.0,
 	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0, progress_unit(m));
 	printf("console:       %llu bytes of output\n", (unsigned long long)f->console_file_bytes);
+	print_disks(rec, f);
 	print_checkpoints(m, f);
 	if (!events)
 		return;
@@ -332,7 +377,18 @@ static void print_json(const struct recording *rec, const struct facts *f,
 	printf(",\"events\":{\"total\":%zu", log->count);
 	for (unsigned k = 1; k < RR_EV_KIND_END; k++)
 		printf(",\"%s\":%llu", rr_event_kind__name(k), (unsigned long long)f->by_kind[k]);
-	printf("},\"log_bytes\":%llu,\"log_blocks\":%u,\"log_bytes_per_guest_second\":%.3f,"
+	printf("},\"disks\":[");
+	for (int k = 0; k < f->ndisks; k++) {
+		u64 size;
+		bool ro;
+		rr_meta__disk(m, (unsigned)k, &size, &ro);
+		printf("%s{\"name\":\"vd%c\",\"bytes\":%llu,\"readonly\":%s,\"blocks_first_read\":%llu,"
+		       "\"block_writes\":%llu}", k ? "," : "", 'a' + k, (unsigned long long)size,
+		       ro ? "true" : "false", (unsigned long long)f->disk_base[k],
+		       (unsigned long long)f->disk_written[k]);
+	}
+	printf("],\"disk_journal_bytes\":%llu", (unsigned long long)f->journal_bytes);
+	printf(",\"log_bytes\":%llu,\"log_blocks\":%u,\"log_bytes_per_guest_second\":%.3f,"
 	       "\"log_bytes_per_1000_instructions\":%.6f,\"console_bytes\":%llu,\"interval\":%llu,"
 	       "\"interval_ns\":%llu,\"page_store_bytes\":%llu,\"checkpoint_file_bytes\":%llu,"
 	       "\"checkpoints_torn\":%s,\"checkpoints\":[", (unsigned long long)log->file_bytes,

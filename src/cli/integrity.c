@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "integrity.h"
+#include "rr/disk_journal.h"
 #include "rr/rec_dir.h"
 #include "snap/snap_reader.h"
 
@@ -156,6 +157,33 @@ static u32 expected_checkpoints(const struct recording *rec, u32 records)
 	return n > 0xffffffu ? 0xffffffu : (u32)n;
 }
 
+/* The disk journal of a recording with disks: whole, of its disks, and
+ * not cut inside a record once the recording is complete. */
+static void check_disks(const struct recording *rec, struct integrity *h)
+{
+	int ndisks = rr_meta__ndisks(&rec->meta);
+	if (ndisks <= 0)
+		return;
+	struct disk_journal_entry *e;
+	u64 count;
+	bool torn;
+	char err[REC_PATH_MAX + 1024];
+	if (disk_journal__read(rec->dir, rec->meta.id, &e, &count, &torn, err, sizeof(err))) {
+		damage(h, "%s", err);
+		return;
+	}
+	for (u64 k = 0; k < count; k++)
+		if (e[k].disk >= ndisks) {
+			damage(h, "%s/%s: record %llu is of disk %u; the recording has %d", rec->dir,
+			       DISK_JOURNAL_FILE, (unsigned long long)k, e[k].disk, ndisks);
+			break;
+		}
+	if (torn && rec->meta.complete)
+		damage(h, "%s/%s ends inside a record, but the recording is complete", rec->dir,
+		       DISK_JOURNAL_FILE);
+	free(e);
+}
+
 void integrity__check(const struct recording *rec, bool full, struct integrity *h)
 {
 	static struct snap_reader r;
@@ -164,6 +192,7 @@ void integrity__check(const struct recording *rec, bool full, struct integrity *
 	h->guest_ok = h->console_ok = true;
 	check_guest_file(rec, rec->meta.kernel, rec->meta.kernel_hash, h);
 	check_guest_file(rec, rec->meta.initrd, rec->meta.initrd_hash, h);
+	check_disks(rec, h);
 	bool opened = !snap_reader__open(&r, rec->dir, rec->meta.id, err, sizeof(err));
 	if (!opened)
 		damage(h, "%s", err);
