@@ -7,8 +7,9 @@
 # (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
 # the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
-# (bench/sim.sh), several vCPUs (bench/smp.sh); and recording on KVM
-# (bench/kvm.sh).
+# (bench/sim.sh), several vCPUs (bench/smp.sh), virtio disk throughput
+# (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh); and
+# recording on KVM (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 # BENCH_ONLY=guests stops after the bare-metal guests (intloop, cwork).
 set -euo pipefail
@@ -161,6 +162,10 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/plugins.sh "$BUILD" "$BUILD/bench/sim/rec"
 	echo
 	bench/smp.sh "$BUILD"
+	echo
+	bench/disk.sh "$BUILD"
+	echo
+	bench/disk_rec.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi
