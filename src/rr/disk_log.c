@@ -73,11 +73,12 @@ int disk_recorder__close(struct disk_recorder *r, char *err, size_t n)
 
 /* ---- replaying ---- */
 
-/* A disk's BASE entries: block -> page, open addressing (key block + 1). */
-struct base_index {
+/* Block -> page, open addressing (key: block + 1; 0 is empty), at most
+ * half full. */
+struct block_pages {
 	u64 *key;
 	u32 *page;
-	u64 size;  /* a power of 2 */
+	u64 size, used;  /* size a power of 2 */
 };
 
 struct disk_source {
@@ -90,40 +91,94 @@ struct disk_replayer {
 	struct disk_journal_entry *e;
 	u64 count;
 	bool torn;
-	struct base_index base[DISK_LOG_MAX_DISKS];
+	/* Per disk: the base entries, and, after a restore, the content of
+	 * each block written before the checkpoint (fetched on first use,
+	 * so a restore stays sparse). */
+	struct block_pages base[DISK_LOG_MAX_DISKS], restored[DISK_LOG_MAX_DISKS];
 	struct disk_source source[DISK_LOG_MAX_DISKS];
 	struct disk_history history;
 };
 
-static u64 slot_of(const struct base_index *b, u64 block)
+static u64 slot_of(const struct block_pages *b, u64 block)
 {
 	u64 h = (block + 1) * 0x9e3779b97f4a7c15ull;
 	return (h ^ h >> 31) & (b->size - 1);
 }
 
-static int index_disk(struct disk_replayer *r, unsigned disk)
+static u64 *find_slot(const struct block_pages *b, u64 block)
 {
-	struct base_index *b = &r->base[disk];
-	u64 n = 0;
-	for (u64 k = 0; k < r->count; k++)
-		n += r->e[k].disk == disk && r->e[k].kind == DISK_ENTRY_BASE;
-	for (b->size = 16; b->size < 2 * n; b->size *= 2)
-		;
+	u64 s = slot_of(b, block);
+	while (b->key[s] && b->key[s] != block + 1)
+		s = (s + 1) & (b->size - 1);
+	return &b->key[s];
+}
+
+static int grow(struct block_pages *b)
+{
+	if (b->size && 2 * (b->used + 1) <= b->size)
+		return 0;
+	struct block_pages old = *b;
+	b->size = old.size ? 2 * old.size : 64;
+	b->used = 0;
 	b->key = calloc(b->size, sizeof(*b->key));
 	b->page = calloc(b->size, sizeof(*b->page));
-	if (!b->key || !b->page)
+	if (!b->key || !b->page) {
+		free(b->key);
+		free(b->page);
+		*b = old;
 		return -1;
+	}
+	for (u64 k = 0; k < old.size; k++)
+		if (old.key[k]) {
+			u64 *slot = find_slot(b, old.key[k] - 1);
+			*slot = old.key[k];
+			b->page[slot - b->key] = old.page[k];
+			b->used++;
+		}
+	free(old.key);
+	free(old.page);
+	return 0;
+}
+
+/* Map block to page; keep an existing mapping unless `replace`. */
+static int put(struct block_pages *b, u64 block, u32 page, bool replace)
+{
+	if (grow(b))
+		return -1;
+	u64 *slot = find_slot(b, block);
+	if (*slot && !replace)
+		return 0;
+	b->used += !*slot;
+	*slot = block + 1;
+	b->page[slot - b->key] = page;
+	return 0;
+}
+
+static bool get(const struct block_pages *b, u64 block, u32 *page)
+{
+	if (!b->size)
+		return false;
+	const u64 *slot = find_slot(b, block);
+	if (*slot)
+		*page = b->page[slot - b->key];
+	return *slot != 0;
+}
+
+static void free_pages(struct block_pages *b)
+{
+	free(b->key);
+	free(b->page);
+	memset(b, 0, sizeof(*b));
+}
+
+/* A block's first touch is its only BASE entry. */
+static int index_base(struct disk_replayer *r)
+{
 	for (u64 k = 0; k < r->count; k++) {
 		const struct disk_journal_entry *e = &r->e[k];
-		if (e->disk != disk || e->kind != DISK_ENTRY_BASE)
-			continue;
-		u64 s = slot_of(b, e->block);
-		while (b->key[s] && b->key[s] != e->block + 1)
-			s = (s + 1) & (b->size - 1);
-		if (!b->key[s]) { /* a block's first touch is its only BASE entry */
-			b->key[s] = e->block + 1;
-			b->page[s] = e->page;
-		}
+		if (e->kind == DISK_ENTRY_BASE && e->disk < DISK_LOG_MAX_DISKS &&
+		    put(&r->base[e->disk], e->block, e->page, false))
+			return -1;
 	}
 	return 0;
 }
@@ -140,38 +195,40 @@ static _Noreturn void fetch_failed(const struct disk_source *src, u64 block, con
 	exit(2);
 }
 
-static int fetch_base(void *opaque, u64 block, u8 *data, char *err, size_t n)
+/* A block the guest has not written since the replay began: as the
+ * restored checkpoint left it, else as the guest first found it. */
+static int fetch_block(void *opaque, u64 block, u8 *data, char *err, size_t n)
 {
 	const struct disk_source *src = opaque;
-	const struct base_index *b = &src->r->base[src->disk];
 	char why[4400];
+	u32 page;
 	(void)err, (void)n;
-	for (u64 s = slot_of(b, block); b->key[s]; s = (s + 1) & (b->size - 1)) {
-		if (b->key[s] != block + 1)
-			continue;
-		if (snap_reader__read_page(src->r->snap, b->page[s], data, why, sizeof(why)))
-			fetch_failed(src, block, why);
-		return 0;
-	}
-	fetch_failed(src, block, "the recording holds no content for it (its disk journal was "
-		     "cut short, or is damaged)");
+	if (!get(&src->r->restored[src->disk], block, &page) &&
+	    !get(&src->r->base[src->disk], block, &page))
+		fetch_failed(src, block, "the recording holds no content for it (its disk journal "
+			     "was cut short, or is damaged)");
+	if (snap_reader__read_page(src->r->snap, page, data, why, sizeof(why)))
+		fetch_failed(src, block, why);
+	return 0;
 }
 
+/* The disk at the restored checkpoint: every block its first `count`
+ * entries touched is touched; the written ones read, when the guest
+ * reads them, as their last write before it left them. */
 static int rebuild(void *opaque, unsigned disk, u64 count, struct disk_image *image, char *err,
 		   size_t n)
 {
 	struct disk_replayer *r = opaque;
-	u8 data[DISK_BLOCK_SIZE];
+	struct block_pages *w = &r->restored[disk];
 	u64 seen = 0;
+	free_pages(w);
 	for (u64 k = 0; k < r->count && seen < count; k++) {
 		const struct disk_journal_entry *e = &r->e[k];
 		if (e->disk != disk)
 			continue;
 		seen++;
-		bool written = e->kind == DISK_ENTRY_WRITTEN;
-		if (written && snap_reader__read_page(r->snap, e->page, data, err, n))
-			return -1;
-		if (disk_image__restore_block(image, e->block, written ? data : NULL))
+		if ((e->kind == DISK_ENTRY_WRITTEN && put(w, e->block, e->page, true)) ||
+		    disk_image__restore_block(image, e->block, NULL))
 			return errmsg(err, n, "out of memory");
 	}
 	if (seen < count)
@@ -194,13 +251,12 @@ struct disk_replayer *disk_replayer__open(const char *dir, u64 id, struct snap_r
 		free(r);
 		return NULL;
 	}
-	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++) {
+	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++)
 		r->source[d] = (struct disk_source){ r, d };
-		if (index_disk(r, d)) {
-			disk_replayer__close(r);
-			errmsg(err, n, "out of memory");
-			return NULL;
-		}
+	if (index_base(r)) {
+		disk_replayer__close(r);
+		errmsg(err, n, "out of memory");
+		return NULL;
 	}
 	r->history = (struct disk_history){ .rebuild = rebuild, .opaque = r };
 	return r;
@@ -211,8 +267,8 @@ void disk_replayer__close(struct disk_replayer *r)
 	if (!r)
 		return;
 	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++) {
-		free(r->base[d].key);
-		free(r->base[d].page);
+		free_pages(&r->base[d]);
+		free_pages(&r->restored[d]);
 	}
 	free(r->e);
 	free(r);
@@ -226,5 +282,5 @@ const struct disk_history *disk_replayer__history(struct disk_replayer *r)
 disk_fetch_fn disk_replayer__fetch(struct disk_replayer *r, unsigned disk, void **opaque)
 {
 	*opaque = &r->source[disk];
-	return fetch_base;
+	return fetch_block;
 }
