@@ -12,6 +12,27 @@ static int fail(const char *cmd, const char *msg)
 	return -1;
 }
 
+/*
+ * A recording with disks that was cut short replays only to its last
+ * checkpoint: the disk blocks the guest touched after it may be in the
+ * disk journal without their pages, which are stored with the next
+ * checkpoint, so the log's tail beyond it is not a prefix replay can
+ * keep.
+ */
+static void cut_at_last_checkpoint(struct recording *rec)
+{
+	struct rr_log *log = &rec->log;
+	if (log->ended || rr_meta__ndisks(&rec->meta) <= 0)
+		return;
+	size_t keep = log->count ? 1 : 0; /* the boot-time event */
+	for (size_t k = 0; k < log->count; k++)
+		if (log->events[k].kind == RR_EV_CHECKPOINT)
+			keep = k + 1;
+	if (keep)
+		log->through = log->events[keep - 1].at;
+	log->count = keep;
+}
+
 int recording__open(struct recording *rec, const char *dir, const char *cmd)
 {
 	char err[REC_PATH_MAX + 1024], path[REC_PATH_MAX + 64];
@@ -36,6 +57,7 @@ int recording__open(struct recording *rec, const char *dir, const char *cmd)
 		recording__close(rec);
 		return fail(cmd, err);
 	}
+	cut_at_last_checkpoint(rec);
 	const struct rr_event *end = recording__end(rec);
 	if (end && rec->meta.complete && (end->at.insns != rec->meta.insns ||
 					  end->end.state_hash != rec->meta.state_hash)) {

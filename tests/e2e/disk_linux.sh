@@ -111,7 +111,7 @@ fi
 
 # Recorded: the recording holds what the guest read, so the image may go.
 cp "$GUEST/disk.img" "$tmp/rec.img"
-timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" --rtc base=2026-01-01 --interval 200M \
+timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" --rtc base=2026-01-01 --interval 50M \
 	--disk "$tmp/rec.img" <"$tmp/input" >"$tmp/rec.out" 2>"$tmp/rec.err"
 rec_rc=$?
 rm -f "$tmp/rec.img"
@@ -155,6 +155,26 @@ if [ -s "$tmp/sim1/icount.txt" ] && cmp -s "$tmp/sim1/icount.txt" "$tmp/sim2/ico
 else
 	not_ok "simulate -j 1 and -j 2 differ or failed" "$tmp/sim2.log"
 fi
+# A recorder killed at any moment: the recording replays to its last
+# checkpoint (disk blocks touched after it may lack their pages).
+for t in 1.5 2.5; do
+	cp "$GUEST/disk.img" "$tmp/kill.img"
+	rm -rf "$tmp/kill"
+	# --foreground: KILL the recorder alone, not timeout's process group.
+	timeout --foreground -s KILL "$t" "$ENCORE" record -o "$tmp/kill" --rtc base=2026-01-01 \
+		--interval 50M --disk "$tmp/kill.img" < <(sleep 1; cat "$tmp/input") >/dev/null 2>&1
+	rm -f "$tmp/kill.img"
+	"$ENCORE" replay "$tmp/kill" >/dev/null 2>"$tmp/kill.err"
+	rc=$?
+	if [ "$rc" = 3 ] && grep -q 'its complete prefix replayed exactly' "$tmp/kill.err"; then
+		ok "recorder killed after $t s: the prefix replays exactly, image deleted (exit 3)"
+	elif [ ! -e "$tmp/kill" ]; then
+		skip "recorder killed after $t s" "it had not published the recording yet"
+	else
+		not_ok "recorder killed after $t s: replay exit $rc" "$tmp/kill.err"
+	fi
+done
+
 # What a damaged or cut disk journal does to a replay: exit 2, named.
 cp -r "$tmp/rec" "$tmp/bad"
 printf '\125' | dd of="$tmp/bad/disks" bs=1 seek=200 conv=notrunc 2>/dev/null
