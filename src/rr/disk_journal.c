@@ -10,26 +10,13 @@
 
 #include "disk_journal.h"
 #include "encore/errmsg.h"
+#include "encore/fd_write.h"
 #include "encore/le_bytes.h"
 
 struct disk_journal_writer {
 	int fd;
 	char path[4200];
 };
-
-static int write_all(int fd, const u8 *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
 
 struct disk_journal_writer *disk_journal__create(const char *dir, u64 id, char *err, size_t n)
 {
@@ -46,7 +33,7 @@ struct disk_journal_writer *disk_journal__create(const char *dir, u64 id, char *
 	put32(h + 12, DISK_JOURNAL_HEADER_SIZE);
 	put64(h + 16, id);
 	put64(h + 24, XXH3_64bits(h, 24));
-	if (w->fd < 0 || write_all(w->fd, h, sizeof(h))) {
+	if (w->fd < 0 || fd_write_all(w->fd, h, sizeof(h))) {
 		errmsg(err, n, "cannot create %s: %s", w->path, strerror(errno));
 		if (w->fd >= 0)
 			close(w->fd);
@@ -65,7 +52,7 @@ int disk_journal__append(struct disk_journal_writer *w, const struct disk_journa
 	put32(r + 4, e->page);
 	put64(r + 8, e->block);
 	put64(r + 24, XXH3_64bits(r, 24));
-	if (write_all(w->fd, r, sizeof(r)))
+	if (fd_write_all(w->fd, r, sizeof(r)))
 		return errmsg(err, n, "cannot write %s: %s", w->path, strerror(errno));
 	return 0;
 }

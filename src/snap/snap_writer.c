@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "encore/errmsg.h"
+#include "encore/fd_write.h"
 #include "encore/hw.h"
 #include "encore/ram.h"
 #include "encore/state_parts.h"
@@ -83,20 +84,6 @@ struct snap_writer {
 /* The most page-copy memory kept between checkpoints. */
 #define SPARE_DATA_MAX (32u << 20)
 
-static int write_all(int fd, const u8 *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
-}
-
 static int create_file(const char *dir, const char *name, const char *magic, u64 id, int *fd,
 		       char *path, char *err, size_t n)
 {
@@ -108,7 +95,7 @@ static int create_file(const char *dir, const char *name, const char *magic, u64
 	put32(h + 12, SNAP_FILE_HEADER_SIZE);
 	put64(h + 16, id);
 	put64(h + 24, XXH3_64bits(h, 24));
-	if (*fd < 0 || write_all(*fd, h, sizeof(h))) {
+	if (*fd < 0 || fd_write_all(*fd, h, sizeof(h))) {
 		errmsg(err, n, "cannot create %s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -194,7 +181,7 @@ static int store_pages(struct snap_writer *w, struct job *j, u8 *table)
 		put64(t + 24, j->new_hash[k].hi);
 		used += PAGE_REC_HEADER_SIZE + packed;
 	}
-	int r = write_all(w->pages_fd, buf, used);
+	int r = fd_write_all(w->pages_fd, buf, used);
 	j->info.pages_start = w->pages_offset;
 	j->info.pages_sum = XXH3_64bits(buf, used);
 	free(buf);
@@ -234,7 +221,7 @@ static int store_record(struct snap_writer *w, struct job *j, const u8 *table)
 	put32(rec + 12, (u32)packed);
 	put64(rec + 16, XXH3_64bits(rec + CKPT_REC_HEADER_SIZE, packed));
 	put64(rec + 24, XXH3_64bits(rec, 24));
-	if (write_all(w->ckpts_fd, rec, CKPT_REC_HEADER_SIZE + packed))
+	if (fd_write_all(w->ckpts_fd, rec, CKPT_REC_HEADER_SIZE + packed))
 		return -1;
 	w->ckpts_offset += CKPT_REC_HEADER_SIZE + packed;
 	return 0;
