@@ -34,8 +34,11 @@ echo "# Campaigns, $(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/
 # section TITLE COMMAND: a part's heading and the command that reruns it.
 section() { printf '\n## %s\n\nCommand: `%s`\n\n' "$1" "$2" >>"$report"; }
 
-linux_recording() { # NAME LINES_FILE: record the default guest with a 100M interval
-	record_typed "$1" "$2" --interval 100M >/dev/null
+# NAME LINES_FILE: record the default guest with a 100M interval and its
+# disk (snapshot=on: the image stays as it is), so the damage campaign
+# hurts the disk journal too.
+linux_recording() {
+	record_typed "$1" "$2" --interval 100M --disk build/guest/disk.img,snapshot=on >/dev/null
 }
 
 if [[ " $parts " == *" damage "* ]]; then
