@@ -1,5 +1,6 @@
 /* A raw disk image on the host (encore/hw/disk_image.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -26,6 +27,10 @@ struct disk_image {
 	u64 nslots, used;    /* nslots a power of 2 */
 	disk_fetch_fn fetch; /* the base content of a source-backed disk */
 	void *fetch_opaque;
+	/* The base block fetched last: a first read fetches for the observer
+	 * and for the read itself, and base content never changes. */
+	u64 cached_block;    /* UINT64_MAX: none */
+	u8 cached[DISK_BLOCK_SIZE];
 	struct disk_observer obs;
 	u64 *touched;        /* with an observer: a bit per block touched */
 };
@@ -156,8 +161,17 @@ static u64 block_bytes(const struct disk_image *d, u64 block)
 /* Block `block` as it is under the overlay, zero-padded past the end. */
 static int base_block(struct disk_image *d, u64 block, u8 *data, char *err, size_t n)
 {
-	if (d->fetch)
-		return d->fetch(d->fetch_opaque, block, data, err, n);
+	if (d->fetch && block == d->cached_block) {
+		memcpy(data, d->cached, DISK_BLOCK_SIZE);
+		return 0;
+	}
+	if (d->fetch) {
+		if (d->fetch(d->fetch_opaque, block, data, err, n))
+			return -1;
+		memcpy(d->cached, data, DISK_BLOCK_SIZE);
+		d->cached_block = block;
+		return 0;
+	}
 	u64 len = block_bytes(d, block);
 	memset(data + len, 0, DISK_BLOCK_SIZE - len);
 	return file_read(d, block * DISK_BLOCK_SIZE, data, len, err, n);
@@ -415,11 +429,14 @@ struct disk_image *disk_image__open_source(const char *name, u64 size, bool read
 	d->snapshot = true; /* every write stays in memory */
 	d->fetch = fetch;
 	d->fetch_opaque = opaque;
+	d->cached_block = UINT64_MAX;
 	return d;
 }
 
 int disk_image__restore_block(struct disk_image *d, u64 block, const u8 *data)
 {
+	if (block >= (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE)
+		return -1;
 	if (d->touched)
 		set_touched(d, block);
 	if (!data)

@@ -227,6 +227,11 @@ static int rebuild(void *opaque, unsigned disk, u64 count, struct disk_image *im
 		if (e->disk != disk)
 			continue;
 		seen++;
+		if (e->block >= (disk_image__size(image) + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE)
+			return errmsg(err, n, "disk journal entry %llu names block %llu of disk %u, "
+				      "which has %llu bytes (the journal is damaged)",
+				      (unsigned long long)k, (unsigned long long)e->block, disk,
+				      (unsigned long long)disk_image__size(image));
 		if ((e->kind == DISK_ENTRY_WRITTEN && put(w, e->block, e->page, true)) ||
 		    disk_image__restore_block(image, e->block, NULL))
 			return errmsg(err, n, "out of memory");
