@@ -178,6 +178,14 @@ int virtq__pop(struct virtq *q, struct encore_machine *m, struct virtq_req *r)
 	return 1;
 }
 
+bool virtq__has_request(struct virtq *q, struct encore_machine *m)
+{
+	u16 avail_idx;
+	if (!q->size || q->broken || guest_mem__read16(m, q->avail + 2, &avail_idx))
+		return false;
+	return avail_idx != q->last_avail;
+}
+
 int virtq__push(struct virtq *q, struct encore_machine *m, u16 head, u32 written)
 {
 	if (q->broken)

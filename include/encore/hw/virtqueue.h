@@ -76,6 +76,10 @@ int virtq__setup(struct virtq *q, struct encore_machine *m, u16 size, u64 desc, 
  * broken. */
 int virtq__pop(struct virtq *q, struct encore_machine *m, struct virtq_req *r);
 
+/* Whether the driver has made a request available that pop would take
+ * (false for a queue not set up or broken, or rings not in RAM). */
+bool virtq__has_request(struct virtq *q, struct encore_machine *m);
+
 /* Returns request `head` to the driver with `written` bytes written into
  * its device-writable buffers: 0, or -1 (broken). */
 int virtq__push(struct virtq *q, struct encore_machine *m, u16 head, u32 written);
