@@ -3,7 +3,7 @@
 
 BUILD ?= build
 CC ?= cc
-PKGS := libzstd libxxhash capstone
+PKGS := libzstd libxxhash capstone slirp
 OPT ?= -O2
 SANITIZERS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 SAN_FLAGS := $(if $(SANITIZE),$(SANITIZERS))

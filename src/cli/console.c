@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "encore/hw/virtio_net.h"
+#include "net_user.h"
 #include "encore/hw.h"
 
 #define ESCAPE_KEY 0x01 /* Ctrl-A */
@@ -164,11 +166,56 @@ static void read_input(struct console *c)
 			c->pending[c->npending++] = buf[k];
 }
 
+void console__attach_net(struct console *c, struct net_user *net, struct virtio_net *nic)
+{
+	c->net = net;
+	c->nic = nic;
+}
+
+/* The frames the host side holds, as many as the guest has buffers for. */
+static void deliver_frames(struct console *c)
+{
+	const u8 *frame;
+	size_t len;
+	net_user__poll(c->net, -1, 0);
+	while (net_user__next(c->net, &frame, &len) && !virtio_net__receive(c->nic, frame, len))
+		net_user__drop(c->net);
+}
+
+static u64 since_ns(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (u64)(t1.tv_sec - t0->tv_sec) * 1000000000ull + (u64)t1.tv_nsec - (u64)t0->tv_nsec;
+}
+
+/* With a network, idle time passes in real time: the host's side of
+ * every connection must have time to answer.  A frame for the guest or
+ * input ends the wait. */
+static u64 net_idle(struct console *c, u64 ns)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	u64 waited = 0;
+	const u8 *frame;
+	size_t len;
+	while (waited < ns) {
+		int ms = (int)((ns - waited + 999999) / 1000000);
+		bool input = net_user__poll(c->net, c->input_open ? STDIN_FILENO : -1, ms);
+		waited = since_ns(&t0);
+		if (input || net_user__next(c->net, &frame, &len))
+			break;
+	}
+	return waited < ns ? waited : ns;
+}
+
 void console__poll(struct console *c)
 {
 	if (c->out)
 		fflush(c->out);
 	read_input(c);
+	if (c->net)
+		deliver_frames(c);
 	struct encore_machine *m = c->machine;
 	if (c->panicked && (c->panic_report_done || machine__now(m) - c->panic_at > PANIC_GRACE_NS))
 		machine__request_stop(m, 1);
@@ -200,6 +247,11 @@ bool console__stop_requested(struct console *c, int *status)
 
 u64 console__idle(struct console *c, u64 ns)
 {
+	if (c->net) {
+		if (c->out)
+			fflush(c->out);
+		return net_idle(c, ns);
+	}
 	if (!c->realtime && (!termios_saved || !c->input_open))
 		return ns; /* not interactive: skip idle time at once */
 	if (c->out)
@@ -220,6 +272,15 @@ bool console__wait(struct console *c)
 {
 	if (c->out)
 		fflush(c->out);
+	const u8 *frame;
+	size_t len;
+	while (c->net && !c->npending && !c->quit_requested && !stop_signal) {
+		bool input = net_user__poll(c->net, c->input_open ? STDIN_FILENO : -1, 1000);
+		if (input)
+			read_input(c);
+		if (net_user__next(c->net, &frame, &len))
+			return true;
+	}
 	while (c->input_open && !c->npending && !c->quit_requested && !stop_signal) {
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)

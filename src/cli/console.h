@@ -25,11 +25,18 @@ struct console {
 	bool panicked, panic_report_done;
 	u64 panic_at;
 	char panic_line[256];
+	struct net_user *net;      /* --net user: frames for the guest come from here */
+	struct virtio_net *nic;
 };
 
 /* interactive: read stdin (raw mode on a terminal). */
 void console__init(struct console *c, struct encore_machine *m, bool interactive);
 void console__attach(struct console *c, struct uart16550 *uart);
+/* A user network too: its frames go to the guest at polls, and idle time
+ * passes in real time (the host's side must have time to answer). */
+struct net_user;
+struct virtio_net;
+void console__attach_net(struct console *c, struct net_user *net, struct virtio_net *nic);
 /* The run is over: flush, and give the terminal back (before reports). */
 void console__finish(struct console *c);
 /* At every poll: flush output, read what stdin has, stop a panicked

@@ -9,6 +9,7 @@
 
 #include "guest.h"
 #include "encore/hw/virtio_blk.h"
+#include "encore/hw/virtio_net.h"
 #include "encore/kvm_pmu.h"
 #include "encore/linux_boot.h"
 #include "encore/loader.h"
@@ -255,6 +256,34 @@ static int attach_disks(struct guest *g, const struct guest_opts *o)
 	return 0;
 }
 
+static void net_tx(void *opaque, const u8 *frame, size_t len)
+{
+	net_user__from_guest(opaque, frame, len);
+}
+
+/* --net user: libslirp on the host side of a virtio network device, with
+ * QEMU's MAC address for its first user network card. */
+static int attach_net(struct guest *g, const struct guest_opts *o, struct console *con)
+{
+	static const u8 mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	char err[512];
+	if (!o->net.enabled)
+		return 0;
+	g->net = net_user__create(&o->net, err, sizeof(err));
+	if (!g->net) {
+		fprintf(stderr, "encore: %s\n", err);
+		return -1;
+	}
+	struct virtio_net *nic = virtio_net__create(g->machine, g->pc.pci, "net0", mac, net_tx,
+						    g->net);
+	if (!nic) {
+		fprintf(stderr, "encore: cannot add the network device\n");
+		return -1;
+	}
+	console__attach_net(con, g->net, nic);
+	return 0;
+}
+
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));
@@ -274,7 +303,7 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 		return -1;
 	}
 	console__attach(con, g->pc.com1);
-	if (attach_disks(g, o))
+	if (attach_disks(g, o) || attach_net(g, o, con))
 		return -1;
 	if (!o->empty && load_guest(g, o, &s))
 		return -1;
@@ -292,4 +321,6 @@ void guest__destroy(struct guest *g)
 	g->kernel = NULL;
 	machine__destroy(g->machine);
 	g->machine = NULL;
+	net_user__destroy(g->net);
+	g->net = NULL;
 }

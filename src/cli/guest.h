@@ -6,6 +6,7 @@
 #define ENCORE_CLI_GUEST_H
 
 #include "console.h"
+#include "net_user.h"
 #include "encore/hw/virtio_blk.h"
 #include "encore/machine.h"
 #include "encore/pc.h"
@@ -41,6 +42,7 @@ struct guest_opts {
 	struct guest_disk disks[GUEST_MAX_DISKS];
 	unsigned ndisks;
 	const struct disk_history *disk_history; /* recording or replaying disks */
+	struct net_user_opts net;                /* --net */
 };
 
 struct guest {
@@ -51,6 +53,7 @@ struct guest {
 	size_t kernel_size;
 	char kernel_path[GUEST_PATH_MAX], initrd_path[GUEST_PATH_MAX];
 	u64 disk_size[GUEST_MAX_DISKS]; /* each disk's bytes */
+	struct net_user *net;           /* --net user: the host side */
 };
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */
