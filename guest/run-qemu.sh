@@ -21,6 +21,9 @@
 #                 guest sees /dev/vda and writes to FILE.  With --record or
 #                 --replay it goes through QEMU's blkreplay driver and FILE
 #                 is left as it was (snapshot=on), so both runs start from it
+# --net SPEC      a virtio network card on QEMU's user network: SPEC is
+#                 user[,hostfwd=...] as encore run --net takes it, given to
+#                 QEMU as -nic user,model=virtio-net-pci[,hostfwd=...]
 # --smp N         N virtual CPUs (-smp N)
 # --single        TCG on one host thread, the vCPUs in turn (-accel tcg,thread=single)
 # --times         print the host time at which each shell prompt appears
@@ -37,12 +40,13 @@ here=$(cd "$(dirname "$0")" && pwd)
 PROMPT='encore# ' # guest/init's PS1
 usage() {
 	echo "usage: run-qemu.sh [--icount | --icount-auto | --record FILE | --replay FILE [--insns]]" >&2
-	echo "                   [--disk FILE] [--smp N] [--single] [--times] [--timeout SECS]" >&2
+	echo "                   [--disk FILE] [--net SPEC] [--smp N] [--single] [--times]" >&2
+	echo "                   [--timeout SECS]" >&2
 	echo "                   [--dry-run]" >&2
 	echo "                   KERNEL INITRD [APPEND]" >&2
 	exit 2
 }
-qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0 accel=tcg disk=''
+qemu_opts=() times=() timeout=() icount=0 rr='' rr_file='' insns=0 dry=0 accel=tcg disk='' net=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--icount) qemu_opts+=(-icount shift=0) icount=$((icount + 1)) ;;
@@ -59,6 +63,11 @@ while [ $# -gt 0 ]; do
 	--disk)
 		[ $# -ge 2 ] || usage
 		disk=$2
+		shift
+		;;
+	--net)
+		[ $# -ge 2 ] && [[ $2 == user* ]] || usage
+		net=$2
 		shift
 		;;
 	--smp)
@@ -93,6 +102,9 @@ append="console=ttyS0 quiet panic=-1 cryptomgr.notests ${3:-}"
 qemu=(qemu-system-x86_64 -accel "$accel" "${qemu_opts[@]}" -m 256M
 	-nodefaults -display none -no-reboot
 	-kernel "$1" -initrd "$2" -append "${append% }")
+if [ -n "$net" ]; then
+	qemu+=(-nic "user,model=virtio-net-pci${net#user}")
+fi
 if [ -n "$disk" ] && [ -z "$rr" ]; then
 	qemu+=(-drive "file=$disk,if=virtio,format=raw")
 elif [ -n "$disk" ]; then

@@ -1,0 +1,106 @@
+#!/bin/bash
+# The default guest on the user network (encore run --net user): Debian's
+# kernel drives the virtio network card with its own virtio_net module;
+# the guest fetches a file from a web server on the host's loopback
+# through 10.0.2.2 and gets the host's bytes (QEMU's -nic user prints
+# the same hash), and the host fetches a page from busybox httpd in the
+# guest through a hostfwd rule.  Bad --net input gets a clear error and
+# exit status 2.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+ENCORE=${ENCORE:-build/encore}
+GUEST=${GUEST:-build/guest}
+export ENCORE_GUEST_DIR=$GUEST
+TIMEOUT=${TIMEOUT:-300}
+tmp=$(mktemp -d)
+server=
+cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+command -v python3 >/dev/null || { echo "net_linux.sh: needs python3" >&2; exit 77; }
+
+# A free TCP port on the host's loopback (bound, read, released).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The host's web server, on its loopback.
+mkdir -p "$tmp/www"
+head -c 300000 /dev/urandom >"$tmp/www/blob"
+want=$(sha256sum <"$tmp/www/blob" | cut -d' ' -f1)
+port=$(free_port)
+(cd "$tmp/www" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
+server=$!
+for _ in $(seq 50); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+
+printf 'wget -q -O - http://10.0.2.2:%s/blob | sha256sum\npoweroff -f\n' "$port" >"$tmp/fetch"
+timeout "$TIMEOUT" "$ENCORE" run --net user --rtc base=2026-01-01 <"$tmp/fetch" >"$tmp/fetch.out" \
+	2>"$tmp/fetch.err"
+rc=$?
+got=$(tr -d '\r' <"$tmp/fetch.out" | sed -n 's/^\([0-9a-f]\{64\}\)  -$/\1/p')
+if [ "$rc" = 0 ] && grep -q '^encore guest: eth0 is 10.0.2.15' "$tmp/fetch.out" && [ "$got" = "$want" ]; then
+	ok "the guest fetches 300000 bytes from the host's web server through 10.0.2.2, hash $want"
+else
+	not_ok "the guest's fetch through 10.0.2.2: exit $rc, hash '$got', want $want" "$tmp/fetch.out"
+fi
+
+if [ "${ENCORE_SANITIZED:-0}" != 1 ] && command -v qemu-system-x86_64 >/dev/null; then
+	timeout "$TIMEOUT" guest/run-qemu.sh --net user "$GUEST/vmlinuz" "$GUEST/initramfs.cpio" \
+		<"$tmp/fetch" >"$tmp/qemu.out" 2>&1
+	qgot=$(tr -d '\r' <"$tmp/qemu.out" | sed -n 's/^\([0-9a-f]\{64\}\)  -$/\1/p')
+	if [ "$qgot" = "$got" ] && [ -n "$got" ]; then
+		ok "QEMU's -nic user prints the same hash"
+	else
+		not_ok "QEMU's fetch: hash '$qgot', encore's '$got'" "$tmp/qemu.out"
+	fi
+else
+	skip "QEMU comparison" "no qemu-system-x86_64, or the sanitizer pass"
+fi
+
+# A web server in the guest, reached from the host through hostfwd; the
+# guest sleeps (in real time: a network makes idle time real) while the
+# host fetches, then powers off.
+hport=$(free_port)
+printf '%s\n' 'mkdir -p /www && echo hello-from-the-guest >/www/index.html && httpd -p 80 -h /www && echo httpd-ready' \
+	'sleep 5' 'poweroff -f' >"$tmp/serve"
+mkfifo "$tmp/serve.fifo"
+(
+	exec 3<>"$tmp/serve.fifo"
+	timeout "$TIMEOUT" "$ENCORE" run --net "user,hostfwd=tcp:127.0.0.1:$hport-:80" \
+		--rtc base=2026-01-01 <&3 2>"$tmp/serve.err" |
+		guest/send-after-prompt 'encore# ' "$tmp/serve" "$tmp/serve.fifo" >"$tmp/serve.out"
+) &
+runner=$!
+for _ in $(seq 600); do
+	grep -q '^httpd-ready' "$tmp/serve.out" 2>/dev/null && break
+	sleep 0.1
+done
+page=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$hport/index.html', timeout=20).read().decode().strip())" 2>&1)
+wait "$runner"
+if [ "$page" = hello-from-the-guest ]; then
+	ok "the host fetches a page from httpd in the guest through hostfwd"
+else
+	not_ok "hostfwd: the host got '$page'" "$tmp/serve.out"
+fi
+
+# Bad input: exit 2 and a message naming what is wrong.
+bad() {
+	local what=$1 want=$2 cmd=$3; shift 3
+	"$ENCORE" "$cmd" --demo "$@" </dev/null >/dev/null 2>"$tmp/bad.err"
+	local rc=$?
+	if [ "$rc" = 2 ] && grep -q -- "$want" "$tmp/bad.err"; then
+		ok "bad input: $what (exit 2: $(head -n 1 "$tmp/bad.err"))"
+	else
+		not_ok "bad input: $what: exit $rc, want 2 and '$want'" "$tmp/bad.err"
+	fi
+}
+bad "an unknown network" "say 'user'" run --net tap
+bad "a malformed hostfwd" "bad 'hostfwd=tcp:80-:80'" run --net user,hostfwd=tcp:80-:80
+bad "a port out of range" "bad 'hostfwd=tcp::70000-:80'" run --net user,hostfwd=tcp::70000-:80
+bad "a host port in use" "cannot forward host port 127.0.0.1:$port" run \
+	--net "user,hostfwd=tcp:127.0.0.1:$port-:80"
+bad "--net on record" "cannot be recorded yet" record -o "$tmp/rec" --net user
+finish
