@@ -16,6 +16,7 @@
 #define RR_LOG_MAGIC "ENCORLOG"
 #define RR_LOG_VERSION 2u /* 2: landmarks name the vCPU */
 #define RR_INPUT_MAX 64 /* bytes in one input event (a UART FIFO takes 16) */
+#define RR_NET_FRAME_MAX 65535u /* bytes in one frame event (an event's size is 16-bit) */
 /* Replay holds the whole log in memory (about 120 bytes an event); a
  * small file of highly compressible blocks must not claim gigabytes. */
 #define RR_LOG_MAX_EVENTS (4u << 20)
@@ -28,6 +29,7 @@ enum rr_event_kind {
 	RR_EV_PACE = 5,       /* --realtime moved virtual time ahead */
 	RR_EV_STOP = 6,       /* the user stopped the run (Ctrl-A x, a signal) */
 	RR_EV_END = 7,        /* how the run ended, and its final state */
+	RR_EV_NET = 8,        /* a frame the network card received */
 	RR_EV_KIND_END
 };
 
@@ -64,6 +66,10 @@ struct rr_event {
 			u32 len;
 			u8 bytes[RR_INPUT_MAX];
 		} input;
+		struct {
+			u32 len;
+			u8 *bytes;      /* the log's own copy (rr_log__free frees it) */
+		} net;
 		struct {
 			u64 gap_ns;     /* time to the next timer deadline */
 			u64 skipped_ns; /* what was skipped instead (input came) */
@@ -124,6 +130,8 @@ struct rr_log {
  * with a message naming the block and what is wrong. */
 int rr_log__parse(const u8 *data, size_t size, struct rr_log *log, char *err, size_t errlen);
 int rr_log__read(const char *path, struct rr_log *log, char *err, size_t errlen);
+/* Keep the first `count` events only. */
+void rr_log__truncate(struct rr_log *log, size_t count);
 void rr_log__free(struct rr_log *log);
 
 #endif

@@ -30,7 +30,7 @@ static void cut_at_last_checkpoint(struct recording *rec)
 			keep = k + 1;
 	if (keep)
 		log->through = log->events[keep - 1].at;
-	log->count = keep;
+	rr_log__truncate(log, keep);
 }
 
 int recording__open(struct recording *rec, const char *dir, const char *cmd)

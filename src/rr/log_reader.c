@@ -51,14 +51,21 @@ const char *rr_event_kind__name(unsigned kind)
 	static const char *const names[RR_EV_KIND_END] = {
 		[RR_EV_BOOT_TIME] = "boot-time", [RR_EV_CHECKPOINT] = "checkpoint",
 		[RR_EV_INPUT] = "input", [RR_EV_IDLE] = "idle", [RR_EV_PACE] = "pace",
-		[RR_EV_STOP] = "stop", [RR_EV_END] = "end",
+		[RR_EV_STOP] = "stop", [RR_EV_END] = "end", [RR_EV_NET] = "net",
 	};
 	return kind < RR_EV_KIND_END && names[kind] ? names[kind] : "unknown";
 }
 
-static void decode_body(struct rr_event *ev, const u8 *b)
+/* 0, or -1 when a frame's copy cannot be made. */
+static int decode_body(struct rr_event *ev, const u8 *b)
 {
 	switch (ev->kind) {
+	case RR_EV_NET:
+		ev->net.bytes = malloc(ev->net.len);
+		if (!ev->net.bytes)
+			return -1;
+		memcpy(ev->net.bytes, b, ev->net.len);
+		break;
 	case RR_EV_BOOT_TIME:
 		ev->boot_time = (i64)get64(b);
 		break;
@@ -87,6 +94,7 @@ static void decode_body(struct rr_event *ev, const u8 *b)
 		ev->end.console_bytes = get64(b + 16);
 		break;
 	}
+	return 0;
 }
 
 /* The rules an event must follow given the events before it. */
@@ -151,11 +159,14 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 		unsigned body = get16(e + 2);
 		if (ev.kind == RR_EV_INPUT)
 			ev.input.len = body;
+		if (ev.kind == RR_EV_NET)
+			ev.net.len = body;
 		unsigned want = event_body_size(&ev);
-		/* An input event of 0 bytes has a size of 0 too, but a known kind. */
-		if (!want && ev.kind != RR_EV_INPUT)
+		/* An input or frame event of 0 bytes has a size of 0 too, but a known kind. */
+		if (!want && ev.kind != RR_EV_INPUT && ev.kind != RR_EV_NET)
 			return fail(p, "%s: event %zu has unknown kind %u", where, n, ev.kind);
-		if (e[1] || body != want || !body || body > RR_INPUT_MAX)
+		if (e[1] || body != want || !body ||
+		    (ev.kind == RR_EV_INPUT && body > RR_INPUT_MAX))
 			return fail(p, "%s: event %zu (%s) has a bad size or flags", where, n,
 				    rr_event_kind__name(ev.kind));
 		if (len - off - EVENT_COMMON_SIZE < body)
@@ -171,15 +182,19 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 			return fail(p, "%s: event %zu names vCPU %u at its instruction %llu, which "
 				    "cannot be", where, n, ev.at.vcpu,
 				    (unsigned long long)ev.at.vcpu_insns);
-		decode_body(&ev, e + EVENT_COMMON_SIZE);
 		if (rr_landmark__cmp(&ev.at, through) > 0)
 			return fail(p, "%s: event %zu lies beyond the block's end landmark", where, n);
 		/* The blocks before said the log was complete up to their end. */
 		if (p->log->blocks && rr_landmark__cmp(&ev.at, &p->log->through) < 0)
 			return fail(p, "%s: event %zu lies before the previous block's end landmark",
 				    where, n);
-		if (check_event(p, &ev, n, where) || push_event(p, &ev))
+		if (decode_body(&ev, e + EVENT_COMMON_SIZE))
+			return fail(p, "out of memory reading the log");
+		if (check_event(p, &ev, n, where) || push_event(p, &ev)) {
+			if (ev.kind == RR_EV_NET)
+				free(ev.net.bytes);
 			return -1;
+		}
 		off += EVENT_COMMON_SIZE + body;
 	}
 	if (off != len)
@@ -292,8 +307,18 @@ int rr_log__read(const char *path, struct rr_log *log, char *err, size_t errlen)
 	return r;
 }
 
+void rr_log__truncate(struct rr_log *log, size_t count)
+{
+	for (size_t k = count; k < log->count; k++)
+		if (log->events[k].kind == RR_EV_NET)
+			free(log->events[k].net.bytes);
+	if (count < log->count)
+		log->count = count;
+}
+
 void rr_log__free(struct rr_log *log)
 {
+	rr_log__truncate(log, 0);
 	free(log->events);
 	log->events = NULL;
 	log->count = 0;

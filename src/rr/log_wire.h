@@ -18,7 +18,8 @@
 				 * fingerprint */
 
 
-/* The body size each kind has (INPUT: 1..RR_INPUT_MAX); 0 = unknown kind. */
+/* The body size each kind has (INPUT: 1..RR_INPUT_MAX, NET: 1..RR_NET_FRAME_MAX);
+ * 0 = unknown kind. */
 static inline unsigned event_body_size(const struct rr_event *ev)
 {
 	switch (ev->kind) {
@@ -29,6 +30,7 @@ static inline unsigned event_body_size(const struct rr_event *ev)
 	case RR_EV_PACE: return 8;
 	case RR_EV_STOP: return 4;
 	case RR_EV_END: return 24;
+	case RR_EV_NET: return ev->net.len;
 	default: return 0;
 	}
 }

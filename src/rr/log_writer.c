@@ -121,13 +121,16 @@ static void encode_body(u8 *p, const struct rr_event *ev)
 		put64(p + 8, ev->end.state_hash);
 		put64(p + 16, ev->end.console_bytes);
 		break;
+	case RR_EV_NET:
+		memcpy(p, ev->net.bytes, ev->net.len);
+		break;
 	}
 }
 
 int rr_log_writer__append(struct rr_log_writer *w, const struct rr_event *ev)
 {
 	unsigned body = event_body_size(ev);
-	if (!body || (ev->kind == RR_EV_INPUT && body > RR_INPUT_MAX))
+	if (!body || (ev->kind == RR_EV_INPUT && body > RR_INPUT_MAX) || body > RR_NET_FRAME_MAX)
 		return -1;
 	if (w->raw_len + EVENT_COMMON_SIZE + body > BLOCK_MAX_RAW &&
 	    rr_log_writer__flush(w, &ev->at))

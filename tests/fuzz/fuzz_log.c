@@ -38,6 +38,8 @@ static void check_event(const struct rr_log *log, size_t k, u32 *checkpoints)
 		CHECK(ev->checkpoint.index == (*checkpoints)++);
 	if (ev->kind == RR_EV_INPUT)
 		CHECK(ev->input.len >= 1 && ev->input.len <= RR_INPUT_MAX);
+	if (ev->kind == RR_EV_NET)
+		CHECK(ev->net.len >= 1 && ev->net.len <= RR_NET_FRAME_MAX && ev->net.bytes);
 	if (ev->kind == RR_EV_IDLE)
 		CHECK(ev->idle.skipped_ns < ev->idle.gap_ns);
 }
@@ -75,6 +77,8 @@ static bool same_event(const struct rr_event *a, const struct rr_event *b)
 	case RR_EV_IDLE:
 		return a->idle.gap_ns == b->idle.gap_ns && a->idle.skipped_ns == b->idle.skipped_ns;
 	case RR_EV_PACE: return a->pace.ns == b->pace.ns;
+	case RR_EV_NET:
+		return a->net.len == b->net.len && !memcmp(a->net.bytes, b->net.bytes, a->net.len);
 	case RR_EV_STOP: return a->stop.status == b->stop.status;
 	case RR_EV_END:
 		return a->end.outcome == b->end.outcome && a->end.status == b->end.status &&
