@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "console.h"
-#include "encore/hw/virtio_net.h"
 #include "net_user.h"
 #include "encore/hw.h"
 
@@ -172,14 +171,14 @@ void console__attach_net(struct console *c, struct net_user *net, struct virtio_
 	c->nic = nic;
 }
 
-/* The frames the host side holds, as many as the guest has buffers for. */
-static void deliver_frames(struct console *c)
+bool console__next_frame(struct console *c, const u8 **frame, size_t *len)
 {
-	const u8 *frame;
-	size_t len;
-	net_user__poll(c->net, -1, 0);
-	while (net_user__next(c->net, &frame, &len) && !virtio_net__receive(c->nic, frame, len))
-		net_user__drop(c->net);
+	return c->net && net_user__next(c->net, frame, len);
+}
+
+void console__drop_frame(struct console *c)
+{
+	net_user__drop(c->net);
 }
 
 static u64 since_ns(const struct timespec *t0)
@@ -214,8 +213,8 @@ void console__poll(struct console *c)
 	if (c->out)
 		fflush(c->out);
 	read_input(c);
-	if (c->net)
-		deliver_frames(c);
+	if (c->net) /* its frames go to the guest from the session, logged */
+		net_user__poll(c->net, -1, 0);
 	struct encore_machine *m = c->machine;
 	if (c->panicked && (c->panic_report_done || machine__now(m) - c->panic_at > PANIC_GRACE_NS))
 		machine__request_stop(m, 1);

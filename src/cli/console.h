@@ -32,11 +32,14 @@ struct console {
 /* interactive: read stdin (raw mode on a terminal). */
 void console__init(struct console *c, struct encore_machine *m, bool interactive);
 void console__attach(struct console *c, struct uart16550 *uart);
-/* A user network too: its frames go to the guest at polls, and idle time
+/* A user network too: its sockets are served at polls, and idle time
  * passes in real time (the host's side must have time to answer). */
 struct net_user;
 struct virtio_net;
 void console__attach_net(struct console *c, struct net_user *net, struct virtio_net *nic);
+/* The oldest frame the network holds for the guest, and taking it. */
+bool console__next_frame(struct console *c, const u8 **frame, size_t *len);
+void console__drop_frame(struct console *c);
 /* The run is over: flush, and give the terminal back (before reports). */
 void console__finish(struct console *c);
 /* At every poll: flush output, read what stdin has, stop a panicked

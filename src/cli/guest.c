@@ -262,25 +262,27 @@ static void net_tx(void *opaque, const u8 *frame, size_t len)
 }
 
 /* --net user: libslirp on the host side of a virtio network device, with
- * QEMU's MAC address for its first user network card. */
+ * QEMU's MAC address for its first user network card.  A replay's card
+ * has nothing behind it: what it sends goes nowhere (its saved part
+ * hashes it), what it receives comes from the log. */
 static int attach_net(struct guest *g, const struct guest_opts *o, struct console *con)
 {
 	static const u8 mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 	char err[512];
-	if (!o->net.enabled)
+	if (!o->net.enabled && !o->nic)
 		return 0;
-	g->net = net_user__create(&o->net, err, sizeof(err));
-	if (!g->net) {
+	if (o->net.enabled && !(g->net = net_user__create(&o->net, err, sizeof(err)))) {
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
-	struct virtio_net *nic = virtio_net__create(g->machine, g->pc.pci, "net0", mac, net_tx,
-						    g->net);
-	if (!nic) {
+	g->nic = virtio_net__create(g->machine, g->pc.pci, "net0", mac, g->net ? net_tx : NULL,
+				    g->net);
+	if (!g->nic) {
 		fprintf(stderr, "encore: cannot add the network device\n");
 		return -1;
 	}
-	console__attach_net(con, g->net, nic);
+	if (g->net)
+		console__attach_net(con, g->net, g->nic);
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct guest_opts {
 	unsigned ndisks;
 	const struct disk_history *disk_history; /* recording or replaying disks */
 	struct net_user_opts net;                /* --net */
+	bool nic;            /* a network card with nothing behind it (a replay) */
 };
 
 struct guest {
@@ -54,6 +55,7 @@ struct guest {
 	char kernel_path[GUEST_PATH_MAX], initrd_path[GUEST_PATH_MAX];
 	u64 disk_size[GUEST_MAX_DISKS]; /* each disk's bytes */
 	struct net_user *net;           /* --net user: the host side */
+	struct virtio_net *nic;         /* the network card, if any */
 };
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */

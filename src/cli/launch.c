@@ -20,6 +20,8 @@ static size_t fe_take(void *l, u8 *buf, size_t max) { return console__take(con(l
 static bool fe_stop(void *l, int *status) { return console__stop_requested(con(l), status); }
 static u64 fe_idle(void *l, u64 ns) { return console__idle(con(l), ns); }
 static bool fe_wait(void *l) { return console__wait(con(l)); }
+static bool fe_next_frame(void *l, const u8 **f, size_t *n) { return console__next_frame(con(l), f, n); }
+static void fe_drop_frame(void *l) { console__drop_frame(con(l)); }
 static void tap_byte(void *opaque, u8 byte) { rr_session__console_byte(opaque, byte); }
 
 int launch__create(struct launch *l, const struct guest_opts *o, bool input, bool realtime,
@@ -29,8 +31,10 @@ int launch__create(struct launch *l, const struct guest_opts *o, bool input, boo
 	if (guest__create(&l->guest, o, &l->console, input))
 		return -1;
 	l->console.realtime = realtime;
-	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, l };
+	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, fe_next_frame,
+				  fe_drop_frame, l };
 	rr_session__init(&l->session, l->guest.machine, l->guest.pc.com1, &fe, slice, realtime);
+	rr_session__set_nic(&l->session, l->guest.nic);
 	l->console.tap = tap_byte;
 	l->console.tap_opaque = &l->session;
 	return 0;

@@ -253,6 +253,33 @@ static void deliver_host_input(struct rr_session *s, const struct rr_landmark *a
 	}
 }
 
+/* Frames the host's network holds, as many as the guest has receive
+ * buffers for: each is an event, logged as replay will find the machine
+ * (before it). */
+static void deliver_frames(struct rr_session *s, const struct rr_landmark *at)
+{
+	const u8 *frame;
+	size_t len;
+	if (!s->nic || !s->fe.next_frame)
+		return;
+	while (s->fe.next_frame(s->fe.opaque, &frame, &len) && virtio_net__can_receive(s->nic)) {
+		if (len && len <= RR_NET_FRAME_MAX) {
+			struct rr_event ev = s->mode == RR_RECORD ? event_here(s, RR_EV_NET, at)
+								  : (struct rr_event){ 0 };
+			virtio_net__receive(s->nic, frame, len);
+			ev.net.len = (u32)len;
+			ev.net.bytes = (u8 *)frame;
+			log_event(s, &ev);
+		}
+		s->fe.drop_frame(s->fe.opaque);
+	}
+}
+
+void rr_session__set_nic(struct rr_session *s, struct virtio_net *nic)
+{
+	s->nic = nic;
+}
+
 /* A stop the user asked for: one seen between landmarks waits here. */
 static bool take_stop_request(struct rr_session *s, int *status)
 {
@@ -320,6 +347,7 @@ static void poll_live(struct rr_session *s)
 	if (s->mode == RR_RECORD && checkpoint_due(s, &at))
 		take_checkpoint(s, &at);
 	deliver_host_input(s, &at);
+	deliver_frames(s, &at);
 	check_stop_request(s, &at);
 	if (s->realtime)
 		pace(s, &at);
@@ -498,12 +526,22 @@ static void replay_input(struct rr_session *s, size_t index)
 	uart16550__receive(s->uart, ev->input.bytes, ev->input.len);
 }
 
+static void replay_frame(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	if (!s->nic || virtio_net__receive(s->nic, ev->net.bytes, ev->net.len))
+		diverge(s, &ev->at, "frame event %zu: the recording gave the network card a frame "
+			"of %u bytes, but %s", index, ev->net.len,
+			s->nic ? "it had no receive buffer ready" : "this machine has no network card");
+}
+
 static void apply_event(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
 	switch (ev->kind) {
 	case RR_EV_CHECKPOINT: verify_checkpoint(s, index); break;
 	case RR_EV_INPUT: replay_input(s, index); break;
+	case RR_EV_NET: replay_frame(s, index); break;
 	case RR_EV_STOP: machine__request_stop(s->machine, ev->stop.status); break;
 	case RR_EV_PACE: s->machine->idle_ns += ev->pace.ns; break;
 	default:

@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "encore/hw/uart16550.h"
+#include "encore/hw/virtio_net.h"
 #include "encore/rr_log.h"
 #include "encore/run.h"
 #include "snap/page_map.h"
@@ -37,6 +38,10 @@ struct rr_frontend {
 	u64 (*idle)(void *opaque, u64 ns);
 	/* Block until input comes; false if none can. */
 	bool (*wait)(void *opaque);
+	/* The oldest frame the host's network holds for the guest (optional),
+	 * and taking it. */
+	bool (*next_frame)(void *opaque, const u8 **frame, size_t *len);
+	void (*drop_frame)(void *opaque);
 	void *opaque;
 };
 
@@ -55,6 +60,7 @@ struct rr_session {
 	enum rr_mode mode;
 	struct encore_machine *machine;
 	struct uart16550 *uart;
+	struct virtio_net *nic;       /* the network card, if any (rr_session__set_nic) */
 	struct rr_frontend fe;
 	u64 slice;
 	bool realtime;
@@ -119,6 +125,8 @@ int rr_session__replay(struct rr_session *s, const struct rr_log *log, const u8 
  * which the first poll verifies again. */
 void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, const u8 *console,
 			     size_t console_len, struct page_map *map, size_t event);
+/* The machine's network card: frames for it are host input (logged). */
+void rr_session__set_nic(struct rr_session *s, struct virtio_net *nic);
 /* Stop the replay once checkpoint `index` has been verified. */
 void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index);
 void rr_session__destroy(struct rr_session *s);
