@@ -41,6 +41,7 @@ struct rr_meta {
 				 * both 0: only the first and the final checkpoint */
 	bool realtime;
 	char disks[160];        /* "SIZE:rw|ro ..." per disk, vda first (optional) */
+	char net[8];            /* "user": a network card, its frames in the log (optional) */
 	/* Present once complete: */
 	u64 insns, virtual_ns, wall_ns;
 	char outcome[24];

@@ -13,6 +13,7 @@
 #include "integrity.h"
 #include "recording.h"
 #include "encore/run.h"
+#include "encore/hw/virtio_net.h"
 #include "rr/disk_journal.h"
 #include "rr/rec_dir.h"
 #include "snap/snap_reader.h"
@@ -41,6 +42,12 @@ struct facts {
 	int ndisks;
 	u64 disk_base[RR_META_MAX_DISKS], disk_written[RR_META_MAX_DISKS];
 	u64 journal_bytes;
+	/* The network: frames received (the log's), and sent (the card's part
+	 * at the last checkpoint, when there is one). */
+	u64 rx_frames, rx_bytes;
+	bool tx_known;
+	struct virtio_net_io_state net_io;
+	u32 net_checkpoint;
 };
 
 static void usage(FILE *f)
@@ -147,12 +154,50 @@ static void gather_disks(const struct recording *rec, struct facts *f)
 	free(e);
 }
 
+/* The network card's part at the last checkpoint: what the guest sent. */
+static void gather_net(const struct recording *rec, struct facts *f)
+{
+	const struct snap_reader *r = f->snap;
+	if (!rec->meta.net[0] || !r || !r->count)
+		return;
+	u32 k = r->count - 1;
+	for (u32 idx = 0; idx < r->info[k].nparts; idx++) {
+		struct state_part part;
+		const u8 *bytes = snap_reader__part(r, k, idx, &part);
+		if (!strcmp(part.name, "net0-io") && part.size == sizeof(f->net_io)) {
+			memcpy(&f->net_io, bytes, sizeof(f->net_io));
+			f->tx_known = true;
+			f->net_checkpoint = k;
+		}
+	}
+}
+
+static void print_net(const struct recording *rec, const struct facts *f)
+{
+	if (!rec->meta.net[0])
+		return;
+	printf("network:       %s; received %llu frames (%llu bytes, in the log: %.0f log bytes per "
+	       "MB received)", rec->meta.net, (unsigned long long)f->rx_frames,
+	       (unsigned long long)f->rx_bytes,
+	       f->rx_bytes ? rec->log.file_bytes / (f->rx_bytes / 1e6) : 0.0);
+	if (f->tx_known)
+		printf("; sent %llu frames (%llu bytes) by checkpoint %u",
+		       (unsigned long long)f->net_io.tx_frames,
+		       (unsigned long long)f->net_io.tx_bytes, f->net_checkpoint);
+	printf("\n");
+}
+
 static void gather(const struct recording *rec, struct facts *f)
 {
 	memset(f, 0, sizeof(*f));
 	const struct rr_log *log = &rec->log;
-	for (size_t k = 0; k < log->count; k++)
+	for (size_t k = 0; k < log->count; k++) {
 		f->by_kind[log->events[k].kind]++;
+		if (log->events[k].kind == RR_EV_NET) {
+			f->rx_frames++;
+			f->rx_bytes += log->events[k].net.len;
+		}
+	}
 	f->last = log->ended ? log->events[log->count - 1].at : log->through;
 	f->virtual_s = virtual_ns(&rec->meta, f->last.insns, f->last.idle_ns) / 1e9;
 	f->boot_time = log->count ? log->events[0].boot_time : 0;
@@ -210,6 +255,10 @@ static void describe_event(const struct rr_event *ev, char *buf, size_t n)
 			 (unsigned long long)ev->idle.gap_ns);
 		break;
 	case RR_EV_PACE: snprintf(buf, n, "+%llu ns", (unsigned long long)ev->pace.ns); break;
+	case RR_EV_NET:
+		snprintf(buf, n, "%u bytes, ethertype %04x", ev->net.len,
+			 ev->net.len >= 14 ? ev->net.bytes[12] << 8 | ev->net.bytes[13] : 0);
+		break;
 	case RR_EV_STOP: snprintf(buf, n, "status %d", ev->stop.status); break;
 	case RR_EV_END:
 		snprintf(buf, n, "%s status %d state %016llx console %llu",
@@ -299,6 +348,7 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	       f->last.insns ? log->file_bytes * 1000.0 / f->last.insns : 0.0, progress_unit(m));
 	printf("console:       %llu bytes of output\n", (unsigned long long)f->console_file_bytes);
 	print_disks(rec, f);
+	print_net(rec, f);
 	print_checkpoints(m, f);
 	if (!events)
 		return;
@@ -388,6 +438,11 @@ static void print_json(const struct recording *rec, const struct facts *f,
 		       (unsigned long long)f->disk_written[k]);
 	}
 	printf("],\"disk_journal_bytes\":%llu", (unsigned long long)f->journal_bytes);
+	printf(",\"net\":\"%s\",\"net_rx_frames\":%llu,\"net_rx_bytes\":%llu", m->net,
+	       (unsigned long long)f->rx_frames, (unsigned long long)f->rx_bytes);
+	if (f->tx_known)
+		printf(",\"net_tx_frames\":%llu,\"net_tx_bytes\":%llu",
+		       (unsigned long long)f->net_io.tx_frames, (unsigned long long)f->net_io.tx_bytes);
 	printf(",\"log_bytes\":%llu,\"log_blocks\":%u,\"log_bytes_per_guest_second\":%.3f,"
 	       "\"log_bytes_per_1000_instructions\":%.6f,\"console_bytes\":%llu,\"interval\":%llu,"
 	       "\"interval_ns\":%llu,\"page_store_bytes\":%llu,\"checkpoint_file_bytes\":%llu,"
@@ -460,6 +515,7 @@ int cmd_inspect(int argc, char **argv)
 	} else {
 		f.snap = &snap;
 		gather_vcpus(&rec, &f);
+		gather_net(&rec, &f);
 		if (o.json)
 			print_json(&rec, &f, &health, o.events);
 		else

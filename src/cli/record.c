@@ -60,6 +60,8 @@ static void fill_meta(struct recorder *rc)
 	m->interval = o->interval.insns;
 	m->interval_ns = o->interval.ns;
 	m->realtime = o->realtime;
+	if (o->guest.net.enabled)
+		snprintf(m->net, sizeof(m->net), "user");
 }
 
 /* Copy one guest file in as `name`; the run boots the copy. */

@@ -127,11 +127,6 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 			"--interval as a time (e.g. 200ms)\n");
 		return 2;
 	}
-	if (record && o->guest.net.enabled) {
-		fprintf(stderr, "encore record: --net user cannot be recorded yet (the frames the "
-			"guest receives are not logged); use it with encore run\n");
-		return 2;
-	}
 	if (o->guest.append && strchr(o->guest.append, '\n')) {
 		fprintf(stderr, "encore %s: the kernel command line cannot hold a newline\n", cmd);
 		return 2;

@@ -104,6 +104,7 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 	g->empty = o->has_from;
 	g->kvm = o->kvm;
 	g->by_exits = rr_meta__by_exits(m);
+	g->nic = m->net[0] != 0;
 	if (m->kernel[0]) {
 		snprintf(kernel, REC_PATH_MAX + 64, "%s/%s", rec->dir, m->kernel);
 		g->kernel = kernel;

@@ -51,6 +51,7 @@ static const struct field fields[] = {
 	FIELD("interval-ns", F_U64, interval_ns, OPTIONAL),
 	FIELD("realtime", F_BOOL, realtime, ALWAYS),
 	FIELD("disks", F_TEXT, disks, OPTIONAL),
+	FIELD("net", F_TEXT, net, OPTIONAL),
 	FIELD("instructions", F_U64, insns, IF_COMPLETE),
 	FIELD("virtual-ns", F_U64, virtual_ns, IF_COMPLETE),
 	FIELD("wall-ns", F_U64, wall_ns, IF_COMPLETE),
@@ -65,7 +66,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 19
+#define FIRST_SUMMARY_FIELD 20
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -281,6 +282,8 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 			      "instructions", (unsigned long long)m->smp);
 	if (m->interval && m->interval_ns)
 		return errmsg(err, errlen, "a checkpoint interval in both instructions and time");
+	if (m->net[0] && strcmp(m->net, "user"))
+		return errmsg(err, errlen, "net must be 'user', not '%s'", m->net);
 	if (rr_meta__ndisks(m) < 0)
 		return errmsg(err, errlen, "disks must be up to %u SIZE:rw or SIZE:ro, SIZE a "
 			      "multiple of 512", RR_META_MAX_DISKS);

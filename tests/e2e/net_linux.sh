@@ -60,30 +60,82 @@ else
 	skip "QEMU comparison" "no qemu-system-x86_64, or the sanitizer pass"
 fi
 
-# A web server in the guest, reached from the host through hostfwd; the
-# guest sleeps (in real time: a network makes idle time real) while the
-# host fetches, then powers off.
+# One recording with both directions and the disk: the guest fetches from
+# the host's server, serves a page the host fetches through hostfwd (the
+# guest sleeps meanwhile, in real time: a network makes idle time real),
+# and runs the disk test.  Then the server and the image go, and the
+# recording replays with neither.
 hport=$(free_port)
-printf '%s\n' 'mkdir -p /www && echo hello-from-the-guest >/www/index.html && httpd -p 80 -h /www && echo httpd-ready' \
-	'sleep 5' 'poweroff -f' >"$tmp/serve"
-mkfifo "$tmp/serve.fifo"
-(
-	exec 3<>"$tmp/serve.fifo"
-	timeout "$TIMEOUT" "$ENCORE" run --net "user,hostfwd=tcp:127.0.0.1:$hport-:80" \
-		--rtc base=2026-01-01 <&3 2>"$tmp/serve.err" |
-		guest/send-after-prompt 'encore# ' "$tmp/serve" "$tmp/serve.fifo" >"$tmp/serve.out"
-) &
+cp "$GUEST/disk.img" "$tmp/disk.img"
+printf '%s\n' "wget -q -O - http://10.0.2.2:$port/blob | sha256sum" \
+	'mkdir -p /www && echo hello-from-the-guest >/www/index.html && httpd -p 80 -h /www && echo httpd-ready' \
+	'sleep 5' 'disktest' 'poweroff -f' >"$tmp/serve"
+record_typed rec "$tmp/serve" --net "user,hostfwd=tcp:127.0.0.1:$hport-:80" --rtc base=2026-01-01 \
+	--interval 100M --disk "$tmp/disk.img" &
 runner=$!
 for _ in $(seq 600); do
-	grep -q '^httpd-ready' "$tmp/serve.out" 2>/dev/null && break
+	grep -q '^httpd-ready' "$tmp/rec.out" 2>/dev/null && break
 	sleep 0.1
 done
 page=$(python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$hport/index.html', timeout=20).read().decode().strip())" 2>&1)
 wait "$runner"
+rc=$?
 if [ "$page" = hello-from-the-guest ]; then
-	ok "the host fetches a page from httpd in the guest through hostfwd"
+	ok "the host fetches a page from httpd in the guest through hostfwd (recording)"
 else
-	not_ok "hostfwd: the host got '$page'" "$tmp/serve.out"
+	not_ok "hostfwd: the host got '$page'" "$tmp/rec.out"
+fi
+got=$(tr -d '\r' <"$tmp/rec.out" | sed -n 's/^\([0-9a-f]\{64\}\)  -$/\1/p')
+if [ "$rc" = 0 ] && [ "$got" = "$want" ] && tr -d '\r' <"$tmp/rec.out" | grep -qx 'disk: done' &&
+   grep -q '^net user$' "$tmp/rec/meta"; then
+	ok "record: the guest's fetch, its web server and its disk test in one recording"
+else
+	not_ok "record with --net and --disk: exit $rc, hash '$got'" "$tmp/rec.err"
+fi
+kill "$server" 2>/dev/null
+server=
+rm -f "$tmp/disk.img"
+"$ENCORE" inspect "$tmp/rec" >"$tmp/inspect.out" 2>&1
+if grep -q '^network: *user; received [1-9][0-9]* frames' "$tmp/inspect.out"; then
+	ok "inspect: $(grep '^network:' "$tmp/inspect.out" | cut -c16-)"
+else
+	not_ok "inspect shows no network traffic" "$tmp/inspect.out"
+fi
+want_hash=$(sed -n 's/^state-hash //p' "$tmp/rec/meta")
+same=0 runs=3
+[ "${ENCORE_SANITIZED:-0}" = 1 ] && runs=1 # the sanitizer build is several times slower
+for k in $(seq "$runs"); do
+	"$ENCORE" replay "$tmp/rec" >"$tmp/replay$k.out" 2>"$tmp/replay$k.err"
+	if [ $? = 0 ] && grep -q "replayed exactly.*final state hash $want_hash" "$tmp/replay$k.err" &&
+	   cmp -s "$tmp/replay$k.out" "$tmp/rec/console.out"; then
+		same=$((same + 1))
+	fi
+done
+if [ "$same" = "$runs" ]; then
+	ok "$runs replays with no network and no image: exact, state hash $want_hash"
+else
+	not_ok "replays without network: $same of $runs exact" "$tmp/replay$runs.err"
+fi
+if [ "${ENCORE_SANITIZED:-0}" != 1 ]; then
+	nck=$(sed -n 's/^checkpoints //p' "$tmp/rec/meta")
+	alone=0
+	for k in $(seq 0 $((nck - 2))); do
+		"$ENCORE" replay "$tmp/rec" --from "$k" --to $((k + 1)) >/dev/null 2>"$tmp/alone.err" &&
+			grep -q 'replayed exactly' "$tmp/alone.err" && alone=$((alone + 1))
+	done
+	if [ "$alone" = $((nck - 1)) ]; then
+		ok "each of the $alone intervals replays alone"
+	else
+		not_ok "intervals alone: $alone of $((nck - 1)) exact" "$tmp/alone.err"
+	fi
+	for j in 1 2; do
+		"$ENCORE" simulate "$tmp/rec" -j "$j" --plugin icount -o "$tmp/sim$j" >"$tmp/sim$j.log" 2>&1
+	done
+	if [ -s "$tmp/sim1/icount.txt" ] && cmp -s "$tmp/sim1/icount.txt" "$tmp/sim2/icount.txt"; then
+		ok "simulate -j 1 and -j 2 agree"
+	else
+		not_ok "simulate -j 1 and -j 2 differ or failed" "$tmp/sim2.log"
+	fi
 fi
 
 # Bad input: exit 2 and a message naming what is wrong.
@@ -100,7 +152,15 @@ bad() {
 bad "an unknown network" "say 'user'" run --net tap
 bad "a malformed hostfwd" "bad 'hostfwd=tcp:80-:80'" run --net user,hostfwd=tcp:80-:80
 bad "a port out of range" "bad 'hostfwd=tcp::70000-:80'" run --net user,hostfwd=tcp::70000-:80
-bad "a host port in use" "cannot forward host port 127.0.0.1:$port" run \
-	--net "user,hostfwd=tcp:127.0.0.1:$port-:80"
-bad "--net on record" "cannot be recorded yet" record -o "$tmp/rec" --net user
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(60)' >"$tmp/busy" &
+holder=$!
+for _ in $(seq 50); do [ -s "$tmp/busy" ] && break; sleep 0.1; done
+busy=$(cat "$tmp/busy")
+bad "a host port in use" "cannot forward host port 127.0.0.1:$busy" run \
+	--net "user,hostfwd=tcp:127.0.0.1:$busy-:80"
+kill "$holder" 2>/dev/null
+bad "--net with a bad rule on record" "bad 'hostfwd=udp" record -o "$tmp/rec2" \
+	--net user,hostfwd=udp::5000-:53
 finish
