@@ -8,8 +8,8 @@
 # the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
 # (bench/sim.sh), several vCPUs (bench/smp.sh), virtio disk throughput
-# (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh); and
-# recording on KVM (bench/kvm.sh).
+# (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh), bulk
+# TCP on the user network (bench/net.sh); and recording on KVM (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 # BENCH_ONLY=guests stops after the bare-metal guests (intloop, cwork).
 set -euo pipefail
@@ -166,6 +166,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/disk.sh "$BUILD"
 	echo
 	bench/disk_rec.sh "$BUILD"
+	echo
+	bench/net.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi
