@@ -14,7 +14,7 @@
 #define RX_QUEUE 0
 #define TX_QUEUE 1
 #define QUEUE_SIZE 256
-#define MAX_BUFS 64          /* descriptors per request */
+#define MAX_BUFS QUEUE_SIZE  /* descriptors per request: a chain may be as long as its queue */
 #define CONFIG_MAC 0
 #define CONFIG_STATUS 6
 #define CONFIG_SIZE 12       /* mac, status, max_virtqueue_pairs, mtu */
@@ -51,9 +51,8 @@ static void transmit(struct virtio_net *n, struct encore_machine *m, struct virt
 	int got;
 	while ((got = virtq__pop(q, m, &r)) > 0) {
 		u64 len = r.readable > VIRTIO_NET_HDR_SIZE ? r.readable - VIRTIO_NET_HDR_SIZE : 0;
-		if (len > VIRTIO_NET_MAX_FRAME)
-			len = VIRTIO_NET_MAX_FRAME;
-		if (len && !virtq_req__read(m, &r, VIRTIO_NET_HDR_SIZE, n->frame, len)) {
+		/* No Ethernet frame is that long: not sent. */
+		if (len && len <= VIRTIO_NET_MAX_FRAME && !virtq_req__read(m, &r, VIRTIO_NET_HDR_SIZE, n->frame, len)) {
 			n->s.tx_frames++;
 			n->s.tx_bytes += len;
 			n->s.tx_digest = chain(n->s.tx_digest, n->frame, len);
