@@ -115,46 +115,15 @@ timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rec" --rtc base=2026-01-01 --interv
 	--disk "$tmp/rec.img" <"$tmp/input" >"$tmp/rec.out" 2>"$tmp/rec.err"
 rec_rc=$?
 rm -f "$tmp/rec.img"
-want_hash=$(sed -n 's/^state-hash //p' "$tmp/rec/meta")
 if [ "$rec_rc" = 0 ] && tr -d '\r' <"$tmp/rec.out" | grep -qx "disk: written $WRITTEN_SUM" &&
    grep -q '^disks 67108864:rw$' "$tmp/rec/meta"; then
 	ok "record with a disk: the guest's disk test runs, meta lists the disk"
 else
 	not_ok "record with a disk (exit $rec_rc)" "$tmp/rec.err"
 fi
-same=0
-for k in 1 2 3; do
-	"$ENCORE" replay "$tmp/rec" >"$tmp/replay$k.out" 2>"$tmp/replay$k.err"
-	rc=$?
-	if [ "$rc" = 0 ] && grep -q "replayed exactly.*final state hash $want_hash" "$tmp/replay$k.err" &&
-	   cmp -s "$tmp/replay$k.out" "$tmp/rec/console.out"; then
-		same=$((same + 1))
-	fi
-done
-if [ "$same" = 3 ]; then
-	ok "three replays with the image deleted: exact, same console and state hash $want_hash"
-else
-	not_ok "replays with the image deleted: $same of 3 exact" "$tmp/replay3.err"
-fi
-nck=$(sed -n 's/^checkpoints //p' "$tmp/rec/meta")
-alone=0
-for k in $(seq 0 $((nck - 2))); do
-	"$ENCORE" replay "$tmp/rec" --from "$k" --to $((k + 1)) >/dev/null 2>"$tmp/alone.err" &&
-		grep -q 'replayed exactly' "$tmp/alone.err" && alone=$((alone + 1))
-done
-if [ "$alone" = $((nck - 1)) ]; then
-	ok "each of the $alone intervals replays alone from its checkpoint, disk rebuilt"
-else
-	not_ok "intervals alone: $alone of $((nck - 1)) exact" "$tmp/alone.err"
-fi
-for j in 1 2; do
-	"$ENCORE" simulate "$tmp/rec" -j "$j" --plugin icount -o "$tmp/sim$j" >"$tmp/sim$j.log" 2>&1
-done
-if [ -s "$tmp/sim1/icount.txt" ] && cmp -s "$tmp/sim1/icount.txt" "$tmp/sim2/icount.txt"; then
-	ok "simulate -j 1 and -j 2 agree on the recording with a disk"
-else
-	not_ok "simulate -j 1 and -j 2 differ or failed" "$tmp/sim2.log"
-fi
+check_replays "$tmp/rec" 3 "with the image deleted"
+check_intervals_alone "$tmp/rec"
+check_simulate_agrees "$tmp/rec"
 # A recorder killed at any moment: the recording replays to its last
 # checkpoint (disk blocks touched after it may lack their pages).
 for t in 1.5 2.5; do

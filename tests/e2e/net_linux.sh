@@ -101,41 +101,12 @@ if grep -q '^network: *user; received [1-9][0-9]* frames' "$tmp/inspect.out"; th
 else
 	not_ok "inspect shows no network traffic" "$tmp/inspect.out"
 fi
-want_hash=$(sed -n 's/^state-hash //p' "$tmp/rec/meta")
-same=0 runs=3
+runs=3
 [ "${ENCORE_SANITIZED:-0}" = 1 ] && runs=1 # the sanitizer build is several times slower
-for k in $(seq "$runs"); do
-	"$ENCORE" replay "$tmp/rec" >"$tmp/replay$k.out" 2>"$tmp/replay$k.err"
-	if [ $? = 0 ] && grep -q "replayed exactly.*final state hash $want_hash" "$tmp/replay$k.err" &&
-	   cmp -s "$tmp/replay$k.out" "$tmp/rec/console.out"; then
-		same=$((same + 1))
-	fi
-done
-if [ "$same" = "$runs" ]; then
-	ok "$runs replays with no network and no image: exact, state hash $want_hash"
-else
-	not_ok "replays without network: $same of $runs exact" "$tmp/replay$runs.err"
-fi
+check_replays "$tmp/rec" "$runs" "with no network and no image"
 if [ "${ENCORE_SANITIZED:-0}" != 1 ]; then
-	nck=$(sed -n 's/^checkpoints //p' "$tmp/rec/meta")
-	alone=0
-	for k in $(seq 0 $((nck - 2))); do
-		"$ENCORE" replay "$tmp/rec" --from "$k" --to $((k + 1)) >/dev/null 2>"$tmp/alone.err" &&
-			grep -q 'replayed exactly' "$tmp/alone.err" && alone=$((alone + 1))
-	done
-	if [ "$alone" = $((nck - 1)) ]; then
-		ok "each of the $alone intervals replays alone"
-	else
-		not_ok "intervals alone: $alone of $((nck - 1)) exact" "$tmp/alone.err"
-	fi
-	for j in 1 2; do
-		"$ENCORE" simulate "$tmp/rec" -j "$j" --plugin icount -o "$tmp/sim$j" >"$tmp/sim$j.log" 2>&1
-	done
-	if [ -s "$tmp/sim1/icount.txt" ] && cmp -s "$tmp/sim1/icount.txt" "$tmp/sim2/icount.txt"; then
-		ok "simulate -j 1 and -j 2 agree"
-	else
-		not_ok "simulate -j 1 and -j 2 differ or failed" "$tmp/sim2.log"
-	fi
+	check_intervals_alone "$tmp/rec"
+	check_simulate_agrees "$tmp/rec"
 fi
 
 # Bad input: exit 2 and a message naming what is wrong.
