@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "encore/errmsg.h"
@@ -89,10 +90,17 @@ bool net_user__parse(const char *arg, struct net_user_opts *o, char *err, size_t
 	for (const char *p = arg + 4; *p == ',';) {
 		const char *opt = p + 1, *end = strchr(opt, ',');
 		size_t len = end ? (size_t)(end - opt) : strlen(opt);
+		if (len > 5 && !strncmp(opt, "tftp=", 5) && len - 5 < sizeof(o->tftp)) {
+			memcpy(o->tftp, opt + 5, len - 5);
+			o->tftp[len - 5] = 0;
+			p = opt + len;
+			continue;
+		}
 		if (len <= 8 || strncmp(opt, "hostfwd=", 8) || o->nfwd == NET_USER_MAX_FORWARDS ||
 		    !parse_forward(opt + 8, len - 8, &o->fwd[o->nfwd])) {
 			errmsg(err, n, "--net '%s': bad '%.*s' (want hostfwd=tcp:[HOSTADDR]:HOSTPORT-:"
-			       "GUESTPORT, at most %d)", arg, (int)len, opt, NET_USER_MAX_FORWARDS);
+			       "GUESTPORT, at most %d, or tftp=DIR)", arg, (int)len, opt,
+			       NET_USER_MAX_FORWARDS);
 			return false;
 		}
 		o->nfwd++;
@@ -202,6 +210,16 @@ struct net_user *net_user__create(const struct net_user_opts *o, char *err, size
 		.vdhcp_start = ip("10.0.2.15"), .vnameserver = ip("10.0.2.3"),
 		.vhostname = "encore",
 	};
+	if (o->tftp[0]) {
+		struct stat st;
+		if (stat(o->tftp, &st) || !S_ISDIR(st.st_mode)) {
+			free(u);
+			errmsg(err, n, "--net user,tftp=%s: not a directory", o->tftp);
+			return NULL;
+		}
+		cfg.tftp_path = o->tftp;
+		cfg.tftp_server_name = "10.0.2.2";
+	}
 	u->slirp = slirp_new(&cfg, &callbacks, u);
 	if (!u->slirp) {
 		free(u);

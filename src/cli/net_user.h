@@ -2,8 +2,9 @@
  * User-mode networking for encore run (--net user): libslirp's network
  * stack on the host side of a virtio network device, as QEMU's "-nic
  * user" gives it: the guest at 10.0.2.15, host and gateway 10.0.2.2, DNS
- * 10.0.2.3, DHCP; connections to 10.0.2.2 reach the host's loopback, and
- * hostfwd rules forward host ports into the guest.  libslirp runs on the
+ * 10.0.2.3, DHCP; connections to 10.0.2.2 reach the host's loopback,
+ * hostfwd rules forward host ports into the guest, and tftp=DIR serves
+ * DIR's files read-only over TFTP at 10.0.2.2.  libslirp runs on the
  * host's clock: it lives outside the machine, and what it sends the guest
  * is host input like a keystroke.
  */
@@ -27,10 +28,11 @@ struct net_user_opts {
 	bool enabled;
 	struct net_forward fwd[NET_USER_MAX_FORWARDS];
 	unsigned nfwd;
+	char tftp[4096];   /* tftp=DIR: files 10.0.2.2 serves over TFTP ("": none) */
 };
 
-/* Parse a --net argument ("none", or "user" with ,hostfwd=... rules);
- * false with a message in err. */
+/* Parse a --net argument ("none", or "user" with ,hostfwd=... rules and
+ * a ,tftp=DIR); false with a message in err. */
 bool net_user__parse(const char *arg, struct net_user_opts *o, char *err, size_t n);
 
 struct net_user;
