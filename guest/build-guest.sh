@@ -12,6 +12,8 @@
 #                             in /lib/modules; byte-identical on every build
 #                             with the same compiler
 #   OUT/disk.img, OUT/disk.sha256  the guest's disk (guest/build-disk.sh)
+#   OUT/tftp/numbers.txt      what the user network serves the workload over
+#                             TFTP (--net user,tftp=OUT/tftp)
 # Needs apt lists, dpkg-deb, xz, objcopy, cpio, gcc with a static glibc
 # (libc6-dev) and e2fsprogs.
 set -euo pipefail
@@ -113,3 +115,6 @@ fi
 
 # The disk, built when it is not up to date.
 guest/build-disk.sh "$OUT"
+# The network's side of the workload: a file 10.0.2.2 serves over TFTP.
+mkdir -p "$OUT/tftp"
+[ -s "$OUT/tftp/numbers.txt" ] || seq 1 20000 >"$OUT/tftp/numbers.txt"

@@ -38,6 +38,20 @@ out "sh sum of squares $s"
 # awk numbers are doubles: %.0f prints the sum exactly, %d would overflow.
 out "awk sum $(awk 'BEGIN { s = 0; for (i = 0; i < 200000; i++) s += i; printf "%.0f", s }')"
 
+# The disk and the network, when the machine has them (encore run --disk
+# build/guest/disk.img,snapshot=on --net user,tftp=build/guest/tftp, and
+# guest/run-qemu.sh with the same): a file read from the disk, one written
+# to it and read back, a file fetched over TFTP from 10.0.2.2.
+if grep -q '^/dev/vda /mnt ' /proc/mounts; then
+	out "disk hello.txt sha256 $(sum sha256sum /mnt/hello.txt)"
+	echo "written by the workload, data $sha" >/mnt/workload.txt
+	sync
+	out "disk write sha256 $(sum sha256sum /mnt/workload.txt)"
+fi
+if [ -d /sys/class/net/eth0 ] && tftp -g -r numbers.txt -l net.txt 10.0.2.2 2>/dev/null; then
+	out "net numbers.txt sha256 $(sum sha256sum net.txt)"
+fi
+
 cd /
 rm -rf "$dir"
 out "done"

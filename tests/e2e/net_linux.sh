@@ -3,9 +3,13 @@
 # kernel drives the virtio network card with its own virtio_net module;
 # the guest fetches a file from a web server on the host's loopback
 # through 10.0.2.2 and gets the host's bytes (QEMU's -nic user prints
-# the same hash), and the host fetches a page from busybox httpd in the
-# guest through a hostfwd rule.  Bad --net input gets a clear error and
-# exit status 2.
+# the same hash); the workload, given the guest's disk and network, reads
+# and writes the disk and fetches a file over TFTP (QEMU prints the same
+# lines); the host fetches a page from busybox httpd in the guest through
+# a hostfwd rule.  A recording of the fetch, the page and the disk test
+# replays with the host's server and the disk image gone, from every
+# checkpoint, and in simulate with 1 and 2 workers.  Bad --net input gets
+# a clear error and exit status 2.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -58,6 +62,34 @@ if [ "${ENCORE_SANITIZED:-0}" != 1 ] && command -v qemu-system-x86_64 >/dev/null
 	fi
 else
 	skip "QEMU comparison" "no qemu-system-x86_64, or the sanitizer pass"
+fi
+
+# The workload with the default guest's disk and network: it reads and
+# writes the disk and fetches a file over TFTP; QEMU, given the same
+# devices, prints the same lines.
+printf 'workload\npoweroff -f\n' >"$tmp/workload"
+cp "$GUEST/disk.img" "$tmp/wdisk.img"
+timeout "$TIMEOUT" "$ENCORE" run --rtc base=2026-01-01 --disk "$tmp/wdisk.img,snapshot=on" \
+	--net "user,tftp=$GUEST/tftp" <"$tmp/workload" >"$tmp/work.out" 2>&1
+tr -d '\r' <"$tmp/work.out" | grep '^workload: ' >"$tmp/work.lines"
+want_net=$(sha256sum <"$GUEST/tftp/numbers.txt" | cut -d' ' -f1)
+if grep -qx "workload: net numbers.txt sha256 $want_net" "$tmp/work.lines" &&
+   grep -q '^workload: disk write sha256 ' "$tmp/work.lines" &&
+   grep -qx 'workload: done' "$tmp/work.lines"; then
+	ok "the workload reads and writes the disk and fetches over TFTP ($(wc -l <"$tmp/work.lines") lines)"
+else
+	not_ok "the workload with disk and network" "$tmp/work.out"
+fi
+if [ "${ENCORE_SANITIZED:-0}" != 1 ] && command -v qemu-system-x86_64 >/dev/null; then
+	timeout "$TIMEOUT" guest/run-qemu.sh --disk "$tmp/wdisk.img" --net "user,tftp=$GUEST/tftp" \
+		"$GUEST/vmlinuz" "$GUEST/initramfs.cpio" <"$tmp/workload" >"$tmp/qwork.out" 2>&1
+	tr -d '\r' <"$tmp/qwork.out" | grep '^workload: ' >"$tmp/qwork.lines"
+	if cmp -s "$tmp/qwork.lines" "$tmp/work.lines"; then
+		ok "QEMU's workload with the same disk and network prints the same lines"
+	else
+		not_ok "QEMU's workload lines differ" "$tmp/qwork.out"
+		diff "$tmp/qwork.lines" "$tmp/work.lines" | head -n 10 | sed 's/^/#   /'
+	fi
 fi
 
 # One recording with both directions and the disk: the guest fetches from
