@@ -30,6 +30,7 @@ enum rr_event_kind {
 	RR_EV_STOP = 6,       /* the user stopped the run (Ctrl-A x, a signal) */
 	RR_EV_END = 7,        /* how the run ended, and its final state */
 	RR_EV_NET = 8,        /* a frame the network card received */
+	RR_EV_NET_SENT = 9,   /* what the guest had sent by this poll (a check) */
 	RR_EV_KIND_END
 };
 
@@ -70,6 +71,10 @@ struct rr_event {
 			u32 len;
 			u8 *bytes;      /* the log's own copy (rr_log__free frees it) */
 		} net;
+		struct {
+			u64 frames;     /* sent since boot */
+			u64 digest;     /* the card's chain over them */
+		} net_sent;
 		struct {
 			u64 gap_ns;     /* time to the next timer deadline */
 			u64 skipped_ns; /* what was skipped instead (input came) */

@@ -259,6 +259,11 @@ static void describe_event(const struct rr_event *ev, char *buf, size_t n)
 		snprintf(buf, n, "%u bytes, ethertype %04x", ev->net.len,
 			 ev->net.len >= 14 ? ev->net.bytes[12] << 8 | ev->net.bytes[13] : 0);
 		break;
+	case RR_EV_NET_SENT:
+		snprintf(buf, n, "%llu frames sent, digest %016llx",
+			 (unsigned long long)ev->net_sent.frames,
+			 (unsigned long long)ev->net_sent.digest);
+		break;
 	case RR_EV_STOP: snprintf(buf, n, "status %d", ev->stop.status); break;
 	case RR_EV_END:
 		snprintf(buf, n, "%s status %d state %016llx console %llu",

@@ -118,6 +118,12 @@ int virtio_net__receive(struct virtio_net *n, const u8 *frame, size_t len)
 	return 0;
 }
 
+void virtio_net__sent(const struct virtio_net *n, u64 *frames, u64 *digest)
+{
+	*frames = n->s.tx_frames;
+	*digest = n->s.tx_digest;
+}
+
 static void destroy(void *opaque)
 {
 	free(opaque);

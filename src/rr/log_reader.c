@@ -51,7 +51,7 @@ const char *rr_event_kind__name(unsigned kind)
 	static const char *const names[RR_EV_KIND_END] = {
 		[RR_EV_BOOT_TIME] = "boot-time", [RR_EV_CHECKPOINT] = "checkpoint",
 		[RR_EV_INPUT] = "input", [RR_EV_IDLE] = "idle", [RR_EV_PACE] = "pace",
-		[RR_EV_STOP] = "stop", [RR_EV_END] = "end", [RR_EV_NET] = "net",
+		[RR_EV_STOP] = "stop", [RR_EV_END] = "end", [RR_EV_NET] = "net", [RR_EV_NET_SENT] = "net-sent",
 	};
 	return kind < RR_EV_KIND_END && names[kind] ? names[kind] : "unknown";
 }
@@ -60,6 +60,10 @@ const char *rr_event_kind__name(unsigned kind)
 static int decode_body(struct rr_event *ev, const u8 *b)
 {
 	switch (ev->kind) {
+	case RR_EV_NET_SENT:
+		ev->net_sent.frames = get64(b);
+		ev->net_sent.digest = get64(b + 8);
+		break;
 	case RR_EV_NET:
 		ev->net.bytes = malloc(ev->net.len);
 		if (!ev->net.bytes)

@@ -31,6 +31,7 @@ static inline unsigned event_body_size(const struct rr_event *ev)
 	case RR_EV_STOP: return 4;
 	case RR_EV_END: return 24;
 	case RR_EV_NET: return ev->net.len;
+	case RR_EV_NET_SENT: return 16;
 	default: return 0;
 	}
 }

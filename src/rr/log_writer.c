@@ -124,6 +124,10 @@ static void encode_body(u8 *p, const struct rr_event *ev)
 	case RR_EV_NET:
 		memcpy(p, ev->net.bytes, ev->net.len);
 		break;
+	case RR_EV_NET_SENT:
+		put64(p, ev->net_sent.frames);
+		put64(p + 8, ev->net_sent.digest);
+		break;
 	}
 }
 

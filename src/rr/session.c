@@ -275,6 +275,23 @@ static void deliver_frames(struct rr_session *s, const struct rr_landmark *at)
 	}
 }
 
+/* Recording: what the guest sent since the last poll, as a check for the
+ * replay (its frames go out now and are not logged). */
+static void log_sent(struct rr_session *s, const struct rr_landmark *at)
+{
+	u64 frames, digest;
+	if (!s->nic || s->mode != RR_RECORD)
+		return;
+	virtio_net__sent(s->nic, &frames, &digest);
+	if (frames == s->sent_logged)
+		return;
+	struct rr_event ev = event_here(s, RR_EV_NET_SENT, at);
+	ev.net_sent.frames = frames;
+	ev.net_sent.digest = digest;
+	log_event(s, &ev);
+	s->sent_logged = frames;
+}
+
 void rr_session__set_nic(struct rr_session *s, struct virtio_net *nic)
 {
 	s->nic = nic;
@@ -347,6 +364,7 @@ static void poll_live(struct rr_session *s)
 	if (s->mode == RR_RECORD && checkpoint_due(s, &at))
 		take_checkpoint(s, &at);
 	deliver_host_input(s, &at);
+	log_sent(s, &at);
 	deliver_frames(s, &at);
 	check_stop_request(s, &at);
 	if (s->realtime)
@@ -535,6 +553,21 @@ static void replay_frame(struct rr_session *s, size_t index)
 			s->nic ? "it had no receive buffer ready" : "this machine has no network card");
 }
 
+/* The guest must have sent exactly what it sent when recorded. */
+static void check_sent(struct rr_session *s, size_t index)
+{
+	const struct rr_event *ev = &s->replay->events[index];
+	u64 frames = 0, digest = 0;
+	if (s->nic)
+		virtio_net__sent(s->nic, &frames, &digest);
+	if (frames != ev->net_sent.frames || digest != ev->net_sent.digest)
+		diverge(s, &ev->at, "event %zu: the guest had sent %llu frames (digest %016llx) when "
+			"recorded; the replay's guest has sent %llu (digest %016llx)", index,
+			(unsigned long long)ev->net_sent.frames,
+			(unsigned long long)ev->net_sent.digest, (unsigned long long)frames,
+			(unsigned long long)digest);
+}
+
 static void apply_event(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
@@ -542,6 +575,7 @@ static void apply_event(struct rr_session *s, size_t index)
 	case RR_EV_CHECKPOINT: verify_checkpoint(s, index); break;
 	case RR_EV_INPUT: replay_input(s, index); break;
 	case RR_EV_NET: replay_frame(s, index); break;
+	case RR_EV_NET_SENT: check_sent(s, index); break;
 	case RR_EV_STOP: machine__request_stop(s->machine, ev->stop.status); break;
 	case RR_EV_PACE: s->machine->idle_ns += ev->pace.ns; break;
 	default:

@@ -61,6 +61,7 @@ struct rr_session {
 	struct encore_machine *machine;
 	struct uart16550 *uart;
 	struct virtio_net *nic;       /* the network card, if any (rr_session__set_nic) */
+	u64 sent_logged;              /* recording: frames sent as of the last net-sent event */
 	struct rr_frontend fe;
 	u64 slice;
 	bool realtime;

@@ -136,6 +136,19 @@ fi
 runs=3
 [ "${ENCORE_SANITIZED:-0}" = 1 ] && runs=1 # the sanitizer build is several times slower
 check_replays "$tmp/rec" "$runs" "with no network and no image"
+# A recording whose guest "sent" other frames: the replay says where.
+sent=$("$ENCORE" inspect --json --events "$tmp/rec" |
+	python3 -c 'import json, sys
+print([k for k, e in enumerate(json.load(sys.stdin)["event_list"]) if e["kind"] == "net-sent"][0])')
+cp -r "$tmp/rec" "$tmp/edited"
+"$(dirname "$ENCORE")/tools/rr-edit" "$tmp/edited" "$sent" sent-digest >/dev/null 2>&1
+"$ENCORE" replay "$tmp/edited" >/dev/null 2>"$tmp/edited.err"
+rc=$?
+if [ "$rc" = 1 ] && grep -q "event $sent: the guest had sent" "$tmp/edited.err"; then
+	ok "a recording whose guest sent other frames: the replay diverges at event $sent"
+else
+	not_ok "an edited net-sent event: replay exit $rc" "$tmp/edited.err"
+fi
 if [ "${ENCORE_SANITIZED:-0}" != 1 ]; then
 	check_intervals_alone "$tmp/rec"
 	check_simulate_agrees "$tmp/rec"

@@ -79,6 +79,9 @@ static bool same_event(const struct rr_event *a, const struct rr_event *b)
 	case RR_EV_PACE: return a->pace.ns == b->pace.ns;
 	case RR_EV_NET:
 		return a->net.len == b->net.len && !memcmp(a->net.bytes, b->net.bytes, a->net.len);
+	case RR_EV_NET_SENT:
+		return a->net_sent.frames == b->net_sent.frames &&
+		       a->net_sent.digest == b->net_sent.digest;
 	case RR_EV_STOP: return a->stop.status == b->stop.status;
 	case RR_EV_END:
 		return a->end.outcome == b->end.outcome && a->end.status == b->end.status &&

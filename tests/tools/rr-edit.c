@@ -4,7 +4,8 @@
  * that tests can check that replay notices the execution leaving the
  * recording (and does not just reject a damaged file).
  *
- *   rr-edit REC INDEX insns+N | rip | fingerprint | state-hash | input=C | pace+N | drop
+ *   rr-edit REC INDEX insns+N | rip | fingerprint | state-hash | input=C | pace+N |
+ *                     sent-digest | drop
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ static int edit(struct rr_log *log, size_t index, const char *how)
 		ev->end.state_hash ^= 1;
 	else if (!strncmp(how, "input=", 6) && ev->kind == RR_EV_INPUT && how[6])
 		ev->input.bytes[0] = (u8)how[6];
+	else if (!strcmp(how, "sent-digest") && ev->kind == RR_EV_NET_SENT)
+		ev->net_sent.digest ^= 1;
 	else if (!strncmp(how, "pace+", 5) && ev->kind == RR_EV_PACE)
 		ev->pace.ns += strtoull(how + 5, NULL, 0);
 	else if (!strcmp(how, "drop")) {
@@ -47,7 +50,8 @@ static int edit(struct rr_log *log, size_t index, const char *how)
 int main(int argc, char **argv)
 {
 	if (argc != 4)
-		return die("usage: rr-edit REC INDEX insns+N|rip|fingerprint|state-hash|input=C|pace+N|drop");
+		return die("usage: rr-edit REC INDEX insns+N|rip|fingerprint|state-hash|input=C|pace+N|"
+			   "sent-digest|drop");
 	char path[4200], tmp[4300], err[512];
 	snprintf(path, sizeof(path), "%s/%s", argv[1], RR_LOG_FILE);
 	snprintf(tmp, sizeof(tmp), "%s.edit", path);

@@ -44,5 +44,7 @@ bool virtio_net__can_receive(struct virtio_net *n);
  * was consumed).  A frame larger than the offered buffer is counted as
  * dropped and its buffer returned empty. */
 int virtio_net__receive(struct virtio_net *n, const u8 *frame, size_t len);
+/* What the guest has sent so far: frames and their digest chain. */
+void virtio_net__sent(const struct virtio_net *n, u64 *frames, u64 *digest);
 
 #endif
