@@ -11,20 +11,14 @@
 
 #include "encore/errmsg.h"
 #include "encore/hw/disk_image.h"
-
-/* snapshot: the blocks written, by block number (open addressing). */
-struct overlay_slot {
-	u64 block;
-	u8 *data;            /* NULL: empty slot */
-};
+#include "encore/u64_table.h"
 
 struct disk_image {
 	int fd;              /* -1: a source-backed disk (a replay) */
 	char path[4096];
 	u64 size;
 	bool readonly, snapshot;
-	struct overlay_slot *slots;
-	u64 nslots, used;    /* nslots a power of 2 */
+	struct u64_table overlay; /* snapshot: block -> its written copy (a u8 *) */
 	disk_fetch_fn fetch; /* the base content of a source-backed disk */
 	void *fetch_opaque;
 	/* The base block fetched last: a first read fetches for the observer
@@ -97,9 +91,10 @@ void disk_image__close(struct disk_image *d)
 		return;
 	if (d->fd >= 0)
 		close(d->fd);
-	for (u64 k = 0; k < d->nslots; k++)
-		free(d->slots[k].data);
-	free(d->slots);
+	for (u64 k = 0; d->overlay.slots && k <= d->overlay.mask; k++)
+		if (d->overlay.slots[k].key != U64_TABLE_FREE)
+			free((u8 *)(uintptr_t)d->overlay.slots[k].value);
+	u64_table__free(&d->overlay);
 	free(d->touched);
 	free(d);
 }
@@ -198,65 +193,24 @@ static int base_read(struct disk_image *d, u64 off, u8 *buf, u64 len, char *err,
 
 /* ---- the snapshot overlay ---- */
 
-static u64 slot_of(const struct disk_image *d, u64 block)
-{
-	u64 h = block * 0x9e3779b97f4a7c15ull;
-	return (h ^ h >> 29) & (d->nslots - 1);
-}
-
 static u8 *overlay_find(const struct disk_image *d, u64 block)
 {
-	if (!d->nslots)
-		return NULL;
-	for (u64 k = slot_of(d, block);; k = (k + 1) & (d->nslots - 1)) {
-		if (!d->slots[k].data)
-			return NULL;
-		if (d->slots[k].block == block)
-			return d->slots[k].data;
-	}
-}
-
-static void overlay_put(struct disk_image *d, u64 block, u8 *data)
-{
-	u64 k = slot_of(d, block);
-	while (d->slots[k].data)
-		k = (k + 1) & (d->nslots - 1);
-	d->slots[k] = (struct overlay_slot){ block, data };
-	d->used++;
-}
-
-/* Keep the table at most half full. */
-static int overlay_grow(struct disk_image *d)
-{
-	if (2 * (d->used + 1) <= d->nslots)
-		return 0;
-	struct overlay_slot *old = d->slots;
-	u64 nold = d->nslots;
-	d->nslots = nold ? 2 * nold : 1024;
-	d->slots = calloc(d->nslots, sizeof(*d->slots));
-	if (!d->slots) {
-		d->slots = old;
-		d->nslots = nold;
-		return -1;
-	}
-	d->used = 0;
-	for (u64 k = 0; k < nold; k++)
-		if (old[k].data)
-			overlay_put(d, old[k].block, old[k].data);
-	free(old);
-	return 0;
+	const u64 *v = d->overlay.slots ? u64_table__find(&d->overlay, block) : NULL;
+	return v ? (u8 *)(uintptr_t)*v : NULL;
 }
 
 /* A new overlay block of zeros. */
 static u8 *overlay_new(struct disk_image *d, u64 block, char *err, size_t n)
 {
 	u8 *data = calloc(1, DISK_BLOCK_SIZE);
-	if (!data || overlay_grow(d)) {
+	u64 *v = data && (d->overlay.slots || !u64_table__init(&d->overlay))
+			 ? u64_table__value(&d->overlay, block) : NULL;
+	if (!v) {
 		free(data);
 		errmsg(err, n, "out of memory keeping the writes to disk image %s", d->path);
 		return NULL;
 	}
-	overlay_put(d, block, data);
+	*v = (uintptr_t)data;
 	return data;
 }
 
@@ -282,7 +236,7 @@ int disk_image__read(struct disk_image *d, u64 off, void *buf, u64 len, char *er
 {
 	if (observe_touch(d, off, len, false, err, n))
 		return -1;
-	if (!d->snapshot || !d->used)
+	if (!d->snapshot || !d->overlay.used)
 		return base_read(d, off, buf, len, err, n);
 	u8 *out = buf;
 	while (len) {

@@ -15,7 +15,7 @@
 
 #include <stdio.h>
 
-#include "u64_table.h"
+#include "encore/u64_table.h"
 
 #define ADDR_LIST_MAGIC_LEN 8
 

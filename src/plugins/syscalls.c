@@ -43,7 +43,7 @@
 #include "encore/errmsg.h"
 #include "plugin_util.h"
 #include "syscall_names.h"
-#include "u64_table.h"
+#include "encore/u64_table.h"
 
 #define NAME "syscalls"
 #define HEADER "encore-syscalls 2"

@@ -6,6 +6,7 @@
 #include "disk_journal.h"
 #include "disk_log.h"
 #include "encore/errmsg.h"
+#include "encore/u64_table.h"
 
 /* ---- recording ---- */
 
@@ -73,14 +74,6 @@ int disk_recorder__close(struct disk_recorder *r, char *err, size_t n)
 
 /* ---- replaying ---- */
 
-/* Block -> page, open addressing (key: block + 1; 0 is empty), at most
- * half full. */
-struct block_pages {
-	u64 *key;
-	u32 *page;
-	u64 size, used;  /* size a power of 2 */
-};
-
 struct disk_source {
 	struct disk_replayer *r;
 	unsigned disk;
@@ -91,84 +84,35 @@ struct disk_replayer {
 	struct disk_journal_entry *e;
 	u64 count;
 	bool torn;
-	/* Per disk: the base entries, and, after a restore, the content of
-	 * each block written before the checkpoint (fetched on first use,
-	 * so a restore stays sparse). */
-	struct block_pages base[DISK_LOG_MAX_DISKS], restored[DISK_LOG_MAX_DISKS];
+	/* Per disk, block -> page: the base entries, and, after a restore,
+	 * each block's last write before the checkpoint (fetched on first
+	 * use, so a restore stays sparse). */
+	struct u64_table base[DISK_LOG_MAX_DISKS], restored[DISK_LOG_MAX_DISKS];
 	struct disk_source source[DISK_LOG_MAX_DISKS];
 	struct disk_history history;
 };
 
-static u64 slot_of(const struct block_pages *b, u64 block)
+/* Map block to page in t (made on first use); keep an existing mapping
+ * unless `replace`. */
+static int put(struct u64_table *t, u64 block, u32 page, bool replace)
 {
-	u64 h = (block + 1) * 0x9e3779b97f4a7c15ull;
-	return (h ^ h >> 31) & (b->size - 1);
-}
-
-static u64 *find_slot(const struct block_pages *b, u64 block)
-{
-	u64 s = slot_of(b, block);
-	while (b->key[s] && b->key[s] != block + 1)
-		s = (s + 1) & (b->size - 1);
-	return &b->key[s];
-}
-
-static int grow(struct block_pages *b)
-{
-	if (b->size && 2 * (b->used + 1) <= b->size)
-		return 0;
-	struct block_pages old = *b;
-	b->size = old.size ? 2 * old.size : 64;
-	b->used = 0;
-	b->key = calloc(b->size, sizeof(*b->key));
-	b->page = calloc(b->size, sizeof(*b->page));
-	if (!b->key || !b->page) {
-		free(b->key);
-		free(b->page);
-		*b = old;
+	if (!t->slots && u64_table__init(t))
 		return -1;
-	}
-	for (u64 k = 0; k < old.size; k++)
-		if (old.key[k]) {
-			u64 *slot = find_slot(b, old.key[k] - 1);
-			*slot = old.key[k];
-			b->page[slot - b->key] = old.page[k];
-			b->used++;
-		}
-	free(old.key);
-	free(old.page);
+	if (!replace && u64_table__find(t, block))
+		return 0;
+	u64 *v = u64_table__value(t, block);
+	if (!v)
+		return -1;
+	*v = page;
 	return 0;
 }
 
-/* Map block to page; keep an existing mapping unless `replace`. */
-static int put(struct block_pages *b, u64 block, u32 page, bool replace)
+static bool get(const struct u64_table *t, u64 block, u32 *page)
 {
-	if (grow(b))
-		return -1;
-	u64 *slot = find_slot(b, block);
-	if (*slot && !replace)
-		return 0;
-	b->used += !*slot;
-	*slot = block + 1;
-	b->page[slot - b->key] = page;
-	return 0;
-}
-
-static bool get(const struct block_pages *b, u64 block, u32 *page)
-{
-	if (!b->size)
-		return false;
-	const u64 *slot = find_slot(b, block);
-	if (*slot)
-		*page = b->page[slot - b->key];
-	return *slot != 0;
-}
-
-static void free_pages(struct block_pages *b)
-{
-	free(b->key);
-	free(b->page);
-	memset(b, 0, sizeof(*b));
+	const u64 *v = t->slots ? u64_table__find(t, block) : NULL;
+	if (v)
+		*page = (u32)*v;
+	return v != NULL;
 }
 
 /* A block's first touch is its only BASE entry. */
@@ -219,9 +163,9 @@ static int rebuild(void *opaque, unsigned disk, u64 count, struct disk_image *im
 		   size_t n)
 {
 	struct disk_replayer *r = opaque;
-	struct block_pages *w = &r->restored[disk];
+	struct u64_table *w = &r->restored[disk];
 	u64 seen = 0;
-	free_pages(w);
+	u64_table__free(w);
 	for (u64 k = 0; k < r->count && seen < count; k++) {
 		const struct disk_journal_entry *e = &r->e[k];
 		if (e->disk != disk)
@@ -272,8 +216,8 @@ void disk_replayer__close(struct disk_replayer *r)
 	if (!r)
 		return;
 	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++) {
-		free_pages(&r->base[d]);
-		free_pages(&r->restored[d]);
+		u64_table__free(&r->base[d]);
+		u64_table__free(&r->restored[d]);
 	}
 	free(r->e);
 	free(r);

@@ -1,7 +1,7 @@
 /* The hash map of u64_table.h: linear probing, grown at 1/2 full. */
 #include <stdlib.h>
 
-#include "u64_table.h"
+#include "encore/u64_table.h"
 
 #define INITIAL_LOG2 12
 

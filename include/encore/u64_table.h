@@ -1,11 +1,12 @@
 /*
  * An open-addressing hash map from u64 keys to u64 values, for the hot
  * callbacks of the plugins (a count per RIP, a set of addresses, an
- * instruction count per address space): one multiply and, nearly always,
+ * instruction count per address space), and a disk's blocks in a
+ * recording or a replay: one multiply and, nearly always,
  * one cache line per lookup; it only allocates when it grows.
  */
-#ifndef ENCORE_PLUGINS_U64_TABLE_H
-#define ENCORE_PLUGINS_U64_TABLE_H
+#ifndef ENCORE_U64_TABLE_H
+#define ENCORE_U64_TABLE_H
 
 #include "encore/types.h"
 
