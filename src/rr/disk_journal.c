@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -12,6 +11,7 @@
 #include "encore/errmsg.h"
 #include "encore/fd_write.h"
 #include "encore/le_bytes.h"
+#include "encore/loader.h"
 
 struct disk_journal_writer {
 	int fd;
@@ -103,22 +103,13 @@ int disk_journal__read(const char *dir, u64 id, struct disk_journal_entry **entr
 		       u64 *count, bool *torn, char *err, size_t n)
 {
 	char path[4200], why[256];
+	size_t size;
 	snprintf(path, sizeof(path), "%s/%s", dir, DISK_JOURNAL_FILE);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (fd < 0 || fstat(fd, &st)) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
-		return errmsg(err, n, "cannot read %s: %s", path, strerror(e));
-	}
-	size_t size = (size_t)st.st_size;
-	u8 *buf = malloc(size ? size : 1);
-	ssize_t got = buf ? pread(fd, buf, size, 0) : -1;
-	close(fd);
-	if (got != (ssize_t)size) {
-		free(buf);
-		return errmsg(err, n, "cannot read %s", path);
+	u8 *buf = loader__read_file(path, &size, why, sizeof(why));
+	if (!buf) {
+		*entries = NULL;
+		*count = 0;
+		return errmsg(err, n, "%s", why);
 	}
 	int r = disk_journal__parse(buf, size, id, entries, count, torn, why, sizeof(why));
 	free(buf);
