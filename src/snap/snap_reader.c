@@ -338,6 +338,30 @@ static void fetch_page(void *opaque, u64 frame, u8 *page)
 	r->bytes_read += PAGE_REC_HEADER_SIZE + ref->packed;
 }
 
+/* Checkpoint c's new pages into `pages` (indexed by page number - 1):
+ * where its changed-frame list begins, or NULL with a message when a
+ * page lies beyond the end of the page store. */
+static const u8 *read_new_pages(struct snap_reader *r, u32 c, struct snap_page_ref *pages,
+				char *err, size_t n)
+{
+	const struct ckpt_info *i = &r->info[c];
+	const u8 *p = after_parts(r, c);
+	for (u32 q = 0; q < i->nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
+		struct snap_page_ref *ref = &pages[i->first_page - 1 + q];
+		ref->offset = get64(p);
+		ref->packed = get32(p + 8);
+		ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
+		if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE || ref->offset > r->pages_size ||
+		    r->pages_size - ref->offset < PAGE_REC_HEADER_SIZE + ref->packed) {
+			errmsg(err, n, "checkpoint %u refers to page %llu beyond the end of the page "
+			       "store (%s/%s was cut or damaged)", c,
+			       (unsigned long long)(i->first_page + q), r->dir, SNAP_PAGES_FILE);
+			return NULL;
+		}
+	}
+	return p;
+}
+
 /* The page table and frame map as of checkpoint k. */
 static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size_t n)
 {
@@ -362,22 +386,9 @@ static int build_maps(struct snap_reader *r, u32 k, u64 nframes, char *err, size
 	r->npages = total;
 	for (u32 c = 0; c <= k; c++) {
 		const struct ckpt_info *i = &r->info[c];
-		const u8 *p = after_parts(r, c);
-		for (u32 q = 0; q < i->nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
-			struct snap_page_ref *ref = &r->pages[i->first_page - 1 + q];
-			ref->offset = get64(p);
-			ref->packed = get32(p + 8);
-			ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
-			if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE ||
-			    ref->offset > r->pages_size ||
-			    r->pages_size - ref->offset < PAGE_REC_HEADER_SIZE + ref->packed) {
-				errmsg(err, n, "checkpoint %u refers to page %llu beyond the end of "
-				       "the page store (%s/%s was cut or damaged)", c,
-				       (unsigned long long)(i->first_page + q), r->dir,
-				       SNAP_PAGES_FILE);
-				return -1;
-			}
-		}
+		const u8 *p = read_new_pages(r, c, r->pages, err, n);
+		if (!p)
+			return -1;
 		/* Each frame to a page stored by this checkpoint or an earlier one. */
 		for (u32 q = 0; q < i->ndelta; q++, p += CKPT_DELTA_SIZE) {
 			u32 frame = get32(p), number = get32(p + 4);
@@ -486,18 +497,9 @@ static int load_all_pages(struct snap_reader *r, char *err, size_t n)
 	r->all_pages = calloc(total ? total : 1, sizeof(*r->all_pages));
 	if (!r->all_pages)
 		return errmsg(err, n, "out of memory");
-	for (u32 c = 0; c < r->usable; c++) {
-		const u8 *p = after_parts(r, c);
-		for (u32 q = 0; q < r->info[c].nnew; q++, p += CKPT_NEW_PAGE_SIZE) {
-			struct snap_page_ref *ref = &r->all_pages[r->info[c].first_page - 1 + q];
-			ref->offset = get64(p);
-			ref->packed = get32(p + 8);
-			ref->hash = (struct page_hash){ get64(p + 16), get64(p + 24) };
-			if (ref->packed == 0 || ref->packed > RAM_PAGE_SIZE)
-				return errmsg(err, n, "checkpoint %u is damaged (page %llu)", c,
-					      (unsigned long long)(r->info[c].first_page + q));
-		}
-	}
+	for (u32 c = 0; c < r->usable; c++)
+		if (!read_new_pages(r, c, r->all_pages, err, n))
+			return -1;
 	r->nall_pages = total;
 	return 0;
 }
