@@ -104,6 +104,11 @@ u64 disk_image__size(const struct disk_image *d)
 	return d->size;
 }
 
+u64 disk_image__blocks(const struct disk_image *d)
+{
+	return (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE;
+}
+
 bool disk_image__readonly(const struct disk_image *d)
 {
 	return d->readonly;
@@ -306,9 +311,8 @@ int disk_image__flush(struct disk_image *d, char *err, size_t n)
 
 int disk_image__observe(struct disk_image *d, const struct disk_observer *o)
 {
-	u64 blocks = (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE;
 	free(d->touched);
-	d->touched = calloc((blocks + 63) / 64, sizeof(u64));
+	d->touched = calloc((disk_image__blocks(d) + 63) / 64, sizeof(u64));
 	if (!d->touched)
 		return -1;
 	d->obs = *o;
@@ -389,7 +393,7 @@ struct disk_image *disk_image__open_source(const char *name, u64 size, bool read
 
 int disk_image__restore_block(struct disk_image *d, u64 block, const u8 *data)
 {
-	if (block >= (d->size + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE)
+	if (block >= disk_image__blocks(d))
 		return -1;
 	if (d->touched)
 		set_touched(d, block);

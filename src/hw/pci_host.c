@@ -20,6 +20,7 @@
 #include "encore/hw/ioapic.h"
 #include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
+#include "encore/le_bytes.h"
 #define ADDRESS_WRITABLE 0x80fffffcu /* enable, bus, device, function, dword */
 #define ADDRESS_BUS(a) (((a) >> 16) & 0xff)
 #define ADDRESS_DEVFN(a) (((a) >> 8) & 0xff)
@@ -181,9 +182,7 @@ static void pci_host_io(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *da
 
 static u32 bar_address(const u8 *config, unsigned bar)
 {
-	u32 v;
-	memcpy(&v, config + PCI_BAR0 + 4 * bar, 4);
-	return v & ~(PCI_BAR_MIN_SIZE - 1);
+	return get32(config + PCI_BAR0 + 4 * bar) & ~(PCI_BAR_MIN_SIZE - 1);
 }
 
 /* The enabled BAR holding [addr, addr + len) whole, or NULL. */
@@ -233,9 +232,8 @@ static int place_bars(struct pci_host *h, struct pci_function *f)
 		if (at < h->next_bar || (u64)at + size > IOAPIC_BASE)
 			return -1;
 		h->next_bar = at + size;
-		u32 mask = ~(size - 1);
-		memcpy(f->config + PCI_BAR0 + 4 * b, &at, 4);
-		memcpy(f->writable + PCI_BAR0 + 4 * b, &mask, 4);
+		put32(f->config + PCI_BAR0 + 4 * b, at);
+		put32(f->writable + PCI_BAR0 + 4 * b, ~(size - 1));
 		f->writable[PCI_BAR0 + 4 * b] &= 0xf0; /* memory, 32-bit, not prefetchable */
 	}
 	return 0;

@@ -171,7 +171,7 @@ static int rebuild(void *opaque, unsigned disk, u64 count, struct disk_image *im
 		if (e->disk != disk)
 			continue;
 		seen++;
-		if (e->block >= (disk_image__size(image) + DISK_BLOCK_SIZE - 1) / DISK_BLOCK_SIZE)
+		if (e->block >= disk_image__blocks(image))
 			return errmsg(err, n, "disk journal entry %llu names block %llu of disk %u, "
 				      "which has %llu bytes (the journal is damaged)",
 				      (unsigned long long)k, (unsigned long long)e->block, disk,

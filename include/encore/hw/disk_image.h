@@ -27,6 +27,7 @@ struct disk_image *disk_image__open(const char *path, bool readonly, bool snapsh
 void disk_image__close(struct disk_image *d);
 
 u64 disk_image__size(const struct disk_image *d);   /* bytes, whole sectors */
+u64 disk_image__blocks(const struct disk_image *d); /* DISK_BLOCK_SIZE blocks, the last maybe partial */
 bool disk_image__readonly(const struct disk_image *d);
 
 /* [off, off + len) must lie within the image.  -1 with a message when
