@@ -92,6 +92,19 @@ else
 	not_ok "readonly (exit $(cat "$tmp/ro.rc"))" "$tmp/ro.out"
 fi
 
+# A read-only disk recorded: the replay's disk refuses the write too.
+cp "$tmp/ro.img" "$tmp/rorec.img"
+timeout "$TIMEOUT" "$ENCORE" record -o "$tmp/rorec" --rtc base=2026-01-01 \
+	--disk "$tmp/rorec.img,readonly" <"$tmp/input" >"$tmp/rorec.out" 2>"$tmp/rorec.err"
+rm -f "$tmp/rorec.img"
+if grep -q '^disks 67108864:ro$' "$tmp/rorec/meta" &&
+   ! tr -d '\r' <"$tmp/rorec.out" | grep -q '^disk: written'; then
+	ok "record with a readonly disk: meta says ro, the write is refused"
+else
+	not_ok "record with a readonly disk" "$tmp/rorec.err"
+fi
+check_replays "$tmp/rorec" 1 "of the readonly disk, the image gone"
+
 # QEMU with the same kernel, initramfs and image.
 if command -v qemu-system-x86_64 >/dev/null; then
 	cp "$GUEST/disk.img" "$tmp/qemu.img"
