@@ -109,6 +109,25 @@ struct vcpu_sched_state {
 struct vtimer;
 struct device;
 
+#define MACHINE_NO_PAUSE (~0ull)
+
+/*
+ * A debugger's stop (src/debug/): the machine pauses when its instruction
+ * count reaches `at` (the first time it does: after any interrupt due
+ * there was delivered, or at the HLT that got there), or at the next
+ * instruction boundary after a hook set `requested` (an engine that
+ * runs hooks honours it).  The pause happens inside the engine's run,
+ * between two instructions, and `fn` runs there: nothing else happens
+ * at that point, so pausing changes nothing the guest can see.  `fn` may
+ * arm another pause, or end the run with machine__request_stop.
+ */
+struct machine_pause {
+	u64 at;           /* MACHINE_NO_PAUSE: none */
+	bool requested;
+	void (*fn)(void *opaque);
+	void *opaque;
+};
+
 /*
  * Page tracking for checkpoints (ram.c).  `dirty` has a bit per 4 KiB
  * frame of RAM written since the last checkpoint; engines mark it on the
@@ -172,6 +191,7 @@ struct encore_machine {
 	 * EXIT_ASYNC, so the front end can stop a guest that never exits. */
 	bool (*async_poll)(void *opaque);
 	void *async_opaque;
+	struct machine_pause pause;
 };
 
 /* A machine with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS) and `ram_size` bytes of

@@ -42,6 +42,7 @@ struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus)
 	m->low_ram_size = ram_size < MACHINE_LOW_RAM_MAX ? ram_size : MACHINE_LOW_RAM_MAX;
 	m->high_ram_size = ram_size - m->low_ram_size;
 	m->console_out = stdout;
+	m->pause.at = MACHINE_NO_PAUSE;
 	m->pio.machine = m->mmio.machine = m;
 	if (ram__init(m)) {
 		munmap(m->ram, ram_size);

@@ -212,6 +212,35 @@ const char *run_outcome__name(enum run_outcome o)
 	return (unsigned)o < sizeof(names) / sizeof(names[0]) ? names[o] : "unknown";
 }
 
+/* The engine's own count at the machine's pause point, if its run to
+ * `own` reaches that point. */
+static bool pause_within(struct encore_machine *m, struct encore_engine *e, u64 own, u64 *at)
+{
+	u64 insns = machine__insns(m);
+	if (m->pause.at == MACHINE_NO_PAUSE || m->pause.at < insns)
+		return false;
+	u64 p = e->ops->insn_count(e) + (m->pause.at - insns);
+	if (p > own)
+		return false;
+	*at = p;
+	return true;
+}
+
+/* The engine returned where the machine must pause: run the pause's
+ * function there.  True when the engine should go on to its limit. */
+static bool pause_here(struct encore_machine *m, struct encore_exit *x)
+{
+	if (machine__insns(m) == m->pause.at)
+		m->pause.at = MACHINE_NO_PAUSE;
+	m->pause.requested = false;
+	m->pause.fn(m->pause.opaque);
+	if (m->stopped) {
+		x->reason = EXIT_KICK; /* back to the main loop, which ends the run */
+		return false;
+	}
+	return x->reason == EXIT_LIMIT || x->reason == EXIT_PAUSE;
+}
+
 /* Run the engine of `v` to the machine's instruction count `end`. */
 static void run_engine(struct encore_machine *m, struct encore_vcpu *v, u64 end,
 		       struct encore_exit *x)
@@ -221,10 +250,20 @@ static void run_engine(struct encore_machine *m, struct encore_vcpu *v, u64 end,
 	if (!m->by_exits)
 		own = e->ops->insn_count(e) + (end - machine__insns(m));
 	/* Between landmarks nothing guest-visible may happen: only a stop
-	 * (which ends the run there) is looked at. */
-	do
-		engine__run(e, own, x);
-	while (x->reason == EXIT_ASYNC && !m->stopped);
+	 * (which ends the run there) or a pause is looked at. */
+	for (;;) {
+		u64 stop = own;
+		bool pausing = pause_within(m, e, own, &stop);
+		engine__run(e, stop, x);
+		if ((pausing && machine__insns(m) == m->pause.at) || m->pause.requested ||
+		    x->reason == EXIT_PAUSE) {
+			if (pause_here(m, x))
+				continue;
+			return;
+		}
+		if (x->reason != EXIT_ASYNC || m->stopped)
+			return;
+	}
 }
 
 /* A turn that ended by itself: its quantum, a PAUSE, or a halt.  The
