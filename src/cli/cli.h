@@ -12,6 +12,10 @@ int cmd_replay(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
+struct recording;
+/* encore replay --gdb (replay_gdb.c): serve `rec` to gdb on `spec`. */
+int replay_gdb(const char *spec, const struct recording *rec, bool damaged);
+
 /* Parse "512M", "2G", "65536" into bytes; returns false on bad input. */
 bool cli_parse_size(const char *s, u64 *out);
 /* Parse a non-negative integer with an optional k/M/G decimal suffix. */

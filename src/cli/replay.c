@@ -24,6 +24,7 @@ struct replay_opts {
 	bool has_from, has_to;
 	u32 from, to;
 	bool damaged;        /* the recording is, outside what this run needs */
+	const char *gdb;     /* --gdb [HOST:]PORT */
 };
 
 static void usage(FILE *f)
@@ -49,6 +50,9 @@ static void usage(FILE *f)
 		"                time and peak memory\n"
 		"  -q, --quiet   do not print the guest's console output\n"
 		"  --summary     print instructions, times and the final state hash\n"
+		"  --gdb [HOST:]PORT  serve the replay to gdb ('target remote'), with\n"
+		"                reverse execution; HOST defaults to 127.0.0.1, PORT 0\n"
+		"                picks a free one (docs/debugging.md)\n"
 		"  -h, --help    this help\n"
 		"\n"
 		"Exit status: 0 the whole recording replayed exactly; 1 the replay\n"
@@ -60,13 +64,14 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE };
+	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE, OPT_GDB };
 	static const struct option longopts[] = {
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "to", required_argument, 0, OPT_TO },
 		{ "stats", no_argument, 0, OPT_STATS },
 		{ "full-restore", no_argument, 0, OPT_FULL },
 		{ "engine", required_argument, 0, OPT_ENGINE },
+		{ "gdb", required_argument, 0, OPT_GDB },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -81,6 +86,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		case OPT_SUMMARY: o->summary = true; break;
 		case OPT_STATS: o->stats = true; break;
 		case OPT_FULL: o->full_restore = true; break;
+		case OPT_GDB: o->gdb = optarg; break;
 		case OPT_ENGINE:
 			if (!guest_parse_engine(optarg, &o->kvm)) {
 				fprintf(stderr, "encore replay: bad --engine '%s' (interp or kvm)\n",
@@ -116,6 +122,11 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	o->dir = argv[optind];
 	if (o->has_from && o->has_to && o->to <= o->from) {
 		fprintf(stderr, "encore replay: --to must name a later checkpoint than --from\n");
+		return 2;
+	}
+	if (o->gdb && (o->has_from || o->has_to || o->kvm || o->stats || o->summary)) {
+		fprintf(stderr, "encore replay: --gdb goes alone: gdb moves through the whole "
+			"recording itself, on the interpreter\n");
 		return 2;
 	}
 	if (o->full_restore && !o->has_from) {
@@ -273,7 +284,9 @@ int cmd_replay(int argc, char **argv)
 	o.damaged = health.damaged;
 	if (health.damaged)
 		integrity__print(&health, "replay");
-	if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))
+	if (o.gdb && (!health.damaged || integrity__can_start(&health, false, 0)))
+		status = replay_gdb(o.gdb, &rec, health.damaged);
+	else if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))
 		status = replay(&o, &rec);
 	else if (o.has_from)
 		fprintf(stderr, "encore replay: %s cannot be replayed from checkpoint %u: the "

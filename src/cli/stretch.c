@@ -222,8 +222,7 @@ int stretch__start(struct stretch *st, const struct recording *rec, const u8 *co
 	return 0;
 }
 
-/* Where the replay must stop at the latest. */
-static u64 instruction_bound(const struct stretch *st, const struct recording *rec)
+u64 stretch__instruction_bound(const struct stretch *st, const struct recording *rec)
 {
 	const struct rr_event *to = st->spec.has_to && !st->to_final
 		? stretch__checkpoint_event(rec, st->spec.to, NULL) : NULL;
@@ -238,7 +237,7 @@ static u64 instruction_bound(const struct stretch *st, const struct recording *r
 void stretch__run(struct stretch *st, const struct recording *rec)
 {
 	struct launch *l = &st->launch;
-	launch__run(l, instruction_bound(st, rec));
+	launch__run(l, stretch__instruction_bound(st, rec));
 	rr_session__end_replay(&l->session, &l->result, launch__status(l, false));
 }
 

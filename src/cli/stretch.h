@@ -40,6 +40,8 @@ int stretch__open(struct stretch *st, const struct stretch_spec *spec, const str
  * message.  `console` is the recorded console output. */
 int stretch__start(struct stretch *st, const struct recording *rec, const u8 *console,
 		   size_t console_len);
+/* The max_insns for launch__run: where the replay must stop at the latest. */
+u64 stretch__instruction_bound(const struct stretch *st, const struct recording *rec);
 /* Run to the stretch's end and check it (st->launch.session.div). */
 void stretch__run(struct stretch *st, const struct recording *rec);
 /* True when the stretch ended where it should, everything verified. */

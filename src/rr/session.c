@@ -502,6 +502,11 @@ static u64 replay_state_hash(struct rr_session *s)
 	return page_map__state_hash(&s->map, s->machine);
 }
 
+u64 rr_session__state_hash(struct rr_session *s)
+{
+	return replay_state_hash(s);
+}
+
 static void verify_checkpoint(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];

@@ -141,6 +141,8 @@ struct run_input rr_session__run_input(struct rr_session *s);
 void rr_session__console_byte(struct rr_session *s, u8 byte);
 /* Recording: log how the run ended and flush; -1 if the log is lost. */
 int rr_session__end_record(struct rr_session *s, const struct run_result *r, int status);
+/* Replaying: the machine's state hash here, as checkpoints compute it. */
+u64 rr_session__state_hash(struct rr_session *s);
 /* Replaying: check the end against the recording (sets s->div). */
 void rr_session__end_replay(struct rr_session *s, const struct run_result *r, int status);
 

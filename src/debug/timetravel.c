@@ -1,0 +1,440 @@
+/* Time travel on a recording (timetravel.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debug/timetravel.h"
+#include "encore/hooks.h"
+
+static struct encore_machine *machine_of(struct tt *tt)
+{
+	return tt->st.launch.guest.machine;
+}
+
+struct encore_machine *tt__machine(struct tt *tt)
+{
+	return machine_of(tt);
+}
+
+u64 tt__pos(struct tt *tt)
+{
+	return tt->base + machine__insns(machine_of(tt));
+}
+
+u64 tt__end_pos(const struct tt *tt)
+{
+	const struct rr_event *end = recording__end(tt->rec);
+	if (rr_meta__by_exits(&tt->rec->meta))
+		return TT_UNKNOWN; /* its landmarks count exits, not instructions */
+	return end ? end->at.insns : tt->rec->log.through.insns;
+}
+
+u32 tt__checkpoint_before(const struct tt *tt, u64 pos)
+{
+	u32 best = 0;
+	for (u32 k = 1; k < tt->nckpts; k++)
+		if (tt->ckpt_pos[k] != TT_UNKNOWN && tt->ckpt_pos[k] <= pos &&
+		    tt->ckpt_pos[k] >= tt->ckpt_pos[best])
+			best = k;
+	return best;
+}
+
+/* The checkpoint to restore to reach `target` for the first time:
+ * the latest one before it (a checkpoint at `target` itself may be
+ * later than the first arrival there, in an idle gap). */
+static u32 restore_point(const struct tt *tt, u64 target)
+{
+	return target > tt->start_pos ? tt__checkpoint_before(tt, target - 1) : 0;
+}
+
+/* ---- what the guest printed ---- */
+
+static void echo_console(struct tt *tt)
+{
+	u64 upto = tt->st.launch.session.console_bytes;
+	if (!tt->echo_console || upto <= tt->console_printed || upto > tt->console_len)
+		return;
+	fwrite(tt->console + tt->console_printed, 1, upto - tt->console_printed, stdout);
+	fflush(stdout);
+	tt->console_printed = upto;
+}
+
+/* ---- hooks: breakpoints and watchpoints ---- */
+
+static u64 hook_pos(struct tt *tt, u64 icount)
+{
+	return tt->base + machine_of(tt)->insns_others + icount;
+}
+
+static void note_hit(struct tt *tt, u64 pos, enum tt_why why, const struct watch *w)
+{
+	tt->has_hit = true;
+	tt->hit_pos = pos;
+	tt->hit = (struct tt_stop){ .why = why };
+	if (w)
+		tt->hit.watch = *w;
+}
+
+static void hook_insn(void *opaque, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
+		      unsigned len, unsigned cpl)
+{
+	(void)vcpu, (void)bytes, (void)len, (void)cpl;
+	struct tt *tt = opaque;
+	if (!points__break_at(&tt->points, rip))
+		return;
+	u64 pos = hook_pos(tt, icount);
+	if (tt->scanning) {
+		if (pos < tt->scan_end)
+			note_hit(tt, pos, TT_BREAK, NULL);
+	} else if (pos != tt->resume_pos) {
+		note_hit(tt, pos, TT_BREAK, NULL);
+		machine_of(tt)->pause.requested = true; /* before this instruction */
+	}
+}
+
+static void hook_mem(void *opaque, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
+		     unsigned size, u64 value, unsigned flags)
+{
+	(void)vcpu, (void)paddr, (void)value;
+	struct tt *tt = opaque;
+	const struct watch *w = points__watch_hit(&tt->points, vaddr, size,
+						  flags & HOOK_ACCESS_WRITE);
+	if (!w)
+		return;
+	u64 pos = hook_pos(tt, icount);
+	if (tt->scanning) {
+		if (pos < tt->scan_end) /* in reverse: stop before the access */
+			note_hit(tt, pos, TT_WATCH, w);
+	} else if (!tt->has_hit) {
+		note_hit(tt, pos + 1, TT_WATCH, w);
+		machine_of(tt)->pause.requested = true; /* after this instruction */
+	}
+}
+
+/* Engines keep the pointer: the hooks live in tt. */
+static void set_hooks(struct tt *tt, bool on)
+{
+	tt->hooks = (struct encore_hooks){ .on_insn = hook_insn, .insn_opaque = tt,
+					   .on_mem = hook_mem, .mem_opaque = tt };
+	struct encore_machine *m = machine_of(tt);
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		e->ops->set_hooks(e, on ? &tt->hooks : NULL);
+	}
+}
+
+/* ---- runs ---- */
+
+static void arm_pause(struct tt *tt, u64 pos, enum tt_why why)
+{
+	machine_of(tt)->pause.at = pos - tt->base;
+	tt->arrive_why = why;
+}
+
+/* Go on forward from the stop the machine is at (inside its run). */
+static void arm_forward(struct tt *tt, enum tt_verb verb)
+{
+	struct encore_machine *m = machine_of(tt);
+	tt->resume_pos = tt__pos(tt);
+	tt->has_hit = false;
+	set_hooks(tt, !points__empty(&tt->points));
+	if (verb == TT_STEP)
+		arm_pause(tt, tt->resume_pos + 1, TT_STEPPED);
+	else
+		m->pause.at = MACHINE_NO_PAUSE;
+}
+
+static void leave_run(struct tt *tt)
+{
+	machine__request_stop(machine_of(tt), 0);
+}
+
+/* Inside a pause: serve the client until it orders something; carry
+ * out what can be done from here (going forward), and leave the run
+ * for the rest. */
+static void serve_here(struct tt *tt, struct tt_stop stop)
+{
+	for (;;) {
+		struct tt_order o;
+		tt->client.serve(tt->client.opaque, tt, &stop, &o);
+		u64 pos = tt__pos(tt);
+		switch (o.verb) {
+		case TT_STEP:
+		case TT_CONTINUE:
+			arm_forward(tt, o.verb);
+			return;
+		case TT_GOTO:
+			if (o.pos == pos) {
+				stop = (struct tt_stop){ .why = TT_ARRIVED };
+				continue;
+			}
+			if (o.pos > pos) {
+				set_hooks(tt, false);
+				arm_pause(tt, o.pos, TT_ARRIVED);
+				return;
+			}
+			break;
+		case TT_QUIT:
+			tt->quit = true;
+			leave_run(tt);
+			return;
+		default:
+			break;
+		}
+		tt->order = o;
+		tt->order_pending = true;
+		leave_run(tt);
+		return;
+	}
+}
+
+static void on_pause(void *opaque)
+{
+	struct tt *tt = opaque;
+	echo_console(tt);
+	if (tt->scanning) {
+		leave_run(tt);
+		return;
+	}
+	if (tt->has_then) { /* arrived where a forward order was given */
+		tt->has_then = false;
+		arm_forward(tt, tt->then);
+		return;
+	}
+	struct tt_stop stop = { .why = tt->arrive_why };
+	if (tt->has_hit) {
+		stop = tt->hit;
+		tt->has_hit = false;
+	}
+	serve_here(tt, stop);
+}
+
+static void on_poll(void *opaque)
+{
+	struct tt *tt = opaque;
+	echo_console(tt);
+	struct encore_machine *m = machine_of(tt);
+	if (tt->scanning || !tt->client.interrupt || !tt->client.interrupt(tt->client.opaque))
+		return;
+	u64 next = machine__insns(m) + 1;
+	if (m->pause.at == MACHINE_NO_PAUSE || m->pause.at > next) {
+		m->pause.at = next;
+		tt->arrive_why = TT_INTERRUPTED;
+	}
+}
+
+static void learn_checkpoint(void *opaque, u32 index)
+{
+	struct tt *tt = opaque;
+	if (index < tt->nckpts && tt->ckpt_pos[index] == TT_UNKNOWN)
+		tt->ckpt_pos[index] = tt__pos(tt);
+}
+
+/* A fresh machine at checkpoint k; -1 after a message. */
+static int build(struct tt *tt, u32 k)
+{
+	if (tt->built)
+		stretch__close(&tt->st);
+	tt->built = false;
+	struct stretch_spec spec = { .has_from = true, .from = k, .quiet = true, .cmd = "replay" };
+	if (stretch__open(&tt->st, &spec, tt->rec)) {
+		stretch__close(&tt->st);
+		return -1;
+	}
+	tt->built = true;
+	if (stretch__start(&tt->st, tt->rec, tt->console, tt->console_len))
+		return -1;
+	struct launch *l = &tt->st.launch;
+	struct encore_machine *m = l->guest.machine;
+	tt->base = tt->ckpt_pos[k] - machine__insns(m);
+	m->pause.fn = on_pause;
+	m->pause.opaque = tt;
+	l->on_poll = on_poll;
+	l->on_poll_opaque = tt;
+	l->session.on_checkpoint = learn_checkpoint;
+	l->session.checkpoint_opaque = tt;
+	tt->finished = false;
+	tt->has_hit = false;
+	tt->restores++;
+	return 0;
+}
+
+/* The run ended by itself: the replay's end (checked), a divergence or
+ * a signal. */
+static void finish(struct tt *tt)
+{
+	struct launch *l = &tt->st.launch;
+	struct rr_session *s = &l->session;
+	echo_console(tt);
+	tt->finished = true;
+	if (s->interrupted) {
+		tt->quit = true;
+		return;
+	}
+	rr_session__end_replay(s, &l->result, launch__status(l, false));
+	if (s->div.found && !tt->divergence[0]) {
+		snprintf(tt->divergence, sizeof(tt->divergence), "%s", s->div.what);
+		fprintf(stderr, "\nencore replay: the replay diverged from its recording: %s\n",
+			s->div.what);
+	}
+}
+
+/* Run the built machine; `scan` is a search for hits. */
+static void run(struct tt *tt)
+{
+	launch__run(&tt->st.launch, stretch__instruction_bound(&tt->st, tt->rec));
+	if (!tt->order_pending && !tt->quit && !tt->scanning)
+		finish(tt);
+}
+
+/* Arrive at `target` from the checkpoint before it, then serve `stop`
+ * there (unless the replay ends first). */
+static void go(struct tt *tt, u64 target, struct tt_stop stop)
+{
+	if (build(tt, restore_point(tt, target))) {
+		tt->quit = true;
+		return;
+	}
+	set_hooks(tt, false);
+	arm_pause(tt, target, stop.why);
+	if (stop.why == TT_WATCH || stop.why == TT_BREAK) {
+		tt->hit = stop;
+		tt->has_hit = true; /* reported as is on arrival */
+	}
+	run(tt);
+}
+
+/* The last breakpoint or watchpoint hit before `end`, searching back one
+ * checkpoint interval at a time; false if there is none since the start. */
+static bool scan_back(struct tt *tt, u64 end)
+{
+	u64 hi = end;
+	for (;;) {
+		u32 k = restore_point(tt, hi);
+		if (build(tt, k)) {
+			tt->quit = true;
+			return false;
+		}
+		tt->scanning = true;
+		tt->scan_end = hi;
+		set_hooks(tt, true);
+		arm_pause(tt, hi, TT_ARRIVED);
+		run(tt);
+		tt->scanning = false;
+		if (tt->has_hit || tt->quit || k == 0)
+			return tt->has_hit && !tt->quit;
+		hi = tt->ckpt_pos[k];
+	}
+}
+
+/* Serve a stop outside any run (the machine has stopped), then carry out
+ * the order. */
+static void serve_stopped(struct tt *tt, struct tt_stop stop);
+
+static void carry_out(struct tt *tt, const struct tt_order *o)
+{
+	u64 pos = tt__pos(tt);
+	switch (o->verb) {
+	case TT_QUIT:
+		tt->quit = true;
+		return;
+	case TT_STEP:
+	case TT_CONTINUE:
+		if (tt->finished)
+			return serve_stopped(tt, (struct tt_stop){ .why = TT_END });
+		/* get back to here in a live run, then go on */
+		tt->has_then = true;
+		tt->then = o->verb;
+		go(tt, pos, (struct tt_stop){ .why = TT_ARRIVED });
+		return;
+	case TT_REVERSE_STEP:
+		if (pos <= tt->start_pos)
+			return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN, .reverse = true });
+		return go(tt, pos - 1, (struct tt_stop){ .why = TT_STEPPED, .reverse = true });
+	case TT_REVERSE_CONTINUE:
+		if (pos > tt->start_pos && scan_back(tt, pos)) {
+			struct tt_stop hit = tt->hit;
+			hit.reverse = true;
+			return go(tt, tt->hit_pos, hit);
+		}
+		if (tt->quit)
+			return;
+		return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN, .reverse = true });
+	case TT_GOTO:
+		return go(tt, o->pos, (struct tt_stop){ .why = TT_ARRIVED });
+	}
+}
+
+static void serve_stopped(struct tt *tt, struct tt_stop stop)
+{
+	struct tt_order o;
+	tt->client.serve(tt->client.opaque, tt, &stop, &o);
+	carry_out(tt, &o);
+}
+
+void tt__run(struct tt *tt)
+{
+	go(tt, tt->start_pos, (struct tt_stop){ .why = TT_AT_START });
+	while (!tt->quit) {
+		if (tt->order_pending) {
+			tt->order_pending = false;
+			struct tt_order o = tt->order;
+			carry_out(tt, &o);
+		} else if (tt->finished) {
+			serve_stopped(tt, (struct tt_stop){ .why = TT_END });
+		} else {
+			break; /* cannot happen: a run ends one of the ways above */
+		}
+	}
+}
+
+int tt__open(struct tt *tt, const struct recording *rec, const u8 *console,
+	     size_t console_len, const struct tt_client *client)
+{
+	memset(tt, 0, sizeof(*tt));
+	tt->rec = rec;
+	tt->console = console;
+	tt->console_len = console_len;
+	tt->client = *client;
+	/* The checkpoints: their positions are known from the log when it
+	 * counts instructions; a recording by exits learns them on the way. */
+	struct stretch_spec spec = { .cmd = "replay" };
+	if (stretch__open(&tt->st, &spec, rec)) {
+		stretch__close(&tt->st);
+		return -1;
+	}
+	const struct snap_reader *r = &tt->st.snap;
+	tt->nckpts = r->count;
+	tt->ckpt_pos = malloc((r->count ? r->count : 1) * sizeof(u64));
+	if (!tt->ckpt_pos) {
+		stretch__close(&tt->st);
+		fprintf(stderr, "encore replay: out of memory\n");
+		return -1;
+	}
+	bool by_exits = rr_meta__by_exits(&rec->meta);
+	for (u32 k = 0; k < r->count; k++) {
+		const struct rr_event *ev = stretch__checkpoint_event(rec, k, NULL);
+		bool final = r->info[k].flags & CKPT_FLAG_FINAL;
+		tt->ckpt_pos[k] = ev && !final && (!by_exits || k == 0) ? ev->at.insns : TT_UNKNOWN;
+	}
+	stretch__close(&tt->st);
+	if (!tt->nckpts || tt->ckpt_pos[0] == TT_UNKNOWN) {
+		fprintf(stderr, "encore replay: %s has no first checkpoint to start from\n",
+			rec->dir);
+		free(tt->ckpt_pos);
+		return -1;
+	}
+	if (by_exits)
+		tt->ckpt_pos[0] = 0;
+	tt->start_pos = tt->ckpt_pos[0];
+	return 0;
+}
+
+void tt__close(struct tt *tt)
+{
+	if (tt->built)
+		stretch__close(&tt->st);
+	tt->built = false;
+	free(tt->ckpt_pos);
+	tt->ckpt_pos = NULL;
+}

@@ -1,0 +1,113 @@
+/*
+ * Time travel on a recording: a replay that can be stopped at any
+ * instruction, run on to a breakpoint or watchpoint, and taken back to
+ * any earlier instruction -- by restoring the nearest checkpoint before
+ * it (sparsely) and replaying forward to exactly there.  A debugger
+ * front end (gdb_server.c) drives it through one callback, `serve`,
+ * called at every stop; it returns an order saying what to do next.
+ *
+ * A position is the machine's count of retired instructions since the
+ * recording's start (all vCPUs together).  Being at position P means
+ * instruction P is next: any interrupt due there was delivered already,
+ * and a vCPU that halted there is at its HLT.  Every way of arriving at
+ * P -- stepping, continuing, restoring a checkpoint and replaying --
+ * gives the same machine.
+ */
+#ifndef ENCORE_DEBUG_TIMETRAVEL_H
+#define ENCORE_DEBUG_TIMETRAVEL_H
+
+#include "cli/stretch.h"
+#include "debug/points.h"
+#include "encore/hooks.h"
+
+#define TT_UNKNOWN (~0ull)
+
+enum tt_why {
+	TT_AT_START,      /* the session begins here */
+	TT_STEPPED,       /* one instruction forward or back */
+	TT_BREAK,         /* a breakpoint: its instruction is next */
+	TT_WATCH,         /* a watchpoint (stop.watch); forward: after the access,
+			   * in reverse: before it */
+	TT_INTERRUPTED,   /* the client asked (Ctrl-C) */
+	TT_ARRIVED,       /* at the position a goto named */
+	TT_BEGIN,         /* reverse execution reached the start of the recording */
+	TT_END,           /* forward execution reached the end of the replay */
+};
+
+struct tt_stop {
+	enum tt_why why;
+	struct watch watch;
+	bool reverse;
+};
+
+enum tt_verb {
+	TT_CONTINUE, TT_STEP, TT_REVERSE_CONTINUE, TT_REVERSE_STEP, TT_GOTO, TT_QUIT,
+};
+
+struct tt_order {
+	enum tt_verb verb;
+	u64 pos; /* TT_GOTO */
+};
+
+struct tt;
+
+/* The front end: serve one stop (answer the client until it resumes)
+ * and fill in the order; poll (optional) runs every few milliseconds
+ * of a forward run and returns true when the client wants it stopped. */
+struct tt_client {
+	void (*serve)(void *opaque, struct tt *tt, const struct tt_stop *stop,
+		      struct tt_order *next);
+	bool (*interrupt)(void *opaque);
+	void *opaque;
+};
+
+struct tt {
+	const struct recording *rec;
+	const u8 *console;
+	size_t console_len;
+	bool echo_console;        /* print the guest's console as first reached */
+	u64 console_printed;
+	struct stretch st;
+	bool built;               /* st holds a machine */
+	bool finished;            /* its replay ran to the end (or diverged) */
+	u64 base;                 /* position = base + machine__insns */
+	u32 nckpts;
+	u64 *ckpt_pos;            /* each checkpoint's position, or TT_UNKNOWN */
+	u64 start_pos;            /* checkpoint 0's */
+	struct points points;
+	struct encore_hooks hooks;
+	/* the run under way */
+	bool scanning;            /* looking for the last hit before scan_end */
+	u64 scan_end;
+	bool has_hit;
+	u64 hit_pos;
+	struct tt_stop hit;
+	u64 resume_pos;           /* a forward run began here: no break at it */
+	enum tt_why arrive_why;   /* what reaching the pause position means */
+	bool has_then;            /* on arrival, carry out `then` (no stop) */
+	enum tt_verb then;
+	bool order_pending;       /* serve asked for what needs a restore */
+	struct tt_order order;
+	bool quit;
+	char divergence[1200];    /* the replay left its recording: why */
+	struct tt_client client;
+	u64 restores;             /* how many checkpoints were restored */
+};
+
+/* Open `rec` (its checkpoints read, console given) for time travel;
+ * prints a message and returns -1 if it cannot be. */
+int tt__open(struct tt *tt, const struct recording *rec, const u8 *console,
+	     size_t console_len, const struct tt_client *client);
+/* Stop at the recording's start and serve the client until it quits. */
+void tt__run(struct tt *tt);
+void tt__close(struct tt *tt);
+
+/* At a stop: the machine and where it is. */
+struct encore_machine *tt__machine(struct tt *tt);
+u64 tt__pos(struct tt *tt);
+/* The latest checkpoint at or before `pos` whose position is known. */
+u32 tt__checkpoint_before(const struct tt *tt, u64 pos);
+/* The position the replay ends at, once known (else TT_UNKNOWN). */
+u64 tt__end_pos(const struct tt *tt);
+
+#endif
