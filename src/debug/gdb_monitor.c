@@ -263,4 +263,6 @@ void gdb_monitor__arrived(struct gdb_server *srv, char *buf, size_t n)
 	say(&o, "at instruction %llu (vCPU %u at RIP %#llx)%s\n",
 	    (unsigned long long)tt__pos(srv->tt), m->cur->index, (unsigned long long)s.rip,
 	    srv->stop.why == TT_END ? ", the end of the replay" : "");
+	say(&o, "(gdb still shows the registers it read before: 'maintenance flush "
+	    "register-cache' shows these)\n");
 }

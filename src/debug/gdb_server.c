@@ -134,13 +134,18 @@ static void send_raw(struct gdb_server *srv, const void *p, size_t n)
 		fd_write_all(srv->fd, p, n);
 }
 
-/* Wait for the client's '+' (sending again on '-'). */
+/* Wait for the client's '+' (sending again on '-').  A client that
+ * sends its next packet instead is taken to have acknowledged. */
 static void await_ack(struct gdb_server *srv)
 {
 	for (int tries = 0; srv->fd >= 0;) {
 		int b = read_byte(srv);
 		if (b < 0 || b == '+')
 			return;
+		if (b == '$' || b == 0x03) {
+			srv->in_off--; /* for receive() */
+			return;
+		}
 		if (b == '-' && ++tries < 8)
 			send_raw(srv, srv->out, srv->out_len);
 	}

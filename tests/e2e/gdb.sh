@@ -1,0 +1,193 @@
+#!/bin/bash
+# encore replay --gdb, driven by Debian's gdb in batch mode, on a small
+# bare-metal guest (tests/guest/ticks.c: timer interrupts, port I/O, an
+# idle phase) recorded with a checkpoint every 500k instructions:
+#   - 50 stepi then 50 reverse-stepi give the same positions and
+#     registers, step for step: from the start, across the first
+#     checkpoint, and across one in the middle of the recording;
+#   - a breakpoint hit 4 times going forward is hit again, in reverse
+#     order, by reverse-continue (across checkpoints);
+#   - a watchpoint stops after the instruction that wrote, going forward,
+#     and before it in reverse;
+#   - reverse-finish and reverse-nexti (gdb's, on reverse step and
+#     continue) go back to a function's call;
+#   - `monitor when` at a checkpoint agrees with `inspect --events`;
+#   - refused register and memory writes, a goto beyond the end, bad
+#     monitor commands: each a clear message, and the replay goes on;
+#   - malformed packets and a client that disconnects without detaching:
+#     the server survives, and a new gdb finds the replay where it was;
+#   - a port in use is a clear error; `kill` ends encore with status 0.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+ENCORE=${ENCORE:-build/encore}
+GUEST_DIR=${GUEST_DIR:-build/guests}
+GUEST=$GUEST_DIR/ticks.elf
+HELPER=tests/e2e/helpers/timetravel.py
+tmp=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+for f in "$GUEST" "$ENCORE"; do
+	[ -f "$f" ] || { echo "gdb.sh: $f is missing (make)" >&2; exit 1; }
+done
+if ! command -v gdb >/dev/null; then
+	echo "skipped: no gdb (apt-get install gdb)"
+	exit 77
+fi
+
+# serve NAME: `encore replay --gdb 127.0.0.1:0` in the background; its
+# address into $port.
+serve() {
+	"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/$1.out" 2>"$tmp/$1.err" &
+	server=$!
+	port=
+	for _ in $(seq 200); do
+		port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/$1.err" | head -1)
+		[ -n "$port" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# gdb_run NAME COMMAND...: gdb in batch mode with the guest's symbols and
+# the helper, attached to $port; output in NAME.gdb.
+gdb_run() {
+	local name=$1 c
+	shift
+	local args=()
+	for c in "$@"; do args+=(-ex "$c"); done
+	timeout 300 gdb -batch -nx -x "$HELPER" "$GUEST" -ex "target remote $port" \
+		"${args[@]}" >"$tmp/$name.gdb" 2>&1
+}
+# checks NAME: each CHECK line of NAME.gdb is a result.
+checks() {
+	local line n=0
+	while read -r line; do
+		n=$((n + 1))
+		case "$line" in
+		"CHECK OK "*) ok "${line#CHECK OK }" ;;
+		*) not_ok "${line#CHECK FAIL }" "$tmp/$1.gdb" ;;
+		esac
+	done < <(grep '^CHECK' "$tmp/$1.gdb")
+	[ "$n" -gt 0 ] || not_ok "$1: no checks ran" "$tmp/$1.gdb"
+}
+# server_ends WHAT: the server exits by itself with status 0.
+server_ends() {
+	local rc
+	for _ in $(seq 100); do kill -0 "$server" 2>/dev/null || break; sleep 0.05; done
+	wait "$server"
+	rc=$?
+	server=
+	if [ $rc = 0 ]; then ok "$1"; else not_ok "$1 (status $rc)" "$tmp/s1.err"; fi
+}
+
+if ! "$ENCORE" record -o "$tmp/rec" --interval 500k --kernel "$GUEST" >"$tmp/rec.out" \
+	2>"$tmp/rec.err"; then
+	not_ok "record ticks.elf" "$tmp/rec.err"
+	finish
+	exit
+fi
+"$ENCORE" inspect "$tmp/rec" --events >"$tmp/events.txt"
+# checkpoint K's instruction count, from inspect's event list
+ckpt_insns() { awk -v k="#$1" '$2 == "checkpoint" && $8 == k { print $3 }' "$tmp/events.txt"; }
+k1=$(ckpt_insns 1)
+k4=$(ckpt_insns 4)
+k3_line=$(awk '$2 == "checkpoint" && $8 == "#3"' "$tmp/events.txt")
+
+# ---- stepping, breakpoints and watchpoints, forward and back ----
+if serve s1; then
+	gdb_run steps \
+		"python step_check('50 stepi then 50 reverse-stepi from the start agree', 50)" \
+		"python goto($k1 - 20)" \
+		"python step_check('... across checkpoint 1 at instruction $k1', 50)" \
+		"python goto($k4 - 25)" \
+		"python step_check('... across checkpoint 4 at instruction $k4, mid-recording', 50)" \
+		"python goto('start')" \
+		"python breaks_check('4 hits of a breakpoint, then back through them with reverse-continue', 'isr_dispatch', 4)" \
+		"python watch_check('a watchpoint stops after the write forward, before it in reverse', 'ticks')" \
+		"python finish_check('reverse-finish and reverse-nexti go back to the call', 'kprintf')" \
+		"monitor goto checkpoint 3" \
+		"python print('WHEN ' + when().replace(chr(10), ' | '))" \
+		"kill"
+	checks steps
+	# "at instruction N (vCPU 0 at RIP R)" and "next event: #E (checkpoint) at instruction N"
+	read -r ev kind insns _ _ _ rip _ <<<"$k3_line"
+	when=$(grep '^WHEN ' "$tmp/steps.gdb")
+	if [[ "$when" == *"at instruction $insns (vCPU 0 at RIP $rip)"* &&
+	      "$when" == *"next event: #$ev (checkpoint) at instruction $insns, 0 ahead"* ]]; then
+		ok "monitor when at checkpoint 3 agrees with inspect --events (event $ev, $insns, $rip)"
+	else
+		not_ok "monitor when at checkpoint 3: '$when', inspect: '$k3_line'" "$tmp/steps.gdb"
+	fi
+	server_ends "encore ends with status 0 when gdb kills the target"
+else
+	not_ok "encore replay --gdb did not start" "$tmp/s1.err"
+fi
+
+# ---- bad input ----
+if serve s2; then
+	gdb_run bad \
+		"python goto(1000)" \
+		"python expect_error('a register write is refused', 'set \$rax = 1', 'E\\\\.|refused|diverge|Could not')" \
+		"python expect_error('a memory write is refused', 'set {int}&ticks = 5', 'E\\\\.|refused|diverge|Cannot access')" \
+		"python expect_error('goto beyond the end says where the recording ends', 'monitor goto 99999999999', 'beyond the recording.s end at instruction [0-9]+')" \
+		"python expect_error('a bad goto says how to use it', 'monitor goto nowhere', 'usage: monitor goto')" \
+		"python expect_error('an unknown monitor command names itself', 'monitor frobnicate', 'unknown monitor command .frobnicate')" \
+		"python expect_error('the replay stayed where it was', 'monitor when', 'at instruction 1000 ')" \
+		"python step_check('and still steps both ways', 10)" \
+		"disconnect"
+	checks bad
+	grep -q 'refused, a replay cannot change the machine' "$tmp/s2.err" &&
+		ok "encore says why it refused the writes" ||
+		not_ok "no message for refused writes" "$tmp/s2.err"
+	# raw bytes: noise, a bad checksum, an oversized packet, a bad request,
+	# then a good one; then a disconnect without detaching
+	python3 - "${port##*:}" >"$tmp/raw.txt" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)
+def frame(body):
+    return b'$' + body + b'#' + b'%02x' % (sum(body) % 256)
+s.sendall(b'garbage\x00\xff' + b'$m100000,4#00' + b'$' + b'a' * 40000 + b'#00')
+s.sendall(frame(b'Zx') + frame(b'QStartNoAckMode'))
+time.sleep(0.3)
+s.recv(65536)
+s.sendall(frame(b'?'))
+buf = b''
+while not (b'T05' in buf and b'#' in buf.split(b'T05', 1)[1]):
+    buf += s.recv(65536)
+print('REPLY', buf.decode('latin-1'))
+s.close()
+PY
+	grep -q 'REPLY.*T05thread:1;' "$tmp/raw.txt" &&
+		ok "malformed packets are dropped with a message and the server still answers" ||
+		not_ok "server after malformed packets" "$tmp/raw.txt"
+	grep -q 'dropped a packet: its checksum is wrong' "$tmp/s2.err" &&
+		grep -q "malformed request 'Zx'" "$tmp/s2.err" &&
+		ok "each bad packet is named on stderr" || not_ok "bad packets not named" "$tmp/s2.err"
+	# a second server on the same port
+	"$ENCORE" replay "$tmp/rec" --gdb "$port" >/dev/null 2>"$tmp/busy.err"
+	rc=$?
+	[ $rc = 2 ] && grep -q "cannot listen on 127.0.0.1:${port##*:}: Address already in use" \
+		"$tmp/busy.err" && ok "a port in use: exit 2 and a message" ||
+		not_ok "port in use: status $rc" "$tmp/busy.err"
+	gdb_run again "python expect_error('a new gdb finds the replay where the last left it', 'monitor when', 'at instruction 1000 ')" \
+		"kill"
+	checks again
+	grep -q 'gdb disconnected without detaching' "$tmp/s2.err" &&
+		ok "a disconnect is reported and the server waits for the next gdb" ||
+		not_ok "no disconnect message" "$tmp/s2.err"
+	server_ends "encore ends after the second gdb kills the target"
+else
+	not_ok "encore replay --gdb did not start" "$tmp/s2.err"
+fi
+
+"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 --from 1 >/dev/null 2>"$tmp/alone.err"
+rc=$?
+[ $rc = 2 ] && grep -q -- '--gdb goes alone' "$tmp/alone.err" &&
+	ok "--gdb with --from: exit 2 and a message" || not_ok "--gdb --from: status $rc" "$tmp/alone.err"
+"$ENCORE" replay "$tmp/rec" --gdb 99999 >/dev/null 2>"$tmp/badport.err"
+rc=$?
+[ $rc = 2 ] && grep -q "is not \[HOST:\]PORT" "$tmp/badport.err" &&
+	ok "--gdb 99999: exit 2 and a message" || not_ok "--gdb 99999: status $rc" "$tmp/badport.err"
+
+finish

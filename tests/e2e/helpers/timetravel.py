@@ -1,0 +1,165 @@
+# Checks that run inside Debian's gdb (gdb -batch -x THIS -ex 'python ...')
+# against `encore replay --gdb`.  Each prints "CHECK OK NAME ..." or
+# "CHECK FAIL NAME: why"; the shell test counts them.
+import re
+
+import gdb
+
+REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10',
+        'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'es',
+        'fs', 'gs', 'fs_base', 'gs_base', 'mxcsr', 'fstat', 'fctrl']
+
+
+def run(cmd):
+    return gdb.execute(cmd, to_string=True)
+
+
+def regs():
+    return tuple(int(gdb.parse_and_eval('$' + r)) & (2**64 - 1) for r in REGS)
+
+
+def when():
+    return run('monitor when')
+
+
+def pos():
+    m = re.search(r'at instruction (\d+)', when())
+    return int(m.group(1)) if m else None
+
+
+def state():
+    return (pos(), regs())
+
+
+def ok(name, detail=''):
+    print('CHECK OK %s %s' % (name, detail))
+
+
+def fail(name, why):
+    print('CHECK FAIL %s: %s' % (name, why))
+
+
+def first_difference(a, b):
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i, x, y
+    return None
+
+
+def step_check(name, n):
+    """n stepi, then n reverse-stepi: the same positions and registers."""
+    fwd = [state()]
+    for _ in range(n):
+        run('stepi')
+        fwd.append(state())
+    back = [state()]
+    for _ in range(n):
+        run('reverse-stepi')
+        back.append(state())
+    back.reverse()
+    start = fwd[0][0]
+    if [p for p, _ in fwd] != list(range(start, start + n + 1)):
+        return fail(name, 'forward positions are not consecutive: %s' % [p for p, _ in fwd][:8])
+    d = first_difference(fwd, back)
+    if d:
+        i, x, y = d
+        return fail(name, 'step %d differs: forward %s, reverse %s' % (i, x, y))
+    ok(name, 'positions %d..%d, %d registers each' % (start, start + n, len(REGS)))
+
+
+def breaks_check(name, where, n):
+    """Continue to n hits of a breakpoint, then reverse-continue back
+    through them: each reverse stop is the earlier forward stop."""
+    bp = gdb.Breakpoint(where)
+    addr = int(gdb.parse_and_eval('(long)&%s' % where)) & (2**64 - 1)
+    hits = []
+    for _ in range(n):
+        run('continue')
+        pc = int(gdb.parse_and_eval('$pc')) & (2**64 - 1)
+        if pc != addr:
+            bp.delete()
+            return fail(name, 'continue stopped at %#x, not at the breakpoint %#x' % (pc, addr))
+        hits.append(state())
+    for i in range(n - 2, -1, -1):
+        run('reverse-continue')
+        got = state()
+        if got != hits[i]:
+            bp.delete()
+            return fail(name, 'reverse-continue #%d stopped at %s, hit %d was at %s'
+                        % (n - 1 - i, got[0], i, hits[i][0]))
+    bp.delete()
+    ok(name, 'hits at %s' % [p for p, _ in hits])
+
+
+def value(expr):
+    return int(gdb.parse_and_eval(expr))
+
+
+def watch_check(name, expr):
+    """A write watchpoint stops after the writing instruction going
+    forward, before it in reverse: one stepi apart, old and new value."""
+    wp = gdb.Breakpoint(expr, gdb.BP_WATCHPOINT, gdb.WP_WRITE)
+    run('continue')
+    p1, v1 = pos(), value(expr)
+    run('continue')
+    p2, v2 = pos(), value(expr)
+    run('reverse-continue')
+    p3, v3 = pos(), value(expr)
+    wp.delete()
+    if p3 != p2 - 1 or v3 != v1 or v2 == v1:
+        return fail(name, 'forward hits at %d (%d) and %d (%d), reverse stop at %d (%d)'
+                    % (p1, v1, p2, v2, p3, v3))
+    run('stepi')
+    p4, v4 = pos(), value(expr)
+    if p4 != p2 or v4 != v2:
+        return fail(name, 'stepping the writing instruction went to %d (%d), not %d (%d)'
+                    % (p4, v4, p2, v2))
+    ok(name, 'writes at %d and %d, reverse stop before the second' % (p1 - 1, p2 - 1))
+
+
+def goto(target):
+    """monitor goto moves the machine behind gdb's back: gdb must drop
+    the registers and frames it read before."""
+    out = run('monitor goto %s' % target)
+    run('maintenance flush register-cache')
+    return out
+
+
+def expect_error(name, cmd, pattern):
+    try:
+        out = run(cmd)
+    except gdb.error as e:
+        out = str(e)
+    if re.search(pattern, out):
+        ok(name, repr(out.strip()[:80]))
+    else:
+        fail(name, 'no %r in %r' % (pattern, out[:300]))
+
+
+def function_name():
+    f = gdb.selected_frame().function()
+    return f.name if f else '?'
+
+
+def finish_check(name, where):
+    """reverse-finish from inside a function goes back to its caller,
+    before the call; finish then reverse-nexti steps back over the whole
+    call to the call instruction, just before the function's entry."""
+    bp = gdb.Breakpoint(where)
+    run('continue')
+    bp.delete()
+    entry = pos()
+    for _ in range(3):
+        run('stepi')
+    run('reverse-finish')
+    back, caller = pos(), function_name()
+    goto(entry)
+    run('finish')
+    after = pos()
+    run('reverse-nexti')
+    call, call_in = pos(), function_name()
+    if not (entry - 64 < back < entry) or caller == where or after <= entry or \
+            call != entry - 1 or call_in != caller:
+        return fail(name, 'entry %d: reverse-finish to %d in %s, finish to %d, reverse-nexti '
+                    'to %d in %s' % (entry, back, caller, after, call, call_in))
+    ok(name, '%s called at %d from %s, returned at %d' % (where, call, caller, after))
