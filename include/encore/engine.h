@@ -29,8 +29,6 @@ enum encore_exit_reason {
 			    * may happen there */
 	EXIT_YIELD,        /* the vCPU is spinning (x86 PAUSE) and another may
 			    * as well run: only where the machine asked for it */
-	EXIT_PAUSE,        /* a hook asked the machine to pause (machine.pause):
-			    * the engine stopped at the next instruction boundary */
 };
 
 struct encore_exit {

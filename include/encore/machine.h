@@ -114,12 +114,12 @@ struct device;
 /*
  * A debugger's stop (src/debug/): the machine pauses when its instruction
  * count reaches `at` (the first time it does: after any interrupt due
- * there was delivered, or at the HLT that got there), or at the next
- * instruction boundary after a hook set `requested` (an engine that
- * runs hooks honours it).  The pause happens inside the engine's run,
- * between two instructions, and `fn` runs there: nothing else happens
- * at that point, so pausing changes nothing the guest can see.  `fn` may
- * arm another pause, or end the run with machine__request_stop.
+ * there was delivered, or at the HLT that got there), or when the engine
+ * returns after an analysis hook set `requested` (and kicked it).  The
+ * pause happens inside the engine's run, between two instructions, and
+ * `fn` runs there: nothing else happens at that point, so pausing changes
+ * nothing the guest can see.  `fn` may arm another pause, or end the run
+ * with machine__request_stop.
  */
 struct machine_pause {
 	u64 at;           /* MACHINE_NO_PAUSE: none */

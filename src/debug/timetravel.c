@@ -5,6 +5,7 @@
 
 #include "debug/timetravel.h"
 #include "encore/hooks.h"
+#include "encore/plugin.h"
 
 static struct encore_machine *machine_of(struct tt *tt)
 {
@@ -59,7 +60,20 @@ static void echo_console(struct tt *tt)
 	tt->console_printed = upto;
 }
 
-/* ---- hooks: breakpoints and watchpoints ---- */
+/* ---- hooks: breakpoints and watchpoints ----
+ *
+ * The interpreter runs its translated code with these hooks: a decoded
+ * block that holds a breakpoint gets a handle listing where, each run of
+ * it reports which instructions began, and every memory access is seen.
+ * A search for the last hit (scanning) just notes each hit.  Going
+ * forward, the first hit stops the run a few instructions later (at the
+ * end of its block); the machine then goes back to the hit exactly,
+ * from the checkpoint before it. */
+
+struct break_block {
+	unsigned n;
+	u16 index[]; /* the instructions of the block that are breakpoints */
+};
 
 static u64 hook_pos(struct tt *tt, u64 icount)
 {
@@ -75,51 +89,108 @@ static void note_hit(struct tt *tt, u64 pos, enum tt_why why, const struct watch
 		tt->hit.watch = *w;
 }
 
-static void hook_insn(void *opaque, unsigned vcpu, u64 icount, u64 rip, const u8 *bytes,
-		      unsigned len, unsigned cpl)
+/* Going forward: the first hit ends the run soon after. */
+static void forward_hit(struct tt *tt, unsigned vcpu, u64 pos, enum tt_why why,
+			const struct watch *w)
 {
-	(void)vcpu, (void)bytes, (void)len, (void)cpl;
-	struct tt *tt = opaque;
-	if (!points__break_at(&tt->points, rip))
+	if (tt->has_hit || pos == tt->resume_pos)
 		return;
-	u64 pos = hook_pos(tt, icount);
-	if (tt->scanning) {
-		if (pos < tt->scan_end)
+	note_hit(tt, pos, why, w);
+	struct encore_machine *m = machine_of(tt);
+	m->pause.requested = true;
+	m->vcpus[vcpu].engine->ops->kick(m->vcpus[vcpu].engine);
+}
+
+static void *hook_decoded(void *opaque, unsigned vcpu, const struct encore_code_block *b)
+{
+	(void)vcpu;
+	struct tt *tt = opaque;
+	u16 found[256];
+	unsigned n = 0;
+	u64 rip = b->rip;
+	for (unsigned k = 0; k < b->ninsns && n < 256; rip += b->lens[k++])
+		if (points__break_at(&tt->points, rip))
+			found[n++] = (u16)k;
+	if (!n)
+		return NULL;
+	struct break_block *bb = malloc(sizeof(*bb) + n * sizeof(u16));
+	void **list = realloc(tt->break_blocks, (tt->nbreak_blocks + 1) * sizeof(void *));
+	if (!bb || !list) {
+		fprintf(stderr, "encore replay: out of memory\n");
+		exit(2);
+	}
+	bb->n = n;
+	memcpy(bb->index, found, n * sizeof(u16));
+	tt->break_blocks = list;
+	tt->break_blocks[tt->nbreak_blocks++] = bb;
+	return bb;
+}
+
+static void hook_ran(void *opaque, unsigned vcpu, u64 icount, void *handle, unsigned started,
+		     unsigned retired)
+{
+	(void)retired;
+	struct tt *tt = opaque;
+	const struct break_block *bb = handle;
+	if (!bb)
+		return;
+	for (unsigned k = 0; k < bb->n && bb->index[k] < started; k++) {
+		u64 pos = hook_pos(tt, icount + bb->index[k]);
+		if (!tt->scanning)
+			forward_hit(tt, vcpu, pos, TT_BREAK, NULL);
+		else if (pos < tt->scan_end)
 			note_hit(tt, pos, TT_BREAK, NULL);
-	} else if (pos != tt->resume_pos) {
-		note_hit(tt, pos, TT_BREAK, NULL);
-		machine_of(tt)->pause.requested = true; /* before this instruction */
 	}
 }
 
 static void hook_mem(void *opaque, unsigned vcpu, u64 icount, u64 vaddr, u64 paddr,
 		     unsigned size, u64 value, unsigned flags)
 {
-	(void)vcpu, (void)paddr, (void)value;
+	(void)paddr, (void)value;
 	struct tt *tt = opaque;
 	const struct watch *w = points__watch_hit(&tt->points, vaddr, size,
 						  flags & HOOK_ACCESS_WRITE);
 	if (!w)
 		return;
 	u64 pos = hook_pos(tt, icount);
-	if (tt->scanning) {
-		if (pos < tt->scan_end) /* in reverse: stop before the access */
-			note_hit(tt, pos, TT_WATCH, w);
-	} else if (!tt->has_hit) {
-		note_hit(tt, pos + 1, TT_WATCH, w);
-		machine_of(tt)->pause.requested = true; /* after this instruction */
-	}
+	if (!tt->scanning)
+		forward_hit(tt, vcpu, pos + 1, TT_WATCH, w); /* after the access */
+	else if (pos < tt->scan_end)
+		note_hit(tt, pos, TT_WATCH, w); /* in reverse: before it */
 }
 
-/* Engines keep the pointer: the hooks live in tt. */
+static void free_break_blocks(struct tt *tt)
+{
+	for (size_t k = 0; k < tt->nbreak_blocks; k++)
+		free(tt->break_blocks[k]);
+	free(tt->break_blocks);
+	tt->break_blocks = NULL;
+	tt->nbreak_blocks = 0;
+}
+
+/* Engines keep the pointer: the hooks live in tt.  Setting them drops
+ * every decoded block, so none keeps a handle made for other points. */
 static void set_hooks(struct tt *tt, bool on)
 {
-	tt->hooks = (struct encore_hooks){ .on_insn = hook_insn, .insn_opaque = tt,
-					   .on_mem = hook_mem, .mem_opaque = tt };
 	struct encore_machine *m = machine_of(tt);
+	on = on && !points__empty(&tt->points);
+	tt->hooks = (struct encore_hooks){ .code_opaque = tt };
+	if (tt->points.nbreaks) {
+		tt->hooks.on_block_decoded = hook_decoded;
+		tt->hooks.on_block_ran = hook_ran;
+	}
+	if (tt->points.nwatches) {
+		tt->hooks.on_mem = hook_mem;
+		tt->hooks.mem_opaque = tt;
+	}
 	for (unsigned k = 0; k < m->nvcpus; k++) {
 		struct encore_engine *e = m->vcpus[k].engine;
-		e->ops->set_hooks(e, on ? &tt->hooks : NULL);
+		e->ops->set_hooks(e, NULL);
+	}
+	free_break_blocks(tt);
+	for (unsigned k = 0; on && k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		e->ops->set_hooks(e, &tt->hooks);
 	}
 }
 
@@ -137,7 +208,7 @@ static void arm_forward(struct tt *tt, enum tt_verb verb)
 	struct encore_machine *m = machine_of(tt);
 	tt->resume_pos = tt__pos(tt);
 	tt->has_hit = false;
-	set_hooks(tt, !points__empty(&tt->points));
+	set_hooks(tt, verb == TT_CONTINUE);
 	if (verb == TT_STEP)
 		arm_pause(tt, tt->resume_pos + 1, TT_STEPPED);
 	else
@@ -203,8 +274,14 @@ static void on_pause(void *opaque)
 	}
 	struct tt_stop stop = { .why = tt->arrive_why };
 	if (tt->has_hit) {
-		stop = tt->hit;
 		tt->has_hit = false;
+		if (tt__pos(tt) != tt->hit_pos) { /* ran past it: go back there */
+			tt->order = (struct tt_order){ .verb = TT_RETURN_TO_HIT };
+			tt->order_pending = true;
+			leave_run(tt);
+			return;
+		}
+		stop = tt->hit;
 	}
 	serve_here(tt, stop);
 }
@@ -256,6 +333,7 @@ static int build(struct tt *tt, u32 k)
 	tt->finished = false;
 	tt->has_hit = false;
 	tt->restores++;
+	free_break_blocks(tt);
 	return 0;
 }
 
@@ -362,6 +440,8 @@ static void carry_out(struct tt *tt, const struct tt_order *o)
 		return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN, .reverse = true });
 	case TT_GOTO:
 		return go(tt, o->pos, (struct tt_stop){ .why = TT_ARRIVED });
+	case TT_RETURN_TO_HIT:
+		return go(tt, tt->hit_pos, tt->hit);
 	}
 }
 
@@ -437,4 +517,5 @@ void tt__close(struct tt *tt)
 	tt->built = false;
 	free(tt->ckpt_pos);
 	tt->ckpt_pos = NULL;
+	free_break_blocks(tt);
 }

@@ -42,6 +42,7 @@ struct tt_stop {
 
 enum tt_verb {
 	TT_CONTINUE, TT_STEP, TT_REVERSE_CONTINUE, TT_REVERSE_STEP, TT_GOTO, TT_QUIT,
+	TT_RETURN_TO_HIT, /* internal: a forward run went past its hit */
 };
 
 struct tt_order {
@@ -76,6 +77,8 @@ struct tt {
 	u64 start_pos;            /* checkpoint 0's */
 	struct points points;
 	struct encore_hooks hooks;
+	void **break_blocks;      /* handles given to decoded blocks */
+	size_t nbreak_blocks;
 	/* the run under way */
 	bool scanning;            /* looking for the last hit before scan_end */
 	u64 scan_end;

@@ -238,7 +238,7 @@ static bool pause_here(struct encore_machine *m, struct encore_exit *x)
 		x->reason = EXIT_KICK; /* back to the main loop, which ends the run */
 		return false;
 	}
-	return x->reason == EXIT_LIMIT || x->reason == EXIT_PAUSE;
+	return x->reason == EXIT_LIMIT;
 }
 
 /* Run the engine of `v` to the machine's instruction count `end`. */
@@ -255,8 +255,7 @@ static void run_engine(struct encore_machine *m, struct encore_vcpu *v, u64 end,
 		u64 stop = own;
 		bool pausing = pause_within(m, e, own, &stop);
 		engine__run(e, stop, x);
-		if ((pausing && machine__insns(m) == m->pause.at) || m->pause.requested ||
-		    x->reason == EXIT_PAUSE) {
+		if ((pausing && machine__insns(m) == m->pause.at) || m->pause.requested) {
 			if (pause_here(m, x))
 				continue;
 			return;

@@ -209,15 +209,6 @@ static inline const u8 *hook_insn_bytes(struct cpu *c, const struct block *b, co
 	return copy;
 }
 
-/* A hook asked the machine to pause (machine.pause): end the run at
- * this boundary, unless something else ends it already. */
-static void hooked_pause(struct cpu *c)
-{
-	c->block_abort = 1;
-	if (c->exit_reason < 0)
-		c->exit_reason = EXIT_PAUSE;
-}
-
 /* exec_block with per-instruction hooks, per-block hooks or both (one
  * copy per combination, so a missing one costs no test per instruction).
  * Everything the hooks need that stays fixed for the block is read once,
@@ -244,8 +235,6 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 			u8 copy[15];
 			on_insn(insn_opaque, vcpu, icount, c->s.rip,
 				hook_insn_bytes(c, b, code, room, offset, i->len, copy), i->len, c->cpl);
-			if (unlikely(c->machine->pause.requested))
-				break; /* before this instruction */
 		}
 		offset += i->len;
 		c->cur = i;
@@ -253,13 +242,9 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 		i->fn(c, i);
 		i++;
 		icount++;
-		if (unlikely(c->machine->pause.requested))
-			break; /* a hook inside it asked: after it */
 	} while (i != c->stop);
 	c->icount += (u64)(i - first);
 	c->cur = NULL;
-	if (unlikely(c->machine->pause.requested))
-		hooked_pause(c);
 	return (unsigned)(i - first);
 }
 
