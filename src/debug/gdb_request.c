@@ -42,8 +42,9 @@ static void parse_memory(const char *s, const char *end, struct gdb_request *r)
 	if (!addr_len(&p, r))
 		return bad(r, "a memory request needs ADDR,LENGTH in hex");
 	if (s[0] == 'm') {
-		r->kind = *p ? GDB_REQ_BAD : GDB_REQ_READ_MEM;
-		r->why = "junk after a memory read's length";
+		if (*p)
+			return bad(r, "junk after a memory read's length");
+		r->kind = GDB_REQ_READ_MEM;
 		return;
 	}
 	if (*p != ':')
@@ -173,8 +174,9 @@ static void parse_register(const char *s, struct gdb_request *r)
 		return bad(r, "a register request needs its number in hex");
 	r->regno = (unsigned)n;
 	if (s[0] == 'p') {
-		r->kind = *p ? GDB_REQ_BAD : GDB_REQ_READ_REG;
-		r->why = "junk after a register number";
+		if (*p)
+			return bad(r, "junk after a register number");
+		r->kind = GDB_REQ_READ_REG;
 		return;
 	}
 	if (*p != '=')

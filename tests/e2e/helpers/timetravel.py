@@ -68,10 +68,14 @@ def step_check(name, n):
 
 
 def breaks_check(name, where, n):
-    """Continue to n hits of a breakpoint, then reverse-continue back
-    through them: each reverse stop is the earlier forward stop."""
+    """Continue to n hits of a breakpoint (a function, or *ADDRESS), then
+    reverse-continue back through them: each reverse stop is the earlier
+    forward stop."""
     bp = gdb.Breakpoint(where)
-    addr = int(gdb.parse_and_eval('(long)&%s' % where)) & (2**64 - 1)
+    if where.startswith('*'):
+        addr = int(where[1:], 0)
+    else:
+        addr = int(gdb.parse_and_eval('(long)&%s' % where)) & (2**64 - 1)
     hits = []
     for _ in range(n):
         run('continue')

@@ -1,0 +1,140 @@
+#!/bin/bash
+# encore replay --gdb on the default Linux guest, driven by Debian's gdb:
+# a recording of its boot, a command that prints two kernel symbols'
+# addresses from /proc/kallsyms (Debian's kernel package ships no
+# System.map: its own says the real one is in the -dbg package; the
+# vmlinux boots without KASLR, so the addresses are the same in every
+# run), and a power-off, with a checkpoint every 50M instructions.
+#   - a breakpoint on ksys_write: continue to it, then 50 stepi and 50
+#     reverse-stepi agree register for register; reverse-continue goes
+#     back through three hits;
+#   - a watchpoint on jiffies_64 stops after the timer's write going
+#     forward and before it in reverse;
+#   - the same stepping across a checkpoint in the middle of the boot;
+#   - `monitor when` at a checkpoint agrees with `inspect --events`;
+#   - Ctrl-C (0x03) stops a continue that would run for seconds.
+# Skipped under the sanitizer pass (minutes of ASan; tests/e2e/gdb.sh runs
+# the same code there) and without gdb.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/e2e/lib.sh
+ENCORE=${ENCORE:-build/encore}
+GUEST=${GUEST:-build/guest}
+export ENCORE_GUEST_DIR=$GUEST
+TIMEOUT=${TIMEOUT:-600}
+HELPER=tests/e2e/helpers/timetravel.py
+elapsed() { python3 -c 'import sys; print("%.1f" % (float(sys.argv[2]) - float(sys.argv[1])))' "$1" "$EPOCHREALTIME"; }
+tmp=$(mktemp -d)
+server=
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"' EXIT
+
+if [ "${ENCORE_SANITIZED:-0}" = 1 ]; then
+	echo "skipped under the sanitizer build (tests/e2e/gdb.sh covers the same code)"
+	exit 77
+fi
+command -v gdb >/dev/null || { echo "skipped: no gdb (apt-get install gdb)"; exit 77; }
+for f in vmlinux initramfs.cpio; do
+	[ -r "$GUEST/$f" ] || { echo "skipped: $GUEST/$f is missing (guest/build-guest.sh)"; exit 77; }
+done
+
+printf 'grep -w -e ksys_write -e jiffies_64 /proc/kallsyms\npoweroff -f\n' >"$tmp/lines"
+record_typed rec "$tmp/lines" --interval 50M
+rc=$?
+ksys_write=$(tr -d '\r' <"$tmp/rec.out" | awk '$3 == "ksys_write" { print "0x" $1 }')
+jiffies=$(tr -d '\r' <"$tmp/rec.out" | awk '$3 == "jiffies_64" { print "0x" $1 }')
+if [ $rc != 0 ] || [ -z "$ksys_write" ] || [ -z "$jiffies" ]; then
+	not_ok "record the boot and the symbols (exit $rc)" "$tmp/rec.err"
+	finish
+	exit
+fi
+ok "recorded the boot; ksys_write at $ksys_write, jiffies_64 at $jiffies"
+"$ENCORE" inspect "$tmp/rec" --events >"$tmp/events.txt"
+n=$(awk '$2 == "checkpoint"' "$tmp/events.txt" | wc -l)
+mid=$((n / 2))
+mid_line=$(awk -v k="#$mid" '$2 == "checkpoint" && $8 == k' "$tmp/events.txt")
+read -r mid_ev _ mid_insns _ _ _ mid_rip _ <<<"$mid_line"
+
+"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/s.out" 2>"$tmp/s.err" &
+server=$!
+port=
+for _ in $(seq 200); do
+	port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/s.err" | head -1)
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+t0=$EPOCHREALTIME
+timeout 600 gdb -batch -nx -x "$HELPER" -ex "target remote $port" \
+	-ex "break *$ksys_write" -ex "continue" \
+	-ex "python step_check('at ksys_write: 50 stepi then 50 reverse-stepi agree', 50)" \
+	-ex "delete" \
+	-ex "python breaks_check('3 hits of a breakpoint on ksys_write, back through them with reverse-continue', '*$ksys_write', 3)" \
+	-ex "python watch_check('a watchpoint on jiffies_64 stops after the write forward, before it in reverse', '*(long *)$jiffies')" \
+	-ex "python goto($mid_insns - 25)" \
+	-ex "python step_check('50 steps both ways across checkpoint $mid at instruction $mid_insns', 50)" \
+	-ex "monitor goto checkpoint $mid" \
+	-ex "python print('WHEN ' + when().replace(chr(10), ' | '))" \
+	-ex "disconnect" >"$tmp/gdb.out" 2>&1
+echo "# gdb session: $(elapsed "$t0") s"
+while read -r line; do
+	case "$line" in
+	"CHECK OK "*) ok "${line#CHECK OK }" ;;
+	*) not_ok "${line#CHECK FAIL }" "$tmp/gdb.out" ;;
+	esac
+done < <(grep '^CHECK' "$tmp/gdb.out")
+[ "$(grep -c "^CHECK" "$tmp/gdb.out")" = 4 ] || not_ok "not every check ran" "$tmp/gdb.out"
+when=$(grep '^WHEN ' "$tmp/gdb.out")
+if [[ "$when" == *"at instruction $mid_insns (vCPU 0 at RIP $mid_rip)"* &&
+      "$when" == *"next event: #$mid_ev (checkpoint) at instruction $mid_insns, 0 ahead"* ]]; then
+	ok "monitor when at checkpoint $mid agrees with inspect --events (event $mid_ev)"
+else
+	not_ok "monitor when at checkpoint $mid: '$when', inspect: '$mid_line'" "$tmp/gdb.out"
+fi
+
+# Ctrl-C: a raw client continues from the start and interrupts.
+python3 - "${port##*:}" >"$tmp/intr.txt" 2>&1 <<'PY'
+import socket, sys, time
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=60)
+def frame(body):
+    return b'$' + body + b'#' + b'%02x' % (sum(body) % 256)
+buf = b''
+def reply():
+    global buf
+    while buf.find(b'$') < 0 or b'#' not in buf[buf.find(b'$'):]:
+        buf += s.recv(65536)
+    start = buf.find(b'$')
+    end = buf.find(b'#', start)
+    body, buf = buf[start + 1:end], buf[end + 3:]
+    return body
+s.sendall(frame(b'QStartNoAckMode'))
+print('noack', reply())
+s.sendall(frame(b'qRcmd,' + b'goto start'.hex().encode()))
+while True:
+    r = reply()
+    if r == b'OK':
+        break
+s.sendall(frame(b'c'))
+time.sleep(0.3)
+t = time.time()
+s.sendall(b'\x03')
+print('STOP', reply().decode(), round(time.time() - t, 3))
+s.sendall(frame(b'qRcmd,' + b'when'.hex().encode()))
+out = b''
+while True:
+    r = reply()
+    if r == b'OK':
+        break
+    out += bytes.fromhex(r[1:].decode())
+print('WHEN', out.decode().replace('\n', ' | '))
+s.sendall(frame(b'k'))
+s.close()
+PY
+if grep -q '^STOP T02thread:1;' "$tmp/intr.txt" && grep -q '^WHEN at instruction [1-9]' "$tmp/intr.txt"; then
+	ok "Ctrl-C stops a running continue ($(grep '^STOP' "$tmp/intr.txt" | cut -d' ' -f3) s after it)"
+else
+	not_ok "Ctrl-C" "$tmp/intr.txt"
+fi
+wait "$server"
+rc=$?
+server=
+[ $rc = 0 ] && ok "encore ends with status 0" || not_ok "encore --gdb ended with status $rc" "$tmp/s.err"
+finish
