@@ -15,6 +15,9 @@ int cmd_simulate(int argc, char **argv);
 struct recording;
 /* encore replay --gdb (replay_gdb.c): serve `rec` to gdb on `spec`. */
 int replay_gdb(const char *spec, const struct recording *rec, bool damaged);
+/* encore replay --live-at (replay_live.c): replay `rec` to `point`, then
+ * run on live. */
+int replay_live(const char *point, bool realtime, const struct recording *rec);
 
 /* Parse "512M", "2G", "65536" into bytes; returns false on bad input. */
 bool cli_parse_size(const char *s, u64 *out);

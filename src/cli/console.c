@@ -113,6 +113,14 @@ void console__init(struct console *c, struct encore_machine *m, bool interactive
 		enter_raw_mode();
 }
 
+void console__go_live(struct console *c)
+{
+	if (c->input_open)
+		return;
+	c->input_open = true;
+	enter_raw_mode();
+}
+
 void console__finish(struct console *c)
 {
 	if (c->out)

@@ -40,6 +40,8 @@ void console__attach_net(struct console *c, struct net_user *net, struct virtio_
 /* The oldest frame the network holds for the guest, and taking it. */
 bool console__next_frame(struct console *c, const u8 **frame, size_t *len);
 void console__drop_frame(struct console *c);
+/* A replay goes live: read stdin from now on (raw mode on a terminal). */
+void console__go_live(struct console *c);
 /* The run is over: flush, and give the terminal back (before reports). */
 void console__finish(struct console *c);
 /* At every poll: flush output, read what stdin has, stop a panicked

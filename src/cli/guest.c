@@ -286,6 +286,23 @@ static int attach_net(struct guest *g, const struct guest_opts *o, struct consol
 	return 0;
 }
 
+int guest__go_live(struct guest *g, struct console *con, const struct net_user_opts *o)
+{
+	console__go_live(con);
+	if (!g->nic || g->net)
+		return 0;
+	struct net_user_opts plain = { .enabled = true };
+	char err[512];
+	g->net = net_user__create(o && o->enabled ? o : &plain, err, sizeof(err));
+	if (!g->net) {
+		fprintf(stderr, "encore: %s\n", err);
+		return -1;
+	}
+	virtio_net__set_tx(g->nic, net_tx, g->net);
+	console__attach_net(con, g->net, g->nic);
+	return 0;
+}
+
 int guest__create(struct guest *g, const struct guest_opts *o, struct console *con, bool input)
 {
 	memset(g, 0, sizeof(*g));

@@ -65,6 +65,11 @@ bool guest_parse_engine(const char *name, bool *kvm);
  * comma in FILE); false with a message in err. */
 bool guest_parse_disk(const char *arg, struct guest_disk *d, char *err, size_t n);
 
+/* A replay goes live: the machine's network card, if it has one, gets
+ * the user network `o` (with none given, a plain one); -1 after a
+ * message.  Everything else goes on as it is. */
+int guest__go_live(struct guest *g, struct console *con, const struct net_user_opts *o);
+
 /* Default kernel command line for Linux guests. */
 #define GUEST_DEFAULT_APPEND "console=ttyS0"
 

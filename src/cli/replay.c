@@ -25,6 +25,8 @@ struct replay_opts {
 	u32 from, to;
 	bool damaged;        /* the recording is, outside what this run needs */
 	const char *gdb;     /* --gdb [HOST:]PORT */
+	const char *live_at; /* --live-at POINT */
+	bool realtime;
 };
 
 static void usage(FILE *f)
@@ -53,6 +55,11 @@ static void usage(FILE *f)
 		"  --gdb [HOST:]PORT  serve the replay to gdb ('target remote'), with\n"
 		"                reverse execution; HOST defaults to 127.0.0.1, PORT 0\n"
 		"                picks a free one (docs/debugging.md)\n"
+		"  --live-at POINT  replay to POINT (a checkpoint number, or insn:N for\n"
+		"                instruction N), then go on live from there: the console\n"
+		"                is yours, a network card gets a user network, disks go on\n"
+		"                in memory; the recording is not changed\n"
+		"  --realtime    with --live-at: live time keeps pace with the host clock\n"
 		"  -h, --help    this help\n"
 		"\n"
 		"Exit status: 0 the whole recording replayed exactly; 1 the replay\n"
@@ -64,7 +71,8 @@ static void usage(FILE *f)
 
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
-	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE, OPT_GDB };
+	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE, OPT_GDB,
+	       OPT_LIVE_AT, OPT_REALTIME };
 	static const struct option longopts[] = {
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "to", required_argument, 0, OPT_TO },
@@ -72,6 +80,8 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		{ "full-restore", no_argument, 0, OPT_FULL },
 		{ "engine", required_argument, 0, OPT_ENGINE },
 		{ "gdb", required_argument, 0, OPT_GDB },
+		{ "live-at", required_argument, 0, OPT_LIVE_AT },
+		{ "realtime", no_argument, 0, OPT_REALTIME },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -87,6 +97,8 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		case OPT_STATS: o->stats = true; break;
 		case OPT_FULL: o->full_restore = true; break;
 		case OPT_GDB: o->gdb = optarg; break;
+		case OPT_LIVE_AT: o->live_at = optarg; break;
+		case OPT_REALTIME: o->realtime = true; break;
 		case OPT_ENGINE:
 			if (!guest_parse_engine(optarg, &o->kvm)) {
 				fprintf(stderr, "encore replay: bad --engine '%s' (interp or kvm)\n",
@@ -127,6 +139,17 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	if (o->gdb && (o->has_from || o->has_to || o->kvm || o->stats || o->summary)) {
 		fprintf(stderr, "encore replay: --gdb goes alone: gdb moves through the whole "
 			"recording itself, on the interpreter\n");
+		return 2;
+	}
+	if (o->live_at && (o->gdb || o->has_from || o->has_to || o->kvm || o->stats || o->summary ||
+			   o->quiet)) {
+		fprintf(stderr, "encore replay: --live-at goes alone (or with --realtime): it picks "
+			"its own checkpoint to start from\n");
+		return 2;
+	}
+	if (o->realtime && !o->live_at) {
+		fprintf(stderr, "encore replay: --realtime goes with --live-at (a replay keeps the "
+			"recorded time)\n");
 		return 2;
 	}
 	if (o->full_restore && !o->has_from) {
@@ -284,7 +307,11 @@ int cmd_replay(int argc, char **argv)
 	o.damaged = health.damaged;
 	if (health.damaged)
 		integrity__print(&health, "replay");
-	if (o.gdb && (!health.damaged || integrity__can_start(&health, false, 0)))
+	if (o.live_at && health.damaged)
+		fprintf(stderr, "encore replay: %s is damaged: it cannot be taken live\n", o.dir);
+	else if (o.live_at)
+		status = replay_live(o.live_at, o.realtime, &rec);
+	else if (o.gdb && (!health.damaged || integrity__can_start(&health, false, 0)))
 		status = replay_gdb(o.gdb, &rec, health.damaged);
 	else if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))
 		status = replay(&o, &rec);

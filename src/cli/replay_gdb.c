@@ -69,7 +69,7 @@ int replay_gdb(const char *spec, const struct recording *rec, bool damaged)
 			tt.echo_console = true;
 			how_to_attach(rec, &srv);
 			tt__run(&tt);
-			status = tt.divergence[0] ? 1 : damaged ? 2 : 0;
+			status = tt.divergence[0] ? 1 : tt.live ? tt.live_status : damaged ? 2 : 0;
 			tt__close(&tt);
 		}
 	}

@@ -41,6 +41,8 @@ static const char help[] =
 	"  hash                 the machine's state hash here\n"
 	"  regs                 control registers, descriptor tables, MSRs\n"
 	"  phys ADDR [LEN]      physical memory (up to 4096 bytes)\n"
+	"  live                 leave the recording and go on live from here (this\n"
+	"                       gdb session ends; the console becomes the user's)\n"
 	"Writes to registers or memory are refused: a replay cannot change the machine.\n";
 
 static u64 progress_now(struct gdb_server *srv)
@@ -247,6 +249,12 @@ bool gdb_monitor__run(struct gdb_server *srv, const char *cmd, char *buf, size_t
 		phys(srv, cmd + 5, &o);
 	else if (!strncmp(cmd, "goto ", 5))
 		return parse_goto(srv, cmd + 5, ord, &o);
+	else if (!strcmp(cmd, "live")) {
+		say(&o, "going live from instruction %llu: this gdb session ends, the guest's "
+		    "console is encore's terminal's\n", (unsigned long long)tt__pos(srv->tt));
+		ord->verb = TT_LIVE;
+		return true;
+	}
 	else
 		say(&o, "unknown monitor command '%s' ('monitor help' lists them)\n", cmd);
 	return false;

@@ -336,6 +336,11 @@ static bool monitor(struct gdb_server *srv, const char *cmd, struct tt_order *o)
 	out[0] = 0;
 	bool run = gdb_monitor__run(srv, cmd, out, sizeof(out), o);
 	console_output(srv, out);
+	if (run && o->verb == TT_LIVE) { /* the last this client hears */
+		reply(srv, "OK");
+		gdb_server__close(srv);
+		return true;
+	}
 	if (run) {
 		srv->monitor_waiting = true;
 		return true;

@@ -220,6 +220,30 @@ static void leave_run(struct tt *tt)
 	machine__request_stop(machine_of(tt), 0);
 }
 
+static void on_live(void *opaque)
+{
+	struct tt *tt = opaque;
+	struct launch *l = &tt->st.launch;
+	echo_console(tt);
+	fprintf(stderr, "\r\nencore replay: live from instruction %llu: the console is yours, "
+		"Ctrl-A x leaves\r\n", (unsigned long long)tt__pos(tt));
+	l->console.out = stdout;
+	if (guest__go_live(&l->guest, &l->console, NULL))
+		leave_run(tt);
+}
+
+/* Leave the recording at the next poll: no more stops, nothing checked. */
+static void go_live(struct tt *tt)
+{
+	struct encore_machine *m = machine_of(tt);
+	set_hooks(tt, false);
+	m->pause.at = MACHINE_NO_PAUSE;
+	tt->live = true;
+	tt->echo_console = false;
+	echo_console(tt);
+	rr_session__live_at(&tt->st.launch.session, machine__progress(m), on_live, tt);
+}
+
 /* Inside a pause: serve the client until it orders something; carry
  * out what can be done from here (going forward), and leave the run
  * for the rest. */
@@ -249,6 +273,9 @@ static void serve_here(struct tt *tt, struct tt_stop stop)
 			tt->quit = true;
 			leave_run(tt);
 			return;
+		case TT_LIVE:
+			go_live(tt);
+			return;
 		default:
 			break;
 		}
@@ -269,7 +296,10 @@ static void on_pause(void *opaque)
 	}
 	if (tt->has_then) { /* arrived where a forward order was given */
 		tt->has_then = false;
-		arm_forward(tt, tt->then);
+		if (tt->then == TT_LIVE)
+			go_live(tt);
+		else
+			arm_forward(tt, tt->then);
 		return;
 	}
 	struct tt_stop stop = { .why = tt->arrive_why };
@@ -291,7 +321,7 @@ static void on_poll(void *opaque)
 	struct tt *tt = opaque;
 	echo_console(tt);
 	struct encore_machine *m = machine_of(tt);
-	if (tt->scanning || !tt->client.interrupt || !tt->client.interrupt(tt->client.opaque))
+	if (tt->scanning || tt->live || !tt->client.interrupt || !tt->client.interrupt(tt->client.opaque))
 		return;
 	u64 next = machine__insns(m) + 1;
 	if (m->pause.at == MACHINE_NO_PAUSE || m->pause.at > next) {
@@ -345,7 +375,9 @@ static void finish(struct tt *tt)
 	struct rr_session *s = &l->session;
 	echo_console(tt);
 	tt->finished = true;
-	if (s->interrupted) {
+	if (s->interrupted || tt->live) {
+		if (s->went_live)
+			tt->live_status = launch__status(l, true);
 		tt->quit = true;
 		return;
 	}
@@ -442,6 +474,17 @@ static void carry_out(struct tt *tt, const struct tt_order *o)
 		return go(tt, o->pos, (struct tt_stop){ .why = TT_ARRIVED });
 	case TT_RETURN_TO_HIT:
 		return go(tt, tt->hit_pos, tt->hit);
+	case TT_LIVE:
+		if (tt->finished) {
+			fprintf(stderr, "encore replay: the replay is at its end: there is nothing to go "
+				"on live from\n");
+			tt->quit = true;
+			return;
+		}
+		tt->has_then = true;
+		tt->then = TT_LIVE;
+		go(tt, pos, (struct tt_stop){ .why = TT_ARRIVED });
+		return;
 	}
 }
 

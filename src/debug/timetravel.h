@@ -42,6 +42,7 @@ struct tt_stop {
 
 enum tt_verb {
 	TT_CONTINUE, TT_STEP, TT_REVERSE_CONTINUE, TT_REVERSE_STEP, TT_GOTO, TT_QUIT,
+	TT_LIVE,          /* leave the recording: go on live from here */
 	TT_RETURN_TO_HIT, /* internal: a forward run went past its hit */
 };
 
@@ -93,6 +94,8 @@ struct tt {
 	struct tt_order order;
 	bool quit;
 	char divergence[1200];    /* the replay left its recording: why */
+	bool live;                /* TT_LIVE was ordered: the run goes on live */
+	int live_status;          /* how the live run ended (encore run's status) */
 	struct tt_client client;
 	u64 restores;             /* how many checkpoints were restored */
 };

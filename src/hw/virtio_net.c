@@ -80,6 +80,13 @@ static void notify(void *opaque, unsigned k)
 	virtio_pci__queue_done(n->vp, k, old_used);
 }
 
+void virtio_net__set_tx(struct virtio_net *n, void (*tx)(void *opaque, const u8 *frame, size_t len),
+			void *tx_opaque)
+{
+	n->tx = tx;
+	n->tx_opaque = tx_opaque;
+}
+
 bool virtio_net__can_receive(struct virtio_net *n)
 {
 	struct virtq *q = virtio_pci__queue(n->vp, RX_QUEUE);

@@ -592,9 +592,29 @@ static void apply_event(struct rr_session *s, size_t index)
 		note_match(s, ev, index);
 }
 
+/* Replaying, the point to go live at is reached: from here the session
+ * follows the host instead of the log, and nothing more is checked. */
+static bool going_live(struct rr_session *s)
+{
+	if (!s->has_live_at || landmark_peek(s).insns < s->live_at)
+		return false;
+	s->has_live_at = false;
+	s->mode = RR_LIVE;
+	s->went_live = true;
+	s->wall_start_ns = host_clock__ns() - machine__now(s->machine);
+	s->host_time_seen = host_clock__ns();
+	if (s->on_live)
+		s->on_live(s->live_opaque);
+	return true;
+}
+
+static void poll_live(struct rr_session *s);
+
 static void poll_replay(struct rr_session *s)
 {
 	const struct rr_log *log = s->replay;
+	if (going_live(s))
+		return poll_live(s);
 	struct rr_landmark at = landmark_poll(s);
 	if (s->fe.poll)
 		s->fe.poll(s->fe.opaque);
@@ -813,6 +833,29 @@ static bool on_wait(void *opaque)
 	return s->mode == RR_REPLAY ? wait_replay(s) : wait_live(s);
 }
 
+/* Where the log's next poll event is.  Only poll events: an idle
+ * decision or the end comes where the engine stops by itself, and an
+ * extra stop there would add a poll the recording did not have. */
+static u64 next_poll_event(struct rr_session *s)
+{
+	const struct rr_log *log = s->replay;
+	for (size_t k = s->next_event; k < log->count; k++) {
+		u8 kind = log->events[k].kind;
+		if (kind != RR_EV_IDLE && kind != RR_EV_END)
+			return log->events[k].at.insns;
+	}
+	return log->ended ? ~0ull : log->through.insns;
+}
+
+void rr_session__live_at(struct rr_session *s, u64 progress, void (*on_live)(void *opaque),
+			 void *opaque)
+{
+	s->has_live_at = true;
+	s->live_at = progress;
+	s->on_live = on_live;
+	s->live_opaque = opaque;
+}
+
 static u64 on_next_stop(void *opaque)
 {
 	struct rr_session *s = opaque;
@@ -824,16 +867,8 @@ static u64 on_next_stop(void *opaque)
 	}
 	if (s->mode != RR_REPLAY)
 		return ~0ull;
-	/* Only poll events: an idle decision or the end comes where the
-	 * engine stops by itself, and an extra stop there would add a poll
-	 * the recording did not have. */
-	const struct rr_log *log = s->replay;
-	for (size_t k = s->next_event; k < log->count; k++) {
-		u8 kind = log->events[k].kind;
-		if (kind != RR_EV_IDLE && kind != RR_EV_END)
-			return log->events[k].at.insns;
-	}
-	return log->ended ? ~0ull : log->through.insns;
+	u64 next = next_poll_event(s);
+	return s->has_live_at && s->live_at < next ? s->live_at : next;
 }
 
 /* The engine ran a while without reaching a landmark (by exits: a guest

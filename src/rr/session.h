@@ -109,6 +109,11 @@ struct rr_session {
 	void (*explain_checkpoint)(void *opaque, u32 index, const struct page_map *map, char *out,
 				   size_t n);
 	void *explain_opaque;
+	/* replaying: go live at the first poll at or after live_at */
+	bool has_live_at, went_live;
+	u64 live_at;
+	void (*on_live)(void *opaque);
+	void *live_opaque;
 };
 
 void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
@@ -128,6 +133,13 @@ void rr_session__replay_from(struct rr_session *s, const struct rr_log *log, con
 			     size_t console_len, struct page_map *map, size_t event);
 /* The machine's network card: frames for it are host input (logged). */
 void rr_session__set_nic(struct rr_session *s, struct virtio_net *nic);
+/* Replaying: at the first poll whose progress (instructions, or exits
+ * on a recording made on KVM) is at least `progress`, stop following the
+ * log and go on live, before that poll's events: input from the front
+ * end, virtual time (or real time with realtime), nothing checked.
+ * on_live (optional) runs there, to give the front end the machine. */
+void rr_session__live_at(struct rr_session *s, u64 progress, void (*on_live)(void *opaque),
+			 void *opaque);
 /* Stop the replay once checkpoint `index` has been verified. */
 void rr_session__stop_at_checkpoint(struct rr_session *s, u32 index);
 void rr_session__destroy(struct rr_session *s);

@@ -12,7 +12,9 @@
 #     forward and before it in reverse;
 #   - the same stepping across a checkpoint in the middle of the boot;
 #   - `monitor when` at a checkpoint agrees with `inspect --events`;
-#   - Ctrl-C (0x03) stops a continue that would run for seconds.
+#   - Ctrl-C (0x03) stops a continue that would run for seconds;
+#   - going live (--live-at, and monitor live from gdb) just before the
+#     recorded command was typed: the guest answers another line instead.
 # Skipped under the sanitizer pass (minutes of ASan; tests/e2e/gdb.sh runs
 # the same code there) and without gdb.
 set -u
@@ -137,4 +139,46 @@ wait "$server"
 rc=$?
 server=
 [ $rc = 0 ] && ok "encore ends with status 0" || not_ok "encore --gdb ended with status $rc" "$tmp/s.err"
+
+# ---- going live ----
+# Just before the recorded command was typed, another one is typed: the
+# guest answers it.
+first=$(awk '$2 == "input" { print $3; exit }' "$tmp/events.txt")
+printf 'echo live-$((6 * 7))\npoweroff -f\n' |
+	timeout "$TIMEOUT" "$ENCORE" replay "$tmp/rec" --live-at "insn:$((first - 1))" \
+	>"$tmp/live.out" 2>"$tmp/live.err"
+rc=$?
+if [ $rc = 0 ] && grep -q '^live-42' <(tr -d '\r' <"$tmp/live.out") &&
+   ! grep -q 'ksys_write' "$tmp/live.out" &&
+   grep -q "live from here (instruction $((first - 1))" "$tmp/live.err"; then
+	ok "--live-at insn:$((first - 1)): the guest answers a line that was never recorded"
+else
+	not_ok "--live-at (status $rc)" "$tmp/live.err"
+fi
+# The same from gdb: monitor live.
+printf 'echo gdb-live-$((6 * 7))\npoweroff -f\n' |
+	"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/glive.out" 2>"$tmp/glive.err" &
+server=$!
+port=
+for _ in $(seq 200); do
+	port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/glive.err" | head -1)
+	[ -n "$port" ] && break
+	sleep 0.05
+done
+timeout 120 gdb -batch -nx -ex "target remote $port" -ex "monitor goto $((first - 1))" \
+	-ex "monitor live" >"$tmp/glive.gdb" 2>&1
+wait "$server"
+rc=$?
+server=
+if [ $rc = 0 ] && grep -q '^gdb-live-42' <(tr -d '\r' <"$tmp/glive.out") &&
+   grep -q 'going live from instruction' "$tmp/glive.gdb"; then
+	ok "monitor live: the guest goes on from there with the user's input"
+else
+	not_ok "monitor live (status $rc)" "$tmp/glive.err"
+fi
+end=$(sed -n 's/^instructions //p' "$tmp/rec/meta")
+"$ENCORE" replay "$tmp/rec" --live-at "insn:$((end + 1))" >/dev/null 2>"$tmp/past.err"
+rc=$?
+[ $rc = 2 ] && grep -q "give an instruction from 0 to $end" "$tmp/past.err" &&
+	ok "--live-at beyond the end: exit 2 and a message" || not_ok "--live-at past the end: $rc" "$tmp/past.err"
 finish
