@@ -38,6 +38,11 @@ struct virtio_net *virtio_net__create(struct encore_machine *m, struct pci_host 
 				      void (*tx)(void *opaque, const u8 *frame, size_t len),
 				      void *tx_opaque);
 
+/* Where the frames the guest sends go from now on (a replay that goes
+ * live gets a network). */
+void virtio_net__set_tx(struct virtio_net *n, void (*tx)(void *opaque, const u8 *frame, size_t len),
+			void *tx_opaque);
+
 /* Can the guest take a frame now (driver ready, a receive buffer offered)? */
 bool virtio_net__can_receive(struct virtio_net *n);
 /* Give the guest a frame: 0, or -1 when it cannot take one now (nothing
