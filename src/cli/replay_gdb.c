@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "debug/gdb_server.h"
+#include "debug/snapshots.h"
 #include "rr/rec_dir.h"
 
 /* The recording's kernel is an ELF file gdb can read symbols from. */
@@ -68,8 +69,17 @@ int replay_gdb(const char *spec, const struct recording *rec, bool damaged)
 		if (!tt__open(&tt, rec, console, console_len, &client)) {
 			tt.echo_console = true;
 			how_to_attach(rec, &srv);
-			tt__run(&tt);
-			status = tt.divergence[0] ? 1 : tt.live ? tt.live_status : damaged ? 2 : 0;
+			/* This process supervises; a child serves gdb, and in-memory
+			 * checkpoints are copies of it (snapshots.h). */
+			bool supervisor;
+			int supervised = snapshots__start(tt__handoff_max(&tt), &supervisor);
+			if (supervisor) {
+				status = supervised;
+			} else {
+				tt__run(&tt);
+				status = tt.divergence[0] ? 1 : tt.live ? tt.live_status : damaged ? 2 : 0;
+				snapshots__finish(status);
+			}
 			tt__close(&tt);
 		}
 	}

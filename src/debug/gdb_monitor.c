@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "debug/gdb_server.h"
+#include "debug/snapshots.h"
 #include "encore/hw.h"
 #include "encore/state_hash.h"
 
@@ -41,6 +42,8 @@ static const char help[] =
 	"  hash                 the machine's state hash here\n"
 	"  regs                 control registers, descriptor tables, MSRs\n"
 	"  phys ADDR [LEN]      physical memory (up to 4096 bytes)\n"
+	"  checkpoint           keep the machine here in memory: going back to here or\n"
+	"                       after it starts from it (encore also leaves some itself)\n"
 	"  live                 leave the recording and go on live from here (this\n"
 	"                       gdb session ends; the console becomes the user's)\n"
 	"Writes to registers or memory are refused: a replay cannot change the machine.\n";
@@ -109,6 +112,15 @@ static void info_checkpoints(struct gdb_server *srv, struct out *o)
 	u64 end = tt__end_pos(tt);
 	if (end != TT_UNKNOWN)
 		say(o, "the recording ends at instruction %llu\n", (unsigned long long)end);
+	if (!snapshots__enabled())
+		return;
+	say(o, "in memory:\n");
+	for (int k = 0; k < SNAPSHOTS_MAX; k++) {
+		const struct snapshot_info *i = snapshots__info(k);
+		if (i->alive)
+			say(o, "  m%-3u  instruction %llu%s\n", i->id, (unsigned long long)i->pos,
+			    i->automatic ? " (left by encore on the way)" : "");
+	}
 }
 
 static void hash(struct gdb_server *srv, struct out *o)
@@ -249,7 +261,11 @@ bool gdb_monitor__run(struct gdb_server *srv, const char *cmd, char *buf, size_t
 		phys(srv, cmd + 5, &o);
 	else if (!strncmp(cmd, "goto ", 5))
 		return parse_goto(srv, cmd + 5, ord, &o);
-	else if (!strcmp(cmd, "live")) {
+	else if (!strcmp(cmd, "checkpoint")) {
+		snprintf(srv->monitor_note, sizeof(srv->monitor_note), "checkpoint");
+		ord->verb = TT_SNAPSHOT;
+		return true;
+	} else if (!strcmp(cmd, "live")) {
 		say(&o, "going live from instruction %llu: this gdb session ends, the guest's "
 		    "console is encore's terminal's\n", (unsigned long long)tt__pos(srv->tt));
 		ord->verb = TT_LIVE;
@@ -266,6 +282,18 @@ void gdb_monitor__arrived(struct gdb_server *srv, char *buf, size_t n)
 	struct encore_machine *m = tt__machine(srv->tt);
 	struct encore_cpu_state s;
 	m->cur->engine->ops->get_state(m->cur->engine, &s);
+	if (!strcmp(srv->monitor_note, "checkpoint")) {
+		const struct snapshot_info *i = snapshots__info(srv->tt->last_snapshot);
+		if (i && i->alive)
+			say(&o, "checkpoint m%u kept in memory at instruction %llu\n", i->id,
+			    (unsigned long long)i->pos);
+		else
+			say(&o, "no checkpoint kept: %s\n", srv->tt->finished ?
+			    "the replay has ended here" : !snapshots__enabled() ?
+			    "this encore runs without in-memory checkpoints" :
+			    "every slot holds one made with 'monitor checkpoint'");
+		return;
+	}
 	if (srv->stop.why == TT_END && strcmp(srv->monitor_note, "end"))
 		say(&o, "the replay ended before 'goto %s': ", srv->monitor_note);
 	say(&o, "at instruction %llu (vCPU %u at RIP %#llx)%s\n",

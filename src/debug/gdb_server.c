@@ -510,9 +510,57 @@ static bool interrupt(void *opaque)
 	}
 }
 
+/* What an in-memory checkpoint's process takes over (timetravel.h). */
+struct handed_over {
+	bool no_ack, resume_waiting, monitor_waiting;
+	char monitor_note[256];
+	size_t in_len, in_off;
+	u8 in[4096];
+	struct gdb_rx rx;
+};
+
+static size_t save(void *opaque, u8 *buf, size_t max)
+{
+	struct gdb_server *srv = opaque;
+	struct handed_over h = { srv->no_ack, srv->resume_waiting, srv->monitor_waiting, "",
+				 srv->in_len, srv->in_off, { 0 }, srv->rx };
+	_Static_assert(sizeof(h) <= TT_CLIENT_STATE_MAX, "the handover must fit");
+	if (sizeof(h) > max)
+		return 0;
+	memcpy(h.monitor_note, srv->monitor_note, sizeof(h.monitor_note));
+	memcpy(h.in, srv->in, sizeof(h.in));
+	memcpy(buf, &h, sizeof(h));
+	return sizeof(h);
+}
+
+static void load(void *opaque, const u8 *buf, size_t len, int fd)
+{
+	struct gdb_server *srv = opaque;
+	struct handed_over h;
+	if (srv->fd >= 0)
+		close(srv->fd); /* the copy's, from when it was made */
+	srv->fd = fd;
+	if (len != sizeof(h))
+		return reset_connection(srv);
+	memcpy(&h, buf, sizeof(h));
+	srv->no_ack = h.no_ack;
+	srv->resume_waiting = h.resume_waiting;
+	srv->monitor_waiting = h.monitor_waiting;
+	memcpy(srv->monitor_note, h.monitor_note, sizeof(h.monitor_note));
+	srv->in_len = h.in_len;
+	srv->in_off = h.in_off;
+	memcpy(srv->in, h.in, sizeof(h.in));
+	srv->rx = h.rx;
+}
+
+static int connection(void *opaque)
+{
+	return ((struct gdb_server *)opaque)->fd;
+}
+
 struct tt_client gdb_server__client(struct gdb_server *srv)
 {
-	return (struct tt_client){ serve, interrupt, srv };
+	return (struct tt_client){ serve, interrupt, save, load, connection, srv };
 }
 
 void gdb_server__close(struct gdb_server *srv)

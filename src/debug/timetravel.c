@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "debug/snapshots.h"
 #include "debug/timetravel.h"
 #include "encore/hooks.h"
 #include "encore/plugin.h"
@@ -244,6 +245,112 @@ static void go_live(struct tt *tt)
 	rr_session__live_at(&tt->st.launch.session, machine__progress(m), on_live, tt);
 }
 
+/* ---- in-memory checkpoints (snapshots.h) ---- */
+
+static void arrived(struct tt *tt);
+
+/* What a process taking over from an in-memory checkpoint needs: where
+ * to go and what to say there, and everything that changed since the
+ * copy was made (it knows the rest). */
+struct handoff {
+	u64 target;
+	struct tt_stop stop;
+	bool has_then;
+	enum tt_verb then;
+	struct points points;
+	u64 console_printed, restores;
+	bool echo_console;
+	char divergence[1200];
+	u32 nckpts;
+	size_t client_len;
+	/* then nckpts u64 checkpoint positions, then the client's state */
+};
+
+size_t tt__handoff_max(const struct tt *tt)
+{
+	return sizeof(struct handoff) + tt->nckpts * sizeof(u64) + TT_CLIENT_STATE_MAX;
+}
+
+/* Hand over to the in-memory checkpoint in `slot` (at or before
+ * `target`); returns only if that copy is gone. */
+static void hand_over(struct tt *tt, int slot, u64 target, struct tt_stop stop)
+{
+	size_t max;
+	u8 *buf = snapshots__handoff(&max);
+	struct handoff *h = (struct handoff *)buf;
+	*h = (struct handoff){ .target = target, .stop = stop, .has_then = tt->has_then,
+			       .then = tt->then, .points = tt->points,
+			       .console_printed = tt->console_printed, .restores = tt->restores,
+			       .echo_console = tt->echo_console, .nckpts = tt->nckpts };
+	memcpy(h->divergence, tt->divergence, sizeof(h->divergence));
+	u8 *p = buf + sizeof(*h);
+	memcpy(p, tt->ckpt_pos, tt->nckpts * sizeof(u64));
+	p += tt->nckpts * sizeof(u64);
+	h->client_len = tt->client.save(tt->client.opaque, p, max - (size_t)(p - buf));
+	snapshots__resume(slot, (size_t)(p - buf) + h->client_len,
+			  tt->client.connection(tt->client.opaque));
+}
+
+static void load_handoff(struct tt *tt, int fd)
+{
+	size_t max;
+	const u8 *buf = snapshots__handoff(&max);
+	const struct handoff *h = (const struct handoff *)buf;
+	tt->points = h->points;
+	tt->console_printed = h->console_printed;
+	tt->restores = h->restores;
+	tt->echo_console = h->echo_console;
+	memcpy(tt->divergence, h->divergence, sizeof(tt->divergence));
+	const u8 *p = buf + sizeof(*h);
+	memcpy(tt->ckpt_pos, p, tt->nckpts * sizeof(u64));
+	p += h->nckpts * sizeof(u64);
+	tt->client.load(tt->client.opaque, p, h->client_len, fd);
+	tt->has_then = h->has_then;
+	tt->then = h->then;
+	tt->go_target = h->target;
+	tt->arrive_why_after = h->stop.why;
+	tt->has_hit = h->stop.why == TT_BREAK || h->stop.why == TT_WATCH;
+	tt->hit = h->stop;
+	tt->hit_pos = h->target;
+	tt->resumed_stop = h->stop;
+}
+
+/* Leave a copy of this process here; true in a process that has just
+ * taken over from such a copy (its state loaded: continue_resumed). */
+static bool take_snapshot(struct tt *tt, bool automatic)
+{
+	int fd = -1;
+	int r = snapshots__take(tt__pos(tt), automatic, &fd);
+	if (r != SNAPSHOT_RESUMED) {
+		tt->last_snapshot = r;
+		return false;
+	}
+	load_handoff(tt, fd);
+	return true;
+}
+
+/* Taken over from a copy: go where the handed-over order says. */
+static void continue_resumed(struct tt *tt)
+{
+	set_hooks(tt, false);
+	tt->snap_at = TT_UNKNOWN;
+	tt->arrive_why = tt->arrive_why_after;
+	if (tt->go_target == tt__pos(tt))
+		return arrived(tt);
+	arm_pause(tt, tt->go_target, tt->arrive_why_after);
+}
+
+/* The nearest position before `target` that a restore or a handover
+ * starts from. */
+static u64 best_start(const struct tt *tt, u64 target)
+{
+	u64 best = tt->ckpt_pos[restore_point(tt, target)];
+	int slot = snapshots__enabled() ? snapshots__before(target) : -1;
+	if (slot >= 0 && snapshots__info(slot)->pos > best)
+		best = snapshots__info(slot)->pos;
+	return best;
+}
+
 /* Inside a pause: serve the client until it orders something; carry
  * out what can be done from here (going forward), and leave the run
  * for the rest. */
@@ -263,8 +370,8 @@ static void serve_here(struct tt *tt, struct tt_stop stop)
 				stop = (struct tt_stop){ .why = TT_ARRIVED };
 				continue;
 			}
-			if (o.pos > pos) {
-				set_hooks(tt, false);
+			if (o.pos > pos && best_start(tt, o.pos) <= pos) {
+				set_hooks(tt, false); /* nothing nearer: run on there */
 				arm_pause(tt, o.pos, TT_ARRIVED);
 				return;
 			}
@@ -276,6 +383,10 @@ static void serve_here(struct tt *tt, struct tt_stop stop)
 		case TT_LIVE:
 			go_live(tt);
 			return;
+		case TT_SNAPSHOT:
+			if (take_snapshot(tt, false))
+				return continue_resumed(tt);
+			continue; /* the same stop: the client says what it got */
 		default:
 			break;
 		}
@@ -286,14 +397,10 @@ static void serve_here(struct tt *tt, struct tt_stop stop)
 	}
 }
 
-static void on_pause(void *opaque)
+/* The machine is where it was going: report the stop, or carry out the
+ * forward order that waited for getting there. */
+static void arrived(struct tt *tt)
 {
-	struct tt *tt = opaque;
-	echo_console(tt);
-	if (tt->scanning) {
-		leave_run(tt);
-		return;
-	}
 	if (tt->has_then) { /* arrived where a forward order was given */
 		tt->has_then = false;
 		if (tt->then == TT_LIVE)
@@ -314,6 +421,24 @@ static void on_pause(void *opaque)
 		stop = tt->hit;
 	}
 	serve_here(tt, stop);
+}
+
+static void on_pause(void *opaque)
+{
+	struct tt *tt = opaque;
+	echo_console(tt);
+	if (tt->scanning) {
+		leave_run(tt);
+		return;
+	}
+	if (tt->snap_at == tt__pos(tt)) { /* on the way: leave a copy here */
+		tt->snap_at = TT_UNKNOWN;
+		if (take_snapshot(tt, true))
+			return continue_resumed(tt);
+		arm_pause(tt, tt->go_target, tt->arrive_why_after);
+		return;
+	}
+	arrived(tt);
 }
 
 static void on_poll(void *opaque)
@@ -362,6 +487,7 @@ static int build(struct tt *tt, u32 k)
 	l->session.checkpoint_opaque = tt;
 	tt->finished = false;
 	tt->has_hit = false;
+	tt->snap_at = TT_UNKNOWN;
 	tt->restores++;
 	free_break_blocks(tt);
 	return 0;
@@ -401,14 +527,28 @@ static void run(struct tt *tt)
  * there (unless the replay ends first). */
 static void go(struct tt *tt, u64 target, struct tt_stop stop)
 {
-	if (build(tt, restore_point(tt, target))) {
+	u32 k = restore_point(tt, target);
+	int slot = snapshots__enabled() ? snapshots__before(target) : -1;
+	if (slot >= 0 && snapshots__info(slot)->pos >= tt->ckpt_pos[k])
+		hand_over(tt, slot, target, stop); /* returns if that copy is gone */
+	if (build(tt, k)) {
 		tt->quit = true;
 		return;
 	}
 	set_hooks(tt, false);
-	arm_pause(tt, target, stop.why);
+	tt->go_target = target;
+	tt->arrive_why_after = stop.why;
+	tt->snap_at = TT_UNKNOWN;
+	u64 end = tt__end_pos(tt);
+	/* Far from the checkpoint: leave an in-memory copy a little before
+	 * the target on the way, for the next steps back. */
+	if (snapshots__enabled() && target != ~0ull && (end == TT_UNKNOWN || target <= end) &&
+	    target - tt->ckpt_pos[k] > TT_SNAPSHOT_AFTER)
+		tt->snap_at = target - TT_SNAPSHOT_BACK;
+	arm_pause(tt, tt->snap_at != TT_UNKNOWN ? tt->snap_at : target, stop.why);
 	if (stop.why == TT_WATCH || stop.why == TT_BREAK) {
 		tt->hit = stop;
+		tt->hit_pos = target;
 		tt->has_hit = true; /* reported as is on arrival */
 	}
 	run(tt);
@@ -474,6 +614,9 @@ static void carry_out(struct tt *tt, const struct tt_order *o)
 		return go(tt, o->pos, (struct tt_stop){ .why = TT_ARRIVED });
 	case TT_RETURN_TO_HIT:
 		return go(tt, tt->hit_pos, tt->hit);
+	case TT_SNAPSHOT: /* the replay has ended: nothing to keep */
+		tt->last_snapshot = SNAPSHOT_NONE;
+		return serve_stopped(tt, (struct tt_stop){ .why = TT_END });
 	case TT_LIVE:
 		if (tt->finished) {
 			fprintf(stderr, "encore replay: the replay is at its end: there is nothing to go "
@@ -550,6 +693,8 @@ int tt__open(struct tt *tt, const struct recording *rec, const u8 *console,
 	if (by_exits)
 		tt->ckpt_pos[0] = 0;
 	tt->start_pos = tt->ckpt_pos[0];
+	tt->snap_at = TT_UNKNOWN;
+	tt->last_snapshot = SNAPSHOT_NONE;
 	return 0;
 }
 

@@ -43,6 +43,7 @@ struct tt_stop {
 enum tt_verb {
 	TT_CONTINUE, TT_STEP, TT_REVERSE_CONTINUE, TT_REVERSE_STEP, TT_GOTO, TT_QUIT,
 	TT_LIVE,          /* leave the recording: go on live from here */
+	TT_SNAPSHOT,      /* keep an in-memory checkpoint here (tt->last_snapshot) */
 	TT_RETURN_TO_HIT, /* internal: a forward run went past its hit */
 };
 
@@ -60,8 +61,20 @@ struct tt_client {
 	void (*serve)(void *opaque, struct tt *tt, const struct tt_stop *stop,
 		      struct tt_order *next);
 	bool (*interrupt)(void *opaque);
+	/* In-memory checkpoints hand the client over to another process:
+	 * its state (at most TT_CLIENT_STATE_MAX bytes) and its connection. */
+	size_t (*save)(void *opaque, u8 *buf, size_t max);
+	void (*load)(void *opaque, const u8 *buf, size_t len, int fd);
+	int (*connection)(void *opaque);
 	void *opaque;
 };
+
+#define TT_CLIENT_STATE_MAX (64 * 1024)
+/* In-memory checkpoints left on the way: a restore that replays more
+ * than TT_SNAPSHOT_AFTER instructions leaves one TT_SNAPSHOT_BACK
+ * before its target, so that steps back from there are short. */
+#define TT_SNAPSHOT_AFTER 4000000ull
+#define TT_SNAPSHOT_BACK 1000000ull
 
 struct tt {
 	const struct recording *rec;
@@ -95,6 +108,12 @@ struct tt {
 	bool quit;
 	char divergence[1200];    /* the replay left its recording: why */
 	bool live;                /* TT_LIVE was ordered: the run goes on live */
+	/* in-memory checkpoints */
+	u64 snap_at;              /* leave one here on the way (TT_UNKNOWN: no) */
+	u64 go_target;            /* where the run is going */
+	enum tt_why arrive_why_after;
+	struct tt_stop resumed_stop;
+	int last_snapshot;        /* the slot TT_SNAPSHOT took, or SNAPSHOT_NONE */
 	int live_status;          /* how the live run ended (encore run's status) */
 	struct tt_client client;
 	u64 restores;             /* how many checkpoints were restored */
@@ -108,6 +127,8 @@ int tt__open(struct tt *tt, const struct recording *rec, const u8 *console,
 void tt__run(struct tt *tt);
 void tt__close(struct tt *tt);
 
+/* The bytes of state a handover takes (snapshots__start). */
+size_t tt__handoff_max(const struct tt *tt);
 /* At a stop: the machine and where it is. */
 struct encore_machine *tt__machine(struct tt *tt);
 u64 tt__pos(struct tt *tt);

@@ -11,6 +11,9 @@
 #     and before it in reverse;
 #   - reverse-finish and reverse-nexti (gdb's, on reverse step and
 #     continue) go back to a function's call;
+#   - monitor checkpoint keeps the machine in memory (a forked copy):
+#     going back there from the start gives the same machine, and steps
+#     both ways from it (each a handover to the copy) agree;
 #   - `monitor when` at a checkpoint agrees with `inspect --events`;
 #   - refused register and memory writes, a goto beyond the end, bad
 #     monitor commands: each a clear message, and the replay goes on;
@@ -106,6 +109,7 @@ if serve s1; then
 		"python breaks_check('4 hits of a breakpoint, then back through them with reverse-continue', 'isr_dispatch', 4)" \
 		"python watch_check('a watchpoint stops after the write forward, before it in reverse', 'ticks')" \
 		"python finish_check('reverse-finish and reverse-nexti go back to the call', 'kprintf')" \
+		"python memory_checkpoint_check('monitor checkpoint: back to it from the start, the same machine', 2345678, 20)" \
 		"monitor goto checkpoint 3" \
 		"python print('WHEN ' + when().replace(chr(10), ' | '))" \
 		"kill"

@@ -167,3 +167,24 @@ def finish_check(name, where):
         return fail(name, 'entry %d: reverse-finish to %d in %s, finish to %d, reverse-nexti '
                     'to %d in %s' % (entry, back, caller, after, call, call_in))
     ok(name, '%s called at %d from %s, returned at %d' % (where, call, caller, after))
+
+
+def memory_checkpoint_check(name, at, steps):
+    """monitor checkpoint keeps the machine in memory; going back to it
+    (from far away) gives the same machine, and steps back and forth
+    from there, each starting from that copy, agree."""
+    goto(at)
+    before = state()
+    out = run('monitor checkpoint')
+    m = re.search(r'checkpoint (m\d+) kept in memory at instruction (\d+)', out)
+    if not m or int(m.group(2)) != at:
+        return fail(name, 'monitor checkpoint said %r' % out)
+    if not re.search(r'%s +instruction %d' % (m.group(1), at), run('monitor info checkpoints')):
+        return fail(name, 'info checkpoints does not list %s' % m.group(1))
+    goto('start')
+    goto(at)
+    if state() != before:
+        return fail(name, 'back at %d from the copy, the machine differs' % at)
+    run('stepi')
+    step_check(name + ': steps from it', steps)
+    ok(name, '%s at %d' % (m.group(1), at))
