@@ -19,7 +19,10 @@
 #     monitor commands: each a clear message, and the replay goes on;
 #   - malformed packets and a client that disconnects without detaching:
 #     the server survives, and a new gdb finds the replay where it was;
-#   - a port in use is a clear error; `kill` ends encore with status 0.
+#   - a port in use is a clear error; `kill` ends encore with status 0;
+#   - where /dev/kvm works, the same breakpoints, steps and watchpoint on
+#     a recording made on KVM (its checkpoints' instructions are learned
+#     on the way).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -183,6 +186,30 @@ PY
 	server_ends "encore ends after the second gdb kills the target"
 else
 	not_ok "encore replay --gdb did not start" "$tmp/s2.err"
+fi
+
+# ---- a recording made on KVM (where /dev/kvm works) ----
+if "$ENCORE" record -o "$tmp/krec" --engine kvm --interval 1ms --kernel "$GUEST" \
+	>"$tmp/krec.out" 2>"$tmp/krec.err"; then
+	"$ENCORE" replay "$tmp/krec" --gdb 127.0.0.1:0 >"$tmp/s3.out" 2>"$tmp/s3.err" &
+	server=$!
+	port=
+	for _ in $(seq 200); do
+		port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/s3.err" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	gdb_run kvm \
+		"python breaks_check('KVM recording: reverse-continue back through 3 hits', 'isr_dispatch', 3)" \
+		"python step_check('KVM recording: 30 steps both ways', 30)" \
+		"python watch_check('KVM recording: a watchpoint both ways', 'ticks')" \
+		"kill"
+	checks kvm
+	server_ends "encore ends after gdb on the KVM recording"
+elif grep -qi 'kvm' "$tmp/krec.err"; then
+	skip "gdb on a recording made on KVM" "$(head -1 "$tmp/krec.err")"
+else
+	not_ok "record on KVM" "$tmp/krec.err"
 fi
 
 "$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 --from 1 >/dev/null 2>"$tmp/alone.err"
