@@ -9,7 +9,8 @@
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
 # (bench/sim.sh), several vCPUs (bench/smp.sh), virtio disk throughput
 # (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh), bulk
-# TCP on the user network (bench/net.sh); and recording on KVM (bench/kvm.sh).
+# TCP on the user network (bench/net.sh); time travel under gdb
+# (bench/timetravel.sh); and recording on KVM (bench/kvm.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 # BENCH_ONLY=guests stops after the bare-metal guests (intloop, cwork).
 set -euo pipefail
@@ -168,6 +169,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/disk_rec.sh "$BUILD"
 	echo
 	bench/net.sh "$BUILD"
+	echo
+	bench/timetravel.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
 fi

@@ -296,9 +296,8 @@ int snapshots__take(u64 pos, bool automatic, int *fd)
 	return slot;
 }
 
-int snapshots__resume(int slot, size_t len, int fd)
+int snapshots__resume(int slot, int fd)
 {
-	(void)len;
 	sh->slots[slot].last_used = ++sh->clock;
 	fflush(NULL);
 	pid_t me = sh->runner;

@@ -50,7 +50,7 @@ u8 *snapshots__handoff(size_t *max);
 /* Hand over to `slot` (the state is in the handoff buffer already) with
  * connection `fd`: this process exits.  Returns -1 only if the copy is
  * gone (its slot is then free). */
-int snapshots__resume(int slot, size_t len, int fd);
+int snapshots__resume(int slot, int fd);
 /* The session is over with `status`: the supervisor ends everything. */
 void snapshots__finish(int status);
 

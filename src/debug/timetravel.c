@@ -248,6 +248,7 @@ static void go_live(struct tt *tt)
 /* ---- in-memory checkpoints (snapshots.h) ---- */
 
 static void arrived(struct tt *tt);
+static void head_for(struct tt *tt, u64 from, u64 target, enum tt_why why);
 
 /* What a process taking over from an in-memory checkpoint needs: where
  * to go and what to say there, and everything that changed since the
@@ -287,8 +288,7 @@ static void hand_over(struct tt *tt, int slot, u64 target, struct tt_stop stop)
 	memcpy(p, tt->ckpt_pos, tt->nckpts * sizeof(u64));
 	p += tt->nckpts * sizeof(u64);
 	h->client_len = tt->client.save(tt->client.opaque, p, max - (size_t)(p - buf));
-	snapshots__resume(slot, (size_t)(p - buf) + h->client_len,
-			  tt->client.connection(tt->client.opaque));
+	snapshots__resume(slot, tt->client.connection(tt->client.opaque));
 }
 
 static void load_handoff(struct tt *tt, int fd)
@@ -312,7 +312,6 @@ static void load_handoff(struct tt *tt, int fd)
 	tt->has_hit = h->stop.why == TT_BREAK || h->stop.why == TT_WATCH;
 	tt->hit = h->stop;
 	tt->hit_pos = h->target;
-	tt->resumed_stop = h->stop;
 }
 
 /* Leave a copy of this process here; true in a process that has just
@@ -337,7 +336,22 @@ static void continue_resumed(struct tt *tt)
 	tt->arrive_why = tt->arrive_why_after;
 	if (tt->go_target == tt__pos(tt))
 		return arrived(tt);
-	arm_pause(tt, tt->go_target, tt->arrive_why_after);
+	head_for(tt, tt__pos(tt), tt->go_target, tt->arrive_why_after);
+}
+
+/* Run from `from` to `target`, where the stop is `why`.  From far away,
+ * leave an in-memory copy a little before the target on the way, for
+ * the steps back that usually follow. */
+static void head_for(struct tt *tt, u64 from, u64 target, enum tt_why why)
+{
+	u64 end = tt__end_pos(tt);
+	tt->go_target = target;
+	tt->arrive_why_after = why;
+	tt->snap_at = TT_UNKNOWN;
+	if (snapshots__enabled() && target != ~0ull && (end == TT_UNKNOWN || target <= end) &&
+	    target - from > TT_SNAPSHOT_AFTER)
+		tt->snap_at = target - TT_SNAPSHOT_BACK;
+	arm_pause(tt, tt->snap_at != TT_UNKNOWN ? tt->snap_at : target, why);
 }
 
 /* The nearest position before `target` that a restore or a handover
@@ -372,7 +386,7 @@ static void serve_here(struct tt *tt, struct tt_stop stop)
 			}
 			if (o.pos > pos && best_start(tt, o.pos) <= pos) {
 				set_hooks(tt, false); /* nothing nearer: run on there */
-				arm_pause(tt, o.pos, TT_ARRIVED);
+				head_for(tt, pos, o.pos, TT_ARRIVED);
 				return;
 			}
 			break;
@@ -536,16 +550,7 @@ static void go(struct tt *tt, u64 target, struct tt_stop stop)
 		return;
 	}
 	set_hooks(tt, false);
-	tt->go_target = target;
-	tt->arrive_why_after = stop.why;
-	tt->snap_at = TT_UNKNOWN;
-	u64 end = tt__end_pos(tt);
-	/* Far from the checkpoint: leave an in-memory copy a little before
-	 * the target on the way, for the next steps back. */
-	if (snapshots__enabled() && target != ~0ull && (end == TT_UNKNOWN || target <= end) &&
-	    target - tt->ckpt_pos[k] > TT_SNAPSHOT_AFTER)
-		tt->snap_at = target - TT_SNAPSHOT_BACK;
-	arm_pause(tt, tt->snap_at != TT_UNKNOWN ? tt->snap_at : target, stop.why);
+	head_for(tt, tt->ckpt_pos[k], target, stop.why);
 	if (stop.why == TT_WATCH || stop.why == TT_BREAK) {
 		tt->hit = stop;
 		tt->hit_pos = target;
@@ -599,17 +604,15 @@ static void carry_out(struct tt *tt, const struct tt_order *o)
 		return;
 	case TT_REVERSE_STEP:
 		if (pos <= tt->start_pos)
-			return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN, .reverse = true });
-		return go(tt, pos - 1, (struct tt_stop){ .why = TT_STEPPED, .reverse = true });
+			return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN });
+		return go(tt, pos - 1, (struct tt_stop){ .why = TT_STEPPED });
 	case TT_REVERSE_CONTINUE:
 		if (pos > tt->start_pos && scan_back(tt, pos)) {
-			struct tt_stop hit = tt->hit;
-			hit.reverse = true;
-			return go(tt, tt->hit_pos, hit);
+			return go(tt, tt->hit_pos, tt->hit);
 		}
 		if (tt->quit)
 			return;
-		return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN, .reverse = true });
+		return go(tt, tt->start_pos, (struct tt_stop){ .why = TT_BEGIN });
 	case TT_GOTO:
 		return go(tt, o->pos, (struct tt_stop){ .why = TT_ARRIVED });
 	case TT_RETURN_TO_HIT:

@@ -37,7 +37,6 @@ enum tt_why {
 struct tt_stop {
 	enum tt_why why;
 	struct watch watch;
-	bool reverse;
 };
 
 enum tt_verb {
@@ -112,7 +111,6 @@ struct tt {
 	u64 snap_at;              /* leave one here on the way (TT_UNKNOWN: no) */
 	u64 go_target;            /* where the run is going */
 	enum tt_why arrive_why_after;
-	struct tt_stop resumed_stop;
 	int last_snapshot;        /* the slot TT_SNAPSHOT took, or SNAPSHOT_NONE */
 	int live_status;          /* how the live run ended (encore run's status) */
 	struct tt_client client;

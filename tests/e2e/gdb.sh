@@ -20,12 +20,15 @@
 #   - malformed packets and a client that disconnects without detaching:
 #     the server survives, and a new gdb finds the replay where it was;
 #   - a port in use is a clear error; `kill` ends encore with status 0;
+#   - on a cut-short recording (its recorder killed), continue stops at
+#     its last complete point, and reverse steps go back from there;
 #   - where /dev/kvm works, the same breakpoints, steps and watchpoint on
 #     a recording made on KVM (its checkpoints' instructions are learned
 #     on the way).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
+. tests/e2e/helpers/gdb_serve.sh
 ENCORE=${ENCORE:-build/encore}
 GUEST_DIR=${GUEST_DIR:-build/guests}
 GUEST=$GUEST_DIR/ticks.elf
@@ -42,19 +45,8 @@ if ! command -v gdb >/dev/null; then
 	exit 77
 fi
 
-# serve NAME: `encore replay --gdb 127.0.0.1:0` in the background; its
-# address into $port.
-serve() {
-	"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/$1.out" 2>"$tmp/$1.err" &
-	server=$!
-	port=
-	for _ in $(seq 200); do
-		port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/$1.err" | head -1)
-		[ -n "$port" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# serve NAME: the recording under gdb (helpers/gdb_serve.sh).
+serve() { gdb_serve "$tmp/rec" "$1"; }
 # gdb_run NAME COMMAND...: gdb in batch mode with the guest's symbols and
 # the helper, attached to $port; output in NAME.gdb.
 gdb_run() {
@@ -188,17 +180,31 @@ else
 	not_ok "encore replay --gdb did not start" "$tmp/s2.err"
 fi
 
+# ---- a cut-short recording: the echo guest, its recorder killed ----
+mkfifo "$tmp/cut.in"
+(
+	exec 3<>"$tmp/cut.in"
+	"$ENCORE" record -o "$tmp/cut" --interval 10M --kernel "$GUEST_DIR/echo.elf" <&3 \
+		>"$tmp/cut.out" 2>"$tmp/cut.err" &
+	sleep 0.5
+	kill -9 $!
+)
+"$ENCORE" replay "$tmp/cut" -q 2>"$tmp/cut.replay"
+cut_end=$(sed -n 's/.*its complete prefix replayed exactly: \([0-9]*\) instructions.*/\1/p' \
+	"$tmp/cut.replay")
+if [ -n "$cut_end" ] && gdb_serve "$tmp/cut" s4; then
+	gdb_run cut "python end_check('a cut-short recording: continue stops at its last complete point', $cut_end)" \
+		"kill"
+	checks cut
+	server_ends "encore ends after gdb on the cut-short recording"
+else
+	not_ok "a cut-short recording of the echo guest" "$tmp/cut.replay"
+fi
+
 # ---- a recording made on KVM (where /dev/kvm works) ----
 if "$ENCORE" record -o "$tmp/krec" --engine kvm --interval 1ms --kernel "$GUEST" \
 	>"$tmp/krec.out" 2>"$tmp/krec.err"; then
-	"$ENCORE" replay "$tmp/krec" --gdb 127.0.0.1:0 >"$tmp/s3.out" 2>"$tmp/s3.err" &
-	server=$!
-	port=
-	for _ in $(seq 200); do
-		port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/s3.err" | head -1)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
+	gdb_serve "$tmp/krec" s3
 	gdb_run kvm \
 		"python breaks_check('KVM recording: reverse-continue back through 3 hits', 'isr_dispatch', 3)" \
 		"python step_check('KVM recording: 30 steps both ways', 30)" \

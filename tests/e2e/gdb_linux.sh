@@ -20,6 +20,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
+. tests/e2e/helpers/gdb_serve.sh
 ENCORE=${ENCORE:-build/encore}
 GUEST=${GUEST:-build/guest}
 export ENCORE_GUEST_DIR=$GUEST
@@ -56,14 +57,7 @@ mid=$((n / 2))
 mid_line=$(awk -v k="#$mid" '$2 == "checkpoint" && $8 == k' "$tmp/events.txt")
 read -r mid_ev _ mid_insns _ _ _ mid_rip _ <<<"$mid_line"
 
-"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/s.out" 2>"$tmp/s.err" &
-server=$!
-port=
-for _ in $(seq 200); do
-	port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/s.err" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.05
-done
+gdb_serve "$tmp/rec" s
 t0=$EPOCHREALTIME
 timeout 600 gdb -batch -nx -x "$HELPER" -ex "target remote $port" \
 	-ex "break *$ksys_write" -ex "continue" \
@@ -156,15 +150,8 @@ else
 	not_ok "--live-at (status $rc)" "$tmp/live.err"
 fi
 # The same from gdb: monitor live.
-printf 'echo gdb-live-$((6 * 7))\npoweroff -f\n' |
-	"$ENCORE" replay "$tmp/rec" --gdb 127.0.0.1:0 >"$tmp/glive.out" 2>"$tmp/glive.err" &
-server=$!
-port=
-for _ in $(seq 200); do
-	port=$(grep -o '127\.0\.0\.1:[0-9]*' "$tmp/glive.err" | head -1)
-	[ -n "$port" ] && break
-	sleep 0.05
-done
+printf 'echo gdb-live-$((6 * 7))\npoweroff -f\n' >"$tmp/glive.in"
+gdb_serve "$tmp/rec" glive "$tmp/glive.in"
 timeout 120 gdb -batch -nx -ex "target remote $port" -ex "monitor goto $((first - 1))" \
 	-ex "monitor live" >"$tmp/glive.gdb" 2>&1
 wait "$server"

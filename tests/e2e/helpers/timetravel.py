@@ -188,3 +188,18 @@ def memory_checkpoint_check(name, at, steps):
     run('stepi')
     step_check(name + ': steps from it', steps)
     ok(name, '%s at %d' % (m.group(1), at))
+
+
+def end_check(name, end):
+    """continue runs to the end of the replay (a cut-short recording's
+    last complete point), stays there, and steps back from it."""
+    out = run('continue')
+    at_end = pos()
+    run('stepi')
+    still = pos()
+    run('reverse-stepi')
+    back = pos()
+    if at_end != end or still != end or back != end - 1:
+        return fail(name, 'continue to %d (want %d), stepi to %d, reverse-stepi to %d (%r)'
+                    % (at_end, end, still, back, out[-100:]))
+    ok(name, 'at %d' % end)
