@@ -137,7 +137,8 @@ static void hash(struct gdb_server *srv, struct out *o)
 			say(o, "checkpoint %u recorded %016llx at this instruction%s\n", k,
 			    (unsigned long long)ev->checkpoint.state_hash,
 			    ev->checkpoint.state_hash == h ? " (the same)" :
-			    " (it is taken later at this instruction: after an idle gap or a poll)");
+			    " (a checkpoint is taken at the run loop's poll at its instruction, "
+			    "where timers and interrupts are handled: a stop there can differ)");
 	}
 }
 

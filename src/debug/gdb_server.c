@@ -80,6 +80,7 @@ int gdb_server__listen(struct gdb_server *srv, const char *spec, char *err, size
 static void reset_connection(struct gdb_server *srv)
 {
 	srv->no_ack = false;
+	srv->g_vcpu = 0;
 	srv->in_len = srv->in_off = 0;
 	srv->out_len = 0;
 	srv->resume_waiting = srv->monitor_waiting = false;
@@ -460,7 +461,11 @@ static void serve(void *opaque, struct tt *tt, const struct tt_stop *stop, struc
 	struct gdb_server *srv = opaque;
 	srv->tt = tt;
 	srv->stop = *stop;
-	srv->stop_vcpu = srv->g_vcpu = mach(srv)->cur->index;
+	/* gdb keeps its Hg choice across stops (and sends Hg only when it
+	 * changes its mind): so does encore. */
+	srv->stop_vcpu = mach(srv)->cur->index;
+	if (srv->g_vcpu >= mach(srv)->nvcpus)
+		srv->g_vcpu = srv->stop_vcpu;
 	srv->interrupted = false;
 	if (srv->monitor_waiting) {
 		static char out[1024];
@@ -513,6 +518,7 @@ static bool interrupt(void *opaque)
 /* What an in-memory checkpoint's process takes over (timetravel.h). */
 struct handed_over {
 	bool no_ack, resume_waiting, monitor_waiting;
+	unsigned g_vcpu;
 	char monitor_note[256];
 	size_t in_len, in_off;
 	u8 in[4096];
@@ -522,8 +528,8 @@ struct handed_over {
 static size_t save(void *opaque, u8 *buf, size_t max)
 {
 	struct gdb_server *srv = opaque;
-	struct handed_over h = { srv->no_ack, srv->resume_waiting, srv->monitor_waiting, "",
-				 srv->in_len, srv->in_off, { 0 }, srv->rx };
+	struct handed_over h = { srv->no_ack, srv->resume_waiting, srv->monitor_waiting,
+				 srv->g_vcpu, "", srv->in_len, srv->in_off, { 0 }, srv->rx };
 	_Static_assert(sizeof(h) <= TT_CLIENT_STATE_MAX, "the handover must fit");
 	if (sizeof(h) > max)
 		return 0;
@@ -546,6 +552,7 @@ static void load(void *opaque, const u8 *buf, size_t len, int fd)
 	srv->no_ack = h.no_ack;
 	srv->resume_waiting = h.resume_waiting;
 	srv->monitor_waiting = h.monitor_waiting;
+	srv->g_vcpu = h.g_vcpu;
 	memcpy(srv->monitor_note, h.monitor_note, sizeof(h.monitor_note));
 	srv->in_len = h.in_len;
 	srv->in_off = h.in_off;

@@ -20,6 +20,8 @@
 #   - malformed packets and a client that disconnects without detaching:
 #     the server survives, and a new gdb finds the replay where it was;
 #   - a port in use is a clear error; `kill` ends encore with status 0;
+#   - with two vCPUs, each is a gdb thread with its own registers, and
+#     steps both ways agree;
 #   - on a cut-short recording (its recorder killed), continue stops at
 #     its last complete point, and reverse steps go back from there;
 #   - where /dev/kvm works, the same breakpoints, steps and watchpoint on
@@ -178,6 +180,18 @@ PY
 	server_ends "encore ends after the second gdb kills the target"
 else
 	not_ok "encore replay --gdb did not start" "$tmp/s2.err"
+fi
+
+# ---- two vCPUs (tests/guest/smp.c) ----
+if "$ENCORE" record -o "$tmp/smp" --smp 2 --interval 200k --kernel "$GUEST_DIR/smp.elf" \
+	>"$tmp/smp.out" 2>"$tmp/smp.err" && gdb_serve "$tmp/smp" s5; then
+	gdb_run smp "python goto(600000)" \
+		"python threads_check('two vCPUs are two gdb threads with their own registers', 2)" \
+		"stepi" "python step_check('two vCPUs: 40 steps both ways', 40)" "kill"
+	checks smp
+	server_ends "encore ends after gdb on the two-vCPU recording"
+else
+	not_ok "record smp.elf with two vCPUs" "$tmp/smp.err"
 fi
 
 # ---- a cut-short recording: the echo guest, its recorder killed ----

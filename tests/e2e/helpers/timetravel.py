@@ -203,3 +203,18 @@ def end_check(name, end):
         return fail(name, 'continue to %d (want %d), stepi to %d, reverse-stepi to %d (%r)'
                     % (at_end, end, still, back, out[-100:]))
     ok(name, 'at %d' % end)
+
+
+def threads_check(name, nvcpus):
+    """Each vCPU is a gdb thread, with registers of its own."""
+    out = run('info threads')
+    ids = sorted(set(int(t) for t in re.findall(r'Thread (\d+)', out)))
+    if ids != list(range(1, nvcpus + 1)):
+        return fail(name, 'threads %s, want 1..%d (%r)' % (ids, nvcpus, out[:200]))
+    stacks = []
+    for t in ids:
+        run('thread %d' % t)
+        stacks.append(int(gdb.parse_and_eval('$rsp')) & (2**64 - 1))
+    if len(set(stacks)) != nvcpus:
+        return fail(name, 'the threads share a stack pointer: %s' % [hex(s) for s in stacks])
+    ok(name, 'stacks %s' % [hex(s) for s in stacks])
