@@ -15,6 +15,9 @@
 #     going back there from the start gives the same machine, and steps
 #     both ways from it (each a handover to the copy) agree;
 #   - `monitor when` at a checkpoint agrees with `inspect --events`;
+#     `monitor phys` reads what gdb reads, `monitor regs` shows the
+#     control registers, `monitor hash` is the same each time a place is
+#     reached;
 #   - refused register and memory writes, a goto beyond the end, bad
 #     monitor commands: each a clear message, and the replay goes on;
 #   - malformed packets and a client that disconnects without detaching:
@@ -107,6 +110,7 @@ if serve s1; then
 		"python watch_check('a watchpoint stops after the write forward, before it in reverse', 'ticks')" \
 		"python finish_check('reverse-finish and reverse-nexti go back to the call', 'kprintf')" \
 		"python memory_checkpoint_check('monitor checkpoint: back to it from the start, the same machine', 2345678, 20)" \
+		"python monitor_check('monitor regs, phys and hash (the same hash each time a place is reached)', 1234567, 0x100000)" \
 		"monitor goto checkpoint 3" \
 		"python print('WHEN ' + when().replace(chr(10), ' | '))" \
 		"kill"

@@ -218,3 +218,28 @@ def threads_check(name, nvcpus):
     if len(set(stacks)) != nvcpus:
         return fail(name, 'the threads share a stack pointer: %s' % [hex(s) for s in stacks])
     ok(name, 'stacks %s' % [hex(s) for s in stacks])
+
+
+def monitor_check(name, at, phys):
+    """monitor regs, phys and hash: the control registers are there,
+    physical memory reads what gdb reads through the page tables (the
+    guest maps `phys` one to one), and the state hash at a place is the
+    same every time the replay gets there."""
+    goto(at)
+    regs_out = run('monitor regs')
+    if not re.search(r'cr0 0x[0-9a-f]+ .*cr3 0x[0-9a-f]+ .*efer 0x', regs_out):
+        return fail(name, 'monitor regs: %r' % regs_out[:200])
+    dump = run('monitor phys %#x 16' % phys).split(':', 1)[1].split()
+    mem = run('x/16xb %#x' % phys)
+    want = [b[2:] for b in re.findall(r'0x[0-9a-f]{2}\b', mem.split(':', 1)[1])]
+    if dump != want:
+        return fail(name, 'monitor phys %s, x/16xb %s' % (dump, want))
+    h1 = re.search(r'state hash ([0-9a-f]{16})', run('monitor hash')).group(1)
+    goto(at + 5000)
+    h2 = re.search(r'state hash ([0-9a-f]{16})', run('monitor hash')).group(1)
+    goto('start')
+    goto(at)
+    h3 = re.search(r'state hash ([0-9a-f]{16})', run('monitor hash')).group(1)
+    if h1 != h3 or h1 == h2:
+        return fail(name, 'hash at %d: %s then %s; %d later: %s' % (at, h1, h3, 5000, h2))
+    ok(name, 'hash %s at %d both times' % (h1, at))
