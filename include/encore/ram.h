@@ -30,5 +30,8 @@ static inline u64 ram__bitmap_words(const struct encore_machine *m)
  * full restore, or before reading all of RAM). */
 int ram__mark_absent(struct encore_machine *m, u64 frame);
 void ram__fetch_all(struct encore_machine *m);
+/* Every frame loaded and dirty: a recording that starts from a running
+ * machine (a replay gone live) stores all of it in its first checkpoint. */
+void ram__mark_all_dirty(struct encore_machine *m);
 
 #endif

@@ -42,6 +42,9 @@ struct rr_meta {
 	bool realtime;
 	char disks[160];        /* "SIZE:rw|ro ..." per disk, vda first (optional) */
 	char net[8];            /* "user": a network card, its frames in the log (optional) */
+	char branch_of[48];     /* "ID@PROGRESS": recorded from a replay of recording ID
+				 * that went live there; it starts at its checkpoint 0,
+				 * not by booting its guest files (optional) */
 	/* Present once complete: */
 	u64 insns, virtual_ns, wall_ns;
 	char outcome[24];
@@ -56,6 +59,9 @@ struct rr_meta {
  * disk n's size in bytes and whether it is read-only. */
 int rr_meta__ndisks(const struct rr_meta *m);
 bool rr_meta__disk(const struct rr_meta *m, unsigned n, u64 *size, bool *readonly);
+
+/* m->branch_of's parent id and progress; false if absent or malformed. */
+bool rr_meta__branch(const struct rr_meta *m, u64 *parent, u64 *progress);
 
 /* The n-th number of m->vcpu_insns; false if there is none. */
 bool rr_meta__vcpu_insns(const struct rr_meta *m, unsigned n, u64 *out);

@@ -316,6 +316,11 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	printf("recording:     %s (%s)\n", rec->dir, log->ended ? "complete" : why);
 	printf("recorded:      %s by encore %s on %s%s\n", m->started, m->encore, m->engine,
 	       m->realtime ? ", --realtime" : "");
+	u64 parent, at;
+	if (rr_meta__branch(m, &parent, &at))
+		printf("branch of:     recording %016llx, gone live at instruction %llu (this one "
+		       "starts there, at its checkpoint 0)\n", (unsigned long long)parent,
+		       (unsigned long long)at);
 	printf("guest:         %s", m->guest);
 	if (m->kernel[0])
 		printf(", kernel %s (xxh128 %s)", m->kernel, m->kernel_hash);
@@ -396,6 +401,8 @@ static void print_json(const struct recording *rec, const struct facts *f,
 	printf(",\"complete\":%s,\"torn\":%s,\"started\":", log->ended ? "true" : "false",
 	       log->torn ? "true" : "false");
 	json_string(m->started);
+	printf(",\"branch_of\":");
+	json_string(m->branch_of);
 	printf(",\"encore\":");
 	json_string(m->encore);
 	printf(",\"engine\":");

@@ -16,23 +16,10 @@
 #include "rr/rec_dir.h"
 #include "rr/disk_log.h"
 #include "snap/snap_writer.h"
+#include "recorder.h"
 #include "run_opts.h"
 #include "encore/hw.h"
 #include "encore/rr_meta.h"
-
-struct recorder {
-	struct run_opts opts;
-	struct rr_meta meta;
-	char staging[REC_PATH_MAX];
-	struct guest_opts guest;       /* pointing at the copied files */
-	char kernel[REC_PATH_MAX + 64], initrd[REC_PATH_MAX + 64];
-	struct rr_log_writer *log;
-	struct snap_writer *snap;
-	struct snap_writer_stats snap_stats;
-	struct disk_recorder *disks;   /* with --disk */
-	FILE *console;
-	struct launch launch;
-};
 
 static int fail(const char *msg)
 {
@@ -109,7 +96,7 @@ static void describe_disks(struct recorder *rc, const struct guest *g)
 /* Everything up to the first instruction, in the staging directory. */
 static int prepare(struct recorder *rc)
 {
-	char err[512], path[REC_PATH_MAX + 64];
+	char err[512];
 	if (rec_dir__stage(rc->opts.output, rc->staging, err, sizeof(err)))
 		return fail(err);
 	fill_meta(rc);
@@ -121,13 +108,23 @@ static int prepare(struct recorder *rc)
 			return fail(err);
 		rc->guest.disk_history = disk_recorder__history(rc->disks);
 	}
-	if (launch__create(&rc->launch, &rc->guest, true, rc->opts.realtime,
-			   RUN_INPUT_SLICE_INSNS))
+	rc->l = &rc->own_launch;
+	if (launch__create(rc->l, &rc->guest, true, rc->opts.realtime, RUN_INPUT_SLICE_INSNS))
 		return -1;
-	struct guest *g = &rc->launch.guest;
+	struct guest *g = &rc->l->guest;
 	describe_disks(rc, g);
 	snprintf(rc->meta.guest, sizeof(rc->meta.guest), "%s",
 		 rc->opts.guest.demo ? "demo" : g->is_linux ? "linux" : "bare-metal");
+	if (recorder__open_outputs(rc))
+		return -1;
+	if (rc->disks)
+		disk_recorder__set_snap(rc->disks, rc->snap);
+	return recorder__start(rc, rc->opts.guest.rtc_epoch);
+}
+
+int recorder__open_outputs(struct recorder *rc)
+{
+	char err[512], path[REC_PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", rc->staging, REC_CONSOLE_FILE);
 	rc->console = fopen(path, "wx");
 	if (!rc->console)
@@ -136,14 +133,19 @@ static int prepare(struct recorder *rc)
 	rc->log = rr_log_writer__create(path, rc->meta.id, err, sizeof(err));
 	if (!rc->log)
 		return fail(err);
-	rc->snap = snap_writer__create(rc->staging, rc->meta.id, g->machine, err, sizeof(err));
+	rc->snap = snap_writer__create(rc->staging, rc->meta.id, rc->l->guest.machine, err,
+				       sizeof(err));
 	if (!rc->snap)
 		return fail(err);
-	if (rc->disks)
-		disk_recorder__set_snap(rc->disks, rc->snap);
-	if (rr_session__record(&rc->launch.session, rc->log, rc->snap, rc->console,
-			       rc->opts.interval, rc->opts.guest.rtc_epoch))
-		return fail(rc->launch.session.error);
+	return 0;
+}
+
+int recorder__start(struct recorder *rc, i64 boot_time)
+{
+	char err[512];
+	if (rr_session__record(&rc->l->session, rc->log, rc->snap, rc->console, rc->opts.interval,
+			       boot_time))
+		return fail(rc->l->session.error);
 	if (rr_meta__write(rc->staging, &rc->meta, err, sizeof(err)) ||
 	    rec_dir__publish(rc->staging, rc->opts.output, err, sizeof(err)))
 		return fail(err);
@@ -162,10 +164,28 @@ static void list_vcpu_insns(struct encore_machine *m, char *out, size_t n)
 	}
 }
 
-/* Log the end, close the log, and mark the recording complete. */
-static int finish(struct recorder *rc, int status)
+void recorder__discard(struct recorder *rc)
 {
-	struct launch *l = &rc->launch;
+	if (rc->log)
+		rr_log_writer__close(rc->log, NULL, 0);
+	if (rc->snap)
+		snap_writer__close(rc->snap, NULL, NULL, 0);
+	if (rc->disks)
+		disk_recorder__close(rc->disks, NULL, 0);
+	if (rc->console)
+		fclose(rc->console);
+	if (rc->staging[0])
+		rec_dir__discard(rc->staging);
+	rc->log = NULL;
+	rc->snap = NULL;
+	rc->disks = NULL;
+	rc->console = NULL;
+	rc->staging[0] = 0;
+}
+
+int recorder__finish(struct recorder *rc, int status)
+{
+	struct launch *l = rc->l;
 	struct rr_session *s = &l->session;
 	char err[4400] = "";
 	int r = rr_session__end_record(s, &l->result, status);
@@ -215,7 +235,7 @@ static int finish(struct recorder *rc, int status)
 	return 0;
 }
 
-static void say_recorded(const struct recorder *rc)
+void recorder__say(const struct recorder *rc)
 {
 	const struct rr_meta *m = &rc->meta;
 	const struct snap_writer_stats *st = &rc->snap_stats;
@@ -240,27 +260,20 @@ int cmd_record(int argc, char **argv)
 	 * which stops recording cleanly; the signal would kill encore. */
 	signal(SIGXFSZ, SIG_IGN);
 	if (prepare(&rc)) {
-		if (rc.log)
-			rr_log_writer__close(rc.log, NULL, 0);
-		if (rc.snap)
-			snap_writer__close(rc.snap, NULL, NULL, 0);
-		if (rc.disks)
-			disk_recorder__close(rc.disks, NULL, 0);
-		if (rc.console)
-			fclose(rc.console);
-		if (rc.staging[0])
-			rec_dir__discard(rc.staging);
-		console__finish(&rc.launch.console);
-		launch__destroy(&rc.launch);
+		recorder__discard(&rc);
+		if (rc.l) {
+			console__finish(&rc.l->console);
+			launch__destroy(rc.l);
+		}
 		return 2;
 	}
-	launch__run(&rc.launch, rc.opts.max_insns);
-	int status = launch__status(&rc.launch, true);
-	int r = finish(&rc, status);
+	launch__run(rc.l, rc.opts.max_insns);
+	int status = launch__status(rc.l, true);
+	int r = recorder__finish(&rc, status);
 	if (!r)
-		say_recorded(&rc);
+		recorder__say(&rc);
 	if (rc.opts.summary)
-		launch__summary(&rc.launch);
-	launch__destroy(&rc.launch);
+		launch__summary(rc.l);
+	launch__destroy(rc.l);
 	return r ? 2 : status;
 }

@@ -26,6 +26,7 @@ struct replay_opts {
 	bool damaged;        /* the recording is, outside what this run needs */
 	const char *gdb;     /* --gdb [HOST:]PORT */
 	const char *live_at; /* --live-at POINT */
+	const char *output;  /* -o NEWREC */
 	bool realtime;
 };
 
@@ -59,6 +60,10 @@ static void usage(FILE *f)
 		"                instruction N), then go on live from there: the console\n"
 		"                is yours, a network card gets a user network, disks go on\n"
 		"                in memory; the recording is not changed\n"
+		"  -o, --output NEWREC  with --live-at: record from the live point on into\n"
+		"                NEWREC, a recording of its own that starts there (its\n"
+		"                checkpoint 0 holds the machine) and names REC as where it\n"
+		"                branched (recordings made on the interpreter, without disks)\n"
 		"  --realtime    with --live-at: live time keeps pace with the host clock\n"
 		"  -h, --help    this help\n"
 		"\n"
@@ -82,6 +87,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		{ "gdb", required_argument, 0, OPT_GDB },
 		{ "live-at", required_argument, 0, OPT_LIVE_AT },
 		{ "realtime", no_argument, 0, OPT_REALTIME },
+		{ "output", required_argument, 0, 'o' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -90,7 +96,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 	memset(o, 0, sizeof(*o));
 	int ch;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "qho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'q': o->quiet = true; break;
 		case OPT_SUMMARY: o->summary = true; break;
@@ -99,6 +105,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		case OPT_GDB: o->gdb = optarg; break;
 		case OPT_LIVE_AT: o->live_at = optarg; break;
 		case OPT_REALTIME: o->realtime = true; break;
+		case 'o': o->output = optarg; break;
 		case OPT_ENGINE:
 			if (!guest_parse_engine(optarg, &o->kvm)) {
 				fprintf(stderr, "encore replay: bad --engine '%s' (interp or kvm)\n",
@@ -145,6 +152,11 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 			   o->quiet)) {
 		fprintf(stderr, "encore replay: --live-at goes alone (or with --realtime): it picks "
 			"its own checkpoint to start from\n");
+		return 2;
+	}
+	if (o->output && !o->live_at) {
+		fprintf(stderr, "encore replay: -o goes with --live-at (what is recorded is what "
+			"happens live)\n");
 		return 2;
 	}
 	if (o->realtime && !o->live_at) {
@@ -310,7 +322,7 @@ int cmd_replay(int argc, char **argv)
 	if (o.live_at && health.damaged)
 		fprintf(stderr, "encore replay: %s is damaged: it cannot be taken live\n", o.dir);
 	else if (o.live_at)
-		status = replay_live(o.live_at, o.realtime, &rec);
+		status = replay_live(o.live_at, o.realtime, o.output, &rec);
 	else if (o.gdb && (!health.damaged || integrity__can_start(&health, false, 0)))
 		status = replay_gdb(o.gdb, &rec, health.damaged);
 	else if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))

@@ -1,17 +1,27 @@
 /*
- * encore replay REC --live-at POINT: replay a recording (verified) to a
- * point, then leave it and go on live from there: the console is the
- * user's again, time goes on (virtually, or with --realtime), a network
- * card gets a user network, and the disks go on from their recorded
- * content (in memory: the recording is not changed).
+ * encore replay REC --live-at POINT [-o NEWREC]: replay a recording
+ * (verified) to a point, then leave it and go on live from there: the
+ * console is the user's again, time goes on (virtually, or with
+ * --realtime), a network card gets a user network, and the disks go on
+ * from their recorded content (in memory: the recording is not changed).
+ * With -o, what happens from there is recorded into NEWREC: a recording
+ * of its own that starts at its checkpoint 0, the machine as it was
+ * there, and names REC as where it branched from.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "recorder.h"
 #include "rr/rec_dir.h"
 #include "stretch.h"
+#include "encore/hw.h"
+#include "encore/ram.h"
 
 struct live_point {
 	u32 from;        /* the checkpoint to restore */
@@ -56,9 +66,96 @@ static bool parse_point(const char *text, const struct recording *rec, struct li
 	return true;
 }
 
+struct going_live {
+	struct launch *l;
+	const struct recording *rec;
+	struct recorder *rc;      /* -o NEWREC, or NULL */
+	bool recording;           /* rc started at the live point */
+};
+
+/* NEWREC's meta: REC's machine, a new id, where it branched. */
+static void branch_meta(struct recorder *rc, const struct recording *rec, u64 progress,
+			bool realtime)
+{
+	struct rr_meta *m = &rc->meta;
+	*m = rec->meta;
+	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
+		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
+	m->complete = false;
+	m->insns = m->virtual_ns = m->wall_ns = m->state_hash = m->console_bytes = 0;
+	m->log_bytes = m->events = m->checkpoints = 0;
+	m->outcome[0] = m->vcpu_insns[0] = 0;
+	m->exit_status = 0;
+	m->realtime = realtime;
+	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
+	time_t now = time(NULL);
+	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	snprintf(m->branch_of, sizeof(m->branch_of), "%016llx@%llu",
+		 (unsigned long long)rec->meta.id, (unsigned long long)progress);
+}
+
+/* REC's guest files, linked (or copied) into NEWREC: inspect and the
+ * integrity check find them as in any recording. */
+static int link_guest_file(struct recorder *rc, const struct recording *rec, const char *name,
+			   char *hash)
+{
+	char src[REC_PATH_MAX + 80], dst[REC_PATH_MAX + 80], err[512];
+	if (!name[0])
+		return 0;
+	snprintf(src, sizeof(src), "%s/%s", rec->dir, name);
+	snprintf(dst, sizeof(dst), "%s/%s", rc->staging, name);
+	if (!link(src, dst))
+		return 0;
+	if (rec_dir__add_file(rc->staging, name, src, hash, err, sizeof(err))) {
+		fprintf(stderr, "encore replay: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* -o NEWREC: the directory, meta, guest files and outputs, before the
+ * replay starts (a bad path fails now, not at the live point). */
+static int open_branch(struct recorder *rc, const char *out, const struct recording *rec,
+		       struct launch *l, u64 progress, bool realtime)
+{
+	char err[512];
+	if (rr_meta__ndisks(&rec->meta) > 0 || rr_meta__by_exits(&rec->meta)) {
+		fprintf(stderr, "encore replay: -o records a live branch of recordings made on the "
+			"interpreter without disks; %s %s\n", rec->dir,
+			rr_meta__by_exits(&rec->meta) ? "was made on KVM" : "has disks");
+		return -1;
+	}
+	rc->opts.output = out;
+	rc->opts.interval = (struct rr_interval){ rec->meta.interval, rec->meta.interval_ns };
+	rc->opts.realtime = realtime;
+	rc->l = l;
+	branch_meta(rc, rec, progress, realtime);
+	if (rec_dir__stage(out, rc->staging, err, sizeof(err))) {
+		fprintf(stderr, "encore replay: %s\n", err);
+		return -1;
+	}
+	if (link_guest_file(rc, rec, rec->meta.kernel, rc->meta.kernel_hash) ||
+	    link_guest_file(rc, rec, rec->meta.initrd, rc->meta.initrd_hash) ||
+	    recorder__open_outputs(rc))
+		return -1;
+	return 0;
+}
+
+/* At the live point: NEWREC's first checkpoint holds the whole machine. */
+static void start_branch(struct going_live *g)
+{
+	ram__mark_all_dirty(g->l->guest.machine);
+	if (recorder__start(g->rc, g->rec->log.events[0].boot_time)) {
+		machine__request_stop(g->l->guest.machine, 2);
+		return;
+	}
+	g->recording = true;
+}
+
 static void on_live(void *opaque)
 {
-	struct launch *l = opaque;
+	struct going_live *g = opaque;
+	struct launch *l = g->l;
 	struct encore_machine *m = l->guest.machine;
 	fflush(stdout);
 	fprintf(stderr, "\r\nencore replay: live from here (%s %llu, %.3f s of virtual time): the "
@@ -66,9 +163,34 @@ static void on_live(void *opaque)
 		(unsigned long long)machine__progress(m), machine__now(m) / 1e9);
 	if (guest__go_live(&l->guest, &l->console, NULL))
 		machine__request_stop(m, 2);
+	else if (g->rc)
+		start_branch(g);
 }
 
-int replay_live(const char *point, bool realtime, const struct recording *rec)
+/* How the run went: a live run's status, or why it never went live. */
+static int outcome(struct going_live *g)
+{
+	struct launch *l = g->l;
+	int status = launch__status(l, true);
+	if (l->session.went_live) {
+		if (g->recording) {
+			if (recorder__finish(g->rc, status))
+				return 2;
+			recorder__say(g->rc);
+		}
+		return status;
+	}
+	if (l->session.div.found) {
+		fprintf(stderr, "\nencore replay: diverged before going live: %s\n",
+			l->session.div.what);
+		return 1;
+	}
+	fprintf(stderr, "\nencore replay: the replay ended before the point to go live at\n");
+	return 3;
+}
+
+int replay_live(const char *point, bool realtime, const char *output,
+		const struct recording *rec)
 {
 	struct live_point p;
 	if (!parse_point(point, rec, &p))
@@ -81,25 +203,21 @@ int replay_live(const char *point, bool realtime, const struct recording *rec)
 		return 2;
 	}
 	static struct stretch st;
+	static struct recorder rc;
+	memset(&rc, 0, sizeof(rc));
 	struct stretch_spec spec = { .has_from = true, .from = p.from, .cmd = "replay" };
+	struct going_live g = { &st.launch, rec, output ? &rc : NULL, false };
 	int status = 2;
-	if (!stretch__open(&st, &spec, rec) && !stretch__start(&st, rec, console, console_len)) {
+	if (!stretch__open(&st, &spec, rec) && !stretch__start(&st, rec, console, console_len) &&
+	    (!output || !open_branch(&rc, output, rec, &st.launch, p.progress, realtime))) {
 		struct launch *l = &st.launch;
 		l->session.realtime = realtime;
-		rr_session__live_at(&l->session, p.progress, on_live, l);
+		rr_session__live_at(&l->session, p.progress, on_live, &g);
 		launch__run(l, 0);
-		if (l->session.went_live) {
-			status = launch__status(l, true);
-		} else if (l->session.div.found) {
-			fprintf(stderr, "\nencore replay: diverged before going live: %s\n",
-				l->session.div.what);
-			status = 1;
-		} else {
-			fprintf(stderr, "\nencore replay: the replay ended before the point to go live "
-				"at\n");
-			status = 3;
-		}
+		status = outcome(&g);
 	}
+	if (output && !g.recording)
+		recorder__discard(&rc);
 	stretch__close(&st);
 	free(console);
 	return status;

@@ -85,7 +85,13 @@ int stretch__open(struct stretch *st, const struct stretch_spec *spec, const str
 {
 	memset(st, 0, sizeof(*st));
 	st->spec = *spec;
-	if (check_guest_files(spec, rec))
+	/* A recording that branched from another's replay starts at its
+	 * checkpoint 0: it has no boot of its own. */
+	if (rec->meta.branch_of[0] && !spec->has_from) {
+		st->spec.has_from = true;
+		st->spec.from = 0;
+	}
+	if (check_guest_files(&st->spec, rec))
 		return -1;
 	return check_checkpoints(st, rec);
 }

@@ -20,6 +20,16 @@ int ram__init(struct encore_machine *m)
 	return p->dirty ? 0 : -1;
 }
 
+void ram__mark_all_dirty(struct encore_machine *m)
+{
+	struct ram_pages *p = &m->pages;
+	ram__fetch_all(m);
+	u64 words = ram__bitmap_words(m);
+	memset(p->dirty, 0xff, words * sizeof(u64));
+	if (p->nframes & 63)
+		p->dirty[words - 1] = (1ull << (p->nframes & 63)) - 1;
+}
+
 void machine__note_ram_range(struct encore_machine *m, u64 paddr, u64 len)
 {
 	for (u64 at = paddr & ~(u64)(RAM_PAGE_SIZE - 1); len && at < paddr + len;

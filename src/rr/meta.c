@@ -52,6 +52,7 @@ static const struct field fields[] = {
 	FIELD("realtime", F_BOOL, realtime, ALWAYS),
 	FIELD("disks", F_TEXT, disks, OPTIONAL),
 	FIELD("net", F_TEXT, net, OPTIONAL),
+	FIELD("branch-of", F_TEXT, branch_of, OPTIONAL),
 	FIELD("instructions", F_U64, insns, IF_COMPLETE),
 	FIELD("virtual-ns", F_U64, virtual_ns, IF_COMPLETE),
 	FIELD("wall-ns", F_U64, wall_ns, IF_COMPLETE),
@@ -66,7 +67,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 20
+#define FIRST_SUMMARY_FIELD 21
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -208,6 +209,24 @@ static int parse_disks(const char *p, u64 *size, bool *ro, unsigned max)
 	return (int)n;
 }
 
+bool rr_meta__branch(const struct rr_meta *m, u64 *parent, u64 *progress)
+{
+	const char *at = strchr(m->branch_of, '@');
+	char hex[17];
+	u64 id, where;
+	if (!at || at - m->branch_of != 16)
+		return false;
+	memcpy(hex, m->branch_of, 16);
+	hex[16] = 0;
+	if (!is_hex(hex, 16) || !parse_u64(hex, 16, &id) || !parse_u64(at + 1, 10, &where))
+		return false;
+	if (parent)
+		*parent = id;
+	if (progress)
+		*progress = where;
+	return true;
+}
+
 int rr_meta__ndisks(const struct rr_meta *m)
 {
 	u64 size[RR_META_MAX_DISKS];
@@ -284,6 +303,9 @@ static int check_complete(const struct rr_meta *m, const bool *seen, char *err, 
 		return errmsg(err, errlen, "a checkpoint interval in both instructions and time");
 	if (m->net[0] && strcmp(m->net, "user"))
 		return errmsg(err, errlen, "net must be 'user', not '%s'", m->net);
+	if (m->branch_of[0] && !rr_meta__branch(m, NULL, NULL))
+		return errmsg(err, errlen, "branch-of must be ID@PROGRESS (the recording it "
+			      "branched from, in hex, and where, in decimal), not '%s'", m->branch_of);
 	if (rr_meta__ndisks(m) < 0)
 		return errmsg(err, errlen, "disks must be up to %u SIZE:rw or SIZE:ro, SIZE a "
 			      "multiple of 512", RR_META_MAX_DISKS);

@@ -171,6 +171,12 @@ int rr_session__record(struct rr_session *s, struct rr_log_writer *log, struct s
 	s->log = log;
 	s->snap = snap;
 	s->console_file = console_file;
+	/* A replay gone live starts a recording of its own from here. */
+	s->checkpoints = 0;
+	s->console_bytes = 0;
+	s->events = 0;
+	s->next_checkpoint = 0;
+	s->flushed_through = (struct rr_landmark){ 0 };
 	s->console_sum = XXH3_createState();
 	if (!s->console_sum || XXH3_64bits_reset(s->console_sum) != XXH_OK) {
 		record_failed(s, "out of memory");

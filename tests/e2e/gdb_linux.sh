@@ -14,7 +14,9 @@
 #   - `monitor when` at a checkpoint agrees with `inspect --events`;
 #   - Ctrl-C (0x03) stops a continue that would run for seconds;
 #   - going live (--live-at, and monitor live from gdb) just before the
-#     recorded command was typed: the guest answers another line instead.
+#     recorded command was typed: the guest answers another line instead;
+#     with -o, what happened live is a recording that replays exactly by
+#     itself and is smaller than the one it branched from.
 # Skipped under the sanitizer pass (minutes of ASan; tests/e2e/gdb.sh runs
 # the same code there) and without gdb.
 set -u
@@ -140,7 +142,7 @@ server=
 first=$(awk '$2 == "input" { print $3; exit }' "$tmp/events.txt")
 printf 'echo live-$((6 * 7))\npoweroff -f\n' |
 	timeout "$TIMEOUT" "$ENCORE" replay "$tmp/rec" --live-at "insn:$((first - 1))" \
-	>"$tmp/live.out" 2>"$tmp/live.err"
+	-o "$tmp/branch" >"$tmp/live.out" 2>"$tmp/live.err"
 rc=$?
 if [ $rc = 0 ] && grep -q '^live-42' <(tr -d '\r' <"$tmp/live.out") &&
    ! grep -q 'ksys_write' "$tmp/live.out" &&
@@ -148,6 +150,22 @@ if [ $rc = 0 ] && grep -q '^live-42' <(tr -d '\r' <"$tmp/live.out") &&
 	ok "--live-at insn:$((first - 1)): the guest answers a line that was never recorded"
 else
 	not_ok "--live-at (status $rc)" "$tmp/live.err"
+fi
+# What happened live was recorded (-o): it replays by itself, exactly,
+# and holds less than the recording it branched from (the guest files
+# are links to the same ones).
+own_bytes() { find "$1" -type f ! -name kernel ! -name initrd -printf '%s\n' | awk '{ n += $1 } END { print n }'; }
+"$ENCORE" replay "$tmp/branch" >"$tmp/branch.out" 2>"$tmp/branch.err"
+rc=$?
+b=$(own_bytes "$tmp/branch")
+r=$(own_bytes "$tmp/rec")
+if [ $rc = 0 ] && grep -q 'replayed exactly' "$tmp/branch.err" &&
+   cmp -s "$tmp/branch.out" "$tmp/branch/console.out" &&
+   grep -q '^live-42' <(tr -d '\r' <"$tmp/branch.out") && [ "$b" -lt "$r" ] &&
+   "$ENCORE" inspect "$tmp/branch" | grep -q "^branch of: .*gone live at instruction $((first - 1))"; then
+	ok "-o: the live branch replays exactly by itself ($b bytes besides the guest files; the full recording $r)"
+else
+	not_ok "-o: the branch (replay status $rc, $b bytes vs $r)" "$tmp/branch.err"
 fi
 # The same from gdb: monitor live.
 printf 'echo gdb-live-$((6 * 7))\npoweroff -f\n' >"$tmp/glive.in"
