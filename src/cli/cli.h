@@ -16,9 +16,15 @@ struct recording;
 /* encore replay --gdb (replay_gdb.c): serve `rec` to gdb on `spec`. */
 int replay_gdb(const char *spec, const struct recording *rec, bool damaged);
 /* encore replay --live-at (replay_live.c): replay `rec` to `point`, then
- * run on live, recording from there into `output` unless it is NULL. */
-int replay_live(const char *point, bool realtime, const char *output,
-		const struct recording *rec);
+ * run on live, recording from there into `output` unless it is NULL;
+ * images[k] is disk k's original image (fewer than the disks: none). */
+struct live_opts {
+	const char *point, *output;
+	const char *const *images;
+	unsigned nimages;
+	bool realtime;
+};
+int replay_live(const struct live_opts *o, const struct recording *rec);
 
 /* Parse "512M", "2G", "65536" into bytes; returns false on bad input. */
 bool cli_parse_size(const char *s, u64 *out);

@@ -252,6 +252,7 @@ static int attach_disks(struct guest *g, const struct guest_opts *o)
 		}
 		if (o->disk_history)
 			virtio_blk__set_history(b, k, o->disk_history);
+		g->blk[g->nblk++] = b;
 	}
 	return 0;
 }

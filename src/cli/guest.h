@@ -56,6 +56,8 @@ struct guest {
 	u64 disk_size[GUEST_MAX_DISKS]; /* each disk's bytes */
 	struct net_user *net;           /* --net user: the host side */
 	struct virtio_net *nic;         /* the network card, if any */
+	struct virtio_blk *blk[GUEST_MAX_DISKS]; /* the disks (the machine owns them) */
+	unsigned nblk;
 };
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */

@@ -14,6 +14,7 @@
 #include "rr/rec_dir.h"
 #include "stretch.h"
 
+#define REPLAY_MAX_IMAGES 6
 #define EXIT_DIVERGED 1
 #define EXIT_BAD_RECORDING 2
 #define EXIT_CUT_SHORT 3
@@ -27,6 +28,8 @@ struct replay_opts {
 	const char *gdb;     /* --gdb [HOST:]PORT */
 	const char *live_at; /* --live-at POINT */
 	const char *output;  /* -o NEWREC */
+	const char *images[REPLAY_MAX_IMAGES]; /* --disk FILE, vda first */
+	unsigned nimages;
 	bool realtime;
 };
 
@@ -63,8 +66,11 @@ static void usage(FILE *f)
 		"  -o, --output NEWREC  with --live-at: record from the live point on into\n"
 		"                NEWREC, a recording of its own that starts there (its\n"
 		"                checkpoint 0 holds the machine) and names REC as where it\n"
-		"                branched (recordings made on the interpreter, without disks)\n"
+		"                branched (recordings made on the interpreter)\n"
 		"  --realtime    with --live-at: live time keeps pace with the host clock\n"
+		"  --disk FILE   with --live-at: the original image of the next disk (vda\n"
+		"                first), for the blocks the recording never saw; without\n"
+		"                it, a live guest that reads one of those ends the run\n"
 		"  -h, --help    this help\n"
 		"\n"
 		"Exit status: 0 the whole recording replayed exactly; 1 the replay\n"
@@ -77,7 +83,7 @@ static void usage(FILE *f)
 static int parse(int argc, char **argv, struct replay_opts *o)
 {
 	enum { OPT_SUMMARY = 256, OPT_FROM, OPT_TO, OPT_STATS, OPT_FULL, OPT_ENGINE, OPT_GDB,
-	       OPT_LIVE_AT, OPT_REALTIME };
+	       OPT_LIVE_AT, OPT_REALTIME, OPT_DISK };
 	static const struct option longopts[] = {
 		{ "from", required_argument, 0, OPT_FROM },
 		{ "to", required_argument, 0, OPT_TO },
@@ -88,6 +94,7 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		{ "live-at", required_argument, 0, OPT_LIVE_AT },
 		{ "realtime", no_argument, 0, OPT_REALTIME },
 		{ "output", required_argument, 0, 'o' },
+		{ "disk", required_argument, 0, OPT_DISK },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -106,6 +113,14 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 		case OPT_LIVE_AT: o->live_at = optarg; break;
 		case OPT_REALTIME: o->realtime = true; break;
 		case 'o': o->output = optarg; break;
+		case OPT_DISK:
+			if (o->nimages == REPLAY_MAX_IMAGES) {
+				fprintf(stderr, "encore replay: at most %u --disk images\n",
+					REPLAY_MAX_IMAGES);
+				return 2;
+			}
+			o->images[o->nimages++] = optarg;
+			break;
 		case OPT_ENGINE:
 			if (!guest_parse_engine(optarg, &o->kvm)) {
 				fprintf(stderr, "encore replay: bad --engine '%s' (interp or kvm)\n",
@@ -152,6 +167,11 @@ static int parse(int argc, char **argv, struct replay_opts *o)
 			   o->quiet)) {
 		fprintf(stderr, "encore replay: --live-at goes alone (or with --realtime): it picks "
 			"its own checkpoint to start from\n");
+		return 2;
+	}
+	if (o->nimages && !o->live_at) {
+		fprintf(stderr, "encore replay: --disk goes with --live-at (a replay needs no "
+			"image: its disks come from the recording)\n");
 		return 2;
 	}
 	if (o->output && !o->live_at) {
@@ -322,7 +342,8 @@ int cmd_replay(int argc, char **argv)
 	if (o.live_at && health.damaged)
 		fprintf(stderr, "encore replay: %s is damaged: it cannot be taken live\n", o.dir);
 	else if (o.live_at)
-		status = replay_live(o.live_at, o.realtime, o.output, &rec);
+		status = replay_live(&(struct live_opts){ o.live_at, o.output, o.images, o.nimages,
+							  o.realtime }, &rec);
 	else if (o.gdb && (!health.damaged || integrity__can_start(&health, false, 0)))
 		status = replay_gdb(o.gdb, &rec, health.damaged);
 	else if (!health.damaged || integrity__can_start(&health, o.has_from, o.from))

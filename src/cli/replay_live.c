@@ -18,6 +18,7 @@
 
 #include "cli.h"
 #include "recorder.h"
+#include "rr/disk_log.h"
 #include "rr/rec_dir.h"
 #include "stretch.h"
 #include "encore/hw.h"
@@ -119,10 +120,9 @@ static int open_branch(struct recorder *rc, const char *out, const struct record
 		       struct launch *l, u64 progress, bool realtime)
 {
 	char err[512];
-	if (rr_meta__ndisks(&rec->meta) > 0 || rr_meta__by_exits(&rec->meta)) {
+	if (rr_meta__by_exits(&rec->meta)) {
 		fprintf(stderr, "encore replay: -o records a live branch of recordings made on the "
-			"interpreter without disks; %s %s\n", rec->dir,
-			rr_meta__by_exits(&rec->meta) ? "was made on KVM" : "has disks");
+			"interpreter; %s was made on KVM (its landmarks count exits)\n", rec->dir);
 		return -1;
 	}
 	rc->opts.output = out;
@@ -138,13 +138,26 @@ static int open_branch(struct recorder *rc, const char *out, const struct record
 	    link_guest_file(rc, rec, rec->meta.initrd, rc->meta.initrd_hash) ||
 	    recorder__open_outputs(rc))
 		return -1;
+	if (l->guest.nblk &&
+	    !(rc->disks = disk_recorder__create(rc->staging, rc->meta.id, err, sizeof(err)))) {
+		fprintf(stderr, "encore replay: %s\n", err);
+		return -1;
+	}
 	return 0;
 }
 
-/* At the live point: NEWREC's first checkpoint holds the whole machine. */
+/* At the live point: NEWREC's first checkpoint holds the whole machine,
+ * and each disk's history starts over from the disk as it is. */
 static void start_branch(struct going_live *g)
 {
-	ram__mark_all_dirty(g->l->guest.machine);
+	struct guest *guest = &g->l->guest;
+	ram__mark_all_dirty(guest->machine);
+	if (g->rc->disks) {
+		disk_recorder__set_snap(g->rc->disks, g->rc->snap);
+		for (unsigned k = 0; k < guest->nblk; k++)
+			virtio_blk__restart_history(guest->blk[k], k,
+						    disk_recorder__history(g->rc->disks));
+	}
 	if (recorder__start(g->rc, g->rec->log.events[0].boot_time)) {
 		machine__request_stop(g->l->guest.machine, 2);
 		return;
@@ -189,11 +202,37 @@ static int outcome(struct going_live *g)
 	return 3;
 }
 
-int replay_live(const char *point, bool realtime, const char *output,
-		const struct recording *rec)
+/* Each disk's original image, where given, for the blocks the
+ * recording never saw. */
+static int give_images(struct stretch *st, const struct live_opts *o, const struct recording *rec)
+{
+	char err[1024];
+	int n = rr_meta__ndisks(&rec->meta);
+	if ((int)o->nimages > (n > 0 ? n : 0)) {
+		fprintf(stderr, "encore replay: %u --disk images for a recording with %d disks\n",
+			o->nimages, n > 0 ? n : 0);
+		return -1;
+	}
+	for (int k = 0; k < n; k++) {
+		u64 size;
+		bool ro;
+		rr_meta__disk(&rec->meta, (unsigned)k, &size, &ro);
+		if (disk_replayer__go_live(st->disks, (unsigned)k,
+					   (unsigned)k < o->nimages ? o->images[k] : NULL, size, err,
+					   sizeof(err))) {
+			fprintf(stderr, "encore replay: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int replay_live(const struct live_opts *o, const struct recording *rec)
 {
 	struct live_point p;
-	if (!parse_point(point, rec, &p))
+	const char *output = o->output;
+	bool realtime = o->realtime;
+	if (!parse_point(o->point, rec, &p))
 		return 2;
 	char err[1024];
 	size_t console_len;
@@ -209,6 +248,7 @@ int replay_live(const char *point, bool realtime, const char *output,
 	struct going_live g = { &st.launch, rec, output ? &rc : NULL, false };
 	int status = 2;
 	if (!stretch__open(&st, &spec, rec) && !stretch__start(&st, rec, console, console_len) &&
+	    !give_images(&st, o, rec) &&
 	    (!output || !open_branch(&rc, output, rec, &st.launch, p.progress, realtime))) {
 		struct launch *l = &st.launch;
 		l->session.realtime = realtime;

@@ -319,6 +319,12 @@ int disk_image__observe(struct disk_image *d, const struct disk_observer *o)
 	return 0;
 }
 
+void disk_image__forget_touched(struct disk_image *d)
+{
+	if (d->touched)
+		memset(d->touched, 0, (disk_image__blocks(d) + 63) / 64 * sizeof(u64));
+}
+
 static bool is_touched(const struct disk_image *d, u64 block)
 {
 	return d->touched[block / 64] >> (block % 64) & 1;

@@ -248,6 +248,14 @@ void virtio_blk__set_history(struct virtio_blk *b, unsigned disk, const struct d
 	b->history = *h;
 }
 
+void virtio_blk__restart_history(struct virtio_blk *b, unsigned disk,
+				 const struct disk_history *h)
+{
+	virtio_blk__set_history(b, disk, h);
+	b->s = (struct virtio_blk_disk_state){ 0 };
+	disk_image__forget_touched(b->image);
+}
+
 static void fill_config(struct virtio_blk *b)
 {
 	put64(b->config + CONFIG_CAPACITY, disk_image__size(b->image) / DISK_SECTOR_SIZE);

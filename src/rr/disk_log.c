@@ -1,7 +1,11 @@
 /* Disks in a recording (disk_log.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "disk_journal.h"
 #include "disk_log.h"
@@ -90,6 +94,10 @@ struct disk_replayer {
 	struct u64_table base[DISK_LOG_MAX_DISKS], restored[DISK_LOG_MAX_DISKS];
 	struct disk_source source[DISK_LOG_MAX_DISKS];
 	struct disk_history history;
+	/* Going live: where blocks the recording never saw come from (an
+	 * image file, or -1: none, and reading one ends the run). */
+	int fallback_fd[DISK_LOG_MAX_DISKS];
+	bool live;
 };
 
 /* Map block to page in t (made on first use); keep an existing mapping
@@ -139,6 +147,18 @@ static _Noreturn void fetch_failed(const struct disk_source *src, u64 block, con
 	exit(2);
 }
 
+/* A block the recording never saw, gone live: from the image file (a
+ * partial last block reads as zeros past the end). */
+static int fallback_block(const struct disk_source *src, u64 block, u8 *data)
+{
+	memset(data, 0, DISK_BLOCK_SIZE);
+	ssize_t r = pread(src->r->fallback_fd[src->disk], data, DISK_BLOCK_SIZE,
+			  (off_t)(block * DISK_BLOCK_SIZE));
+	if (r < 0)
+		fetch_failed(src, block, strerror(errno));
+	return 0;
+}
+
 /* A block the guest has not written since the replay began: as the
  * restored checkpoint left it, else as the guest first found it. */
 static int fetch_block(void *opaque, u64 block, u8 *data, char *err, size_t n)
@@ -148,9 +168,15 @@ static int fetch_block(void *opaque, u64 block, u8 *data, char *err, size_t n)
 	u32 page;
 	(void)err, (void)n;
 	if (!get(&src->r->restored[src->disk], block, &page) &&
-	    !get(&src->r->base[src->disk], block, &page))
-		fetch_failed(src, block, "the recording holds no content for it (its disk journal "
-			     "was cut short, or is damaged)");
+	    !get(&src->r->base[src->disk], block, &page)) {
+		if (src->r->fallback_fd[src->disk] >= 0)
+			return fallback_block(src, block, data);
+		fetch_failed(src, block, src->r->live ?
+			     "the recording never saw it (give encore replay the disk's original "
+			     "image with --disk FILE to go live with it)" :
+			     "the recording holds no content for it (its disk journal was cut "
+			     "short, or is damaged)");
+	}
 	if (snap_reader__read_page(src->r->snap, page, data, why, sizeof(why)))
 		fetch_failed(src, block, why);
 	return 0;
@@ -200,8 +226,10 @@ struct disk_replayer *disk_replayer__open(const char *dir, u64 id, struct snap_r
 		free(r);
 		return NULL;
 	}
-	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++)
+	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++) {
 		r->source[d] = (struct disk_source){ r, d };
+		r->fallback_fd[d] = -1;
+	}
 	if (index_base(r)) {
 		disk_replayer__close(r);
 		errmsg(err, n, "out of memory");
@@ -218,6 +246,8 @@ void disk_replayer__close(struct disk_replayer *r)
 	for (unsigned d = 0; d < DISK_LOG_MAX_DISKS; d++) {
 		u64_table__free(&r->base[d]);
 		u64_table__free(&r->restored[d]);
+		if (r->fallback_fd[d] >= 0)
+			close(r->fallback_fd[d]);
 	}
 	free(r->e);
 	free(r);
@@ -226,6 +256,28 @@ void disk_replayer__close(struct disk_replayer *r)
 const struct disk_history *disk_replayer__history(struct disk_replayer *r)
 {
 	return &r->history;
+}
+
+int disk_replayer__go_live(struct disk_replayer *r, unsigned disk, const char *image, u64 size,
+			   char *err, size_t n)
+{
+	r->live = true;
+	if (!image)
+		return 0;
+	int fd = open(image, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return errmsg(err, n, "cannot open disk image %s: %s", image, strerror(errno));
+	if (fstat(fd, &st) || (u64)st.st_size != size) {
+		close(fd);
+		return errmsg(err, n, "disk image %s holds %llu bytes, but the recording's vd%c had "
+			      "%llu: not its image", image, (unsigned long long)st.st_size, 'a' + disk,
+			      (unsigned long long)size);
+	}
+	if (r->fallback_fd[disk] >= 0)
+		close(r->fallback_fd[disk]);
+	r->fallback_fd[disk] = fd;
+	return 0;
 }
 
 disk_fetch_fn disk_replayer__fetch(struct disk_replayer *r, unsigned disk, void **opaque)

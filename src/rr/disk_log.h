@@ -37,6 +37,11 @@ struct disk_replayer *disk_replayer__open(const char *dir, u64 id, struct snap_r
 					  char *err, size_t n);
 void disk_replayer__close(struct disk_replayer *r);
 const struct disk_history *disk_replayer__history(struct disk_replayer *r);
+/* The replay goes live: a block of disk `disk` the recording never saw
+ * comes from `image` (its original, `size` bytes; checked), or, with
+ * no image, ends the run with a message saying so.  -1 with a message. */
+int disk_replayer__go_live(struct disk_replayer *r, unsigned disk, const char *image, u64 size,
+			   char *err, size_t n);
 /* What a replayed disk number `disk` reads where the guest has not
  * written: disk_image__open_source's fetch and its opaque. */
 disk_fetch_fn disk_replayer__fetch(struct disk_replayer *r, unsigned disk, void **opaque);

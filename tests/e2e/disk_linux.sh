@@ -9,7 +9,9 @@
 # run replays exactly with the image deleted, three times, from every
 # checkpoint, and in simulate with 1 and 2 workers; a damaged or cut disk
 # journal stops a replay with a report.  Bad --disk input gets a clear
-# error and exit status 2.
+# error and exit status 2.  Going live from a replay (--live-at) reads
+# what the recording never saw from the original image (--disk), and
+# what happens live is recorded (-o) into a branch that replays exactly.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -203,4 +205,34 @@ exec 9<"$tmp/rw.img"
 flock -x 9
 bad "an image another process holds" "in use by another process" run --disk "$tmp/rw.img"
 exec 9<&-
+# ---- going live with a disk ----
+# A recording that only lists /mnt goes live just before that command and
+# reads a file it never read: from the original image given with --disk
+# (the hashes match the host's), recorded into a branch (-o) that then
+# replays exactly by itself; without --disk, reading it ends the run with
+# a message saying what to give.
+printf 'ls /mnt\npoweroff -f\n' >"$tmp/ls.lines"
+record_typed ls "$tmp/ls.lines" --interval 100M --disk "$GUEST/disk.img,snapshot=on"
+first=$("$ENCORE" inspect "$tmp/ls" --events | awk '$2 == "input" { print $3; exit }')
+want=$(grep ' random.bin$' "$GUEST/disk.sha256" | cut -d' ' -f1)
+printf 'sha256sum /mnt/random.bin; echo live > /mnt/live.txt; cat /mnt/live.txt\npoweroff -f\n' \
+	>"$tmp/live.in"
+timeout "$TIMEOUT" "$ENCORE" replay "$tmp/ls" --live-at "insn:$((first - 1))" \
+	--disk "$GUEST/disk.img" -o "$tmp/branch" <"$tmp/live.in" >"$tmp/live.out" 2>"$tmp/live.err"
+rc=$?
+if [ $rc = 0 ] && [ -n "$want" ] && tr -d '\r' <"$tmp/live.out" | grep -q "^$want  /mnt/random.bin" &&
+   tr -d '\r' <"$tmp/live.out" | grep -qx live; then
+	ok "live from a replay, the guest reads a file the recording never saw from --disk's image"
+else
+	not_ok "going live with --disk (status $rc)" "$tmp/live.err"
+fi
+check_replays "$tmp/branch" 1 "of the live branch (-o), which recorded the disk from there"
+check_intervals_alone "$tmp/branch"
+timeout "$TIMEOUT" "$ENCORE" replay "$tmp/ls" --live-at "insn:$((first - 1))" \
+	<"$tmp/live.in" >"$tmp/nodisk.out" 2>"$tmp/nodisk.err"
+rc=$?
+[ $rc = 2 ] && grep -q 'the recording never saw it (give encore replay the disk.s original image with --disk FILE' \
+	"$tmp/nodisk.err" && ok "going live without --disk: a block never recorded ends the run with a message" ||
+	not_ok "going live without --disk (status $rc)" "$tmp/nodisk.err"
+
 finish

@@ -53,6 +53,9 @@ struct disk_observer {
 
 /* Start observing (a block bitmap of the image's size); -1: no memory. */
 int disk_image__observe(struct disk_image *d, const struct disk_observer *o);
+/* Start the observation over: the next touch of every block is a first
+ * one again (a recording that starts from a running machine). */
+void disk_image__forget_touched(struct disk_image *d);
 
 /*
  * A disk with no file behind it (a replay): `size` bytes whose content,

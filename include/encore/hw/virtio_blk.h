@@ -53,5 +53,9 @@ struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host 
 /* Send this disk's (number `disk`) entries to h, and rebuild it from h
  * when a checkpoint is restored. */
 void virtio_blk__set_history(struct virtio_blk *b, unsigned disk, const struct disk_history *h);
+/* A new history from here (a replay gone live that records): the disk
+ * as it is now is what its entries start from, with none yet. */
+void virtio_blk__restart_history(struct virtio_blk *b, unsigned disk,
+				 const struct disk_history *h);
 
 #endif
