@@ -27,16 +27,21 @@ static int fail(const char *msg)
 	return -1;
 }
 
+void recorder__stamp(struct rr_meta *m)
+{
+	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
+		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
+	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
+	time_t now = time(NULL);
+	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+}
+
 static void fill_meta(struct recorder *rc)
 {
 	struct rr_meta *m = &rc->meta;
 	const struct run_opts *o = &rc->opts;
-	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
-		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
-	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
+	recorder__stamp(m);
 	snprintf(m->engine, sizeof(m->engine), "%s", o->guest.kvm ? "kvm" : "interp");
-	time_t now = time(NULL);
-	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	m->has_append = o->guest.append != NULL;
 	if (o->guest.append)
 		snprintf(m->append, sizeof(m->append), "%s", o->guest.append);

@@ -26,6 +26,8 @@ struct recorder {
 	struct launch *l;              /* the run recorded */
 };
 
+/* A new recording's id, the encore that makes it, and when it starts. */
+void recorder__stamp(struct rr_meta *m);
 /* The console output file, the log and the checkpoint store, in the
  * staging directory (meta and guest files there already); -1 after a
  * message. */

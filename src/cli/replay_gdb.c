@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "debug/gdb_server.h"
 #include "debug/snapshots.h"
+#include "encore/loader.h"
 #include "rr/rec_dir.h"
 
 /* The recording's kernel is an ELF file gdb can read symbols from. */
@@ -18,11 +19,11 @@ static bool kernel_is_elf(const struct recording *rec, char *path, size_t n)
 		return false;
 	snprintf(path, n, "%s/%s", rec->dir, rec->meta.kernel);
 	FILE *f = fopen(path, "rb");
-	u8 magic[4] = { 0 };
-	bool elf = f && fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
+	u8 head[64];
+	size_t got = f ? fread(head, 1, sizeof(head), f) : 0;
 	if (f)
 		fclose(f);
-	return elf;
+	return elf__is_elf(head, got);
 }
 
 static void how_to_attach(const struct recording *rec, const struct gdb_server *srv)

@@ -12,8 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -80,17 +78,13 @@ static void branch_meta(struct recorder *rc, const struct recording *rec, u64 pr
 {
 	struct rr_meta *m = &rc->meta;
 	*m = rec->meta;
-	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
-		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
+	recorder__stamp(m);
 	m->complete = false;
 	m->insns = m->virtual_ns = m->wall_ns = m->state_hash = m->console_bytes = 0;
 	m->log_bytes = m->events = m->checkpoints = 0;
 	m->outcome[0] = m->vcpu_insns[0] = 0;
 	m->exit_status = 0;
 	m->realtime = realtime;
-	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
-	time_t now = time(NULL);
-	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 	snprintf(m->branch_of, sizeof(m->branch_of), "%016llx@%llu",
 		 (unsigned long long)rec->meta.id, (unsigned long long)progress);
 }

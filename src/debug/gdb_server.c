@@ -447,7 +447,6 @@ static bool handle(struct gdb_server *srv, size_t len, struct tt_order *o)
 			reply(srv, "OK");
 		fprintf(stderr, "encore replay: gdb %s; the replay ends\n",
 			r.kind == GDB_REQ_KILL ? "killed the target" : "detached");
-		srv->quitting = true;
 		o->verb = TT_QUIT;
 		return true;
 	default:

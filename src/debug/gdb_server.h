@@ -30,7 +30,6 @@ struct gdb_server {
 	bool monitor_waiting;     /* ... or for a monitor command's end */
 	char monitor_note[256];   /* said when a monitor command's run ends */
 	bool interrupted;         /* Ctrl-C came while running */
-	bool quitting;
 };
 
 /* Listen on `spec` ("PORT" or "HOST:PORT"; the host defaults to

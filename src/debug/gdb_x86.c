@@ -154,24 +154,30 @@ static unsigned full_tag_word(const struct encore_fpu_state *f)
 	return w;
 }
 
-static unsigned le_put(u8 *out, u64 v, unsigned size)
+/* A 32- or 64-bit register's bytes (le_bytes.h), and their count. */
+static unsigned reg32(u8 *out, u64 v)
 {
-	for (unsigned k = 0; k < size; k++)
-		out[k] = (u8)(v >> (8 * k));
-	return size;
+	put32(out, (u32)v);
+	return 4;
+}
+
+static unsigned reg64(u8 *out, u64 v)
+{
+	put64(out, v);
+	return 8;
 }
 
 static unsigned x87_reg(const struct encore_fpu_state *f, unsigned n, u8 *out)
 {
 	switch (n) {
-	case R_FCTRL: return le_put(out, f->fcw, 4);
-	case R_FSTAT: return le_put(out, f->fsw, 4);
-	case R_FTAG: return le_put(out, full_tag_word(f), 4);
-	case R_FISEG: return le_put(out, f->fip >> 32 & 0xffff, 4);
-	case R_FIOFF: return le_put(out, (u32)f->fip, 4);
-	case R_FOSEG: return le_put(out, f->fdp >> 32 & 0xffff, 4);
-	case R_FOOFF: return le_put(out, (u32)f->fdp, 4);
-	default: return le_put(out, f->fop, 4);
+	case R_FCTRL: return reg32(out, f->fcw);
+	case R_FSTAT: return reg32(out, f->fsw);
+	case R_FTAG: return reg32(out, full_tag_word(f));
+	case R_FISEG: return reg32(out, f->fip >> 32 & 0xffff);
+	case R_FIOFF: return reg32(out, (u32)f->fip);
+	case R_FOSEG: return reg32(out, f->fdp >> 32 & 0xffff);
+	case R_FOOFF: return reg32(out, (u32)f->fdp);
+	default: return reg32(out, f->fop);
 	}
 }
 
@@ -179,13 +185,13 @@ unsigned gdb_x86__reg(const struct encore_cpu_state *s, unsigned n, u8 *out)
 {
 	const struct encore_fpu_state *f = &s->fpu;
 	if (n < R_RIP)
-		return le_put(out, s->gpr[gpr_order[n]], 8);
+		return reg64(out, s->gpr[gpr_order[n]]);
 	if (n == R_RIP)
-		return le_put(out, s->rip, 8);
+		return reg64(out, s->rip);
 	if (n == R_EFLAGS)
-		return le_put(out, s->rflags, 4);
+		return reg32(out, s->rflags);
 	if (n < R_ST)
-		return le_put(out, s->seg[seg_order[n - R_SEG]].selector, 4);
+		return reg32(out, s->seg[seg_order[n - R_SEG]].selector);
 	if (n < R_FCTRL) { /* st(i) is physical register (TOP + i) mod 8 */
 		unsigned top = f->fsw >> 11 & 7;
 		memcpy(out, f->st[(top + n - R_ST) & 7], 10);
@@ -198,10 +204,10 @@ unsigned gdb_x86__reg(const struct encore_cpu_state *s, unsigned n, u8 *out)
 		return 16;
 	}
 	if (n == R_MXCSR)
-		return le_put(out, f->mxcsr, 4);
+		return reg32(out, f->mxcsr);
 	if (n == R_FS_BASE)
-		return le_put(out, s->seg[SEG_FS].base, 8);
+		return reg64(out, s->seg[SEG_FS].base);
 	if (n == R_GS_BASE)
-		return le_put(out, s->seg[SEG_GS].base, 8);
+		return reg64(out, s->seg[SEG_GS].base);
 	return 0;
 }

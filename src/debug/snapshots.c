@@ -160,7 +160,7 @@ u8 *snapshots__handoff(size_t *max)
 int snapshots__before(u64 pos)
 {
 	int best = -1;
-	for (int k = 0; k < SNAPSHOTS_MAX; k++) {
+	for (int k = 0; sh && k < SNAPSHOTS_MAX; k++) {
 		const struct slot *s = &sh->slots[k];
 		if (s->info.alive && s->info.pos <= pos &&
 		    (best < 0 || s->info.pos > sh->slots[best].info.pos))

@@ -42,7 +42,8 @@ bool snapshots__enabled(void);
  * ones, no memory), or SNAPSHOT_RESUMED in a process that has just taken
  * over from this copy: then *fd is the connection handed over (or -1). */
 int snapshots__take(u64 pos, bool automatic, int *fd);
-/* The slot whose position is the latest at or before `pos` (-1: none). */
+/* The slot whose position is the latest at or before `pos` (-1: none,
+ * or no supervisor). */
 int snapshots__before(u64 pos);
 const struct snapshot_info *snapshots__info(int slot);
 /* The buffer for the state to hand over (handoff_max bytes). */

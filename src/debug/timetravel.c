@@ -169,8 +169,9 @@ static void free_break_blocks(struct tt *tt)
 	tt->nbreak_blocks = 0;
 }
 
-/* Engines keep the pointer: the hooks live in tt.  Setting them drops
- * every decoded block, so none keeps a handle made for other points. */
+/* Engines keep the pointer: the hooks live in tt.  Setting hooks with
+ * decoded-code callbacks, or removing them, drops every decoded block
+ * (encore/hooks.h), so none keeps a handle made for other points. */
 static void set_hooks(struct tt *tt, bool on)
 {
 	struct encore_machine *m = machine_of(tt);
@@ -186,13 +187,9 @@ static void set_hooks(struct tt *tt, bool on)
 	}
 	for (unsigned k = 0; k < m->nvcpus; k++) {
 		struct encore_engine *e = m->vcpus[k].engine;
-		e->ops->set_hooks(e, NULL);
+		e->ops->set_hooks(e, on ? &tt->hooks : NULL);
 	}
-	free_break_blocks(tt);
-	for (unsigned k = 0; on && k < m->nvcpus; k++) {
-		struct encore_engine *e = m->vcpus[k].engine;
-		e->ops->set_hooks(e, &tt->hooks);
-	}
+	free_break_blocks(tt); /* no decoded block holds one now */
 }
 
 /* ---- runs ---- */
@@ -259,7 +256,7 @@ struct handoff {
 	bool has_then;
 	enum tt_verb then;
 	struct points points;
-	u64 console_printed, restores;
+	u64 console_printed;
 	bool echo_console;
 	char divergence[1200];
 	u32 nckpts;
@@ -281,7 +278,7 @@ static void hand_over(struct tt *tt, int slot, u64 target, struct tt_stop stop)
 	struct handoff *h = (struct handoff *)buf;
 	*h = (struct handoff){ .target = target, .stop = stop, .has_then = tt->has_then,
 			       .then = tt->then, .points = tt->points,
-			       .console_printed = tt->console_printed, .restores = tt->restores,
+			       .console_printed = tt->console_printed,
 			       .echo_console = tt->echo_console, .nckpts = tt->nckpts };
 	memcpy(h->divergence, tt->divergence, sizeof(h->divergence));
 	u8 *p = buf + sizeof(*h);
@@ -298,7 +295,6 @@ static void load_handoff(struct tt *tt, int fd)
 	const struct handoff *h = (const struct handoff *)buf;
 	tt->points = h->points;
 	tt->console_printed = h->console_printed;
-	tt->restores = h->restores;
 	tt->echo_console = h->echo_console;
 	memcpy(tt->divergence, h->divergence, sizeof(tt->divergence));
 	const u8 *p = buf + sizeof(*h);
@@ -359,7 +355,7 @@ static void head_for(struct tt *tt, u64 from, u64 target, enum tt_why why)
 static u64 best_start(const struct tt *tt, u64 target)
 {
 	u64 best = tt->ckpt_pos[restore_point(tt, target)];
-	int slot = snapshots__enabled() ? snapshots__before(target) : -1;
+	int slot = snapshots__before(target);
 	if (slot >= 0 && snapshots__info(slot)->pos > best)
 		best = snapshots__info(slot)->pos;
 	return best;
@@ -479,15 +475,10 @@ static void learn_checkpoint(void *opaque, u32 index)
 /* A fresh machine at checkpoint k; -1 after a message. */
 static int build(struct tt *tt, u32 k)
 {
-	if (tt->built)
-		stretch__close(&tt->st);
-	tt->built = false;
+	stretch__close(&tt->st); /* the last machine, if any */
 	struct stretch_spec spec = { .has_from = true, .from = k, .quiet = true, .cmd = "replay" };
-	if (stretch__open(&tt->st, &spec, tt->rec)) {
-		stretch__close(&tt->st);
+	if (stretch__open(&tt->st, &spec, tt->rec))
 		return -1;
-	}
-	tt->built = true;
 	if (stretch__start(&tt->st, tt->rec, tt->console, tt->console_len))
 		return -1;
 	struct launch *l = &tt->st.launch;
@@ -502,7 +493,6 @@ static int build(struct tt *tt, u32 k)
 	tt->finished = false;
 	tt->has_hit = false;
 	tt->snap_at = TT_UNKNOWN;
-	tt->restores++;
 	free_break_blocks(tt);
 	return 0;
 }
@@ -529,7 +519,7 @@ static void finish(struct tt *tt)
 	}
 }
 
-/* Run the built machine; `scan` is a search for hits. */
+/* Run the machine build() made, to the replay's end at the latest. */
 static void run(struct tt *tt)
 {
 	launch__run(&tt->st.launch, stretch__instruction_bound(&tt->st, tt->rec));
@@ -542,7 +532,7 @@ static void run(struct tt *tt)
 static void go(struct tt *tt, u64 target, struct tt_stop stop)
 {
 	u32 k = restore_point(tt, target);
-	int slot = snapshots__enabled() ? snapshots__before(target) : -1;
+	int slot = snapshots__before(target);
 	if (slot >= 0 && snapshots__info(slot)->pos >= tt->ckpt_pos[k])
 		hand_over(tt, slot, target, stop); /* returns if that copy is gone */
 	if (build(tt, k)) {
@@ -703,9 +693,7 @@ int tt__open(struct tt *tt, const struct recording *rec, const u8 *console,
 
 void tt__close(struct tt *tt)
 {
-	if (tt->built)
-		stretch__close(&tt->st);
-	tt->built = false;
+	stretch__close(&tt->st);
 	free(tt->ckpt_pos);
 	tt->ckpt_pos = NULL;
 	free_break_blocks(tt);

@@ -82,7 +82,6 @@ struct tt {
 	bool echo_console;        /* print the guest's console as first reached */
 	u64 console_printed;
 	struct stretch st;
-	bool built;               /* st holds a machine */
 	bool finished;            /* its replay ran to the end (or diverged) */
 	u64 base;                 /* position = base + machine__insns */
 	u32 nckpts;
@@ -114,7 +113,6 @@ struct tt {
 	int last_snapshot;        /* the slot TT_SNAPSHOT took, or SNAPSHOT_NONE */
 	int live_status;          /* how the live run ended (encore run's status) */
 	struct tt_client client;
-	u64 restores;             /* how many checkpoints were restored */
 };
 
 /* Open `rec` (its checkpoints read, console given) for time travel;

@@ -216,8 +216,10 @@ const char *run_outcome__name(enum run_outcome o)
  * `own` reaches that point. */
 static bool pause_within(struct encore_machine *m, struct encore_engine *e, u64 own, u64 *at)
 {
+	if (m->pause.at == MACHINE_NO_PAUSE)
+		return false;
 	u64 insns = machine__insns(m);
-	if (m->pause.at == MACHINE_NO_PAUSE || m->pause.at < insns)
+	if (m->pause.at < insns)
 		return false;
 	u64 p = e->ops->insn_count(e) + (m->pause.at - insns);
 	if (p > own)

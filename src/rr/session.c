@@ -502,21 +502,16 @@ static void missed_event(struct rr_session *s, size_t index, const struct rr_lan
 }
 
 /* The state hash, from the frames written since the last one. */
-static u64 replay_state_hash(struct rr_session *s)
+u64 rr_session__state_hash(struct rr_session *s)
 {
 	page_map__update(&s->map, s->machine, NULL, NULL);
 	return page_map__state_hash(&s->map, s->machine);
 }
 
-u64 rr_session__state_hash(struct rr_session *s)
-{
-	return replay_state_hash(s);
-}
-
 static void verify_checkpoint(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
-	u64 hash = replay_state_hash(s);
+	u64 hash = rr_session__state_hash(s);
 	if (hash != ev->checkpoint.state_hash || s->console_bytes != ev->checkpoint.console_bytes) {
 		char where[RR_LANDMARK_TEXT], why[400] = "";
 		rr_landmark__format(where, sizeof(where), &ev->at);
@@ -776,7 +771,7 @@ void rr_session__end_replay(struct rr_session *s, const struct run_result *r, in
 		return;
 	}
 	rr_landmark__format(want, sizeof(want), &ev->at);
-	u64 hash = replay_state_hash(s);
+	u64 hash = rr_session__state_hash(s);
 	if (rr_landmark__cmp(&at, &ev->at) || (u32)r->outcome != ev->end.outcome ||
 	    status != ev->end.status || hash != ev->end.state_hash ||
 	    s->console_bytes != ev->end.console_bytes || !at_event(s, s->next_event)) {
