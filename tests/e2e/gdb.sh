@@ -148,20 +148,17 @@ if serve s2; then
 	# raw bytes: noise, a bad checksum, an oversized packet, a bad request,
 	# then a good one; then a disconnect without detaching
 	python3 - "${port##*:}" >"$tmp/raw.txt" 2>&1 <<'PY'
-import socket, sys, time
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=20)
-def frame(body):
-    return b'$' + body + b'#' + b'%02x' % (sum(body) % 256)
-s.sendall(b'garbage\x00\xff' + b'$m100000,4#00' + b'$' + b'a' * 40000 + b'#00')
-s.sendall(frame(b'Zx') + frame(b'QStartNoAckMode'))
-time.sleep(0.3)
-s.recv(65536)
-s.sendall(frame(b'?'))
-buf = b''
-while not (b'T05' in buf and b'#' in buf.split(b'T05', 1)[1]):
-    buf += s.recv(65536)
-print('REPLY', buf.decode('latin-1'))
-s.close()
+import sys
+sys.path.insert(0, 'tests/e2e/helpers')
+from rsp_client import Client, frame
+c = Client(sys.argv[1], 20)
+c.send_raw(b'garbage\x00\xff' + b'$m100000,4#00' + b'$' + b'a' * 40000 + b'#00')
+c.send_raw(frame(b'Zx') + frame(b'QStartNoAckMode') + frame(b'?'))
+r = c.reply()
+while not r.startswith(b'T'):
+    r = c.reply()
+print('REPLY', r.decode('latin-1'))
+c.close()
 PY
 	grep -q 'REPLY.*T05thread:1;' "$tmp/raw.txt" &&
 		ok "malformed packets are dropped with a message and the server still answers" ||

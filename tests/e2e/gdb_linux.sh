@@ -90,41 +90,21 @@ fi
 
 # Ctrl-C: a raw client continues from the start and interrupts.
 python3 - "${port##*:}" >"$tmp/intr.txt" 2>&1 <<'PY'
-import socket, sys, time
-s = socket.create_connection(('127.0.0.1', int(sys.argv[1])), timeout=60)
-def frame(body):
-    return b'$' + body + b'#' + b'%02x' % (sum(body) % 256)
-buf = b''
-def reply():
-    global buf
-    while buf.find(b'$') < 0 or b'#' not in buf[buf.find(b'$'):]:
-        buf += s.recv(65536)
-    start = buf.find(b'$')
-    end = buf.find(b'#', start)
-    body, buf = buf[start + 1:end], buf[end + 3:]
-    return body
-s.sendall(frame(b'QStartNoAckMode'))
-print('noack', reply())
-s.sendall(frame(b'qRcmd,' + b'goto start'.hex().encode()))
-while True:
-    r = reply()
-    if r == b'OK':
-        break
-s.sendall(frame(b'c'))
+import sys, time
+sys.path.insert(0, 'tests/e2e/helpers')
+from rsp_client import Client
+c = Client(sys.argv[1], 60)
+c.send(b'QStartNoAckMode')
+print('noack', c.reply())
+c.monitor('goto start')
+c.send(b'c')
 time.sleep(0.3)
 t = time.time()
-s.sendall(b'\x03')
-print('STOP', reply().decode(), round(time.time() - t, 3))
-s.sendall(frame(b'qRcmd,' + b'when'.hex().encode()))
-out = b''
-while True:
-    r = reply()
-    if r == b'OK':
-        break
-    out += bytes.fromhex(r[1:].decode())
-print('WHEN', out.decode().replace('\n', ' | '))
-s.sendall(frame(b'k'))
-s.close()
+c.send_raw(b'\x03')
+print('STOP', c.reply().decode(), round(time.time() - t, 3))
+print('WHEN', c.monitor('when').replace('\n', ' | '))
+c.send(b'k')
+c.close()
 PY
 if grep -q '^STOP T02thread:1;' "$tmp/intr.txt" && grep -q '^WHEN at instruction [1-9]' "$tmp/intr.txt"; then
 	ok "Ctrl-C stops a running continue ($(grep '^STOP' "$tmp/intr.txt" | cut -d' ' -f3) s after it)"
