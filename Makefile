@@ -13,6 +13,14 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Iinclude -Isrc $(SAN_FLAGS) $(shell pkg-conf
 CFLAGS += $(EXTRA_CFLAGS)
 LDFLAGS += $(SAN_FLAGS)
 LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread -ldl
+# Open MPI for encore simulate --mpi: built in when pkg-config finds it.
+MPI_PKG := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
+ifneq ($(MPI_PKG),)
+CFLAGS += -DENCORE_HAVE_MPI $(shell pkg-config --cflags $(MPI_PKG))
+LDLIBS += $(shell pkg-config --libs $(MPI_PKG))
+else
+$(info encore: Open MPI not found (Debian: libopenmpi-dev): building without simulate --mpi)
+endif
 
 LIB_SRCS := $(filter-out src/main.c,$(shell find src -name '*.c' | sort))
 LIB_ASMS := $(shell find src -name '*.S' | sort)
@@ -49,7 +57,15 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/
 # objects the way a user builds one: against include/encore/plugin.h only.
 EXAMPLE_PLUGINS := $(patsubst examples/plugins/%.c,$(BUILD)/plugins/%.so,$(wildcard examples/plugins/*.c))
 
-all: $(BUILD)/encore $(TEST_BINS) $(FUZZ_TEST_BINS) $(TOOL_BINS) $(GUEST_ELFS) $(EXAMPLE_PLUGINS)
+# Plugins only tests use (tests/plugins/NAME.c), built the same way.
+TEST_PLUGINS := $(patsubst tests/plugins/%.c,$(BUILD)/test-plugins/%.so,$(wildcard tests/plugins/*.c))
+
+all: $(BUILD)/encore $(TEST_BINS) $(FUZZ_TEST_BINS) $(TOOL_BINS) $(GUEST_ELFS) $(EXAMPLE_PLUGINS) \
+	$(TEST_PLUGINS)
+
+$(BUILD)/test-plugins/%.so: tests/plugins/%.c include/encore/plugin.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -Wall -Wextra -O2 -g -shared -fPIC -Iinclude $< -o $@
 
 $(BUILD)/plugins/%.so: examples/plugins/%.c include/encore/plugin.h
 	@mkdir -p $(dir $@)

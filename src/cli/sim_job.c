@@ -4,6 +4,7 @@
 
 #include "sim_job.h"
 #include "stretch.h"
+#include "encore/host_clock.h"
 
 struct job {
 	const struct sim_plan *plan;
@@ -12,20 +13,38 @@ struct job {
 	struct stretch *st;
 	struct plugin_run run;
 	bool failed;            /* a plugin failed */
+	double plugin_seconds;  /* in the plugins' begin and end of intervals */
 	char error[SIM_MESSAGE_MAX];
 };
+
+/* The plugins' end of an interval, timed. */
+static int end_interval(struct job *j)
+{
+	double t0 = host_clock__seconds();
+	int rc = plugin_run__end(&j->run);
+	j->plugin_seconds += host_clock__seconds() - t0;
+	return rc;
+}
+
+static int begin_interval(struct job *j, u32 index)
+{
+	double t0 = host_clock__seconds();
+	int rc = plugin_run__begin(&j->run, &j->plan->iv[index]);
+	j->plugin_seconds += host_clock__seconds() - t0;
+	return rc;
+}
 
 /* Checkpoint `index` verified: interval index-1 ends, interval index starts. */
 static void boundary(void *opaque, u32 index)
 {
 	struct job *j = opaque;
-	if (j->run.active && plugin_run__end(&j->run) && !j->failed) {
+	if (j->run.active && end_interval(j) && !j->failed) {
 		j->failed = true;
 		snprintf(j->error, sizeof(j->error), "interval %u: %s", index - 1, j->run.error);
 	}
 	if (j->failed || index < j->first || index > j->last)
 		return;
-	if (plugin_run__begin(&j->run, &j->plan->iv[index])) {
+	if (begin_interval(j, index)) {
 		j->failed = true;
 		snprintf(j->error, sizeof(j->error), "interval %u: %s", index, j->run.error);
 		machine__request_stop(j->st->launch.guest.machine, 0);
@@ -82,7 +101,7 @@ static void run_stretch(struct job *j, struct sim_report *out)
 	l->on_poll_opaque = j;
 	stretch__run(st, p->rec);
 	bool exact = stretch__exact(st, p->rec);
-	if (exact && !j->failed && j->run.active && plugin_run__end(&j->run)) {
+	if (exact && !j->failed && j->run.active && end_interval(j)) {
 		j->failed = true;
 		snprintf(j->error, sizeof(j->error), "interval %u: %s", j->last, j->run.error);
 	}
@@ -93,6 +112,7 @@ static void run_stretch(struct job *j, struct sim_report *out)
 	u64 start = l->guest.machine->by_exits ? 0 : p->iv[j->first].first_icount;
 	out->insns = l->result.insns > start ? l->result.insns - start : 0;
 	out->restore_ms = st->restore_seconds * 1e3;
+	out->plugin_ms = j->plugin_seconds * 1e3;
 	out->pages_loaded = l->guest.machine->pages.fetched;
 	if (!out->ok)
 		describe_failure(j, out);

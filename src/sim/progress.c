@@ -6,19 +6,33 @@
 #include "progress.h"
 #include "encore/host_clock.h"
 
-int progress__init(struct progress *p, FILE *f, bool quiet, const u32 *job_ids, u32 jobs,
-		   u64 total_insns)
+void progress__init(struct progress *p, FILE *f, bool quiet)
 {
 	memset(p, 0, sizeof(*p));
 	p->f = f;
 	p->tty = isatty(fileno(f));
 	p->quiet = quiet;
-	p->jobs = jobs;
-	p->job_ids = job_ids;
-	p->total_insns = total_insns;
 	p->start = host_clock__seconds();
-	p->running = calloc(jobs ? jobs : 1, sizeof(*p->running));
-	return p->running ? 0 : -1;
+}
+
+int progress__add(struct progress *p, u32 id, u64 insns)
+{
+	if (p->jobs == p->cap) {
+		u32 cap = p->cap ? p->cap * 2 : 64;
+		u64 *running = realloc(p->running, cap * sizeof(*running));
+		if (running)
+			p->running = running;
+		u32 *ids = realloc(p->job_ids, cap * sizeof(*ids));
+		if (ids)
+			p->job_ids = ids;
+		if (!running || !ids)
+			return -1;
+		p->cap = cap;
+	}
+	p->running[p->jobs] = 0;
+	p->job_ids[p->jobs++] = id;
+	p->total_insns += insns;
+	return 0;
 }
 
 static int job_slot(const struct progress *p, u32 id)
@@ -106,5 +120,7 @@ void progress__finish(struct progress *p)
 void progress__free(struct progress *p)
 {
 	free(p->running);
+	free(p->job_ids);
 	p->running = NULL;
+	p->job_ids = NULL;
 }

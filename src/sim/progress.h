@@ -16,13 +16,15 @@ struct progress {
 	u32 jobs, done, failed;
 	u64 total_insns, done_insns;
 	u64 *running;          /* per job: instructions so far (in flight) */
-	const u32 *job_ids;    /* job k's id, for reports */
+	u32 *job_ids;          /* job k's id, for reports */
+	u32 cap;
 	double start;
 	bool drawn;
 };
 
-int progress__init(struct progress *p, FILE *f, bool quiet, const u32 *job_ids, u32 jobs,
-		   u64 total_insns);
+void progress__init(struct progress *p, FILE *f, bool quiet);
+/* One more job to show, of `insns` instructions; -1 if out of memory. */
+int progress__add(struct progress *p, u32 id, u64 insns);
 /* The scheduler's observer (sim_observer_fn). */
 void progress__observe(void *opaque, const struct sim_report *r);
 /* Clear the bar before other output. */

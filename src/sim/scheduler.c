@@ -1,239 +1,263 @@
-/* Running jobs on forked worker processes (scheduler.h). */
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
-#include <signal.h>
+/* Running jobs on workers, whatever carries them (scheduler.h). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "scheduler.h"
 #include "encore/host_clock.h"
 
-#define NO_JOB 0xffffffffu
+enum job_state { JOB_WAITING, JOB_RUNNING, JOB_DONE };
 
-/* In a worker: where its reports go. */
-static int report_fd = -1;
-static double last_progress;
+struct job {
+	u32 id;
+	enum job_state state;
+	struct sim_outcome out;
+};
 
-/* One whole report per write(2): under PIPE_BUF, so never torn. */
-static void send_report(const struct sim_report *r)
+struct sim_sched {
+	struct sim_sched_config cfg;
+	struct job *jobs;
+	u32 count, cap, done;
+	bool complete;                 /* no job will be added */
+	unsigned workers;
+	u32 *running;                  /* worker -> index of its job, or SIM_NO_JOB */
+	bool *alive;
+	unsigned nalive;
+	u32 lost;
+	double t0, elapsed;
+};
+
+static sim_progress_fn progress_fn;
+
+void sim_progress__set(sim_progress_fn fn)
 {
-	ssize_t rc;
-	do
-		rc = write(report_fd, r, sizeof(*r));
-	while (rc < 0 && errno == EINTR);
+	progress_fn = fn;
 }
 
 void sim_progress(u32 job, u64 insns)
 {
-	if (report_fd < 0)
-		return;
-	double now = host_clock__seconds();
-	if (now - last_progress < 0.2)
-		return;
-	last_progress = now;
-	struct sim_report r = { .job = job, .insns = insns };
-	send_report(&r);
+	if (progress_fn)
+		progress_fn(job, insns);
 }
 
-static bool read_all(int fd, void *buf, size_t n)
+struct sim_sched *scheduler__new(const struct sim_sched_config *cfg)
 {
-	u8 *p = buf;
-	while (n) {
-		ssize_t got = read(fd, p, n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			return false;
-		p += got;
-		n -= (size_t)got;
-	}
-	return true;
+	struct sim_sched *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	if (!s->cfg.max_attempts)
+		s->cfg.max_attempts = 2;
+	s->complete = !cfg->source;
+	return s;
 }
 
-static _Noreturn void worker_main(int cmd_fd, int rep_fd, const struct sim_worker *w)
+int scheduler__add(struct sim_sched *s, u32 id)
 {
-	_Static_assert(sizeof(struct sim_report) <= PIPE_BUF, "reports must be atomic");
-	report_fd = rep_fd;
-	u32 job;
-	while (read_all(cmd_fd, &job, sizeof(job)) && job != NO_JOB) {
-		static struct sim_report r;
-		memset(&r, 0, sizeof(r));
-		double t0 = host_clock__seconds();
-		last_progress = t0;
-		w->run(w->opaque, job, &r);
-		r.job = job;
-		r.done = 1;
-		r.seconds = host_clock__seconds() - t0;
-		send_report(&r);
-	}
-	fflush(NULL);
-	_exit(0);
-}
-
-struct worker {
-	pid_t pid;
-	int cmd_fd, rep_fd;
-	u32 slot;              /* index into jobs[] of the job it runs, or NO_JOB */
-};
-
-static int spawn(struct worker *wk, const struct sim_worker *w)
-{
-	int cmd[2], rep[2];
-	if (pipe(cmd))
-		return -1;
-	if (pipe(rep)) {
-		close(cmd[0]);
-		close(cmd[1]);
-		return -1;
-	}
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(cmd[0]), close(cmd[1]), close(rep[0]), close(rep[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		close(cmd[1]);
-		close(rep[0]);
-		worker_main(cmd[0], rep[1], w);
-	}
-	close(cmd[0]);
-	close(rep[1]);
-	*wk = (struct worker){ pid, cmd[1], rep[0], NO_JOB };
-	return 0;
-}
-
-static void retire(struct worker *wk)
-{
-	close(wk->cmd_fd);
-	close(wk->rep_fd);
-	waitpid(wk->pid, NULL, 0);
-	wk->pid = 0;
-}
-
-struct sched {
-	const u32 *jobs;
-	u32 njobs, next, finished;
-	struct sim_report *results;
-	sim_observer_fn observe;
-	void *observer_opaque;
-	const struct sim_worker *w;
-};
-
-static void give_work(struct sched *s, struct worker *wk)
-{
-	u32 job = s->next < s->njobs ? s->jobs[s->next] : NO_JOB;
-	wk->slot = job == NO_JOB ? NO_JOB : s->next++;
-	/* A failed write means the worker is gone: its report pipe says so. */
-	ssize_t rc = write(wk->cmd_fd, &job, sizeof(job));
-	(void)rc;
-}
-
-/* A worker died: fail its job, and replace it if work remains. */
-static void worker_lost(struct sched *s, struct worker *wk)
-{
-	int status = 0;
-	close(wk->cmd_fd);
-	close(wk->rep_fd);
-	waitpid(wk->pid, &status, 0);
-	wk->pid = 0;
-	if (wk->slot != NO_JOB) {
-		struct sim_report *r = &s->results[wk->slot];
-		memset(r, 0, sizeof(*r));
-		r->job = s->jobs[wk->slot];
-		r->done = 1;
-		if (WIFSIGNALED(status))
-			snprintf(r->message, sizeof(r->message), "its worker process was killed by "
-				 "signal %d (%s)", WTERMSIG(status), strsignal(WTERMSIG(status)));
-		else
-			snprintf(r->message, sizeof(r->message), "its worker process exited with "
-				 "status %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		s->finished++;
-		if (s->observe)
-			s->observe(s->observer_opaque, r);
-	}
-	if (s->next < s->njobs && spawn(wk, s->w) == 0)
-		give_work(s, wk);
-}
-
-static void take_report(struct sched *s, struct worker *wk)
-{
-	static struct sim_report r;
-	if (!read_all(wk->rep_fd, &r, sizeof(r))) {
-		worker_lost(s, wk);
-		return;
-	}
-	if (r.done && wk->slot != NO_JOB) {
-		s->results[wk->slot] = r;
-		s->finished++;
-		wk->slot = NO_JOB;
-		give_work(s, wk);
-	}
-	if (s->observe)
-		s->observe(s->observer_opaque, &r);
-	if (wk->slot == NO_JOB && r.done)
-		retire(wk);
-}
-
-static void wait_reports(struct sched *s, struct worker *wk, unsigned n)
-{
-	struct pollfd pfd[n];
-	unsigned map[n], count = 0;
-	for (unsigned k = 0; k < n; k++) {
-		if (!wk[k].pid)
-			continue;
-		pfd[count] = (struct pollfd){ .fd = wk[k].rep_fd, .events = POLLIN };
-		map[count++] = k;
-	}
-	if (!count) { /* every worker is gone and none could be started */
-		for (; s->next < s->njobs; s->next++, s->finished++) {
-			struct sim_report *r = &s->results[s->next];
-			*r = (struct sim_report){ .job = s->jobs[s->next], .done = 1 };
-			snprintf(r->message, sizeof(r->message), "no worker process could be started");
-		}
-		return;
-	}
-	int rc = poll(pfd, count, 250);
-	if (rc <= 0) {
-		if (s->observe)
-			s->observe(s->observer_opaque, NULL);
-		return;
-	}
-	for (unsigned k = 0; k < count; k++)
-		if (pfd[k].revents)
-			take_report(s, &wk[map[k]]);
-}
-
-int scheduler__run(const u32 *jobs, u32 njobs, unsigned workers, const struct sim_worker *w,
-		   sim_observer_fn observe, void *observer_opaque, struct sim_report *results)
-{
-	struct sched s = { jobs, njobs, 0, 0, results, observe, observer_opaque, w };
-	if (workers > njobs)
-		workers = njobs;
-	if (!workers)
-		return 0;
-	struct worker *wk = calloc(workers, sizeof(*wk));
-	if (!wk)
-		return -1;
-	signal(SIGPIPE, SIG_IGN);
-	for (unsigned k = 0; k < workers; k++) {
-		if (spawn(&wk[k], w)) {
-			for (unsigned j = 0; j < k; j++)
-				kill(wk[j].pid, SIGKILL), retire(&wk[j]);
-			free(wk);
+	if (s->count == s->cap) {
+		u32 cap = s->cap ? s->cap * 2 : 64;
+		struct job *j = realloc(s->jobs, cap * sizeof(*j));
+		if (!j)
 			return -1;
-		}
-		give_work(&s, &wk[k]);
+		s->jobs = j;
+		s->cap = cap;
 	}
-	while (s.finished < njobs)
-		wait_reports(&s, wk, workers);
-	for (unsigned k = 0; k < workers; k++)
-		if (wk[k].pid)
-			retire(&wk[k]);
-	free(wk);
+	s->jobs[s->count++] = (struct job){ .id = id, .state = JOB_WAITING,
+					    .out = { .report = { .job = id } } };
 	return 0;
+}
+
+void scheduler__no_more(struct sim_sched *s)
+{
+	s->complete = true;
+}
+
+static void observe(struct sim_sched *s, const struct sim_report *r)
+{
+	if (s->cfg.observe)
+		s->cfg.observe(s->cfg.observer_opaque, r);
+}
+
+static double now(const struct sim_sched *s)
+{
+	return host_clock__seconds() - s->t0;
+}
+
+static void finish_job(struct sim_sched *s, struct job *j, const struct sim_report *r)
+{
+	j->state = JOB_DONE;
+	j->out.report = *r;
+	j->out.report.job = j->id;
+	j->out.report.done = 1;
+	j->out.end = now(s);
+	s->done++;
+	observe(s, &j->out.report);
+}
+
+/* The next job waiting, in the order added; SIM_NO_JOB if none. */
+static u32 next_waiting(const struct sim_sched *s)
+{
+	for (u32 k = 0; k < s->count; k++)
+		if (s->jobs[k].state == JOB_WAITING)
+			return k;
+	return SIM_NO_JOB;
+}
+
+static void give_work(struct sim_sched *s, const struct sim_transport *t)
+{
+	for (unsigned w = 0; w < s->workers; w++) {
+		if (!s->alive[w] || s->running[w] != SIM_NO_JOB)
+			continue;
+		u32 k = next_waiting(s);
+		if (k == SIM_NO_JOB)
+			return;
+		struct job *j = &s->jobs[k];
+		j->state = JOB_RUNNING;
+		j->out.worker = w;
+		j->out.attempts++;
+		j->out.start = now(s);
+		s->running[w] = k;
+		/* A worker that cannot take it is lost: its event says so. */
+		t->give(t->self, w, j->id);
+	}
+}
+
+/* Worker w is gone: run its job again elsewhere, or fail it. */
+static void worker_lost(struct sim_sched *s, const struct sim_transport *t, unsigned w,
+			const char *why)
+{
+	char name[128];
+	t->name(t->self, w, name, sizeof(name));
+	s->lost++;
+	u32 k = s->running[w];
+	s->running[w] = SIM_NO_JOB;
+	bool restarted = t->start(t->self, w) == 0;
+	if (!restarted) {
+		s->alive[w] = false;
+		s->nalive--;
+	}
+	if (k == SIM_NO_JOB) {
+		fprintf(stderr, "encore simulate: %s was lost (%s)\n", name, why);
+		return;
+	}
+	struct job *j = &s->jobs[k];
+	fprintf(stderr, "encore simulate: %s was lost (%s) running interval %u%s\n", name, why,
+		j->id, j->out.attempts < s->cfg.max_attempts && s->nalive ? "; it runs again" : "");
+	if (j->out.attempts < s->cfg.max_attempts && s->nalive) {
+		j->state = JOB_WAITING;
+		return;
+	}
+	struct sim_report r = { .job = j->id };
+	snprintf(r.message, sizeof(r.message), "%s was lost running it (%s)%s", name, why,
+		 j->out.attempts > 1 ? ", on every attempt" : "");
+	finish_job(s, j, &r);
+}
+
+static void take_event(struct sim_sched *s, const struct sim_transport *t,
+		       const struct sim_event *ev)
+{
+	if (ev->kind == SIM_EVENT_LOST) {
+		worker_lost(s, t, ev->worker, ev->why);
+		return;
+	}
+	u32 k = s->running[ev->worker];
+	if (k == SIM_NO_JOB || s->jobs[k].id != ev->report.job)
+		return; /* a late word about a job no longer its own */
+	if (!ev->report.done) {
+		observe(s, &ev->report);
+		return;
+	}
+	s->running[ev->worker] = SIM_NO_JOB;
+	finish_job(s, &s->jobs[k], &ev->report);
+}
+
+/* Every job still waiting fails: no worker is left to run it. */
+static void fail_waiting(struct sim_sched *s)
+{
+	for (u32 k = 0; k < s->count; k++)
+		if (s->jobs[k].state == JOB_WAITING) {
+			struct sim_report r = { .job = s->jobs[k].id };
+			snprintf(r.message, sizeof(r.message), "no worker was left to run it");
+			finish_job(s, &s->jobs[k], &r);
+		}
+}
+
+static bool finished(const struct sim_sched *s)
+{
+	return s->complete && s->done == s->count;
+}
+
+static int start_workers(struct sim_sched *s, const struct sim_transport *t)
+{
+	s->workers = t->workers;
+	s->running = malloc(s->workers * sizeof(*s->running));
+	s->alive = calloc(s->workers, sizeof(*s->alive));
+	if (!s->running || !s->alive)
+		return -1;
+	for (unsigned w = 0; w < s->workers; w++) {
+		s->running[w] = SIM_NO_JOB;
+		s->alive[w] = t->start(t->self, w) == 0;
+		s->nalive += s->alive[w];
+	}
+	return s->nalive ? 0 : -1;
+}
+
+int scheduler__run(struct sim_sched *s, const struct sim_transport *t)
+{
+	s->t0 = host_clock__seconds();
+	if (start_workers(s, t)) {
+		t->finish(t->self);
+		return -1;
+	}
+	double last_source = -1;
+	while (!finished(s)) {
+		if (s->cfg.source && !s->complete && now(s) - last_source >= 0.2) {
+			s->cfg.source(s->cfg.source_opaque, s);
+			last_source = now(s);
+		}
+		if (!s->nalive)
+			fail_waiting(s);
+		give_work(s, t);
+		if (finished(s))
+			break;
+		struct sim_event ev;
+		t->wait(t->self, 0.25, &ev);
+		if (ev.kind == SIM_EVENT_NONE)
+			observe(s, NULL);
+		else
+			take_event(s, t, &ev);
+	}
+	t->finish(t->self);
+	s->elapsed = now(s);
+	return 0;
+}
+
+u32 scheduler__count(const struct sim_sched *s)
+{
+	return s->count;
+}
+
+const struct sim_outcome *scheduler__outcome(const struct sim_sched *s, u32 k)
+{
+	return &s->jobs[k].out;
+}
+
+u32 scheduler__lost(const struct sim_sched *s)
+{
+	return s->lost;
+}
+
+double scheduler__elapsed(const struct sim_sched *s)
+{
+	return s->elapsed;
+}
+
+void scheduler__free(struct sim_sched *s)
+{
+	if (!s)
+		return;
+	free(s->jobs);
+	free(s->running);
+	free(s->alive);
+	free(s);
 }

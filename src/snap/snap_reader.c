@@ -45,12 +45,42 @@ static int check_header(const u8 *h, size_t got, const char *path, const char *m
 	return 0;
 }
 
-static int read_header(int fd, const char *path, const char *magic, u64 id, char *err,
-		       size_t n)
+static const struct snap_page_source *page_source;
+
+void snap_reader__set_page_source(const struct snap_page_source *src)
+{
+	page_source = src;
+}
+
+/* n bytes of the page store at `at`, from the file or the page source. */
+static ssize_t pages_read(const struct snap_reader *r, void *buf, size_t n, u64 at)
+{
+	if (r->pages_src)
+		return r->pages_src->read(r->pages_src->opaque, buf, n, at);
+	return pread(r->pages_fd, buf, n, (off_t)at);
+}
+
+static int read_header(const struct snap_reader *r, const char *path, const char *magic,
+		       u64 id, char *err, size_t n)
 {
 	u8 h[SNAP_FILE_HEADER_SIZE];
-	ssize_t got = pread(fd, h, sizeof(h), 0);
+	ssize_t got = pages_read(r, h, sizeof(h), 0);
 	return check_header(h, got > 0 ? (size_t)got : 0, path, magic, id, err, n);
+}
+
+static int open_pages(struct snap_reader *r, const char *path, char *err, size_t n)
+{
+	if (page_source) {
+		r->pages_src = page_source;
+		r->pages_size = page_source->size;
+		return 0;
+	}
+	r->pages_fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (r->pages_fd < 0 || fstat(r->pages_fd, &st))
+		return errmsg(err, n, "cannot open %s: %s", path, strerror(errno));
+	r->pages_size = (u64)st.st_size;
+	return 0;
 }
 
 static u8 *read_whole(const char *path, size_t *size, char *err, size_t n)
@@ -178,14 +208,9 @@ int snap_reader__open(struct snap_reader *r, const char *dir, u64 id, char *err,
 	r->id = id;
 	snprintf(r->dir, sizeof(r->dir), "%s", dir);
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_PAGES_FILE);
-	r->pages_fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	if (r->pages_fd < 0 || fstat(r->pages_fd, &st)) {
-		errmsg(err, n, "cannot open %s: %s", path, strerror(errno));
+	if (open_pages(r, path, err, n))
 		return -1;
-	}
-	r->pages_size = (u64)st.st_size;
-	if (read_header(r->pages_fd, path, SNAP_PAGES_MAGIC, id, err, n))
+	if (read_header(r, path, SNAP_PAGES_MAGIC, id, err, n))
 		return -1;
 	snprintf(path, sizeof(path), "%s/%s", dir, SNAP_CKPTS_FILE);
 	size_t size;
@@ -212,7 +237,7 @@ static int sum_range(struct snap_reader *r, u64 at, u64 len, u64 *sum)
 	int bad = !st || XXH3_64bits_reset(st) != XXH_OK;
 	while (!bad && len) {
 		size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		ssize_t got = pread(r->pages_fd, buf, want, (off_t)at);
+		ssize_t got = pages_read(r, buf, want, at);
 		bad = got != (ssize_t)want;
 		if (!bad)
 			XXH3_64bits_update(st, buf, want);
@@ -313,7 +338,7 @@ static const char *page_problem(struct snap_reader *r, const struct snap_page_re
 {
 	u8 rec[PAGE_REC_HEADER_SIZE + RAM_PAGE_SIZE];
 	size_t want = PAGE_REC_HEADER_SIZE + ref->packed;
-	if (pread(r->pages_fd, rec, want, (off_t)ref->offset) != (ssize_t)want)
+	if (pages_read(r, rec, want, ref->offset) != (ssize_t)want)
 		return "is missing (the page store is too short)";
 	if (get32(rec) != PAGE_REC_MAGIC || get32(rec + 4) != ref->packed ||
 	    get64(rec + 8) != ref->hash.lo || get64(rec + 16) != ref->hash.hi)

@@ -7,6 +7,8 @@
 #ifndef ENCORE_SNAP_READER_H
 #define ENCORE_SNAP_READER_H
 
+#include <sys/types.h>
+
 #include "encore/machine.h"
 #include "encore/state_parts.h"
 #include "page_map.h"
@@ -18,10 +20,25 @@ struct snap_page_ref {
 	struct page_hash hash;
 };
 
+/* Where a page store's bytes come from when it is not a local file: an
+ * MPI worker without the recording's directory asks rank 0 for them. */
+struct snap_page_source {
+	/* Read n bytes at `offset`; how many were read (short at the end),
+	 * or -1. */
+	ssize_t (*read)(void *opaque, void *buf, size_t n, u64 offset);
+	u64 size;
+	void *opaque;
+};
+
+/* Every snap_reader opened from now on reads its page store from `src`
+ * (NULL: from the recording's directory again). */
+void snap_reader__set_page_source(const struct snap_page_source *src);
+
 struct snap_reader {
 	char dir[4096];
 	u64 id;
 	int pages_fd;
+	const struct snap_page_source *pages_src; /* instead of pages_fd */
 	u64 pages_size;
 	struct ckpt_info *info;     /* every complete checkpoint, in order */
 	u8 **payload;               /* their decompressed payloads */

@@ -43,7 +43,7 @@ done
 # same_files A B: the files A/* other than summary.txt, and A/intervals/,
 # are byte-identical to B's (and B has no others).
 same_files() {
-	diff -r -q -x summary.txt "$1" "$2" >"$tmp/diff.out" 2>&1
+	diff -r -q -x summary.txt -x timeline.html "$1" "$2" >"$tmp/diff.out" 2>&1
 }
 # expect NAME STATUS PATTERN ARGS...: `encore simulate ARGS` exits STATUS
 # and prints on stderr a line matching PATTERN.
@@ -84,8 +84,8 @@ else
 fi
 sim j3 "$tmp/rec" -j 3 -o "$tmp/j3"
 if [ $rc = 0 ] && summary_is "$tmp/j3/summary.txt" "$all" 2>"$tmp/check.err" &&
-   grep -q '^workers: 3$' "$tmp/j3/summary.txt" && [ "$(ls "$tmp/j3")" = summary.txt ]; then
-	ok "no plugins, -j 3 -o OUT: exit 0, all $n intervals exact in OUT/summary.txt, nothing else (${secs} s)"
+   grep -q '^workers: 3$' "$tmp/j3/summary.txt" && [ "$(ls "$tmp/j3" | tr '\n' ' ')" = "summary.txt timeline.html " ]; then
+	ok "no plugins, -j 3 -o OUT: exit 0, all $n intervals exact in OUT/summary.txt, OUT/timeline.html and nothing else (${secs} s)"
 else
 	not_ok "no plugins, -j 3 (exit $rc)" "$tmp/j3.err"; cat "$tmp/check.err"
 fi

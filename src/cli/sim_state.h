@@ -1,0 +1,70 @@
+/*
+ * encore simulate's state: its options, the recording it reads, the plan
+ * of intervals its jobs run, and the scheduler's outcomes.  Prepared the
+ * same way by the process that schedules and by MPI workers.
+ */
+#ifndef ENCORE_CLI_SIM_STATE_H
+#define ENCORE_CLI_SIM_STATE_H
+
+#include "integrity.h"
+#include "sim_job.h"
+#include "snap/snap_reader.h"
+
+#define SIM_EXIT_FAILED 1
+#define SIM_EXIT_USAGE 2
+
+struct sim_opts {
+	const char *dir, *out;
+	unsigned jobs;
+	bool quiet, serial;
+	bool jobs_given;         /* -j: not with --mpi */
+	bool mpi, mpi_ship;      /* --mpi, --mpi-ship */
+	double mpi_timeout;      /* --mpi-timeout: a rank silent this long is lost */
+	const char *intervals;   /* --intervals LIST, checked by sim_parse_list */
+	const char *plugin_specs[PLUGIN_SET_MAX];
+	unsigned nplugins;
+};
+
+struct sim_state {
+	struct sim_opts opts;
+	struct recording rec;
+	bool rec_open;
+	struct snap_reader snap;
+	struct plugin_set plugins;
+	struct sim_plan plan;
+	struct encore_interval *selected;  /* the intervals simulated, in order */
+	u32 nselected;
+	u32 *job_ids;
+	u32 njobs;
+	struct sim_sched *sched;
+	const char *mode;                  /* how the workers ran, for reports */
+	unsigned workers;
+	char **worker_names;               /* [workers], for the timeline */
+	double merge_start, merge_end;
+	struct integrity health;
+};
+
+/* "A-B,C,D-E": mark the intervals it names in `chosen` (NULL: only
+ * check); false if it is malformed or names one past `count`. */
+bool sim_parse_list(const char *list, u32 count, bool *chosen);
+
+/* Open s->opts.dir and plan its jobs.  The scheduling process (not
+ * `worker`) also checks the recording's integrity and prepares the
+ * output directory; a worker loads only what running jobs needs.
+ * Prints why and returns -1 on failure. */
+int sim_state__prepare(struct sim_state *s, bool worker);
+void sim_state__free(struct sim_state *s);
+
+/* Run the planned jobs on t's workers, showing progress; -1 if no
+ * worker could be started. */
+int sim_run(struct sim_state *s, const struct sim_transport *t);
+
+/* The run under mpirun (simulate_mpi.c): this rank's part; the exit
+ * status (rank 0's is the run's). */
+int simulate_mpi(struct sim_state *s);
+
+/* After the run: the summary (stderr and OUT/summary.txt), the merged
+ * outputs and OUT/timeline.html; the exit status. */
+int sim_output__finish(struct sim_state *s);
+
+#endif
