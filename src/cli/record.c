@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -16,6 +17,7 @@
 #include "rr/rec_dir.h"
 #include "rr/disk_log.h"
 #include "snap/snap_writer.h"
+#include "record_simulate.h"
 #include "recorder.h"
 #include "run_opts.h"
 #include "encore/hw.h"
@@ -127,9 +129,22 @@ static int prepare(struct recorder *rc)
 	return recorder__start(rc, rc->opts.guest.rtc_epoch);
 }
 
+/* Closes the lock, if held: a follower then knows the recorder is gone. */
+static void unlock(struct recorder *rc)
+{
+	if (rc->lock_fd > 0)
+		close(rc->lock_fd);
+	rc->lock_fd = 0;
+}
+
 int recorder__open_outputs(struct recorder *rc)
 {
 	char err[512], path[REC_PATH_MAX + 64];
+	rc->lock_fd = rec_dir__lock(rc->staging, err, sizeof(err));
+	if (rc->lock_fd < 0) {
+		rc->lock_fd = 0;
+		return fail(err);
+	}
 	snprintf(path, sizeof(path), "%s/%s", rc->staging, REC_CONSOLE_FILE);
 	rc->console = fopen(path, "wx");
 	if (!rc->console)
@@ -181,6 +196,7 @@ void recorder__discard(struct recorder *rc)
 		fclose(rc->console);
 	if (rc->staging[0])
 		rec_dir__discard(rc->staging);
+	unlock(rc);
 	rc->log = NULL;
 	rc->snap = NULL;
 	rc->disks = NULL;
@@ -208,6 +224,8 @@ int recorder__finish(struct recorder *rc, int status)
 			 strerror(errno));
 	rc->log = NULL;
 	rc->console = NULL;
+	if (s->error[0] || r || err[0])
+		unlock(rc);
 	if (s->error[0]) {
 		fprintf(stderr, "encore record: %s was cut short where writing it failed (%s); "
 			"'encore replay %s' replays what it holds (exit status 3)\n",
@@ -235,9 +253,9 @@ int recorder__finish(struct recorder *rc, int status)
 	m->checkpoints = s->checkpoints;
 	if (!mach->by_exits)
 		list_vcpu_insns(mach, m->vcpu_insns, sizeof(m->vcpu_insns));
-	if (rr_meta__write(rc->opts.output, m, err, sizeof(err)))
-		return fail(err);
-	return 0;
+	int written = rr_meta__write(rc->opts.output, m, err, sizeof(err));
+	unlock(rc);
+	return written ? fail(err) : 0;
 }
 
 void recorder__say(const struct recorder *rc)
@@ -264,6 +282,9 @@ int cmd_record(int argc, char **argv)
 	/* Past a file-size limit (ulimit -f), a write fails with EFBIG,
 	 * which stops recording cleanly; the signal would kill encore. */
 	signal(SIGXFSZ, SIG_IGN);
+	struct follower sim = { 0 };
+	if (rc.opts.nsimulate && follower__prepare(&sim, &rc.opts))
+		return 2;
 	if (prepare(&rc)) {
 		recorder__discard(&rc);
 		if (rc.l) {
@@ -272,11 +293,15 @@ int cmd_record(int argc, char **argv)
 		}
 		return 2;
 	}
+	/* Without its simulation the recording still goes on. */
+	if (rc.opts.nsimulate)
+		follower__start(&sim, &rc.opts);
 	launch__run(rc.l, rc.opts.max_insns);
 	int status = launch__status(rc.l, true);
 	int r = recorder__finish(&rc, status);
 	if (!r)
 		recorder__say(&rc);
+	follower__finish(&sim);
 	if (rc.opts.summary)
 		launch__summary(rc.l);
 	launch__destroy(rc.l);

@@ -22,6 +22,7 @@ struct recorder {
 	struct snap_writer_stats snap_stats;
 	struct disk_recorder *disks;   /* with --disk */
 	FILE *console;
+	int lock_fd;                   /* rec_dir__lock's, while recording; 0: none */
 	struct launch own_launch;      /* encore record's */
 	struct launch *l;              /* the run recorded */
 };

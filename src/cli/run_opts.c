@@ -31,7 +31,13 @@ static void usage(FILE *f, bool record)
 			"  --interval N      checkpoint every N instructions (500M), or every N\n"
 			"                    of virtual time (200ms, 2s; idle time counts, so an\n"
 			"                    idle guest checkpoints at each wake-up); 0: only at\n"
-			"                    the start and the end (default 200M; 1s on KVM)\n");
+			"                    the start and the end (default 200M; 1s on KVM)\n"
+			"  --simulate SPEC   simulate the recording while it is written: each\n"
+			"                    interval once its end checkpoint is stored, with the\n"
+			"                    plugin SPEC (as encore simulate's --plugin; repeat\n"
+			"                    for more); results in --simulate-out DIR (default\n"
+			"                    REC.sim), its report in DIR/simulate.log\n"
+			"  -j N              with --simulate: worker processes (default: the CPUs)\n");
 	else
 		fprintf(f,
 			"usage: encore run [options]\n"
@@ -101,6 +107,10 @@ static int check(const char *cmd, bool record, const struct run_opts *o)
 		fprintf(stderr, "encore %s: --demo and --kernel exclude each other\n", cmd);
 		return 2;
 	}
+	if (record && (o->simulate_out || o->simulate_jobs) && !o->nsimulate) {
+		fprintf(stderr, "encore record: -j and --simulate-out go with --simulate\n");
+		return 2;
+	}
 	if (record && !o->output) {
 		fprintf(stderr, "encore record: say where to record: -o REC\n");
 		return 2;
@@ -157,7 +167,7 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 {
 	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
 	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY, OPT_SMP,
-	       OPT_DISK, OPT_NET };
+	       OPT_DISK, OPT_NET, OPT_SIMULATE, OPT_SIMULATE_OUT };
 	static const struct option longopts[] = {
 		{ "kernel", required_argument, 0, OPT_KERNEL },
 		{ "initrd", required_argument, 0, OPT_INITRD },
@@ -176,6 +186,8 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		{ "smp", required_argument, 0, OPT_SMP },
 		{ "disk", required_argument, 0, OPT_DISK },
 		{ "net", required_argument, 0, OPT_NET },
+		{ "simulate", required_argument, 0, OPT_SIMULATE },
+		{ "simulate-out", required_argument, 0, OPT_SIMULATE_OUT },
 		{ 0, 0, 0, 0 },
 	};
 	const char *cmd = record ? "record" : "run";
@@ -185,8 +197,9 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 	int ch;
 	bool interval_given = false;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, record ? "m:ho:" : "m:h", longopts, NULL)) != -1) {
-		if (!record && (ch == 'o' || ch == OPT_INTERVAL))
+	while ((ch = getopt_long(argc, argv, record ? "m:ho:j:" : "m:h", longopts, NULL)) != -1) {
+		if (!record && (ch == 'o' || ch == OPT_INTERVAL || ch == OPT_SIMULATE ||
+				ch == OPT_SIMULATE_OUT))
 			ch = '?';
 		switch (ch) {
 		case OPT_KERNEL: o->guest.kernel = optarg; break;
@@ -247,6 +260,22 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 			break;
 		}
 		case 'o': o->output = optarg; break;
+		case OPT_SIMULATE:
+			if (o->nsimulate == sizeof(o->simulate) / sizeof(o->simulate[0])) {
+				fprintf(stderr, "encore record: at most %zu --simulate plugins\n",
+					sizeof(o->simulate) / sizeof(o->simulate[0]));
+				return 2;
+			}
+			o->simulate[o->nsimulate++] = optarg;
+			break;
+		case OPT_SIMULATE_OUT: o->simulate_out = optarg; break;
+		case 'j': {
+			u64 n;
+			if (!cli_parse_count(optarg, &n) || !n || n > 1024)
+				return bad(cmd, "-j (1 to 1024 workers)", optarg);
+			o->simulate_jobs = (unsigned)n;
+			break;
+		}
 		case OPT_SUMMARY: o->summary = true; break;
 		case 'h': usage(stdout, record); return 1;
 		default: usage(stderr, record); return 2;

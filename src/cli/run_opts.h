@@ -25,6 +25,11 @@ struct run_opts {
 	/* encore record only */
 	const char *output;
 	struct rr_interval interval;
+	/* --simulate: plugins simulated while recording (record_simulate.c) */
+	const char *simulate[16];
+	unsigned nsimulate;
+	const char *simulate_out;      /* --simulate-out (default REC.sim) */
+	unsigned simulate_jobs;        /* -j (0: simulate's default) */
 };
 
 /* Returns 0 to go on, 1 when help was printed (exit 0), 2 on bad usage. */

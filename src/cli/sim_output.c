@@ -109,6 +109,8 @@ static void write_timeline(const struct sim_state *s)
 			.message = o->report.message };
 	}
 	struct timeline t = { .title = s->opts.dir, .mode = s->mode, .rows = s->workers,
+			      .marks = s->marks, .nmarks = s->nmarks,
+			      .recording_final = !s->cut,
 			      .row_names = (const char *const *)s->worker_names, .bars = bars,
 			      .nbars = n, .merge_start = s->plugins.count ? s->merge_start : -1,
 			      .merge_end = s->merge_end,
@@ -121,8 +123,22 @@ static void write_timeline(const struct sim_state *s)
 	free(bars);
 }
 
+/* --follow: the recording as it ended. */
+static void followed_to_the_end(struct sim_state *s)
+{
+	if (s->cut)
+		fprintf(stderr, "encore simulate: the recorder of %s stopped before the recording "
+			"was complete (killed?): simulated its complete prefix, %u interval%s "
+			"(up to checkpoint %u)\n", s->opts.dir, s->plan.intervals,
+			s->plan.intervals == 1 ? "" : "s", s->plan.intervals);
+	else
+		sim_state__check_integrity(s);
+}
+
 int sim_output__finish(struct sim_state *s)
 {
+	if (s->opts.follow)
+		followed_to_the_end(s);
 	int status = merge(s, summarise(s));
 	if (s->opts.out)
 		write_timeline(s);

@@ -14,6 +14,7 @@
 
 #include "sim_state.h"
 #include "rr/rec_dir.h"
+#include "stretch.h"
 
 /* One item of an interval list: "A" or "A-B". */
 static bool parse_item(const char *s, const char **rest, u32 *first, u32 *last)
@@ -121,13 +122,29 @@ static int plan_interval(struct sim_state *s, u32 k, bool by_exits)
 	return 0;
 }
 
+/* Intervals whose end checkpoint is durable: stored, and (unless it is
+ * the final state) named by an event in the log, which the recorder
+ * flushes right after storing it. */
+static u32 complete_intervals(const struct sim_state *s)
+{
+	const struct snap_reader *r = &s->snap;
+	u32 n = r->count ? r->count - 1 : 0;
+	while (n && !(r->info[n].flags & CKPT_FLAG_FINAL) &&
+	       !stretch__checkpoint_event(&s->rec, n, NULL))
+		n--;
+	return n;
+}
+
 /* The intervals between the checkpoints the recording holds. */
 static int plan_intervals(struct sim_state *s)
 {
 	const struct snap_reader *r = &s->snap;
 	bool final = r->count && (r->info[r->count - 1].flags & CKPT_FLAG_FINAL);
-	u32 n = r->count ? r->count - 1 : 0;
-	if (!final)
+	u32 n = s->opts.follow ? complete_intervals(s) : r->count ? r->count - 1 : 0;
+	s->final = final;
+	if (s->opts.follow && !n)
+		return 0; /* the recording has just begun */
+	if (!final && !s->opts.follow)
 		fprintf(stderr, "encore simulate: %s was cut short: its last stretch after "
 			"checkpoint %u is not simulated\n", s->rec.dir, n);
 	if (!n) {
@@ -172,16 +189,17 @@ static int choose_intervals(struct sim_state *s, bool *chosen)
 static int plan_jobs(struct sim_state *s)
 {
 	struct sim_plan *p = &s->plan;
-	bool *chosen = calloc(p->intervals, sizeof(*chosen));
-	s->selected = calloc(p->intervals, sizeof(*s->selected));
-	s->job_ids = calloc(p->intervals, sizeof(*s->job_ids));
+	size_t n = p->intervals ? p->intervals : 1;
+	bool *chosen = calloc(n, sizeof(*chosen));
+	s->selected = calloc(n, sizeof(*s->selected));
+	s->job_ids = calloc(n, sizeof(*s->job_ids));
 	int rc = -1;
 	if (chosen && s->selected && s->job_ids && !choose_intervals(s, chosen)) {
 		for (u32 k = 0; k < p->intervals; k++)
 			if (chosen[k])
 				s->selected[s->nselected++] = p->iv[k];
-		p->first_interval = s->selected[0].index;
-		p->last_interval = s->selected[s->nselected - 1].index;
+		p->first_interval = s->nselected ? s->selected[0].index : 0;
+		p->last_interval = s->nselected ? s->selected[s->nselected - 1].index : 0;
 		p->serial = s->opts.serial;
 		rc = 0;
 		if (p->serial && p->last_interval - p->first_interval + 1 != s->nselected) {
@@ -246,7 +264,8 @@ static int load_plugins(struct sim_state *s)
 	return 0;
 }
 
-int sim_state__prepare(struct sim_state *s, bool worker)
+/* The recording as it is now: meta, log, checkpoints, console output. */
+static int open_recording(struct sim_state *s)
 {
 	char err[1024];
 	if (recording__open(&s->rec, s->opts.dir, "simulate"))
@@ -255,11 +274,6 @@ int sim_state__prepare(struct sim_state *s, bool worker)
 	if (rr_meta__check_engine(&s->rec.meta, err, sizeof(err))) {
 		fprintf(stderr, "encore simulate: %s\n", err);
 		return -1;
-	}
-	if (!worker) {
-		integrity__check(&s->rec, false, &s->health);
-		if (s->health.damaged)
-			integrity__print(&s->health, "simulate");
 	}
 	if (snap_reader__open(&s->snap, s->rec.dir, s->rec.meta.id, err, sizeof(err))) {
 		fprintf(stderr, "encore simulate: %s\n", err);
@@ -277,15 +291,11 @@ int sim_state__prepare(struct sim_state *s, bool worker)
 	s->plan.rec = &s->rec;
 	s->plan.plugins = &s->plugins;
 	s->plan.out_dir = s->opts.out;
-	if (plan_intervals(s) || plan_jobs(s))
-		return -1;
-	return worker ? load_plugin_code(s) : load_plugins(s);
+	return 0;
 }
 
-void sim_state__free(struct sim_state *s)
+static void close_recording(struct sim_state *s)
 {
-	integrity__free(&s->health);
-	plugin_set__free(&s->plugins);
 	snap_reader__close(&s->snap);
 	free((void *)s->plan.console);
 	free(s->plan.iv);
@@ -294,12 +304,50 @@ void sim_state__free(struct sim_state *s)
 	free(s->plan.landmark);
 	free(s->selected);
 	free(s->job_ids);
+	if (s->rec_open)
+		recording__close(&s->rec);
+	s->rec_open = false;
+	s->plan = (struct sim_plan){ 0 };
+	s->selected = NULL;
+	s->job_ids = NULL;
+	s->nselected = s->njobs = 0;
+}
+
+int sim_state__prepare(struct sim_state *s, bool worker)
+{
+	if (open_recording(s))
+		return -1;
+	/* A recording still being written is checked once it is final. */
+	if (!worker && !s->opts.follow)
+		sim_state__check_integrity(s);
+	if (plan_intervals(s) || plan_jobs(s))
+		return -1;
+	return worker ? load_plugin_code(s) : load_plugins(s);
+}
+
+void sim_state__check_integrity(struct sim_state *s)
+{
+	integrity__check(&s->rec, false, &s->health);
+	if (s->health.damaged)
+		integrity__print(&s->health, "simulate");
+}
+
+int sim_state__refresh(struct sim_state *s)
+{
+	close_recording(s);
+	return open_recording(s) || plan_intervals(s) || plan_jobs(s) ? -1 : 0;
+}
+
+void sim_state__free(struct sim_state *s)
+{
+	integrity__free(&s->health);
+	plugin_set__free(&s->plugins);
+	close_recording(s);
 	scheduler__free(s->sched);
+	free(s->marks);
 	for (unsigned k = 0; s->worker_names && k < s->workers; k++)
 		free(s->worker_names[k]);
 	free(s->worker_names);
-	if (s->rec_open)
-		recording__close(&s->rec);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -9,6 +9,7 @@
 #include "integrity.h"
 #include "sim_job.h"
 #include "snap/snap_reader.h"
+#include "sim/timeline.h"
 
 #define SIM_EXIT_FAILED 1
 #define SIM_EXIT_USAGE 2
@@ -17,6 +18,7 @@ struct sim_opts {
 	const char *dir, *out;
 	unsigned jobs;
 	bool quiet, serial;
+	bool follow;             /* --follow: the recording may still be growing */
 	bool jobs_given;         /* -j: not with --mpi */
 	bool mpi, mpi_ship;      /* --mpi, --mpi-ship */
 	double mpi_timeout;      /* --mpi-timeout: a rank silent this long is lost */
@@ -41,6 +43,13 @@ struct sim_state {
 	unsigned workers;
 	char **worker_names;               /* [workers], for the timeline */
 	double merge_start, merge_end;
+	bool final;                        /* the recording holds its final state */
+	/* --follow */
+	u32 announced;                     /* intervals handed to the scheduler */
+	bool cut;                          /* its recorder stopped before the end */
+	struct timeline_mark *marks;       /* the recording as seen over time */
+	u32 nmarks, marks_cap;
+	struct progress *progress;         /* the display, while jobs run */
 	struct integrity health;
 };
 
@@ -54,6 +63,17 @@ bool sim_parse_list(const char *list, u32 count, bool *chosen);
  * Prints why and returns -1 on failure. */
 int sim_state__prepare(struct sim_state *s, bool worker);
 void sim_state__free(struct sim_state *s);
+/* Read the recording again and plan the intervals it holds now
+ * (--follow); -1 with a message. */
+int sim_state__refresh(struct sim_state *s);
+/* Check the whole recording; damage is printed and kept in s->health. */
+void sim_state__check_integrity(struct sim_state *s);
+
+/* --follow (sim_follow.c): the scheduler's source of new intervals, and
+ * the run function of workers, which read the recording again when
+ * given an interval they do not know yet. */
+void sim_follow__source(void *state, struct sim_sched *sched);
+void sim_follow__run_job(void *state, u32 job, struct sim_report *out);
 
 /* Run the planned jobs on t's workers, showing progress; -1 if no
  * worker could be started. */

@@ -43,6 +43,9 @@ static void usage(FILE *f)
 		"  --intervals LIST  only these intervals, e.g. 5, 0-3 or 0-1,7,20-23\n"
 		"  --serial          one replay through all the intervals, for comparison\n"
 		"                    (with --intervals: one range A-B)\n"
+		"  --follow          the recording may still be being written: simulate each\n"
+		"                    interval once its end checkpoint is stored, until the\n"
+		"                    recording is final (or its recorder is gone)\n"
 		"  --mpi             run under mpirun: rank 0 schedules and merges, the other\n"
 		"                    ranks run intervals (docs/simulate.md)\n"
 		"  --mpi-ship        ship the recording and outputs over MPI even to ranks\n"
@@ -114,6 +117,7 @@ static int parse_option(int ch, struct sim_opts *o)
 		o->intervals = optarg;
 		return 0;
 	case 's': o->serial = true; return 0;
+	case 'F': o->follow = true; return 0;
 	case 'L': list_plugins(); return -1;
 	case 'h': usage(stdout); return -1;
 	default: usage(stderr); return SIM_EXIT_USAGE;
@@ -127,6 +131,7 @@ static int parse(int argc, char **argv, struct sim_opts *o)
 		{ "plugin", required_argument, 0, 'p' },
 		{ "intervals", required_argument, 0, 'r' },
 		{ "serial", no_argument, 0, 's' },
+		{ "follow", no_argument, 0, 'F' },
 		{ "mpi", no_argument, 0, 'M' },
 		{ "mpi-ship", no_argument, 0, 'S' },
 		{ "mpi-timeout", required_argument, 0, 'T' },
@@ -161,6 +166,11 @@ static int parse(int argc, char **argv, struct sim_opts *o)
 		fprintf(stderr, "encore simulate: --mpi-ship and --mpi-timeout go with --mpi\n");
 		return SIM_EXIT_USAGE;
 	}
+	if (o->follow && (o->serial || o->intervals)) {
+		fprintf(stderr, "encore simulate: --follow simulates every interval as it comes: "
+			"not with --serial or --intervals\n");
+		return SIM_EXIT_USAGE;
+	}
 	if (o->nplugins && !o->out) {
 		fprintf(stderr, "encore simulate: plugins write their results to a directory: "
 			"give one with -o OUT\n");
@@ -191,7 +201,13 @@ int sim_run(struct sim_state *s, const struct sim_transport *t)
 {
 	struct progress prog;
 	progress__init(&prog, stderr, s->opts.quiet);
+	s->progress = &prog;
 	struct sim_sched_config cfg = { .observe = progress__observe, .observer_opaque = &prog };
+	if (s->opts.follow) {
+		cfg.source = sim_follow__source;
+		cfg.source_opaque = s;
+		s->announced = s->njobs;
+	}
 	s->sched = scheduler__new(&cfg);
 	int rc = !s->sched || name_workers(s, t) ? -1 : 0;
 	for (u32 k = 0; !rc && k < s->njobs; k++) {
@@ -211,13 +227,14 @@ int sim_run(struct sim_state *s, const struct sim_transport *t)
 	}
 	progress__finish(&prog);
 	progress__free(&prog);
+	s->progress = NULL;
 	return rc;
 }
 
 static int run_here(struct sim_state *s)
 {
-	unsigned n = s->opts.jobs < s->njobs ? s->opts.jobs : s->njobs;
-	struct fork_workers *fw = fork_workers__new(n, sim_job__run, &s->plan);
+	unsigned n = s->opts.jobs < s->njobs || s->opts.follow ? s->opts.jobs : s->njobs;
+	struct fork_workers *fw = fork_workers__new(n, sim_follow__run_job, s);
 	if (!fw)
 		return -1;
 	struct sim_transport t = fork_workers__transport(fw);

@@ -127,13 +127,33 @@ static bool sees_token(const struct sim_state *s, const struct mpi_setup *setup)
 	return s->opts.out && access(path, F_OK) == 0;
 }
 
-static int fetch_if_absent(struct worker_rank *w, const char *name, char *err, size_t n)
+static int fetch(struct worker_rank *w, const char *name, bool again, char *err, size_t n)
 {
 	char path[4400];
 	snprintf(path, sizeof(path), "%s/%s", w->local, name);
-	if (!name[0] || access(path, F_OK) == 0)
+	if (!name[0] || (!again && access(path, F_OK) == 0))
 		return 0;
 	return mpi_worker__fetch(name, path, err, n);
+}
+
+static int fetch_if_absent(struct worker_rank *w, const char *name, char *err, size_t n)
+{
+	return fetch(w, name, false, err, n);
+}
+
+/* The recording's small files, as they are now (again, with --follow). */
+static int fetch_small_files(struct worker_rank *w, bool again, char *err, size_t n)
+{
+	static const char *const files[] = { RR_META_FILE, RR_LOG_FILE, REC_CONSOLE_FILE,
+					     SNAP_CKPTS_FILE };
+	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++)
+		if (fetch(w, files[k], again, err, n))
+			return -1;
+	/* Only recordings with disks have a disk journal. */
+	if (mpi_worker__read(DISK_JOURNAL_FILE, NULL, 0, 0) >= 0 &&
+	    fetch(w, DISK_JOURNAL_FILE, again, err, n))
+		return -1;
+	return 0;
 }
 
 /* This rank's temporary directory: the shipped recording, outputs. */
@@ -152,17 +172,9 @@ static int make_local(struct worker_rank *w, char *err, size_t n)
 /* The recording's small files, here; its page store stays at rank 0. */
 static int ship_recording(struct worker_rank *w, char *err, size_t n)
 {
-	static const char *const files[] = { RR_META_FILE, RR_LOG_FILE, REC_CONSOLE_FILE,
-					     SNAP_CKPTS_FILE };
-	for (size_t k = 0; k < sizeof(files) / sizeof(files[0]); k++)
-		if (fetch_if_absent(w, files[k], err, n))
-			return -1;
-	/* Only recordings with disks have a disk journal. */
-	if (mpi_worker__read(DISK_JOURNAL_FILE, NULL, 0, 0) >= 0 &&
-	    fetch_if_absent(w, DISK_JOURNAL_FILE, err, n))
+	if (fetch_small_files(w, false, err, n))
 		return -1;
-	ssize_t pages = mpi_worker__read(SNAP_PAGES_FILE, NULL, 0, 0);
-	const struct snap_page_source *src = pages >= 0 ? mpi_worker__page_source((u64)pages) : NULL;
+	const struct snap_page_source *src = mpi_worker__page_source();
 	if (!src) {
 		snprintf(err, n, "cannot reach rank 0's page store");
 		return -1;
@@ -190,10 +202,19 @@ static void job_range(const struct sim_plan *p, u32 job, u32 *first, u32 *last)
 	*last = p->serial ? p->last_interval : job;
 }
 
-/* A job from the boot needs the guest's files. */
+/* A job from the boot needs the guest's files; with --follow, one this
+ * rank does not know yet needs the recording read again. */
 static int before_job(void *opaque, u32 job, char *why, size_t n)
 {
 	struct worker_rank *w = opaque;
+	if (w->s->opts.follow && job >= w->s->plan.intervals) {
+		if (!w->reads_rec && fetch_small_files(w, true, why, n))
+			return -1;
+		if (sim_state__refresh(w->s)) {
+			snprintf(why, n, "this rank cannot read the recording again (see above)");
+			return -1;
+		}
+	}
 	u32 first, last;
 	job_range(&w->s->plan, job, &first, &last);
 	const struct rr_meta *m = &w->s->rec.meta;
@@ -229,7 +250,7 @@ static void run_job(void *opaque, u32 job, struct sim_report *out)
 {
 	struct worker_rank *w = opaque;
 	u64 before = mpi_worker__shipped();
-	sim_job__run(&w->s->plan, job, out);
+	sim_follow__run_job(w->s, job, out);
 	out->bytes_shipped = mpi_worker__shipped() - before;
 }
 

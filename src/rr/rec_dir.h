@@ -28,6 +28,14 @@ int rec_dir__check_file(const char *dir, const char *name, const char *hash, cha
 void rec_dir__discard(const char *staging);
 /* Rename the staging directory to `rec`. */
 int rec_dir__publish(const char *staging, const char *rec, char *err, size_t errlen);
+/* The recorder holds an flock on the directory while it records, so that
+ * a reader following the recording (simulate --follow) can tell a
+ * recording still being written from one whose recorder was killed.
+ * Returns the descriptor holding it (close it when done), or -1 with a
+ * message. */
+int rec_dir__lock(const char *dir, char *err, size_t errlen);
+/* Is a recorder writing dir right now? */
+bool rec_dir__being_recorded(const char *dir);
 /* All of dir/name (it may be empty); NULL with a message on error. */
 u8 *rec_dir__read(const char *dir, const char *name, size_t *size, char *err, size_t errlen);
 

@@ -60,8 +60,8 @@ int mpi_worker__ship_output(const char *local_path, const char *rel, char *err, 
 
 /* The page store as job processes see it: reads go through this rank's
  * supervisor to rank 0, a window at a time, cached.  Call before the
- * job processes are forked (mpi_worker__serve); size: the store's. */
-const struct snap_page_source *mpi_worker__page_source(u64 size);
+ * job processes are forked (mpi_worker__serve). */
+const struct snap_page_source *mpi_worker__page_source(void);
 /* Page store bytes this (job) process has been shipped so far. */
 u64 mpi_worker__shipped(void);
 

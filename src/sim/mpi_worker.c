@@ -164,8 +164,26 @@ struct page_reply {
 	i64 got;
 };
 
-/* In a job process: one window of the store, from the supervisor. */
-static const u8 *window(u64 index)
+/* In a job process: ask the supervisor for `len` bytes at `offset` (len 0:
+ * the store's size) into buf; the reply's byte count, or -1. */
+static i64 ask_supervisor(u64 offset, u32 len, u8 *buf)
+{
+	const size_t head = sizeof(struct page_reply);
+	struct page_request rq = { offset, len };
+	struct page_reply rp = { .offset = ~0ull };
+	if (fd_write_all(page_channel[1], &rq, sizeof(rq)))
+		return -1;
+	while (rp.offset != rq.offset) {
+		if (read(page_channel[1], buf, WINDOW_SIZE + head) < (ssize_t)head)
+			return -1;
+		memcpy(&rp, buf, head);
+	}
+	return rp.got < 0 || (len && rp.got > (i64)len) ? -1 : rp.got;
+}
+
+/* In a job process: one window of the store.  Only whole windows are
+ * kept: the store's last one grows while the recording is written. */
+static const u8 *window(u64 index, u8 *scratch)
 {
 	u64 *slot = u64_table__value(&cache.windows, index);
 	if (!slot)
@@ -174,25 +192,18 @@ static const u8 *window(u64 index)
 		return (const u8 *)(uintptr_t)*slot;
 	const size_t head = sizeof(struct page_reply);
 	u8 *buf = malloc(WINDOW_SIZE + head);
-	struct page_request rq = { index * WINDOW_SIZE, WINDOW_SIZE };
-	struct page_reply rp = { .offset = ~0ull };
-	if (!buf || fd_write_all(page_channel[1], &rq, sizeof(rq))) {
+	i64 got = buf ? ask_supervisor(index * WINDOW_SIZE, WINDOW_SIZE, buf) : -1;
+	if (got < 0) {
 		free(buf);
 		return NULL;
 	}
-	while (rp.offset != rq.offset) {
-		if (read(page_channel[1], buf, WINDOW_SIZE + head) < (ssize_t)head) {
-			free(buf);
-			return NULL;
-		}
-		memcpy(&rp, buf, head);
-	}
-	if (rp.got < 0 || rp.got > WINDOW_SIZE) {
+	cache.shipped += (u64)got;
+	if (got < WINDOW_SIZE) {
+		memset(scratch, 0, WINDOW_SIZE);
+		memcpy(scratch, buf + head, (size_t)got);
 		free(buf);
-		return NULL;
+		return scratch;
 	}
-	memset(buf + head + rp.got, 0, WINDOW_SIZE - (size_t)rp.got);
-	cache.shipped += (u64)rp.got;
 	*slot = (u64)(uintptr_t)(buf + head);
 	return buf + head;
 }
@@ -204,13 +215,10 @@ static ssize_t read_pages(void *opaque, void *buf, size_t n, u64 offset)
 		ssize_t got = mpi_worker__read("pages", buf, n, offset);
 		return got < 0 ? -1 : got;
 	}
-	if (offset >= page_source.size)
-		return 0;
-	if (n > page_source.size - offset)
-		n = (size_t)(page_source.size - offset);
+	static u8 scratch[WINDOW_SIZE];
 	for (size_t done = 0; done < n;) {
 		u64 at = offset + done;
-		const u8 *w = window(at / WINDOW_SIZE);
+		const u8 *w = window(at / WINDOW_SIZE, scratch);
 		if (!w)
 			return -1;
 		size_t in = (size_t)(at % WINDOW_SIZE), take = WINDOW_SIZE - in;
@@ -222,7 +230,16 @@ static ssize_t read_pages(void *opaque, void *buf, size_t n, u64 offset)
 	return (ssize_t)n;
 }
 
-const struct snap_page_source *mpi_worker__page_source(u64 size)
+static i64 pages_size(void *opaque)
+{
+	(void)opaque;
+	if (getpid() == supervisor_pid)
+		return mpi_worker__read("pages", NULL, 0, 0);
+	static u8 reply[WINDOW_SIZE + sizeof(struct page_reply)];
+	return ask_supervisor(0, 0, reply);
+}
+
+const struct snap_page_source *mpi_worker__page_source(void)
 {
 	if (page_channel[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 					      page_channel))
@@ -230,7 +247,7 @@ const struct snap_page_source *mpi_worker__page_source(u64 size)
 	if (!cache.windows.slots && u64_table__init(&cache.windows))
 		return NULL;
 	supervisor_pid = getpid();
-	page_source = (struct snap_page_source){ .read = read_pages, .size = size };
+	page_source = (struct snap_page_source){ .read = read_pages, .size = pages_size };
 	return &page_source;
 }
 
@@ -247,10 +264,12 @@ static void serve_page_request(void)
 		return;
 	static u8 reply[WINDOW_SIZE + sizeof(struct page_reply)];
 	struct page_reply rp = { .offset = rq.offset };
-	rp.got = rq.len <= WINDOW_SIZE ? mpi_worker__read("pages", reply + sizeof(rp), rq.len,
+	rp.got = rq.len <= WINDOW_SIZE ? mpi_worker__read("pages", rq.len ? reply + sizeof(rp)
+											   : NULL, rq.len,
 							   rq.offset) : -EINVAL;
 	memcpy(reply, &rp, sizeof(rp));
-	ssize_t rc = write(page_channel[0], reply, sizeof(rp) + (rp.got > 0 ? (size_t)rp.got : 0));
+	size_t data = rq.len && rp.got > 0 ? (size_t)rp.got : 0;
+	ssize_t rc = write(page_channel[0], reply, sizeof(rp) + data);
 	(void)rc; /* a job process that died meanwhile is the report pipe's news */
 }
 

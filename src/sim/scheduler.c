@@ -247,6 +247,11 @@ u32 scheduler__lost(const struct sim_sched *s)
 	return s->lost;
 }
 
+double scheduler__now(const struct sim_sched *s)
+{
+	return now(s);
+}
+
 double scheduler__elapsed(const struct sim_sched *s)
 {
 	return s->elapsed;

@@ -92,6 +92,8 @@ const struct sim_outcome *scheduler__outcome(const struct sim_sched *s, u32 k);
 /* Workers lost during the run (each reported on stderr as it happened). */
 u32 scheduler__lost(const struct sim_sched *s);
 double scheduler__elapsed(const struct sim_sched *s);
+/* Seconds since the run began. */
+double scheduler__now(const struct sim_sched *s);
 void scheduler__free(struct sim_sched *s);
 
 /* In a worker: tell the scheduler how far the job is (cheap; reaches it

@@ -71,8 +71,11 @@ static int read_header(const struct snap_reader *r, const char *path, const char
 static int open_pages(struct snap_reader *r, const char *path, char *err, size_t n)
 {
 	if (page_source) {
+		i64 size = page_source->size(page_source->opaque);
+		if (size < 0)
+			return errmsg(err, n, "cannot learn the size of %s from where it is", path);
 		r->pages_src = page_source;
-		r->pages_size = page_source->size;
+		r->pages_size = (u64)size;
 		return 0;
 	}
 	r->pages_fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -26,7 +26,9 @@ struct snap_page_source {
 	/* Read n bytes at `offset`; how many were read (short at the end),
 	 * or -1. */
 	ssize_t (*read)(void *opaque, void *buf, size_t n, u64 offset);
-	u64 size;
+	/* Its size now (it grows while the recording is written); -1 if
+	 * it cannot be had. */
+	i64 (*size)(void *opaque);
 	void *opaque;
 };
 
