@@ -16,10 +16,12 @@ static void summary_line(const struct sim_state *s, FILE *f, u32 k)
 	const struct sim_outcome *o = scheduler__outcome(s->sched, k);
 	const struct sim_report *r = &o->report;
 	u32 interval = p->serial ? p->first_interval : r->job;
-	fprintf(f, "%-9u %15llu %13llu %9.3f %11.3f %8llu  %s\n", r->job,
+	fprintf(f, "%-9u %15llu %13llu %9.3f %11.3f %8llu", r->job,
 		(unsigned long long)p->iv[interval].first_icount, (unsigned long long)r->insns,
-		r->seconds, r->restore_ms, (unsigned long long)r->pages_loaded,
-		r->ok ? "exact" : "FAILED");
+		r->seconds, r->restore_ms, (unsigned long long)r->pages_loaded);
+	if (s->opts.mpi)
+		fprintf(f, " %11llu", (unsigned long long)(r->bytes_shipped + 1023) / 1024);
+	fprintf(f, "  %s\n", r->ok ? "exact" : "FAILED");
 }
 
 static void write_summary(const struct sim_state *s, FILE *f)
@@ -28,8 +30,11 @@ static void write_summary(const struct sim_state *s, FILE *f)
 	double sum = 0;
 	u64 insns = 0;
 	u32 failed = 0, n = scheduler__count(s->sched);
-	fprintf(f, "%-9s %15s %13s %9s %11s %8s  %s\n", p->serial ? "job" : "interval",
-		"first-insn", "insns", "seconds", "restore-ms", "pages", "result");
+	fprintf(f, "%-9s %15s %13s %9s %11s %8s", p->serial ? "job" : "interval", "first-insn",
+		"insns", "seconds", "restore-ms", "pages");
+	if (s->opts.mpi) /* the page store windows shipped to run it */
+		fprintf(f, " %11s", "shipped-KiB");
+	fprintf(f, "  %s\n", "result");
 	for (u32 k = 0; k < n; k++) {
 		const struct sim_report *r = &scheduler__outcome(s->sched, k)->report;
 		sum += r->seconds;

@@ -40,14 +40,35 @@ static void nap(struct mpi_coordinator *c)
 
 /* ---- serving reads and outputs ---- */
 
-static void serve_read(struct mpi_coordinator *c, int src)
+#define BUF_SIZE (MPI_CHUNK_MAX + sizeof(struct mpi_output) + 8)
+
+/* Receive the message `st` announced into c->buf; its size, or -1 for one
+ * too big to be any of ours (received and dropped). */
+static int receive(struct mpi_coordinator *c, const MPI_Status *st)
+{
+	int count;
+	MPI_Get_count(st, MPI_BYTE, &count);
+	if (count < 0 || (size_t)count > BUF_SIZE) {
+		u8 *sink = malloc(count > 0 ? (size_t)count : 1);
+		MPI_Recv(sink, sink ? count : 0, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG,
+			 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		free(sink);
+		fprintf(stderr, "encore simulate: rank %d sent a message of %d bytes with tag %d, "
+			"none of encore's (ignored)\n", st->MPI_SOURCE, count, st->MPI_TAG);
+		return -1;
+	}
+	MPI_Recv(c->buf, count, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD,
+		 MPI_STATUS_IGNORE);
+	return count;
+}
+
+static void serve_read(struct mpi_coordinator *c, int src, int count)
 {
 	struct mpi_read rq;
-	MPI_Recv(&rq, sizeof(rq), MPI_BYTE, src, MPI_TAG_READ, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 	i64 result;
 	size_t got = 0;
 	char path[4400];
-	if (!mpi_wire__readable_name(rq.name, sizeof(rq.name)) || rq.len > MPI_CHUNK_MAX) {
+	if (mpi_wire__take_read(c->buf, (size_t)count, &rq)) {
 		result = -EINVAL;
 	} else {
 		snprintf(path, sizeof(path), "%s/%s", c->rec_dir, rq.name);
@@ -72,13 +93,9 @@ static void serve_read(struct mpi_coordinator *c, int src)
 
 static void write_output(struct mpi_coordinator *c, int src, int count)
 {
-	MPI_Recv(c->buf, count, MPI_BYTE, src, MPI_TAG_OUTPUT, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 	struct mpi_output o;
-	if ((size_t)count < sizeof(o))
-		return;
-	memcpy(&o, c->buf, sizeof(o));
-	if (!c->out_dir || !mpi_wire__output_path(o.path, sizeof(o.path)) ||
-	    o.len != (size_t)count - sizeof(o)) {
+	const u8 *data;
+	if (!c->out_dir || mpi_wire__take_output(c->buf, (size_t)count, &o, &data)) {
 		fprintf(stderr, "encore simulate: rank %d shipped an output that is not one "
 			"(ignored)\n", src);
 		return;
@@ -92,7 +109,7 @@ static void write_output(struct mpi_coordinator *c, int src, int count)
 		*p = '/';
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.offset ? 0 : O_TRUNC), 0644);
-	if (fd < 0 || pwrite(fd, c->buf + sizeof(o), o.len, (off_t)o.offset) != (ssize_t)o.len)
+	if (fd < 0 || pwrite(fd, data, o.len, (off_t)o.offset) != (ssize_t)o.len)
 		fprintf(stderr, "encore simulate: cannot write %s: %s\n", path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -139,40 +156,40 @@ static bool find_silent(struct mpi_coordinator *c, struct sim_event *ev)
 /* Take one message from `src`; true if it makes an event. */
 static bool take_message(struct mpi_coordinator *c, const MPI_Status *st, struct sim_event *ev)
 {
-	int src = st->MPI_SOURCE, count;
-	MPI_Get_count(st, MPI_BYTE, &count);
+	int src = st->MPI_SOURCE, count = receive(c, st);
 	struct rank *rk = &c->ranks[src];
 	rk->last_heard = host_clock__seconds();
 	c->idle_since = rk->last_heard;
+	if (count < 0)
+		return false;
 	switch (st->MPI_TAG) {
 	case MPI_TAG_READ:
-		serve_read(c, src);
+		serve_read(c, src, count);
 		return false;
 	case MPI_TAG_OUTPUT:
 		write_output(c, src, count);
 		return false;
 	case MPI_TAG_REPORT:
-		MPI_Recv(&ev->report, sizeof(ev->report), MPI_BYTE, src, MPI_TAG_REPORT,
-			 MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+		if ((size_t)count != sizeof(ev->report))
+			return false;
+		memcpy(&ev->report, c->buf, sizeof(ev->report));
 		ev->report.message[SIM_MESSAGE_MAX - 1] = 0;
 		ev->kind = SIM_EVENT_REPORT;
 		ev->worker = (unsigned)src - 1;
 		return !rk->lost;
 	case MPI_TAG_LOST: {
 		struct mpi_lost l;
-		MPI_Recv(&l, sizeof(l), MPI_BYTE, src, MPI_TAG_LOST, MPI_COMM_WORLD,
-			 MPI_STATUS_IGNORE);
+		if ((size_t)count != sizeof(l))
+			return false;
+		memcpy(&l, c->buf, sizeof(l));
 		l.why[sizeof(l.why) - 1] = 0;
 		ev->kind = SIM_EVENT_LOST;
 		ev->worker = (unsigned)src - 1;
 		snprintf(ev->why, sizeof(ev->why), "%s", l.why);
 		return !rk->lost;
 	}
-	default: { /* beats, and anything late */
-		u8 *sink = c->buf;
-		MPI_Recv(sink, count, MPI_BYTE, src, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+	default: /* beats, and anything late */
 		return false;
-	}
 	}
 }
 
@@ -234,7 +251,7 @@ struct mpi_coordinator *mpi_coordinator__new(int size, const char *rec_dir, cons
 	c->out_dir = out_dir;
 	c->timeout = timeout;
 	c->ranks = calloc((size_t)size, sizeof(*c->ranks));
-	c->buf = malloc(MPI_CHUNK_MAX + sizeof(struct mpi_output) + 8);
+	c->buf = malloc(BUF_SIZE);
 	if (!c->ranks || !c->buf) {
 		mpi_coordinator__free(c);
 		return NULL;
@@ -243,11 +260,17 @@ struct mpi_coordinator *mpi_coordinator__new(int size, const char *rec_dir, cons
 	return c;
 }
 
-static void take_hello(struct mpi_coordinator *c, int src, const char *build)
+static void take_hello(struct mpi_coordinator *c, const MPI_Status *st, const char *build)
 {
+	int src = st->MPI_SOURCE;
 	struct rank *rk = &c->ranks[src];
-	MPI_Recv(&rk->hello, sizeof(rk->hello), MPI_BYTE, src, MPI_TAG_HELLO, MPI_COMM_WORLD,
-		 MPI_STATUS_IGNORE);
+	rk->greeted = true;
+	if (receive(c, st) != (int)sizeof(rk->hello)) {
+		fprintf(stderr, "encore simulate: rank %d's hello is not one of this encore's; it "
+			"gets no work\n", src);
+		return;
+	}
+	memcpy(&rk->hello, c->buf, sizeof(rk->hello));
 	rk->hello.build[MPI_BUILD_MAX - 1] = rk->hello.host[MPI_NAME_MAX - 1] = 0;
 	rk->hello.why[sizeof(rk->hello.why) - 1] = 0;
 	rk->greeted = true;
@@ -279,7 +302,7 @@ unsigned mpi_coordinator__greet(struct mpi_coordinator *c, const struct mpi_setu
 		if (!flag) {
 			nap(c);
 		} else if (st.MPI_TAG == MPI_TAG_HELLO && !c->ranks[st.MPI_SOURCE].greeted) {
-			take_hello(c, st.MPI_SOURCE, setup->build);
+			take_hello(c, &st, setup->build);
 			greeted++;
 			ready += c->ranks[st.MPI_SOURCE].ready;
 		} else {

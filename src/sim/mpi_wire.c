@@ -37,3 +37,24 @@ bool mpi_wire__output_path(const char *path, size_t n)
 		p += len + 1;
 	}
 }
+
+int mpi_wire__take_read(const void *msg, size_t n, struct mpi_read *out)
+{
+	if (n != sizeof(*out))
+		return -1;
+	memcpy(out, msg, sizeof(*out));
+	return mpi_wire__readable_name(out->name, sizeof(out->name)) &&
+	       out->len <= MPI_CHUNK_MAX ? 0 : -1;
+}
+
+int mpi_wire__take_output(const void *msg, size_t n, struct mpi_output *out, const u8 **data)
+{
+	if (n < sizeof(*out))
+		return -1;
+	memcpy(out, msg, sizeof(*out));
+	if (!mpi_wire__output_path(out->path, sizeof(out->path)) || out->len > MPI_CHUNK_MAX ||
+	    out->len != n - sizeof(*out) || out->offset > (1ull << 62))
+		return -1;
+	*data = (const u8 *)msg + sizeof(*out);
+	return 0;
+}

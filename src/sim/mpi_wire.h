@@ -66,6 +66,13 @@ struct mpi_output {
 	u32 pad;
 };
 
+/* A READ message of n bytes from a worker: 0 with it in *out if it names
+ * a recording file and asks at most MPI_CHUNK_MAX bytes; -1 otherwise. */
+int mpi_wire__take_read(const void *msg, size_t n, struct mpi_read *out);
+/* An OUTPUT message of n bytes: 0 with its header in *out and its bytes
+ * at *data if its path is an output path and its length matches; -1. */
+int mpi_wire__take_output(const void *msg, size_t n, struct mpi_output *out, const u8 **data);
+
 /* The build string every rank must share: version and report layout. */
 void mpi_wire__build(char *buf, size_t n, const char *version);
 /* Is `name` a file of the recording a worker may read?  Plain names
