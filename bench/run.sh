@@ -7,7 +7,8 @@
 # (bench/linux.sh), record/replay on it next to QEMU's (bench/rr.sh), and
 # the cost, storage and restore of its checkpoints (bench/ckpt.sh), and
 # parallel simulation with plugins next to QEMU's replay with a TCG plugin
-# (bench/sim.sh), several vCPUs (bench/smp.sh), virtio disk throughput
+# (bench/sim.sh) and on MPI ranks and while recording (bench/sim_cluster.sh),
+# several vCPUs (bench/smp.sh), virtio disk throughput
 # (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh), bulk
 # TCP on the user network (bench/net.sh); time travel under gdb
 # (bench/timetravel.sh); and recording on KVM (bench/kvm.sh).
@@ -159,6 +160,8 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/ckpt.sh "$BUILD"
 	echo
 	bench/sim.sh "$BUILD"
+	echo
+	bench/sim_cluster.sh "$BUILD"
 	echo
 	bench/plugins.sh "$BUILD" "$BUILD/bench/sim/rec"
 	echo

@@ -123,54 +123,7 @@ slow=$(calc "$sum_j1 / ($t_vm * $sel_insns / $insns)")
 tc=$(calc "${held:-0} / $ncp")
 echo "### The SimuBoost model"
 echo
-python3 - "$t_vm" "$n" "$tc" "$restore_ms" "$slow" "$T_mt_j1" "$T_mt_j2" "$nsel" <<'EOF'
-import heapq, math, sys
-t_vm, n, tc, load_ms, slow, m1, m2, nsel = (float(x) for x in sys.argv[1:])
-n, nsel = int(n), int(nsel)
-load = load_ms / 1000
-L = t_vm / n          # virtual-machine seconds per interval
-
-def makespan(workers, n, L, online):
-    # Interval i can start once recorded (online: while the VM runs on),
-    # or once the whole recording is (offline, as encore simulate does).
-    free = [0.0] * min(workers, n)
-    end = 0.0
-    for i in range(n):
-        ready = (i + 1) * (L + tc) if online else n * (L + tc)
-        start = max(ready, heapq.heappop(free))
-        done = start + load + slow * L
-        heapq.heappush(free, done)
-        end = max(end, done)
-    return end
-
-print("Measured inputs: T_vm = %.2f s (the recording's wall time, on the interpreter: on a host "
-      "with VT-x T_vm would be the hardware-speed run), n = %d intervals of L = %.3f s, "
-      "t_checkpoint = %.2f ms, t_load = %.2f ms (mean restore per interval), "
-      "slowdown = %.1f (memtrace simulation time per second of T_vm)." %
-      (t_vm, n, L, tc * 1e3, load * 1e3, slow))
-print()
-print("Model: total = T_vm + n t_checkpoint + t_load + slowdown L with a worker per interval;")
-print("with W workers, intervals queue for them (list scheduling, computed below).  Online =")
-print("SimuBoost (an interval is simulated as soon as it is recorded); offline = encore today")
-print("(record, then `encore simulate`).  Best L = sqrt(T_vm t_checkpoint / slowdown).")
-print()
-print("| workers | model offline s | model online s | online with best L s (best L, n) | measured offline s |")
-print("|---|---|---|---|---|")
-serial = slow * t_vm
-best_L = math.sqrt(t_vm * tc / slow) if tc > 0 else L
-best_n = max(1, round(t_vm / best_L))
-measured = {1: m1, 2: m2} if nsel == n else {}
-for w in (1, 2, 8, 64, 512):
-    meas = "%.1f (%.1f + %.1f)" % (t_vm + measured[w], t_vm, measured[w]) if w in measured else ""
-    bl = makespan(w, best_n, t_vm / best_n, True)
-    print("| %d | %.1f | %.1f | %.1f (%.3f s, %d) | %s |" % (
-        w, makespan(w, n, L, False), makespan(w, n, L, True), bl, t_vm / best_n, best_n, meas))
-print()
-print("Simulating the whole execution serially, with no recording, would take slowdown T_vm = %.1f s." % serial)
-if nsel != n:
-    print("(Measured points only when every interval is simulated: set BENCH_SIM_INTERVALS "
-          "unset.)")
-EOF
+python3 bench/simuboost.py "$t_vm" "$n" "$tc" "$restore_ms" "$slow" "$T_mt_j1" "$T_mt_j2" "$nsel"
 echo
 
 # 4. QEMU
