@@ -97,11 +97,24 @@ static int merge(struct sim_state *s, int status)
 	return 0;
 }
 
-/* OUT/timeline.html: a bar per job's last attempt, in its worker's row. */
+/* The bars of the attempts lost with their workers. */
+static u32 lost_bars(const struct sim_state *s, struct timeline_bar *bars)
+{
+	u32 n;
+	const struct sim_lost_attempt *a = scheduler__lost_attempts(s->sched, &n);
+	for (u32 k = 0; k < n; k++)
+		bars[k] = (struct timeline_bar){ .row = a[k].worker, .interval = a[k].job,
+						 .attempt = a[k].attempt, .start = a[k].start,
+						 .end = a[k].end, .ok = false, .message = a[k].why };
+	return n;
+}
+
+/* OUT/timeline.html: a bar per attempt of each job, in its worker's row. */
 static void write_timeline(const struct sim_state *s)
 {
-	u32 n = scheduler__count(s->sched);
-	struct timeline_bar *bars = calloc(n ? n : 1, sizeof(*bars));
+	u32 n = scheduler__count(s->sched), nlost;
+	scheduler__lost_attempts(s->sched, &nlost);
+	struct timeline_bar *bars = calloc(n + nlost ? n + nlost : 1, sizeof(*bars));
 	if (!bars)
 		return;
 	for (u32 k = 0; k < n; k++) {
@@ -113,11 +126,23 @@ static void write_timeline(const struct sim_state *s)
 			.pages = o->report.pages_loaded, .ok = o->report.ok,
 			.message = o->report.message };
 	}
+	u32 lost = lost_bars(s, bars + n);
+	/* A job that failed on its last lost attempt has that one bar only. */
+	for (u32 k = 0; k < n; k++) {
+		const struct sim_outcome *o = scheduler__outcome(s->sched, k);
+		for (u32 a = 0; a < lost; a++)
+			if (bars[n + a].interval == o->report.job && bars[n + a].attempt == o->attempts)
+				bars[k].attempt = 0; /* dropped below */
+	}
+	u32 kept = 0;
+	for (u32 k = 0; k < n + lost; k++)
+		if (bars[k].attempt)
+			bars[kept++] = bars[k];
 	struct timeline t = { .title = s->opts.dir, .mode = s->mode, .rows = s->workers,
 			      .marks = s->marks, .nmarks = s->nmarks,
 			      .recording_final = !s->cut,
 			      .row_names = (const char *const *)s->worker_names, .bars = bars,
-			      .nbars = n, .merge_start = s->plugins.count ? s->merge_start : -1,
+			      .nbars = kept, .merge_start = s->plugins.count ? s->merge_start : -1,
 			      .merge_end = s->merge_end,
 			      .wall = s->merge_end > scheduler__elapsed(s->sched) ?
 				      s->merge_end : scheduler__elapsed(s->sched) };
@@ -150,7 +175,7 @@ int sim_output__finish(struct sim_state *s)
 	if (scheduler__lost(s->sched)) {
 		fprintf(stderr, "encore simulate: %u worker%s lost during the run (see above)%s\n",
 			scheduler__lost(s->sched), scheduler__lost(s->sched) == 1 ? " was" : "s were",
-			status ? "" : "; every interval was run again elsewhere and matched");
+			status ? "" : "; every interval they were running was run again and matched");
 		status = SIM_EXIT_FAILED;
 	}
 	return status;

@@ -24,6 +24,8 @@ struct sim_sched {
 	bool *alive;
 	unsigned nalive;
 	u32 lost;
+	struct sim_lost_attempt *lost_attempts;   /* [lost_count] */
+	u32 lost_count, lost_cap;
 	double t0, elapsed;
 };
 
@@ -122,7 +124,23 @@ static void give_work(struct sim_sched *s, const struct sim_transport *t)
 	}
 }
 
-/* Worker w is gone: run its job again elsewhere, or fail it. */
+static void note_lost_attempt(struct sim_sched *s, const struct job *j, const char *why)
+{
+	if (s->lost_count == s->lost_cap) {
+		u32 cap = s->lost_cap ? s->lost_cap * 2 : 8;
+		struct sim_lost_attempt *a = realloc(s->lost_attempts, cap * sizeof(*a));
+		if (!a)
+			return; /* only the timeline misses it */
+		s->lost_attempts = a;
+		s->lost_cap = cap;
+	}
+	struct sim_lost_attempt *a = &s->lost_attempts[s->lost_count++];
+	*a = (struct sim_lost_attempt){ j->id, j->out.worker, j->out.attempts, j->out.start, now(s),
+					"" };
+	snprintf(a->why, sizeof(a->why), "%s", why);
+}
+
+/* Worker w is gone: run its job again, or fail it. */
 static void worker_lost(struct sim_sched *s, const struct sim_transport *t, unsigned w,
 			const char *why)
 {
@@ -143,6 +161,7 @@ static void worker_lost(struct sim_sched *s, const struct sim_transport *t, unsi
 	struct job *j = &s->jobs[k];
 	fprintf(stderr, "encore simulate: %s was lost (%s) running interval %u%s\n", name, why,
 		j->id, j->out.attempts < s->cfg.max_attempts && s->nalive ? "; it runs again" : "");
+	note_lost_attempt(s, j, why);
 	if (j->out.attempts < s->cfg.max_attempts && s->nalive) {
 		j->state = JOB_WAITING;
 		return;
@@ -247,6 +266,12 @@ u32 scheduler__lost(const struct sim_sched *s)
 	return s->lost;
 }
 
+const struct sim_lost_attempt *scheduler__lost_attempts(const struct sim_sched *s, u32 *n)
+{
+	*n = s->lost_count;
+	return s->lost_attempts;
+}
+
 double scheduler__now(const struct sim_sched *s)
 {
 	return now(s);
@@ -262,6 +287,7 @@ void scheduler__free(struct sim_sched *s)
 	if (!s)
 		return;
 	free(s->jobs);
+	free(s->lost_attempts);
 	free(s->running);
 	free(s->alive);
 	free(s);

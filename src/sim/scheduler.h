@@ -37,6 +37,15 @@ struct sim_outcome {
 	double start, end;     /* of its last attempt, seconds since the run began */
 };
 
+/* An attempt whose worker was lost (the job then ran again, or failed). */
+struct sim_lost_attempt {
+	u32 job;
+	unsigned worker;
+	u32 attempt;
+	double start, end;
+	char why[256];
+};
+
 /* What a transport has to tell the scheduler. */
 enum sim_event_kind { SIM_EVENT_NONE, SIM_EVENT_REPORT, SIM_EVENT_LOST };
 struct sim_event {
@@ -91,6 +100,9 @@ u32 scheduler__count(const struct sim_sched *s);
 const struct sim_outcome *scheduler__outcome(const struct sim_sched *s, u32 k);
 /* Workers lost during the run (each reported on stderr as it happened). */
 u32 scheduler__lost(const struct sim_sched *s);
+/* The attempts lost with them, in the order they were lost (those of
+ * jobs that ran again, and the last of jobs that then failed). */
+const struct sim_lost_attempt *scheduler__lost_attempts(const struct sim_sched *s, u32 *n);
 double scheduler__elapsed(const struct sim_sched *s);
 /* Seconds since the run began. */
 double scheduler__now(const struct sim_sched *s);

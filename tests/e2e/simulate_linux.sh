@@ -12,6 +12,8 @@
 #     icount and hotspots count the same instructions; coverage is sorted
 #     and unique; the system call trace names read, write and execve, in
 #     icount order; memtrace decodes;
+#   - the same on MPI ranks (mpirun -np 3 --mpi), once reading the
+#     recording and once shipped it (--mpi-ship): byte-identical outputs;
 #   - --serial over the two adjacent intervals writes the same
 #     per-interval files as the parallel runs, and a memtrace that decodes
 #     to their records.
@@ -124,6 +126,39 @@ if diff -r -q -x summary.txt -x timeline.html "$tmp/p1" "$tmp/p2" >"$tmp/diff.ou
 else
 	not_ok "  ...-j 1 and -j 2 outputs differ" "$tmp/diff.out"
 fi
+
+# The same on MPI ranks (docs/cluster.md): ranks that read the recording,
+# then ranks shipped it (and shipping their outputs back).
+mpi_ok=no
+if ! command -v mpirun >/dev/null; then
+	ok "  ...MPI # SKIP mpirun is not installed"
+elif "$ENCORE" simulate "$tmp/rec" --mpi 2>&1 </dev/null | grep -q 'built without MPI'; then
+	ok "  ...MPI # SKIP encore was built without MPI"
+else
+	mpi_ok=yes
+fi
+for mode in shared shipped; do
+	[ $mpi_ok = yes ] || break
+	ship=(); [ $mode = shipped ] && ship=(--mpi-ship)
+	[ "$(id -u)" = 0 ] && export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+	t0=$EPOCHREALTIME
+	timeout "$TIMEOUT" mpirun --oversubscribe -np 3 "$ENCORE" simulate -q "$tmp/rec" --mpi \
+		"${ship[@]}" --intervals "$spread" "${plugins[@]}" -o "$tmp/mpi-$mode" \
+		>"$tmp/mpi-$mode.out" 2>"$tmp/mpi-$mode.err" </dev/null
+	rc=$?
+	secs=$(elapsed "$t0")
+	want="run-on: MPI: 3 ranks, 2 workers (2 read the recording, 0 were shipped it)"
+	[ $mode = shipped ] && want="run-on: MPI: 3 ranks, 2 workers (0 read the recording, 2 were shipped it)"
+	if [ $rc = 0 ] && summary_is "$tmp/mpi-$mode/summary.txt" "$list" 2>"$tmp/check.err" &&
+	   grep -qxF "$want" "$tmp/mpi-$mode/summary.txt" &&
+	   diff -r -q -x summary.txt -x timeline.html "$tmp/p1" "$tmp/mpi-$mode" >"$tmp/diff.out" 2>&1; then
+		ok "  ...mpirun -np 3 --mpi, ranks $mode (${secs} s): outputs byte-identical to -j 1's ($(sed -n 's/^recording bytes shipped to workers: //p' "$tmp/mpi-$mode.err") bytes shipped)"
+	else
+		not_ok "  ...mpirun -np 3 --mpi, ranks $mode (exit $rc)" "$tmp/mpi-$mode.err"
+		cat "$tmp/check.err" "$tmp/diff.out" 2>/dev/null | head -5
+	fi
+	rm -rf "$tmp/mpi-$mode"
+done
 
 # icount and hotspots count the same instructions.
 out=$tmp/p2
