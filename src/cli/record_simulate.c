@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "record_simulate.h"
+#include "sim/plugin_host.h"
 
 #define MAX_ARGS 64
 
@@ -56,9 +57,27 @@ static _Noreturn void exec_simulate(const struct run_opts *o, const char *out)
 	_exit(2);
 }
 
+/* A plugin that cannot load would fail only in the log, after the run:
+ * try each one now. */
+static int check_plugins(const struct run_opts *o)
+{
+	static struct plugin_set set;
+	char err[1024];
+	int rc = 0;
+	for (unsigned k = 0; k < o->nsimulate && !rc; k++)
+		if (plugin_set__add(&set, o->simulate[k], err, sizeof(err))) {
+			fprintf(stderr, "encore record: --simulate %s: %s\n", o->simulate[k], err);
+			rc = -1;
+		}
+	plugin_set__free(&set);
+	return rc;
+}
+
 int follower__prepare(struct follower *f, const struct run_opts *o)
 {
 	f->pid = 0;
+	if (check_plugins(o))
+		return -1;
 	if (o->simulate_out)
 		snprintf(f->out, sizeof(f->out), "%s", o->simulate_out);
 	else

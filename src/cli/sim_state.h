@@ -39,7 +39,7 @@ struct sim_state {
 	u32 *job_ids;
 	u32 njobs;
 	struct sim_sched *sched;
-	const char *mode;                  /* how the workers ran, for reports */
+	char mode[160];                    /* how the workers ran, for reports */
 	unsigned workers;
 	char **worker_names;               /* [workers], for the timeline */
 	double merge_start, merge_end;

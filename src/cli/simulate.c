@@ -238,9 +238,8 @@ static int run_here(struct sim_state *s)
 	if (!fw)
 		return -1;
 	struct sim_transport t = fork_workers__transport(fw);
-	char mode[64];
-	snprintf(mode, sizeof(mode), "%u worker process%s on this host", n, n == 1 ? "" : "es");
-	s->mode = mode;
+	snprintf(s->mode, sizeof(s->mode), "%u worker process%s on this host", n,
+		 n == 1 ? "" : "es");
 	int rc = sim_run(s, &t);
 	fork_workers__free(fw);
 	return rc;

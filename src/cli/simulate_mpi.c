@@ -48,14 +48,12 @@ static void make_token(const struct sim_state *s, struct mpi_setup *setup)
 		fclose(f);
 }
 
-static void describe_mode(struct sim_state *s, struct mpi_coordinator *c, int size,
-			  char *buf, size_t n)
+static void describe_mode(struct sim_state *s, struct mpi_coordinator *c, int size)
 {
 	unsigned shared, shipped;
 	mpi_coordinator__modes(c, &shared, &shipped);
-	snprintf(buf, n, "MPI: %d ranks, %u workers (%u read the recording, %u were shipped it)",
-		 size, shared + shipped, shared, shipped);
-	s->mode = buf;
+	snprintf(s->mode, sizeof(s->mode), "MPI: %d ranks, %u workers (%u read the recording, "
+		 "%u were shipped it)", size, shared + shipped, shared, shipped);
 }
 
 static int coordinate(struct sim_state *s, int size)
@@ -75,14 +73,13 @@ static int coordinate(struct sim_state *s, int size)
 	struct mpi_coordinator *c = mpi_coordinator__new(size, s->opts.dir, s->opts.out,
 							 s->opts.mpi_timeout);
 	int status = SIM_EXIT_FAILED;
-	char mode[160];
 	if (!c) {
 		fprintf(stderr, "encore simulate: out of memory\n");
 	} else if (!mpi_coordinator__greet(c, &setup)) {
 		fprintf(stderr, "encore simulate: no worker rank is ready (see above)\n");
 		mpi_coordinator__transport(c).finish(c);
 	} else {
-		describe_mode(s, c, size, mode, sizeof(mode));
+		describe_mode(s, c, size);
 		struct sim_transport t = mpi_coordinator__transport(c);
 		if (!sim_run(s, &t))
 			status = sim_output__finish(s);
