@@ -9,6 +9,8 @@
 #     sorted and unique; hotspots counts every instruction; memtrace
 #     decodes; events' merged counters are the sums of the intervals';
 #     blocks' runs retired the recording's instructions;
+#   - the -j 3 run's timeline.html loads cleanly in headless Chromium
+#     with a bar for every interval (skipped without Chromium);
 #   - --serial (one replay through all intervals) writes the same
 #     per-interval and merged outputs as the parallel run;
 #   - --intervals picks exactly the intervals it names;
@@ -112,6 +114,13 @@ if same_files "$tmp/p1" "$tmp/p3"; then
 else
 	not_ok "  ...-j 1 and -j 3 outputs differ" "$tmp/diff.out"
 fi
+# The timeline page of the -j 3 run, in a real browser.
+tests/e2e/helpers/check_timeline.sh "$tmp/p3/timeline.html" "$n" >"$tmp/page.out" 2>&1
+case $? in
+0) ok "  ...timeline.html in headless Chromium: loads cleanly, a bar for each of the $n intervals" ;;
+77) skip "  ...timeline.html in headless Chromium" "$(tail -n 1 "$tmp/page.out")" ;;
+*) not_ok "  ...timeline.html in headless Chromium" "$tmp/page.out" ;;
+esac
 
 # icount: each interval's row is its stretch between checkpoints, the
 # total is the recording's.

@@ -63,7 +63,7 @@ fi
 mpisim() {
 	local name=$1 np=$2; shift 2
 	local t0=$EPOCHREALTIME
-	timeout "$TIMEOUT" mpirun --oversubscribe -np "$np" "$ENCORE" simulate -q "$@" --mpi \
+	timeout "$TIMEOUT" mpirun "${rank_env[@]}" --oversubscribe -np "$np" "$ENCORE" simulate -q "$@" --mpi \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null
 	rc=$?
 	secs=$(elapsed "$t0")
@@ -138,6 +138,14 @@ check_page() {
 	*) not_ok "timeline of $1 in Chromium" "$tmp/page.out" ;;
 	esac
 }
+
+# Under the sanitizer build, MPI ranks run without leak checking: Open MPI
+# never frees what its components (and hwloc, PMIx) allocate at MPI_Init,
+# and they are unloaded before the leak check, so no suppression can name
+# them.  ASan and UBSan still check every access of every rank, and leak
+# checking stays on for the runs without MPI.
+rank_env=()
+[ "${ENCORE_SANITIZED:-0}" = 1 ] && rank_env=(-x "ASAN_OPTIONS=detect_leaks=0")
 
 # ---- the recording ----
 type_slowly() { printf ab; sleep 0.2; printf cd; sleep 0.3; printf e; sleep 0.1; printf q; }
@@ -246,7 +254,7 @@ killed() {
 		not_ok "  ...outputs differ from the -j 1 run's" "$tmp/diff.out"
 	fi
 }
-start km mpirun --oversubscribe -np 3 "$ENCORE" simulate "$tmp/rec" --mpi "${lost[@]}" -o "$tmp/km"
+start km mpirun "${rank_env[@]}" --oversubscribe -np 3 "$ENCORE" simulate "$tmp/rec" --mpi "${lost[@]}" -o "$tmp/km"
 job=$(wait_job "$bg") && kill -KILL "$job"
 finish_bg
 killed km "mpirun -np 3 --mpi"
@@ -256,7 +264,7 @@ finish_bg
 killed kj "-j 2"
 
 # ---- a rank that hangs: stopped, --mpi-timeout 3 ----
-start hung mpirun --oversubscribe -np 3 "$ENCORE" simulate "$tmp/rec" --mpi --mpi-timeout 3 \
+start hung mpirun "${rank_env[@]}" --oversubscribe -np 3 "$ENCORE" simulate "$tmp/rec" --mpi --mpi-timeout 3 \
 	"${lost[@]}" -o "$tmp/hung"
 sup=
 if job=$(wait_job "$bg"); then
