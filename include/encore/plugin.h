@@ -79,7 +79,9 @@
 
 struct encore_interval {
 	uint32_t index;        /* i: from checkpoint i to checkpoint i+1 */
-	uint32_t count;        /* intervals in the recording */
+	uint32_t count;        /* intervals in the recording; under simulate --follow,
+				* those complete when this one started (the recording
+				* grows): an output must not depend on it */
 	uint64_t first_icount; /* the machine's instructions (all vCPUs) at checkpoint i */
 	uint64_t end_icount;   /* ... at checkpoint i+1 (for the last: at the end) */
 	uint32_t nvcpus;       /* vCPUs of the machine, numbered 0 .. nvcpus-1 */

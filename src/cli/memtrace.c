@@ -112,7 +112,9 @@ static void count_record(struct summary *s, const struct memtrace_record *r)
 
 static void print_summary(const struct summary *s, const struct memtrace_span *span)
 {
-	printf("intervals %u..%u of %u", span->first, span->last, span->count);
+	printf("intervals %u..%u", span->first, span->last);
+	if (span->count) /* a trace of format 2 or 3 names the recording's count */
+		printf(" of %u", span->count);
 	if (span->frames != span->count)
 		printf(" (%llu of them)", (unsigned long long)span->frames);
 	printf("\nvcpus %u\n", span->nvcpus);

@@ -21,7 +21,7 @@ u8 *memtrace__put_header(struct memtrace_encoder *e, u8 *p, const struct encore_
 	put16(p + 8, MEMTRACE_VERSION);
 	put16(p + 10, paddr ? MEMTRACE_FLAG_PADDR : 0);
 	put32(p + 12, iv->index);
-	put32(p + 16, iv->count);
+	put32(p + 16, 0); /* version 4: the interval count is not stored */
 	put32(p + 20, iv->nvcpus);
 	put64(p + 24, iv->first_icount);
 	p += MEMTRACE_HEADER_LEN;
@@ -174,10 +174,10 @@ static int check_version(struct memtrace_reader *r, const u8 *h)
 			    (unsigned long long)(r->consumed + r->pos));
 	if (version == 1)
 		return fail(r, "memtrace format version 1, from an encore before records named "
-			    "their vCPU; this encore reads versions 2 and %u: simulate the "
+			    "their vCPU; this encore reads versions 2 to %u: simulate the "
 			    "recording again with --plugin memtrace", MEMTRACE_VERSION);
-	if (version != 2 && version != MEMTRACE_VERSION)
-		return fail(r, "memtrace format version %u, this encore reads 2 and %u", version,
+	if (version < 2 || version > MEMTRACE_VERSION)
+		return fail(r, "memtrace format version %u, this encore reads 2 to %u", version,
 			    MEMTRACE_VERSION);
 	return 0;
 }
@@ -188,7 +188,9 @@ static int check_header(struct memtrace_reader *r, const u8 *h)
 	u32 index = get32(h + 12), count = get32(h + 16), nvcpus = get32(h + 20);
 	if (check_version(r, h))
 		return -1;
-	if ((get16(h + 10) & ~MEMTRACE_FLAG_PADDR) || index >= count || !nvcpus ||
+	/* Versions 2 and 3 name the recording's interval count, 4 stores 0. */
+	bool bad_count = get16(h + 8) >= 4 ? count != 0 : index >= count;
+	if ((get16(h + 10) & ~MEMTRACE_FLAG_PADDR) || bad_count || !nvcpus ||
 	    nvcpus > MEMTRACE_MAX_VCPUS)
 		return fail(r, "corrupt frame header (flags %#x, interval %u of %u, %u vCPUs)",
 			    get16(h + 10), index, count, nvcpus);

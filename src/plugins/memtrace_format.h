@@ -63,7 +63,10 @@
 #include "plugin_util.h"
 
 #define MEMTRACE_MAGIC "encmemtr"
-#define MEMTRACE_VERSION 3
+/* Version 4 stores 0 where 2 and 3 stored the recording's interval count:
+ * an interval simulated while the recording grows (simulate --follow)
+ * cannot know it, and its frame must be the same as a later run's. */
+#define MEMTRACE_VERSION 4
 #define MEMTRACE_CONTEXTS 4096  /* see memtrace__context */
 #define MEMTRACE_HEADER_LEN 32     /* before the vCPUs' first icounts */
 #define MEMTRACE_MAX_VCPUS 256

@@ -283,7 +283,7 @@ for k in $a $b; do
 		sed -n 's/^records //p')))
 done
 if [ $rc = 0 ] && [ "$records" = "$want" ] && [ "$want" -gt 0 ] &&
-   grep -qxE "intervals $a\.\.$b of $n \(2 of them\)" "$tmp/mt.out"; then
+   grep -qxE "intervals $a\.\.$b \(2 of them\)" "$tmp/mt.out"; then
 	ok "  ...its memtrace.zst decodes: $records records, those of intervals $a and $b"
 else
 	not_ok "  ...its memtrace.zst (exit $rc, $records records, want $want)" "$tmp/mt.err"
