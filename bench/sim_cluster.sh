@@ -71,18 +71,18 @@ best() { # VAR SECONDS: keep the least
 t_j2= t_mpi= t_ship=
 for round in $(seq "$REPS"); do
 	rm -rf "$OUT/j2" "$OUT/mpi" "$OUT/ship"
-	timed t "$ENCORE" simulate "$REC" -q -j 2 --plugin memtrace -o "$OUT/j2"
-	best t_j2 "$t"
-	timed t mpirun --oversubscribe -np 3 "$ENCORE" simulate "$REC" -q --mpi --plugin memtrace \
+	timed t_run "$ENCORE" simulate "$REC" -q -j 2 --plugin memtrace -o "$OUT/j2"
+	best t_j2 "$t_run"
+	timed t_run mpirun --oversubscribe -np 3 "$ENCORE" simulate "$REC" -q --mpi --plugin memtrace \
 		-o "$OUT/mpi"
-	best t_mpi "$t"
-	cp "$OUT/t.err" "$OUT/t_mpi.err"
+	best t_mpi "$t_run"
+	cp "$OUT/t_run.err" "$OUT/t_mpi.err"
 	same_mpi=$(same "$OUT/j2" "$OUT/mpi")
 	rm -rf "$OUT/mpi/intervals" "$OUT/mpi/memtrace.zst"
-	timed t mpirun --oversubscribe -np 3 "$ENCORE" simulate "$REC" -q --mpi --mpi-ship \
+	timed t_run mpirun --oversubscribe -np 3 "$ENCORE" simulate "$REC" -q --mpi --mpi-ship \
 		--plugin memtrace -o "$OUT/ship"
-	best t_ship "$t"
-	cp "$OUT/t.err" "$OUT/t_ship.err"
+	best t_ship "$t_run"
+	cp "$OUT/t_run.err" "$OUT/t_ship.err"
 	same_ship=$(same "$OUT/j2" "$OUT/ship")
 	[ "$round" = "$REPS" ] || rm -rf "$OUT/ship/intervals" "$OUT/ship/memtrace.zst"
 done
