@@ -21,6 +21,7 @@ struct sim_opts {
 	bool follow;             /* --follow: the recording may still be growing */
 	bool jobs_given;         /* -j: not with --mpi */
 	bool mpi, mpi_ship;      /* --mpi, --mpi-ship */
+	bool mpi_shared;         /* --mpi-shared */
 	double mpi_timeout;      /* --mpi-timeout: a rank silent this long is lost */
 	const char *intervals;   /* --intervals LIST, checked by sim_parse_list */
 	const char *plugin_specs[PLUGIN_SET_MAX];

@@ -50,6 +50,8 @@ static void usage(FILE *f)
 		"                    ranks run intervals (docs/simulate.md)\n"
 		"  --mpi-ship        ship the recording and outputs over MPI even to ranks\n"
 		"                    that could read and write the directories themselves\n"
+		"  --mpi-shared      every rank must read REC and write OUT itself (a shared\n"
+		"                    file system); one that cannot gets no work\n"
 		"  --mpi-timeout S   a rank silent for S seconds is lost (default 60)\n"
 		"  --list-plugins    list the built-in plugins and their options\n"
 		"  -q, --quiet       no progress display\n"
@@ -93,6 +95,7 @@ static int parse_option(int ch, struct sim_opts *o)
 		return 0;
 	case 'M': o->mpi = true; return 0;
 	case 'S': o->mpi_ship = true; return 0;
+	case 'H': o->mpi_shared = true; return 0;
 	case 'T':
 		if (!cli_parse_count(optarg, &v) || !v || v > 86400) {
 			fprintf(stderr, "encore simulate: --mpi-timeout wants 1 to 86400 seconds, "
@@ -134,6 +137,7 @@ static int parse(int argc, char **argv, struct sim_opts *o)
 		{ "follow", no_argument, 0, 'F' },
 		{ "mpi", no_argument, 0, 'M' },
 		{ "mpi-ship", no_argument, 0, 'S' },
+		{ "mpi-shared", no_argument, 0, 'H' },
 		{ "mpi-timeout", required_argument, 0, 'T' },
 		{ "list-plugins", no_argument, 0, 'L' },
 		{ "quiet", no_argument, 0, 'q' },
@@ -162,8 +166,13 @@ static int parse(int argc, char **argv, struct sim_opts *o)
 			"-np N): -j does not apply\n");
 		return SIM_EXIT_USAGE;
 	}
-	if ((o->mpi_ship || o->mpi_timeout != 60) && !o->mpi) {
-		fprintf(stderr, "encore simulate: --mpi-ship and --mpi-timeout go with --mpi\n");
+	if ((o->mpi_ship || o->mpi_shared || o->mpi_timeout != 60) && !o->mpi) {
+		fprintf(stderr, "encore simulate: --mpi-ship, --mpi-shared and --mpi-timeout go "
+			"with --mpi\n");
+		return SIM_EXIT_USAGE;
+	}
+	if (o->mpi_ship && o->mpi_shared) {
+		fprintf(stderr, "encore simulate: --mpi-ship or --mpi-shared, not both\n");
 		return SIM_EXIT_USAGE;
 	}
 	if (o->follow && (o->serial || o->intervals)) {

@@ -58,7 +58,8 @@ static void describe_mode(struct sim_state *s, struct mpi_coordinator *c, int si
 
 static int coordinate(struct sim_state *s, int size)
 {
-	struct mpi_setup setup = { .ok = 1, .force_ship = s->opts.mpi_ship };
+	struct mpi_setup setup = { .ok = 1, .force_ship = s->opts.mpi_ship,
+				   .force_shared = s->opts.mpi_shared };
 	mpi_wire__build(setup.build, sizeof(setup.build), ENCORE_VERSION);
 	if (sim_state__prepare(s, false)) {
 		setup.ok = 0;
@@ -262,6 +263,11 @@ static int get_ready(struct worker_rank *w, const struct mpi_setup *setup, char 
 	struct sim_state *s = w->s;
 	w->reads_rec = !setup->force_ship && same_recording(s->opts.dir, setup->rec_id);
 	w->writes_out = !setup->force_ship && sees_token(s, setup);
+	if (setup->force_shared && (!w->reads_rec || (s->opts.out && !w->writes_out))) {
+		snprintf(why, n, "--mpi-shared, but it cannot %s %s here", !w->reads_rec ? "read" :
+			 "see", !w->reads_rec ? s->opts.dir : s->opts.out);
+		return -1;
+	}
 	if ((!w->reads_rec || (s->opts.out && !w->writes_out)) && make_local(w, why, n))
 		return -1;
 	if (!w->reads_rec && ship_recording(w, why, n))

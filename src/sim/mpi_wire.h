@@ -28,7 +28,8 @@ enum mpi_tag {
 struct mpi_setup {
 	u8 ok;                  /* 0: rank 0 could not prepare; workers leave */
 	u8 force_ship;          /* --mpi-ship: workers read nothing from shared disks */
-	u8 pad[6];
+	u8 force_shared;        /* --mpi-shared: a worker that cannot is refused */
+	u8 pad[5];
 	u64 rec_id;             /* the recording's id, to tell a shared directory */
 	char out_token[32];     /* OUT/.encore-mpi-TOKEN exists where OUT is shared */
 	char build[MPI_BUILD_MAX];

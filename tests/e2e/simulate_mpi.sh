@@ -8,6 +8,9 @@
 #     (the ranks read the recording themselves) and mpirun -np 3 --mpi
 #     --mpi-ship (it and the outputs go over MPI) all exit 0, every
 #     interval exact, merged and per-interval outputs byte-identical;
+#     ranks started in another directory, where the recording's relative
+#     path names nothing, are shipped it without --mpi-ship, and refused
+#     with --mpi-shared;
 #     summary.txt says how the ranks got the recording, stderr how many
 #     bytes of it were shipped;
 #   - a worker's job process killed (SIGKILL) mid-interval, under MPI and
@@ -26,7 +29,7 @@ ENCORE=${ENCORE:-build/encore}
 GUEST_DIR=${GUEST_DIR:-build/guests}
 TIMEOUT=${TIMEOUT:-120}
 ECHO_GUEST=$GUEST_DIR/echo.elf
-EVENTS_SO=$(dirname "$ENCORE")/plugins/events.so
+EVENTS_SO=$(realpath -m "$(dirname "$ENCORE")/plugins/events.so") # absolute: some ranks run elsewhere
 STALL_SO=$(dirname "$ENCORE")/test-plugins/stall.so
 tmp=$(mktemp -d)
 bg= stopped=
@@ -169,8 +172,10 @@ expect_usage "mpirun -np 1 ... --mpi" "--mpi needs at least 2 ranks" mpisim np1 
 expect_usage "mpirun -np 2 ... --mpi -j 2" "with --mpi the ranks are the workers.*-j does not apply" \
 	mpisim mpi-j 2 "$tmp/rec" -j 2
 expect_usage "--mpi -j 2 outside mpirun" "-j does not apply" sim mpi-j-alone "$tmp/rec" --mpi -j 2
-expect_usage "--mpi-ship without --mpi" "--mpi-ship and --mpi-timeout go with --mpi" \
+expect_usage "--mpi-ship without --mpi" "--mpi-ship, --mpi-shared and --mpi-timeout go with --mpi" \
 	sim ship-alone "$tmp/rec" --mpi-ship
+expect_usage "--mpi --mpi-ship --mpi-shared" "--mpi-ship or --mpi-shared, not both" \
+	sim ship-shared "$tmp/rec" --mpi --mpi-ship --mpi-shared
 
 # ---- every plugin: -j 1, -j 2, MPI shared, MPI shipped ----
 builtin=$("$ENCORE" simulate --list-plugins | awk '/^[^ \t]/ { print $1 }')
@@ -224,6 +229,36 @@ shipped_is pm 0
 mpisim ps 3 "$tmp/rec" --mpi-ship "${plugins[@]}" -o "$tmp/ps"
 run_is ps "MPI: 3 ranks, 2 workers (0 read the recording, 2 were shipped it)" "mpirun -np 3 --mpi --mpi-ship"
 shipped_is ps "> 0"
+
+# ---- ranks that cannot read the recording: shipped without being told ----
+# Open MPI's app contexts give the worker ranks another working directory,
+# where the relative paths rec and OUT name nothing: they must be shipped
+# the recording and ship their outputs back; with --mpi-shared they are
+# refused instead.
+mkdir -p "$tmp/away"
+# awaysim NAME ARGS...: rank 0 in $tmp, ranks 1 and 2 in $tmp/away, each
+# running `encore simulate -q rec --mpi ARGS -o NAME`.
+awaysim() {
+	local name=$1 enc t0=$EPOCHREALTIME; shift
+	enc=$(realpath "$ENCORE")
+	(cd "$tmp" && timeout "$TIMEOUT" mpirun "${rank_env[@]}" --oversubscribe \
+		-np 1 "$enc" simulate -q rec --mpi "$@" -o "$name" : \
+		-np 2 -wdir "$tmp/away" "$enc" simulate -q rec --mpi "$@" -o "$name" \
+		>"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null)
+	rc=$?
+	secs=$(elapsed "$t0")
+}
+awaysim pa "${plugins[@]}"
+run_is pa "MPI: 3 ranks, 2 workers (0 read the recording, 2 were shipped it)" \
+	"ranks in another directory (no --mpi-ship)"
+shipped_is pa "> 0"
+awaysim pshared --mpi-shared --plugin icount
+if [ $rc = 1 ] && [ "$(grep -c 'cannot work: --mpi-shared, but it cannot read rec here' "$tmp/pshared.err")" = 2 ] &&
+   grep -q 'no worker rank is ready' "$tmp/pshared.err" && [ -z "$(ls "$tmp/away")" ]; then
+	ok "  ...with --mpi-shared: exit 1, both ranks refused ('cannot read rec here'), nothing written there"
+else
+	not_ok "  ...with --mpi-shared (exit $rc)" "$tmp/pshared.err"
+fi
 
 # ---- a lost worker: its job process killed mid-interval ----
 # The stall plugin holds each interval 1.5 s at its start: time to find
