@@ -19,6 +19,9 @@
 #   - a rank stopped (SIGSTOP) with --mpi-timeout 3: rank 0 declares it
 #     lost, reruns its interval, writes the outputs and ends every rank
 #     (mpirun exits 1); no process of the run is left stopped;
+#   - a rank killed outright under mpirun --enable-recovery: rank 0
+#     declares it lost after --mpi-timeout and reruns its interval
+#     (summary.txt; Open MPI's exit status is 0 then, whatever rank 0's);
 #   - the timeline pages of -j 2 and --mpi-ship in headless Chromium
 #     (tests/e2e/helpers/check_timeline.sh; skipped without Chromium).
 # Skips (77) when mpirun is not installed or encore was built without MPI.
@@ -243,7 +246,7 @@ awaysim() {
 	enc=$(realpath "$ENCORE")
 	(cd "$tmp" && timeout "$TIMEOUT" mpirun "${rank_env[@]}" --oversubscribe \
 		-np 1 "$enc" simulate -q rec --mpi "$@" -o "$name" : \
-		-np 2 -wdir "$tmp/away" "$enc" simulate -q rec --mpi "$@" -o "$name" \
+		-np 2 "${rank_env[@]}" -wdir "$tmp/away" "$enc" simulate -q rec --mpi "$@" -o "$name" \
 		>"$tmp/$name.out" 2>"$tmp/$name.err" </dev/null)
 	rc=$?
 	secs=$(elapsed "$t0")
@@ -336,6 +339,34 @@ for p in $stopped; do
 	[ "$(ps -o comm= -p "$p" 2>/dev/null)" = encore ] && { kill -KILL "$p"; kill -CONT "$p"; } 2>/dev/null
 done
 stopped=
+
+# ---- a rank that dies (mpirun --enable-recovery, --mpi-timeout 3) ----
+# Without --enable-recovery Open MPI ends every rank when one dies; with it
+# the run goes on, and mpirun exits 0 whatever rank 0 returns (Open MPI
+# 4.1), so the outcome is read from summary.txt (docs/cluster.md).
+start dead mpirun "${rank_env[@]}" --oversubscribe --enable-recovery -np 3 "$ENCORE" simulate \
+	"$tmp/rec" --mpi --mpi-timeout 3 "${lost[@]}" -o "$tmp/dead"
+sup=
+if job=$(wait_job "$bg"); then
+	sup=$(ps -o ppid= -p "$job" | tr -d ' ')
+	kill -KILL "$sup" "$job"
+fi
+finish_bg
+line=$(grep -E -m1 'was lost \(it sent nothing for 3 seconds: dead or hung\) running interval [0-9]+; it runs again' \
+	"$tmp/dead.err")
+if [ -n "$sup" ] && [ -n "$line" ] && grep -qx 'workers-lost: 1' "$tmp/dead/summary.txt" &&
+   summary_is "$tmp/dead/summary.txt" "0 1 2 3" 2>"$tmp/check.err"; then
+	ok "mpirun --enable-recovery -np 3 --mpi --mpi-timeout 3, rank $sup killed: workers-lost: 1, all exact (${secs} s)"
+	echo "$line" | cut -c1-200 | sed 's/^/#   /'
+else
+	not_ok "mpirun --enable-recovery, rank ${sup:-(none found)} killed (exit $rc)" "$tmp/dead.err"
+	cat "$tmp/check.err" 2>/dev/null
+fi
+if same_files "$tmp/k1" "$tmp/dead"; then
+	ok "  ...outputs byte-identical to the -j 1 run's"
+else
+	not_ok "  ...outputs differ from the -j 1 run's" "$tmp/diff.out"
+fi
 
 # ---- the timeline pages ----
 check_page "-j 2" "$tmp/p2"
