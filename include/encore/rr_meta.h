@@ -17,6 +17,7 @@
 #define RR_META_VERSION 4u /* 2: checkpoints and page store; 3: vCPUs, versioned state parts;
 			   * 4: a checksum line, checksums in checkpoints */
 #define RR_META_TEXT_MAX (64u << 10)
+#define RR_META_ARCH_X86_64 "x86_64"
 
 struct rr_meta {
 	unsigned version;
@@ -24,6 +25,8 @@ struct rr_meta {
 	bool complete;          /* false: the recorder never finished */
 	char encore[32];        /* the encore version that recorded it */
 	char engine[16];        /* "interp" */
+	char arch[16];          /* the guest's architecture, "x86_64"; "" in a
+				 * recording made before the key existed (x86_64) */
 	char started[32];       /* host UTC time at the start, for people */
 	char guest[16];         /* "linux", "bare-metal" or "demo" */
 	char kernel[64];        /* guest files, copied into the recording */
@@ -82,6 +85,8 @@ int rr_meta__read(const char *dir, struct rr_meta *m, char *err, size_t errlen);
 bool rr_meta__by_exits(const struct rr_meta *m);
 /* -1 with a message when this encore has no engine that replays what
  * m->engine recorded. */
+/* The architecture a recording names (its arch key, or x86_64 if none). */
+const char *rr_meta__arch(const struct rr_meta *m);
 int rr_meta__check_engine(const struct rr_meta *m, char *err, size_t errlen);
 
 #endif

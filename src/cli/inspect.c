@@ -314,8 +314,8 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 	if (!log->ended)
 		recording__describe_cut(rec, why, sizeof(why));
 	printf("recording:     %s (%s)\n", rec->dir, log->ended ? "complete" : why);
-	printf("recorded:      %s by encore %s on %s%s\n", m->started, m->encore, m->engine,
-	       m->realtime ? ", --realtime" : "");
+	printf("recorded:      %s by encore %s on %s (%s)%s\n", m->started, m->encore,
+	       m->engine, rr_meta__arch(m), m->realtime ? ", --realtime" : "");
 	u64 parent, at;
 	if (rr_meta__branch(m, &parent, &at))
 		printf("branch of:     recording %016llx, gone live at instruction %llu (this one "
@@ -407,6 +407,8 @@ static void print_json(const struct recording *rec, const struct facts *f,
 	json_string(m->encore);
 	printf(",\"engine\":");
 	json_string(m->engine);
+	printf(",\"arch\":");
+	json_string(rr_meta__arch(m));
 	printf(",\"guest\":");
 	json_string(m->guest);
 	printf(",\"kernel\":");

@@ -34,6 +34,8 @@ void recorder__stamp(struct rr_meta *m)
 	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
 		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
 	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
+	/* The only architecture encore runs so far. */
+	snprintf(m->arch, sizeof(m->arch), "%s", RR_META_ARCH_X86_64);
 	time_t now = time(NULL);
 	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 }

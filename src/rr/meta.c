@@ -36,6 +36,7 @@ static const struct field fields[] = {
 	FIELD("state", F_TEXT, complete, ALWAYS), /* special: recording|complete */
 	FIELD("encore", F_TEXT, encore, ALWAYS),
 	FIELD("engine", F_TEXT, engine, ALWAYS),
+	FIELD("arch", F_TEXT, arch, OPTIONAL),
 	FIELD("started", F_TEXT, started, ALWAYS),
 	FIELD("guest", F_TEXT, guest, ALWAYS),
 	FIELD("kernel", F_NAME, kernel, OPTIONAL),
@@ -67,7 +68,7 @@ static const struct field fields[] = {
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 #define STATE_FIELD 1
-#define FIRST_SUMMARY_FIELD 21
+#define FIRST_SUMMARY_FIELD 22
 
 static bool parse_u64(const char *s, int base, u64 *out)
 {
@@ -477,8 +478,16 @@ bool rr_meta__by_exits(const struct rr_meta *m)
 	return !strcmp(m->engine, "kvm");
 }
 
+const char *rr_meta__arch(const struct rr_meta *m)
+{
+	return m->arch[0] ? m->arch : RR_META_ARCH_X86_64;
+}
+
 int rr_meta__check_engine(const struct rr_meta *m, char *err, size_t errlen)
 {
+	if (strcmp(rr_meta__arch(m), RR_META_ARCH_X86_64))
+		return errmsg(err, errlen, "it records a machine of architecture '%s'; this encore "
+			      "replays %s recordings only", rr_meta__arch(m), RR_META_ARCH_X86_64);
 	if (!strcmp(m->engine, "interp") || rr_meta__by_exits(m))
 		return 0;
 	return errmsg(err, errlen, "recorded on the '%s' engine; this encore replays recordings "

@@ -143,6 +143,19 @@ echo "colour blue" >>"$tmp/meta-key/meta"
 expect_replay "metadata edited by hand" 2 "meta: its last line is not its checksum" "$tmp/meta-key"
 "$META_SEAL" "$tmp/meta-key/meta"
 expect_replay "unknown metadata key" 2 "unknown key 'colour'" "$tmp/meta-key"
+damaged meta-arch
+sed -i 's/^arch .*/arch aarch64/' "$tmp/meta-arch/meta"
+"$META_SEAL" "$tmp/meta-arch/meta"
+expect_replay "a recording of another architecture" 2 \
+	"a machine of architecture 'aarch64'; this encore replays x86_64 recordings only" "$tmp/meta-arch"
+damaged meta-noarch
+sed -i '/^arch /d' "$tmp/meta-noarch/meta"
+"$META_SEAL" "$tmp/meta-noarch/meta"
+if "$ENCORE" inspect "$tmp/meta-noarch" 2>/dev/null | grep -q '^recorded: .* (x86_64)$'; then
+	ok "a recording from before the arch key: inspect calls it x86_64"
+else
+	not_ok "a recording from before the arch key is not taken as x86_64" /dev/null
+fi
 damaged meta-version
 sed -i '1s/.*/encore-recording 9/' "$tmp/meta-version/meta"
 expect_replay "metadata version mismatch" 2 "version 9; this encore reads version [0-9]" "$tmp/meta-version"
