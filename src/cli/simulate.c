@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"sparsely, run the analysis plugins on it, and verify that it ends exactly\n"
 		"in checkpoint i+1's state.  Each plugin's outputs are merged in interval\n"
 		"order into OUT/NAME.SUFFIX, identical whatever the number of workers;\n"
-		"OUT/intervals/ keeps the per-interval outputs, OUT/summary.txt the times.\n"
+		"OUT/intervals/ keeps the per-interval outputs, OUT/summary.txt the times,\n"
+		"OUT/timeline.html a page showing which worker ran what when.\n"
 		"\n"
 		"  -j N              worker processes (default: the number of CPUs)\n"
 		"  --plugin SPEC     NAME[,key=value...]: a built-in plugin, or a path to a\n"
@@ -47,7 +48,7 @@ static void usage(FILE *f)
 		"                    interval once its end checkpoint is stored, until the\n"
 		"                    recording is final (or its recorder is gone)\n"
 		"  --mpi             run under mpirun: rank 0 schedules and merges, the other\n"
-		"                    ranks run intervals (docs/simulate.md)\n"
+		"                    ranks run intervals (docs/cluster.md)\n"
 		"  --mpi-ship        ship the recording and outputs over MPI even to ranks\n"
 		"                    that could read and write the directories themselves\n"
 		"  --mpi-shared      every rank must read REC and write OUT itself (a shared\n"
@@ -59,8 +60,10 @@ static void usage(FILE *f)
 		"\n"
 		"Exit status: 0 every interval replayed exactly and the outputs merged;\n"
 		"1 some interval failed or diverged (each is reported, the others still\n"
-		"run); 2 bad usage, or a recording that is unreadable or damaged\n"
-		"anywhere (even outside the intervals simulated).\n");
+		"run), or a worker was lost (its interval ran again; the outputs are\n"
+		"merged if every interval then matched); 2 bad usage, or a recording\n"
+		"that is unreadable or damaged anywhere (even outside the intervals\n"
+		"simulated).\n");
 }
 
 static void list_plugins(void)
