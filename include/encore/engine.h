@@ -33,7 +33,7 @@ enum encore_exit_reason {
 
 struct encore_exit {
 	enum encore_exit_reason reason;
-	u64 rip;
+	u64 pc;                    /* where the vCPU stopped (RIP on x86) */
 	char message[256];
 };
 

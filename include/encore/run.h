@@ -19,7 +19,8 @@ struct run_result {
 	enum run_outcome outcome;
 	int status;
 	u64 insns;
-	u64 rip;	/* of `vcpu`, the one that ran last (and ended the run, if one did) */
+	u64 pc;		/* of `vcpu`, the one that ran last (and ended the run, if one
+			 * did): its program counter (RIP on x86) */
 	unsigned vcpu;
 	char message[256];
 };

@@ -74,10 +74,10 @@ static int report_fault(struct launch *l, bool verbose)
 	if (r->outcome == RUN_TRIPLE_FAULT)
 		fprintf(stderr, "\nencore: triple fault: the guest faulted while delivering a double "
 			"fault, at RIP %#llx%s after %s (%.3f s of virtual time); a real PC would "
-			"reset here\n", (unsigned long long)r->rip, where, done, vt);
+			"reset here\n", (unsigned long long)r->pc, where, done, vt);
 	else
 		fprintf(stderr, "\nencore: %s, at RIP %#llx%s after %s (%.3f s of virtual time)\n",
-			r->message, (unsigned long long)r->rip, where, done, vt);
+			r->message, (unsigned long long)r->pc, where, done, vt);
 	machine__report(m, stderr);
 	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 }
@@ -93,7 +93,7 @@ int launch__status(struct launch *l, bool verbose)
 			fprintf(stderr, "\nencore: the guest kernel panicked (\"%s\") after %llu "
 				"instructions (%.3f s of virtual time); encore stopped it at RIP "
 				"%#llx\n", con->panic_line, (unsigned long long)r->insns, vt,
-				(unsigned long long)r->rip);
+				(unsigned long long)r->pc);
 		return EXIT_PANIC_STATUS;
 	}
 	switch (r->outcome) {
@@ -108,7 +108,7 @@ int launch__status(struct launch *l, bool verbose)
 		if (verbose)
 			fprintf(stderr, "\nencore: stopped at instruction limit %llu (RIP %#llx, "
 				"%.3f s of virtual time)\n", (unsigned long long)r->insns,
-				(unsigned long long)r->rip, vt);
+				(unsigned long long)r->pc, vt);
 		return EXIT_LIMIT_STATUS;
 	case RUN_RESET:
 		if (verbose)

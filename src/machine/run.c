@@ -346,7 +346,7 @@ void machine__run(struct encore_machine *m, u64 max_insns, const struct run_inpu
 		}
 		struct encore_exit x;
 		r->vcpu = run_turns(m, v, slice_limit(m, max_insns, in), &x)->index;
-		r->rip = x.rip;
+		r->pc = x.pc;
 		if (handle_exit(m, &x, max_insns, r))
 			break;
 		/* By exits, the limit counts exits (a replay's bound). */

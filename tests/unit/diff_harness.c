@@ -609,7 +609,7 @@ static enum interp_outcome interp_attempt(const u8 *code, unsigned len, unsigned
 			break;
 		}
 		snprintf(g_err, sizeof(g_err), "engine exit %d at rip %#llx: %s", (int)x.reason,
-			 (unsigned long long)x.rip, x.message);
+			 (unsigned long long)x.pc, x.message);
 		out = RUN_ERROR;
 		break;
 	}
@@ -1461,17 +1461,17 @@ static enum interp_outcome compat_steps(struct encore_engine *e, unsigned ninsns
 	struct encore_exit x;
 	memset(&x, 0, sizeof(x));
 	engine__run(e, e->ops->insn_count(e) + ninsns, &x);
-	for (unsigned step = 0; x.reason == EXIT_LIMIT && x.rip != end; step++) {
+	for (unsigned step = 0; x.reason == EXIT_LIMIT && x.pc != end; step++) {
 		if (g_exc_vector != DIFF_NO_EXC || step >= 100000)
 			break;
 		engine__run(e, e->ops->insn_count(e) + 1, &x);
 	}
 	if (g_exc_vector != DIFF_NO_EXC || x.reason == EXIT_TRIPLE_FAULT)
 		return RUN_FAULT;
-	if (x.reason == EXIT_LIMIT && x.rip == end)
+	if (x.reason == EXIT_LIMIT && x.pc == end)
 		return RUN_DONE;
 	snprintf(g_err, sizeof(g_err), "engine exit %d at rip %#llx: %s", (int)x.reason,
-		 (unsigned long long)x.rip, x.reason == EXIT_LIMIT ? "did not reach the end" : x.message);
+		 (unsigned long long)x.pc, x.reason == EXIT_LIMIT ? "did not reach the end" : x.message);
 	return RUN_ERROR;
 }
 

@@ -446,9 +446,9 @@ static void compare_step(unsigned n, struct runner *i, struct runner *k)
 	char what[64];
 	snprintf(what, sizeof(what), "exit %u (mark %#llx)", n,
 		 (unsigned long long)(i->s.gpr[REG_RAX] & 0xff));
-	CHECK(i->x.reason == k->x.reason && i->x.rip == k->x.rip,
+	CHECK(i->x.reason == k->x.reason && i->x.pc == k->x.pc,
 	      "%s: reason %d at %#llx vs %d at %#llx", what, i->x.reason,
-	      (unsigned long long)i->x.rip, k->x.reason, (unsigned long long)k->x.rip);
+	      (unsigned long long)i->x.pc, k->x.reason, (unsigned long long)k->x.pc);
 	if (k->x.message[0])
 		printf("%s: KVM says: %s\n", what, k->x.message);
 	if (memcmp(&i->s, &k->s, sizeof(i->s)) && syscall_defect(i, k))
@@ -526,9 +526,9 @@ static void test_same_program(void)
 		on_k = drive(&k);
 	}
 	CHECK(on_i == on_k, "both engines end at exit %u", n - 1);
-	CHECK(i.x.reason == EXIT_HLT && !(i.s.rflags & RF_IF) && i.x.rip == PROGRAM_END,
+	CHECK(i.x.reason == EXIT_HLT && !(i.s.rflags & RF_IF) && i.x.pc == PROGRAM_END,
 	      "the program ran to its last HLT (exit %u: reason %d at %#llx)", n - 1, i.x.reason,
-	      (unsigned long long)i.x.rip);
+	      (unsigned long long)i.x.pc);
 	compare_logs(&i.r, &k.r);
 	note_mxcsr_mask(i.r.m, k.r.m);
 	compare_ram(i.r.m, k.r.m);
@@ -562,20 +562,20 @@ static u64 run_window(bool kvm, unsigned *handler_marks)
 	r.e->ops->request_interrupt_window(r.e, false);
 	for (unsigned n = 0; n < 16; n++) {
 		engine__run(r.e, ~0ull, &x);
-		if (x.reason == EXIT_KICK && x.rip == CODE + 3)
+		if (x.reason == EXIT_KICK && x.pc == CODE + 3)
 			r.e->ops->request_interrupt_window(r.e, true);
 		else if (x.reason == EXIT_IRQ_WINDOW) {
 			CHECK(r.e->ops->interrupt_window(r.e), "%s: window open at its exit",
 			      kvm ? "kvm" : "interp");
 			r.e->ops->request_interrupt_window(r.e, false);
 			CHECK(r.e->ops->inject_interrupt(r.e, VEC) == 0, "inject at the window");
-			at = x.rip;
+			at = x.pc;
 		} else if (x.reason != EXIT_KICK)
 			break;
 	}
-	CHECK(x.reason == EXIT_HLT && x.rip == CODE + sizeof(window_code),
+	CHECK(x.reason == EXIT_HLT && x.pc == CODE + sizeof(window_code),
 	      "%s: ends at the HLT: reason %d at %#llx", kvm ? "kvm" : "interp", x.reason,
-	      (unsigned long long)x.rip);
+	      (unsigned long long)x.pc);
 	*handler_marks = 0;
 	for (unsigned k = 0; k < r.nlog; k++)
 		*handler_marks += r.log[k].is_write && r.log[k].value == 0x13;
@@ -742,7 +742,7 @@ static void test_kicks(void)
 	r.kick_on_access = true;
 	engine__run(r.e, 0, &x);
 	get_state(&r, &got);
-	CHECK(x.reason == EXIT_KICK && got.rip == CODE + 2 && x.rip == CODE + 2 && r.nlog == 1,
+	CHECK(x.reason == EXIT_KICK && got.rip == CODE + 2 && x.pc == CODE + 2 && r.nlog == 1,
 	      "kick in an OUT handler: reason %d, RIP %#llx, %u accesses", x.reason,
 	      (unsigned long long)got.rip, r.nlog);
 
@@ -761,11 +761,11 @@ static void test_kicks(void)
 	      x.reason, (unsigned long long)got.rip, r.nlog);
 
 	engine__run(r.e, 0, &x);
-	CHECK(x.reason == EXIT_HLT && x.rip == CODE + 10, "then HLT: reason %d at %#llx", x.reason,
-	      (unsigned long long)x.rip);
+	CHECK(x.reason == EXIT_HLT && x.pc == CODE + 10, "then HLT: reason %d at %#llx", x.reason,
+	      (unsigned long long)x.pc);
 	engine__run(r.e, 0, &x);
-	CHECK(x.reason == EXIT_HLT && x.rip == CODE + 10 && r.nlog == 5,
-	      "halted stays halted: reason %d at %#llx", x.reason, (unsigned long long)x.rip);
+	CHECK(x.reason == EXIT_HLT && x.pc == CODE + 10 && r.nlog == 5,
+	      "halted stays halted: reason %d at %#llx", x.reason, (unsigned long long)x.pc);
 	machine__destroy(r.m);
 }
 
@@ -887,9 +887,9 @@ static void test_async(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	engine__run(r.e, 0, &x);
 	double took = seconds_since(&t0);
-	CHECK(x.reason == EXIT_ASYNC && x.rip == CODE && polls == 3,
+	CHECK(x.reason == EXIT_ASYNC && x.pc == CODE && polls == 3,
 	      "a spinning guest comes back at the third poll: reason %d at %#llx, %u polls",
-	      x.reason, (unsigned long long)x.rip, polls);
+	      x.reason, (unsigned long long)x.pc, polls);
 	CHECK(took >= 0.015, "three host ticks take %.3f s", took);
 	/* Outside KVM_RUN the tick is blocked: a sleep is not cut short. */
 	struct timespec nap = { 0, 50000000 };
@@ -905,9 +905,9 @@ static void test_async(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 	engine__run(r.e, 0, &x);
 	sigaction(SIGALRM, &old, NULL);
-	CHECK(x.reason == EXIT_KICK && x.rip == CODE,
+	CHECK(x.reason == EXIT_KICK && x.pc == CODE,
 	      "a kick from a signal handler stops the spinning guest: reason %d at %#llx",
-	      x.reason, (unsigned long long)x.rip);
+	      x.reason, (unsigned long long)x.pc);
 	machine__destroy(r.m);
 }
 

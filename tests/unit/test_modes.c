@@ -497,7 +497,7 @@ static void test_pm_unsupported(void)
 		vm_run(&v, 100);
 		CHECK(v.x.reason == EXIT_ERROR && strstr(v.x.message, cases[k].msg),
 		      "%s: exit %d, message '%s'", cases[k].msg, v.x.reason, v.x.message);
-		CHECK_EQ(v.x.rip, PM_ADDR(pm_unsup, cases[k].at), "stops at the instruction");
+		CHECK_EQ(v.x.pc, PM_ADDR(pm_unsup, cases[k].at), "stops at the instruction");
 		CHECK_EQ(vm_count(&v), cases[k].count, "retired before it");
 		vm_free(&v);
 	}

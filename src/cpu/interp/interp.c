@@ -435,7 +435,7 @@ static int interp_run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 	setjmp(c->exc_jmp); /* exceptions resume the loop here */
 	reason = run_loop(c);
 	x->reason = reason;
-	x->rip = c->s.rip;
+	x->pc = c->s.rip;
 	snprintf(x->message, sizeof(x->message), "%s", c->exit_message);
 	return 0;
 }

@@ -36,7 +36,7 @@ static void set_exit(struct kvm_engine *k, struct encore_exit *x, enum encore_ex
 {
 	struct kvm_regs regs;
 	x->reason = why;
-	x->rip = ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
+	x->pc = ioctl(k->vcpu_fd, KVM_GET_REGS, &regs) == 0 ? regs.rip : 0;
 }
 
 static int exit_error(struct kvm_engine *k, struct encore_exit *x, const char *fmt, ...)
