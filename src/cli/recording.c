@@ -12,10 +12,23 @@ static int fail(const char *cmd, const char *msg)
 	return -1;
 }
 
+/* Checkpoints whose records reached the checkpoints file.  The recorder
+ * logs a checkpoint's event as soon as it takes it, while its writer
+ * thread stores the pages and then the record: a recorder killed in
+ * between leaves an event whose checkpoint was never stored. */
+static u32 stored_checkpoints(const struct recording *rec)
+{
+	static struct snap_reader r;
+	char err[512];
+	u32 n = snap_reader__open(&r, rec->dir, rec->meta.id, err, sizeof(err)) ? 0 : r.count;
+	snap_reader__close(&r);
+	return n;
+}
+
 /*
  * A recording with disks that was cut short replays only to its last
- * checkpoint: the disk blocks the guest touched after it may be in the
- * disk journal without their pages, which are stored with the next
+ * stored checkpoint: the disk blocks the guest touched after it may be in
+ * the disk journal without their pages, which are stored with the next
  * checkpoint, so the log's tail beyond it is not a prefix replay can
  * keep.
  */
@@ -24,9 +37,10 @@ static void cut_at_last_checkpoint(struct recording *rec)
 	struct rr_log *log = &rec->log;
 	if (log->ended || rr_meta__ndisks(&rec->meta) <= 0)
 		return;
+	u32 stored = stored_checkpoints(rec);
 	size_t keep = log->count ? 1 : 0; /* the boot-time event */
 	for (size_t k = 0; k < log->count; k++)
-		if (log->events[k].kind == RR_EV_CHECKPOINT)
+		if (log->events[k].kind == RR_EV_CHECKPOINT && log->events[k].checkpoint.index < stored)
 			keep = k + 1;
 	if (keep)
 		log->through = log->events[keep - 1].at;
