@@ -134,11 +134,6 @@ static int fetch(struct worker_rank *w, const char *name, bool again, char *err,
 	return mpi_worker__fetch(name, path, err, n);
 }
 
-static int fetch_if_absent(struct worker_rank *w, const char *name, char *err, size_t n)
-{
-	return fetch(w, name, false, err, n);
-}
-
 /* The recording's small files, as they are now (again, with --follow). */
 static int fetch_small_files(struct worker_rank *w, bool again, char *err, size_t n)
 {
@@ -218,7 +213,7 @@ static int before_job(void *opaque, u32 job, char *why, size_t n)
 	const struct rr_meta *m = &w->s->rec.meta;
 	if (w->reads_rec || first != 0 || m->branch_of[0])
 		return 0;
-	return fetch_if_absent(w, m->kernel, why, n) || fetch_if_absent(w, m->initrd, why, n);
+	return fetch(w, m->kernel, false, why, n) || fetch(w, m->initrd, false, why, n);
 }
 
 static int after_job(void *opaque, u32 job, char *why, size_t n)

@@ -13,6 +13,7 @@
 #include "mpi_sim.h"
 #include "encore/fd_write.h"
 #include "encore/host_clock.h"
+#include "encore/rr_meta.h"
 
 struct rank {
 	bool greeted, ready, lost;
@@ -28,6 +29,11 @@ struct mpi_coordinator {
 	u64 bytes_served;
 	u8 *buf;                  /* MPI_CHUNK_MAX + 8 */
 	double idle_since;
+	/* The file read last, kept open: workers read the page store one
+	 * window after another.  Not meta, which the recorder replaces by
+	 * renaming a new one over it. */
+	char open_name[MPI_NAME_MAX];
+	int open_fd;
 };
 
 static void nap(struct mpi_coordinator *c)
@@ -62,30 +68,40 @@ static int receive(struct mpi_coordinator *c, const MPI_Status *st)
 	return count;
 }
 
+/* The recording's file `name`, opened (or the one already open). */
+static int file_fd(struct mpi_coordinator *c, const char *name)
+{
+	if (c->open_fd >= 0 && !strcmp(c->open_name, name))
+		return c->open_fd;
+	if (c->open_fd >= 0)
+		close(c->open_fd);
+	char path[4400];
+	snprintf(path, sizeof(path), "%s/%s", c->rec_dir, name);
+	c->open_fd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(c->open_name, sizeof(c->open_name), "%s",
+		 c->open_fd >= 0 && strcmp(name, RR_META_FILE) ? name : "");
+	return c->open_fd;
+}
+
+/* What a READ asks: the file's size (len 0), or its bytes into buf+8;
+ * the count, or -errno. */
+static i64 read_range(struct mpi_coordinator *c, const struct mpi_read *rq)
+{
+	int fd = file_fd(c, rq->name);
+	struct stat st;
+	if (fd < 0)
+		return -errno;
+	if (!rq->len)
+		return fstat(fd, &st) ? -errno : st.st_size;
+	ssize_t r = pread(fd, c->buf + 8, rq->len, (off_t)rq->offset);
+	return r < 0 ? -errno : r;
+}
+
 static void serve_read(struct mpi_coordinator *c, int src, int count)
 {
 	struct mpi_read rq;
-	i64 result;
-	size_t got = 0;
-	char path[4400];
-	if (mpi_wire__take_read(c->buf, (size_t)count, &rq)) {
-		result = -EINVAL;
-	} else {
-		snprintf(path, sizeof(path), "%s/%s", c->rec_dir, rq.name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		struct stat st;
-		if (fd < 0 || fstat(fd, &st)) {
-			result = -errno;
-		} else if (!rq.len) {
-			result = st.st_size;
-		} else {
-			ssize_t r = pread(fd, c->buf + 8, rq.len, (off_t)rq.offset);
-			result = r < 0 ? -errno : r;
-			got = r > 0 ? (size_t)r : 0;
-		}
-		if (fd >= 0)
-			close(fd);
-	}
+	i64 result = mpi_wire__take_read(c->buf, (size_t)count, &rq) ? -EINVAL : read_range(c, &rq);
+	size_t got = result > 0 && rq.len ? (size_t)result : 0;
 	memcpy(c->buf, &result, 8);
 	c->bytes_served += got;
 	MPI_Send(c->buf, (int)(8 + got), MPI_BYTE, src, MPI_TAG_DATA, MPI_COMM_WORLD);
@@ -250,6 +266,7 @@ struct mpi_coordinator *mpi_coordinator__new(int size, const char *rec_dir, cons
 	c->rec_dir = rec_dir;
 	c->out_dir = out_dir;
 	c->timeout = timeout;
+	c->open_fd = -1;
 	c->ranks = calloc((size_t)size, sizeof(*c->ranks));
 	c->buf = malloc(BUF_SIZE);
 	if (!c->ranks || !c->buf) {
@@ -351,6 +368,8 @@ void mpi_coordinator__free(struct mpi_coordinator *c)
 {
 	if (!c)
 		return;
+	if (c->open_fd >= 0)
+		close(c->open_fd);
 	free(c->ranks);
 	free(c->buf);
 	free(c);

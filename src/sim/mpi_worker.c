@@ -143,6 +143,14 @@ int mpi_worker__ship_output(const char *local_path, const char *rel, char *err, 
 /* socketpair: [0] the supervisor's end, [1] the job processes'. */
 static int page_channel[2] = { -1, -1 };
 
+/* Made once, before the job processes are forked: they inherit [1]. */
+static int open_page_channel(void)
+{
+	if (page_channel[0] >= 0)
+		return 0;
+	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, page_channel);
+}
+
 struct window_cache {
 	struct u64_table windows;     /* window index -> pointer to WINDOW_SIZE bytes */
 	u64 shipped;
@@ -241,8 +249,7 @@ static i64 pages_size(void *opaque)
 
 const struct snap_page_source *mpi_worker__page_source(void)
 {
-	if (page_channel[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-					      page_channel))
+	if (open_page_channel())
 		return NULL;
 	if (!cache.windows.slots && u64_table__init(&cache.windows))
 		return NULL;
@@ -368,8 +375,7 @@ void mpi_worker__serve(struct fork_workers *fw, const struct mpi_worker_hooks *h
 {
 	struct supervisor s = { .fw = fw, .t = fork_workers__transport(fw), .h = h,
 				.job = SIM_NO_JOB, .last_sent = host_clock__seconds() };
-	if (page_channel[0] < 0 && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-					      page_channel))
+	if (open_page_channel())
 		return;
 	if (s.t.start(s.t.self, 0))
 		return;
