@@ -58,7 +58,7 @@ keep_max() {
 		printf -v "$1" %s "$2"
 	fi
 }
-calc() { echo "$*" | bc -l; }
+. bench/lib.sh
 f() { printf "%.${1}f" "$2"; } # DIGITS VALUE
 mb() { printf '%.1f' "$(calc "$1 / 1000000")"; }
 mib() { printf '%.1f' "$(calc "$1 / 1048576")"; }

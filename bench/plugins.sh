@@ -30,7 +30,7 @@ if [ -z "${2:-}" ]; then
 fi
 first=${SEL%-*} last=${SEL#*-}
 
-now() { date +%s.%N; }
+. bench/lib.sh
 # seconds one run of a command takes
 timed() {
 	local t0

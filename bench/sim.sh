@@ -28,9 +28,7 @@ mkdir -p "$OUT"
 printf 'workload\npoweroff -f\n' >"$OUT/workload.input"
 REC=$OUT/rec
 
-now() { date +%s.%N; }
-calc() { echo "$*" | bc -l; }
-field() { sed -n "s/^$2: *//p" "$1" | head -1; } # FILE KEY
+. bench/lib.sh
 
 t0=$(now)
 "$ENCORE" record -o "$REC" --kernel "$GUEST/vmlinux" --initrd "$GUEST/initramfs.cpio" \

@@ -29,9 +29,7 @@ mkdir -p "$OUT"
 printf 'workload\npoweroff -f\n' >"$OUT/workload.input"
 REC=$OUT/rec
 
-now() { date +%s.%N; }
-calc() { echo "$*" | bc -l; }
-field() { sed -n "s/^$2: *//p" "$1" | head -1; } # FILE KEY
+. bench/lib.sh
 
 # timed VAR CMD...: wall seconds of CMD in VAR; stderr in $OUT/VAR.err.
 timed() {
