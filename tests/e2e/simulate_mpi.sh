@@ -301,6 +301,30 @@ job=$(wait_job "$bg") && kill -KILL "$job"
 finish_bg
 killed kj "-j 2"
 
+# silent_rank NAME RC WHAT: run NAME declared rank $sup lost after
+# --mpi-timeout 3 and ran its interval again: exit RC (any: unchecked),
+# workers-lost: 1, all exact, the outputs those of the clean -j 1 run.
+silent_rank() {
+	local name=$1 want=$2 what=$3 line exit_ok=yes exit_said=""
+	line=$(grep -E -m1 'was lost \(it sent nothing for 3 seconds: dead or hung\) running interval [0-9]+; it runs again' \
+		"$tmp/$name.err")
+	[ "$want" = any ] || { [ $rc = "$want" ] || exit_ok=no; exit_said="exit $want, "; }
+	if [ -n "$sup" ] && [ $exit_ok = yes ] && [ -n "$line" ] &&
+	   grep -qx 'workers-lost: 1' "$tmp/$name/summary.txt" &&
+	   summary_is "$tmp/$name/summary.txt" "0 1 2 3" 2>"$tmp/check.err"; then
+		ok "$what, rank $sup $4: ${exit_said}workers-lost: 1, all exact (${secs} s)"
+		echo "$line" | cut -c1-200 | sed 's/^/#   /'
+	else
+		not_ok "$what, rank ${sup:-(none found)} $4 (exit $rc)" "$tmp/$name.err"
+		cat "$tmp/check.err" 2>/dev/null
+	fi
+	if same_files "$tmp/k1" "$tmp/$name"; then
+		ok "  ...outputs byte-identical to the -j 1 run's"
+	else
+		not_ok "  ...outputs differ from the -j 1 run's" "$tmp/diff.out"
+	fi
+}
+
 # ---- a rank that hangs: stopped, --mpi-timeout 3 ----
 start hung mpirun "${rank_env[@]}" --oversubscribe -np 3 "$ENCORE" simulate "$tmp/rec" --mpi --mpi-timeout 3 \
 	"${lost[@]}" -o "$tmp/hung"
@@ -311,21 +335,7 @@ if job=$(wait_job "$bg"); then
 	kill -STOP "$sup"
 fi
 finish_bg
-line=$(grep -E -m1 'was lost \(it sent nothing for 3 seconds: dead or hung\) running interval [0-9]+; it runs again' \
-	"$tmp/hung.err")
-if [ -n "$sup" ] && [ $rc = 1 ] && [ -n "$line" ] && grep -qx 'workers-lost: 1' "$tmp/hung/summary.txt" &&
-   summary_is "$tmp/hung/summary.txt" "0 1 2 3" 2>"$tmp/check.err"; then
-	ok "mpirun -np 3 --mpi --mpi-timeout 3, rank $sup stopped: exit 1, workers-lost: 1, all exact (${secs} s)"
-	echo "$line" | cut -c1-200 | sed 's/^/#   /'
-else
-	not_ok "mpirun -np 3 --mpi --mpi-timeout 3, rank ${sup:-(none found)} stopped (exit $rc)" "$tmp/hung.err"
-	cat "$tmp/check.err"
-fi
-if same_files "$tmp/k1" "$tmp/hung"; then
-	ok "  ...outputs byte-identical to the -j 1 run's"
-else
-	not_ok "  ...outputs differ from the -j 1 run's" "$tmp/diff.out"
-fi
+silent_rank hung 1 "mpirun -np 3 --mpi --mpi-timeout 3" stopped
 # The run ended every rank: the stopped one and its job process are gone
 # (or zombies), neither left stopped nor running.
 left=$(ps -o pid=,stat= -p "${sup:-0},${job:-0}" 2>/dev/null | awk '$2 !~ /^Z/ { print $1 }' | tr '\n' ' ')
@@ -352,21 +362,7 @@ if job=$(wait_job "$bg"); then
 	kill -KILL "$sup" "$job"
 fi
 finish_bg
-line=$(grep -E -m1 'was lost \(it sent nothing for 3 seconds: dead or hung\) running interval [0-9]+; it runs again' \
-	"$tmp/dead.err")
-if [ -n "$sup" ] && [ -n "$line" ] && grep -qx 'workers-lost: 1' "$tmp/dead/summary.txt" &&
-   summary_is "$tmp/dead/summary.txt" "0 1 2 3" 2>"$tmp/check.err"; then
-	ok "mpirun --enable-recovery -np 3 --mpi --mpi-timeout 3, rank $sup killed: workers-lost: 1, all exact (${secs} s)"
-	echo "$line" | cut -c1-200 | sed 's/^/#   /'
-else
-	not_ok "mpirun --enable-recovery, rank ${sup:-(none found)} killed (exit $rc)" "$tmp/dead.err"
-	cat "$tmp/check.err" 2>/dev/null
-fi
-if same_files "$tmp/k1" "$tmp/dead"; then
-	ok "  ...outputs byte-identical to the -j 1 run's"
-else
-	not_ok "  ...outputs differ from the -j 1 run's" "$tmp/diff.out"
-fi
+silent_rank dead any "mpirun --enable-recovery -np 3 --mpi --mpi-timeout 3" killed
 
 # ---- the timeline pages ----
 check_page "-j 2" "$tmp/p2"
