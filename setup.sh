@@ -7,7 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 PACKAGES=(gcc libc6-dev make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
 	  qemu-system-x86 valgrind bc xz-utils cpio jq acpica-tools e2fsprogs
-	  libslirp-dev libglib2.0-dev libopenmpi-dev openmpi-bin chromium)
+	  libslirp-dev libglib2.0-dev libopenmpi-dev openmpi-bin chromium
+	  qemu-user gcc-aarch64-linux-gnu qemu-system-arm libfdt-dev)
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()

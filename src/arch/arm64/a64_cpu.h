@@ -1,0 +1,155 @@
+/*
+ * The AArch64 interpreter's CPU: architectural state (EL0 and EL1) and the
+ * decoded-instruction form every handler in src/arch/arm64/ works on.
+ *
+ * Register file: x[0..30] are X0..X30; x[A64_XZR] reads as zero and is
+ * never written; x[A64_DISCARD] takes writes to XZR; x[A64_SP] is the
+ * stack pointer of the current exception level and SPSel.  The decoder
+ * maps register field 31 to A64_XZR/A64_DISCARD or to A64_SP as the form
+ * says, so no handler tests for 31.
+ */
+#ifndef ARM64_A64_CPU_H
+#define ARM64_A64_CPU_H
+
+#include "encore/types.h"
+#include "arch/arm64/a64_sysreg.h"
+
+#define A64_XZR 31
+#define A64_DISCARD 32
+#define A64_SP 33
+#define A64_NREGS 34
+
+/* PSTATE.NZCV, kept where SPSR and NZCV (MRS) have them. */
+#define A64_N (1u << 31)
+#define A64_Z (1u << 30)
+#define A64_C (1u << 29)
+#define A64_V (1u << 28)
+
+/* What a handler returns. */
+enum a64_status {
+	A64_OK = 0,   /* retired: pc is the next instruction */
+	A64_EXC,      /* an exception was taken (a64_exception.c): the
+		       * instruction did not retire; pc is the vector */
+	A64_WAIT,     /* WFI/WFE retired: the vCPU may sleep until an event */
+	A64_STOP,     /* retired, and the engine must return to the machine
+		       * (a system-register write the machine must see) */
+};
+
+struct a64_cpu;
+struct a64_insn;
+typedef int (*a64_exec_fn)(struct a64_cpu *c, const struct a64_insn *i);
+
+/*
+ * One decoded instruction.  The decoder of each group fills what its
+ * handler reads; field meanings are the handler's (documented next to
+ * each decoder).  Register fields are already mapped (see above).
+ */
+struct a64_insn {
+	a64_exec_fn exec;
+	u32 word;        /* the encoding, for handlers and error reports */
+	u8 rd, rn, rm, ra;
+	u8 sf;           /* 1: 64-bit operation */
+	u8 op1, op2, op3;/* small form-specific selectors */
+	u64 imm, imm2;   /* form-specific immediates */
+};
+
+/* A 128-bit SIMD&FP register, little-endian lanes. */
+union a64_vreg {
+	u8 b[16];
+	u16 h[8];
+	u32 s[4];
+	u64 d[2];
+} __attribute__((aligned(16)));
+
+/*
+ * Physical memory as this CPU sees it (the board's RAM and devices).
+ * ram_ptr: host pointer for `pa`, good to the end of its 4 KiB page, or
+ * NULL when no RAM is there (the access then goes to mmio).
+ */
+struct a64_bus {
+	u8 *(*ram_ptr)(void *opaque, u64 pa);
+	void (*mmio)(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write);
+	void *opaque;
+};
+
+/* The local exclusive monitor (LDXR/STXR): open for [addr, addr+size). */
+struct a64_monitor {
+	u64 addr;
+	u8 size;
+	bool open;
+};
+
+struct a64_cpu {
+	u64 x[A64_NREGS];
+	u64 pc;
+	u32 nzcv;         /* bits 31:28 only */
+	u8 el;            /* current exception level: 0 or 1 */
+	u8 spsel;         /* PSTATE.SP at EL1: 1 = SP_EL1 */
+	u8 daif;          /* PSTATE.{D,A,I,F} as bits 3..0 */
+	u64 sp_el0, sp_el1; /* the banked stack pointer not in x[A64_SP] */
+	union a64_vreg v[32];
+	u32 fpcr, fpsr;
+	struct a64_monitor monitor;
+	struct a64_sysregs sys;
+	u64 insns;        /* retired instructions */
+	struct a64_bus bus;
+};
+
+/* Fill `i` for `word`; unallocated encodings get a handler that takes
+ * the Undefined Instruction exception.  Never fails. */
+void a64_decode(u32 word, struct a64_insn *i);
+
+/* The group decoders a64_decode dispatches to (one file each). */
+void a64_decode_dp_imm(u32 word, struct a64_insn *i);   /* a64_dp_imm.c */
+void a64_decode_dp_reg(u32 word, struct a64_insn *i);   /* a64_dp_reg.c */
+void a64_decode_branch(u32 word, struct a64_insn *i);   /* a64_branch.c */
+bool a64_decode_system(u32 word, struct a64_insn *i);   /* a64_system.c: false = not a
+							  * system/exception form */
+void a64_decode_ldst(u32 word, struct a64_insn *i);     /* a64_ldst.c */
+void a64_decode_simd_fp(u32 word, struct a64_insn *i);  /* a64_simd_fp.c */
+void a64_decode_undefined(struct a64_insn *i);
+
+/* Fetch, decode and run one instruction at pc (for tests and single
+ * steps; the engine runs decoded blocks). */
+int a64_step(struct a64_cpu *c);
+
+/* Register helpers: field value -> register index. */
+static inline u8 a64_reg_zr(u32 field)  /* source: 31 = XZR */
+{
+	return (u8)(field & 31);
+}
+static inline u8 a64_reg_dst(u32 field) /* destination: 31 = XZR (discarded) */
+{
+	field &= 31;
+	return field == 31 ? A64_DISCARD : (u8)field;
+}
+static inline u8 a64_reg_sp(u32 field)  /* source or destination: 31 = SP */
+{
+	field &= 31;
+	return field == 31 ? A64_SP : (u8)field;
+}
+
+/* Bits [hi:lo] of w. */
+static inline u32 a64_bits(u32 w, unsigned hi, unsigned lo)
+{
+	return (w >> lo) & ((2u << (hi - lo)) - 1);
+}
+
+static inline bool a64_cond_holds(u32 nzcv, unsigned cond)
+{
+	bool n = nzcv & A64_N, z = nzcv & A64_Z, c = nzcv & A64_C, v = nzcv & A64_V;
+	bool r;
+	switch (cond >> 1) {
+	case 0: r = z; break;
+	case 1: r = c; break;
+	case 2: r = n; break;
+	case 3: r = v; break;
+	case 4: r = c && !z; break;
+	case 5: r = n == v; break;
+	case 6: r = n == v && !z; break;
+	default: r = true; break;
+	}
+	return (cond & 1) && cond != 15 ? !r : r;
+}
+
+#endif
