@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 
-#include "encore/cpu_state.h"
+#include "encore/types.h"
 
 struct encore_machine;
 struct encore_vcpu;
@@ -43,8 +43,10 @@ struct encore_engine_ops {
 	const char *name;
 	/* Run until an exit, or until insn_count() == insn_limit exactly. */
 	int (*run)(struct encore_engine *e, u64 insn_limit, struct encore_exit *exit);
-	void (*get_state)(struct encore_engine *e, struct encore_cpu_state *s);
-	int (*set_state)(struct encore_engine *e, const struct encore_cpu_state *s);
+	/* The vCPU's architectural state as its architecture's blob
+	 * (encore/arch.h: machine->arch->state_size bytes). */
+	void (*get_state)(struct encore_engine *e, void *state);
+	int (*set_state)(struct encore_engine *e, const void *state);
 	/* True when an external interrupt would be taken at the next boundary. */
 	bool (*interrupt_window)(struct encore_engine *e);
 	/* False while the vCPU waits (halted, or waiting to be started) with

@@ -8,6 +8,7 @@
 #ifndef ENCORE_LINUX_BOOT_H
 #define ENCORE_LINUX_BOOT_H
 
+#include "encore/cpu_state.h"
 #include "encore/machine.h"
 
 /* Where encore puts the boot loader's structures (below the kernel). */

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 
+#include "encore/arch.h"
 #include "encore/engine.h"
 
 struct encore_vcpu;
@@ -149,6 +150,7 @@ struct ram_pages {
 };
 
 struct encore_machine {
+	const struct encore_arch *arch; /* what its vCPUs are */
 	u8 *ram;          /* host mapping of all guest RAM, low then high */
 	u64 ram_size;
 	u64 low_ram_size; /* RAM at [0, low_ram_size) */
@@ -194,9 +196,11 @@ struct encore_machine {
 	struct machine_pause pause;
 };
 
-/* A machine with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS) and `ram_size` bytes of
- * RAM (whole 4 KiB frames, else NULL), no engines yet. */
-struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus);
+/* A machine of architecture `arch` with `nvcpus` vCPUs (1..MACHINE_MAX_VCPUS)
+ * and `ram_size` bytes of RAM (whole 4 KiB frames, else NULL), no engines
+ * yet. */
+struct encore_machine *machine__create(const struct encore_arch *arch, u64 ram_size,
+				       unsigned nvcpus);
 void machine__destroy(struct encore_machine *m);
 
 void ram__fetch_frame(struct encore_machine *m, u64 frame);

@@ -54,7 +54,7 @@ struct rr_landmark {
 struct rr_event {
 	u8 kind;
 	struct rr_landmark at;
-	u64 rip;          /* where the CPU is */
+	u64 pc;           /* where the CPU is (RIP on x86) */
 	u64 fingerprint;  /* machine__fingerprint: CPU, devices, virtual time */
 	union {
 		i64 boot_time;  /* RR_EV_BOOT_TIME: seconds since 1970, UTC */

@@ -16,11 +16,17 @@
 #define STATE_PART_MAX_SIZE (1u << 20)
 #define SCHED_STATE_VERSION 1u
 
-/* What a vCPU's part holds. */
+/* What a vCPU's part holds: its retired instructions, then its
+ * architecture's state blob (encore/arch.h), state_size bytes of it. */
 struct vcpu_part {
-	u64 insns;                  /* its retired instructions */
-	struct encore_cpu_state s;
+	u64 insns;
+	u8 state[ARCH_STATE_MAX];
 };
+
+static inline u32 vcpu_part__size(const struct encore_arch *a)
+{
+	return (u32)offsetof(struct vcpu_part, state) + a->state_size;
+}
 
 struct state_part {
 	char name[STATE_PART_NAME + 1];

@@ -309,7 +309,7 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 	memset(g, 0, sizeof(*g));
 	if (!o->empty && guest__find_images(o, g->kernel_path, g->initrd_path))
 		return -1;
-	g->machine = machine__create(o->mem, o->smp);
+	g->machine = machine__create(&arch_x86_64, o->mem, o->smp);
 	if (!g->machine) {
 		fprintf(stderr, "encore: cannot allocate %llu bytes of guest RAM\n",
 			(unsigned long long)o->mem);

@@ -117,18 +117,17 @@ static u64 virtual_ns(const struct rr_meta *m, u64 progress, u64 idle_ns)
 static void gather_vcpus(const struct recording *rec, struct facts *f)
 {
 	const struct snap_reader *r = f->snap;
-	if (!r || !r->count || rr_meta__by_exits(&rec->meta))
+	const struct encore_arch *arch = arch__by_name(rr_meta__arch(&rec->meta));
+	if (!r || !r->count || rr_meta__by_exits(&rec->meta) || !arch)
 		return;
 	u32 k = r->count - 1;
 	unsigned n = r->info[k].nvcpus;
 	for (unsigned v = 0; v < n; v++) {
 		struct state_part part;
 		const u8 *bytes = snap_reader__part(r, k, 1 + v, &part);
-		struct vcpu_part cpu;
-		if (part.size != sizeof(cpu))
+		if (part.size != vcpu_part__size(arch))
 			return;
-		memcpy(&cpu, bytes, sizeof(cpu));
-		f->vcpu_insns[v] = cpu.insns;
+		memcpy(&f->vcpu_insns[v], bytes + offsetof(struct vcpu_part, insns), sizeof(u64));
 	}
 	f->known_vcpus = n;
 	f->vcpu_checkpoint = k;
@@ -371,7 +370,7 @@ static void print_text(const struct recording *rec, const struct facts *f, bool 
 		printf("  %6zu %-10s %16llu %16llu %5u %4u %#18llx  %s\n", k,
 		       rr_event_kind__name(ev->kind), (unsigned long long)ev->at.insns,
 		       (unsigned long long)ev->at.idle_ns, ev->at.seq, ev->at.vcpu,
-		       (unsigned long long)ev->rip, d);
+		       (unsigned long long)ev->pc, d);
 	}
 }
 
@@ -489,7 +488,7 @@ static void print_json(const struct recording *rec, const struct facts *f,
 			printf("%s{\"kind\":\"%s\",\"instructions\":%llu,\"idle_ns\":%llu,\"poll\":%u,"
 			       "\"rip\":%llu,\"details\":", k ? "," : "", rr_event_kind__name(ev->kind),
 			       (unsigned long long)ev->at.insns, (unsigned long long)ev->at.idle_ns,
-			       ev->at.seq, (unsigned long long)ev->rip);
+			       ev->at.seq, (unsigned long long)ev->pc);
 			json_string(d);
 			printf("}");
 		}

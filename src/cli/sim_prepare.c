@@ -57,14 +57,15 @@ bool sim_parse_list(const char *list, u32 count, bool *chosen)
 
 
 /* vCPU v's retired instructions at checkpoint k, from its state part. */
-static int vcpu_insns(const struct snap_reader *r, u32 k, u32 v, u64 *out)
+static int vcpu_insns(const struct snap_reader *r, const struct encore_arch *arch, u32 k,
+		      u32 v, u64 *out)
 {
 	struct state_part part;
 	const u8 *bytes = snap_reader__part(r, k, 1 + v, &part);
-	if (part.size != sizeof(struct vcpu_part)) {
+	if (part.size != vcpu_part__size(arch)) {
 		fprintf(stderr, "encore simulate: checkpoint %u: the state of vCPU %u ('%s') has "
-			"%u bytes, not the %zu of a vCPU\n", k, v, part.name, part.size,
-			sizeof(struct vcpu_part));
+			"%u bytes, not the %u of a %s vCPU\n", k, v, part.name, part.size,
+			vcpu_part__size(arch), arch->name);
 		return -1;
 	}
 	memcpy(out, bytes + offsetof(struct vcpu_part, insns), sizeof(*out));
@@ -73,11 +74,12 @@ static int vcpu_insns(const struct snap_reader *r, u32 k, u32 v, u64 *out)
 
 /* Each vCPU's count at checkpoints k and k+1, from their vCPU parts, into
  * first[] and end[]; they must add up to the checkpoints' own counts. */
-static int vcpu_counts(const struct snap_reader *r, u32 k, u32 nvcpus, u64 *first, u64 *end)
+static int vcpu_counts(const struct snap_reader *r, const struct encore_arch *arch, u32 k,
+		       u32 nvcpus, u64 *first, u64 *end)
 {
 	u64 sum[2] = { 0, 0 };
 	for (u32 v = 0; v < nvcpus; v++) {
-		if (vcpu_insns(r, k, v, &first[v]) || vcpu_insns(r, k + 1, v, &end[v]))
+		if (vcpu_insns(r, arch, k, v, &first[v]) || vcpu_insns(r, arch, k + 1, v, &end[v]))
 			return -1;
 		sum[0] += first[v];
 		sum[1] += end[v];
@@ -114,7 +116,7 @@ static int plan_interval(struct sim_state *s, u32 k, bool by_exits)
 		return -1;
 	}
 	if (!by_exits)
-		return vcpu_counts(r, k, nv, first, end);
+		return vcpu_counts(r, arch__by_name(rr_meta__arch(&s->rec.meta)), k, nv, first, end);
 	for (u32 v = 0; v < nv; v++) {
 		first[v] = 0;
 		end[v] = ENCORE_ICOUNT_UNKNOWN;

@@ -81,11 +81,10 @@ static void when(struct gdb_server *srv, struct out *o)
 {
 	struct tt *tt = srv->tt;
 	struct encore_machine *m = tt__machine(tt);
-	struct encore_cpu_state s;
-	m->cur->engine->ops->get_state(m->cur->engine, &s);
 	u64 pos = tt__pos(tt);
-	say(o, "at instruction %llu (vCPU %u at RIP %#llx), %.9f s of virtual time%s\n",
-	    (unsigned long long)pos, m->cur->index, (unsigned long long)s.rip,
+	say(o, "at instruction %llu (vCPU %u at %s %#llx), %.9f s of virtual time%s\n",
+	    (unsigned long long)pos, m->cur->index, m->arch->pc_name,
+	    (unsigned long long)vcpu__pc(m->cur),
 	    machine__now(m) / 1e9, tt->finished ? ", where the replay ended" : "");
 	if (m->by_exits)
 		say(o, "exit %llu (the recording's landmarks count exits)\n",
@@ -146,31 +145,13 @@ static void regs(struct gdb_server *srv, struct out *o)
 {
 	struct encore_machine *m = tt__machine(srv->tt);
 	struct encore_engine *e = m->vcpus[srv->g_vcpu].engine;
-	struct encore_cpu_state s;
-	e->ops->get_state(e, &s);
-	say(o, "vCPU %u\ncr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx cr8 %#llx efer %#llx\n",
-	    srv->g_vcpu, (unsigned long long)s.cr0, (unsigned long long)s.cr2,
-	    (unsigned long long)s.cr3, (unsigned long long)s.cr4, (unsigned long long)s.cr8,
-	    (unsigned long long)s.efer);
-	say(o, "gdtr %#llx/%#x idtr %#llx/%#x ldtr %#x tr %#x (base %#llx)\n",
-	    (unsigned long long)s.gdtr.base, s.gdtr.limit, (unsigned long long)s.idtr.base,
-	    s.idtr.limit, s.ldtr.selector, s.tr.selector, (unsigned long long)s.tr.base);
-	static const char *const names[] = { "es", "cs", "ss", "ds", "fs", "gs" };
-	for (unsigned k = 0; k < SEG_COUNT; k++)
-		say(o, "%s %#06x base %#llx limit %#x attr %#x\n", names[k], s.seg[k].selector,
-		    (unsigned long long)s.seg[k].base, s.seg[k].limit, s.seg[k].attr);
-	const struct encore_msrs *r = &s.msr;
-	say(o, "star %#llx lstar %#llx cstar %#llx fmask %#llx kernel_gs_base %#llx\n"
-	    "sysenter_cs %#llx sysenter_esp %#llx sysenter_eip %#llx\n"
-	    "pat %#llx apic_base %#llx tsc_aux %#llx misc_enable %#llx\n",
-	    (unsigned long long)r->star, (unsigned long long)r->lstar,
-	    (unsigned long long)r->cstar, (unsigned long long)r->fmask,
-	    (unsigned long long)r->kernel_gs_base, (unsigned long long)r->sysenter_cs,
-	    (unsigned long long)r->sysenter_esp, (unsigned long long)r->sysenter_eip,
-	    (unsigned long long)r->pat, (unsigned long long)r->apic_base,
-	    (unsigned long long)r->tsc_aux, (unsigned long long)r->misc_enable);
-	say(o, "halted %u, interrupt shadow %u, NMI blocked %u\n", s.halted, s.irq_shadow,
-	    s.nmi_blocked);
+	u64 blob[ARCH_STATE_MAX / 8];
+	e->ops->get_state(e, blob);
+	say(o, "vCPU %u\n", srv->g_vcpu);
+	if (o->len < o->n) {
+		m->arch->describe_system(blob, o->p + o->len, o->n - o->len);
+		o->len += strlen(o->p + o->len);
+	}
 }
 
 static bool number(const char *s, u64 *v)
@@ -281,8 +262,6 @@ void gdb_monitor__arrived(struct gdb_server *srv, char *buf, size_t n)
 {
 	struct out o = { buf, n, 0 };
 	struct encore_machine *m = tt__machine(srv->tt);
-	struct encore_cpu_state s;
-	m->cur->engine->ops->get_state(m->cur->engine, &s);
 	if (!strcmp(srv->monitor_note, "checkpoint")) {
 		const struct snapshot_info *i = snapshots__info(srv->tt->last_snapshot);
 		if (i && i->alive)
@@ -297,8 +276,9 @@ void gdb_monitor__arrived(struct gdb_server *srv, char *buf, size_t n)
 	}
 	if (srv->stop.why == TT_END && strcmp(srv->monitor_note, "end"))
 		say(&o, "the replay ended before 'goto %s': ", srv->monitor_note);
-	say(&o, "at instruction %llu (vCPU %u at RIP %#llx)%s\n",
-	    (unsigned long long)tt__pos(srv->tt), m->cur->index, (unsigned long long)s.rip,
+	say(&o, "at instruction %llu (vCPU %u at %s %#llx)%s\n",
+	    (unsigned long long)tt__pos(srv->tt), m->cur->index, m->arch->pc_name,
+	    (unsigned long long)vcpu__pc(m->cur),
 	    srv->stop.why == TT_END ? ", the end of the replay" : "");
 	say(&o, "(gdb still shows the registers it read before: 'maintenance flush "
 	    "register-cache' shows these)\n");

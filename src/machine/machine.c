@@ -18,7 +18,8 @@ static int create_vcpus(struct encore_machine *m, unsigned n)
 	return 0;
 }
 
-struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus)
+struct encore_machine *machine__create(const struct encore_arch *arch, u64 ram_size,
+				       unsigned nvcpus)
 {
 	/* RAM is whole 4 KiB frames: the page tracking, the engines' TLBs and
 	 * code-page lists index it by frame, and a pointer into RAM is good
@@ -38,6 +39,7 @@ struct encore_machine *machine__create(u64 ram_size, unsigned nvcpus)
 		free(m);
 		return NULL;
 	}
+	m->arch = arch;
 	m->ram_size = ram_size;
 	m->low_ram_size = ram_size < MACHINE_LOW_RAM_MAX ? ram_size : MACHINE_LOW_RAM_MAX;
 	m->high_ram_size = ram_size - m->low_ram_size;

@@ -24,10 +24,10 @@ static void describe(struct state_part *p, const char *name, u32 version, u32 si
 static const void *view_vcpu(const struct encore_machine *m, struct encore_vcpu *v,
 			     struct vcpu_part *part)
 {
-	memset(part, 0, sizeof(*part));
+	memset(part, 0, vcpu_part__size(m->arch));
 	if (v->engine) {
 		part->insns = m->by_exits ? 0 : v->engine->ops->insn_count(v->engine);
-		v->engine->ops->get_state(v->engine, &part->s);
+		v->engine->ops->get_state(v->engine, part->state);
 	}
 	return part;
 }
@@ -41,8 +41,8 @@ const void *machine__part_view(struct encore_machine *m, unsigned k, struct stat
 	}
 	if (k <= m->nvcpus) {
 		char name[STATE_PART_NAME];
-		snprintf(name, sizeof(name), "cpu%u", k - 1);
-		describe(p, name, ENCORE_CPU_STATE_VERSION, sizeof(struct vcpu_part));
+		snprintf(name, sizeof(name), "%s%u", m->arch->cpu_part, k - 1);
+		describe(p, name, m->arch->state_version, vcpu_part__size(m->arch));
 		return scratch ? view_vcpu(m, &m->vcpus[k - 1], scratch) : NULL;
 	}
 	const struct device *d = m->devices[k - 1 - m->nvcpus];
@@ -53,8 +53,8 @@ const void *machine__part_view(struct encore_machine *m, unsigned k, struct stat
 static void restore_vcpu(struct encore_machine *m, struct encore_vcpu *v, const void *bytes)
 {
 	struct vcpu_part part;
-	memcpy(&part, bytes, sizeof(part));
-	v->engine->ops->set_state(v->engine, &part.s);
+	memcpy(&part, bytes, vcpu_part__size(m->arch));
+	v->engine->ops->set_state(v->engine, part.state);
 	/* By exits, landmarks count exits and the engine counts from 0. */
 	v->engine->ops->set_insn_count(v->engine, m->by_exits ? 0 : part.insns);
 }

@@ -1,91 +1,29 @@
-/*
- * Reading guest memory at a virtual address for observers (plugins,
- * reports): a page walk in software that changes nothing in the guest,
- * no accessed or dirty bits and no faults, and ignores permissions.
- */
+/* Reading guest memory at a virtual address for observers (encore/virt_read.h). */
 #include <string.h>
 
-#include "encore/cpu_state.h"
+#include "encore/arch.h"
 #include "encore/virt_read.h"
 
-#define CR4_LA57 (1ull << 12)
-#define PTE_P 1ull
-#define PTE_PS (1ull << 7)
+#define PAGE_SIZE 0x1000u
 
-static bool read_phys(struct encore_machine *m, u64 paddr, void *out, unsigned size)
-{
-	u8 *p = machine__ram_ptr(m, paddr);
-	if (!p || (paddr & 0xfff) + size > 0x1000)
-		return false;
-	memcpy(out, p, size);
-	return true;
-}
-
-/* Long mode and PAE: 8-byte entries, 9 bits per level. */
-static bool walk_wide(struct encore_machine *m, u64 table, u64 va, int levels, u64 *pa)
-{
-	const u64 addr_mask = 0x000ffffffffff000ull;
-	for (int level = levels - 1; level >= 0; level--) {
-		unsigned shift = 12 + 9 * level;
-		u64 entry;
-		u64 index = levels == 3 && level == 2 ? (va >> 30) & 3 : (va >> shift) & 511;
-		u64 base = table & (levels == 3 && level == 2 ? 0xffffffe0ull : addr_mask);
-		if (!read_phys(m, base + index * 8, &entry, 8) || !(entry & PTE_P))
-			return false;
-		if (level == 0 || ((entry & PTE_PS) && level <= 2 && !(levels == 3 && level == 2))) {
-			u64 page_mask = (1ull << shift) - 1;
-			*pa = (entry & addr_mask & ~page_mask) | (va & page_mask);
-			return true;
-		}
-		table = entry;
-	}
-	return false;
-}
-
-/* 32-bit paging: 4-byte entries, 4 MiB pages with CR4.PSE. */
-static bool walk_legacy(struct encore_machine *m, u64 cr3, bool pse, u32 va, u64 *pa)
-{
-	u32 pde, pte;
-	if (!read_phys(m, (cr3 & 0xfffff000) + (va >> 22) * 4, &pde, 4) || !(pde & PTE_P))
-		return false;
-	if (pse && (pde & PTE_PS)) {
-		*pa = (pde & 0xffc00000u) | (va & 0x3fffff);
-		return true;
-	}
-	if (!read_phys(m, (pde & 0xfffff000u) + ((va >> 12) & 1023) * 4, &pte, 4) || !(pte & PTE_P))
-		return false;
-	*pa = (pte & 0xfffff000u) | (va & 0xfff);
-	return true;
-}
-
-bool machine__virt_to_phys(struct encore_machine *m, const struct encore_cpu_state *s, u64 va,
-			   u64 *pa)
-{
-	if (!(s->cr0 & CR0_PG)) {
-		*pa = va;
-		return true;
-	}
-	if (s->efer & EFER_LMA)
-		return walk_wide(m, s->cr3, va, s->cr4 & CR4_LA57 ? 5 : 4, pa);
-	if (s->cr4 & CR4_PAE)
-		return walk_wide(m, s->cr3 & 0xffffffe0, (u32)va, 3, pa);
-	return walk_legacy(m, s->cr3, s->cr4 & CR4_PSE, (u32)va, pa);
-}
-
-int machine__read_virt(struct encore_machine *m, const struct encore_cpu_state *s, u64 va,
-		       void *buf, size_t len)
+int machine__read_virt(struct encore_machine *m, const void *state, u64 va, void *buf,
+		       size_t len)
 {
 	u8 *out = buf;
 	while (len) {
 		u64 pa;
-		size_t chunk = 0x1000 - (va & 0xfff);
+		size_t chunk = PAGE_SIZE - (va & (PAGE_SIZE - 1));
 		if (chunk > len)
 			chunk = len;
-		if (!machine__virt_to_phys(m, s, va, &pa))
+		if (!m->arch->virt_to_phys(m, state, va, &pa))
 			return -1;
+		/* Byte by byte: a translated page need not be one RAM page
+		 * (a large page's frames lie in order, but not across holes). */
 		for (size_t k = 0; k < chunk; k++) {
-			if (!read_phys(m, pa + k, out + k, 1))
+			const u8 *p = machine__ram_ptr(m, pa + k);
+			if (!p)
 				return -1;
+			out[k] = *p;
 		}
 		out += chunk;
 		va += chunk;

@@ -180,7 +180,7 @@ static int parse_events(struct parse *p, const u8 *raw, size_t len, u32 count,
 		ev.at.seq = get32(e + 20);
 		ev.at.vcpu = get32(e + 24);
 		ev.at.vcpu_insns = get64(e + 28);
-		ev.rip = get64(e + 36);
+		ev.pc = get64(e + 36);
 		ev.fingerprint = get64(e + 44);
 		if (ev.at.vcpu >= MACHINE_MAX_VCPUS || ev.at.vcpu_insns > ev.at.insns)
 			return fail(p, "%s: event %zu names vCPU %u at its instruction %llu, which "

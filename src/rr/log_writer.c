@@ -150,7 +150,7 @@ int rr_log_writer__append(struct rr_log_writer *w, const struct rr_event *ev)
 	put32(p + 20, ev->at.seq);
 	put32(p + 24, ev->at.vcpu);
 	put64(p + 28, ev->at.vcpu_insns);
-	put64(p + 36, ev->rip);
+	put64(p + 36, ev->pc);
 	put64(p + 44, ev->fingerprint);
 	encode_body(p + EVENT_COMMON_SIZE, ev);
 	w->raw_len += EVENT_COMMON_SIZE + body;

@@ -13,6 +13,7 @@
 
 #include "encore/errmsg.h"
 #include "encore/machine.h"
+#include "encore/arch.h"
 #include "encore/rr_meta.h"
 
 enum field_type { F_U64, F_HEX64, F_INT, F_BOOL, F_TEXT, F_NAME, F_HASH128 };
@@ -485,9 +486,12 @@ const char *rr_meta__arch(const struct rr_meta *m)
 
 int rr_meta__check_engine(const struct rr_meta *m, char *err, size_t errlen)
 {
-	if (strcmp(rr_meta__arch(m), RR_META_ARCH_X86_64))
+	if (!arch__by_name(rr_meta__arch(m))) {
+		char known[128];
+		arch__list(known, sizeof(known));
 		return errmsg(err, errlen, "it records a machine of architecture '%s'; this encore "
-			      "replays %s recordings only", rr_meta__arch(m), RR_META_ARCH_X86_64);
+			      "replays %s recordings only", rr_meta__arch(m), known);
+	}
 	if (!strcmp(m->engine, "interp") || rr_meta__by_exits(m))
 		return 0;
 	return errmsg(err, errlen, "recorded on the '%s' engine; this encore replays recordings "

@@ -59,19 +59,10 @@ void rr_landmark__format(char *buf, size_t n, const struct rr_landmark *at)
 		 who, (unsigned long long)at->idle_ns, at->seq);
 }
 
-/* The RIP of the vCPU whose turn it is. */
-static u64 current_rip(struct rr_session *s)
-{
-	struct encore_engine *e = s->machine->cur->engine;
-	struct encore_cpu_state cs;
-	e->ops->get_state(e, &cs);
-	return cs.rip;
-}
-
 static struct rr_event event_here(struct rr_session *s, u8 kind, const struct rr_landmark *at)
 {
 	struct rr_event ev = { .kind = kind, .at = *at };
-	ev.rip = current_rip(s);
+	ev.pc = vcpu__pc(s->machine->cur);
 	ev.fingerprint = machine__fingerprint(s->machine);
 	return ev;
 }
@@ -461,32 +452,34 @@ static void note_match(struct rr_session *s, const struct rr_event *ev, size_t i
 	s->div.matched_any = true;
 	if (ev->kind == RR_EV_CHECKPOINT)
 		snprintf(s->div.last_match, sizeof(s->div.last_match), "checkpoint %u (event %zu) "
-			 "at %s, RIP %#llx", ev->checkpoint.index, index, where,
-			 (unsigned long long)ev->rip);
+			 "at %s, %s %#llx", ev->checkpoint.index, index, where,
+			 s->machine->arch->pc_name, (unsigned long long)ev->pc);
 	else
-		snprintf(s->div.last_match, sizeof(s->div.last_match), "event %zu (%s) at %s, RIP "
+		snprintf(s->div.last_match, sizeof(s->div.last_match), "event %zu (%s) at %s, %s "
 			 "%#llx", index, rr_event_kind__name(ev->kind), where,
-			 (unsigned long long)ev->rip);
+			 s->machine->arch->pc_name, (unsigned long long)ev->pc);
 }
 
 /* Is the machine where event `index` says (the same vCPU at the same
- * count, RIP and state)?  Reports a divergence if not. */
+ * count, program counter and state)?  Reports a divergence if not. */
 static bool at_event(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
 	struct rr_landmark at = landmark_peek(s);
-	u64 rip = current_rip(s), fp = machine__fingerprint(s->machine);
-	if (rip == ev->rip && fp == ev->fingerprint && at.vcpu == ev->at.vcpu &&
+	u64 pc = vcpu__pc(s->machine->cur), fp = machine__fingerprint(s->machine);
+	if (pc == ev->pc && fp == ev->fingerprint && at.vcpu == ev->at.vcpu &&
 	    at.vcpu_insns == ev->at.vcpu_insns)
 		return true;
 	/* Only called where the landmark matches the event's. */
 	char where[RR_LANDMARK_TEXT];
 	rr_landmark__format(where, sizeof(where), &ev->at);
-	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has RIP %#llx on vCPU %u at its "
-		"instruction %llu, fingerprint %016llx; the replay has RIP %#llx on vCPU %u at its "
+	const char *pc_name = s->machine->arch->pc_name;
+	diverge(s, &ev->at, "at event %zu (%s), %s: the recording has %s %#llx on vCPU %u at its "
+		"instruction %llu, fingerprint %016llx; the replay has %s %#llx on vCPU %u at its "
 		"instruction %llu, fingerprint %016llx", index, rr_event_kind__name(ev->kind), where,
-		(unsigned long long)ev->rip, ev->at.vcpu, (unsigned long long)ev->at.vcpu_insns,
-		(unsigned long long)ev->fingerprint, (unsigned long long)rip, at.vcpu,
+		pc_name, (unsigned long long)ev->pc, ev->at.vcpu,
+		(unsigned long long)ev->at.vcpu_insns, (unsigned long long)ev->fingerprint, pc_name,
+		(unsigned long long)pc, at.vcpu,
 		(unsigned long long)at.vcpu_insns, (unsigned long long)fp);
 	return false;
 }

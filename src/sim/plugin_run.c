@@ -26,23 +26,10 @@ static struct encore_vcpu *callback_vcpu(struct plugin_run *r)
 static void fill_regs(struct encore_vcpu *v, struct encore_regs *out)
 {
 	struct encore_engine *e = v->engine;
-	struct encore_cpu_state s;
-	e->ops->get_state(e, &s);
+	u64 blob[ARCH_STATE_MAX / 8];
+	e->ops->get_state(e, blob);
 	memset(out, 0, sizeof(*out));
-	memcpy(out->gpr, s.gpr, sizeof(out->gpr));
-	out->rip = s.rip;
-	out->rflags = s.rflags;
-	out->cr0 = s.cr0;
-	out->cr2 = s.cr2;
-	out->cr3 = s.cr3;
-	out->cr4 = s.cr4;
-	out->efer = s.efer;
-	out->fs_base = s.seg[SEG_FS].base;
-	out->gs_base = s.seg[SEG_GS].base;
-	out->kernel_gs_base = s.msr.kernel_gs_base;
-	out->cs = s.seg[SEG_CS].selector;
-	out->ss = s.seg[SEG_SS].selector;
-	out->cpl = s.seg[SEG_CS].selector & 3;
+	v->machine->arch->plugin_regs(blob, out);
 	out->vcpu = v->index;
 	out->icount = e->ops->insn_count(e);
 }
@@ -67,9 +54,9 @@ static int host_read_virt(void *ctx, uint64_t vaddr, void *buf, size_t len)
 {
 	struct plugin_slot *slot = ctx;
 	struct encore_engine *e = callback_vcpu(slot->run)->engine;
-	struct encore_cpu_state s;
-	e->ops->get_state(e, &s);
-	return machine__read_virt(slot->run->machine, &s, vaddr, buf, len);
+	u64 blob[ARCH_STATE_MAX / 8];
+	e->ops->get_state(e, blob);
+	return machine__read_virt(slot->run->machine, blob, vaddr, buf, len);
 }
 
 static const struct encore_plugin_host host_api = {

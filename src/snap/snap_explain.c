@@ -12,16 +12,17 @@
 #include "snap_reader.h"
 
 /* A vCPU's part: its instruction count, then its architecture's state. */
-static void explain_vcpu(const u8 *rec, const u8 *now, const char *name, char *out, size_t n)
+static void explain_vcpu(const struct encore_arch *arch, const u8 *rec, const u8 *now,
+			 const char *name, char *out, size_t n)
 {
 	struct vcpu_part a, b;
-	memcpy(&a, rec, sizeof(a));
-	memcpy(&b, now, sizeof(b));
+	memcpy(&a, rec, vcpu_part__size(arch));
+	memcpy(&b, now, vcpu_part__size(arch));
 	char what[256];
 	if (a.insns != b.insns)
 		snprintf(out, n, "%s has retired %llu instructions in the recording, %llu in the "
 			 "replay", name, (unsigned long long)a.insns, (unsigned long long)b.insns);
-	else if (cpu_state__first_difference(&a.s, &b.s, what, sizeof(what)))
+	else if (arch->first_difference(a.state, b.state, what, sizeof(what)))
 		snprintf(out, n, "%s: %s", name, what);
 	else
 		snprintf(out, n, "%s: its state part differs only in padding", name);
@@ -48,7 +49,7 @@ static int explain_parts(const struct snap_reader *r, u32 k, struct encore_machi
 			snprintf(out, n, "state part %u is '%s' (%u bytes) in the recording, '%s' (%u "
 				 "bytes) in the replay", d, a.name, a.size, b.name, b.size);
 		else if (d >= 1 && d <= m->nvcpus)
-			explain_vcpu(rec, now, d == 1 && m->nvcpus == 1 ? "the CPU" : a.name, out, n);
+			explain_vcpu(m->arch, rec, now, d == 1 && m->nvcpus == 1 ? "the CPU" : a.name, out, n);
 		else
 			snprintf(out, n, "the state of '%s' differs", a.name);
 		return 0;

@@ -61,7 +61,7 @@ static void check_log(const struct rr_log *log)
 /* Field by field: the reader leaves the padding and unused bytes as they come. */
 static bool same_event(const struct rr_event *a, const struct rr_event *b)
 {
-	if (a->kind != b->kind || rr_landmark__cmp(&a->at, &b->at) || a->rip != b->rip ||
+	if (a->kind != b->kind || rr_landmark__cmp(&a->at, &b->at) || a->pc != b->pc ||
 	    a->at.vcpu != b->at.vcpu || a->at.vcpu_insns != b->at.vcpu_insns ||
 	    a->fingerprint != b->fingerprint)
 		return false;

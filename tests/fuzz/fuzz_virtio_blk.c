@@ -132,7 +132,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ram_at = HEADER + (size_t)writes * WRITE_SIZE;
 	if (size < ram_at)
 		return 0;
-	struct encore_machine *m = machine__create(RAM_SIZE, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	struct pci_host *h = m ? pci_host__create(m) : NULL;
 	char err[256];
 	struct disk_image *image = disk_image__open(image_path(), false, true, err, sizeof(err));

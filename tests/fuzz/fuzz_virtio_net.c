@@ -195,7 +195,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t ram_at = HEADER + (size_t)writes * WRITE_SIZE;
 	if (size < ram_at)
 		return 0;
-	struct encore_machine *m = machine__create(RAM_SIZE, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	struct pci_host *h = m ? pci_host__create(m) : NULL;
 	struct virtio_net *n = h ? virtio_net__create(m, h, "net0", mac, tx, NULL) : NULL;
 	struct device *transport = n ? machine__find_device(m, "net0") : NULL;

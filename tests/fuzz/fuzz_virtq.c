@@ -59,7 +59,7 @@ static void check_request(struct encore_machine *m, const struct virtq *q,
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct encore_machine *m;
-	if (!m && !(m = machine__create(RAM_SIZE, 1)))
+	if (!m && !(m = machine__create(&arch_x86_64, RAM_SIZE, 1)))
 		abort();
 	if (size < HEADER)
 		return 0;

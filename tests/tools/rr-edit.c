@@ -26,7 +26,7 @@ static int edit(struct rr_log *log, size_t index, const char *how)
 	if (!strncmp(how, "insns+", 6))
 		ev->at.insns += strtoull(how + 6, NULL, 0);
 	else if (!strcmp(how, "rip"))
-		ev->rip ^= 1;
+		ev->pc ^= 1;
 	else if (!strcmp(how, "fingerprint"))
 		ev->fingerprint ^= 1;
 	else if (!strcmp(how, "state-hash") && ev->kind == RR_EV_CHECKPOINT)

@@ -387,7 +387,7 @@ int diff_init(void)
 			return -1;
 		}
 
-	g_m = machine__create(GUEST_RAM, 1);
+	g_m = machine__create(&arch_x86_64, GUEST_RAM, 1);
 	if (!g_m) {
 		fprintf(stderr, "diff_harness: machine__create failed\n");
 		return -1;

@@ -428,7 +428,7 @@ static void test_tables(unsigned ncpus, struct tables *out, struct encore_machin
 	char group[32];
 	snprintf(group, sizeof(group), "tables-%u", ncpus);
 	check_group(group);
-	struct encore_machine *m = machine__create(RAM, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM, 1);
 	struct acpi_config c = config(ncpus);
 	u64 rsdp = 0;
 	char err[200] = "";
@@ -457,7 +457,7 @@ static bool area_zero(struct encore_machine *m)
 
 static void refused(struct acpi_config c, u64 ram, const char *what)
 {
-	struct encore_machine *m = machine__create(ram, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, ram, 1);
 	u64 rsdp = 0x1234;
 	char err[200] = "";
 	int rc = acpi__build(m, &c, &rsdp, err, sizeof(err));

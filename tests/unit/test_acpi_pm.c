@@ -41,7 +41,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b, u64 t)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(16 << 20, 1);
+	b->m = machine__create(&arch_x86_64, 16 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	b->m->idle_ns = t;
 	acpi_pm__create(b->m, BASE, SCI);

@@ -120,7 +120,7 @@ static void rig_init(struct rig *r, unsigned n)
 {
 	memset(r, 0, sizeof(*r));
 	r->n = n;
-	r->m = machine__create(RAM_SIZE, n);
+	r->m = machine__create(&arch_x86_64, RAM_SIZE, n);
 	struct pc_config cfg = { .console_tx = discard };
 	bool ok = r->m && !pc__create(r->m, &cfg, &r->pc) && start_cpus(r);
 	CHECK(ok, "a PC with %u vCPUs and their engines", n);

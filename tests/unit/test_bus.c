@@ -57,7 +57,7 @@ static bool owned_by(const struct dev *d, u64 port)
 
 int main(void)
 {
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	struct dev a = { .id = 0xa0, .base = A_BASE }, b = { .id = 0xb0, .base = B_BASE };
 	CHECK(m != NULL, "a machine");
 	CHECK(!bus__register(&m->pio, A_BASE, A_LEN, dev_io, &a, "a"), "register a");

@@ -1105,7 +1105,7 @@ int main(void)
 {
 	test_observer();
 	test_source();
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	CHECK(m != NULL, "machine__create");
 	if (m) {
 		test_round_trip(m);

@@ -30,7 +30,7 @@ static const u8 handler_code[] = { 0x48, 0x89, 0xc3, 0x49, 0xff, 0xc7, 0x48, 0xc
 
 static struct encore_machine *boot(struct encore_engine **eng, bool irq_on)
 {
-	struct encore_machine *m = machine__create(64 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 << 20, 1);
 	struct encore_cpu_state s;
 	memcpy(machine__ram_ptr(m, CODE), main_code, sizeof(main_code));
 	memcpy(machine__ram_ptr(m, HANDLER), handler_code, sizeof(handler_code));

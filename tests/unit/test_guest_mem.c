@@ -20,7 +20,7 @@
 static void test_ranges(void)
 {
 	check_group("ranges");
-	struct encore_machine *m = machine__create(MACHINE_LOW_RAM_MAX + 64 * MIB, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, MACHINE_LOW_RAM_MAX + 64 * MIB, 1);
 	const u64 low = MACHINE_LOW_RAM_MAX;
 	static const struct {
 		u64 gpa, len;
@@ -60,7 +60,7 @@ static u64 dirty_frames(struct encore_machine *m)
 static void test_copies(void)
 {
 	check_group("copies");
-	struct encore_machine *m = machine__create(64 * MIB, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 * MIB, 1);
 	u8 out[10000], in[10000];
 	for (size_t k = 0; k < sizeof(out); k++)
 		out[k] = (u8)(k * 7 + 1);
@@ -102,7 +102,7 @@ static void test_code_overwritten(void)
 	check_group("code overwritten by a device");
 	/* 1: mov $1, %eax; jmp 1b */
 	static const u8 loop[] = { 0xb8, 0x01, 0x00, 0x00, 0x00, 0xeb, 0xf9 };
-	struct encore_machine *m = machine__create(64 * MIB, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 * MIB, 1);
 	struct encore_cpu_state s;
 	memcpy(machine__ram_ptr(m, CODE), loop, sizeof(loop));
 	bare_metal__prepare(m, &s, CODE);
@@ -146,7 +146,7 @@ static void test_code_overwritten_mid_block(unsigned nvcpus, unsigned running)
 	/* mov $DMA_PORT, %ecx; mov %eax, (%rcx); mov $1, %eax; hlt */
 	static const u8 code[] = { 0xb9, 0x00, 0x00, 0x00, 0xd0, 0x89, 0x01,
 				   0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };
-	struct encore_machine *m = machine__create(64 * MIB, nvcpus);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 * MIB, nvcpus);
 	struct encore_engine *e[2];
 	struct encore_cpu_state s;
 	memcpy(machine__ram_ptr(m, CODE), code, sizeof(code));

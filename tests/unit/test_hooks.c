@@ -112,7 +112,7 @@ static void on_exception(void *o, unsigned vcpu, u64 icount, u64 rip, unsigned v
 static struct encore_machine *boot_code(const u8 *bytes, size_t n, u64 at,
 					struct encore_engine **eng)
 {
-	struct encore_machine *m = machine__create(64 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 << 20, 1);
 	struct encore_cpu_state s;
 	for (size_t k = 0; k < n; k++)
 		*machine__ram_ptr(m, at + k) = bytes[k];
@@ -718,7 +718,7 @@ static int run_turn(struct encore_machine *m, struct turns *t, unsigned k, u64 l
 static void test_two_vcpus(void)
 {
 	check_group("hooks name the vCPU");
-	struct encore_machine *m = machine__create(64 << 20, 2);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 << 20, 2);
 	struct encore_cpu_state s0, s1;
 	memcpy(machine__ram_ptr(m, LOOP_ADDR), loop, sizeof(loop));
 	memcpy(machine__ram_ptr(m, FAULT_ADDR), code, sizeof(code));
@@ -762,7 +762,7 @@ static void test_two_vcpus(void)
 /* A machine of two vCPUs both running `loop` from count 0. */
 static struct encore_machine *two_loops(void)
 {
-	struct encore_machine *m = machine__create(64 << 20, 2);
+	struct encore_machine *m = machine__create(&arch_x86_64, 64 << 20, 2);
 	struct encore_cpu_state s;
 	memcpy(machine__ram_ptr(m, LOOP_ADDR), loop, sizeof(loop));
 	bare_metal__prepare(m, &s, LOOP_ADDR);

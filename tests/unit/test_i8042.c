@@ -43,7 +43,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(1 << 20, 1);
+	b->m = machine__create(&arch_x86_64, 1 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	i8042__create(b->m);
 }

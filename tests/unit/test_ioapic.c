@@ -53,7 +53,7 @@ struct rig {
 static void rig_init_sink(struct rig *r, u8 id, bool with_sink)
 {
 	memset(r, 0, sizeof(*r));
-	r->m = machine__create(1 << 20, 1);
+	r->m = machine__create(&arch_x86_64, 1 << 20, 1);
 	struct apic_sink sink = { sink_send, &r->sink };
 	r->io = ioapic__create(r->m, id, with_sink ? &sink : NULL);
 }

@@ -186,7 +186,7 @@ static void allow_user(struct encore_machine *m)
 static struct encore_machine *build_machine(struct rig *r, const u8 *code, size_t len,
 					    struct encore_cpu_state *s)
 {
-	struct encore_machine *m = machine__create(RAM_SIZE, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	r->m = m;
 	bus__register(&m->pio, PORT_MARK, 2, port_dev, r, "test-port");
 	bus__register(&m->mmio, MMIO_BASE, 0x1000, mmio_dev, r, "test-mmio");

@@ -53,7 +53,7 @@ struct rig {
 static void rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
-	r->m = machine__create(1 << 20, 1);
+	r->m = machine__create(&arch_x86_64, 1 << 20, 1);
 	struct lapic_extint pic = { pic_intr, pic_acknowledge, &r->pic };
 	struct apic_bus *bus = apic_bus__create(r->m);
 	r->a = lapic__create(r->m, 0, HZ, &pic);
@@ -599,7 +599,7 @@ static void test_extint(void)
 	CHECK(lapic__acknowledge(r.a) == 0x90 && r.pic.acks == 2, "then the fixed vector");
 	rig_done(&r);
 
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	struct lapic *a = lapic__create(m, 0, HZ, NULL);
 	CHECK(!lapic__has_interrupt(a) && lapic__acknowledge(a) == -1, "no 8259 wired");
 	machine__destroy(m);

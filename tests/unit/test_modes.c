@@ -69,7 +69,7 @@ struct vm {
 static void vm_init(struct vm *v)
 {
 	memset(v, 0, sizeof(*v));
-	v->m = machine__create(RAM_SIZE, 1);
+	v->m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	v->e = interp__create(v->m, &v->m->vcpus[0]);
 }
 

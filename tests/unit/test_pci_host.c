@@ -47,7 +47,7 @@ static void cfg_write(struct encore_machine *m, u32 addr, unsigned len, unsigned
 
 static struct encore_machine *boot(void)
 {
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	pci_host__create(m);
 	return m;
 }

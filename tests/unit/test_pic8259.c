@@ -30,7 +30,7 @@ static void route_irq(void *opaque, unsigned line, bool level)
 
 static struct encore_machine *board(struct pic8259 **p)
 {
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	*p = pic8259__create(m);
 	m->irq.set_irq = route_irq;
 	m->irq.opaque = *p;

@@ -43,7 +43,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 
 static struct encore_machine *board(struct irq_log *log)
 {
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	memset(log, 0, sizeof(*log));
 	log->m = m;
 	m->irq.set_irq = record_irq;

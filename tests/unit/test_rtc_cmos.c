@@ -33,7 +33,7 @@ static void record_irq(void *opaque, unsigned line, bool level)
 static void bench_init(struct bench *b, i64 epoch)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(64 << 20, 1);
+	b->m = machine__create(&arch_x86_64, 64 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	rtc_cmos__create(b->m, epoch);
 }

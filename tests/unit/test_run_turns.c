@@ -42,7 +42,7 @@ static void discard(void *opaque, u8 byte)
 
 static struct encore_machine *build(struct pc *pc)
 {
-	struct encore_machine *m = machine__create(RAM_SIZE, 2);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 2);
 	struct pc_config cfg = { .console_tx = discard };
 	struct encore_cpu_state s;
 	if (!m || pc__create(m, &cfg, pc) || bare_metal__prepare(m, &s, CODE0))

@@ -34,7 +34,7 @@ static u64 saved_insns(struct encore_machine *m)
 
 int main(void)
 {
-	struct encore_machine *m = machine__create(RAM_SIZE, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	struct pc_config cfg = { .console_tx = discard };
 	struct pc pc;
 	struct encore_cpu_state s;

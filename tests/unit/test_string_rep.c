@@ -98,7 +98,7 @@ static void run_case(const struct rep_case *c, u64 limit)
 int main(void)
 {
 	rng_seed(&R, check_seed(0x2e9u));
-	m = machine__create(RAM, 1);
+	m = machine__create(&arch_x86_64, RAM, 1);
 	if (!m)
 		check_skip("machine__create failed");
 	const struct rep_case cases[] = {

@@ -49,7 +49,7 @@ static void record_tx(void *opaque, u8 byte)
 static void bench_init(struct bench *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->m = machine__create(1 << 20, 1);
+	b->m = machine__create(&arch_x86_64, 1 << 20, 1);
 	b->m->irq = (struct irq_router){ record_irq, b };
 	b->u = uart16550__create(b->m, BASE, IRQ, record_tx, b);
 }
@@ -457,7 +457,7 @@ static void test_checkpoint(void)
 static void test_compat_init(void)
 {
 	check_group("compat");
-	struct encore_machine *m = machine__create(1 << 20, 1);
+	struct encore_machine *m = machine__create(&arch_x86_64, 1 << 20, 1);
 	FILE *f = tmpfile();
 	struct uart16550 *u = uart16550__init(m, COM1_PORT, f);
 	CHECK(u != NULL, "created");

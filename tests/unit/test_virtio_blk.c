@@ -284,7 +284,7 @@ static struct vblk *vblk_new(const char *path, bool readonly, bool snapshot)
 {
 	struct vblk *v = calloc(1, sizeof(*v));
 	char err[512];
-	v->m = machine__create(RAM, 1);
+	v->m = machine__create(&arch_x86_64, RAM, 1);
 	v->host = v->m ? pci_host__create(v->m) : NULL;
 	struct disk_image *img = disk_image__open(path, readonly, snapshot, err, sizeof(err));
 	if (!v->host || !img) {

@@ -269,7 +269,7 @@ static void discover(struct vnet *v)
 static struct vnet *vnet_new_with(void (*tx)(void *, const u8 *, size_t))
 {
 	struct vnet *v = calloc(1, sizeof(*v));
-	v->m = machine__create(RAM, 1);
+	v->m = machine__create(&arch_x86_64, RAM, 1);
 	v->host = v->m ? pci_host__create(v->m) : NULL;
 	v->net = v->host ? virtio_net__create(v->m, v->host, "net0", mac, tx, &sent) : NULL;
 	struct device *part = v->net ? machine__find_device(v->m, "net0-io") : NULL;

@@ -218,7 +218,7 @@ static void test_bad_rings(void)
 
 int main(void)
 {
-	m = machine__create(RAM, 1);
+	m = machine__create(&arch_x86_64, RAM, 1);
 	test_chains();
 	test_bad_rings();
 	machine__destroy(m);

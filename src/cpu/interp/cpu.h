@@ -8,6 +8,7 @@
 
 #include <setjmp.h>
 
+#include "encore/cpu_state.h"
 #include "encore/engine.h"
 #include "encore/hooks.h"
 #include "encore/machine.h"

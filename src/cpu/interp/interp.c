@@ -442,8 +442,9 @@ static int interp_run(struct encore_engine *e, u64 limit, struct encore_exit *x)
 
 /* ---- state and control ---- */
 
-static void interp_get_state(struct encore_engine *e, struct encore_cpu_state *s)
+static void interp_get_state(struct encore_engine *e, void *state)
 {
+	struct encore_cpu_state *s = state;
 	struct cpu *c = cpu_of(e);
 	*s = c->s;
 	s->rflags = flags_get(c);
@@ -453,8 +454,9 @@ static void interp_get_state(struct encore_engine *e, struct encore_cpu_state *s
 	s->kick_pending = c->kicked;
 }
 
-static int interp_set_state(struct encore_engine *e, const struct encore_cpu_state *s)
+static int interp_set_state(struct encore_engine *e, const void *state)
 {
+	const struct encore_cpu_state *s = state;
 	struct cpu *c = cpu_of(e);
 	c->s = *s;
 	c->s.rflags |= RF_FIXED1;

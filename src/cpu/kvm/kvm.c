@@ -292,15 +292,17 @@ static int kvm_engine_run(struct encore_engine *e, u64 insn_limit, struct encore
 
 /* ---- state and control ---- */
 
-static void kvm_engine_get_state(struct encore_engine *e, struct encore_cpu_state *s)
+static void kvm_engine_get_state(struct encore_engine *e, void *state)
 {
+	struct encore_cpu_state *s = state;
 	char err[160];
 	if (kvm_state__get(kvm_of(e), s, err, sizeof(err)))
 		fprintf(stderr, "encore: kvm get_state: %s\n", err);
 }
 
-static int kvm_engine_set_state(struct encore_engine *e, const struct encore_cpu_state *s)
+static int kvm_engine_set_state(struct encore_engine *e, const void *state)
 {
+	const struct encore_cpu_state *s = state;
 	char err[160];
 	int r = kvm_state__set(kvm_of(e), s, err, sizeof(err));
 	if (r)

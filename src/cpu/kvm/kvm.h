@@ -16,6 +16,7 @@
 #include <linux/kvm.h>
 
 #include "encore/engine.h"
+#include "encore/cpu_state.h"
 #include "encore/machine.h"
 
 /* Exit counts for report(). */
