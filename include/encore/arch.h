@@ -36,6 +36,12 @@ struct encore_arch {
 	/* Fill a plugin's view of the registers (encore/plugin.h), all but
 	 * `vcpu` and `icount`; `out` is zeroed. */
 	void (*plugin_regs)(const void *state, struct encore_regs *out);
+	/* gdb's view: the target description (qXfer:features:read:target.xml),
+	 * how many registers it has, and register n of a state in its order
+	 * (little-endian, at most 16 bytes): its size, 0 if there is none. */
+	const char *(*gdb_target_xml)(void);
+	unsigned (*gdb_nregs)(void);
+	unsigned (*gdb_reg)(const void *state, unsigned n, u8 *out);
 	/* Translate `va` as the vCPU with this state would, without touching
 	 * the guest (no accessed bits, no faults) and ignoring permissions;
 	 * false if it is not mapped. */

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "debug/gdb_server.h"
-#include "debug/gdb_x86.h"
 #include "encore/fd_write.h"
 #include "encore/virt_read.h"
 
@@ -200,7 +199,8 @@ static struct encore_machine *mach(struct gdb_server *srv)
 	return tt__machine(srv->tt);
 }
 
-static void vcpu_state(struct gdb_server *srv, unsigned v, struct encore_cpu_state *s)
+/* vCPU v's state blob (encore/arch.h) into `s`. */
+static void vcpu_state(struct gdb_server *srv, unsigned v, u64 s[ARCH_STATE_MAX / 8])
 {
 	struct encore_engine *e = mach(srv)->vcpus[v].engine;
 	e->ops->get_state(e, s);
@@ -227,12 +227,13 @@ static void send_stop_reply(struct gdb_server *srv)
 
 static void read_registers(struct gdb_server *srv)
 {
-	struct encore_cpu_state s;
-	vcpu_state(srv, srv->g_vcpu, &s);
+	const struct encore_arch *arch = mach(srv)->arch;
+	u64 s[ARCH_STATE_MAX / 8];
+	vcpu_state(srv, srv->g_vcpu, s);
 	size_t n = 0;
 	u8 val[16];
-	for (unsigned r = 0; r < gdb_x86__nregs(); r++) {
-		unsigned size = gdb_x86__reg(&s, r, val);
+	for (unsigned r = 0; r < arch->gdb_nregs(); r++) {
+		unsigned size = arch->gdb_reg(s, r, val);
 		gdb_hex__encode(val, size, srv->body + n);
 		n += 2 * size;
 	}
@@ -241,11 +242,11 @@ static void read_registers(struct gdb_server *srv)
 
 static void read_register(struct gdb_server *srv, unsigned regno)
 {
-	struct encore_cpu_state s;
+	u64 s[ARCH_STATE_MAX / 8];
 	u8 val[16];
 	char hex[40];
-	vcpu_state(srv, srv->g_vcpu, &s);
-	unsigned size = gdb_x86__reg(&s, regno, val);
+	vcpu_state(srv, srv->g_vcpu, s);
+	unsigned size = mach(srv)->arch->gdb_reg(s, regno, val);
 	if (!size)
 		return reply(srv, "E45");
 	gdb_hex__encode(val, size, hex);
@@ -257,8 +258,8 @@ static void read_register(struct gdb_server *srv, unsigned regno)
 static void read_memory(struct gdb_server *srv, u64 addr, u64 len)
 {
 	static u8 buf[GDB_PACKET_MAX / 2];
-	struct encore_cpu_state s;
-	vcpu_state(srv, srv->g_vcpu, &s);
+	u64 s[ARCH_STATE_MAX / 8];
+	vcpu_state(srv, srv->g_vcpu, s);
 	if (len > sizeof(buf))
 		len = sizeof(buf);
 	size_t got = 0;
@@ -266,7 +267,7 @@ static void read_memory(struct gdb_server *srv, u64 addr, u64 len)
 		u64 va = addr + got, chunk = 4096 - (va & 4095);
 		if (chunk > len - got)
 			chunk = len - got;
-		if (machine__read_virt(mach(srv), &s, va, buf + got, chunk))
+		if (machine__read_virt(mach(srv), s, va, buf + got, chunk))
 			break;
 		got += chunk;
 	}
@@ -308,7 +309,7 @@ static void send_features(struct gdb_server *srv, const struct gdb_request *r)
 {
 	if (strcmp(r->annex, "target.xml"))
 		return reply(srv, "E00");
-	const char *xml = gdb_x86__target_xml();
+	const char *xml = mach(srv)->arch->gdb_target_xml();
 	size_t total = strlen(xml), off = r->addr < total ? r->addr : total;
 	size_t len = r->len < GDB_PACKET_MAX - 1 ? r->len : GDB_PACKET_MAX - 1;
 	if (len > total - off)

@@ -47,5 +47,8 @@ const struct encore_arch arch_x86_64 = {
 	.first_difference = x86_first_difference,
 	.describe_system = x86__describe_system,
 	.plugin_regs = x86_plugin_regs,
+	.gdb_target_xml = x86__gdb_target_xml,
+	.gdb_nregs = x86__gdb_nregs,
+	.gdb_reg = x86__gdb_reg,
 	.virt_to_phys = x86__virt_to_phys,
 };

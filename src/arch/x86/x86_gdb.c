@@ -1,7 +1,8 @@
 /* x86-64 registers for gdb (gdb_x86.h). */
 #include <string.h>
 
-#include "debug/gdb_x86.h"
+#include "arch/x86/x86_arch.h"
+#include "encore/cpu_state.h"
 #include "encore/le_bytes.h"
 
 /* gdb's order of the general registers, as encore's indices. */
@@ -121,12 +122,12 @@ static const char target_xml[] =
 	"</feature>\n"
 	"</target>\n";
 
-const char *gdb_x86__target_xml(void)
+const char *x86__gdb_target_xml(void)
 {
 	return target_xml;
 }
 
-unsigned gdb_x86__nregs(void)
+unsigned x86__gdb_nregs(void)
 {
 	return R_COUNT;
 }
@@ -181,8 +182,9 @@ static unsigned x87_reg(const struct encore_fpu_state *f, unsigned n, u8 *out)
 	}
 }
 
-unsigned gdb_x86__reg(const struct encore_cpu_state *s, unsigned n, u8 *out)
+unsigned x86__gdb_reg(const void *state, unsigned n, u8 *out)
 {
+	const struct encore_cpu_state *s = state;
 	const struct encore_fpu_state *f = &s->fpu;
 	if (n < R_RIP)
 		return reg64(out, s->gpr[gpr_order[n]]);
