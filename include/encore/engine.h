@@ -49,6 +49,11 @@ struct encore_engine_ops {
 	int (*set_state)(struct encore_engine *e, const void *state);
 	/* True when an external interrupt would be taken at the next boundary. */
 	bool (*interrupt_window)(struct encore_engine *e);
+	/* Could an interrupt still wake this vCPU from a wait?  On x86 only
+	 * with the interrupt window open (HLT with IF=0 waits for ever); an
+	 * Arm core's WFI wakes on a pending interrupt even while masked.
+	 * NULL means interrupt_window. */
+	bool (*wakeable)(struct encore_engine *e);
 	/* False while the vCPU waits (halted, or waiting to be started) with
 	 * nothing injected that would wake it: running it would only return
 	 * EXIT_HLT. */

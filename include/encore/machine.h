@@ -63,7 +63,9 @@ struct irq_router {
  * What a vCPU asks at an instruction boundary (its local APIC on a PC).
  * has_interrupt: a maskable interrupt is ready for the CPU (priority
  * rules already applied); acknowledge: the INTA cycle, returning the
- * vector or -1 if the request went away; service (optional): deliver
+ * vector or -1 if the request went away (an Arm GIC has no such cycle:
+ * the guest acknowledges by reading the GIC, so it returns 0 and the
+ * engine takes its IRQ exception); service (optional): deliver
  * what the controller holds for the vCPU that is not a maskable
  * interrupt (on x86: NMI, INIT, start-up), before interrupts are offered.
  */

@@ -123,11 +123,11 @@ static bool finished(struct encore_machine *m, struct run_result *r)
 }
 
 /* Can a maskable interrupt still wake some vCPU? */
-static bool any_window_open(struct encore_machine *m)
+static bool any_wakeable(struct encore_machine *m)
 {
 	for (unsigned k = 0; k < m->nvcpus; k++) {
 		struct encore_engine *e = m->vcpus[k].engine;
-		if (e->ops->interrupt_window(e))
+		if (e->ops->wakeable ? e->ops->wakeable(e) : e->ops->interrupt_window(e))
 			return true;
 	}
 	return false;
@@ -148,7 +148,7 @@ static bool any_interrupt_ready(struct encore_machine *m)
 static bool handle_idle(struct encore_machine *m, const struct run_input *in,
 			struct run_result *r)
 {
-	if (!any_window_open(m)) {
+	if (!any_wakeable(m)) {
 		r->outcome = RUN_POWERED_OFF;
 		snprintf(r->message, sizeof(r->message),
 			 "the guest halted %s with interrupts disabled",
