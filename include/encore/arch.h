@@ -14,6 +14,7 @@
 
 struct encore_machine;
 struct encore_regs;
+struct ram_region;
 
 /* The largest state blob of any architecture (a vCPU part's scratch).
  * Blobs are plain structs aligned to at most 8 bytes. */
@@ -25,6 +26,10 @@ struct encore_arch {
 	const char *cpu_part;  /* vCPU k's state part is this name + k */
 	u32 state_version;     /* the blob's layout version */
 	u32 state_size;
+	/* Where `ram_size` bytes of RAM go in the guest's physical address
+	 * space: fills regions[0 .. MACHINE_RAM_REGIONS) (encore/machine.h),
+	 * whose sizes add up to ram_size. */
+	void (*ram_layout)(u64 ram_size, struct ram_region *regions);
 	/* Where the vCPU with this state executes next. */
 	u64 (*pc)(const void *state);
 	/* Name the first register that differs between two states, as

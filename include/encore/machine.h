@@ -49,9 +49,13 @@ int bus__register(struct bus *b, u64 base, u64 len, bus_handler_fn fn, void *opa
 void bus__access(struct bus *b, struct encore_vcpu *vcpu, u64 addr, u8 *data, unsigned len,
 		 bool is_write);
 
-/* Guest physical memory: RAM below the PCI hole, the rest above 4 GiB. */
-#define MACHINE_LOW_RAM_MAX 0xc0000000ull
-#define MACHINE_HIGH_RAM_BASE 0x100000000ull
+/* Guest RAM as the architecture lays it out (encore/arch.h ram_layout):
+ * region k is at guest physical [base, base + size) and in m->ram right
+ * after the regions before it.  An empty region has size 0. */
+#define MACHINE_RAM_REGIONS 2
+struct ram_region {
+	u64 base, size;
+};
 
 /* The board routes interrupt lines (to the 8259 pair). */
 struct irq_router {
@@ -153,10 +157,9 @@ struct ram_pages {
 
 struct encore_machine {
 	const struct encore_arch *arch; /* what its vCPUs are */
-	u8 *ram;          /* host mapping of all guest RAM, low then high */
+	u8 *ram;          /* host mapping of all guest RAM, region by region */
 	u64 ram_size;
-	u64 low_ram_size; /* RAM at [0, low_ram_size) */
-	u64 high_ram_size;/* RAM at [4 GiB, 4 GiB + high_ram_size) */
+	struct ram_region ram_regions[MACHINE_RAM_REGIONS];
 	struct bus pio, mmio;
 	struct encore_vcpu *vcpus; /* nvcpus of them */
 	unsigned nvcpus;
@@ -215,10 +218,12 @@ static inline bool ram__frame_absent(const struct encore_machine *m, u64 frame)
 /* Offset of guest physical `paddr` in m->ram, or -1 if no RAM is there. */
 static inline i64 machine__ram_offset(const struct encore_machine *m, u64 paddr)
 {
-	if (paddr < m->low_ram_size)
-		return (i64)paddr;
-	if (paddr >= MACHINE_HIGH_RAM_BASE && paddr - MACHINE_HIGH_RAM_BASE < m->high_ram_size)
-		return (i64)(m->low_ram_size + (paddr - MACHINE_HIGH_RAM_BASE));
+	const struct ram_region *r = m->ram_regions;
+	_Static_assert(MACHINE_RAM_REGIONS == 2, "machine__ram_offset looks at two regions");
+	if (paddr - r[0].base < r[0].size)
+		return (i64)(paddr - r[0].base);
+	if (paddr - r[1].base < r[1].size)
+		return (i64)(r[0].size + (paddr - r[1].base));
 	return -1;
 }
 

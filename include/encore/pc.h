@@ -10,6 +10,21 @@
 
 #include "encore/machine.h"
 
+/* Guest physical memory: RAM below the PCI hole, the rest above 4 GiB
+ * (the x86 architecture's ram_layout). */
+#define PC_LOW_RAM_MAX 0xc0000000ull
+#define PC_HIGH_RAM_BASE 0x100000000ull
+
+static inline u64 pc__low_ram(const struct encore_machine *m)
+{
+	return m->ram_regions[0].size;
+}
+
+static inline u64 pc__high_ram(const struct encore_machine *m)
+{
+	return m->ram_regions[1].size;
+}
+
 struct pc_config {
 	/* Where COM1's transmitted bytes go. */
 	void (*console_tx)(void *opaque, u8 byte);

@@ -21,6 +21,7 @@
 #include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
 #include "encore/le_bytes.h"
+#include "encore/pc.h"
 #define ADDRESS_WRITABLE 0x80fffffcu /* enable, bus, device, function, dword */
 #define ADDRESS_BUS(a) (((a) >> 16) & 0xff)
 #define ADDRESS_DEVFN(a) (((a) >> 8) & 0xff)
@@ -209,7 +210,7 @@ static void window_access(void *opaque, struct encore_vcpu *vcpu, u64 addr, u8 *
 			  unsigned len, bool is_write)
 {
 	struct pci_host *h = opaque;
-	u64 gpa = h->m->low_ram_size + addr;
+	u64 gpa = pc__low_ram(h->m) + addr;
 	u32 base;
 	const struct pci_bar *bar = decoding_bar(h, gpa, len, &base);
 	if (bar)
@@ -320,7 +321,7 @@ struct pci_host *pci_host__create(struct encore_machine *m)
 	}
 	/* The machine owns `h` now and frees it on destroy. */
 	if (bus__register(&m->pio, PCI_CONFIG_ADDRESS_PORT, NPORTS, pci_host_io, h, "pci-host") ||
-	    bus__register(&m->mmio, m->low_ram_size, IOAPIC_BASE - m->low_ram_size, window_access,
+	    bus__register(&m->mmio, pc__low_ram(m), IOAPIC_BASE - pc__low_ram(m), window_access,
 			  h, "pci-window"))
 		return NULL;
 	return h;

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "encore/hw/rtc_cmos.h"
+#include "encore/pc.h"
 
 #define RTC_INDEX_PORT 0x70
 #define RTC_DATA_PORT 0x71
@@ -510,7 +511,7 @@ struct rtc_cmos *rtc_cmos__create(struct encore_machine *m, i64 boot_epoch_secon
 	r->s.wall_offset_ns = boot_epoch_seconds * NS_PER_SEC - (i64)now;
 	r->s.flags_until_ns = now;
 	r->s.periodic_deadline = r->s.update_deadline = VTIMER_OFF;
-	fill_like_bios(r, m->low_ram_size);
+	fill_like_bios(r, pc__low_ram(m));
 	struct device d = { .name = "rtc-cmos", .state = &r->s, .state_size = sizeof(r->s),
 			    .restored = rtc_restored, .dev = r };
 	if (machine__add_device(m, &d)) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "encore/loader.h"
+#include "encore/pc.h"
 
 #define PTE_P 1ull
 #define PTE_W 2ull
@@ -33,7 +34,7 @@ void bare_metal__identity_map(struct encore_machine *m)
 
 int bare_metal__prepare(struct encore_machine *m, struct encore_cpu_state *s, u64 entry)
 {
-	if (m->low_ram_size < BARE_RESERVED_END)
+	if (pc__low_ram(m) < BARE_RESERVED_END)
 		return -1;
 	bare_metal__identity_map(m);
 	/* GDT: null, 64-bit code, data */

@@ -9,6 +9,7 @@
 #include "encore/errmsg.h"
 #include "encore/linux_boot.h"
 #include "encore/loader.h"
+#include "encore/pc.h"
 
 /* boot_params / setup_header fields encore reads or writes. */
 enum {
@@ -78,7 +79,7 @@ static int load_bzimage(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 		load = MIB;
 	u64 pm_size = k->size - pm_offset, init = get32(img + BP_INIT_SIZE);
 	k->end = load + (init > pm_size ? init : pm_size);
-	if (k->end > m->low_ram_size)
+	if (k->end > pc__low_ram(m))
 		return errmsg(err, errlen, "%s needs RAM up to %llu MiB to decompress; --mem is too small",
 			    k->path, (unsigned long long)(k->end + MIB - 1) / MIB);
 	memcpy(machine__ram_ptr(m, load), img + pm_offset, pm_size);
@@ -97,7 +98,7 @@ static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 			size_t errlen)
 {
 	u64 entry, end = elf__load_end(k->img, k->size);
-	if (end > m->low_ram_size)
+	if (end > pc__low_ram(m))
 		return errmsg(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
 			    "%lluM or more", k->path, (unsigned long long)(end + MIB - 1) / MIB,
 			    (unsigned long long)(end + HEADROOM) / MIB);
@@ -137,8 +138,8 @@ static void build_e820(struct encore_machine *m, u8 *bp)
 	add_e820(bp, 0, 0x9fc00, E820_RAM);
 	add_e820(bp, 0x9fc00, 0x400, E820_RESERVED);
 	add_e820(bp, 0xf0000, 0x10000, E820_RESERVED);
-	add_e820(bp, MIB, m->low_ram_size - MIB, E820_RAM);
-	add_e820(bp, MACHINE_HIGH_RAM_BASE, m->high_ram_size, E820_RAM);
+	add_e820(bp, MIB, pc__low_ram(m) - MIB, E820_RAM);
+	add_e820(bp, PC_HIGH_RAM_BASE, pc__high_ram(m), E820_RAM);
 }
 
 static int set_cmdline(struct encore_machine *m, u8 *bp, const char *cmdline, char *err,
@@ -166,7 +167,7 @@ static int load_initrd(struct encore_machine *m, const struct boot_image *k, con
 	u8 *data = loader__read_file(path, &size, err, errlen);
 	if (!data)
 		return -1;
-	u64 top = k->initrd_max < m->low_ram_size ? k->initrd_max : m->low_ram_size;
+	u64 top = k->initrd_max < pc__low_ram(m) ? k->initrd_max : pc__low_ram(m);
 	u64 need = (k->end + size + HEADROOM + MIB - 1) / MIB;
 	if (top < size || ((top - size) & ~0xfffull) < k->end || m->ram_size < need * MIB) {
 		free(data);
@@ -235,7 +236,7 @@ int linux_boot__load(struct encore_machine *m, const struct linux_boot_config *c
 		     struct encore_cpu_state *s, enum linux_image_kind *kind, char *err,
 		     size_t errlen)
 {
-	if (m->low_ram_size < 16 * MIB)
+	if (pc__low_ram(m) < 16 * MIB)
 		return errmsg(err, errlen, "%llu KiB of RAM is too little to boot Linux",
 			    (unsigned long long)m->ram_size / 1024);
 	struct boot_image k = { .path = cfg->kernel_path, .img = cfg->kernel,

@@ -41,8 +41,7 @@ struct encore_machine *machine__create(const struct encore_arch *arch, u64 ram_s
 	}
 	m->arch = arch;
 	m->ram_size = ram_size;
-	m->low_ram_size = ram_size < MACHINE_LOW_RAM_MAX ? ram_size : MACHINE_LOW_RAM_MAX;
-	m->high_ram_size = ram_size - m->low_ram_size;
+	arch->ram_layout(ram_size, m->ram_regions);
 	m->console_out = stdout;
 	m->pause.at = MACHINE_NO_PAUSE;
 	m->pio.machine = m->mmio.machine = m;

@@ -94,7 +94,7 @@ int pc__write_firmware(struct encore_machine *m, u64 *rsdp, char *err, size_t n)
 		.ioapic_id = IOAPIC_ID,
 		.ioapic_base = IOAPIC_BASE,
 		.lapic_base = LAPIC_BASE,
-		.pci_mmio_start = m->low_ram_size,
+		.pci_mmio_start = pc__low_ram(m),
 		.pci_mmio_end = IOAPIC_BASE,
 	};
 	return acpi__build(m, &c, rsdp, err, n);

@@ -14,14 +14,15 @@
 #include "encore/guest_mem.h"
 #include "encore/loader.h"
 #include "encore/ram.h"
+#include "encore/pc.h"
 
 #define MIB (1ull << 20)
 
 static void test_ranges(void)
 {
 	check_group("ranges");
-	struct encore_machine *m = machine__create(&arch_x86_64, MACHINE_LOW_RAM_MAX + 64 * MIB, 1);
-	const u64 low = MACHINE_LOW_RAM_MAX;
+	struct encore_machine *m = machine__create(&arch_x86_64, PC_LOW_RAM_MAX + 64 * MIB, 1);
+	const u64 low = PC_LOW_RAM_MAX;
 	static const struct {
 		u64 gpa, len;
 		bool ram;
@@ -29,14 +30,14 @@ static void test_ranges(void)
 		{ 0, 0, true },
 		{ 0, 1, true },
 		{ 0xfff, 2, true },                       /* across a page */
-		{ MACHINE_LOW_RAM_MAX - 8, 8, true },     /* the last bytes below the hole */
-		{ MACHINE_LOW_RAM_MAX - 8, 9, false },    /* one into the hole */
-		{ MACHINE_LOW_RAM_MAX, 1, false },
+		{ PC_LOW_RAM_MAX - 8, 8, true },     /* the last bytes below the hole */
+		{ PC_LOW_RAM_MAX - 8, 9, false },    /* one into the hole */
+		{ PC_LOW_RAM_MAX, 1, false },
 		{ 0xfee00000, 4, false },                 /* the local APIC */
-		{ MACHINE_HIGH_RAM_BASE - 1, 2, false },  /* from the hole into high RAM */
-		{ MACHINE_HIGH_RAM_BASE, 64 * MIB, true },
-		{ MACHINE_HIGH_RAM_BASE, 64 * MIB + 1, false },
-		{ MACHINE_HIGH_RAM_BASE + 64 * MIB, 0, true },
+		{ PC_HIGH_RAM_BASE - 1, 2, false },  /* from the hole into high RAM */
+		{ PC_HIGH_RAM_BASE, 64 * MIB, true },
+		{ PC_HIGH_RAM_BASE, 64 * MIB + 1, false },
+		{ PC_HIGH_RAM_BASE + 64 * MIB, 0, true },
 		{ ~0ull, 1, false },
 		{ ~0ull - 7, 16, false },                 /* wraps around 2^64 */
 		{ 1, ~0ull, false },

@@ -3,10 +3,20 @@
 
 #include "arch/x86/x86_arch.h"
 #include "encore/cpu_state.h"
+#include "encore/machine.h"
+#include "encore/pc.h"
 #include "encore/plugin.h"
 
 _Static_assert(_Alignof(struct encore_cpu_state) <= 8, "a state blob is aligned to 8 at most");
 _Static_assert(sizeof(struct encore_cpu_state) <= ARCH_STATE_MAX, "ARCH_STATE_MAX is too small");
+
+/* RAM below the PCI hole, the rest above 4 GiB. */
+static void x86_ram_layout(u64 ram_size, struct ram_region *r)
+{
+	u64 low = ram_size < PC_LOW_RAM_MAX ? ram_size : PC_LOW_RAM_MAX;
+	r[0] = (struct ram_region){ .base = 0, .size = low };
+	r[1] = (struct ram_region){ .base = PC_HIGH_RAM_BASE, .size = ram_size - low };
+}
 
 static u64 x86_pc(const void *state)
 {
@@ -43,6 +53,7 @@ const struct encore_arch arch_x86_64 = {
 	.cpu_part = "cpu",
 	.state_version = ENCORE_CPU_STATE_VERSION,
 	.state_size = sizeof(struct encore_cpu_state),
+	.ram_layout = x86_ram_layout,
 	.pc = x86_pc,
 	.first_difference = x86_first_difference,
 	.describe_system = x86__describe_system,

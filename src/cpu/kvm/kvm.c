@@ -28,7 +28,8 @@
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ull
 #define KVM_TSS_ADDR 0xfffbd000ull /* three pages */
 
-enum { SLOT_LOW, SLOT_HIGH, SLOT_COUNT };
+/* One KVM memory slot per RAM region (encore/machine.h). */
+enum { SLOT_COUNT = MACHINE_RAM_REGIONS };
 
 /* ---- the run loop ---- */
 
@@ -432,10 +433,9 @@ static void kvm_engine_sync_dirty(struct encore_engine *e)
 {
 	struct kvm_engine *k = kvm_of(e);
 	struct encore_machine *m = k->m;
-	const u64 sizes[SLOT_COUNT] = { m->low_ram_size, m->high_ram_size };
 	u64 first = 0;
 	for (unsigned s = 0; s < SLOT_COUNT; s++) {
-		u64 nframes = sizes[s] / RAM_PAGE_SIZE;
+		u64 nframes = m->ram_regions[s].size / RAM_PAGE_SIZE;
 		if (!nframes)
 			continue;
 		u64 *bits = calloc((nframes + 63) / 64, 8);
@@ -572,10 +572,13 @@ static int create_vm(struct kvm_engine *k, char *err, size_t errlen)
 		snprintf(err, errlen, "KVM_SET_TSS_ADDR/IDENTITY_MAP_ADDR: %s", strerror(errno));
 		return -1;
 	}
-	if (add_slot(k, SLOT_LOW, 0, m->low_ram_size, m->ram, err, errlen) ||
-	    add_slot(k, SLOT_HIGH, MACHINE_HIGH_RAM_BASE, m->high_ram_size,
-		     m->ram + m->low_ram_size, err, errlen))
-		return -1;
+	u64 offset = 0;
+	for (unsigned s = 0; s < SLOT_COUNT; s++) {
+		const struct ram_region *r = &m->ram_regions[s];
+		if (add_slot(k, s, r->base, r->size, m->ram + offset, err, errlen))
+			return -1;
+		offset += r->size;
+	}
 	int xs = ioctl(k->vm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XSAVE2);
 	k->xsave_size = xs > (int)sizeof(struct kvm_xsave) ? (size_t)xs : sizeof(struct kvm_xsave);
 	k->xsave = calloc(1, k->xsave_size);
