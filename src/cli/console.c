@@ -128,11 +128,6 @@ void console__finish(struct console *c)
 	restore_terminal();
 }
 
-void console__attach(struct console *c, struct uart16550 *uart)
-{
-	c->uart = uart;
-}
-
 /* Interpret the escape key; returns false when the byte is consumed. */
 static bool escape_filter(struct console *c, u8 byte)
 {

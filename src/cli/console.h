@@ -4,13 +4,12 @@
 
 #include <stdio.h>
 
-#include "encore/hw/uart16550.h"
+#include "encore/machine.h"
 
 struct console {
 	struct encore_machine *machine;
-	struct uart16550 *uart;
 	FILE *out;           /* where guest output goes (NULL: nowhere) */
-	void (*tx)(void *opaque, u8 byte); /* give this to the UART */
+	void (*tx)(void *opaque, u8 byte); /* give this to the console UART */
 	void (*tap)(void *opaque, u8 byte); /* sees every output byte first */
 	void *tap_opaque;
 	bool realtime;       /* idle time passes in real time even when piped */
@@ -31,7 +30,6 @@ struct console {
 
 /* interactive: read stdin (raw mode on a terminal). */
 void console__init(struct console *c, struct encore_machine *m, bool interactive);
-void console__attach(struct console *c, struct uart16550 *uart);
 /* A user network too: its sockets are served at polls, and idle time
  * passes in real time (the host's side must have time to answer). */
 struct net_user;

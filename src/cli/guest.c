@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "guest.h"
+#include "encore/hw/uart16550.h"
 #include "encore/hw/virtio_blk.h"
 #include "encore/hw/virtio_net.h"
 #include "encore/kvm_pmu.h"
@@ -322,7 +323,7 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 		fprintf(stderr, "encore: cannot create the PC devices\n");
 		return -1;
 	}
-	console__attach(con, g->pc.com1);
+	g->console = uart16550__port(g->pc.com1);
 	if (attach_disks(g, o) || attach_net(g, o, con))
 		return -1;
 	if (!o->empty && load_guest(g, o, &s))

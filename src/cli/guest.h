@@ -10,6 +10,7 @@
 #include "encore/hw/virtio_blk.h"
 #include "encore/machine.h"
 #include "encore/pc.h"
+#include "encore/serial.h"
 
 #define GUEST_PATH_MAX 4096
 #define GUEST_MAX_DISKS 6 /* vda..vdf: the PCI bus's free slots, less one */
@@ -49,6 +50,7 @@ struct guest_opts {
 struct guest {
 	struct encore_machine *machine;
 	struct pc pc;
+	struct serial_port console; /* the board's console UART */
 	bool is_linux;
 	u8 *kernel;          /* the kernel file, while it is being loaded */
 	size_t kernel_size;

@@ -33,7 +33,7 @@ int launch__create(struct launch *l, const struct guest_opts *o, bool input, boo
 	l->console.realtime = realtime;
 	struct rr_frontend fe = { fe_poll, fe_take, fe_stop, fe_idle, fe_wait, fe_next_frame,
 				  fe_drop_frame, l };
-	rr_session__init(&l->session, l->guest.machine, l->guest.pc.com1, &fe, slice, realtime);
+	rr_session__init(&l->session, l->guest.machine, &l->guest.console, &fe, slice, realtime);
 	rr_session__set_nic(&l->session, l->guest.nic);
 	l->console.tap = tap_byte;
 	l->console.tap_opaque = &l->session;

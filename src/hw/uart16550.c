@@ -472,3 +472,18 @@ void uart16550__destroy(struct uart16550 *u)
 {
 	(void)u; /* the machine destroys its devices */
 }
+
+static size_t port_rx_room(void *uart)
+{
+	return uart16550__rx_room(uart);
+}
+
+static size_t port_receive(void *uart, const u8 *buf, size_t n)
+{
+	return uart16550__receive(uart, buf, n);
+}
+
+struct serial_port uart16550__port(struct uart16550 *u)
+{
+	return (struct serial_port){ .rx_room = port_rx_room, .receive = port_receive, .uart = u };
+}

@@ -69,13 +69,14 @@ static struct rr_event event_here(struct rr_session *s, u8 kind, const struct rr
 
 static bool on_async(void *opaque);
 
-void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
+void rr_session__init(struct rr_session *s, struct encore_machine *m,
+		      const struct serial_port *console,
 		      const struct rr_frontend *fe, u64 slice, bool realtime)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = RR_LIVE;
 	s->machine = m;
-	s->uart = uart;
+	s->console = *console;
 	s->fe = *fe;
 	s->slice = slice;
 	s->realtime = realtime;
@@ -232,7 +233,7 @@ static void take_checkpoint(struct rr_session *s, const struct rr_landmark *at)
 
 static void deliver_host_input(struct rr_session *s, const struct rr_landmark *at)
 {
-	size_t room = s->uart ? uart16550__rx_room(s->uart) : 0;
+	size_t room = serial_port__rx_room(&s->console);
 	if (!room || !s->fe.take_input)
 		return;
 	u8 buf[RR_INPUT_MAX];
@@ -242,7 +243,7 @@ static void deliver_host_input(struct rr_session *s, const struct rr_landmark *a
 	/* The event describes the machine as replay will find it: before. */
 	struct rr_event ev = s->mode == RR_RECORD ? event_here(s, RR_EV_INPUT, at)
 						  : (struct rr_event){ 0 };
-	size_t taken = uart16550__receive(s->uart, buf, n);
+	size_t taken = serial_port__receive(&s->console, buf, n);
 	if (s->mode == RR_RECORD && taken) {
 		ev.input.len = (u32)taken;
 		memcpy(ev.input.bytes, buf, taken);
@@ -534,13 +535,13 @@ static void verify_checkpoint(struct rr_session *s, size_t index)
 static void replay_input(struct rr_session *s, size_t index)
 {
 	const struct rr_event *ev = &s->replay->events[index];
-	size_t room = s->uart ? uart16550__rx_room(s->uart) : 0;
+	size_t room = serial_port__rx_room(&s->console);
 	if (room < ev->input.len) {
 		diverge(s, &ev->at, "input event %zu: the recording gave the console %u bytes, but "
-			"its UART has room for %zu", index, ev->input.len, room);
+			"its console port has room for %zu", index, ev->input.len, room);
 		return;
 	}
-	uart16550__receive(s->uart, ev->input.bytes, ev->input.len);
+	serial_port__receive(&s->console, ev->input.bytes, ev->input.len);
 }
 
 static void replay_frame(struct rr_session *s, size_t index)

@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "encore/hw/uart16550.h"
+#include "encore/serial.h"
 #include "encore/hw/virtio_net.h"
 #include "encore/rr_log.h"
 #include "encore/run.h"
@@ -59,7 +59,7 @@ struct rr_divergence {
 struct rr_session {
 	enum rr_mode mode;
 	struct encore_machine *machine;
-	struct uart16550 *uart;
+	struct serial_port console;   /* where typed input goes */
 	struct virtio_net *nic;       /* the network card, if any (rr_session__set_nic) */
 	u64 sent_logged;              /* recording: frames sent as of the last net-sent event */
 	struct rr_frontend fe;
@@ -116,7 +116,8 @@ struct rr_session {
 	void *live_opaque;
 };
 
-void rr_session__init(struct rr_session *s, struct encore_machine *m, struct uart16550 *uart,
+void rr_session__init(struct rr_session *s, struct encore_machine *m,
+		      const struct serial_port *console,
 		      const struct rr_frontend *fe, u64 slice, bool realtime);
 /* Record into `log` (its header written), `snap` and `console_file`:
  * logs the boot time and, at the first poll, checkpoint 0. */

@@ -9,6 +9,7 @@
 #define ENCORE_HW_UART16550_H
 
 #include "encore/hw.h"
+#include "encore/serial.h"
 
 #define UART16550_FIFO_SIZE 16
 
@@ -47,5 +48,8 @@ size_t uart16550__receive(struct uart16550 *u, const u8 *buf, size_t n);
  * free FIFO space.
  */
 size_t uart16550__rx_room(struct uart16550 *u);
+
+/* The UART as a console port (encore/serial.h). */
+struct serial_port uart16550__port(struct uart16550 *u);
 
 #endif
