@@ -71,7 +71,7 @@ insns_vmlinux=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
 grep '^workload: ' "$OUT/encore.out" | tr -d '\r' >"$OUT/encore.results"
 enc_bz=$(best run_encore "$GUEST/vmlinuz")
 insns_bz=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
-# The interpreter alone, without its translator (src/cpu/interp/translate.c).
+# The interpreter alone, without its translator (src/arch/x86/interp/translate.c).
 enc_interp=$(ENCORE_TRANSLATE=0 best run_encore "$GUEST/vmlinux")
 insns_interp=$(sed -n 's/^instructions: //p' "$OUT/encore.err")
 ref=${enc_vmlinux##* }

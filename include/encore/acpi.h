@@ -10,7 +10,7 @@
 
 #include "encore/machine.h"
 
-#define ACPI_TABLES_BASE 0xf0000ull  /* in the BIOS area the e820 map reserves (src/machine/linux_boot.c) */
+#define ACPI_TABLES_BASE 0xf0000ull  /* in the BIOS area the e820 map reserves (src/arch/x86/linux_boot.c) */
 #define ACPI_TABLES_END  0x100000ull
 #define ACPI_PM_BASE 0x600            /* PM1a_EVT_BLK 0x600 (4 bytes), PM1a_CNT_BLK 0x604 (2), PM_TMR_BLK 0x608 (4) */
 #define ACPI_SCI_IRQ 9

@@ -102,7 +102,7 @@ struct encore_engine {
 /* The interpreter for vCPU `v` of `m` (it sets v->engine).  The
  * interpreters of one machine share their decoded blocks. */
 struct encore_engine *interp__create(struct encore_machine *m, struct encore_vcpu *v);
-/* The KVM engine (src/cpu/kvm/) for vCPU `v`; NULL with a message in
+/* The KVM engine (src/arch/x86/kvm/) for vCPU `v`; NULL with a message in
  * `err` when the host has no usable /dev/kvm. */
 struct encore_engine *kvm__create(struct encore_machine *m, struct encore_vcpu *v, char *err,
 				  size_t errlen);

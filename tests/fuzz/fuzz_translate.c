@@ -1,5 +1,5 @@
 /*
- * Fuzz target for the translator, translate_block (src/cpu/interp/
+ * Fuzz target for the translator, translate_block (src/arch/x86/interp/
  * translate.c).  Guest code is untrusted input: any bytes the decoder
  * makes a block of must translate within the room given, or be left to
  * the interpreter (0), never write past that room.  The input is
@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cpu/interp/decode.h"
-#include "cpu/interp/interp.h"
-#include "cpu/interp/ops.h"
-#include "cpu/interp/translate.h"
+#include "arch/x86/interp/decode.h"
+#include "arch/x86/interp/interp.h"
+#include "arch/x86/interp/ops.h"
+#include "arch/x86/interp/translate.h"
 
 #define GUARD 256
 

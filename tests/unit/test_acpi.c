@@ -14,7 +14,7 @@
 #include "check.h"
 #include "encore/acpi.h"
 #include "encore/le_bytes.h"
-#include "machine/acpi_aml.h"
+#include "arch/x86/acpi_aml.h"
 
 #define RAM (64ull << 20)
 #define SCAN_START 0xe0000u

@@ -1,5 +1,5 @@
 /*
- * decode_length() (src/cpu/interp/cpu.h) against capstone's instruction
+ * decode_length() (src/arch/x86/interp/cpu.h) against capstone's instruction
  * length in 64-bit mode:
  *  (a) a generated stream of random prefix + opcode + ModRM/SIB/disp/imm
  *      byte sequences, compared where capstone decodes them;
@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "cpu/interp/cpu.h"
+#include "arch/x86/interp/cpu.h"
 
 static csh cs;
 static cs_insn *csi;

@@ -1,6 +1,6 @@
 /*
  * A multiboot (v1) shim for QEMU that gives an encore bare-metal guest the
- * start state of `encore run --kernel` (src/machine/bare_metal.c): the
+ * start state of `encore run --kernel` (src/arch/x86/bare_metal.c): the
  * guest ELF64 is passed as the first multiboot module; shim_main (shim.c)
  * copies its PT_LOAD segments to their physical addresses, builds
  * encore's identity map, GDT and CPU state and far-jumps to long_mode

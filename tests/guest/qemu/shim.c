@@ -1,7 +1,7 @@
 /*
  * The C half of the QEMU shim (see shim.S): load the guest ELF64 module,
  * build encore's bare-metal boot structures and CPU state as
- * bare_metal__prepare() does (src/machine/bare_metal.c), then enter long
+ * bare_metal__prepare() does (src/arch/x86/bare_metal.c), then enter long
  * mode.  32-bit, starts with paging off.
  *
  * Not reproduced: encore starts with TR holding a busy 64-bit TSS at base
@@ -21,7 +21,7 @@
 #define BARE_SEL_CODE 0x08
 #define BARE_SEL_DATA 0x10
 
-/* src/machine/bare_metal.c: bare_metal__prepare() and cpu_state__reset(). */
+/* src/arch/x86/bare_metal.c: bare_metal__prepare() and cpu_state__reset(). */
 #define START_CR0 (CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_PG)
 #define START_CR4 (CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 #define START_EFER (EFER_LME | EFER_SCE | EFER_NXE) /* LMA follows from PG */

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "encore/le_bytes.h"
-#include "machine/acpi_aml.h"
+#include "arch/x86/acpi_aml.h"
 
 enum {
 	ZERO_OP = 0x00, ONE_OP = 0x01, ONES_OP = 0xff,

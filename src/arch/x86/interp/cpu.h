@@ -1,7 +1,7 @@
 /*
  * The interpreter's internal CPU: architectural state plus the fast-path
  * machinery (software TLB, lazy flags, decoded-block cache).  Every
- * instruction handler in src/cpu/interp/ works through this header.
+ * instruction handler in src/arch/x86/interp/ works through this header.
  */
 #ifndef INTERP_CPU_H
 #define INTERP_CPU_H
@@ -240,7 +240,7 @@ static inline u64 sign_extend(u64 v, unsigned size)
 	}
 }
 
-/* ---- exceptions (src/cpu/interp/except.c) ---- */
+/* ---- exceptions (src/arch/x86/interp/except.c) ---- */
 
 enum {
 	EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
@@ -273,7 +273,7 @@ static inline bool real_mode(const struct cpu *c)
 	return !(c->s.cr0 & CR0_PE);
 }
 
-/* ---- memory (src/cpu/interp/mmu.c) ---- */
+/* ---- memory (src/arch/x86/interp/mmu.c) ---- */
 
 /* base + (index << scale) + disp + delta, before any wrap or segment base.
  * R[17] is s.rip, which during a handler is the next instruction's RIP. */
@@ -556,7 +556,7 @@ static inline u64 pop(struct cpu *c, unsigned size)
 	return v;
 }
 
-/* ---- flags (src/cpu/interp/flags.c) ---- */
+/* ---- flags (src/arch/x86/interp/flags.c) ---- */
 
 /* `res` is the result already cut to the operation's size (every
  * producer does): ZF is then res == 0 without a mask. */
@@ -698,7 +698,7 @@ static inline void branch_to(struct cpu *c, u64 target)
 	c->s.rip = branch_target(c, target);
 }
 
-/* ---- opcode registration (src/cpu/interp/decode.c) ---- */
+/* ---- opcode registration (src/arch/x86/interp/decode.c) ---- */
 
 /*
  * A selector sees the decoded instruction (prefixes, ModRM, operand

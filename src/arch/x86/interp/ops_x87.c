@@ -19,8 +19,8 @@
  * (or MMX) instruction when CR0.NE is set; without CR0.NE it stays pending
  * (no FERR#/IRQ 13 emulation).
  */
-#include "cpu/interp/fpu.h"
-#include "cpu/interp/ops.h"
+#include "arch/x86/interp/fpu.h"
+#include "arch/x86/interp/ops.h"
 
 #define X87_CLOBBERS "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", "st(6)", "st(7)"
 /* Every wrapper saves the host control word, runs the operation with the

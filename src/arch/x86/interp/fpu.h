@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "cpu/interp/cpu.h"
+#include "arch/x86/interp/cpu.h"
 
 /* Little-endian fields of in-memory images (FXSAVE, FSTENV). */
 static inline void put16(u8 *p, u16 v) { memcpy(p, &v, 2); }

@@ -20,8 +20,8 @@
  */
 #include <string.h>
 
-#include "cpu/interp/cpu.h"
-#include "cpu/interp/ops.h"
+#include "arch/x86/interp/cpu.h"
+#include "arch/x86/interp/ops.h"
 
 #define AI static inline __attribute__((always_inline))
 

@@ -16,7 +16,7 @@
 #include "encore/errmsg.h"
 #include "encore/hw/acpi_pm.h"
 #include "encore/le_bytes.h"
-#include "machine/acpi_aml.h"
+#include "arch/x86/acpi_aml.h"
 
 #define IMAGE_SIZE (ACPI_TABLES_END - ACPI_TABLES_BASE)
 #define HEADER_SIZE 36

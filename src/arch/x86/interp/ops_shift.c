@@ -7,8 +7,8 @@
  * against produce (see each helper); that keeps differential tests against
  * the host exact and is fully deterministic.
  */
-#include "cpu/interp/cpu.h"
-#include "cpu/interp/ops.h"
+#include "arch/x86/interp/cpu.h"
+#include "arch/x86/interp/ops.h"
 
 #define AI static inline __attribute__((always_inline))
 

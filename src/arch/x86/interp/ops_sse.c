@@ -10,8 +10,8 @@
  * (or #UD without CR4.OSXMMEXCPT) before the destination is written.
  * Integer SIMD operations are plain C.
  */
-#include "cpu/interp/fpu.h"
-#include "cpu/interp/ops.h"
+#include "arch/x86/interp/fpu.h"
+#include "arch/x86/interp/ops.h"
 
 typedef union {
 	u8 b[16];

@@ -2,7 +2,7 @@
  * x87/SSE exception delivery shared by
  * ops_sse.c and ops_x87.c.
  */
-#include "cpu/interp/fpu.h"
+#include "arch/x86/interp/fpu.h"
 
 /*
  * A waiting x87 instruction found FSW.ES set (an unmasked exception is
