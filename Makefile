@@ -12,7 +12,8 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Iinclude -Isrc $(SAN_FLAGS) $(shell pkg-conf
 # Experiments without editing a file, e.g. EXTRA_CFLAGS=-DMACHINE_QUANTUM_INSNS=2000
 CFLAGS += $(EXTRA_CFLAGS)
 LDFLAGS += $(SAN_FLAGS)
-LDLIBS += $(shell pkg-config --libs $(PKGS)) -lm -pthread -ldl
+# libfdt (Debian: libfdt-dev) ships no pkg-config file in Debian 12.
+LDLIBS += $(shell pkg-config --libs $(PKGS)) -lfdt -lm -pthread -ldl
 # Open MPI for encore simulate --mpi: built in when pkg-config finds it.
 MPI_PKG := $(shell pkg-config --exists ompi-c 2>/dev/null && echo ompi-c)
 ifneq ($(MPI_PKG),)
