@@ -24,6 +24,7 @@ struct encore_arch {
 	const char *name;      /* as recordings name it (meta "arch") */
 	const char *pc_name;   /* what its manuals call the program counter */
 	const char *cpu_part;  /* vCPU k's state part is this name + k */
+	u16 elf_machine;       /* e_machine of its ELF files */
 	u32 state_version;     /* the blob's layout version */
 	u32 state_size;
 	/* Where `ram_size` bytes of RAM go in the guest's physical address

@@ -147,9 +147,10 @@ int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const 
 	int r;
 	if (!elf__is_elf(img, size))
 		r = fail(err, errlen, -EINVAL, "%s is not an ELF file", path);
-	else if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
-		r = fail(err, errlen, -EINVAL, "%s is not an x86-64 ELF64 file", path);
-	else if (!program_headers(img, size))
+	else if (eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != m->arch->elf_machine) {
+		snprintf(err, errlen, "%s is not an ELF64 file for %s", path, m->arch->name);
+		r = -EINVAL;
+	} else if (!program_headers(img, size))
 		r = fail(err, errlen, -EINVAL, "%s has a corrupt program header table", path);
 	else
 		r = load_segments(m, img, size, eh, err, errlen);

@@ -1,4 +1,5 @@
 /* The x86-64 architecture's entry in encore's table (encore/arch.h). */
+#include <elf.h>
 #include <string.h>
 
 #include "arch/x86/x86_arch.h"
@@ -51,6 +52,7 @@ const struct encore_arch arch_x86_64 = {
 	.name = "x86_64",
 	.pc_name = "RIP",
 	.cpu_part = "cpu",
+	.elf_machine = EM_X86_64,
 	.state_version = ENCORE_CPU_STATE_VERSION,
 	.state_size = sizeof(struct encore_cpu_state),
 	.ram_layout = x86_ram_layout,
