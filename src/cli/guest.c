@@ -13,6 +13,7 @@
 #include "encore/hw/virtio_net.h"
 #include "encore/kvm_pmu.h"
 #include "encore/linux_boot.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 
 #define DEMO_LOAD_ADDR 0x100000ull
@@ -141,7 +142,8 @@ static int load_bare_metal(struct guest *g, const struct guest_opts *o,
 		}
 		memcpy(at, demo_guest_start, n);
 		machine__note_ram_range(g->machine, DEMO_LOAD_ADDR, n);
-	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path, &entry,
+	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path,
+				   BARE_RESERVED_END, &entry,
 				   err, sizeof(err))) {
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;

@@ -23,7 +23,7 @@ static bool ram_range_ok(struct encore_machine *m, u64 paddr, u64 len)
 }
 
 static int load_segments(struct encore_machine *m, const u8 *img, size_t size, const Elf64_Ehdr *eh,
-			 char *err, size_t errlen)
+			 u64 lowest, char *err, size_t errlen)
 {
 	for (unsigned k = 0; k < eh->e_phnum; k++) {
 		const Elf64_Phdr *ph = (const void *)(img + eh->e_phoff + (size_t)k * eh->e_phentsize);
@@ -39,9 +39,10 @@ static int load_segments(struct encore_machine *m, const u8 *img, size_t size, c
 				 (unsigned long long)ph->p_memsz);
 			return -ENOMEM;
 		}
-		if (ph->p_paddr < BARE_RESERVED_END) {
+		if (ph->p_paddr < lowest) {
 			snprintf(err, errlen, "segment %u at physical %#llx overlaps encore's boot area "
-				 "below %#llx", k, (unsigned long long)ph->p_paddr, BARE_RESERVED_END);
+				 "below %#llx", k, (unsigned long long)ph->p_paddr,
+				 (unsigned long long)lowest);
 			return -EINVAL;
 		}
 		u8 *dst = machine__ram_ptr(m, ph->p_paddr);
@@ -141,7 +142,7 @@ u64 elf__entry_paddr(const u8 *img, size_t size)
 }
 
 int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const char *path,
-		    u64 *entry, char *err, size_t errlen)
+		    u64 lowest, u64 *entry, char *err, size_t errlen)
 {
 	const Elf64_Ehdr *eh = (const void *)img;
 	int r;
@@ -153,7 +154,7 @@ int elf__load_image(struct encore_machine *m, const u8 *img, size_t size, const 
 	} else if (!program_headers(img, size))
 		r = fail(err, errlen, -EINVAL, "%s has a corrupt program header table", path);
 	else
-		r = load_segments(m, img, size, eh, err, errlen);
+		r = load_segments(m, img, size, eh, lowest, err, errlen);
 	if (r == 0)
 		*entry = eh->e_entry;
 	return r;

@@ -45,6 +45,7 @@
 #include "check.h"
 #include "encore/engine.h"
 #include "encore/hooks.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/machine.h"
 

@@ -22,6 +22,7 @@
 #include "encore/engine.h"
 #include "encore/hw/apic_bus.h"
 #include "encore/hw/pic8259.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/pc.h"
 #include "encore/state_hash.h"

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "encore/engine.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/state_hash.h"
 

@@ -12,6 +12,7 @@
 #include "check.h"
 #include "encore/engine.h"
 #include "encore/guest_mem.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/ram.h"
 #include "encore/pc.h"

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "encore/engine.h"
 #include "encore/hooks.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/plugin.h"
 #include "encore/state_hash.h"

@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "encore/engine.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/ram.h"
 

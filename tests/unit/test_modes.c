@@ -22,6 +22,7 @@
 
 #include "check.h"
 #include "encore/engine.h"
+#include "encore/cpu_reset.h"
 #include "encore/loader.h"
 #include "test_modes.h"
 

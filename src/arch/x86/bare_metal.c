@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/pc.h"
 

@@ -8,6 +8,7 @@
 
 #include "encore/errmsg.h"
 #include "encore/linux_boot.h"
+#include "encore/bare_metal.h"
 #include "encore/loader.h"
 #include "encore/pc.h"
 
@@ -102,7 +103,8 @@ static int load_vmlinux(struct encore_machine *m, struct boot_image *k, u8 *bp, 
 		return errmsg(err, errlen, "%s is loaded up to %llu MiB (its BSS included): use --mem "
 			    "%lluM or more", k->path, (unsigned long long)(end + MIB - 1) / MIB,
 			    (unsigned long long)(end + HEADROOM) / MIB);
-	if (elf__load_image(m, k->img, k->size, k->path, &entry, err, errlen))
+	if (elf__load_image(m, k->img, k->size, k->path, BARE_RESERVED_END, &entry, err,
+			    errlen))
 		return -1;
 	k->end = end;
 	k->entry = elf__entry_paddr(k->img, k->size);

@@ -11,9 +11,9 @@
 #include "encore/cpu_state.h" /* CR0_*, CR4_*, EFER_* (freestanding) */
 
 /*
- * The layout of include/encore/loader.h (BARE_*), mirrored: loader.h pulls
+ * The layout of include/encore/bare_metal.h (BARE_*), mirrored: it pulls
  * in <stdio.h> through machine.h, which a -m32 freestanding build cannot
- * include.  Keep in sync with loader.h.
+ * include.  Keep in sync with bare_metal.h.
  */
 #define BARE_PML4 0x1000u    /* PML4, PDPT at +0x1000, 4 PDs after it */
 #define BARE_GDT 0x7000u     /* null, code64 (0x08), data (0x10) */
