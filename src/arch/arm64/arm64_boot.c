@@ -108,7 +108,7 @@ int arm64_boot__load_linux(struct encore_machine *m, const struct arm64_boot_con
 			   struct arm64_entry *entry, char *err, size_t n)
 {
 	const struct ram_region *ram = &m->ram_regions[0];
-	u64 text_offset, image_size;
+	u64 text_offset = 0, image_size = 0;
 	if (read_header(cfg, &text_offset, &image_size, err, n))
 		return -1;
 	u64 kernel_at = ram->base + text_offset;
