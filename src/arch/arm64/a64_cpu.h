@@ -13,6 +13,7 @@
 
 #include "encore/types.h"
 #include "arch/arm64/a64_sysreg.h"
+#include "arch/arm64/a64_mmu.h"
 
 #define A64_XZR 31
 #define A64_DISCARD 32
@@ -79,6 +80,55 @@ struct a64_monitor {
 	bool open;
 };
 
+/*
+ * What the CPU asks of its board and engine (a64_system.c, a64_sysreg.c,
+ * a64_mem.c).  Every member may be NULL: then the CPU behaves as if the
+ * board had nothing to say (time stands at 0, HVC/SMC are UNDEFINED, the
+ * fast path may write any RAM page).
+ */
+struct a64_callbacks {
+	void *opaque;
+	/* The machine's virtual time in ns; the generic timer counts it at
+	 * A64_CNTFRQ_HZ (ns / 16, exactly). */
+	u64 (*now_ns)(void *opaque);
+	/* A timer register (CNTV_*, CNTP_*, CNTKCTL_EL1) was written: re-arm
+	 * the virtual-time timer (a64_timer_deadline_ns) and re-evaluate the
+	 * PPIs (a64_timer_irq).  The instruction then returns A64_STOP. */
+	void (*timer_changed)(void *opaque, struct a64_cpu *c);
+	/* HVC (smc false) or SMC #imm at EL1: the firmware the board
+	 * provides (PSCI, SMCCC), arguments and results in x0..x17.  False:
+	 * no such firmware, the instruction is UNDEFINED (no EL2/EL3).  A
+	 * handled call retires with A64_STOP, so the machine sees its effects
+	 * (CPU_ON, SYSTEM_OFF) at once. */
+	bool (*firmware_call)(void *opaque, struct a64_cpu *c, bool smc, u16 imm);
+	/* SEV: the board sets the event register (a64_cpu.event) of every
+	 * other vCPU and wakes those waiting in WFE. */
+	void (*send_event)(void *opaque, struct a64_cpu *c);
+	/* A broadcast TLBI (the ...IS forms): apply a64_tlbi(other, op, arg)
+	 * to every other vCPU of the machine (this one did it already). */
+	void (*tlbi_broadcast)(void *opaque, struct a64_cpu *c, u32 op, u64 arg);
+	/* IC IALLU/IALLUIS (all) or IC IVAU (the line at virtual address va):
+	 * decoded code may be stale. */
+	void (*code_stale)(void *opaque, struct a64_cpu *c, u64 va, bool all);
+	/* RAM at physical [pa, pa + len) (within one page) is about to be
+	 * written by the slow path: mark the frame dirty, drop decoded code. */
+	void (*ram_written)(void *opaque, u64 pa, unsigned len);
+	/* May writes to the RAM frame at pa skip ram_written (it is dirty and
+	 * holds no decoded code)?  Asked when the TLB would cache a write
+	 * right; the engine takes rights back with a64_tlb_protect_page and
+	 * a64_tlb_revoke_writes/a64_tlb_flush_all. */
+	bool (*write_fast_ok)(void *opaque, u64 pa);
+	/* A system register access this CPU does not implement (IMPLEMENTATION
+	 * DEFINED registers, a GICv3 CPU interface): true if the board has the
+	 * register (`key` is A64_SYSREG(op0, op1, CRn, CRm, op2); *v is read
+	 * or written).  False: the access is UNDEFINED.  EL1 only. */
+	bool (*sysreg)(void *opaque, struct a64_cpu *c, u32 key, u64 *v, bool write);
+};
+
+/* a64_cpu.wait: what the last A64_WAIT waits for (a64_wait_over). */
+#define A64_WAIT_WFI 1
+#define A64_WAIT_WFE 2
+
 struct a64_cpu {
 	u64 x[A64_NREGS];
 	u64 pc;
@@ -93,6 +143,16 @@ struct a64_cpu {
 	struct a64_sysregs sys;
 	u64 insns;        /* retired instructions */
 	struct a64_bus bus;
+	/* ---- system level: a64_system.c, a64_sysreg.c, a64_mmu.c ---- */
+	struct a64_callbacks cb;
+	u32 cpu_index;    /* MPIDR_EL1.Aff0 (set by the board) */
+	/* The interrupt controller's IRQ and FIQ outputs for this CPU (levels,
+	 * set by the board); a64_take_interrupt_if_pending takes them. */
+	bool irq_line, fiq_line;
+	u8 event;         /* the event register (WFE, SEV, SEVL, ERET) */
+	u8 wait;          /* after A64_WAIT: A64_WAIT_WFI or A64_WAIT_WFE */
+	u8 il;            /* PSTATE.IL: an illegal exception return happened */
+	struct a64_tlb tlb; /* large: keep last */
 };
 
 /* Fill `i` for `word`; unallocated encodings get a handler that takes

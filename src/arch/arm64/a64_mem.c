@@ -1,65 +1,188 @@
 /*
- * Virtual memory accesses: alignment checks, then (with the MMU off) the
- * address is the physical one, served from RAM or a device.  Stage-1
- * translation is added by a64_mmu.c.
+ * The slow paths of virtual memory accesses (a64_mem.h has the fast
+ * ones): alignment checks, translation through the TLB (filling it from a
+ * walk), permission checks, then RAM or a device; the faults they take.
+ *
+ * Order of checks, as the architecture prioritises them: alignment that
+ * does not depend on the memory type (SCTLR_EL1.A, exclusives and
+ * atomics) first, then the MMU faults of each page the access touches
+ * (both pages are translated before any byte moves, so a fault on the
+ * second leaves memory untouched), then alignment on Device memory.
+ *
+ * A slow-path write to RAM tells the engine first (cb.ram_written: dirty
+ * page, decoded code); then the TLB may cache the write right
+ * (a64_tlb_grant_write), so the next write to the page is fast.
  */
 #include <string.h>
 
 #include "arch/arm64/a64_exception.h"
 #include "arch/arm64/a64_mem.h"
+#include "arch/arm64/a64_mmu.h"
 
 #define PAGE_SIZE 4096u
+#define DCZ_BLOCK 64u
 
-/* ISS of a Data Abort: WnR (bit 6) and the fault status code. */
-#define DFSC_ALIGNMENT 0x21
-#define DFSC_EXTERNAL 0x10
+/* ISS of a Data Abort: WnR (bit 6), CM (bit 8) and the fault status code. */
 #define ISS_WNR (1u << 6)
+#define ISS_CM (1u << 8)
 
-static int abort_data(struct a64_cpu *c, u64 va, unsigned acc, unsigned dfsc)
+static int mem_fault(struct a64_cpu *c, u64 va, unsigned acc, unsigned fsc)
 {
-	u32 iss = dfsc | ((acc & (A64_ACC_WRITE | A64_ACC_ATOMIC)) ? ISS_WNR : 0);
 	if (acc & A64_ACC_FETCH)
-		return a64_take_sync(c, A64_EC_IABT_LOWER, dfsc, va, true);
+		return a64_take_sync(c, A64_EC_IABT_LOWER, fsc, va, true);
+	u32 iss = fsc;
+	if (acc & (A64_ACC_WRITE | A64_ACC_ATOMIC | A64_ACC_CM))
+		iss |= ISS_WNR;
+	if (acc & A64_ACC_CM)
+		iss |= ISS_CM;
 	return a64_take_sync(c, A64_EC_DABT_LOWER, iss, va, true);
 }
 
-/* One access that stays within a page. */
-static void access_phys(struct a64_cpu *c, u64 pa, unsigned size, u8 *buf, bool write)
+static u32 needed_right(unsigned acc, unsigned p)
 {
-	u8 *p = c->bus.ram_ptr(c->bus.opaque, pa);
-	if (p) {
-		if (write)
-			memcpy(p, buf, size);
-		else
-			memcpy(buf, p, size);
+	u32 r = (acc & A64_ACC_FETCH) ? A64_TLBE_X0
+		: (acc & (A64_ACC_WRITE | A64_ACC_ATOMIC)) ? A64_TLBE_W0 : A64_TLBE_R0;
+	return r << (3 * p);
+}
+
+/* The TLB entry of va's page with the rights `acc` needs, or NULL after
+ * taking the fault. */
+static struct a64_tlb_entry *translate(struct a64_cpu *c, u64 va, unsigned acc)
+{
+	struct a64_tlb_entry *e = a64_tlb_entry_for(c, va);
+	if (e->va != (va | 0xfff)) {
+		unsigned fault;
+		e = a64_tlb_fill(c, va, &fault);
+		if (!e) {
+			mem_fault(c, va, acc, A64_FSC(fault));
+			return NULL;
+		}
+	}
+	if (!(e->pa & needed_right(acc, a64_acc_priv(c, acc)))) {
+		mem_fault(c, va, acc, A64_FSC_PERMISSION((e->pa >> A64_TLBE_LEVEL_SHIFT) & 3));
+		return NULL;
+	}
+	return e;
+}
+
+/* One piece of an access, within a page. */
+struct piece {
+	struct a64_tlb_entry *e;
+	u64 va, pa;
+	unsigned len;
+};
+
+static void mmio(struct a64_cpu *c, u64 pa, u8 *buf, unsigned len, bool write)
+{
+	/* Devices see accesses of at most 8 bytes. */
+	for (unsigned k = 0; k < len; k += 8)
+		c->bus.mmio(c->bus.opaque, pa + k, buf + k, len - k < 8 ? len - k : 8, write);
+}
+
+static void do_piece(struct a64_cpu *c, const struct piece *p, u8 *buf, bool write)
+{
+	if (!(p->e->pa & A64_TLBE_RAM)) {
+		mmio(c, p->pa, buf, p->len, write);
 		return;
 	}
-	c->bus.mmio(c->bus.opaque, pa, buf, size, write);
+	u8 *host = (u8 *)(uintptr_t)(p->va + p->e->addend);
+	if (!write) {
+		memcpy(buf, host, p->len);
+		return;
+	}
+	if (c->cb.ram_written)
+		c->cb.ram_written(c->cb.opaque, p->pa, p->len);
+	memcpy(host, buf, p->len);
+	if (!p->e->tag[A64_TLB_WRITE][0] && !p->e->tag[A64_TLB_WRITE][1])
+		a64_tlb_grant_write(c, p->e);
+}
+
+static bool misaligned(u64 va, unsigned size)
+{
+	return va & (size - 1);
 }
 
 static int access(struct a64_cpu *c, u64 va, unsigned size, u8 *buf, unsigned acc)
 {
-	if ((acc & A64_ACC_ALIGNED) && (va & (size - 1)))
-		return abort_data(c, va, acc, DFSC_ALIGNMENT);
-	bool write = acc & A64_ACC_WRITE;
-	u64 room = PAGE_SIZE - (va & (PAGE_SIZE - 1));
-	if (size <= room) {
-		access_phys(c, va, size, buf, write);
-		return A64_OK;
+	bool fetch = acc & A64_ACC_FETCH;
+	if (misaligned(va, size) &&
+	    ((acc & A64_ACC_ALIGNED) || (!fetch && (c->sys.sctlr_el1 & A64_SCTLR_A))))
+		return mem_fault(c, va, acc, A64_FSC_ALIGNMENT);
+	struct piece p[2];
+	unsigned room = PAGE_SIZE - (unsigned)(va & (PAGE_SIZE - 1)), n = size <= room ? 1 : 2;
+	p[0].va = va;
+	p[0].len = n == 1 ? size : room;
+	p[1].va = va + room;
+	p[1].len = size - p[0].len;
+	for (unsigned k = 0; k < n; k++) {
+		p[k].e = translate(c, p[k].va, acc);
+		if (!p[k].e)
+			return A64_EXC;
+		p[k].pa = (p[k].e->pa & ~A64_TLBE_FLAGS) | (p[k].va & (PAGE_SIZE - 1));
 	}
-	access_phys(c, va, (unsigned)room, buf, write);
-	access_phys(c, va + room, size - (unsigned)room, buf + room, write);
+	for (unsigned k = 0; k < n; k++)
+		if (!fetch && (p[k].e->pa & A64_TLBE_DEVICE) && misaligned(va, size))
+			return mem_fault(c, va, acc, A64_FSC_ALIGNMENT);
+	/* The second translation cannot have evicted the first entry: the
+	 * two pages have neighbouring indexes. */
+	for (unsigned k = 0; k < n; k++)
+		do_piece(c, &p[k], buf + (k ? p[0].len : 0), acc & A64_ACC_WRITE);
 	return A64_OK;
 }
 
-int a64_load(struct a64_cpu *c, u64 va, unsigned size, void *out, unsigned acc)
+int a64_load_slow(struct a64_cpu *c, u64 va, unsigned size, void *out, unsigned acc)
 {
 	return access(c, va, size, out, acc & ~(unsigned)A64_ACC_WRITE);
 }
 
-int a64_store(struct a64_cpu *c, u64 va, unsigned size, const void *in, unsigned acc)
+int a64_store_slow(struct a64_cpu *c, u64 va, unsigned size, const void *in, unsigned acc)
 {
 	u8 tmp[16];
 	memcpy(tmp, in, size);
 	return access(c, va, size, tmp, acc | A64_ACC_WRITE);
+}
+
+int a64_sp_align_fault(struct a64_cpu *c)
+{
+	u64 bit = c->el ? A64_SCTLR_SA : A64_SCTLR_SA0;
+	if (!(c->sys.sctlr_el1 & bit) || !(c->x[A64_SP] & 15))
+		return A64_OK;
+	return a64_take_sync(c, A64_EC_SP_ALIGN, 0, 0, false);
+}
+
+int a64_mem_probe(struct a64_cpu *c, u64 va, unsigned acc)
+{
+	return translate(c, va, acc | A64_ACC_CM) ? A64_OK : A64_EXC;
+}
+
+int a64_dc_zva(struct a64_cpu *c, u64 va)
+{
+	u64 block = va & ~(u64)(DCZ_BLOCK - 1);
+	unsigned p = a64_acc_priv(c, 0);
+	struct a64_tlb_entry *e = a64_tlb_entry_for(c, block);
+	if (a64_tlb_hit(e->tag[A64_TLB_WRITE][p], block, DCZ_BLOCK)) {
+		memset((void *)(uintptr_t)(block + e->addend), 0, DCZ_BLOCK);
+		return A64_OK;
+	}
+	/* As a store: faults report WnR = 1, CM = 0, FAR = the operand. */
+	struct piece pc = { .va = block, .len = DCZ_BLOCK };
+	pc.e = translate(c, va, A64_ACC_WRITE);
+	if (!pc.e)
+		return A64_EXC;
+	if (pc.e->pa & A64_TLBE_DEVICE) /* DC ZVA to Device memory */
+		return mem_fault(c, va, A64_ACC_WRITE, A64_FSC_ALIGNMENT);
+	pc.pa = (pc.e->pa & ~A64_TLBE_FLAGS) | (block & (PAGE_SIZE - 1));
+	u8 zero[DCZ_BLOCK] = { 0 };
+	do_piece(c, &pc, zero, true);
+	return A64_OK;
+}
+
+int a64_fetch_translate(struct a64_cpu *c, u64 pc, u64 *pa, const u8 **host)
+{
+	struct a64_tlb_entry *e = translate(c, pc, A64_ACC_FETCH);
+	if (!e)
+		return A64_EXC;
+	*pa = (e->pa & ~A64_TLBE_FLAGS) | (pc & (PAGE_SIZE - 1));
+	*host = (e->pa & A64_TLBE_RAM) ? (const u8 *)(uintptr_t)(pc + e->addend) : NULL;
+	return A64_OK;
 }
