@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 PACKAGES=(gcc libc6-dev make binutils pkg-config libzstd-dev libxxhash-dev libcapstone-dev
 	  qemu-system-x86 valgrind bc xz-utils cpio jq acpica-tools e2fsprogs
 	  libslirp-dev libglib2.0-dev libopenmpi-dev openmpi-bin chromium
-	  qemu-user gcc-aarch64-linux-gnu qemu-system-arm libfdt-dev)
+	  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm libfdt-dev)
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()
@@ -24,6 +24,7 @@ fi
 apt-cache show linux-image-amd64 >/dev/null 2>&1 || $SUDO apt-get update -q
 make -j"$(nproc)"
 guest/build-guest.sh
+guest/build-guest-arm64.sh
 if [ "${1:-}" != "--no-run" ]; then
 	printf 'workload\npoweroff -f\n' | ./build/encore run --summary
 	echo "setup: done; 'build/encore run' gives you the guest's shell (Ctrl-A x quits)"
