@@ -1,0 +1,579 @@
+/*
+ * The A64 interpreter engine: the run loop over decoded blocks, exact
+ * instruction counts, interrupt delivery, waiting, hooks, and the glue of
+ * the engine interface.
+ *
+ * Counting rule: an instruction retires when its handler returns anything
+ * but A64_EXC; one that takes an exception (a fault, an undefined
+ * encoding) does not.  SVC, HVC and SMC retire (the exception they take
+ * returns to the next instruction).  WFE is a hint this CPU completes at
+ * once (the architecture allows a WFE to end at any time), so spinning
+ * vCPUs yield to others but never depend on when an event arrived.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/arm64/a64_code.h"
+#include "arch/arm64/a64_engine.h"
+#include "arch/arm64/a64_exception.h"
+#include "arch/arm64/a64_mem.h"
+#include "arch/arm64/a64_mmu.h"
+#include "arch/arm64/a64_state.h"
+#include "arch/arm64/a64_sysreg.h"
+#include "encore/hooks.h"
+#include "encore/hw.h"
+
+#define PAGE_SIZE 4096u
+#define SVC_MASK 0xffe0001fu
+#define SVC_WORD 0xd4000001u
+#define UNDEF_MAX 16
+
+struct undef_record {
+	u32 word;
+	u64 first_pc, count;
+};
+
+struct a64_engine {
+	struct encore_engine engine;
+	struct encore_machine *m;
+	struct a64_code *code;
+	struct a64_board_ops board;
+	const struct encore_hooks *hooks;
+	u64 limit;
+	bool kicked, want_window, irq_pending, powered_off, yield_on_wfe;
+	unsigned reported_el;
+	struct undef_record undef[UNDEF_MAX];
+	unsigned nundef;
+	struct a64_cpu cpu; /* large (its TLB): last */
+};
+
+static const struct encore_engine_ops a64_ops;
+
+static struct a64_engine *eng_of(struct encore_engine *e)
+{
+	return (struct a64_engine *)e;
+}
+
+/* Privilege as hooks and plugins count it: 0 the kernel, 3 user code. */
+static unsigned hook_cpl(const struct a64_cpu *c)
+{
+	return c->el ? 0 : 3;
+}
+
+/* ---- the CPU's callbacks ---- */
+
+static u64 cb_now(void *opaque)
+{
+	struct a64_engine *x = opaque;
+	return machine__now(x->m);
+}
+
+static void cb_ram_written(void *opaque, u64 pa, unsigned len)
+{
+	struct a64_engine *x = opaque;
+	i64 first = machine__ram_offset(x->m, pa), last = machine__ram_offset(x->m, pa + len - 1);
+	if (first >= 0) {
+		machine__frame_dirty(x->m, (u64)first / PAGE_SIZE);
+		a64_code__frame_written(x->code, (u64)first / PAGE_SIZE);
+	}
+	if (last >= 0) {
+		machine__frame_dirty(x->m, (u64)last / PAGE_SIZE);
+		a64_code__frame_written(x->code, (u64)last / PAGE_SIZE);
+	}
+}
+
+static bool cb_write_fast_ok(void *opaque, u64 pa)
+{
+	struct a64_engine *x = opaque;
+	i64 off = machine__ram_offset(x->m, pa);
+	if (off < 0)
+		return false;
+	u64 frame = (u64)off / PAGE_SIZE;
+	return (x->m->pages.dirty[frame >> 6] >> (frame & 63) & 1) &&
+	       !a64_code__frame_has_code(x->code, frame);
+}
+
+static void cb_code_stale(void *opaque, struct a64_cpu *c, u64 va, bool all)
+{
+	struct a64_engine *x = opaque;
+	u64 pa;
+	if (all) {
+		a64_code__flush(x->code);
+		return;
+	}
+	if (a64_translate(c, va, A64_ACC_FETCH, &pa) == A64_OK) {
+		i64 off = machine__ram_offset(x->m, pa);
+		if (off >= 0)
+			a64_code__frame_written(x->code, (u64)off / PAGE_SIZE);
+	}
+}
+
+static struct a64_cpu *other_cpu(struct encore_machine *m, unsigned k)
+{
+	struct encore_engine *e = m->vcpus[k].engine;
+	return e && e->ops == &a64_ops ? &eng_of(e)->cpu : NULL;
+}
+
+static void cb_tlbi_broadcast(void *opaque, struct a64_cpu *c, u32 op, u64 arg)
+{
+	struct a64_engine *x = opaque;
+	for (unsigned k = 0; k < x->m->nvcpus; k++) {
+		struct a64_cpu *o = other_cpu(x->m, k);
+		if (o && o != c)
+			a64_tlbi(o, op, arg);
+	}
+}
+
+static void cb_send_event(void *opaque, struct a64_cpu *c)
+{
+	struct a64_engine *x = opaque;
+	for (unsigned k = 0; k < x->m->nvcpus; k++) {
+		struct a64_cpu *o = other_cpu(x->m, k);
+		if (o && o != c)
+			o->event = 1;
+	}
+}
+
+static void cb_timer_changed(void *opaque, struct a64_cpu *c)
+{
+	struct a64_engine *x = opaque;
+	if (x->board.timer_changed)
+		x->board.timer_changed(x->board.opaque, c);
+}
+
+static bool cb_firmware_call(void *opaque, struct a64_cpu *c, bool smc, u16 imm)
+{
+	struct a64_engine *x = opaque;
+	return x->board.firmware_call && x->board.firmware_call(x->board.opaque, c, smc, imm);
+}
+
+/* A frame became code: no vCPU may keep writing it through its TLB. */
+static void code_became(void *opaque, u64 pa)
+{
+	struct encore_machine *m = opaque;
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct a64_cpu *o = other_cpu(m, k);
+		if (o)
+			a64_tlb_protect_page(o, pa);
+	}
+}
+
+/* ---- physical memory ---- */
+
+static u8 *bus_ram_ptr(void *opaque, u64 pa)
+{
+	return machine__ram_ptr(opaque, pa);
+}
+
+static void bus_mmio(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write)
+{
+	struct a64_engine *x = opaque;
+	bus__access(&x->m->mmio, x->engine.vcpu, pa, data, len, is_write);
+}
+
+/* ---- the run loop ---- */
+
+static void note_undefined(struct a64_engine *x, u64 pc)
+{
+	u32 word = 0;
+	u64 pa;
+	const u8 *host;
+	if (a64_translate(&x->cpu, pc, A64_ACC_FETCH, &pa) == A64_OK &&
+	    (host = machine__ram_ptr(x->m, pa)))
+		memcpy(&word, host, 4);
+	for (unsigned k = 0; k < x->nundef; k++)
+		if (x->undef[k].word == word) {
+			x->undef[k].count++;
+			return;
+		}
+	if (x->nundef < UNDEF_MAX)
+		x->undef[x->nundef++] = (struct undef_record){ word, pc, 1 };
+}
+
+/* After an instruction took an exception: tell the hooks, count the
+ * undefined ones for the report. */
+static void exception_taken(struct a64_engine *x, u64 pc)
+{
+	struct a64_cpu *c = &x->cpu;
+	unsigned ec = (unsigned)(c->sys.esr_el1 >> 26);
+	if (ec == 0)
+		note_undefined(x, pc);
+	if (x->hooks && x->hooks->on_exception)
+		x->hooks->on_exception(x->hooks->exception_opaque, x->engine.vcpu->index, c->insns,
+				       pc, ec, (i64)(c->sys.esr_el1 & 0x1ffffff), false);
+}
+
+static void before_insn(struct a64_engine *x, const struct a64_insn *i)
+{
+	const struct encore_hooks *h = x->hooks;
+	struct a64_cpu *c = &x->cpu;
+	unsigned vcpu = x->engine.vcpu->index;
+	if (h->on_insn)
+		h->on_insn(h->insn_opaque, vcpu, c->insns, c->pc, (const u8 *)&i->word, 4,
+			   hook_cpl(c));
+	if (h->on_syscall && (i->word & SVC_MASK) == SVC_WORD) {
+		const u64 args[6] = { c->x[0], c->x[1], c->x[2], c->x[3], c->x[4], c->x[5] };
+		h->on_syscall(h->syscall_opaque, vcpu, c->insns, c->pc, c->x[8], args,
+			      c->sys.ttbr0_el1);
+	}
+}
+
+/* Run up to n instructions of b; returns the last handler's status. */
+static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n)
+{
+	struct a64_cpu *c = &x->cpu;
+	const struct a64_insn *i = b->insns, *end = b->insns + n;
+	if (unlikely(x->hooks != NULL)) {
+		if (x->hooks->on_block)
+			x->hooks->on_block(x->hooks->block_opaque, x->engine.vcpu->index, c->insns,
+					   c->pc, n, hook_cpl(c));
+		for (; i < end; i++) {
+			before_insn(x, i);
+			u64 pc = c->pc;
+			int r = i->exec(c, i);
+			if (r == A64_EXC) {
+				exception_taken(x, pc);
+				return r;
+			}
+			c->insns++;
+			if (r != A64_OK)
+				return r;
+		}
+		return A64_OK;
+	}
+	for (; i < end; i++) {
+		u64 pc = c->pc;
+		int r = i->exec(c, i);
+		if (unlikely(r != A64_OK)) {
+			if (r == A64_EXC) {
+				exception_taken(x, pc);
+				return r;
+			}
+			c->insns++;
+			return r;
+		}
+		c->insns++;
+	}
+	return A64_OK;
+}
+
+/* Code outside RAM (a device): one instruction at a time, fetched through
+ * the bus each time. */
+static int run_from_device(struct a64_engine *x)
+{
+	u64 pc = x->cpu.pc;
+	int r = a64_step(&x->cpu);
+	if (r == A64_EXC)
+		exception_taken(x, pc);
+	return r;
+}
+
+static void report_el(struct a64_engine *x)
+{
+	const struct encore_hooks *h = x->hooks;
+	unsigned cpl = hook_cpl(&x->cpu);
+	if (h && h->on_cpl_change && cpl != x->reported_el) {
+		x->reported_el = cpl;
+		h->on_cpl_change(h->cpl_change_opaque, x->engine.vcpu->index, x->cpu.insns, cpl);
+	}
+}
+
+/* Has a WFI ended?  On an interrupt for this CPU, masked or not. */
+static bool wfi_over(struct a64_engine *x)
+{
+	const struct intc *ic = &x->engine.vcpu->intc;
+	return x->irq_pending || (ic->has_interrupt && ic->has_interrupt(ic->opaque));
+}
+
+/* One step of the loop; an exit reason, or -1 to go on. */
+static int run_step(struct a64_engine *x)
+{
+	struct a64_cpu *c = &x->cpu;
+	if (x->kicked) {
+		x->kicked = false;
+		return EXIT_KICK;
+	}
+	if (x->powered_off)
+		return EXIT_HLT;
+	if (x->irq_pending && !(c->daif & A64_DAIF_I)) {
+		u64 pc = c->pc;
+		x->irq_pending = false;
+		c->wait = 0;
+		a64_take_irq(c, false);
+		if (x->hooks && x->hooks->on_exception)
+			x->hooks->on_exception(x->hooks->exception_opaque, x->engine.vcpu->index,
+					       c->insns, pc, 0x100, -1, true);
+		return -1;
+	}
+	if (x->want_window && !x->irq_pending && !(c->daif & A64_DAIF_I))
+		return EXIT_IRQ_WINDOW;
+	if (c->wait) {
+		if (!wfi_over(x))
+			return EXIT_HLT;
+		c->wait = 0;
+	}
+	if (c->insns >= x->limit)
+		return EXIT_LIMIT;
+	if (unlikely(c->il)) {
+		a64_take_sync(c, A64_EC_ILLEGAL_STATE, 0, 0, false);
+		return -1;
+	}
+	report_el(x);
+	u64 pa;
+	const u8 *host;
+	int r;
+	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK)
+		return -1; /* the Instruction Abort is taken: go on at its vector */
+	u64 left = x->limit - c->insns;
+	if (host) {
+		const struct a64_block *b = a64_code__block(x->code, pa, host);
+		r = run_block(x, b, b->ninsns < left ? b->ninsns : (unsigned)left);
+	} else {
+		r = run_from_device(x);
+	}
+	if (r == A64_WAIT && c->wait == A64_WAIT_WFE) {
+		c->wait = 0; /* completed at once: see the top of this file */
+		if (x->yield_on_wfe)
+			return EXIT_YIELD;
+	}
+	return -1;
+}
+
+static int a64_run(struct encore_engine *e, u64 limit, struct encore_exit *exit)
+{
+	struct a64_engine *x = eng_of(e);
+	int reason;
+	x->limit = limit;
+	while ((reason = run_step(x)) < 0)
+		;
+	exit->reason = reason;
+	exit->pc = x->cpu.pc;
+	exit->message[0] = 0;
+	return 0;
+}
+
+/* ---- state and control ---- */
+
+static void a64_get_state(struct encore_engine *e, void *state)
+{
+	struct a64_engine *x = eng_of(e);
+	a64_state__save(&x->cpu, x->irq_pending, x->powered_off, state);
+}
+
+static int a64_set_state(struct encore_engine *e, const void *state)
+{
+	struct a64_engine *x = eng_of(e);
+	a64_state__load(&x->cpu, state, &x->irq_pending, &x->powered_off);
+	a64_tlb_reset(&x->cpu);
+	x->reported_el = hook_cpl(&x->cpu); /* a restore is no change of privilege */
+	return 0;
+}
+
+static bool a64_interrupt_window(struct encore_engine *e)
+{
+	struct a64_engine *x = eng_of(e);
+	return !(x->cpu.daif & A64_DAIF_I) && !x->irq_pending && !x->powered_off;
+}
+
+/* A WFI with interrupts masked still wakes on a pending interrupt. */
+static bool a64_wakeable(struct encore_engine *e)
+{
+	return !eng_of(e)->powered_off;
+}
+
+static bool a64_runnable(struct encore_engine *e)
+{
+	struct a64_engine *x = eng_of(e);
+	if (x->powered_off)
+		return false;
+	return !x->cpu.wait || wfi_over(x);
+}
+
+static void a64_request_window(struct encore_engine *e, bool on)
+{
+	eng_of(e)->want_window = on;
+}
+
+/* There is no INTA cycle: the interrupt is taken at the next boundary
+ * where PSTATE.I allows, and the guest acknowledges it at the GIC. */
+static int a64_inject(struct encore_engine *e, u8 vector)
+{
+	(void)vector;
+	struct a64_engine *x = eng_of(e);
+	if (x->irq_pending)
+		return -1;
+	x->irq_pending = true;
+	return 0;
+}
+
+static void a64_inject_nmi(struct encore_engine *e)
+{
+	(void)e; /* an Armv8.0 CPU has no NMI */
+}
+
+static u64 a64_insn_count(struct encore_engine *e)
+{
+	return eng_of(e)->cpu.insns;
+}
+
+static void a64_set_insn_count(struct encore_engine *e, u64 count)
+{
+	eng_of(e)->cpu.insns = count;
+}
+
+/* The whole TLB goes: an interval then starts with an empty TLB whether
+ * it follows a checkpoint or a restore. */
+static void a64_protect_ram(struct encore_engine *e)
+{
+	a64_tlb_reset(&eng_of(e)->cpu);
+}
+
+static void a64_ram_written(struct encore_engine *e, u64 gpa, u64 len)
+{
+	struct a64_engine *x = eng_of(e);
+	for (u64 page = gpa / PAGE_SIZE; page <= (gpa + len - 1) / PAGE_SIZE; page++) {
+		i64 off = machine__ram_offset(x->m, page * PAGE_SIZE);
+		if (off >= 0)
+			a64_code__frame_written(x->code, (u64)off / PAGE_SIZE);
+	}
+}
+
+static void a64_kick(struct encore_engine *e)
+{
+	eng_of(e)->kicked = true;
+}
+
+static void a64_set_yield(struct encore_engine *e, bool on)
+{
+	eng_of(e)->yield_on_wfe = on;
+}
+
+/* Memory hooks and decoded-code hooks are not there yet on this engine. */
+static int a64_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
+{
+	struct a64_engine *x = eng_of(e);
+	if (h && (h->on_mem || h->on_block_decoded || h->on_block_ran))
+		return -1;
+	x->hooks = h;
+	x->reported_el = hook_cpl(&x->cpu);
+	return 0;
+}
+
+static void a64_report(struct encore_engine *e, void *file)
+{
+	struct a64_engine *x = eng_of(e);
+	FILE *f = file;
+	for (unsigned k = 0; k < x->nundef; k++) {
+		const struct undef_record *r = &x->undef[k];
+		fprintf(f, "encore: undefined or unimplemented A64 instruction %08x", r->word);
+		if (x->m->nvcpus > 1)
+			fprintf(f, " on vCPU %u", e->vcpu->index);
+		fprintf(f, ": executed %llu times, first at PC %#llx\n", (unsigned long long)r->count,
+			(unsigned long long)r->first_pc);
+	}
+}
+
+static void a64_destroy(struct encore_engine *e)
+{
+	struct a64_engine *x = eng_of(e);
+	if (e->vcpu && e->vcpu->engine == e)
+		e->vcpu->engine = NULL;
+	a64_code__put(x->code);
+	free(x);
+}
+
+static const struct encore_engine_ops a64_ops = {
+	.name = "interp",
+	.run = a64_run,
+	.get_state = a64_get_state,
+	.set_state = a64_set_state,
+	.interrupt_window = a64_interrupt_window,
+	.wakeable = a64_wakeable,
+	.runnable = a64_runnable,
+	.request_interrupt_window = a64_request_window,
+	.inject_interrupt = a64_inject,
+	.inject_nmi = a64_inject_nmi,
+	.insn_count = a64_insn_count,
+	.set_insn_count = a64_set_insn_count,
+	.protect_ram = a64_protect_ram,
+	.ram_written = a64_ram_written,
+	.kick = a64_kick,
+	.set_yield = a64_set_yield,
+	.set_hooks = a64_set_hooks,
+	.report = a64_report,
+	.destroy = a64_destroy,
+};
+
+/* The machine's decoded code: that of another A64 engine, or new. */
+static struct a64_code *shared_code(struct encore_machine *m)
+{
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *o = m->vcpus[k].engine;
+		if (o && o->ops == &a64_ops) {
+			eng_of(o)->code->users++;
+			return eng_of(o)->code;
+		}
+	}
+	struct a64_code *k = a64_code__create(m);
+	if (k) {
+		k->became_code = code_became;
+		k->opaque = m;
+	}
+	return k;
+}
+
+struct encore_engine *a64_engine__create(struct encore_machine *m, struct encore_vcpu *v)
+{
+	struct a64_engine *x = calloc(1, sizeof(*x));
+	if (!x || !(x->code = shared_code(m))) {
+		free(x);
+		return NULL;
+	}
+	x->engine = (struct encore_engine){ .ops = &a64_ops, .machine = m, .vcpu = v };
+	x->m = m;
+	struct a64_cpu *c = &x->cpu;
+	c->bus = (struct a64_bus){ .ram_ptr = bus_ram_ptr, .mmio = bus_mmio, .opaque = x };
+	c->cb = (struct a64_callbacks){
+		.opaque = x, .now_ns = cb_now, .timer_changed = cb_timer_changed,
+		.firmware_call = cb_firmware_call, .send_event = cb_send_event,
+		.tlbi_broadcast = cb_tlbi_broadcast, .code_stale = cb_code_stale,
+		.ram_written = cb_ram_written, .write_fast_ok = cb_write_fast_ok,
+	};
+	c->cpu_index = v->index;
+	a64_sysreg_reset(c);
+	v->engine = &x->engine;
+	return &x->engine;
+}
+
+void a64_engine__set_board(struct encore_engine *e, const struct a64_board_ops *ops)
+{
+	eng_of(e)->board = *ops;
+}
+
+struct a64_cpu *a64_engine__cpu(struct encore_engine *e)
+{
+	return &eng_of(e)->cpu;
+}
+
+bool a64_engine__powered_off(struct encore_engine *e)
+{
+	return eng_of(e)->powered_off;
+}
+
+void a64_engine__power_off(struct encore_engine *e)
+{
+	eng_of(e)->powered_off = true;
+}
+
+void a64_engine__power_on(struct encore_engine *e, u64 entry, u64 context)
+{
+	struct a64_engine *x = eng_of(e);
+	struct a64_cpu *c = &x->cpu;
+	x->powered_off = false;
+	x->irq_pending = false;
+	c->wait = 0;
+	a64_sysreg_reset(c);
+	c->pc = entry;
+	c->x[0] = context;
+}
