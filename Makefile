@@ -91,6 +91,21 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(TEST_SUPPORT_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- AArch64 differential oracle (begin) ----
+# tests/guest/arm64/diff_harness.c: a static aarch64 Linux program that
+# test_a64_diff runs under qemu-aarch64.  Built only where the cross
+# compiler is found (the test then skips); no sanitizers, own flags.
+A64_CROSS_CC ?= aarch64-linux-gnu-gcc
+A64_HARNESS := $(if $(shell command -v $(A64_CROSS_CC) 2>/dev/null),$(BUILD)/tests/arm64/diff_harness)
+ifneq ($(A64_HARNESS),)
+all: $(A64_HARNESS)
+$(BUILD)/tests/test_a64_diff: | $(A64_HARNESS)
+$(A64_HARNESS): tests/guest/arm64/diff_harness.c
+	@mkdir -p $(dir $@)
+	$(A64_CROSS_CC) -std=gnu11 -O2 -g -Wall -Wextra -static -o $@ $<
+endif
+# ---- AArch64 differential oracle (end) ----
+
 # test_modes runs guest code assembled from test_modes_code.S.
 $(BUILD)/tests/test_modes: $(BUILD)/obj/tests/unit/test_modes_code.o
 $(BUILD)/obj/tests/unit/test_modes_code.o: tests/unit/test_modes.h

@@ -1,0 +1,1474 @@
+/*
+ * Differential tests of the AArch64 interpreter's integer ISA against
+ * QEMU: every instruction form of the data-processing, branch and
+ * load/store groups (exclusives and LSE atomics included) runs from the
+ * same random state in encore (a64_step at EL0) and in qemu-aarch64,
+ * which runs tests/guest/arm64/diff_harness (see its header for the
+ * protocol and how a case runs there), and the results are compared:
+ * X0..X30, SP, NZCV, the pc reached (branch targets, X30 after BL/BLR),
+ * the V registers for the SIMD&FP forms, the data window, and how the
+ * case ended (fell through, undefined instruction, alignment fault,
+ * data abort).
+ *
+ * Families: one per instruction form (and addressing mode), each a base
+ * encoding with random fields, fixed up so that memory operands land in
+ * the data window (any base register value works: addresses wrap) and
+ * branches stay clear of their own code.  Register values mix random
+ * ones with edge values; NZCV is random.  A few percent of cases keep
+ * unallocated field values, so both sides must agree on UNDEFINED too.
+ *
+ * Encore's side: one CPU at EL0 with the MMU on, an L1 block mapping the
+ * 1 GiB around the code and the window as Normal memory (identity), RAM
+ * allocated page by page; SCTLR_EL1.A and SA0 are off and FPEN allows
+ * SIMD&FP, as for a Linux process.
+ *
+ * Where QEMU is not the architecture and the test leaves a case out:
+ * a store exclusive to an unaligned address with the monitor closed
+ * (QEMU fails it without the alignment check the architecture makes
+ * first; test_a64_decode checks ours).  Sizes of LDXR and STXR always
+ * match (QEMU compares values, not sizes).
+ *
+ * Options: ENCORE_TEST_SEED, ENCORE_DIFF_SCALE (cases per family times
+ * this, default 1), ENCORE_DIFF_ONLY (families whose name contains it),
+ * ENCORE_A64_HARNESS (the harness; default BUILD/tests/arm64/diff_harness
+ * next to this program), ENCORE_QEMU_AARCH64 (default qemu-aarch64),
+ * ENCORE_A64_LIST=1 (print every family with its number of cases).
+ */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "arch/arm64/a64_cpu.h"
+#include "arch/arm64/a64_exception.h"
+#include "arch/arm64/a64_mem.h"
+#include "arch/arm64/a64_sysreg.h"
+
+/* ---- the protocol (tests/guest/arm64/diff_harness.c) ---- */
+
+#define CODE_BASE 0x50000000ull
+#define CODE_SIZE 0x10000000ull
+#define DATA_ADDR 0x57f80000ull
+#define DATA_SIZE 0x4000u
+#define MAX_INSNS 4
+#define CODE_PC 0x58000000ull /* cases start in the 64 KiB from here */
+
+#define PROTO_VERSION 1
+#define CMD_DATA 0x41363444u
+#define CMD_CASE 0x41363443u
+#define CMD_FLUSH 0x41363446u
+#define RESULT_MAGIC 0x41363452u
+#define HELLO_MAGIC 0x41363448u
+#define CASE_VREGS 1u
+
+struct hello {
+	u32 magic, version;
+	u32 case_size, result_size;
+	u64 code_base, code_size, data_addr;
+	u32 data_size, max_insns;
+};
+
+struct case_in {
+	u32 flags;
+	u32 ninsns;
+	u32 insn[MAX_INSNS];
+	u64 pc;
+	u64 x[31];
+	u64 sp;
+	u64 nzcv;
+	u32 patch_off, patch_len;
+	u8 patch[64];
+};
+
+struct result {
+	u32 magic;
+	u32 sig;
+	u32 si_code;
+	u32 ndiff;
+	u64 fault_addr;
+	u64 pc;
+	u64 x[31];
+	u64 sp;
+	u64 nzcv;
+};
+
+_Static_assert(sizeof(struct hello) == 48, "hello layout");
+_Static_assert(sizeof(struct case_in) == 368, "case layout");
+_Static_assert(sizeof(struct result) == 296, "result layout");
+
+/* Linux signal numbers and codes on arm64 (as the harness reports them). */
+#define HSIGILL 4
+#define HSIGTRAP 5
+#define HSIGBUS 7
+#define HSIGSEGV 11
+#define HBUS_ADRALN 1
+
+/* ---- a case and how it ended ---- */
+
+struct tcase {
+	struct case_in in;
+	u8 v[32][16];
+};
+
+enum { OUT_DONE, OUT_UNDEF, OUT_ALIGN, OUT_DABT, OUT_SPALIGN, OUT_OTHER };
+static const char *const out_names[] = { "done", "undefined", "alignment fault", "data abort",
+					  "SP alignment fault", "other exception" };
+
+struct outcome {
+	int kind;
+	u64 pc;       /* done: the pc reached; else the faulting instruction */
+	u64 far;      /* alignment fault, data abort */
+	u32 info;     /* QEMU: the signal; encore: ESR_EL1 */
+	u64 x[31], sp;
+	u32 nzcv;
+	u8 v[32][16];
+	u8 *data;     /* the window after the case */
+};
+
+static struct rng R;
+static u8 g_base[DATA_SIZE]; /* the window at the start of every case */
+
+/* ---- the QEMU side ---- */
+
+static pid_t g_pid = -1;
+static int g_to = -1;
+static FILE *g_from;
+static bool g_dead;
+/* Both pipes hold a whole batch: the next family's cases can be sent
+ * before this one's answers are read, so QEMU and encore run at once. */
+static bool g_pipelined;
+#define PIPE_BYTES (1 << 20)
+
+static const char *harness_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("ENCORE_A64_HARNESS");
+	if (env && *env)
+		return env;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 40);
+	if (n <= 0)
+		return "tests/arm64/diff_harness";
+	path[n] = 0;
+	char *slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "arm64/diff_harness");
+	return path;
+}
+
+/* Is `prog` runnable (a path, or found in PATH)? */
+static bool runnable(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	const char *p = getenv("PATH");
+	char buf[4096];
+	while (p && *p) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static void write_all(const void *p, size_t n)
+{
+	const u8 *b = p;
+	while (n && !g_dead) {
+		ssize_t w = write(g_to, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			g_dead = true;
+			return;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+static bool read_all(void *p, size_t n)
+{
+	if (g_dead || fread(p, 1, n, g_from) != n) {
+		g_dead = true;
+		return false;
+	}
+	return true;
+}
+
+static void qemu_start(void)
+{
+	const char *qemu = getenv("ENCORE_QEMU_AARCH64");
+	const char *harness = harness_path();
+	if (!qemu || !*qemu)
+		qemu = "qemu-aarch64";
+	if (!runnable(qemu))
+		check_skip("%s not found (Debian: qemu-user)", qemu);
+	if (access(harness, X_OK))
+		check_skip("no harness at %s (needs aarch64-linux-gnu-gcc at build time)", harness);
+	int to[2], from[2];
+	if (pipe(to) || pipe(from)) {
+		perror("pipe");
+		exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	g_pid = fork();
+	if (g_pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		/* No SVE: QEMU restores the Z registers from the signal frame
+		 * after the V registers, which would undo the case's V0..V31. */
+		execlp(qemu, qemu, "-cpu", "max,sve=off", harness, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", qemu, strerror(errno));
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	g_pipelined = fcntl(to[1], F_SETPIPE_SZ, PIPE_BYTES) >= PIPE_BYTES &&
+		      fcntl(from[0], F_SETPIPE_SZ, PIPE_BYTES) >= PIPE_BYTES;
+	g_to = to[1];
+	g_from = fdopen(from[0], "rb");
+	struct hello h;
+	if (!read_all(&h, sizeof(h)) || h.magic != HELLO_MAGIC || h.version != PROTO_VERSION ||
+	    h.case_size != sizeof(struct case_in) || h.result_size != sizeof(struct result) ||
+	    h.code_base != CODE_BASE || h.code_size != CODE_SIZE || h.data_addr != DATA_ADDR ||
+	    h.data_size != DATA_SIZE || h.max_insns != MAX_INSNS) {
+		check_failf("harness", "%s under %s: no hello or another protocol", harness, qemu);
+		g_dead = true;
+		return;
+	}
+	u32 cmd = CMD_DATA;
+	write_all(&cmd, 4);
+	write_all(g_base, DATA_SIZE);
+}
+
+static void qemu_stop(void)
+{
+	if (g_to >= 0)
+		close(g_to);
+	if (g_from)
+		fclose(g_from);
+	if (g_pid > 0) {
+		int st;
+		waitpid(g_pid, &st, 0);
+	}
+}
+
+/* Send a batch of cases; the answers come with qemu_result. */
+static void qemu_send(const struct tcase *t, unsigned n)
+{
+	static u8 *buf;
+	static size_t cap;
+	size_t need = (size_t)n * (4 + sizeof(struct case_in) + 512) + 4, len = 0;
+	if (need > cap) {
+		cap = need;
+		buf = realloc(buf, cap);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		u32 cmd = CMD_CASE;
+		memcpy(buf + len, &cmd, 4);
+		memcpy(buf + len + 4, &t[k].in, sizeof(t[k].in));
+		len += 4 + sizeof(t[k].in);
+		if (t[k].in.flags & CASE_VREGS) {
+			memcpy(buf + len, t[k].v, 512);
+			len += 512;
+		}
+	}
+	u32 cmd = CMD_FLUSH;
+	memcpy(buf + len, &cmd, 4);
+	write_all(buf, len + 4);
+}
+
+/* The state where the harness's run ended: a SIGILL outside the code (or
+ * a fetch fault there) is where the code went; inside it, an undefined
+ * instruction. */
+static bool qemu_result(const struct tcase *t, struct outcome *o)
+{
+	struct result r;
+	if (!read_all(&r, sizeof(r)) || r.magic != RESULT_MAGIC)
+		return false;
+	if ((t->in.flags & CASE_VREGS) && !read_all(o->v, 512))
+		return false;
+	memcpy(o->data, g_base, DATA_SIZE);
+	memcpy(o->data + t->in.patch_off, t->in.patch, t->in.patch_len);
+	for (u32 k = 0; k < r.ndiff; k++) {
+		u32 d;
+		if (!read_all(&d, 4) || (d >> 8) >= DATA_SIZE)
+			return false;
+		o->data[d >> 8] = (u8)d;
+	}
+	bool inside = r.pc >= t->in.pc && r.pc < t->in.pc + 4 * t->in.ninsns;
+	memcpy(o->x, r.x, sizeof(o->x));
+	o->sp = r.sp;
+	o->nzcv = (u32)r.nzcv;
+	o->pc = r.pc;
+	o->far = 0;
+	o->info = r.sig;
+	if ((r.sig == HSIGILL && !inside) || (r.sig == HSIGSEGV && r.fault_addr == r.pc))
+		o->kind = OUT_DONE;
+	else if (r.sig == HSIGILL)
+		o->kind = OUT_UNDEF;
+	else if (r.sig == HSIGBUS && r.si_code == HBUS_ADRALN)
+		o->kind = OUT_ALIGN;
+	else if (r.sig == HSIGSEGV || r.sig == HSIGBUS)
+		o->kind = OUT_DABT;
+	else
+		o->kind = OUT_OTHER;
+	if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+		o->far = r.fault_addr;
+	return true;
+}
+
+/* ---- the encore side ---- */
+
+#define TABLE_PA 0x1000ull
+#define VBAR 0x2000ull
+#define NPAGES (CODE_SIZE >> 12)
+
+static struct a64_cpu *g_cpu;
+static u8 **g_pages;          /* the code region, page by page */
+static u8 g_window[DATA_SIZE] __attribute__((aligned(4096)));
+static u8 g_table[4096] __attribute__((aligned(4096)));
+static unsigned g_stray;      /* accesses outside RAM (MMIO) in this case */
+
+static u8 *ram_ptr(void *opaque, u64 pa)
+{
+	(void)opaque;
+	if (pa >= DATA_ADDR && pa < DATA_ADDR + DATA_SIZE)
+		return g_window + (pa - DATA_ADDR);
+	if ((pa & ~0xfffull) == TABLE_PA)
+		return g_table + (pa & 0xfff);
+	if (pa < CODE_BASE || pa >= CODE_BASE + CODE_SIZE)
+		return NULL;
+	u64 k = (pa - CODE_BASE) >> 12;
+	if (!g_pages[k] && !(g_pages[k] = calloc(1, 4096))) {
+		perror("calloc");
+		exit(1);
+	}
+	return g_pages[k] + (pa & 0xfff);
+}
+
+static void mmio(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write)
+{
+	(void)opaque;
+	(void)pa;
+	(void)is_write;
+	memset(data, 0, len);
+	g_stray++;
+}
+
+static void sysreg(u32 key, u64 v)
+{
+	if (!a64_sysreg_write(g_cpu, key, v)) {
+		fprintf(stderr, "cannot write system register %#x\n", key);
+		exit(1);
+	}
+}
+
+/*
+ * EL0 with the MMU on: TTBR0 -> one L1 table at TABLE_PA whose entry 1
+ * maps [1 GiB, 2 GiB) (code region and window) as a block of Normal
+ * write-back memory, EL0 read/write/execute; T0SZ = 25 (39-bit VAs).
+ */
+static void encore_init(void)
+{
+	g_cpu = calloc(1, sizeof(*g_cpu));
+	g_pages = calloc(NPAGES, sizeof(*g_pages));
+	if (!g_cpu || !g_pages) {
+		perror("calloc");
+		exit(1);
+	}
+	g_cpu->bus = (struct a64_bus){ .ram_ptr = ram_ptr, .mmio = mmio };
+	a64_sysreg_reset(g_cpu);
+	u64 block = 0x40000000ull | 1 /* block */ | 1 << 2 /* AttrIndx 1 */ | 1 << 6 /* EL0 */ |
+		    3 << 8 /* inner shareable */ | 1 << 10 /* AF */;
+	memcpy(g_table + 8, &block, 8);
+	sysreg(A64_SYSREG(3, 0, 10, 2, 0), 0xff00);                          /* MAIR: attr 1 WB */
+	sysreg(A64_SYSREG(3, 0, 2, 0, 2), 25 | 1ull << 23 | 2ull << 30 | 2ull << 32); /* TCR */
+	sysreg(A64_SYSREG(3, 0, 2, 0, 0), TABLE_PA);                         /* TTBR0 */
+	sysreg(A64_SYSREG(3, 0, 1, 0, 2), 3ull << 20);                       /* CPACR: FPEN */
+	u64 sctlr = (g_cpu->sys.sctlr_el1 | A64_SCTLR_M) &
+		    ~(A64_SCTLR_A | A64_SCTLR_SA | A64_SCTLR_SA0);
+	sysreg(A64_SYSREG(3, 0, 1, 0, 0), sctlr);
+	g_cpu->sys.vbar_el1 = VBAR;
+}
+
+static void put_words(u64 pc, const u32 *w, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		memcpy(ram_ptr(NULL, pc + 4 * k), &w[k], 4);
+}
+
+static void encore_run(const struct tcase *t, struct outcome *o)
+{
+	struct a64_cpu *c = g_cpu;
+	const struct case_in *in = &t->in;
+	memcpy(c->x, in->x, sizeof(in->x));
+	c->x[A64_XZR] = 0;
+	c->x[A64_SP] = in->sp;
+	c->el = 0;
+	c->spsel = 0;
+	c->daif = 0;
+	c->il = 0;
+	c->nzcv = (u32)in->nzcv & 0xf0000000u;
+	c->monitor.open = false;
+	if (in->flags & CASE_VREGS)
+		memcpy(c->v, t->v, sizeof(t->v));
+	else
+		memset(c->v, 0, sizeof(c->v));
+	c->pc = in->pc;
+	c->sys.esr_el1 = c->sys.far_el1 = c->sys.elr_el1 = 0;
+	put_words(in->pc, in->insn, in->ninsns);
+	memcpy(g_window, g_base, DATA_SIZE);
+	memcpy(g_window + in->patch_off, in->patch, in->patch_len);
+	g_stray = 0;
+
+	int r = A64_OK;
+	for (unsigned step = 0; step < 64; step++) {
+		if (c->pc < in->pc || c->pc >= in->pc + 4 * in->ninsns)
+			break;
+		r = a64_step(c);
+		if (r == A64_EXC)
+			break;
+	}
+	memcpy(o->x, c->x, sizeof(o->x));
+	o->nzcv = c->nzcv;
+	memcpy(o->v, c->v, sizeof(o->v));
+	memcpy(o->data, g_window, DATA_SIZE);
+	o->far = 0;
+	o->info = 0;
+	if (r != A64_EXC) {
+		o->kind = g_stray ? OUT_OTHER : OUT_DONE;
+		o->pc = c->pc;
+		o->sp = c->x[A64_SP];
+	} else {
+		u32 esr = (u32)c->sys.esr_el1, ec = esr >> 26;
+		o->info = esr;
+		o->pc = c->sys.elr_el1;
+		o->sp = c->sp_el0;
+		if (ec == A64_EC_UNKNOWN)
+			o->kind = OUT_UNDEF;
+		else if (ec == A64_EC_DABT_LOWER && (esr & 0x3f) == 0x21)
+			o->kind = OUT_ALIGN;
+		else if (ec == A64_EC_DABT_LOWER)
+			o->kind = OUT_DABT;
+		else if (ec == A64_EC_SP_ALIGN)
+			o->kind = OUT_SPALIGN;
+		else
+			o->kind = OUT_OTHER;
+		if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+			o->far = c->sys.far_el1;
+	}
+	static const u32 zero[MAX_INSNS];
+	put_words(in->pc, zero, in->ninsns);
+}
+
+/* ---- reports ---- */
+
+static csh g_cs;
+static bool g_cs_ok;
+
+static void disasm(const u32 *w, unsigned n, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = 0;
+	for (unsigned k = 0; k < n && used < len; k++) {
+		cs_insn *insn;
+		size_t got = g_cs_ok ? cs_disasm(g_cs, (const u8 *)&w[k], 4, 0, 1, &insn) : 0;
+		int m;
+		if (got) {
+			m = snprintf(out + used, len - used, "%s%s %s", k ? "; " : "",
+				     insn->mnemonic, insn->op_str);
+			cs_free(insn, got);
+		} else {
+			m = snprintf(out + used, len - used, "%s(capstone: ?)", k ? "; " : "");
+		}
+		if (m > 0)
+			used += (size_t)m;
+	}
+}
+
+/* Append to a line, keeping it within its buffer. */
+struct line {
+	char s[4096];
+	size_t n;
+};
+
+static void add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	if (l->n >= sizeof(l->s) - 1)
+		return;
+	va_start(ap, fmt);
+	int m = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (m > 0)
+		l->n += (size_t)m;
+	if (l->n >= sizeof(l->s))
+		l->n = sizeof(l->s) - 1;
+}
+
+static void reg_name(unsigned r, char *b)
+{
+	if (r == 31)
+		strcpy(b, "sp");
+	else
+		sprintf(b, "x%u", r);
+}
+
+/* The inputs an instruction can read: the registers its usual fields name. */
+static void add_inputs(struct line *l, const struct case_in *in)
+{
+	u32 seen = 0;
+	add(l, " | in: pc=%#llx nzcv=%x", (unsigned long long)in->pc, (unsigned)(in->nzcv >> 28));
+	for (unsigned k = 0; k < in->ninsns; k++) {
+		static const unsigned shifts[4] = { 0, 5, 10, 16 };
+		for (unsigned f = 0; f < 4; f++) {
+			unsigned r = (in->insn[k] >> shifts[f]) & 31;
+			if (seen >> r & 1)
+				continue;
+			seen |= 1u << r;
+			char b[8];
+			reg_name(r, b);
+			add(l, " %s=%#llx", b, (unsigned long long)(r == 31 ? in->sp : in->x[r]));
+		}
+	}
+	if (in->patch_len)
+		add(l, " (window patched at +%#x, %u bytes)", in->patch_off, in->patch_len);
+}
+
+static void add_outcome(struct line *l, const char *who, const struct outcome *o)
+{
+	add(l, " %s: %s at %#llx", who, out_names[o->kind], (unsigned long long)o->pc);
+	if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+		add(l, " far %#llx", (unsigned long long)o->far);
+	if (o->kind != OUT_DONE)
+		add(l, " (%s %#x)", strcmp(who, "qemu") ? "esr" : "signal", o->info);
+	add(l, ";");
+}
+
+/* Compare; one failure line with everything that differs. */
+static bool compare(const char *tag, const struct tcase *t, const struct outcome *q,
+		    const struct outcome *e)
+{
+	struct line l = { .n = 0 };
+	bool bad = false;
+	if (q->kind != e->kind || q->pc != e->pc || q->far != e->far) {
+		add(&l, " |");
+		add_outcome(&l, "qemu", q);
+		add_outcome(&l, "encore", e);
+		bad = true;
+	}
+	for (unsigned r = 0; r < 31; r++)
+		if (q->x[r] != e->x[r]) {
+			add(&l, " | x%u: qemu %#llx encore %#llx", r, (unsigned long long)q->x[r],
+			    (unsigned long long)e->x[r]);
+			bad = true;
+		}
+	if (q->sp != e->sp) {
+		add(&l, " | sp: qemu %#llx encore %#llx", (unsigned long long)q->sp,
+		    (unsigned long long)e->sp);
+		bad = true;
+	}
+	if (q->nzcv != e->nzcv) {
+		add(&l, " | nzcv: qemu %x encore %x", q->nzcv >> 28, e->nzcv >> 28);
+		bad = true;
+	}
+	if (t->in.flags & CASE_VREGS)
+		for (unsigned r = 0; r < 32; r++)
+			if (memcmp(q->v[r], e->v[r], 16)) {
+				u64 a[2], b[2];
+				memcpy(a, q->v[r], 16);
+				memcpy(b, e->v[r], 16);
+				add(&l, " | v%u: qemu %016llx%016llx encore %016llx%016llx", r,
+				    (unsigned long long)a[1], (unsigned long long)a[0],
+				    (unsigned long long)b[1], (unsigned long long)b[0]);
+				bad = true;
+			}
+	unsigned shown = 0;
+	for (u32 k = 0; k < DATA_SIZE; k++)
+		if (q->data[k] != e->data[k]) {
+			if (shown++ < 8)
+				add(&l, " | window+%#x: qemu %02x encore %02x", k, q->data[k],
+				    e->data[k]);
+			bad = true;
+		}
+	if (shown > 8)
+		add(&l, " | (%u window bytes differ)", shown);
+	if (!bad) {
+		check_pass();
+		return true;
+	}
+	if (!check_fail())
+		return false;
+	char dis[512];
+	disasm(t->in.insn, t->in.ninsns, dis, sizeof(dis));
+	printf("FAIL %s:", tag);
+	for (unsigned k = 0; k < t->in.ninsns; k++)
+		printf(" %08x", t->in.insn[k]);
+	printf(" (%s)", dis);
+	struct line in = { .n = 0 };
+	add_inputs(&in, &t->in);
+	printf("%s%s\n", in.s, l.s);
+	fflush(stdout);
+	return false;
+}
+
+/* ---- values and fields ---- */
+
+static u64 edge_val(void)
+{
+	static const u64 e[] = {
+		0, 1, 2, 3, ~0ull, ~0ull - 1, 0x7fffffffffffffffull, 0x8000000000000000ull,
+		0x8000000000000001ull, 0xffffffffull, 0x7fffffffull, 0x80000000ull, 0x80000001ull,
+		0x100000000ull, 0xfffffffeull, 0xffffffff00000000ull, 0xffffffff80000000ull,
+		0xffffffff7fffffffull, 0x00000000ffff8000ull, 0xff, 0x80, 0x7f, 0xffff, 0x8000,
+	};
+	switch (rng_below(&R, 6)) {
+	case 0: return e[rng_below(&R, ARRAY_SIZE(e))];
+	case 1: return 1ull << rng_below(&R, 64);
+	case 2: return (1ull << rng_below(&R, 64)) - 1;
+	case 3: return (rng_next(&R) & ~0xffffffffull) |
+		       (e[rng_below(&R, ARRAY_SIZE(e))] & 0xffffffff);
+	case 4: return (u64)((i64)rng_below(&R, 64) - 32);
+	default: return rng_next(&R);
+	}
+}
+
+static u64 rval(void)
+{
+	return rng_chance(&R, 1, 2) ? edge_val() : rng_next(&R);
+}
+
+static u32 field(u32 w, unsigned hi, unsigned lo)
+{
+	return (w >> lo) & ((2u << (hi - lo)) - 1);
+}
+
+static u32 set_field(u32 w, unsigned hi, unsigned lo, u32 v)
+{
+	u32 m = ((2u << (hi - lo)) - 1) << lo;
+	return (w & ~m) | ((v << lo) & m);
+}
+
+static u64 sext(u64 v, unsigned bits)
+{
+	return (u64)((i64)(v << (64 - bits)) >> (64 - bits));
+}
+
+/* Rarely: keep a field value the architecture leaves unallocated. */
+static bool rare(void)
+{
+	return rng_chance(&R, 1, 16);
+}
+
+/* Registers as the base (31 = SP) and as a source (31 = XZR). */
+static void set_base(struct case_in *in, unsigned r, u64 v)
+{
+	if (r == 31)
+		in->sp = v;
+	else
+		in->x[r] = v;
+}
+
+static u64 src_reg(const struct case_in *in, unsigned r)
+{
+	return r == 31 ? 0 : in->x[r];
+}
+
+/* An address in the window with room for `size` bytes and some margin,
+ * aligned to `align`. */
+static u64 window_addr(unsigned size, unsigned align)
+{
+	u64 off = 64 + rng_below(&R, DATA_SIZE - 128 - size);
+	return DATA_ADDR + (off & ~(u64)(align - 1));
+}
+
+static void patch(struct case_in *in, u64 addr, const void *bytes, unsigned len)
+{
+	in->patch_off = (u32)(addr - DATA_ADDR);
+	in->patch_len = len;
+	memcpy(in->patch, bytes, len);
+}
+
+/* A register field other than `avoid` (and not 31 unless allowed). */
+static unsigned other_reg(unsigned avoid, bool allow31)
+{
+	unsigned r;
+	do
+		r = (unsigned)rng_below(&R, allow31 ? 32 : 31);
+	while (r == avoid);
+	return r;
+}
+
+/* ---- families ---- */
+
+struct family;
+typedef void (*fix_fn)(const struct family *f, struct tcase *t);
+
+struct family {
+	char name[40];
+	u32 value, mask;  /* the word: value | (random & mask), then fix */
+	fix_fn fix;
+	u8 kind, mode, size; /* what fix needs */
+	bool vregs;
+	unsigned base;    /* cases at scale 1 */
+	unsigned ran;
+	unsigned outcomes[OUT_OTHER + 1]; /* how QEMU's runs ended */
+};
+
+static struct family g_fams[400];
+static unsigned g_nfams;
+
+static struct family *fam(const char *name, u32 value, u32 mask, fix_fn fix)
+{
+	if (g_nfams == ARRAY_SIZE(g_fams)) {
+		fprintf(stderr, "too many families\n");
+		exit(1);
+	}
+	struct family *f = &g_fams[g_nfams++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->value = value;
+	f->mask = mask;
+	f->fix = fix;
+	f->base = 300;
+	return f;
+}
+
+/* ---- data processing fix-ups ---- */
+
+static u32 *word(struct tcase *t)
+{
+	return &t->in.insn[0];
+}
+
+static void fix_logical_imm(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	if (!(*w >> 31) && !rare())
+		*w &= ~(1u << 22); /* N = 0 for 32 bits */
+	/* Reserved masks: all-ones element, or no element size. */
+	unsigned n = field(*w, 22, 22), imms = field(*w, 15, 10);
+	unsigned combined = n << 6 | (~imms & 0x3f);
+	unsigned len = combined ? 31 - (unsigned)__builtin_clz(combined) : 0;
+	if (!rare() && (len < 1 || (imms & ((1u << len) - 1)) == (1u << len) - 1))
+		*w = set_field(*w, 15, 10, imms & ~1u & ((1u << (len ? len : 1)) - 1));
+}
+
+static void fix_bitfield(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	bool sf = *w >> 31;
+	if (!rare())
+		*w = set_field(*w, 22, 22, sf);
+	if (!sf && !rare())
+		*w &= ~(1u << 21 | 1u << 15); /* immr, imms < 32 */
+}
+
+static void fix_extr(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	bool sf = *w >> 31;
+	if (!rare())
+		*w = set_field(*w, 22, 22, sf);
+	if (!sf && !rare())
+		*w &= ~(1u << 15);
+}
+
+static void fix_move_wide(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	if (!(*w >> 31) && !rare())
+		*w &= ~(1u << 22); /* hw < 2 */
+}
+
+/* Shifted register: 32-bit shift amounts below 32; some equal operands. */
+static void fix_shifted(const struct family *f, struct tcase *t)
+{
+	u32 *w = word(t);
+	if (!(*w >> 31) && !rare())
+		*w &= ~(1u << 15);
+	if (f->kind == 1 && field(*w, 23, 22) == 3 && !rare()) /* add/sub: no ROR */
+		*w = set_field(*w, 23, 22, (u32)rng_below(&R, 3));
+	if (field(*w, 20, 16) != 31 && rng_chance(&R, 1, 6))
+		t->in.x[field(*w, 20, 16)] = src_reg(&t->in, field(*w, 9, 5));
+}
+
+static void fix_extended(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	if (field(*w, 12, 10) > 4 && !rare())
+		*w = set_field(*w, 12, 10, (u32)rng_below(&R, 5));
+}
+
+/* REV (64-bit): sf = 0 is unallocated, keep it rare. */
+static void fix_sf1(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	if (!rare())
+		*word(t) |= 1u << 31;
+}
+
+static void fix_equal_sometimes(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 w = *word(t);
+	if (rng_chance(&R, 1, 4) && field(w, 20, 16) != 31)
+		t->in.x[field(w, 20, 16)] = src_reg(&t->in, field(w, 9, 5));
+}
+
+static void fix_div(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 w = *word(t);
+	unsigned rn = field(w, 9, 5), rm = field(w, 20, 16);
+	if (rm != 31 && rng_chance(&R, 1, 4))
+		t->in.x[rm] = rng_chance(&R, 1, 2) ? 0 : rng_next(&R) & ~0xffffffffull;
+	if (rm != 31 && rn != 31 && rn != rm && rng_chance(&R, 1, 4)) {
+		t->in.x[rm] = rng_chance(&R, 1, 2) ? ~0ull : 0x5555555500000000ull | 0xffffffff;
+		t->in.x[rn] = rng_chance(&R, 1, 2) ? 0x8000000000000000ull
+						   : (rng_next(&R) & ~0xffffffffull) | 0x80000000;
+	}
+}
+
+/* ---- branch fix-ups ---- */
+
+static bool in_code(const struct case_in *in, u64 target)
+{
+	return target >= in->pc && target < in->pc + 4 * in->ninsns;
+}
+
+/* imm at bits hi:lo, times 4: never a branch to the instruction itself. */
+static void fix_branch_imm(struct tcase *t, unsigned hi, unsigned lo)
+{
+	u32 *w = word(t);
+	if (!field(*w, hi, lo))
+		*w = set_field(*w, hi, lo, rng_chance(&R, 1, 2) ? 1 : ~0u);
+}
+
+static void fix_b(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	fix_branch_imm(t, 25, 0);
+}
+
+static void fix_bcond(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	fix_branch_imm(t, 23, 5);
+}
+
+static void fix_cb(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	fix_branch_imm(t, 23, 5);
+	unsigned rt = field(*word(t), 4, 0);
+	if (rt != 31 && rng_chance(&R, 1, 3))
+		t->in.x[rt] = rng_chance(&R, 1, 2) ? 0 : rng_next(&R) << 32;
+}
+
+static void fix_tb(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	fix_branch_imm(t, 18, 5);
+}
+
+static void fix_br(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	unsigned rn = field(*word(t), 9, 5);
+	if (rn == 31 && !rng_chance(&R, 1, 8))
+		rn = (unsigned)rng_below(&R, 31);
+	*word(t) = set_field(*word(t), 9, 5, rn);
+	if (rn == 31)
+		return; /* to address 0 */
+	u64 target;
+	do
+		target = CODE_BASE + 4 * rng_below(&R, CODE_SIZE / 4);
+	while (in_code(&t->in, target));
+	t->in.x[rn] = target;
+}
+
+/* ---- load/store fix-ups ---- */
+
+enum { M_UIMM, M_UNSCALED, M_PRE, M_POST, M_UNPRIV, M_REG, M_LIT, M_PAIR_OFF, M_PAIR_PRE,
+       M_PAIR_POST };
+
+/* Sometimes make the transfer register the base (writeback forms: the
+ * CONSTRAINED UNPREDICTABLE case both sides resolve the same way). */
+static void maybe_same(u32 *w, unsigned hi, unsigned lo)
+{
+	if (rng_chance(&R, 1, 8))
+		*w = set_field(*w, hi, lo, field(*w, 9, 5));
+}
+
+static void fix_single(const struct family *f, struct tcase *t)
+{
+	u32 *w = word(t);
+	struct case_in *in = &t->in;
+	unsigned size = f->size, rn = field(*w, 9, 5);
+	unsigned align = rng_chance(&R, 1, 4) ? 1 : size;
+	u64 a = window_addr(size, align), base = a;
+	if (f->mode == M_PRE || f->mode == M_POST)
+		maybe_same(w, 4, 0);
+	switch (f->mode) {
+	case M_UIMM:
+		base = a - field(*w, 21, 10) * (u64)(f->kind ? size : 8);
+		break;
+	case M_UNSCALED:
+	case M_PRE:
+	case M_UNPRIV:
+		base = a - sext(field(*w, 20, 12), 9);
+		break;
+	case M_REG: {
+		static const u32 options[4] = { 2, 3, 6, 7 };
+		u32 option = rare() ? (u32)rng_below(&R, 8) : options[rng_below(&R, 4)];
+		unsigned rm = field(*w, 20, 16);
+		if (rm == rn)
+			rm = other_reg(rn, true);
+		*w = set_field(set_field(*w, 15, 13, option), 20, 16, rm);
+		u64 off = src_reg(in, rm);
+		off = option & 1 ? off : option & 4 ? sext(off, 32) : off & 0xffffffff;
+		base = a - (off << (field(*w, 12, 12) ? __builtin_ctz(size) : 0));
+		break;
+	}
+	case M_LIT:
+		a &= ~3ull;
+		*w = set_field(*w, 23, 5, (u32)((a - in->pc) >> 2));
+		return;
+	default:
+		break;
+	}
+	set_base(in, rn, base);
+}
+
+static void fix_pair(const struct family *f, struct tcase *t)
+{
+	u32 *w = word(t);
+	unsigned size = f->size, rn = field(*w, 9, 5);
+	u64 a = window_addr(2 * size, rng_chance(&R, 1, 4) ? 1 : size);
+	if (rng_chance(&R, 1, 8))
+		*w = set_field(*w, 14, 10, field(*w, 4, 0)); /* Rt2 == Rt */
+	if (f->mode != M_PAIR_OFF && !f->vregs) {
+		maybe_same(w, 4, 0);
+		if (rng_chance(&R, 1, 8))
+			*w = set_field(*w, 14, 10, rn);
+	}
+	u64 off = sext(field(*w, 21, 15), 7) * size;
+	set_base(&t->in, rn, f->mode == M_PAIR_POST ? a : a - off);
+}
+
+/* Exclusive, ordered and atomic kinds. */
+enum { X_LDXR, X_STXR, X_LDXP, X_STXP, X_LDAR, X_STLR, X_CAS, X_CASP, X_LSE, X_LDAPR, X_FAULT };
+
+/* An aligned address for `total` bytes, misaligned in 1 case of 10 when
+ * `may_misalign`. */
+static u64 atomic_addr(unsigned total, bool may_misalign)
+{
+	u64 a = window_addr(total, total);
+	if (may_misalign && rng_chance(&R, 1, 10))
+		a += 1 + rng_below(&R, total - 1 ? total - 1 : 1);
+	return a;
+}
+
+/* LDXR/LDXP with the store's size, base and transfer registers. */
+static u32 load_exclusive_for(u32 store, unsigned rt)
+{
+	/* L = 1, Rs = 11111; keep size, o1 (pair), Rt2 and Rn; o0 random */
+	u32 w = (store & 0xc02003e0u) | 0x08400000u | 31u << 16 | (store & (31u << 10));
+	return set_field(set_field(w, 4, 0, rt), 15, 15, (u32)rng_below(&R, 2));
+}
+
+static void fix_store_exclusive(const struct family *f, struct tcase *t)
+{
+	struct case_in *in = &t->in;
+	u32 st = *word(t);
+	unsigned rn = field(st, 9, 5), total = f->size;
+	u64 a = atomic_addr(total, false);
+	set_base(in, rn, a);
+	unsigned how = (unsigned)rng_below(&R, 10);
+	u32 ld = load_exclusive_for(st, (unsigned)rng_below(&R, 32));
+	if (field(ld, 4, 0) == rn || (f->kind == X_STXP && field(ld, 14, 10) == rn))
+		ld = set_field(ld, 4, 0, other_reg(rn, false)); /* keep the base */
+	if (f->kind == X_STXP && field(ld, 14, 10) == rn)
+		ld = set_field(ld, 14, 10, other_reg(rn, false));
+	if (how < 6) { /* LDXR; STXR: succeeds */
+		in->insn[0] = ld;
+		in->insn[1] = st;
+		in->ninsns = 2;
+	} else if (how < 8) { /* LDXR elsewhere (another base); STXR: fails */
+		unsigned r2 = other_reg(rn, false);
+		ld = set_field(ld, 9, 5, r2);
+		in->x[r2] = a + total * (1 + rng_below(&R, 4)) * (rng_chance(&R, 1, 2) ? 1 : ~0ull);
+		in->insn[0] = ld;
+		in->insn[1] = st;
+		in->ninsns = 2;
+	} else if (how < 9) { /* STXR alone: fails */
+		in->ninsns = 1;
+	} else { /* LDXR; STXR; STXR: the second fails */
+		in->insn[0] = ld;
+		in->insn[1] = st;
+		in->insn[2] = st;
+		in->ninsns = 3;
+	}
+}
+
+static void fix_atomic(const struct family *f, struct tcase *t)
+{
+	struct case_in *in = &t->in;
+	u32 *w = word(t);
+	unsigned rn = field(*w, 9, 5), rs = field(*w, 20, 16), rt = field(*w, 4, 0);
+	unsigned total = f->size;
+	u64 a = atomic_addr(total, f->kind != X_LDAPR); /* QEMU 7.2: no check */
+	set_base(in, rn, a);
+	if (f->kind == X_CAS && rng_chance(&R, 1, 2)) {
+		u64 v = src_reg(in, rs);
+		patch(in, a, &v, total); /* the comparison succeeds */
+	}
+	if (f->kind == X_CASP) {
+		rs &= ~1u;
+		rt &= ~1u;
+		if (rare())
+			rs |= 1; /* odd: undefined */
+		*w = set_field(set_field(*w, 20, 16, rs), 4, 0, rt);
+		if (rng_chance(&R, 1, 2) && !(rs & 1)) {
+			u64 v[2] = { src_reg(in, rs), src_reg(in, rs + 1) };
+			if (total == 8)
+				v[0] = (v[0] & 0xffffffff) | v[1] << 32;
+			patch(in, a, v, total);
+		}
+	}
+}
+
+/* Accesses to an unmapped address (a translation fault in encore, SIGSEGV
+ * in QEMU): nothing may change, writeback included. */
+static void fix_fault(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	unsigned rn = field(*w, 9, 5);
+	u64 a = 0x10000 + 8 * rng_below(&R, 512);
+	/* the address is the base (post-index, exclusives) or base + offset */
+	u64 off = 0;
+	if (field(*w, 29, 27) == 7 && field(*w, 25, 24) == 1)
+		off = field(*w, 21, 10) * (u64)(1u << field(*w, 31, 30));
+	else if (field(*w, 29, 27) == 7 && !field(*w, 21, 21) && field(*w, 11, 10) != 1)
+		off = sext(field(*w, 20, 12), 9);
+	else if (field(*w, 29, 27) == 5 && field(*w, 24, 23) != 1)
+		off = sext(field(*w, 21, 15), 7) << (2 + (*w >> 31));
+	set_base(&t->in, rn, a - off);
+}
+
+/* ---- the family table ---- */
+
+static void add_dp_families(void)
+{
+	fam("adr", 0x10000000, 0x60ffffff, NULL);
+	fam("adrp", 0x90000000, 0x60ffffff, NULL);
+	static const char *const addsub[4] = { "add.imm", "adds.imm", "sub.imm", "subs.imm" };
+	for (u32 k = 0; k < 4; k++)
+		fam(addsub[k], 0x11000000 | k << 29, 0x807fffff, NULL);
+	static const char *const logic[4] = { "and.imm", "orr.imm", "eor.imm", "ands.imm" };
+	for (u32 k = 0; k < 4; k++)
+		fam(logic[k], 0x12000000 | k << 29, 0x807fffff, fix_logical_imm);
+	static const char *const mov[4] = { "movn", NULL, "movz", "movk" };
+	for (u32 k = 0; k < 4; k++)
+		if (mov[k])
+			fam(mov[k], 0x12800000 | k << 29, 0x807fffff, fix_move_wide);
+	static const char *const bfm[3] = { "sbfm", "bfm", "ubfm" };
+	for (u32 k = 0; k < 3; k++)
+		fam(bfm[k], 0x13000000 | k << 29, 0x807fffff, fix_bitfield);
+	fam("extr", 0x13800000, 0x805fffff, fix_extr);
+
+	static const char *const lsh[8] = { "and.sh", "bic.sh", "orr.sh", "orn.sh",
+					    "eor.sh", "eon.sh", "ands.sh", "bics.sh" };
+	for (u32 k = 0; k < 8; k++)
+		fam(lsh[k], 0x0a000000 | (k >> 1) << 29 | (k & 1) << 21, 0x80dfffff, fix_shifted);
+	static const char *const ash[4] = { "add.sh", "adds.sh", "sub.sh", "subs.sh" };
+	for (u32 k = 0; k < 4; k++)
+		fam(ash[k], 0x0b000000 | k << 29, 0x80dfffff, fix_shifted)->kind = 1;
+	static const char *const aext[4] = { "add.ext", "adds.ext", "sub.ext", "subs.ext" };
+	for (u32 k = 0; k < 4; k++)
+		fam(aext[k], 0x0b200000 | k << 29, 0x801fffff, fix_extended);
+	static const char *const adc[4] = { "adc", "adcs", "sbc", "sbcs" };
+	for (u32 k = 0; k < 4; k++)
+		fam(adc[k], 0x1a000000 | k << 29, 0x801f03ff, fix_equal_sometimes);
+	fam("ccmn.reg", 0x3a400000, 0x801ff3ef, fix_equal_sometimes);
+	fam("ccmp.reg", 0x7a400000, 0x801ff3ef, fix_equal_sometimes);
+	fam("ccmn.imm", 0x3a400800, 0x801ff3ef, NULL);
+	fam("ccmp.imm", 0x7a400800, 0x801ff3ef, NULL);
+	static const char *const csel[4] = { "csel", "csinc", "csinv", "csneg" };
+	for (u32 k = 0; k < 4; k++)
+		fam(csel[k], 0x1a800000 | (k >> 1) << 30 | (k & 1) << 10, 0x801ff3ff,
+		    fix_equal_sometimes);
+	static const char *const one[6] = { "rbit", "rev16", "rev32", "rev", "clz", "cls" };
+	for (u32 k = 0; k < 6; k++)
+		fam(one[k], 0x5ac00000 | k << 10, 0x800003ff, k == 3 ? fix_sf1 : NULL);
+	static const struct { const char *name; u32 opcode; } two[] = {
+		{ "udiv", 0x02 }, { "sdiv", 0x03 }, { "lslv", 0x08 }, { "lsrv", 0x09 },
+		{ "asrv", 0x0a }, { "rorv", 0x0b },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(two); k++)
+		fam(two[k].name, 0x1ac00000 | two[k].opcode << 10, 0x801f03ff,
+		    two[k].opcode < 4 ? fix_div : NULL);
+	static const char *const crc[8] = { "crc32b", "crc32h", "crc32w", "crc32x",
+					    "crc32cb", "crc32ch", "crc32cw", "crc32cx" };
+	for (u32 k = 0; k < 8; k++)
+		fam(crc[k], ((k & 3) == 3 ? 0x9ac00000u : 0x1ac00000u) | (0x10 + k) << 10,
+		    0x001f03ff, NULL);
+	fam("madd", 0x1b000000, 0x801f7fff, NULL);
+	fam("msub", 0x1b008000, 0x801f7fff, NULL);
+	fam("smaddl", 0x9b200000, 0x001f7fff, NULL);
+	fam("smsubl", 0x9b208000, 0x001f7fff, NULL);
+	fam("umaddl", 0x9ba00000, 0x001f7fff, NULL);
+	fam("umsubl", 0x9ba08000, 0x001f7fff, NULL);
+	fam("smulh", 0x9b407c00, 0x001f03ff, NULL);
+	fam("umulh", 0x9bc07c00, 0x001f03ff, NULL);
+
+	fam("b", 0x14000000, 0x03ffffff, fix_b);
+	fam("bl", 0x94000000, 0x03ffffff, fix_b);
+	fam("b.cond", 0x54000000, 0x00ffffef, fix_bcond);
+	fam("cbz", 0x34000000, 0x80ffffff, fix_cb);
+	fam("cbnz", 0x35000000, 0x80ffffff, fix_cb);
+	fam("tbz", 0x36000000, 0x80ffffff, fix_tb);
+	fam("tbnz", 0x37000000, 0x80ffffff, fix_tb);
+	fam("br", 0xd61f0000, 0x000003e0, fix_br);
+	fam("blr", 0xd63f0000, 0x000003e0, fix_br);
+	fam("ret", 0xd65f0000, 0x000003e0, fix_br);
+}
+
+/* Single-register forms: name, V, size, opc. */
+static const struct single_form {
+	const char *name;
+	u8 v, size, opc;
+} singles[] = {
+	{ "strb", 0, 0, 0 }, { "ldrb", 0, 0, 1 }, { "ldrsb.x", 0, 0, 2 }, { "ldrsb.w", 0, 0, 3 },
+	{ "strh", 0, 1, 0 }, { "ldrh", 0, 1, 1 }, { "ldrsh.x", 0, 1, 2 }, { "ldrsh.w", 0, 1, 3 },
+	{ "str.w", 0, 2, 0 }, { "ldr.w", 0, 2, 1 }, { "ldrsw", 0, 2, 2 },
+	{ "str.x", 0, 3, 0 }, { "ldr.x", 0, 3, 1 }, { "prfm", 0, 3, 2 },
+	{ "str.b", 1, 0, 0 }, { "ldr.b", 1, 0, 1 }, { "str.h", 1, 1, 0 }, { "ldr.h", 1, 1, 1 },
+	{ "str.s", 1, 2, 0 }, { "ldr.s", 1, 2, 1 }, { "str.d", 1, 3, 0 }, { "ldr.d", 1, 3, 1 },
+	{ "str.q", 1, 0, 2 }, { "ldr.q", 1, 0, 3 },
+};
+
+static void add_ldst_families(void)
+{
+	static const struct {
+		const char *suffix;
+		u32 base, mask;
+		u8 mode;
+	} modes[] = {
+		{ "uimm", 0x39000000, 0x003fffff, M_UIMM },
+		{ "unscaled", 0x38000000, 0x001ff3ff, M_UNSCALED },
+		{ "post", 0x38000400, 0x001ff3ff, M_POST },
+		{ "unpriv", 0x38000800, 0x001ff3ff, M_UNPRIV },
+		{ "pre", 0x38000c00, 0x001ff3ff, M_PRE },
+		{ "reg", 0x38200800, 0x001ff3ff, M_REG },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(singles); k++) {
+		const struct single_form *s = &singles[k];
+		unsigned bytes = s->v && (s->opc & 2) ? 16 : 1u << s->size;
+		bool prfm = !s->v && s->size == 3 && s->opc == 2;
+		for (unsigned m = 0; m < ARRAY_SIZE(modes); m++) {
+			if ((prfm || s->v) && modes[m].mode == M_UNPRIV)
+				continue;
+			if (prfm && (modes[m].mode == M_PRE || modes[m].mode == M_POST))
+				continue;
+			char name[40];
+			snprintf(name, sizeof(name), "%s.%s", s->name, modes[m].suffix);
+			struct family *f = fam(name, modes[m].base | (u32)s->size << 30 |
+							 (u32)s->v << 26 | (u32)s->opc << 22,
+					       modes[m].mask, fix_single);
+			f->mode = modes[m].mode;
+			f->size = (u8)bytes;
+			f->kind = !prfm;
+			f->vregs = s->v;
+		}
+	}
+	/* Literal: opc, V. */
+	static const struct { const char *name; u8 opc, v, size; } lits[] = {
+		{ "ldr.w.lit", 0, 0, 4 }, { "ldr.x.lit", 1, 0, 8 }, { "ldrsw.lit", 2, 0, 4 },
+		{ "prfm.lit", 3, 0, 8 }, { "ldr.s.lit", 0, 1, 4 }, { "ldr.d.lit", 1, 1, 8 },
+		{ "ldr.q.lit", 2, 1, 16 },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(lits); k++) {
+		struct family *f = fam(lits[k].name, 0x18000000 | (u32)lits[k].opc << 30 |
+							 (u32)lits[k].v << 26,
+				       0x0000001f, fix_single);
+		f->mode = M_LIT;
+		f->size = lits[k].size;
+		f->kind = 1;
+		f->vregs = lits[k].v;
+	}
+	/* Pairs: name, opc, V, L; by type. */
+	static const struct { const char *name; u8 opc, v, l, size; } pairs[] = {
+		{ "stp.w", 0, 0, 0, 4 }, { "ldp.w", 0, 0, 1, 4 }, { "ldpsw", 1, 0, 1, 4 },
+		{ "stp.x", 2, 0, 0, 8 }, { "ldp.x", 2, 0, 1, 8 },
+		{ "stp.s", 0, 1, 0, 4 }, { "ldp.s", 0, 1, 1, 4 }, { "stp.d", 1, 1, 0, 8 },
+		{ "ldp.d", 1, 1, 1, 8 }, { "stp.q", 2, 1, 0, 16 }, { "ldp.q", 2, 1, 1, 16 },
+	};
+	static const struct { const char *suffix; u8 type, mode; } ptypes[] = {
+		{ "np", 0, M_PAIR_OFF }, { "post", 1, M_PAIR_POST }, { "off", 2, M_PAIR_OFF },
+		{ "pre", 3, M_PAIR_PRE },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(pairs); k++)
+		for (unsigned m = 0; m < ARRAY_SIZE(ptypes); m++) {
+			if (pairs[k].opc == 1 && !pairs[k].v && ptypes[m].type == 0)
+				continue; /* no LDNPSW */
+			char name[40];
+			snprintf(name, sizeof(name), "%s.%s", pairs[k].name, ptypes[m].suffix);
+			struct family *f = fam(name, 0x28000000 | (u32)pairs[k].opc << 30 |
+							 (u32)pairs[k].v << 26 |
+							 (u32)ptypes[m].type << 23 |
+							 (u32)pairs[k].l << 22,
+					       0x003fffff, fix_pair);
+			f->mode = ptypes[m].mode;
+			f->size = pairs[k].size;
+			f->vregs = pairs[k].v;
+		}
+}
+
+static void add_atomic_families(void)
+{
+	static const char *const sz[4] = { "b", "h", "w", "x" };
+	char name[40];
+	for (u32 s = 0; s < 4; s++) {
+		struct family *f;
+		/* LDXR/LDAXR (o0 random), Rs = Rt2 = 11111 */
+		snprintf(name, sizeof(name), "ldxr.%s", sz[s]);
+		f = fam(name, 0x085f7c00 | s << 30, 0x000083ff, fix_atomic);
+		f->kind = X_LDXR, f->size = (u8)(1u << s);
+		snprintf(name, sizeof(name), "stxr.%s", sz[s]);
+		f = fam(name, 0x08007c00 | s << 30, 0x001f83ff, fix_store_exclusive);
+		f->kind = X_STXR, f->size = (u8)(1u << s);
+		snprintf(name, sizeof(name), "ldar.%s", sz[s]);
+		f = fam(name, 0x08df7c00 | s << 30, 0x000083ff, fix_atomic); /* LDAR, LDLAR */
+		f->kind = X_LDAR, f->size = (u8)(1u << s);
+		snprintf(name, sizeof(name), "stlr.%s", sz[s]);
+		f = fam(name, 0x089f7c00 | s << 30, 0x000083ff, fix_atomic); /* STLR, STLLR */
+		f->kind = X_STLR, f->size = (u8)(1u << s);
+		snprintf(name, sizeof(name), "ldapr.%s", sz[s]);
+		f = fam(name, 0x38bfc000 | s << 30, 0x000003ff, fix_atomic);
+		f->kind = X_LDAPR, f->size = (u8)(1u << s);
+		snprintf(name, sizeof(name), "cas.%s", sz[s]);
+		f = fam(name, 0x08a07c00 | s << 30, 0x005f83ff, fix_atomic); /* L, o0 random */
+		f->kind = X_CAS, f->size = (u8)(1u << s);
+		static const char *const ops[9] = { "ldadd", "ldclr", "ldeor", "ldset", "ldsmax",
+						    "ldsmin", "ldumax", "ldumin", "swp" };
+		for (u32 op = 0; op < 9; op++) {
+			snprintf(name, sizeof(name), "%s.%s", ops[op], sz[s]);
+			u32 enc = op < 8 ? op << 12 : 1u << 15;
+			/* A and R random */
+			f = fam(name, 0x38200000 | s << 30 | enc, 0x00df03ff, fix_atomic);
+			f->kind = X_LSE, f->size = (u8)(1u << s);
+		}
+	}
+	for (u32 x = 0; x < 2; x++) {
+		struct family *f;
+		snprintf(name, sizeof(name), "ldxp.%s", x ? "x" : "w");
+		f = fam(name, 0x887f0000 | x << 30, 0x0000ffff, fix_atomic);
+		f->kind = X_LDXP, f->size = (u8)(8u << x);
+		snprintf(name, sizeof(name), "stxp.%s", x ? "x" : "w");
+		f = fam(name, 0x88200000 | x << 30, 0x001fffff, fix_store_exclusive);
+		f->kind = X_STXP, f->size = (u8)(8u << x);
+		snprintf(name, sizeof(name), "casp.%s", x ? "x" : "w");
+		f = fam(name, 0x08207c00 | x << 30, 0x005f83ff, fix_atomic);
+		f->kind = X_CASP, f->size = (u8)(8u << x);
+	}
+	/* Faults at an unmapped address, for the forms with writeback and
+	 * the read-modify-write ones. */
+	static const struct { const char *name; u32 value, mask; } faults[] = {
+		{ "fault.ldr.pre", 0xf8400c00, 0x001ff3ff },
+		{ "fault.str.post", 0xb8000400, 0x001ff3ff },
+		{ "fault.ldp.pre", 0xa9c00000, 0x003fffff },
+		{ "fault.stp.post", 0x28800000, 0x003fffff },
+		{ "fault.ldr.q.uimm", 0x3dc00000, 0x003fffff },
+		{ "fault.ldadd.x", 0xf8200000, 0x00df03ff },
+		{ "fault.casp.x", 0x48207c00, 0x005e83de },
+		{ "fault.ldxr.w", 0x885f7c00, 0x000083ff },
+	};
+	for (unsigned k = 0; k < ARRAY_SIZE(faults); k++) {
+		struct family *f = fam(faults[k].name, faults[k].value, faults[k].mask, fix_fault);
+		f->kind = X_FAULT;
+		f->vregs = true;
+	}
+}
+
+/* ---- running ---- */
+
+static void gen_case(const struct family *f, struct tcase *t)
+{
+	struct case_in *in = &t->in;
+	memset(in, 0, sizeof(*in));
+	in->ninsns = 1;
+	in->pc = CODE_PC + 4 * rng_below(&R, 16384);
+	for (unsigned r = 0; r < 31; r++)
+		in->x[r] = rval();
+	in->sp = rng_chance(&R, 1, 2) ? rval() : rng_next(&R) & ~15ull;
+	in->nzcv = (rng_next(&R) & 0xf) << 28;
+	if (f->vregs) {
+		in->flags |= CASE_VREGS;
+		rng_fill(&R, t->v, sizeof(t->v));
+	}
+	in->insn[0] = f->value | ((u32)rng_next(&R) & f->mask);
+	if (f->fix)
+		f->fix(f, t);
+}
+
+static unsigned g_scale = 1;
+static const char *g_only;
+static unsigned long g_cases;
+
+/* A family's cases, sent to QEMU and waiting for its answers. */
+struct batch {
+	struct family *f;
+	struct tcase *t;
+	unsigned n;
+};
+
+static void batch_send(struct batch *b, struct family *f)
+{
+	b->f = f;
+	b->n = f->base * g_scale;
+	b->t = calloc(b->n, sizeof(*b->t));
+	if (!b->t) {
+		perror("calloc");
+		exit(1);
+	}
+	for (unsigned k = 0; k < b->n; k++)
+		gen_case(f, &b->t[k]);
+	qemu_send(b->t, b->n);
+}
+
+static void batch_check(struct batch *b)
+{
+	static u8 qdata[DATA_SIZE], edata[DATA_SIZE];
+	struct outcome q = { .data = qdata }, e = { .data = edata };
+	check_group(b->f->name);
+	for (unsigned k = 0; k < b->n; k++) {
+		if (!qemu_result(&b->t[k], &q)) {
+			check_failf(b->f->name, "the harness stopped answering (case %u)", k);
+			break;
+		}
+		encore_run(&b->t[k], &e);
+		char tag[64];
+		snprintf(tag, sizeof(tag), "%s#%u", b->f->name, k);
+		compare(tag, &b->t[k], &q, &e);
+		b->f->outcomes[q.kind]++;
+		b->f->ran++;
+		g_cases++;
+	}
+	free(b->t);
+	b->t = NULL;
+}
+
+static double cpu_seconds(const struct rusage *r)
+{
+	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
+}
+
+static bool selected(const struct family *f)
+{
+	return !g_only || strstr(f->name, g_only);
+}
+
+/* Every selected family; the next one's cases go out before this one's
+ * answers are checked when the pipes allow. */
+static void run_families(void)
+{
+	struct batch cur = { 0 }, next = { 0 };
+	unsigned k = 0;
+	while (k < g_nfams && !selected(&g_fams[k]))
+		k++;
+	if (k < g_nfams)
+		batch_send(&cur, &g_fams[k++]);
+	while (cur.f && !g_dead) {
+		while (k < g_nfams && !selected(&g_fams[k]))
+			k++;
+		bool more = k < g_nfams;
+		if (more && g_pipelined)
+			batch_send(&next, &g_fams[k++]);
+		batch_check(&cur);
+		if (more && !g_pipelined)
+			batch_send(&next, &g_fams[k++]);
+		cur = next;
+		next = (struct batch){ 0 };
+	}
+	free(cur.t);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rng_seed(&R, check_seed(0xa64d1ff));
+	g_scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
+	if (!g_scale)
+		g_scale = 1;
+	g_only = getenv("ENCORE_DIFF_ONLY");
+	rng_fill(&R, g_base, sizeof(g_base));
+	g_cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &g_cs) == CS_ERR_OK;
+
+	add_dp_families();
+	add_ldst_families();
+	add_atomic_families();
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	qemu_start();
+	encore_init();
+	run_families();
+	check_group_end();
+	unsigned nfam = 0, min_ran = ~0u;
+	for (unsigned k = 0; k < g_nfams; k++)
+		if (selected(&g_fams[k])) {
+			nfam++;
+			if (g_fams[k].ran < min_ran)
+				min_ran = g_fams[k].ran;
+		}
+	qemu_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (check_env_u64("ENCORE_A64_LIST", 0))
+		for (unsigned k = 0; k < g_nfams; k++) {
+			const unsigned *o = g_fams[k].outcomes;
+			if (!selected(&g_fams[k]))
+				continue;
+			printf("  %-20s %4u cases: %u done, %u undefined, %u alignment, %u abort\n",
+			       g_fams[k].name, g_fams[k].ran, o[OUT_DONE], o[OUT_UNDEF],
+			       o[OUT_ALIGN], o[OUT_DABT]);
+		}
+	struct rusage self, qemu;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &qemu);
+	printf("%lu cases in %u families (at least %u each) in %.1f s (CPU: %.1f s here, %.1f s "
+	       "in QEMU)%s\n", g_cases, nfam, nfam ? min_ran : 0,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+	       cpu_seconds(&self), cpu_seconds(&qemu),
+	       g_pipelined ? "" : " (not pipelined: the pipes could not grow)");
+	CHECK(g_cases > 0 && !g_dead, "cases ran against QEMU (%lu)", g_cases);
+	if (g_cs_ok)
+		cs_close(&g_cs);
+	return check_summary();
+}
