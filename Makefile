@@ -36,7 +36,8 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 # Fuzz targets tests/fuzz/fuzz_NAME.c: built as $(BUILD)/tests/test_fuzz_NAME,
 # which replays the seed corpus tests/fuzz/corpus/NAME, and by `make fuzz`
 # as libFuzzer programs (tests/fuzz/README.md).
-FUZZ_NAMES := log meta ckpt translate memtrace virtq virtio_blk disk_journal virtio_net gdb mpi_wire
+FUZZ_NAMES := log meta ckpt translate memtrace virtq virtio_blk disk_journal virtio_net gdb mpi_wire \
+	virtio_mmio
 FUZZ_TEST_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang

@@ -248,7 +248,7 @@ static int attach_disks(struct guest *g, const struct guest_opts *o)
 		if (!image)
 			return -1;
 		g->disk_size[k] = disk_image__size(image);
-		struct virtio_blk *b = virtio_blk__create(g->machine, g->pc.pci, name, image);
+		struct virtio_blk *b = virtio_blk__create(g->machine, virtio_slot__pci(g->pc.pci), name, image);
 		if (!b) {
 			fprintf(stderr, "encore: cannot add disk %s (%s)\n", name, o->disks[k].path);
 			return -1;
@@ -279,8 +279,8 @@ static int attach_net(struct guest *g, const struct guest_opts *o, struct consol
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
-	g->nic = virtio_net__create(g->machine, g->pc.pci, "net0", mac, g->net ? net_tx : NULL,
-				    g->net);
+	g->nic = virtio_net__create(g->machine, virtio_slot__pci(g->pc.pci), "net0", mac,
+				    g->net ? net_tx : NULL, g->net);
 	if (!g->nic) {
 		fprintf(stderr, "encore: cannot add the network device\n");
 		return -1;

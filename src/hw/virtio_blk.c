@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "encore/hw.h"
 #include "encore/hw/virtio_blk.h"
 #include "encore/le_bytes.h"
 
@@ -44,7 +45,7 @@ struct virtio_blk {
 	struct disk_image *image;
 	struct disk_history history;
 	unsigned disk;     /* its number in the history's eyes */
-	struct virtio_pci *vp;
+	struct virtio_transport t;
 	u8 config[CONFIG_SIZE];
 	struct virtq_buf bufs[SEG_MAX + 2];
 	u8 chunk[CHUNK];
@@ -166,8 +167,8 @@ static const char *malformed(const struct virtq_req *r)
 static void notify(void *opaque, unsigned k)
 {
 	struct virtio_blk *b = opaque;
-	struct encore_machine *m = virtio_pci__machine(b->vp);
-	struct virtq *q = virtio_pci__queue(b->vp, k);
+	struct encore_machine *m = b->t.m;
+	struct virtq *q = virtio__queue(&b->t, k);
 	if (!q)
 		return;
 	u16 old_used = q->used_idx;
@@ -186,8 +187,8 @@ static void notify(void *opaque, unsigned k)
 	if (!q->broken)
 		virtq__want_notify(q, m);
 	if (q->broken)
-		virtio_pci__queue_broken(b->vp, k);
-	virtio_pci__queue_done(b->vp, k, old_used);
+		virtio__queue_broken(&b->t, k);
+	virtio__queue_done(&b->t, k, old_used);
 }
 
 static void destroy(void *opaque)
@@ -264,7 +265,7 @@ static void fill_config(struct virtio_blk *b)
 	put32(b->config + CONFIG_BLK_SIZE, DISK_SECTOR_SIZE);
 }
 
-struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host *h,
+struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct virtio_slot at,
 				      const char *name, struct disk_image *image)
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
@@ -283,13 +284,11 @@ struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host 
 	if (disk_image__readonly(image))
 		features |= 1ull << VIRTIO_BLK_F_RO;
 	struct virtio_device d = {
-		.name = b->name, .type = VIRTIO_ID_BLOCK, .pci_class = 0x010000, /* SCSI storage */
-		.features = features, .nqueues = 1, .queue_size = QUEUE_SIZE,
-		.config_size = CONFIG_SIZE, .config_access = config_access, .notify = notify,
-		.destroy = destroy, .opaque = b,
+		.name = b->name, .type = VIRTIO_ID_BLOCK, .features = features, .nqueues = 1,
+		.queue_size = QUEUE_SIZE, .config_size = CONFIG_SIZE, .config_access = config_access,
+		.notify = notify, .destroy = destroy, .opaque = b,
 	};
-	b->vp = virtio_pci__create(m, h, &d);
-	if (!b->vp)
+	if (virtio__attach(m, at, &d, &b->t))
 		return NULL;
 	/* The transport owns b; this part only points at its counters. */
 	struct device part = { .name = b->part, .state = &b->s, .state_size = sizeof(b->s),

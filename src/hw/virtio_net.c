@@ -4,6 +4,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "encore/hw.h"
 #include "encore/hw/virtio_net.h"
 #include "encore/le_bytes.h"
 
@@ -25,7 +26,7 @@ struct virtio_net {
 	char name[16];
 	char part[24];
 	u8 config[CONFIG_SIZE];
-	struct virtio_pci *vp;
+	struct virtio_transport t;
 	void (*tx)(void *opaque, const u8 *frame, size_t len);
 	void *tx_opaque;
 	struct virtq_buf bufs[MAX_BUFS];
@@ -67,8 +68,8 @@ static void transmit(struct virtio_net *n, struct encore_machine *m, struct virt
 static void notify(void *opaque, unsigned k)
 {
 	struct virtio_net *n = opaque;
-	struct encore_machine *m = virtio_pci__machine(n->vp);
-	struct virtq *q = virtio_pci__queue(n->vp, k);
+	struct encore_machine *m = n->t.m;
+	struct virtq *q = virtio__queue(&n->t, k);
 	if (!q || k != TX_QUEUE) /* receive buffers wait for frames */
 		return;
 	u16 old_used = q->used_idx;
@@ -76,8 +77,8 @@ static void notify(void *opaque, unsigned k)
 	if (!q->broken)
 		virtq__want_notify(q, m);
 	if (q->broken)
-		virtio_pci__queue_broken(n->vp, k);
-	virtio_pci__queue_done(n->vp, k, old_used);
+		virtio__queue_broken(&n->t, k);
+	virtio__queue_done(&n->t, k, old_used);
 }
 
 void virtio_net__set_tx(struct virtio_net *n, void (*tx)(void *opaque, const u8 *frame, size_t len),
@@ -89,18 +90,18 @@ void virtio_net__set_tx(struct virtio_net *n, void (*tx)(void *opaque, const u8 
 
 bool virtio_net__can_receive(struct virtio_net *n)
 {
-	struct virtq *q = virtio_pci__queue(n->vp, RX_QUEUE);
-	return q && virtq__has_request(q, virtio_pci__machine(n->vp));
+	struct virtq *q = virtio__queue(&n->t, RX_QUEUE);
+	return q && virtq__has_request(q, n->t.m);
 }
 
 int virtio_net__receive(struct virtio_net *n, const u8 *frame, size_t len)
 {
-	struct encore_machine *m = virtio_pci__machine(n->vp);
-	struct virtq *q = virtio_pci__queue(n->vp, RX_QUEUE);
+	struct encore_machine *m = n->t.m;
+	struct virtq *q = virtio__queue(&n->t, RX_QUEUE);
 	struct virtq_req r = { .bufs = n->bufs, .cap = MAX_BUFS };
 	if (!q || virtq__pop(q, m, &r) <= 0) {
 		if (q && q->broken)
-			virtio_pci__queue_broken(n->vp, RX_QUEUE);
+			virtio__queue_broken(&n->t, RX_QUEUE);
 		return -1;
 	}
 	u16 old_used = (u16)(q->used_idx);
@@ -120,8 +121,8 @@ int virtio_net__receive(struct virtio_net *n, const u8 *frame, size_t len)
 	if (!virtq__push(q, m, r.head, written))
 		virtq__want_notify(q, m);
 	if (q->broken)
-		virtio_pci__queue_broken(n->vp, RX_QUEUE);
-	virtio_pci__queue_done(n->vp, RX_QUEUE, old_used);
+		virtio__queue_broken(&n->t, RX_QUEUE);
+	virtio__queue_done(&n->t, RX_QUEUE, old_used);
 	return 0;
 }
 
@@ -142,7 +143,7 @@ static void forget(void *opaque)
 	(void)opaque;
 }
 
-struct virtio_net *virtio_net__create(struct encore_machine *m, struct pci_host *h,
+struct virtio_net *virtio_net__create(struct encore_machine *m, struct virtio_slot at,
 				      const char *name, const u8 mac[6],
 				      void (*tx)(void *opaque, const u8 *frame, size_t len),
 				      void *tx_opaque)
@@ -157,13 +158,12 @@ struct virtio_net *virtio_net__create(struct encore_machine *m, struct pci_host 
 	n->tx = tx;
 	n->tx_opaque = tx_opaque;
 	struct virtio_device d = {
-		.name = n->name, .type = VIRTIO_ID_NET, .pci_class = 0x020000, /* Ethernet */
+		.name = n->name, .type = VIRTIO_ID_NET,
 		.features = 1ull << VIRTIO_NET_F_MAC | 1ull << VIRTIO_NET_F_STATUS, .nqueues = 2,
 		.queue_size = QUEUE_SIZE, .config_size = CONFIG_SIZE, .config_access = config_access,
 		.notify = notify, .destroy = destroy, .opaque = n,
 	};
-	n->vp = virtio_pci__create(m, h, &d);
-	if (!n->vp)
+	if (virtio__attach(m, at, &d, &n->t))
 		return NULL;
 	struct device part = { .name = n->part, .state = &n->s, .state_size = sizeof(n->s),
 			       .version = VIRTIO_NET_IO_STATE_VERSION, .destroy = forget, .dev = n };

@@ -1,5 +1,4 @@
 /* The virtio 1.x PCI transport, modern interface (encore/hw/virtio_pci.h). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,118 +46,92 @@ enum {
 	QUEUE_DESC = 0x20, QUEUE_DRIVER = 0x28, QUEUE_DEVICE = 0x30,
 };
 
-#define ISR_QUEUE 1u
-#define ISR_CONFIG 2u
+/* PCI's class code of each device type (class, subclass, programming
+ * interface), as QEMU's virtio-pci gives them. */
+static u32 class_of(u16 type)
+{
+	switch (type) {
+	case VIRTIO_ID_NET: return 0x020000;   /* Ethernet */
+	case VIRTIO_ID_BLOCK: return 0x010000; /* SCSI storage */
+	default: return 0xff0000;              /* unclassified */
+	}
+}
 
 struct virtio_pci {
 	struct virtio_pci_state s;
-	struct virtio_device d;
-	struct encore_machine *m;
+	struct virtio_core core;
 	u8 *config;          /* the function's live configuration space */
 	struct msix msix;
 };
 
-static u64 offered_features(const struct virtio_pci *vp)
+/* ---- what the device asks of its transport ---- */
+
+static u64 features(void *opaque)
 {
-	return vp->d.features | 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_F_INDIRECT_DESC |
-	       1ull << VIRTIO_F_EVENT_IDX;
+	struct virtio_pci *vp = opaque;
+	return vp->s.core.driver_features;
 }
 
-u64 virtio_pci__features(const struct virtio_pci *vp)
+static void queue_done(void *opaque, unsigned k, u16 old_used)
 {
-	return vp->s.driver_features;
+	struct virtio_pci *vp = opaque;
+	if (virtio_core__queue_done(&vp->core, k, old_used))
+		msix__notify(&vp->msix, vp->s.core.queues[k].vector);
 }
 
-struct encore_machine *virtio_pci__machine(struct virtio_pci *vp)
+static void queue_broken(void *opaque, unsigned k)
 {
-	return vp->m;
+	struct virtio_pci *vp = opaque;
+	if (virtio_core__queue_broken(&vp->core, k))
+		msix__notify(&vp->msix, vp->s.core.config_vector);
 }
 
-/* ---- interrupts ---- */
-
-static void config_interrupt(struct virtio_pci *vp)
+/* The core's queue, when bus mastering lets the device reach memory. */
+static struct virtq *queue(void *opaque, unsigned k)
 {
-	vp->s.isr |= ISR_CONFIG;
-	msix__notify(&vp->msix, vp->s.msix_config);
-}
-
-void virtio_pci__queue_done(struct virtio_pci *vp, unsigned k, u16 old_used)
-{
-	struct virtio_pci_queue *pq = &vp->s.queues[k];
-	if (pq->q.used_idx == old_used || !virtq__should_interrupt(&pq->q, vp->m, old_used))
-		return;
-	vp->s.isr |= ISR_QUEUE;
-	msix__notify(&vp->msix, pq->msix_vector);
-}
-
-void virtio_pci__queue_broken(struct virtio_pci *vp, unsigned k)
-{
-	if (vp->s.status & VIRTIO_STATUS_NEEDS_RESET)
-		return;
-	fprintf(stderr, "encore: %s: the guest broke virtqueue %u (%s); the device stops until "
-		"its driver resets it\n", vp->d.name, k, vp->s.queues[k].q.error);
-	vp->s.status |= VIRTIO_STATUS_NEEDS_RESET;
-	config_interrupt(vp);
-}
-
-struct virtq *virtio_pci__queue(struct virtio_pci *vp, unsigned k)
-{
-	if (k >= vp->d.nqueues || !(vp->config[PCI_COMMAND] & PCI_COMMAND_MASTER))
+	struct virtio_pci *vp = opaque;
+	if (!(vp->config[PCI_COMMAND] & PCI_COMMAND_MASTER))
 		return NULL;
-	u8 st = vp->s.status;
-	struct virtio_pci_queue *pq = &vp->s.queues[k];
-	if (!(st & VIRTIO_STATUS_DRIVER_OK) || (st & VIRTIO_STATUS_NEEDS_RESET) || !pq->enabled ||
-	    pq->q.broken)
-		return NULL;
-	return &pq->q;
+	return virtio_core__queue(&vp->core, k);
 }
+
+static const struct virtio_transport_ops ops = { queue, queue_done, queue_broken, features };
 
 /* ---- the common configuration structure ---- */
 
-static void reset(struct virtio_pci *vp)
+/* The core reset everything else: no vector is chosen. */
+static void reset_vectors(void *opaque)
 {
-	memset(&vp->s, 0, offsetof(struct virtio_pci_state, msix));
-	vp->s.msix_config = MSIX_NO_VECTOR;
-	for (unsigned k = 0; k < VIRTIO_PCI_MAX_QUEUES; k++) {
-		vp->s.queues[k].size = k < vp->d.nqueues ? vp->d.queue_size : 0;
-		vp->s.queues[k].msix_vector = MSIX_NO_VECTOR;
-	}
-	if (vp->d.reset)
-		vp->d.reset(vp->d.opaque);
-}
-
-static struct virtio_pci_queue *selected_queue(struct virtio_pci *vp)
-{
-	return vp->s.queue_select < vp->d.nqueues ? &vp->s.queues[vp->s.queue_select] : NULL;
+	struct virtio_core_state *s = &((struct virtio_pci *)opaque)->s.core;
+	s->config_vector = MSIX_NO_VECTOR;
+	for (unsigned k = 0; k < VIRTIO_MAX_QUEUES; k++)
+		s->queues[k].vector = MSIX_NO_VECTOR;
 }
 
 /* The structure as the guest reads it now. */
 static void common_image(struct virtio_pci *vp, u8 *c)
 {
-	const struct virtio_pci_state *s = &vp->s;
+	const struct virtio_core_state *s = &vp->s.core;
 	memset(c, 0, COMMON_SIZE);
 	put32(c + DEVICE_FEATURE_SELECT, s->device_feature_select);
-	if (s->device_feature_select < 2)
-		put32(c + DEVICE_FEATURE,
-		      (u32)(offered_features(vp) >> (32 * s->device_feature_select)));
+	put32(c + DEVICE_FEATURE, virtio_core__device_features(&vp->core));
 	put32(c + DRIVER_FEATURE_SELECT, s->driver_feature_select);
-	if (s->driver_feature_select < 2)
-		put32(c + DRIVER_FEATURE, (u32)(s->driver_features >> (32 * s->driver_feature_select)));
-	put16(c + MSIX_CONFIG, s->msix_config);
-	put16(c + NUM_QUEUES, (u16)vp->d.nqueues);
+	put32(c + DRIVER_FEATURE, virtio_core__driver_features(&vp->core));
+	put16(c + MSIX_CONFIG, s->config_vector);
+	put16(c + NUM_QUEUES, (u16)vp->core.d.nqueues);
 	c[DEVICE_STATUS] = s->status;
 	c[CONFIG_GENERATION] = s->config_generation;
 	put16(c + QUEUE_SELECT, s->queue_select);
-	const struct virtio_pci_queue *pq = selected_queue(vp);
-	if (!pq)
+	const struct virtio_queue_state *vq = virtio_core__selected(&vp->core);
+	if (!vq)
 		return;
-	put16(c + QUEUE_SIZE, pq->size);
-	put16(c + QUEUE_MSIX_VECTOR, pq->msix_vector);
-	put16(c + QUEUE_ENABLE, pq->enabled);
-	put16(c + QUEUE_NOTIFY_OFF, vp->s.queue_select);
-	put64(c + QUEUE_DESC, pq->desc);
-	put64(c + QUEUE_DRIVER, pq->driver);
-	put64(c + QUEUE_DEVICE, pq->device);
+	put16(c + QUEUE_SIZE, vq->size);
+	put16(c + QUEUE_MSIX_VECTOR, vq->vector);
+	put16(c + QUEUE_ENABLE, vq->enabled);
+	put16(c + QUEUE_NOTIFY_OFF, s->queue_select);
+	put64(c + QUEUE_DESC, vq->desc);
+	put64(c + QUEUE_DRIVER, vq->driver);
+	put64(c + QUEUE_DEVICE, vq->device);
 }
 
 /* A vector register holds a vector of the table or none. */
@@ -167,77 +140,41 @@ static u16 vector_or_none(const struct virtio_pci *vp, u16 v)
 	return v < vp->msix.nvectors ? v : MSIX_NO_VECTOR;
 }
 
-static void write_status(struct virtio_pci *vp, u8 v)
-{
-	if (!v) {
-		reset(vp);
-		return;
-	}
-	u64 accepted = vp->s.driver_features;
-	bool features_ok = (accepted & ~offered_features(vp)) == 0 &&
-			   (accepted >> VIRTIO_F_VERSION_1 & 1);
-	if ((v & VIRTIO_STATUS_FEATURES_OK) && !(vp->s.status & VIRTIO_STATUS_FEATURES_OK) &&
-	    !features_ok)
-		v &= (u8)~VIRTIO_STATUS_FEATURES_OK; /* the driver sees it refused */
-	/* The device's own bit stays until a reset. */
-	vp->s.status = v | (vp->s.status & VIRTIO_STATUS_NEEDS_RESET);
-}
-
-static void enable_queue(struct virtio_pci *vp, unsigned k)
-{
-	struct virtio_pci_queue *pq = &vp->s.queues[k];
-	if (pq->enabled)
-		return;
-	u64 f = vp->s.driver_features;
-	pq->enabled = 1;
-	if (virtq__setup(&pq->q, vp->m, pq->size, pq->desc, pq->driver, pq->device,
-			 f >> VIRTIO_F_INDIRECT_DESC & 1, f >> VIRTIO_F_EVENT_IDX & 1))
-		virtio_pci__queue_broken(vp, k);
-}
-
 static void write_queue_field(struct virtio_pci *vp, unsigned field, const u8 *c)
 {
-	struct virtio_pci_queue *pq = selected_queue(vp);
-	/* The layout of an enabled queue is fixed until a reset. */
-	if (!pq || (pq->enabled && field != QUEUE_MSIX_VECTOR))
+	struct virtio_queue_state *vq = virtio_core__selected(&vp->core);
+	if (vq && field == QUEUE_MSIX_VECTOR) {
+		vq->vector = vector_or_none(vp, get16(c + field));
+		return;
+	}
+	vq = virtio_core__layout(&vp->core);
+	if (!vq)
 		return;
 	switch (field) {
-	case QUEUE_SIZE: {
-		u16 size = get16(c + QUEUE_SIZE);
-		if (size && size <= vp->d.queue_size && !(size & (size - 1)))
-			pq->size = size;
+	case QUEUE_SIZE: virtio_core__write_queue_size(&vp->core, get16(c + field)); break;
+	case QUEUE_ENABLE: {
+		unsigned k = (unsigned)(vq - vp->s.core.queues);
+		if (get16(c + field) == 1 && virtio_core__enable_queue(&vp->core, k))
+			queue_broken(vp, k);
 		break;
 	}
-	case QUEUE_MSIX_VECTOR: pq->msix_vector = vector_or_none(vp, get16(c + field)); break;
-	case QUEUE_ENABLE:
-		if (get16(c + field) == 1)
-			enable_queue(vp, (unsigned)(pq - vp->s.queues));
-		break;
-	case QUEUE_DESC: pq->desc = get64(c + field); break;
-	case QUEUE_DRIVER: pq->driver = get64(c + field); break;
-	case QUEUE_DEVICE: pq->device = get64(c + field); break;
+	case QUEUE_DESC: vq->desc = get64(c + field); break;
+	case QUEUE_DRIVER: vq->driver = get64(c + field); break;
+	case QUEUE_DEVICE: vq->device = get64(c + field); break;
 	}
-}
-
-static void write_driver_feature(struct virtio_pci *vp, u32 v)
-{
-	unsigned sel = vp->s.driver_feature_select;
-	if (sel >= 2 || (vp->s.status & VIRTIO_STATUS_FEATURES_OK))
-		return;
-	u64 mask = 0xffffffffull << (32 * sel);
-	vp->s.driver_features = (vp->s.driver_features & ~mask) | ((u64)v << (32 * sel) & mask);
 }
 
 /* The field written: the guest's bytes are in c, over the old image. */
 static void write_common_field(struct virtio_pci *vp, unsigned field, const u8 *c)
 {
+	struct virtio_core_state *s = &vp->s.core;
 	switch (field) {
-	case DEVICE_FEATURE_SELECT: vp->s.device_feature_select = get32(c + field); break;
-	case DRIVER_FEATURE_SELECT: vp->s.driver_feature_select = get32(c + field); break;
-	case DRIVER_FEATURE: write_driver_feature(vp, get32(c + field)); break;
-	case MSIX_CONFIG: vp->s.msix_config = vector_or_none(vp, get16(c + field)); break;
-	case DEVICE_STATUS: write_status(vp, c[field]); break;
-	case QUEUE_SELECT: vp->s.queue_select = get16(c + field); break;
+	case DEVICE_FEATURE_SELECT: s->device_feature_select = get32(c + field); break;
+	case DRIVER_FEATURE_SELECT: s->driver_feature_select = get32(c + field); break;
+	case DRIVER_FEATURE: virtio_core__write_driver_features(&vp->core, get32(c + field)); break;
+	case MSIX_CONFIG: s->config_vector = vector_or_none(vp, get16(c + field)); break;
+	case DEVICE_STATUS: virtio_core__write_status(&vp->core, c[field]); break;
+	case QUEUE_SELECT: s->queue_select = get16(c + field); break;
 	default: write_queue_field(vp, field, c); break;
 	}
 }
@@ -282,19 +219,9 @@ static void isr_access(struct virtio_pci *vp, u64 off, u8 *data, unsigned len, b
 		return;
 	memset(data, 0, len);
 	if (off == 0) {
-		data[0] = vp->s.isr; /* reading acknowledges */
-		vp->s.isr = 0;
+		data[0] = vp->s.core.isr; /* reading acknowledges */
+		vp->s.core.isr = 0;
 	}
-}
-
-static void device_access(struct virtio_pci *vp, u64 off, u8 *data, unsigned len, bool is_write)
-{
-	if (off + len <= vp->d.config_size) {
-		vp->d.config_access(vp->d.opaque, (unsigned)off, data, len, is_write);
-		return;
-	}
-	if (!is_write)
-		memset(data, 0, len);
 }
 
 /* Any write at queue k's notification address notifies queue k. */
@@ -305,8 +232,8 @@ static void notify_access(struct virtio_pci *vp, u64 off, u8 *data, unsigned len
 		return;
 	}
 	unsigned k = (unsigned)(off / NOTIFY_MULTIPLIER);
-	if (off % NOTIFY_MULTIPLIER == 0 && virtio_pci__queue(vp, k))
-		vp->d.notify(vp->d.opaque, k);
+	if (off % NOTIFY_MULTIPLIER == 0 && queue(vp, k))
+		vp->core.d.notify(vp->core.d.opaque, k);
 }
 
 static void regs_bar(void *opaque, struct encore_vcpu *vcpu, u64 off, u8 *data, unsigned len,
@@ -318,7 +245,9 @@ static void regs_bar(void *opaque, struct encore_vcpu *vcpu, u64 off, u8 *data, 
 	switch (off / REGION_SIZE) {
 	case COMMON_OFF / REGION_SIZE: common_access(vp, in, data, len, is_write); break;
 	case ISR_OFF / REGION_SIZE: isr_access(vp, in, data, len, is_write); break;
-	case DEVICE_OFF / REGION_SIZE: device_access(vp, in, data, len, is_write); break;
+	case DEVICE_OFF / REGION_SIZE:
+		virtio_core__config_access(&vp->core, in, data, len, is_write);
+		break;
 	default: notify_access(vp, in, data, len, is_write); break;
 	}
 }
@@ -389,15 +318,16 @@ static void virtio_cap(struct pci_function *f, u8 at, u8 next, u8 len, u8 type, 
 
 static void describe_function(struct virtio_pci *vp, struct pci_function *f)
 {
-	const struct virtio_device *d = &vp->d;
+	const struct virtio_device *d = &vp->core.d;
+	u32 class = class_of(d->type);
 	u8 *c = f->config;
 	put16(c + PCI_VENDOR_ID, VIRTIO_PCI_VENDOR);
 	put16(c + PCI_DEVICE_ID, (u16)(VIRTIO_PCI_DEVICE_BASE + d->type));
 	put16(c + PCI_STATUS, PCI_STATUS_CAP_LIST);
 	c[PCI_REVISION_ID] = 1; /* modern */
-	c[PCI_CLASS_PROG] = (u8)d->pci_class;
-	c[PCI_CLASS_PROG + 1] = (u8)(d->pci_class >> 8);
-	c[PCI_CLASS_PROG + 2] = (u8)(d->pci_class >> 16);
+	c[PCI_CLASS_PROG] = (u8)class;
+	c[PCI_CLASS_PROG + 1] = (u8)(class >> 8);
+	c[PCI_CLASS_PROG + 2] = (u8)(class >> 16);
 	put16(c + PCI_SUBSYSTEM_VENDOR_ID, VIRTIO_PCI_VENDOR);
 	put16(c + PCI_SUBSYSTEM_ID, VIRTIO_PCI_SUBSYSTEM);
 	c[PCI_CAPABILITY_LIST] = CAP_MSIX;
@@ -429,29 +359,29 @@ static void describe_function(struct virtio_pci *vp, struct pci_function *f)
 static void destroy(void *opaque)
 {
 	struct virtio_pci *vp = opaque;
-	if (vp->d.destroy)
-		vp->d.destroy(vp->d.opaque);
+	if (vp->core.d.destroy)
+		vp->core.d.destroy(vp->core.d.opaque);
 	free(vp);
 }
 
-static struct virtio_pci *give_up(const struct virtio_device *d)
+static int give_up(const struct virtio_device *d)
 {
 	if (d->destroy)
 		d->destroy(d->opaque);
-	return NULL;
+	return -1;
 }
 
-struct virtio_pci *virtio_pci__create(struct encore_machine *m, struct pci_host *h,
-				      const struct virtio_device *d)
+int virtio_pci__create(struct encore_machine *m, struct pci_host *h,
+		       const struct virtio_device *d, struct virtio_transport *t)
 {
-	if (d->nqueues > VIRTIO_PCI_MAX_QUEUES || d->nqueues + 1 > MSIX_MAX_VECTORS ||
+	if (d->nqueues > VIRTIO_MAX_QUEUES || d->nqueues + 1 > MSIX_MAX_VECTORS ||
 	    d->config_size > REGION_SIZE)
 		return give_up(d);
 	struct virtio_pci *vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return give_up(d);
-	vp->d = *d;
-	vp->m = m;
+	vp->core = (struct virtio_core){ .s = &vp->s.core, .d = *d, .m = m,
+					 .reset = reset_vectors, .transport = vp };
 	vp->msix = (struct msix){ .s = &vp->s.msix, .nvectors = d->nqueues + 1, .host = h };
 	struct device dev = { .name = d->name, .state = &vp->s, .state_size = sizeof(vp->s),
 			      .version = VIRTIO_PCI_STATE_VERSION, .destroy = destroy,
@@ -465,10 +395,11 @@ struct virtio_pci *virtio_pci__create(struct encore_machine *m, struct pci_host 
 	describe_function(vp, &f);
 	vp->config = pci_host__add(h, &f);
 	if (!vp->config)
-		return NULL;
+		return -1;
 	vp->msix.config = vp->config;
 	vp->msix.cap = CAP_MSIX;
 	msix__reset(&vp->msix);
-	reset(vp);
-	return vp;
+	virtio_core__reset(&vp->core);
+	*t = (struct virtio_transport){ &ops, vp, m };
+	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * Fuzz target for a virtio disk as a guest drives it: the PCI transport
- * (src/hw/virtio_pci.c, msix.c, pci_host.c) and the block device
+ * (src/hw/virtio_pci.c, virtio_core.c, msix.c, pci_host.c) and the block device
  * (src/hw/virtio_blk.c) on a 64 KiB image opened with snapshot=on, so
  * nothing reaches the file.  An input is
  *
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pci_host *h = m ? pci_host__create(m) : NULL;
 	char err[256];
 	struct disk_image *image = disk_image__open(image_path(), false, true, err, sizeof(err));
-	if (!h || !image || !virtio_blk__create(m, h, "vda", image))
+	if (!h || !image || !virtio_blk__create(m, virtio_slot__pci(h), "vda", image))
 		abort();
 	size_t n = size - ram_at < RAM_SIZE ? size - ram_at : RAM_SIZE;
 	memcpy(m->ram, data + ram_at, n);

@@ -1,7 +1,8 @@
 /*
  * Fuzz target for a virtio network device as a guest drives it and the
- * host feeds it: the PCI transport (src/hw/virtio_pci.c, msix.c,
- * pci_host.c) and the network device (src/hw/virtio_net.c).  An input is
+ * host feeds it: the PCI transport (src/hw/virtio_pci.c, virtio_core.c,
+ * msix.c, pci_host.c) and the network device (src/hw/virtio_net.c).  An
+ * input is
  *
  *   0  1  features the driver accepts besides VERSION_1, MAC and STATUS:
  *         bit 0 indirect descriptors, bit 1 event index
@@ -45,6 +46,7 @@
 #include "encore/hw.h"
 #include "encore/hw/pci_host.h"
 #include "encore/hw/virtio_net.h"
+#include "encore/hw/virtio_pci.h"
 #include "encore/le_bytes.h"
 
 #define RAM_SIZE (1u << 20)
@@ -150,7 +152,7 @@ static void guest_write(struct encore_machine *m, const u8 *w)
 
 /* Offers one frame of the input's bytes [at, at + len), copied to a
  * buffer of exactly its size, and checks what the device did with it. */
-static void offer(struct virtio_net *n, const struct virtio_pci_state *t,
+static void offer(struct virtio_net *n, const struct virtio_core_state *t,
 		  const struct virtio_net_io_state *io, const u8 *bytes, size_t len)
 {
 	u8 *frame = malloc(len ? len : 1);
@@ -197,12 +199,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	struct encore_machine *m = machine__create(&arch_x86_64, RAM_SIZE, 1);
 	struct pci_host *h = m ? pci_host__create(m) : NULL;
-	struct virtio_net *n = h ? virtio_net__create(m, h, "net0", mac, tx, NULL) : NULL;
+	struct virtio_net *n = h ? virtio_net__create(m, virtio_slot__pci(h), "net0", mac, tx, NULL)
+				 : NULL;
 	struct device *transport = n ? machine__find_device(m, "net0") : NULL;
 	struct device *part = n ? machine__find_device(m, "net0-io") : NULL;
 	if (!transport || !part)
 		abort();
-	const struct virtio_pci_state *t = transport->state;
+	const struct virtio_pci_state *pci = transport->state;
+	const struct virtio_core_state *t = &pci->core;
 	const struct virtio_net_io_state *io = part->state;
 	size_t n_ram = size - ram_at < RAM_SIZE ? size - ram_at : RAM_SIZE;
 	memcpy(m->ram, data + ram_at, n_ram);

@@ -22,6 +22,9 @@
 #   or of its page checks with every checksum right; store-*: a few whole
 #   recordings pointed at that store, so that their page checks pass
 #   (make-ckpt-seeds.c).
+# corpus/virtio_mmio/*: a virtio disk on the MMIO transport driven through
+#   good requests, a broken queue, and its registers alone
+#   (make-virtio-mmio-seeds.c).
 #
 # Recordings differ a little from run to run (ids, host times).  Only
 # these files are rewritten: inputs the fuzzers found and that were added
@@ -98,6 +101,9 @@ done
 "$tmp/make-seeds" "$logs"
 "$tmp/make-ckpt-seeds" "$ckpts" "$tmp/echo-input/checkpoints" "$tmp/demo-1m/checkpoints" \
 	"$tmp/echo-killed/checkpoints"
+cc -std=gnu11 -O1 -Iinclude -o "$tmp/make-virtio-mmio-seeds" tests/fuzz/make-virtio-mmio-seeds.c
+mkdir -p tests/fuzz/corpus/virtio_mmio
+"$tmp/make-virtio-mmio-seeds" tests/fuzz/corpus/virtio_mmio
 
 # Hand-made metadata, from the echo recording plus the keys it lacks.
 base=$metas/hand-all-keys

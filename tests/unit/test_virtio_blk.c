@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "vq_driver.h"
+#include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
 #include "encore/hw/virtio_blk.h"
 #include "encore/le_bytes.h"
@@ -67,9 +69,6 @@
 #define T_OUT 1u
 #define T_FLUSH 4u
 #define T_GET_ID 8u
-#define D_NEXT 1u
-#define D_WRITE 2u
-#define D_INDIRECT 4u
 #define NO_VECTOR 0xffffu
 
 /* struct virtio_pci_common_cfg */
@@ -82,13 +81,6 @@ enum {
 
 /* cfg_type of the vendor capabilities */
 enum { CAP_COMMON = 1, CAP_NOTIFY = 2, CAP_ISR = 3, CAP_DEVICE = 4, CAP_PCI_CFG = 5 };
-
-/* One guest buffer of a request. */
-struct seg {
-	u64 addr;
-	u32 len;
-	u16 flags;
-};
 
 /* The machine, the disk and what the driver found and keeps. */
 struct vblk {
@@ -105,7 +97,7 @@ struct vblk {
 	u64 common, isr, device, notify, table, pba, notify_addr;
 	u32 notify_mult;
 	u64 dev_features, features;
-	u16 avail_idx, next_desc;
+	struct vq_driver q;             /* queue 0 */
 };
 
 static u8 *orig;                        /* the image's bytes as created */
@@ -291,11 +283,13 @@ static struct vblk *vblk_new(const char *path, bool readonly, bool snapshot)
 		printf("FAIL setup: %s\n", img ? "no machine" : err);
 		exit(1);
 	}
-	v->blk = virtio_blk__create(v->m, v->host, "vda", img);
+	v->blk = virtio_blk__create(v->m, virtio_slot__pci(v->host), "vda", img);
 	if (!v->blk) {
 		printf("FAIL setup: virtio_blk__create\n");
 		exit(1);
 	}
+	v->q = (struct vq_driver){ .m = v->m, .size = QSIZE, .desc = DESC, .avail = AVAIL,
+				   .used = USED, .indirect = INDIRECT, .stride = 0x200 };
 	discover(v);
 	return v;
 }
@@ -364,7 +358,7 @@ static void clear_rings(struct vblk *v)
 	memset(ram(v, DESC), 0, 0x5000);
 	put32(ram(v, MSI_QUEUE), 0);
 	put32(ram(v, MSI_CONFIG), 0);
-	v->avail_idx = v->next_desc = 0;
+	v->q.avail_idx = v->q.next_desc = 0;
 }
 
 /* Queue 0 laid out at DESC/AVAIL/USED, vector 0, enabled (no DRIVER_OK). */
@@ -400,82 +394,26 @@ static bool driver_start(struct vblk *v, u64 want)
 	return status(v) == S_READY;
 }
 
-static void put_desc(struct vblk *v, u64 table, unsigned i, u64 addr, u32 len, u16 flags,
-		     u16 next)
-{
-	u8 *p = ram(v, table + 16ull * i);
-	put64(p, addr);
-	put32(p + 8, len);
-	put16(p + 12, flags);
-	put16(p + 14, next);
-}
-
-static void offer(struct vblk *v, u16 head)
-{
-	u8 *a = ram(v, AVAIL);
-	put16(a + 4 + 2 * (v->avail_idx % QSIZE), head);
-	v->avail_idx++;
-	put16(a + 2, v->avail_idx);
-}
-
-/* Makes the chain s[0..n) available, direct or through an indirect table. */
-static u16 submit(struct vblk *v, const struct seg *s, unsigned n, bool indirect)
-{
-	u16 head = v->next_desc % QSIZE;
-	if (indirect) {
-		u64 table = INDIRECT + 0x200ull * head;
-		for (unsigned i = 0; i < n; i++)
-			put_desc(v, table, i, s[i].addr, s[i].len,
-				 (u16)(s[i].flags | (i + 1 < n ? D_NEXT : 0)), (u16)(i + 1));
-		put_desc(v, DESC, head, table, 16 * n, D_INDIRECT, 0);
-		v->next_desc++;
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			unsigned at = (v->next_desc + i) % QSIZE;
-			put_desc(v, DESC, at, s[i].addr, s[i].len,
-				 (u16)(s[i].flags | (i + 1 < n ? D_NEXT : 0)), (u16)((at + 1) % QSIZE));
-		}
-		v->next_desc = (u16)(v->next_desc + n);
-	}
-	offer(v, head);
-	return head;
-}
-
 static void kick(struct vblk *v)
 {
 	mm_write(v, v->notify_addr, 2, 0);
 }
 
 /* A request in slot `slot`: header, data, status byte (preset to 0xee). */
-static u16 request(struct vblk *v, unsigned slot, u32 type, u64 sector, const struct seg *data,
-		   unsigned n, bool indirect)
+static u16 request(struct vblk *v, unsigned slot, u32 type, u64 sector,
+		   const struct vq_seg *data, unsigned n, bool indirect)
 {
 	u8 *h = ram(v, HDR + 16 * slot);
 	put32(h, type);
 	put32(h + 4, 0);
 	put64(h + 8, sector);
 	*ram(v, STATUS + slot) = 0xee;
-	struct seg s[32];
-	s[0] = (struct seg){ HDR + 16 * slot, 16, 0 };
+	struct vq_seg s[32];
+	s[0] = (struct vq_seg){ HDR + 16 * slot, 16, 0 };
 	if (n)
 		memcpy(s + 1, data, n * sizeof(*data));
-	s[n + 1] = (struct seg){ STATUS + slot, 1, D_WRITE };
-	return submit(v, s, n + 2, indirect);
-}
-
-static u16 used_idx(struct vblk *v)
-{
-	return get16(ram(v, USED + 2));
-}
-
-static u32 used_id(struct vblk *v, u16 i)
-{
-	return get32(ram(v, USED + 4 + 8 * (i % QSIZE)));
-}
-
-static u32 used_len(struct vblk *v, u16 i)
-{
-	return get32(ram(v, USED + 8 + 8 * (i % QSIZE)));
+	s[n + 1] = (struct vq_seg){ STATUS + slot, 1, VQ_WRITE };
+	return vqd_submit(&v->q, s, n + 2, indirect);
 }
 
 struct done {
@@ -485,28 +423,28 @@ struct done {
 };
 
 /* One request, notified: what came back. */
-static struct done run(struct vblk *v, u32 type, u64 sector, const struct seg *data, unsigned n,
-		       bool indirect)
+static struct done run(struct vblk *v, u32 type, u64 sector, const struct vq_seg *data,
+		       unsigned n, bool indirect)
 {
-	u16 before = used_idx(v);
+	u16 before = vqd_used_idx(&v->q);
 	u16 head = request(v, 0, type, sector, data, n, indirect);
 	kick(v);
 	struct done d = { .status = -1 };
-	if (used_idx(v) != (u16)(before + 1) || used_id(v, before) != head)
+	if (vqd_used_idx(&v->q) != (u16)(before + 1) || vqd_used_id(&v->q, before) != head)
 		return d;
-	return (struct done){ true, *ram(v, STATUS), used_len(v, before) };
+	return (struct done){ true, *ram(v, STATUS), vqd_used_len(&v->q, before) };
 }
 
 /* Reads `count` sectors at `sector` into DATA as one buffer. */
 static struct done read_sectors(struct vblk *v, u64 sector, unsigned count)
 {
-	struct seg d = { DATA, count * 512, D_WRITE };
+	struct vq_seg d = { DATA, count * 512, VQ_WRITE };
 	return run(v, T_IN, sector, &d, 1, false);
 }
 
 static struct done write_sectors(struct vblk *v, u64 sector, u64 from, unsigned count)
 {
-	struct seg d = { from, count * 512, 0 };
+	struct vq_seg d = { from, count * 512, 0 };
 	return run(v, T_OUT, sector, &d, 1, false);
 }
 
@@ -616,10 +554,10 @@ static void test_reads(void)
 
 	/* split across several descriptors */
 	static const u32 lens[] = { 100, 412, 1000, 536 };
-	struct seg segs[4];
+	struct vq_seg segs[4];
 	u64 at = DATA + 0x4000;
 	for (unsigned k = 0; k < 4; k++) {
-		segs[k] = (struct seg){ at, lens[k], D_WRITE };
+		segs[k] = (struct vq_seg){ at, lens[k], VQ_WRITE };
 		at += lens[k] + 0x300;
 	}
 	memset(ram(v, DATA + 0x4000), 0, 0x4000);
@@ -656,23 +594,23 @@ static void test_reads(void)
 	u64 table = 0x140000;
 	put32(ram(v, HDR), T_IN);
 	put64(ram(v, HDR + 8), 0);
-	put_desc(v, table, 0, HDR, 16, D_NEXT, 1);
+	vqd_put_desc(v->m, table, 0, HDR, 16, VQ_NEXT, 1);
 	for (u32 k = 0; k < nseg; k++)
-		put_desc(v, table, k + 1, DATA + 0x40000 + 0x400ull * k, 512, D_WRITE | D_NEXT,
-			 (u16)(k + 2));
-	put_desc(v, table, nseg + 1, STATUS, 1, D_WRITE, 0);
+		vqd_put_desc(v->m, table, k + 1, DATA + 0x40000 + 0x400ull * k, 512,
+			     VQ_WRITE | VQ_NEXT, (u16)(k + 2));
+	vqd_put_desc(v->m, table, nseg + 1, STATUS, 1, VQ_WRITE, 0);
 	*ram(v, STATUS) = 0xee;
 	memset(ram(v, DATA + 0x40000), 0, 0x400ull * nseg);
-	u16 head = v->next_desc++ % QSIZE;
-	put_desc(v, DESC, head, table, 16 * (nseg + 2), D_INDIRECT, 0);
-	offer(v, head);
-	u16 was = used_idx(v);
+	u16 head = v->q.next_desc++ % QSIZE;
+	vqd_put_desc(v->m, DESC, head, table, 16 * (nseg + 2), VQ_INDIRECT, 0);
+	vqd_offer(&v->q, head);
+	u16 was = vqd_used_idx(&v->q);
 	kick(v);
-	same = used_idx(v) == was + 1 && *ram(v, STATUS) == 0;
+	same = vqd_used_idx(&v->q) == was + 1 && *ram(v, STATUS) == 0;
 	for (u32 k = 0; k < nseg && same; k++)
 		same = ram_is(v, DATA + 0x40000 + 0x400ull * k, orig + 512 * k, 512);
-	CHECK(same && used_len(v, was) == 512 * nseg + 1, "%u data buffers (seg_max %u): len %u",
-	      nseg, seg_max, used_len(v, was));
+	CHECK(same && vqd_used_len(&v->q, was) == 512 * nseg + 1,
+	      "%u data buffers (seg_max %u): len %u", nseg, seg_max, vqd_used_len(&v->q, was));
 
 	/* the last sector, and data and status in one descriptor */
 	d = read_sectors(v, DISK_SECTORS - 1, 1);
@@ -683,14 +621,14 @@ static void test_reads(void)
 	put32(h + 4, 0);
 	put64(h + 8, 2);
 	*ram(v, DATA + 0x8000 + 512) = 0xee;
-	struct seg one[2] = { { HDR + 16, 16, 0 }, { DATA + 0x8000, 513, D_WRITE } };
-	u16 before = used_idx(v);
-	submit(v, one, 2, false);
+	struct vq_seg one[2] = { { HDR + 16, 16, 0 }, { DATA + 0x8000, 513, VQ_WRITE } };
+	u16 before = vqd_used_idx(&v->q);
+	vqd_submit(&v->q, one, 2, false);
 	kick(v);
-	CHECK(used_idx(v) == before + 1 && used_len(v, before) == 513 &&
+	CHECK(vqd_used_idx(&v->q) == before + 1 && vqd_used_len(&v->q, before) == 513 &&
 	      *ram(v, DATA + 0x8000 + 512) == 0 && ram_is(v, DATA + 0x8000, orig + 1024, 512),
-	      "data and status in one buffer (any layout): len %u status %u", used_len(v, before),
-	      *ram(v, DATA + 0x8000 + 512));
+	      "data and status in one buffer (any layout): len %u status %u",
+	      vqd_used_len(&v->q, before), *ram(v, DATA + 0x8000 + 512));
 	vblk_free(v);
 }
 
@@ -723,7 +661,7 @@ static void test_writes(void)
 	      "the sectors around are untouched");
 
 	/* a write split over an indirect table */
-	struct seg segs[3] = { { DATA + 0x20000, 700, 0 }, { DATA + 0x21000, 324, 0 },
+	struct vq_seg segs[3] = { { DATA + 0x20000, 700, 0 }, { DATA + 0x21000, 324, 0 },
 			       { DATA + 0x22000, 512, 0 } };
 	fill(v, DATA + 0x20000, 700, 1);
 	fill(v, DATA + 0x21000, 324, 2);
@@ -746,9 +684,9 @@ static void test_writes(void)
 	put32(h + 4, 0);
 	put64(h + 8, 50);
 	fill(v, DATA + 0x30000 + 16, 512, 0x42);
-	struct seg one[2] = { { DATA + 0x30000, 16 + 512, 0 }, { STATUS, 1, D_WRITE } };
+	struct vq_seg one[2] = { { DATA + 0x30000, 16 + 512, 0 }, { STATUS, 1, VQ_WRITE } };
 	*ram(v, STATUS) = 0xee;
-	submit(v, one, 2, false);
+	vqd_submit(&v->q, one, 2, false);
 	kick(v);
 	file_bytes(path, 50 * 512, file, 512);
 	CHECK(*ram(v, STATUS) == 0 && !memcmp(file, ram(v, DATA + 0x30000 + 16), 512),
@@ -811,14 +749,14 @@ static void test_requests(void)
 	struct vblk *v = vblk_new(path, false, false);
 	CHECK(driver_start(v, F(F_VERSION_1)), "driver start");
 	memset(ram(v, DATA), 0xff, 64);
-	struct seg id = { DATA, 20, D_WRITE };
+	struct vq_seg id = { DATA, 20, VQ_WRITE };
 	struct done d = run(v, T_GET_ID, 0, &id, 1, false);
 	static const u8 want[20] = "vda";
 	CHECK(d.status == 0 && d.len == 21 && ram_is(v, DATA, want, 20) && *ram(v, DATA + 20) == 0xff,
 	      "GET_ID: \"vda\" NUL-padded: status %d len %u", d.status, d.len);
 	d = run(v, 0x1234, 0, NULL, 0, false);
 	CHECK(d.returned && d.status == 2 && d.len == 1, "an unknown type: UNSUPP (%d)", d.status);
-	struct seg buf = { DATA, 512, D_WRITE };
+	struct vq_seg buf = { DATA, 512, VQ_WRITE };
 	d = run(v, 0x1234, 0, &buf, 1, false);
 	CHECK(d.status == 2, "an unknown type with a buffer: UNSUPP (%d)", d.status);
 	d = read_sectors(v, DISK_SECTORS - 1, 2);
@@ -830,11 +768,11 @@ static void test_requests(void)
 	CHECK(d.status == 1, "a read at sector 2^60: IOERR (%d)", d.status);
 	d = read_sectors(v, ~0ull, 1);
 	CHECK(d.status == 1, "a read at sector 2^64-1: IOERR (%d)", d.status);
-	struct seg odd = { DATA, 700, D_WRITE };
+	struct vq_seg odd = { DATA, 700, VQ_WRITE };
 	d = run(v, T_IN, 0, &odd, 1, false);
 	CHECK(d.status == 1, "a read of 700 bytes: IOERR (%d)", d.status);
 	fill(v, DATA, 1024, 5);
-	struct seg odd_out = { DATA, 100, 0 };
+	struct vq_seg odd_out = { DATA, 100, 0 };
 	d = run(v, T_OUT, 0, &odd_out, 1, false);
 	CHECK(d.status == 1, "a write of 100 bytes: IOERR (%d)", d.status);
 	d = write_sectors(v, DISK_SECTORS - 1, DATA, 2);
@@ -862,13 +800,13 @@ static void test_interrupts(void)
 	check_group("interrupts");
 	struct vblk *v = vblk_new(new_image(), false, false);
 	CHECK(driver_start(v, F(F_VERSION_1)), "driver start");
-	struct seg d1 = { DATA, 512, D_WRITE }, d2 = { DATA + 0x1000, 512, D_WRITE };
-	struct seg d3 = { DATA + 0x2000, 512, D_WRITE };
+	struct vq_seg d1 = { DATA, 512, VQ_WRITE }, d2 = { DATA + 0x1000, 512, VQ_WRITE };
+	struct vq_seg d3 = { DATA + 0x2000, 512, VQ_WRITE };
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	request(v, 1, T_IN, 1, &d2, 1, false);
 	request(v, 2, T_IN, 2, &d3, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 3 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
+	CHECK(vqd_used_idx(&v->q) == 3 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
 	      "three requests, one kick: all used, a message");
 	CHECK(isr_read(v) == 1, "ISR: the queue bit");
 	CHECK(isr_read(v) == 0, "reading the ISR cleared it");
@@ -893,10 +831,10 @@ static void test_interrupts(void)
 
 	/* NO_INTERRUPT without event_idx */
 	put16(ram(v, AVAIL), 1);
-	u16 before = used_idx(v);
+	u16 before = vqd_used_idx(&v->q);
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == before + 1 && take_msi(v, MSI_QUEUE) == 0,
+	CHECK(vqd_used_idx(&v->q) == before + 1 && take_msi(v, MSI_QUEUE) == 0,
 	      "NO_INTERRUPT: used, no message");
 	put16(ram(v, AVAIL), 0);
 	request(v, 0, T_IN, 0, &d1, 1, false);
@@ -947,12 +885,12 @@ static void test_interrupts(void)
 	put16(ram(v, AVAIL_USED_EVENT), 1); /* a message when used entry 1 is written */
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 1 && take_msi(v, MSI_QUEUE) == 0, "used_event 1: not after entry 0");
+	CHECK(vqd_used_idx(&v->q) == 1 && take_msi(v, MSI_QUEUE) == 0, "used_event 1: not after entry 0");
 	CHECK(get16(ram(v, USED_AVAIL_EVENT)) == 1, "avail_event written: %u",
 	      get16(ram(v, USED_AVAIL_EVENT)));
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 2 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
+	CHECK(vqd_used_idx(&v->q) == 2 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
 	      "used_event 1: a message after entry 1");
 	CHECK(get16(ram(v, USED_AVAIL_EVENT)) == 2, "avail_event follows: %u",
 	      get16(ram(v, USED_AVAIL_EVENT)));
@@ -966,12 +904,12 @@ static void test_interrupts(void)
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	request(v, 1, T_IN, 1, &d2, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 5 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
+	CHECK(vqd_used_idx(&v->q) == 5 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
 	      "a batch crossing used_event: a message");
 	put16(ram(v, AVAIL_USED_EVENT), 100);
 	request(v, 0, T_IN, 0, &d1, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 6 && take_msi(v, MSI_QUEUE) == 0, "used_event far ahead: none");
+	CHECK(vqd_used_idx(&v->q) == 6 && take_msi(v, MSI_QUEUE) == 0, "used_event far ahead: none");
 	vblk_free(v);
 }
 
@@ -979,46 +917,46 @@ static void test_interrupts(void)
 
 static void bad_in_hole(struct vblk *v)
 {
-	struct seg s = { 0xfe000000, 4, D_WRITE }; /* the device's own common configuration */
+	struct vq_seg s = { 0xfe000000, 4, VQ_WRITE }; /* the device's own common configuration */
 	request(v, 0, T_IN, 0, &s, 1, false);
 }
 
 static void bad_past_ram(struct vblk *v)
 {
-	struct seg s = { RAM - 256, 512, D_WRITE };
+	struct vq_seg s = { RAM - 256, 512, VQ_WRITE };
 	request(v, 0, T_IN, 0, &s, 1, false);
 }
 
 static void bad_high(struct vblk *v)
 {
-	struct seg s = { 0x100000000ull, 512, D_WRITE };
+	struct vq_seg s = { 0x100000000ull, 512, VQ_WRITE };
 	request(v, 0, T_IN, 0, &s, 1, false);
 }
 
 static void bad_loop(struct vblk *v)
 {
-	put_desc(v, DESC, 0, HDR, 16, D_NEXT, 1);
-	put_desc(v, DESC, 1, DATA, 512, D_NEXT, 0);
-	offer(v, 0);
+	vqd_put_desc(v->m, DESC, 0, HDR, 16, VQ_NEXT, 1);
+	vqd_put_desc(v->m, DESC, 1, DATA, 512, VQ_NEXT, 0);
+	vqd_offer(&v->q, 0);
 }
 
 static void bad_no_status(struct vblk *v)
 {
 	put32(ram(v, HDR), T_IN);
-	struct seg s = { HDR, 16, 0 };
-	submit(v, &s, 1, false);
+	struct vq_seg s = { HDR, 16, 0 };
+	vqd_submit(&v->q, &s, 1, false);
 }
 
 static void bad_short_header(struct vblk *v)
 {
-	struct seg s[2] = { { HDR, 8, 0 }, { STATUS, 1, D_WRITE } };
-	submit(v, s, 2, false);
+	struct vq_seg s[2] = { { HDR, 8, 0 }, { STATUS, 1, VQ_WRITE } };
+	vqd_submit(&v->q, s, 2, false);
 }
 
 static void bad_indirect_table(struct vblk *v)
 {
-	put_desc(v, DESC, 0, RAM - 16, 64, D_INDIRECT, 0);
-	offer(v, 0);
+	vqd_put_desc(v->m, DESC, 0, RAM - 16, 64, VQ_INDIRECT, 0);
+	vqd_offer(&v->q, 0);
 }
 
 static void bad_guest(const char *name, void (*make)(struct vblk *))
@@ -1032,18 +970,18 @@ static void bad_guest(const char *name, void (*make)(struct vblk *))
 	u8 st = status(v);
 	CHECK(st == (S_READY | S_NEEDS_RESET), "%s: DEVICE_NEEDS_RESET: status %#x", name, st);
 	CHECK(take_msi(v, MSI_CONFIG) == MSI_DATA_CONFIG, "%s: the config vector's message", name);
-	CHECK(take_msi(v, MSI_QUEUE) == 0 && used_idx(v) == 0, "%s: nothing used", name);
+	CHECK(take_msi(v, MSI_QUEUE) == 0 && vqd_used_idx(&v->q) == 0, "%s: nothing used", name);
 	CHECK(isr_read(v) & 2, "%s: ISR config bit", name);
 	CHECK(com_read(v, DFSEL, 4) == 1, "%s: the device's registers untouched", name);
 
 	/* a good request now is not processed */
 	read_sectors(v, 1, 1);
-	CHECK(used_idx(v) == 0 && *ram(v, DATA) == 0x5a && *ram(v, STATUS) == 0xee,
+	CHECK(vqd_used_idx(&v->q) == 0 && *ram(v, DATA) == 0x5a && *ram(v, STATUS) == 0xee,
 	      "%s: no requests taken until reset", name);
 	set_status(v, S_READY);
 	CHECK(status(v) & S_NEEDS_RESET, "%s: the driver cannot clear NEEDS_RESET", name);
 	kick(v);
-	CHECK(used_idx(v) == 0 && *ram(v, STATUS) == 0xee, "%s: still nothing", name);
+	CHECK(vqd_used_idx(&v->q) == 0 && *ram(v, STATUS) == 0xee, "%s: still nothing", name);
 
 	set_status(v, 0);
 	CHECK(status(v) == 0, "%s: reset clears the status", name);
@@ -1139,15 +1077,15 @@ static void test_before_driver_ok(struct vblk *v)
 	bool ok = negotiate(v, F(F_VERSION_1));
 	msix_on(v);
 	CHECK(ok && queue_setup(v, DESC), "queue set up without DRIVER_OK");
-	struct seg d = { DATA, 512, D_WRITE };
+	struct vq_seg d = { DATA, 512, VQ_WRITE };
 	request(v, 0, T_IN, 0, &d, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 0 && *ram(v, STATUS) == 0xee && take_msi(v, MSI_QUEUE) == 0,
+	CHECK(vqd_used_idx(&v->q) == 0 && *ram(v, STATUS) == 0xee && take_msi(v, MSI_QUEUE) == 0,
 	      "a notify before DRIVER_OK does nothing");
 	set_status(v, S_READY);
 	kick(v);
-	CHECK(used_idx(v) == 1 && *ram(v, STATUS) == 0 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE,
-	      "after DRIVER_OK the request is taken");
+	CHECK(vqd_used_idx(&v->q) == 1 && *ram(v, STATUS) == 0 &&
+	      take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE, "after DRIVER_OK the request is taken");
 	com_write(v, Q_SIZE, 2, 64);
 	CHECK(com_read(v, Q_SIZE, 2) == QSIZE, "an enabled queue's size is fixed");
 
@@ -1155,10 +1093,10 @@ static void test_before_driver_ok(struct vblk *v)
 	cfg_write(v, 0x04, 2, 0x02);
 	request(v, 0, T_IN, 0, &d, 1, false);
 	kick(v);
-	CHECK(used_idx(v) == 1 && take_msi(v, MSI_QUEUE) == 0, "bus master off: nothing done");
+	CHECK(vqd_used_idx(&v->q) == 1 && take_msi(v, MSI_QUEUE) == 0, "bus master off: nothing done");
 	cfg_write(v, 0x04, 2, 0x06);
 	kick(v);
-	CHECK(used_idx(v) == 2 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE, "bus master on: done");
+	CHECK(vqd_used_idx(&v->q) == 2 && take_msi(v, MSI_QUEUE) == MSI_DATA_QUEUE, "bus master on: done");
 }
 
 static void test_decode(struct vblk *v)
@@ -1182,13 +1120,14 @@ static void test_decode(struct vblk *v)
 	CHECK(mm_read(v, old_common + NUM_QUEUES, 2) == 0xffff, "and not at the old address");
 	mm_write(v, old_common + DEVICE_STATUS, 1, 0);
 	CHECK(status(v) == S_READY, "a write at the old address goes nowhere");
-	struct seg d = { DATA, 512, D_WRITE };
-	u16 before = used_idx(v);
+	struct vq_seg d = { DATA, 512, VQ_WRITE };
+	u16 before = vqd_used_idx(&v->q);
 	request(v, 0, T_IN, 7, &d, 1, false);
 	mm_write(v, old_notify, 2, 0);
-	CHECK(used_idx(v) == before, "the old notify address does nothing");
+	CHECK(vqd_used_idx(&v->q) == before, "the old notify address does nothing");
 	kick(v);
-	CHECK(used_idx(v) == before + 1 && *ram(v, STATUS) == 0 && ram_is(v, DATA, orig + 7 * 512, 512),
+	CHECK(vqd_used_idx(&v->q) == before + 1 && *ram(v, STATUS) == 0 &&
+	      ram_is(v, DATA, orig + 7 * 512, 512),
 	      "a request notified at the new address");
 	cfg_write(v, 0x10, 4, 0xfe000000);
 	locate(v);
@@ -1230,11 +1169,12 @@ static void test_pci_cfg_window(struct vblk *v)
 	CHECK(window_read(v, (u8)bar, base + NUM_QUEUES, 2) == 1,
 	      "the window works with memory decode off");
 	cfg_write(v, 0x04, 2, 0x06);
-	struct seg d = { DATA, 512, D_WRITE };
-	u16 before = used_idx(v);
+	struct vq_seg d = { DATA, 512, VQ_WRITE };
+	u16 before = vqd_used_idx(&v->q);
 	request(v, 0, T_IN, 9, &d, 1, false);
 	window_write(v, (u8)v->cap_bar[CAP_NOTIFY], (u32)(v->notify_addr - v->bar[0]), 2, 0);
-	CHECK(used_idx(v) == before + 1 && *ram(v, STATUS) == 0 && ram_is(v, DATA, orig + 9 * 512, 512),
+	CHECK(vqd_used_idx(&v->q) == before + 1 && *ram(v, STATUS) == 0 &&
+	      ram_is(v, DATA, orig + 9 * 512, 512),
 	      "a notify through the window");
 	window_write(v, (u8)bar, base + DFSEL + 1, 2, 0);
 	CHECK(com_read(v, DFSEL, 4) == 1, "a misaligned window access is ignored");

@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "vq_driver.h"
 #include "encore/hw.h"
+#include "encore/hw/pci.h"
 #include "encore/hw/pci_host.h"
 #include "encore/hw/virtio_net.h"
 #include "encore/le_bytes.h"
@@ -60,9 +62,6 @@
 #define S_FEATURES_OK 8u
 #define S_NEEDS_RESET 64u
 #define S_READY (S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK)
-#define D_NEXT 1u
-#define D_WRITE 2u
-#define D_INDIRECT 4u
 #define NO_INTERRUPT 1u
 #define NET_HDR 12u            /* struct virtio_net_hdr with num_buffers */
 
@@ -78,19 +77,6 @@ enum { CAP_COMMON = 1, CAP_NOTIFY = 2, CAP_ISR = 3, CAP_DEVICE = 4, CAP_PCI_CFG 
 
 static const u8 mac[6] = { 0x52, 0x54, 0x00, 0xe7, 0xc0, 0x5a };
 
-/* One guest buffer of a request. */
-struct seg {
-	u64 addr;
-	u32 len;
-	u16 flags;
-};
-
-/* What the driver keeps of a queue. */
-struct dq {
-	u64 desc, avail, used, notify_addr;
-	u16 avail_idx, next_desc;
-};
-
 /* The machine, the device and what the driver found. */
 struct vnet {
 	struct encore_machine *m;
@@ -105,7 +91,8 @@ struct vnet {
 	u32 notify_mult;
 	u64 common, isr, device, notify, table, pba;
 	u64 features;
-	struct dq q[2];
+	struct vq_driver q[2];
+	u64 notify_addr[2];
 };
 
 /* ---- what the tx callback saw ---- */
@@ -271,7 +258,8 @@ static struct vnet *vnet_new_with(void (*tx)(void *, const u8 *, size_t))
 	struct vnet *v = calloc(1, sizeof(*v));
 	v->m = machine__create(&arch_x86_64, RAM, 1);
 	v->host = v->m ? pci_host__create(v->m) : NULL;
-	v->net = v->host ? virtio_net__create(v->m, v->host, "net0", mac, tx, &sent) : NULL;
+	struct virtio_slot at = virtio_slot__pci(v->host);
+	v->net = v->host ? virtio_net__create(v->m, at, "net0", mac, tx, &sent) : NULL;
 	struct device *part = v->net ? machine__find_device(v->m, "net0-io") : NULL;
 	if (!part || part->state_size != sizeof(*v->io)) {
 		printf("FAIL setup: %s\n", !v->net ? "virtio_net__create" : "no part net0-io");
@@ -346,12 +334,20 @@ static void msix_on(struct vnet *v)
 	cfg_write(v, v->msix_cap + 2, 2, 0x8000);
 }
 
+/* Where the driver puts queue k, with nothing made available yet. */
+static struct vq_driver rings(struct vnet *v, unsigned k)
+{
+	return (struct vq_driver){ .m = v->m, .size = QSIZE, .desc = RING(k),
+				   .avail = RING(k) + 0x1000, .used = RING(k) + 0x2000,
+				   .indirect = INDIRECT(k), .stride = 0x800 };
+}
+
 /* Queue k laid out at RING(k) with vector k, enabled: whether the
  * registers read back. */
 static bool queue_setup(struct vnet *v, unsigned k)
 {
-	struct dq *q = &v->q[k];
-	*q = (struct dq){ RING(k), RING(k) + 0x1000, RING(k) + 0x2000, 0, 0, 0 };
+	struct vq_driver *q = &v->q[k];
+	*q = rings(v, k);
 	memset(ram(v, RING(k)), 0, 0x3000);
 	com_write(v, Q_SELECT, 2, k);
 	com_write(v, Q_SIZE, 2, QSIZE);
@@ -362,7 +358,7 @@ static bool queue_setup(struct vnet *v, unsigned k)
 		com_write(v, fields[i] + 4, 4, (u32)(where[i] >> 32));
 	}
 	com_write(v, Q_MSIX_VECTOR, 2, k);
-	q->notify_addr = v->notify + com_read(v, Q_NOTIFY_OFF, 2) * v->notify_mult;
+	v->notify_addr[k] = v->notify + com_read(v, Q_NOTIFY_OFF, 2) * v->notify_mult;
 	bool ok = com_read(v, Q_MSIX_VECTOR, 2) == k && com_read(v, Q_SIZE, 2) == QSIZE;
 	com_write(v, Q_ENABLE, 2, 1);
 	return ok && com_read(v, Q_ENABLE, 2) == 1;
@@ -390,79 +386,26 @@ static bool driver_start(struct vnet *v, u64 want)
 	return status(v) == S_READY;
 }
 
-static void put_desc(struct vnet *v, u64 table, unsigned i, u64 addr, u32 len, u16 flags,
-		     u16 next)
-{
-	u8 *p = ram(v, table + 16ull * i);
-	put64(p, addr);
-	put32(p + 8, len);
-	put16(p + 12, flags);
-	put16(p + 14, next);
-}
-
-static void offer(struct vnet *v, unsigned k, u16 head)
-{
-	struct dq *q = &v->q[k];
-	u8 *a = ram(v, q->avail);
-	put16(a + 4 + 2 * (q->avail_idx % QSIZE), head);
-	q->avail_idx++;
-	put16(a + 2, q->avail_idx);
-}
-
-/* Makes the chain s[0..n) available on queue k, direct or through an
- * indirect table. */
-static u16 submit(struct vnet *v, unsigned k, const struct seg *s, unsigned n, bool indirect)
-{
-	struct dq *q = &v->q[k];
-	u16 head = q->next_desc % QSIZE;
-	if (indirect) {
-		u64 table = INDIRECT(k) + 0x800ull * head;
-		for (unsigned i = 0; i < n; i++)
-			put_desc(v, table, i, s[i].addr, s[i].len,
-				 (u16)(s[i].flags | (i + 1 < n ? D_NEXT : 0)), (u16)(i + 1));
-		put_desc(v, q->desc, head, table, 16 * n, D_INDIRECT, 0);
-		q->next_desc++;
-	} else {
-		for (unsigned i = 0; i < n; i++) {
-			unsigned at = (q->next_desc + i) % QSIZE;
-			put_desc(v, q->desc, at, s[i].addr, s[i].len,
-				 (u16)(s[i].flags | (i + 1 < n ? D_NEXT : 0)), (u16)((at + 1) % QSIZE));
-		}
-		q->next_desc = (u16)(q->next_desc + n);
-	}
-	offer(v, k, head);
-	return head;
-}
-
 /* Notifies queue k as Linux does (the queue index at its address). */
 static void kick(struct vnet *v, unsigned k)
 {
-	mm_write(v, v->q[k].notify_addr, 2, k);
+	mm_write(v, v->notify_addr[k], 2, k);
 }
 
+/* Queue k's used ring: its index, entry i's id and length. */
 static u16 used_idx(struct vnet *v, unsigned k)
 {
-	return get16(ram(v, v->q[k].used + 2));
+	return vqd_used_idx(&v->q[k]);
 }
 
 static u32 used_id(struct vnet *v, unsigned k, u16 i)
 {
-	return get32(ram(v, v->q[k].used + 4 + 8 * (i % QSIZE)));
+	return vqd_used_id(&v->q[k], i);
 }
 
 static u32 used_len(struct vnet *v, unsigned k, u16 i)
 {
-	return get32(ram(v, v->q[k].used + 8 + 8 * (i % QSIZE)));
-}
-
-static u64 used_event(struct vnet *v, unsigned k)
-{
-	return v->q[k].avail + 4 + 2 * QSIZE;
-}
-
-static u64 avail_event(struct vnet *v, unsigned k)
-{
-	return v->q[k].used + 4 + 8 * QSIZE;
+	return vqd_used_len(&v->q[k], i);
 }
 
 /* ---- frames ---- */
@@ -483,7 +426,7 @@ static void make_frame(u8 *f, size_t len, u8 seed)
 }
 
 /* Lays `len` bytes over the buffers s[0..n) in order. */
-static void scatter(struct vnet *v, const struct seg *s, unsigned n, const u8 *bytes, size_t len)
+static void scatter(struct vnet *v, const struct vq_seg *s, unsigned n, const u8 *bytes, size_t len)
 {
 	for (unsigned i = 0; i < n && len; i++) {
 		size_t take = s[i].len < len ? s[i].len : len;
@@ -494,7 +437,7 @@ static void scatter(struct vnet *v, const struct seg *s, unsigned n, const u8 *b
 }
 
 /* The first `len` bytes of the buffers s[0..n), in order. */
-static void gather(struct vnet *v, const struct seg *s, unsigned n, u8 *bytes, size_t len)
+static void gather(struct vnet *v, const struct vq_seg *s, unsigned n, u8 *bytes, size_t len)
 {
 	for (unsigned i = 0; i < n && len; i++) {
 		size_t take = s[i].len < len ? s[i].len : len;
@@ -506,14 +449,14 @@ static void gather(struct vnet *v, const struct seg *s, unsigned n, u8 *bytes, s
 
 /* The frame of `len` bytes from `seed` after a zero header, laid over
  * s[0..n) (device-readable) and made available on the transmit queue. */
-static u16 send_frame(struct vnet *v, const struct seg *s, unsigned n, size_t len, u8 seed,
+static u16 send_frame(struct vnet *v, const struct vq_seg *s, unsigned n, size_t len, u8 seed,
 		      bool indirect)
 {
 	u8 *buf = calloc(1, NET_HDR + len);
 	make_frame(buf + NET_HDR, len, seed);
 	scatter(v, s, n, buf, NET_HDR + len);
 	free(buf);
-	return submit(v, TXQ, s, n, indirect);
+	return vqd_submit(&v->q[TXQ], s, n, indirect);
 }
 
 /* Did the callback's frame k (of KEEP) hold the frame of `len` from `seed`? */
@@ -544,8 +487,8 @@ static bool last_is(size_t len, u8 seed)
 static u16 post_rx(struct vnet *v, u64 at, u32 size)
 {
 	memset(ram(v, at), 0xcc, size + 16);
-	struct seg s = { at, size, D_WRITE };
-	return submit(v, RXQ, &s, 1, false);
+	struct vq_seg s = { at, size, VQ_WRITE };
+	return vqd_submit(&v->q[RXQ], &s, 1, false);
 }
 
 static int deliver(struct vnet *v, size_t len, u8 seed)
@@ -559,7 +502,7 @@ static int deliver(struct vnet *v, size_t len, u8 seed)
 
 /* Does RAM at the buffers s[0..n) hold a zero header with num_buffers 1,
  * then the frame of `len` from `seed`? */
-static bool received_is(struct vnet *v, const struct seg *s, unsigned n, size_t len, u8 seed)
+static bool received_is(struct vnet *v, const struct vq_seg *s, unsigned n, size_t len, u8 seed)
 {
 	u8 *got = malloc(NET_HDR + len), *want = calloc(1, NET_HDR + len);
 	gather(v, s, n, got, NET_HDR + len);
@@ -688,7 +631,7 @@ static void test_tx(void)
 	sent_clear();
 
 	/* header and frame in one buffer */
-	struct seg one = { TXBUF, NET_HDR + 60, 0 };
+	struct vq_seg one = { TXBUF, NET_HDR + 60, 0 };
 	u16 head = send_frame(v, &one, 1, 60, 1, false);
 	kick(v, TXQ);
 	CHECK(sent.calls == 1 && sent_is(0, 60, 1), "one frame of 60: %u calls, len %zu",
@@ -705,7 +648,7 @@ static void test_tx(void)
 	u64 digest = v->io->tx_digest;
 
 	/* split over four descriptors, the header itself split */
-	struct seg split[4] = { { TXBUF + 0x1000, 5, 0 }, { TXBUF + 0x2000, 7 + 500, 0 },
+	struct vq_seg split[4] = { { TXBUF + 0x1000, 5, 0 }, { TXBUF + 0x2000, 7 + 500, 0 },
 				{ TXBUF + 0x3000, 995, 0 }, { TXBUF + 0x4000, 19, 0 } };
 	head = send_frame(v, split, 4, 1514, 2, false);
 	kick(v, TXQ);
@@ -727,7 +670,7 @@ static void test_tx(void)
 	digest = v->io->tx_digest;
 
 	/* only a header: nothing to send, the buffer comes back */
-	struct seg hdr = { TXBUF, NET_HDR, 0 };
+	struct vq_seg hdr = { TXBUF, NET_HDR, 0 };
 	head = send_frame(v, &hdr, 1, 0, 4, false);
 	kick(v, TXQ);
 	CHECK(sent.calls == 3, "a header alone: no callback (%u)", sent.calls);
@@ -735,14 +678,14 @@ static void test_tx(void)
 	      "the header-only buffer is returned");
 	CHECK(v->io->tx_frames == 3 && v->io->tx_bytes == 60 + 2 * 1514 && v->io->tx_digest == digest,
 	      "and not counted");
-	struct seg shorter = { TXBUF, 8, 0 };
-	submit(v, TXQ, &shorter, 1, false);
+	struct vq_seg shorter = { TXBUF, 8, 0 };
+	vqd_submit(&v->q[TXQ], &shorter, 1, false);
 	kick(v, TXQ);
 	CHECK(sent.calls == 3 && used_idx(v, TXQ) == 5 && v->io->tx_frames == 3,
 	      "a buffer shorter than the header: returned, nothing sent");
 
 	/* three frames, one notify: three calls in order */
-	struct seg b[3] = { { TXBUF + 0x5000, NET_HDR + 64, 0 }, { TXBUF + 0x6000, NET_HDR + 100, 0 },
+	struct vq_seg b[3] = { { TXBUF + 0x5000, NET_HDR + 64, 0 }, { TXBUF + 0x6000, NET_HDR + 100, 0 },
 			    { TXBUF + 0x7000, NET_HDR + 1500, 0 } };
 	sent_clear();
 	send_frame(v, &b[0], 1, 64, 5, false);
@@ -757,11 +700,11 @@ static void test_tx(void)
 	CHECK(sent.calls == 3 && used_idx(v, TXQ) == 8, "a notify with nothing new sends nothing");
 
 	/* a jumbo frame, and one larger than any frame may be */
-	struct seg jumbo = { BIG, NET_HDR + 9000, 0 };
+	struct vq_seg jumbo = { BIG, NET_HDR + 9000, 0 };
 	send_frame(v, &jumbo, 1, 9000, 8, false);
 	kick(v, TXQ);
 	CHECK(sent.calls == 4 && last_is(9000, 8), "a 9000-byte frame: len %zu", sent.last_len);
-	struct seg huge = { BIG, NET_HDR + VIRTIO_NET_MAX_FRAME + 100, 0 };
+	struct vq_seg huge = { BIG, NET_HDR + VIRTIO_NET_MAX_FRAME + 100, 0 };
 	send_frame(v, &huge, 1, VIRTIO_NET_MAX_FRAME + 100, 9, false);
 	kick(v, TXQ);
 	CHECK(sent.max_len <= VIRTIO_NET_MAX_FRAME, "the callback never sees more than %u: %zu",
@@ -792,7 +735,7 @@ static void test_digest(void)
 		CHECK(driver_start(v, F(F_VERSION_1)), "driver start %u", run);
 		for (unsigned i = 0; i < 2; i++) {
 			unsigned k = run == 2 ? 1 - i : i; /* the third run in the other order */
-			struct seg s = { TXBUF + 0x1000 * i, (u32)(NET_HDR + lens[k]), 0 };
+			struct vq_seg s = { TXBUF + 0x1000 * i, (u32)(NET_HDR + lens[k]), 0 };
 			send_frame(v, &s, 1, lens[k], (u8)(k + 1), false);
 			post_rx(v, RXBUF + 0x1000 * i, 2048);
 		}
@@ -817,7 +760,7 @@ static void test_digest(void)
 	/* no callback: frames are still taken and counted */
 	struct vnet *v = vnet_new_with(NULL);
 	CHECK(driver_start(v, F(F_VERSION_1)), "driver start without a callback");
-	struct seg s = { TXBUF, NET_HDR + 60, 0 };
+	struct vq_seg s = { TXBUF, NET_HDR + 60, 0 };
 	sent_clear();
 	send_frame(v, &s, 1, 60, 1, false);
 	kick(v, TXQ);
@@ -839,7 +782,7 @@ static void test_rx(void)
 	u16 head = post_rx(v, RXBUF, 2048);
 	CHECK(virtio_net__can_receive(v->net), "a buffer offered: can receive");
 	CHECK(deliver(v, 100, 1) == 0, "a frame of 100 delivered");
-	struct seg one = { RXBUF, 2048, D_WRITE };
+	struct vq_seg one = { RXBUF, 2048, VQ_WRITE };
 	CHECK(used_idx(v, RXQ) == 1 && used_id(v, RXQ, 0) == head &&
 	      used_len(v, RXQ, 0) == NET_HDR + 100, "used: idx %u id %u len %u", used_idx(v, RXQ),
 	      used_id(v, RXQ, 0), used_len(v, RXQ, 0));
@@ -855,11 +798,11 @@ static void test_rx(void)
 	u64 digest = v->io->rx_digest;
 
 	/* split over four descriptors, the header itself split */
-	struct seg split[4] = { { RXBUF + 0x1000, 4, D_WRITE }, { RXBUF + 0x2000, 8 + 50, D_WRITE },
-				{ RXBUF + 0x3000, 1000, D_WRITE }, { RXBUF + 0x4000, 2000, D_WRITE } };
+	struct vq_seg split[4] = { { RXBUF + 0x1000, 4, VQ_WRITE }, { RXBUF + 0x2000, 8 + 50, VQ_WRITE },
+				{ RXBUF + 0x3000, 1000, VQ_WRITE }, { RXBUF + 0x4000, 2000, VQ_WRITE } };
 	for (unsigned i = 0; i < 4; i++)
 		memset(ram(v, split[i].addr), 0xcc, split[i].len + 16);
-	head = submit(v, RXQ, split, 4, false);
+	head = vqd_submit(&v->q[RXQ], split, 4, false);
 	CHECK(deliver(v, 1514, 3) == 0, "a frame of 1514 into 4 descriptors");
 	CHECK(used_idx(v, RXQ) == 2 && used_id(v, RXQ, 1) == head &&
 	      used_len(v, RXQ, 1) == NET_HDR + 1514, "used len %u", used_len(v, RXQ, 1));
@@ -871,7 +814,7 @@ static void test_rx(void)
 	/* the same through an indirect table */
 	for (unsigned i = 0; i < 4; i++)
 		memset(ram(v, split[i].addr), 0xcc, split[i].len + 16);
-	head = submit(v, RXQ, split, 4, true);
+	head = vqd_submit(&v->q[RXQ], split, 4, true);
 	CHECK(deliver(v, 1200, 4) == 0, "a frame of 1200 through an indirect table");
 	CHECK(used_idx(v, RXQ) == 3 && used_id(v, RXQ, 2) == head &&
 	      used_len(v, RXQ, 2) == NET_HDR + 1200 && received_is(v, split, 4, 1200, 4),
@@ -881,7 +824,7 @@ static void test_rx(void)
 	post_rx(v, RXBUF, NET_HDR + 64);
 	CHECK(deliver(v, 64, 5) == 0 && used_len(v, RXQ, 3) == NET_HDR + 64, "an exact fit: len %u",
 	      used_len(v, RXQ, 3));
-	struct seg fit = { RXBUF, NET_HDR + 64, D_WRITE };
+	struct vq_seg fit = { RXBUF, NET_HDR + 64, VQ_WRITE };
 	CHECK(received_is(v, &fit, 1, 64, 5), "and its bytes");
 	u64 frames = v->io->rx_frames, bytes = v->io->rx_bytes;
 	head = post_rx(v, RXBUF + 0x1000, NET_HDR + 64);
@@ -909,7 +852,7 @@ static void test_rx(void)
 	      "two buffers, one frame: can still receive");
 	CHECK(deliver(v, 400, 10) == 0 && !virtio_net__can_receive(v->net),
 	      "the second frame takes the second buffer");
-	struct seg second = { RXBUF + 0x1000, 2048, D_WRITE };
+	struct vq_seg second = { RXBUF + 0x1000, 2048, VQ_WRITE };
 	CHECK(used_idx(v, RXQ) == 9 && used_len(v, RXQ, 8) == NET_HDR + 400 &&
 	      received_is(v, &second, 1, 400, 10), "in its own buffer");
 	CHECK(deliver(v, 60, 11) == -1 && used_idx(v, RXQ) == 9, "a third: -1");
@@ -955,7 +898,7 @@ static void test_can_receive(void)
 	msix_on(v);
 	queue_setup(v, TXQ);
 	set_status(v, S_READY);
-	v->q[RXQ] = (struct dq){ RING(RXQ), RING(RXQ) + 0x1000, RING(RXQ) + 0x2000, 0, 0, 0 };
+	v->q[RXQ] = rings(v, RXQ);
 	memset(ram(v, RING(RXQ)), 0, 0x3000);
 	post_rx(v, RXBUF, 2048);
 	CHECK(!virtio_net__can_receive(v->net) && deliver(v, 64, 3) == -1 && used_idx(v, RXQ) == 0,
@@ -1007,7 +950,7 @@ static void test_interrupts(void)
 	struct apic_sink sink = { sink_send, NULL };
 	pci_host__set_msi_sink(v->host, &sink);
 	msix_entry(v, 1, 0xfee00000, 0x42, false);
-	struct seg s[3] = { { TXBUF, NET_HDR + 60, 0 }, { TXBUF + 0x1000, NET_HDR + 60, 0 },
+	struct vq_seg s[3] = { { TXBUF, NET_HDR + 60, 0 }, { TXBUF + 0x1000, NET_HDR + 60, 0 },
 			    { TXBUF + 0x2000, NET_HDR + 60, 0 } };
 	for (unsigned i = 0; i < 3; i++)
 		send_frame(v, &s[i], 1, 60, (u8)i, false);
@@ -1029,26 +972,26 @@ static void test_interrupts(void)
 
 	/* event indices */
 	CHECK(driver_start(v, F(F_VERSION_1) | F(F_EVENT_IDX)), "driver start with EVENT_IDX");
-	put16(ram(v, used_event(v, TXQ)), 1); /* a message when used entry 1 is written */
+	put16(ram(v, vqd_used_event(&v->q[TXQ])), 1); /* a message when used entry 1 is written */
 	send_frame(v, &s[0], 1, 60, 6, false);
 	kick(v, TXQ);
 	CHECK(used_idx(v, TXQ) == 1 && take_msi(v, MSI_TX) == 0, "tx used_event 1: none after entry 0");
-	CHECK(get16(ram(v, avail_event(v, TXQ))) == 1, "tx avail_event written: %u",
-	      get16(ram(v, avail_event(v, TXQ))));
+	CHECK(get16(ram(v, vqd_avail_event(&v->q[TXQ]))) == 1, "tx avail_event written: %u",
+	      get16(ram(v, vqd_avail_event(&v->q[TXQ]))));
 	send_frame(v, &s[1], 1, 60, 7, false);
 	kick(v, TXQ);
 	CHECK(used_idx(v, TXQ) == 2 && take_msi(v, MSI_TX) == MSI_DATA_TX,
 	      "tx used_event 1: a message after entry 1");
-	CHECK(get16(ram(v, avail_event(v, TXQ))) == 2, "tx avail_event follows: %u",
-	      get16(ram(v, avail_event(v, TXQ))));
-	put16(ram(v, used_event(v, RXQ)), 1);
+	CHECK(get16(ram(v, vqd_avail_event(&v->q[TXQ]))) == 2, "tx avail_event follows: %u",
+	      get16(ram(v, vqd_avail_event(&v->q[TXQ]))));
+	put16(ram(v, vqd_used_event(&v->q[RXQ])), 1);
 	post_rx(v, RXBUF, 2048);
 	post_rx(v, RXBUF + 0x1000, 2048);
 	CHECK(deliver(v, 60, 8) == 0 && take_msi(v, MSI_RX) == 0, "rx used_event 1: none after entry 0");
 	CHECK(deliver(v, 60, 9) == 0 && take_msi(v, MSI_RX) == MSI_DATA_RX,
 	      "rx used_event 1: a message after entry 1");
 	put16(ram(v, v->q[RXQ].avail), NO_INTERRUPT); /* ignored with EVENT_IDX */
-	put16(ram(v, used_event(v, RXQ)), 2);
+	put16(ram(v, vqd_used_event(&v->q[RXQ])), 2);
 	post_rx(v, RXBUF, 2048);
 	CHECK(deliver(v, 60, 10) == 0 && take_msi(v, MSI_RX) == MSI_DATA_RX,
 	      "with EVENT_IDX the NO_INTERRUPT flag is ignored");
@@ -1060,52 +1003,52 @@ static void test_interrupts(void)
 
 static void bad_rx_outside(struct vnet *v)
 {
-	struct seg s = { 0xfe000000, 2048, D_WRITE }; /* the device's own registers */
-	submit(v, RXQ, &s, 1, false);
+	struct vq_seg s = { 0xfe000000, 2048, VQ_WRITE }; /* the device's own registers */
+	vqd_submit(&v->q[RXQ], &s, 1, false);
 }
 
 static void bad_rx_past_ram(struct vnet *v)
 {
-	struct seg s = { RAM - 256, 2048, D_WRITE };
-	submit(v, RXQ, &s, 1, false);
+	struct vq_seg s = { RAM - 256, 2048, VQ_WRITE };
+	vqd_submit(&v->q[RXQ], &s, 1, false);
 }
 
 static void bad_rx_indirect_past_ram(struct vnet *v)
 {
-	put_desc(v, v->q[RXQ].desc, 0, RAM - 16, 64, D_INDIRECT, 0);
-	offer(v, RXQ, 0);
+	vqd_put_desc(v->m, v->q[RXQ].desc, 0, RAM - 16, 64, VQ_INDIRECT, 0);
+	vqd_offer(&v->q[RXQ], 0);
 }
 
 static void bad_rx_loop(struct vnet *v)
 {
-	put_desc(v, v->q[RXQ].desc, 0, RXBUF, 4, D_WRITE | D_NEXT, 1);
-	put_desc(v, v->q[RXQ].desc, 1, RXBUF + 0x1000, 4, D_WRITE | D_NEXT, 0);
-	offer(v, RXQ, 0);
+	vqd_put_desc(v->m, v->q[RXQ].desc, 0, RXBUF, 4, VQ_WRITE | VQ_NEXT, 1);
+	vqd_put_desc(v->m, v->q[RXQ].desc, 1, RXBUF + 0x1000, 4, VQ_WRITE | VQ_NEXT, 0);
+	vqd_offer(&v->q[RXQ], 0);
 }
 
 static void bad_tx_outside(struct vnet *v)
 {
-	struct seg s = { 0xfe000000, NET_HDR + 60, 0 };
-	submit(v, TXQ, &s, 1, false);
+	struct vq_seg s = { 0xfe000000, NET_HDR + 60, 0 };
+	vqd_submit(&v->q[TXQ], &s, 1, false);
 }
 
 static void bad_tx_past_ram(struct vnet *v)
 {
-	struct seg s[2] = { { TXBUF, NET_HDR, 0 }, { RAM - 16, 60, 0 } };
-	submit(v, TXQ, s, 2, false);
+	struct vq_seg s[2] = { { TXBUF, NET_HDR, 0 }, { RAM - 16, 60, 0 } };
+	vqd_submit(&v->q[TXQ], s, 2, false);
 }
 
 static void bad_tx_head(struct vnet *v)
 {
-	offer(v, TXQ, QSIZE + 3); /* a head outside the table */
+	vqd_offer(&v->q[TXQ], QSIZE + 3); /* a head outside the table */
 }
 
 static void bad_tx_indirect_in_indirect(struct vnet *v)
 {
 	u64 table = INDIRECT(TXQ);
-	put_desc(v, table, 0, INDIRECT(TXQ) + 0x800, 16, D_INDIRECT, 0);
-	put_desc(v, v->q[TXQ].desc, 0, table, 16, D_INDIRECT, 0);
-	offer(v, TXQ, 0);
+	vqd_put_desc(v->m, table, 0, INDIRECT(TXQ) + 0x800, 16, VQ_INDIRECT, 0);
+	vqd_put_desc(v->m, v->q[TXQ].desc, 0, table, 16, VQ_INDIRECT, 0);
+	vqd_offer(&v->q[TXQ], 0);
 }
 
 /* A ring the guest broke on queue `k` (through receive for rx, a notify
@@ -1130,7 +1073,7 @@ static void bad_guest(const char *name, unsigned k, void (*make)(struct vnet *))
 
 	/* good buffers in both directions are left alone now */
 	post_rx(v, RXBUF + 0x8000, 2048);
-	struct seg s = { TXBUF, NET_HDR + 60, 0 };
+	struct vq_seg s = { TXBUF, NET_HDR + 60, 0 };
 	send_frame(v, &s, 1, 60, 2, false);
 	kick(v, TXQ);
 	CHECK(!virtio_net__can_receive(v->net) && deliver(v, 60, 3) == -1,
@@ -1144,7 +1087,7 @@ static void bad_guest(const char *name, unsigned k, void (*make)(struct vnet *))
 	CHECK(status(v) == 0, "%s: reset clears the status", name);
 	CHECK(driver_start(v, F(F_VERSION_1)), "%s: set up again", name);
 	post_rx(v, RXBUF, 2048);
-	struct seg rx = { RXBUF, 2048, D_WRITE };
+	struct vq_seg rx = { RXBUF, 2048, VQ_WRITE };
 	CHECK(deliver(v, 70, 4) == 0 && used_idx(v, RXQ) == 1 && used_len(v, RXQ, 0) == NET_HDR + 70 &&
 	      received_is(v, &rx, 1, 70, 4) && take_msi(v, MSI_RX) == MSI_DATA_RX,
 	      "%s: receives after the reset", name);
@@ -1171,7 +1114,7 @@ static void test_bad_guests(void)
 	struct vnet *v = vnet_new();
 	CHECK(driver_start(v, F(F_VERSION_1)), "driver start");
 	sent_clear();
-	struct seg s = { TXBUF, NET_HDR + 60, 0 };
+	struct vq_seg s = { TXBUF, NET_HDR + 60, 0 };
 	send_frame(v, &s, 1, 60, 1, false);
 	bad_tx_outside(v);
 	kick(v, TXQ);
@@ -1205,7 +1148,7 @@ static void test_reset(void)
 	struct vnet *v = vnet_new();
 	CHECK(driver_start(v, ALL_FEATURES), "driver start");
 	sent_clear();
-	struct seg s = { TXBUF, NET_HDR + 80, 0 };
+	struct vq_seg s = { TXBUF, NET_HDR + 80, 0 };
 	post_rx(v, RXBUF, 2048);
 	post_rx(v, RXBUF + 0x1000, 2048);
 	send_frame(v, &s, 1, 80, 1, false);
@@ -1224,7 +1167,7 @@ static void test_reset(void)
 	CHECK(driver_start(v, F(F_VERSION_1)), "set up again: %#x", status(v));
 	CHECK(!virtio_net__can_receive(v->net), "fresh rings: nothing offered");
 	post_rx(v, RXBUF, 2048);
-	struct seg rx = { RXBUF, 2048, D_WRITE };
+	struct vq_seg rx = { RXBUF, 2048, VQ_WRITE };
 	CHECK(deliver(v, 200, 3) == 0 && used_idx(v, RXQ) == 1 && used_id(v, RXQ, 0) == 0 &&
 	      used_len(v, RXQ, 0) == NET_HDR + 200 && received_is(v, &rx, 1, 200, 3),
 	      "a frame received into the new ring");
@@ -1250,10 +1193,10 @@ static void test_long_chains(void)
 	sent_clear();
 
 	/* transmit: an indirect table of 80 (header, then 79 pieces of 16 bytes) */
-	struct seg s[80];
-	s[0] = (struct seg){ TXBUF, NET_HDR, 0 };
+	struct vq_seg s[80];
+	s[0] = (struct vq_seg){ TXBUF, NET_HDR, 0 };
 	for (unsigned i = 1; i < 80; i++)
-		s[i] = (struct seg){ TXBUF + 0x100 * i, 16, 0 };
+		s[i] = (struct vq_seg){ TXBUF + 0x100 * i, 16, 0 };
 	send_frame(v, s, 80, 79 * 16, 1, true);
 	kick(v, TXQ);
 	CHECK(!(status(v) & S_NEEDS_RESET), "tx: an indirect table of 80 (queue size %u) is no "
@@ -1266,10 +1209,10 @@ static void test_long_chains(void)
 	v = vnet_new();
 	CHECK(driver_start(v, F(F_VERSION_1)), "driver start");
 	for (unsigned i = 0; i < 80; i++) {
-		s[i] = (struct seg){ RXBUF + 0x100 * i, 20, D_WRITE };
+		s[i] = (struct vq_seg){ RXBUF + 0x100 * i, 20, VQ_WRITE };
 		memset(ram(v, s[i].addr), 0xcc, 20);
 	}
-	submit(v, RXQ, s, 80, false);
+	vqd_submit(&v->q[RXQ], s, 80, false);
 	int r = deliver(v, 1000, 2);
 	CHECK(r == 0 && !(status(v) & S_NEEDS_RESET), "rx: a chain of 80 buffers (queue size %u) "
 	      "takes a frame: %d, status %#x", QSIZE, r, status(v));

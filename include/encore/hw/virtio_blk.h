@@ -1,5 +1,5 @@
 /*
- * A virtio block device (virtio spec 1.2, "Block Device") on the PCI
+ * A virtio block device (virtio spec 1.2, "Block Device") on any virtio
  * transport: reads, writes, flushes and the device ID, on a disk image.
  * Requests complete when the driver notifies the queue, in the same
  * instruction, so the disk adds nothing to a recording's event log.
@@ -10,7 +10,7 @@
 #define ENCORE_HW_VIRTIO_BLK_H
 
 #include "encore/hw/disk_image.h"
-#include "encore/hw/virtio_pci.h"
+#include "encore/hw/virtio_transport.h"
 
 #define VIRTIO_BLK_ID_BYTES 20
 
@@ -44,10 +44,9 @@ struct disk_history {
 
 struct virtio_blk;
 
-/* A disk `name` ("vda", also its device ID) on the host bridge `h`,
- * reading and writing `image` (the device closes it).  NULL when the bus
- * is full. */
-struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct pci_host *h,
+/* A disk `name` ("vda", also its device ID) at `at`, reading and writing
+ * `image` (the device closes it).  NULL when the bus is full. */
+struct virtio_blk *virtio_blk__create(struct encore_machine *m, struct virtio_slot at,
 				      const char *name, struct disk_image *image);
 
 /* Send this disk's (number `disk`) entries to h, and rebuild it from h

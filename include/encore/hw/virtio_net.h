@@ -1,6 +1,6 @@
 /*
- * A virtio network device (virtio spec 1.2, "Network Device") on the PCI
- * transport: one receive and one transmit queue, a fixed MAC address and
+ * A virtio network device (virtio spec 1.2, "Network Device") on any
+ * virtio transport: one receive and one transmit queue, a fixed MAC address and
  * a link that is always up; no offloads (the guest computes checksums and
  * segments itself), so every frame is a plain Ethernet frame.
  *
@@ -14,7 +14,7 @@
 #ifndef ENCORE_HW_VIRTIO_NET_H
 #define ENCORE_HW_VIRTIO_NET_H
 
-#include "encore/hw/virtio_pci.h"
+#include "encore/hw/virtio_transport.h"
 
 #define VIRTIO_NET_MAX_FRAME 65536u /* what a frame may be, either way */
 #define VIRTIO_NET_HDR_SIZE 12u     /* struct virtio_net_hdr with num_buffers */
@@ -30,10 +30,10 @@ struct virtio_net_io_state {
 
 struct virtio_net;
 
-/* A network device `name` ("net0") with MAC address `mac` on host bridge
- * `h`; frames the guest sends go to tx(tx_opaque, frame, len).  NULL when
- * the bus is full.  The machine owns and destroys it. */
-struct virtio_net *virtio_net__create(struct encore_machine *m, struct pci_host *h,
+/* A network device `name` ("net0") with MAC address `mac` at `at`; frames
+ * the guest sends go to tx(tx_opaque, frame, len).  NULL when the bus is
+ * full.  The machine owns and destroys it. */
+struct virtio_net *virtio_net__create(struct encore_machine *m, struct virtio_slot at,
 				      const char *name, const u8 mac[6],
 				      void (*tx)(void *opaque, const u8 *frame, size_t len),
 				      void *tx_opaque);
