@@ -10,6 +10,8 @@
 /* Read a whole file; NULL with a message in err on failure (or if empty). */
 u8 *loader__read_file(const char *path, size_t *size, char *err, size_t errlen);
 bool elf__is_elf(const u8 *img, size_t size);
+/* An ELF file's e_machine (EM_X86_64, EM_AARCH64), or 0 if it is none. */
+u16 elf__machine(const u8 *img, size_t size);
 /* Does a PT_NOTE segment hold a note from `owner` (vmlinux has "Linux")? */
 bool elf__has_note(const u8 *img, size_t size, const char *owner);
 /* Load an ELF64 image of the machine's architecture: its PT_LOAD segments

@@ -8,17 +8,12 @@
 #include <unistd.h>
 
 #include "guest.h"
-#include "encore/hw/uart16550.h"
+#include "guest_board.h"
 #include "encore/hw/virtio_blk.h"
 #include "encore/hw/virtio_net.h"
-#include "encore/kvm_pmu.h"
-#include "encore/linux_boot.h"
-#include "encore/bare_metal.h"
 #include "encore/loader.h"
 
-#define DEMO_LOAD_ADDR 0x100000ull
-
-extern const u8 demo_guest_start[], demo_guest_end[];
+static const struct guest_board *const boards[] = { &guest_board_pc, &guest_board_arm64 };
 
 bool guest_parse_rtc(const char *s, i64 *epoch)
 {
@@ -41,11 +36,44 @@ bool guest_parse_rtc(const char *s, i64 *epoch)
 	return true;
 }
 
-/* The default guest lives next to the encore binary (build/guest/), or
- * where ENCORE_GUEST_DIR says. */
-static void default_guest_path(char *out, size_t n, const char *file)
+const struct encore_arch *guest_parse_arch(const char *name)
 {
-	const char *dir = getenv("ENCORE_GUEST_DIR");
+	if (!strcmp(name, "amd64") || !strcmp(name, "x86-64"))
+		name = "x86_64";
+	if (!strcmp(name, "aarch64"))
+		name = "arm64";
+	return arch__by_name(name);
+}
+
+static const struct guest_board *board_of(const struct encore_arch *arch)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(boards); k++)
+		if (boards[k]->arch == arch)
+			return boards[k];
+	return NULL;
+}
+
+/* The board --arch names (x86-64's without one); NULL after a message. */
+static const struct guest_board *board_named(const struct guest_opts *o)
+{
+	const struct encore_arch *arch = o->arch ? guest_parse_arch(o->arch) : &arch_x86_64;
+	const struct guest_board *b = arch ? board_of(arch) : NULL;
+	if (!b) {
+		char known[128];
+		arch__list(known, sizeof(known));
+		fprintf(stderr, "encore: no architecture '%s': encore has %s\n", o->arch, known);
+	}
+	return b;
+}
+
+/* The default guest of a board lives in the build tree next to the
+ * encore binary (build/guest/, build/guest-arm64/), or where
+ * ENCORE_GUEST_DIR (x86-64) or ENCORE_ARM64_GUEST_DIR says. */
+static void default_guest_path(const struct guest_board *b, char *out, size_t n,
+			       const char *file)
+{
+	const char *dir = getenv(b->arch == &arch_x86_64 ? "ENCORE_GUEST_DIR"
+							  : "ENCORE_ARM64_GUEST_DIR");
 	if (dir && *dir) {
 		snprintf(out, n, "%s/%s", dir, file);
 		return;
@@ -56,7 +84,7 @@ static void default_guest_path(char *out, size_t n, const char *file)
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;
-	snprintf(out, n, "%s/guest/%s", slash ? exe : ".", file);
+	snprintf(out, n, "%s/%s/%s", slash ? exe : ".", b->default_dir, file);
 }
 
 int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
@@ -70,21 +98,24 @@ int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
 			snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
 		return 0;
 	}
-	default_guest_path(kernel, GUEST_PATH_MAX, "vmlinux");
-	default_guest_path(initrd, GUEST_PATH_MAX, "initramfs.cpio");
+	const struct guest_board *b = board_named(o);
+	if (!b)
+		return -1;
+	default_guest_path(b, kernel, GUEST_PATH_MAX, b->default_kernel);
+	default_guest_path(b, initrd, GUEST_PATH_MAX, "initramfs.cpio");
 	bool missing = access(kernel, R_OK) || (!o->initrd && access(initrd, R_OK));
 	if (o->initrd)
 		snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
 	if (missing) {
-		fprintf(stderr, "encore: the default guest (%s and initramfs.cpio beside it) is not "
-			"built: run guest/build-guest.sh (setup.sh does), or give --kernel\n", kernel);
+		fprintf(stderr, "encore: the default %s guest (%s and initramfs.cpio beside it) is "
+			"not built: run guest/build-guest%s.sh (setup.sh does), or give --kernel\n",
+			b->arch->name, kernel, b->arch == &arch_x86_64 ? "" : "-arm64");
 		return -1;
 	}
 	return 0;
 }
 
-/* Read the kernel file once and sniff it: a Linux kernel, or a
- * bare-metal ELF. */
+/* Read the kernel file once. */
 static int read_kernel(struct guest *g)
 {
 	char err[256];
@@ -93,75 +124,43 @@ static int read_kernel(struct guest *g)
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
-	g->is_linux = linux_boot__is_kernel(g->kernel, g->kernel_size);
-	if (!g->is_linux && !elf__is_elf(g->kernel, g->kernel_size)) {
-		fprintf(stderr, "encore: %s is neither a Linux kernel (bzImage, or vmlinux ELF) nor "
-			"a bare-metal x86-64 ELF\n", g->kernel_path);
-		return -1;
-	}
 	return 0;
 }
 
-static int load_linux(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s,
-		      u64 rsdp)
+/* The board of the options' architecture: --arch, else the kernel
+ * file's, else x86-64's.  The kernel must be that board's. */
+static const struct guest_board *pick_board(struct guest *g, const struct guest_opts *o)
 {
-	char err[256];
-	struct linux_boot_config cfg = {
-		.acpi_rsdp = rsdp,
-		.kernel_path = g->kernel_path,
-		.kernel = g->kernel,
-		.kernel_size = g->kernel_size,
-		.initrd_path = g->initrd_path[0] ? g->initrd_path : NULL,
-		.cmdline = o->append ? o->append : GUEST_DEFAULT_APPEND,
-	};
-	enum linux_image_kind kind;
-	if (linux_boot__load(g->machine, &cfg, s, &kind, err, sizeof(err))) {
-		fprintf(stderr, "encore: %s\n", err);
-		return -1;
+	if (o->arch || !g->kernel)
+		return board_named(o);
+	for (size_t k = 0; k < ARRAY_SIZE(boards); k++)
+		if (boards[k]->recognises(g->kernel, g->kernel_size))
+			return boards[k];
+	if (elf__is_elf(g->kernel, g->kernel_size)) {
+		char known[128];
+		arch__list(known, sizeof(known));
+		fprintf(stderr, "encore: %s is not an ELF64 file of an architecture encore has (%s): "
+			"its e_machine is %u, its class %u\n", g->kernel_path, known,
+			elf__machine(g->kernel, g->kernel_size), g->kernel[4]);
+	} else {
+		fprintf(stderr, "encore: %s is neither a Linux kernel (an x86-64 bzImage or vmlinux, "
+			"an arm64 Image) nor a bare-metal ELF\n", g->kernel_path);
 	}
-	return 0;
+	return NULL;
 }
 
-static int load_bare_metal(struct guest *g, const struct guest_opts *o,
-			   struct encore_cpu_state *s)
+static int check_kernel(const struct guest *g)
 {
-	char err[256];
-	u64 entry = DEMO_LOAD_ADDR;
-	if (o->initrd || o->append) {
-		fprintf(stderr, "encore: --initrd and --append need a Linux kernel; %s is a "
-			"bare-metal guest\n", o->demo ? "the demo" : g->kernel_path);
-		return -1;
-	}
-	if (o->demo) {
-		size_t n = demo_guest_end - demo_guest_start;
-		u8 *at = machine__ram_ptr(g->machine, DEMO_LOAD_ADDR);
-		if (!at || !machine__ram_ptr(g->machine, DEMO_LOAD_ADDR + n - 1)) {
-			fprintf(stderr, "encore: the demo guest needs RAM at %#llx-%#llx: give more "
-				"--mem\n", DEMO_LOAD_ADDR, DEMO_LOAD_ADDR + n);
-			return -1;
-		}
-		memcpy(at, demo_guest_start, n);
-		machine__note_ram_range(g->machine, DEMO_LOAD_ADDR, n);
-	} else if (elf__load_image(g->machine, g->kernel, g->kernel_size, g->kernel_path,
-				   BARE_RESERVED_END, &entry,
-				   err, sizeof(err))) {
-		fprintf(stderr, "encore: %s\n", err);
-		return -1;
-	}
-	return bare_metal__prepare(g->machine, s, entry);
+	if (!g->kernel || g->board->recognises(g->kernel, g->kernel_size))
+		return 0;
+	fprintf(stderr, "encore: %s is not a kernel or bare-metal ELF for %s\n", g->kernel_path,
+		g->board->arch->name);
+	return -1;
 }
 
-static int load_guest(struct guest *g, const struct guest_opts *o, struct encore_cpu_state *s)
+static int load_guest(struct guest *g, const struct guest_opts *o)
 {
-	char err[256];
-	u64 rsdp;
-	if (pc__write_firmware(g->machine, &rsdp, err, sizeof(err))) {
-		fprintf(stderr, "encore: cannot write the ACPI tables: %s\n", err);
-		return -1;
-	}
-	if (!o->demo && read_kernel(g))
-		return -1;
-	int r = g->is_linux ? load_linux(g, o, s, rsdp) : load_bare_metal(g, o, s);
+	int r = g->board->load(g, o);
 	free(g->kernel); /* loaded into guest RAM now */
 	g->kernel = NULL;
 	return r;
@@ -173,52 +172,6 @@ bool guest_parse_engine(const char *name, bool *kvm)
 		return false;
 	*kvm = !strcmp(name, "kvm");
 	return true;
-}
-
-/* --delivery precise needs a PMU counting guest branches (docs/kvm.md);
- * either way this encore delivers interrupts at exits. */
-static void explain_delivery(void)
-{
-	char why[256];
-	bool pmu = kvm_pmu__probe(why, sizeof(why));
-	fprintf(stderr, "encore: %s; %s, so interrupts are delivered at VM exits\n", why,
-		pmu ? "but this encore does not implement precise delivery yet"
-		    : "precise delivery is not possible");
-}
-
-static int create_engines(struct encore_machine *m, bool kvm, bool precise)
-{
-	char err[256];
-	if (kvm && precise)
-		explain_delivery();
-	for (unsigned k = 0; k < m->nvcpus; k++) {
-		struct encore_vcpu *v = &m->vcpus[k];
-		if (!kvm && !interp__create(m, v)) {
-			fprintf(stderr, "encore: cannot create the interpreter\n");
-			return -1;
-		}
-		if (kvm && !kvm__create(m, v, err, sizeof(err))) {
-			fprintf(stderr, "encore: the KVM engine cannot run here: %s\n", err);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The boot CPU starts where the loader put it; the others wait for a
- * start-up IPI, as after a BIOS. */
-static void set_boot_states(struct encore_machine *m, const struct encore_cpu_state *boot)
-{
-	for (unsigned k = 0; k < m->nvcpus; k++) {
-		struct encore_engine *e = m->vcpus[k].engine;
-		struct encore_cpu_state ap;
-		if (k == 0) {
-			e->ops->set_state(e, boot);
-			continue;
-		}
-		cpu_state__init(&ap, boot, false);
-		e->ops->set_state(e, &ap);
-	}
 }
 
 static struct disk_image *open_disk(const struct guest_disk *d, const char *name)
@@ -248,7 +201,8 @@ static int attach_disks(struct guest *g, const struct guest_opts *o)
 		if (!image)
 			return -1;
 		g->disk_size[k] = disk_image__size(image);
-		struct virtio_blk *b = virtio_blk__create(g->machine, virtio_slot__pci(g->pc.pci), name, image);
+		struct virtio_blk *b = virtio_blk__create(g->machine, g->board->virtio_slot(g, k),
+							  name, image);
 		if (!b) {
 			fprintf(stderr, "encore: cannot add disk %s (%s)\n", name, o->disks[k].path);
 			return -1;
@@ -279,7 +233,7 @@ static int attach_net(struct guest *g, const struct guest_opts *o, struct consol
 		fprintf(stderr, "encore: %s\n", err);
 		return -1;
 	}
-	g->nic = virtio_net__create(g->machine, virtio_slot__pci(g->pc.pci), "net0", mac,
+	g->nic = virtio_net__create(g->machine, g->board->virtio_slot(g, o->ndisks), "net0", mac,
 				    g->net ? net_tx : NULL, g->net);
 	if (!g->nic) {
 		fprintf(stderr, "encore: cannot add the network device\n");
@@ -312,34 +266,33 @@ int guest__create(struct guest *g, const struct guest_opts *o, struct console *c
 	memset(g, 0, sizeof(*g));
 	if (!o->empty && guest__find_images(o, g->kernel_path, g->initrd_path))
 		return -1;
-	g->machine = machine__create(&arch_x86_64, o->mem, o->smp);
+	if (!o->empty && !o->demo && read_kernel(g))
+		return -1;
+	if (!(g->board = pick_board(g, o)) || check_kernel(g))
+		return -1;
+	g->is_linux = g->kernel && g->board->is_linux(g->kernel, g->kernel_size);
+	g->machine = machine__create(g->board->arch, o->mem, o->smp);
 	if (!g->machine) {
 		fprintf(stderr, "encore: cannot allocate %llu bytes of guest RAM\n",
 			(unsigned long long)o->mem);
 		return -1;
 	}
 	console__init(con, g->machine, input);
-	struct pc_config pc = { con->tx, con, o->rtc_epoch };
-	struct encore_cpu_state s;
-	if (pc__create(g->machine, &pc, &g->pc)) {
-		fprintf(stderr, "encore: cannot create the PC devices\n");
+	if (g->board->create(g, o, con) || attach_disks(g, o) || attach_net(g, o, con))
 		return -1;
-	}
-	g->console = uart16550__port(g->pc.com1);
-	if (attach_disks(g, o) || attach_net(g, o, con))
-		return -1;
-	if (!o->empty && load_guest(g, o, &s))
+	if (!o->empty && load_guest(g, o))
 		return -1;
 	g->machine->by_exits = o->by_exits || o->kvm;
-	if (create_engines(g->machine, o->kvm, o->precise))
+	if (g->board->engines(g, o))
 		return -1;
-	if (!o->empty)
-		set_boot_states(g->machine, &s);
+	g->board->start(g, !o->empty);
 	return 0;
 }
 
 void guest__destroy(struct guest *g)
 {
+	if (g->board)
+		g->board->destroy(g);
 	free(g->kernel);
 	g->kernel = NULL;
 	machine__destroy(g->machine);

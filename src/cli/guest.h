@@ -27,6 +27,7 @@ struct guest_disk {
 };
 
 struct guest_opts {
+	const char *arch;    /* --arch (x86_64, arm64); NULL: the kernel's, else x86_64 */
 	const char *kernel;  /* NULL: the default guest (or the demo) */
 	const char *initrd;
 	const char *append;
@@ -47,10 +48,16 @@ struct guest_opts {
 	bool nic;            /* a network card with nothing behind it (a replay) */
 };
 
+struct guest_board;
+struct virt_board;
+
 struct guest {
 	struct encore_machine *machine;
-	struct pc pc;
-	struct serial_port console; /* the board's console UART */
+	const struct guest_board *board; /* that of the machine's architecture */
+	struct pc pc;                    /* x86-64 */
+	struct virt_board *virt;         /* arm64 */
+	struct serial_port console;      /* the board's console UART */
+	u64 boot[ARCH_STATE_MAX / 8];    /* the boot CPU's state (its architecture's blob) */
 	bool is_linux;
 	u8 *kernel;          /* the kernel file, while it is being loaded */
 	size_t kernel_size;
@@ -61,6 +68,10 @@ struct guest {
 	struct virtio_blk *blk[GUEST_MAX_DISKS]; /* the disks (the machine owns them) */
 	unsigned nblk;
 };
+
+/* The architecture --arch names (encore's names and the usual aliases:
+ * amd64, x86-64, aarch64), or NULL. */
+const struct encore_arch *guest_parse_arch(const char *name);
 
 /* "interp" or "kvm" into o->kvm; false on a name encore has no engine for. */
 bool guest_parse_engine(const char *name, bool *kvm);
@@ -84,6 +95,7 @@ bool guest_parse_rtc(const char *s, i64 *epoch);
  * none; "" for none); prints a message and returns -1 if they are
  * missing.  Both buffers hold GUEST_PATH_MAX bytes. */
 int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd);
+
 /* Build machine, devices, loaded guest and engine, with the console on
  * COM1 (`input`: read stdin); prints a message and returns -1 on bad
  * input. */

@@ -71,13 +71,17 @@ static int report_fault(struct launch *l, bool verbose)
 		return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 	if (m->nvcpus > 1)
 		snprintf(where, sizeof(where), " on vCPU %u", r->vcpu);
-	if (r->outcome == RUN_TRIPLE_FAULT)
+	const char *pc = m->arch->pc_name;
+	if (r->outcome == RUN_TRIPLE_FAULT && !r->message[0])
 		fprintf(stderr, "\nencore: triple fault: the guest faulted while delivering a double "
-			"fault, at RIP %#llx%s after %s (%.3f s of virtual time); a real PC would "
-			"reset here\n", (unsigned long long)r->pc, where, done, vt);
+			"fault, at %s %#llx%s after %s (%.3f s of virtual time); a real PC would "
+			"reset here\n", pc, (unsigned long long)r->pc, where, done, vt);
+	else if (r->outcome == RUN_TRIPLE_FAULT)
+		fprintf(stderr, "\nencore: the guest's exceptions fault: %s%s after %s (%.3f s of "
+			"virtual time); real hardware would hang here\n", r->message, where, done, vt);
 	else
-		fprintf(stderr, "\nencore: %s, at RIP %#llx%s after %s (%.3f s of virtual time)\n",
-			r->message, (unsigned long long)r->pc, where, done, vt);
+		fprintf(stderr, "\nencore: %s, at %s %#llx%s after %s (%.3f s of virtual time)\n",
+			r->message, pc, (unsigned long long)r->pc, where, done, vt);
 	machine__report(m, stderr);
 	return r->outcome == RUN_TRIPLE_FAULT ? EXIT_TRIPLE_STATUS : EXIT_ERROR_STATUS;
 }
@@ -91,9 +95,9 @@ int launch__status(struct launch *l, bool verbose)
 	if (con->panicked) {
 		if (verbose)
 			fprintf(stderr, "\nencore: the guest kernel panicked (\"%s\") after %llu "
-				"instructions (%.3f s of virtual time); encore stopped it at RIP "
+				"instructions (%.3f s of virtual time); encore stopped it at %s "
 				"%#llx\n", con->panic_line, (unsigned long long)r->insns, vt,
-				(unsigned long long)r->pc);
+				m->arch->pc_name, (unsigned long long)r->pc);
 		return EXIT_PANIC_STATUS;
 	}
 	switch (r->outcome) {
@@ -106,9 +110,9 @@ int launch__status(struct launch *l, bool verbose)
 		return 0;
 	case RUN_LIMIT:
 		if (verbose)
-			fprintf(stderr, "\nencore: stopped at instruction limit %llu (RIP %#llx, "
+			fprintf(stderr, "\nencore: stopped at instruction limit %llu (%s %#llx, "
 				"%.3f s of virtual time)\n", (unsigned long long)r->insns,
-				(unsigned long long)r->pc, vt);
+				m->arch->pc_name, (unsigned long long)r->pc, vt);
 		return EXIT_LIMIT_STATUS;
 	case RUN_RESET:
 		if (verbose)

@@ -34,8 +34,6 @@ void recorder__stamp(struct rr_meta *m)
 	if (getrandom(&m->id, sizeof(m->id), 0) != sizeof(m->id))
 		m->id = (u64)time(NULL) * 0x9e3779b97f4a7c15ull;
 	snprintf(m->encore, sizeof(m->encore), "%s", ENCORE_VERSION);
-	/* The only architecture encore runs so far. */
-	snprintf(m->arch, sizeof(m->arch), "%s", RR_META_ARCH_X86_64);
 	time_t now = time(NULL);
 	strftime(m->started, sizeof(m->started), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
 }
@@ -121,6 +119,7 @@ static int prepare(struct recorder *rc)
 	if (launch__create(rc->l, &rc->guest, true, rc->opts.realtime, RUN_INPUT_SLICE_INSNS))
 		return -1;
 	struct guest *g = &rc->l->guest;
+	snprintf(rc->meta.arch, sizeof(rc->meta.arch), "%s", g->machine->arch->name);
 	describe_disks(rc, g);
 	snprintf(rc->meta.guest, sizeof(rc->meta.guest), "%s",
 		 rc->opts.guest.demo ? "demo" : g->is_linux ? "linux" : "bare-metal");

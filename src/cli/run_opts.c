@@ -42,17 +42,23 @@ static void usage(FILE *f, bool record)
 		fprintf(f,
 			"usage: encore run [options]\n"
 			"\n"
-			"Boot a guest on encore's x86-64 interpreter with its serial console on\n"
-			"this terminal (Ctrl-A x quits).\n");
+			"Boot a guest on encore's interpreter with its serial console on this\n"
+			"terminal (Ctrl-A x quits).\n");
 	fprintf(f,
 		"\n"
 		"Without --kernel, boots the default guest: Debian's kernel with a busybox\n"
 		"initramfs (guest/build-guest.sh), from the guest/ directory beside the\n"
-		"encore binary or $ENCORE_GUEST_DIR.\n"
+		"encore binary or $ENCORE_GUEST_DIR; with --arch arm64, Debian's arm64\n"
+		"kernel (guest/build-guest-arm64.sh) from guest-arm64/ or\n"
+		"$ENCORE_ARM64_GUEST_DIR.\n"
 		"\n"
 		"  --kernel FILE     a Linux kernel (bzImage, or an uncompressed vmlinux\n"
-		"                    ELF, which boots faster), or a freestanding x86-64\n"
-		"                    ELF (bare-metal guest, see the README)\n"
+		"                    ELF, which boots faster; an arm64 Image), or a\n"
+		"                    freestanding x86-64 or AArch64 ELF (bare-metal\n"
+		"                    guest, see the README)\n"
+		"  --arch NAME       the guest's architecture: x86_64 (a PC) or arm64 (an\n"
+		"                    Arm board like QEMU's virt); default: the kernel's,\n"
+		"                    else x86_64\n"
 		"  --initrd FILE     the initramfs for a Linux kernel\n"
 		"  --append CMDLINE  the kernel command line (default \"%s\")\n"
 		"  -m, --mem SIZE    guest RAM, e.g. 256M or 1G (default 256M)\n"
@@ -165,7 +171,7 @@ static int add_disk(const char *cmd, const char *arg, struct guest_opts *g)
 
 int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 {
-	enum { OPT_KERNEL = 256, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
+	enum { OPT_KERNEL = 256, OPT_ARCH, OPT_INITRD, OPT_APPEND, OPT_RTC, OPT_DEMO, OPT_MAX_INSNS,
 	       OPT_SUMMARY, OPT_REALTIME, OPT_INTERVAL, OPT_ENGINE, OPT_DELIVERY, OPT_SMP,
 	       OPT_DISK, OPT_NET, OPT_SIMULATE, OPT_SIMULATE_OUT };
 	static const struct option longopts[] = {
@@ -176,6 +182,7 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		{ "rtc", required_argument, 0, OPT_RTC },
 		{ "realtime", no_argument, 0, OPT_REALTIME },
 		{ "demo", no_argument, 0, OPT_DEMO },
+		{ "arch", required_argument, 0, OPT_ARCH },
 		{ "max-insns", required_argument, 0, OPT_MAX_INSNS },
 		{ "summary", no_argument, 0, OPT_SUMMARY },
 		{ "help", no_argument, 0, 'h' },
@@ -206,6 +213,11 @@ int run_opts__parse(int argc, char **argv, bool record, struct run_opts *o)
 		case OPT_INITRD: o->guest.initrd = optarg; break;
 		case OPT_APPEND: o->guest.append = optarg; break;
 		case OPT_DEMO: o->guest.demo = true; break;
+		case OPT_ARCH:
+			if (!guest_parse_arch(optarg))
+				return bad(cmd, "--arch (x86_64 or arm64)", optarg);
+			o->guest.arch = optarg;
+			break;
 		case OPT_REALTIME: o->realtime = true; break;
 		case OPT_DELIVERY:
 			if (strcmp(optarg, "exits") && strcmp(optarg, "precise"))

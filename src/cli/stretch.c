@@ -102,6 +102,7 @@ static void guest_options(const struct stretch_spec *o, const struct recording *
 {
 	const struct rr_meta *m = &rec->meta;
 	memset(g, 0, sizeof(*g));
+	g->arch = rr_meta__arch(m);
 	g->demo = !strcmp(m->guest, "demo");
 	g->mem = m->mem;
 	g->smp = (unsigned)m->smp;

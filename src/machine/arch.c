@@ -2,10 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/arm64/arm64_arch.h"
 #include "encore/arch.h"
 #include "encore/machine.h"
 
-static const struct encore_arch *const arches[] = { &arch_x86_64 };
+static const struct encore_arch *const arches[] = { &arch_x86_64, &arch_arm64 };
 
 const struct encore_arch *arch__by_name(const char *name)
 {

@@ -87,6 +87,13 @@ bool elf__is_elf(const u8 *img, size_t size)
 	return size >= sizeof(Elf64_Ehdr) && !memcmp(img, ELFMAG, SELFMAG);
 }
 
+u16 elf__machine(const u8 *img, size_t size)
+{
+	if (!elf__is_elf(img, size))
+		return 0;
+	return ((const Elf64_Ehdr *)img)->e_machine;
+}
+
 /* Does a note in one of the PT_NOTE segments carry this owner name? */
 static bool note_segment_has(const u8 *p, u64 len, const char *owner)
 {

@@ -192,6 +192,7 @@ static bool handle_exit(struct encore_machine *m, const struct encore_exit *x, u
 		return false;
 	case EXIT_TRIPLE_FAULT:
 		r->outcome = RUN_TRIPLE_FAULT;
+		snprintf(r->message, sizeof(r->message), "%s", x->message); /* "" on x86 */
 		return true;
 	case EXIT_ERROR:
 		r->outcome = RUN_ERROR;

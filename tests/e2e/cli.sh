@@ -43,7 +43,7 @@ expect "kernel that is not ELF" 2 "README.md is neither a Linux kernel .* nor a 
 head -c 64 /bin/true >"$tmp/trunc.elf"
 expect "truncated ELF" 2 "corrupt program header table|outside the file" -- "$ENCORE" run --kernel "$tmp/trunc.elf"
 printf '\177ELF\001\001\001' >"$tmp/elf32"; head -c 100 /dev/zero >>"$tmp/elf32"
-expect "32-bit ELF" 2 "not an ELF64 file for x86_64" -- "$ENCORE" run --kernel "$tmp/elf32"
+expect "32-bit ELF" 2 "not an ELF64 file of an architecture encore has" -- "$ENCORE" run --kernel "$tmp/elf32"
 if [ -f "$GUEST_DIR/hello.elf" ]; then
 	expect "guest larger than RAM" 2 "outside guest RAM" -- "$ENCORE" run --kernel "$GUEST_DIR/hello.elf" --mem 1M
 fi

@@ -147,7 +147,7 @@ damaged meta-arch
 sed -i 's/^arch .*/arch aarch64/' "$tmp/meta-arch/meta"
 "$META_SEAL" "$tmp/meta-arch/meta"
 expect_replay "a recording of another architecture" 2 \
-	"a machine of architecture 'aarch64'; this encore replays x86_64 recordings only" "$tmp/meta-arch"
+	"a machine of architecture 'aarch64'; this encore replays x86_64 and arm64 recordings only" "$tmp/meta-arch"
 damaged meta-noarch
 sed -i '/^arch /d' "$tmp/meta-noarch/meta"
 "$META_SEAL" "$tmp/meta-noarch/meta"

@@ -28,6 +28,9 @@
 #define SVC_MASK 0xffe0001fu
 #define SVC_WORD 0xd4000001u
 #define UNDEF_MAX 16
+/* Exceptions in a row with no instruction retired between them: the
+ * vectors themselves fault (the guest's triple fault, in effect). */
+#define EXCEPTION_LOOP 64
 
 struct undef_record {
 	u32 word;
@@ -43,6 +46,9 @@ struct a64_engine {
 	u64 limit;
 	bool kicked, want_window, irq_pending, powered_off, yield_on_wfe;
 	unsigned reported_el;
+	u64 loop_insns;     /* the count at the last exception taken */
+	unsigned loop_len;  /* exceptions taken at that count */
+	char fault[200];    /* an exception loop, described */
 	struct undef_record undef[UNDEF_MAX];
 	unsigned nundef;
 	struct a64_cpu cpu; /* large (its TLB): last */
@@ -163,7 +169,8 @@ static void code_became(void *opaque, u64 pa)
 
 static u8 *bus_ram_ptr(void *opaque, u64 pa)
 {
-	return machine__ram_ptr(opaque, pa);
+	struct a64_engine *x = opaque;
+	return machine__ram_ptr(x->m, pa);
 }
 
 static void bus_mmio(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write)
@@ -191,12 +198,28 @@ static void note_undefined(struct a64_engine *x, u64 pc)
 		x->undef[x->nundef++] = (struct undef_record){ word, pc, 1 };
 }
 
+/* Exceptions that keep coming with nothing retired between them. */
+static void check_loop(struct a64_engine *x, u64 pc)
+{
+	struct a64_cpu *c = &x->cpu;
+	if (c->insns != x->loop_insns) {
+		x->loop_insns = c->insns;
+		x->loop_len = 0;
+	}
+	if (++x->loop_len == EXCEPTION_LOOP)
+		snprintf(x->fault, sizeof(x->fault), "exception after exception with no instruction "
+			 "retired: at PC %#llx, ESR_EL1 %#llx, FAR_EL1 %#llx, VBAR_EL1 %#llx",
+			 (unsigned long long)pc, (unsigned long long)c->sys.esr_el1,
+			 (unsigned long long)c->sys.far_el1, (unsigned long long)c->sys.vbar_el1);
+}
+
 /* After an instruction took an exception: tell the hooks, count the
  * undefined ones for the report. */
 static void exception_taken(struct a64_engine *x, u64 pc)
 {
 	struct a64_cpu *c = &x->cpu;
 	unsigned ec = (unsigned)(c->sys.esr_el1 >> 26);
+	check_loop(x, pc);
 	if (ec == 0)
 		note_undefined(x, pc);
 	if (x->hooks && x->hooks->on_exception)
@@ -296,6 +319,8 @@ static int run_step(struct a64_engine *x)
 	}
 	if (x->powered_off)
 		return EXIT_HLT;
+	if (unlikely(x->fault[0]))
+		return EXIT_TRIPLE_FAULT;
 	if (x->irq_pending && !(c->daif & A64_DAIF_I)) {
 		u64 pc = c->pc;
 		x->irq_pending = false;
@@ -323,8 +348,11 @@ static int run_step(struct a64_engine *x)
 	u64 pa;
 	const u8 *host;
 	int r;
-	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK)
-		return -1; /* the Instruction Abort is taken: go on at its vector */
+	u64 fetch_pc = c->pc;
+	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK) {
+		check_loop(x, fetch_pc); /* the Instruction Abort is taken: on at its vector */
+		return -1;
+	}
 	u64 left = x->limit - c->insns;
 	if (host) {
 		const struct a64_block *b = a64_code__block(x->code, pa, host);
@@ -349,7 +377,7 @@ static int a64_run(struct encore_engine *e, u64 limit, struct encore_exit *exit)
 		;
 	exit->reason = reason;
 	exit->pc = x->cpu.pc;
-	exit->message[0] = 0;
+	snprintf(exit->message, sizeof(exit->message), "%s", x->fault);
 	return 0;
 }
 

@@ -104,6 +104,12 @@ static void timers_restored(void *opaque)
 			gicv2__set_ppi(b->gic, k, timer_ppi[w], b->timers.level[k][w]);
 }
 
+/* The timers' device owns the board: the machine frees both. */
+static void free_board(void *opaque)
+{
+	free(opaque);
+}
+
 static int add_timers(struct virt_board *b)
 {
 	for (unsigned k = 0; k < b->m->nvcpus; k++)
@@ -116,7 +122,7 @@ static int add_timers(struct virt_board *b)
 		}
 	struct device d = { .name = "arch_timer", .state = &b->timers,
 			    .state_size = sizeof(b->timers), .version = TIMER_STATE_VERSION,
-			    .restored = timers_restored, .dev = b };
+			    .restored = timers_restored, .destroy = free_board, .dev = b };
 	return machine__add_device(b->m, &d);
 }
 
@@ -198,7 +204,7 @@ struct virt_board *virt_board__create(struct encore_machine *m,
 					 cfg->console_opaque) : NULL;
 	if (!b->uart || add_timers(b)) {
 		errmsg(err, n, "cannot create the Arm board's devices");
-		free(b);
+		free(b); /* its timers' device never registered */
 		return NULL;
 	}
 	for (unsigned k = 0; k < m->nvcpus; k++)
@@ -206,11 +212,6 @@ struct virt_board *virt_board__create(struct encore_machine *m,
 	u32 cr = PL011_CR_BOOT;
 	bus__access(&m->mmio, NULL, VIRT_UART_BASE + PL011_CR, (u8 *)&cr, 4, true);
 	return b;
-}
-
-void virt_board__destroy(struct virt_board *b)
-{
-	free(b);
 }
 
 struct serial_port virt_board__console(struct virt_board *b)

@@ -19,11 +19,10 @@ struct virt_board_config {
 
 struct virt_board;
 
-/* The devices, wired (the machine owns and destroys them); NULL with a
- * message in err (more vCPUs than a GICv2 serves). */
+/* The devices, wired; the machine owns and destroys them and the board.
+ * NULL with a message in err (more vCPUs than a GICv2 serves). */
 struct virt_board *virt_board__create(struct encore_machine *m,
 				      const struct virt_board_config *cfg, char *err, size_t n);
-void virt_board__destroy(struct virt_board *b);
 struct serial_port virt_board__console(struct virt_board *b);
 
 /* Once every vCPU has its A64 engine: give them the board (timers, PSCI)
