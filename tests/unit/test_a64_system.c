@@ -786,7 +786,8 @@ static void test_id_registers(void)
 	      field(isar0, 56) == 0 && field(isar0, 60) == 0,
 	      "ISAR0: no RDM, SHA3, DotProd, TLB range, RNDR");
 	CHECK(isar0 == 0x210000, "ISAR0 has nothing else");
-	CHECK(read_reg(SR(3, 0, 0, 6, 1)) == 0, "ISAR1: no PAuth, JSCVT, FCMA, LRCPC, SB, ...");
+	CHECK(read_reg(SR(3, 0, 0, 6, 1)) == 1ull << 20, "ISAR1: LRCPC 1 (LDAPR); no PAuth, "
+	      "JSCVT, FCMA, SB, ...");
 	CHECK(read_reg(SR(3, 0, 0, 6, 2)) == 0, "ISAR2");
 	u64 mmfr0 = read_reg(SR(3, 0, 0, 7, 0));
 	CHECK(field(mmfr0, 0) == 2, "MMFR0: PARange 40 bits");

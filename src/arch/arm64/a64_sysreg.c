@@ -50,9 +50,12 @@
 
 /* ID_AA64ISAR0_EL1: CRC32 (19:16) = 1, the CRC32 instructions; Atomic
  * (23:20) = 2, the LSE atomics.  AES, SHA1/2/3, SM3/4, RDM, DotProd, FHM,
- * TS, TLB range/OS forms, RNDR: 0, absent.  ISAR1 (PAuth, JSCVT, FCMA,
- * LRCPC, DPB, SB, ...) and ISAR2: all 0. */
+ * TS, TLB range/OS forms, RNDR: 0, absent. */
 #define ISAR0_VALUE (1ull << 16 | 2ull << 20)
+
+/* ID_AA64ISAR1_EL1: LRCPC (23:20) = 1, LDAPR (a64_atomic.c).  PAuth,
+ * JSCVT, FCMA, DPB, SB, ... : 0.  ISAR2: all 0. */
+#define ISAR1_VALUE (1ull << 20)
 
 /* ID_AA64MMFR0_EL1: PARange (3:0) = 2, 40 bits; ASIDBits (7:4) = 2, 16
  * bits; BigEnd, SNSMem, BigEndEL0 = 0 (little-endian only); TGran16
@@ -465,7 +468,7 @@ static const struct a64_sysreg_def table[] = {
 	CONSTANT(R(3, 0, 0, 5, 4), "ID_AA64AFR0_EL1", EL0_NONE, 0),
 	CONSTANT(R(3, 0, 0, 5, 5), "ID_AA64AFR1_EL1", EL0_NONE, 0),
 	CONSTANT(R(3, 0, 0, 6, 0), "ID_AA64ISAR0_EL1", EL0_NONE, ISAR0_VALUE),
-	CONSTANT(R(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", EL0_NONE, 0),
+	CONSTANT(R(3, 0, 0, 6, 1), "ID_AA64ISAR1_EL1", EL0_NONE, ISAR1_VALUE),
 	CONSTANT(R(3, 0, 0, 6, 2), "ID_AA64ISAR2_EL1", EL0_NONE, 0),
 	CONSTANT(R(3, 0, 0, 7, 0), "ID_AA64MMFR0_EL1", EL0_NONE, MMFR0_VALUE),
 	CONSTANT(R(3, 0, 0, 7, 1), "ID_AA64MMFR1_EL1", EL0_NONE, 0),
