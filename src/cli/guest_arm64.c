@@ -49,7 +49,8 @@ static int arm64_create(struct guest *g, const struct guest_opts *o, struct cons
 			"runs on the interpreter\n");
 		return -1;
 	}
-	struct virt_board_config cfg = { .console_tx = con->tx, .console_opaque = con };
+	struct virt_board_config cfg = { .console_tx = con->tx, .console_opaque = con,
+					 .rtc_epoch = o->rtc_epoch };
 	g->virt = virt_board__create(g->machine, &cfg, err, sizeof(err));
 	if (!g->virt) {
 		fprintf(stderr, "encore: %s\n", err);

@@ -36,7 +36,9 @@ else
 fi
 for line in 'Machine model: encore virt' 'psci: PSCIv0.2 detected in firmware' \
 	'arch_timer: cp15 timer(s) running at 62.50MHz (virt)' 'Root IRQ handler: gic_handle_irq' \
-	'9000000.pl011: ttyAMA0 at MMIO 0x9000000' 'Run /init as init process'; do
+	'9000000.pl011: ttyAMA0 at MMIO 0x9000000' \
+	'rtc-pl031 9010000.pl031: setting system clock to 2026-01-01T00:00:00 UTC' \
+	'Run /init as init process'; do
 	if grep -qF "$line" "$tmp/rec.out"; then
 		ok "the kernel says: $line"
 	else

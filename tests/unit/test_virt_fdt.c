@@ -153,6 +153,10 @@ static void test_against_qemu(void)
 	same_prop(tree, qemu, "/pl011@9000000", "interrupts");
 	same_prop(tree, qemu, "/pl011@9000000", "compatible");
 	same_prop(tree, qemu, "/pl011@9000000", "clock-names");
+	same_prop(tree, qemu, "/pl031@9010000", "reg");
+	same_prop(tree, qemu, "/pl031@9010000", "interrupts");
+	same_prop(tree, qemu, "/pl031@9010000", "compatible");
+	same_prop(tree, qemu, "/pl031@9010000", "clock-names");
 	same_prop(tree, qemu, "/apb-pclk", "clock-frequency");
 	same_prop(tree, qemu, "/memory@40000000", "reg");
 	same_prop(tree, qemu, "/psci", "method");

@@ -12,6 +12,7 @@
 #include "arch/arm64/a64_sysreg.h"
 #include "arch/arm64/hw/gicv2.h"
 #include "arch/arm64/hw/pl011.h"
+#include "arch/arm64/hw/pl031.h"
 #include "arch/arm64/virt_board.h"
 #include "arch/arm64/virt_map.h"
 #include "encore/errmsg.h"
@@ -202,7 +203,8 @@ struct virt_board *virt_board__create(struct encore_machine *m,
 		gicv2__install_router(b->gic);
 	b->uart = b->gic ? pl011__create(m, VIRT_UART_BASE, VIRT_UART_SPI, cfg->console_tx,
 					 cfg->console_opaque) : NULL;
-	if (!b->uart || add_timers(b)) {
+	if (!b->uart || !pl031__create(m, VIRT_RTC_BASE, VIRT_RTC_SPI, cfg->rtc_epoch) ||
+	    add_timers(b)) {
 		errmsg(err, n, "cannot create the Arm board's devices");
 		free(b); /* its timers' device never registered */
 		return NULL;

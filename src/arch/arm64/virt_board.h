@@ -1,7 +1,8 @@
 /*
  * encore's Arm board, in the style of QEMU's `virt` (virt_map.h): a GICv2,
- * a PL011 console, the generic timer's interrupts, PSCI over HVC, and
- * virtio-mmio slots described in the device tree.
+ * a PL011 console, a PL031 real-time clock, the generic timer's
+ * interrupts, PSCI over HVC, and virtio-mmio slots described in the
+ * device tree.
  */
 #ifndef ARM64_VIRT_BOARD_H
 #define ARM64_VIRT_BOARD_H
@@ -15,6 +16,7 @@ struct virt_board_config {
 	/* Where the console's transmitted bytes go. */
 	void (*console_tx)(void *opaque, u8 byte);
 	void *console_opaque;
+	i64 rtc_epoch; /* the PL031's wall-clock seconds at boot (--rtc) */
 };
 
 struct virt_board;

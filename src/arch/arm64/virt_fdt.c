@@ -2,7 +2,7 @@
  * The board's device tree (virt_fdt.h), written with libfdt's sequential
  * writer.  Nodes and properties follow QEMU's `virt` tree for the same
  * devices, so that Linux binds the same drivers: the GICv2 as
- * "arm,cortex-a15-gic", the PL011 with its apb_pclk clock, the generic
+ * "arm,cortex-a15-gic", the PL011 and the PL031 with their apb_pclk clock, the generic
  * timer's four PPIs, PSCI 0.2 over HVC, and virtio-mmio slots.
  */
 #include <libfdt.h>
@@ -190,6 +190,21 @@ static void add_uart(struct writer *w)
 	end(w);
 }
 
+static void add_rtc(struct writer *w)
+{
+	static const char compat[] = "arm,pl031\0arm,primecell";
+	const u32 irq[] = { GIC_SPI, VIRT_RTC_SPI, IRQ_LEVEL_HIGH };
+	char name[48];
+	node_name(name, sizeof(name), "pl031", VIRT_RTC_BASE);
+	begin(w, name);
+	prop_strs(w, "compatible", compat, sizeof(compat));
+	prop_reg(w, VIRT_RTC_BASE, VIRT_RTC_SIZE);
+	prop_cells(w, "interrupts", irq, 3);
+	prop_u32(w, "clocks", PHANDLE_CLOCK);
+	prop_str(w, "clock-names", "apb_pclk");
+	end(w);
+}
+
 /* Slot k: its registers and its level-triggered SPI. */
 static void add_virtio(struct writer *w, unsigned k)
 {
@@ -246,6 +261,7 @@ int virt_fdt__build(const struct virt_fdt_config *cfg, void *buf, size_t size, c
 	add_timer(&w, cfg->ncpus);
 	add_clock(&w);
 	add_uart(&w);
+	add_rtc(&w);
 	/* In slot order, as in QEMU's tree: Linux probes them in tree order,
 	 * so the disks are vda, vdb, ... from the lowest slot. */
 	for (unsigned k = 0; k < cfg->nvirtio; k++)

@@ -1,8 +1,8 @@
 /*
  * The physical memory map and interrupt numbers of encore's Arm board,
  * those of QEMU's `virt` machine (so that a kernel and device tree
- * behave alike on both): GICv2, one PL011, virtio-mmio slots, RAM at
- * 1 GiB.  Interrupt numbers are GIC INTIDs: SPI n is 32 + n.
+ * behave alike on both): GICv2, one PL011, a PL031 clock, virtio-mmio
+ * slots, RAM at 1 GiB.  Interrupt numbers are GIC INTIDs: SPI n is 32 + n.
  */
 #ifndef ARM64_VIRT_MAP_H
 #define ARM64_VIRT_MAP_H
@@ -13,6 +13,8 @@
 #define VIRT_GICC_SIZE 0x10000ull
 #define VIRT_UART_BASE 0x09000000ull
 #define VIRT_UART_SIZE 0x1000ull
+#define VIRT_RTC_BASE 0x09010000ull
+#define VIRT_RTC_SIZE 0x1000ull
 #define VIRT_VIRTIO_BASE 0x0a000000ull
 #define VIRT_VIRTIO_SLOT 0x200ull
 #define VIRT_VIRTIO_SLOTS 32
@@ -20,6 +22,7 @@
 
 #define VIRT_SPI(n) (32u + (n))
 #define VIRT_UART_SPI 1u
+#define VIRT_RTC_SPI 2u
 #define VIRT_VIRTIO_SPI 16u  /* slot k uses SPI 16 + k */
 #define VIRT_GIC_IRQS 128u   /* SGIs, PPIs and 96 SPIs */
 
