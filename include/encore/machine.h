@@ -227,17 +227,23 @@ static inline i64 machine__ram_offset(const struct encore_machine *m, u64 paddr)
 	return -1;
 }
 
-/* Host pointer for guest physical `paddr`, or NULL if no RAM is there.
- * The pointer is good up to the end of its 4 KiB page: during a sparse
- * restore only that page is sure to be loaded. */
-static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
+/* Host pointer for RAM offset `off` (machine__ram_offset), or NULL for
+ * -1; the frame is loaded first during a sparse restore. */
+static inline u8 *machine__ram_at(struct encore_machine *m, i64 off)
 {
-	i64 off = machine__ram_offset(m, paddr);
 	if (off < 0)
 		return NULL;
 	if (__builtin_expect(ram__frame_absent(m, (u64)off >> 12), 0))
 		ram__fetch_frame(m, (u64)off >> 12);
 	return m->ram + off;
+}
+
+/* Host pointer for guest physical `paddr`, or NULL if no RAM is there.
+ * The pointer is good up to the end of its 4 KiB page: during a sparse
+ * restore only that page is sure to be loaded. */
+static inline u8 *machine__ram_ptr(struct encore_machine *m, u64 paddr)
+{
+	return machine__ram_at(m, machine__ram_offset(m, paddr));
 }
 
 /* Frame `frame` of RAM (its offset / 4 KiB) was written: dirty. */

@@ -25,6 +25,24 @@ static inline u64 pc__high_ram(const struct encore_machine *m)
 	return m->ram_regions[1].size;
 }
 
+/* machine__ram_offset for the PC's layout, which x86 code knows: low RAM
+ * starts at 0, so one compare finds it, as on the interpreter's TLB fill
+ * and page walk before RAM regions were the architecture's. */
+static inline i64 pc__ram_offset(const struct encore_machine *m, u64 paddr)
+{
+	u64 low = m->ram_regions[0].size;
+	if (paddr < low)
+		return (i64)paddr;
+	if (paddr >= PC_HIGH_RAM_BASE && paddr - PC_HIGH_RAM_BASE < m->ram_regions[1].size)
+		return (i64)(low + (paddr - PC_HIGH_RAM_BASE));
+	return -1;
+}
+
+static inline u8 *pc__ram_ptr(struct encore_machine *m, u64 paddr)
+{
+	return machine__ram_at(m, pc__ram_offset(m, paddr));
+}
+
 struct pc_config {
 	/* Where COM1's transmitted bytes go. */
 	void (*console_tx)(void *opaque, u8 byte);

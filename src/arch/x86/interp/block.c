@@ -228,7 +228,7 @@ static _Noreturn void fetch_error(struct cpu *c, u64 lin)
 static bool decode_one(struct cpu *c, u64 lin, u64 paddr, struct insn *i, u64 *page2, bool first)
 {
 	unsigned avail = 0x1000 - (paddr & 0xfff); /* bytes up to the page end */
-	const u8 *p = machine__ram_ptr(c->machine, paddr);
+	const u8 *p = pc__ram_ptr(c->machine, paddr);
 	if (!p)
 		fetch_error(c, lin);
 	bool default32 = c->s.seg[SEG_CS].attr & SEG_ATTR_DB;
@@ -241,7 +241,7 @@ static bool decode_one(struct cpu *c, u64 lin, u64 paddr, struct insn *i, u64 *p
 		unsigned n1 = avail < 15 ? avail : 15;
 		memcpy(buf, p, n1);
 		u64 p2 = mmu_translate(c, lin + avail, ACC_EXEC) & ~0xfffull;
-		const u8 *q = machine__ram_ptr(c->machine, p2);
+		const u8 *q = pc__ram_ptr(c->machine, p2);
 		if (!q)
 			fetch_error(c, lin + avail);
 		memcpy(buf + n1, q, 15 - n1);

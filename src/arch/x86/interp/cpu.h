@@ -12,6 +12,7 @@
 #include "encore/engine.h"
 #include "encore/hooks.h"
 #include "encore/machine.h"
+#include "encore/pc.h"
 
 struct cpu;
 struct insn;

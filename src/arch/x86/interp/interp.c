@@ -126,7 +126,7 @@ void insn_invalid(struct cpu *c, const struct insn *i)
 /* len bytes of RAM at pa, within one page. */
 static void copy_code(struct cpu *c, u64 pa, unsigned len, u8 *out)
 {
-	const u8 *p = machine__ram_ptr(c->machine, pa);
+	const u8 *p = pc__ram_ptr(c->machine, pa);
 	if (p)
 		memcpy(out, p, len);
 	else
@@ -221,7 +221,7 @@ run_hooked(struct cpu *c, const struct block *b, unsigned n, bool on_block, bool
 		on_insns ? h->on_insn : NULL;
 	void *insn_opaque = h->insn_opaque;
 	unsigned vcpu = c->engine.vcpu->index, offset = 0, room = 0;
-	const u8 *code = on_insn ? machine__ram_ptr(c->machine, b->paddr) : NULL;
+	const u8 *code = on_insn ? pc__ram_ptr(c->machine, b->paddr) : NULL;
 	if (code)
 		room = 0x1000 - (unsigned)(b->paddr & 0xfff);
 	const struct insn *first = b->insns, *i = first;

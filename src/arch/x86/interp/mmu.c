@@ -68,7 +68,7 @@ static _Noreturn void page_fault(struct cpu *c, u64 lin, u32 err)
 /* A paging-structure entry of `size` bytes (all ones where there is no RAM). */
 static u64 pte_read(struct cpu *c, u64 paddr, unsigned size)
 {
-	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u8 *p = pc__ram_ptr(c->machine, paddr);
 	u64 v = size_mask(size);
 	if (p) {
 		v = 0;
@@ -79,7 +79,7 @@ static u64 pte_read(struct cpu *c, u64 paddr, unsigned size)
 
 static void pte_set_bits(struct cpu *c, u64 paddr, unsigned size, u64 bits)
 {
-	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u8 *p = pc__ram_ptr(c->machine, paddr);
 	if (!p)
 		return;
 	u64 v = 0;
@@ -188,7 +188,7 @@ static void tlb_fill(struct cpu *c, u64 lin, bool user, enum access acc, const s
 	unsigned idx = (lin >> 12) & (TLB_SIZE - 1);
 	struct tlb_entry *e = &c->tlb[user][idx];
 	u64 page = lin & ~0xfffull;
-	u8 *host = machine__ram_ptr(c->machine, w->paddr);
+	u8 *host = pc__ram_ptr(c->machine, w->paddr);
 	unsigned kind = w->global ? 1 : 0;
 	if (!(c->tlb_listed[user][idx] & (1u << kind))) {
 		struct tlb_list *l = &c->tlb_list[user][kind];
@@ -362,7 +362,7 @@ static void mem_hook(struct cpu *c, u64 lin, u64 paddr, unsigned size, u64 v, bo
 
 static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
 {
-	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u8 *p = pc__ram_ptr(c->machine, paddr);
 	u64 v = 0;
 	if (p)
 		memcpy(&v, p, size);
@@ -373,7 +373,7 @@ static u64 phys_read(struct cpu *c, u64 paddr, unsigned size)
 
 static void phys_write(struct cpu *c, u64 paddr, unsigned size, u64 v)
 {
-	u8 *p = machine__ram_ptr(c->machine, paddr);
+	u8 *p = pc__ram_ptr(c->machine, paddr);
 	if (p) {
 		memcpy(p, &v, size);
 		mmu_note_ram_write(c, paddr, size);

@@ -26,7 +26,7 @@
 /* Guest-physical RAM frame index for code-page tracking, or -1. */
 static inline i64 ram_frame(struct encore_machine *m, u64 paddr)
 {
-	u8 *p = machine__ram_ptr(m, paddr);
+	u8 *p = pc__ram_ptr(m, paddr);
 	return p ? (i64)((u64)(p - m->ram) >> 12) : -1;
 }
 
