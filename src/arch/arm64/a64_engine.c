@@ -46,6 +46,7 @@ struct a64_engine {
 	u64 limit;
 	bool kicked, want_window, irq_pending, powered_off, yield_on_wfe;
 	unsigned reported_el;
+	u64 others_seen;    /* machine->insns_others when this vCPU last ran */
 	u64 loop_insns;     /* the count at the last exception taken */
 	unsigned loop_len;  /* exceptions taken at that count */
 	char fault[200];    /* an exception loop, described */
@@ -349,6 +350,11 @@ static int run_step(struct a64_engine *x)
 	const u8 *host;
 	int r;
 	u64 fetch_pc = c->pc;
+	if (unlikely(fetch_pc & 3)) {
+		a64_take_sync(c, A64_EC_PC_ALIGN, 0, fetch_pc, true);
+		check_loop(x, fetch_pc);
+		return -1;
+	}
 	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK) {
 		check_loop(x, fetch_pc); /* the Instruction Abort is taken: on at its vector */
 		return -1;
@@ -368,11 +374,27 @@ static int run_step(struct a64_engine *x)
 	return -1;
 }
 
+/* Another vCPU ran since this one last did (the machine's count of the
+ * others' instructions moved): it may have stored to what this one's
+ * exclusive monitor watches, so the monitor is cleared, as a context
+ * switch may on hardware.  Within a turn no one else runs, so an
+ * LDXR/STXR sequence there is atomic; across turns the STXR fails and
+ * the guest retries.  Tied to the schedule, never to where run() was
+ * called from, so a debugger's pause changes nothing. */
+static void others_ran(struct a64_engine *x)
+{
+	if (x->m->insns_others != x->others_seen) {
+		x->others_seen = x->m->insns_others;
+		x->cpu.monitor.open = false;
+	}
+}
+
 static int a64_run(struct encore_engine *e, u64 limit, struct encore_exit *exit)
 {
 	struct a64_engine *x = eng_of(e);
 	int reason;
 	x->limit = limit;
+	others_ran(x);
 	while ((reason = run_step(x)) < 0)
 		;
 	exit->reason = reason;
@@ -387,12 +409,14 @@ static void a64_get_state(struct encore_engine *e, void *state)
 {
 	struct a64_engine *x = eng_of(e);
 	a64_state__save(&x->cpu, x->irq_pending, x->powered_off, state);
+	((struct a64_state *)state)->others_seen = x->others_seen;
 }
 
 static int a64_set_state(struct encore_engine *e, const void *state)
 {
 	struct a64_engine *x = eng_of(e);
 	a64_state__load(&x->cpu, state, &x->irq_pending, &x->powered_off);
+	x->others_seen = ((const struct a64_state *)state)->others_seen;
 	a64_tlb_reset(&x->cpu);
 	x->reported_el = hook_cpl(&x->cpu); /* a restore is no change of privilege */
 	return 0;

@@ -301,7 +301,7 @@ static inline u64 ext32(const struct a64_insn *i, u64 e)
 static inline int ldp(struct a64_cpu *c, const struct a64_insn *i, u64 a, unsigned size)
 {
 	u64 t[2] = { 0, 0 };
-	int r = a64_load(c, a, size, t, 0);
+	int r = a64_load(c, a, size, t, A64_ACC_PAIR);
 	if (r != A64_OK)
 		return r;
 	if (size == 8) {
@@ -319,7 +319,7 @@ static inline int stp(struct a64_cpu *c, const struct a64_insn *i, u64 a, unsign
 	u64 t[2] = { c->x[i->rd], c->x[i->ra] };
 	if (size == 8)
 		t[0] = (t[0] & A64_MASK32) | t[1] << 32;
-	return a64_store(c, a, size, t, 0);
+	return a64_store(c, a, size, t, A64_ACC_PAIR);
 }
 
 /* SIMD&FP pairs of S and D registers are one access; Q pairs two, both
@@ -334,7 +334,7 @@ static inline int ldpv(struct a64_cpu *c, const struct a64_insn *i, u64 a, unsig
 			r = a64_load(c, a + 16, 16, t[1].b, 0);
 	} else {
 		u8 buf[16];
-		r = a64_load(c, a, 2 * size, buf, 0);
+		r = a64_load(c, a, 2 * size, buf, A64_ACC_PAIR);
 		if (r == A64_OK) {
 			__builtin_memcpy(t[0].b, buf, size);
 			__builtin_memcpy(t[1].b, buf + size, size);
@@ -356,7 +356,7 @@ static inline int stpv(struct a64_cpu *c, const struct a64_insn *i, u64 a, unsig
 	u8 buf[16];
 	__builtin_memcpy(buf, c->v[i->rd].b, size);
 	__builtin_memcpy(buf + size, c->v[i->ra].b, size);
-	return a64_store(c, a, 2 * size, buf, 0);
+	return a64_store(c, a, 2 * size, buf, A64_ACC_PAIR);
 }
 
 #define PAIR_MODES(op, size, fp)                                                      \

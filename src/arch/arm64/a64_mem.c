@@ -105,7 +105,8 @@ static bool misaligned(u64 va, unsigned size)
 static int access(struct a64_cpu *c, u64 va, unsigned size, u8 *buf, unsigned acc)
 {
 	bool fetch = acc & A64_ACC_FETCH;
-	if (misaligned(va, size) &&
+	unsigned align = acc & A64_ACC_PAIR ? size / 2 : size;
+	if (misaligned(va, align) &&
 	    ((acc & A64_ACC_ALIGNED) || (!fetch && (c->sys.sctlr_el1 & A64_SCTLR_A))))
 		return mem_fault(c, va, acc, A64_FSC_ALIGNMENT);
 	struct piece p[2];
@@ -121,7 +122,7 @@ static int access(struct a64_cpu *c, u64 va, unsigned size, u8 *buf, unsigned ac
 		p[k].pa = (p[k].e->pa & ~A64_TLBE_FLAGS) | (p[k].va & (PAGE_SIZE - 1));
 	}
 	for (unsigned k = 0; k < n; k++)
-		if (!fetch && (p[k].e->pa & A64_TLBE_DEVICE) && misaligned(va, size))
+		if (!fetch && (p[k].e->pa & A64_TLBE_DEVICE) && misaligned(va, align))
 			return mem_fault(c, va, acc, A64_FSC_ALIGNMENT);
 	/* The second translation cannot have evicted the first entry: the
 	 * two pages have neighbouring indexes. */

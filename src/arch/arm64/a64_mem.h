@@ -27,6 +27,8 @@
 #define A64_ACC_ATOMIC 0x10   /* read-modify-write (LSE), reported as a write */
 #define A64_ACC_CM 0x20       /* cache maintenance by VA (DC, IC IVAU): a
 			       * fault reports CM = 1 and WnR = 1 */
+#define A64_ACC_PAIR 0x40     /* LDP/STP: two elements of size / 2, each
+			       * aligned on its own (Device memory, SCTLR.A) */
 
 int a64_load_slow(struct a64_cpu *c, u64 va, unsigned size, void *out, unsigned acc);
 int a64_store_slow(struct a64_cpu *c, u64 va, unsigned size, const void *in, unsigned acc);

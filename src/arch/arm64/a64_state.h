@@ -19,6 +19,8 @@ struct a64_state {
 	u64 v[32][2];        /* the SIMD&FP registers, low then high half */
 	u64 fpcr, fpsr;
 	u64 monitor_addr;
+	u64 others_seen;     /* the other vCPUs' instructions when it last ran
+			      * (a64_engine.c: the monitor's clearing) */
 	struct a64_sysregs sys;
 	u8 monitor_size, monitor_open;
 	u8 event, wait;
