@@ -74,3 +74,9 @@ $(GUEST_QEMU_SHIM): $(GUEST_DIR)/qemu/shim.S $(GUEST_DIR)/qemu/shim.c $(GUEST_DI
 		-o $@ $(@D)/shim.S.o $(@D)/shim.c.o
 
 -include $(wildcard $(GUEST_OBJ)/*.d $(GUEST_OBJ)/lib/*.d)
+
+# ---- AArch64 test guests (begin) ----
+# tests/guest/arm64/guests.mk: build/guests/arm64/*.elf with the cross
+# compiler, where it exists (tests/e2e/arm64_guests.sh skips without).
+include $(GUEST_DIR)/arm64/guests.mk
+# ---- AArch64 test guests (end) ----
