@@ -4,12 +4,11 @@
  * unprivileged (LDTR/STTR), pairs (LDP/STP/LDPSW/LDNP/STNP) and PRFM.
  * The exclusive, ordered and atomic forms are a64_atomic.c's.
  *
- * Not implemented here, and UNDEFINED until someone adds them: the
- * Advanced SIMD load/store multiple and single structure forms (LD1..LD4,
- * ST1..ST4, LD1R..LD4R: bit 31 = 0, bits 29:28 = 00 and V = 1, the first
- * case of a64_decode_ldst), and the later extensions (RCPC2 LDAPUR/STLUR,
- * MTE tag accesses and STGP, pointer-authenticated LDRAA/LDRAB, MOPS,
- * LS64).
+ * The Advanced SIMD load/store multiple and single structure forms
+ * (LD1..LD4, ST1..ST4, LD1R..LD4R: bit 31 = 0, bits 29:28 = 00 and V = 1,
+ * the first case of a64_decode_ldst) are a64_ldst_simd.c's.  UNDEFINED:
+ * the later extensions (RCPC2 LDAPUR/STLUR, MTE tag accesses and STGP,
+ * pointer-authenticated LDRAA/LDRAB, MOPS, LS64).
  *
  * Decoded fields, for every handler of this file:
  *   rd    Rt: a GPR index (a64_reg_dst for loads, a64_reg_zr for stores)
@@ -43,6 +42,7 @@
  */
 #include "arch/arm64/a64_alu.h"
 #include "arch/arm64/a64_exception.h"
+#include "arch/arm64/a64_fp.h"
 #include "arch/arm64/a64_mem.h"
 #include "arch/arm64/a64_sysreg.h"
 
@@ -423,11 +423,13 @@ void a64_decode_ldst(u32 w, struct a64_insn *i)
 	bool vec = (w >> 26) & 1;
 	switch (a64_bits(w, 29, 28)) {
 	case 0:
-		/* V = 1: the Advanced SIMD load/store multiple/single structure
-		 * forms (bit 31 = 0), not implemented here: UNDEFINED until they
-		 * are; unallocated for bit 31 = 1. */
+		/* V = 0: exclusives; V = 1: the Advanced SIMD load/store
+		 * multiple/single structure forms (a64_ldst_simd.c, which
+		 * leaves bit 31 = 1 unallocated). */
 		if (!vec && op2 < 2)
 			a64_decode_exclusive(w, i);
+		else if (vec)
+			a64_decode_ldst_simd(w, i); /* a64_ldst_simd.c */
 		else
 			a64_decode_undefined(i);
 		return;

@@ -27,12 +27,14 @@
  *   test -> harness: u32 command, then its payload:
  *     CMD_DATA: DATA_SIZE bytes, the window's contents at the start of
  *               every following case;
- *     CMD_CASE: struct case, then 512 bytes of V0..V31 if CASE_VREGS;
- *               the answer is buffered;
+ *     CMD_CASE: struct case, then 512 bytes of V0..V31 if CASE_VREGS,
+ *               then u32 FPCR and FPSR if CASE_FP; the answer is
+ *               buffered;
  *     CMD_FLUSH: write out the buffered answers (the test sends a batch,
  *               then this, then reads: no pipe can fill up in both
  *               directions at once).
  *   answer: struct result, then 512 bytes of V0..V31 if CASE_VREGS, then
+ *           u32 FPCR and FPSR if CASE_FP, then
  *           `ndiff` u32 words (offset << 8 | new byte) for each window
  *           byte the case changed.
  * EOF on stdin ends the program.
@@ -63,6 +65,7 @@
 #define HELLO_MAGIC 0x41363448u
 
 #define CASE_VREGS 1u
+#define CASE_FP 2u /* FPCR and FPSR too (test_a64_diff_simd) */
 
 struct hello {
 	uint32_t magic, version;
@@ -99,6 +102,7 @@ static uint8_t *g_data;
 static uint8_t g_base[DATA_SIZE];
 static struct case_in g_case;
 static uint8_t g_vin[32][16], g_vout[32][16];
+static uint32_t g_fpin[2], g_fpout[2]; /* FPCR, FPSR */
 static struct result g_res;
 static sigjmp_buf g_jb;
 
@@ -123,6 +127,10 @@ static void on_enter(int sig, siginfo_t *si, void *ucv)
 	struct fpsimd_context *f = fpsimd_of(uc);
 	if (f && (g_case.flags & CASE_VREGS))
 		memcpy(f->vregs, g_vin, sizeof(g_vin));
+	if (f && (g_case.flags & CASE_FP)) {
+		f->fpcr = g_fpin[0];
+		f->fpsr = g_fpin[1];
+	}
 	sigemptyset(&uc->uc_sigmask);
 }
 
@@ -137,8 +145,11 @@ static void on_exit_signal(int sig, siginfo_t *si, void *ucv)
 	g_res.sp = uc->uc_mcontext.sp;
 	g_res.nzcv = uc->uc_mcontext.pstate & 0xf0000000u;
 	struct fpsimd_context *f = fpsimd_of(uc);
-	if (f)
+	if (f) {
 		memcpy(g_vout, f->vregs, sizeof(g_vout));
+		g_fpout[0] = f->fpcr;
+		g_fpout[1] = f->fpsr;
+	}
 	siglongjmp(g_jb, 1);
 }
 
@@ -265,6 +276,8 @@ static void run_case(void)
 	out_put(&g_res, sizeof(g_res));
 	if (c->flags & CASE_VREGS)
 		out_put(g_vout, sizeof(g_vout));
+	if (c->flags & CASE_FP)
+		out_put(g_fpout, sizeof(g_fpout));
 	out_put(diffs, 4 * nd);
 }
 
@@ -294,6 +307,8 @@ int main(void)
 			if (read_all(&g_case, sizeof(g_case)))
 				die("short case");
 			if ((g_case.flags & CASE_VREGS) && read_all(g_vin, sizeof(g_vin)))
+				die("short case");
+			if ((g_case.flags & CASE_FP) && read_all(g_fpin, sizeof(g_fpin)))
 				die("short case");
 			run_case();
 			break;

@@ -1,0 +1,120 @@
+/*
+ * Shared by the A64 SIMD&FP handlers (a64_simd_*.c, a64_fp_*.c,
+ * a64_ldst_simd.c): lane access, retiring, the group decoders
+ * a64_decode_simd_fp dispatches to, and the IEEE 754 core
+ * (a64_fp_core.c) that computes Arm's results and FPSR flags.
+ */
+#ifndef ARM64_A64_FP_H
+#define ARM64_A64_FP_H
+
+#include "arch/arm64/a64_alu.h"
+#include "arch/arm64/a64_sysreg.h"
+
+/* FPCR fields and FPSR cumulative flags. */
+#define A64_FPCR_DN (1u << 25)
+#define A64_FPCR_FZ (1u << 24)
+#define A64_FPCR_RMODE(fpcr) (((fpcr) >> 22) & 3)
+#define A64_FPSR_IOC 0x01u
+#define A64_FPSR_DZC 0x02u
+#define A64_FPSR_OFC 0x04u
+#define A64_FPSR_UFC 0x08u
+#define A64_FPSR_IXC 0x10u
+#define A64_FPSR_IDC 0x80u
+#define A64_FPSR_QC (1u << 27)
+
+/* FPRounding, as FPCR.RMode numbers them, plus ties-away (FRINTA,
+ * FCVTAS/AU) and "exact" (FRINTX: current mode, inexact signalled). */
+enum { A64_RN = 0, A64_RP = 1, A64_RM = 2, A64_RZ = 3, A64_RA = 4 };
+
+/* Lane `k` of `esize` bytes (1, 2, 4, 8) of a register, zero-extended. */
+static inline u64 a64_lane(const union a64_vreg *v, unsigned esize, unsigned k)
+{
+	switch (esize) {
+	case 1: return v->b[k];
+	case 2: return v->h[k];
+	case 4: return v->s[k];
+	default: return v->d[k];
+	}
+}
+
+static inline void a64_set_lane(union a64_vreg *v, unsigned esize, unsigned k, u64 x)
+{
+	switch (esize) {
+	case 1: v->b[k] = (u8)x; break;
+	case 2: v->h[k] = (u16)x; break;
+	case 4: v->s[k] = (u32)x; break;
+	default: v->d[k] = x; break;
+	}
+}
+
+/* Write a result of `bytes` (8 or 16) to Vd: a 64-bit result clears the
+ * upper half. */
+static inline void a64_set_vreg(struct a64_cpu *c, unsigned rd, const union a64_vreg *r,
+				unsigned bytes)
+{
+	c->v[rd] = *r;
+	if (bytes == 8)
+		c->v[rd].d[1] = 0;
+}
+
+/* Write a scalar of `esize` bytes to Vd, zeroing the rest. */
+static inline void a64_set_scalar(struct a64_cpu *c, unsigned rd, unsigned esize, u64 x)
+{
+	union a64_vreg r = { .d = { 0, 0 } };
+	a64_set_lane(&r, esize, 0, x);
+	c->v[rd] = r;
+}
+
+/* ---- group decoders (a64_decode_simd_fp dispatches) ---- */
+void a64_decode_fp_scalar(u32 w, struct a64_insn *i);   /* a64_fp_scalar.c */
+void a64_decode_simd_int(u32 w, struct a64_insn *i);    /* a64_simd_int.c */
+void a64_decode_simd_perm(u32 w, struct a64_insn *i);   /* a64_simd_perm.c */
+void a64_decode_ldst_simd(u32 w, struct a64_insn *i);   /* a64_ldst_simd.c */
+
+/* ---- the IEEE 754 core (a64_fp_core.c) ----
+ * Operands and results are raw encodings (`dbl`: 64-bit double, else
+ * 32-bit single in the low bits).  Every function honours c->fpcr (RMode,
+ * FZ, DN) and ORs the exceptions it raises into c->fpsr, as the Arm ARM's
+ * pseudocode (FPAdd, FPMulAdd, FPProcessNaNs, FPRound, ...) says. */
+enum { A64_FADD, A64_FSUB, A64_FMUL, A64_FDIV, A64_FMAX, A64_FMIN, A64_FMAXNM, A64_FMINNM,
+       A64_FNMUL, A64_FABD };
+u64 a64_fp_binop(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b);
+u64 a64_fp_sqrt(struct a64_cpu *c, bool dbl, u64 a);
+/* FPMulAdd: addend + a * b, one rounding. */
+u64 a64_fp_muladd(struct a64_cpu *c, bool dbl, u64 addend, u64 a, u64 b);
+/* FPCompare: NZCV (bits 31:28); `signal`: FCMPE (any NaN is invalid). */
+u32 a64_fp_compare(struct a64_cpu *c, bool dbl, u64 a, u64 b, bool signal);
+/* FCMEQ/FCMGE/FCMGT (op 0/1/2): all ones or zero, of the element width. */
+bool a64_fp_cmp_lane(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b);
+/* FRINT* with rounding `rmode` (A64_RN..A64_RA); `exact`: FRINTX. */
+u64 a64_fp_round_int(struct a64_cpu *c, bool dbl, u64 a, unsigned rmode, bool exact);
+/* FPToFixed: to a signed/unsigned integer of `ibits` (32 or 64) bits
+ * with `fbits` fraction bits, saturating. */
+u64 a64_fp_to_int(struct a64_cpu *c, bool dbl, u64 a, unsigned fbits, bool is_unsigned,
+		  unsigned ibits, unsigned rmode);
+/* FixedToFP: an `ibits`-bit integer with `fbits` fraction bits. */
+u64 a64_fp_from_int(struct a64_cpu *c, bool dbl, u64 v, unsigned fbits, bool is_unsigned,
+		    unsigned ibits);
+/* FCVT between precisions: sizes in bytes (2, 4, 8). */
+u64 a64_fp_convert(struct a64_cpu *c, u64 a, unsigned from, unsigned to);
+/* FABS / FNEG: no exceptions, NaNs untouched but for the sign. */
+static inline u64 a64_fp_abs(bool dbl, u64 a)
+{
+	return a & (dbl ? ~(1ull << 63) : 0x7fffffffull);
+}
+static inline u64 a64_fp_neg(bool dbl, u64 a)
+{
+	return a ^ (dbl ? 1ull << 63 : 0x80000000ull);
+}
+
+/* VFPExpandImm: the 8-bit immediate of FMOV (immediate) and the vector
+ * FMOV as a single (dbl false) or double. */
+static inline u64 a64_vfp_expand_imm(unsigned imm8, bool dbl)
+{
+	u64 sign = imm8 >> 7, b6 = (imm8 >> 6) & 1, frac = imm8 & 0x3f;
+	if (dbl)
+		return sign << 63 | (b6 ^ 1) << 62 | (b6 ? 0xffull : 0) << 54 | frac << 48;
+	return sign << 31 | (b6 ^ 1) << 30 | (b6 ? 0x1full : 0) << 25 | frac << 19;
+}
+
+#endif

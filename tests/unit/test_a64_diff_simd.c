@@ -1,0 +1,1216 @@
+/*
+ * Differential tests of the AArch64 interpreter's scalar floating point,
+ * Advanced SIMD and SIMD structure loads/stores against QEMU, with the
+ * harness and protocol of test_a64_diff.c (tests/guest/arm64/diff_harness.c,
+ * CASE_FP: FPCR and FPSR are inputs and outputs too).  Every case starts
+ * from random V registers whose lanes mix random bits with interesting
+ * IEEE values (zeros, infinities, quiet and signalling NaNs with
+ * payloads, denormals, extreme normals, small integers, integer lane
+ * boundaries), a random FPCR (RMode, FZ, DN) and FPSR, and compares
+ * X0..X30, SP, NZCV, V0..V31, FPCR, FPSR, the data window and how the
+ * case ended.
+ *
+ * Options as test_a64_diff's: ENCORE_TEST_SEED, ENCORE_DIFF_SCALE,
+ * ENCORE_DIFF_ONLY, ENCORE_A64_HARNESS, ENCORE_QEMU_AARCH64,
+ * ENCORE_A64_LIST=1.
+ */
+#define _GNU_SOURCE /* F_SETPIPE_SZ */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "arch/arm64/a64_cpu.h"
+#include "arch/arm64/a64_exception.h"
+#include "arch/arm64/a64_mem.h"
+#include "arch/arm64/a64_sysreg.h"
+
+/* ---- the protocol (tests/guest/arm64/diff_harness.c) ---- */
+
+#define CODE_BASE 0x50000000ull
+#define CODE_SIZE 0x10000000ull
+#define DATA_ADDR 0x57f80000ull
+#define DATA_SIZE 0x4000u
+#define MAX_INSNS 4
+#define CODE_PC 0x58000000ull /* cases start in the 64 KiB from here */
+
+#define PROTO_VERSION 1
+#define CMD_DATA 0x41363444u
+#define CMD_CASE 0x41363443u
+#define CMD_FLUSH 0x41363446u
+#define RESULT_MAGIC 0x41363452u
+#define HELLO_MAGIC 0x41363448u
+#define CASE_VREGS 1u
+#define CASE_FP 2u
+
+struct hello {
+	u32 magic, version;
+	u32 case_size, result_size;
+	u64 code_base, code_size, data_addr;
+	u32 data_size, max_insns;
+};
+
+struct case_in {
+	u32 flags;
+	u32 ninsns;
+	u32 insn[MAX_INSNS];
+	u64 pc;
+	u64 x[31];
+	u64 sp;
+	u64 nzcv;
+	u32 patch_off, patch_len;
+	u8 patch[64];
+};
+
+struct result {
+	u32 magic;
+	u32 sig;
+	u32 si_code;
+	u32 ndiff;
+	u64 fault_addr;
+	u64 pc;
+	u64 x[31];
+	u64 sp;
+	u64 nzcv;
+};
+
+_Static_assert(sizeof(struct hello) == 48, "hello layout");
+_Static_assert(sizeof(struct case_in) == 368, "case layout");
+_Static_assert(sizeof(struct result) == 296, "result layout");
+
+/* Linux signal numbers and codes on arm64 (as the harness reports them). */
+#define HSIGILL 4
+#define HSIGTRAP 5
+#define HSIGBUS 7
+#define HSIGSEGV 11
+#define HBUS_ADRALN 1
+
+/* ---- a case and how it ended ---- */
+
+struct tcase {
+	struct case_in in;
+	u8 v[32][16];
+	u32 fp[2]; /* FPCR, FPSR */
+};
+
+enum { OUT_DONE, OUT_UNDEF, OUT_ALIGN, OUT_DABT, OUT_SPALIGN, OUT_OTHER };
+static const char *const out_names[] = { "done", "undefined", "alignment fault", "data abort",
+					  "SP alignment fault", "other exception" };
+
+struct outcome {
+	int kind;
+	u64 pc;       /* done: the pc reached; else the faulting instruction */
+	u64 far;      /* alignment fault, data abort */
+	u32 info;     /* QEMU: the signal; encore: ESR_EL1 */
+	u64 x[31], sp;
+	u32 nzcv;
+	u8 v[32][16];
+	u32 fp[2];
+	u8 *data;     /* the window after the case */
+};
+
+static struct rng R;
+static u8 g_base[DATA_SIZE]; /* the window at the start of every case */
+
+/* ---- the QEMU side ---- */
+
+static pid_t g_pid = -1;
+static int g_to = -1;
+static FILE *g_from;
+static bool g_dead;
+/* Both pipes hold a whole batch: the next family's cases can be sent
+ * before this one's answers are read, so QEMU and encore run at once. */
+static bool g_pipelined;
+#define PIPE_BYTES (1 << 20)
+
+static const char *harness_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("ENCORE_A64_HARNESS");
+	if (env && *env)
+		return env;
+	ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 40);
+	if (n <= 0)
+		return "tests/arm64/diff_harness";
+	path[n] = 0;
+	char *slash = strrchr(path, '/');
+	strcpy(slash ? slash + 1 : path, "arm64/diff_harness");
+	return path;
+}
+
+/* Is `prog` runnable (a path, or found in PATH)? */
+static bool runnable(const char *prog)
+{
+	if (strchr(prog, '/'))
+		return access(prog, X_OK) == 0;
+	const char *p = getenv("PATH");
+	char buf[4096];
+	while (p && *p) {
+		const char *end = strchr(p, ':');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, p, prog);
+		if (access(buf, X_OK) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+static void write_all(const void *p, size_t n)
+{
+	const u8 *b = p;
+	while (n && !g_dead) {
+		ssize_t w = write(g_to, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			g_dead = true;
+			return;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+static bool read_all(void *p, size_t n)
+{
+	if (g_dead || fread(p, 1, n, g_from) != n) {
+		g_dead = true;
+		return false;
+	}
+	return true;
+}
+
+static void qemu_start(void)
+{
+	const char *qemu = getenv("ENCORE_QEMU_AARCH64");
+	const char *harness = harness_path();
+	if (!qemu || !*qemu)
+		qemu = "qemu-aarch64";
+	if (!runnable(qemu))
+		check_skip("%s not found (Debian: qemu-user)", qemu);
+	if (access(harness, X_OK))
+		check_skip("no harness at %s (needs aarch64-linux-gnu-gcc at build time)", harness);
+	int to[2], from[2];
+	if (pipe(to) || pipe(from)) {
+		perror("pipe");
+		exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	g_pid = fork();
+	if (g_pid == 0) {
+		dup2(to[0], 0);
+		dup2(from[1], 1);
+		close(to[0]);
+		close(to[1]);
+		close(from[0]);
+		close(from[1]);
+		/* No SVE: QEMU restores the Z registers from the signal frame
+		 * after the V registers, which would undo the case's V0..V31. */
+		execlp(qemu, qemu, "-cpu", "max,sve=off", harness, (char *)NULL);
+		fprintf(stderr, "exec %s: %s\n", qemu, strerror(errno));
+		_exit(127);
+	}
+	close(to[0]);
+	close(from[1]);
+	g_pipelined = fcntl(to[1], F_SETPIPE_SZ, PIPE_BYTES) >= PIPE_BYTES &&
+		      fcntl(from[0], F_SETPIPE_SZ, PIPE_BYTES) >= PIPE_BYTES;
+	g_to = to[1];
+	g_from = fdopen(from[0], "rb");
+	struct hello h;
+	if (!read_all(&h, sizeof(h)) || h.magic != HELLO_MAGIC || h.version != PROTO_VERSION ||
+	    h.case_size != sizeof(struct case_in) || h.result_size != sizeof(struct result) ||
+	    h.code_base != CODE_BASE || h.code_size != CODE_SIZE || h.data_addr != DATA_ADDR ||
+	    h.data_size != DATA_SIZE || h.max_insns != MAX_INSNS) {
+		check_failf("harness", "%s under %s: no hello or another protocol", harness, qemu);
+		g_dead = true;
+		return;
+	}
+	u32 cmd = CMD_DATA;
+	write_all(&cmd, 4);
+	write_all(g_base, DATA_SIZE);
+}
+
+static void qemu_stop(void)
+{
+	if (g_to >= 0)
+		close(g_to);
+	if (g_from)
+		fclose(g_from);
+	if (g_pid > 0) {
+		int st;
+		waitpid(g_pid, &st, 0);
+	}
+}
+
+/* Send a batch of cases; the answers come with qemu_result. */
+static void qemu_send(const struct tcase *t, unsigned n)
+{
+	static u8 *buf;
+	static size_t cap;
+	size_t need = (size_t)n * (4 + sizeof(struct case_in) + 512 + 8) + 4, len = 0;
+	if (need > cap) {
+		cap = need;
+		buf = realloc(buf, cap);
+	}
+	for (unsigned k = 0; k < n; k++) {
+		u32 cmd = CMD_CASE;
+		memcpy(buf + len, &cmd, 4);
+		memcpy(buf + len + 4, &t[k].in, sizeof(t[k].in));
+		len += 4 + sizeof(t[k].in);
+		if (t[k].in.flags & CASE_VREGS) {
+			memcpy(buf + len, t[k].v, 512);
+			len += 512;
+		}
+		if (t[k].in.flags & CASE_FP) {
+			memcpy(buf + len, t[k].fp, 8);
+			len += 8;
+		}
+	}
+	u32 cmd = CMD_FLUSH;
+	memcpy(buf + len, &cmd, 4);
+	write_all(buf, len + 4);
+}
+
+/* The state where the harness's run ended: a SIGILL outside the code (or
+ * a fetch fault there) is where the code went; inside it, an undefined
+ * instruction. */
+static bool qemu_result(const struct tcase *t, struct outcome *o)
+{
+	struct result r;
+	if (!read_all(&r, sizeof(r)) || r.magic != RESULT_MAGIC)
+		return false;
+	if ((t->in.flags & CASE_VREGS) && !read_all(o->v, 512))
+		return false;
+	if ((t->in.flags & CASE_FP) && !read_all(o->fp, 8))
+		return false;
+	memcpy(o->data, g_base, DATA_SIZE);
+	memcpy(o->data + t->in.patch_off, t->in.patch, t->in.patch_len);
+	for (u32 k = 0; k < r.ndiff; k++) {
+		u32 d;
+		if (!read_all(&d, 4) || (d >> 8) >= DATA_SIZE)
+			return false;
+		o->data[d >> 8] = (u8)d;
+	}
+	bool inside = r.pc >= t->in.pc && r.pc < t->in.pc + 4 * t->in.ninsns;
+	memcpy(o->x, r.x, sizeof(o->x));
+	o->sp = r.sp;
+	o->nzcv = (u32)r.nzcv;
+	o->pc = r.pc;
+	o->far = 0;
+	o->info = r.sig;
+	if ((r.sig == HSIGILL && !inside) || (r.sig == HSIGSEGV && r.fault_addr == r.pc))
+		o->kind = OUT_DONE;
+	else if (r.sig == HSIGILL)
+		o->kind = OUT_UNDEF;
+	else if (r.sig == HSIGBUS && r.si_code == HBUS_ADRALN)
+		o->kind = OUT_ALIGN;
+	else if (r.sig == HSIGSEGV || r.sig == HSIGBUS)
+		o->kind = OUT_DABT;
+	else
+		o->kind = OUT_OTHER;
+	if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+		o->far = r.fault_addr;
+	return true;
+}
+
+/* ---- the encore side ---- */
+
+#define TABLE_PA 0x1000ull
+#define VBAR 0x2000ull
+#define NPAGES (CODE_SIZE >> 12)
+
+static struct a64_cpu *g_cpu;
+static u8 **g_pages;          /* the code region, page by page */
+static u8 g_window[DATA_SIZE] __attribute__((aligned(4096)));
+static u8 g_table[4096] __attribute__((aligned(4096)));
+static unsigned g_stray;      /* accesses outside RAM (MMIO) in this case */
+
+static u8 *ram_ptr(void *opaque, u64 pa)
+{
+	(void)opaque;
+	if (pa >= DATA_ADDR && pa < DATA_ADDR + DATA_SIZE)
+		return g_window + (pa - DATA_ADDR);
+	if ((pa & ~0xfffull) == TABLE_PA)
+		return g_table + (pa & 0xfff);
+	if (pa < CODE_BASE || pa >= CODE_BASE + CODE_SIZE)
+		return NULL;
+	u64 k = (pa - CODE_BASE) >> 12;
+	if (!g_pages[k] && !(g_pages[k] = calloc(1, 4096))) {
+		perror("calloc");
+		exit(1);
+	}
+	return g_pages[k] + (pa & 0xfff);
+}
+
+static void mmio(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write)
+{
+	(void)opaque;
+	(void)pa;
+	(void)is_write;
+	memset(data, 0, len);
+	g_stray++;
+}
+
+static void sysreg(u32 key, u64 v)
+{
+	if (!a64_sysreg_write(g_cpu, key, v)) {
+		fprintf(stderr, "cannot write system register %#x\n", key);
+		exit(1);
+	}
+}
+
+/*
+ * EL0 with the MMU on: TTBR0 -> one L1 table at TABLE_PA whose entry 1
+ * maps [1 GiB, 2 GiB) (code region and window) as a block of Normal
+ * write-back memory, EL0 read/write/execute; T0SZ = 25 (39-bit VAs).
+ */
+static void encore_init(void)
+{
+	g_cpu = calloc(1, sizeof(*g_cpu));
+	g_pages = calloc(NPAGES, sizeof(*g_pages));
+	if (!g_cpu || !g_pages) {
+		perror("calloc");
+		exit(1);
+	}
+	g_cpu->bus = (struct a64_bus){ .ram_ptr = ram_ptr, .mmio = mmio };
+	a64_sysreg_reset(g_cpu);
+	u64 block = 0x40000000ull | 1 /* block */ | 1 << 2 /* AttrIndx 1 */ | 1 << 6 /* EL0 */ |
+		    3 << 8 /* inner shareable */ | 1 << 10 /* AF */;
+	memcpy(g_table + 8, &block, 8);
+	sysreg(A64_SYSREG(3, 0, 10, 2, 0), 0xff00);                          /* MAIR: attr 1 WB */
+	sysreg(A64_SYSREG(3, 0, 2, 0, 2), 25 | 1ull << 23 | 2ull << 30 | 2ull << 32); /* TCR */
+	sysreg(A64_SYSREG(3, 0, 2, 0, 0), TABLE_PA);                         /* TTBR0 */
+	sysreg(A64_SYSREG(3, 0, 1, 0, 2), 3ull << 20);                       /* CPACR: FPEN */
+	u64 sctlr = (g_cpu->sys.sctlr_el1 | A64_SCTLR_M) &
+		    ~(A64_SCTLR_A | A64_SCTLR_SA | A64_SCTLR_SA0);
+	sysreg(A64_SYSREG(3, 0, 1, 0, 0), sctlr);
+	g_cpu->sys.vbar_el1 = VBAR;
+}
+
+static void put_words(u64 pc, const u32 *w, unsigned n)
+{
+	for (unsigned k = 0; k < n; k++)
+		memcpy(ram_ptr(NULL, pc + 4 * k), &w[k], 4);
+}
+
+static void encore_run(const struct tcase *t, struct outcome *o)
+{
+	struct a64_cpu *c = g_cpu;
+	const struct case_in *in = &t->in;
+	memcpy(c->x, in->x, sizeof(in->x));
+	c->x[A64_XZR] = 0;
+	c->x[A64_SP] = in->sp;
+	c->el = 0;
+	c->spsel = 0;
+	c->daif = 0;
+	c->il = 0;
+	c->nzcv = (u32)in->nzcv & 0xf0000000u;
+	c->monitor.open = false;
+	if (in->flags & CASE_VREGS)
+		memcpy(c->v, t->v, sizeof(t->v));
+	else
+		memset(c->v, 0, sizeof(c->v));
+	c->fpcr = t->fp[0];
+	c->fpsr = t->fp[1];
+	c->pc = in->pc;
+	c->sys.esr_el1 = c->sys.far_el1 = c->sys.elr_el1 = 0;
+	put_words(in->pc, in->insn, in->ninsns);
+	memcpy(g_window, g_base, DATA_SIZE);
+	memcpy(g_window + in->patch_off, in->patch, in->patch_len);
+	g_stray = 0;
+
+	int r = A64_OK;
+	for (unsigned step = 0; step < 64; step++) {
+		if (c->pc < in->pc || c->pc >= in->pc + 4 * in->ninsns)
+			break;
+		r = a64_step(c);
+		if (r == A64_EXC)
+			break;
+	}
+	memcpy(o->x, c->x, sizeof(o->x));
+	o->nzcv = c->nzcv;
+	memcpy(o->v, c->v, sizeof(o->v));
+	o->fp[0] = c->fpcr;
+	o->fp[1] = c->fpsr;
+	memcpy(o->data, g_window, DATA_SIZE);
+	o->far = 0;
+	o->info = 0;
+	if (r != A64_EXC) {
+		o->kind = g_stray ? OUT_OTHER : OUT_DONE;
+		o->pc = c->pc;
+		o->sp = c->x[A64_SP];
+	} else {
+		u32 esr = (u32)c->sys.esr_el1, ec = esr >> 26;
+		o->info = esr;
+		o->pc = c->sys.elr_el1;
+		o->sp = c->sp_el0;
+		if (ec == A64_EC_UNKNOWN)
+			o->kind = OUT_UNDEF;
+		else if (ec == A64_EC_DABT_LOWER && (esr & 0x3f) == 0x21)
+			o->kind = OUT_ALIGN;
+		else if (ec == A64_EC_DABT_LOWER)
+			o->kind = OUT_DABT;
+		else if (ec == A64_EC_SP_ALIGN)
+			o->kind = OUT_SPALIGN;
+		else
+			o->kind = OUT_OTHER;
+		if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+			o->far = c->sys.far_el1;
+	}
+	static const u32 zero[MAX_INSNS];
+	put_words(in->pc, zero, in->ninsns);
+}
+
+/* ---- reports ---- */
+
+static csh g_cs;
+static bool g_cs_ok;
+
+static void disasm(const u32 *w, unsigned n, char *out, size_t len)
+{
+	size_t used = 0;
+	out[0] = 0;
+	for (unsigned k = 0; k < n && used < len; k++) {
+		cs_insn *insn;
+		size_t got = g_cs_ok ? cs_disasm(g_cs, (const u8 *)&w[k], 4, 0, 1, &insn) : 0;
+		int m;
+		if (got) {
+			m = snprintf(out + used, len - used, "%s%s %s", k ? "; " : "",
+				     insn->mnemonic, insn->op_str);
+			cs_free(insn, got);
+		} else {
+			m = snprintf(out + used, len - used, "%s(capstone: ?)", k ? "; " : "");
+		}
+		if (m > 0)
+			used += (size_t)m;
+	}
+}
+
+/* Append to a line, keeping it within its buffer. */
+struct line {
+	char s[4096];
+	size_t n;
+};
+
+static void add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	if (l->n >= sizeof(l->s) - 1)
+		return;
+	va_start(ap, fmt);
+	int m = vsnprintf(l->s + l->n, sizeof(l->s) - l->n, fmt, ap);
+	va_end(ap);
+	if (m > 0)
+		l->n += (size_t)m;
+	if (l->n >= sizeof(l->s))
+		l->n = sizeof(l->s) - 1;
+}
+
+static void reg_name(unsigned r, char *b)
+{
+	if (r == 31)
+		strcpy(b, "sp");
+	else
+		sprintf(b, "x%u", r);
+}
+
+/* The inputs an instruction can read: the registers its usual fields name. */
+static void add_inputs(struct line *l, const struct case_in *in)
+{
+	u32 seen = 0;
+	add(l, " | in: pc=%#llx nzcv=%x", (unsigned long long)in->pc, (unsigned)(in->nzcv >> 28));
+	for (unsigned k = 0; k < in->ninsns; k++) {
+		static const unsigned shifts[4] = { 0, 5, 10, 16 };
+		for (unsigned f = 0; f < 4; f++) {
+			unsigned r = (in->insn[k] >> shifts[f]) & 31;
+			if (seen >> r & 1)
+				continue;
+			seen |= 1u << r;
+			char b[8];
+			reg_name(r, b);
+			add(l, " %s=%#llx", b, (unsigned long long)(r == 31 ? in->sp : in->x[r]));
+		}
+	}
+	if (in->patch_len)
+		add(l, " (window patched at +%#x, %u bytes)", in->patch_off, in->patch_len);
+}
+
+static void add_outcome(struct line *l, const char *who, const struct outcome *o)
+{
+	add(l, " %s: %s at %#llx", who, out_names[o->kind], (unsigned long long)o->pc);
+	if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
+		add(l, " far %#llx", (unsigned long long)o->far);
+	if (o->kind != OUT_DONE)
+		add(l, " (%s %#x)", strcmp(who, "qemu") ? "esr" : "signal", o->info);
+	add(l, ";");
+}
+
+/* Compare; one failure line with everything that differs. */
+static bool compare(const char *tag, const struct tcase *t, const struct outcome *q,
+		    const struct outcome *e)
+{
+	struct line l = { .n = 0 };
+	bool bad = false;
+	if (q->kind != e->kind || q->pc != e->pc || q->far != e->far) {
+		add(&l, " |");
+		add_outcome(&l, "qemu", q);
+		add_outcome(&l, "encore", e);
+		bad = true;
+	}
+	for (unsigned r = 0; r < 31; r++)
+		if (q->x[r] != e->x[r]) {
+			add(&l, " | x%u: qemu %#llx encore %#llx", r, (unsigned long long)q->x[r],
+			    (unsigned long long)e->x[r]);
+			bad = true;
+		}
+	if (q->sp != e->sp) {
+		add(&l, " | sp: qemu %#llx encore %#llx", (unsigned long long)q->sp,
+		    (unsigned long long)e->sp);
+		bad = true;
+	}
+	if (q->nzcv != e->nzcv) {
+		add(&l, " | nzcv: qemu %x encore %x", q->nzcv >> 28, e->nzcv >> 28);
+		bad = true;
+	}
+	if (t->in.flags & CASE_VREGS)
+		for (unsigned r = 0; r < 32; r++)
+			if (memcmp(q->v[r], e->v[r], 16)) {
+				u64 a[2], b[2];
+				memcpy(a, q->v[r], 16);
+				memcpy(b, e->v[r], 16);
+				add(&l, " | v%u: qemu %016llx%016llx encore %016llx%016llx", r,
+				    (unsigned long long)a[1], (unsigned long long)a[0],
+				    (unsigned long long)b[1], (unsigned long long)b[0]);
+				bad = true;
+			}
+	if ((t->in.flags & CASE_FP) && memcmp(q->fp, e->fp, 8)) {
+		add(&l, " | fpcr/fpsr: qemu %#x/%#x encore %#x/%#x (in %#x/%#x)", q->fp[0],
+		    q->fp[1], e->fp[0], e->fp[1], t->fp[0], t->fp[1]);
+		bad = true;
+	}
+	unsigned shown = 0;
+	for (u32 k = 0; k < DATA_SIZE; k++)
+		if (q->data[k] != e->data[k]) {
+			if (shown++ < 8)
+				add(&l, " | window+%#x: qemu %02x encore %02x", k, q->data[k],
+				    e->data[k]);
+			bad = true;
+		}
+	if (shown > 8)
+		add(&l, " | (%u window bytes differ)", shown);
+	if (!bad) {
+		check_pass();
+		return true;
+	}
+	if (!check_fail())
+		return false;
+	char dis[512];
+	disasm(t->in.insn, t->in.ninsns, dis, sizeof(dis));
+	printf("FAIL %s:", tag);
+	for (unsigned k = 0; k < t->in.ninsns; k++)
+		printf(" %08x", t->in.insn[k]);
+	printf(" (%s)", dis);
+	struct line in = { .n = 0 };
+	add_inputs(&in, &t->in);
+	printf("%s%s\n", in.s, l.s);
+	fflush(stdout);
+	return false;
+}
+
+/* ---- values and fields ---- */
+
+static u64 edge_val(void)
+{
+	static const u64 e[] = {
+		0, 1, 2, 3, ~0ull, ~0ull - 1, 0x7fffffffffffffffull, 0x8000000000000000ull,
+		0x8000000000000001ull, 0xffffffffull, 0x7fffffffull, 0x80000000ull, 0x80000001ull,
+		0x100000000ull, 0xfffffffeull, 0xffffffff00000000ull, 0xffffffff80000000ull,
+		0xffffffff7fffffffull, 0x00000000ffff8000ull, 0xff, 0x80, 0x7f, 0xffff, 0x8000,
+	};
+	switch (rng_below(&R, 6)) {
+	case 0: return e[rng_below(&R, ARRAY_SIZE(e))];
+	case 1: return 1ull << rng_below(&R, 64);
+	case 2: return (1ull << rng_below(&R, 64)) - 1;
+	case 3: return (rng_next(&R) & ~0xffffffffull) |
+		       (e[rng_below(&R, ARRAY_SIZE(e))] & 0xffffffff);
+	case 4: return (u64)((i64)rng_below(&R, 64) - 32);
+	default: return rng_next(&R);
+	}
+}
+
+static u64 rval(void)
+{
+	return rng_chance(&R, 1, 2) ? edge_val() : rng_next(&R);
+}
+
+static u32 field(u32 w, unsigned hi, unsigned lo)
+{
+	return (w >> lo) & ((2u << (hi - lo)) - 1);
+}
+
+static u32 set_field(u32 w, unsigned hi, unsigned lo, u32 v)
+{
+	u32 m = ((2u << (hi - lo)) - 1) << lo;
+	return (w & ~m) | ((v << lo) & m);
+}
+
+/* Rarely: keep a field value the architecture leaves unallocated. */
+static bool rare(void)
+{
+	return rng_chance(&R, 1, 16);
+}
+
+/* Registers as the base (31 = SP) and as a source (31 = XZR). */
+static void set_base(struct case_in *in, unsigned r, u64 v)
+{
+	if (r == 31)
+		in->sp = v;
+	else
+		in->x[r] = v;
+}
+
+/* An address in the window with room for `size` bytes and some margin,
+ * aligned to `align`. */
+static u64 window_addr(unsigned size, unsigned align)
+{
+	u64 off = 64 + rng_below(&R, DATA_SIZE - 128 - size);
+	return DATA_ADDR + (off & ~(u64)(align - 1));
+}
+
+/* A register field other than `avoid` (and not 31 unless allowed). */
+static unsigned other_reg(unsigned avoid, bool allow31)
+{
+	unsigned r;
+	do
+		r = (unsigned)rng_below(&R, allow31 ? 32 : 31);
+	while (r == avoid);
+	return r;
+}
+
+/* ---- families ---- */
+
+struct family;
+typedef void (*fix_fn)(const struct family *f, struct tcase *t);
+
+struct family {
+	char name[40];
+	u32 value, mask;  /* the word: value | (random & mask), then fix */
+	fix_fn fix;
+	u8 kind, mode, size; /* what fix needs */
+	bool vregs;
+	unsigned base;    /* cases at scale 1 */
+	unsigned ran;
+	unsigned outcomes[OUT_OTHER + 1]; /* how QEMU's runs ended */
+};
+
+static struct family g_fams[1000];
+static unsigned g_nfams;
+
+static struct family *fam(const char *name, u32 value, u32 mask, fix_fn fix)
+{
+	if (g_nfams == ARRAY_SIZE(g_fams)) {
+		fprintf(stderr, "too many families\n");
+		exit(1);
+	}
+	struct family *f = &g_fams[g_nfams++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->value = value;
+	f->mask = mask;
+	f->fix = fix;
+	f->base = 300;
+	return f;
+}
+
+/* ---- values ---- */
+
+static const u32 f32_special[] = {
+	0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x7f800001,
+	0xffa00005, 0x7fbfffff, 0x00000001, 0x807fffff, 0x00400000, 0x00800000, 0x80800000,
+	0x7f7fffff, 0xff7fffff, 0x3f800000, 0xbf800000, 0x3f000000, 0xbf000000, 0x3fc00000,
+	0x40200000, 0x4f000000, 0xcf000000, 0x5f000000, 0xdf000000, 0x4effffff, 0x4f800000,
+	0x5f800000, 0x3effffff, 0x00800001, 0x34000000, 0x0c000000,
+};
+static const u64 f64_special[] = {
+	0, 0x8000000000000000ull, 0x7ff0000000000000ull, 0xfff0000000000000ull,
+	0x7ff8000000000000ull, 0xfff8000000000123ull, 0x7ff0000000000001ull,
+	0xfff4000000000abcull, 0x0000000000000001ull, 0x800fffffffffffffull,
+	0x0008000000000000ull, 0x0010000000000000ull, 0x8010000000000000ull,
+	0x7fefffffffffffffull, 0xffefffffffffffffull, 0x3ff0000000000000ull,
+	0xbff0000000000000ull, 0x3fe0000000000000ull, 0xbfe0000000000000ull,
+	0x3ff8000000000000ull, 0x4004000000000000ull, 0x41e0000000000000ull,
+	0xc1e0000000000000ull, 0x43e0000000000000ull, 0xc3e0000000000000ull,
+	0x41dfffffffc00000ull, 0x41f0000000000000ull, 0x43f0000000000000ull,
+	0x3fdfffffffffffffull, 0x36a0000000000000ull, 0x3810000000000000ull,
+	0x47efffffe0000000ull, 0x380fffffffffffffull, 0x41efffffffe00000ull,
+};
+
+/* A float near an interesting exponent (tiny, around 1, near the
+ * integer limits, huge), or the width's special values. */
+static u32 f32_val(void)
+{
+	switch (rng_below(&R, 4)) {
+	case 0: return f32_special[rng_below(&R, ARRAY_SIZE(f32_special))];
+	case 1: {
+		static const u32 exps[] = { 0, 1, 2, 24, 100, 126, 127, 128, 150, 157, 158, 159,
+					    190, 191, 254 };
+		u32 e = exps[rng_below(&R, ARRAY_SIZE(exps))] + (u32)rng_below(&R, 3);
+		e = e > 254 ? 254 : e;
+		return (u32)(rng_next(&R) & 0x807fffff) | e << 23;
+	}
+	case 2: return (u32)(rng_next(&R) & 0x807fffff) | (u32)(120 + rng_below(&R, 16)) << 23;
+	default: return (u32)rng_next(&R);
+	}
+}
+
+static u64 f64_val(void)
+{
+	switch (rng_below(&R, 4)) {
+	case 0: return f64_special[rng_below(&R, ARRAY_SIZE(f64_special))];
+	case 1: {
+		static const u64 exps[] = { 0, 1, 2, 53, 800, 895, 896, 897, 1022, 1023, 1024,
+					    1053, 1054, 1055, 1086, 1087, 1150, 2046 };
+		u64 e = exps[rng_below(&R, ARRAY_SIZE(exps))] + rng_below(&R, 3);
+		e = e > 2046 ? 2046 : e;
+		return (rng_next(&R) & 0x800fffffffffffffull) | e << 52;
+	}
+	case 2: return (rng_next(&R) & 0x800fffffffffffffull) | (1015 + rng_below(&R, 16)) << 52;
+	default: return rng_next(&R);
+	}
+}
+
+static void fill_vregs(struct tcase *t)
+{
+	for (unsigned r = 0; r < 32; r++)
+		for (unsigned h = 0; h < 2; h++) {
+			u64 v;
+			switch (rng_below(&R, 5)) {
+			case 0: v = f32_val() | (u64)f32_val() << 32; break;
+			case 1: case 2: v = f64_val(); break;
+			case 3: v = edge_val(); break;
+			default: v = rng_next(&R); break;
+			}
+			memcpy(&t->v[r][8 * h], &v, 8);
+		}
+	t->fp[0] = (u32)rng_below(&R, 4) << 22 | (rng_chance(&R, 1, 4) ? 1u << 24 : 0) |
+		   (rng_chance(&R, 1, 4) ? 1u << 25 : 0);
+	t->fp[1] = rng_chance(&R, 1, 2) ? 0 : ((u32)rng_next(&R) & 0x9f) |
+					      (rng_chance(&R, 1, 4) ? 1u << 27 : 0);
+}
+
+/*
+ * Encodings the random fields of a family can reach that encore does not
+ * implement yet (they are UNDEFINED there, executed by QEMU): the cases
+ * draw again.  Bits 30 (Q) and 28 (scalar) are don't-care in the masks.
+ */
+static const struct { u32 value, mask; } not_implemented[] = {
+	{ 0x0e204c00, 0x8f20fc00 }, /* SQSHL, UQSHL (register) */
+	{ 0x0e205c00, 0x8f20fc00 }, /* SQRSHL, UQRSHL */
+	{ 0x0e20b400, 0x8f20fc00 }, /* SQDMULH, SQRDMULH */
+	{ 0x0e20dc00, 0xafa0fc00 }, /* FMULX */
+	{ 0x0e20fc00, 0xaf20fc00 }, /* FRECPS, FRSQRTS */
+	{ 0x2e209c00, 0xafe0fc00 }, /* PMUL */
+	{ 0x0e203800, 0x8f3ffc00 }, /* SUQADD, USQADD */
+	{ 0x0e207800, 0x8f3ffc00 }, /* SQABS, SQNEG */
+	{ 0x2e213800, 0xaf3ffc00 }, /* SHLL */
+	{ 0x0e216800, 0x8f3ffc00 }, /* FCVTN, FCVTXN */
+	{ 0x0e217800, 0x8f3ffc00 }, /* FCVTL */
+	{ 0x0ea1c800, 0x8fbffc00 }, /* URECPE, URSQRTE */
+	{ 0x0ea1d800, 0x8fbffc00 }, /* FRECPE, FRSQRTE */
+	{ 0x0e209000, 0xbf20f000 }, /* SQDMLAL */
+	{ 0x0e20b000, 0xbf20f000 }, /* SQDMLSL */
+	{ 0x0e20d000, 0xbf20f000 }, /* SQDMULL */
+	{ 0x0e20e000, 0xbf20f000 }, /* PMULL */
+	{ 0x2f008400, 0xaf80f400 }, /* SQSHRUN, SQRSHRUN */
+	{ 0x2e20cc00, 0xaf20fc00 }, /* FMLAL2, FMLSL2 (FHM) */
+	{ 0x5e30c800, 0xff3ecc00 }, /* FP16 scalar pairwise (U = 0, opcodes 0x0c-0x0f) */
+	{ 0x0e21e800, 0x8fbfec00 }, /* FRINT32Z/X, FRINT64Z/X (vector) */
+	{ 0x0f10e400, 0x8f70e400 }, /* SCVTF, UCVTF, FCVTZS, FCVTZU fixed, half precision */
+};
+
+static bool implemented(u32 w)
+{
+	for (unsigned k = 0; k < ARRAY_SIZE(not_implemented); k++)
+		if ((w & not_implemented[k].mask) == not_implemented[k].value)
+			return false;
+	return true;
+}
+
+/* ---- families ---- */
+
+static u32 *word(struct tcase *t)
+{
+	return &t->in.insn[0];
+}
+
+/* Fixed point: 32-bit general registers need scale >= 32. */
+static void fix_fixed(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	if (!(*w >> 31) && !rare())
+		*w |= 1u << 15;
+}
+
+/* Shift by immediate: immh != 0 (immh = 0 is modified immediate). */
+static void fix_shift(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	if (!field(*w, 22, 19))
+		*w = set_field(*w, 22, 19, 1u << rng_below(&R, 4));
+	if (!implemented(*w)) /* half-precision conversions: use singles */
+		*w = set_field(*w, 22, 19, 4);
+}
+
+/* Structure loads/stores: the base in the window (16-aligned, room for
+ * 64 bytes); Xm a small offset. */
+static void fix_struct(const struct family *f, struct tcase *t)
+{
+	(void)f;
+	u32 *w = word(t);
+	unsigned rn = field(*w, 9, 5), rm = field(*w, 20, 16);
+	if (rm == rn && rm != 31)
+		*w = set_field(*w, 20, 16, rm = other_reg(rn, true));
+	set_base(&t->in, rn, window_addr(64, 16));
+	if (rm != 31)
+		t->in.x[rm] = (u64)((i64)rng_below(&R, 128) - 64);
+}
+
+static void add_simd_families(void)
+{
+	char name[48];
+	static const char *const ty[2] = { "s", "d" };
+	/* scalar FP */
+	static const char *const two[9] = { "fmul", "fdiv", "fadd", "fsub", "fmax", "fmin",
+					    "fmaxnm", "fminnm", "fnmul" };
+	for (u32 t = 0; t < 2; t++) {
+		for (u32 k = 0; k < 9; k++) {
+			snprintf(name, sizeof(name), "%s.%s", two[k], ty[t]);
+			fam(name, 0x1e200800 | t << 22 | k << 12, 0x001f03ff, NULL);
+		}
+		static const struct { const char *n; u32 opc; } one[] = {
+			{ "fmov", 0 }, { "fabs", 1 }, { "fneg", 2 }, { "fsqrt", 3 }, { "frintn", 8 },
+			{ "frintp", 9 }, { "frintm", 10 }, { "frintz", 11 }, { "frinta", 12 },
+			{ "frintx", 14 }, { "frinti", 15 },
+		};
+		for (unsigned k = 0; k < ARRAY_SIZE(one); k++) {
+			snprintf(name, sizeof(name), "%s.%s", one[k].n, ty[t]);
+			fam(name, 0x1e204000 | t << 22 | one[k].opc << 15, 0x3ff, NULL);
+		}
+		static const char *const fma[4] = { "fmadd", "fmsub", "fnmadd", "fnmsub" };
+		for (u32 k = 0; k < 4; k++) {
+			snprintf(name, sizeof(name), "%s.%s", fma[k], ty[t]);
+			fam(name, 0x1f000000 | t << 22 | (k >> 1) << 21 | (k & 1) << 15, 0x001f7fff,
+			    NULL);
+		}
+		static const struct { const char *n; u32 opc2, mask; } cmp[] = {
+			{ "fcmp", 0x00, 0x001f03e0 }, { "fcmpe", 0x10, 0x001f03e0 },
+			{ "fcmp0", 0x08, 0x3e0 }, { "fcmpe0", 0x18, 0x3e0 },
+		};
+		for (unsigned k = 0; k < ARRAY_SIZE(cmp); k++) {
+			snprintf(name, sizeof(name), "%s.%s", cmp[k].n, ty[t]);
+			fam(name, 0x1e202000 | t << 22 | cmp[k].opc2, cmp[k].mask, NULL);
+		}
+		snprintf(name, sizeof(name), "fccmp.%s", ty[t]);
+		fam(name, 0x1e200400 | t << 22, 0x001ff3ff, NULL);
+		snprintf(name, sizeof(name), "fcsel.%s", ty[t]);
+		fam(name, 0x1e200c00 | t << 22, 0x001ff3ff, NULL);
+		snprintf(name, sizeof(name), "fmov.imm.%s", ty[t]);
+		fam(name, 0x1e201000 | t << 22, 0x001fe01f, NULL);
+		for (u32 sf = 0; sf < 2; sf++) {
+			static const struct { const char *n; u32 rmode, opc; } cv[] = {
+				{ "fcvtns", 0, 0 }, { "fcvtnu", 0, 1 }, { "fcvtps", 1, 0 },
+				{ "fcvtpu", 1, 1 }, { "fcvtms", 2, 0 }, { "fcvtmu", 2, 1 },
+				{ "fcvtzs", 3, 0 }, { "fcvtzu", 3, 1 }, { "fcvtas", 0, 4 },
+				{ "fcvtau", 0, 5 }, { "scvtf", 0, 2 }, { "ucvtf", 0, 3 },
+			};
+			for (unsigned k = 0; k < ARRAY_SIZE(cv); k++) {
+				snprintf(name, sizeof(name), "%s.%s.%s", cv[k].n, sf ? "x" : "w", ty[t]);
+				fam(name, 0x1e200000 | sf << 31 | t << 22 | cv[k].rmode << 19 |
+						  cv[k].opc << 16, 0x3ff, NULL);
+			}
+			static const struct { const char *n; u32 rmode, opc; } fx[] = {
+				{ "fcvtzs.fix", 3, 0 }, { "fcvtzu.fix", 3, 1 }, { "scvtf.fix", 0, 2 },
+				{ "ucvtf.fix", 0, 3 },
+			};
+			for (unsigned k = 0; k < ARRAY_SIZE(fx); k++) {
+				snprintf(name, sizeof(name), "%s.%s.%s", fx[k].n, sf ? "x" : "w", ty[t]);
+				fam(name, 0x1e000000 | sf << 31 | t << 22 | fx[k].rmode << 19 |
+						  fx[k].opc << 16, 0xffff, fix_fixed);
+			}
+		}
+	}
+	fam("fcvt.s.d", 0x1e22c000, 0x3ff, NULL);
+	fam("fcvt.d.s", 0x1e624000, 0x3ff, NULL);
+	fam("fcvt.s.from.h", 0x1ee24000, 0x3ff, NULL);
+	fam("fcvt.d.from.h", 0x1ee2c000, 0x3ff, NULL);
+	fam("fmov.w.s", 0x1e260000, 0x3ff, NULL);
+	fam("fmov.s.w", 0x1e270000, 0x3ff, NULL);
+	fam("fmov.x.d", 0x9e660000, 0x3ff, NULL);
+	fam("fmov.d.x", 0x9e670000, 0x3ff, NULL);
+	fam("fmov.x.v1", 0x9eae0000, 0x3ff, NULL);
+	fam("fmov.v1.x", 0x9eaf0000, 0x3ff, NULL);
+
+	/* Advanced SIMD vector: Q and size random within each opcode */
+	for (u32 u = 0; u < 2; u++) {
+		for (u32 opc = 0; opc < 32; opc++) {
+			snprintf(name, sizeof(name), "v.same.u%u.%02x", u, opc);
+			fam(name, 0x0e200400 | u << 29 | opc << 11, 0x40df03ff, NULL);
+			snprintf(name, sizeof(name), "v.misc.u%u.%02x", u, opc);
+			fam(name, 0x0e200800 | u << 29 | opc << 12, 0x40c003ff, NULL);
+		}
+		for (u32 opc = 0; opc < 16; opc++) {
+			snprintf(name, sizeof(name), "v.diff.u%u.%x", u, opc);
+			fam(name, 0x0e200000 | u << 29 | opc << 12, 0x40df03ff, NULL);
+			snprintf(name, sizeof(name), "v.modimm.op%u.%x", u, opc);
+			fam(name, 0x0f000400 | u << 29 | opc << 12, 0x400703ff, NULL);
+		}
+		static const u32 across[] = { 0x03, 0x0a, 0x1a, 0x1b };
+		for (unsigned k = 0; k < ARRAY_SIZE(across); k++) {
+			snprintf(name, sizeof(name), "v.across.u%u.%02x", u, across[k]);
+			fam(name, 0x0e300800 | u << 29 | across[k] << 12, 0x40c003ff, NULL);
+		}
+		static const u32 shifts[] = { 0x00, 0x02, 0x04, 0x06, 0x08, 0x0a, 0x10, 0x11, 0x14,
+					      0x1c, 0x1f };
+		for (unsigned k = 0; k < ARRAY_SIZE(shifts); k++) {
+			snprintf(name, sizeof(name), "v.shift.u%u.%02x", u, shifts[k]);
+			fam(name, 0x0f000400 | u << 29 | shifts[k] << 11, 0x407f03ff, fix_shift);
+			snprintf(name, sizeof(name), "s.shift.u%u.%02x", u, shifts[k]);
+			fam(name, 0x5f000400 | u << 29 | shifts[k] << 11, 0x007f03ff, fix_shift);
+		}
+		static const u32 ssame[] = { 0x01, 0x05, 0x06, 0x07, 0x08, 0x0a, 0x10, 0x11, 0x1a,
+					     0x1c, 0x1d };
+		for (unsigned k = 0; k < ARRAY_SIZE(ssame); k++) {
+			snprintf(name, sizeof(name), "s.same.u%u.%02x", u, ssame[k]);
+			fam(name, 0x5e200400 | u << 29 | ssame[k] << 11, 0x00df03ff, NULL);
+		}
+		static const u32 smisc[] = { 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x1a, 0x1b,
+					     0x1c, 0x1d };
+		for (unsigned k = 0; k < ARRAY_SIZE(smisc); k++) {
+			snprintf(name, sizeof(name), "s.misc.u%u.%02x", u, smisc[k]);
+			fam(name, 0x5e200800 | u << 29 | smisc[k] << 12, 0x00c003ff, NULL);
+		}
+		static const u32 spair[] = { 0x0c, 0x0d, 0x0f, 0x1b };
+		for (unsigned k = 0; k < ARRAY_SIZE(spair); k++) {
+			snprintf(name, sizeof(name), "s.pair.u%u.%02x", u, spair[k]);
+			fam(name, 0x5e300800 | u << 29 | spair[k] << 12, 0x00c003ff, NULL);
+		}
+	}
+	static const char *const cp[8] = { "dup.elem", "dup.gen", NULL, "ins.gen", NULL, "smov",
+					   NULL, "umov" };
+	for (u32 k = 0; k < 8; k++)
+		if (cp[k])
+			fam(cp[k], 0x0e000400 | k << 11, 0x401f03ff, NULL);
+	fam("ins.elem", 0x6e000400, 0x001f7bff, NULL);
+	fam("dup.scalar", 0x5e000400, 0x001f03ff, NULL);
+	static const char *const perm[8] = { NULL, "uzp1", "trn1", "zip1", NULL, "uzp2", "trn2",
+					     "zip2" };
+	for (u32 k = 0; k < 8; k++)
+		if (perm[k])
+			fam(perm[k], 0x0e000800 | k << 12, 0x40df03ff, NULL);
+	fam("ext", 0x2e000000, 0x401f7bff, NULL);
+	fam("tbl", 0x0e000000, 0x401f63ff, NULL);
+	fam("tbx", 0x0e001000, 0x401f63ff, NULL);
+
+	/* structure loads and stores */
+	static const u32 mops[] = { 0, 2, 4, 6, 7, 8, 10 };
+	for (u32 l = 0; l < 2; l++)
+		for (u32 post = 0; post < 2; post++) {
+			for (unsigned k = 0; k < ARRAY_SIZE(mops); k++) {
+				snprintf(name, sizeof(name), "%s.mult.%x%s", l ? "ld" : "st", mops[k],
+					 post ? ".post" : "");
+				fam(name, 0x0c000000 | post << 23 | l << 22 | mops[k] << 12,
+				    post ? 0x401f0fff : 0x40000fff, fix_struct);
+			}
+			for (u32 op = 0; op < 8; op++)
+				for (u32 r = 0; r < 2; r++) {
+					snprintf(name, sizeof(name), "%s.single.%u%u%s",
+						 l ? "ld" : "st", op, r, post ? ".post" : "");
+					fam(name, 0x0d000000 | post << 23 | l << 22 | r << 21 |
+							  op << 13,
+					    post ? 0x401f1fff : 0x40001fff, fix_struct);
+				}
+		}
+	/* Families with no implemented encoding at all are left out. */
+	unsigned kept = 0;
+	for (unsigned k = 0; k < g_nfams; k++) {
+		bool none = false;
+		for (unsigned j = 0; j < ARRAY_SIZE(not_implemented); j++)
+			none |= !(g_fams[k].mask & not_implemented[j].mask) &&
+				(g_fams[k].value & not_implemented[j].mask) == not_implemented[j].value;
+		if (!none) {
+			g_fams[kept] = g_fams[k];
+			g_fams[kept++].base = 150;
+		}
+	}
+	g_nfams = kept;
+}
+
+
+/* ---- running ---- */
+
+static void gen_case(const struct family *f, struct tcase *t)
+{
+	struct case_in *in = &t->in;
+	memset(in, 0, sizeof(*in));
+	in->ninsns = 1;
+	in->pc = CODE_PC + 4 * rng_below(&R, 16384);
+	for (unsigned r = 0; r < 31; r++)
+		in->x[r] = rval();
+	in->sp = rng_chance(&R, 1, 2) ? rval() : rng_next(&R) & ~15ull;
+	in->nzcv = (rng_next(&R) & 0xf) << 28;
+	in->flags |= CASE_VREGS | CASE_FP;
+	fill_vregs(t);
+	unsigned tries = 0;
+	do
+		in->insn[0] = f->value | ((u32)rng_next(&R) & f->mask);
+	while (!implemented(in->insn[0]) && ++tries < 1000);
+	if (f->fix)
+		f->fix(f, t);
+}
+
+static unsigned g_scale = 1;
+static const char *g_only;
+static unsigned long g_cases;
+
+/* A family's cases, sent to QEMU and waiting for its answers. */
+struct batch {
+	struct family *f;
+	struct tcase *t;
+	unsigned n;
+};
+
+static void batch_send(struct batch *b, struct family *f)
+{
+	b->f = f;
+	b->n = f->base * g_scale;
+	b->t = calloc(b->n, sizeof(*b->t));
+	if (!b->t) {
+		perror("calloc");
+		exit(1);
+	}
+	for (unsigned k = 0; k < b->n; k++)
+		gen_case(f, &b->t[k]);
+	qemu_send(b->t, b->n);
+}
+
+static void batch_check(struct batch *b)
+{
+	static u8 qdata[DATA_SIZE], edata[DATA_SIZE];
+	struct outcome q = { .data = qdata }, e = { .data = edata };
+	check_group(b->f->name);
+	for (unsigned k = 0; k < b->n; k++) {
+		if (!qemu_result(&b->t[k], &q)) {
+			check_failf(b->f->name, "the harness stopped answering (case %u)", k);
+			break;
+		}
+		encore_run(&b->t[k], &e);
+		char tag[64];
+		snprintf(tag, sizeof(tag), "%s#%u", b->f->name, k);
+		compare(tag, &b->t[k], &q, &e);
+		b->f->outcomes[q.kind]++;
+		b->f->ran++;
+		g_cases++;
+	}
+	free(b->t);
+	b->t = NULL;
+}
+
+static double cpu_seconds(const struct rusage *r)
+{
+	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
+}
+
+static bool selected(const struct family *f)
+{
+	return !g_only || strstr(f->name, g_only);
+}
+
+/* Every selected family; the next one's cases go out before this one's
+ * answers are checked when the pipes allow. */
+static void run_families(void)
+{
+	struct batch cur = { 0 }, next = { 0 };
+	unsigned k = 0;
+	while (k < g_nfams && !selected(&g_fams[k]))
+		k++;
+	if (k < g_nfams)
+		batch_send(&cur, &g_fams[k++]);
+	while (cur.f && !g_dead) {
+		while (k < g_nfams && !selected(&g_fams[k]))
+			k++;
+		bool more = k < g_nfams;
+		if (more && g_pipelined)
+			batch_send(&next, &g_fams[k++]);
+		batch_check(&cur);
+		if (more && !g_pipelined)
+			batch_send(&next, &g_fams[k++]);
+		cur = next;
+		next = (struct batch){ 0 };
+	}
+	free(cur.t);
+}
+
+int main(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rng_seed(&R, check_seed(0xa64f1ff));
+	g_scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
+	if (!g_scale)
+		g_scale = 1;
+	g_only = getenv("ENCORE_DIFF_ONLY");
+	rng_fill(&R, g_base, sizeof(g_base));
+	g_cs_ok = cs_open(CS_ARCH_ARM64, CS_MODE_ARM, &g_cs) == CS_ERR_OK;
+
+	add_simd_families();
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	qemu_start();
+	encore_init();
+	run_families();
+	check_group_end();
+	unsigned nfam = 0, min_ran = ~0u;
+	for (unsigned k = 0; k < g_nfams; k++)
+		if (selected(&g_fams[k])) {
+			nfam++;
+			if (g_fams[k].ran < min_ran)
+				min_ran = g_fams[k].ran;
+		}
+	qemu_stop();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (check_env_u64("ENCORE_A64_LIST", 0))
+		for (unsigned k = 0; k < g_nfams; k++) {
+			const unsigned *o = g_fams[k].outcomes;
+			if (!selected(&g_fams[k]))
+				continue;
+			printf("  %-20s %4u cases: %u done, %u undefined, %u alignment, %u abort\n",
+			       g_fams[k].name, g_fams[k].ran, o[OUT_DONE], o[OUT_UNDEF],
+			       o[OUT_ALIGN], o[OUT_DABT]);
+		}
+	struct rusage self, qemu;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &qemu);
+	printf("%lu cases in %u families (at least %u each) in %.1f s (CPU: %.1f s here, %.1f s "
+	       "in QEMU)%s\n", g_cases, nfam, nfam ? min_ran : 0,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+	       cpu_seconds(&self), cpu_seconds(&qemu),
+	       g_pipelined ? "" : " (not pipelined: the pipes could not grow)");
+	CHECK(g_cases > 0 && !g_dead, "cases ran against QEMU (%lu)", g_cases);
+	if (g_cs_ok)
+		cs_close(&g_cs);
+	return check_summary();
+}
