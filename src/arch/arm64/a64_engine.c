@@ -34,6 +34,7 @@
 
 struct undef_record {
 	u32 word;
+	unsigned el;
 	u64 first_pc, count;
 };
 
@@ -182,21 +183,18 @@ static void bus_mmio(void *opaque, u64 pa, u8 *data, unsigned len, bool is_write
 
 /* ---- the run loop ---- */
 
-static void note_undefined(struct a64_engine *x, u64 pc)
+/* An undefined encoding taken (EC 0): counted per word for the report.
+ * Some are the guest's design (Linux emulates MRS of ID registers at
+ * EL0), so the report says where they ran. */
+static void note_undefined(struct a64_engine *x, u64 pc, u32 word, unsigned el)
 {
-	u32 word = 0;
-	u64 pa;
-	const u8 *host;
-	if (a64_translate(&x->cpu, pc, A64_ACC_FETCH, &pa) == A64_OK &&
-	    (host = machine__ram_ptr(x->m, pa)))
-		memcpy(&word, host, 4);
 	for (unsigned k = 0; k < x->nundef; k++)
-		if (x->undef[k].word == word) {
+		if (x->undef[k].word == word && x->undef[k].el == el) {
 			x->undef[k].count++;
 			return;
 		}
 	if (x->nundef < UNDEF_MAX)
-		x->undef[x->nundef++] = (struct undef_record){ word, pc, 1 };
+		x->undef[x->nundef++] = (struct undef_record){ word, el, pc, 1 };
 }
 
 /* Exceptions that keep coming with nothing retired between them. */
@@ -214,15 +212,15 @@ static void check_loop(struct a64_engine *x, u64 pc)
 			 (unsigned long long)c->sys.far_el1, (unsigned long long)c->sys.vbar_el1);
 }
 
-/* After an instruction took an exception: tell the hooks, count the
- * undefined ones for the report. */
-static void exception_taken(struct a64_engine *x, u64 pc)
+/* After instruction `word` at `pc` took an exception: tell the hooks,
+ * count the undefined ones for the report. */
+static void exception_taken(struct a64_engine *x, u64 pc, u32 word)
 {
 	struct a64_cpu *c = &x->cpu;
 	unsigned ec = (unsigned)(c->sys.esr_el1 >> 26);
 	check_loop(x, pc);
 	if (ec == 0)
-		note_undefined(x, pc);
+		note_undefined(x, pc, word, (c->sys.spsr_el1 >> 2) & 3);
 	if (x->hooks && x->hooks->on_exception)
 		x->hooks->on_exception(x->hooks->exception_opaque, x->engine.vcpu->index, c->insns,
 				       pc, ec, (i64)(c->sys.esr_el1 & 0x1ffffff), false);
@@ -257,7 +255,7 @@ static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n
 			u64 pc = c->pc;
 			int r = i->exec(c, i);
 			if (r == A64_EXC) {
-				exception_taken(x, pc);
+				exception_taken(x, pc, i->word);
 				return r;
 			}
 			c->insns++;
@@ -271,7 +269,7 @@ static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n
 		int r = i->exec(c, i);
 		if (unlikely(r != A64_OK)) {
 			if (r == A64_EXC) {
-				exception_taken(x, pc);
+				exception_taken(x, pc, i->word);
 				return r;
 			}
 			c->insns++;
@@ -289,7 +287,7 @@ static int run_from_device(struct a64_engine *x)
 	u64 pc = x->cpu.pc;
 	int r = a64_step(&x->cpu);
 	if (r == A64_EXC)
-		exception_taken(x, pc);
+		exception_taken(x, pc, 0); /* not fetched again: a device read may act */
 	return r;
 }
 
@@ -518,11 +516,14 @@ static void a64_report(struct encore_engine *e, void *file)
 	FILE *f = file;
 	for (unsigned k = 0; k < x->nundef; k++) {
 		const struct undef_record *r = &x->undef[k];
-		fprintf(f, "encore: undefined or unimplemented A64 instruction %08x", r->word);
+		fprintf(f, "encore: undefined or unimplemented A64 instruction %08x at EL%u", r->word,
+			r->el);
 		if (x->m->nvcpus > 1)
 			fprintf(f, " on vCPU %u", e->vcpu->index);
-		fprintf(f, ": executed %llu times, first at PC %#llx\n", (unsigned long long)r->count,
-			(unsigned long long)r->first_pc);
+		fprintf(f, ": executed %llu times, first at PC %#llx%s\n", (unsigned long long)r->count,
+			(unsigned long long)r->first_pc,
+			(r->word & 0xfff00000u) == 0xd5300000u && r->el == 0 ?
+			" (an MRS the kernel may emulate at EL0)" : "");
 	}
 }
 
