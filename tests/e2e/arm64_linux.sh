@@ -2,12 +2,15 @@
 # The arm64 default guest (guest/build-guest-arm64.sh) on encore's Arm
 # board: Debian's stock arm64 kernel boots through the arm64 boot
 # protocol with encore's device tree, and a recording of the boot replays
-# exactly, three times, interval by interval, and under simulate.
+# exactly, three times, interval by interval, and under simulate.  Then
+# the whole guest: the workload typed at its shell prints what the same
+# kernel and initramfs print on qemu-system-aarch64, powers off with
+# status 0, and that recording replays exactly too.
 #
-# The run is cut at a fixed instruction count, so the test says the same
-# whatever the guest does after the kernel has started /init.
-# Under the sanitizer pass (ENCORE_SANITIZED=1) one replay and the
-# intervals run: the ASan build is several times slower.
+# The boot run is cut at a fixed instruction count, so its checks hold
+# whatever the guest does after the kernel has started /init.  Under the
+# sanitizer pass (ENCORE_SANITIZED=1) the boot is replayed once and the
+# workload run is left out: the ASan build is several times slower.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/e2e/lib.sh
@@ -66,6 +69,36 @@ if grep -q '(arm64)' "$tmp/inspect.out"; then
 else
 	not_ok "inspect does not show (arm64)" "$tmp/inspect.out"
 fi
+
+# The workload at the shell prompt, recorded; QEMU is the oracle.
+workload_run() {
+	printf 'workload\npoweroff -f\n' >"$tmp/lines"
+	record_typed wl "$tmp/lines" --arch arm64 "${RTC[@]}" --interval 1G
+	local rc=$?
+	grep '^workload: ' "$tmp/wl.out" | tr -d '\r' >"$tmp/wl.results"
+	if [ $rc = 0 ] && grep -qx 'workload: done' "$tmp/wl.results"; then
+		ok "the workload at the shell prompt, then poweroff: exit 0 ($(wc -l <"$tmp/wl.results") results)"
+	else
+		not_ok "the workload run: exit $rc" "$tmp/wl.err"
+		return
+	fi
+	if command -v qemu-system-aarch64 >/dev/null; then
+		timeout "$TIMEOUT" guest/run-qemu-arm64.sh --icount "$GUEST/Image" \
+			"$GUEST/initramfs.cpio" <"$tmp/lines" >"$tmp/qemu.out" 2>&1
+		grep '^workload: ' "$tmp/qemu.out" | tr -d '\r' >"$tmp/qemu.results"
+		if grep -qx 'workload: done' "$tmp/qemu.results" &&
+			cmp -s "$tmp/qemu.results" "$tmp/wl.results"; then
+			ok "qemu-system-aarch64 prints the same $(wc -l <"$tmp/qemu.results") workload results"
+		else
+			not_ok "QEMU's workload results differ from encore's" "$tmp/qemu.out"
+			diff "$tmp/qemu.results" "$tmp/wl.results" | head -n 10 | sed 's/^/#   /'
+		fi
+	else
+		skip "the workload results as on QEMU" "no qemu-system-aarch64"
+	fi
+	check_replays "$tmp/wl" 1 "of the workload run"
+}
+[ "${ENCORE_SANITIZED:-0}" = 1 ] || workload_run
 
 # Bad input: an arm64 Image as an x86 kernel, and the other way round.
 "$ENCORE" run --arch x86_64 --kernel "$GUEST/Image" </dev/null >/dev/null 2>"$tmp/bad.err"
