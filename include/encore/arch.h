@@ -56,6 +56,20 @@ struct encore_arch {
 
 extern const struct encore_arch arch_x86_64;
 
+/* A 64-bit register of a state blob, named, for divergence reports. */
+struct arch_reg_field {
+	const char *name;
+	size_t offset;
+};
+
+/* The first_difference of an architecture whose registers worth naming
+ * are fields[0 .. nfields), in reading order: the first that differs, else
+ * the first differing byte of the `size`-byte blobs, with `rest` saying
+ * what lies beyond the named registers. */
+bool arch__first_difference(const struct arch_reg_field *fields, size_t nfields, size_t size,
+			    const char *rest, const void *recorded, const void *replayed,
+			    char *out, size_t n);
+
 /* Where vCPU `v` executes next (its engine's state, through its
  * architecture). */
 struct encore_vcpu;

@@ -36,3 +36,27 @@ u64 vcpu__pc(const struct encore_vcpu *v)
 	v->engine->ops->get_state(v->engine, blob);
 	return v->machine->arch->pc(blob);
 }
+
+bool arch__first_difference(const struct arch_reg_field *fields, size_t nfields, size_t size,
+			    const char *rest, const void *recorded, const void *replayed,
+			    char *out, size_t n)
+{
+	const u8 *p = recorded, *q = replayed;
+	for (size_t k = 0; k < nfields; k++) {
+		u64 x, y;
+		memcpy(&x, p + fields[k].offset, 8);
+		memcpy(&y, q + fields[k].offset, 8);
+		if (x != y) {
+			snprintf(out, n, "%s is %#llx in the recording, %#llx in the replay",
+				 fields[k].name, (unsigned long long)x, (unsigned long long)y);
+			return true;
+		}
+	}
+	size_t at = 0;
+	while (at < size && p[at] == q[at])
+		at++;
+	if (at == size)
+		return false;
+	snprintf(out, n, "its state differs from byte %zu (%s)", at, rest);
+	return true;
+}

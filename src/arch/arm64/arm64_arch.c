@@ -16,15 +16,10 @@ static u64 arm64_pc(const void *state)
 	return ((const struct a64_state *)state)->pc;
 }
 
-struct reg_field {
-	const char *name;
-	size_t offset;
-};
-
 #define REG(name, field) { name, offsetof(struct a64_state, field) }
 
 /* The registers worth naming, in the order a reader looks at them. */
-static const struct reg_field fields[] = {
+static const struct arch_reg_field fields[] = {
 	REG("PC", pc), REG("PSTATE", pstate), REG("SP_EL0", sp_el0), REG("SP_EL1", sp_el1),
 	REG("X0", x[0]), REG("X1", x[1]), REG("X2", x[2]), REG("X3", x[3]), REG("X4", x[4]),
 	REG("X5", x[5]), REG("X6", x[6]), REG("X7", x[7]), REG("X8", x[8]), REG("X9", x[9]),
@@ -42,25 +37,9 @@ static const struct reg_field fields[] = {
 
 static bool arm64_first_difference(const void *a, const void *b, char *out, size_t n)
 {
-	for (size_t k = 0; k < ARRAY_SIZE(fields); k++) {
-		u64 x, y;
-		memcpy(&x, (const u8 *)a + fields[k].offset, 8);
-		memcpy(&y, (const u8 *)b + fields[k].offset, 8);
-		if (x != y) {
-			snprintf(out, n, "%s is %#llx in the recording, %#llx in the replay",
-				 fields[k].name, (unsigned long long)x, (unsigned long long)y);
-			return true;
-		}
-	}
-	const u8 *p = a, *q = b;
-	size_t at = 0;
-	while (at < sizeof(struct a64_state) && p[at] == q[at])
-		at++;
-	if (at == sizeof(struct a64_state))
-		return false;
-	snprintf(out, n, "its state differs from byte %zu (SIMD&FP registers, other system "
-		 "registers, the exclusive monitor or pending events)", at);
-	return true;
+	return arch__first_difference(fields, ARRAY_SIZE(fields), sizeof(struct a64_state),
+				      "SIMD&FP registers, other system registers, the exclusive "
+				      "monitor or pending events", a, b, out, n);
 }
 
 static void arm64_describe_system(const void *state, char *out, size_t n)

@@ -7,15 +7,10 @@
 #include "arch/x86/x86_arch.h"
 #include "encore/cpu_state.h"
 
-struct reg_field {
-	const char *name;
-	size_t offset;
-};
-
 #define REG(name, field) { name, offsetof(struct encore_cpu_state, field) }
 
 /* The registers worth naming, in the order a reader looks at them. */
-static const struct reg_field fields[] = {
+static const struct arch_reg_field fields[] = {
 	REG("RIP", rip), REG("RFLAGS", rflags),
 	REG("RAX", gpr[0]), REG("RCX", gpr[1]), REG("RDX", gpr[2]), REG("RBX", gpr[3]),
 	REG("RSP", gpr[4]), REG("RBP", gpr[5]), REG("RSI", gpr[6]), REG("RDI", gpr[7]),
@@ -27,25 +22,9 @@ static const struct reg_field fields[] = {
 bool cpu_state__first_difference(const struct encore_cpu_state *a,
 				 const struct encore_cpu_state *b, char *out, size_t n)
 {
-	for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
-		u64 x, y;
-		memcpy(&x, (const u8 *)a + fields[k].offset, 8);
-		memcpy(&y, (const u8 *)b + fields[k].offset, 8);
-		if (x != y) {
-			snprintf(out, n, "%s is %#llx in the recording, %#llx in the replay",
-				 fields[k].name, (unsigned long long)x, (unsigned long long)y);
-			return true;
-		}
-	}
-	const u8 *p = (const u8 *)a, *q = (const u8 *)b;
-	size_t at = 0;
-	while (at < sizeof(*a) && p[at] == q[at])
-		at++;
-	if (at == sizeof(*a))
-		return false;
-	snprintf(out, n, "its state differs from byte %zu (segments, descriptor tables, MSRs, "
-		 "FPU or pending events)", at);
-	return true;
+	return arch__first_difference(fields, ARRAY_SIZE(fields), sizeof(*a),
+				      "segments, descriptor tables, MSRs, FPU or pending events",
+				      a, b, out, n);
 }
 
 /* Append to out[*len .. n) like snprintf, never past n. */
