@@ -67,13 +67,12 @@ static const struct guest_board *board_named(const struct guest_opts *o)
 }
 
 /* The default guest of a board lives in the build tree next to the
- * encore binary (build/guest/, build/guest-arm64/), or where
- * ENCORE_GUEST_DIR (x86-64) or ENCORE_ARM64_GUEST_DIR says. */
+ * encore binary (build/guest/, build/guest-arm64/), or where the board's
+ * variable (ENCORE_GUEST_DIR, ENCORE_ARM64_GUEST_DIR) says. */
 static void default_guest_path(const struct guest_board *b, char *out, size_t n,
 			       const char *file)
 {
-	const char *dir = getenv(b->arch == &arch_x86_64 ? "ENCORE_GUEST_DIR"
-							  : "ENCORE_ARM64_GUEST_DIR");
+	const char *dir = getenv(b->default_dir_env);
 	if (dir && *dir) {
 		snprintf(out, n, "%s/%s", dir, file);
 		return;
@@ -108,8 +107,8 @@ int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
 		snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
 	if (missing) {
 		fprintf(stderr, "encore: the default %s guest (%s and initramfs.cpio beside it) is "
-			"not built: run guest/build-guest%s.sh (setup.sh does), or give --kernel\n",
-			b->arch->name, kernel, b->arch == &arch_x86_64 ? "" : "-arm64");
+			"not built: run %s (setup.sh does), or give --kernel\n", b->arch->name,
+			kernel, b->build_script);
 		return -1;
 	}
 	return 0;

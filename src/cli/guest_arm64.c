@@ -145,7 +145,9 @@ static void arm64_destroy(struct guest *g)
 const struct guest_board guest_board_arm64 = {
 	.arch = &arch_arm64,
 	.default_dir = "guest-arm64",
+	.default_dir_env = "ENCORE_ARM64_GUEST_DIR",
 	.default_kernel = "Image",
+	.build_script = "guest/build-guest-arm64.sh",
 	.recognises = arm64_recognises,
 	.is_linux = arm64_is_linux,
 	.create = arm64_create,

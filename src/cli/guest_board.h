@@ -10,8 +10,9 @@
 
 struct guest_board {
 	const struct encore_arch *arch;
-	/* The default guest's files in the build tree (guest/build-guest*.sh). */
-	const char *default_dir, *default_kernel;
+	/* The default guest: its directory in the build tree, the variable
+	 * that names another, its kernel file, and the script that builds it. */
+	const char *default_dir, *default_dir_env, *default_kernel, *build_script;
 	/* Is this kernel file one of this board's (a Linux image or an ELF)? */
 	bool (*recognises)(const u8 *kernel, size_t size);
 	/* Is it Linux (else a bare-metal ELF)? */

@@ -167,7 +167,9 @@ static void pc_destroy(struct guest *g)
 const struct guest_board guest_board_pc = {
 	.arch = &arch_x86_64,
 	.default_dir = "guest",
+	.default_dir_env = "ENCORE_GUEST_DIR",
 	.default_kernel = "vmlinux",
+	.build_script = "guest/build-guest.sh",
 	.recognises = pc_recognises,
 	.is_linux = pc_is_linux,
 	.create = pc_create,
