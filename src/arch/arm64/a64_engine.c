@@ -77,17 +77,15 @@ static u64 cb_now(void *opaque)
 	return machine__now(x->m);
 }
 
+/* The slow path writes within one page (a64_callbacks.ram_written). */
 static void cb_ram_written(void *opaque, u64 pa, unsigned len)
 {
 	struct a64_engine *x = opaque;
-	i64 first = machine__ram_offset(x->m, pa), last = machine__ram_offset(x->m, pa + len - 1);
-	if (first >= 0) {
-		machine__frame_dirty(x->m, (u64)first / PAGE_SIZE);
-		a64_code__frame_written(x->code, (u64)first / PAGE_SIZE);
-	}
-	if (last >= 0) {
-		machine__frame_dirty(x->m, (u64)last / PAGE_SIZE);
-		a64_code__frame_written(x->code, (u64)last / PAGE_SIZE);
+	(void)len;
+	i64 off = machine__ram_offset(x->m, pa);
+	if (off >= 0) {
+		machine__frame_dirty(x->m, (u64)off / PAGE_SIZE);
+		a64_code__frame_written(x->code, (u64)off / PAGE_SIZE);
 	}
 }
 
@@ -212,12 +210,15 @@ static void check_loop(struct a64_engine *x, u64 pc)
 			 (unsigned long long)c->sys.far_el1, (unsigned long long)c->sys.vbar_el1);
 }
 
-/* After instruction `word` at `pc` took an exception: tell the hooks,
- * count the undefined ones for the report. */
-static void exception_taken(struct a64_engine *x, u64 pc, u32 word)
+/* After instruction `word` took an exception: tell the hooks, count the
+ * undefined ones for the report.  The instruction is at ELR_EL1: every
+ * exception an instruction takes without retiring returns to it, so the
+ * loop need not keep each instruction's address. */
+static void exception_taken(struct a64_engine *x, u32 word)
 {
 	struct a64_cpu *c = &x->cpu;
 	unsigned ec = (unsigned)(c->sys.esr_el1 >> 26);
+	u64 pc = c->sys.elr_el1;
 	check_loop(x, pc);
 	if (ec == 0)
 		note_undefined(x, pc, word, (c->sys.spsr_el1 >> 2) & 3);
@@ -252,10 +253,9 @@ static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n
 					   c->pc, n, hook_cpl(c));
 		for (; i < end; i++) {
 			before_insn(x, i);
-			u64 pc = c->pc;
 			int r = i->exec(c, i);
 			if (r == A64_EXC) {
-				exception_taken(x, pc, i->word);
+				exception_taken(x, i->word);
 				return r;
 			}
 			c->insns++;
@@ -265,11 +265,10 @@ static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n
 		return A64_OK;
 	}
 	for (; i < end; i++) {
-		u64 pc = c->pc;
 		int r = i->exec(c, i);
 		if (unlikely(r != A64_OK)) {
 			if (r == A64_EXC) {
-				exception_taken(x, pc, i->word);
+				exception_taken(x, i->word);
 				return r;
 			}
 			c->insns++;
@@ -284,10 +283,9 @@ static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n
  * the bus each time. */
 static int run_from_device(struct a64_engine *x)
 {
-	u64 pc = x->cpu.pc;
 	int r = a64_step(&x->cpu);
 	if (r == A64_EXC)
-		exception_taken(x, pc, 0); /* not fetched again: a device read may act */
+		exception_taken(x, 0); /* not fetched again: a device read may act */
 	return r;
 }
 
