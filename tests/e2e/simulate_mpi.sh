@@ -154,7 +154,22 @@ rank_env=()
 [ "${ENCORE_SANITIZED:-0}" = 1 ] && rank_env=(-x "ASAN_OPTIONS=detect_leaks=0")
 
 # ---- the recording ----
-type_slowly() { printf ab; sleep 0.2; printf cd; sleep 0.3; printf e; sleep 0.1; printf q; }
+# The keys come at wall-clock moments, so how far the guest gets between
+# them depends on the host's speed (a sanitizer build under load managed
+# 52M instructions in 0.6 s): 'q' waits until the live recording has
+# passed its fifth checkpoint, so that it has at least 4 intervals however
+# slow the host is.
+checkpoints() {
+	"$ENCORE" inspect --json "$1" 2>/dev/null |
+		python3 -c 'import json, sys; print(len(json.load(sys.stdin)["checkpoints"]))' 2>/dev/null ||
+		echo 0
+}
+type_slowly() {
+	printf ab; sleep 0.2; printf cd; sleep 0.3; printf e
+	local deadline=$((SECONDS + 60))
+	while [ "$(checkpoints "$tmp/rec")" -lt 6 ] && [ $SECONDS -lt $deadline ]; do sleep 0.1; done
+	printf q
+}
 type_slowly | "$ENCORE" record -o "$tmp/rec" --kernel "$ECHO_GUEST" --interval 20M \
 	>"$tmp/rec.out" 2>"$tmp/rec.err"
 rc=$?
