@@ -36,12 +36,16 @@ void a64_code__put(struct a64_code *k)
 	free(k);
 }
 
-static unsigned slot_of(u64 pa)
+/* With a hook key, the page's virtual address moves the slot too, so that
+ * one frame mapped at several addresses does not fight over one slot. */
+static unsigned slot_of(u64 pa, u64 key)
 {
-	return (unsigned)((pa >> 2) ^ (pa >> 16)) & (A64_CODE_SLOTS - 1);
+	u64 h = pa ^ ((key >> 12) * 0x9e3779b97f4a7c15ull);
+	return (unsigned)((h >> 2) ^ (h >> 16)) & (A64_CODE_SLOTS - 1);
 }
 
-static void decode_into(struct a64_code *k, struct a64_block *b, u64 pa, const u8 *host)
+static void decode_into(struct a64_code *k, struct a64_block *b, u64 pa, u64 key,
+			const u8 *host)
 {
 	i64 off = machine__ram_offset(k->m, pa);
 	u64 frame = (u64)off / PAGE_SIZE;
@@ -61,19 +65,22 @@ static void decode_into(struct a64_code *k, struct a64_block *b, u64 pa, const u
 			k->became_code(k->opaque, pa & ~(u64)(PAGE_SIZE - 1));
 	}
 	b->pa = pa;
+	b->key = key;
+	b->hook_told = false;
+	b->hook_handle = NULL;
 	b->frame = frame;
 	b->gen = k->frame_gen[frame];
 	b->ninsns = (u16)n;
 }
 
-const struct a64_block *a64_code__block(struct a64_code *k, u64 pa, const u8 *host)
+struct a64_block *a64_code__block(struct a64_code *k, u64 pa, u64 key, const u8 *host)
 {
-	struct a64_block **slot = &k->slots[slot_of(pa)], *b = *slot;
-	if (likely(b && b->pa == pa && b->gen == k->frame_gen[b->frame]))
+	struct a64_block **slot = &k->slots[slot_of(pa, key)], *b = *slot;
+	if (likely(b && b->pa == pa && b->key == key && b->gen == k->frame_gen[b->frame]))
 		return b;
 	if (!b && !(b = *slot = malloc(sizeof(*b))))
 		abort(); /* a few KiB: nothing sensible is left to do */
-	decode_into(k, b, pa, host);
+	decode_into(k, b, pa, key, host);
 	return b;
 }
 

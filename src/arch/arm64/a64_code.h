@@ -20,11 +20,22 @@
 
 struct a64_block {
 	u64 pa;
+	u64 key;            /* 0, or with decoded-code hooks its (va, EL) */
 	u64 frame;          /* the RAM frame of its instructions */
 	u32 gen;            /* that frame's generation when decoded */
 	u16 ninsns;
+	bool hook_told;     /* on_block_decoded has seen it: hook_handle is its answer */
+	void *hook_handle;
 	struct a64_insn insns[A64_BLOCK_MAX];
 };
+
+/* The key of a block for decoded-code hooks, which see a block at one
+ * virtual address and privilege: the same frame at two addresses (a
+ * library in two processes) is two blocks to them. */
+static inline u64 a64_code__hook_key(u64 va, unsigned el)
+{
+	return va | 1 | (u64)el << 1; /* va is 4-byte aligned; never 0 */
+}
 
 struct a64_code {
 	struct encore_machine *m;
@@ -41,9 +52,10 @@ struct a64_code {
 struct a64_code *a64_code__create(struct encore_machine *m);
 void a64_code__put(struct a64_code *k);
 
-/* The valid block at physical `pa` (its bytes at `host`, good to the end
- * of the page), decoding it if needed; `pa` must be RAM. */
-const struct a64_block *a64_code__block(struct a64_code *k, u64 pa, const u8 *host);
+/* The valid block at physical `pa` with `key` (0, or a64_code__hook_key)
+ * (its bytes at `host`, good to the end of the page), decoding it if
+ * needed; `pa` must be RAM. */
+struct a64_block *a64_code__block(struct a64_code *k, u64 pa, u64 key, const u8 *host);
 
 /* The RAM frame at offset `frame` was (or will be) written: drop its code. */
 static inline void a64_code__frame_written(struct a64_code *k, u64 frame)

@@ -123,6 +123,13 @@ struct a64_callbacks {
 	 * register (`key` is A64_SYSREG(op0, op1, CRn, CRm, op2); *v is read
 	 * or written).  False: the access is UNDEFINED.  EL1 only. */
 	bool (*sysreg)(void *opaque, struct a64_cpu *c, u32 key, u64 *v, bool write);
+	/* When set, every data access goes through the slow path (the TLB
+	 * caches no data rights: the engine resets it when this changes) and
+	 * is told here after it succeeded, in pieces of at most 8 bytes:
+	 * virtual and physical address, the bytes' value (little-endian),
+	 * write or read.  Fetches, walks and cache maintenance are not. */
+	void (*mem_accessed)(void *opaque, struct a64_cpu *c, u64 va, u64 pa, unsigned size,
+			     u64 value, bool write);
 };
 
 /* a64_cpu.wait: what the last A64_WAIT waits for (a64_wait_over). */

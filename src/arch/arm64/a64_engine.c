@@ -22,6 +22,7 @@
 #include "arch/arm64/a64_state.h"
 #include "arch/arm64/a64_sysreg.h"
 #include "encore/hooks.h"
+#include "encore/plugin.h"
 #include "encore/hw.h"
 
 #define PAGE_SIZE 4096u
@@ -44,6 +45,7 @@ struct a64_engine {
 	struct a64_code *code;
 	struct a64_board_ops board;
 	const struct encore_hooks *hooks;
+	bool code_hooks;    /* on_block_decoded/on_block_ran: blocks keyed by (PC, EL) */
 	u64 limit;
 	bool kicked, want_window, irq_pending, powered_off, yield_on_wfe;
 	unsigned reported_el;
@@ -242,28 +244,75 @@ static void before_insn(struct a64_engine *x, const struct a64_insn *i)
 	}
 }
 
+/* on_block_decoded, for a block about to run first under these hooks
+ * (its key holds the PC and EL it runs at). */
+static void tell_decoded(struct a64_engine *x, struct a64_block *b)
+{
+	const struct encore_hooks *h = x->hooks;
+	u8 lens[A64_BLOCK_MAX], bytes[4 * A64_BLOCK_MAX];
+	for (unsigned k = 0; k < b->ninsns; k++) {
+		lens[k] = 4;
+		memcpy(bytes + 4 * k, &b->insns[k].word, 4);
+	}
+	struct encore_code_block desc = { x->cpu.pc, b->ninsns, hook_cpl(&x->cpu), lens, bytes };
+	b->hook_handle = h->on_block_decoded(h->code_opaque, x->engine.vcpu->index, &desc);
+	b->hook_told = true;
+}
+
+/* A run of b from icount: to its counts (count_runs, none faulted) or to
+ * on_block_ran. */
+static void tell_ran(struct a64_engine *x, const struct a64_block *b, u64 icount,
+		     unsigned started, unsigned retired)
+{
+	const struct encore_hooks *h = x->hooks;
+	if (h->count_runs && retired == started && b->hook_handle)
+		((u64 *)b->hook_handle)[retired - 1]++;
+	else
+		h->on_block_ran(h->code_opaque, x->engine.vcpu->index, icount, b->hook_handle,
+				started, retired);
+}
+
+/* run_block with hooks installed: each instruction's events, then the
+ * run's (before the exception an instruction took, if one did). */
+static int run_block_hooked(struct a64_engine *x, struct a64_block *b, unsigned n)
+{
+	struct a64_cpu *c = &x->cpu;
+	const struct encore_hooks *h = x->hooks;
+	bool code = h->on_block_ran != NULL;
+	u64 icount = c->insns;
+	if (code && !b->hook_told)
+		tell_decoded(x, b);
+	if (h->on_block)
+		h->on_block(h->block_opaque, x->engine.vcpu->index, icount, c->pc, n, hook_cpl(c));
+	for (unsigned k = 0; k < n; k++) {
+		const struct a64_insn *i = &b->insns[k];
+		before_insn(x, i);
+		int r = i->exec(c, i);
+		if (r == A64_EXC) {
+			if (code)
+				tell_ran(x, b, icount, k + 1, k);
+			exception_taken(x, i->word);
+			return r;
+		}
+		c->insns++;
+		if (r != A64_OK) {
+			if (code)
+				tell_ran(x, b, icount, k + 1, k + 1);
+			return r;
+		}
+	}
+	if (code)
+		tell_ran(x, b, icount, n, n);
+	return A64_OK;
+}
+
 /* Run up to n instructions of b; returns the last handler's status. */
-static int run_block(struct a64_engine *x, const struct a64_block *b, unsigned n)
+static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 {
 	struct a64_cpu *c = &x->cpu;
 	const struct a64_insn *i = b->insns, *end = b->insns + n;
-	if (unlikely(x->hooks != NULL)) {
-		if (x->hooks->on_block)
-			x->hooks->on_block(x->hooks->block_opaque, x->engine.vcpu->index, c->insns,
-					   c->pc, n, hook_cpl(c));
-		for (; i < end; i++) {
-			before_insn(x, i);
-			int r = i->exec(c, i);
-			if (r == A64_EXC) {
-				exception_taken(x, i->word);
-				return r;
-			}
-			c->insns++;
-			if (r != A64_OK)
-				return r;
-		}
-		return A64_OK;
-	}
+	if (unlikely(x->hooks != NULL))
+		return run_block_hooked(x, b, n);
 	for (; i < end; i++) {
 		int r = i->exec(c, i);
 		if (unlikely(r != A64_OK)) {
@@ -357,7 +406,8 @@ static int run_step(struct a64_engine *x)
 	}
 	u64 left = x->limit - c->insns;
 	if (host) {
-		const struct a64_block *b = a64_code__block(x->code, pa, host);
+		u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
+		struct a64_block *b = a64_code__block(x->code, pa, key, host);
 		r = run_block(x, b, b->ninsns < left ? b->ninsns : (unsigned)left);
 	} else {
 		r = run_from_device(x);
@@ -497,14 +547,41 @@ static void a64_set_yield(struct encore_engine *e, bool on)
 	eng_of(e)->yield_on_wfe = on;
 }
 
-/* Memory hooks and decoded-code hooks are not there yet on this engine. */
+/* The on_mem hook (a64_callbacks.mem_accessed). */
+static void cb_mem_accessed(void *opaque, struct a64_cpu *c, u64 va, u64 pa, unsigned size,
+			    u64 value, bool write)
+{
+	struct a64_engine *x = opaque;
+	const struct encore_hooks *h = x->hooks;
+	h->on_mem(h->mem_opaque, x->engine.vcpu->index, c->insns, va, pa, size, value,
+		  write ? HOOK_ACCESS_WRITE : 0);
+}
+
+/*
+ * Decoded blocks carry the handle on_block_decoded gave them, so a change
+ * that installs or removes those hooks drops every block (of the shared
+ * cache: the machine's vCPUs get the same hooks).  on_mem needs every
+ * data access in the slow path: the TLB, whose entries would let them
+ * take the fast one, goes.
+ */
 static int a64_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
 {
 	struct a64_engine *x = eng_of(e);
-	if (h && (h->on_mem || h->on_block_decoded || h->on_block_ran))
+	struct a64_cpu *c = &x->cpu;
+	if (h && !h->on_block_decoded != !h->on_block_ran)
 		return -1;
+	bool code = h && h->on_block_decoded;
+	if (code || x->code_hooks)
+		a64_code__flush(x->code);
+	x->code_hooks = code;
+	void (*mem)(void *, struct a64_cpu *, u64, u64, unsigned, u64, bool) =
+		h && h->on_mem ? cb_mem_accessed : NULL;
+	if (mem != c->cb.mem_accessed) {
+		c->cb.mem_accessed = mem;
+		a64_tlb_reset(c);
+	}
 	x->hooks = h;
-	x->reported_el = hook_cpl(&x->cpu);
+	x->reported_el = hook_cpl(c);
 	return 0;
 }
 

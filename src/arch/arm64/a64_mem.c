@@ -97,6 +97,21 @@ static void do_piece(struct a64_cpu *c, const struct piece *p, u8 *buf, bool wri
 		a64_tlb_grant_write(c, p->e);
 }
 
+/* An access that succeeded, to cb.mem_accessed in pieces of at most 8
+ * bytes, each with the physical address of its first byte. */
+static void tell_access(struct a64_cpu *c, const struct piece *p, unsigned n, const u8 *buf,
+			unsigned size, bool write)
+{
+	for (unsigned off = 0; off < size; off += 8) {
+		unsigned len = size - off < 8 ? size - off : 8;
+		unsigned k = n > 1 && off >= p[0].len;
+		u64 value = 0;
+		memcpy(&value, buf + off, len);
+		c->cb.mem_accessed(c->cb.opaque, c, p[0].va + off,
+				   p[k].pa + off - (k ? p[0].len : 0), len, value, write);
+	}
+}
+
 static bool misaligned(u64 va, unsigned size)
 {
 	return va & (size - 1);
@@ -128,6 +143,8 @@ static int access(struct a64_cpu *c, u64 va, unsigned size, u8 *buf, unsigned ac
 	 * two pages have neighbouring indexes. */
 	for (unsigned k = 0; k < n; k++)
 		do_piece(c, &p[k], buf + (k ? p[0].len : 0), acc & A64_ACC_WRITE);
+	if (unlikely(c->cb.mem_accessed != NULL) && !fetch)
+		tell_access(c, p, n, buf, size, acc & A64_ACC_WRITE);
 	return A64_OK;
 }
 
@@ -175,6 +192,8 @@ int a64_dc_zva(struct a64_cpu *c, u64 va)
 	pc.pa = (pc.e->pa & ~A64_TLBE_FLAGS) | (block & (PAGE_SIZE - 1));
 	u8 zero[DCZ_BLOCK] = { 0 };
 	do_piece(c, &pc, zero, true);
+	if (unlikely(c->cb.mem_accessed != NULL))
+		tell_access(c, &pc, 1, zero, DCZ_BLOCK, true);
 	return A64_OK;
 }
 

@@ -371,11 +371,12 @@ static void set_tags(struct a64_tlb_entry *e, unsigned kind, u32 flags, u32 righ
 	e->tag[kind][1] = (flags & (right0 << 3)) ? tag : 0;
 }
 
-/* Data may take the fast path: RAM, Normal memory, no alignment checks. */
+/* Data may take the fast path: RAM, Normal memory, no alignment checks,
+ * no hook to tell. */
 static bool fast_data(const struct a64_cpu *c, const struct a64_tlb_entry *e)
 {
 	return (e->pa & A64_TLBE_RAM) && !(e->pa & A64_TLBE_DEVICE) &&
-	       !(c->sys.sctlr_el1 & A64_SCTLR_A);
+	       !(c->sys.sctlr_el1 & A64_SCTLR_A) && !c->cb.mem_accessed;
 }
 
 void a64_tlb_grant_write(struct a64_cpu *c, struct a64_tlb_entry *e)
