@@ -58,11 +58,11 @@
  *     const struct encore_plugin encore_plugin = { ENCORE_PLUGIN_API_VERSION, ... };
  * and is named on the command line by a path containing '/' or ending in
  * ".so": `encore simulate REC --plugin ./myplugin.so,key=value`.  encore
- * runs plugins built for versions 2 and 3 as they are (version 3 only
+ * runs plugins built for versions 2, 3 and 4 as they are (version 3 only
  * added on_block_decoded and on_block_ran at the end of struct
- * encore_plugin, version 4 on_cpl_change after them)
- * and refuses one built for version 1 (it had no vCPU arguments):
- * rebuild that against this header.
+ * encore_plugin, version 4 on_cpl_change after them, version 5 the
+ * environment's arch) and refuses one built for version 1 (it had no vCPU
+ * arguments): rebuild that against this header.
  */
 #ifndef ENCORE_PLUGIN_H
 #define ENCORE_PLUGIN_H
@@ -72,7 +72,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define ENCORE_PLUGIN_API_VERSION 4
+#define ENCORE_PLUGIN_API_VERSION 5
 
 /* The interval an instance analyses. */
 #define ENCORE_ICOUNT_UNKNOWN UINT64_MAX
@@ -125,6 +125,10 @@ struct encore_plugin_env {
 	FILE *out;             /* this interval's output file (binary mode) */
 	const struct encore_plugin_host *host;
 	void *host_ctx;        /* first argument of every host function */
+	/* Version 5: the guest's architecture, "x86_64" or "arm64", which
+	 * says what registers, encodings, vectors and system call numbers
+	 * mean (docs/plugins.md). */
+	const char *arch;
 };
 
 /* Services of encore, callable from any callback. */

@@ -1,5 +1,6 @@
 /*
- * syscalls: a trace of the Linux x86-64 system calls of every process,
+ * syscalls: a trace of the Linux system calls of every process (x86-64 or
+ * arm64, whichever the guest is),
  * with the vCPU that made each call and how far the calling process had
  * got in user mode when it made it.
  *
@@ -12,7 +13,8 @@
  * read (host vcpu_regs()) only when it enters CPL 3.  An
  * address space is CR3 without its PCID bits and without bit 12: Linux's
  * page-table isolation runs user mode on CR3 | 0x1000 and the kernel on
- * CR3.
+ * CR3.  On arm64 it is TTBR0_EL1's table address, without the ASID (which
+ * Linux may give a process anew) and CnP.
  *
  * A vCPU's instructions since its last event are only seen at its next
  * one; so that a call sees those of the other vCPUs (threads of one
@@ -27,7 +29,7 @@
  *
  * An interval starts in the middle of the recording, so its counts start
  * at 0.  Interval file (text, hex without 0x except the counts):
- *     encore-syscalls 2
+ *     encore-syscalls 2 [ARCH]                     ARCH: absent for x86-64
  *     c VCPU ICOUNT AS USER NR A0 A1 A2 A3 A4 A5   a call; USER counted in this interval
  *     t AS USER                                    per address space, at the end
  * The merge adds to each call the "t" totals of the earlier intervals:
@@ -43,10 +45,55 @@
 #include "encore/errmsg.h"
 #include "plugin_util.h"
 #include "syscall_names.h"
+#include "syscall_names_arm64.h"
 #include "encore/u64_table.h"
 
 #define NAME "syscalls"
-#define HEADER "encore-syscalls 2"
+
+/* What a guest architecture's calls mean: names by number and the
+ * address space a translation-table root names. */
+struct syscall_abi {
+	const char *arch;        /* env->arch */
+	const char *header;      /* the interval file's first line */
+	const char *const *names;
+	size_t count;
+	u64 (*address_space)(u64 root);
+};
+
+/* x86-64: CR3 without its PCID bits and bit 12 (page-table isolation). */
+static u64 x86_address_space(u64 cr3)
+{
+	return cr3 & ~0x1fffull & ~(1ull << 63);
+}
+
+/* arm64: TTBR0_EL1's BADDR (bits 47:1), without the ASID and CnP. */
+static u64 arm64_address_space(u64 ttbr0)
+{
+	return ttbr0 & 0x0000fffffffffffeull;
+}
+
+static const struct syscall_abi abis[] = {
+	{ "x86_64", "encore-syscalls 2\n", syscall_names, ARRAY_SIZE(syscall_names),
+	  x86_address_space },
+	{ "arm64", "encore-syscalls 2 arm64\n", syscall_names_arm64,
+	  ARRAY_SIZE(syscall_names_arm64), arm64_address_space },
+};
+
+static const struct syscall_abi *abi_of_arch(const char *arch)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(abis); k++)
+		if (arch && !strcmp(abis[k].arch, arch))
+			return &abis[k];
+	return NULL;
+}
+
+static const struct syscall_abi *abi_of_header(const char *line)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(abis); k++)
+		if (!strcmp(abis[k].header, line))
+			return &abis[k];
+	return NULL;
+}
 
 struct sys_vcpu {
 	struct cpl_clock clock;
@@ -56,17 +103,13 @@ struct sys_vcpu {
 
 struct syscalls {
 	struct encore_plugin_env env;
+	const struct syscall_abi *abi;
 	unsigned nvcpus;
 	struct sys_vcpu *vcpu;   /* [nvcpus] */
 	struct u64_table user;   /* address space -> CPL 3 instructions in this interval */
 	struct vcpu_check check;
 	bool out_of_memory;
 };
-
-static u64 address_space(u64 cr3)
-{
-	return cr3 & ~0x1fffull & ~(1ull << 63);
-}
 
 static int syscalls_check_options(const struct encore_plugin_options *o,
 				  const struct encore_plugin_host *host, void *host_ctx,
@@ -94,9 +137,15 @@ static void *syscalls_create(const struct encore_plugin_env *env, char *err, siz
 		errmsg(err, errlen, "needs the host's vcpu_regs()");
 		return NULL;
 	}
+	const struct syscall_abi *abi = abi_of_arch(env->arch);
+	if (!abi) {
+		errmsg(err, errlen, "has no system call table for a %s guest", env->arch);
+		return NULL;
+	}
 	struct syscalls *s = calloc(1, sizeof(*s));
 	if (s) {
 		s->env = *env;
+		s->abi = abi;
 		s->nvcpus = env->interval->nvcpus;
 		s->vcpu = calloc(s->nvcpus ? s->nvcpus : 1, sizeof(*s->vcpu));
 	}
@@ -113,7 +162,7 @@ static void enter(struct syscalls *s, struct sys_vcpu *c, unsigned cpl, u64 cr3)
 {
 	c->clock.cpl = cpl & 3;
 	c->in_user = c->clock.cpl == 3;
-	if (c->in_user && !u64_ref__set(&s->user, &c->user, address_space(cr3)))
+	if (c->in_user && !u64_ref__set(&s->user, &c->user, s->abi->address_space(cr3)))
 		s->out_of_memory = true;
 }
 
@@ -148,7 +197,7 @@ static void syscalls_begin(void *self, const struct encore_interval *iv)
 		cpl_clock__begin(&s->vcpu[v].clock, &s->env, v, &r);
 		enter(s, &s->vcpu[v], r.cpl, r.cr3);
 	}
-	fprintf(s->env.out, HEADER "\n");
+	fputs(s->abi->header, s->env.out);
 }
 
 static void syscalls_on_cpl_change(void *self, unsigned vcpu, u64 icount, unsigned cpl)
@@ -181,7 +230,7 @@ static void syscalls_on_syscall(void *self, unsigned vcpu, u64 icount, u64 rip, 
 		return;
 	advance(s, &s->vcpu[vcpu], icount);
 	catch_up_others(s, vcpu);
-	u64 as = address_space(cr3);
+	u64 as = s->abi->address_space(cr3);
 	const u64 *count = u64_table__value(&s->user, as);
 	if (!count) {
 		s->out_of_memory = true;
@@ -249,13 +298,13 @@ static bool parse_numbers(const char *p, const int *bases, u64 *out, int n)
 
 /* v: the numbers of a "c" line (vCPU, icount, address space, user, nr,
  * the arguments). */
-static void print_call(FILE *out, const u64 v[11], u64 user)
+static void print_call(FILE *out, const struct syscall_abi *abi, const u64 v[11], u64 user)
 {
 	u64 nr = v[4];
 	fprintf(out, "%llu %llu %llx %llu ", (unsigned long long)v[0], (unsigned long long)v[1],
 		(unsigned long long)v[2], (unsigned long long)user);
-	if (nr < ARRAY_SIZE(syscall_names) && syscall_names[nr])
-		fputs(syscall_names[nr], out);
+	if (nr < abi->count && abi->names[nr])
+		fputs(abi->names[nr], out);
 	else
 		fprintf(out, "%llu", (unsigned long long)nr);
 	fprintf(out, "(0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx, 0x%llx)\n",
@@ -266,14 +315,15 @@ static void print_call(FILE *out, const u64 v[11], u64 user)
 /* One line of an interval file: a call, printed with its count since
  * the start (carried + this interval's), or a total, added to carried
  * (totals come last, so no call of this interval sees them). */
-static int merge_line(const char *line, FILE *out, struct u64_table *carried, bool *in_totals)
+static int merge_line(const char *line, FILE *out, const struct syscall_abi *abi,
+		      struct u64_table *carried, bool *in_totals)
 {
 	static const int call_bases[11] = { 10, 10, 16, 10, 16, 16, 16, 16, 16, 16, 16 };
 	static const int total_bases[2] = { 16, 10 };
 	u64 v[11];
 	if (line[0] == 'c' && !*in_totals && parse_numbers(line + 1, call_bases, v, 11)) {
 		const u64 *before = u64_table__find(carried, v[2]);
-		print_call(out, v, v[3] + (before ? *before : 0));
+		print_call(out, abi, v, v[3] + (before ? *before : 0));
 		return 0;
 	}
 	if (line[0] == 't' && parse_numbers(line + 1, total_bases, v, 2)) {
@@ -287,8 +337,10 @@ static int merge_line(const char *line, FILE *out, struct u64_table *carried, bo
 	return -1;
 }
 
-static int merge_interval(FILE *f, FILE *out, struct u64_table *carried, unsigned index,
-			  char *err, size_t errlen)
+/* One interval's file; *abi is the architecture the first file's header
+ * named (NULL before it), and every other must name the same. */
+static int merge_interval(FILE *f, FILE *out, const struct syscall_abi **abi,
+			  struct u64_table *carried, unsigned index, char *err, size_t errlen)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -297,9 +349,20 @@ static int merge_interval(FILE *f, FILE *out, struct u64_table *carried, unsigne
 	unsigned long lineno = 0;
 	while (!rc && getline(&line, &cap, f) > 0) {
 		lineno++;
-		bool bad = lineno == 1 ? strcmp(line, HEADER "\n") != 0
-				       : merge_line(line, out, carried, &in_totals) != 0;
-		if (bad)
+		if (lineno == 1) {
+			const struct syscall_abi *named = abi_of_header(line);
+			if (named && *abi && named != *abi)
+				rc = errmsg(err, errlen, "interval %u is of an %s guest, the "
+					    "ones before of %s", index, named->arch,
+					    (*abi)->arch);
+			else if (named)
+				*abi = named;
+			else
+				rc = errmsg(err, errlen, "interval %u, line 1: not an "
+					    "encore-syscalls 2 header", index);
+			continue;
+		}
+		if (merge_line(line, out, *abi, carried, &in_totals) != 0)
 			rc = errmsg(err, errlen, "interval %u, line %lu: malformed", index,
 				    lineno);
 	}
@@ -330,9 +393,10 @@ static int syscalls_merge(const struct encore_merge_input *in, FILE *out, char *
 		fprintf(out, "# only some intervals were simulated: user instructions count "
 			"those from interval %u on\n", in->intervals[0].index);
 	int rc = 0;
+	const struct syscall_abi *abi = NULL;
 	for (unsigned i = 0; i < in->count && !rc; i++)
-		rc = merge_interval(in->files[i], out, &carried, in->intervals[i].index, err,
-				    errlen);
+		rc = merge_interval(in->files[i], out, &abi, &carried, in->intervals[i].index,
+				    err, errlen);
 	if (!rc && ferror(out))
 		rc = errmsg(err, errlen, "cannot write the merged output");
 	u64_table__free(&carried);
@@ -342,8 +406,8 @@ static int syscalls_merge(const struct encore_merge_input *in, FILE *out, char *
 const struct encore_plugin plugin_syscalls = {
 	.api_version = ENCORE_PLUGIN_API_VERSION,
 	.name = NAME,
-	.summary = "Linux x86-64 system call trace: each call's vCPU and its process's user "
-		   "instruction count",
+	.summary = "Linux system call trace (x86-64, arm64): each call's vCPU and its "
+		   "process's user instruction count",
 	.options_help = NULL,
 	.suffix = "txt",
 	.check_options = syscalls_check_options,

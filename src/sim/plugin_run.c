@@ -302,7 +302,8 @@ static int open_slot(struct plugin_run *r, unsigned k)
 			 strerror(errno));
 		return -1;
 	}
-	struct encore_plugin_env env = { &r->iv, &sp->options, slot->out, &host_api, slot };
+	struct encore_plugin_env env = { &r->iv, &sp->options, slot->out, &host_api, slot,
+					 r->machine->arch->name };
 	char why[400] = "";
 	slot->self = sp->p->create(&env, why, sizeof(why));
 	if (!slot->self) {

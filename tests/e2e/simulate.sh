@@ -349,9 +349,11 @@ const struct encore_plugin encore_plugin = {
 };
 EOF
 }
-for v in 2 3; do
+for v in 2 3 4; do
 	if [ $v = 2 ]; then
 		field='.on_block_decoded = (void *(*)(void *, unsigned, const struct encore_code_block *))1'
+	elif [ $v = 4 ]; then
+		field='.count_runs = false'
 	else
 		field='.on_cpl_change = (void (*)(void *, unsigned, uint64_t, unsigned))1'
 	fi

@@ -86,6 +86,7 @@ struct session {
 	struct encore_plugin_options opts;
 	struct fake_host host;
 	unsigned total;                /* intervals in the "recording" */
+	const char *arch;              /* env->arch: "x86_64" unless a test says */
 	struct encore_interval iv[MAX_INTERVALS];
 	u64 vcpu_first[MAX_INTERVALS][MAX_VCPUS], vcpu_end[MAX_INTERVALS][MAX_VCPUS];
 	FILE *files[MAX_INTERVALS];
@@ -114,6 +115,7 @@ static void session_open(struct session *s, const char *name, unsigned total, co
 	s->opts.values = s->values;
 	s->host.opts = &s->opts;
 	s->host.nvcpus = 1;
+	s->arch = "x86_64";
 }
 
 /* The callbacks that follow are vCPU v's (regs() answers for it). */
@@ -150,7 +152,8 @@ static void *interval_start_vcpus(struct session *s, const u64 *first, const u64
 					     s->vcpu_first[i], s->vcpu_end[i] };
 	on_vcpu(s, 0);
 	s->files[i] = tmpfile();
-	struct encore_plugin_env env = { &s->iv[i], &s->opts, s->files[i], &fake_ops, &s->host };
+	struct encore_plugin_env env = { &s->iv[i], &s->opts, s->files[i], &fake_ops, &s->host,
+					 s->arch };
 	s->self = s->p->create(&env, s->err, sizeof(s->err));
 	if (s->self && s->p->interval_begin)
 		s->p->interval_begin(s->self, &s->iv[i]);
@@ -1036,6 +1039,76 @@ static void test_syscalls(void)
 	session_close(&s);
 }
 
+/*
+ * An arm64 guest: its own call numbers, and an address space that is
+ * TTBR0_EL1's table without the ASID (bits 63:48, which Linux may change
+ * for a process) and CnP; neighbouring 4 KiB tables are two processes.
+ * Its outputs do not merge with an x86-64 guest's.
+ */
+#define TTBR_A 0x41234000ull
+#define TTBR_B 0x41235000ull
+#define ASID(n) ((u64)(n) << 48)
+
+static void test_syscalls_arm64(void)
+{
+	check_group("syscalls, arm64");
+	struct session s;
+	session_open(&s, "syscalls", 2, NULL);
+	s.arch = "arm64";
+	set_cpu(&s, 3, TTBR_A | ASID(5));
+	interval_start(&s, 0, 100);
+	sys_block(&s, 0, 3);
+	sys_call(&s, 10, 64, TTBR_A | ASID(5));      /* write */
+	sys_block(&s, 11, 0);
+	set_cpu(&s, 3, TTBR_B | ASID(6) | 1);
+	sys_block(&s, 20, 3);
+	sys_call(&s, 27, 221, TTBR_B | ASID(6) | 1);  /* execve: B at 7 */
+	sys_block(&s, 28, 0);
+	set_cpu(&s, 3, TTBR_A | ASID(9));             /* A again, a new ASID */
+	sys_block(&s, 30, 3);
+	sys_call(&s, 35, 63, TTBR_A | ASID(9));       /* read: A at 11 + 5 */
+	CHECK(interval_finish(&s) == 0, "interval 0: %s", s.err);
+	rewind(s.files[0]);
+	char line[64] = "";
+	CHECK(fgets(line, sizeof(line), s.files[0]) && !strcmp(line, "encore-syscalls 2 arm64\n"),
+	      "arm64 header: %s", line);
+	set_cpu(&s, 0, TTBR_A);
+	interval_start(&s, 100, 200);
+	sys_block(&s, 100, 0);
+	CHECK(interval_finish(&s) == 0, "interval 1: %s", s.err);
+	char *got = session_merge(&s, NULL);
+	check_text("arm64 syscalls merged", got,
+		   "# vcpu icount address-space user-instructions call(arguments)\n"
+		   "0 10 41234000 10 write(0x41, 0x7ffd0040, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 27 41235000 7 execve(0xde, 0x7ffd00dd, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n"
+		   "0 35 41234000 16 read(0x40, 0x7ffd003f, 0x2, 0x3, 0x4, 0xffffffffffffff9c)\n");
+	free(got);
+
+	/* An x86-64 interval among arm64 ones is refused, naming both. */
+	fclose(s.files[1]);
+	s.files[1] = tmpfile();
+	fputs("encore-syscalls 2\n", s.files[1]);
+	got = session_merge(&s, NULL);
+	CHECK(!got && strstr(s.err, "interval 1 is of an x86_64 guest, the ones before of arm64"),
+	      "mixed: %s", s.err);
+	free(got);
+	fclose(s.files[1]);
+	s.files[1] = tmpfile();
+	fputs("encore-syscalls 2 riscv\n", s.files[1]);
+	got = session_merge(&s, NULL);
+	CHECK(!got && strstr(s.err, "interval 1, line 1: not an encore-syscalls 2 header"),
+	      "unknown architecture: %s", s.err);
+	free(got);
+	session_close(&s);
+
+	session_open(&s, "syscalls", 1, NULL);
+	s.arch = "riscv64";
+	set_cpu(&s, 0, 0);
+	CHECK(!interval_start(&s, 0, 10) && strstr(s.err, "no system call table for a riscv64 guest"),
+	      "unknown arch: %s", s.err);
+	session_close(&s);
+}
+
 /* vCPU v's turn ended at its icount `at`: what vcpu_regs() says of it
  * while the other runs. */
 static void turn_ends(struct session *s, unsigned v, u64 at)
@@ -1720,6 +1793,7 @@ int main(void)
 	test_code_blocks();
 	test_syscalls();
 	test_syscalls_vcpus();
+	test_syscalls_arm64();
 	test_memtrace_round_trip(&rng, false, 1, 0);
 	test_memtrace_round_trip(&rng, true, 2, 0);
 	test_memtrace_round_trip(&rng, false, 3, 0);
