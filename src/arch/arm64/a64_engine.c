@@ -229,6 +229,16 @@ static void exception_taken(struct a64_engine *x, u32 word)
 				       pc, ec, (i64)(c->sys.esr_el1 & 0x1ffffff), false);
 }
 
+/* An SVC retires, but it took the Supervisor Call exception: told as x86
+ * tells INT n, before the count includes it, at the return address. */
+static void svc_taken(struct a64_engine *x)
+{
+	const struct encore_hooks *h = x->hooks;
+	const struct a64_cpu *c = &x->cpu;
+	h->on_exception(h->exception_opaque, x->engine.vcpu->index, c->insns, c->sys.elr_el1,
+			A64_EC_SVC64, (i64)(c->sys.esr_el1 & 0x1ffffff), false);
+}
+
 static void before_insn(struct a64_engine *x, const struct a64_insn *i)
 {
 	const struct encore_hooks *h = x->hooks;
@@ -294,6 +304,8 @@ static int run_block_hooked(struct a64_engine *x, struct a64_block *b, unsigned 
 			exception_taken(x, i->word);
 			return r;
 		}
+		if ((i->word & SVC_MASK) == SVC_WORD && h->on_exception)
+			svc_taken(x);
 		c->insns++;
 		if (r != A64_OK) {
 			if (code)
@@ -388,22 +400,24 @@ static int run_step(struct a64_engine *x)
 		return EXIT_LIMIT;
 	if (unlikely(c->il)) {
 		a64_take_sync(c, A64_EC_ILLEGAL_STATE, 0, 0, false);
+		exception_taken(x, 0);
 		return -1;
 	}
-	report_el(x);
 	u64 pa;
 	const u8 *host;
 	int r;
-	u64 fetch_pc = c->pc;
-	if (unlikely(fetch_pc & 3)) {
-		a64_take_sync(c, A64_EC_PC_ALIGN, 0, fetch_pc, true);
-		check_loop(x, fetch_pc);
+	if (unlikely(c->pc & 3)) {
+		a64_take_sync(c, A64_EC_PC_ALIGN, 0, c->pc, true);
+		exception_taken(x, 0);
 		return -1;
 	}
 	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK) {
-		check_loop(x, fetch_pc); /* the Instruction Abort is taken: on at its vector */
+		exception_taken(x, 0); /* the Instruction Abort: on at its vector */
 		return -1;
 	}
+	/* Only now is an instruction about to run at this EL: a fetch that
+	 * faulted ran nothing at the EL it left again at once. */
+	report_el(x);
 	u64 left = x->limit - c->insns;
 	if (host) {
 		u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
