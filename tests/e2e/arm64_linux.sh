@@ -5,7 +5,8 @@
 # exactly, three times, interval by interval, and under simulate.  Then
 # the whole guest: the workload typed at its shell prints what the same
 # kernel and initramfs print on qemu-system-aarch64, powers off with
-# status 0, and that recording replays exactly too.
+# status 0, and that recording replays exactly too; the same at --smp 2,
+# replayed three times.
 #
 # The boot run is cut at a fixed instruction count, so its checks hold
 # whatever the guest does after the kernel has started /init.  Under the
@@ -98,7 +99,28 @@ workload_run() {
 	fi
 	check_replays "$tmp/wl" 1 "of the workload run"
 }
-[ "${ENCORE_SANITIZED:-0}" = 1 ] || workload_run
+# The same at --smp 2: the kernel brings up the second CPU with PSCI and
+# schedules on both; the typed input lands where it was recorded, three
+# replays out of three.
+smp_run() {
+	printf 'nproc\nworkload\npoweroff -f\n' >"$tmp/smp.lines"
+	record_typed smp "$tmp/smp.lines" --arch arm64 --smp 2 "${RTC[@]}" --interval 1G
+	local rc=$?
+	grep '^workload: ' "$tmp/smp.out" | tr -d '\r' >"$tmp/smp.results"
+	if [ $rc = 0 ] && grep -qF 'smp: Brought up 1 node, 2 CPUs' "$tmp/smp.out" &&
+	   tr -d '\r' <"$tmp/smp.out" | grep -qx 2 && cmp -s "$tmp/smp.results" "$tmp/wl.results"; then
+		ok "--smp 2: both CPUs up, nproc 2, the same $(wc -l <"$tmp/smp.results") workload results, poweroff: exit 0"
+	else
+		not_ok "--smp 2 workload run: exit $rc" "$tmp/smp.err"
+		diff "$tmp/wl.results" "$tmp/smp.results" | head -n 10 | sed 's/^/#   /'
+		return
+	fi
+	check_replays "$tmp/smp" 3 "of the --smp 2 workload run with typed input"
+}
+if [ "${ENCORE_SANITIZED:-0}" != 1 ]; then
+	workload_run
+	smp_run
+fi
 
 # Bad input: an arm64 Image as an x86 kernel, and the other way round.
 "$ENCORE" run --arch x86_64 --kernel "$GUEST/Image" </dev/null >/dev/null 2>"$tmp/bad.err"
