@@ -37,7 +37,7 @@ TEST_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 # which replays the seed corpus tests/fuzz/corpus/NAME, and by `make fuzz`
 # as libFuzzer programs (tests/fuzz/README.md).
 FUZZ_NAMES := log meta ckpt translate memtrace virtq virtio_blk disk_journal virtio_net gdb mpi_wire \
-	virtio_mmio
+	virtio_mmio arm64_image
 FUZZ_TEST_BINS := $(patsubst %,$(BUILD)/tests/test_fuzz_%,$(FUZZ_NAMES))
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang

@@ -25,6 +25,8 @@
 # corpus/virtio_mmio/*: a virtio disk on the MMIO transport driven through
 #   good requests, a broken queue, and its registers alone
 #   (make-virtio-mmio-seeds.c).
+# corpus/arm64_image/*: arm64 Image headers, good ones and ones breaking
+#   each rule of the loader (make-arm64-image-seeds.py).
 #
 # Recordings differ a little from run to run (ids, host times).  Only
 # these files are rewritten: inputs the fuzzers found and that were added
@@ -104,6 +106,7 @@ done
 cc -std=gnu11 -O1 -Iinclude -o "$tmp/make-virtio-mmio-seeds" tests/fuzz/make-virtio-mmio-seeds.c
 mkdir -p tests/fuzz/corpus/virtio_mmio
 "$tmp/make-virtio-mmio-seeds" tests/fuzz/corpus/virtio_mmio
+python3 tests/fuzz/make-arm64-image-seeds.py tests/fuzz/corpus/arm64_image
 
 # Hand-made metadata, from the echo recording plus the keys it lacks.
 base=$metas/hand-all-keys

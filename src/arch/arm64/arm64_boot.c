@@ -18,6 +18,7 @@
 #define HEADER_SIZE 64u
 #define FDT_SLOT (2 * MIB)
 #define FDT_MAX (64 * 1024)
+#define HEADER_LIMIT (1ull << 40) /* text_offset and image_size below 1 TiB */
 
 /* The Image header's flags (booting.rst). */
 #define FLAG_BE 1ull
@@ -72,7 +73,10 @@ static int read_header(const struct arm64_boot_config *cfg, u64 *text_offset, u6
 	/* image_size 0: a kernel older than 3.17, whose size is the file's. */
 	if (!*image_size)
 		*image_size = cfg->kernel_size;
-	if (*image_size < cfg->kernel_size || *text_offset % 4096)
+	/* (No kernel is a TiB: such a size is a damaged header, not a call
+	 * for more memory.) */
+	if (*image_size < cfg->kernel_size || *text_offset % 4096 || *text_offset >= HEADER_LIMIT ||
+	    *image_size >= HEADER_LIMIT)
 		return errmsg(err, n, "%s has an inconsistent header (text_offset %#llx, image_size "
 			      "%llu for a file of %zu bytes)", cfg->kernel_path,
 			      (unsigned long long)*text_offset, (unsigned long long)*image_size,
@@ -113,10 +117,12 @@ int arm64_boot__load_linux(struct encore_machine *m, const struct arm64_boot_con
 		return -1;
 	u64 kernel_at = ram->base + text_offset;
 	u64 fdt_at = (ram->base + ram->size - FDT_SLOT) & ~(FDT_SLOT - 1);
-	if (ram->base % FDT_SLOT || fdt_at < kernel_at + image_size)
+	/* Each size alone below the RAM's first, so that no sum wraps. */
+	if (ram->base % FDT_SLOT || text_offset >= ram->size || image_size >= ram->size ||
+	    fdt_at < kernel_at + image_size)
 		return errmsg(err, n, "%s needs %llu MiB of RAM and 2 MiB for the device tree: "
 			      "give more --mem", cfg->kernel_path,
-			      (unsigned long long)((text_offset + image_size + MIB - 1) / MIB));
+			      (unsigned long long)(text_offset / MIB + image_size / MIB + 1));
 	if (copy_in(m, kernel_at, cfg->kernel, cfg->kernel_size, cfg->kernel_path, err, n))
 		return -1;
 	u64 initrd_start, initrd_end;
