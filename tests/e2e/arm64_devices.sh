@@ -33,17 +33,12 @@ done
 command -v python3 >/dev/null || { echo "arm64_devices.sh: needs python3" >&2; exit 77; }
 RTC=(--rtc base=2026-01-01T00:00:00)
 
-# The host's web server, on its loopback, on a free port.
+# The host's web server, on its loopback.
 mkdir -p "$tmp/www"
 head -c 200000 /dev/urandom >"$tmp/www/blob"
 want=$(sha256sum <"$tmp/www/blob" | cut -d' ' -f1)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-(cd "$tmp/www" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
-server=$!
-for _ in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-	sleep 0.1
-done
+. tests/e2e/helpers/web_server.sh
+start_web_server "$tmp/www"
 
 printf 'wget -q -O - http://10.0.2.2:%s/blob | sha256sum\nworkload\npoweroff -f\n' "$port" \
 	>"$tmp/lines"

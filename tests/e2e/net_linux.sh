@@ -23,22 +23,13 @@ cleanup() { [ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 command -v python3 >/dev/null || { echo "net_linux.sh: needs python3" >&2; exit 77; }
 
-# A free TCP port on the host's loopback (bound, read, released).
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. tests/e2e/helpers/web_server.sh
 
 # The host's web server, on its loopback.
 mkdir -p "$tmp/www"
 head -c 300000 /dev/urandom >"$tmp/www/blob"
 want=$(sha256sum <"$tmp/www/blob" | cut -d' ' -f1)
-port=$(free_port)
-(cd "$tmp/www" && exec python3 -m http.server "$port" --bind 127.0.0.1 >/dev/null 2>&1) &
-server=$!
-for _ in $(seq 50); do
-	python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-	sleep 0.1
-done
+start_web_server "$tmp/www"
 
 printf 'wget -q -O - http://10.0.2.2:%s/blob | sha256sum\npoweroff -f\n' "$port" >"$tmp/fetch"
 timeout "$TIMEOUT" "$ENCORE" run --net user --rtc base=2026-01-01 <"$tmp/fetch" >"$tmp/fetch.out" \
