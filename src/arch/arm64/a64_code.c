@@ -66,6 +66,7 @@ static void decode_into(struct a64_code *k, struct a64_block *b, u64 pa, u64 key
 	}
 	b->pa = pa;
 	b->key = key;
+	b->serial = ++k->decoded;
 	b->hook_told = false;
 	b->hook_handle = NULL;
 	b->frame = frame;

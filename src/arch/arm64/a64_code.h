@@ -24,6 +24,7 @@ struct a64_block {
 	u64 frame;          /* the RAM frame of its instructions */
 	u32 gen;            /* that frame's generation when decoded */
 	u16 ninsns;
+	u64 serial;         /* new each time the block is decoded (for any code) */
 	bool hook_told;     /* on_block_decoded has seen it: hook_handle is its answer */
 	void *hook_handle;
 	struct a64_insn insns[A64_BLOCK_MAX];
@@ -43,6 +44,7 @@ struct a64_code {
 	u64 *has_code;      /* bit per RAM frame: some block was decoded there */
 	struct a64_block *slots[A64_CODE_SLOTS];
 	unsigned users;     /* engines sharing it */
+	u64 decoded;        /* blocks decoded so far: the next one's serial */
 	/* A frame just became code: no vCPU may keep a cached write right
 	 * to it (set by the engine). */
 	void (*became_code)(void *opaque, u64 pa);

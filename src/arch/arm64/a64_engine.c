@@ -33,6 +33,24 @@
  * vectors themselves fault (the guest's triple fault, in effect). */
 #define EXCEPTION_LOOP 64
 
+/*
+ * The jump cache: the block a virtual PC at an EL last ran, so that a hit
+ * skips the fetch's translation and the code cache's lookup.  An entry
+ * holds while the TLB's generation is the one it was made under (no
+ * flush, TLBI or context switch since: it caches no longer than the TLB
+ * may) and its block still holds what it was decoded from (its serial:
+ * blocks are reused for other code) unchanged (a write to the frame bumps
+ * the frame's generation).
+ */
+#define JUMP_BITS 12
+#define JUMP_SIZE (1u << JUMP_BITS)
+
+struct jump_entry {
+	u64 at;            /* the PC | the EL (PCs are 4-byte aligned); ~0: empty */
+	u64 tlb_gen, serial;
+	const struct a64_block *b;
+};
+
 struct undef_record {
 	u32 word;
 	unsigned el;
@@ -55,6 +73,7 @@ struct a64_engine {
 	char fault[200];    /* an exception loop, described */
 	struct undef_record undef[UNDEF_MAX];
 	unsigned nundef;
+	struct jump_entry jump[JUMP_SIZE];
 	struct a64_cpu cpu; /* large (its TLB): last */
 };
 
@@ -360,6 +379,78 @@ static void report_el(struct a64_engine *x)
 	}
 }
 
+static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc)
+{
+	return &x->jump[(pc >> 2) & (JUMP_SIZE - 1)];
+}
+
+static void jump_clear(struct a64_engine *x)
+{
+	for (unsigned k = 0; k < JUMP_SIZE; k++)
+		x->jump[k].at = ~0ull;
+}
+
+/* The block at the PC from the jump cache, or NULL. */
+static inline __attribute__((always_inline)) struct a64_block *jump_find(struct a64_engine *x)
+{
+	const struct a64_cpu *c = &x->cpu;
+	const struct jump_entry *j = jump_slot(x, c->pc);
+	if (j->at != (c->pc | c->el) || j->tlb_gen != c->tlb.gen)
+		return NULL;
+	const struct a64_block *b = j->b;
+	if (b->serial != j->serial || b->gen != x->code->frame_gen[b->frame])
+		return NULL;
+	return (struct a64_block *)b;
+}
+
+/* The block at the PC through translation and the code cache, into the
+ * jump cache; NULL after taking the Instruction Abort, or for code in a
+ * device (*device set: run it from there). */
+static struct a64_block *fetch_block(struct a64_engine *x, bool *device)
+{
+	struct a64_cpu *c = &x->cpu;
+	u64 pa;
+	const u8 *host;
+	*device = false;
+	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK) {
+		exception_taken(x, 0); /* the Instruction Abort: on at its vector */
+		return NULL;
+	}
+	if (!host) {
+		*device = true;
+		return NULL;
+	}
+	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
+	struct a64_block *b = a64_code__block(x->code, pa, key, host);
+	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .tlb_gen = c->tlb.gen,
+						    .serial = b->serial, .b = b };
+	return b;
+}
+
+/*
+ * Blocks one after the other, from b, while nothing needs run_step's
+ * attention: each ended normally at the EL the chain began at (ERET and
+ * SVC change it and retire), with budget left, no kick, and no interrupt
+ * to take or window to report now that PSTATE.I may have changed.  What
+ * else run_step checks (power, a wait, a fault, PSTATE.IL) changes only
+ * with an instruction that does not return A64_OK.  Returns the last
+ * block's status.
+ */
+static int run_chain(struct a64_engine *x, struct a64_block *b)
+{
+	struct a64_cpu *c = &x->cpu;
+	u8 el = c->el;
+	for (;;) {
+		u64 left = x->limit - c->insns;
+		int r = run_block(x, b, b->ninsns < left ? b->ninsns : (unsigned)left);
+		if (r != A64_OK || c->el != el || c->insns >= x->limit || x->kicked ||
+		    ((x->irq_pending || x->want_window) && !(c->daif & A64_DAIF_I)))
+			return r;
+		if (!(b = jump_find(x)))
+			return r;
+	}
+}
+
 /* Has a WFI ended?  On an interrupt for this CPU, masked or not. */
 static bool wfi_over(struct a64_engine *x)
 {
@@ -403,29 +494,23 @@ static int run_step(struct a64_engine *x)
 		exception_taken(x, 0);
 		return -1;
 	}
-	u64 pa;
-	const u8 *host;
 	int r;
-	if (unlikely(c->pc & 3)) {
-		a64_take_sync(c, A64_EC_PC_ALIGN, 0, c->pc, true);
-		exception_taken(x, 0);
-		return -1;
-	}
-	if (a64_fetch_translate(c, c->pc, &pa, &host) != A64_OK) {
-		exception_taken(x, 0); /* the Instruction Abort: on at its vector */
-		return -1;
+	struct a64_block *b = jump_find(x);
+	bool device = false;
+	if (!b) {
+		if (unlikely(c->pc & 3)) {
+			a64_take_sync(c, A64_EC_PC_ALIGN, 0, c->pc, true);
+			exception_taken(x, 0);
+			return -1;
+		}
+		b = fetch_block(x, &device);
+		if (!b && !device)
+			return -1;
 	}
 	/* Only now is an instruction about to run at this EL: a fetch that
 	 * faulted ran nothing at the EL it left again at once. */
 	report_el(x);
-	u64 left = x->limit - c->insns;
-	if (host) {
-		u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
-		struct a64_block *b = a64_code__block(x->code, pa, key, host);
-		r = run_block(x, b, b->ninsns < left ? b->ninsns : (unsigned)left);
-	} else {
-		r = run_from_device(x);
-	}
+	r = b ? run_chain(x, b) : run_from_device(x);
 	if (r == A64_WAIT && c->wait == A64_WAIT_WFE) {
 		c->wait = 0; /* completed at once: see the top of this file */
 		if (x->yield_on_wfe)
@@ -585,8 +670,10 @@ static int a64_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
 	if (h && !h->on_block_decoded != !h->on_block_ran)
 		return -1;
 	bool code = h && h->on_block_decoded;
-	if (code || x->code_hooks)
+	if (code || x->code_hooks) {
 		a64_code__flush(x->code);
+		jump_clear(x);
+	}
 	x->code_hooks = code;
 	void (*mem)(void *, struct a64_cpu *, u64, u64, unsigned, u64, bool) =
 		h && h->on_mem ? cb_mem_accessed : NULL;
@@ -684,6 +771,7 @@ struct encore_engine *a64_engine__create(struct encore_machine *m, struct encore
 	};
 	c->cpu_index = v->index;
 	a64_sysreg_reset(c);
+	jump_clear(x);
 	v->engine = &x->engine;
 	return &x->engine;
 }
