@@ -11,7 +11,8 @@
 # several vCPUs (bench/smp.sh), virtio disk throughput
 # (bench/disk.sh) and what recording a disk costs (bench/disk_rec.sh), bulk
 # TCP on the user network (bench/net.sh); time travel under gdb
-# (bench/timetravel.sh); and recording on KVM (bench/kvm.sh).
+# (bench/timetravel.sh); recording on KVM (bench/kvm.sh); and the arm64
+# default guest next to qemu-system-aarch64 (bench/arm64.sh).
 # Prints a Markdown report; bench/RESULTS.md keeps the latest one.
 # BENCH_ONLY=guests stops after the bare-metal guests (intloop, cwork).
 set -euo pipefail
@@ -176,4 +177,10 @@ if [ -r build/guest/vmlinux ] && [ -r build/guest/initramfs.cpio ]; then
 	bench/timetravel.sh "$BUILD"
 else
 	echo "(Linux benchmark skipped: build the default guest with guest/build-guest.sh)"
+fi
+echo
+if [ -r build/guest-arm64/Image ] && [ -r build/guest-arm64/initramfs.cpio ]; then
+	bench/arm64.sh "$BUILD"
+else
+	echo "(arm64 benchmark skipped: build the arm64 guest with guest/build-guest-arm64.sh)"
 fi
