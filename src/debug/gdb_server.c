@@ -222,6 +222,7 @@ static void send_stop_reply(struct gdb_server *srv)
 		snprintf(buf + n, sizeof(buf) - n, "replaylog:begin;");
 	else if (st->why == TT_END)
 		snprintf(buf + n, sizeof(buf) - n, "replaylog:end;");
+	srv->g_vcpu = srv->stop_vcpu;
 	reply(srv, buf);
 }
 
@@ -461,8 +462,9 @@ static void serve(void *opaque, struct tt *tt, const struct tt_stop *stop, struc
 	struct gdb_server *srv = opaque;
 	srv->tt = tt;
 	srv->stop = *stop;
-	/* gdb keeps its Hg choice across stops (and sends Hg only when it
-	 * changes its mind): so does encore. */
+	/* gdb takes the thread a stop reply names as the one its register
+	 * reads go to (remote.c's record_currthread) and sends Hg only when
+	 * it wants another: send_stop_reply makes it encore's too. */
 	srv->stop_vcpu = mach(srv)->cur->index;
 	if (srv->g_vcpu >= mach(srv)->nvcpus)
 		srv->g_vcpu = srv->stop_vcpu;

@@ -153,11 +153,15 @@ static void hook_mem(void *opaque, unsigned vcpu, u64 icount, u64 vaddr, u64 pad
 						  flags & HOOK_ACCESS_WRITE);
 	if (!w)
 		return;
+	/* Where gdb wants the stop: after the access going forward and
+	 * before it in reverse, or (watchpoints gdb steps over itself) the
+	 * other way round, so that its step lands where the first would. */
 	u64 pos = hook_pos(tt, icount);
+	unsigned before = machine_of(tt)->arch->gdb_watch_before_access;
 	if (!tt->scanning)
-		forward_hit(tt, vcpu, pos + 1, TT_WATCH, w); /* after the access */
+		forward_hit(tt, vcpu, pos + !before, TT_WATCH, w);
 	else if (pos < tt->scan_end)
-		note_hit(tt, pos, TT_WATCH, w); /* in reverse: before it */
+		note_hit(tt, pos + before, TT_WATCH, w);
 }
 
 static void free_break_blocks(struct tt *tt)
