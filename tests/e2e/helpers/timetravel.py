@@ -1,21 +1,47 @@
 # Checks that run inside Debian's gdb (gdb -batch -x THIS -ex 'python ...')
 # against `encore replay --gdb`.  Each prints "CHECK OK NAME ..." or
-# "CHECK FAIL NAME: why"; the shell test counts them.
+# "CHECK FAIL NAME: why"; the shell test counts them.  The registers
+# compared are those of gdb's current architecture: x86-64 (gdb.sh) or
+# AArch64 (arm64_gdb.sh, with gdb-multiarch).
 import re
+from collections import namedtuple
 
 import gdb
 
 REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10',
         'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'es',
         'fs', 'gs', 'fs_base', 'gs_base', 'mxcsr', 'fstat', 'fctrl']
+# encore's aarch64 target description (src/arch/arm64/arm64_gdb.c): the
+# core registers, then the SIMD&FP ones (each v register a uint128).
+A64_REGS = (['x%d' % k for k in range(31)] + ['sp', 'pc', 'cpsr', 'fpsr', 'fpcr'] +
+            ['v%d' % k for k in range(32)])
+# Per architecture: the registers compared, the stack pointer, and what
+# `monitor regs` must show.
+Arch = namedtuple('Arch', 'regs sp monitor_regs')
+X86_64 = Arch(REGS, 'rsp', re.compile(r'cr0 0x[0-9a-f]+ .*cr3 0x[0-9a-f]+ .*efer 0x'))
+ARCHS = {  # by gdb's name; any other is x86-64
+    'aarch64': Arch(A64_REGS, 'sp', re.compile(
+        r'sctlr_el1 0x[0-9a-f]+ .*ttbr0_el1 0x[0-9a-f]+ .*vbar_el1 0x', re.S)),
+}
+
+
+def arch():
+    return ARCHS.get(gdb.selected_frame().architecture().name(), X86_64)
 
 
 def run(cmd):
     return gdb.execute(cmd, to_string=True)
 
 
+def reg(name):
+    v = gdb.parse_and_eval('$' + name)
+    if v.type.sizeof > 8:  # an AArch64 v register: Python's int() stops at 8 bytes
+        return int(v.format_string(format='x'), 16)
+    return int(v) & (2**64 - 1)
+
+
 def regs():
-    return tuple(int(gdb.parse_and_eval('$' + r)) & (2**64 - 1) for r in REGS)
+    return tuple(reg(r) for r in arch().regs)
 
 
 def when():
@@ -64,7 +90,7 @@ def step_check(name, n):
     if d:
         i, x, y = d
         return fail(name, 'step %d differs: forward %s, reverse %s' % (i, x, y))
-    ok(name, 'positions %d..%d, %d registers each' % (start, start + n, len(REGS)))
+    ok(name, 'positions %d..%d, %d registers each' % (start, start + n, len(arch().regs)))
 
 
 def breaks_check(name, where, n):
@@ -214,7 +240,7 @@ def threads_check(name, nvcpus):
     stacks = []
     for t in ids:
         run('thread %d' % t)
-        stacks.append(int(gdb.parse_and_eval('$rsp')) & (2**64 - 1))
+        stacks.append(reg(arch().sp))
     if len(set(stacks)) != nvcpus:
         return fail(name, 'the threads share a stack pointer: %s' % [hex(s) for s in stacks])
     ok(name, 'stacks %s' % [hex(s) for s in stacks])
@@ -227,7 +253,7 @@ def monitor_check(name, at, phys):
     same every time the replay gets there."""
     goto(at)
     regs_out = run('monitor regs')
-    if not re.search(r'cr0 0x[0-9a-f]+ .*cr3 0x[0-9a-f]+ .*efer 0x', regs_out):
+    if not arch().monitor_regs.search(regs_out):
         return fail(name, 'monitor regs: %r' % regs_out[:200])
     dump = run('monitor phys %#x 16' % phys).split(':', 1)[1].split()
     mem = run('x/16xb %#x' % phys)
@@ -243,3 +269,176 @@ def monitor_check(name, at, phys):
     if h1 != h3 or h1 == h2:
         return fail(name, 'hash at %d: %s then %s; %d later: %s' % (at, h1, h3, 5000, h2))
     ok(name, 'hash %s at %d both times' % (h1, at))
+
+
+# ---- for arm64_gdb.sh (any architecture unless named) ----
+
+def stop_where():
+    """(instruction, vCPU, PC) as `monitor when` says."""
+    m = re.search(r'at instruction (\d+) \(vCPU (\d+) at \w+ (0x[0-9a-f]+|0)\)', when())
+    return int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
+
+
+def uval(expr):
+    """A gdb expression's value as an unsigned number of its size (gdb
+    reads a 32-bit cpsr as a signed int)."""
+    v = gdb.parse_and_eval(expr)
+    if v.type.sizeof > 8:
+        return int(v.format_string(format='x'), 16)
+    return int(v) & ((1 << 8 * v.type.sizeof) - 1)
+
+
+def sysregs():
+    """`monitor regs` as {name: value}: the vCPU of gdb's last Hg (the last
+    thread whose registers gdb fetched), not necessarily its selected one."""
+    out = run('monitor regs')
+    got = {k: int(v, 0) for k, v in re.findall(r'\b([a-z][a-z0-9_]*) (0x[0-9a-f]+|\d+)\b', out)}
+    got['vcpu'] = int(re.search(r'vCPU (\d+)', out).group(1))
+    return got
+
+
+def regs_check(name):
+    """Every register of the architecture is listed by `info all-registers`
+    and readable, and gdb's PC is the one `monitor when` names."""
+    listed = set(re.findall(r'^(\w+)\s', run('info all-registers'), re.M))
+    missing = [r for r in arch().regs if r not in listed]
+    if missing:
+        return fail(name, 'info all-registers lacks %s' % missing)
+    try:
+        values = dict(zip(arch().regs, regs()))
+    except gdb.error as e:
+        return fail(name, 'a register does not read: %s' % e)
+    at, _, pc = stop_where()
+    if reg('pc') != pc:
+        return fail(name, 'gdb pc %#x, monitor when %#x' % (reg('pc'), pc))
+    ok(name, '%d registers at instruction %d: pc %#x sp %#x %s' % (
+        len(values), at, pc, reg(arch().sp),
+        ' '.join('%s %#x' % (r, uval('$' + r)) for r in ('cpsr', 'fpsr', 'fpcr', 'v0') if r in values)))
+
+
+def sysregs_check(name, want):
+    """`monitor regs` shows the system registers, and each in `want`
+    holds the value of the gdb expression beside it."""
+    got = sysregs()
+    bad = []
+    for k, expr in sorted(want.items()):
+        v = uval(expr)
+        if got.get(k) != v:
+            bad.append('%s is %s, %s is %#x' % (k, hex(got[k]) if k in got else 'missing', expr, v))
+    if bad:
+        return fail(name, '; '.join(bad))
+    ok(name, ', '.join('%s %#x' % (k, got[k]) for k in sorted(want)))
+
+
+def a64_irq_entry_check(name, vectors, offset, steps):
+    """AArch64: the next IRQ, taken at the vector `vectors`+offset (the
+    guest's VBAR_EL1).  A breakpoint on the vector's second instruction
+    stops there (the first is sub sp); reverse-stepi goes back out of the
+    vector to the interrupted instruction: IRQs unmasked there, its PC and
+    PSTATE the ones the entry saved in ELR_EL1 and SPSR_EL1, x0..x30
+    unchanged; stepi from there comes back to the same state; and steps
+    both ways around the entry agree."""
+    vec = vectors + offset
+    bp = gdb.Breakpoint('*%#x' % (vec + 4))
+    run('continue')
+    bp.delete()
+    p, pc = pos(), reg('pc')
+    if pc != vec + 4:
+        return fail(name, 'continue stopped at %#x (instruction %s), not at %#x' % (pc, p, vec + 4))
+    entry, saved, cpsr_in = state(), sysregs(), uval('$cpsr')
+    back = 0
+    while vectors <= reg('pc') < vectors + 0x800 and back < 3:
+        run('reverse-stepi')
+        back += 1
+    q, qpc, qcpsr = pos(), reg('pc'), uval('$cpsr')
+    before = state()
+    bad = []
+    if saved['vbar_el1'] != vectors:
+        bad.append('VBAR_EL1 %#x, not %#x' % (saved['vbar_el1'], vectors))
+    if q != p - back:
+        bad.append('%d reverse-stepi went from %d to %d' % (back, p, q))
+    if qcpsr & 0x80:
+        bad.append('IRQs masked at %#x (cpsr %#x)' % (qpc, qcpsr))
+    if saved['elr_el1'] != qpc or saved['spsr_el1'] != qcpsr:
+        bad.append('ELR_EL1 %#x SPSR_EL1 %#x, but before the entry pc %#x cpsr %#x' %
+                   (saved['elr_el1'], saved['spsr_el1'], qpc, qcpsr))
+    if cpsr_in & 0x3cf != 0x3c5:
+        bad.append('in the vector cpsr %#x: not EL1h with DAIF masked' % cpsr_in)
+    if before[1][:31] != entry[1][:31]:
+        bad.append('x0..x30 differ between %d and %d' % (q, p))
+    for _ in range(back):
+        run('stepi')
+    if state() != entry:
+        bad.append('stepi from %d went to %s, not the entry state at %d' % (q, pos(), p))
+    if bad:
+        return fail(name, '; '.join(bad))
+    ok(name, 'IRQ taken at %#x (instruction %d), in the vector at %d: %d reverse-stepi back, '
+       'ELR_EL1 %#x SPSR_EL1 %#x' % (qpc, q, p, back, saved['elr_el1'], saved['spsr_el1']))
+    goto(q - steps // 2)
+    step_check(name + ': %d steps both ways across the entry' % steps, steps)
+
+
+def thread_regs_check(name, nvcpus):
+    """AArch64: each vCPU is a gdb thread whose registers are its own:
+    `monitor regs` while gdb reads thread N's registers (the thread of
+    its last Hg) is vCPU N-1's, with gdb's stack pointer and cpsr; the
+    threads' PCs and stack pointers differ."""
+    rows = []
+    for t in range(1, nvcpus + 1):
+        run('thread %d' % t)
+        run('maintenance flush register-cache')  # gdb reads them again, after Hg
+        pc, sp, cpsr = reg('pc'), reg('sp'), uval('$cpsr')
+        s = sysregs()
+        cur_sp = s['sp_el1'] if s['pstate'] & 0xf == 0x5 else s['sp_el0']
+        if s['vcpu'] != t - 1 or cur_sp != sp or s['pstate'] != cpsr:
+            return fail(name, 'thread %d: monitor regs vCPU %d sp %#x pstate %#x; gdb sp %#x cpsr %#x'
+                        % (t, s['vcpu'], cur_sp, s['pstate'], sp, cpsr))
+        rows.append((pc, sp))
+    if len(set(r[0] for r in rows)) != nvcpus or len(set(r[1] for r in rows)) != nvcpus:
+        return fail(name, 'threads share a pc or sp: %s' % rows)
+    ok(name, ', '.join('thread %d pc %#x sp %#x' % (t + 1, pc, sp) for t, (pc, sp) in enumerate(rows)))
+
+
+def thread_stops_check(name, n):
+    """n stepi then n reverse-stepi across a switch between vCPUs: at each
+    stop gdb's thread is the vCPU that `monitor when` names, with that
+    vCPU's PC, and positions, threads and registers agree both ways."""
+    def look():
+        p, v, pc = stop_where()
+        return (p, gdb.selected_thread().num, v + 1, reg('pc'), pc, regs())
+    fwd = [look()]
+    for _ in range(n):
+        run('stepi')
+        fwd.append(look())
+    back = [look()]
+    for _ in range(n):
+        run('reverse-stepi')
+        back.append(look())
+    back.reverse()
+    for p, thread, want_thread, pc, want_pc, _ in fwd + back:
+        if thread != want_thread or pc != want_pc:
+            return fail(name, 'at %d gdb shows thread %d at pc %#x; encore: vCPU %d at %#x'
+                        % (p, thread, pc, want_thread - 1, want_pc))
+    vcpus = sorted(set(x[2] - 1 for x in fwd))
+    if len(vcpus) < 2:
+        return fail(name, 'only vCPU %s ran in %d..%d' % (vcpus, fwd[0][0], fwd[-1][0]))
+    d = first_difference(fwd, back)
+    if d:
+        return fail(name, 'step %d differs: forward %s, reverse %s' % (d[0], d[1][:5], d[2][:5]))
+    ok(name, 'positions %d..%d, vCPUs %s' % (fwd[0][0], fwd[-1][0], vcpus))
+
+
+def thread_break_check(name, where, thread):
+    """With thread 1 selected, continue to a breakpoint that only `thread`
+    reaches: gdb stops there, in that thread, where encore is."""
+    run('thread 1')
+    bp = gdb.Breakpoint(where)
+    addr = int(gdb.parse_and_eval('(long)&%s' % where)) & (2**64 - 1)
+    run('continue')
+    bp.delete()
+    p, v, want_pc = stop_where()
+    got, pc = gdb.selected_thread().num, reg('pc')
+    if got != thread or pc != addr or want_pc != addr or v != thread - 1:
+        return fail(name, 'stopped at %d: gdb thread %d at %#x; encore vCPU %d at %#x; want thread '
+                    '%d at %#x' % (p, got, pc, v, want_pc, thread, addr))
+    ok(name, 'thread %d at %#x, instruction %d' % (thread, addr, p))
