@@ -11,6 +11,7 @@
 #include "arch/arm64/a64_sysreg.h"
 
 /* FPCR fields and FPSR cumulative flags. */
+#define A64_FPCR_AHP (1u << 26)
 #define A64_FPCR_DN (1u << 25)
 #define A64_FPCR_FZ (1u << 24)
 #define A64_FPCR_RMODE(fpcr) (((fpcr) >> 22) & 3)
@@ -65,11 +66,38 @@ static inline void a64_set_scalar(struct a64_cpu *c, unsigned rd, unsigned esize
 	c->v[rd] = r;
 }
 
+/* Write the result lanes `r` to Vd: `bytes` of them (16, 8, or one
+ * scalar element), the rest of Vd zeroed; FPSR.QC when a lane saturated. */
+static inline void a64_simd_write(struct a64_cpu *c, unsigned rd, union a64_vreg *r,
+				  unsigned bytes, bool qc)
+{
+	for (unsigned k = bytes; k < 16; k++)
+		r->b[k] = 0;
+	c->v[rd] = *r;
+	if (qc)
+		c->fpsr |= A64_FPSR_QC;
+}
+
 /* ---- group decoders (a64_decode_simd_fp dispatches) ---- */
 void a64_decode_fp_scalar(u32 w, struct a64_insn *i);   /* a64_fp_scalar.c */
 void a64_decode_simd_int(u32 w, struct a64_insn *i);    /* a64_simd_int.c */
 void a64_decode_simd_perm(u32 w, struct a64_insn *i);   /* a64_simd_perm.c */
 void a64_decode_ldst_simd(u32 w, struct a64_insn *i);   /* a64_ldst_simd.c */
+/* Classes a64_decode_simd_int hands on (`scalar`: the Advanced SIMD
+ * scalar encoding). */
+void a64_decode_simd_shift(u32 w, struct a64_insn *i, bool scalar); /* a64_simd_shift.c */
+void a64_decode_simd_shll(u32 w, struct a64_insn *i);                /* a64_simd_shift.c */
+void a64_decode_simd_sat_misc(u32 w, struct a64_insn *i, bool scalar); /* a64_simd_sat.c */
+void a64_decode_simd_long_sat(u32 w, struct a64_insn *i, bool scalar); /* a64_simd_sat.c */
+void a64_decode_simd_fcvt(u32 w, struct a64_insn *i, bool scalar);  /* a64_simd_fcvt.c */
+
+/* SSHL and its relatives (a64_simd_shift.c): lane `a` of `esize` bytes
+ * shifted by the signed low byte of `b` (negative: right); `how` ORs
+ * the flags below; *qc set when a saturating form saturates. */
+#define A64_SHL_UNSIGNED 1u
+#define A64_SHL_ROUND 2u
+#define A64_SHL_SAT 4u
+u64 a64_simd_shl_reg(u64 a, u64 b, unsigned esize, unsigned how, bool *qc);
 
 /* ---- the IEEE 754 core (a64_fp_core.c) ----
  * Operands and results are raw encodings (`dbl`: 64-bit double, else
@@ -77,7 +105,7 @@ void a64_decode_ldst_simd(u32 w, struct a64_insn *i);   /* a64_ldst_simd.c */
  * FZ, DN) and ORs the exceptions it raises into c->fpsr, as the Arm ARM's
  * pseudocode (FPAdd, FPMulAdd, FPProcessNaNs, FPRound, ...) says. */
 enum { A64_FADD, A64_FSUB, A64_FMUL, A64_FDIV, A64_FMAX, A64_FMIN, A64_FMAXNM, A64_FMINNM,
-       A64_FNMUL, A64_FABD };
+       A64_FNMUL, A64_FABD, A64_FMULX };
 u64 a64_fp_binop(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b);
 u64 a64_fp_sqrt(struct a64_cpu *c, bool dbl, u64 a);
 /* FPMulAdd: addend + a * b, one rounding. */
@@ -95,8 +123,27 @@ u64 a64_fp_to_int(struct a64_cpu *c, bool dbl, u64 a, unsigned fbits, bool is_un
 /* FixedToFP: an `ibits`-bit integer with `fbits` fraction bits. */
 u64 a64_fp_from_int(struct a64_cpu *c, bool dbl, u64 v, unsigned fbits, bool is_unsigned,
 		    unsigned ibits);
-/* FCVT between precisions: sizes in bytes (2, 4, 8). */
+/* FCVT between precisions: sizes in bytes (2, 4, 8); half precision
+ * follows FPCR.AHP. */
 u64 a64_fp_convert(struct a64_cpu *c, u64 a, unsigned from, unsigned to);
+/* FCVTXN: double to single, rounding to odd. */
+u64 a64_fp_convert_odd(struct a64_cpu *c, u64 a);
+/* FRECPS (2 - a * b) and, `rsqrt`, FRSQRTS ((3 - a * b) / 2): fused,
+ * infinity times zero giving 2 (1.5) without an exception. */
+u64 a64_fp_recip_step(struct a64_cpu *c, bool dbl, u64 a, u64 b, bool rsqrt);
+/* What a64_fp_recip.c shares with the core: FPUnpack's flush of a
+ * denormal under FZ (IDC), and FPProcessNaN. */
+u64 a64_fp_flush_in(struct a64_cpu *c, bool dbl, u64 a);
+u64 a64_fp_process_nan(struct a64_cpu *c, bool dbl, u64 a);
+
+/* ---- estimates (a64_fp_recip.c): the Arm ARM's integer algorithms ---- */
+/* FRECPE, FRSQRTE, FRECPX. */
+u64 a64_fp_recip_estimate(struct a64_cpu *c, bool dbl, u64 a);
+u64 a64_fp_rsqrt_estimate(struct a64_cpu *c, bool dbl, u64 a);
+u64 a64_fp_recpx(struct a64_cpu *c, bool dbl, u64 a);
+/* URECPE, URSQRTE: 32-bit fixed point. */
+u32 a64_recip_estimate_u32(u32 a);
+u32 a64_rsqrt_estimate_u32(u32 a);
 /* FABS / FNEG: no exceptions, NaNs untouched but for the sign. */
 static inline u64 a64_fp_abs(bool dbl, u64 a)
 {

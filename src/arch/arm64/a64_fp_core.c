@@ -31,7 +31,11 @@
  *     below the smallest normal;
  *   - maximum/minimum, comparisons, rounding to integral (floor, ceil,
  *     trunc, round: exact, mode-independent) and conversions to integers
- *     (Arm's saturation and flags).
+ *     (Arm's saturation and flags);
+ *   - conversions to half precision (integer rounding here: hosts have
+ *     no portable half type) and FPCR.AHP's alternative format;
+ *   - the special cases of FMULX, FRECPS and FRSQRTS (infinity times
+ *     zero), and FRSQRTS's exact halving.
  */
 #include <fenv.h>
 #include <math.h>
@@ -79,6 +83,23 @@ static inline u64 default_nan(bool dbl)
 {
 	return dbl ? D_DEFNAN : S_DEFNAN;
 }
+static inline u64 infinity(bool dbl, u64 sign)
+{
+	return (sign & sign_bit(dbl)) | exp_mask(dbl);
+}
+/* 2.0 and 1.5: FPTwo, FPOnePointFive. */
+static inline u64 fp_two(bool dbl)
+{
+	return dbl ? 0x4000000000000000ull : 0x40000000ull;
+}
+static inline u64 fp_three(bool dbl)
+{
+	return dbl ? 0x4008000000000000ull : 0x40400000ull;
+}
+static inline u64 fp_one_point_five(bool dbl)
+{
+	return dbl ? 0x3ff8000000000000ull : 0x3fc00000ull;
+}
 
 static inline double as_d(u64 a)
 {
@@ -124,6 +145,16 @@ static u64 process_nan(struct a64_cpu *c, bool dbl, u64 a)
 		a |= dbl ? D_QUIET : S_QUIET;
 	}
 	return (c->fpcr & A64_FPCR_DN) ? default_nan(dbl) : a;
+}
+
+u64 a64_fp_flush_in(struct a64_cpu *c, bool dbl, u64 a)
+{
+	return flush_in(c, dbl, a);
+}
+
+u64 a64_fp_process_nan(struct a64_cpu *c, bool dbl, u64 a)
+{
+	return process_nan(c, dbl, a);
 }
 
 /* FPProcessNaNs(3): true with *r set when an operand is a NaN. */
@@ -204,14 +235,15 @@ static u64 host_op(unsigned op, bool dbl, u64 a, u64 b, u64 d, unsigned rmode, u
 }
 
 /*
- * A rounded operation on non-NaN operands (already flushed): the host's
- * result and flags, corrected to Arm's default NaN, tininess before
+ * A rounded operation on non-NaN operands (already flushed) in rounding
+ * mode `rmode`: the host's result and flags (returned in *flags, not
+ * yet in FPSR), corrected to Arm's default NaN, tininess before
  * rounding and FZ (FPRound).  `rdbl`: the result's format.
  */
-static u64 rounded(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b, u64 d)
+static u64 rounded_in(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b, u64 d,
+		      unsigned rmode, u32 *flags)
 {
 	bool rdbl = op == H_D2S ? false : dbl;
-	unsigned rmode = A64_FPCR_RMODE(c->fpcr);
 	u32 fl;
 	u64 r = host_op(op, dbl, a, b, d, rmode, &fl);
 	if (is_nan(rdbl, r)) {
@@ -230,6 +262,15 @@ static u64 rounded(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b, u64 d
 			fl &= ~A64_FPSR_UFC;
 		}
 	}
+	*flags = fl;
+	return r;
+}
+
+/* The same in FPCR's rounding mode, its flags raised. */
+static u64 rounded(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b, u64 d)
+{
+	u32 fl;
+	u64 r = rounded_in(c, op, dbl, a, b, d, A64_FPCR_RMODE(c->fpcr), &fl);
 	c->fpsr |= fl;
 	return r;
 }
@@ -274,6 +315,10 @@ u64 a64_fp_binop(struct a64_cpu *c, unsigned op, bool dbl, u64 a, u64 b)
 	case A64_FMUL: return rounded(c, H_MUL, dbl, a, b, 0);
 	case A64_FNMUL: return a64_fp_neg(dbl, rounded(c, H_MUL, dbl, a, b, 0));
 	case A64_FABD: return a64_fp_abs(dbl, rounded(c, H_SUB, dbl, a, b, 0));
+	case A64_FMULX: /* FPMulX: infinity times zero is 2, signed */
+		if ((is_inf(dbl, a) && is_zero(dbl, b)) || (is_zero(dbl, a) && is_inf(dbl, b)))
+			return ((a ^ b) & sign_bit(dbl)) | fp_two(dbl);
+		return rounded(c, H_MUL, dbl, a, b, 0);
 	case A64_FDIV:
 		if (is_zero(dbl, b) && !is_zero(dbl, a) && !is_inf(dbl, a)) {
 			c->fpsr |= A64_FPSR_DZC;
@@ -314,6 +359,50 @@ u64 a64_fp_muladd(struct a64_cpu *c, bool dbl, u64 addend, u64 a, u64 b)
 		return r;
 	}
 	return rounded(c, H_FMA, dbl, a, b, addend);
+}
+
+/* The exponent field of a finite value, and the value halved when that
+ * is exact (a normal whose exponent stays normal). */
+static inline unsigned biased_exp(bool dbl, u64 a)
+{
+	return (unsigned)((a & exp_mask(dbl)) >> (dbl ? 52 : 23));
+}
+static inline u64 halve_normal(bool dbl, u64 a)
+{
+	return a - (dbl ? 1ull << 52 : 1ull << 23);
+}
+
+/*
+ * FPRecipStepFused / FPRSqrtStepFused: the first operand is negated
+ * before anything else (so a NaN in it comes back negated), then
+ * 2 + a * b or (3 + a * b) / 2 with one rounding.  The halving is exact
+ * on the operand of larger exponent when that one stays normal; when
+ * neither can be halved the product is below 2^-250 and 3 + a * b rounds
+ * to a value near 3 whose half is exact and rounds as (3 + a * b) / 2
+ * would.  Neither result can be tiny unless it is exactly zero (the
+ * product's last bit is at least 2^-47 of 3's scale).
+ */
+u64 a64_fp_recip_step(struct a64_cpu *c, bool dbl, u64 a, u64 b, bool rsqrt)
+{
+	a = flush_in(c, dbl, a64_fp_neg(dbl, a));
+	b = flush_in(c, dbl, b);
+	u64 ops[2] = { a, b }, r;
+	if (process_nans(c, dbl, ops, 2, &r))
+		return r;
+	if ((is_inf(dbl, a) && is_zero(dbl, b)) || (is_zero(dbl, a) && is_inf(dbl, b)))
+		return rsqrt ? fp_one_point_five(dbl) : fp_two(dbl);
+	if (is_inf(dbl, a) || is_inf(dbl, b))
+		return infinity(dbl, a ^ b);
+	if (!rsqrt)
+		return rounded(c, H_FMA, dbl, a, b, fp_two(dbl));
+	if (biased_exp(dbl, a) < biased_exp(dbl, b)) {
+		u64 t = a;
+		a = b;
+		b = t;
+	}
+	if (biased_exp(dbl, a) >= 2)
+		return rounded(c, H_FMA, dbl, halve_normal(dbl, a), b, fp_one_point_five(dbl));
+	return halve_normal(dbl, rounded(c, H_FMA, dbl, a, b, fp_three(dbl)));
 }
 
 /* ---- comparisons ---- */
@@ -435,7 +524,8 @@ u64 a64_fp_from_int(struct a64_cpu *c, bool dbl, u64 v, unsigned fbits, bool is_
 	return r;
 }
 
-/* Half precision: decode to a double (exact), encode with rounding. */
+/* Half precision to a double (exact).  Under AHP (FPCR.AHP, the
+ * alternative format) exponent 31 is an ordinary one. */
 static double half_to_double(u64 h)
 {
 	unsigned e = (h >> 10) & 0x1f, f = h & 0x3ff;
@@ -443,39 +533,128 @@ static double half_to_double(u64 h)
 	return (h & 0x8000) ? -m : m;
 }
 
+/* FPRounding's decision for the discarded part `rem` of `q` ulps, `half`
+ * being half an ulp. */
+static bool round_up(unsigned rmode, bool neg, u64 q, u64 rem, u64 half)
+{
+	switch (rmode) {
+	case A64_RN: return rem > half || (rem == half && (q & 1));
+	case A64_RP: return rem && !neg;
+	case A64_RM: return rem && neg;
+	default: return false;
+	}
+}
+
+/*
+ * FPRoundCV to half precision of a finite nonzero single or double,
+ * already flushed: the result is never flushed (FZ is not FZ16),
+ * tininess is before rounding, and under AHP there are no infinities:
+ * what exceeds the largest value saturates with Invalid Operation.
+ */
+static u64 round_to_half(struct a64_cpu *c, bool dbl, u64 a)
+{
+	unsigned fb = dbl ? 52 : 23, bexp = biased_exp(dbl, a), rmode = A64_FPCR_RMODE(c->fpcr);
+	bool neg = a & sign_bit(dbl);
+	/* |a| = m * 2^e, and 2^top <= |a| < 2^(top + 1) */
+	u64 m = bexp ? (a & a64_ones(fb)) | 1ull << fb : a & a64_ones(fb);
+	int e = (bexp ? (int)bexp : 1) - (dbl ? 1023 : 127) - (int)fb;
+	int top = 63 - __builtin_clzll(m) + e;
+	bool tiny = top < -14;
+	/* the result's ulp is 2^-24 (denormal) or 2^(top - 10): drop sh bits */
+	unsigned sh = (unsigned)((tiny ? -24 : top - 10) - e); /* > 0: fb >= 23 */
+	u64 q = 0, rem = 1, half = 2; /* beyond 64 bits: below half an ulp */
+	if (sh == 64) {
+		rem = m;
+		half = 1ull << 63;
+	} else if (sh < 64) {
+		q = m >> sh;
+		rem = m & a64_ones(sh);
+		half = 1ull << (sh - 1);
+	}
+	u32 fl = rem ? (tiny ? A64_FPSR_IXC | A64_FPSR_UFC : A64_FPSR_IXC) : 0;
+	q += round_up(rmode, neg, q, rem, half);
+	u64 enc = tiny ? q : ((u64)(top + 15) << 10) + q - 1024; /* a carry moves up the exponent */
+	if (c->fpcr & A64_FPCR_AHP) {
+		if (enc > 0x7fff) {
+			enc = 0x7fff;
+			fl = A64_FPSR_IOC;
+		}
+	} else if (enc >= 0x7c00) {
+		bool to_inf = rmode == A64_RN || (rmode == A64_RP && !neg) ||
+			      (rmode == A64_RM && neg);
+		enc = to_inf ? 0x7c00 : 0x7bff;
+		fl = A64_FPSR_OFC | A64_FPSR_IXC;
+	}
+	c->fpsr |= fl;
+	return (neg ? 0x8000 : 0) | enc;
+}
+
+/* FPConvert of a NaN (AHP to half: a signed zero, Invalid Operation). */
+static u64 convert_nan(struct a64_cpu *c, u64 a, unsigned from, unsigned to)
+{
+	unsigned fb = from == 2 ? 10 : from == 4 ? 23 : 52, tb = to == 2 ? 10 : to == 4 ? 23 : 52;
+	u64 fsign = 1ull << (8 * from - 1), tsign = 1ull << (8 * to - 1);
+	u64 texp = to == 2 ? 0x7c00 : exp_mask(to == 8);
+	bool snan = !(a & (1ull << (fb - 1)));
+	if (snan || (to == 2 && (c->fpcr & A64_FPCR_AHP)))
+		c->fpsr |= A64_FPSR_IOC;
+	if (to == 2 && (c->fpcr & A64_FPCR_AHP))
+		return a & fsign ? tsign : 0;
+	if (c->fpcr & A64_FPCR_DN)
+		return texp | (1ull << (tb - 1));
+	/* quietened, the payload kept in the top fraction bits */
+	u64 frac = a & a64_ones(fb);
+	frac = fb > tb ? frac >> (fb - tb) : frac << (tb - fb);
+	return (a & fsign ? tsign : 0) | texp | frac | (1ull << (tb - 1));
+}
+
+/* From half precision (never flushed: FZ is not FZ16). */
+static u64 convert_from_half(struct a64_cpu *c, u64 a, unsigned to)
+{
+	bool ahp = c->fpcr & A64_FPCR_AHP;
+	if (!ahp && (a & 0x7fff) > 0x7c00)
+		return convert_nan(c, a, 2, to);
+	u64 s = (a & 0x8000) ? 1 : 0;
+	if (!ahp && (a & 0x7fff) == 0x7c00)
+		return to == 8 ? s << 63 | exp_mask(true) : s << 31 | exp_mask(false);
+	double d = half_to_double(a);
+	return to == 8 ? from_d(d) : from_s((float)d); /* exact */
+}
+
 u64 a64_fp_convert(struct a64_cpu *c, u64 a, unsigned from, unsigned to)
 {
+	if (from == 2)
+		return convert_from_half(c, a, to);
 	bool fdbl = from == 8;
-	if (from != 2)
-		a = flush_in(c, fdbl, a);
-	/* NaNs: quietened, payload kept in the top fraction bits. */
-	unsigned fb = from == 2 ? 10 : from == 4 ? 23 : 52, tb = to == 2 ? 10 : to == 4 ? 23 : 52;
-	u64 fexp = from == 2 ? 0x7c00 : exp_mask(fdbl), fsign = 1ull << (8 * from - 1);
-	bool nan = (a & ~fsign) > fexp;
-	if (nan) {
-		bool snan = !(a & (1ull << (fb - 1)));
-		if (snan)
-			c->fpsr |= A64_FPSR_IOC;
-		u64 tsign = 1ull << (8 * to - 1), texp = to == 2 ? 0x7c00 : exp_mask(to == 8);
-		if (c->fpcr & A64_FPCR_DN)
-			return texp | (1ull << (tb - 1));
-		u64 frac = a & a64_ones(fb);
-		frac = fb > tb ? frac >> (fb - tb) : frac << (tb - fb);
-		return (a & fsign ? tsign : 0) | texp | frac | (1ull << (tb - 1));
+	a = flush_in(c, fdbl, a);
+	if (is_nan(fdbl, a))
+		return convert_nan(c, a, from, to);
+	u64 neg = a & sign_bit(fdbl) ? 1 : 0;
+	if (to == 2 && is_inf(fdbl, a)) {
+		if (!(c->fpcr & A64_FPCR_AHP))
+			return neg << 15 | 0x7c00;
+		c->fpsr |= A64_FPSR_IOC;
+		return neg << 15 | 0x7fff;
 	}
-	if (from == 4 && to == 8)
+	if (to == 2)
+		return is_zero(fdbl, a) ? neg << 15 : round_to_half(c, fdbl, a);
+	if (to == 8)
 		return from_d((double)as_s(a)); /* exact, denormals too */
-	if (from == 8 && to == 4) {
-		if (is_inf(true, a) || is_zero(true, a))
-			return (a >> 32 & S_SIGN) | (is_inf(true, a) ? exp_mask(false) : 0);
-		return rounded(c, H_D2S, true, a, 0, 0);
-	}
-	if (from == 2) {
-		u64 s = (a & 0x8000) ? 1 : 0;
-		if ((a & 0x7fff) == 0x7c00)
-			return to == 8 ? s << 63 | exp_mask(true) : s << 31 | exp_mask(false);
-		double d = half_to_double(a);
-		return to == 8 ? from_d(d) : from_s((float)d); /* exact */
-	}
-	return 0; /* to half: not decoded */
+	if (is_inf(true, a) || is_zero(true, a))
+		return neg << 31 | (is_inf(true, a) ? exp_mask(false) : 0);
+	return rounded(c, H_D2S, true, a, 0, 0);
+}
+
+/* FCVTXN: rounding to odd is truncation with the last bit set when
+ * anything was dropped.  A result flushed under FZ raises no Inexact and
+ * stays zero; an overflowing one is the largest normal, odd already. */
+u64 a64_fp_convert_odd(struct a64_cpu *c, u64 a)
+{
+	a = flush_in(c, true, a);
+	if (is_nan(true, a) || is_inf(true, a) || is_zero(true, a))
+		return a64_fp_convert(c, a, 8, 4);
+	u32 fl;
+	u64 r = rounded_in(c, H_D2S, true, a, 0, 0, A64_RZ, &fl);
+	c->fpsr |= fl;
+	return (fl & A64_FPSR_IXC) ? r | 1 : r;
 }

@@ -171,7 +171,7 @@ static void decode_1src(u32 w, struct a64_insn *i)
 	static const u8 fcvt_sizes[4] = { 4, 8, 0, 2 };
 	if (op >= 4 && op <= 7) { /* FCVT */
 		unsigned from = fcvt_sizes[type], to = fcvt_sizes[op & 3];
-		if (!from || !to || from == to || to == 2 || (type == 3 && false)) {
+		if (!from || !to || from == to) {
 			a64_decode_undefined(i);
 			return;
 		}

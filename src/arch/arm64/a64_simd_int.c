@@ -1,8 +1,12 @@
 /*
  * A64 Advanced SIMD arithmetic, vector and scalar: three same, three
- * different, two-register miscellaneous, across lanes, pairwise, shift
- * by immediate and modified immediate; the integer forms and the common
- * floating-point ones (whose arithmetic is a64_fp_core.c's).
+ * different, two-register miscellaneous, across lanes, pairwise and
+ * modified immediate; the integer forms and the floating-point ones
+ * (whose arithmetic is a64_fp_core.c's and a64_fp_recip.c's).  Some
+ * classes and forms have files of their own, which the decoders here
+ * hand on to: shifts by immediate and SHLL (a64_simd_shift.c), the
+ * saturating misc and widening doubling multiplies (a64_simd_sat.c),
+ * FCVTN/FCVTXN/FCVTL (a64_simd_fcvt.c).
  *
  * One handler per class walks the lanes and switches on the operation
  * the decoder chose.  Decoded fields:
@@ -30,15 +34,18 @@ enum {
 	O_ADD, O_SUB, O_MUL, O_MLA, O_MLS, O_AND, O_BIC, O_ORR, O_ORN, O_EOR, O_BSL, O_BIT,
 	O_BIF, O_CMGT, O_CMHI, O_CMGE, O_CMHS, O_CMEQ, O_CMTST, O_SMAX, O_UMAX, O_SMIN, O_UMIN,
 	O_SABD, O_UABD, O_SABA, O_UABA, O_SHADD, O_UHADD, O_SRHADD, O_URHADD, O_SHSUB, O_UHSUB,
-	O_SQADD, O_UQADD, O_SQSUB, O_UQSUB, O_SSHL, O_USHL, O_SRSHL, O_URSHL,
+	O_SQADD, O_UQADD, O_SQSUB, O_UQSUB, O_SQDMULH, O_SQRDMULH, O_PMUL,
+	/* shifts by register, in a64_simd_shl_reg's order (A64_SHL_*) */
+	O_SSHL, O_USHL, O_SRSHL, O_URSHL, O_SQSHL, O_UQSHL, O_SQRSHL, O_UQRSHL,
 	/* floating point, two operands */
 	O_FADD, O_FSUB, O_FMUL, O_FDIV, O_FMAX, O_FMIN, O_FMAXNM, O_FMINNM, O_FABD, O_FMLA,
-	O_FMLS, O_FCMEQ, O_FCMGE, O_FCMGT, O_FACGE, O_FACGT,
+	O_FMLS, O_FCMEQ, O_FCMGE, O_FCMGT, O_FACGE, O_FACGT, O_FMULX, O_FRECPS, O_FRSQRTS,
 	/* one operand (two-register misc) */
 	O_REV64, O_REV32, O_REV16, O_CLS, O_CLZ, O_CNT, O_NOT, O_RBIT, O_CMGT0, O_CMGE0, O_CMEQ0,
 	O_CMLE0, O_CMLT0, O_ABS, O_NEG, O_FABS, O_FNEG, O_FSQRT, O_FCMGT0, O_FCMGE0, O_FCMEQ0,
 	O_FCMLE0, O_FCMLT0, O_FRINT, O_FRINTX, O_FCVTS, O_FCVTU, O_SCVTF, O_UCVTF,
-	O_SADDLP, O_UADDLP, O_SADALP, O_UADALP,
+	O_SADDLP, O_UADDLP, O_SADALP, O_UADALP, O_FRECPE, O_FRSQRTE, O_FRECPX, O_URECPE,
+	O_URSQRTE,
 };
 
 static inline i64 sx(u64 v, unsigned esize)
@@ -57,18 +64,22 @@ static u64 sat_s(i64 v, unsigned esize, bool *qc)
 	return (u64)v;
 }
 
-static u64 shl_reg(u64 a, u64 b, unsigned esize, bool is_signed, bool round)
+/* SQDMULH/SQRDMULH: the high half of the doubled product, rounded or
+ * not (only min * min saturates). */
+static u64 doubling_high(i64 a, i64 b, unsigned es, bool round, bool *qc)
 {
-	int sh = (int)(i8)(u8)b, bits = 8 * (int)esize;
-	__int128 v = is_signed ? (__int128)sx(a, esize) : (__int128)a;
-	if (sh >= 0)
-		return sh >= bits ? 0 : (u64)((unsigned __int128)v << sh);
-	sh = -sh;
-	if (sh > bits)
-		return is_signed && round ? 0 : is_signed ? (u64)(v < 0 ? -1 : 0) : 0;
-	if (round)
-		v += (__int128)1 << (sh - 1);
-	return (u64)(v >> sh);
+	__int128 p = 2 * (__int128)a * b + (round ? (__int128)1 << (8 * es - 1) : 0);
+	return sat_s((i64)(p >> (8 * es)), es, qc);
+}
+
+/* PMUL: the low byte of the carry-less product of two bytes. */
+static u64 poly_mul8(u64 a, u64 b)
+{
+	u64 r = 0;
+	for (unsigned k = 0; k < 8; k++)
+		if ((b >> k) & 1)
+			r ^= a << k;
+	return r;
 }
 
 static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64 d, bool *qc)
@@ -141,10 +152,12 @@ static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64
 			return 0;
 		}
 		return a - b;
-	case O_SSHL: return shl_reg(a, b, es, true, false);
-	case O_USHL: return shl_reg(a, b, es, false, false);
-	case O_SRSHL: return shl_reg(a, b, es, true, true);
-	case O_URSHL: return shl_reg(a, b, es, false, true);
+	case O_SQDMULH: return doubling_high(sa, sb, es, false, qc);
+	case O_SQRDMULH: return doubling_high(sa, sb, es, true, qc);
+	case O_PMUL: return poly_mul8(a, b);
+	case O_SSHL: case O_USHL: case O_SRSHL: case O_URSHL:
+	case O_SQSHL: case O_UQSHL: case O_SQRSHL: case O_UQRSHL:
+		return a64_simd_shl_reg(a, b, es, op - O_SSHL, qc);
 	default: break;
 	}
 	/* floating point: es is 4 or 8 */
@@ -166,8 +179,11 @@ static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64
 	case O_FCMGT: return a64_fp_cmp_lane(c, 2, dbl, a, b) ? m : 0;
 	case O_FACGE:
 		return a64_fp_cmp_lane(c, 1, dbl, a64_fp_abs(dbl, a), a64_fp_abs(dbl, b)) ? m : 0;
-	default:
+	case O_FACGT:
 		return a64_fp_cmp_lane(c, 2, dbl, a64_fp_abs(dbl, a), a64_fp_abs(dbl, b)) ? m : 0;
+	case O_FMULX: return a64_fp_binop(c, A64_FMULX, dbl, a, b);
+	case O_FRECPS: return a64_fp_recip_step(c, dbl, a, b, false);
+	default: return a64_fp_recip_step(c, dbl, a, b, true); /* O_FRSQRTS */
 	}
 }
 
@@ -263,6 +279,11 @@ static u64 misc_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, const str
 				     (unsigned)i->imm);
 	case O_SCVTF: case O_UCVTF:
 		return a64_fp_from_int(c, dbl, a, (unsigned)i->imm2, op == O_UCVTF, 8 * es);
+	case O_FRECPE: return a64_fp_recip_estimate(c, dbl, a);
+	case O_FRSQRTE: return a64_fp_rsqrt_estimate(c, dbl, a);
+	case O_FRECPX: return a64_fp_recpx(c, dbl, a);
+	case O_URECPE: return a64_recip_estimate_u32((u32)a);
+	case O_URSQRTE: return a64_rsqrt_estimate_u32((u32)a);
 	default: return a;
 	}
 }
@@ -304,12 +325,17 @@ static int exec_addlp(struct a64_cpu *c, const struct a64_insn *i)
 	return finish(c, i, &r, false);
 }
 
-/* XTN/XTN2 (op1 0), SQXTN (1), UQXTN (2), SQXTUN (3): op2 the result lane size. */
+/* XTN/XTN2 (op1 0), SQXTN (1), UQXTN (2), SQXTUN (3): op2 the result
+ * lane size; op3 = op2 for the scalar forms (one lane, the rest zeroed). */
 static int exec_narrow(struct a64_cpu *c, const struct a64_insn *i)
 {
 	FP_PRE(c);
-	unsigned es = i->op2, n = 8 / es;
+	unsigned es = i->op2;
+	bool scalar = i->op3 == es;
+	unsigned n = scalar ? 1 : 8 / es;
 	union a64_vreg a = c->v[i->rn], r = c->v[i->rd];
+	if (scalar)
+		r = (union a64_vreg){ .d = { 0, 0 } };
 	bool qc = false;
 	u64 m = a64_ones(8 * es);
 	for (unsigned k = 0; k < n; k++) {
@@ -400,71 +426,16 @@ static int exec_across(struct a64_cpu *c, const struct a64_insn *i)
 	return a64_next(c);
 }
 
-/* Shift by immediate, same-size lanes: op1 the kind, imm the shift. */
-enum { SH_SSHR, SH_USHR, SH_SSRA, SH_USRA, SH_SRSHR, SH_URSHR, SH_SRSRA, SH_URSRA, SH_SRI,
-       SH_SHL, SH_SLI };
-
-static int exec_shift(struct a64_cpu *c, const struct a64_insn *i)
+/* FMAXNMV, FMINNMV, FMAXV, FMINV of four singles: op1 the A64_F* operation.
+ * Reduce() pairs the halves: (0 op 1) op (2 op 3), which fixes the order
+ * NaNs and flags come in. */
+static int exec_fp_across(struct a64_cpu *c, const struct a64_insn *i)
 {
 	FP_PRE(c);
-	unsigned es = i->op2, n = i->op3 / es, sh = (unsigned)i->imm, bits = 8 * es;
-	union a64_vreg a = c->v[i->rn], d = c->v[i->rd], r = { .d = { 0, 0 } };
-	u64 m = a64_ones(bits);
-	for (unsigned k = 0; k < n; k++) {
-		u64 x = a64_lane(&a, es, k), acc = a64_lane(&d, es, k), v;
-		unsigned kind = i->op1;
-		bool sgn = kind == SH_SSHR || kind == SH_SSRA || kind == SH_SRSHR || kind == SH_SRSRA;
-		bool rnd = kind >= SH_SRSHR && kind <= SH_URSRA;
-		__int128 w = sgn ? (__int128)sx(x, es) : (__int128)x;
-		if (kind <= SH_URSRA) {
-			if (rnd)
-				w += (__int128)1 << (sh - 1);
-			v = (u64)(w >> sh);
-			if (kind == SH_SSRA || kind == SH_USRA || kind == SH_SRSRA || kind == SH_URSRA)
-				v += acc;
-		} else if (kind == SH_SRI) {
-			u64 keep = sh == bits ? m : ~(m >> sh) & m;
-			v = (sh == bits ? 0 : x >> sh) | (acc & keep);
-		} else if (kind == SH_SHL) {
-			v = x << sh;
-		} else {
-			v = (x << sh) | (acc & a64_ones(sh));
-		}
-		a64_set_lane(&r, es, k, v & m);
-	}
-	return finish(c, i, &r, false);
-}
-
-/* SHRN/RSHRN (op1 0/1): op2 the narrow size, sf the "2" form. */
-static int exec_shrn(struct a64_cpu *c, const struct a64_insn *i)
-{
-	FP_PRE(c);
-	unsigned es = i->op2, n = 8 / es, sh = (unsigned)i->imm;
-	union a64_vreg a = c->v[i->rn], r = c->v[i->rd];
-	for (unsigned k = 0; k < n; k++) {
-		unsigned __int128 v = a64_lane(&a, 2 * es, k);
-		if (i->op1)
-			v += (unsigned __int128)1 << (sh - 1);
-		a64_set_lane(&r, es, (i->sf ? n : 0) + k, (u64)(v >> sh) & a64_ones(8 * es));
-	}
-	if (!i->sf)
-		r.d[1] = 0;
-	c->v[i->rd] = r;
-	return a64_next(c);
-}
-
-/* SSHLL/USHLL (op1 1: signed): op2 the narrow size, sf the "2" form. */
-static int exec_shll(struct a64_cpu *c, const struct a64_insn *i)
-{
-	FP_PRE(c);
-	unsigned es = i->op2, n = 8 / es;
-	union a64_vreg a = c->v[i->rn], r = { .d = { 0, 0 } };
-	for (unsigned k = 0; k < n; k++) {
-		u64 x = a64_lane(&a, es, (i->sf ? n : 0) + k);
-		u64 v = i->op1 ? (u64)sx(x, es) : x;
-		a64_set_lane(&r, 2 * es, k, (v << i->imm) & a64_ones(16 * es));
-	}
-	c->v[i->rd] = r;
+	const union a64_vreg *a = &c->v[i->rn];
+	u64 lo = a64_fp_binop(c, i->op1, false, a->s[0], a->s[1]);
+	u64 hi = a64_fp_binop(c, i->op1, false, a->s[2], a->s[3]);
+	a64_set_scalar(c, i->rd, 4, a64_fp_binop(c, i->op1, false, lo, hi));
 	return a64_next(c);
 }
 
@@ -519,15 +490,18 @@ static void decode_same(u32 w, struct a64_insn *i, bool scalar)
 			{ 0x19 << 2 | 0, O_FMLA, 0 }, { 0x19 << 2 | 1, O_FMLS, 0 },
 			{ 0x1a << 2 | 0, O_FADD, 0 }, { 0x1a << 2 | 1, O_FSUB, 0 },
 			{ 0x1a << 2 | 2, O_FADD, 1 }, { 0x1a << 2 | 3, O_FABD, 0 },
+			{ 0x1b << 2 | 0, O_FMULX, 0 },
 			{ 0x1b << 2 | 2, O_FMUL, 0 }, { 0x1c << 2 | 0, O_FCMEQ, 0 },
 			{ 0x1c << 2 | 2, O_FCMGE, 0 }, { 0x1c << 2 | 3, O_FCMGT, 0 },
 			{ 0x1d << 2 | 2, O_FACGE, 0 }, { 0x1d << 2 | 3, O_FACGT, 0 },
 			{ 0x1e << 2 | 0, O_FMAX, 0 }, { 0x1e << 2 | 1, O_FMIN, 0 },
 			{ 0x1e << 2 | 2, O_FMAX, 1 }, { 0x1e << 2 | 3, O_FMIN, 1 },
+			{ 0x1f << 2 | 0, O_FRECPS, 0 }, { 0x1f << 2 | 1, O_FRSQRTS, 0 },
 			{ 0x1f << 2 | 2, O_FDIV, 0 },
 		};
 		for (unsigned k = 0; k < ARRAY_SIZE(fp); k++)
 			if (fp[k].key == key) {
+				/* FABD, FCM*, FAC*, FMULX, FRECPS, FRSQRTS */
 				bool scalar_ok = !fp[k].pair && (fp[k].op == O_FABD ||
 					fp[k].op >= O_FCMEQ);
 				if (scalar && !scalar_ok)
@@ -543,12 +517,12 @@ static void decode_same(u32 w, struct a64_insn *i, bool scalar)
 		return;
 	}
 	static const u8 ops[2][24] = {
-		{ O_SHADD, O_SQADD, O_SRHADD, 0xff, O_SHSUB, O_SQSUB, O_CMGT, O_CMGE, O_SSHL, 0xff,
-		  O_SRSHL, 0xff, O_SMAX, O_SMIN, O_SABD, O_SABA, O_ADD, O_CMTST, O_MLA, O_MUL,
-		  O_SMAX, O_SMIN, 0xff, O_ADD },
-		{ O_UHADD, O_UQADD, O_URHADD, 0xff, O_UHSUB, O_UQSUB, O_CMHI, O_CMHS, O_USHL, 0xff,
-		  O_URSHL, 0xff, O_UMAX, O_UMIN, O_UABD, O_UABA, O_SUB, O_CMEQ, O_MLS, 0xff,
-		  O_UMAX, O_UMIN, 0xff, 0xff },
+		{ O_SHADD, O_SQADD, O_SRHADD, 0xff, O_SHSUB, O_SQSUB, O_CMGT, O_CMGE, O_SSHL,
+		  O_SQSHL, O_SRSHL, O_SQRSHL, O_SMAX, O_SMIN, O_SABD, O_SABA, O_ADD, O_CMTST, O_MLA,
+		  O_MUL, O_SMAX, O_SMIN, O_SQDMULH, O_ADD },
+		{ O_UHADD, O_UQADD, O_URHADD, 0xff, O_UHSUB, O_UQSUB, O_CMHI, O_CMHS, O_USHL,
+		  O_UQSHL, O_URSHL, O_UQRSHL, O_UMAX, O_UMIN, O_UABD, O_UABA, O_SUB, O_CMEQ, O_MLS,
+		  O_PMUL, O_UMAX, O_UMIN, O_SQRDMULH, 0xff },
 	};
 	if (opc == 3) {
 		static const u8 logic[2][4] = { { O_AND, O_BIC, O_ORR, O_ORN },
@@ -566,12 +540,14 @@ static void decode_same(u32 w, struct a64_insn *i, bool scalar)
 		undef(i);
 		return;
 	}
-	if (scalar) { /* the scalar forms: 64-bit lanes, and saturating ones */
-		bool ok = (size == 3 && (op == O_ADD || op == O_SUB || op == O_CMGT || op == O_CMHI ||
-					 op == O_CMGE || op == O_CMHS || op == O_CMEQ ||
-					 op == O_CMTST || op == O_SSHL || op == O_USHL ||
-					 op == O_SRSHL || op == O_URSHL)) ||
-			  op == O_SQADD || op == O_UQADD || op == O_SQSUB || op == O_UQSUB;
+	if (scalar) { /* the scalar forms: 64-bit lanes, and saturating ones; no pairwise */
+		bool ok = (size == 3 && opc < 0x14 &&
+			   (op == O_ADD || op == O_SUB || op == O_CMGT || op == O_CMHI ||
+			    op == O_CMGE || op == O_CMHS || op == O_CMEQ || op == O_CMTST ||
+			    op == O_SSHL || op == O_USHL || op == O_SRSHL || op == O_URSHL)) ||
+			  op == O_SQADD || op == O_UQADD || op == O_SQSUB || op == O_UQSUB ||
+			  op == O_SQSHL || op == O_UQSHL || op == O_SQRSHL || op == O_UQRSHL ||
+			  op == O_SQDMULH || op == O_SQRDMULH;
 		if (!ok) {
 			undef(i);
 			return;
@@ -585,8 +561,14 @@ static void decode_same(u32 w, struct a64_insn *i, bool scalar)
 		undef(i);
 		return;
 	}
+	bool sizes_ok = op == O_PMUL ? size == 0
+		      : op == O_SQDMULH || op == O_SQRDMULH ? size == 1 || size == 2 : true;
+	if (!sizes_ok) {
+		undef(i);
+		return;
+	}
 	i->op1 = (u8)op;
-	if (opc >= 0x14) {
+	if (opc >= 0x14 && opc != 0x16) { /* SMAXP, UMAXP, SMINP, UMINP, ADDP */
 		if (size == 3 && opc != 0x17) {
 			undef(i);
 			return;
@@ -604,6 +586,10 @@ static void decode_misc(u32 w, struct a64_insn *i, bool scalar)
 	i->exec = exec_misc;
 	if (scalar)
 		i->op3 = i->op2;
+	if (opc == 0x16 || opc == 0x17) { /* FCVTN, FCVTXN, FCVTL */
+		a64_decode_simd_fcvt(w, i, scalar);
+		return;
+	}
 	if (opc >= 0x0c && opc != 0x12 && opc != 0x13 && opc != 0x14) { /* floating point */
 		unsigned sz = size & 1, hi = size >> 1;
 		i->op2 = sz ? 8 : 4;
@@ -627,15 +613,20 @@ static void decode_misc(u32 w, struct a64_insn *i, bool scalar)
 			{ 0x1b << 2 | 0, O_FCVTS, A64_RM }, { 0x1b << 2 | 2, O_FCVTU, A64_RM },
 			{ 0x1b << 2 | 1, O_FCVTS, A64_RZ }, { 0x1b << 2 | 3, O_FCVTU, A64_RZ },
 			{ 0x1c << 2 | 0, O_FCVTS, A64_RA }, { 0x1c << 2 | 2, O_FCVTU, A64_RA },
+			{ 0x1c << 2 | 1, O_URECPE, 0 }, { 0x1c << 2 | 3, O_URSQRTE, 0 },
 			{ 0x1d << 2 | 0, O_SCVTF, 0 }, { 0x1d << 2 | 2, O_UCVTF, 0 },
-			{ 0x1f << 2 | 3, O_FSQRT, 0 },
+			{ 0x1d << 2 | 1, O_FRECPE, 0 }, { 0x1d << 2 | 3, O_FRSQRTE, 0 },
+			{ 0x1f << 2 | 1, O_FRECPX, 0 }, { 0x1f << 2 | 3, O_FSQRT, 0 },
 		};
 		for (unsigned k = 0; k < ARRAY_SIZE(fp); k++)
 			if (fp[k].key == key) {
-				bool vec_only = fp[k].op == O_FABS || fp[k].op == O_FNEG ||
-						fp[k].op == O_FSQRT || fp[k].op == O_FRINT ||
-						fp[k].op == O_FRINTX;
-				if (scalar && vec_only)
+				unsigned op = fp[k].op;
+				/* URECPE, URSQRTE: 32-bit lanes only */
+				bool unsigned_est = op == O_URECPE || op == O_URSQRTE;
+				bool vec_only = op == O_FABS || op == O_FNEG || op == O_FSQRT ||
+						op == O_FRINT || op == O_FRINTX || unsigned_est;
+				if ((scalar && vec_only) || (!scalar && op == O_FRECPX) ||
+				    (unsigned_est && sz))
 					break;
 				i->op1 = fp[k].op;
 				i->imm = fp[k].rm;
@@ -654,6 +645,9 @@ static void decode_misc(u32 w, struct a64_insn *i, bool scalar)
 			break;
 		i->op1 = (u8)(opc == 2 ? (u ? O_UADDLP : O_SADDLP) : (u ? O_UADALP : O_SADALP));
 		i->exec = exec_addlp;
+		return;
+	case 0x06: case 0x07: case 0x0e: case 0x0f: /* SUQADD, USQADD, SQABS, SQNEG */
+		a64_decode_simd_sat_misc(w, i, scalar);
 		return;
 	case 0x08: op = size < 3 ? O_CLS : 0xff; break;
 	case 0x09: op = size < 3 ? O_CLZ : 0xff; break;
@@ -674,10 +668,11 @@ static void decode_misc(u32 w, struct a64_insn *i, bool scalar)
 		i->op1 = (u8)(opc == 0x12 ? (u ? 3 : 0) : (u ? 2 : 1));
 		i->sf = q && !scalar;
 		i->exec = exec_narrow;
-		if (scalar) { /* one lane: reuse the vector handler on lane 0 */
-			undef(i);
-			return;
-		}
+		return;
+	case 0x27: /* SHLL */
+		if (scalar)
+			break;
+		a64_decode_simd_shll(w, i);
 		return;
 	default: break;
 	}
@@ -698,6 +693,10 @@ static void decode_diff(u32 w, struct a64_insn *i)
 	static const u8 kinds[16] = { D_ADDL, D_ADDW, D_SUBL, D_SUBW, D_ADDHN, D_ABAL, D_SUBHN,
 				      D_ABDL, D_MLAL, 0xff, D_MLSL, 0xff, D_MULL, 0xff, 0xff,
 				      0xff };
+	if (opc == 0x9 || opc == 0xb || opc == 0xd || opc == 0xe) { /* SQDML*L, SQDMULL, PMULL */
+		a64_decode_simd_long_sat(w, i, false);
+		return;
+	}
 	set_vec(w, i, 1u << size);
 	unsigned kind = kinds[opc];
 	if (kind == 0xff || size == 3) {
@@ -719,6 +718,17 @@ static void decode_across(u32 w, struct a64_insn *i)
 	unsigned u = (w >> 29) & 1, size = a64_bits(w, 23, 22), opc = a64_bits(w, 16, 12);
 	bool q = (w >> 30) & 1;
 	set_vec(w, i, 1u << size);
+	if (u && (opc == 0x0c || opc == 0x0f)) { /* FMAXNMV, FMINNMV, FMAXV, FMINV (4S) */
+		bool min = size >> 1;
+		if ((size & 1) || !q) {
+			undef(i);
+			return;
+		}
+		i->op1 = (u8)(opc == 0x0c ? (min ? A64_FMINNM : A64_FMAXNM)
+					: (min ? A64_FMIN : A64_FMAX));
+		i->exec = exec_fp_across;
+		return;
+	}
 	int op = -1;
 	switch (opc) {
 	case 0x1b: op = u ? -1 : 0; break;
@@ -809,58 +819,29 @@ static void decode_modimm(u32 w, struct a64_insn *i)
 	i->exec = exec_movi;
 }
 
-/* Shift by immediate (vector, or scalar with op3 = 8). */
+/* Shift by immediate: the fixed-point conversions SCVTF, UCVTF, FCVTZS,
+ * FCVTZU (vector, or scalar with op3 = op2) here, the shifts in
+ * a64_simd_shift.c. */
 static void decode_shift(u32 w, struct a64_insn *i, bool scalar)
 {
 	unsigned u = (w >> 29) & 1, immh = a64_bits(w, 22, 19), opc = a64_bits(w, 15, 11);
-	unsigned immhb = a64_bits(w, 22, 16);
 	bool q = (w >> 30) & 1;
-	unsigned lg = 31 - (unsigned)__builtin_clz(immh), es = 1u << lg, bits = 8 * es;
+	unsigned es = 1u << (31 - (unsigned)__builtin_clz(immh));
+	if (opc != 0x1c && opc != 0x1f) {
+		a64_decode_simd_shift(w, i, scalar);
+		return;
+	}
 	set_vec(w, i, es);
-	if ((es == 8 && !q && !scalar) || (scalar && es != 8 && opc != 0x1c && opc != 0x1f)) {
+	if ((es == 8 && !q && !scalar) || es < 4) { /* es 2: half precision, FP16 */
 		undef(i);
 		return;
 	}
 	if (scalar)
 		i->op3 = (u8)es;
-	unsigned right = 2 * bits - immhb, left = immhb - bits;
-	i->exec = exec_shift;
-	i->imm = right;
-	switch (opc << 1 | u) {
-	case 0x00: i->op1 = SH_SSHR; return;
-	case 0x01: i->op1 = SH_USHR; return;
-	case 0x04: i->op1 = SH_SSRA; return;
-	case 0x05: i->op1 = SH_USRA; return;
-	case 0x08: i->op1 = SH_SRSHR; return;
-	case 0x09: i->op1 = SH_URSHR; return;
-	case 0x0c: i->op1 = SH_SRSRA; return;
-	case 0x0d: i->op1 = SH_URSRA; return;
-	case 0x11: i->op1 = SH_SRI; return;
-	case 0x14: i->op1 = SH_SHL; i->imm = left; return;
-	case 0x15: i->op1 = SH_SLI; i->imm = left; return;
-	default: break;
-	}
-	if (!scalar && (opc == 0x10 || opc == 0x11) && !u && es < 8) {
-		i->op1 = opc & 1;
-		i->sf = q;
-		i->exec = exec_shrn;
-		return;
-	}
-	if (!scalar && opc == 0x14 && es < 8) {
-		i->op1 = !u;
-		i->sf = q;
-		i->imm = left;
-		i->exec = exec_shll;
-		return;
-	}
-	if ((opc == 0x1c || opc == 0x1f) && es >= 4) {
-		i->op1 = opc == 0x1c ? (u ? O_UCVTF : O_SCVTF) : (u ? O_FCVTU : O_FCVTS);
-		i->imm2 = right;
-		i->imm = A64_RZ;
-		i->exec = exec_misc;
-		return;
-	}
-	undef(i);
+	i->op1 = opc == 0x1c ? (u ? O_UCVTF : O_SCVTF) : (u ? O_FCVTU : O_FCVTS);
+	i->imm2 = 16 * es - a64_bits(w, 22, 16); /* fbits */
+	i->imm = A64_RZ;
+	i->exec = exec_misc;
 }
 
 /*
@@ -872,6 +853,10 @@ void a64_decode_simd_int(u32 w, struct a64_insn *i)
 	bool scalar = (w >> 28) & 1;
 	if ((w >> 24) & 1) { /* 01111 / 11111 */
 		if ((w >> 23) & 1 || !((w >> 10) & 1)) { /* by element: not yet */
+			a64_decode_undefined(i);
+			return;
+		}
+		if ((w >> 23) & 1) {
 			undef(i);
 			return;
 		}
@@ -900,6 +885,8 @@ void a64_decode_simd_int(u32 w, struct a64_insn *i)
 		scalar ? decode_scalar_pair(w, i) : decode_across(w, i);
 	else if (a64_bits(w, 11, 10) == 0 && !scalar)
 		decode_diff(w, i);
+	else if (a64_bits(w, 11, 10) == 0)
+		a64_decode_simd_long_sat(w, i, true);
 	else
 		undef(i);
 }
