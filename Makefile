@@ -102,6 +102,7 @@ ifneq ($(A64_HARNESS),)
 all: $(A64_HARNESS)
 $(BUILD)/tests/test_a64_diff: | $(A64_HARNESS)
 $(BUILD)/tests/test_a64_diff_simd: | $(A64_HARNESS)
+$(BUILD)/tests/test_a64_diff_elem: | $(A64_HARNESS)
 $(A64_HARNESS): tests/guest/arm64/diff_harness.c
 	@mkdir -p $(dir $@)
 	$(A64_CROSS_CC) -std=gnu11 -O2 -g -Wall -Wextra -static -o $@ $<

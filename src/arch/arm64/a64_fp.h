@@ -81,6 +81,7 @@ static inline void a64_simd_write(struct a64_cpu *c, unsigned rd, union a64_vreg
 /* ---- group decoders (a64_decode_simd_fp dispatches) ---- */
 void a64_decode_fp_scalar(u32 w, struct a64_insn *i);   /* a64_fp_scalar.c */
 void a64_decode_simd_int(u32 w, struct a64_insn *i);    /* a64_simd_int.c */
+void a64_decode_simd_elem(u32 w, struct a64_insn *i);   /* a64_simd_elem.c */
 void a64_decode_simd_perm(u32 w, struct a64_insn *i);   /* a64_simd_perm.c */
 void a64_decode_ldst_simd(u32 w, struct a64_insn *i);   /* a64_ldst_simd.c */
 /* Classes a64_decode_simd_int hands on (`scalar`: the Advanced SIMD

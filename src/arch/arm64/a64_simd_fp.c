@@ -4,8 +4,8 @@
  *   bit 28 = 0 (bits 28:24 = 01110, 01111): Advanced SIMD vector;
  *   bits 31:30 = 01, bits 28:24 = 11110/11111: Advanced SIMD scalar;
  *   bits 31:30 = 00, bits 28:24 = 11110/11111: scalar floating point.
- * Crypto, FP16, by-element and the other unimplemented classes are
- * UNDEFINED.
+ * What the ID registers do not advertise (a64_sysreg.c: crypto, FP16,
+ * BF16, FHM ...) is UNDEFINED.
  */
 #include "arch/arm64/a64_fp.h"
 

@@ -6,7 +6,7 @@
  * classes and forms have files of their own, which the decoders here
  * hand on to: shifts by immediate and SHLL (a64_simd_shift.c), the
  * saturating misc and widening doubling multiplies (a64_simd_sat.c),
- * FCVTN/FCVTXN/FCVTL (a64_simd_fcvt.c).
+ * FCVTN/FCVTXN/FCVTL (a64_simd_fcvt.c), by element (a64_simd_elem.c).
  *
  * One handler per class walks the lanes and switches on the operation
  * the decoder chose.  Decoded fields:
@@ -852,8 +852,8 @@ void a64_decode_simd_int(u32 w, struct a64_insn *i)
 {
 	bool scalar = (w >> 28) & 1;
 	if ((w >> 24) & 1) { /* 01111 / 11111 */
-		if ((w >> 23) & 1 || !((w >> 10) & 1)) { /* by element: not yet */
-			a64_decode_undefined(i);
+		if (!((w >> 10) & 1)) { /* x indexed element */
+			a64_decode_simd_elem(w, i);
 			return;
 		}
 		if ((w >> 23) & 1) {
