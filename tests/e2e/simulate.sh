@@ -306,7 +306,7 @@ const struct encore_plugin encore_plugin = { .api_version = 1, .name = "old", .s
 EOF
 if ${CC:-cc} -std=gnu11 -shared -fPIC -Iinclude "$tmp/api1.c" -o "$tmp/api1.so" 2>"$tmp/api1.err"; then
 	expect "a plugin built for API 1" 2 \
-		"^encore simulate: plugin $tmp/api1.so was built for plugin API 1; this encore speaks API 4 \(callbacks name their vCPU\): rebuild it against include/encore/plugin.h$" \
+		"^encore simulate: plugin $tmp/api1.so was built for plugin API 1; this encore speaks API 5 \(callbacks name their vCPU\): rebuild it against include/encore/plugin.h$" \
 		"$tmp/rec" --plugin "$tmp/api1.so" -o "$tmp/u"
 else
 	skip "a plugin built for API 1" "no C compiler to build one ($(head -c 100 "$tmp/api1.err"))"
