@@ -23,6 +23,15 @@
 #define A64_FPSR_IDC 0x80u
 #define A64_FPSR_QC (1u << 27)
 
+/* First in a SIMD&FP handler: the access check of CPACR_EL1.FPEN
+ * (a64_fp_check), returning the exception it takes, if any. */
+#define FP_PRE(c)                                \
+	do {                                     \
+		int r_ = a64_fp_check(c);        \
+		if (r_ != A64_OK)                \
+			return r_;               \
+	} while (0)
+
 /* FPRounding, as FPCR.RMode numbers them, plus ties-away (FRINTA,
  * FCVTAS/AU) and "exact" (FRINTX: current mode, inexact signalled). */
 enum { A64_RN = 0, A64_RP = 1, A64_RM = 2, A64_RZ = 3, A64_RA = 4 };

@@ -15,13 +15,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 static inline u64 sreg(const struct a64_cpu *c, unsigned r, bool dbl)
 {
 	return dbl ? c->v[r].d[0] : c->v[r].s[0];

@@ -24,13 +24,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 enum {
 	/* same size, integer */
 	E_MUL, E_MLA, E_MLS, E_SQDMULH, E_SQRDMULH,

@@ -15,13 +15,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 static int exec_narrow(struct a64_cpu *c, const struct a64_insn *i)
 {
 	FP_PRE(c);

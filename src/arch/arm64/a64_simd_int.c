@@ -22,13 +22,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 enum {
 	/* integer, two operands */
 	O_ADD, O_SUB, O_MUL, O_MLA, O_MLS, O_AND, O_BIC, O_ORR, O_ORN, O_EOR, O_BSL, O_BIT,

@@ -12,13 +12,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 static inline int done(struct a64_cpu *c, const struct a64_insn *i, union a64_vreg *r)
 {
 	if (i->op3 == 8)

@@ -19,13 +19,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 enum { S_SQABS, S_SQNEG, S_SUQADD, S_USQADD, S_SQDMULL, S_SQDMLAL, S_SQDMLSL, S_PMULL };
 
 static inline i64 sx(u64 v, unsigned esize)

@@ -18,13 +18,6 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-#define FP_PRE(c)                                \
-	do {                                     \
-		int r_ = a64_fp_check(c);        \
-		if (r_ != A64_OK)                \
-			return r_;               \
-	} while (0)
-
 static inline i64 sx(u64 v, unsigned esize)
 {
 	return (i64)a64_sext(v, 8 * esize);
