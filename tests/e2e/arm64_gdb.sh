@@ -62,19 +62,6 @@ gdb_run() {
 	timeout 300 "$GDB" -batch -nx -ex 'set architecture aarch64' -ex "file $elf" -x "$HELPER" \
 		-ex "target remote $port" "${args[@]}" >"$tmp/$name.gdb" 2>&1
 }
-# checks NAME N: each CHECK line of NAME.gdb is a result; fewer than N
-# means a check stopped short (a Python error in NAME.gdb).
-checks() {
-	local line n=0
-	while read -r line; do
-		n=$((n + 1))
-		case "$line" in
-		"CHECK OK "*) ok "${line#CHECK OK }" ;;
-		*) not_ok "${line#CHECK FAIL }" "$tmp/$1.gdb" ;;
-		esac
-	done < <(grep '^CHECK' "$tmp/$1.gdb")
-	[ "$n" -ge "$2" ] || not_ok "$1: $n of $2 checks ran" "$tmp/$1.gdb"
-}
 # server_ends WHAT: the server exits by itself with status 0, and no
 # process of this test (in-memory checkpoints are forked copies) is left.
 server_ends() {

@@ -62,18 +62,6 @@ gdb_run() {
 	timeout 300 gdb -batch -nx -x "$HELPER" "$GUEST" -ex "target remote $port" \
 		"${args[@]}" >"$tmp/$name.gdb" 2>&1
 }
-# checks NAME: each CHECK line of NAME.gdb is a result.
-checks() {
-	local line n=0
-	while read -r line; do
-		n=$((n + 1))
-		case "$line" in
-		"CHECK OK "*) ok "${line#CHECK OK }" ;;
-		*) not_ok "${line#CHECK FAIL }" "$tmp/$1.gdb" ;;
-		esac
-	done < <(grep '^CHECK' "$tmp/$1.gdb")
-	[ "$n" -gt 0 ] || not_ok "$1: no checks ran" "$tmp/$1.gdb"
-}
 # server_ends WHAT: the server exits by itself with status 0.
 server_ends() {
 	local rc
