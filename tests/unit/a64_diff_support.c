@@ -1,6 +1,5 @@
 /*
- * The shared half of test_a64_diff and test_a64_diff_simd: see
- * a64_diff_support.h.
+ * What the AArch64 differential tests share: see a64_diff_support.h.
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include "a64_diff_support.h"
@@ -13,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "arch/arm64/a64_exception.h"
@@ -70,8 +71,8 @@ static pid_t g_pid = -1;
 static int g_to = -1;
 static FILE *g_from;
 static bool g_dead;
-/* Both pipes hold a whole batch: the next family's cases can be sent
- * before this one's answers are read, so QEMU and encore run at once. */
+/* Both pipes hold a whole batch: the next batch can be sent before this
+ * one's answers are read, so QEMU and encore run at once. */
 static bool g_pipelined;
 #define PIPE_BYTES (1 << 20)
 
@@ -195,7 +196,7 @@ static void qemu_stop(void)
 	}
 }
 
-void a64_diff__qemu_send(const struct tcase *t, unsigned n)
+static void qemu_send(const struct tcase *t, unsigned n)
 {
 	static u8 *buf;
 	static size_t cap;
@@ -226,7 +227,7 @@ void a64_diff__qemu_send(const struct tcase *t, unsigned n)
 /* The state where the harness's run ended: a SIGILL outside the code (or
  * a fetch fault there) is where the code went; inside it, an undefined
  * instruction. */
-bool a64_diff__qemu_result(const struct tcase *t, struct outcome *o)
+static bool qemu_result(const struct tcase *t, struct outcome *o)
 {
 	struct result r;
 	if (!read_all(&r, sizeof(r)) || r.magic != RESULT_MAGIC)
@@ -345,7 +346,7 @@ static void put_words(u64 pc, const u32 *w, unsigned n)
 		memcpy(ram_ptr(NULL, pc + 4 * k), &w[k], 4);
 }
 
-void a64_diff__encore_run(const struct tcase *t, struct outcome *o)
+static void encore_run(const struct tcase *t, struct outcome *o)
 {
 	struct a64_cpu *c = g_cpu;
 	const struct case_in *in = &t->in;
@@ -417,6 +418,14 @@ void a64_diff__encore_run(const struct tcase *t, struct outcome *o)
 
 /* ---- reports ---- */
 
+/* A failure line, kept within its buffer. */
+struct line {
+	char s[4096];
+	size_t n;
+};
+
+static void line_add(struct line *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static csh g_cs;
 static bool g_cs_ok;
 static bool g_cs_tried;
@@ -446,7 +455,7 @@ static void disasm(const u32 *w, unsigned n, char *out, size_t len)
 	}
 }
 
-void a64_diff__add(struct a64_diff_line *l, const char *fmt, ...)
+static void line_add(struct line *l, const char *fmt, ...)
 {
 	va_list ap;
 	if (l->n >= sizeof(l->s) - 1)
@@ -469,10 +478,10 @@ static void reg_name(unsigned r, char *b)
 }
 
 /* The inputs an instruction can read: the registers its usual fields name. */
-static void add_inputs(struct a64_diff_line *l, const struct case_in *in)
+static void add_inputs(struct line *l, const struct case_in *in)
 {
 	u32 seen = 0;
-	a64_diff__add(l, " | in: pc=%#llx nzcv=%x", (unsigned long long)in->pc, (unsigned)(in->nzcv >> 28));
+	line_add(l, " | in: pc=%#llx nzcv=%x", (unsigned long long)in->pc, (unsigned)(in->nzcv >> 28));
 	for (unsigned k = 0; k < in->ninsns; k++) {
 		static const unsigned shifts[4] = { 0, 5, 10, 16 };
 		for (unsigned f = 0; f < 4; f++) {
@@ -482,25 +491,25 @@ static void add_inputs(struct a64_diff_line *l, const struct case_in *in)
 			seen |= 1u << r;
 			char b[8];
 			reg_name(r, b);
-			a64_diff__add(l, " %s=%#llx", b, (unsigned long long)(r == 31 ? in->sp : in->x[r]));
+			line_add(l, " %s=%#llx", b, (unsigned long long)(r == 31 ? in->sp : in->x[r]));
 		}
 	}
 	if (in->patch_len)
-		a64_diff__add(l, " (window patched at +%#x, %u bytes)", in->patch_off, in->patch_len);
+		line_add(l, " (window patched at +%#x, %u bytes)", in->patch_off, in->patch_len);
 }
 
-static void add_outcome(struct a64_diff_line *l, const char *who, const struct outcome *o)
+static void add_outcome(struct line *l, const char *who, const struct outcome *o)
 {
-	a64_diff__add(l, " %s: %s at %#llx", who, out_names[o->kind], (unsigned long long)o->pc);
+	line_add(l, " %s: %s at %#llx", who, out_names[o->kind], (unsigned long long)o->pc);
 	if (o->kind == OUT_ALIGN || o->kind == OUT_DABT)
-		a64_diff__add(l, " far %#llx", (unsigned long long)o->far);
+		line_add(l, " far %#llx", (unsigned long long)o->far);
 	if (o->kind != OUT_DONE)
-		a64_diff__add(l, " (%s %#x)", strcmp(who, "qemu") ? "esr" : "signal", o->info);
-	a64_diff__add(l, ";");
+		line_add(l, " (%s %#x)", strcmp(who, "qemu") ? "esr" : "signal", o->info);
+	line_add(l, ";");
 }
 
 
-static bool add_vreg_differences(struct a64_diff_line *l, const struct outcome *q,
+static bool add_vreg_differences(struct line *l, const struct outcome *q,
 				 const struct outcome *e)
 {
 	bool bad = false;
@@ -509,104 +518,292 @@ static bool add_vreg_differences(struct a64_diff_line *l, const struct outcome *
 			u64 a[2], b[2];
 			memcpy(a, q->v[r], 16);
 			memcpy(b, e->v[r], 16);
-			a64_diff__add(l, " | v%u: qemu %016llx%016llx encore %016llx%016llx", r,
-				      (unsigned long long)a[1], (unsigned long long)a[0],
-				      (unsigned long long)b[1], (unsigned long long)b[0]);
+			line_add(l, " | v%u: qemu %016llx%016llx encore %016llx%016llx", r,
+				 (unsigned long long)a[1], (unsigned long long)a[0],
+				 (unsigned long long)b[1], (unsigned long long)b[0]);
 			bad = true;
 		}
 	return bad;
 }
 
 /* The first few bytes that differ, then how many did. */
-static bool add_window_differences(struct a64_diff_line *l, const struct outcome *q,
+static bool add_window_differences(struct line *l, const struct outcome *q,
 				   const struct outcome *e)
 {
 	unsigned shown = 0;
 	for (u32 k = 0; k < DATA_SIZE; k++)
 		if (q->data[k] != e->data[k] && shown++ < 8)
-			a64_diff__add(l, " | window+%#x: qemu %02x encore %02x", k, q->data[k],
-				      e->data[k]);
+			line_add(l, " | window+%#x: qemu %02x encore %02x", k, q->data[k],
+				 e->data[k]);
 	if (shown > 8)
-		a64_diff__add(l, " | (%u window bytes differ)", shown);
+		line_add(l, " | (%u window bytes differ)", shown);
 	return shown > 0;
 }
 
-bool a64_diff__differences(struct a64_diff_line *l, const struct tcase *t,
-			   const struct outcome *q, const struct outcome *e)
+/* Add to `l` everything that differs between QEMU's outcome and encore's
+ * (how the case ended, X, SP, NZCV, V with CASE_VREGS, the window, FPCR
+ * and FPSR with CASE_FP); true if anything did. */
+static bool differences(struct line *l, const struct tcase *t, const struct outcome *q,
+			const struct outcome *e)
 {
 	bool bad = false;
 	if (q->kind != e->kind || q->pc != e->pc || q->far != e->far) {
-		a64_diff__add(l, " |");
+		line_add(l, " |");
 		add_outcome(l, "qemu", q);
 		add_outcome(l, "encore", e);
 		bad = true;
 	}
 	for (unsigned r = 0; r < 31; r++)
 		if (q->x[r] != e->x[r]) {
-			a64_diff__add(l, " | x%u: qemu %#llx encore %#llx", r,
-				      (unsigned long long)q->x[r], (unsigned long long)e->x[r]);
+			line_add(l, " | x%u: qemu %#llx encore %#llx", r,
+				 (unsigned long long)q->x[r], (unsigned long long)e->x[r]);
 			bad = true;
 		}
 	if (q->sp != e->sp) {
-		a64_diff__add(l, " | sp: qemu %#llx encore %#llx", (unsigned long long)q->sp,
-			      (unsigned long long)e->sp);
+		line_add(l, " | sp: qemu %#llx encore %#llx", (unsigned long long)q->sp,
+			 (unsigned long long)e->sp);
 		bad = true;
 	}
 	if (q->nzcv != e->nzcv) {
-		a64_diff__add(l, " | nzcv: qemu %x encore %x", q->nzcv >> 28, e->nzcv >> 28);
+		line_add(l, " | nzcv: qemu %x encore %x", q->nzcv >> 28, e->nzcv >> 28);
 		bad = true;
 	}
 	if ((t->in.flags & CASE_VREGS) && add_vreg_differences(l, q, e))
 		bad = true;
 	if (add_window_differences(l, q, e))
 		bad = true;
+	if ((t->in.flags & CASE_FP) && memcmp(q->fp, e->fp, 8)) {
+		line_add(l, " | fpcr/fpsr: qemu %#x/%#x encore %#x/%#x (in %#x/%#x)", q->fp[0],
+			 q->fp[1], e->fp[0], e->fp[1], t->fp[0], t->fp[1]);
+		bad = true;
+	}
 	return bad;
 }
 
-bool a64_diff__report(const char *tag, const struct tcase *t, const struct a64_diff_line *diffs,
-		      bool bad)
+/* Count the case as passed, or as failed with one line: the
+ * instructions, their inputs and `diffs`. */
+static void report(const char *tag, const struct tcase *t, const struct line *diffs, bool bad)
 {
 	if (!bad) {
 		check_pass();
-		return true;
+		return;
 	}
 	if (!check_fail())
-		return false;
+		return;
 	char dis[512];
 	disasm(t->in.insn, t->in.ninsns, dis, sizeof(dis));
 	printf("FAIL %s:", tag);
 	for (unsigned k = 0; k < t->in.ninsns; k++)
 		printf(" %08x", t->in.insn[k]);
 	printf(" (%s)", dis);
-	struct a64_diff_line in = { .n = 0 };
+	struct line in = { .n = 0 };
 	add_inputs(&in, &t->in);
 	printf("%s%s\n", in.s, diffs->s);
 	fflush(stdout);
-	return false;
 }
 
 /* ---- both sides ---- */
 
-void a64_diff__start(const u8 window[DATA_SIZE])
+/* QEMU with the harness (skips the test when either is missing) and the
+ * encore CPU, both with the window in g_base. */
+static void start_both(void)
 {
-	memcpy(g_base, window, DATA_SIZE);
 	qemu_start();
 	encore_init();
 }
 
-void a64_diff__stop(void)
+static void stop_both(void)
 {
 	qemu_stop();
 	if (g_cs_ok)
 		cs_close(&g_cs);
 }
 
-bool a64_diff__qemu_alive(void)
+/* ---- the run ---- */
+
+static struct a64_diff_family g_fams[1000];
+static unsigned g_nfams;
+static unsigned g_scale = 1;
+static const char *g_only;
+static unsigned long g_cases;
+
+struct a64_diff_family *a64_diff__family(const char *name, u32 value, u32 mask,
+					 a64_diff_fix_fn fix, unsigned base)
 {
-	return !g_dead;
+	if (g_nfams == ARRAY_SIZE(g_fams)) {
+		fprintf(stderr, "too many families\n");
+		exit(1);
+	}
+	struct a64_diff_family *f = &g_fams[g_nfams++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->value = value;
+	f->mask = mask;
+	f->fix = fix;
+	f->base = base;
+	return f;
 }
 
-bool a64_diff__pipelined(void)
+static bool selected(const struct a64_diff_family *f)
 {
-	return g_pipelined;
+	return !g_only || strstr(f->name, g_only);
+}
+
+/*
+ * Cases go to QEMU in batches of at most BATCH_MAX: the pipes hold about
+ * a thousand cases each way (PIPE_BYTES), and a batch being sent while
+ * the previous one's answers wait unread must fit, or QEMU and this side
+ * block on each other (ENCORE_DIFF_SCALE multiplies a family's cases
+ * well past that).
+ */
+#define BATCH_MAX 400u
+
+/* Some of a family's cases, from case number `first`, sent to QEMU and
+ * waiting for its answers. */
+struct batch {
+	struct a64_diff_family *f;
+	struct tcase *t;
+	unsigned first, n;
+};
+
+/* Where the batches have got to: a family, and how many of its cases
+ * have been sent. */
+struct cursor {
+	unsigned fam, sent;
+};
+
+/* Make and send the next batch of the selected families' cases; false
+ * when all have gone. */
+static bool send_next(const struct a64_diff_test *test, struct cursor *at, struct batch *b)
+{
+	while (at->fam < g_nfams && (!selected(&g_fams[at->fam]) ||
+				     at->sent >= g_fams[at->fam].base * g_scale)) {
+		at->fam++;
+		at->sent = 0;
+	}
+	if (at->fam == g_nfams)
+		return false;
+	struct a64_diff_family *f = &g_fams[at->fam];
+	unsigned left = f->base * g_scale - at->sent;
+	b->f = f;
+	b->first = at->sent;
+	b->n = left < BATCH_MAX ? left : BATCH_MAX;
+	b->t = calloc(b->n, sizeof(*b->t));
+	if (!b->t) {
+		perror("calloc");
+		exit(1);
+	}
+	for (unsigned k = 0; k < b->n; k++)
+		test->gen_case(f, &b->t[k]);
+	qemu_send(b->t, b->n);
+	at->sent += b->n;
+	return true;
+}
+
+/* QEMU's answers to a batch against encore's runs of its cases. */
+static void check_batch(const struct a64_diff_test *test, struct batch *b)
+{
+	static u8 qdata[DATA_SIZE], edata[DATA_SIZE];
+	struct outcome q = { .data = qdata }, e = { .data = edata };
+	if (!b->first)
+		check_group(b->f->name);
+	for (unsigned k = 0; k < b->n; k++) {
+		const struct tcase *t = &b->t[k];
+		unsigned num = b->first + k;
+		if (!qemu_result(t, &q)) {
+			check_failf(b->f->name, "the harness stopped answering (case %u)", num);
+			break;
+		}
+		encore_run(t, &e);
+		char tag[64];
+		snprintf(tag, sizeof(tag), "%s#%u", b->f->name, num);
+		struct line l = { .n = 0 };
+		report(tag, t, &l, differences(&l, t, &q, &e));
+		if (test->check)
+			test->check(b->f, t, &q);
+		b->f->outcomes[q.kind]++;
+		b->f->ran++;
+		g_cases++;
+	}
+	free(b->t);
+	b->t = NULL;
+}
+
+/* Every selected family; the next batch goes out before this one's
+ * answers are checked when the pipes allow. */
+static void run_families(const struct a64_diff_test *test)
+{
+	struct batch cur = { 0 }, next = { 0 };
+	struct cursor at = { 0, 0 };
+	send_next(test, &at, &cur);
+	while (cur.f && !g_dead) {
+		if (g_pipelined)
+			send_next(test, &at, &next);
+		check_batch(test, &cur);
+		if (!g_pipelined)
+			send_next(test, &at, &next);
+		cur = next;
+		next = (struct batch){ 0 };
+	}
+	free(cur.t);
+}
+
+static void list_families(const struct a64_diff_test *test)
+{
+	for (unsigned k = 0; k < g_nfams; k++) {
+		const struct a64_diff_family *f = &g_fams[k];
+		const unsigned *o = f->outcomes;
+		if (!selected(f))
+			continue;
+		printf("  %-*s %4u cases: %u done, %u undefined", test->list_width, f->name, f->ran,
+		       o[OUT_DONE], o[OUT_UNDEF]);
+		if (test->list_faults)
+			printf(", %u alignment, %u abort", o[OUT_ALIGN], o[OUT_DABT]);
+		printf("\n");
+	}
+}
+
+static double cpu_seconds(const struct rusage *r)
+{
+	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
+}
+
+int a64_diff__main(const struct a64_diff_test *test)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rng_seed(test->rng, check_seed(test->seed));
+	g_scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
+	if (!g_scale)
+		g_scale = 1;
+	g_only = getenv("ENCORE_DIFF_ONLY");
+	rng_fill(test->rng, g_base, sizeof(g_base));
+	test->setup();
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	start_both();
+	run_families(test);
+	check_group_end();
+	unsigned nfam = 0, min_ran = ~0u;
+	for (unsigned k = 0; k < g_nfams; k++)
+		if (selected(&g_fams[k])) {
+			nfam++;
+			if (g_fams[k].ran < min_ran)
+				min_ran = g_fams[k].ran;
+		}
+	stop_both();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (check_env_u64("ENCORE_A64_LIST", 0))
+		list_families(test);
+	struct rusage self, qemu;
+	getrusage(RUSAGE_SELF, &self);
+	getrusage(RUSAGE_CHILDREN, &qemu);
+	printf("%lu cases in %u families (at least %u each) in %.1f s (CPU: %.1f s here, %.1f s "
+	       "in QEMU)%s\n", g_cases, nfam, nfam ? min_ran : 0,
+	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
+	       cpu_seconds(&self), cpu_seconds(&qemu),
+	       g_pipelined ? "" : " (not pipelined: the pipes could not grow)");
+	CHECK(g_cases > 0 && !g_dead, "cases ran against QEMU (%lu)", g_cases);
+	return check_summary();
 }

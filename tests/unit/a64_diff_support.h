@@ -1,10 +1,18 @@
 /*
- * What the two differential tests of the AArch64 interpreter against QEMU
- * (test_a64_diff, test_a64_diff_simd) share: the protocol of
- * tests/guest/arm64/diff_harness.c, qemu-aarch64 running that harness, the
- * encore side that runs the same case (one CPU at EL0 over flat memory),
- * and the failure report.  Each test keeps its families, its case
- * generator and any comparison of its own.
+ * What the differential tests of the AArch64 interpreter against QEMU
+ * (test_a64_diff, test_a64_diff_simd, test_a64_diff_elem) share: the
+ * protocol of tests/guest/arm64/diff_harness.c, qemu-aarch64 running
+ * that harness, the encore side that runs the same case (one CPU at EL0
+ * over flat memory), the comparison and failure report, and the run:
+ * the options, the families' cases sent in batches, the summary.  Each
+ * test keeps its families, its case generator and any check of its own
+ * (the values they draw from: a64_diff_values.h).
+ *
+ * Options: ENCORE_TEST_SEED, ENCORE_DIFF_SCALE (cases per family times
+ * this, default 1), ENCORE_DIFF_ONLY (families whose name contains it),
+ * ENCORE_A64_HARNESS (the harness; default BUILD/tests/arm64/diff_harness
+ * next to the program), ENCORE_QEMU_AARCH64 (default qemu-aarch64),
+ * ENCORE_A64_LIST=1 (print every family with its number of cases).
  */
 #ifndef ENCORE_TESTS_A64_DIFF_SUPPORT_H
 #define ENCORE_TESTS_A64_DIFF_SUPPORT_H
@@ -62,38 +70,55 @@ struct outcome {
 	u8 *data;     /* the window after the case */
 };
 
-/* Start qemu-aarch64 with the harness (skips the test when either is
- * missing) and the encore CPU; `window` is the data window every case
- * starts from, on both sides. */
-void a64_diff__start(const u8 window[DATA_SIZE]);
-void a64_diff__stop(void);
-/* False once the harness stopped answering or could not be started. */
-bool a64_diff__qemu_alive(void);
-/* Both pipes hold a whole batch, so the next batch can be sent before
- * this one's answers are read. */
-bool a64_diff__pipelined(void);
+/* ---- families and the run ---- */
 
-/* Send a batch of cases; the answers come, in order, with qemu_result. */
-void a64_diff__qemu_send(const struct tcase *t, unsigned n);
-bool a64_diff__qemu_result(const struct tcase *t, struct outcome *o);
-void a64_diff__encore_run(const struct tcase *t, struct outcome *o);
+struct a64_diff_family;
+typedef void (*a64_diff_fix_fn)(const struct a64_diff_family *f, struct tcase *t);
 
-/* A failure line, kept within its buffer. */
-struct a64_diff_line {
-	char s[4096];
-	size_t n;
+/* An instruction form (and addressing mode): its cases are the word
+ * value | (random & mask), then fix (if any) on the whole case. */
+struct a64_diff_family {
+	char name[40];
+	u32 value, mask;
+	a64_diff_fix_fn fix;
+	/* The test's own: what its generator, fix-ups and checks need. */
+	u8 kind, mode, size;
+	bool vregs;
+	unsigned base;       /* cases at scale 1 */
+	unsigned ran;
+	unsigned outcomes[OUT_OTHER + 1]; /* how QEMU's runs ended */
 };
 
-void a64_diff__add(struct a64_diff_line *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Add to `l` everything that differs between QEMU's outcome and encore's
- * that both tests check (how the case ended, X, SP, NZCV, V with
- * CASE_VREGS, the window); true if anything did. */
-bool a64_diff__differences(struct a64_diff_line *l, const struct tcase *t,
-			   const struct outcome *q, const struct outcome *e);
-/* Count the case as passed, or as failed with one line: the
- * instructions, their inputs and `diffs`.  Returns !bad. */
-bool a64_diff__report(const char *tag, const struct tcase *t, const struct a64_diff_line *diffs,
-		      bool bad);
+/* Add a family of `base` cases at scale 1 (at most 1000 families). */
+struct a64_diff_family *a64_diff__family(const char *name, u32 value, u32 mask,
+					 a64_diff_fix_fn fix, unsigned base);
+
+/* A test: its generator, families, cases and checks. */
+struct a64_diff_test {
+	u64 seed;          /* ENCORE_TEST_SEED's default */
+	/* The test's generator: seeded here, it fills the window, then
+	 * setup and the cases draw from it. */
+	struct rng *rng;
+	/* Add the families (and check what needs no QEMU). */
+	void (*setup)(void);
+	/* A case of `f` (its whole struct tcase). */
+	void (*gen_case)(const struct a64_diff_family *f, struct tcase *t);
+	/* Called after the comparison of each case, with QEMU's outcome `q`
+	 * (NULL: nothing more to check). */
+	void (*check)(const struct a64_diff_family *f, const struct tcase *t,
+		      const struct outcome *q);
+	/* ENCORE_A64_LIST: the width of the names, and whether to count
+	 * alignment faults and data aborts. */
+	int list_width;
+	bool list_faults;
+};
+
+/*
+ * The whole test: the seed, the data window, setup, then every selected
+ * family's cases run in QEMU and in encore and compared (how the case
+ * ended, X, SP, NZCV, V with CASE_VREGS, FPCR and FPSR with CASE_FP, the
+ * window), one check each; the summary.  Returns the exit code.
+ */
+int a64_diff__main(const struct a64_diff_test *test);
 
 #endif

@@ -28,66 +28,20 @@
  * first; test_a64_decode checks ours).  Sizes of LDXR and STXR always
  * match (QEMU compares values, not sizes).
  *
- * Options: ENCORE_TEST_SEED, ENCORE_DIFF_SCALE (cases per family times
- * this, default 1), ENCORE_DIFF_ONLY (families whose name contains it),
- * ENCORE_A64_HARNESS (the harness; default BUILD/tests/arm64/diff_harness
- * next to this program), ENCORE_QEMU_AARCH64 (default qemu-aarch64),
- * ENCORE_A64_LIST=1 (print every family with its number of cases).
+ * Options (a64_diff_support.h): ENCORE_TEST_SEED, ENCORE_DIFF_SCALE,
+ * ENCORE_DIFF_ONLY, ENCORE_A64_HARNESS, ENCORE_QEMU_AARCH64,
+ * ENCORE_A64_LIST=1.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 
 #include "a64_diff_support.h"
+#include "a64_diff_values.h"
 #include "check.h"
 
 static struct rng R;
 
-static bool compare(const char *tag, const struct tcase *t, const struct outcome *q,
-		    const struct outcome *e)
-{
-	struct a64_diff_line l = { .n = 0 };
-	return a64_diff__report(tag, t, &l, a64_diff__differences(&l, t, q, e));
-}
-
 /* ---- values and fields ---- */
-
-static u64 edge_val(void)
-{
-	static const u64 e[] = {
-		0, 1, 2, 3, ~0ull, ~0ull - 1, 0x7fffffffffffffffull, 0x8000000000000000ull,
-		0x8000000000000001ull, 0xffffffffull, 0x7fffffffull, 0x80000000ull, 0x80000001ull,
-		0x100000000ull, 0xfffffffeull, 0xffffffff00000000ull, 0xffffffff80000000ull,
-		0xffffffff7fffffffull, 0x00000000ffff8000ull, 0xff, 0x80, 0x7f, 0xffff, 0x8000,
-	};
-	switch (rng_below(&R, 6)) {
-	case 0: return e[rng_below(&R, ARRAY_SIZE(e))];
-	case 1: return 1ull << rng_below(&R, 64);
-	case 2: return (1ull << rng_below(&R, 64)) - 1;
-	case 3: return (rng_next(&R) & ~0xffffffffull) |
-		       (e[rng_below(&R, ARRAY_SIZE(e))] & 0xffffffff);
-	case 4: return (u64)((i64)rng_below(&R, 64) - 32);
-	default: return rng_next(&R);
-	}
-}
-
-static u64 rval(void)
-{
-	return rng_chance(&R, 1, 2) ? edge_val() : rng_next(&R);
-}
-
-static u32 field(u32 w, unsigned hi, unsigned lo)
-{
-	return (w >> lo) & ((2u << (hi - lo)) - 1);
-}
-
-static u32 set_field(u32 w, unsigned hi, unsigned lo, u32 v)
-{
-	u32 m = ((2u << (hi - lo)) - 1) << lo;
-	return (w & ~m) | ((v << lo) & m);
-}
 
 static u64 sext(u64 v, unsigned bits)
 {
@@ -100,26 +54,10 @@ static bool rare(void)
 	return rng_chance(&R, 1, 16);
 }
 
-/* Registers as the base (31 = SP) and as a source (31 = XZR). */
-static void set_base(struct case_in *in, unsigned r, u64 v)
-{
-	if (r == 31)
-		in->sp = v;
-	else
-		in->x[r] = v;
-}
-
+/* Registers as a source (31 = XZR). */
 static u64 src_reg(const struct case_in *in, unsigned r)
 {
 	return r == 31 ? 0 : in->x[r];
-}
-
-/* An address in the window with room for `size` bytes and some margin,
- * aligned to `align`. */
-static u64 window_addr(unsigned size, unsigned align)
-{
-	u64 off = 64 + rng_below(&R, DATA_SIZE - 128 - size);
-	return DATA_ADDR + (off & ~(u64)(align - 1));
 }
 
 static void patch(struct case_in *in, u64 addr, const void *bytes, unsigned len)
@@ -129,49 +67,12 @@ static void patch(struct case_in *in, u64 addr, const void *bytes, unsigned len)
 	memcpy(in->patch, bytes, len);
 }
 
-/* A register field other than `avoid` (and not 31 unless allowed). */
-static unsigned other_reg(unsigned avoid, bool allow31)
-{
-	unsigned r;
-	do
-		r = (unsigned)rng_below(&R, allow31 ? 32 : 31);
-	while (r == avoid);
-	return r;
-}
-
 /* ---- families ---- */
 
-struct family;
-typedef void (*fix_fn)(const struct family *f, struct tcase *t);
-
-struct family {
-	char name[40];
-	u32 value, mask;  /* the word: value | (random & mask), then fix */
-	fix_fn fix;
-	u8 kind, mode, size; /* what fix needs */
-	bool vregs;
-	unsigned base;    /* cases at scale 1 */
-	unsigned ran;
-	unsigned outcomes[OUT_OTHER + 1]; /* how QEMU's runs ended */
-};
-
-static struct family g_fams[400];
-static unsigned g_nfams;
-
-static struct family *fam(const char *name, u32 value, u32 mask, fix_fn fix)
+/* A family of 300 cases. */
+static struct a64_diff_family *fam(const char *name, u32 value, u32 mask, a64_diff_fix_fn fix)
 {
-	if (g_nfams == ARRAY_SIZE(g_fams)) {
-		fprintf(stderr, "too many families\n");
-		exit(1);
-	}
-	struct family *f = &g_fams[g_nfams++];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->value = value;
-	f->mask = mask;
-	f->fix = fix;
-	f->base = 300;
-	return f;
+	return a64_diff__family(name, value, mask, fix, 300);
 }
 
 /* ---- data processing fix-ups ---- */
@@ -181,7 +82,7 @@ static u32 *word(struct tcase *t)
 	return &t->in.insn[0];
 }
 
-static void fix_logical_imm(const struct family *f, struct tcase *t)
+static void fix_logical_imm(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -195,7 +96,7 @@ static void fix_logical_imm(const struct family *f, struct tcase *t)
 		*w = set_field(*w, 15, 10, imms & ~1u & ((1u << (len ? len : 1)) - 1));
 }
 
-static void fix_bitfield(const struct family *f, struct tcase *t)
+static void fix_bitfield(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -206,7 +107,7 @@ static void fix_bitfield(const struct family *f, struct tcase *t)
 		*w &= ~(1u << 21 | 1u << 15); /* immr, imms < 32 */
 }
 
-static void fix_extr(const struct family *f, struct tcase *t)
+static void fix_extr(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -217,7 +118,7 @@ static void fix_extr(const struct family *f, struct tcase *t)
 		*w &= ~(1u << 15);
 }
 
-static void fix_move_wide(const struct family *f, struct tcase *t)
+static void fix_move_wide(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -226,7 +127,7 @@ static void fix_move_wide(const struct family *f, struct tcase *t)
 }
 
 /* Shifted register: 32-bit shift amounts below 32; some equal operands. */
-static void fix_shifted(const struct family *f, struct tcase *t)
+static void fix_shifted(const struct a64_diff_family *f, struct tcase *t)
 {
 	u32 *w = word(t);
 	if (!(*w >> 31) && !rare())
@@ -237,7 +138,7 @@ static void fix_shifted(const struct family *f, struct tcase *t)
 		t->in.x[field(*w, 20, 16)] = src_reg(&t->in, field(*w, 9, 5));
 }
 
-static void fix_extended(const struct family *f, struct tcase *t)
+static void fix_extended(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -246,14 +147,14 @@ static void fix_extended(const struct family *f, struct tcase *t)
 }
 
 /* REV (64-bit): sf = 0 is unallocated, keep it rare. */
-static void fix_sf1(const struct family *f, struct tcase *t)
+static void fix_sf1(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	if (!rare())
 		*word(t) |= 1u << 31;
 }
 
-static void fix_equal_sometimes(const struct family *f, struct tcase *t)
+static void fix_equal_sometimes(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 w = *word(t);
@@ -261,7 +162,7 @@ static void fix_equal_sometimes(const struct family *f, struct tcase *t)
 		t->in.x[field(w, 20, 16)] = src_reg(&t->in, field(w, 9, 5));
 }
 
-static void fix_div(const struct family *f, struct tcase *t)
+static void fix_div(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 w = *word(t);
@@ -290,19 +191,19 @@ static void fix_branch_imm(struct tcase *t, unsigned hi, unsigned lo)
 		*w = set_field(*w, hi, lo, rng_chance(&R, 1, 2) ? 1 : ~0u);
 }
 
-static void fix_b(const struct family *f, struct tcase *t)
+static void fix_b(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	fix_branch_imm(t, 25, 0);
 }
 
-static void fix_bcond(const struct family *f, struct tcase *t)
+static void fix_bcond(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	fix_branch_imm(t, 23, 5);
 }
 
-static void fix_cb(const struct family *f, struct tcase *t)
+static void fix_cb(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	fix_branch_imm(t, 23, 5);
@@ -311,13 +212,13 @@ static void fix_cb(const struct family *f, struct tcase *t)
 		t->in.x[rt] = rng_chance(&R, 1, 2) ? 0 : rng_next(&R) << 32;
 }
 
-static void fix_tb(const struct family *f, struct tcase *t)
+static void fix_tb(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	fix_branch_imm(t, 18, 5);
 }
 
-static void fix_br(const struct family *f, struct tcase *t)
+static void fix_br(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	unsigned rn = field(*word(t), 9, 5);
@@ -346,13 +247,13 @@ static void maybe_same(u32 *w, unsigned hi, unsigned lo)
 		*w = set_field(*w, hi, lo, field(*w, 9, 5));
 }
 
-static void fix_single(const struct family *f, struct tcase *t)
+static void fix_single(const struct a64_diff_family *f, struct tcase *t)
 {
 	u32 *w = word(t);
 	struct case_in *in = &t->in;
 	unsigned size = f->size, rn = field(*w, 9, 5);
 	unsigned align = rng_chance(&R, 1, 4) ? 1 : size;
-	u64 a = window_addr(size, align), base = a;
+	u64 a = a64_diff__window_addr(&R, size, align), base = a;
 	if (f->mode == M_PRE || f->mode == M_POST)
 		maybe_same(w, 4, 0);
 	switch (f->mode) {
@@ -369,7 +270,7 @@ static void fix_single(const struct family *f, struct tcase *t)
 		u32 option = rare() ? (u32)rng_below(&R, 8) : options[rng_below(&R, 4)];
 		unsigned rm = field(*w, 20, 16);
 		if (rm == rn)
-			rm = other_reg(rn, true);
+			rm = a64_diff__other_reg(&R, rn, true);
 		*w = set_field(set_field(*w, 15, 13, option), 20, 16, rm);
 		u64 off = src_reg(in, rm);
 		off = option & 1 ? off : option & 4 ? sext(off, 32) : off & 0xffffffff;
@@ -383,14 +284,14 @@ static void fix_single(const struct family *f, struct tcase *t)
 	default:
 		break;
 	}
-	set_base(in, rn, base);
+	a64_diff__set_base(in, rn, base);
 }
 
-static void fix_pair(const struct family *f, struct tcase *t)
+static void fix_pair(const struct a64_diff_family *f, struct tcase *t)
 {
 	u32 *w = word(t);
 	unsigned size = f->size, rn = field(*w, 9, 5);
-	u64 a = window_addr(2 * size, rng_chance(&R, 1, 4) ? 1 : size);
+	u64 a = a64_diff__window_addr(&R, 2 * size, rng_chance(&R, 1, 4) ? 1 : size);
 	if (rng_chance(&R, 1, 8))
 		*w = set_field(*w, 14, 10, field(*w, 4, 0)); /* Rt2 == Rt */
 	if (f->mode != M_PAIR_OFF && !f->vregs) {
@@ -399,7 +300,7 @@ static void fix_pair(const struct family *f, struct tcase *t)
 			*w = set_field(*w, 14, 10, rn);
 	}
 	u64 off = sext(field(*w, 21, 15), 7) * size;
-	set_base(&t->in, rn, f->mode == M_PAIR_POST ? a : a - off);
+	a64_diff__set_base(&t->in, rn, f->mode == M_PAIR_POST ? a : a - off);
 }
 
 /* Exclusive, ordered and atomic kinds. */
@@ -409,7 +310,7 @@ enum { X_LDXR, X_STXR, X_LDXP, X_STXP, X_LDAR, X_STLR, X_CAS, X_CASP, X_LSE, X_L
  * `may_misalign`. */
 static u64 atomic_addr(unsigned total, bool may_misalign)
 {
-	u64 a = window_addr(total, total);
+	u64 a = a64_diff__window_addr(&R, total, total);
 	if (may_misalign && rng_chance(&R, 1, 10))
 		a += 1 + rng_below(&R, total - 1 ? total - 1 : 1);
 	return a;
@@ -423,25 +324,25 @@ static u32 load_exclusive_for(u32 store, unsigned rt)
 	return set_field(set_field(w, 4, 0, rt), 15, 15, (u32)rng_below(&R, 2));
 }
 
-static void fix_store_exclusive(const struct family *f, struct tcase *t)
+static void fix_store_exclusive(const struct a64_diff_family *f, struct tcase *t)
 {
 	struct case_in *in = &t->in;
 	u32 st = *word(t);
 	unsigned rn = field(st, 9, 5), total = f->size;
 	u64 a = atomic_addr(total, false);
-	set_base(in, rn, a);
+	a64_diff__set_base(in, rn, a);
 	unsigned how = (unsigned)rng_below(&R, 10);
 	u32 ld = load_exclusive_for(st, (unsigned)rng_below(&R, 32));
 	if (field(ld, 4, 0) == rn || (f->kind == X_STXP && field(ld, 14, 10) == rn))
-		ld = set_field(ld, 4, 0, other_reg(rn, false)); /* keep the base */
+		ld = set_field(ld, 4, 0, a64_diff__other_reg(&R, rn, false)); /* keep the base */
 	if (f->kind == X_STXP && field(ld, 14, 10) == rn)
-		ld = set_field(ld, 14, 10, other_reg(rn, false));
+		ld = set_field(ld, 14, 10, a64_diff__other_reg(&R, rn, false));
 	if (how < 6) { /* LDXR; STXR: succeeds */
 		in->insn[0] = ld;
 		in->insn[1] = st;
 		in->ninsns = 2;
 	} else if (how < 8) { /* LDXR elsewhere (another base); STXR: fails */
-		unsigned r2 = other_reg(rn, false);
+		unsigned r2 = a64_diff__other_reg(&R, rn, false);
 		ld = set_field(ld, 9, 5, r2);
 		in->x[r2] = a + total * (1 + rng_below(&R, 4)) * (rng_chance(&R, 1, 2) ? 1 : ~0ull);
 		in->insn[0] = ld;
@@ -457,14 +358,14 @@ static void fix_store_exclusive(const struct family *f, struct tcase *t)
 	}
 }
 
-static void fix_atomic(const struct family *f, struct tcase *t)
+static void fix_atomic(const struct a64_diff_family *f, struct tcase *t)
 {
 	struct case_in *in = &t->in;
 	u32 *w = word(t);
 	unsigned rn = field(*w, 9, 5), rs = field(*w, 20, 16), rt = field(*w, 4, 0);
 	unsigned total = f->size;
 	u64 a = atomic_addr(total, f->kind != X_LDAPR); /* QEMU 7.2: no check */
-	set_base(in, rn, a);
+	a64_diff__set_base(in, rn, a);
 	if (f->kind == X_CAS && rng_chance(&R, 1, 2)) {
 		u64 v = src_reg(in, rs);
 		patch(in, a, &v, total); /* the comparison succeeds */
@@ -486,7 +387,7 @@ static void fix_atomic(const struct family *f, struct tcase *t)
 
 /* Accesses to an unmapped address (a translation fault in encore, SIGSEGV
  * in QEMU): nothing may change, writeback included. */
-static void fix_fault(const struct family *f, struct tcase *t)
+static void fix_fault(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -500,7 +401,7 @@ static void fix_fault(const struct family *f, struct tcase *t)
 		off = sext(field(*w, 20, 12), 9);
 	else if (field(*w, 29, 27) == 5 && field(*w, 24, 23) != 1)
 		off = sext(field(*w, 21, 15), 7) << (2 + (*w >> 31));
-	set_base(&t->in, rn, a - off);
+	a64_diff__set_base(&t->in, rn, a - off);
 }
 
 /* ---- the family table ---- */
@@ -620,7 +521,7 @@ static void add_ldst_families(void)
 				continue;
 			char name[40];
 			snprintf(name, sizeof(name), "%s.%s", s->name, modes[m].suffix);
-			struct family *f = fam(name, modes[m].base | (u32)s->size << 30 |
+			struct a64_diff_family *f = fam(name, modes[m].base | (u32)s->size << 30 |
 							 (u32)s->v << 26 | (u32)s->opc << 22,
 					       modes[m].mask, fix_single);
 			f->mode = modes[m].mode;
@@ -636,7 +537,7 @@ static void add_ldst_families(void)
 		{ "ldr.q.lit", 2, 1, 16 },
 	};
 	for (unsigned k = 0; k < ARRAY_SIZE(lits); k++) {
-		struct family *f = fam(lits[k].name, 0x18000000 | (u32)lits[k].opc << 30 |
+		struct a64_diff_family *f = fam(lits[k].name, 0x18000000 | (u32)lits[k].opc << 30 |
 							 (u32)lits[k].v << 26,
 				       0x0000001f, fix_single);
 		f->mode = M_LIT;
@@ -661,7 +562,7 @@ static void add_ldst_families(void)
 				continue; /* no LDNPSW */
 			char name[40];
 			snprintf(name, sizeof(name), "%s.%s", pairs[k].name, ptypes[m].suffix);
-			struct family *f = fam(name, 0x28000000 | (u32)pairs[k].opc << 30 |
+			struct a64_diff_family *f = fam(name, 0x28000000 | (u32)pairs[k].opc << 30 |
 							 (u32)pairs[k].v << 26 |
 							 (u32)ptypes[m].type << 23 |
 							 (u32)pairs[k].l << 22,
@@ -677,7 +578,7 @@ static void add_atomic_families(void)
 	static const char *const sz[4] = { "b", "h", "w", "x" };
 	char name[40];
 	for (u32 s = 0; s < 4; s++) {
-		struct family *f;
+		struct a64_diff_family *f;
 		/* LDXR/LDAXR (o0 random), Rs = Rt2 = 11111 */
 		snprintf(name, sizeof(name), "ldxr.%s", sz[s]);
 		f = fam(name, 0x085f7c00 | s << 30, 0x000083ff, fix_atomic);
@@ -708,7 +609,7 @@ static void add_atomic_families(void)
 		}
 	}
 	for (u32 x = 0; x < 2; x++) {
-		struct family *f;
+		struct a64_diff_family *f;
 		snprintf(name, sizeof(name), "ldxp.%s", x ? "x" : "w");
 		f = fam(name, 0x887f0000 | x << 30, 0x0000ffff, fix_atomic);
 		f->kind = X_LDXP, f->size = (u8)(8u << x);
@@ -732,7 +633,8 @@ static void add_atomic_families(void)
 		{ "fault.ldxr.w", 0x885f7c00, 0x000083ff },
 	};
 	for (unsigned k = 0; k < ARRAY_SIZE(faults); k++) {
-		struct family *f = fam(faults[k].name, faults[k].value, faults[k].mask, fix_fault);
+		struct a64_diff_family *f = fam(faults[k].name, faults[k].value, faults[k].mask,
+						fix_fault);
 		f->kind = X_FAULT;
 		f->vregs = true;
 	}
@@ -740,16 +642,10 @@ static void add_atomic_families(void)
 
 /* ---- running ---- */
 
-static void gen_case(const struct family *f, struct tcase *t)
+static void gen_case(const struct a64_diff_family *f, struct tcase *t)
 {
 	struct case_in *in = &t->in;
-	memset(in, 0, sizeof(*in));
-	in->ninsns = 1;
-	in->pc = CODE_PC + 4 * rng_below(&R, 16384);
-	for (unsigned r = 0; r < 31; r++)
-		in->x[r] = rval();
-	in->sp = rng_chance(&R, 1, 2) ? rval() : rng_next(&R) & ~15ull;
-	in->nzcv = (rng_next(&R) & 0xf) << 28;
+	a64_diff__case_start(&R, t, true);
 	if (f->vregs) {
 		in->flags |= CASE_VREGS;
 		rng_fill(&R, t->v, sizeof(t->v));
@@ -759,135 +655,22 @@ static void gen_case(const struct family *f, struct tcase *t)
 		f->fix(f, t);
 }
 
-static unsigned g_scale = 1;
-static const char *g_only;
-static unsigned long g_cases;
-
-/* A family's cases, sent to QEMU and waiting for its answers. */
-struct batch {
-	struct family *f;
-	struct tcase *t;
-	unsigned n;
-};
-
-static void batch_send(struct batch *b, struct family *f)
+static void setup(void)
 {
-	b->f = f;
-	b->n = f->base * g_scale;
-	b->t = calloc(b->n, sizeof(*b->t));
-	if (!b->t) {
-		perror("calloc");
-		exit(1);
-	}
-	for (unsigned k = 0; k < b->n; k++)
-		gen_case(f, &b->t[k]);
-	a64_diff__qemu_send(b->t, b->n);
-}
-
-static void batch_check(struct batch *b)
-{
-	static u8 qdata[DATA_SIZE], edata[DATA_SIZE];
-	struct outcome q = { .data = qdata }, e = { .data = edata };
-	check_group(b->f->name);
-	for (unsigned k = 0; k < b->n; k++) {
-		if (!a64_diff__qemu_result(&b->t[k], &q)) {
-			check_failf(b->f->name, "the harness stopped answering (case %u)", k);
-			break;
-		}
-		a64_diff__encore_run(&b->t[k], &e);
-		char tag[64];
-		snprintf(tag, sizeof(tag), "%s#%u", b->f->name, k);
-		compare(tag, &b->t[k], &q, &e);
-		b->f->outcomes[q.kind]++;
-		b->f->ran++;
-		g_cases++;
-	}
-	free(b->t);
-	b->t = NULL;
-}
-
-static double cpu_seconds(const struct rusage *r)
-{
-	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
-	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
-}
-
-static bool selected(const struct family *f)
-{
-	return !g_only || strstr(f->name, g_only);
-}
-
-/* Every selected family; the next one's cases go out before this one's
- * answers are checked when the pipes allow. */
-static void run_families(void)
-{
-	struct batch cur = { 0 }, next = { 0 };
-	unsigned k = 0;
-	while (k < g_nfams && !selected(&g_fams[k]))
-		k++;
-	if (k < g_nfams)
-		batch_send(&cur, &g_fams[k++]);
-	while (cur.f && a64_diff__qemu_alive()) {
-		while (k < g_nfams && !selected(&g_fams[k]))
-			k++;
-		bool more = k < g_nfams;
-		if (more && a64_diff__pipelined())
-			batch_send(&next, &g_fams[k++]);
-		batch_check(&cur);
-		if (more && !a64_diff__pipelined())
-			batch_send(&next, &g_fams[k++]);
-		cur = next;
-		next = (struct batch){ 0 };
-	}
-	free(cur.t);
+	add_dp_families();
+	add_ldst_families();
+	add_atomic_families();
 }
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	rng_seed(&R, check_seed(0xa64d1ff));
-	g_scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
-	if (!g_scale)
-		g_scale = 1;
-	g_only = getenv("ENCORE_DIFF_ONLY");
-	static u8 window[DATA_SIZE];
-	rng_fill(&R, window, sizeof(window));
-
-	add_dp_families();
-	add_ldst_families();
-	add_atomic_families();
-
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a64_diff__start(window);
-	run_families();
-	check_group_end();
-	unsigned nfam = 0, min_ran = ~0u;
-	for (unsigned k = 0; k < g_nfams; k++)
-		if (selected(&g_fams[k])) {
-			nfam++;
-			if (g_fams[k].ran < min_ran)
-				min_ran = g_fams[k].ran;
-		}
-	a64_diff__stop();
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (check_env_u64("ENCORE_A64_LIST", 0))
-		for (unsigned k = 0; k < g_nfams; k++) {
-			const unsigned *o = g_fams[k].outcomes;
-			if (!selected(&g_fams[k]))
-				continue;
-			printf("  %-20s %4u cases: %u done, %u undefined, %u alignment, %u abort\n",
-			       g_fams[k].name, g_fams[k].ran, o[OUT_DONE], o[OUT_UNDEF],
-			       o[OUT_ALIGN], o[OUT_DABT]);
-		}
-	struct rusage self, qemu;
-	getrusage(RUSAGE_SELF, &self);
-	getrusage(RUSAGE_CHILDREN, &qemu);
-	printf("%lu cases in %u families (at least %u each) in %.1f s (CPU: %.1f s here, %.1f s "
-	       "in QEMU)%s\n", g_cases, nfam, nfam ? min_ran : 0,
-	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
-	       cpu_seconds(&self), cpu_seconds(&qemu),
-	       a64_diff__pipelined() ? "" : " (not pipelined: the pipes could not grow)");
-	CHECK(g_cases > 0 && a64_diff__qemu_alive(), "cases ran against QEMU (%lu)", g_cases);
-	return check_summary();
+	static const struct a64_diff_test test = {
+		.seed = 0xa64d1ff,
+		.rng = &R,
+		.setup = setup,
+		.gen_case = gen_case,
+		.list_width = 20,
+		.list_faults = true,
+	};
+	return a64_diff__main(&test);
 }

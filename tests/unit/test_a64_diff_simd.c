@@ -13,72 +13,19 @@
  * Families of the saturating, rounding, reciprocal and half-precision
  * forms shape their operands further (add_shaped_families).
  *
- * Options as test_a64_diff's: ENCORE_TEST_SEED, ENCORE_DIFF_SCALE,
+ * Options (a64_diff_support.h): ENCORE_TEST_SEED, ENCORE_DIFF_SCALE,
  * ENCORE_DIFF_ONLY, ENCORE_A64_HARNESS, ENCORE_QEMU_AARCH64,
  * ENCORE_A64_LIST=1.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <math.h>
-#include <time.h>
 
 #include "a64_diff_support.h"
+#include "a64_diff_values.h"
 #include "check.h"
 
 static struct rng R;
-
-/* What both tests compare, and FPCR and FPSR (every case here has CASE_FP). */
-static bool compare(const char *tag, const struct tcase *t, const struct outcome *q,
-		    const struct outcome *e)
-{
-	struct a64_diff_line l = { .n = 0 };
-	bool bad = a64_diff__differences(&l, t, q, e);
-	if (memcmp(q->fp, e->fp, 8)) {
-		a64_diff__add(&l, " | fpcr/fpsr: qemu %#x/%#x encore %#x/%#x (in %#x/%#x)",
-			      q->fp[0], q->fp[1], e->fp[0], e->fp[1], t->fp[0], t->fp[1]);
-		bad = true;
-	}
-	return a64_diff__report(tag, t, &l, bad);
-}
-
-/* ---- values and fields ---- */
-
-static u64 edge_val(void)
-{
-	static const u64 e[] = {
-		0, 1, 2, 3, ~0ull, ~0ull - 1, 0x7fffffffffffffffull, 0x8000000000000000ull,
-		0x8000000000000001ull, 0xffffffffull, 0x7fffffffull, 0x80000000ull, 0x80000001ull,
-		0x100000000ull, 0xfffffffeull, 0xffffffff00000000ull, 0xffffffff80000000ull,
-		0xffffffff7fffffffull, 0x00000000ffff8000ull, 0xff, 0x80, 0x7f, 0xffff, 0x8000,
-	};
-	switch (rng_below(&R, 6)) {
-	case 0: return e[rng_below(&R, ARRAY_SIZE(e))];
-	case 1: return 1ull << rng_below(&R, 64);
-	case 2: return (1ull << rng_below(&R, 64)) - 1;
-	case 3: return (rng_next(&R) & ~0xffffffffull) |
-		       (e[rng_below(&R, ARRAY_SIZE(e))] & 0xffffffff);
-	case 4: return (u64)((i64)rng_below(&R, 64) - 32);
-	default: return rng_next(&R);
-	}
-}
-
-static u64 rval(void)
-{
-	return rng_chance(&R, 1, 2) ? edge_val() : rng_next(&R);
-}
-
-static u32 field(u32 w, unsigned hi, unsigned lo)
-{
-	return (w >> lo) & ((2u << (hi - lo)) - 1);
-}
-
-static u32 set_field(u32 w, unsigned hi, unsigned lo, u32 v)
-{
-	u32 m = ((2u << (hi - lo)) - 1) << lo;
-	return (w & ~m) | ((v << lo) & m);
-}
 
 /* Rarely: keep a field value the architecture leaves unallocated. */
 static bool rare(void)
@@ -86,142 +33,38 @@ static bool rare(void)
 	return rng_chance(&R, 1, 16);
 }
 
-/* Registers as the base (31 = SP) and as a source (31 = XZR). */
-static void set_base(struct case_in *in, unsigned r, u64 v)
-{
-	if (r == 31)
-		in->sp = v;
-	else
-		in->x[r] = v;
-}
-
-/* An address in the window with room for `size` bytes and some margin,
- * aligned to `align`. */
-static u64 window_addr(unsigned size, unsigned align)
-{
-	u64 off = 64 + rng_below(&R, DATA_SIZE - 128 - size);
-	return DATA_ADDR + (off & ~(u64)(align - 1));
-}
-
-/* A register field other than `avoid` (and not 31 unless allowed). */
-static unsigned other_reg(unsigned avoid, bool allow31)
-{
-	unsigned r;
-	do
-		r = (unsigned)rng_below(&R, allow31 ? 32 : 31);
-	while (r == avoid);
-	return r;
-}
-
-/* ---- families ---- */
-
-struct family;
-typedef void (*fix_fn)(const struct family *f, struct tcase *t);
-
-struct family {
-	char name[40];
-	u32 value, mask;  /* the word: value | (random & mask), then fix */
-	fix_fn fix;
-	u8 kind, mode, size; /* what fix needs */
-	bool vregs;
-	unsigned base;    /* cases at scale 1 */
-	unsigned ran;
-	unsigned outcomes[OUT_OTHER + 1]; /* how QEMU's runs ended */
-};
-
-static struct family g_fams[1000];
-static unsigned g_nfams;
-
-static struct family *fam(const char *name, u32 value, u32 mask, fix_fn fix)
-{
-	if (g_nfams == ARRAY_SIZE(g_fams)) {
-		fprintf(stderr, "too many families\n");
-		exit(1);
-	}
-	struct family *f = &g_fams[g_nfams++];
-	memset(f, 0, sizeof(*f));
-	snprintf(f->name, sizeof(f->name), "%s", name);
-	f->value = value;
-	f->mask = mask;
-	f->fix = fix;
-	f->base = 150;
-	return f;
-}
-
 /* ---- values ---- */
 
-static const u32 f32_special[] = {
-	0x00000000, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0xffc00001, 0x7f800001,
-	0xffa00005, 0x7fbfffff, 0x00000001, 0x807fffff, 0x00400000, 0x00800000, 0x80800000,
-	0x7f7fffff, 0xff7fffff, 0x3f800000, 0xbf800000, 0x3f000000, 0xbf000000, 0x3fc00000,
-	0x40200000, 0x4f000000, 0xcf000000, 0x5f000000, 0xdf000000, 0x4effffff, 0x4f800000,
-	0x5f800000, 0x3effffff, 0x00800001, 0x34000000, 0x0c000000,
+/* Floats: those of a64_diff_values.c, and around the integer limits (the
+ * conversions) and the width's extremes. */
+static const u64 f32_more[] = {
+	0x4effffff, 0x4f800000, 0x5f800000, 0x3effffff, 0x00800001, 0x34000000, 0x0c000000,
 };
-static const u64 f64_special[] = {
-	0, 0x8000000000000000ull, 0x7ff0000000000000ull, 0xfff0000000000000ull,
-	0x7ff8000000000000ull, 0xfff8000000000123ull, 0x7ff0000000000001ull,
-	0xfff4000000000abcull, 0x0000000000000001ull, 0x800fffffffffffffull,
-	0x0008000000000000ull, 0x0010000000000000ull, 0x8010000000000000ull,
-	0x7fefffffffffffffull, 0xffefffffffffffffull, 0x3ff0000000000000ull,
-	0xbff0000000000000ull, 0x3fe0000000000000ull, 0xbfe0000000000000ull,
-	0x3ff8000000000000ull, 0x4004000000000000ull, 0x41e0000000000000ull,
-	0xc1e0000000000000ull, 0x43e0000000000000ull, 0xc3e0000000000000ull,
-	0x41dfffffffc00000ull, 0x41f0000000000000ull, 0x43f0000000000000ull,
-	0x3fdfffffffffffffull, 0x36a0000000000000ull, 0x3810000000000000ull,
-	0x47efffffe0000000ull, 0x380fffffffffffffull, 0x41efffffffe00000ull,
+static const u16 f32_exps[] = { 0, 1, 2, 24, 100, 126, 127, 128, 150, 157, 158, 159, 190, 191,
+				254 };
+static const struct a64_diff_floats singles = { f32_more, ARRAY_SIZE(f32_more), f32_exps,
+						ARRAY_SIZE(f32_exps) };
+static const u64 f64_more[] = {
+	0x41e0000000000000ull, 0xc1e0000000000000ull, 0x43e0000000000000ull,
+	0xc3e0000000000000ull, 0x41dfffffffc00000ull, 0x41f0000000000000ull,
+	0x43f0000000000000ull, 0x3fdfffffffffffffull, 0x36a0000000000000ull,
+	0x3810000000000000ull, 0x47efffffe0000000ull, 0x380fffffffffffffull,
+	0x41efffffffe00000ull,
 };
+static const u16 f64_exps[] = { 0, 1, 2, 53, 800, 895, 896, 897, 1022, 1023, 1024, 1053, 1054,
+				1055, 1086, 1087, 1150, 2046 };
+static const struct a64_diff_floats doubles = { f64_more, ARRAY_SIZE(f64_more), f64_exps,
+						ARRAY_SIZE(f64_exps) };
 
-/* A float near an interesting exponent (tiny, around 1, near the
- * integer limits, huge), or the width's special values. */
-static u32 f32_val(void)
+/* 64 bits of a V register: two floats, a double, an edge value or random. */
+static u64 chunk(void)
 {
-	switch (rng_below(&R, 4)) {
-	case 0: return f32_special[rng_below(&R, ARRAY_SIZE(f32_special))];
-	case 1: {
-		static const u32 exps[] = { 0, 1, 2, 24, 100, 126, 127, 128, 150, 157, 158, 159,
-					    190, 191, 254 };
-		u32 e = exps[rng_below(&R, ARRAY_SIZE(exps))] + (u32)rng_below(&R, 3);
-		e = e > 254 ? 254 : e;
-		return (u32)(rng_next(&R) & 0x807fffff) | e << 23;
-	}
-	case 2: return (u32)(rng_next(&R) & 0x807fffff) | (u32)(120 + rng_below(&R, 16)) << 23;
-	default: return (u32)rng_next(&R);
-	}
-}
-
-static u64 f64_val(void)
-{
-	switch (rng_below(&R, 4)) {
-	case 0: return f64_special[rng_below(&R, ARRAY_SIZE(f64_special))];
-	case 1: {
-		static const u64 exps[] = { 0, 1, 2, 53, 800, 895, 896, 897, 1022, 1023, 1024,
-					    1053, 1054, 1055, 1086, 1087, 1150, 2046 };
-		u64 e = exps[rng_below(&R, ARRAY_SIZE(exps))] + rng_below(&R, 3);
-		e = e > 2046 ? 2046 : e;
-		return (rng_next(&R) & 0x800fffffffffffffull) | e << 52;
-	}
-	case 2: return (rng_next(&R) & 0x800fffffffffffffull) | (1015 + rng_below(&R, 16)) << 52;
+	switch (rng_below(&R, 5)) {
+	case 0: return a64_diff__f32_val(&R, &singles) | (u64)a64_diff__f32_val(&R, &singles) << 32;
+	case 1: case 2: return a64_diff__f64_val(&R, &doubles);
+	case 3: return a64_diff__edge_val(&R);
 	default: return rng_next(&R);
 	}
-}
-
-static void fill_vregs(struct tcase *t)
-{
-	for (unsigned r = 0; r < 32; r++)
-		for (unsigned h = 0; h < 2; h++) {
-			u64 v;
-			switch (rng_below(&R, 5)) {
-			case 0: v = f32_val() | (u64)f32_val() << 32; break;
-			case 1: case 2: v = f64_val(); break;
-			case 3: v = edge_val(); break;
-			default: v = rng_next(&R); break;
-			}
-			memcpy(&t->v[r][8 * h], &v, 8);
-		}
-	t->fp[0] = (u32)rng_below(&R, 4) << 22 | (rng_chance(&R, 1, 4) ? 1u << 24 : 0) |
-		   (rng_chance(&R, 1, 4) ? 1u << 25 : 0);
-	t->fp[1] = rng_chance(&R, 1, 2) ? 0 : ((u32)rng_next(&R) & 0x9f) |
-					      (rng_chance(&R, 1, 4) ? 1u << 27 : 0);
 }
 
 /*
@@ -249,13 +92,24 @@ static bool implemented(u32 w)
 
 /* ---- families ---- */
 
+/* A family of 150 cases, left out when none of its encodings is
+ * implemented (not_implemented). */
+static void fam(const char *name, u32 value, u32 mask, a64_diff_fix_fn fix)
+{
+	for (unsigned k = 0; k < ARRAY_SIZE(not_implemented); k++)
+		if (!(mask & not_implemented[k].mask) &&
+		    (value & not_implemented[k].mask) == not_implemented[k].value)
+			return;
+	a64_diff__family(name, value, mask, fix, 150);
+}
+
 static u32 *word(struct tcase *t)
 {
 	return &t->in.insn[0];
 }
 
 /* Fixed point: 32-bit general registers need scale >= 32. */
-static void fix_fixed(const struct family *f, struct tcase *t)
+static void fix_fixed(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -264,7 +118,7 @@ static void fix_fixed(const struct family *f, struct tcase *t)
 }
 
 /* Shift by immediate: immh != 0 (immh = 0 is modified immediate). */
-static void fix_shift(const struct family *f, struct tcase *t)
+static void fix_shift(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
@@ -276,14 +130,14 @@ static void fix_shift(const struct family *f, struct tcase *t)
 
 /* Structure loads/stores: the base in the window (16-aligned, room for
  * 64 bytes); Xm a small offset. */
-static void fix_struct(const struct family *f, struct tcase *t)
+static void fix_struct(const struct a64_diff_family *f, struct tcase *t)
 {
 	(void)f;
 	u32 *w = word(t);
 	unsigned rn = field(*w, 9, 5), rm = field(*w, 20, 16);
 	if (rm == rn && rm != 31)
-		*w = set_field(*w, 20, 16, rm = other_reg(rn, true));
-	set_base(&t->in, rn, window_addr(64, 16));
+		*w = set_field(*w, 20, 16, rm = a64_diff__other_reg(&R, rn, true));
+	a64_diff__set_base(&t->in, rn, a64_diff__window_addr(&R, 64, 16));
 	if (rm != 31)
 		t->in.x[rm] = (u64)((i64)rng_below(&R, 128) - 64);
 }
@@ -443,17 +297,6 @@ static void add_simd_families(void)
 					    post ? 0x401f1fff : 0x40001fff, fix_struct);
 				}
 		}
-	/* Families with no implemented encoding at all are left out. */
-	unsigned kept = 0;
-	for (unsigned k = 0; k < g_nfams; k++) {
-		bool none = false;
-		for (unsigned j = 0; j < ARRAY_SIZE(not_implemented); j++)
-			none |= !(g_fams[k].mask & not_implemented[j].mask) &&
-				(g_fams[k].value & not_implemented[j].mask) == not_implemented[j].value;
-		if (!none)
-			g_fams[kept++] = g_fams[k];
-	}
-	g_nfams = kept;
 }
 
 
@@ -561,7 +404,7 @@ static u64 half_range_val(bool dbl)
 }
 
 /* The element size of a shift by immediate (immh), else size or sz. */
-static unsigned lane_size(const struct family *f, u32 w)
+static unsigned lane_size(const struct a64_diff_family *f, u32 w)
 {
 	if (f->kind == K_QSHIFT)
 		return 1u << (31 - __builtin_clz(field(w, 22, 19)));
@@ -572,7 +415,7 @@ static unsigned lane_size(const struct family *f, u32 w)
 
 /* Keep the lane size among the family's (f->size: the allowed sizes in
  * bytes, ORed; 0 any) and 64-bit vector lanes with Q, but rarely. */
-static void fix_lane_size(const struct family *f, u32 *w)
+static void fix_lane_size(const struct a64_diff_family *f, u32 *w)
 {
 	if (f->kind == K_QSHIFT && !field(*w, 22, 19))
 		*w = set_field(*w, 22, 19, 1u << rng_below(&R, 4));
@@ -595,7 +438,7 @@ static void fix_lane_size(const struct family *f, u32 *w)
 		*w |= 1u << 30;
 }
 
-static void fix_shaped(const struct family *f, struct tcase *t)
+static void fix_shaped(const struct a64_diff_family *f, struct tcase *t)
 {
 	u32 *w = word(t);
 	fix_lane_size(f, w);
@@ -650,11 +493,10 @@ static void fix_shaped(const struct family *f, struct tcase *t)
 static void add_shaped(const char *name, u32 value, u32 mask, unsigned kind, bool narrow,
 		       unsigned sizes)
 {
-	struct family *f = fam(name, value, mask, fix_shaped);
+	struct a64_diff_family *f = a64_diff__family(name, value, mask, fix_shaped, 300);
 	f->kind = (u8)kind;
 	f->mode = narrow;
 	f->size = (u8)sizes;
-	f->base = 300;
 }
 
 static void add_shaped_families(void)
@@ -739,18 +581,12 @@ static void add_shaped_families(void)
 
 /* ---- running ---- */
 
-static void gen_case(const struct family *f, struct tcase *t)
+static void gen_case(const struct a64_diff_family *f, struct tcase *t)
 {
 	struct case_in *in = &t->in;
-	memset(in, 0, sizeof(*in));
-	in->ninsns = 1;
-	in->pc = CODE_PC + 4 * rng_below(&R, 16384);
-	for (unsigned r = 0; r < 31; r++)
-		in->x[r] = rval();
-	in->sp = rng_chance(&R, 1, 2) ? rval() : rng_next(&R) & ~15ull;
-	in->nzcv = (rng_next(&R) & 0xf) << 28;
+	a64_diff__case_start(&R, t, true);
 	in->flags |= CASE_VREGS | CASE_FP;
-	fill_vregs(t);
+	a64_diff__fill_vregs(&R, t, chunk, 4);
 	unsigned tries = 0;
 	do
 		in->insn[0] = f->value | ((u32)rng_next(&R) & f->mask);
@@ -759,165 +595,21 @@ static void gen_case(const struct family *f, struct tcase *t)
 		f->fix(f, t);
 }
 
-static unsigned g_scale = 1;
-static const char *g_only;
-static unsigned long g_cases;
-
-/*
- * Cases go to QEMU in batches of at most BATCH_MAX: the pipes hold about
- * a thousand cases each way (1 MiB, a64_diff_support.c), and a batch
- * being sent while the previous one's answers wait unread must fit, or
- * QEMU and this side block on each other (ENCORE_DIFF_SCALE multiplies
- * a family's cases well past that).
- */
-#define BATCH_MAX 400
-
-/* Some of a family's cases, from case number `first`, sent to QEMU and
- * waiting for its answers. */
-struct batch {
-	struct family *f;
-	struct tcase *t;
-	unsigned first, n;
-};
-
-static void batch_send(struct batch *b, struct family *f, unsigned first, unsigned n)
+static void setup(void)
 {
-	b->f = f;
-	b->first = first;
-	b->n = n;
-	b->t = calloc(b->n, sizeof(*b->t));
-	if (!b->t) {
-		perror("calloc");
-		exit(1);
-	}
-	for (unsigned k = 0; k < b->n; k++)
-		gen_case(f, &b->t[k]);
-	a64_diff__qemu_send(b->t, b->n);
-}
-
-static void batch_check(struct batch *b)
-{
-	static u8 qdata[DATA_SIZE], edata[DATA_SIZE];
-	struct outcome q = { .data = qdata }, e = { .data = edata };
-	if (!b->first)
-		check_group(b->f->name);
-	for (unsigned k = 0; k < b->n; k++) {
-		unsigned num = b->first + k;
-		if (!a64_diff__qemu_result(&b->t[k], &q)) {
-			check_failf(b->f->name, "the harness stopped answering (case %u)", num);
-			break;
-		}
-		a64_diff__encore_run(&b->t[k], &e);
-		char tag[64];
-		snprintf(tag, sizeof(tag), "%s#%u", b->f->name, num);
-		compare(tag, &b->t[k], &q, &e);
-		b->f->outcomes[q.kind]++;
-		b->f->ran++;
-		g_cases++;
-	}
-	free(b->t);
-	b->t = NULL;
-}
-
-static double cpu_seconds(const struct rusage *r)
-{
-	return (double)(r->ru_utime.tv_sec + r->ru_stime.tv_sec) +
-	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) * 1e-6;
-}
-
-static bool selected(const struct family *f)
-{
-	return !g_only || strstr(f->name, g_only);
-}
-
-/* Where the batches have got to: a family, and how many of its cases
- * have been sent. */
-struct cursor {
-	unsigned fam, sent;
-};
-
-/* Send the next batch of the selected families' cases; false when all
- * have gone. */
-static bool send_next(struct cursor *at, struct batch *b)
-{
-	while (at->fam < g_nfams && (!selected(&g_fams[at->fam]) ||
-				     at->sent == g_fams[at->fam].base * g_scale)) {
-		at->fam++;
-		at->sent = 0;
-	}
-	if (at->fam == g_nfams)
-		return false;
-	struct family *f = &g_fams[at->fam];
-	unsigned n = f->base * g_scale - at->sent;
-	batch_send(b, f, at->sent, n < BATCH_MAX ? n : BATCH_MAX);
-	at->sent += b->n;
-	return true;
-}
-
-/* Every selected family; the next batch goes out before this one's
- * answers are checked when the pipes allow. */
-static void run_families(void)
-{
-	struct batch cur = { 0 }, next = { 0 };
-	struct cursor at = { 0, 0 };
-	send_next(&at, &cur);
-	while (cur.f && a64_diff__qemu_alive()) {
-		if (a64_diff__pipelined())
-			send_next(&at, &next);
-		batch_check(&cur);
-		if (!a64_diff__pipelined())
-			send_next(&at, &next);
-		cur = next;
-		next = (struct batch){ 0 };
-	}
-	free(cur.t);
+	add_simd_families();
+	add_shaped_families();
 }
 
 int main(void)
 {
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	rng_seed(&R, check_seed(0xa64f1ff));
-	g_scale = (unsigned)check_env_u64("ENCORE_DIFF_SCALE", 1);
-	if (!g_scale)
-		g_scale = 1;
-	g_only = getenv("ENCORE_DIFF_ONLY");
-	static u8 window[DATA_SIZE];
-	rng_fill(&R, window, sizeof(window));
-
-	add_simd_families();
-	add_shaped_families();
-
-	struct timespec t0, t1;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	a64_diff__start(window);
-	run_families();
-	check_group_end();
-	unsigned nfam = 0, min_ran = ~0u;
-	for (unsigned k = 0; k < g_nfams; k++)
-		if (selected(&g_fams[k])) {
-			nfam++;
-			if (g_fams[k].ran < min_ran)
-				min_ran = g_fams[k].ran;
-		}
-	a64_diff__stop();
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (check_env_u64("ENCORE_A64_LIST", 0))
-		for (unsigned k = 0; k < g_nfams; k++) {
-			const unsigned *o = g_fams[k].outcomes;
-			if (!selected(&g_fams[k]))
-				continue;
-			printf("  %-20s %4u cases: %u done, %u undefined, %u alignment, %u abort\n",
-			       g_fams[k].name, g_fams[k].ran, o[OUT_DONE], o[OUT_UNDEF],
-			       o[OUT_ALIGN], o[OUT_DABT]);
-		}
-	struct rusage self, qemu;
-	getrusage(RUSAGE_SELF, &self);
-	getrusage(RUSAGE_CHILDREN, &qemu);
-	printf("%lu cases in %u families (at least %u each) in %.1f s (CPU: %.1f s here, %.1f s "
-	       "in QEMU)%s\n", g_cases, nfam, nfam ? min_ran : 0,
-	       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9,
-	       cpu_seconds(&self), cpu_seconds(&qemu),
-	       a64_diff__pipelined() ? "" : " (not pipelined: the pipes could not grow)");
-	CHECK(g_cases > 0 && a64_diff__qemu_alive(), "cases ran against QEMU (%lu)", g_cases);
-	return check_summary();
+	static const struct a64_diff_test test = {
+		.seed = 0xa64f1ff,
+		.rng = &R,
+		.setup = setup,
+		.gen_case = gen_case,
+		.list_width = 20,
+		.list_faults = true,
+	};
+	return a64_diff__main(&test);
 }
