@@ -32,6 +32,37 @@
 			return r_;               \
 	} while (0)
 
+/* SignedSatQ to `esize` bytes (1 to 8): v clamped to that signed range,
+ * *qc set when it had to be (FPSR.QC), kept to that width. */
+static inline u64 a64_sat_signed(__int128 v, unsigned esize, bool *qc)
+{
+	i64 hi = (i64)a64_ones(8 * esize - 1), lo = -hi - 1;
+	if (v > hi || v < lo) {
+		*qc = true;
+		v = v > hi ? hi : lo;
+	}
+	return (u64)v & a64_ones(8 * esize);
+}
+
+/* SQDMULH/SQRDMULH on one lane: the high half of the doubled product,
+ * rounded or not (only min * min saturates). */
+static inline u64 a64_doubling_high(i64 a, i64 b, unsigned esize, bool round, bool *qc)
+{
+	__int128 p = 2 * (__int128)a * b + (round ? (__int128)1 << (8 * esize - 1) : 0);
+	return a64_sat_signed(p >> (8 * esize), esize, qc);
+}
+
+/* The carry-less product of two bytes (PMUL keeps its low byte, PMULL
+ * all 16 bits). */
+static inline u64 a64_poly_mul8(u64 a, u64 b)
+{
+	u64 r = 0;
+	for (unsigned k = 0; k < 8; k++)
+		if ((b >> k) & 1)
+			r ^= a << k;
+	return r;
+}
+
 /* FPRounding, as FPCR.RMode numbers them, plus ties-away (FRINTA,
  * FCVTAS/AU) and "exact" (FRINTX: current mode, inexact signalled). */
 enum { A64_RN = 0, A64_RP = 1, A64_RM = 2, A64_RZ = 3, A64_RA = 4 };

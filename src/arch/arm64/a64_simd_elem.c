@@ -38,27 +38,6 @@ static inline i64 sx(u64 v, unsigned esize)
 	return (i64)a64_sext(v, 8 * esize);
 }
 
-/* SignedSatQ to `esize` bytes, kept to that width. */
-static u64 sat_signed(__int128 v, unsigned esize, bool *qc)
-{
-	i64 hi = (i64)a64_ones(8 * esize - 1), lo = -hi - 1;
-	if (v > hi || v < lo) {
-		*qc = true;
-		v = v > hi ? hi : lo;
-	}
-	return (u64)v & a64_ones(8 * esize);
-}
-
-/* SQDMULH/SQRDMULH: the high half of the doubled product (only
- * min * min saturates). */
-static u64 doubling_high(i64 a, i64 b, unsigned esize, bool round, bool *qc)
-{
-	__int128 p = (__int128)2 * a * b;
-	if (round)
-		p += (__int128)1 << (8 * esize - 1);
-	return sat_signed(p >> (8 * esize), esize, qc);
-}
-
 /* One lane of a same-size operation: Vn lane a, the Vm element b, Vd lane d. */
 static u64 same_lane(struct a64_cpu *c, unsigned op, unsigned esize, u64 a, u64 b, u64 d,
 		     bool *qc)
@@ -68,8 +47,8 @@ static u64 same_lane(struct a64_cpu *c, unsigned op, unsigned esize, u64 a, u64 
 	case E_MUL: return a * b;
 	case E_MLA: return d + a * b;
 	case E_MLS: return d - a * b;
-	case E_SQDMULH: return doubling_high(sx(a, esize), sx(b, esize), esize, false, qc);
-	case E_SQRDMULH: return doubling_high(sx(a, esize), sx(b, esize), esize, true, qc);
+	case E_SQDMULH: return a64_doubling_high(sx(a, esize), sx(b, esize), esize, false, qc);
+	case E_SQRDMULH: return a64_doubling_high(sx(a, esize), sx(b, esize), esize, true, qc);
 	case E_FMUL: return a64_fp_binop(c, A64_FMUL, dbl, a, b);
 	case E_FMLA: return a64_fp_muladd(c, dbl, d, a, b);
 	/* FMLS negates the Vn operand, so a NaN from Vn comes out negated */
@@ -88,11 +67,11 @@ static u64 long_lane(unsigned op, unsigned esize, i64 a, i64 b, u64 acc, bool *q
 	case L_MLSL: return acc - p;
 	default: break;
 	}
-	u64 dp = sat_signed((__int128)2 * a * b, 2 * esize, qc);
+	u64 dp = a64_sat_signed((__int128)2 * a * b, 2 * esize, qc);
 	if (op == L_SQDMULL)
 		return dp;
 	__int128 sacc = sx(acc, 2 * esize), sdp = sx(dp, 2 * esize);
-	return sat_signed(op == L_SQDMLAL ? sacc + sdp : sacc - sdp, 2 * esize, qc);
+	return a64_sat_signed(op == L_SQDMLAL ? sacc + sdp : sacc - sdp, 2 * esize, qc);
 }
 
 /* The lanes beyond op3 bytes (Q = 0, scalar) are zeroed. */

@@ -46,35 +46,6 @@ static inline i64 sx(u64 v, unsigned esize)
 	return (i64)a64_sext(v, 8 * esize);
 }
 
-/* Lane results are kept to the element width by the caller. */
-static u64 sat_s(i64 v, unsigned esize, bool *qc)
-{
-	i64 hi = (i64)(a64_ones(8 * esize - 1)), lo = -hi - 1;
-	if (v > hi || v < lo) {
-		*qc = true;
-		return (u64)(v > hi ? hi : lo);
-	}
-	return (u64)v;
-}
-
-/* SQDMULH/SQRDMULH: the high half of the doubled product, rounded or
- * not (only min * min saturates). */
-static u64 doubling_high(i64 a, i64 b, unsigned es, bool round, bool *qc)
-{
-	__int128 p = 2 * (__int128)a * b + (round ? (__int128)1 << (8 * es - 1) : 0);
-	return sat_s((i64)(p >> (8 * es)), es, qc);
-}
-
-/* PMUL: the low byte of the carry-less product of two bytes. */
-static u64 poly_mul8(u64 a, u64 b)
-{
-	u64 r = 0;
-	for (unsigned k = 0; k < 8; k++)
-		if ((b >> k) & 1)
-			r ^= a << k;
-	return r;
-}
-
 static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64 d, bool *qc)
 {
 	u64 m = a64_ones(8 * es);
@@ -145,9 +116,9 @@ static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64
 			return 0;
 		}
 		return a - b;
-	case O_SQDMULH: return doubling_high(sa, sb, es, false, qc);
-	case O_SQRDMULH: return doubling_high(sa, sb, es, true, qc);
-	case O_PMUL: return poly_mul8(a, b);
+	case O_SQDMULH: return a64_doubling_high(sa, sb, es, false, qc);
+	case O_SQRDMULH: return a64_doubling_high(sa, sb, es, true, qc);
+	case O_PMUL: return a64_poly_mul8(a, b);
 	case O_SSHL: case O_USHL: case O_SRSHL: case O_URSHL:
 	case O_SQSHL: case O_UQSHL: case O_SQRSHL: case O_UQRSHL:
 		return a64_simd_shl_reg(a, b, es, op - O_SSHL, qc);
@@ -335,7 +306,7 @@ static int exec_narrow(struct a64_cpu *c, const struct a64_insn *i)
 		u64 v = a64_lane(&a, 2 * es, k);
 		i64 sv = sx(v, 2 * es);
 		switch (i->op1) {
-		case 1: v = sat_s(sv, es, &qc); break;
+		case 1: v = a64_sat_signed(sv, es, &qc); break;
 		case 2: if (v > m) { v = m; qc = true; } break;
 		case 3: if (sv < 0) { v = 0; qc = true; } else if ((u64)sv > m) { v = m; qc = true; } break;
 		default: break;

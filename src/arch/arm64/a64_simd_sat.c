@@ -65,21 +65,11 @@ static int exec_misc(struct a64_cpu *c, const struct a64_insn *i)
 	return a64_next(c);
 }
 
-/* Carry-less product of two bytes (PMULL's lanes). */
-static u64 poly_mul8(u64 a, u64 b)
-{
-	u64 r = 0;
-	for (unsigned k = 0; k < 8; k++)
-		if ((b >> k) & 1)
-			r ^= a << k;
-	return r;
-}
-
 /* One widened lane: x, y the source lanes, acc Vd's. */
 static u64 long_lane(unsigned op, unsigned es, u64 x, u64 y, u64 acc, bool *qc)
 {
 	if (op == S_PMULL)
-		return poly_mul8(x, y);
+		return a64_poly_mul8(x, y);
 	/* the doubled product saturates only for min * min */
 	u64 p = sat(2 * (__int128)sx(x, es) * sx(y, es), 2 * es, false, qc);
 	if (op == S_SQDMULL)
