@@ -32,24 +32,53 @@
 			return r_;               \
 	} while (0)
 
-/* SignedSatQ to `esize` bytes (1 to 8): v clamped to that signed range,
- * *qc set when it had to be (FPSR.QC), kept to that width. */
-static inline u64 a64_sat_signed(__int128 v, unsigned esize, bool *qc)
+/* Lane v of `esize` bytes, sign-extended. */
+static inline i64 a64_lane_signed(u64 v, unsigned esize)
 {
-	i64 hi = (i64)a64_ones(8 * esize - 1), lo = -hi - 1;
+	return (i64)a64_sext(v, 8 * esize);
+}
+
+/* SignedSatQ / UnsignedSatQ to `bits` (at most 64): v clamped to that
+ * range, *qc set when it had to be (FPSR.QC), kept to that width. */
+static inline u64 a64_sat(__int128 v, unsigned bits, bool to_unsigned, bool *qc)
+{
+	__int128 hi = to_unsigned ? (__int128)a64_ones(bits) : (__int128)a64_ones(bits - 1);
+	__int128 lo = to_unsigned ? 0 : -hi - 1;
 	if (v > hi || v < lo) {
 		*qc = true;
 		v = v > hi ? hi : lo;
 	}
-	return (u64)v & a64_ones(8 * esize);
+	return (u64)v & a64_ones(bits);
 }
 
-/* SQDMULH/SQRDMULH on one lane: the high half of the doubled product,
- * rounded or not (only min * min saturates). */
-static inline u64 a64_doubling_high(i64 a, i64 b, unsigned esize, bool round, bool *qc)
+static inline u64 a64_sat_signed(__int128 v, unsigned esize, bool *qc)
 {
-	__int128 p = 2 * (__int128)a * b + (round ? (__int128)1 << (8 * esize - 1) : 0);
+	return a64_sat(v, 8 * esize, false, qc);
+}
+
+/* SQDMULH/SQRDMULH on source lanes x and y of `esize` bytes: the high
+ * half of the doubled product, rounded or not (only min * min
+ * saturates). */
+static inline u64 a64_doubling_high(u64 x, u64 y, unsigned esize, bool round, bool *qc)
+{
+	__int128 p = 2 * (__int128)a64_lane_signed(x, esize) * a64_lane_signed(y, esize) +
+		     (round ? (__int128)1 << (8 * esize - 1) : 0);
 	return a64_sat_signed(p >> (8 * esize), esize, qc);
+}
+
+/* SQDMULL (acc_sign 0), SQDMLAL (+1), SQDMLSL (-1) on one lane: the
+ * doubled product of source lanes x and y of `esize` bytes, saturated to
+ * twice that (only min * min saturates), then added to or taken from the
+ * accumulator lane with saturation. */
+static inline u64 a64_doubling_long(u64 x, u64 y, u64 acc, unsigned esize, int acc_sign,
+				    bool *qc)
+{
+	u64 p = a64_sat_signed(2 * (__int128)a64_lane_signed(x, esize) *
+			       a64_lane_signed(y, esize), 2 * esize, qc);
+	if (!acc_sign)
+		return p;
+	__int128 sp = a64_lane_signed(p, 2 * esize), sacc = a64_lane_signed(acc, 2 * esize);
+	return a64_sat_signed(acc_sign > 0 ? sacc + sp : sacc - sp, 2 * esize, qc);
 }
 
 /* The carry-less product of two bytes (PMUL keeps its low byte, PMULL

@@ -33,11 +33,6 @@ enum {
 	L_MULL, L_MLAL, L_MLSL, L_SQDMULL, L_SQDMLAL, L_SQDMLSL,
 };
 
-static inline i64 sx(u64 v, unsigned esize)
-{
-	return (i64)a64_sext(v, 8 * esize);
-}
-
 /* One lane of a same-size operation: Vn lane a, the Vm element b, Vd lane d. */
 static u64 same_lane(struct a64_cpu *c, unsigned op, unsigned esize, u64 a, u64 b, u64 d,
 		     bool *qc)
@@ -47,8 +42,8 @@ static u64 same_lane(struct a64_cpu *c, unsigned op, unsigned esize, u64 a, u64 
 	case E_MUL: return a * b;
 	case E_MLA: return d + a * b;
 	case E_MLS: return d - a * b;
-	case E_SQDMULH: return a64_doubling_high(sx(a, esize), sx(b, esize), esize, false, qc);
-	case E_SQRDMULH: return a64_doubling_high(sx(a, esize), sx(b, esize), esize, true, qc);
+	case E_SQDMULH: return a64_doubling_high(a, b, esize, false, qc);
+	case E_SQRDMULH: return a64_doubling_high(a, b, esize, true, qc);
 	case E_FMUL: return a64_fp_binop(c, A64_FMUL, dbl, a, b);
 	case E_FMLA: return a64_fp_muladd(c, dbl, d, a, b);
 	/* FMLS negates the Vn operand, so a NaN from Vn comes out negated */
@@ -67,11 +62,8 @@ static u64 long_lane(unsigned op, unsigned esize, i64 a, i64 b, u64 acc, bool *q
 	case L_MLSL: return acc - p;
 	default: break;
 	}
-	u64 dp = a64_sat_signed((__int128)2 * a * b, 2 * esize, qc);
-	if (op == L_SQDMULL)
-		return dp;
-	__int128 sacc = sx(acc, 2 * esize), sdp = sx(dp, 2 * esize);
-	return a64_sat_signed(op == L_SQDMLAL ? sacc + sdp : sacc - sdp, 2 * esize, qc);
+	return a64_doubling_long((u64)a, (u64)b, acc, esize,
+				 op == L_SQDMULL ? 0 : op == L_SQDMLAL ? 1 : -1, qc);
 }
 
 /* The lanes beyond op3 bytes (Q = 0, scalar) are zeroed. */
@@ -100,11 +92,11 @@ static int exec_long(struct a64_cpu *c, const struct a64_insn *i)
 	bool is_signed = i->imm2;
 	union a64_vreg a = c->v[i->rn], d = c->v[i->rd], r = { .d = { 0, 0 } };
 	u64 b0 = a64_lane(&c->v[i->rm], es, (unsigned)i->imm);
-	i64 b = is_signed ? sx(b0, es) : (i64)b0;
+	i64 b = is_signed ? a64_lane_signed(b0, es) : (i64)b0;
 	bool qc = false;
 	for (unsigned k = 0; k < n; k++) {
 		u64 a0 = a64_lane(&a, es, first + k);
-		i64 x = is_signed ? sx(a0, es) : (i64)a0;
+		i64 x = is_signed ? a64_lane_signed(a0, es) : (i64)a0;
 		a64_set_lane(&r, 2 * es, k, long_lane(i->op1, es, x, b, a64_lane(&d, 2 * es, k), &qc));
 	}
 	c->v[i->rd] = r;

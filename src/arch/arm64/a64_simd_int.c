@@ -41,15 +41,10 @@ enum {
 	O_URSQRTE,
 };
 
-static inline i64 sx(u64 v, unsigned esize)
-{
-	return (i64)a64_sext(v, 8 * esize);
-}
-
 static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64 d, bool *qc)
 {
 	u64 m = a64_ones(8 * es);
-	i64 sa = sx(a, es), sb = sx(b, es);
+	i64 sa = a64_lane_signed(a, es), sb = a64_lane_signed(b, es);
 	switch (op) {
 	case O_ADD: return a + b;
 	case O_SUB: return a - b;
@@ -116,8 +111,8 @@ static u64 int_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, u64 b, u64
 			return 0;
 		}
 		return a - b;
-	case O_SQDMULH: return a64_doubling_high(sa, sb, es, false, qc);
-	case O_SQRDMULH: return a64_doubling_high(sa, sb, es, true, qc);
+	case O_SQDMULH: return a64_doubling_high(a, b, es, false, qc);
+	case O_SQRDMULH: return a64_doubling_high(a, b, es, true, qc);
 	case O_PMUL: return a64_poly_mul8(a, b);
 	case O_SSHL: case O_USHL: case O_SRSHL: case O_URSHL:
 	case O_SQSHL: case O_UQSHL: case O_SQRSHL: case O_UQRSHL:
@@ -203,7 +198,7 @@ static int exec_pairwise(struct a64_cpu *c, const struct a64_insn *i)
 static u64 misc_op(struct a64_cpu *c, unsigned op, unsigned es, u64 a, const struct a64_insn *i)
 {
 	u64 m = a64_ones(8 * es);
-	i64 sa = sx(a, es);
+	i64 sa = a64_lane_signed(a, es);
 	bool dbl = es == 8;
 	switch (op) {
 	case O_CLS: {
@@ -281,7 +276,7 @@ static int exec_addlp(struct a64_cpu *c, const struct a64_insn *i)
 	bool acc = i->op1 == O_SADALP || i->op1 == O_UADALP;
 	for (unsigned k = 0; k < n; k++) {
 		u64 x = a64_lane(&a, es, 2 * k), y = a64_lane(&a, es, 2 * k + 1);
-		u64 v = s ? (u64)(sx(x, es) + sx(y, es)) : x + y;
+		u64 v = s ? (u64)(a64_lane_signed(x, es) + a64_lane_signed(y, es)) : x + y;
 		if (acc)
 			v += a64_lane(&d, 2 * es, k);
 		a64_set_lane(&r, 2 * es, k, v & a64_ones(16 * es));
@@ -304,7 +299,7 @@ static int exec_narrow(struct a64_cpu *c, const struct a64_insn *i)
 	u64 m = a64_ones(8 * es);
 	for (unsigned k = 0; k < n; k++) {
 		u64 v = a64_lane(&a, 2 * es, k);
-		i64 sv = sx(v, 2 * es);
+		i64 sv = a64_lane_signed(v, 2 * es);
 		switch (i->op1) {
 		case 1: v = a64_sat_signed(sv, es, &qc); break;
 		case 2: if (v > m) { v = m; qc = true; } break;
@@ -343,13 +338,13 @@ static int exec_diff(struct a64_cpu *c, const struct a64_insn *i)
 		}
 		unsigned ln = (hi ? n : 0) + k;
 		u64 y0 = a64_lane(&b, es, ln);
-		i64 y = s ? sx(y0, es) : (i64)y0;
+		i64 y = s ? a64_lane_signed(y0, es) : (i64)y0;
 		i64 x;
 		if (kind == D_ADDW || kind == D_SUBW) {
 			x = (i64)a64_lane(&a, 2 * es, k);
 		} else {
 			u64 x0 = a64_lane(&a, es, ln);
-			x = s ? sx(x0, es) : (i64)x0;
+			x = s ? a64_lane_signed(x0, es) : (i64)x0;
 		}
 		u64 acc = a64_lane(&d, 2 * es, k), v;
 		switch (kind) {
@@ -376,9 +371,9 @@ static int exec_across(struct a64_cpu *c, const struct a64_insn *i)
 	unsigned es = i->op2, n = i->op3 / es;
 	const union a64_vreg *a = &c->v[i->rn];
 	bool s = i->op1 == 1 || i->op1 == 3 || i->op1 == 5;
-	i64 acc = s ? sx(a64_lane(a, es, 0), es) : (i64)a64_lane(a, es, 0);
+	i64 acc = s ? a64_lane_signed(a64_lane(a, es, 0), es) : (i64)a64_lane(a, es, 0);
 	for (unsigned k = 1; k < n; k++) {
-		i64 v = s ? sx(a64_lane(a, es, k), es) : (i64)a64_lane(a, es, k);
+		i64 v = s ? a64_lane_signed(a64_lane(a, es, k), es) : (i64)a64_lane(a, es, k);
 		switch (i->op1) {
 		case 0: case 5: case 6: acc = (i64)((u64)acc + (u64)v); break;
 		case 1: case 2: acc = v > acc ? v : acc; break;

@@ -21,34 +21,16 @@
 
 enum { S_SQABS, S_SQNEG, S_SUQADD, S_USQADD, S_SQDMULL, S_SQDMLAL, S_SQDMLSL, S_PMULL };
 
-static inline i64 sx(u64 v, unsigned esize)
-{
-	return (i64)a64_sext(v, 8 * esize);
-}
-
-/* SignedSatQ / UnsignedSatQ to `esize` bytes, kept to that width. */
-static u64 sat(__int128 v, unsigned esize, bool to_unsigned, bool *qc)
-{
-	unsigned bits = 8 * esize;
-	__int128 hi = to_unsigned ? (__int128)a64_ones(bits) : (__int128)a64_ones(bits - 1);
-	__int128 lo = to_unsigned ? 0 : -hi - 1;
-	if (v > hi || v < lo) {
-		*qc = true;
-		v = v > hi ? hi : lo;
-	}
-	return (u64)v & a64_ones(bits);
-}
-
 /* One lane of SQABS, SQNEG, SUQADD (Vd signed plus Vn unsigned, to
  * signed), USQADD (Vd unsigned plus Vn signed, to unsigned). */
 static u64 misc_lane(unsigned op, unsigned es, u64 n, u64 d, bool *qc)
 {
-	__int128 sn = sx(n, es);
+	__int128 sn = a64_lane_signed(n, es);
 	switch (op) {
-	case S_SQABS: return sat(sn < 0 ? -sn : sn, es, false, qc);
-	case S_SQNEG: return sat(-sn, es, false, qc);
-	case S_SUQADD: return sat((__int128)sx(d, es) + n, es, false, qc);
-	default: return sat((__int128)d + sn, es, true, qc);
+	case S_SQABS: return a64_sat(sn < 0 ? -sn : sn, 8 * es, false, qc);
+	case S_SQNEG: return a64_sat(-sn, 8 * es, false, qc);
+	case S_SUQADD: return a64_sat((__int128)a64_lane_signed(d, es) + n, 8 * es, false, qc);
+	default: return a64_sat((__int128)d + sn, 8 * es, true, qc);
 	}
 }
 
@@ -70,12 +52,8 @@ static u64 long_lane(unsigned op, unsigned es, u64 x, u64 y, u64 acc, bool *qc)
 {
 	if (op == S_PMULL)
 		return a64_poly_mul8(x, y);
-	/* the doubled product saturates only for min * min */
-	u64 p = sat(2 * (__int128)sx(x, es) * sx(y, es), 2 * es, false, qc);
-	if (op == S_SQDMULL)
-		return p;
-	__int128 sp = sx(p, 2 * es), sacc = sx(acc, 2 * es);
-	return sat(op == S_SQDMLAL ? sacc + sp : sacc - sp, 2 * es, false, qc);
+	return a64_doubling_long(x, y, acc, es, op == S_SQDMULL ? 0 : op == S_SQDMLAL ? 1 : -1,
+				 qc);
 }
 
 static int exec_long(struct a64_cpu *c, const struct a64_insn *i)

@@ -18,35 +18,18 @@
  */
 #include "arch/arm64/a64_fp.h"
 
-static inline i64 sx(u64 v, unsigned esize)
-{
-	return (i64)a64_sext(v, 8 * esize);
-}
-
-/* SignedSatQ / UnsignedSatQ to `bits` (at most 64), kept to that width. */
-static u64 sat(__int128 v, unsigned bits, bool to_unsigned, bool *qc)
-{
-	__int128 hi = to_unsigned ? (__int128)a64_ones(bits) : (__int128)a64_ones(bits - 1);
-	__int128 lo = to_unsigned ? 0 : -hi - 1;
-	if (v > hi || v < lo) {
-		*qc = true;
-		v = v > hi ? hi : lo;
-	}
-	return (u64)v & a64_ones(bits);
-}
-
 u64 a64_simd_shl_reg(u64 a, u64 b, unsigned esize, unsigned how, bool *qc)
 {
 	bool is_signed = !(how & A64_SHL_UNSIGNED), round = how & A64_SHL_ROUND;
 	int sh = (int)(i8)(u8)b, bits = 8 * (int)esize;
-	__int128 v = is_signed ? (__int128)sx(a, esize) : (__int128)a;
+	__int128 v = is_signed ? (__int128)a64_lane_signed(a, esize) : (__int128)a;
 	if (sh >= 0) {
 		if (!(how & A64_SHL_SAT))
 			return sh >= bits ? 0 : (u64)((unsigned __int128)v << sh);
 		if (sh >= bits && v) /* any nonzero value leaves the range */
-			return sat(v < 0 ? -((__int128)1 << 64) : (__int128)1 << 64, (unsigned)bits,
+			return a64_sat(v < 0 ? -((__int128)1 << 64) : (__int128)1 << 64, (unsigned)bits,
 				   !is_signed, qc);
-		return sat((__int128)((unsigned __int128)v << sh), (unsigned)bits, !is_signed, qc);
+		return a64_sat((__int128)((unsigned __int128)v << sh), (unsigned)bits, !is_signed, qc);
 	}
 	/* right: the result fits without saturating, rounding included */
 	sh = -sh;
@@ -68,7 +51,7 @@ static u64 shift_lane(unsigned kind, unsigned es, unsigned sh, u64 x, u64 acc, b
 	u64 m = a64_ones(bits);
 	bool sgn = kind == SH_SSHR || kind == SH_SSRA || kind == SH_SRSHR || kind == SH_SRSRA ||
 		   kind == SH_SQSHL || kind == SH_SQSHLU;
-	__int128 w = sgn ? (__int128)sx(x, es) : (__int128)x;
+	__int128 w = sgn ? (__int128)a64_lane_signed(x, es) : (__int128)x;
 	switch (kind) {
 	case SH_SRI: {
 		u64 keep = sh == bits ? m : ~(m >> sh) & m;
@@ -76,8 +59,8 @@ static u64 shift_lane(unsigned kind, unsigned es, unsigned sh, u64 x, u64 acc, b
 	}
 	case SH_SHL: return x << sh;
 	case SH_SLI: return (x << sh) | (acc & a64_ones(sh));
-	case SH_SQSHL: return sat(w * ((__int128)1 << sh), bits, false, qc);
-	case SH_UQSHL: case SH_SQSHLU: return sat(w * ((__int128)1 << sh), bits, true, qc);
+	case SH_SQSHL: return a64_sat(w * ((__int128)1 << sh), bits, false, qc);
+	case SH_UQSHL: case SH_SQSHLU: return a64_sat(w * ((__int128)1 << sh), bits, true, qc);
 	default: break;
 	}
 	bool rnd = kind >= SH_SRSHR && kind <= SH_URSRA;
@@ -123,11 +106,11 @@ static int exec_narrow(struct a64_cpu *c, const struct a64_insn *i)
 		r.d[1] = 0;
 	for (unsigned k = 0; k < n; k++) {
 		u64 x = a64_lane(&a, 2 * es, k);
-		__int128 v = (how & N_SIGNED) ? (__int128)sx(x, 2 * es) : (__int128)x;
+		__int128 v = (how & N_SIGNED) ? (__int128)a64_lane_signed(x, 2 * es) : (__int128)x;
 		if (how & N_ROUND)
 			v += (__int128)1 << (sh - 1);
 		v >>= sh;
-		u64 out = (how & N_SAT) ? sat(v, 8 * es, how & N_UNSIGNED, &qc) : (u64)v;
+		u64 out = (how & N_SAT) ? a64_sat(v, 8 * es, how & N_UNSIGNED, &qc) : (u64)v;
 		a64_set_lane(&r, es, first + k, out & a64_ones(8 * es));
 	}
 	a64_simd_write(c, i->rd, &r, scalar ? es : 16, qc);
@@ -143,7 +126,7 @@ static int exec_shll(struct a64_cpu *c, const struct a64_insn *i)
 	union a64_vreg a = c->v[i->rn], r = { .d = { 0, 0 } };
 	for (unsigned k = 0; k < n; k++) {
 		u64 x = a64_lane(&a, es, (i->sf ? n : 0) + k);
-		u64 v = i->op1 ? (u64)sx(x, es) : x;
+		u64 v = i->op1 ? (u64)a64_lane_signed(x, es) : x;
 		a64_set_lane(&r, 2 * es, k, (v << i->imm) & a64_ones(16 * es));
 	}
 	c->v[i->rd] = r;
