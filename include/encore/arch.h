@@ -45,14 +45,14 @@ struct encore_arch {
 	/* gdb's view: the target description (qXfer:features:read:target.xml),
 	 * how many registers it has, and register n of a state in its order
 	 * (little-endian, at most 16 bytes): its size, 0 if there is none. */
+	const char *(*gdb_target_xml)(void);
+	unsigned (*gdb_nregs)(void);
+	unsigned (*gdb_reg)(const void *state, unsigned n, u8 *out);
 	/* gdb's view of a watchpoint on this architecture: false (x86-64)
 	 * when the stop is reported after the accessing instruction, true
 	 * (aarch64: gdb's "non-steppable" watchpoints) when it is reported
 	 * before it and gdb steps it itself, forward or back. */
 	bool gdb_watch_before_access;
-	const char *(*gdb_target_xml)(void);
-	unsigned (*gdb_nregs)(void);
-	unsigned (*gdb_reg)(const void *state, unsigned n, u8 *out);
 	/* Translate `va` as the vCPU with this state would, without touching
 	 * the guest (no accessed bits, no faults) and ignoring permissions;
 	 * false if it is not mapped. */

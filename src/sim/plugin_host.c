@@ -22,13 +22,13 @@ static const struct encore_plugin *load_external(struct sim_plugin *sp, const ch
 	}
 	if (p->api_version == 2 || p->api_version == 3) {
 		/* Versions 3 and 4 only added fields at the end: an older
-		 * plugin's struct is the first part of ours, the rest NULL.
-		 * (Version 5 changed no field of it: a version 4 plugin is
-		 * taken as it is.) */
+		 * plugin's struct is the first part of ours, the rest NULL. */
 		memcpy(&sp->upgraded, p,
 		       p->api_version == 2 ? ENCORE_PLUGIN_V2_SIZE : ENCORE_PLUGIN_V3_SIZE);
 		return &sp->upgraded;
 	}
+	/* Version 5 changed no field of the plugin's struct (it added the
+	 * environment's arch): a version 4 plugin is taken as it is. */
 	if (p->api_version != ENCORE_PLUGIN_API_VERSION && p->api_version != 4) {
 		/* Version 1 is the one a user will have: say what changed. */
 		snprintf(err, n, "plugin %s was built for plugin API %u; this encore speaks API %u%s: "

@@ -133,7 +133,7 @@ const struct encore_arch arch_arm64 = {
 	.plugin_regs = arm64_plugin_regs,
 	.gdb_target_xml = arm64__gdb_target_xml,
 	.gdb_nregs = arm64__gdb_nregs,
-	.gdb_watch_before_access = true,
 	.gdb_reg = arm64__gdb_reg,
+	.gdb_watch_before_access = true,
 	.virt_to_phys = arm64_virt_to_phys,
 };
