@@ -117,12 +117,11 @@ int arm64_boot__load_linux(struct encore_machine *m, const struct arm64_boot_con
 		return -1;
 	u64 kernel_at = ram->base + text_offset;
 	u64 fdt_at = (ram->base + ram->size - FDT_SLOT) & ~(FDT_SLOT - 1);
-	/* Each size alone below the RAM's first, so that no sum wraps. */
-	if (ram->base % FDT_SLOT || text_offset >= ram->size || image_size >= ram->size ||
-	    fdt_at < kernel_at + image_size)
+	/* (read_header keeps both sizes below HEADER_LIMIT: no sum wraps.) */
+	if (ram->base % FDT_SLOT || fdt_at < kernel_at + image_size)
 		return errmsg(err, n, "%s needs %llu MiB of RAM and 2 MiB for the device tree: "
 			      "give more --mem", cfg->kernel_path,
-			      (unsigned long long)(text_offset / MIB + image_size / MIB + 1));
+			      (unsigned long long)((text_offset + image_size + MIB - 1) / MIB));
 	if (copy_in(m, kernel_at, cfg->kernel, cfg->kernel_size, cfg->kernel_path, err, n))
 		return -1;
 	u64 initrd_start, initrd_end;
