@@ -33,11 +33,18 @@ def run(cmd):
     return gdb.execute(cmd, to_string=True)
 
 
-def reg(name):
-    v = gdb.parse_and_eval('$' + name)
-    if v.type.sizeof > 8:  # an AArch64 v register: Python's int() stops at 8 bytes
+def uval(expr):
+    """A gdb expression's value as an unsigned number of its size (gdb
+    reads a 32-bit cpsr as a signed int; Python's int() of a value stops
+    at 8 bytes, so an AArch64 v register is read as hex)."""
+    v = gdb.parse_and_eval(expr)
+    if v.type.sizeof > 8:
         return int(v.format_string(format='x'), 16)
-    return int(v) & (2**64 - 1)
+    return int(v) & ((1 << 8 * v.type.sizeof) - 1)
+
+
+def reg(name):
+    return uval('$' + name)
 
 
 def regs():
@@ -72,17 +79,24 @@ def first_difference(a, b):
     return None
 
 
-def step_check(name, n):
-    """n stepi, then n reverse-stepi: the same positions and registers."""
-    fwd = [state()]
+def there_and_back(n, look):
+    """look() at each of n stepi, then at each of n reverse-stepi: the
+    two lists, the reverse one in forward order."""
+    fwd = [look()]
     for _ in range(n):
         run('stepi')
-        fwd.append(state())
-    back = [state()]
+        fwd.append(look())
+    back = [look()]
     for _ in range(n):
         run('reverse-stepi')
-        back.append(state())
+        back.append(look())
     back.reverse()
+    return fwd, back
+
+
+def step_check(name, n):
+    """n stepi, then n reverse-stepi: the same positions and registers."""
+    fwd, back = there_and_back(n, state)
     start = fwd[0][0]
     if [p for p, _ in fwd] != list(range(start, start + n + 1)):
         return fail(name, 'forward positions are not consecutive: %s' % [p for p, _ in fwd][:8])
@@ -279,13 +293,6 @@ def stop_where():
     return int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
 
 
-def uval(expr):
-    """A gdb expression's value as an unsigned number of its size (gdb
-    reads a 32-bit cpsr as a signed int)."""
-    v = gdb.parse_and_eval(expr)
-    if v.type.sizeof > 8:
-        return int(v.format_string(format='x'), 16)
-    return int(v) & ((1 << 8 * v.type.sizeof) - 1)
 
 
 def sysregs():
@@ -406,15 +413,7 @@ def thread_stops_check(name, n):
     def look():
         p, v, pc = stop_where()
         return (p, gdb.selected_thread().num, v + 1, reg('pc'), pc, regs())
-    fwd = [look()]
-    for _ in range(n):
-        run('stepi')
-        fwd.append(look())
-    back = [look()]
-    for _ in range(n):
-        run('reverse-stepi')
-        back.append(look())
-    back.reverse()
+    fwd, back = there_and_back(n, look)
     for p, thread, want_thread, pc, want_pc, _ in fwd + back:
         if thread != want_thread or pc != want_pc:
             return fail(name, 'at %d gdb shows thread %d at pc %#x; encore: vCPU %d at %#x'
