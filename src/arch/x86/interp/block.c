@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "decode.h"
+#include "host/code_memory.h"
 #include "interp.h"
 #include "mmu.h"
 #include "ops.h"
@@ -41,30 +42,6 @@ static unsigned hash_paddr(u64 paddr)
 }
 
 
-/*
- * Executable memory for translations, placed near encore's own code when
- * the kernel allows, so that calls to handlers are direct (rel32).
- */
-static u8 *code_arena_map(void)
-{
-	uintptr_t near = ((uintptr_t)&code_arena_map & ~(uintptr_t)0xfffff) - (CODE_SIZE + (1u << 30));
-	void *p = mmap((void *)near, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
-}
-
-/* The translator runs where the host is x86-64, unless ENCORE_TRANSLATE=0
- * asks for the interpreter alone. */
-static bool translate_wanted(void)
-{
-#if defined(__x86_64__)
-	const char *v = getenv("ENCORE_TRANSLATE");
-	return !v || strcmp(v, "0") != 0;
-#else
-	return false;
-#endif
-}
-
 static struct interp_caches *caches_create(struct encore_machine *m)
 {
 	struct interp_caches *k = calloc(1, sizeof(*k));
@@ -79,8 +56,8 @@ static struct interp_caches *caches_create(struct encore_machine *m)
 	k->page_blocks = calloc(k->nframes ? k->nframes : 1, sizeof(*k->page_blocks));
 	if (!k->arena || !k->page_blocks)
 		abort();
-	if (translate_wanted())
-		k->code = code_arena_map(); /* NULL: the interpreter alone */
+	if (code_memory_translate_wanted())
+		k->code = code_memory_map(CODE_SIZE); /* NULL: the interpreter alone */
 	return k;
 }
 
@@ -111,7 +88,7 @@ void block_cache_destroy(struct cpu *c)
 		return;
 	munmap(k->arena, ARENA_SIZE);
 	if (k->code)
-		munmap(k->code, CODE_SIZE);
+		code_memory_unmap(k->code, CODE_SIZE);
 	free(k->page_blocks);
 	free(k);
 }

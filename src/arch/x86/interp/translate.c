@@ -30,7 +30,7 @@
 #include "interp.h"
 #include "ops.h"
 #include "translate.h"
-#include "x86_emit.h"
+#include "host/x86_64_emit.h"
 
 #define OFF(f) ((i32)offsetof(struct cpu, f))
 #define H_R14 14

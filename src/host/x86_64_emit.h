@@ -1,11 +1,11 @@
 /*
- * A small x86-64 encoder for the translator (translate.c): the handful of
- * instruction forms it emits, with memory operands [base + index*scale +
- * disp].  Emitting past the end of the buffer sets `full` instead of
+ * A small x86-64 encoder for the translators (x86 translate.c, arm64
+ * a64_translate.c): the handful of instruction forms they emit, with
+ * memory operands [base + index*scale + disp].  Emitting past the end of the buffer sets `full` instead of
  * writing; the translator then gives the block up.
  */
-#ifndef INTERP_X86_EMIT_H
-#define INTERP_X86_EMIT_H
+#ifndef HOST_X86_64_EMIT_H
+#define HOST_X86_64_EMIT_H
 
 #include <stdbool.h>
 #include <string.h>
