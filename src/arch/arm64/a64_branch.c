@@ -68,6 +68,7 @@ static void decode_branch_reg(u32 w, struct a64_insn *i)
 	}
 	i->rn = a64_reg_zr(w >> 5);
 	i->exec = opc == 1 ? exec_blr : exec_br; /* BR, BLR, RET */
+	i->native = opc == 1 ? A64_NAT_BLR : A64_NAT_BR;
 }
 
 void a64_decode_branch(u32 w, struct a64_insn *i)
@@ -75,6 +76,7 @@ void a64_decode_branch(u32 w, struct a64_insn *i)
 	if (a64_bits(w, 30, 26) == 0x05) { /* B, BL */
 		i->imm = a64_sext(a64_bits(w, 25, 0), 26) << 2;
 		i->exec = w >> 31 ? exec_bl : exec_b;
+		i->native = w >> 31 ? A64_NAT_BL : A64_NAT_B;
 		return;
 	}
 	if (a64_bits(w, 30, 25) == 0x1a || a64_bits(w, 30, 25) == 0x1b) { /* CB*, TB* */
@@ -90,12 +92,14 @@ void a64_decode_branch(u32 w, struct a64_insn *i)
 			i->imm2 = a64_width_mask(w >> 31);
 		}
 		i->exec = exec_cbz;
+		i->native = A64_NAT_CBZ;
 		return;
 	}
 	if (a64_bits(w, 31, 24) == 0x54 && !((w >> 4) & 1)) { /* B.cond (not BC.cond) */
 		i->imm = a64_sext(a64_bits(w, 23, 5), 19) << 2;
 		i->imm2 = a64_cond_table(a64_bits(w, 3, 0));
 		i->exec = exec_bcond;
+		i->native = A64_NAT_BCOND;
 		return;
 	}
 	if (a64_bits(w, 31, 25) == 0x6b) {

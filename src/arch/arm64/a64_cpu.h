@@ -51,8 +51,30 @@ struct a64_insn {
 	u8 rd, rn, rm, ra;
 	u8 sf;           /* 1: 64-bit operation */
 	u8 op1, op2, op3;/* small form-specific selectors */
+	u8 native;       /* enum a64_native: the translator's form, or 0 */
+	u8 native_op;    /* its variant (documented with enum a64_native) */
 	u64 imm, imm2;   /* form-specific immediates */
 };
+
+/*
+ * The forms the translator (a64_translate.c) emits host code for, set
+ * by each decoder beside the handler, with the handler's fields; every
+ * other instruction's translation calls its handler.  native_op:
+ *   LOGIC_IMM  opc (0 AND, 1 ORR, 2 EOR, 3 ANDS)
+ *   LOGIC_REG  opc | shift type << 2
+ *   ADDSUB_REG shift type | S (flag-setting) << 2
+ *   LD, ST, LDP, STP  the addressing mode (A64_MODE_*)
+ */
+enum a64_native {
+	A64_NAT_NONE,
+	A64_NAT_ADR, A64_NAT_ADD_IMM, A64_NAT_ADDS_IMM, A64_NAT_LOGIC_IMM, A64_NAT_MOV_CONST,
+	A64_NAT_MOVK, A64_NAT_UBFM, A64_NAT_LOGIC_REG, A64_NAT_ADDSUB_REG, A64_NAT_CSEL,
+	A64_NAT_B, A64_NAT_BL, A64_NAT_BCOND, A64_NAT_CBZ, A64_NAT_BR, A64_NAT_BLR,
+	A64_NAT_LD, A64_NAT_ST, A64_NAT_LDP, A64_NAT_STP,
+};
+
+/* Addressing modes of the loads and stores (a64_ldst.c). */
+enum a64_mode { A64_MODE_OFF, A64_MODE_PRE, A64_MODE_POST, A64_MODE_REGU, A64_MODE_REGS };
 
 /* A 128-bit SIMD&FP register, little-endian lanes. */
 union a64_vreg {

@@ -23,6 +23,7 @@ static void decode_pcrel(u32 w, struct a64_insn *i)
 	i->imm = page ? off << 12 : off;
 	i->imm2 = page ? ~0xfffull : ~0ull;
 	i->exec = exec_adr;
+	i->native = A64_NAT_ADR;
 }
 
 /* ---- ADD, SUB (immediate) and the flag-setting forms ----
@@ -57,12 +58,14 @@ static void decode_add_imm(u32 w, struct a64_insn *i)
 		i->rd = a64_reg_sp(w);
 		i->imm = sub ? -v : v;
 		i->exec = exec_add_imm;
+		i->native = A64_NAT_ADD_IMM;
 		return;
 	}
 	i->rd = a64_reg_dst(w);
 	i->imm = (sub ? ~v : v) & i->imm2;
 	i->op1 = (u8)sub;
 	i->exec = sf ? exec_adds_imm64 : exec_adds_imm32;
+	i->native = A64_NAT_ADDS_IMM;
 }
 
 /* ---- AND, ORR, EOR, ANDS (immediate) ----
@@ -111,6 +114,8 @@ static void decode_logical_imm(u32 w, struct a64_insn *i)
 	i->imm2 = a64_width_mask(sf);
 	i->op1 = sf ? 63 : 31;
 	i->exec = fns[opc];
+	i->native = A64_NAT_LOGIC_IMM;
+	i->native_op = (u8)opc;
 }
 
 /* ---- MOVN, MOVZ, MOVK ----
@@ -142,15 +147,18 @@ static void decode_move_wide(u32 w, struct a64_insn *i)
 	case 0: /* MOVN */
 		i->imm = ~v & mask;
 		i->exec = exec_mov_const;
+		i->native = A64_NAT_MOV_CONST;
 		break;
 	case 2: /* MOVZ */
 		i->imm = v;
 		i->exec = exec_mov_const;
+		i->native = A64_NAT_MOV_CONST;
 		break;
 	default: /* MOVK */
 		i->imm = v;
 		i->imm2 = ~(0xffffull << (16 * hw)) & mask;
 		i->exec = exec_movk;
+		i->native = A64_NAT_MOVK;
 		break;
 	}
 }
@@ -226,6 +234,8 @@ static void decode_bitfield(u32 w, struct a64_insn *i)
 	i->imm = wmask & tmask;
 	i->imm2 = opc == 0 ? ~tmask & mask : ~i->imm & mask;
 	i->exec = fns[sf][opc];
+	if (opc == 2)
+		i->native = A64_NAT_UBFM;
 }
 
 /* ---- EXTR (and ROR (immediate)) ----

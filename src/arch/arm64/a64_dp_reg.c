@@ -85,6 +85,8 @@ static void decode_logical_reg(u32 w, struct a64_insn *i)
 	i->op1 = (u8)amount;
 	i->imm2 = (w >> 21) & 1 ? ~0ull : 0;
 	i->exec = logical_fns[sf][a64_bits(w, 30, 29)][a64_bits(w, 23, 22)];
+	i->native = A64_NAT_LOGIC_REG;
+	i->native_op = (u8)(a64_bits(w, 30, 29) | a64_bits(w, 23, 22) << 2);
 }
 
 /* ---- ADD ADDS SUB SUBS (shifted register) ----
@@ -155,6 +157,8 @@ static void decode_addsub_sh(u32 w, struct a64_insn *i)
 	i->op1 = (u8)amount;
 	i->imm2 = (w >> 30) & 1 ? ~0ull : 0;
 	i->exec = addsub_sh_fns[sf][(w >> 29) & 1][type];
+	i->native = A64_NAT_ADDSUB_REG;
+	i->native_op = (u8)(type | ((w >> 29) & 1) << 2);
 }
 
 /* ---- ADD ADDS SUB SUBS (extended register) ----
@@ -317,6 +321,7 @@ static void decode_csel(u32 w, struct a64_insn *i)
 	i->imm2 = (w >> 30) & 1 ? ~0ull : 0;
 	i->op1 = (u8)op2;
 	i->exec = w >> 31 ? exec_csel64 : exec_csel32;
+	i->native = A64_NAT_CSEL;
 }
 
 /* ---- 1 source: RBIT REV16 REV32 REV CLZ CLS ----

@@ -21,6 +21,7 @@
 #include "arch/arm64/a64_mmu.h"
 #include "arch/arm64/a64_state.h"
 #include "arch/arm64/a64_sysreg.h"
+#include "arch/arm64/a64_translate.h"
 #include "encore/hooks.h"
 #include "encore/plugin.h"
 #include "encore/hw.h"
@@ -36,18 +37,19 @@
 /*
  * The jump cache: the block a virtual PC at an EL last ran, so that a hit
  * skips the fetch's translation and the code cache's lookup.  An entry
- * holds while the TLB's generation is the one it was made under (no
- * flush, TLBI or context switch since: it caches no longer than the TLB
- * may) and its block still holds what it was decoded from (its serial:
- * blocks are reused for other code) unchanged (a write to the frame bumps
- * the frame's generation).
+ * holds while the TLB still lets that EL execute the PC's page, mapped to
+ * the block's frame (so it caches no longer than the TLB does, and a
+ * TLBI or an ASID switch costs only the entries it changes), and its
+ * block still holds what it was decoded from (its serial: blocks are
+ * reused for other code) unchanged (a write to the frame bumps the
+ * frame's generation).
  */
-#define JUMP_BITS 12
+#define JUMP_BITS 15
 #define JUMP_SIZE (1u << JUMP_BITS)
 
 struct jump_entry {
 	u64 at;            /* the PC | the EL (PCs are 4-byte aligned); ~0: empty */
-	u64 tlb_gen, serial;
+	u64 serial;
 	const struct a64_block *b;
 };
 
@@ -78,6 +80,7 @@ struct a64_engine {
 };
 
 static const struct encore_engine_ops a64_ops;
+static void jump_clear(struct a64_engine *x);
 
 static struct a64_engine *eng_of(struct encore_engine *e)
 {
@@ -183,6 +186,17 @@ static void code_became(void *opaque, u64 pa)
 		struct a64_cpu *o = other_cpu(m, k);
 		if (o)
 			a64_tlb_protect_page(o, pa);
+	}
+}
+
+/* The machine's blocks were all dropped: no jump cache may point to one. */
+static void code_dropped(void *opaque)
+{
+	struct encore_machine *m = opaque;
+	for (unsigned k = 0; k < m->nvcpus; k++) {
+		struct encore_engine *e = m->vcpus[k].engine;
+		if (e && e->ops == &a64_ops)
+			jump_clear(eng_of(e));
 	}
 }
 
@@ -344,6 +358,14 @@ static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 	const struct a64_insn *i = b->insns, *end = b->insns + n;
 	if (unlikely(x->hooks != NULL))
 		return run_block_hooked(x, b, n);
+	if (b->code && n == b->ninsns && b->code_el == c->el) {
+		u32 r = ((a64_block_code)b->code)(c);
+		if (likely(r == A64_OK))
+			return A64_OK;
+		if ((r & 0xff) == A64_EXC)
+			exception_taken(x, b->insns[r >> 8].word);
+		return (int)(r & 0xff);
+	}
 	for (; i < end; i++) {
 		int r = i->exec(c, i);
 		if (unlikely(r != A64_OK)) {
@@ -381,7 +403,7 @@ static void report_el(struct a64_engine *x)
 
 static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc)
 {
-	return &x->jump[(pc >> 2) & (JUMP_SIZE - 1)];
+	return &x->jump[((pc >> 2) ^ (pc >> (2 + JUMP_BITS))) & (JUMP_SIZE - 1)];
 }
 
 static void jump_clear(struct a64_engine *x)
@@ -395,9 +417,12 @@ static inline __attribute__((always_inline)) struct a64_block *jump_find(struct 
 {
 	const struct a64_cpu *c = &x->cpu;
 	const struct jump_entry *j = jump_slot(x, c->pc);
-	if (j->at != (c->pc | c->el) || j->tlb_gen != c->tlb.gen)
+	if (j->at != (c->pc | c->el))
 		return NULL;
 	const struct a64_block *b = j->b;
+	const struct a64_tlb_entry *e = &c->tlb.e[c->tlb.base + ((c->pc >> 12) & (A64_TLB_SIZE - 1))];
+	if (e->tag[A64_TLB_EXEC][c->el] != (c->pc | 0xfff) || ((e->pa ^ b->pa) & ~A64_TLBE_FLAGS))
+		return NULL;
 	if (b->serial != j->serial || b->gen != x->code->frame_gen[b->frame])
 		return NULL;
 	return (struct a64_block *)b;
@@ -422,8 +447,10 @@ static struct a64_block *fetch_block(struct a64_engine *x, bool *device)
 	}
 	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
 	struct a64_block *b = a64_code__block(x->code, pa, key, host);
-	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .tlb_gen = c->tlb.gen,
-						    .serial = b->serial, .b = b };
+	if (!b->code_tried && !x->hooks)
+		a64_code__translate(x->code, b, c->el);
+	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .serial = b->serial,
+						    .b = b };
 	return b;
 }
 
@@ -747,6 +774,7 @@ static struct a64_code *shared_code(struct encore_machine *m)
 	struct a64_code *k = a64_code__create(m);
 	if (k) {
 		k->became_code = code_became;
+		k->dropped = code_dropped;
 		k->opaque = m;
 	}
 	return k;

@@ -154,7 +154,6 @@ static int exec_prfm(struct a64_cpu *c, const struct a64_insn *i)
 }
 
 enum { K_LDR, K_STR, K_LDRV, K_STRV, K_PRFM };
-enum { M_OFF, M_PRE, M_POST, M_REGU, M_REGS };
 
 /* [kind][log2 size][mode] */
 static const a64_exec_fn single_fns[4][5][5] = {
@@ -210,7 +209,7 @@ static int single_kind(u32 w, struct a64_insn *i)
 static void decode_single(u32 w, struct a64_insn *i, unsigned mode, u64 imm)
 {
 	int kind = single_kind(w, i);
-	if (kind < 0 || (kind == K_PRFM && (mode == M_PRE || mode == M_POST))) {
+	if (kind < 0 || (kind == K_PRFM && (mode == A64_MODE_PRE || mode == A64_MODE_POST))) {
 		a64_decode_undefined(i);
 		return;
 	}
@@ -218,6 +217,10 @@ static void decode_single(u32 w, struct a64_insn *i, unsigned mode, u64 imm)
 	i->imm = imm;
 	i->exec = kind == K_PRFM ? exec_prfm
 				 : single_fns[kind][__builtin_ctz(i->op1)][mode];
+	if (kind == K_LDR || kind == K_STR) {
+		i->native = kind == K_LDR ? A64_NAT_LD : A64_NAT_ST;
+		i->native_op = (u8)mode;
+	}
 }
 
 /* imm9 forms, by bits 11:10: LDUR/STUR/PRFUM, post-index, LDTR/STTR, pre-index. */
@@ -230,11 +233,12 @@ static void decode_imm9(u32 w, struct a64_insn *i)
 			a64_decode_undefined(i);
 			return;
 		}
-		decode_single(w, i, M_OFF, imm);
+		decode_single(w, i, A64_MODE_OFF, imm);
 		i->op3 = A64_ACC_UNPRIV;
+		i->native = A64_NAT_NONE; /* checked as EL0: the handler's */
 		return;
 	}
-	static const unsigned modes[4] = { M_OFF, M_POST, 0, M_PRE };
+	static const unsigned modes[4] = { A64_MODE_OFF, A64_MODE_POST, 0, A64_MODE_PRE };
 	decode_single(w, i, modes[op4], imm);
 }
 
@@ -242,7 +246,7 @@ static void decode_uimm12(u32 w, struct a64_insn *i)
 {
 	int kind = single_kind(w, i);
 	unsigned bytes = kind == K_PRFM ? 8 : i->op1;
-	decode_single(w, i, M_OFF, (u64)a64_bits(w, 21, 10) * bytes);
+	decode_single(w, i, A64_MODE_OFF, (u64)a64_bits(w, 21, 10) * bytes);
 }
 
 /* Register offset: option (bits 15:13) x1x; S (bit 12) scales by the size. */
@@ -255,7 +259,7 @@ static void decode_regoff(u32 w, struct a64_insn *i)
 		return;
 	}
 	unsigned bytes = kind == K_PRFM ? 8 : i->op1;
-	decode_single(w, i, option == 6 ? M_REGS : M_REGU, option & 1 ? 0 : 32);
+	decode_single(w, i, option == 6 ? A64_MODE_REGS : A64_MODE_REGU, option & 1 ? 0 : 32);
 	i->rm = a64_reg_zr(w >> 16);
 	i->sf = (w >> 12) & 1 ? (u8)__builtin_ctz(bytes) : 0;
 }
@@ -411,6 +415,12 @@ static void decode_pair(u32 w, struct a64_insn *i)
 	i->rn = a64_reg_sp(w >> 5);
 	i->imm = a64_sext(a64_bits(w, 21, 15), 7) * i->op1;
 	i->exec = fns[row][type];
+	if (!vec) {
+		static const u8 modes[4] = { A64_MODE_OFF, A64_MODE_POST, A64_MODE_OFF,
+					     A64_MODE_PRE };
+		i->native = load ? A64_NAT_LDP : A64_NAT_STP;
+		i->native_op = modes[type];
+	}
 }
 
 /*
