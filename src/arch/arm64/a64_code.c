@@ -104,6 +104,14 @@ static void mark_code(struct a64_code *k, u64 pa, u64 frame)
 	}
 }
 
+struct a64_block *a64_code__find(struct a64_code *k, u64 pa, u64 key)
+{
+	for (struct a64_block *b = k->buckets[bucket_of(pa, key)]; b; b = b->next)
+		if (b->pa == pa && b->key == key)
+			return b->gen == k->frame_gen[b->frame] ? b : NULL;
+	return NULL;
+}
+
 struct a64_block *a64_code__block(struct a64_code *k, u64 pa, u64 key, const u8 *host)
 {
 	struct a64_block **head = &k->buckets[bucket_of(pa, key)], *b;
@@ -151,7 +159,8 @@ void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el)
 		k->code_used = 0;
 	}
 	u8 *at = k->code_memory + k->code_used;
-	size_t used = a64_translate_block(b, el, at, A64_TRANSLATE_MAX_CODE);
+	size_t used = a64_translate_block(b, el, &k->frame_gen[b->frame], at,
+					  A64_TRANSLATE_MAX_CODE);
 	if (!used)
 		return;
 	b->code = at;

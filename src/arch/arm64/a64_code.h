@@ -92,6 +92,9 @@ static inline bool a64_code__frame_has_code(const struct a64_code *k, u64 frame)
 	return k->has_code[frame >> 6] >> (frame & 63) & 1;
 }
 
+/* The valid block at `pa` with `key` if there is one; never decodes. */
+struct a64_block *a64_code__find(struct a64_code *k, u64 pa, u64 key);
+
 /* Give b host code to run at exception level `el`, if translation is on
  * (ENCORE_TRANSLATE) and b fits; b->code_tried is set either way. */
 void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el);

@@ -152,6 +152,13 @@ struct a64_callbacks {
 	 * write or read.  Fetches, walks and cache maintenance are not. */
 	void (*mem_accessed)(void *opaque, struct a64_cpu *c, u64 va, u64 pa, unsigned size,
 			     u64 value, bool write);
+	/* A translated block (a64_translate.c) reached a constant target,
+	 * with c->pc there and the count stored, or a linked jump found its
+	 * target changed: the translation to go on in (its chained entry,
+	 * A64_CHAINED_ENTRY), or NULL to return to the engine.  The engine
+	 * may patch the jump whose rel32 is at `site` to that entry for the
+	 * next time.  NULL: translations never go on. */
+	const void *(*chain_link)(void *opaque, struct a64_cpu *c, u8 *site);
 };
 
 /* a64_cpu.wait: what the last A64_WAIT waits for (a64_wait_over). */
@@ -171,6 +178,11 @@ struct a64_cpu {
 	struct a64_monitor monitor;
 	struct a64_sysregs sys;
 	u64 insns;        /* retired instructions */
+	/* Translated blocks (a64_translate.c) go on into the next one only
+	 * while it ends at or before this count: the engine's limit, or 0
+	 * once anything needs the engine's attention (a kick, an interrupt,
+	 * a window asked for). */
+	u64 chain_limit;
 	struct a64_bus bus;
 	/* ---- system level: a64_system.c, a64_sysreg.c, a64_mmu.c ---- */
 	struct a64_callbacks cb;

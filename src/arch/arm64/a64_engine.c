@@ -189,6 +189,36 @@ static void code_became(void *opaque, u64 pa)
 	}
 }
 
+static inline struct a64_block *jump_find(struct a64_engine *x);
+static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc);
+
+/* A translation ended (a64_callbacks.chain_link): the translation at the
+ * PC, if the jump cache or the TLB and the code cache know the block
+ * there and it has one for this EL, linked from `site` if that is set. */
+static const void *cb_chain_link(void *opaque, struct a64_cpu *c, u8 *site)
+{
+	struct a64_engine *x = opaque;
+	struct a64_block *b = jump_find(x);
+	if (!b) {
+		const struct a64_tlb_entry *e = a64_tlb_entry_for(c, c->pc);
+		if (e->tag[A64_TLB_EXEC][c->el] != (c->pc | 0xfff))
+			return NULL;
+		b = a64_code__find(x->code, (e->pa & ~A64_TLBE_FLAGS) | (c->pc & 0xfff), 0);
+		if (!b)
+			return NULL;
+		*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el,
+							    .serial = b->serial, .b = b };
+	}
+	if (!b->code || b->code_el != c->el || b->key)
+		return NULL;
+	const u8 *entry = (const u8 *)b->code + A64_CHAINED_ENTRY;
+	if (site) {
+		i32 rel = (i32)(entry - (site + 4));
+		memcpy(site, &rel, 4);
+	}
+	return entry;
+}
+
 /* The machine's blocks were all dropped: no jump cache may point to one. */
 static void code_dropped(void *opaque)
 {
@@ -359,11 +389,12 @@ static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 	if (unlikely(x->hooks != NULL))
 		return run_block_hooked(x, b, n);
 	if (b->code && n == b->ninsns && b->code_el == c->el) {
-		u32 r = ((a64_block_code)b->code)(c);
+		c->chain_limit = x->kicked || x->irq_pending || x->want_window ? 0 : x->limit;
+		u64 r = ((a64_block_code)b->code)(c);
 		if (likely(r == A64_OK))
 			return A64_OK;
 		if ((r & 0xff) == A64_EXC)
-			exception_taken(x, b->insns[r >> 8].word);
+			exception_taken(x, (u32)(r >> 32));
 		return (int)(r & 0xff);
 	}
 	for (; i < end; i++) {
@@ -617,6 +648,8 @@ static bool a64_runnable(struct encore_engine *e)
 static void a64_request_window(struct encore_engine *e, bool on)
 {
 	eng_of(e)->want_window = on;
+	if (on)
+		eng_of(e)->cpu.chain_limit = 0;
 }
 
 /* There is no INTA cycle: the interrupt is taken at the next boundary
@@ -628,6 +661,7 @@ static int a64_inject(struct encore_engine *e, u8 vector)
 	if (x->irq_pending)
 		return -1;
 	x->irq_pending = true;
+	x->cpu.chain_limit = 0;
 	return 0;
 }
 
@@ -666,6 +700,7 @@ static void a64_ram_written(struct encore_engine *e, u64 gpa, u64 len)
 static void a64_kick(struct encore_engine *e)
 {
 	eng_of(e)->kicked = true;
+	eng_of(e)->cpu.chain_limit = 0;
 }
 
 static void a64_set_yield(struct encore_engine *e, bool on)
@@ -796,6 +831,7 @@ struct encore_engine *a64_engine__create(struct encore_machine *m, struct encore
 		.firmware_call = cb_firmware_call, .send_event = cb_send_event,
 		.tlbi_broadcast = cb_tlbi_broadcast, .code_stale = cb_code_stale,
 		.ram_written = cb_ram_written, .write_fast_ok = cb_write_fast_ok,
+		.chain_link = cb_chain_link,
 	};
 	c->cpu_index = v->index;
 	a64_sysreg_reset(c);

@@ -55,6 +55,7 @@ struct trans {
 	u8 *start;
 	const struct a64_block *b;
 	unsigned el;
+	const u32 *frame_gen;
 	unsigned k;                              /* the instruction translated */
 	struct lazy now;
 	struct lazy at_slow[A64_BLOCK_MAX];      /* the state a slow stub restores */
@@ -64,6 +65,10 @@ struct trans {
 	unsigned nfix;
 	size_t outs[A64_BLOCK_MAX * 2 + 2];      /* jumps to the epilogue */
 	unsigned nouts;
+	size_t oks[4];                           /* jumps to the return of A64_OK */
+	unsigned noks;
+	size_t relinks[12];                      /* jumps to the link stub */
+	unsigned nrelinks;
 };
 
 static struct hmem xreg(unsigned r)
@@ -84,6 +89,15 @@ static void jump_to_stub(struct trans *t, enum stub_kind kind, int cc)
 	else
 		t->e.full = true;
 	t->need[kind][t->k] = true;
+}
+
+static void jump_relink(struct trans *t, int cc)
+{
+	size_t at = cc < 0 ? e_jmp32(&t->e, t->start) : e_jcc32(&t->e, t->start, (unsigned)cc);
+	if (t->nrelinks < sizeof(t->relinks) / sizeof(t->relinks[0]))
+		t->relinks[t->nrelinks++] = at;
+	else
+		t->e.full = true;
 }
 
 static void jump_out(struct trans *t)
@@ -331,51 +345,83 @@ static void emit_csel(struct trans *t, const struct a64_insn *i)
 	e_store(&t->e, 8, H_RDX, xreg(i->rd));
 }
 
-/* ---- branches (always a block's last instruction): c->pc complete ---- */
+/* ---- the block's end: c->pc and the count stored, then on ---- */
 
+static void exit_set(struct trans *t, unsigned retired, bool patch);
+
+/* Leave for the instruction at byte offset `rel` from the block's start,
+ * `retired` instructions not yet counted: on into its translation once
+ * the link stub has linked this jump to it (rdx: the jump's rel32). */
+static void exit_to(struct trans *t, i64 rel, unsigned retired)
+{
+	add_field(t, OFF(pc), rel - 4 * (i64)t->now.pc_at);
+	exit_set(t, retired, true);
+}
+
+/* Leave for where the last instruction set c->pc (a handler, or an
+ * indirect branch), `retired` not yet counted: through the link stub,
+ * which links this jump where `patch` (the next target is likely the
+ * same: what a system instruction leaves is the next instruction) and
+ * else only finds the translation at the PC. */
+static void exit_set(struct trans *t, unsigned retired, bool patch)
+{
+	add_field(t, OFF(insns), retired);
+	if (!patch) {
+		e_alu_rr(&t->e, 4, ALU_XOR, H_RDX, H_RDX);
+		jump_relink(t, -1);
+		return;
+	}
+	static const u8 lea_rdx_next_rel32[] = { 0x48, 0x8d, 0x15, 1, 0, 0, 0 }; /* [rip + 1] */
+	for (unsigned k = 0; k < sizeof(lea_rdx_next_rel32); k++)
+		e_byte(&t->e, lea_rdx_next_rel32[k]);
+	jump_relink(t, -1);
+}
+
+/* The native branches, always a block's last instruction. */
 static void emit_branch(struct trans *t, const struct a64_insn *i)
 {
 	unsigned k = t->k;
-	i64 here = 4 * ((i64)k - t->now.pc_at);
+	i64 here = 4 * (i64)k, next = here + 4;
 	switch (i->native) {
 	case A64_NAT_B:
-		add_field(t, OFF(pc), here + (i64)i->imm);
+		exit_to(t, here + (i64)i->imm, t->now.pending + 1);
 		break;
 	case A64_NAT_BL:
-		pc_of(t, H_RAX, k, 0);
-		e_lea(&t->e, H_RCX, hm(H_RAX, 4));
-		e_store(&t->e, 8, H_RCX, xreg(30));
-		alu_const(t, 8, ALU_ADD, H_RAX, i->imm);
-		e_store(&t->e, 8, H_RAX, field(OFF(pc)));
+		pc_of(t, H_RAX, k, 4);
+		e_store(&t->e, 8, H_RAX, xreg(30));
+		exit_to(t, here + (i64)i->imm, t->now.pending + 1);
 		break;
 	case A64_NAT_BCOND:
-	case A64_NAT_CBZ:
-		e_mov_imm(&t->e, H_RDX, (u64)(here + 4));
-		e_mov_imm(&t->e, H_RSI, (u64)(here + (i64)i->imm));
+	case A64_NAT_CBZ: {
+		int not_taken;
 		if (i->native == A64_NAT_BCOND) {
 			cond_to_carry(t, (u16)i->imm2);
-			cmov(t, CC_C, H_RDX, H_RSI);
+			not_taken = 0x3; /* jnc */
 		} else {
 			e_load(&t->e, 8, H_RAX, xreg(i->rd));
 			e_mov_imm(&t->e, H_RCX, i->imm2);
 			e_rm_reg(&t->e, 8, 0x85, H_RCX, H_RAX); /* test rax, rcx */
-			cmov(t, i->op1 ? CC_NZ : CC_Z, H_RDX, H_RSI);
+			not_taken = i->op1 ? CC_Z : CC_NZ;
 		}
-		e_alu_rm(&t->e, 8, ALU_ADD, H_RDX, field(OFF(pc)));
-		e_store(&t->e, 8, H_RDX, field(OFF(pc)));
+		size_t skip = e_jcc32(&t->e, t->start, (unsigned)not_taken);
+		exit_to(t, here + (i64)i->imm, t->now.pending + 1);
+		e_patch(&t->e, t->start, skip, (size_t)(t->e.p - t->start));
+		exit_to(t, next, t->now.pending + 1);
 		break;
+	}
 	case A64_NAT_BR:
 		e_load(&t->e, 8, H_RAX, xreg(i->rn));
 		e_store(&t->e, 8, H_RAX, field(OFF(pc)));
+		exit_set(t, t->now.pending + 1, false);
 		break;
 	default: /* BLR: the target is read before X30 is written */
 		e_load(&t->e, 8, H_RAX, xreg(i->rn));
 		pc_of(t, H_RCX, k, 4);
 		e_store(&t->e, 8, H_RCX, xreg(30));
 		e_store(&t->e, 8, H_RAX, field(OFF(pc)));
+		exit_set(t, t->now.pending + 1, false);
 		break;
 	}
-	t->now.pc_at = t->b->ninsns; /* c->pc is final */
 }
 
 /* ---- loads and stores ---- */
@@ -538,7 +584,7 @@ static void emit_insn(struct trans *t)
 	case A64_NAT_CSEL: emit_csel(t, i); break;
 	case A64_NAT_LD: case A64_NAT_ST: emit_ldst(t, i); break;
 	case A64_NAT_LDP: case A64_NAT_STP: emit_pair(t, i); break;
-	default: emit_branch(t, i); break;
+	default: emit_branch(t, i); return; /* the block's end */
 	}
 	if (mem)
 		t->resume[t->k] = (size_t)(t->e.p - t->start);
@@ -562,10 +608,11 @@ static void emit_slow_stub(struct trans *t, unsigned k)
 }
 
 /* The end of a run at instruction k with status eax: it retired unless
- * it took an exception; the result says which it was. */
+ * it took an exception; the result names its encoding. */
 static void emit_exit_stub(struct trans *t, unsigned k)
 {
 	struct emitter *e = &t->e;
+	e_rm_reg(e, 4, 0x8b, H_RAX, H_RAX); /* the int's upper half is not defined */
 	e_alu_ri(e, 4, 0x7 /* CMP */, H_RAX, A64_EXC);
 	e_byte(e, 0x74); /* je over the count */
 	u8 *skip = e->p;
@@ -573,11 +620,99 @@ static void emit_exit_stub(struct trans *t, unsigned k)
 	e_rm_mem(e, 8, 0xff, 0, field(OFF(insns))); /* inc qword */
 	if (!e->full)
 		*skip = (u8)(e->p - skip - 1);
-	e_alu_ri(e, 4, ALU_OR, H_RAX, k << 8);
+	e_mov_imm(e, H_RCX, (u64)t->b->insns[k].word << 32);
+	e_alu_rr(e, 8, ALU_OR, H_RAX, H_RCX);
 	jump_out(t);
 }
 
-size_t a64_translate_block(const struct a64_block *b, unsigned el, u8 *dst, size_t room)
+/*
+ * The link stub, reached with rdx = the rel32 of the jump that came here:
+ * a jump of this block to the next one, not linked yet, or one another
+ * block linked to this one's chained entry that no longer holds.  The
+ * engine patches that jump to the translation now at the PC, if there is
+ * one, and it goes on there; else back to the engine.
+ */
+static void emit_link_stub(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	e_load(e, 8, H_RAX, field(OFF(cb.chain_link)));
+	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
+	size_t none = e_jcc32(e, t->start, CC_Z);
+	e_load(e, 8, H_RDI, field(OFF(cb.opaque)));
+	e_rm_reg(e, 8, 0x8b, H_RSI, H_RBX);
+	e_byte(e, 0xff); /* call rax */
+	e_byte(e, 0xd0);
+	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
+	size_t none2 = e_jcc32(e, t->start, CC_Z);
+	e_byte(e, 0xff); /* jmp rax */
+	e_byte(e, 0xe0);
+	if (t->noks + 2 <= sizeof(t->oks) / sizeof(t->oks[0])) {
+		t->oks[t->noks++] = none;
+		t->oks[t->noks++] = none2;
+	} else {
+		e->full = true;
+	}
+}
+
+/*
+ * The entries: the engine's call (which saves rbx, the CPU's register)
+ * and, at A64_CHAINED_ENTRY, another translation's jump (rbx saved and
+ * set already, rdx its rel32), which goes on only while the block fits
+ * c->chain_limit (else back to the engine), the TLB still lets this EL
+ * execute the PC's page mapped to the block's frame, and the frame holds
+ * what was translated (else to the link stub, which finds what is there
+ * now).
+ */
+static void emit_entries(struct trans *t)
+{
+	struct emitter *e = &t->e;
+	i32 entries = OFF(tlb.e);
+	e_byte(e, 0x53); /* push rbx: the calls below find the stack aligned */
+	e_rm_reg(e, 8, 0x8b, H_RBX, H_RDI);
+	size_t to_body = e_jmp32(e, t->start);
+	if (!e->full && e->p - t->start != A64_CHAINED_ENTRY)
+		e->full = true; /* cannot happen: the sizes above are fixed */
+	e_load(e, 8, H_RAX, field(OFF(insns)));
+	e_alu_ri(e, 8, ALU_ADD, H_RAX, t->b->ninsns);
+	e_alu_rm(e, 8, 0x7 /* CMP */, H_RAX, field(OFF(chain_limit)));
+	size_t no_room = e_jcc32(e, t->start, 0x7 /* ja */);
+	e_rm_mem(e, 1, 0x80, 7, field(OFF(el))); /* cmp byte [el], imm8 */
+	e_byte(e, (u8)t->el);
+	jump_relink(t, CC_NZ);
+	e_load(e, 8, H_RAX, field(OFF(pc)));
+	e_rm_reg(e, 4, 0x8b, H_RCX, H_RAX);
+	e_alu_ri(e, 4, ALU_AND, H_RCX, 0xfff);
+	e_alu_ri(e, 4, 0x7, H_RCX, (u32)(t->b->pa & 0xfff));
+	jump_relink(t, CC_NZ);
+	e_rm_reg(e, 8, 0x8b, H_RCX, H_RAX);
+	e_shift_ri(e, 8, SH_SHR, H_RCX, 12);
+	e_alu_ri(e, 4, ALU_AND, H_RCX, A64_TLB_SIZE - 1);
+	e_alu_rm(e, 4, ALU_ADD, H_RCX, field(OFF(tlb.base)));
+	e_rm_reg(e, 8, 0x6b, H_RCX, H_RCX); /* imul rcx, rcx, sizeof entry */
+	e_byte(e, (u8)sizeof(struct a64_tlb_entry));
+	e_alu_ri(e, 8, ALU_OR, H_RAX, 0xfff);
+	i32 tag = entries + (i32)offsetof(struct a64_tlb_entry, tag) +
+		  (i32)(sizeof(u64) * (2 * A64_TLB_EXEC + t->el));
+	e_alu_rm(e, 8, 0x7, H_RAX, hm_index(H_RBX, H_RCX, 0, tag));
+	jump_relink(t, CC_NZ);
+	e_load(e, 8, H_RAX, hm_index(H_RBX, H_RCX, 0, entries + (i32)offsetof(struct a64_tlb_entry, pa)));
+	e_mov_imm(e, H_RCX, t->b->pa);
+	e_alu_rr(e, 8, ALU_XOR, H_RAX, H_RCX);
+	e_alu_ri(e, 8, ALU_AND, H_RAX, (u32)~A64_TLBE_FLAGS); /* sign-extended: the page */
+	jump_relink(t, CC_NZ);
+	e_mov_imm(e, H_RAX, (u64)(uintptr_t)t->frame_gen);
+	e_rm_mem(e, 4, 0x81, 7, hm(H_RAX, 0)); /* cmp dword [rax], gen */
+	e_u32(e, t->b->gen);
+	jump_relink(t, CC_NZ);
+	e_patch(e, t->start, to_body, (size_t)(e->p - t->start));
+	if (t->noks < sizeof(t->oks) / sizeof(t->oks[0]))
+		t->oks[t->noks++] = no_room;
+	else
+		e->full = true;
+}
+
+size_t a64_translate_block(const struct a64_block *b, unsigned el, const u32 *frame_gen,
+			   u8 *dst, size_t room)
 {
 	struct trans t;
 	memset(&t, 0, sizeof(t));
@@ -585,18 +720,30 @@ size_t a64_translate_block(const struct a64_block *b, unsigned el, u8 *dst, size
 	t.start = dst;
 	t.b = b;
 	t.el = el;
-	e_byte(&t.e, 0x53); /* push rbx: the calls below find the stack aligned */
-	e_rm_reg(&t.e, 8, 0x8b, H_RBX, H_RDI);
+	t.frame_gen = frame_gen;
+	emit_entries(&t);
 	for (t.k = 0; t.k < b->ninsns; t.k++)
 		emit_insn(&t);
-	sync_state(&t, t.now, b->ninsns);
+	/* No branch at the end: a block cut at its size or page goes on to
+	 * the next instruction; one a handler ended, where the handler left
+	 * the PC. */
+	const struct a64_insn *last = &b->insns[b->ninsns - 1];
+	if (!native_ok(last) || last->native < A64_NAT_B || last->native > A64_NAT_BLR) {
+		t.k = b->ninsns - 1;
+		if (((last->word >> 26) & 7) == 5) {
+			exit_set(&t, t.now.pending, true); /* the handler left c->pc */
+		} else {
+			exit_to(&t, 4 * (i64)b->ninsns, t.now.pending);
+		}
+	}
+	size_t ok = (size_t)(t.e.p - t.start);
 	e_alu_rr(&t.e, 4, ALU_XOR, H_RAX, H_RAX);
 	size_t epilogue = (size_t)(t.e.p - t.start);
 	e_byte(&t.e, 0x5b); /* pop rbx */
 	e_byte(&t.e, 0xc3);
 	size_t stub[STUB_KINDS][A64_BLOCK_MAX];
 	for (unsigned kind = 0; kind < STUB_KINDS; kind++)
-		for (unsigned k = 0; k < b->ninsns; k++) {
+		for (unsigned k = 0; k < t.b->ninsns; k++) {
 			if (!t.need[kind][k])
 				continue;
 			stub[kind][k] = (size_t)(t.e.p - t.start);
@@ -609,5 +756,11 @@ size_t a64_translate_block(const struct a64_block *b, unsigned el, u8 *dst, size
 		e_patch(&t.e, t.start, t.fix[f].at, stub[t.fix[f].kind][t.fix[f].k]);
 	for (unsigned o = 0; o < t.nouts; o++)
 		e_patch(&t.e, t.start, t.outs[o], epilogue);
+	size_t relink = (size_t)(t.e.p - t.start);
+	emit_link_stub(&t);
+	for (unsigned o = 0; o < t.nrelinks; o++)
+		e_patch(&t.e, t.start, t.relinks[o], relink);
+	for (unsigned o = 0; o < t.noks; o++)
+		e_patch(&t.e, t.start, t.oks[o], ok);
 	return t.e.full ? 0 : (size_t)(t.e.p - t.start);
 }
