@@ -463,7 +463,30 @@ static u32 gen_dp(void)
 	for (;;) {
 		u32 sf = rbits(1), rd = pick_dst(), rn = pick_src(), rm = pick_src(), w;
 		unsigned width = sf ? 64 : 32;
-		switch (rng_below(&R, 11)) {
+		switch (rng_below(&R, 16)) {
+		case 11: /* SBFM: ASR, SBFX, SBFIZ, SXTB/H/W, or any */
+			w = sf << 31 | 0x13000000 | sf << 22 | (u32)rng_below(&R, width) << 16 |
+			    (u32)rng_below(&R, width) << 10 | rn << 5 | rd;
+			break;
+		case 12: /* EXTR, ROR (immediate) */
+			w = sf << 31 | 0x13800000 | sf << 22 | rm << 16 |
+			    (u32)rng_below(&R, width) << 10 | rn << 5 | rd;
+			break;
+		case 13: /* MADD, MSUB (MUL, MNEG) */
+			w = sf << 31 | 0x1b000000 | rm << 16 | rbits(1) << 15 | pick_src() << 10 |
+			    rn << 5 | rd;
+			break;
+		case 14: /* LSLV, LSRV, ASRV, RORV */
+			w = sf << 31 | 0x1ac02000 | rm << 16 | rbits(2) << 10 | rn << 5 | rd;
+			break;
+		case 15: { /* ADD ADDS SUB SUBS (extended register), SP as Rn or Rd */
+			u32 s_ = rbits(1);
+			if (rng_chance(&R, 1, 4))
+				rn = 31;
+			w = sf << 31 | rbits(1) << 30 | s_ << 29 | 0x0b200000 | rm << 16 |
+			    rbits(3) << 13 | (u32)rng_below(&R, 5) << 10 | rn << 5 | rd;
+			break;
+		}
 		case 0: /* ADR, ADRP */
 			w = rbits(1) << 31 | 0x10000000 | rbits(2) << 29 | rbits(19) << 5 | rd;
 			break;
@@ -518,7 +541,7 @@ static u32 gen_dp(void)
 			    rbits(1) << 10 | rn << 5 | rd;
 			break;
 		}
-		if (decodes_native(w, A64_NAT_ADR, A64_NAT_CSEL))
+		if (decodes_native(w, A64_NAT_ADR, A64_NAT_ADDSUB_EXT))
 			return w;
 	}
 }

@@ -63,12 +63,16 @@ struct a64_insn {
  *   LOGIC_IMM  opc (0 AND, 1 ORR, 2 EOR, 3 ANDS)
  *   LOGIC_REG  opc | shift type << 2
  *   ADDSUB_REG shift type | S (flag-setting) << 2
+ *   MADD       1 for MSUB
+ *   SHIFTV     the shift type (LSLV, LSRV, ASRV, RORV)
+ *   ADDSUB_EXT 1 for the signed extensions | S << 1
  *   LD, ST, LDP, STP  the addressing mode (A64_MODE_*)
  */
 enum a64_native {
 	A64_NAT_NONE,
 	A64_NAT_ADR, A64_NAT_ADD_IMM, A64_NAT_ADDS_IMM, A64_NAT_LOGIC_IMM, A64_NAT_MOV_CONST,
 	A64_NAT_MOVK, A64_NAT_UBFM, A64_NAT_LOGIC_REG, A64_NAT_ADDSUB_REG, A64_NAT_CSEL,
+	A64_NAT_SBFM, A64_NAT_EXTR, A64_NAT_MADD, A64_NAT_SHIFTV, A64_NAT_ADDSUB_EXT,
 	A64_NAT_B, A64_NAT_BL, A64_NAT_BCOND, A64_NAT_CBZ, A64_NAT_BR, A64_NAT_BLR,
 	A64_NAT_LD, A64_NAT_ST, A64_NAT_LDP, A64_NAT_STP,
 };

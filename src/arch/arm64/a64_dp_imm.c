@@ -234,8 +234,8 @@ static void decode_bitfield(u32 w, struct a64_insn *i)
 	i->imm = wmask & tmask;
 	i->imm2 = opc == 0 ? ~tmask & mask : ~i->imm & mask;
 	i->exec = fns[sf][opc];
-	if (opc == 2)
-		i->native = A64_NAT_UBFM;
+	if (opc != 1)
+		i->native = opc == 2 ? A64_NAT_UBFM : A64_NAT_SBFM;
 }
 
 /* ---- EXTR (and ROR (immediate)) ----
@@ -266,6 +266,7 @@ static void decode_extract(u32 w, struct a64_insn *i)
 	i->rm = a64_reg_zr(w >> 16);
 	i->op1 = (u8)imms;
 	i->exec = sf ? exec_extr64 : exec_extr32;
+	i->native = A64_NAT_EXTR;
 }
 
 void a64_decode_dp_imm(u32 word, struct a64_insn *i)

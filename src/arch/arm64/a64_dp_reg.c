@@ -218,6 +218,8 @@ static void decode_addsub_ext(u32 w, struct a64_insn *i)
 	i->op2 = (u8)(64 - (8u << (option & 3)));
 	i->imm2 = (w >> 30) & 1 ? ~0ull : 0;
 	i->exec = addsub_ext_fns[sf][s][option >> 2];
+	i->native = A64_NAT_ADDSUB_EXT;
+	i->native_op = (u8)(option >> 2 | s << 1);
 }
 
 /* ---- ADC ADCS SBC SBCS ----
@@ -540,6 +542,10 @@ static void decode_2src(u32 w, struct a64_insn *i)
 	i->rn = a64_reg_zr(w >> 5);
 	i->rm = a64_reg_zr(w >> 16);
 	i->exec = fn;
+	if (opcode >= 0x08 && opcode <= 0x0b) {
+		i->native = A64_NAT_SHIFTV;
+		i->native_op = (u8)(opcode - 0x08);
+	}
 }
 
 /* ---- 3 source: MADD MSUB SMADDL SMSUBL UMADDL UMSUBL SMULH UMULH ----
@@ -639,6 +645,10 @@ static void decode_3src(u32 w, struct a64_insn *i)
 	i->rm = a64_reg_zr(w >> 16);
 	i->ra = a64_reg_zr(w >> 10);
 	i->exec = fn;
+	if (op31 == 0) { /* MADD, MSUB */
+		i->native = A64_NAT_MADD;
+		i->native_op = (u8)o0;
+	}
 }
 
 /* Bits 30 (op0), 28 (op1), 24:21 (op2) and 15:10 (op3) pick the class. */

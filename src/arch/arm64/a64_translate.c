@@ -345,6 +345,77 @@ static void emit_csel(struct trans *t, const struct a64_insn *i)
 	e_store(&t->e, 8, H_RDX, xreg(i->rd));
 }
 
+/* SBFM (ASR, SBFX, SBFIZ, SXTB/SXTH/SXTW): ROR by R, the mask, and the
+ * source's bit S copied into the bits imm2 says. */
+static void emit_sbfm(struct trans *t, const struct a64_insn *i)
+{
+	unsigned size = width(i);
+	e_load(&t->e, 8, H_RAX, xreg(i->rn));
+	e_rm_reg(&t->e, 8, 0x8b, H_RDX, H_RAX);
+	e_shift_ri(&t->e, 8, SH_SHL, H_RDX, (u8)(63 - i->op2));
+	e_shift_ri(&t->e, 8, SH_SAR, H_RDX, 63);
+	alu_const(t, 8, ALU_AND, H_RDX, i->imm2);
+	if (size == 4)
+		e_rm_reg(&t->e, 4, 0x8b, H_RAX, H_RAX);
+	shift(t, size, SH_ROR, H_RAX, i->op1);
+	alu_const(t, 8, ALU_AND, H_RAX, i->imm);
+	e_alu_rr(&t->e, 8, ALU_OR, H_RAX, H_RDX);
+	e_store(&t->e, 8, H_RAX, xreg(i->rd));
+}
+
+/* EXTR (ROR immediate): Rn:Rm shifted right by op1, as SHRD does. */
+static void emit_extr(struct trans *t, const struct a64_insn *i)
+{
+	unsigned size = width(i);
+	e_load(&t->e, size, H_RAX, xreg(i->rm));
+	e_load(&t->e, size, H_RDX, xreg(i->rn));
+	e_rm_reg(&t->e, size, 0x0fac, H_RDX, H_RAX); /* shrd rax, rdx, imm8 */
+	e_byte(&t->e, i->op1);
+	e_store(&t->e, 8, H_RAX, xreg(i->rd));
+}
+
+/* MADD/MSUB: Ra plus or minus Rn * Rm, in the width. */
+static void emit_madd(struct trans *t, const struct a64_insn *i)
+{
+	unsigned size = width(i);
+	e_load(&t->e, 8, H_RAX, xreg(i->rn));
+	e_rm_mem(&t->e, size, 0x0faf, H_RAX, xreg(i->rm)); /* imul rax, [rm] */
+	e_load(&t->e, 8, H_RCX, xreg(i->ra));
+	e_alu_rr(&t->e, size, i->native_op ? ALU_SUB : ALU_ADD, H_RCX, H_RAX);
+	e_store(&t->e, 8, H_RCX, xreg(i->rd));
+}
+
+/* LSLV/LSRV/ASRV/RORV: the host's shift by cl takes the count modulo the
+ * width, as the instructions do. */
+static void emit_shiftv(struct trans *t, const struct a64_insn *i)
+{
+	static const unsigned kinds[4] = { SH_SHL, SH_SHR, SH_SAR, SH_ROR };
+	unsigned size = width(i);
+	e_load(&t->e, size, H_RAX, xreg(i->rn));
+	e_load(&t->e, 8, H_RCX, xreg(i->rm));
+	e_rm_reg(&t->e, size, 0xd3, kinds[i->native_op], H_RAX);
+	e_store(&t->e, 8, H_RAX, xreg(i->rd));
+}
+
+/* ADD/ADDS/SUB/SUBS (extended register): Rm cut to op2's width, zero- or
+ * sign-extended, shifted left by op1. */
+static void emit_addsub_ext(struct trans *t, const struct a64_insn *i)
+{
+	unsigned size = width(i);
+	bool sub = i->imm2 != 0, sign = i->native_op & 1, flags = i->native_op & 2;
+	e_load(&t->e, 8, H_RCX, xreg(i->rm));
+	if (i->op2) {
+		e_shift_ri(&t->e, 8, SH_SHL, H_RCX, i->op2);
+		e_shift_ri(&t->e, 8, sign ? SH_SAR : SH_SHR, H_RCX, i->op2);
+	}
+	shift(t, 8, SH_SHL, H_RCX, i->op1);
+	e_load(&t->e, size, H_RAX, xreg(i->rn));
+	e_alu_rr(&t->e, size, sub ? ALU_SUB : ALU_ADD, H_RAX, H_RCX);
+	e_store(&t->e, 8, H_RAX, xreg(i->rd));
+	if (flags)
+		nzcv_from_host(t, sub);
+}
+
 /* ---- the block's end: c->pc and the count stored, then on ---- */
 
 static void exit_set(struct trans *t, unsigned retired, bool patch);
@@ -582,6 +653,11 @@ static void emit_insn(struct trans *t)
 	case A64_NAT_LOGIC_REG: emit_logic_reg(t, i); break;
 	case A64_NAT_ADDSUB_REG: emit_addsub_reg(t, i); break;
 	case A64_NAT_CSEL: emit_csel(t, i); break;
+	case A64_NAT_SBFM: emit_sbfm(t, i); break;
+	case A64_NAT_EXTR: emit_extr(t, i); break;
+	case A64_NAT_MADD: emit_madd(t, i); break;
+	case A64_NAT_SHIFTV: emit_shiftv(t, i); break;
+	case A64_NAT_ADDSUB_EXT: emit_addsub_ext(t, i); break;
 	case A64_NAT_LD: case A64_NAT_ST: emit_ldst(t, i); break;
 	case A64_NAT_LDP: case A64_NAT_STP: emit_pair(t, i); break;
 	default: emit_branch(t, i); return; /* the block's end */
