@@ -100,6 +100,7 @@ if gdb_serve "$tmp/rec" s1; then
 		"python goto('start')" \
 		"python a64_irq_entry_check('reverse-stepi out of the IRQ vector (VBAR_EL1+0x280)', value('(long)&vectors'), 0x280, 12)" \
 		"python regs_check('registers x0-x30, sp, pc, cpsr, fpsr, fpcr, v0-v31 read')" \
+		"python a64_types_check('cpsr shows its flags; v0 reads as lanes of every size and as d0, s0, all agreeing')" \
 		"python sysregs_check('monitor regs: VBAR_EL1, TTBR0_EL1, SP_EL1, PSTATE as gdb sees them', {'vbar_el1': '(long)&vectors', 'ttbr0_el1': '(long)&boot_l1', 'sp_el1': '\$sp', 'pstate': '\$cpsr'})" \
 		"python monitor_check('monitor regs, phys and hash (the same hash each time a place is reached)', 29500, 0x40004000)" \
 		"python memory_checkpoint_check('monitor checkpoint: back to it from the start, the same machine', 30500, 20)" \

@@ -12,7 +12,8 @@ REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10
         'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'es',
         'fs', 'gs', 'fs_base', 'gs_base', 'mxcsr', 'fstat', 'fctrl']
 # encore's aarch64 target description (src/arch/arm64/arm64_gdb.c): the
-# core registers, then the SIMD&FP ones (each v register a uint128).
+# core registers, then the SIMD&FP ones (each v register a union of its
+# lanes, as on hardware; read whole through .q.u[0]).
 A64_REGS = (['x%d' % k for k in range(31)] + ['sp', 'pc', 'cpsr', 'fpsr', 'fpcr'] +
             ['v%d' % k for k in range(32)])
 # Per architecture: the registers compared, the stack pointer, and what
@@ -34,10 +35,12 @@ def run(cmd):
 
 
 def uval(expr):
-    """A gdb expression's value as an unsigned number of its size (gdb
-    reads a 32-bit cpsr as a signed int; Python's int() of a value stops
-    at 8 bytes, so an AArch64 v register is read as hex)."""
+    """A gdb expression's value as an unsigned number of its size (Python's
+    int() of a value stops at 8 bytes, so an AArch64 v register, a union
+    of its lanes, is read whole as hex)."""
     v = gdb.parse_and_eval(expr)
+    if v.type.strip_typedefs().code == gdb.TYPE_CODE_UNION:
+        v = v['q']['u'][0]
     if v.type.sizeof > 8:
         return int(v.format_string(format='x'), 16)
     return int(v) & ((1 << 8 * v.type.sizeof) - 1)
@@ -321,6 +324,26 @@ def regs_check(name):
     ok(name, '%d registers at instruction %d: pc %#x sp %#x %s' % (
         len(values), at, pc, reg(arch().sp),
         ' '.join('%s %#x' % (r, uval('$' + r)) for r in ('cpsr', 'fpsr', 'fpcr', 'v0') if r in values)))
+
+
+def a64_types_check(name):
+    """The AArch64 registers have gdb's own types: cpsr prints its flags by
+    name, and a v register's lanes of every size ($v0.d.u, .s.u, .b.u)
+    and gdb's pseudo-registers d0 and s0 agree with the whole register."""
+    cpsr = run('p $cpsr')
+    if 'EL=' not in cpsr:
+        return fail(name, 'p $cpsr shows no flags: %s' % cpsr.strip())
+    whole = reg('v0.q.u[0]')
+    lanes = {
+        'v0.d.u[1]': whole >> 64, 'v0.s.u[1]': (whole >> 32) & 0xffffffff,
+        'v0.b.u[15]': whole >> 120, 'd0': whole & (2**64 - 1),
+        's0': whole & 0xffffffff,
+    }
+    for expr, want in lanes.items():
+        got = uval('$' + expr) if expr[0] != 'd' and expr[0] != 's' else uval('$%s.u' % expr)
+        if got != want:
+            return fail(name, '$%s is %#x, but v0 is %#x' % (expr, got, whole))
+    ok(name, '%s; v0 %#x' % (cpsr.split('=', 1)[1].strip(), whole))
 
 
 def sysregs_check(name, want):
