@@ -13,6 +13,10 @@
 #   - count: --max-insns stops after exactly N instructions, and stops
 #     4k instructions apart inside its 4-instruction loop land on the
 #     same PC;
+#   - simd: every "simd:" line (one FNV-1a checksum per Advanced SIMD/FP
+#     form and FPCR setting, then the total) is the one the same ELF
+#     prints on qemu-system-aarch64's virt board, the oracle (skipped
+#     when qemu-system-aarch64 is missing);
 #   - an AArch64 ELF given with --arch x86_64 is refused (exit 2) with a
 #     message naming the mismatch.
 # Skipped (77) when the guests were not built (no cross compiler).
@@ -23,7 +27,7 @@ ENCORE=${ENCORE:-build/encore}
 GUEST_DIR=${GUEST_DIR:-build/guests}
 TIMEOUT=${TIMEOUT:-60}
 A64=$GUEST_DIR/arm64
-GUESTS="exceptions mmu exclusives timer smc count"
+GUESTS="exceptions mmu exclusives timer smc count simd"
 SMP_GUESTS="exclusives timer" # they start CPU 1 when there is one
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -137,6 +141,37 @@ if [ -f "$count" ]; then
 		else not_ok "count: limits around the total $total" "$tmp/count.below.err"; fi
 	else
 		not_ok "count: full run" "$tmp/count.full.err"
+	fi
+fi
+
+# ---- simd: the checksums of QEMU, the oracle ----
+# The same ELF on QEMU's virt board (its PL011 and PSCI over HVC, as
+# guest/run-qemu-arm64.sh boots the arm64 kernel); the guest starts
+# from FPCR 0 and clears FPSR itself, so only the instructions differ.
+simd=$A64/simd.elf
+what="simd: every checksum line as on qemu-system-aarch64"
+if [ ! -f "$simd" ]; then
+	not_ok "$what: $simd exists"
+elif ! command -v qemu-system-aarch64 >/dev/null; then
+	skip "$what" "qemu-system-aarch64 is not installed (qemu-system-arm)"
+else
+	t0=$SECONDS
+	timeout "$TIMEOUT" qemu-system-aarch64 -M virt,gic-version=2 -cpu cortex-a57 -m 512M \
+		-nodefaults -display none -no-reboot -serial stdio -kernel "$simd" \
+		</dev/null 2>"$tmp/simd.qemu.err" | tr -d '\r' >"$tmp/simd.qemu.out"
+	r=${PIPESTATUS[0]}
+	grep '^simd: ' "$tmp/simd.qemu.out" >"$tmp/simd.qemu.lines"
+	grep '^simd: ' "$tmp/simd.1.out" >"$tmp/simd.encore.lines"
+	n=$(grep -c '^simd: .* 0x[0-9a-f]*$' "$tmp/simd.qemu.lines")
+	if [ "$r" != 0 ] || ! grep -qx 'PASS simd' "$tmp/simd.qemu.out" ||
+		! grep -q '^simd: checksum 0x' "$tmp/simd.qemu.lines"; then
+		not_ok "$what: QEMU exit $r, no reference" "$tmp/simd.qemu.out"
+		cat "$tmp/simd.qemu.err" >&2
+	elif cmp -s "$tmp/simd.qemu.lines" "$tmp/simd.encore.lines"; then
+		ok "$what ($n checksums, $(grep '^simd: checksum' "$tmp/simd.qemu.lines" | cut -d' ' -f3); QEMU $((SECONDS - t0)) s)"
+	else
+		not_ok "$what: $(diff "$tmp/simd.qemu.lines" "$tmp/simd.encore.lines" | grep -c '^>') lines differ"
+		diff "$tmp/simd.qemu.lines" "$tmp/simd.encore.lines" | head -n 40 | sed 's/^/#   /'
 	fi
 fi
 
