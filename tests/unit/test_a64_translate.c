@@ -788,7 +788,7 @@ static bool run_code(struct a64_cpu *c, u64 *r, int *sig)
 static size_t translate(unsigned el)
 {
 	memset(code, 0xcc, A64_TRANSLATE_MAX_CODE + 64);
-	return a64_translate_block(blk, el, &frame_gen, code, A64_TRANSLATE_MAX_CODE);
+	return a64_translate_block(blk, el, 0, &frame_gen, code, A64_TRANSLATE_MAX_CODE);
 }
 
 /* What the translation returns for the interpreter's result `r`
@@ -1208,7 +1208,7 @@ static void chained_blocks(unsigned count)
 		memset(code, 0xcc, 3 * 0x8000);
 		bool ok = true;
 		for (unsigned k = 0; k < 2; k++)
-			ok &= a64_translate_block(cblk[k], cfg.el, &frame_gen, ccode[k],
+			ok &= a64_translate_block(cblk[k], cfg.el, 0, &frame_gen, ccode[k],
 						  A64_TRANSLATE_MAX_CODE) != 0;
 		if (!ok) {
 			check_failf("linked blocks", "a64_translate_block gave up");

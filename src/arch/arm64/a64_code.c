@@ -143,28 +143,33 @@ struct a64_block *a64_code__block(struct a64_code *k, u64 pa, u64 key, const u8 
 	return b;
 }
 
-void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el)
+void a64_code__drop_translations(struct a64_code *k)
+{
+	for (unsigned s = 0; s < A64_CODE_BUCKETS; s++)
+		for (struct a64_block *o = k->buckets[s]; o; o = o->next) {
+			o->code = NULL;
+			o->code_tried = false;
+		}
+	k->code_used = 0;
+}
+
+void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el, unsigned hooks)
 {
 	b->code_tried = true;
-	if (!k->code_memory)
+	if (!k->code_memory || hooks == A64_TH_NONE)
 		return;
 	if (k->code_used + A64_TRANSLATE_MAX_CODE > CODE_MEMORY_SIZE) {
-		/* Every translation goes (blocks point to them); b gets one
-		 * below. */
-		for (unsigned s = 0; s < A64_CODE_BUCKETS; s++)
-			for (struct a64_block *o = k->buckets[s]; o; o = o->next) {
-				o->code = NULL;
-				o->code_tried = false;
-			}
-		k->code_used = 0;
+		a64_code__drop_translations(k); /* b gets one below */
+		b->code_tried = true;
 	}
 	u8 *at = k->code_memory + k->code_used;
-	size_t used = a64_translate_block(b, el, &k->frame_gen[b->frame], at,
+	size_t used = a64_translate_block(b, el, hooks, &k->frame_gen[b->frame], at,
 					  A64_TRANSLATE_MAX_CODE);
 	if (!used)
 		return;
 	b->code = at;
 	b->code_el = (u8)el;
+	b->code_hooks = (u8)hooks;
 	k->code_used += (used + 15) & ~(size_t)15;
 }
 

@@ -31,6 +31,7 @@ struct a64_block {
 	void *hook_handle;
 	bool code_tried;    /* a64_code__translate was asked (code: its answer) */
 	u8 code_el;         /* the EL `code` was translated for */
+	u8 code_hooks;      /* and the hooks it calls (enum a64_trans_hooks) */
 	void *code;         /* an a64_block_code, or NULL: interpret */
 	struct a64_insn insns[]; /* room of them */
 };
@@ -95,14 +96,15 @@ static inline bool a64_code__frame_has_code(const struct a64_code *k, u64 frame)
 /* The valid block at `pa` with `key` if there is one; never decodes. */
 struct a64_block *a64_code__find(struct a64_code *k, u64 pa, u64 key);
 
-/* Give b host code to run at exception level `el`, if translation is on
- * (ENCORE_TRANSLATE) and b fits; b->code_tried is set either way. */
-void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el);
+/* Give b host code to run at exception level `el` calling the hooks of
+ * `hooks` (enum a64_trans_hooks), if translation is on (ENCORE_TRANSLATE)
+ * and b fits; b->code_tried is set either way.  When the code memory is
+ * full, every translation is dropped first. */
+void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el, unsigned hooks);
 
-/* Give b host code to run at exception level `el`, if translation is on
- * (ENCORE_TRANSLATE) and b fits; b->code_tried is set either way.  When
- * the code memory is full, every translation is dropped first. */
-void a64_code__translate(struct a64_code *k, struct a64_block *b, unsigned el);
+/* Drop every translation (the hooks they call changed): blocks are
+ * translated again as they run. */
+void a64_code__drop_translations(struct a64_code *k);
 
 /* Invalidate every block (the IC IALLU a guest may rely on, after a restore). */
 void a64_code__flush(struct a64_code *k);

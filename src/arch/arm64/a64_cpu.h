@@ -163,6 +163,15 @@ struct a64_callbacks {
 	 * may patch the jump whose rel32 is at `site` to that entry for the
 	 * next time.  NULL: translations never go on. */
 	const void *(*chain_link)(void *opaque, struct a64_cpu *c, u8 *site);
+	/* The hooks translations call where the engine's hooked loop would
+	 * (a64_translate.h, enum a64_trans_hooks): a block about to run
+	 * (c->pc at it), a block's run over (its start count in
+	 * c->hook_icount), and an SVC that retired (before it is counted).
+	 * `block` is the a64_block. */
+	void (*block_start)(void *opaque, struct a64_cpu *c, const void *block);
+	void (*block_ran)(void *opaque, struct a64_cpu *c, const void *block, unsigned started,
+			  unsigned retired);
+	void (*svc_retired)(void *opaque, struct a64_cpu *c);
 };
 
 /* a64_cpu.wait: what the last A64_WAIT waits for (a64_wait_over). */
@@ -187,6 +196,7 @@ struct a64_cpu {
 	 * once anything needs the engine's attention (a kick, an interrupt,
 	 * a window asked for). */
 	u64 chain_limit;
+	u64 hook_icount;  /* translations with hooks: the count a block began at */
 	struct a64_bus bus;
 	/* ---- system level: a64_system.c, a64_sysreg.c, a64_mmu.c ---- */
 	struct a64_callbacks cb;

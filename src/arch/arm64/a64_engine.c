@@ -66,6 +66,7 @@ struct a64_engine {
 	struct a64_board_ops board;
 	const struct encore_hooks *hooks;
 	bool code_hooks;    /* on_block_decoded/on_block_ran: blocks keyed by (PC, EL) */
+	unsigned trans_hooks; /* what translations call: enum a64_trans_hooks */
 	u64 limit;
 	bool kicked, want_window, irq_pending, powered_off, yield_on_wfe;
 	unsigned reported_el;
@@ -198,18 +199,22 @@ static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc);
 static const void *cb_chain_link(void *opaque, struct a64_cpu *c, u8 *site)
 {
 	struct a64_engine *x = opaque;
+	if (x->hooks && hook_cpl(c) != x->reported_el)
+		return NULL; /* on_cpl_change first, from run_step */
+	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
 	struct a64_block *b = jump_find(x);
 	if (!b) {
 		const struct a64_tlb_entry *e = a64_tlb_entry_for(c, c->pc);
 		if (e->tag[A64_TLB_EXEC][c->el] != (c->pc | 0xfff))
 			return NULL;
-		b = a64_code__find(x->code, (e->pa & ~A64_TLBE_FLAGS) | (c->pc & 0xfff), 0);
+		b = a64_code__find(x->code, (e->pa & ~A64_TLBE_FLAGS) | (c->pc & 0xfff), key);
 		if (!b)
 			return NULL;
 		*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el,
 							    .serial = b->serial, .b = b };
 	}
-	if (!b->code || b->code_el != c->el || b->key)
+	if (!b->code || b->code_el != c->el || b->key != key || b->code_hooks != x->trans_hooks ||
+	    (x->code_hooks && !b->hook_told))
 		return NULL;
 	const u8 *entry = (const u8 *)b->code + A64_CHAINED_ENTRY;
 	if (site) {
@@ -217,6 +222,42 @@ static const void *cb_chain_link(void *opaque, struct a64_cpu *c, u8 *site)
 		memcpy(site, &rel, 4);
 	}
 	return entry;
+}
+
+/* The hooks translations call (a64_callbacks; see a64_translate.h). */
+static void tell_ran(struct a64_engine *x, const struct a64_block *b, u64 icount,
+		     unsigned started, unsigned retired);
+static void svc_taken(struct a64_engine *x);
+
+static void cb_block_start(void *opaque, struct a64_cpu *c, const void *block)
+{
+	struct a64_engine *x = opaque;
+	const struct a64_block *b = block;
+	x->hooks->on_block(x->hooks->block_opaque, x->engine.vcpu->index, c->insns, c->pc,
+			   b->ninsns, hook_cpl(c));
+}
+
+static void cb_block_ran(void *opaque, struct a64_cpu *c, const void *block, unsigned started,
+			 unsigned retired)
+{
+	tell_ran(opaque, block, c->hook_icount, started, retired);
+}
+
+static void cb_svc_retired(void *opaque, struct a64_cpu *c)
+{
+	(void)c;
+	svc_taken(opaque);
+}
+
+/* What translations can call of hooks `h` (enum a64_trans_hooks). */
+static unsigned trans_hooks_for(const struct encore_hooks *h)
+{
+	if (!h)
+		return 0;
+	if (h->on_insn || h->on_syscall)
+		return A64_TH_NONE;
+	return A64_TH_HOOKED | (h->on_block ? A64_TH_BLOCK : 0u) |
+	       (h->on_block_ran ? A64_TH_RAN : 0u) | (h->on_exception ? A64_TH_SVC : 0u);
 }
 
 /* The machine's blocks were all dropped: no jump cache may point to one. */
@@ -386,9 +427,9 @@ static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 {
 	struct a64_cpu *c = &x->cpu;
 	const struct a64_insn *i = b->insns, *end = b->insns + n;
-	if (unlikely(x->hooks != NULL))
-		return run_block_hooked(x, b, n);
-	if (b->code && n == b->ninsns && b->code_el == c->el) {
+	if (b->code && n == b->ninsns && b->code_el == c->el && b->code_hooks == x->trans_hooks) {
+		if (unlikely(x->code_hooks) && !b->hook_told)
+			tell_decoded(x, b); /* its translation calls on_block_ran */
 		c->chain_limit = x->kicked || x->irq_pending || x->want_window ? 0 : x->limit;
 		u64 r = ((a64_block_code)b->code)(c);
 		if (likely(r == A64_OK))
@@ -397,6 +438,8 @@ static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 			exception_taken(x, (u32)(r >> 32));
 		return (int)(r & 0xff);
 	}
+	if (unlikely(x->hooks != NULL))
+		return run_block_hooked(x, b, n);
 	for (; i < end; i++) {
 		int r = i->exec(c, i);
 		if (unlikely(r != A64_OK)) {
@@ -478,8 +521,8 @@ static struct a64_block *fetch_block(struct a64_engine *x, bool *device)
 	}
 	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
 	struct a64_block *b = a64_code__block(x->code, pa, key, host);
-	if (!b->code_tried && !x->hooks)
-		a64_code__translate(x->code, b, c->el);
+	if (!b->code_tried && x->trans_hooks != A64_TH_NONE)
+		a64_code__translate(x->code, b, c->el, x->trans_hooks);
 	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .serial = b->serial,
 						    .b = b };
 	return b;
@@ -745,6 +788,11 @@ static int a64_set_hooks(struct encore_engine *e, const struct encore_hooks *h)
 	}
 	x->hooks = h;
 	x->reported_el = hook_cpl(c);
+	unsigned th = trans_hooks_for(h);
+	if (th != x->trans_hooks) {
+		x->trans_hooks = th;
+		a64_code__drop_translations(x->code);
+	}
 	return 0;
 }
 
@@ -831,7 +879,8 @@ struct encore_engine *a64_engine__create(struct encore_machine *m, struct encore
 		.firmware_call = cb_firmware_call, .send_event = cb_send_event,
 		.tlbi_broadcast = cb_tlbi_broadcast, .code_stale = cb_code_stale,
 		.ram_written = cb_ram_written, .write_fast_ok = cb_write_fast_ok,
-		.chain_link = cb_chain_link,
+		.chain_link = cb_chain_link, .block_start = cb_block_start,
+		.block_ran = cb_block_ran, .svc_retired = cb_svc_retired,
 	};
 	c->cpu_index = v->index;
 	a64_sysreg_reset(c);

@@ -55,6 +55,7 @@ struct trans {
 	u8 *start;
 	const struct a64_block *b;
 	unsigned el;
+	unsigned hooks;                          /* enum a64_trans_hooks */
 	const u32 *frame_gen;
 	unsigned k;                              /* the instruction translated */
 	struct lazy now;
@@ -151,6 +152,28 @@ static void shift(struct trans *t, unsigned size, unsigned kind, unsigned reg, u
 		e_shift_ri(&t->e, size, kind, reg, (u8)n);
 }
 
+/* Call the callback at c->cb + `off` with (opaque, c, block) and the
+ * argument registers the caller set after those. */
+static void call_cb(struct trans *t, i32 off)
+{
+	e_load(&t->e, 8, H_RAX, field(off));
+	e_load(&t->e, 8, H_RDI, field(OFF(cb.opaque)));
+	e_rm_reg(&t->e, 8, 0x8b, H_RSI, H_RBX);
+	e_mov_imm(&t->e, H_RDX, (u64)(uintptr_t)t->b);
+	e_byte(&t->e, 0xff); /* call rax */
+	e_byte(&t->e, 0xd0);
+}
+
+/* on_block_ran for a run of the whole block (A64_TH_RAN). */
+static void tell_ran_whole(struct trans *t)
+{
+	if (!(t->hooks & A64_TH_RAN))
+		return;
+	e_mov_imm(&t->e, H_RCX, t->b->ninsns);
+	e_mov_imm(&t->e, 8, t->b->ninsns); /* r8 */
+	call_cb(t, OFF(cb.block_ran));
+}
+
 /* ---- the handler call: exactly what run_block does for one insn ---- */
 
 static void call_handler(struct trans *t, unsigned k)
@@ -170,6 +193,8 @@ static void emit_handler(struct trans *t)
 	e_rm_reg(&t->e, 4, 0x85, H_RAX, H_RAX); /* test eax, eax */
 	jump_to_stub(t, STUB_EXIT, CC_NZ);
 	t->now = (struct lazy){ .pc_at = t->k + 1, .pending = 1 };
+	if ((t->hooks & A64_TH_SVC) && (t->b->insns[t->k].word & 0xffe0001fu) == 0xd4000001u)
+		call_cb(t, OFF(cb.svc_retired)); /* an SVC: told before it is counted */
 }
 
 /* ---- NZCV ---- */
@@ -429,6 +454,10 @@ static void exit_to(struct trans *t, i64 rel, unsigned retired)
 	exit_set(t, retired, true);
 }
 
+/* Hooks see every change of EL from the engine (on_cpl_change), so a
+ * jump where a handler may have changed it is never linked under hooks
+ * (A64_TH_HOOKED). */
+
 /* Leave for where the last instruction set c->pc (a handler, or an
  * indirect branch), `retired` not yet counted: through the link stub,
  * which links this jump where `patch` (the next target is likely the
@@ -437,6 +466,7 @@ static void exit_to(struct trans *t, i64 rel, unsigned retired)
 static void exit_set(struct trans *t, unsigned retired, bool patch)
 {
 	add_field(t, OFF(insns), retired);
+	tell_ran_whole(t);
 	if (!patch) {
 		e_alu_rr(&t->e, 4, ALU_XOR, H_RDX, H_RDX);
 		jump_relink(t, -1);
@@ -696,6 +726,18 @@ static void emit_exit_stub(struct trans *t, unsigned k)
 	e_rm_mem(e, 8, 0xff, 0, field(OFF(insns))); /* inc qword */
 	if (!e->full)
 		*skip = (u8)(e->p - skip - 1);
+	if (t->hooks & A64_TH_RAN) { /* on_block_ran: k + 1 began, k retired if it faulted */
+		e_byte(e, 0x50); /* push rax, twice: the status, and the stack aligned */
+		e_byte(e, 0x50);
+		e_alu_rr(e, 4, ALU_XOR, 8, 8);
+		e_alu_ri(e, 4, 0x7, H_RAX, A64_EXC);
+		e_rm_reg(e, 1, 0x0f95, 0, 8); /* setne r8b */
+		e_alu_ri(e, 4, ALU_ADD, 8, k);
+		e_mov_imm(e, H_RCX, k + 1);
+		call_cb(t, OFF(cb.block_ran));
+		e_byte(e, 0x58); /* pop rax, twice */
+		e_byte(e, 0x58);
+	}
 	e_mov_imm(e, H_RCX, (u64)t->b->insns[k].word << 32);
 	e_alu_rr(e, 8, ALU_OR, H_RAX, H_RCX);
 	jump_out(t);
@@ -755,6 +797,11 @@ static void emit_entries(struct trans *t)
 	e_rm_mem(e, 1, 0x80, 7, field(OFF(el))); /* cmp byte [el], imm8 */
 	e_byte(e, (u8)t->el);
 	jump_relink(t, CC_NZ);
+	if (t->b->key) { /* hooks see the block at one virtual address */
+		e_mov_imm(e, H_RAX, t->b->key & ~3ull);
+		e_alu_rm(e, 8, 0x7, H_RAX, field(OFF(pc)));
+		jump_relink(t, CC_NZ);
+	}
 	e_load(e, 8, H_RAX, field(OFF(pc)));
 	e_rm_reg(e, 4, 0x8b, H_RCX, H_RAX);
 	e_alu_ri(e, 4, ALU_AND, H_RCX, 0xfff);
@@ -787,8 +834,8 @@ static void emit_entries(struct trans *t)
 		e->full = true;
 }
 
-size_t a64_translate_block(const struct a64_block *b, unsigned el, const u32 *frame_gen,
-			   u8 *dst, size_t room)
+size_t a64_translate_block(const struct a64_block *b, unsigned el, unsigned hooks,
+			   const u32 *frame_gen, u8 *dst, size_t room)
 {
 	struct trans t;
 	memset(&t, 0, sizeof(t));
@@ -796,8 +843,15 @@ size_t a64_translate_block(const struct a64_block *b, unsigned el, const u32 *fr
 	t.start = dst;
 	t.b = b;
 	t.el = el;
+	t.hooks = hooks;
 	t.frame_gen = frame_gen;
 	emit_entries(&t);
+	if (hooks & (A64_TH_BLOCK | A64_TH_RAN)) {
+		e_load(&t.e, 8, H_RAX, field(OFF(insns)));
+		e_store(&t.e, 8, H_RAX, field(OFF(hook_icount)));
+	}
+	if (hooks & A64_TH_BLOCK)
+		call_cb(&t, OFF(cb.block_start));
 	for (t.k = 0; t.k < b->ninsns; t.k++)
 		emit_insn(&t);
 	/* No branch at the end: a block cut at its size or page goes on to
@@ -806,8 +860,8 @@ size_t a64_translate_block(const struct a64_block *b, unsigned el, const u32 *fr
 	const struct a64_insn *last = &b->insns[b->ninsns - 1];
 	if (!native_ok(last) || last->native < A64_NAT_B || last->native > A64_NAT_BLR) {
 		t.k = b->ninsns - 1;
-		if (((last->word >> 26) & 7) == 5) {
-			exit_set(&t, t.now.pending, true); /* the handler left c->pc */
+		if (((last->word >> 26) & 7) == 5) { /* the handler left c->pc */
+			exit_set(&t, t.now.pending, !hooks);
 		} else {
 			exit_to(&t, 4 * (i64)b->ninsns, t.now.pending);
 		}

@@ -30,11 +30,30 @@ typedef u64 (*a64_block_code)(struct a64_cpu *c);
  * emit_entries says what it checks first). */
 #define A64_CHAINED_ENTRY 9
 
+/*
+ * The hooks a translation calls (through a64_callbacks), as the engine's
+ * hooked loop would: on_block before each block, on_block_ran after each
+ * run (with count_runs), on_exception for an SVC.  Memory hooks need none
+ * (with them the TLB gives native accesses no rights, so every access
+ * goes through its handler, which tells them); per-instruction hooks
+ * (on_insn, on_syscall) have no translations.
+ */
+enum a64_trans_hooks {
+	A64_TH_BLOCK = 1,
+	A64_TH_RAN = 2,
+	A64_TH_SVC = 4,
+	/* Some hook is installed: a jump where a handler may have changed the
+	 * EL is never linked, so that on_cpl_change hears of each change. */
+	A64_TH_HOOKED = 8,
+	A64_TH_NONE = 0xff, /* the hooks installed need the interpreter */
+};
+
 /* Translate b into host code at dst (room bytes at most) for running at
- * exception level `el` (memory accesses check that EL's TLB rights);
- * `frame_gen` is the generation counter of b's frame: the bytes used, or
- * 0 when it does not fit. */
-size_t a64_translate_block(const struct a64_block *b, unsigned el, const u32 *frame_gen,
-			   u8 *dst, size_t room);
+ * exception level `el` (memory accesses check that EL's TLB rights) and
+ * calling the hooks of `hooks` (enum a64_trans_hooks); `frame_gen` is the
+ * generation counter of b's frame: the bytes used, or 0 when it does not
+ * fit. */
+size_t a64_translate_block(const struct a64_block *b, unsigned el, unsigned hooks,
+			   const u32 *frame_gen, u8 *dst, size_t room);
 
 #endif
