@@ -527,6 +527,19 @@ static void emit_branch(struct trans *t, const struct a64_insn *i)
 
 /* ---- loads and stores ---- */
 
+/* dst = the byte offset, from c->tlb.e, of the current context's TLB
+ * entry for the virtual address in `va` (a64_tlb_entry_for). */
+static void tlb_entry_offset(struct trans *t, unsigned dst, unsigned va)
+{
+	struct emitter *e = &t->e;
+	e_rm_reg(e, 8, 0x8b, dst, va);
+	e_shift_ri(e, 8, SH_SHR, dst, 12);
+	e_alu_ri(e, 4, ALU_AND, dst, A64_TLB_SIZE - 1);
+	e_alu_rm(e, 4, ALU_ADD, dst, field(OFF(tlb.base)));
+	e_rm_reg(e, 8, 0x6b, dst, dst); /* imul dst, dst, sizeof entry */
+	e_byte(e, (u8)sizeof(struct a64_tlb_entry));
+}
+
 /* The access's virtual address into rsi (before any writeback). */
 static void address(struct trans *t, const struct a64_insn *i)
 {
@@ -562,12 +575,7 @@ static void fast_path(struct trans *t, const struct a64_insn *i, unsigned size, 
 		e_byte(e, 15);
 		jump_to_stub(t, STUB_SLOW, CC_NZ);
 	}
-	e_rm_reg(e, 8, 0x8b, H_RAX, H_RSI);
-	e_shift_ri(e, 8, SH_SHR, H_RAX, 12);
-	e_alu_ri(e, 4, ALU_AND, H_RAX, A64_TLB_SIZE - 1);
-	e_alu_rm(e, 4, ALU_ADD, H_RAX, field(OFF(tlb.base)));
-	e_rm_reg(e, 8, 0x6b, H_RAX, H_RAX); /* imul rax, rax, sizeof entry */
-	e_byte(e, (u8)sizeof(struct a64_tlb_entry));
+	tlb_entry_offset(t, H_RAX, H_RSI);
 	e_lea(e, H_RDX, hm(H_RSI, (i32)size - 1));
 	e_alu_ri(e, 8, ALU_OR, H_RDX, 0xfff);
 	i32 tag = entries + (i32)offsetof(struct a64_tlb_entry, tag) +
@@ -807,12 +815,7 @@ static void emit_entries(struct trans *t)
 	e_alu_ri(e, 4, ALU_AND, H_RCX, 0xfff);
 	e_alu_ri(e, 4, 0x7, H_RCX, (u32)(t->b->pa & 0xfff));
 	jump_relink(t, CC_NZ);
-	e_rm_reg(e, 8, 0x8b, H_RCX, H_RAX);
-	e_shift_ri(e, 8, SH_SHR, H_RCX, 12);
-	e_alu_ri(e, 4, ALU_AND, H_RCX, A64_TLB_SIZE - 1);
-	e_alu_rm(e, 4, ALU_ADD, H_RCX, field(OFF(tlb.base)));
-	e_rm_reg(e, 8, 0x6b, H_RCX, H_RCX); /* imul rcx, rcx, sizeof entry */
-	e_byte(e, (u8)sizeof(struct a64_tlb_entry));
+	tlb_entry_offset(t, H_RCX, H_RAX);
 	e_alu_ri(e, 8, ALU_OR, H_RAX, 0xfff);
 	i32 tag = entries + (i32)offsetof(struct a64_tlb_entry, tag) +
 		  (i32)(sizeof(u64) * (2 * A64_TLB_EXEC + t->el));
