@@ -430,7 +430,12 @@ static int run_block(struct a64_engine *x, struct a64_block *b, unsigned n)
 	if (b->code && n == b->ninsns && b->code_el == c->el && b->code_hooks == x->trans_hooks) {
 		if (unlikely(x->code_hooks) && !b->hook_told)
 			tell_decoded(x, b); /* its translation calls on_block_ran */
-		c->chain_limit = x->kicked || x->irq_pending || x->want_window ? 0 : x->limit;
+		/* The limit first, then the flags: a kick from a signal handler
+		 * between the two still zeroes it (a64_kick). */
+		c->chain_limit = x->limit;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		if (x->kicked || x->irq_pending || x->want_window)
+			c->chain_limit = 0;
 		u64 r = ((a64_block_code)b->code)(c);
 		if (likely(r == A64_OK))
 			return A64_OK;

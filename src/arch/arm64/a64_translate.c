@@ -16,7 +16,13 @@
  * handler's call on a missed access puts them back as the native path
  * keeps them.
  *
- * Host registers: rbx = the CPU; rax, rcx, rdx, rsi, rdi scratch.
+ * At its end a block goes on into the next one's translation through a
+ * jump the engine links (emit_link_stub, emit_entries), and it calls the
+ * block hooks the engine asks for (enum a64_trans_hooks) where the
+ * engine's hooked loop would.
+ *
+ * Host registers: rbx = the CPU; rax, rcx, rdx, rsi, rdi, r8 scratch
+ * (rdx also carries a linked jump's address into the next entry).
  */
 #include <stddef.h>
 #include <string.h>
