@@ -166,11 +166,12 @@ struct a64_callbacks {
 	/* The hooks translations call where the engine's hooked loop would
 	 * (a64_translate.h, enum a64_trans_hooks): a block about to run
 	 * (c->pc at it), a block's run over (its start count in
-	 * c->hook_icount), and an SVC that retired (before it is counted).
-	 * `block` is the a64_block. */
+	 * c->hook_icount), an SVC about to run (c->pc at it) and one that
+	 * retired (before it is counted).  `block` is the a64_block. */
 	void (*block_start)(void *opaque, struct a64_cpu *c, const void *block);
 	void (*block_ran)(void *opaque, struct a64_cpu *c, const void *block, unsigned started,
 			  unsigned retired);
+	void (*svc_entering)(void *opaque, struct a64_cpu *c, const void *block);
 	void (*svc_retired)(void *opaque, struct a64_cpu *c);
 };
 

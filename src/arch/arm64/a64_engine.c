@@ -228,6 +228,7 @@ static const void *cb_chain_link(void *opaque, struct a64_cpu *c, u8 *site)
 static void tell_ran(struct a64_engine *x, const struct a64_block *b, u64 icount,
 		     unsigned started, unsigned retired);
 static void svc_taken(struct a64_engine *x);
+static void tell_syscall(struct a64_engine *x);
 
 static void cb_block_start(void *opaque, struct a64_cpu *c, const void *block)
 {
@@ -243,6 +244,13 @@ static void cb_block_ran(void *opaque, struct a64_cpu *c, const void *block, uns
 	tell_ran(opaque, block, c->hook_icount, started, retired);
 }
 
+static void cb_svc_entering(void *opaque, struct a64_cpu *c, const void *block)
+{
+	(void)c;
+	(void)block;
+	tell_syscall(opaque);
+}
+
 static void cb_svc_retired(void *opaque, struct a64_cpu *c)
 {
 	(void)c;
@@ -254,10 +262,11 @@ static unsigned trans_hooks_for(const struct encore_hooks *h)
 {
 	if (!h)
 		return 0;
-	if (h->on_insn || h->on_syscall)
+	if (h->on_insn)
 		return A64_TH_NONE;
 	return A64_TH_HOOKED | (h->on_block ? A64_TH_BLOCK : 0u) |
-	       (h->on_block_ran ? A64_TH_RAN : 0u) | (h->on_exception ? A64_TH_SVC : 0u);
+	       (h->on_block_ran ? A64_TH_RAN : 0u) | (h->on_exception ? A64_TH_SVC : 0u) |
+	       (h->on_syscall ? A64_TH_SYSCALL : 0u);
 }
 
 /* The machine's blocks were all dropped: no jump cache may point to one. */
@@ -343,19 +352,25 @@ static void svc_taken(struct a64_engine *x)
 			A64_EC_SVC64, (i64)(c->sys.esr_el1 & 0x1ffffff), false);
 }
 
+/* on_syscall, with the PC at an SVC about to run. */
+static void tell_syscall(struct a64_engine *x)
+{
+	const struct encore_hooks *h = x->hooks;
+	const struct a64_cpu *c = &x->cpu;
+	const u64 args[6] = { c->x[0], c->x[1], c->x[2], c->x[3], c->x[4], c->x[5] };
+	h->on_syscall(h->syscall_opaque, x->engine.vcpu->index, c->insns, c->pc, c->x[8], args,
+		      c->sys.ttbr0_el1);
+}
+
 static void before_insn(struct a64_engine *x, const struct a64_insn *i)
 {
 	const struct encore_hooks *h = x->hooks;
 	struct a64_cpu *c = &x->cpu;
-	unsigned vcpu = x->engine.vcpu->index;
 	if (h->on_insn)
-		h->on_insn(h->insn_opaque, vcpu, c->insns, c->pc, (const u8 *)&i->word, 4,
-			   hook_cpl(c));
-	if (h->on_syscall && (i->word & SVC_MASK) == SVC_WORD) {
-		const u64 args[6] = { c->x[0], c->x[1], c->x[2], c->x[3], c->x[4], c->x[5] };
-		h->on_syscall(h->syscall_opaque, vcpu, c->insns, c->pc, c->x[8], args,
-			      c->sys.ttbr0_el1);
-	}
+		h->on_insn(h->insn_opaque, x->engine.vcpu->index, c->insns, c->pc,
+			   (const u8 *)&i->word, 4, hook_cpl(c));
+	if (h->on_syscall && (i->word & SVC_MASK) == SVC_WORD)
+		tell_syscall(x);
 }
 
 /* on_block_decoded, for a block about to run first under these hooks
@@ -885,7 +900,8 @@ struct encore_engine *a64_engine__create(struct encore_machine *m, struct encore
 		.tlbi_broadcast = cb_tlbi_broadcast, .code_stale = cb_code_stale,
 		.ram_written = cb_ram_written, .write_fast_ok = cb_write_fast_ok,
 		.chain_link = cb_chain_link, .block_start = cb_block_start,
-		.block_ran = cb_block_ran, .svc_retired = cb_svc_retired,
+		.block_ran = cb_block_ran, .svc_entering = cb_svc_entering,
+		.svc_retired = cb_svc_retired,
 	};
 	c->cpu_index = v->index;
 	a64_sysreg_reset(c);

@@ -192,14 +192,21 @@ static void call_handler(struct trans *t, unsigned k)
 
 /* An instruction with no native form: its handler, in the state it
  * expects; a status other than A64_OK ends the block (STUB_EXIT). */
+static bool is_svc(u32 word)
+{
+	return (word & 0xffe0001fu) == 0xd4000001u;
+}
+
 static void emit_handler(struct trans *t)
 {
 	sync_state(t, t->now, t->k);
+	if ((t->hooks & A64_TH_SYSCALL) && is_svc(t->b->insns[t->k].word))
+		call_cb(t, OFF(cb.svc_entering)); /* on_syscall, at the SVC */
 	call_handler(t, t->k);
 	e_rm_reg(&t->e, 4, 0x85, H_RAX, H_RAX); /* test eax, eax */
 	jump_to_stub(t, STUB_EXIT, CC_NZ);
 	t->now = (struct lazy){ .pc_at = t->k + 1, .pending = 1 };
-	if ((t->hooks & A64_TH_SVC) && (t->b->insns[t->k].word & 0xffe0001fu) == 0xd4000001u)
+	if ((t->hooks & A64_TH_SVC) && is_svc(t->b->insns[t->k].word))
 		call_cb(t, OFF(cb.svc_retired)); /* an SVC: told before it is counted */
 }
 

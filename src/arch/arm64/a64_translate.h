@@ -33,10 +33,10 @@ typedef u64 (*a64_block_code)(struct a64_cpu *c);
 /*
  * The hooks a translation calls (through a64_callbacks), as the engine's
  * hooked loop would: on_block before each block, on_block_ran after each
- * run (with count_runs), on_exception for an SVC.  Memory hooks need none
- * (with them the TLB gives native accesses no rights, so every access
- * goes through its handler, which tells them); per-instruction hooks
- * (on_insn, on_syscall) have no translations.
+ * run (with count_runs), on_syscall before an SVC and on_exception after
+ * it.  Memory hooks need none (with them the TLB gives native accesses no
+ * rights, so every access goes through its handler, which tells them);
+ * per-instruction hooks (on_insn) have no translations.
  */
 enum a64_trans_hooks {
 	A64_TH_BLOCK = 1,
@@ -45,6 +45,7 @@ enum a64_trans_hooks {
 	/* Some hook is installed: a jump where a handler may have changed the
 	 * EL is never linked, so that on_cpl_change hears of each change. */
 	A64_TH_HOOKED = 8,
+	A64_TH_SYSCALL = 16, /* on_syscall before an SVC */
 	A64_TH_NONE = 0xff, /* the hooks installed need the interpreter */
 };
 
