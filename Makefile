@@ -174,7 +174,41 @@ campaign: all
 clean:
 	rm -rf build build-*
 
-.PHONY: all test bench campaign clean guests fuzz fuzz-run fuzz-programs
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the encore program, the
+# plugin header with its pkg-config file (encore-plugin.pc), the example
+# plugins' sources and the guest-building scripts; make uninstall removes
+# exactly those files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR ?= $(PREFIX)/share
+PKGCONFIGDIR ?= $(DATADIR)/pkgconfig
+ENCORE_VERSION := $(shell sed -n 's/^\#define ENCORE_VERSION "\(.*\)"/\1/p' src/cli/cli.h)
+GUEST_SCRIPTS := $(filter-out guest/threads.c,$(wildcard guest/*))
+INSTALLED := $(BINDIR)/encore $(INCLUDEDIR)/encore/plugin.h $(PKGCONFIGDIR)/encore-plugin.pc \
+	$(patsubst examples/plugins/%,$(DATADIR)/doc/encore/examples/%,$(wildcard examples/plugins/*.c)) \
+	$(patsubst guest/%,$(DATADIR)/encore/guest/%,$(GUEST_SCRIPTS) guest/threads.c)
+
+install: $(BUILD)/encore
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/encore $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(DATADIR)/doc/encore/examples $(DESTDIR)$(DATADIR)/encore/guest
+	install -m 755 $(BUILD)/encore $(DESTDIR)$(BINDIR)/encore
+	install -m 644 include/encore/plugin.h $(DESTDIR)$(INCLUDEDIR)/encore/plugin.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+		-e 's|@VERSION@|$(ENCORE_VERSION)|' packaging/encore-plugin.pc.in \
+		>$(DESTDIR)$(PKGCONFIGDIR)/encore-plugin.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/encore-plugin.pc
+	install -m 644 examples/plugins/*.c $(DESTDIR)$(DATADIR)/doc/encore/examples/
+	install -m 755 $(GUEST_SCRIPTS) $(DESTDIR)$(DATADIR)/encore/guest/
+	install -m 644 guest/threads.c $(DESTDIR)$(DATADIR)/encore/guest/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/encore $(DESTDIR)$(DATADIR)/doc/encore/examples \
+		$(DESTDIR)$(DATADIR)/doc/encore $(DESTDIR)$(DATADIR)/encore/guest \
+		$(DESTDIR)$(DATADIR)/encore 2>/dev/null
+
+.PHONY: all test bench campaign clean install uninstall guests fuzz fuzz-run fuzz-programs
 .SECONDARY:
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
