@@ -4,6 +4,12 @@
 
 #include "cli/cli.h"
 #include "cli/memtrace.h"
+#include "encore/plugin.h"
+#include "encore/rr_log.h"
+#include "encore/rr_meta.h"
+#include "plugins/memtrace_format.h"
+#include "rr/disk_journal.h"
+#include "snap/snap_wire.h"
 
 
 struct command {
@@ -13,7 +19,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, "run a guest on the interpreter" },
+	{ "run", cmd_run, "run a guest" },
 	{ "record", cmd_record, "run a guest and record it" },
 	{ "replay", cmd_replay, "re-run a recording exactly, verifying it" },
 	{ "inspect", cmd_inspect, "summarise a recording" },
@@ -24,10 +30,25 @@ static const struct command commands[] = {
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: encore <command> [options]\n\n"
-		   "encore records and replays whole x86-64 machines.\n\ncommands:\n");
+		   "encore records and replays whole x86-64 and AArch64 machines.\n\ncommands:\n");
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
 		fprintf(f, "  %-10s %s\n", commands[k].name, commands[k].summary);
-	fprintf(f, "\n'encore <command> --help' describes a command.\n");
+	fprintf(f, "\n'encore <command> --help' describes a command; 'encore --version' prints\n"
+		   "the version and the file formats this encore reads and writes.\n");
+}
+
+/* The version, and every format a recording or a plugin must match: what
+ * a user needs to know before moving recordings between encores. */
+static void version(void)
+{
+	printf("encore %s\n", ENCORE_VERSION);
+	printf("recordings: metadata %u, event log %u, checkpoints %u, disk journal %u "
+	       "(read and written)\n", RR_META_VERSION, RR_LOG_VERSION, SNAP_VERSION,
+	       DISK_JOURNAL_VERSION);
+	printf("plugin API %u (plugins built for API 2 and later load)\n",
+	       ENCORE_PLUGIN_API_VERSION);
+	printf("memtrace files: format %u written, 2 to %u read\n", MEMTRACE_VERSION,
+	       MEMTRACE_VERSION);
 }
 
 int main(int argc, char **argv)
@@ -42,7 +63,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "--version")) {
-		printf("encore %s\n", ENCORE_VERSION);
+		version();
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)

@@ -24,6 +24,8 @@ expect() {
 }
 
 expect "encore --help" 0 "usage: encore" -- "$ENCORE" --help
+expect "encore --version: the formats it reads and writes" 0 \
+	"recordings: metadata [0-9]+, event log [0-9]+, checkpoints [0-9]+" -- "$ENCORE" --version
 expect "encore run --help" 0 "--max-insns" -- "$ENCORE" run --help
 expect "no command" 2 "usage: encore" -- "$ENCORE"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$ENCORE" frobnicate
