@@ -11,7 +11,8 @@
 # with ENCORE_TEST_SEED=$ENCORE_TEST_SEED2 (default 0x5eed2), so that the
 # sanitizer pass covers other random cases than the first pass (which
 # uses ENCORE_TEST_SEED if set, else each test's own default seed).
-# The guests are shared by all builds: GUEST_DIR=build/guests.
+# The guests are shared by all builds: GUEST_DIR=build/guests.  The
+# user's cache of default guests is out of sight (XDG_CACHE_HOME).
 set -u
 [ $# -gt 0 ] || set -- build
 cd "$(dirname "$0")/.."
@@ -21,6 +22,9 @@ seed2=${ENCORE_TEST_SEED2:-0x5eed2}
 logs=build/test-logs
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
+# The tests' default guests are the build tree's: a guest in the user's
+# cache (~/.cache/encore/guest, which encore run looks at first) is not.
+export XDG_CACHE_HOME=$state/cache
 
 # Every test as a job: names[k] and the command in $state/k.cmd.
 names=()

@@ -66,24 +66,58 @@ static const struct guest_board *board_named(const struct guest_opts *o)
 	return b;
 }
 
-/* The default guest of a board lives in the build tree next to the
- * encore binary (build/guest/, build/guest-arm64/), or where the board's
- * variable (ENCORE_GUEST_DIR, ENCORE_ARM64_GUEST_DIR) says. */
-static void default_guest_path(const struct guest_board *b, char *out, size_t n,
-			       const char *file)
+/*
+ * Where a board's default guest may be: the board's variable
+ * (ENCORE_GUEST_DIR, ENCORE_ARM64_GUEST_DIR) alone when it is set, else
+ * the user's cache ($XDG_CACHE_HOME/encore/DIR, by default
+ * ~/.cache/encore/DIR), then the build tree beside the encore binary
+ * (build/DIR).  Returns how many.
+ */
+#define GUEST_DIRS 3
+static unsigned guest_dirs(const struct guest_board *b, char dirs[GUEST_DIRS][GUEST_PATH_MAX])
 {
-	const char *dir = getenv(b->default_dir_env);
-	if (dir && *dir) {
-		snprintf(out, n, "%s/%s", dir, file);
-		return;
+	unsigned n = 0;
+	const char *env = getenv(b->default_dir_env);
+	if (env && *env) { /* the user's word: nowhere else, or a typo would go unseen */
+		snprintf(dirs[n++], GUEST_PATH_MAX, "%s", env);
+		return n;
 	}
+	const char *cache = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	if (cache && *cache)
+		snprintf(dirs[n++], GUEST_PATH_MAX, "%s/encore/%s", cache, b->default_dir);
+	else if (home && *home)
+		snprintf(dirs[n++], GUEST_PATH_MAX, "%s/.cache/encore/%s", home, b->default_dir);
 	char exe[PATH_MAX - 32];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = 0;
 	char *slash = strrchr(exe, '/');
 	if (slash)
 		*slash = 0;
-	snprintf(out, n, "%s/%s/%s", slash ? exe : ".", b->default_dir, file);
+	snprintf(dirs[n++], GUEST_PATH_MAX, "%s/%s", slash ? exe : ".", b->default_dir);
+	return n;
+}
+
+/* The first of the board's guest directories holding its kernel and (if
+ * the initrd is not given) initramfs.cpio, in kernel/initrd; -1 after
+ * one line naming every place looked at. */
+static int find_default_guest(const struct guest_opts *o, const struct guest_board *b,
+			      char *kernel, char *initrd)
+{
+	char dirs[GUEST_DIRS][GUEST_PATH_MAX], tried[3 * GUEST_PATH_MAX + 16] = "";
+	unsigned n = guest_dirs(b, dirs);
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(kernel, GUEST_PATH_MAX, "%.*s/%s", GUEST_PATH_MAX - 64, dirs[k],
+			 b->default_kernel);
+		snprintf(initrd, GUEST_PATH_MAX, "%.*s/initramfs.cpio", GUEST_PATH_MAX - 64, dirs[k]);
+		if (!access(kernel, R_OK) && (o->initrd || !access(initrd, R_OK)))
+			return 0;
+		size_t used = strlen(tried);
+		snprintf(tried + used, sizeof(tried) - used, "%s%s", k ? ", " : "", dirs[k]);
+	}
+	fprintf(stderr, "encore: no default %s guest (%s and initramfs.cpio) in %s: build one with "
+		"%s DIR (setup.sh builds the build tree's), or give --kernel\n", b->arch->name,
+		b->default_kernel, tried, b->build_script);
+	return -1;
 }
 
 int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
@@ -98,19 +132,10 @@ int guest__find_images(const struct guest_opts *o, char *kernel, char *initrd)
 		return 0;
 	}
 	const struct guest_board *b = board_named(o);
-	if (!b)
+	if (!b || find_default_guest(o, b, kernel, initrd))
 		return -1;
-	default_guest_path(b, kernel, GUEST_PATH_MAX, b->default_kernel);
-	default_guest_path(b, initrd, GUEST_PATH_MAX, "initramfs.cpio");
-	bool missing = access(kernel, R_OK) || (!o->initrd && access(initrd, R_OK));
 	if (o->initrd)
 		snprintf(initrd, GUEST_PATH_MAX, "%s", o->initrd);
-	if (missing) {
-		fprintf(stderr, "encore: the default %s guest (%s and initramfs.cpio beside it) is "
-			"not built: run %s (setup.sh does), or give --kernel\n", b->arch->name,
-			kernel, b->build_script);
-		return -1;
-	}
 	return 0;
 }
 

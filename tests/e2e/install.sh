@@ -71,6 +71,34 @@ else
 	skip "record + simulate with the built plugin" "no plugin or no $guest"
 fi
 
+# The default guest: from the user's cache, which the installed encore
+# (with no build tree beside it) finds; without one, one line saying where
+# it looked.
+guest_dir=$(dirname "$ENCORE")/guest
+if [ -r "$guest_dir/vmlinux" ] && [ -r "$guest_dir/initramfs.cpio" ]; then
+	mkdir -p "$tmp/cache/encore"
+	ln -s "$(realpath "$guest_dir")" "$tmp/cache/encore/guest"
+	env -u ENCORE_GUEST_DIR XDG_CACHE_HOME="$tmp/cache" timeout 60 "$bin" run --summary \
+		--max-insns 2000000 </dev/null >/dev/null 2>"$tmp/cached.err"
+	rc=$?
+	if [ $rc = 124 ] && grep -q '^instructions: 2000000$' "$tmp/cached.err"; then
+		ok "the installed encore boots the default guest from \$XDG_CACHE_HOME/encore/guest"
+	else
+		not_ok "default guest from the cache (exit $rc)" "$tmp/cached.err"
+	fi
+else
+	skip "the default guest from the cache" "$guest_dir is not built"
+fi
+env -u ENCORE_GUEST_DIR -u XDG_CACHE_HOME HOME="$tmp/home" "$bin" run </dev/null \
+	>/dev/null 2>"$tmp/noguest.err"
+rc=$?
+if [ $rc = 2 ] && [ "$(wc -l <"$tmp/noguest.err")" = 1 ] &&
+	grep -q "in $tmp/home/.cache/encore/guest, $root$prefix/bin/guest: build one with" "$tmp/noguest.err"; then
+	ok "no default guest anywhere: exit 2 and one line naming where it looked"
+else
+	not_ok "no default guest (exit $rc)" "$tmp/noguest.err"
+fi
+
 if "${mk[@]}" uninstall >"$tmp/uninstall.out" 2>&1 &&
 	[ -z "$(find "$root" -type f)" ]; then
 	ok "make uninstall leaves no file"
