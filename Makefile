@@ -175,19 +175,25 @@ clean:
 	rm -rf build build-*
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the encore program, the
-# plugin header with its pkg-config file (encore-plugin.pc), the example
-# plugins' sources and the guest-building scripts; make uninstall removes
-# exactly those files.
+# plugin header with its pkg-config file (encore-plugin.pc), the manual
+# pages (man/), bash completion, the example plugins' sources and the
+# guest-building scripts; make uninstall removes exactly those files.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR ?= $(PREFIX)/share
 PKGCONFIGDIR ?= $(DATADIR)/pkgconfig
+MANDIR ?= $(DATADIR)/man
+COMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
+MAN_PAGES := $(wildcard man/*.1 man/*.5 man/*.7)
+# man/NAME.S -> MANDIR/manS/NAME.S
+man_dest = $(foreach p,$(1),$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 ENCORE_VERSION := $(shell sed -n 's/^\#define ENCORE_VERSION "\(.*\)"/\1/p' src/cli/cli.h)
 GUEST_SCRIPTS := $(filter-out guest/threads.c,$(wildcard guest/*))
 INSTALLED := $(BINDIR)/encore $(INCLUDEDIR)/encore/plugin.h $(PKGCONFIGDIR)/encore-plugin.pc \
 	$(patsubst examples/plugins/%,$(DATADIR)/doc/encore/examples/%,$(wildcard examples/plugins/*.c)) \
-	$(patsubst guest/%,$(DATADIR)/encore/guest/%,$(GUEST_SCRIPTS) guest/threads.c)
+	$(patsubst guest/%,$(DATADIR)/encore/guest/%,$(GUEST_SCRIPTS) guest/threads.c) \
+	$(call man_dest,$(MAN_PAGES)) $(if $(wildcard completion/encore.bash),$(COMPLETIONDIR)/encore)
 
 install: $(BUILD)/encore
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(INCLUDEDIR)/encore $(DESTDIR)$(PKGCONFIGDIR) \
@@ -201,12 +207,16 @@ install: $(BUILD)/encore
 	install -m 644 examples/plugins/*.c $(DESTDIR)$(DATADIR)/doc/encore/examples/
 	install -m 755 $(GUEST_SCRIPTS) $(DESTDIR)$(DATADIR)/encore/guest/
 	install -m 644 guest/threads.c $(DESTDIR)$(DATADIR)/encore/guest/
+	for p in $(MAN_PAGES); do \
+		install -D -m 644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit; done
+	[ ! -f completion/encore.bash ] || \
+		install -D -m 644 completion/encore.bash $(DESTDIR)$(COMPLETIONDIR)/encore
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/encore $(DESTDIR)$(DATADIR)/doc/encore/examples \
 		$(DESTDIR)$(DATADIR)/doc/encore $(DESTDIR)$(DATADIR)/encore/guest \
-		$(DESTDIR)$(DATADIR)/encore 2>/dev/null
+		$(DESTDIR)$(DATADIR)/encore 2>/dev/null; true
 
 .PHONY: all test bench campaign clean install uninstall guests fuzz fuzz-run fuzz-programs
 .SECONDARY:

@@ -9,7 +9,7 @@ PACKAGES=(gcc libc6-dev make binutils pkg-config libzstd-dev libxxhash-dev libca
 	  qemu-system-x86 valgrind bc xz-utils cpio jq acpica-tools e2fsprogs
 	  libslirp-dev libglib2.0-dev libopenmpi-dev openmpi-bin chromium
 	  qemu-user gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-system-arm libfdt-dev
-	  gdb gdb-multiarch)
+	  gdb gdb-multiarch groff-base man-db)
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 missing=()

@@ -1,8 +1,9 @@
 /*
  * The analysis plugin API of `encore simulate` (and of docs/plugins.md),
- * version 4: every event callback names the vCPU it happened on, decoded
- * blocks of code can be followed instead of every instruction, and
- * changes of privilege level instead of every block.
+ * version 5: every event callback names the vCPU it happened on, decoded
+ * blocks of code can be followed instead of every instruction, changes
+ * of privilege level instead of every block, and the environment names
+ * the guest's architecture.
  *
  * A plugin analyses the replay of one interval at a time: interval i is
  * the stretch of a recording from checkpoint i to checkpoint i+1.  Each
