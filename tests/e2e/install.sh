@@ -1,6 +1,7 @@
 #!/bin/bash
 # `make install` into a scratch tree, used the way a user would with only
-# that tree: the installed encore runs, a plugin builds from the installed
+# that tree: the installed encore runs, man finds its pages, a plugin
+# builds from the installed
 # example source against the installed header through
 # `pkg-config --cflags encore-plugin` (never the source tree's include/),
 # and loads under the installed encore's simulate; `make uninstall` then
@@ -31,6 +32,27 @@ for f in "$bin" "$root$prefix/include/encore/plugin.h" \
 	"$root$prefix/share/encore/guest/build-guest.sh"; do
 	[ -f "$f" ] || not_ok "installed: ${f#"$root"}"
 done
+
+# The manual pages, as man finds them in the installed tree.
+if command -v man >/dev/null; then
+	pages=$(find "$root$prefix/share/man" -type f | wc -l)
+	if [ "$pages" = "$(ls man | wc -l)" ] &&
+		MANPATH=$root$prefix/share/man man -P cat encore-run 2>/dev/null | grep -q -- '--max-insns'; then
+		ok "the $pages manual pages are installed, and man encore-run finds its page"
+	else
+		not_ok "manual pages: $pages installed, or man encore-run does not find its page"
+	fi
+else
+	skip "the manual pages" "man is not installed (man-db)"
+fi
+
+# Bash completion, where bash-completion looks for it.
+comp=$root$prefix/share/bash-completion/completions/encore
+if [ -f "$comp" ] && bash -n "$comp" && cmp -s "$comp" completion/encore.bash; then
+	ok "bash completion installed as share/bash-completion/completions/encore"
+else
+	not_ok "bash completion: $comp"
+fi
 
 if "$bin" --version 2>&1 | grep -q '^encore [0-9]'; then
 	ok "the installed encore runs: $("$bin" --version | head -n 1)"
