@@ -456,35 +456,16 @@ static void emit_addsub_ext(struct trans *t, const struct a64_insn *i)
 
 /* ---- the block's end: c->pc and the count stored, then on ---- */
 
-static void exit_set(struct trans *t, unsigned retired, bool patch);
-
-/* Leave for the instruction at byte offset `rel` from the block's start,
- * `retired` instructions not yet counted: on into its translation once
- * the link stub has linked this jump to it (rdx: the jump's rel32). */
-static void exit_to(struct trans *t, i64 rel, unsigned retired)
-{
-	add_field(t, OFF(pc), rel - 4 * (i64)t->now.pc_at);
-	exit_set(t, retired, true);
-}
-
-/* Hooks see every change of EL from the engine (on_cpl_change), so a
- * jump where a handler may have changed it is never linked under hooks
- * (A64_TH_HOOKED). */
-
-/* Leave for where the last instruction set c->pc (a handler, or an
- * indirect branch), `retired` not yet counted: through the link stub,
- * which links this jump where `patch` and else only finds the
- * translation at the PC.  A linked jump whose target moved fails the
- * target's chained-entry check and is relinked, so linking pays where
- * the target mostly stays (what a system instruction leaves is the next
- * instruction; many returns go back to one caller): with indirect
- * branches linked too, the link callback's share of the boot's profile
- * went from 12.4% to 9.8%. */
-static void exit_set(struct trans *t, unsigned retired, bool patch)
+/* Leave with c->pc set, `retired` instructions not yet counted: through
+ * the link stub, which links this jump (rdx: its rel32) to the
+ * translation at the PC where `link`, and else only finds it.  A linked
+ * jump whose target moved fails the target's chained-entry check and is
+ * relinked. */
+static void leave(struct trans *t, unsigned retired, bool link)
 {
 	add_field(t, OFF(insns), retired);
 	tell_ran_whole(t);
-	if (!patch) {
+	if (!link) {
 		e_alu_rr(&t->e, 4, ALU_XOR, H_RDX, H_RDX);
 		jump_relink(t, -1);
 		return;
@@ -493,6 +474,28 @@ static void exit_set(struct trans *t, unsigned retired, bool patch)
 	for (unsigned k = 0; k < sizeof(lea_rdx_next_rel32); k++)
 		e_byte(&t->e, lea_rdx_next_rel32[k]);
 	jump_relink(t, -1);
+}
+
+/* Leave for the instruction at byte offset `rel` from the block's start:
+ * a constant target, always linked. */
+static void exit_to(struct trans *t, i64 rel, unsigned retired)
+{
+	add_field(t, OFF(pc), rel - 4 * (i64)t->now.pc_at);
+	leave(t, retired, true);
+}
+
+/*
+ * Leave for where the last instruction set c->pc (a handler, or an
+ * indirect branch).  Linked too, since the target mostly stays (what a
+ * system instruction leaves is the next instruction; many returns go back
+ * to one caller: the link callback's share of the boot's profile went
+ * from 12.4% to 9.8%), but never under hooks: a handler may have changed
+ * the EL, and on_cpl_change hears of each change from the engine
+ * (A64_TH_HOOKED).
+ */
+static void exit_set(struct trans *t, unsigned retired)
+{
+	leave(t, retired, !t->hooks);
 }
 
 /* The native branches, always a block's last instruction. */
@@ -530,14 +533,14 @@ static void emit_branch(struct trans *t, const struct a64_insn *i)
 	case A64_NAT_BR:
 		e_load(&t->e, 8, H_RAX, xreg(i->rn));
 		e_store(&t->e, 8, H_RAX, field(OFF(pc)));
-		exit_set(t, t->now.pending + 1, !t->hooks);
+		exit_set(t, t->now.pending + 1);
 		break;
 	default: /* BLR: the target is read before X30 is written */
 		e_load(&t->e, 8, H_RAX, xreg(i->rn));
 		pc_of(t, H_RCX, k, 4);
 		e_store(&t->e, 8, H_RCX, xreg(30));
 		e_store(&t->e, 8, H_RAX, field(OFF(pc)));
-		exit_set(t, t->now.pending + 1, !t->hooks);
+		exit_set(t, t->now.pending + 1);
 		break;
 	}
 }
@@ -881,7 +884,7 @@ size_t a64_translate_block(const struct a64_block *b, unsigned el, unsigned hook
 	if (!native_ok(last) || last->native < A64_NAT_B || last->native > A64_NAT_BLR) {
 		t.k = b->ninsns - 1;
 		if (((last->word >> 26) & 7) == 5) { /* the handler left c->pc */
-			exit_set(&t, t.now.pending, !hooks);
+			exit_set(&t, t.now.pending);
 		} else {
 			exit_to(&t, 4 * (i64)b->ninsns, t.now.pending);
 		}
