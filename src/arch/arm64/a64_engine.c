@@ -81,7 +81,6 @@ struct a64_engine {
 };
 
 static const struct encore_engine_ops a64_ops;
-static void jump_clear(struct a64_engine *x);
 
 static struct a64_engine *eng_of(struct encore_engine *e)
 {
@@ -92,6 +91,56 @@ static struct a64_engine *eng_of(struct encore_engine *e)
 static unsigned hook_cpl(const struct a64_cpu *c)
 {
 	return c->el ? 0 : 3;
+}
+
+/* The code cache's key of the block at the PC (a64_code__hook_key with
+ * decoded-code hooks, else 0). */
+static u64 block_key(const struct a64_engine *x)
+{
+	return x->code_hooks ? a64_code__hook_key(x->cpu.pc, x->cpu.el) : 0;
+}
+
+/* ---- the jump cache ---- */
+
+static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc)
+{
+	return &x->jump[((pc >> 2) ^ (pc >> (2 + JUMP_BITS))) & (JUMP_SIZE - 1)];
+}
+
+static void jump_clear(struct a64_engine *x)
+{
+	for (unsigned k = 0; k < JUMP_SIZE; k++)
+		x->jump[k].at = ~0ull;
+}
+
+static void jump_fill(struct a64_engine *x, const struct a64_block *b)
+{
+	const struct a64_cpu *c = &x->cpu;
+	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .serial = b->serial,
+						    .b = b };
+}
+
+/* The TLB entry that lets the current EL execute the PC's page, or NULL. */
+static inline const struct a64_tlb_entry *exec_entry(struct a64_cpu *c)
+{
+	const struct a64_tlb_entry *e = a64_tlb_entry_for(c, c->pc);
+	return e->tag[A64_TLB_EXEC][c->el] == (c->pc | 0xfff) ? e : NULL;
+}
+
+/* The block at the PC from the jump cache, or NULL. */
+static inline __attribute__((always_inline)) struct a64_block *jump_find(struct a64_engine *x)
+{
+	struct a64_cpu *c = &x->cpu;
+	const struct jump_entry *j = jump_slot(x, c->pc);
+	if (j->at != (c->pc | c->el))
+		return NULL;
+	const struct a64_block *b = j->b;
+	const struct a64_tlb_entry *e = exec_entry(c);
+	if (!e || ((e->pa ^ b->pa) & ~A64_TLBE_FLAGS))
+		return NULL;
+	if (b->serial != j->serial || b->gen != x->code->frame_gen[b->frame])
+		return NULL;
+	return (struct a64_block *)b;
 }
 
 /* ---- the CPU's callbacks ---- */
@@ -190,9 +239,6 @@ static void code_became(void *opaque, u64 pa)
 	}
 }
 
-static inline struct a64_block *jump_find(struct a64_engine *x);
-static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc);
-
 /* A translation ended (a64_callbacks.chain_link): the translation at the
  * PC, if the jump cache or the TLB and the code cache know the block
  * there and it has one for this EL, linked from `site` if that is set. */
@@ -201,17 +247,16 @@ static const void *cb_chain_link(void *opaque, struct a64_cpu *c, u8 *site)
 	struct a64_engine *x = opaque;
 	if (x->hooks && hook_cpl(c) != x->reported_el)
 		return NULL; /* on_cpl_change first, from run_step */
-	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
+	u64 key = block_key(x);
 	struct a64_block *b = jump_find(x);
 	if (!b) {
-		const struct a64_tlb_entry *e = a64_tlb_entry_for(c, c->pc);
-		if (e->tag[A64_TLB_EXEC][c->el] != (c->pc | 0xfff))
+		const struct a64_tlb_entry *e = exec_entry(c);
+		if (!e)
 			return NULL;
 		b = a64_code__find(x->code, (e->pa & ~A64_TLBE_FLAGS) | (c->pc & 0xfff), key);
 		if (!b)
 			return NULL;
-		*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el,
-							    .serial = b->serial, .b = b };
+		jump_fill(x, b);
 	}
 	if (!b->code || b->code_el != c->el || b->key != key || b->code_hooks != x->trans_hooks ||
 	    (x->code_hooks && !b->hook_told))
@@ -495,33 +540,6 @@ static void report_el(struct a64_engine *x)
 	}
 }
 
-static struct jump_entry *jump_slot(struct a64_engine *x, u64 pc)
-{
-	return &x->jump[((pc >> 2) ^ (pc >> (2 + JUMP_BITS))) & (JUMP_SIZE - 1)];
-}
-
-static void jump_clear(struct a64_engine *x)
-{
-	for (unsigned k = 0; k < JUMP_SIZE; k++)
-		x->jump[k].at = ~0ull;
-}
-
-/* The block at the PC from the jump cache, or NULL. */
-static inline __attribute__((always_inline)) struct a64_block *jump_find(struct a64_engine *x)
-{
-	const struct a64_cpu *c = &x->cpu;
-	const struct jump_entry *j = jump_slot(x, c->pc);
-	if (j->at != (c->pc | c->el))
-		return NULL;
-	const struct a64_block *b = j->b;
-	const struct a64_tlb_entry *e = &c->tlb.e[c->tlb.base + ((c->pc >> 12) & (A64_TLB_SIZE - 1))];
-	if (e->tag[A64_TLB_EXEC][c->el] != (c->pc | 0xfff) || ((e->pa ^ b->pa) & ~A64_TLBE_FLAGS))
-		return NULL;
-	if (b->serial != j->serial || b->gen != x->code->frame_gen[b->frame])
-		return NULL;
-	return (struct a64_block *)b;
-}
-
 /* The block at the PC through translation and the code cache, into the
  * jump cache; NULL after taking the Instruction Abort, or for code in a
  * device (*device set: run it from there). */
@@ -539,12 +557,10 @@ static struct a64_block *fetch_block(struct a64_engine *x, bool *device)
 		*device = true;
 		return NULL;
 	}
-	u64 key = x->code_hooks ? a64_code__hook_key(c->pc, c->el) : 0;
-	struct a64_block *b = a64_code__block(x->code, pa, key, host);
+	struct a64_block *b = a64_code__block(x->code, pa, block_key(x), host);
 	if (!b->code_tried && x->trans_hooks != A64_TH_NONE)
 		a64_code__translate(x->code, b, c->el, x->trans_hooks);
-	*jump_slot(x, c->pc) = (struct jump_entry){ .at = c->pc | c->el, .serial = b->serial,
-						    .b = b };
+	jump_fill(x, b);
 	return b;
 }
 
