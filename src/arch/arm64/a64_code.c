@@ -104,21 +104,31 @@ static void mark_code(struct a64_code *k, u64 pa, u64 frame)
 	}
 }
 
+/* The first block of the chain with pa and key, valid or stale, or NULL. */
+static struct a64_block *chain_find(struct a64_block *head, u64 pa, u64 key)
+{
+	for (struct a64_block *b = head; b; b = b->next)
+		if (b->pa == pa && b->key == key)
+			return b;
+	return NULL;
+}
+
+static bool block_valid(const struct a64_code *k, const struct a64_block *b)
+{
+	return b->gen == k->frame_gen[b->frame];
+}
+
 struct a64_block *a64_code__find(struct a64_code *k, u64 pa, u64 key)
 {
-	for (struct a64_block *b = k->buckets[bucket_of(pa, key)]; b; b = b->next)
-		if (b->pa == pa && b->key == key)
-			return b->gen == k->frame_gen[b->frame] ? b : NULL;
-	return NULL;
+	struct a64_block *b = chain_find(k->buckets[bucket_of(pa, key)], pa, key);
+	return b && block_valid(k, b) ? b : NULL;
 }
 
 struct a64_block *a64_code__block(struct a64_code *k, u64 pa, u64 key, const u8 *host)
 {
-	struct a64_block **head = &k->buckets[bucket_of(pa, key)], *b;
-	for (b = *head; b; b = b->next)
-		if (b->pa == pa && b->key == key)
-			break;
-	if (likely(b && b->gen == k->frame_gen[b->frame]))
+	struct a64_block **head = &k->buckets[bucket_of(pa, key)];
+	struct a64_block *b = chain_find(*head, pa, key);
+	if (likely(b && block_valid(k, b)))
 		return b;
 	struct a64_insn insns[A64_BLOCK_MAX];
 	unsigned n = decode_insns(pa, host, insns);
