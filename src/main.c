@@ -47,8 +47,8 @@ static void version(void)
 	       DISK_JOURNAL_VERSION);
 	printf("plugin API %u (plugins built for API 2 and later load)\n",
 	       ENCORE_PLUGIN_API_VERSION);
-	printf("memtrace files: format %u written, 2 to %u read\n", MEMTRACE_VERSION,
-	       MEMTRACE_VERSION);
+	printf("memtrace files: format %u written, %u to %u read\n", MEMTRACE_VERSION,
+	       MEMTRACE_OLDEST_VERSION, MEMTRACE_VERSION);
 }
 
 int main(int argc, char **argv)

@@ -174,11 +174,12 @@ static int check_version(struct memtrace_reader *r, const u8 *h)
 			    (unsigned long long)(r->consumed + r->pos));
 	if (version == 1)
 		return fail(r, "memtrace format version 1, from an encore before records named "
-			    "their vCPU; this encore reads versions 2 to %u: simulate the "
-			    "recording again with --plugin memtrace", MEMTRACE_VERSION);
-	if (version < 2 || version > MEMTRACE_VERSION)
-		return fail(r, "memtrace format version %u, this encore reads 2 to %u", version,
+			    "their vCPU; this encore reads versions %u to %u: simulate the "
+			    "recording again with --plugin memtrace", MEMTRACE_OLDEST_VERSION,
 			    MEMTRACE_VERSION);
+	if (version < MEMTRACE_OLDEST_VERSION || version > MEMTRACE_VERSION)
+		return fail(r, "memtrace format version %u, this encore reads %u to %u", version,
+			    MEMTRACE_OLDEST_VERSION, MEMTRACE_VERSION);
 	return 0;
 }
 

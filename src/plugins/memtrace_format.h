@@ -67,6 +67,7 @@
  * an interval simulated while the recording grows (simulate --follow)
  * cannot know it, and its frame must be the same as a later run's. */
 #define MEMTRACE_VERSION 4
+#define MEMTRACE_OLDEST_VERSION 2 /* the first whose records name their vCPU */
 #define MEMTRACE_CONTEXTS 4096  /* see memtrace__context */
 #define MEMTRACE_HEADER_LEN 32     /* before the vCPUs' first icounts */
 #define MEMTRACE_MAX_VCPUS 256
