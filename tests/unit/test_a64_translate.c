@@ -48,6 +48,7 @@
 #include "arch/arm64/a64_sysreg.h"
 #include "arch/arm64/a64_translate.h"
 #include "host/code_memory.h"
+#include "a64_tables.h"
 
 /* ---- the machine: 128 KiB of RAM ---- */
 
@@ -65,21 +66,6 @@
 #define MMIO_PA 0x09000000ull
 #define VBAR 0xffff000000010000ull
 
-#define SCTLR_KEY A64_SYSREG(3, 0, 1, 0, 0)
-#define TCR_KEY A64_SYSREG(3, 0, 2, 0, 2)
-#define TTBR0_KEY A64_SYSREG(3, 0, 2, 0, 0)
-#define MAIR_KEY A64_SYSREG(3, 0, 10, 2, 0)
-
-#define D_TABLE 3ull
-#define D_PAGE 3ull
-#define D_ATTR(n) ((u64)(n) << 2)
-#define D_AP_EL0 (1ull << 6)
-#define D_AP_RO (1ull << 7)
-#define D_SH_ISH (3ull << 8)
-#define D_AF (1ull << 10)
-#define NORMAL D_ATTR(1)
-#define DEVICE D_ATTR(0)
-#define MAIR_VALUE 0x44ff00ull
 /* T0SZ 25 (level 1 start), no TTBR1 walks, 4 KiB granules, 40-bit IPA. */
 #define TCR_VALUE (25ull | 1ull << 23 | 25ull << 16 | 2ull << 30 | 2ull << 32)
 
