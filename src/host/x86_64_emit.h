@@ -226,6 +226,19 @@ static inline void e_patch(struct emitter *e, u8 *start, size_t at, size_t to)
 	memcpy(start + at, &rel, 4);
 }
 
+/* call rax, jmp rax: to an address known only when the code runs. */
+static inline void e_call_rax(struct emitter *e)
+{
+	e_byte(e, 0xff);
+	e_byte(e, 0xd0);
+}
+
+static inline void e_jmp_rax(struct emitter *e)
+{
+	e_byte(e, 0xff);
+	e_byte(e, 0xe0);
+}
+
 /* call fn: rel32 when it is within reach, else through rax. */
 static inline void e_call(struct emitter *e, const void *fn)
 {
@@ -236,8 +249,7 @@ static inline void e_call(struct emitter *e, const void *fn)
 		return;
 	}
 	e_mov_imm(e, H_RAX, (u64)(uintptr_t)fn);
-	e_byte(e, 0xff); /* call rax */
-	e_byte(e, 0xd0);
+	e_call_rax(e);
 }
 
 #endif

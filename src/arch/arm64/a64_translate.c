@@ -166,8 +166,7 @@ static void call_cb(struct trans *t, i32 off)
 	e_load(&t->e, 8, H_RDI, field(OFF(cb.opaque)));
 	e_rm_reg(&t->e, 8, 0x8b, H_RSI, H_RBX);
 	e_mov_imm(&t->e, H_RDX, (u64)(uintptr_t)t->b);
-	e_byte(&t->e, 0xff); /* call rax */
-	e_byte(&t->e, 0xd0);
+	e_call_rax(&t->e);
 }
 
 /* on_block_ran for a run of the whole block (A64_TH_RAN). */
@@ -182,29 +181,34 @@ static void tell_ran_whole(struct trans *t)
 
 /* ---- the handler call: exactly what run_block does for one insn ---- */
 
+/* Instruction k's handler, as run_block calls it; a status other than
+ * A64_OK ends the block (STUB_EXIT). */
 static void call_handler(struct trans *t, unsigned k)
 {
 	const struct a64_insn *i = &t->b->insns[k];
 	e_rm_reg(&t->e, 8, 0x8b, H_RDI, H_RBX);
 	e_mov_imm(&t->e, H_RSI, (u64)(uintptr_t)i);
 	e_call(&t->e, (const void *)i->exec);
+	e_rm_reg(&t->e, 4, 0x85, H_RAX, H_RAX); /* test eax, eax */
+	unsigned was = t->k;
+	t->k = k;
+	jump_to_stub(t, STUB_EXIT, CC_NZ);
+	t->k = was;
 }
 
-/* An instruction with no native form: its handler, in the state it
- * expects; a status other than A64_OK ends the block (STUB_EXIT). */
 static bool is_svc(u32 word)
 {
 	return (word & 0xffe0001fu) == 0xd4000001u;
 }
 
+/* An instruction with no native form: its handler, in the state it
+ * expects. */
 static void emit_handler(struct trans *t)
 {
 	sync_state(t, t->now, t->k);
 	if ((t->hooks & A64_TH_SYSCALL) && is_svc(t->b->insns[t->k].word))
 		call_cb(t, OFF(cb.svc_entering)); /* on_syscall, at the SVC */
 	call_handler(t, t->k);
-	e_rm_reg(&t->e, 4, 0x85, H_RAX, H_RAX); /* test eax, eax */
-	jump_to_stub(t, STUB_EXIT, CC_NZ);
 	t->now = (struct lazy){ .pc_at = t->k + 1, .pending = 1 };
 	if ((t->hooks & A64_TH_SVC) && is_svc(t->b->insns[t->k].word))
 		call_cb(t, OFF(cb.svc_retired)); /* an SVC: told before it is counted */
@@ -733,8 +737,6 @@ static void emit_slow_stub(struct trans *t, unsigned k)
 	t->k = k;
 	sync_state(t, s, k);
 	call_handler(t, k);
-	e_rm_reg(&t->e, 4, 0x85, H_RAX, H_RAX);
-	jump_to_stub(t, STUB_EXIT, CC_NZ);
 	add_field(t, OFF(pc), -4 * ((i64)k + 1 - s.pc_at));
 	add_field(t, OFF(insns), -(i64)s.pending);
 	size_t at = e_jmp32(&t->e, t->start);
@@ -786,12 +788,10 @@ static void emit_link_stub(struct trans *t)
 	size_t none = e_jcc32(e, t->start, CC_Z);
 	e_load(e, 8, H_RDI, field(OFF(cb.opaque)));
 	e_rm_reg(e, 8, 0x8b, H_RSI, H_RBX);
-	e_byte(e, 0xff); /* call rax */
-	e_byte(e, 0xd0);
+	e_call_rax(e);
 	e_rm_reg(e, 8, 0x85, H_RAX, H_RAX);
 	size_t none2 = e_jcc32(e, t->start, CC_Z);
-	e_byte(e, 0xff); /* jmp rax */
-	e_byte(e, 0xe0);
+	e_jmp_rax(e);
 	if (t->noks + 2 <= sizeof(t->oks) / sizeof(t->oks[0])) {
 		t->oks[t->noks++] = none;
 		t->oks[t->noks++] = none2;
